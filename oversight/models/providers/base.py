@@ -1,0 +1,59 @@
+"""The thin interface every provider implements; the wrapper in models/model.py does the rest."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from oversight.models.spec import ModelSpec
+from oversight.models.types import Completion, GenerateConfig, Message
+
+
+class ProviderError(Exception):
+    """A failed attempt, classified so the wrapper knows whether to retry and when."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in (408, 409, 429) or status >= 500
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (HTTP also allows a date; we treat that as unknown)."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class Provider(ABC):
+    """One backend. Implementations translate their SDK's errors into ProviderError."""
+
+    default_max_connections: ClassVar[int] = 8
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    def check_ready(self) -> None:
+        """Raise UserError before any work starts if this provider cannot run (no key, no file)."""
+
+    @abstractmethod
+    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
+
+    async def aclose(self) -> None:
+        """Release clients; the wrapper calls this at the end of a run."""

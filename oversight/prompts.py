@@ -1,0 +1,99 @@
+"""Prompt templates in files, one per role and step: researchers edit these far more than code.
+
+A template is plain text with `{variable}` placeholders (write `{{` for a literal brace).
+Optional section lines `[system]`, `[user]` and `[assistant]` split it into chat messages;
+with no section line the whole file is one user message. Base models receive the messages
+joined as one completion prompt (see the local provider), so end templates with a cue such
+as `Answer:`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from oversight.errors import UserError
+from oversight.models.types import Message
+
+_SECTION = re.compile(r"^\[(system|user|assistant)\]\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    source: str
+    """Where it came from, for error messages."""
+    text: str
+
+    def fields(self) -> set[str]:
+        try:
+            return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
+        except ValueError as exc:
+            raise UserError(f"{self.source}: bad placeholder ({exc}); write {{{{ for a literal brace") from exc
+
+    def render(self, variables: Mapping[str, Any]) -> list[Message]:
+        missing = self.fields() - set(variables)
+        if missing:
+            raise UserError(
+                f"{self.source}: unknown variable {{{sorted(missing)[0]}}} "
+                f"(available: {', '.join(sorted(variables))})"
+            )
+        text = self.text.format_map({k: "" if v is None else v for k, v in variables.items()})
+        return split_messages(text)
+
+
+def split_messages(text: str) -> list[Message]:
+    parts = _SECTION.split(text)
+    if len(parts) == 1:
+        return [Message(role="user", content=text.strip("\n"))]
+    messages = []
+    if parts[0].strip():
+        messages.append(Message(role="user", content=parts[0].strip("\n")))
+    for role, body in zip(parts[1::2], parts[2::2]):
+        messages.append(Message(role=role, content=body.strip("\n")))
+    return messages
+
+
+class PromptSet:
+    """A protocol's shipped templates with an experiment's overrides laid over them."""
+
+    def __init__(
+        self,
+        package: str,
+        documented: Mapping[str, set[str]],
+        overrides: Mapping[str, str] | None = None,
+        base_dir: Path | None = None,
+        source: str = "experiment",
+    ) -> None:
+        self.documented = dict(documented)
+        self.templates: dict[str, Template] = {}
+        folder = resources.files(package)
+        for name in documented:
+            path = folder / f"{name}.txt"
+            self.templates[name] = Template(name, f"{package}/{name}.txt", path.read_text(encoding="utf-8"))
+        for name, file in (overrides or {}).items():
+            if name not in documented:
+                raise UserError(
+                    f"{source}: prompts.{name}: no such prompt (this protocol has: {', '.join(sorted(documented))})"
+                )
+            path = Path(file)
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            if not path.is_file():
+                raise UserError(f"{source}: prompts.{name}: file {str(path)!r} not found")
+            self.templates[name] = Template(name, str(path), path.read_text(encoding="utf-8"))
+        for name, template in self.templates.items():
+            extra = template.fields() - set(documented[name])
+            if extra:
+                raise UserError(
+                    f"{template.source}: unknown variable {{{sorted(extra)[0]}}} for prompt {name!r} "
+                    f"(available: {', '.join(sorted(documented[name]))})"
+                )
+
+    def render(self, name: str, variables: Mapping[str, Any]) -> list[Message]:
+        return self.templates[name].render(variables)
