@@ -46,14 +46,18 @@ def read_lines(path: Path, *, warn: bool = True) -> list[dict[str, Any]]:
     return records
 
 
-def repair_tail(path: Path) -> None:
-    """Cut a torn last line so the next append starts on a fresh line."""
+def repair_tail(path: Path) -> bool:
+    """Cut a torn last line (a crash mid-write) so the next append starts on a fresh line."""
     if not path.exists():
-        return
+        return False
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
+        _err.print(f"[yellow]warning:[/] {path}: skipping torn last line ({len(data) - cut} bytes, a crash mid-write)",
+                   soft_wrap=True)
         with open(path, "r+b") as fh:
             fh.truncate(cut)
             fh.flush()
             os.fsync(fh.fileno())
+        return True
+    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from importlib import import_module
 
 from oversight.models.cache import ResponseCache
@@ -35,7 +36,10 @@ class ModelPool:
         retry: RetryPolicy | None = None,
         max_connections: int | None = None,
         seed: int | None = None,
+        provider_factory: Callable[[ModelSpec], Provider] | None = None,
     ) -> None:
+        """`provider_factory` replaces every provider (a dry run's estimator); no readiness check then."""
+        self.provider_factory = provider_factory
         self.cache = cache
         self.retry = retry or RetryPolicy()
         self.max_connections = max_connections
@@ -47,12 +51,14 @@ class ModelPool:
         parsed = parse_spec(spec) if isinstance(spec, str) else spec
         key = str(parsed)
         if key not in self._models:
-            cls = provider_class(parsed.provider)
-            provider = cls(parsed)
-            provider.check_ready()
+            if self.provider_factory is not None:
+                provider = self.provider_factory(parsed)
+            else:
+                provider = provider_class(parsed.provider)(parsed)
+                provider.check_ready()
             limit_key = (parsed.provider, parsed.base_url)
             if limit_key not in self._semaphores:
-                limit = self.max_connections or cls.default_max_connections
+                limit = self.max_connections or provider.default_max_connections
                 self._semaphores[limit_key] = asyncio.Semaphore(limit)
             self._models[key] = Model(
                 parsed,

@@ -157,7 +157,7 @@ class OpenAIProvider(Provider):
         import openai
 
         client = self._get_client()
-        secret = client.api_key
+        secret = None if client.api_key == NO_KEY else client.api_key
         try:
             response = await client.chat.completions.create(**self.request_params(messages, config))
         except openai.APIStatusError as exc:

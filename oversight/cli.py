@@ -1,0 +1,143 @@
+"""`oversight` command line. Exit codes: 0 done, 1 finished with failed items, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from oversight.errors import UserError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oversight", description="Scalable-oversight experiments.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run an experiment (or resume one) and write a run folder")
+    run.add_argument("experiment", nargs="?", help="experiment YAML file")
+    run.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run")
+    run.add_argument("--retry-failed", action="store_true", help="with --resume: run failed items again")
+    run.add_argument("--limit", type=int, help="use only the first N items")
+    run.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC", help="bind a role to a model")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field (dotted)")
+    run.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    run.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
+
+    validate = sub.add_parser("validate", help="check an experiment file and its task without calling a model")
+    validate.add_argument("experiment")
+    validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    report = sub.add_parser("report", help="metrics with confidence intervals for one or more runs")
+    report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "report":
+            return _report(args)
+    except UserError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted: finished items are saved; continue with oversight run --resume RUN_DIR")
+        return 130
+    return 0
+
+
+def _experiments(path_text: str, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from oversight.config import apply_overrides, expand_sweep, read_yaml, validate_experiment
+
+    path = Path(path_text)
+    data = apply_overrides(read_yaml(path), args.set, args.model, getattr(args, "limit", None))
+    for config, point in expand_sweep(data, str(path)):
+        yield validate_experiment(config, str(path)), point, path
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from oversight.runner import plan
+
+    for exp, point, path in _experiments(args.experiment, args):
+        p = plan(exp, source=str(path), base_dir=path.parent)
+        label = f" ({', '.join(f'{k}={v}' for k, v in point.items())})" if point else ""
+        console.print(
+            f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
+            f"roles {', '.join(f'{r}={exp.models[r]}' for r in sorted(p.roles))}",
+            highlight=False,
+        )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from oversight.runner import execute, plan, start_run
+    from oversight.summary import print_summary
+
+    if args.resume:
+        if args.experiment:
+            raise UserError("give either an experiment file or --resume RUN_DIR, not both")
+        return _resume(args)
+    if not args.experiment:
+        raise UserError("give an experiment file (e.g. protocols/debate.yaml) or --resume RUN_DIR")
+    if args.retry_failed:
+        raise UserError("--retry-failed goes with --resume RUN_DIR")
+    status = 0
+    for exp, point, path in _experiments(args.experiment, args):
+        if args.dry_run:
+            _dry_run(plan(exp, source=str(path), base_dir=path.parent))
+            continue
+        p, run_dir = start_run(
+            exp, source=str(path), base_dir=path.parent, runs_dir=Path(args.runs_dir),
+            sweep_point=point, console=console,
+        )
+        console.print(f"run folder: {run_dir}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
+        result = asyncio.run(execute(p, run_dir=run_dir, console=console))
+        print_summary(console, run_dir, result.metrics)
+        status = max(status, 1 if result.metrics["run"]["units_failed"] else 0)
+    return status
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from oversight.runfolder import read_run
+    from oversight.runner import execute, plan
+    from oversight.summary import print_summary
+
+    run_dir = Path(args.resume)
+    exp, meta = read_run(run_dir)
+    base_dir = Path(meta.get("base_dir") or ".")
+    p = plan(exp, source=str(run_dir / "experiment.yaml"), base_dir=base_dir)
+    result = asyncio.run(execute(p, run_dir=run_dir, console=console, retry_failed=args.retry_failed))
+    console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
+    print_summary(console, run_dir, result.metrics)
+    return 1 if result.metrics["run"]["units_failed"] else 0
+
+
+def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
+    from oversight.dryrun import run_estimate
+    from oversight.summary import rows_table
+
+    rows = run_estimate(p)
+    console.print(rows_table(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows))
+    console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from oversight.report import report
+
+    report([Path(d) for d in args.run_dirs], console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

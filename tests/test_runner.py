@@ -1,0 +1,212 @@
+"""The runner end to end through the CLI, with a test-only protocol and scripted models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from oversight.cli import main
+from oversight.config import validate_experiment
+from oversight.dryrun import run_estimate
+from oversight.models.providers import scripted
+from oversight.models.providers.base import ProviderError
+from oversight.protocol import register_protocol
+from oversight.runner import plan
+
+register_protocol("qa", "qa_protocol:QAProtocol")
+
+ITEMS = [{"id": f"q{i}", "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(6)]
+
+
+def arithmetic(messages) -> str:  # type: ignore[no-untyped-def]
+    text = messages[-1].content
+    n = int(text.split("What is ")[1].split(" plus")[0])
+    return str(2 * n)
+
+
+def write_experiment(tmp_path: Path, **overrides) -> Path:  # type: ignore[no-untyped-def]
+    (tmp_path / "items.jsonl").write_text("\n".join(json.dumps(i) for i in ITEMS) + "\n")
+    config = {
+        "name": "qa-test",
+        "protocol": "qa",
+        "task": {"path": "items.jsonl"},
+        "models": {"answerer": "scripted:math"},
+        "concurrency": 2,
+        "retry": {"max_attempts": 2, "base_delay_s": 0.0, "max_delay_s": 0.0},
+    }
+    config.update(overrides)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def only_run(runs: Path) -> Path:
+    dirs = [d for d in runs.iterdir() if d.is_dir()]
+    assert len(dirs) == 1, dirs
+    return dirs[0]
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_run_writes_the_run_folder_contract(tmp_path: Path) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    run = only_run(tmp_path / "runs")
+    assert run.name.endswith("-qa-test") and run.name[:8].isdigit()
+    transcripts = lines(run / "transcripts.jsonl")
+    assert sorted(t["id"] for t in transcripts) == sorted(f"q{i}:plain" for i in range(6))
+    first = transcripts[0]
+    assert first["schema"] == "oversight.transcript/1" and first["error"] is None
+    event = first["events"][0]
+    assert {"type", "role", "model", "content", "usage", "latency_s", "cached"} <= set(event)
+    assert event["model"] == "scripted:math" and event["role"] == "answerer"
+    judgments = lines(run / "judgments.jsonl")
+    assert len(judgments) == 6 and all(j["schema"] == "oversight.judgment/1" for j in judgments)
+    assert all(j["judge"] == {"kind": "model", "id": "exact-match"} for j in judgments)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["accuracy"] == 1.0 and metrics["run"]["units_finished"] == 6
+    saved = yaml.safe_load((run / "experiment.yaml").read_text())
+    assert saved["models"] == {"answerer": "scripted:math"}
+    assert "pydantic" in saved["oversight_run"]["versions"]
+
+
+def test_failing_item_is_recorded_and_others_finish(tmp_path: Path) -> None:
+    def flaky(messages):  # type: ignore[no-untyped-def]
+        if "What is 3 plus" in messages[-1].content:
+            return ProviderError("HTTP 503 overloaded", retryable=True, status=503)
+        return arithmetic(messages)
+
+    scripted.register("math", flaky)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 1
+    transcripts = {t["id"]: t for t in lines(only_run(tmp_path / "runs") / "transcripts.jsonl")}
+    assert len(transcripts) == 6
+    assert "503" in transcripts["q3:plain"]["error"] and "2 attempts" in transcripts["q3:plain"]["error"]
+    assert transcripts["q3:plain"]["events"][-1]["type"] == "model_error"
+    assert all(t["error"] is None for tid, t in transcripts.items() if tid != "q3:plain")
+
+
+def test_resume_after_interrupt_runs_each_item_once(tmp_path: Path) -> None:
+    calls = {"n": 0}
+
+    def dies_on_fourth(messages):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return arithmetic(messages)
+
+    scripted.register("math", dies_on_fourth)
+    exp = write_experiment(tmp_path, concurrency=1)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 130
+    run = only_run(tmp_path / "runs")
+    before = [t["id"] for t in lines(run / "transcripts.jsonl")]
+    assert len(before) == 3
+
+    scripted.register("math", arithmetic)
+    assert main(["run", "--resume", str(run)]) == 0
+    after = [t["id"] for t in lines(run / "transcripts.jsonl")]
+    assert after[:3] == before
+    assert sorted(after) == sorted(f"q{i}:plain" for i in range(6))  # none twice, none lost
+    assert len(scripted.CALLS["math"]) == 3  # only the unfinished items were called again
+    assert json.loads((run / "metrics.json").read_text())["run"]["units_finished"] == 6
+
+
+def test_torn_last_line_is_skipped_with_a_warning_and_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    run = only_run(tmp_path / "runs")
+    path = run / "transcripts.jsonl"
+    records = lines(path)
+    torn_id = records[-1]["id"]
+    whole = "".join(json.dumps(r) + "\n" for r in records[:-1])
+    path.write_text(whole + json.dumps(records[-1])[:57])  # a crash mid-write
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run)]) == 0
+    assert "torn last line" in capsys.readouterr().err
+    after = lines(path)
+    assert [r["id"] for r in after].count(torn_id) == 1 and len(after) == 6
+
+
+def test_no_api_key_in_any_run_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-test-SECRET-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    for file in only_run(tmp_path / "runs").iterdir():
+        assert secret not in file.read_text(), file.name
+
+
+def test_prompt_override_reaches_the_model_and_the_transcript(tmp_path: Path) -> None:
+    scripted.register("math", lambda messages: "4")
+    (tmp_path / "mine.txt").write_text("Think hard. Q: {question}\nA:")
+    exp = write_experiment(tmp_path, prompts={"answer": "mine.txt"}, limit=1)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    sent = scripted.CALLS["math"][0]
+    assert [m.content for m in sent] == ["Think hard. Q: What is 0 plus 0?\nA:"]
+    event = lines(only_run(tmp_path / "runs") / "transcripts.jsonl")[0]["events"][0]
+    assert event["input"] == [{"role": "user", "content": "Think hard. Q: What is 0 plus 0?\nA:"}]
+
+
+def test_shipped_prompt_sections_become_chat_messages(tmp_path: Path) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, limit=1)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert [m.role for m in scripted.CALLS["math"][0]] == ["system", "user"]
+
+
+def test_sweep_2x2_gives_four_run_folders(tmp_path: Path) -> None:
+    scripted.register("math", arithmetic)
+    scripted.register("other", arithmetic)
+    exp = write_experiment(
+        tmp_path,
+        limit=2,
+        sweep={"params.conditions": [["plain"], ["plain", "hint"]], "models.answerer": ["scripted:math", "scripted:other"]},
+    )
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    runs = sorted(d.name for d in (tmp_path / "runs").iterdir())
+    assert len(runs) == 4
+    assert any(r.endswith("qa-test-answerer=scripted_math-conditions=plain") for r in runs), runs
+    counts = sorted(len(lines(tmp_path / "runs" / r / "transcripts.jsonl")) for r in runs)
+    assert counts == [2, 2, 4, 4]
+    assert main(["report", *[str(tmp_path / "runs" / r) for r in runs]]) == 0
+
+
+def test_dry_run_calls_no_model_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--dry-run", "--runs-dir", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    assert "answerer" in out and "6" in out
+    assert scripted.CALLS["math"] == []
+    assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_prices_known_models_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    exp_path = write_experiment(tmp_path, models={"answerer": "openai:gpt-4.1-mini"})
+    exp = validate_experiment(yaml.safe_load(exp_path.read_text()), str(exp_path))
+    [row] = run_estimate(plan(exp, source=str(exp_path), base_dir=tmp_path))
+    assert row["role"] == "answerer" and row["calls"] == 6
+    assert row["output tokens (max)"] == 6 * 512  # each call counted at its max_tokens
+    expected = (row["input tokens (est.)"] * 0.4 + 6 * 512 * 1.6) / 1e6
+    assert row["cost USD (max)"] == f"{expected:.4f}"
+
+
+def test_cache_makes_a_rerun_free(tmp_path: Path) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert len(scripted.CALLS["math"]) == 6
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs2")]) == 0
+    assert len(scripted.CALLS["math"]) == 6
+    events = [t["events"][0] for t in lines(only_run(tmp_path / "runs2") / "transcripts.jsonl")]
+    assert all(e["cached"] for e in events)
