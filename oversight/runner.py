@@ -20,6 +20,7 @@ from oversight.config import Experiment, validate_params
 from oversight.errors import ModelCallError, UserError
 from oversight.jsonl import append_line, repair_tail
 from oversight.models.cache import ResponseCache
+from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.types import Usage
 from oversight.prompts import PromptSet
@@ -56,7 +57,10 @@ class RunResult:
 
 def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
     """Validate everything a run needs (protocol, params, roles, prompts, task) without a model call."""
-    protocol = get_protocol(exp.protocol)
+    try:
+        protocol = get_protocol(exp.protocol)
+    except UserError as exc:
+        raise UserError(f"{source}: protocol: {exc}") from None
     params = validate_params(protocol.Params, exp.params, source)
     roles = protocol.roles(params)
     missing = sorted(roles - set(exp.models))
@@ -91,8 +95,19 @@ def _optional_roles(protocol: Protocol) -> set[str]:
     return set(getattr(protocol, "optional_roles", set()))
 
 
+def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
+    """Bind roles to models; a missing key or model file names the role that needs it."""
+    models = {}
+    for role in sorted(p.roles):
+        try:
+            models[role] = pool.get(p.exp.models[role])
+        except UserError as exc:
+            raise UserError(f"{p.source}: models.{role}: {exc}") from None
+    return models
+
+
 def make_context(p: Plan, pool: ModelPool, run_id: str) -> RunContext:
-    models = {role: pool.get(p.exp.models[role]) for role in sorted(p.roles)}
+    models = check_models(p, pool)
     return RunContext(
         run_id=run_id, params=p.params, models=models, generation=p.exp.generation,
         prompts=p.prompts, seed=p.exp.seed,
@@ -199,9 +214,7 @@ def start_run(
 ) -> tuple[Plan, Path]:
     p = plan(exp, source=source, base_dir=base_dir)
     # Fail on a missing key or model file before a folder exists or a call is made.
-    pool = ModelPool(cache=None)
-    for role in sorted(p.roles):
-        pool.get(exp.models[role])
+    check_models(p, ModelPool(cache=None))
     run_dir = new_run_dir(runs_dir, exp.name)
     write_experiment(run_dir, exp, source=source, base_dir=base_dir, sweep_point=sweep_point)
     (run_dir / "transcripts.jsonl").touch()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from oversight.errors import UserError
 from oversight.models.providers.base import Provider, ProviderError
-from oversight.models.providers.openai import (
+from oversight.models.providers.http_errors import (
     connection_reason,
     redact,
     short_message,

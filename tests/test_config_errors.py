@@ -1,0 +1,99 @@
+"""Bad experiment files: each gives one line naming the file and field, and exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from oversight.cli import main
+from oversight.protocol import register_protocol
+
+register_protocol("qa", "qa_protocol:QAProtocol")
+
+GOOD = """\
+name: qa-test
+protocol: qa
+task: {path: items.jsonl}
+models: {answerer: "scripted:echo"}
+"""
+
+CASES = [
+    # (file text, expected fragments of the one-line message)
+    (GOOD.replace("scripted:echo", "antropic:claude"), ["models.answerer", "unknown provider 'antropic'", "known: anthropic"]),
+    (GOOD.replace("scripted:echo", "gemma"), ["models.answerer", "malformed model spec"]),
+    (GOOD + "limt: 3\n", ["limt", "unknown field"]),
+    (GOOD.replace("protocol: qa", "protocol: debat"), ["unknown protocol 'debat'", "known:"]),
+    (GOOD.replace("name: qa-test\n", ""), ["name", "required field is missing"]),
+    (GOOD + "limit: 0\n", ["limit", "greater than or equal to 1"]),
+    (GOOD + "generation: {answerer: {temperature: 7}}\n", ["generation.answerer.temperature", "less than or equal to 2"]),
+    (GOOD + "generation: {answerer: {temprature: 0.5}}\n", ["generation.answerer.temprature", "unknown field"]),
+    (GOOD + "params: {with_judgee: true}\n", ["params.with_judgee", "unknown field"]),
+    (GOOD + "params: {with_judge: true}\n", ["models.judge", "required role has no model"]),
+    (GOOD.replace("models: {", "models: {critic: 'scripted:echo', "), ["models.critic", "no such role"]),
+    (GOOD.replace("items.jsonl", "missing.jsonl"), ["task.path", "'missing.jsonl' not found"]),
+    (GOOD.replace("task: {path: items.jsonl}", "task: {}"), ["task", "exactly one of path"]),
+    (GOOD + "prompts: {judge: x.txt}\n", ["prompts.judge", "no such prompt"]),
+    (GOOD + "prompts: {answer: nothere.txt}\n", ["prompts.answer", "not found"]),
+    (GOOD + "sweep: {params.conditions: []}\n", ["sweep.params.conditions", "non-empty list"]),
+    ("name: [unclosed\n", ["invalid YAML", "line"]),
+    ("- just\n- a list\n", ["expected a mapping"]),
+    (GOOD + "cache: maybe\n", ["cache", "valid boolean"]),
+    (GOOD.replace("scripted:echo", "local:/nowhere/model.gguf"), ["/nowhere/model.gguf", "not found"]),
+]
+
+
+@pytest.mark.parametrize("text,fragments", CASES, ids=[c[1][0] for c in CASES])
+def test_bad_file_gives_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fragments: list[str]
+) -> None:
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    path = tmp_path / "exp.yaml"
+    path.write_text(text)
+    assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert err.startswith(f"error: {path}: ")
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    assert not (tmp_path / "runs").exists()  # nothing written for a bad config
+
+
+def test_bad_task_record_names_file_record_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "items.jsonl").write_text(
+        json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n" + json.dumps({"id": "b", "question": "q?"}) + "\n"
+    )
+    (tmp_path / "exp.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "exp.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "items.jsonl: record 2: answer: Field required" in err
+
+
+def test_missing_api_key_fails_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    (tmp_path / "exp.yaml").write_text(GOOD)
+    code = main(["run", str(tmp_path / "exp.yaml"), "--model", "answerer=anthropic:claude-sonnet-4-5",
+                 "--runs-dir", str(tmp_path / "runs")])
+    assert code == 2
+    assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bad_override_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    (tmp_path / "exp.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "limit"]) == 2
+    assert "--set 'limit': expected KEY=VALUE" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "seed=abc"]) == 2
+    assert "seed" in capsys.readouterr().err
+
+
+def test_validate_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    (tmp_path / "exp.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "params.conditions=[a, b]"]) == 0
+    assert "1 items, 2 units" in capsys.readouterr().out

@@ -1,0 +1,59 @@
+"""The embedded model for real: llama.cpp through xllamacpp with the packaged gemma-3-270m weights."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from oversight.errors import UserError
+from oversight.models import GenerateConfig, ModelPool, ResponseCache
+from oversight.models.providers.local import completion_prompt, has_chat_template
+from oversight.models.types import Message
+
+
+@pytest.mark.local_model
+async def test_real_generation_returns_text_usage_and_logprobs(tmp_path: Path) -> None:
+    pool = ModelPool(cache=ResponseCache(tmp_path))
+    model = pool.get("local:gemma-3-270m")
+    prompt = "Question: What is the capital of France?\nAnswer:"
+    config = GenerateConfig(max_tokens=8, temperature=0.0, seed=1, logprobs=True, top_logprobs=5)
+    out = await model.generate(prompt, config, role="judge")
+    assert out.text.strip(), "the model produced no text"
+    usage = out.completion.usage
+    assert usage.input_tokens >= 10 and 1 <= usage.output_tokens <= 8
+    assert usage.cost_usd is None  # no made-up price for a local model
+    assert out.completion.logprobs and len(out.completion.logprobs[0].top) == 5
+    assert all(t.logprob <= 0 for t in out.completion.logprobs[0].top)
+    assert model.usage_by_role["judge"].output_tokens == usage.output_tokens
+
+    again = await model.generate(prompt, config, role="judge")
+    assert again.cached and again.text == out.text
+
+
+@pytest.mark.local_model
+async def test_parallel_slots_serve_concurrent_calls(tmp_path: Path) -> None:
+    model = ModelPool(cache=None).get("local:gemma-3-270m")
+    config = GenerateConfig(max_tokens=4, temperature=0.0)
+    outs = await asyncio.gather(*(model.generate(f"Count: {i}, ", config) for i in range(4)))
+    assert all(o.completion.usage.output_tokens >= 1 for o in outs)
+
+
+def test_embedded_gguf_is_a_base_model_without_chat_template() -> None:
+    model = ModelPool(cache=None).get("local:gemma-3-270m")
+    path = model.provider.path()  # type: ignore[attr-defined]
+    assert path.suffix == ".gguf" and path.stat().st_size > 100_000_000
+    assert not has_chat_template(path)
+
+
+def test_messages_become_one_completion_prompt() -> None:
+    messages = [Message(role="system", content="You judge."), Message(role="user", content="Q: x\nAnswer:")]
+    assert completion_prompt(messages) == "You judge.\n\nQ: x\nAnswer:"
+
+
+def test_unknown_or_missing_local_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="unknown local model 'llama-9000'"):
+        ModelPool().get("local:llama-9000")
+    with pytest.raises(UserError, match="not found"):
+        ModelPool().get(f"local:{tmp_path}/none.gguf")
