@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/oversight run protocols/demo.yaml
+	$(BIN)/oversight run protocols/debate.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
