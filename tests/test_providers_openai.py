@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx2
 import pytest
+from http_fakes import FakeAPI, model_over
 
 from oversight.errors import ModelCallError, UserError
-from oversight.models import GenerateConfig, Message, Model, ModelPool, ResponseCache, RetryPolicy
+from oversight.models import GenerateConfig, Message, Model, ModelPool
 from oversight.models.providers.openai import OpenAIProvider
 from oversight.models.spec import parse_spec
 
@@ -55,35 +55,8 @@ def error_body(message: str, type_: str, code: str | None = None) -> dict[str, o
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-class FakeAPI:
-    """Records requests and answers each with the next scripted reply (the last one repeats)."""
-
-    def __init__(self, *replies: httpx2.Response | Handler) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx2.Request] = []
-
-    async def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
-        if callable(reply):
-            result = reply(request)
-            return await result if asyncio.iscoroutine(result) else result  # type: ignore[return-value]
-        return reply
-
-    def body(self, index: int = -1) -> dict[str, object]:
-        return json.loads(self.requests[index].content)
-
-
 def make_model(tmp_path: Path, api: FakeAPI, spec: str = "openai:gpt-4.1-mini", cache: bool = True) -> Model:
-    parsed = parse_spec(spec)
-    provider = OpenAIProvider(parsed, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
-    return Model(
-        parsed,
-        provider,
-        semaphore=asyncio.Semaphore(4),
-        cache=ResponseCache(tmp_path / "cache") if cache else None,
-        retry=RetryPolicy(max_attempts=3, base_delay_s=0.001, max_delay_s=0.05),
-    )
+    return model_over(OpenAIProvider, spec, api, tmp_path / "cache" if cache else None)
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,8 @@ COMPAT_KEY_ENV = "OPENAI_COMPATIBLE_API_KEY"
 """Key for `openai:MODEL@BASE_URL` servers; OPENAI_API_KEY is never sent to a third-party server."""
 NO_KEY = "not-needed"
 """Sent to self-hosted servers when no key is set: the SDK insists on some key."""
+
+
 class OpenAIProvider(Provider):
     """Chat completions through `openai.AsyncOpenAI`, with errors classified for the wrapper."""
 
