@@ -1,0 +1,187 @@
+"""Reading-QA items for debate, and loaders for the formats they come in.
+
+Formats (`task.format`, documented in tasks/README.md, "Reading QA (debate)"):
+
+- `native`: our JSONL, one item per line: `id`, `title`, `story`, `question`, `answers` (2+),
+  `correct_index`, optional `meta`.
+- `quality`: any of three QuALITY shapes, detected per record:
+  1. the shared NYU-debate file (`story`, `answers`, `correct_index`, `article_id`, ...): used as is;
+  2. the original QuALITY release (one article per line with `article` and a `questions` list,
+     each with 4 `options` and a 1-based `gold_label`);
+  3. flattened QuALITY rows, one question per row (`article`, `question`, `options`,
+     `gold_label`), e.g. the Hugging Face dataset `tasksource/QuALITY`.
+  For 4-option questions the debate pits the gold answer against one distractor: the one most
+  often marked `untimed_best_distractor` by QuALITY's validators (the "best distractor" the
+  debate papers use), ties to the lower option number, or the first wrong option when no
+  validation is present. The pair's order is fixed by a hash of the item id, so about half the
+  items have the correct answer first and re-loading gives the same order.
+
+Items with more than two answers in the native format keep the correct answer and the first
+wrong one, in their original order: debate has exactly two sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from oversight.errors import UserError
+from oversight.taskdata import (
+    TaskConfig,
+    load_hf_records,
+    read_json_records,
+    resolve_path,
+    validate_records,
+)
+
+FORMATS = ("native", "quality")
+
+
+class DebateItem(BaseModel):
+    """One question about one story, with exactly two candidate answers after loading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    title: str = ""
+    story: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    answers: list[str] = Field(min_length=2)
+    correct_index: int = Field(ge=0)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    """Provenance kept from the source (article id, source room, ...); never shown to models."""
+
+    @model_validator(mode="after")
+    def _check(self) -> DebateItem:
+        if self.correct_index >= len(self.answers):
+            raise ValueError(f"correct_index {self.correct_index} is out of range for {len(self.answers)} answers")
+        if any(not a.strip() for a in self.answers):
+            raise ValueError("answers must not be empty")
+        return self
+
+    def two_sided(self) -> DebateItem:
+        """The same item cut to the correct answer and the first wrong one, order kept."""
+        if len(self.answers) == 2:
+            return self
+        wrong = next(i for i in range(len(self.answers)) if i != self.correct_index)
+        keep = sorted([self.correct_index, wrong])
+        return self.model_copy(
+            update={
+                "answers": [self.answers[i] for i in keep],
+                "correct_index": keep.index(self.correct_index),
+                "meta": {**self.meta, "original_answers": self.answers},
+            }
+        )
+
+
+def _stable_bit(key: str) -> int:
+    """0 or 1 from a hash: a reproducible coin flip that does not depend on the run's seed."""
+    return hashlib.sha256(key.encode("utf-8")).digest()[0] & 1
+
+
+def _question_id(article_id: Any, question: str) -> str:
+    """Same convention as the shared NYU file: `<article id>-<sha1(question)[:8]>`."""
+    return f"{article_id}-{hashlib.sha1(question.encode('utf-8')).hexdigest()[:8]}"
+
+
+def best_distractor(options: list[str], gold: int, validation: list[dict[str, Any]] | None) -> int:
+    """0-based index of the validators' most-voted best distractor, else the first wrong option."""
+    votes: Counter[int] = Counter()
+    for entry in validation or []:
+        vote = entry.get("untimed_best_distractor")
+        if isinstance(vote, int) and 1 <= vote <= len(options) and vote - 1 != gold:
+            votes[vote - 1] += 1
+    if votes:
+        top = max(votes.values())
+        return min(i for i, v in votes.items() if v == top)
+    return next(i for i in range(len(options)) if i != gold)
+
+
+def _pair_item(
+    *, item_id: str, title: str, story: str, question: str, options: list[str], gold: int,
+    validation: list[dict[str, Any]] | None, meta: dict[str, Any],
+) -> dict[str, Any]:
+    """A two-answer record from a QuALITY question (gold is 0-based here)."""
+    distractor = best_distractor(options, gold, validation)
+    correct_first = _stable_bit(item_id) == 0
+    answers = [options[gold], options[distractor]] if correct_first else [options[distractor], options[gold]]
+    return {
+        "id": item_id, "title": title, "story": story, "question": question, "answers": answers,
+        "correct_index": 0 if correct_first else 1,
+        "meta": {**meta, "gold_label": gold + 1, "distractor_label": distractor + 1},
+    }
+
+
+def _from_quality_question(article: dict[str, Any], q: dict[str, Any]) -> dict[str, Any]:
+    options = list(q["options"])
+    gold_label = int(q["gold_label"])
+    if not 1 <= gold_label <= len(options):
+        raise ValueError(f"gold_label {gold_label} out of range for {len(options)} options")
+    question = str(q["question"])
+    article_id = article.get("article_id", article.get("set_unique_id", ""))
+    item_id = str(q.get("question_unique_id") or _question_id(article_id, question))
+    meta = {"article_id": str(article_id), "format": "quality"}
+    if "difficult" in q:
+        meta["difficult"] = bool(q["difficult"])
+    return _pair_item(
+        item_id=item_id, title=str(article.get("title", "")), story=str(article["article"]), question=question,
+        options=options, gold=gold_label - 1, validation=q.get("validation"), meta=meta,
+    )
+
+
+def quality_records(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Native-shaped records from one QuALITY-family record (see the module docstring)."""
+    if "story" in record and "answers" in record and "correct_index" in record:
+        meta = {k: record[k] for k in ("article_id", "source") if k in record}
+        meta["has_human_debate"] = bool(record.get("human_debate"))
+        meta["format"] = "quality-debate"
+        return [{
+            "id": str(record.get("id") or _question_id(record.get("article_id", ""), record["question"])),
+            "title": record.get("title", ""), "story": record["story"], "question": record["question"],
+            "answers": record["answers"], "correct_index": record["correct_index"], "meta": meta,
+        }]
+    if "article" in record and isinstance(record.get("questions"), list) and record["questions"] \
+            and isinstance(record["questions"][0], dict):
+        return [_from_quality_question(record, q) for q in record["questions"]]
+    if "article" in record and "question" in record and "options" in record and "gold_label" in record:
+        return [_from_quality_question(record, record)]
+    raise ValueError(
+        "not a QuALITY record: expected `article` with `questions`, `article` with `question`/`options`/"
+        "`gold_label`, or `story`/`answers`/`correct_index`"
+    )
+
+
+def items_from_records(records: list[dict[str, Any]], fmt: str, source: str) -> list[DebateItem]:
+    """Validate records of format `fmt`; errors name `source` and the record number."""
+    if fmt not in FORMATS:
+        raise UserError(f"task.format: {fmt!r} is not a debate format (use one of: {', '.join(FORMATS)})")
+    if fmt == "quality":
+        converted: list[dict[str, Any]] = []
+        for number, record in enumerate(records, start=1):
+            try:
+                converted.extend(quality_records(record))
+            except (KeyError, TypeError, ValueError) as exc:
+                detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                raise UserError(f"{source}: record {number}: {detail}") from exc
+        records = converted
+    elif records and "story" not in records[0] and "article" in records[0]:
+        raise UserError(f"{source}: records have `article`, not `story`: this looks like QuALITY; set task.format: quality")
+    items = validate_records(source, records, DebateItem)
+    return [item.two_sided() for item in items]
+
+
+def load_debate_items(task: TaskConfig, base_dir: Path) -> list[DebateItem]:
+    """Items from a local file or a Hugging Face dataset (rows in any supported shape)."""
+    if task.hf is not None:
+        records = load_hf_records(task)
+        fmt = task.format if task.format != "native" or (records and "story" in records[0]) else "quality"
+        return items_from_records(records, fmt, f"task.hf {task.hf!r}")
+    path = resolve_path(task, base_dir)
+    return items_from_records(read_json_records(path), task.format, str(path))
+
+
+__all__ = ["FORMATS", "DebateItem", "best_distractor", "items_from_records", "load_debate_items", "quality_records"]

@@ -1,0 +1,160 @@
+"""What a debate judge sees and what its verdict record holds, apart from the graph that runs it.
+
+Kept separate so that a later judge (a re-judging model, or a person in the terminal UI) can
+rebuild the exact view from a transcript's `outcome` and write judgment records with the same
+fields as the run's own judge.
+
+Answer order: the judge sees the answers either as stored (`original`) or reversed (`swapped`),
+to measure position bias. In the swapped view the debater defending the answer now shown
+first is called Debater A, and mentions of "Debater A/B", "answer A/B" and "option A/B" in the
+speeches are swapped to match. Verdicts are always recorded in the ORIGINAL answer order.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from oversight.protocols.verdicts import Verdict
+
+LETTERS = "AB"
+ORDERS = ("original", "swapped")
+_LABEL = re.compile(r"\b(Debater|Answer|answer|Option|option|DEBATER|ANSWER|OPTION)(\s+)([AB])\b")
+NO_SPEECHES = "(no speeches yet)"
+
+
+def shown_order(order: str) -> list[int]:
+    """Original answer indices in the order shown: shown_order(o)[shown_position] = original index."""
+    return [0, 1] if order == "original" else [1, 0]
+
+
+def swap_labels(text: str) -> str:
+    """Swap 'Debater A'<->'Debater B' (and answer/option A/B) so a speech reads right in the swapped view."""
+    return _LABEL.sub(lambda m: f"{m.group(1)}{m.group(2)}{'B' if m.group(3) == 'A' else 'A'}", text)
+
+
+def speaker_label(role: str, answer_index: int, order: str) -> str:
+    """How the judge (or a debater, in the original order) names the speaker of a speech."""
+    if role == "consultant":
+        return "Consultant"
+    return f"Debater {LETTERS[shown_order(order).index(answer_index)]}"
+
+
+def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False) -> str:
+    """The speeches as one text block, quotes already marked verified/unverified.
+
+    Within a round, sequential speeches keep the order they were given in (A spoke first);
+    simultaneous ones are listed by the label the reader sees, Debater A first.
+    """
+    if not speeches:
+        return NO_SPEECHES
+
+    def key(s: dict[str, Any]) -> tuple[int, str]:
+        if sequential:
+            return (s["round"], s["role"])
+        return (s["round"], speaker_label(s["role"], s["answer_index"], order))
+
+    blocks = []
+    for s in sorted(speeches, key=key):
+        text = s["shown"].strip() or "(no speech)"
+        if order == "swapped":
+            text = swap_labels(text)
+        blocks.append(f"{speaker_label(s['role'], s['answer_index'], order)} (round {s['round']}): {text}")
+    return "\n\n".join(blocks)
+
+
+def judge_variables(
+    outcome: dict[str, Any],
+    order: str,
+    *,
+    story: str = "",
+    verified_tag: str = "v_quote",
+    unverified_tag: str = "u_quote",
+) -> dict[str, Any]:
+    """Template variables for the judge of `outcome["condition"]` in one answer order.
+
+    `story` is used only by the expert condition's template; the other judge templates do not
+    have a `{story}` variable, so the passage cannot reach those judges.
+    """
+    answers = outcome["answers"]
+    order_idx = shown_order(order)
+    variables: dict[str, Any] = {
+        "question": outcome["question"],
+        "answer_a": answers[order_idx[0]],
+        "answer_b": answers[order_idx[1]],
+        "verified_tag": verified_tag,
+        "unverified_tag": unverified_tag,
+    }
+    condition = outcome["condition"]
+    if condition in ("debate", "consultancy"):
+        variables["transcript"] = render_transcript(
+            outcome.get("speeches", []), order, sequential=outcome.get("turns") == "sequential"
+        )
+    if condition == "consultancy":
+        variables["consultant_letter"] = LETTERS[order_idx.index(outcome["consultant_index"])]
+    if condition == "expert":
+        variables["story"] = story
+        variables["title"] = outcome.get("title", "")
+    return variables
+
+
+def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw: Any, kind: str) -> dict[str, Any]:
+    """The judgment fields for one verdict, with choice and probabilities mapped to the original order.
+
+    Fields: `condition`; `order` ("original"/"swapped") and `shown_order` (original answer
+    indices in the order shown); `answer_index` (chosen answer, ORIGINAL order; None if invalid);
+    `correct` (None if invalid); `p_correct` (probability on the correct answer, from per-answer
+    probabilities or the stated probability; None if the judge gave none); `probs` (per answer,
+    original order, when known); `p_chosen`; `invalid` and `reason`; `judge_kind`; `raw` (the
+    judge's text). Debate adds `winner` ("debater_a"/"debater_b"); consultancy adds
+    `consultant_index`, `consultant_correct` and `sided_with_consultant`. A human judge (TUI)
+    builds a `Verdict(choice, probability)` from the person's input and calls this too.
+    """
+    order_idx = shown_order(order)
+    correct_index = outcome["correct_index"]
+    answer_index = None if verdict.choice is None else order_idx[verdict.choice]
+    probs = None
+    if verdict.probs is not None:
+        probs = [0.0, 0.0]
+        for shown_pos, p in enumerate(verdict.probs):
+            probs[order_idx[shown_pos]] = round(p, 6)
+    if probs is not None:
+        p_correct: float | None = probs[correct_index]
+    elif answer_index is not None and verdict.probability is not None:
+        p_correct = verdict.probability if answer_index == correct_index else 1.0 - verdict.probability
+    else:
+        p_correct = None
+    record: dict[str, Any] = {
+        "condition": outcome["condition"],
+        "order": order,
+        "shown_order": order_idx,
+        "answer_index": answer_index,
+        "correct": None if answer_index is None else answer_index == correct_index,
+        "p_correct": None if p_correct is None else round(p_correct, 6),
+        "probs": probs,
+        "p_chosen": None if verdict.probability is None else round(verdict.probability, 6),
+        "invalid": verdict.invalid or answer_index is None,
+        "reason": verdict.reason,
+        "judge_kind": kind,
+        "raw": raw,
+    }
+    if outcome["condition"] == "debate" and answer_index is not None:
+        record["winner"] = "debater_a" if answer_index == 0 else "debater_b"
+    if outcome["condition"] == "consultancy":
+        record["consultant_index"] = outcome["consultant_index"]
+        record["consultant_correct"] = outcome["consultant_index"] == correct_index
+        if answer_index is not None:
+            record["sided_with_consultant"] = answer_index == outcome["consultant_index"]
+    return record
+
+
+__all__ = [
+    "LETTERS",
+    "ORDERS",
+    "judge_variables",
+    "render_transcript",
+    "shown_order",
+    "speaker_label",
+    "swap_labels",
+    "verdict_record",
+]
