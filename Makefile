@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/oversight run protocols/critique.yaml
 	$(BIN)/oversight run protocols/debate.yaml
 
 test: $(STAMP)

@@ -67,15 +67,18 @@ def _experiments(path_text: str, args: argparse.Namespace):  # type: ignore[no-u
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from oversight.runner import plan
+    from oversight.models.pool import ModelPool
+    from oversight.runner import check_models, plan
 
     for exp, point, path in _experiments(args.experiment, args):
         p = plan(exp, source=str(path), base_dir=path.parent)
+        check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
         label = f" ({', '.join(f'{k}={v}' for k, v in point.items())})" if point else ""
         console.print(
             f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
             f"roles {', '.join(f'{r}={exp.models[r]}' for r in sorted(p.roles))}",
             highlight=False,
+            soft_wrap=True,
         )
     return 0
 

@@ -16,6 +16,7 @@ from oversight.models.types import Usage
 
 TRANSCRIPT_SCHEMA = "oversight.transcript/1"
 JUDGMENT_SCHEMA = "oversight.judgment/1"
+MODEL_EVENT_TYPES = ("model", "model_error")
 
 
 def now_iso() -> str:
@@ -60,7 +61,13 @@ class Transcript(BaseModel):
     created_at: str = Field(default_factory=now_iso)
 
     def to_record(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        record = self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        # Model calls keep every contract field (null included); notes keep only what they set.
+        record["events"] = [
+            e if e.get("type") in MODEL_EVENT_TYPES else {k: v for k, v in e.items() if v is not None}
+            for e in record["events"]
+        ]
+        return record
 
 
 class JudgeRef(BaseModel):

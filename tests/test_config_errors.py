@@ -83,6 +83,15 @@ def test_missing_api_key_fails_before_any_work(tmp_path: Path, capsys: pytest.Ca
     assert not (tmp_path / "runs").exists()
 
 
+def test_validate_checks_keys_too(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    (tmp_path / "exp.yaml").write_text(GOOD.replace("scripted:echo", "openai:gpt-4.1-mini"))
+    assert main(["validate", str(tmp_path / "exp.yaml")]) == 2
+    assert "models.answerer: OPENAI_API_KEY is not set" in capsys.readouterr().err
+
+
 def test_bad_override_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
     (tmp_path / "exp.yaml").write_text(GOOD)
