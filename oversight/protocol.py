@@ -68,13 +68,21 @@ class Recorder:
         variables: dict[str, Any],
         *,
         step: str | None = None,
+        defaults: dict[str, Any] | None = None,
         **overrides: Any,
     ) -> ModelOutput:
         """Render `template`, call the model bound to `role`, log the exchange, return the output.
 
-        A ModelCallError propagates: the runner records the item as failed with the events so far.
+        `defaults` are a protocol's per-call settings (e.g. stop sequences a base model needs)
+        that yield to whatever the experiment's `generation:` block sets for the role;
+        `overrides` always apply. A ModelCallError propagates: the runner records the item
+        as failed with the events so far.
         """
         messages = self.ctx.prompts.render(template, variables)
+        if defaults:
+            configured = self.ctx.generation.get(role) or self.ctx.generation.get("default")
+            explicit = configured.model_fields_set if configured is not None else set()
+            overrides = {**{k: v for k, v in defaults.items() if k not in explicit}, **overrides}
         config = self.config_for(role, **overrides)
         model = self.ctx.models[role]
         try:

@@ -39,14 +39,8 @@ from oversight.protocols.critique_data import (
     judge_variables,
     render_critiques,
 )
-from oversight.protocols.flaws import (
-    free_text,
-    gold_label,
-    lexical_match,
-    parse_grader_match,
-    parse_list,
-    parse_yes_no,
-)
+from oversight.protocols.critique_grading import FRAME_STOPS, grade_one
+from oversight.protocols.flaws import free_text, parse_list
 
 CONDITIONS = ("unassisted", "assisted")
 
@@ -127,24 +121,8 @@ class CritiqueContext:
 
 # Default length limits and stop sequences per call; an experiment's `generation:` block wins
 # for any field it sets explicitly. Base models ramble into a new "Question:" otherwise.
-_FRAME_STOPS = ["\nPassage:", "\nQuestion:", "\nAnswer:", "\nAnswer to check:"]
 _META_STOPS = ["\n\n", "\nComment on the point above:", "\nCritique of the answer:", "\nReviewer's comment",
-               *_FRAME_STOPS]
-_GRADER_STOPS = ["\n\n", "\nReported flaw", "\nMatch:", "\nReal flaw:", *_FRAME_STOPS]
-
-
-async def _call(
-    rec: Recorder, role: str, template: str, variables: dict[str, Any], *, step: str,
-    max_tokens: int, stop: list[str], **forced: Any,
-) -> ModelOutput:
-    configured = rec.ctx.generation.get(role) or rec.ctx.generation.get("default")
-    explicit = configured.model_fields_set if configured is not None else set()
-    overrides: dict[str, Any] = dict(forced)
-    if "max_tokens" not in explicit:
-        overrides["max_tokens"] = max_tokens
-    if "stop" not in explicit:
-        overrides["stop"] = stop
-    return await rec.call(role, template, variables, step=step, **overrides)
+               *FRAME_STOPS]
 
 
 def _cut(out: ModelOutput) -> bool:
@@ -161,9 +139,9 @@ def _after_critiques(params: CritiqueParams) -> str:
 
 async def answerer(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
     rec = runtime.context.rec
-    out = await _call(
-        rec, "answerer", "answerer", {"context": state["context"], "question": state["question"]},
-        step="answerer", max_tokens=150, stop=["\n\n", *_FRAME_STOPS],
+    out = await rec.call(
+        "answerer", "answerer", {"context": state["context"], "question": state["question"]},
+        step="answerer", defaults={"max_tokens": 150, "stop": ["\n\n", *FRAME_STOPS]},
         temperature=0.0, seed=rec.ctx.seed,
     )
     answer = free_text(out.text)
@@ -174,10 +152,10 @@ async def answerer(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> d
 async def critic(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
     rec, params = runtime.context.rec, runtime.context.params
     k = params.max_critiques
-    out = await _call(
-        rec, "critic", "critic",
+    out = await rec.call(
+        "critic", "critic",
         {"context": state["context"], "question": state["question"], "answer": state["answer"], "max_critiques": k},
-        step="critic", max_tokens=45 * k + 20, stop=[f"\n{k + 1}.", "\n\n\n", *_FRAME_STOPS],
+        step="critic", defaults={"max_tokens": 45 * k + 20, "stop": [f"\n{k + 1}.", "\n\n\n", *FRAME_STOPS]},
     )
     texts = parse_list(out.text, max_items=k, exclude=(state["answer"], state["question"]), truncated=_cut(out))
     critiques = [{"id": f"c{i}", "level": 0, "parent": None, "text": t} for i, t in enumerate(texts, start=1)]
@@ -192,11 +170,11 @@ async def meta_critic(state: CritiqueState, runtime: Runtime[CritiqueContext]) -
     parents = [n for n in state["tree"] if n["level"] == level - 1]
 
     async def comment(parent: dict[str, Any]) -> dict[str, Any] | None:
-        out = await _call(
-            rec, "meta_critic", "meta_critic",
+        out = await rec.call(
+            "meta_critic", "meta_critic",
             {"context": state["context"], "question": state["question"], "answer": state["answer"],
              "critique": parent["text"], "chain": chain_text(state["tree"], parent), "level": level},
-            step=f"meta_critic:{parent['id']}", max_tokens=80, stop=_META_STOPS,
+            step=f"meta_critic:{parent['id']}", defaults={"max_tokens": 80, "stop": _META_STOPS},
         )
         body = free_text(out.text, 500)
         if not body:
@@ -219,50 +197,13 @@ async def judge(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict
         shown = render_critiques(state.get("critiques", []), state.get("tree", []), params.show_critique_tree)
     variables = judge_variables(condition, state["context"], state["question"], state["answer"], shown)
     n = params.max_reports
-    out = await _call(
-        rec, "judge", f"judge_{condition}", variables, step="judge",
-        max_tokens=40 * n + 20, stop=[f"\n{n + 1}.", "\n\n\n", *_FRAME_STOPS],
+    out = await rec.call(
+        "judge", f"judge_{condition}", variables, step="judge",
+        defaults={"max_tokens": 40 * n + 20, "stop": [f"\n{n + 1}.", "\n\n\n", *FRAME_STOPS]},
     )
     reports = parse_list(out.text, max_items=n, exclude=(state["answer"], state["question"]), truncated=_cut(out))
     rec.note("flaws_reported", condition=condition, items=reports)
     return {"reports": reports}
-
-
-async def _grade_one(
-    rec: Recorder, params: CritiqueParams, state: CritiqueState, kind: str, index: int, text: str
-) -> dict[str, Any]:
-    """Match one reported flaw or critique to the gold list (or confirm it, if gold is unknown)."""
-    gold = state.get("gold")
-    decision: dict[str, Any] = {"kind": kind, "index": index, "text": text, "gold_index": None, "gold": None}
-    if gold is not None and not gold:
-        decision.update(confirmed=False, parsed=True, grader="none", reason="the item has no known flaws")
-    elif params.grader == "lexical":
-        assert gold is not None
-        hit, reason = lexical_match(text, [g["description"] for g in gold], params.lexical_threshold)
-        decision.update(gold_index=hit, confirmed=hit is not None, parsed=True, grader="lexical", reason=reason)
-    elif gold is not None:
-        listed = "\n".join(f"{gold_label(i)}. {g['description']}" for i, g in enumerate(gold))
-        reply = await _call(
-            rec, "grader", "grader",
-            {"context": state["context"], "question": state["question"], "answer": state["answer"],
-             "gold_flaws": listed, "report": text},
-            step=f"grader:{kind}{index}", max_tokens=48, stop=_GRADER_STOPS,
-        )
-        parsed = parse_grader_match(reply.text, len(gold))
-        decision.update(gold_index=parsed.index, confirmed=parsed.index is not None, parsed=parsed.parsed,
-                        grader="model", reason=parsed.reason)
-    else:
-        reply = await _call(
-            rec, "grader", "grader_confirm",
-            {"context": state["context"], "question": state["question"], "answer": state["answer"], "report": text},
-            step=f"grader:{kind}{index}", max_tokens=48, stop=_GRADER_STOPS,
-        )
-        verdict, reason = parse_yes_no(reply.text)
-        decision.update(confirmed=verdict is True, parsed=verdict is not None, grader="model", reason=reason)
-    if decision["gold_index"] is not None:
-        decision["gold"] = gold[decision["gold_index"]]["description"]  # type: ignore[index]
-    rec.note("grader_match", **decision)
-    return decision
 
 
 async def grader(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
@@ -270,8 +211,8 @@ async def grader(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dic
     reports = state.get("reports", [])
     critiques = state.get("critiques", []) if params.grade_critiques else []
     decisions = await asyncio.gather(
-        *(_grade_one(rec, params, state, "report", i, r) for i, r in enumerate(reports)),
-        *(_grade_one(rec, params, state, "critique", i, c["text"]) for i, c in enumerate(critiques)),
+        *(grade_one(rec, params, state, "report", i, r) for i, r in enumerate(reports)),
+        *(grade_one(rec, params, state, "critique", i, c["text"]) for i, c in enumerate(critiques)),
     )
     return {"report_matches": list(decisions[: len(reports)]), "critique_matches": list(decisions[len(reports):])}
 
