@@ -57,3 +57,13 @@ def test_unknown_or_missing_local_model_is_a_clear_error(tmp_path: Path) -> None
         ModelPool().get("local:llama-9000")
     with pytest.raises(UserError, match="not found"):
         ModelPool().get(f"local:{tmp_path}/none.gguf")
+
+
+@pytest.mark.local_model
+async def test_prompt_longer_than_the_context_fails_with_a_hint() -> None:
+    from oversight.errors import ModelCallError
+
+    model = ModelPool(cache=None).get("local:gemma-3-270m")
+    with pytest.raises(ModelCallError, match="exceeds the available context size.*OVERSIGHT_LOCAL_CTX") as info:
+        await model.generate("word " * 6000, GenerateConfig(max_tokens=2))
+    assert info.value.attempts == 1  # not retried: it cannot succeed

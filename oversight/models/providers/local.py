@@ -143,8 +143,11 @@ class LocalProvider(Provider):
         result = await asyncio.to_thread(handler, body)
         if "error" in result:
             error = result["error"]
+            hint = ""
+            if error.get("type") == "exceed_context_size_error":
+                hint = f" (context per slot is {CTX_PER_SLOT} tokens: raise OVERSIGHT_LOCAL_CTX)"
             raise ProviderError(
-                f"llama.cpp error {error.get('code', '')}: {error.get('message', error)}",
+                f"llama.cpp error {error.get('code', '')}: {error.get('message', error)}{hint}",
                 retryable=False,
                 status=error.get("code"),
             )
