@@ -77,10 +77,8 @@ class Model:
         while True:
             attempt += 1
             try:
-                async with self._semaphore:
-                    completion = await asyncio.wait_for(
-                        self.provider.generate(messages, config), timeout=config.timeout_s
-                    )
+                async with self._semaphore, asyncio.timeout(config.timeout_s):
+                    completion = await self.provider.generate(messages, config)
                 return completion, attempt
             except (asyncio.TimeoutError, TimeoutError):
                 error = ProviderError(f"timed out after {config.timeout_s:g}s", retryable=True)
