@@ -15,6 +15,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, after we have said how to resume it."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oversight", description="Scalable-oversight experiments.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
-    except KeyboardInterrupt:
-        err_console.print("interrupted: finished items are saved; continue with oversight run --resume RUN_DIR")
+    except KeyboardInterrupt as exc:
+        if not isinstance(exc, Interrupted):
+            err_console.print("interrupted")
         return 130
     return 0
 
@@ -105,10 +110,22 @@ def _run(args: argparse.Namespace) -> int:
             sweep_point=point, console=console,
         )
         console.print(f"run folder: {run_dir}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
-        result = asyncio.run(execute(p, run_dir=run_dir, console=console))
+        result = _execute(execute(p, run_dir=run_dir, console=console), run_dir)
         print_summary(console, run_dir, result.metrics)
         status = max(status, 1 if result.metrics["run"]["units_failed"] else 0)
     return status
+
+
+def _execute(coro, run_dir: Path):  # type: ignore[no-untyped-def]
+    """Run to the end; on Ctrl-C say where the finished units are and how to go on."""
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: finished units are saved in {run_dir}; continue with: oversight run --resume {run_dir}",
+            highlight=False, soft_wrap=True,
+        )
+        raise Interrupted from None
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -120,7 +137,7 @@ def _resume(args: argparse.Namespace) -> int:
     exp, meta = read_run(run_dir)
     base_dir = Path(meta.get("base_dir") or ".")
     p = plan(exp, source=str(run_dir / "experiment.yaml"), base_dir=base_dir)
-    result = asyncio.run(execute(p, run_dir=run_dir, console=console, retry_failed=args.retry_failed))
+    result = _execute(execute(p, run_dir=run_dir, console=console, retry_failed=args.retry_failed), run_dir)
     console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
     print_summary(console, run_dir, result.metrics)
     return 1 if result.metrics["run"]["units_failed"] else 0

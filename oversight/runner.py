@@ -183,25 +183,26 @@ async def execute(
     ctx = make_context(p, pool, run_dir.name)
     result = RunResult(run_dir=run_dir, metrics={}, skipped=len(p.units) - len(todo))
     total = Usage()
-    gate = asyncio.Semaphore(p.exp.concurrency)
+    queue = iter(todo)
     try:
         with _progress(console) as progress:
             task = progress.add_task(
                 p.exp.name, total=len(todo), failed=0, tokens=0, cost=_cost_text(total)
             )
 
-            async def one(unit: Unit) -> None:
+            async def worker() -> None:
+                """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
                 nonlocal total
-                async with gate:
+                for unit in queue:
                     transcript = await run_unit(p, ctx, unit, run_dir)
-                result.ran += 1
-                result.failed += transcript.error is not None
-                total = total + transcript.usage
-                progress.update(
-                    task, advance=1, failed=result.failed, tokens=total.total_tokens, cost=_cost_text(total)
-                )
+                    result.ran += 1
+                    result.failed += transcript.error is not None
+                    total = total + transcript.usage
+                    progress.update(
+                        task, advance=1, failed=result.failed, tokens=total.total_tokens, cost=_cost_text(total)
+                    )
 
-            await asyncio.gather(*(one(u) for u in todo))
+            await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
     finally:
         await pool.aclose()
     result.metrics = compute_metrics(p.protocol, p.params, run_dir, n_units=len(p.units))

@@ -92,7 +92,7 @@ def test_failing_item_is_recorded_and_others_finish(tmp_path: Path) -> None:
     assert all(t["error"] is None for tid, t in transcripts.items() if tid != "q3:plain")
 
 
-def test_resume_after_interrupt_runs_each_item_once(tmp_path: Path) -> None:
+def test_resume_after_interrupt_runs_each_item_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     calls = {"n": 0}
 
     def dies_on_fourth(messages):  # type: ignore[no-untyped-def]
@@ -105,6 +105,7 @@ def test_resume_after_interrupt_runs_each_item_once(tmp_path: Path) -> None:
     exp = write_experiment(tmp_path, concurrency=1)
     assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 130
     run = only_run(tmp_path / "runs")
+    assert f"oversight run --resume {run}" in capsys.readouterr().err
     before = [t["id"] for t in lines(run / "transcripts.jsonl")]
     assert len(before) == 3
 
@@ -210,3 +211,26 @@ def test_cache_makes_a_rerun_free(tmp_path: Path) -> None:
     assert len(scripted.CALLS["math"]) == 6
     events = [t["events"][0] for t in lines(only_run(tmp_path / "runs2") / "transcripts.jsonl")]
     assert all(e["cached"] for e in events)
+
+
+def test_units_in_flight_never_exceed_concurrency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from oversight.models.types import Completion
+
+    state = {"now": 0, "peak": 0}
+
+    class Slow(scripted.ScriptedProvider):
+        async def generate(self, messages, config):  # type: ignore[no-untyped-def]
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            await asyncio.sleep(0.02)
+            state["now"] -= 1
+            return Completion(text=arithmetic(messages))
+
+    monkeypatch.setattr(scripted, "ScriptedProvider", Slow)
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, concurrency=2, max_connections=50)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert state["peak"] == 2
+    assert len(lines(only_run(tmp_path / "runs") / "transcripts.jsonl")) == 6
