@@ -151,7 +151,11 @@ class Protocol(ABC):
     def metrics(
         self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: Any
     ) -> dict[str, Any]:
-        """Metrics for metrics.json; `metrics["table"]` is a list of row dicts printed as a table."""
+        """Metrics for metrics.json; `metrics["table"]` is a list of row dicts printed as a table.
+
+        `transcripts` include failed ones (`error` set) so a protocol can count them per
+        condition; `judgments` belong to finished, successful transcripts only.
+        """
 
 
 _REGISTRY: dict[str, str] = {

@@ -135,9 +135,12 @@ async def run_unit(p: Plan, ctx: RunContext, unit: Unit, run_dir: Path) -> Trans
         condition=unit.condition, events=rec.events, outcome=outcome, usage=usage,
         usage_by_role=rec.usage_by_role, error=error, attempt=rec.attempt,
     )
-    # Judgments first: a transcript line on disk promises its judgments are there too.
-    for judgment in rec.judgments:
-        append_line(run_dir / "judgments.jsonl", judgment.to_record())
+    # Judgments first: a transcript line on disk promises its judgments are there too. A failed
+    # unit gets none (its verdict events stay in the transcript), so metrics never mix in half
+    # a unit; --retry-failed gives it a new attempt.
+    if error is None:
+        for judgment in rec.judgments:
+            append_line(run_dir / "judgments.jsonl", judgment.to_record())
     append_line(run_dir / "transcripts.jsonl", transcript.to_record())
     return transcript
 

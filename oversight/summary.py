@@ -26,7 +26,9 @@ def compute_metrics(protocol: Protocol, params: Any, run_dir: Path, *, n_units: 
     transcripts = load_transcripts(run_dir)
     judgments = load_judgments(run_dir, transcripts)
     ok = [t for t in transcripts if not t.get("error")]
-    metrics = protocol.metrics(ok, [j for j in judgments if j["transcript_id"] in {t["id"] for t in ok}], params)
+    # Protocols see failed transcripts too (to count them per condition); judgments only
+    # belong to finished ones, since the runner writes none for a failed unit.
+    metrics = protocol.metrics(transcripts, judgments, params)
     by_role = run_usage(transcripts)
     total = sum(by_role.values(), Usage())
     metrics["run"] = {
@@ -72,7 +74,7 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> N
     if usage_rows:
         console.print(rows_table("Usage", usage_rows))
     console.print(
-        f"units: {run.get('units_finished', 0)} finished, {run.get('units_failed', 0)} failed "
-        f"(of {run.get('units_planned', '?')})"
+        f"units: {run.get('units_finished', 0)} finished, {run.get('units_failed', 0)} failed"
+        + (f" (of {run['units_planned']})" if run.get("units_planned") is not None else "")
     )
     console.print(f"run folder: [bold]{run_dir}[/]", soft_wrap=True, highlight=False)

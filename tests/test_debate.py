@@ -397,3 +397,28 @@ def test_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) ->
     metrics = json.loads((run / "metrics.json").read_text())
     assert {r["condition"] for r in metrics["table"]} == {"debate", "consultancy", "blind", "expert"}
     assert sum(v["invalid"] for c in metrics["conditions"].values() for v in c.values()) > 0
+
+
+def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> None:
+    from oversight.cli import main
+    from oversight.models.providers.base import ProviderError
+
+    def judge(messages: list[Message]) -> Any:
+        if "consultant" in messages[-1].content.lower():
+            return ProviderError("HTTP 400: context too long", retryable=False, status=400)
+        return "A, 70%"
+
+    scripted.register("debater", debater_script)
+    scripted.register("judge", judge)
+    args = ["run", str(ROOT / "protocols" / "debate.yaml"), "--runs-dir", str(tmp_path), "--limit", "2",
+            "--set", "params.judge_kind=model", "--set", "cache=false", "--model", "judge=scripted:judge"]
+    for role in ("debater_a", "debater_b", "consultant"):
+        args += ["--model", f"{role}=scripted:debater"]
+    assert main(args) == 1
+    [run] = [d for d in tmp_path.iterdir() if d.is_dir()]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["failed_transcripts"] == {"consultancy": 2}
+    assert metrics["run"]["units_failed"] == 2
+    assert "consultancy" not in {r["condition"] for r in metrics["table"]}
+    judged = {json.loads(x)["transcript_id"] for x in (run / "judgments.jsonl").read_text().splitlines()}
+    assert not any(t.endswith(":consultancy") for t in judged)

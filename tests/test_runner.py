@@ -90,6 +90,11 @@ def test_failing_item_is_recorded_and_others_finish(tmp_path: Path) -> None:
     assert "503" in transcripts["q3:plain"]["error"] and "2 attempts" in transcripts["q3:plain"]["error"]
     assert transcripts["q3:plain"]["events"][-1]["type"] == "model_error"
     assert all(t["error"] is None for tid, t in transcripts.items() if tid != "q3:plain")
+    run = only_run(tmp_path / "runs")
+    assert sorted(j["transcript_id"] for j in lines(run / "judgments.jsonl")) == sorted(
+        tid for tid in transcripts if tid != "q3:plain"
+    )
+    assert json.loads((run / "metrics.json").read_text())["run"]["units_failed"] == 1
 
 
 def test_resume_after_interrupt_runs_each_item_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -166,6 +166,10 @@ def check_speech(
         out_tag = verified_tag if check.verified else unverified_tag
         return f"<{out_tag}>{text}</{out_tag}>"
 
+    # A speaker who writes the judge's markers itself would forge a "verified" quote: treat any
+    # such marker as a quote tag, so what it wraps is checked like every other quote.
+    forged = re.compile(rf"<(/?)\s*(?:{re.escape(verified_tag)}|{re.escape(unverified_tag)})\s*>", re.IGNORECASE)
+    speech = forged.sub(lambda m: f"<{m.group(1)}{tag}>", speech)
     shown = quote_pattern(tag).sub(mark, speech)
     # A stray closing tag without an opening one carries no quote; drop it so it cannot look verified.
     shown = close.sub("", shown)
