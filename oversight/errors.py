@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class UserError(Exception):
     """Bad input: the CLI prints the message on one line and exits 2, no traceback.
@@ -21,3 +23,13 @@ class ModelCallError(Exception):
         self.reason = reason
         self.attempts = attempts
         self.status = status
+
+
+def read_text(path: Path) -> str:
+    """A user's file as UTF-8 text, or a one-line UserError naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None

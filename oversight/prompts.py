@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from oversight.errors import UserError
+from oversight.errors import UserError, read_text
 from oversight.models.types import Message
 
 _SECTION = re.compile(r"^\[(system|user|assistant)\]\s*$", re.MULTILINE)
@@ -35,6 +35,14 @@ class Template:
             return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
         except ValueError as exc:
             raise UserError(f"{self.source}: bad placeholder ({exc}); write {{{{ for a literal brace") from exc
+
+    def check(self) -> None:
+        """Render once with sample values, so a bad format spec ({x!z}, {x:>>>}) fails at validation,
+        not after a run has paid for every call before this prompt."""
+        try:
+            self.text.format_map({f: "x" for f in self.fields()})
+        except (ValueError, IndexError, KeyError, AttributeError) as exc:
+            raise UserError(f"{self.source}: bad placeholder ({exc}); use plain {{name}}, and {{{{ for a brace") from None
 
     def render(self, variables: Mapping[str, Any]) -> list[Message]:
         missing = self.fields() - set(variables)
@@ -86,7 +94,7 @@ class PromptSet:
                 path = base_dir / path
             if not path.is_file():
                 raise UserError(f"{source}: prompts.{name}: file {str(path)!r} not found")
-            self.templates[name] = Template(name, str(path), path.read_text(encoding="utf-8"))
+            self.templates[name] = Template(name, str(path), read_text(path))
         for name, template in self.templates.items():
             extra = template.fields() - set(documented[name])
             if extra:
@@ -94,6 +102,7 @@ class PromptSet:
                     f"{template.source}: unknown variable {{{sorted(extra)[0]}}} for prompt {name!r} "
                     f"(available: {', '.join(sorted(documented[name]))})"
                 )
+            template.check()
 
     def render(self, name: str, variables: Mapping[str, Any]) -> list[Message]:
         return self.templates[name].render(variables)

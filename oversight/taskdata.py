@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from oversight.errors import UserError
+from oversight.errors import UserError, read_text
 
 
 class TaskConfig(BaseModel):
@@ -47,7 +47,7 @@ def resolve_path(task: TaskConfig, base_dir: Path) -> Path:
 
 def read_json_records(path: Path) -> list[dict[str, Any]]:
     """JSONL (one object per line) or a JSON array; errors name the file and line."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     if text.lstrip().startswith("["):
         try:
             data = json.loads(text)

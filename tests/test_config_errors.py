@@ -61,6 +61,21 @@ def test_bad_file_gives_one_line_and_exit_2(
     assert not (tmp_path / "runs").exists()  # nothing written for a bad config
 
 
+def test_bad_placeholder_in_a_prompt_fails_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    (tmp_path / "mine.txt").write_text("Q: {question!z}\nA:")
+    (tmp_path / "exp.yaml").write_text(GOOD + "prompts: {answer: mine.txt}\n")
+    assert main(["validate", str(tmp_path / "exp.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "mine.txt: bad placeholder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_experiment_file_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "exp.yaml").write_bytes(("description: caf\xe9\n" + GOOD).encode("latin-1"))
+    assert main(["validate", str(tmp_path / "exp.yaml")]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
 def test_bad_task_record_names_file_record_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "items.jsonl").write_text(
         json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n" + json.dumps({"id": "b", "question": "q?"}) + "\n"

@@ -134,3 +134,24 @@ def test_hugging_face_rows_go_through_the_same_loaders(monkeypatch: pytest.Monke
     monkeypatch.setattr(data, "load_hf_records", lambda task: rows)
     [item] = load_items({"hf": "someone/critiques", "split": "test", "format": "openai_critiques"}, Path("."))
     assert item.id == "h1-q0" and [f.description for f in item.flaws] == ["Bad."]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"answer": "An answer.", "critiques": [{"critique": "Wrong.", "feedback": "yes"}]}, "record 1"),
+    ],
+)
+def test_openai_critiques_odd_shapes_are_one_line_errors(tmp_path: Path, answer: dict[str, Any], message: str) -> None:
+    path = write_jsonl(tmp_path / "odd.jsonl", [openai_row("r1", [openai_question("What happens?", [answer])])])
+    with pytest.raises(UserError) as err:
+        load_items({"path": str(path), "format": "openai_critiques"}, tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_task_file_that_is_not_utf8_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes('{"id": "a", "context": "café"}\n'.encode("latin-1"))
+    with pytest.raises(UserError, match="not UTF-8"):
+        load_items({"path": str(path)}, tmp_path)

@@ -171,3 +171,23 @@ def test_unknown_format_is_a_user_error(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "x.jsonl", [shared_file_record(0, 0)])
     with pytest.raises(UserError, match="not a debate format"):
         load_debate_items(TaskConfig(path=str(path), format="critiques"), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("options", "validation", "message"),
+    [
+        (["only one"], None, "at least two options"),
+        (["a", "b", "c", "d"], ["not a dict"], None),
+    ],
+)
+def test_quality_odd_shapes(tmp_path: Path, options: list[str], validation: Any, message: str | None) -> None:
+    article = {"article_id": "9", "title": "T", "article": "Some story text.",
+               "questions": [{"question": "Q?", "question_unique_id": "9_1", "options": options, "gold_label": 1,
+                              **({"validation": validation} if validation is not None else {})}]}
+    path = write_jsonl(tmp_path / "q.jsonl", [article])
+    if message is None:
+        [item] = load_debate_items(TaskConfig(path=str(path), format="quality"), tmp_path)
+        assert len(item.answers) == 2
+    else:
+        with pytest.raises(UserError, match=message):
+            load_debate_items(TaskConfig(path=str(path), format="quality"), tmp_path)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oversight.errors import UserError
 from oversight.protocols.flaws import normalize
@@ -138,45 +138,59 @@ def from_openai_critiques(records: list[dict[str, Any]], source: str) -> list[Fl
     seen_ids: set[str] = set()
     for number, row in enumerate(records, start=1):
         where = f"{source}: record {number}"
-        row_id = str(row.get("id") or number)
-        data = _require(row, "data", dict, where)
-        passage = _require(data, "passage", dict, f"{where}.data")
-        text = _require(passage, "text", str, f"{where}.data.passage").strip()
-        title = str(passage.get("title") or "").strip() or None
-        questions = _require(data, "questions", list, f"{where}.data")
-        for q_index, question in enumerate(questions):
-            q_where = f"{where}.data.questions[{q_index}]"
-            q_text = _require(question, "question", str, q_where).strip()
-            answers = _require(question, "answers", list, q_where)
-            for a_index, answer in enumerate(answers):
-                a_where = f"{q_where}.answers[{a_index}]"
-                a_text = _require(answer, "answer", str, a_where).strip()
-                item_id = f"{row_id}-q{q_index}" + (f"-a{a_index}" if len(answers) > 1 else "")
-                if item_id in seen_ids:
-                    raise UserError(f"{where}: duplicate item id {item_id!r} (two rows share id {row_id!r})")
-                seen_ids.add(item_id)
-                critiques = answer.get("critiques") or []
-                items.append(
-                    FlawedAnswerItem(
-                        id=item_id,
-                        context=text,
-                        question=q_text,
-                        answer=a_text,
-                        flaws=_gold_from_answer(answer, question, len(answers) == 1, a_where),
-                        title=title,
-                        meta={
-                            "source_id": row.get("source_id"),
-                            "row_id": row_id,
-                            "dataset_critiques": [
-                                {"text": c.get("critique"), "helpful": (c.get("feedback") or {}).get("helpful")}
-                                for c in critiques
-                            ],
-                            "new_critique": question.get("new_critique"),
-                        },
-                    )
-                )
+        try:
+            items.extend(_items_from_row(row, number, where, seen_ids))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "record"
+            raise UserError(f"{where}: {field}: {err['msg']}") from None
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise UserError(f"{where}: unexpected shape for the OpenAI critiques format ({exc})") from None
     if not items:
         raise UserError(f"{source}: no (passage, question, answer) triples found in the OpenAI critiques format")
+    return items
+
+
+def _items_from_row(row: dict[str, Any], number: int, where: str, seen_ids: set[str]) -> list[FlawedAnswerItem]:
+    """One row (a passage with its questions and answers) as items; raises on a malformed row."""
+    items: list[FlawedAnswerItem] = []
+    row_id = str(row.get("id") or number)
+    data = _require(row, "data", dict, where)
+    passage = _require(data, "passage", dict, f"{where}.data")
+    text = _require(passage, "text", str, f"{where}.data.passage").strip()
+    title = str(passage.get("title") or "").strip() or None
+    questions = _require(data, "questions", list, f"{where}.data")
+    for q_index, question in enumerate(questions):
+        q_where = f"{where}.data.questions[{q_index}]"
+        q_text = _require(question, "question", str, q_where).strip()
+        answers = _require(question, "answers", list, q_where)
+        for a_index, answer in enumerate(answers):
+            a_where = f"{q_where}.answers[{a_index}]"
+            a_text = _require(answer, "answer", str, a_where).strip()
+            item_id = f"{row_id}-q{q_index}" + (f"-a{a_index}" if len(answers) > 1 else "")
+            if item_id in seen_ids:
+                raise UserError(f"{where}: duplicate item id {item_id!r} (two rows share id {row_id!r})")
+            seen_ids.add(item_id)
+            critiques = answer.get("critiques") or []
+            items.append(
+                FlawedAnswerItem(
+                    id=item_id,
+                    context=text,
+                    question=q_text,
+                    answer=a_text,
+                    flaws=_gold_from_answer(answer, question, len(answers) == 1, a_where),
+                    title=title,
+                    meta={
+                        "source_id": row.get("source_id"),
+                        "row_id": row_id,
+                        "dataset_critiques": [
+                            {"text": c.get("critique"), "helpful": (c.get("feedback") or {}).get("helpful")}
+                            for c in critiques
+                        ],
+                        "new_critique": question.get("new_critique"),
+                    },
+                )
+            )
     return items
 
 

@@ -92,13 +92,16 @@ def best_distractor(options: list[str], gold: int, validation: list[dict[str, An
     """0-based index of the validators' most-voted best distractor, else the first wrong option."""
     votes: Counter[int] = Counter()
     for entry in validation or []:
-        vote = entry.get("untimed_best_distractor")
+        vote = entry.get("untimed_best_distractor") if isinstance(entry, dict) else None
         if isinstance(vote, int) and 1 <= vote <= len(options) and vote - 1 != gold:
             votes[vote - 1] += 1
     if votes:
         top = max(votes.values())
         return min(i for i, v in votes.items() if v == top)
-    return next(i for i in range(len(options)) if i != gold)
+    wrong = [i for i in range(len(options)) if i != gold]
+    if not wrong:
+        raise ValueError(f"a question needs at least two options (got {len(options)})")
+    return wrong[0]
 
 
 def _pair_item(
@@ -164,7 +167,7 @@ def items_from_records(records: list[dict[str, Any]], fmt: str, source: str) -> 
         for number, record in enumerate(records, start=1):
             try:
                 converted.extend(quality_records(record))
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, StopIteration, IndexError) as exc:
                 detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
                 raise UserError(f"{source}: record {number}: {detail}") from exc
         records = converted
