@@ -89,26 +89,33 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from oversight.runner import execute, plan, start_run
+    from oversight.models.pool import ModelPool
+    from oversight.runner import check_models, execute, open_run_dir, plan
     from oversight.summary import print_summary
 
     if args.resume:
-        if args.experiment:
-            raise UserError("give either an experiment file or --resume RUN_DIR, not both")
+        extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
+                                          ("--set", args.set), ("--dry-run", args.dry_run),
+                                          ("--runs-dir", args.runs_dir != "runs"), ("EXPERIMENT", args.experiment))
+                 if given]
+        if extra:
+            raise UserError(f"--resume finishes a run exactly as it was configured: drop {', '.join(extra)}")
         return _resume(args)
     if not args.experiment:
         raise UserError("give an experiment file (e.g. protocols/debate.yaml) or --resume RUN_DIR")
     if args.retry_failed:
         raise UserError("--retry-failed goes with --resume RUN_DIR")
+    # Check every sweep point (config, task, prompts, keys) before the first call of the first.
+    plans = [(plan(exp, source=str(path), base_dir=path.parent), point) for exp, point, path in _experiments(args.experiment, args)]
+    if args.dry_run:
+        for p, _ in plans:
+            _dry_run(p)
+        return 0
+    for p, _ in plans:
+        check_models(p, ModelPool(cache=None))
     status = 0
-    for exp, point, path in _experiments(args.experiment, args):
-        if args.dry_run:
-            _dry_run(plan(exp, source=str(path), base_dir=path.parent))
-            continue
-        p, run_dir = start_run(
-            exp, source=str(path), base_dir=path.parent, runs_dir=Path(args.runs_dir),
-            sweep_point=point, console=console,
-        )
+    for p, point in plans:
+        run_dir = open_run_dir(p, runs_dir=Path(args.runs_dir), sweep_point=point)
         console.print(f"run folder: {run_dir}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
         result = _execute(execute(p, run_dir=run_dir, console=console), run_dir)
         print_summary(console, run_dir, result.metrics)

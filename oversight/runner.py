@@ -213,13 +213,9 @@ async def execute(
     return result
 
 
-def start_run(
-    exp: Experiment, *, source: str, base_dir: Path, runs_dir: Path, sweep_point: dict[str, Any], console: Console
-) -> tuple[Plan, Path]:
-    p = plan(exp, source=source, base_dir=base_dir)
-    # Fail on a missing key or model file before a folder exists or a call is made.
-    check_models(p, ModelPool(cache=None))
-    run_dir = new_run_dir(runs_dir, exp.name)
-    write_experiment(run_dir, exp, source=source, base_dir=base_dir, sweep_point=sweep_point)
+def open_run_dir(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any]) -> Path:
+    """A new run folder with the resolved config; call after `check_models` has passed."""
+    run_dir = new_run_dir(runs_dir, p.exp.name)
+    write_experiment(run_dir, p.exp, source=p.source, base_dir=p.base_dir, sweep_point=sweep_point)
     (run_dir / "transcripts.jsonl").touch()
-    return p, run_dir
+    return run_dir

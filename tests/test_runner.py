@@ -239,3 +239,21 @@ def test_units_in_flight_never_exceed_concurrency(tmp_path: Path, monkeypatch: p
     assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
     assert state["peak"] == 2
     assert len(lines(only_run(tmp_path / "runs") / "transcripts.jsonl")) == 6
+
+
+def test_a_bad_sweep_point_stops_the_sweep_before_any_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, sweep={"models.answerer": ["scripted:math", "scripted:missing"]})
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "models.answerer: no script named 'missing'" in capsys.readouterr().err
+    assert scripted.CALLS["math"] == [] and not (tmp_path / "runs").exists()
+
+
+def test_resume_refuses_flags_that_would_change_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, limit=1)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    run = only_run(tmp_path / "runs")
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run), "--dry-run", "--limit", "3"]) == 2
+    assert "drop --limit, --dry-run" in capsys.readouterr().err
