@@ -293,3 +293,14 @@ async def test_pool_builds_provider_from_spec() -> None:
     assert isinstance(model.provider, OpenAIProvider)
     assert pool.get("openai:qwen2.5-7b@http://127.0.0.1:8000/v1") is model
     await pool.aclose()
+
+
+async def test_key_cut_by_shortening_leaves_no_prefix(tmp_path: Path) -> None:
+    # The key sits where a 200-character cut would fall: redaction must come first.
+    message = "x" * 185 + f" key {KEY} was rejected"
+    api = FakeAPI(httpx2.Response(401, json=error_body(message, "invalid_request_error", "invalid_api_key")))
+    model = make_model(tmp_path, api)
+    with pytest.raises(ModelCallError) as info:
+        await model.generate("Q?")
+    await model.aclose()
+    assert KEY[:12] not in info.value.reason

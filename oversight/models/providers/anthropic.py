@@ -98,8 +98,8 @@ class AnthropicProvider(Provider):
                 connection_reason(exc, "connection error", secret), retryable=True
             ) from None
         except anthropic.AnthropicError as exc:
-            reason = f"{type(exc).__name__}: {short_message(str(exc))}"
-            raise ProviderError(redact(reason, secret), retryable=False) from None
+            reason = f"{type(exc).__name__}: {short_message(redact(str(exc), secret))}"
+            raise ProviderError(reason, retryable=False) from None
         return parse_message(response)
 
     async def aclose(self) -> None:

@@ -51,10 +51,11 @@ def retry_after_from(headers: Any) -> float | None:
 def status_error(status: int, body: object, headers: Any, secret: str | None) -> ProviderError:
     """Classify an HTTP error response the same way for every SDK."""
     message = body_message(body)
-    reason = f"HTTP {status}" + (f": {short_message(message)}" if message else "")
+    # Redact before shortening: a cut through the key would leave a prefix of it behind.
+    reason = f"HTTP {status}" + (f": {short_message(redact(message, secret))}" if message else "")
     retryable = is_retryable_status(status)
     return ProviderError(
-        redact(reason, secret),
+        reason,
         retryable=retryable,
         status=status,
         retry_after=retry_after_from(headers) if retryable else None,
@@ -64,5 +65,5 @@ def status_error(status: int, body: object, headers: Any, secret: str | None) ->
 def connection_reason(exc: BaseException, what: str, secret: str | None) -> str:
     """Name the underlying network error: "connection refused" tells a user their server is down."""
     cause = exc.__cause__ or exc.__context__
-    detail = f" ({type(cause).__name__}: {short_message(str(cause), 120)})" if cause and str(cause) else ""
-    return redact(f"{what}{detail}", secret)
+    detail = f" ({type(cause).__name__}: {short_message(redact(str(cause), secret), 120)})" if cause and str(cause) else ""
+    return f"{what}{detail}"

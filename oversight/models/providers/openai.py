@@ -108,8 +108,8 @@ class OpenAIProvider(Provider):
                 connection_reason(exc, "connection error", secret), retryable=True
             ) from None
         except openai.OpenAIError as exc:
-            reason = f"{type(exc).__name__}: {short_message(str(exc))}"
-            raise ProviderError(redact(reason, secret), retryable=False) from None
+            reason = f"{type(exc).__name__}: {short_message(redact(str(exc), secret))}"
+            raise ProviderError(reason, retryable=False) from None
         return parse_response(response, want_logprobs=config.logprobs)
 
     async def aclose(self) -> None:
