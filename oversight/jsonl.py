@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,24 @@ from rich.console import Console
 _err = Console(stderr=True)
 
 
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become null: they are not JSON, and other readers reject them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def dumps(record: Any, **kwargs: Any) -> str:
+    return json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False, default=str, **kwargs)
+
+
 def append_line(path: Path, record: dict[str, Any]) -> None:
     """Write one record as one line, then flush and fsync so a crash cannot lose or tear it."""
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    line = dumps(record, separators=(",", ":")) + "\n"
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()

@@ -94,7 +94,10 @@ class Recorder:
             )
             raise
         usage = out.completion.usage
-        self.usage_by_role[role] = self.usage_by_role.get(role, Usage()) + usage
+        # Totals count what this run spent: a cache hit costs nothing (its event keeps the
+        # original call's usage, marked cached).
+        spent = Usage(cost_usd=None if usage.cost_usd is None else 0.0) if out.cached else usage
+        self.usage_by_role[role] = self.usage_by_role.get(role, Usage()) + spent
         self.events.append(
             Event(
                 type="model",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
@@ -15,6 +14,7 @@ import yaml
 
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
+from oversight.jsonl import dumps
 
 TRACKED_PACKAGES = ("oversight", "anthropic", "openai", "langgraph", "pydantic", "xllamacpp", "datasets")
 
@@ -95,4 +95,4 @@ def read_run(run_dir: Path) -> tuple[Experiment, dict[str, Any]]:
 
 
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
-    write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_atomic(run_dir / "metrics.json", dumps(metrics, indent=2) + "\n")

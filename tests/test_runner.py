@@ -214,8 +214,11 @@ def test_cache_makes_a_rerun_free(tmp_path: Path) -> None:
     assert len(scripted.CALLS["math"]) == 6
     assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs2")]) == 0
     assert len(scripted.CALLS["math"]) == 6
-    events = [t["events"][0] for t in lines(only_run(tmp_path / "runs2") / "transcripts.jsonl")]
-    assert all(e["cached"] for e in events)
+    transcripts = lines(only_run(tmp_path / "runs2") / "transcripts.jsonl")
+    assert all(t["events"][0]["cached"] and t["events"][0]["usage"]["output_tokens"] > 0 for t in transcripts)
+    assert all(t["usage"]["input_tokens"] == 0 for t in transcripts)  # nothing spent this time
+    metrics = json.loads((only_run(tmp_path / "runs2") / "metrics.json").read_text())
+    assert metrics["run"]["usage"]["input_tokens"] == 0
 
 
 def test_units_in_flight_never_exceed_concurrency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -257,3 +260,14 @@ def test_resume_refuses_flags_that_would_change_the_run(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["run", "--resume", str(run), "--dry-run", "--limit", "3"]) == 2
     assert "drop --limit, --dry-run" in capsys.readouterr().err
+
+
+def test_nan_in_metrics_is_written_as_null(tmp_path: Path) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, limit=1)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    run = only_run(tmp_path / "runs")
+    (run / "judgments.jsonl").write_text("")  # no verdicts: the test protocol's accuracy is NaN
+    assert main(["report", str(run)]) == 0
+    text = (run / "metrics.json").read_text()
+    assert "NaN" not in text and json.loads(text)["accuracy"] is None
