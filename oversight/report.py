@@ -21,7 +21,7 @@ def report(run_dirs: list[Path], console: Console) -> list[dict[str, Any]]:
         exp, meta = read_run(run_dir)
         protocol = get_protocol(exp.protocol)
         params = validate_params(protocol.Params, exp.params, str(run_dir / "experiment.yaml"))
-        metrics = compute_metrics(protocol, params, run_dir)
+        metrics = compute_metrics(protocol, params, run_dir, n_units=meta.get("units_planned"))
         write_metrics(run_dir, metrics)
         all_metrics.append(metrics)
         if len(run_dirs) == 1:

@@ -67,7 +67,10 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_experiment(run_dir: Path, exp: Experiment, *, source: str, base_dir: Path, sweep_point: dict[str, Any]) -> None:
+def write_experiment(
+    run_dir: Path, exp: Experiment, *, source: str, base_dir: Path, sweep_point: dict[str, Any],
+    units_planned: int | None = None,
+) -> None:
     """The resolved config plus provenance. Specs and settings only: keys never reach a config."""
     data = exp.model_dump(mode="json")
     data[RUN_META_KEY] = {
@@ -76,6 +79,7 @@ def write_experiment(run_dir: Path, exp: Experiment, *, source: str, base_dir: P
         "source": source,
         "base_dir": str(base_dir.resolve()),
         "sweep_point": sweep_point,
+        "units_planned": units_planned,
         "versions": package_versions(),
         "git_revision": git_revision(Path(__file__).resolve().parent),
     }

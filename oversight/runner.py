@@ -216,6 +216,7 @@ async def execute(
 def open_run_dir(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any]) -> Path:
     """A new run folder with the resolved config; call after `check_models` has passed."""
     run_dir = new_run_dir(runs_dir, p.exp.name)
-    write_experiment(run_dir, p.exp, source=p.source, base_dir=p.base_dir, sweep_point=sweep_point)
+    write_experiment(run_dir, p.exp, source=p.source, base_dir=p.base_dir, sweep_point=sweep_point,
+                     units_planned=len(p.units))
     (run_dir / "transcripts.jsonl").touch()
     return run_dir

@@ -141,13 +141,41 @@ def test_torn_last_line_is_skipped_with_a_warning_and_rerun(tmp_path: Path, caps
 
 
 def test_no_api_key_in_any_run_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 that echoes the key back in its error."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
     secret = "sk-test-SECRET-0123456789abcdef"
-    monkeypatch.setenv("OPENAI_API_KEY", secret)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
-    scripted.register("math", arithmetic)
-    exp = write_experiment(tmp_path)
-    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
-    for file in only_run(tmp_path / "runs").iterdir():
+
+    class EchoKey(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            key = self.headers.get("authorization", "").removeprefix("Bearer ")
+            body = json.dumps({"error": {"message": f"Incorrect API key provided: {key}", "type": "invalid_request_error"}})
+            self.send_response(401)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoKey)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", secret)
+        monkeypatch.setenv("OPENAI_API_KEY", secret)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+        spec = f"openai:echo-key@http://127.0.0.1:{server.server_port}/v1"
+        exp = write_experiment(tmp_path, models={"answerer": spec}, limit=2)
+        assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 1
+    finally:
+        server.shutdown()
+    run = only_run(tmp_path / "runs")
+    errors = [t["error"] for t in lines(run / "transcripts.jsonl")]
+    assert len(errors) == 2 and all("HTTP 401" in e and "***" in e for e in errors)
+    for file in run.iterdir():
         assert secret not in file.read_text(), file.name
 
 
@@ -184,6 +212,8 @@ def test_sweep_2x2_gives_four_run_folders(tmp_path: Path) -> None:
     counts = sorted(len(lines(tmp_path / "runs" / r / "transcripts.jsonl")) for r in runs)
     assert counts == [2, 2, 4, 4]
     assert main(["report", *[str(tmp_path / "runs" / r) for r in runs]]) == 0
+    reported = [json.loads((tmp_path / "runs" / r / "metrics.json").read_text())["run"] for r in runs]
+    assert sorted(m["units_planned"] for m in reported) == [2, 2, 4, 4]
 
 
 def test_dry_run_calls_no_model_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -271,3 +301,25 @@ def test_nan_in_metrics_is_written_as_null(tmp_path: Path) -> None:
     assert main(["report", str(run)]) == 0
     text = (run / "metrics.json").read_text()
     assert "NaN" not in text and json.loads(text)["accuracy"] is None
+
+
+def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: Path) -> None:
+    from oversight.transcripts import load_judgments
+
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, limit=2)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    run = only_run(tmp_path / "runs")
+    # A crash between the judgment line and the transcript line of an earlier attempt leaves an
+    # orphan with another attempt id; a later human judgment (no attempt) must be kept.
+    with open(run / "judgments.jsonl", "a") as fh:
+        fh.write(json.dumps({"schema": "oversight.judgment/1", "transcript_id": "q0:plain", "attempt": "stale",
+                             "judge": {"kind": "model", "id": "exact-match"}, "correct": False}) + "\n")
+        fh.write(json.dumps({"schema": "oversight.judgment/1", "transcript_id": "q1:plain", "attempt": None,
+                             "judge": {"kind": "human", "id": "ann"}, "correct": True}) + "\n")
+        fh.write(json.dumps({"schema": "oversight.judgment/1", "transcript_id": "q9:plain", "attempt": None,
+                             "judge": {"kind": "human", "id": "ann"}, "correct": True}) + "\n")
+    kept = load_judgments(run)
+    assert sorted((j["transcript_id"], j["judge"]["kind"]) for j in kept) == [
+        ("q0:plain", "model"), ("q1:plain", "human"), ("q1:plain", "model")]
+    assert all(j.get("attempt") != "stale" for j in kept)
