@@ -49,8 +49,14 @@ def paired_bootstrap_ci(
     n_boot: int = 2000,
     seed: int = 0,
     level: float = 0.95,
+    min_defined: float = 0.95,
 ) -> tuple[float, float]:
-    """Resample items, keeping each item's two conditions together (the paired design)."""
+    """Resample items, keeping each item's two conditions together (the paired design).
+
+    A statistic can be undefined on some resamples (a ratio whose baseline resamples to 0);
+    percentiles over the rest would describe a conditional distribution and look tighter than
+    they are, so if fewer than `min_defined` of the resamples are defined the CI is (nan, nan).
+    """
     if not pairs:
         return (float("nan"), float("nan"))
     rng = random.Random(seed)
@@ -61,7 +67,9 @@ def paired_bootstrap_ci(
         if not math.isnan(value):
             stats.append(value)
     stats.sort()
-    return _percentiles(stats, level) if stats else (float("nan"), float("nan"))
+    if not stats or len(stats) < min_defined * n_boot:
+        return (float("nan"), float("nan"))
+    return _percentiles(stats, level)
 
 
 def _percentiles(sorted_stats: Sequence[float], level: float) -> tuple[float, float]:

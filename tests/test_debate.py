@@ -422,3 +422,21 @@ def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> No
     assert "consultancy" not in {r["condition"] for r in metrics["table"]}
     judged = {json.loads(x)["transcript_id"] for x in (run / "judgments.jsonl").read_text().splitlines()}
     assert not any(t.endswith(":consultancy") for t in judged)
+
+
+def test_rates_pooled_over_both_orders_resample_transcripts() -> None:
+    def verdict(tid: str, order: str, winner: str) -> dict[str, Any]:
+        return {"transcript_id": tid, "condition": "debate", "order": order, "correct": winner == "debater_a",
+                "invalid": False, "winner": winner, "answer_index": 0 if winner == "debater_a" else 1,
+                "shown_order": [0, 1] if order == "original" else [1, 0], "p_correct": 0.6,
+                "judge": {"kind": "model", "id": "m"}}
+
+    # Every transcript: A wins in one order, B in the other -> each transcript's win share is 0.5.
+    js = [verdict(f"t{i}", o, w) for i in range(6) for o, w in (("original", "debater_a"), ("swapped", "debater_b"))]
+    m = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)], js)["conditions"]["debate"]["m"]
+    win = m["win_rate"]["debater_a"]
+    assert win["rate"] == 0.5 and win["ci"] == [0.5, 0.5] and "bootstrap" in win["ci_method"]
+    assert m["chose_first_shown"]["rate"] == 0.5 and m["chose_first_shown"]["ci"] == [0.5, 0.5]
+    single = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)],
+                            [j for j in js if j["order"] == "original"])["conditions"]["debate"]["m"]
+    assert single["win_rate"]["debater_a"]["ci_method"] == "wilson"

@@ -4,9 +4,10 @@ Conventions (also written into metrics.json under "notes"):
 - `accuracy` counts an invalid verdict as not correct: invalid verdicts are never dropped.
   `accuracy_valid` is over valid verdicts only.
 - CIs are Wilson score intervals when each transcript contributes one verdict per judge. When
-  a transcript was judged in both answer orders its two verdicts are not independent, so the
-  pooled accuracy gets a percentile bootstrap that resamples transcripts (2000 resamples, seed
-  0); per-order accuracies keep Wilson intervals.
+  a transcript was judged in both answer orders its two verdicts are not independent, so every
+  rate pooled over both orders (accuracy, first-shown preference, win rates, mean p(correct))
+  gets a percentile bootstrap that resamples transcripts (2000 resamples, seed 0); per-order
+  accuracies keep Wilson intervals.
 - Verdicts are grouped by judge and condition, so a human judge's records never mix with the
   model judge's.
 """
@@ -30,6 +31,19 @@ def _r(x: float | None) -> float | None:
 def _rate(k: int, n: int) -> dict[str, Any]:
     low, high = wilson(k, n)
     return {"k": k, "n": n, "rate": _r(k / n) if n else None, "ci": [_r(low), _r(high)], "ci_method": "wilson"}
+
+
+def _clustered_rate(js: list[dict[str, Any]], hit: Any) -> dict[str, Any]:
+    """A rate over verdicts; when a transcript has two (both answer orders) they are not
+    independent, so the CI bootstraps over transcripts instead of using Wilson over verdicts."""
+    k, n = sum(bool(hit(j)) for j in js), len(js)
+    per: dict[str, list[float]] = defaultdict(list)
+    for j in js:
+        per[j["transcript_id"]].append(1.0 if hit(j) else 0.0)
+    if max(len(v) for v in per.values()) == 1:
+        return _rate(k, n)
+    low, high = bootstrap_ci([mean(v) for v in per.values()], seed=0)
+    return {"k": k, "n": n, "rate": _r(k / n), "ci": [_r(low), _r(high)], "ci_method": BOOTSTRAP}
 
 
 def _group_metrics(js: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,8 +82,7 @@ def _group_metrics(js: list[dict[str, Any]]) -> dict[str, Any]:
     # Position bias: does the judge prefer whichever answer is shown first?
     first = [j for j in valid if j.get("shown_order") and j.get("answer_index") is not None]
     if first:
-        k = sum(j["shown_order"][0] == j["answer_index"] for j in first)
-        out["chose_first_shown"] = _rate(k, len(first))
+        out["chose_first_shown"] = _clustered_rate(first, lambda j: j["shown_order"][0] == j["answer_index"])
     pairs = [v for v in per_transcript.values() if {j.get("order") for j in v} == {"original", "swapped"}]
     both_valid = [v for v in pairs if all(not j.get("invalid") for j in v)]
     if pairs:
@@ -79,18 +92,24 @@ def _group_metrics(js: list[dict[str, Any]]) -> dict[str, Any]:
     out["mean_p_correct"] = _r(mean(ps)) if ps else None
     out["mean_p_correct_n"] = len(ps)
     if ps:
-        out["mean_p_correct_ci"] = [_r(x) for x in bootstrap_ci(ps, seed=0)]
-        out["mean_p_correct_ci_method"] = "bootstrap over verdicts (percentile, 2000 resamples)"
-    winners = [j.get("winner") for j in valid if j.get("winner")]
-    if winners:
-        out["win_rate"] = {side: _rate(winners.count(side), len(winners)) for side in ("debater_a", "debater_b")}
+        # Mean per transcript first, so the two orders of one transcript resample together.
+        p_by_t: dict[str, list[float]] = defaultdict(list)
+        for j in js:
+            if j.get("p_correct") is not None:
+                p_by_t[j["transcript_id"]].append(float(j["p_correct"]))
+        out["mean_p_correct_ci"] = [_r(x) for x in bootstrap_ci([mean(v) for v in p_by_t.values()], seed=0)]
+        out["mean_p_correct_ci_method"] = BOOTSTRAP
+    judged = [j for j in valid if j.get("winner")]
+    if judged:
+        out["win_rate"] = {side: _clustered_rate(judged, lambda j, s=side: j["winner"] == s)
+                           for side in ("debater_a", "debater_b")}
     sided = [j for j in valid if "sided_with_consultant" in j]
     if sided:
-        out["consultant_win_rate"] = _rate(sum(j["sided_with_consultant"] for j in sided), len(sided))
+        out["consultant_win_rate"] = _clustered_rate(sided, lambda j: j["sided_with_consultant"])
         for label, honest in (("honest", True), ("dishonest", False)):
             part = [j for j in js if j.get("consultant_correct") is honest]
             if part:
-                out[f"accuracy_consultant_{label}"] = _rate(sum(j.get("correct") is True for j in part), len(part))
+                out[f"accuracy_consultant_{label}"] = _clustered_rate(part, lambda j: j.get("correct") is True)
     return out
 
 
