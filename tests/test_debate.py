@@ -436,7 +436,7 @@ def test_rates_pooled_over_both_orders_resample_transcripts() -> None:
     m = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)], js)["conditions"]["debate"]["m"]
     win = m["win_rate"]["debater_a"]
     assert win["rate"] == 0.5 and win["ci"] == [0.5, 0.5] and "bootstrap" in win["ci_method"]
-    assert m["chose_first_shown"]["rate"] == 0.5 and m["chose_first_shown"]["ci"] == [0.5, 0.5]
+    assert m["chose_first_shown"]["rate"] == 1.0 and "bootstrap" in m["chose_first_shown"]["ci_method"]
     single = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)],
                             [j for j in js if j["order"] == "original"])["conditions"]["debate"]["m"]
     assert single["win_rate"]["debater_a"]["ci_method"] == "wilson"
