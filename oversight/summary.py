@@ -48,7 +48,7 @@ def _cell(value: Any) -> str:
         return "nan" if math.isnan(value) else f"{value:.3f}"
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
         return f"[{_cell(float(value[0]))}, {_cell(float(value[1]))}]"
-    return "" if value is None else str(value)
+    return "n/a" if value is None else str(value)
 
 
 def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
@@ -59,7 +59,7 @@ def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
     for column in columns:
         table.add_column(column, justify="left" if column in ("condition", "metric", "run", "role", "order") else "right")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
     return table
 
 
