@@ -67,3 +67,13 @@ async def test_prompt_longer_than_the_context_fails_with_a_hint() -> None:
     with pytest.raises(ModelCallError, match="exceeds the available context size.*OVERSIGHT_LOCAL_CTX") as info:
         await model.generate("word " * 6000, GenerateConfig(max_tokens=2))
     assert info.value.attempts == 1  # not retried: it cannot succeed
+
+
+async def test_a_file_that_is_not_a_model_fails_the_call_with_its_name(tmp_path: Path) -> None:
+    from oversight.errors import ModelCallError
+
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"GGUF" + b"\0" * 64)
+    model = ModelPool(cache=None).get(f"local:{bogus}")
+    with pytest.raises(ModelCallError, match="could not load .*bogus.gguf"):
+        await model.generate("hi", GenerateConfig(max_tokens=1))

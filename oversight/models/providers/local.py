@@ -137,7 +137,10 @@ class LocalProvider(Provider):
         return body
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        server, chat = await asyncio.to_thread(load_server, self.path())
+        try:
+            server, chat = await asyncio.to_thread(load_server, self.path())
+        except Exception as exc:  # xllamacpp raises plain errors for unreadable or unsupported files
+            raise ProviderError(f"could not load {self.path()}: {exc}", retryable=False) from None
         body = self._body(messages, config, chat)
         handler = server.handle_chat_completions if chat else server.handle_completions
         result = await asyncio.to_thread(handler, body)
