@@ -167,6 +167,14 @@ _REGISTRY: dict[str, str] = {
 }
 
 
+def no_repeats(values: list[Any]) -> list[Any]:
+    """For a params list such as `conditions`: a repeat would run and count the same unit twice."""
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"list each value once ({repeated[0]!r} is repeated)")
+    return values
+
+
 def register_protocol(name: str, target: str) -> None:
     """Plug in a protocol: `target` is "module:Class"."""
     _REGISTRY[name] = target

@@ -440,3 +440,11 @@ def test_rates_pooled_over_both_orders_resample_transcripts() -> None:
     single = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)],
                             [j for j in js if j["order"] == "original"])["conditions"]["debate"]["m"]
     assert single["win_rate"]["debater_a"]["ci_method"] == "wilson"
+
+
+def test_a_repeated_condition_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from oversight.cli import main
+
+    assert main(["validate", str(ROOT / "protocols" / "debate.yaml"), "--set", "params.conditions=[blind, blind]"]) == 2
+    err = capsys.readouterr().err
+    assert "params.conditions" in err and "'blind' is repeated" in err

@@ -7,9 +7,17 @@ import random
 from pathlib import Path
 
 import pytest
+from inflight import inflight_provider
 
 from oversight.errors import ModelCallError, UserError
-from oversight.models import GenerateConfig, Message, ModelPool, ResponseCache, RetryPolicy, parse_spec
+from oversight.models import (
+    GenerateConfig,
+    Message,
+    ModelPool,
+    ResponseCache,
+    RetryPolicy,
+    parse_spec,
+)
 from oversight.models.cache import cache_key
 from oversight.models.pricing import with_cost
 from oversight.models.providers import scripted
@@ -88,16 +96,7 @@ async def test_timeout_is_retried_then_reported() -> None:
 
 
 async def test_concurrency_is_limited_per_provider() -> None:
-    state = {"now": 0, "peak": 0}
-
-    class Counting(scripted.ScriptedProvider):
-        async def generate(self, messages, config):  # type: ignore[no-untyped-def]
-            state["now"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-            await asyncio.sleep(0.01)
-            state["now"] -= 1
-            return Completion(text="ok")
-
+    Counting, state = inflight_provider(lambda messages: "ok")
     pool = ModelPool(max_connections=3, provider_factory=Counting)
     a, b = pool.get("scripted:a"), pool.get("scripted:b")  # same provider: one shared limit
     await asyncio.gather(*(m.generate(f"x{i}") for i in range(10) for m in (a, b)))

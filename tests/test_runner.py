@@ -252,20 +252,9 @@ def test_cache_makes_a_rerun_free(tmp_path: Path) -> None:
 
 
 def test_units_in_flight_never_exceed_concurrency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
+    from inflight import inflight_provider
 
-    from oversight.models.types import Completion
-
-    state = {"now": 0, "peak": 0}
-
-    class Slow(scripted.ScriptedProvider):
-        async def generate(self, messages, config):  # type: ignore[no-untyped-def]
-            state["now"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-            await asyncio.sleep(0.02)
-            state["now"] -= 1
-            return Completion(text=arithmetic(messages))
-
+    Slow, state = inflight_provider(arithmetic, delay=0.02)
     monkeypatch.setattr(scripted, "ScriptedProvider", Slow)
     scripted.register("math", arithmetic)
     exp = write_experiment(tmp_path, concurrency=2, max_connections=50)

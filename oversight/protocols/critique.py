@@ -28,11 +28,11 @@ from typing import Annotated, Any, ClassVar, Literal, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from oversight.errors import UserError
 from oversight.models.types import ModelOutput
-from oversight.protocol import Protocol, Recorder, Unit
+from oversight.protocol import Protocol, Recorder, Unit, no_repeats
 from oversight.protocols import critique_data, critique_metrics
 from oversight.protocols.critique_data import (
     chain_text,
@@ -50,7 +50,7 @@ class CritiqueParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    conditions: list[Literal["unassisted", "assisted"]] = Field(
+    conditions: Annotated[list[Literal["unassisted", "assisted"]], AfterValidator(no_repeats)] = Field(
         default_factory=lambda: list(CONDITIONS), min_length=1
     )
     """Which conditions to run per item; uplift needs both."""
@@ -80,12 +80,6 @@ class CritiqueParams(BaseModel):
     bootstrap_seed: int = 0
     """Seed of the bootstrap resampling, so a report is reproducible."""
 
-    @field_validator("conditions")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("list each condition once")
-        return value
 
 
 def as_params(params: Any) -> CritiqueParams:

@@ -29,9 +29,9 @@ from typing import Annotated, Any, ClassVar, Literal, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from oversight.protocol import Protocol, Recorder, Unit
+from oversight.protocol import Protocol, Recorder, Unit, no_repeats
 from oversight.protocols.debate_data import DebateItem, load_debate_items
 from oversight.protocols.debate_judging import (
     LETTERS,
@@ -53,7 +53,8 @@ class DebateParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    conditions: list[Condition] = Field(default_factory=lambda: list(CONDITIONS), min_length=1)
+    conditions: Annotated[list[Condition], AfterValidator(no_repeats)] = Field(
+        default_factory=lambda: list(CONDITIONS), min_length=1)
     """Which conditions to run on every item; each becomes one transcript per item."""
     rounds: int = Field(default=3, ge=1, le=20)
     """Speeches per debater (or consultant)."""
@@ -85,12 +86,6 @@ class DebateParams(BaseModel):
     """Stop sequences for speeches, used when `generation:` sets none for the role. Base models
     need them, or they write the other side's speech too."""
 
-    @field_validator("conditions")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("conditions must not repeat")
-        return value
 
 
 @dataclass(frozen=True)
