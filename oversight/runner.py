@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ class RunResult:
     failed: int = 0
     ran: int = 0
     skipped: int = 0
-    usage: dict[str, Usage] = field(default_factory=dict)
 
 
 def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:

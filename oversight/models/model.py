@@ -80,7 +80,7 @@ class Model:
                 async with self._semaphore, asyncio.timeout(config.timeout_s):
                     completion = await self.provider.generate(messages, config)
                 return completion, attempt
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 error = ProviderError(f"timed out after {config.timeout_s:g}s", retryable=True)
             except ProviderError as exc:
                 error = exc
