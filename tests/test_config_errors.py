@@ -19,6 +19,11 @@ task: {path: items.jsonl}
 models: {answerer: "scripted:echo"}
 """
 
+def write_items(folder: Path) -> None:
+    """The one-item task file every experiment here points at."""
+    (folder / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+
+
 CASES = [
     # (file text, expected fragments of the one-line message)
     (GOOD.replace("scripted:echo", "antropic:claude"), ["models.answerer", "unknown provider 'antropic'", "known: anthropic"]),
@@ -48,7 +53,7 @@ CASES = [
 def test_bad_file_gives_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fragments: list[str]
 ) -> None:
-    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    write_items(tmp_path)
     path = tmp_path / "exp.yaml"
     path.write_text(text)
     assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 2
@@ -62,7 +67,7 @@ def test_bad_file_gives_one_line_and_exit_2(
 
 
 def test_bad_placeholder_in_a_prompt_fails_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    write_items(tmp_path)
     (tmp_path / "mine.txt").write_text("Q: {question!z}\nA:")
     (tmp_path / "exp.yaml").write_text(GOOD + "prompts: {answer: mine.txt}\n")
     assert main(["validate", str(tmp_path / "exp.yaml")]) == 2
@@ -89,7 +94,7 @@ def test_bad_task_record_names_file_record_and_field(tmp_path: Path, capsys: pyt
 def test_missing_api_key_fails_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    write_items(tmp_path)
     (tmp_path / "exp.yaml").write_text(GOOD)
     code = main(["run", str(tmp_path / "exp.yaml"), "--model", "answerer=anthropic:claude-sonnet-4-5",
                  "--runs-dir", str(tmp_path / "runs")])
@@ -101,14 +106,14 @@ def test_missing_api_key_fails_before_any_work(tmp_path: Path, capsys: pytest.Ca
 def test_validate_checks_keys_too(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    write_items(tmp_path)
     (tmp_path / "exp.yaml").write_text(GOOD.replace("scripted:echo", "openai:gpt-4.1-mini"))
     assert main(["validate", str(tmp_path / "exp.yaml")]) == 2
     assert "models.answerer: OPENAI_API_KEY is not set" in capsys.readouterr().err
 
 
 def test_bad_override_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    write_items(tmp_path)
     (tmp_path / "exp.yaml").write_text(GOOD)
     assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "limit"]) == 2
     assert "--set 'limit': expected KEY=VALUE" in capsys.readouterr().err
@@ -117,7 +122,7 @@ def test_bad_override_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_validate_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "a", "question": "q?", "answer": "x"}) + "\n")
+    write_items(tmp_path)
     (tmp_path / "exp.yaml").write_text(GOOD)
     assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "params.conditions=[a, b]"]) == 0
     assert "1 items, 2 units" in capsys.readouterr().out
