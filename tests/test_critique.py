@@ -18,7 +18,7 @@ from oversight.models.types import Completion
 from oversight.prompts import PromptSet
 from oversight.protocol import Recorder, RunContext, get_protocol
 from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
-from oversight.protocols.critique_data import FlawedAnswerItem, GoldFlaw
+from oversight.protocols.critique.data import FlawedAnswerItem, GoldFlaw
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL: CritiqueProtocol = get_protocol("critique")  # type: ignore[assignment]

@@ -29,8 +29,8 @@ from oversight.protocols.debate import (
     assign_consultants,
     cut_words,
 )
-from oversight.protocols.debate_data import DebateItem
-from oversight.protocols.debate_metrics import debate_metrics
+from oversight.protocols.debate.data import DebateItem
+from oversight.protocols.debate.metrics import debate_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from oversight.errors import UserError
-from oversight.protocols.debate_data import (
+from oversight.protocols.debate.data import (
     best_distractor,
     items_from_records,
     load_debate_items,
@@ -135,7 +135,7 @@ def test_quality_format_reads_flat_rows_like_the_hf_dataset() -> None:
 
 
 def test_hf_rows_use_load_hf_records_and_guess_quality(monkeypatch: pytest.MonkeyPatch) -> None:
-    from oversight.protocols import debate_data
+    from oversight.protocols.debate import data as debate_data
 
     seen: list[TaskConfig] = []
 

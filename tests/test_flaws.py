@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oversight.protocols.flaws import (
+from oversight.protocols.critique.flaws import (
     free_text,
     gold_label,
     is_none_reply,

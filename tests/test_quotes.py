@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oversight.protocols.quotes import Passage, check_speech, normalise
+from oversight.protocols.shared.quotes import Passage, check_speech, normalise
 
 PASSAGE = (
     "Ines did not argue with him in public. She climbed down the harbour wall at low tide with a\n"

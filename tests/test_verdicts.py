@@ -7,7 +7,7 @@ import math
 import pytest
 
 from oversight.models.types import TokenLogprob, TopLogprob
-from oversight.protocols.verdicts import parse_verdict, read_logprobs
+from oversight.protocols.shared.verdicts import parse_verdict, read_logprobs
 
 A, B = 0, 1
 

@@ -33,14 +33,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from oversight.errors import UserError
 from oversight.models.types import ModelOutput
 from oversight.protocol import Protocol, Recorder, Unit, no_repeats
-from oversight.protocols import critique_data, critique_metrics
-from oversight.protocols.critique_data import (
+from oversight.protocols.critique import data as critique_data, metrics as critique_metrics
+from oversight.protocols.critique.data import (
     chain_text,
     judge_variables,
     render_critiques,
 )
-from oversight.protocols.critique_grading import FRAME_STOPS, grade_one
-from oversight.protocols.flaws import free_text, parse_list
+from oversight.protocols.critique.grading import FRAME_STOPS, grade_one
+from oversight.protocols.critique.flaws import free_text, parse_list
 
 CONDITIONS = ("unassisted", "assisted")
 
@@ -252,7 +252,7 @@ GRAPH = build_graph()
 class CritiqueProtocol(Protocol):
     name = "critique"
     Params = CritiqueParams
-    prompt_package = "oversight.protocols.prompts.critique"
+    prompt_package = "oversight.protocols.critique.prompts"
     optional_roles: ClassVar[set[str]] = {"answerer", "critic", "meta_critic", "judge", "grader"}
     """Roles an experiment may bind even when its params leave them unused (e.g. meta_depth: 0)."""
     templates: ClassVar[dict[str, set[str]]] = {

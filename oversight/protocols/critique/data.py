@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oversight.errors import UserError
-from oversight.protocols.flaws import normalize
+from oversight.protocols.critique.flaws import normalize
 from oversight.taskdata import (
     TaskConfig,
     load_hf_records,

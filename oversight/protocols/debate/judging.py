@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from oversight.protocols.verdicts import Verdict
+from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
 ORDERS = ("original", "swapped")

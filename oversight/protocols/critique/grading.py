@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from oversight.protocol import Recorder
-from oversight.protocols.flaws import gold_label, lexical_match, parse_grader_match, parse_yes_no
+from oversight.protocols.critique.flaws import gold_label, lexical_match, parse_grader_match, parse_yes_no
 
 FRAME_STOPS = ["\nPassage:", "\nQuestion:", "\nAnswer:", "\nAnswer to check:"]
 """A base model that starts a new item has finished the one it was asked about."""

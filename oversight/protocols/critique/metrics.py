@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oversight.protocols.flaws import lexical_match, lexical_score
+from oversight.protocols.critique.flaws import lexical_match, lexical_score
 from oversight.stats import bootstrap_ci, mean, paired_bootstrap_ci, wilson
 
 BOOT = "percentile bootstrap over items"

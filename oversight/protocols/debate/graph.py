@@ -10,10 +10,10 @@ baseline. Conditions share items so they can be compared pairwise:
   wrong one on the other half (balanced, assigned with the experiment seed);
 - `blind`: the judge answers from the question alone; `expert`: the judge reads the story.
 
-Every quote in a speech is checked against the story (oversight.protocols.quotes) and shown to
+Every quote in a speech is checked against the story (oversight.protocols.shared.quotes) and shown to
 the judge as verified or unverified. The judge step (`judge` node) only reads the speeches stored
 in the state, so another judge can later rebuild its view from the transcript alone
-(oversight.protocols.debate_judging).
+(oversight.protocols.debate.judging).
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ from langgraph.types import Command
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from oversight.protocol import Protocol, Recorder, Unit, no_repeats
-from oversight.protocols.debate_data import DebateItem, load_debate_items
-from oversight.protocols.debate_judging import (
+from oversight.protocols.debate.data import DebateItem, load_debate_items
+from oversight.protocols.debate.judging import (
     LETTERS,
     judge_variables,
     render_transcript,
     verdict_record,
 )
-from oversight.protocols.quotes import Passage, check_speech, quote_stats
-from oversight.protocols.verdicts import parse_verdict, read_logprobs
+from oversight.protocols.shared.quotes import Passage, check_speech, quote_stats
+from oversight.protocols.shared.verdicts import parse_verdict, read_logprobs
 from oversight.taskdata import TaskConfig
 
 Condition = Literal["debate", "consultancy", "blind", "expert"]
@@ -283,7 +283,7 @@ def assign_consultants(items: list[DebateItem], seed: int) -> dict[str, int]:
 class DebateProtocol(Protocol):
     name = "debate"
     Params = DebateParams
-    prompt_package = "oversight.protocols.prompts.debate"
+    prompt_package = "oversight.protocols.debate.prompts"
     optional_roles: ClassVar[set[str]] = {"debater_a", "debater_b", "consultant"}
     """Roles an experiment may bind even when its conditions do not use them (e.g. a blind-only run)."""
     templates: ClassVar[dict[str, set[str]]] = {
@@ -343,7 +343,7 @@ class DebateProtocol(Protocol):
         }
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: Any) -> dict[str, Any]:
-        from oversight.protocols.debate_metrics import debate_metrics
+        from oversight.protocols.debate.metrics import debate_metrics
 
         return debate_metrics(transcripts, judgments)
 
