@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oversight.models.model import Model
-from oversight.models.types import GenerateConfig, ModelOutput, Usage
+from oversight.models.types import GenerateConfig, Message, ModelOutput, Usage
 from oversight.prompts import PromptSet
-from oversight.transcripts import Event, JudgeRef, Judgment
+from oversight.transcripts import MIN_SHARED_CHARS, Event, JudgeRef, Judgment, compact_messages
 
 if TYPE_CHECKING:
     from oversight.protocol import Unit
@@ -67,6 +67,8 @@ class Recorder:
         self.events: list[Event] = []
         self.judgments: list[Judgment] = []
         self.usage_by_role: dict[str, Usage] = {}
+        self._large: dict[str, str] = {}
+        """Texts this unit stored once per run; model inputs refer to them instead of copying."""
 
     async def call(
         self,
@@ -92,7 +94,7 @@ class Recorder:
         except Exception as exc:
             self.events.append(
                 Event(type="model_error", role=role, step=step or template, model=model.name,
-                      input=[m.model_dump() for m in messages], error=str(exc))
+                      input=self._compact(messages), error=str(exc))
             )
             raise
         usage = out.completion.usage
@@ -103,7 +105,7 @@ class Recorder:
         self.events.append(
             Event(
                 type="model", role=role, step=step or template, model=out.model,
-                input=[m.model_dump() for m in messages], content=out.text, usage=usage,
+                input=self._compact(messages), content=out.text, usage=usage,
                 latency_s=out.latency_s, cached=out.cached,
                 logprobs=[t.model_dump() for t in out.completion.logprobs] if out.completion.logprobs else None,
             )
@@ -131,5 +133,14 @@ class Recorder:
             self.run.on_progress(advance, total)
 
     def put_text(self, text: str) -> str:
-        """Store a large text once per run (a book, a story) and get a reference to it."""
-        return self.run.put_text(text)
+        """Store a large text once per run (a book, a story) and get a reference to it.
+
+        From then on a model input that contains the text records the reference instead of
+        a copy (see `oversight.transcripts.compact_messages`)."""
+        ref = self.run.put_text(text)
+        if len(text) >= MIN_SHARED_CHARS:
+            self._large[ref] = text
+        return ref
+
+    def _compact(self, messages: list[Message]) -> list[dict[str, Any]]:
+        return compact_messages([m.model_dump() for m in messages], self._large)

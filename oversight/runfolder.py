@@ -30,6 +30,7 @@ import yaml
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
 from oversight.jsonl import Warn, append_line, dumps, iter_lines, repair_tail
+from oversight.transcripts import expand_messages
 
 EXPERIMENT = "experiment.yaml"
 TRANSCRIPTS = "transcripts.jsonl"
@@ -233,6 +234,10 @@ class RunFolder:
             texts[ref] = text
         return ref
 
+    def model_input(self, event: dict[str, Any]) -> list[dict[str, str]]:
+        """A model event's messages exactly as the model saw them."""
+        return expand_messages(event.get("input") or [], self.get_text)
+
     def get_text(self, ref: str) -> str:
         try:
             return self._load_texts()[ref]
@@ -250,6 +255,10 @@ class MemoryTexts:
         ref = text_ref(text)
         self.texts[ref] = text
         return ref
+
+    def model_input(self, event: dict[str, Any]) -> list[dict[str, str]]:
+        """A model event's messages exactly as the model saw them."""
+        return expand_messages(event.get("input") or [], self.get_text)
 
     def get_text(self, ref: str) -> str:
         return self.texts[ref]

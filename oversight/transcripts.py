@@ -6,6 +6,7 @@ Field names here are a contract with users' scripts (see README, "Run folder").
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,8 @@ from oversight.models.types import Usage
 TRANSCRIPT_SCHEMA = "oversight.transcript/1"
 JUDGMENT_SCHEMA = "oversight.judgment/1"
 MODEL_EVENT_TYPES = ("model", "model_error")
+MIN_SHARED_CHARS = 1000
+"""Texts at least this long that a protocol stored once per run are referenced, not copied."""
 
 
 def now_iso() -> str:
@@ -30,8 +33,9 @@ class Event(BaseModel):
     role: str | None = None
     step: str | None = None
     model: str | None = None
-    input: list[dict[str, str]] | None = None
-    """The messages exactly as the model saw them (rendered prompt)."""
+    input: list[dict[str, Any]] | None = None
+    """The messages exactly as the model saw them (rendered prompt). A message whose content
+    holds a text stored once per run has `parts` instead of `content` (see `compact_messages`)."""
     content: str | None = None
     usage: Usage | None = None
     latency_s: float | None = None
@@ -89,3 +93,46 @@ class Judgment(BaseModel):
 
     def to_record(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+def compact_messages(messages: list[dict[str, Any]], shared: dict[str, str]) -> list[dict[str, Any]]:
+    """Replace each stored text inside a message by its reference.
+
+    `{"role": "user", "content": "Story: <5,000 words>\nQuestion: ..."}` becomes
+    `{"role": "user", "parts": ["Story: ", {"ref": "sha256:..."}, "\nQuestion: ..."]}`; messages
+    without a stored text are kept as they are. `expand_messages` is the exact inverse.
+    """
+    if not shared:
+        return messages
+    out = []
+    for message in messages:
+        parts: list[Any] = [message["content"]]
+        for ref, text in shared.items():
+            split: list[Any] = []
+            for part in parts:
+                if isinstance(part, str) and text in part:
+                    pieces = part.split(text)
+                    for i, piece in enumerate(pieces):
+                        if i:
+                            split.append({"ref": ref})
+                        split.append(piece)
+                else:
+                    split.append(part)
+            parts = split
+        if len(parts) == 1:
+            out.append(message)
+        else:
+            out.append({"role": message["role"], "parts": [p for p in parts if p != ""]})
+    return out
+
+
+def expand_messages(messages: list[dict[str, Any]], get_text: Callable[[str], str]) -> list[dict[str, str]]:
+    """The messages exactly as sent, rebuilt from references (`RunFolder.get_text`)."""
+    out = []
+    for message in messages:
+        if "parts" in message:
+            content = "".join(p if isinstance(p, str) else get_text(p["ref"]) for p in message["parts"])
+            out.append({"role": message["role"], "content": content})
+        else:
+            out.append(message)
+    return out

@@ -81,7 +81,7 @@ def test_scripted_run_end_to_end_and_judge_views_rebuilt(name: str, tmp_path: Pa
     prompts = PromptSet(p.protocol.prompt_package, p.protocol.templates)
     rebuilt = 0
     for t in transcripts:
-        sent = [e["input"] for e in t["events"] if e["type"] == "model"]
+        sent = [reopened.model_input(e) for e in t["events"] if e["type"] == "model"]
         for view in p.protocol.judge_views(t, p.params, reopened):
             messages = [m.model_dump() for m in prompts.render(view.template, view.variables)]
             assert messages in sent, (t["id"], view.key)
