@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx2
 
-from oversight.models import Model, ResponseCache, RetryPolicy, parse_spec
+from oversight.models import Endpoint, Model, ResponseCache, RetryPolicy, Route, parse_spec
 
 Handler = Callable[[httpx2.Request], "httpx2.Response | Awaitable[httpx2.Response]"]
 
@@ -39,8 +39,7 @@ def model_over(provider_cls: type, spec: str, api: FakeAPI, cache_dir: Path | No
     provider = provider_cls(parsed, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
     return Model(
         parsed,
-        provider,
-        semaphore=asyncio.Semaphore(4),
+        [Route(Endpoint(provider.limit_key, 4), provider)],
         cache=ResponseCache(cache_dir) if cache_dir else None,
         retry=RetryPolicy(max_attempts=3, base_delay_s=0.001, max_delay_s=0.05),
     )
