@@ -12,7 +12,7 @@ from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.pricing import with_cost
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
-from oversight.models.spec import ModelSpec
+from oversight.models.spec import ModelSpec, redact_url
 from oversight.models.types import Completion, GenerateConfig, Message, ModelOutput
 
 
@@ -158,8 +158,10 @@ class Model:
             if not error.retryable or attempt >= self.retry.max_attempts:
                 where = f" (last at {endpoint.name})" if len(self.routes) > 1 else ""
                 tail = f" after {attempt} attempts" if attempt > 1 else ""
+                # A reason may quote a URL (a proxy's error page): its credentials stay hidden.
+                reason = redact_url(error.reason)
                 raise ModelCallError(
-                    f"{self.name}: {error.reason}{where}{tail}", attempts=attempt, status=error.status
+                    f"{self.name}: {reason}{where}{tail}", attempts=attempt, status=error.status
                 )
             # Another server that is not resting takes the retry at once; otherwise back off.
             if not another_ready(self.routes, endpoint, now):
