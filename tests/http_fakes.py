@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx2
 
-from oversight.models import Model, ResponseCache, RetryPolicy, parse_spec
+from oversight.models import Endpoint, Model, ResponseCache, RetryPolicy, Route, parse_spec
 
 Handler = Callable[[httpx2.Request], "httpx2.Response | Awaitable[httpx2.Response]"]
 
@@ -39,8 +39,56 @@ def model_over(provider_cls: type, spec: str, api: FakeAPI, cache_dir: Path | No
     provider = provider_cls(parsed, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
     return Model(
         parsed,
-        provider,
-        semaphore=asyncio.Semaphore(4),
+        [Route(Endpoint(provider.limit_key, 4), provider)],
         cache=ResponseCache(cache_dir) if cache_dir else None,
         retry=RetryPolicy(max_attempts=3, base_delay_s=0.001, max_delay_s=0.05),
     )
+
+
+class LoopbackServer:
+    """A real OpenAI-compatible chat server on 127.0.0.1 (HTTP/1.1, keep-alive), for tests that
+    need sockets: it answers every POST with `body` and counts requests. Stops with `stop()`."""
+
+    def __init__(self, body: dict[str, object]) -> None:
+        self.payload = json.dumps(body).encode()
+        self.requests = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.decode("latin-1").split("\r\n"):
+                    name, _, value = line.partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                self.requests += 1
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                             + f"content-length: {len(self.payload)}\r\n\r\n".encode() + self.payload)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client closed the connection
+        finally:
+            writer.close()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+def closed_port_url() -> str:
+    """A 127.0.0.1 URL nothing listens on: connecting is refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"

@@ -133,11 +133,13 @@ def test_cost_only_for_known_prices() -> None:
     assert (Usage(cost_usd=None) + Usage(cost_usd=None)).cost_usd is None
 
 
-async def test_usage_is_summed_per_role() -> None:
+async def test_each_output_carries_its_calls_usage() -> None:
+    # Callers (the Recorder) sum usage per role from the outputs; the pool sums it per server.
     scripted.register("s", lambda messages: "two words")
-    model = ModelPool().get("scripted:s")
-    await model.generate("a b c", role="critic")
-    await model.generate("a b c", role="critic")
-    await model.generate("a", role="judge")
-    assert model.usage_by_role["critic"].output_tokens == 4 and model.usage_by_role["critic"].input_tokens == 6
-    assert model.usage_by_role["judge"].input_tokens == 1
+    pool = ModelPool()
+    model = pool.get("scripted:s")
+    outs = [await model.generate("a b c", role="critic"), await model.generate("a", role="judge")]
+    assert [(o.completion.usage.input_tokens, o.completion.usage.output_tokens) for o in outs] == [(3, 2), (1, 2)]
+    assert pool.endpoint_usage() == {
+        "scripted": {"calls": 2, "failures": 0, "input_tokens": 4, "output_tokens": 4, "cost_usd": None}
+    }

@@ -1,19 +1,34 @@
-"""On-disk response cache keyed by what a request means, so re-running costs no calls."""
+"""On-disk response cache keyed by what a request means, so re-running costs no calls.
+
+The cache only ever saves money: an entry that cannot be read is a miss, and an entry that
+cannot be written (disk full, a file where a folder should be, no permission) is a
+`CacheWriteWarning` while the call's result is still used. Only a cache folder that cannot
+be made at all is the user's to fix, and that is a UserError when the cache is created.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
+from oversight.errors import UserError
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message
 
+ENV = "OVERSIGHT_CACHE_DIR"
+
+
+class CacheWriteWarning(UserWarning):
+    """A response could not be stored; the run goes on without caching it."""
+
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("OVERSIGHT_CACHE_DIR")
+    env = os.environ.get(ENV)
     if env:
         return Path(env)
     from platformdirs import user_cache_dir
@@ -32,15 +47,27 @@ def cache_key(spec: ModelSpec, messages: list[Message], config: GenerateConfig) 
 
 
 class ResponseCache:
-    """One JSON file per response, written atomically, so a crash never leaves a bad entry."""
+    """One JSON file per response, written to a temporary file and renamed into place, so a
+    crash never leaves a half-written entry under a real name."""
 
     def __init__(self, directory: Path | None = None) -> None:
+        """Creates the folder; raises UserError (one line) if it cannot be a folder."""
         self.directory = directory or default_cache_dir()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            source = f" ({ENV})" if directory is None and os.environ.get(ENV) else ""
+            what = "is a file" if self.directory.is_file() else (exc.strerror or str(exc)).lower()
+            raise UserError(
+                f"response cache folder {self.directory}{source} cannot be used: {what}; "
+                f"point {ENV} at a writable folder, or set cache: false"
+            ) from None
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Completion | None:
+        """The stored completion, or None if there is none or it cannot be read (a miss)."""
         path = self._path(key)
         try:
             return Completion.model_validate_json(path.read_text(encoding="utf-8"))
@@ -48,9 +75,23 @@ class ResponseCache:
             return None
 
     def put(self, key: str, completion: Completion) -> None:
+        """Store `completion`; on failure warn, leave no temporary file, and return."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(completion.model_dump_json())
-        os.replace(tmp, path)
+        tmp: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(completion.model_dump_json())
+            os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            # No path in the message: the warnings module then shows one line per distinct cause.
+            warnings.warn(
+                f"response cache in {self.directory}: an entry could not be written "
+                f"({exc.strerror or exc}); results are used but not cached",
+                CacheWriteWarning,
+                stacklevel=2,
+            )

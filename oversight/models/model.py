@@ -1,46 +1,59 @@
-"""One wrapper around every provider: cache, retries, concurrency and usage in one place."""
+"""One wrapper around every provider: cache, coalescing, retries, routing and limits in one place."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import time
-from collections import defaultdict
 
 from oversight.errors import ModelCallError
 from oversight.models.cache import ResponseCache, cache_key
+from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.pricing import with_cost
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
-from oversight.models.spec import ModelSpec
-from oversight.models.types import GenerateConfig, Message, ModelOutput, Usage
+from oversight.models.spec import ModelSpec, redact_url
+from oversight.models.types import Completion, GenerateConfig, Message, ModelOutput
 
 
 class Model:
-    """A provider bound to a spec, sharing a concurrency limit with its provider's other models."""
+    """A spec bound to one or more routes (one per server of a fleet). Servers, and so their
+    concurrency limits, are shared with the pool's other Models that talk to them."""
 
     def __init__(
         self,
         spec: ModelSpec,
-        provider: Provider,
+        routes: list[Route],
         *,
-        semaphore: asyncio.Semaphore,
         cache: ResponseCache | None = None,
         retry: RetryPolicy | None = None,
         seed: int | None = None,
+        pending: dict[str, asyncio.Future[Completion]] | None = None,
     ) -> None:
+        """`pending` holds the calls in flight by cache key; the pool shares one among its Models
+        so that specs naming the same fleet in another order coalesce too."""
+        if not routes:
+            raise ValueError("a Model needs at least one route")
         self.spec = spec
-        self.provider = provider
+        self.routes = routes
         self.cache = cache
         self.retry = retry or RetryPolicy()
-        self._semaphore = semaphore
         self._rng = random.Random(seed)
-        self.usage_by_role: dict[str, Usage] = defaultdict(Usage)
-        self.calls = 0
+        self._pending = pending if pending is not None else {}
 
     @property
     def name(self) -> str:
+        """The spec with credentials hidden: what transcripts and errors show."""
         return str(self.spec)
+
+    @property
+    def provider(self) -> Provider:
+        """The first server's provider (the only one unless the spec names a fleet)."""
+        return self.routes[0].provider
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        return [route.endpoint for route in self.routes]
 
     async def generate(
         self,
@@ -49,22 +62,68 @@ class Model:
         *,
         role: str = "default",
     ) -> ModelOutput:
-        """Answer from the cache if we can, else call with retries; raise ModelCallError if all fail."""
+        """Answer from the cache if we can, else call with retries; raise ModelCallError if all fail.
+
+        With the cache on, a request identical (same cache key) to one still in flight waits
+        for it instead of calling again, and gets its completion marked `cached=True,
+        coalesced=True`: like a cache hit it cost nothing more, so callers that count cached
+        outputs as free (the Recorder) do not count it twice. With the cache off, identical
+        requests are taken as wanted separately (e.g. several samples) and all are made.
+        `role` is accepted for callers' convenience; usage per role is summed by the caller.
+        """
         if isinstance(messages, str):
             messages = [Message(role="user", content=messages)]
         config = config or GenerateConfig()
-        key = cache_key(self.spec, messages, config) if self.cache else None
-        if self.cache and key:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return ModelOutput(completion=hit, model=self.name, cached=True)
+        if self.cache is None:
+            return await self._call(messages, config)
+        key = cache_key(self.spec, messages, config)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return ModelOutput(completion=hit, model=self.name, cached=True)
+        leader = self._pending.get(key)
+        if leader is not None:
+            return await self._follow(leader, messages, config)
+        future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            out = await self._call(messages, config)
+        except asyncio.CancelledError:
+            self._pending.pop(key, None)
+            future.cancel()  # followers then make the call themselves
+            raise
+        except Exception as exc:
+            self._pending.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # marks it seen: with no follower asyncio would log it
+            raise
+        # No await from here on: a new identical request finds either `pending` or the cache.
+        self._pending.pop(key, None)
+        future.set_result(out.completion)
+        self.cache.put(key, out.completion)
+        return out
+
+    async def _follow(
+        self, leader: asyncio.Future[Completion], messages: list[Message], config: GenerateConfig
+    ) -> ModelOutput:
+        start = time.monotonic()
+        try:
+            completion = await asyncio.shield(leader)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if leader.cancelled() and task is not None and not task.cancelling():
+                return await self.generate(messages, config)  # the leader was cancelled, not us
+            raise
+        return ModelOutput(
+            completion=completion,
+            model=self.name,
+            cached=True,
+            coalesced=True,
+            latency_s=round(time.monotonic() - start, 4),
+        )
+
+    async def _call(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         start = time.monotonic()
         completion, attempts = await self._call_with_retries(messages, config)
-        completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
-        self.calls += 1
-        self.usage_by_role[role] = self.usage_by_role[role] + completion.usage
-        if self.cache and key:
-            self.cache.put(key, completion)
         return ModelOutput(
             completion=completion,
             model=self.name,
@@ -72,24 +131,42 @@ class Model:
             attempts=attempts,
         )
 
-    async def _call_with_retries(self, messages: list[Message], config: GenerateConfig):
+    async def _call_with_retries(
+        self, messages: list[Message], config: GenerateConfig
+    ) -> tuple[Completion, int]:
         attempt = 0
         while True:
             attempt += 1
+            route = pick(self.routes, time.monotonic())
+            endpoint = route.endpoint
+            endpoint.in_flight += 1
+            endpoint.started += 1
             try:
-                async with self._semaphore, asyncio.timeout(config.timeout_s):
-                    completion = await self.provider.generate(messages, config)
+                async with endpoint.semaphore, asyncio.timeout(config.timeout_s):
+                    completion = await route.provider.generate(messages, config)
+                completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
+                endpoint.succeeded(completion.usage)
                 return completion, attempt
             except TimeoutError:
                 error = ProviderError(f"timed out after {config.timeout_s:g}s", retryable=True)
             except ProviderError as exc:
                 error = exc
+            finally:
+                endpoint.in_flight -= 1
+            now = time.monotonic()
+            endpoint.failed(error, now)
             if not error.retryable or attempt >= self.retry.max_attempts:
+                where = f" (last at {endpoint.name})" if len(self.routes) > 1 else ""
                 tail = f" after {attempt} attempts" if attempt > 1 else ""
+                # A reason may quote a URL (a proxy's error page): its credentials stay hidden.
+                reason = redact_url(error.reason)
                 raise ModelCallError(
-                    f"{self.name}: {error.reason}{tail}", attempts=attempt, status=error.status
+                    f"{self.name}: {reason}{where}{tail}", attempts=attempt, status=error.status
                 )
-            await asyncio.sleep(self.retry.delay(attempt, error.retry_after, self._rng))
+            # Another server that is not resting takes the retry at once; otherwise back off.
+            if not another_ready(self.routes, endpoint, now):
+                await asyncio.sleep(self.retry.delay(attempt, error.retry_after, self._rng))
 
     async def aclose(self) -> None:
-        await self.provider.aclose()
+        for route in self.routes:
+            await route.provider.aclose()

@@ -95,6 +95,9 @@ class ModelOutput(BaseModel):
     completion: Completion
     model: str
     cached: bool = False
+    """True when this call cost nothing: a cache hit, or a coalesced duplicate of a call in flight."""
+    coalesced: bool = False
+    """True when an identical request was already in flight and this output is its completion."""
     latency_s: float = 0.0
     attempts: int = 1
 

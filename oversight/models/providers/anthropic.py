@@ -1,60 +1,31 @@
 """`anthropic:MODEL`: the Anthropic Messages API through `anthropic.AsyncAnthropic`.
 
-The SDK's own retries are off (models/model.py retries). Anthropic gives no logprobs, so a
-judge that needs P(A) vs P(B) must use an OpenAI-compatible or local model.
+Anthropic gives no logprobs, so a judge that needs P(A) vs P(B) must use an
+OpenAI-compatible or local model. 529 (overloaded) is retried like any 5xx.
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from oversight.errors import UserError
-from oversight.models.providers.base import Provider, ProviderError
-from oversight.models.providers.http_errors import (
-    connection_reason,
-    redact,
-    short_message,
-    status_error,
-)
+from oversight.models.providers.sdk import SDKProvider, expect, token_count
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
-
-if TYPE_CHECKING:  # the SDK is imported on first use, so a local-only run never loads it
-    import httpx2
-    from anthropic import AsyncAnthropic
-
-    from oversight.models.spec import ModelSpec
 
 KEY_ENV = "ANTHROPIC_API_KEY"
 
 
-class AnthropicProvider(Provider):
-    """Messages API calls, with errors (529 overloaded included) classified for the wrapper."""
+class AnthropicProvider(SDKProvider):
+    """Messages API calls through the official SDK."""
 
     default_max_connections = 8
+    sdk_module = "anthropic"
+    base_error = "AnthropicError"
+    key_env = KEY_ENV
 
-    def __init__(self, spec: ModelSpec, *, http_client: httpx2.AsyncClient | None = None) -> None:
-        super().__init__(spec)
-        self._http_client = http_client
-        self._client: AsyncAnthropic | None = None
+    def make_client(self, kwargs: dict[str, Any]) -> Any:
+        from anthropic import AsyncAnthropic
 
-    def check_ready(self) -> None:
-        if not os.environ.get(KEY_ENV):
-            raise UserError(
-                f"{KEY_ENV} is not set: export it, or use a local model (local:gemma-3-270m)"
-            )
-
-    def _get_client(self) -> AsyncAnthropic:
-        """Built on first use; the key is passed explicitly so the SDK never goes looking for profiles."""
-        if self._client is None:
-            from anthropic import AsyncAnthropic
-
-            self.check_ready()
-            kwargs: dict[str, Any] = {"api_key": os.environ[KEY_ENV], "max_retries": 0}
-            if self._http_client is not None:
-                kwargs["http_client"] = self._http_client
-            self._client = AsyncAnthropic(**kwargs)
-        return self._client
+        return AsyncAnthropic(**kwargs)
 
     def request_params(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
         """The create() arguments. System messages go to `system`, as the API requires."""
@@ -80,51 +51,29 @@ class AnthropicProvider(Provider):
             params["extra_body"] = extra
         return params
 
-    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        import anthropic
+    async def send(self, client: Any, messages: list[Message], config: GenerateConfig) -> Any:
+        return await client.messages.create(**self.request_params(messages, config))
 
-        client = self._get_client()
-        secret = client.api_key
-        try:
-            response = await client.messages.create(**self.request_params(messages, config))
-        except anthropic.APIStatusError as exc:
-            raise status_error(exc.status_code, exc.body, exc.response.headers, secret) from None
-        except anthropic.APITimeoutError as exc:
-            raise ProviderError(
-                connection_reason(exc, "request timed out", secret), retryable=True
-            ) from None
-        except anthropic.APIConnectionError as exc:
-            raise ProviderError(
-                connection_reason(exc, "connection error", secret), retryable=True
-            ) from None
-        except anthropic.AnthropicError as exc:
-            reason = f"{type(exc).__name__}: {short_message(redact(str(exc), secret))}"
-            raise ProviderError(reason, retryable=False) from None
+    def parse(self, response: Any, config: GenerateConfig) -> Completion:
         return parse_message(response)
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-        elif self._http_client is not None:
-            await self._http_client.aclose()
 
 
 def parse_message(response: Any) -> Completion:
-    """Text is every text block joined; thinking and tool blocks are not part of the answer."""
-    blocks = getattr(response, "content", None) or []
-    text = "".join(
-        getattr(b, "text", "") or "" for b in blocks if getattr(b, "type", None) == "text"
-    )
+    """Text is every text block joined; thinking and tool blocks are not part of the answer.
+    The SDK does not check types, so a body that is not a Message is caught here."""
+    blocks = getattr(response, "content", None)
+    expect(isinstance(blocks, list), "the response has no content blocks")
+    texts = [getattr(b, "text", None) for b in blocks if getattr(b, "type", None) == "text"]
+    expect(all(isinstance(t, str) for t in texts), "a text block holds no text")
     usage = getattr(response, "usage", None)
     # The API counts cached prompt tokens separately; all of them were the prompt.
     prompt = sum(
-        getattr(usage, field, None) or 0
+        token_count(getattr(usage, field, None), field)
         for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
     return Completion(
-        text=text,
-        usage=Usage(input_tokens=prompt, output_tokens=getattr(usage, "output_tokens", None) or 0),
+        text="".join(texts),  # type: ignore[arg-type]
+        usage=Usage(input_tokens=prompt, output_tokens=token_count(getattr(usage, "output_tokens", None), "output_tokens")),
         logprobs=None,
         finish_reason=getattr(response, "stop_reason", None),
     )

