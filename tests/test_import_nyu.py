@@ -14,11 +14,11 @@ from oversight.errors import UserError
 from oversight.importers import FORMATS, import_file, import_summary, imported_metrics
 from oversight.importers.nyu_metrics import newcombe_diff, published_metrics
 from oversight.jsonl import read_lines
-from oversight.protocols.debate.graph import DebateProtocol
+from oversight.config import validate_params
+from oversight.protocol import get_protocol
 from oversight.protocols.debate.judging import judge_variables
-from oversight.runfolder import read_run
+from oversight.runfolder import RunFolder
 from oversight.stats import wilson
-from oversight.transcripts import load_judgments, load_transcripts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "nyu_debate_small.jsonl"
 REPO = Path(__file__).resolve().parents[1]
@@ -37,6 +37,20 @@ def write_lines(path: Path, lines: list[Any]) -> Path:
 @pytest.fixture()
 def run(tmp_path: Path) -> Path:
     return import_file("nyu-debate", FIXTURE, tmp_path / "runs")
+
+
+def read_run(run_dir: Path) -> tuple[Any, dict[str, Any]]:
+    return RunFolder.open(run_dir).experiment()
+
+
+def load_transcripts(run_dir: Path) -> list[dict[str, Any]]:
+    return RunFolder.open(run_dir).transcripts()
+
+
+def load_judgments(run_dir: Path) -> list[dict[str, Any]]:
+    judgments, dropped = RunFolder.open(run_dir).judgments()
+    assert not any(dropped.values())
+    return judgments
 
 
 def by_item(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -125,7 +139,9 @@ def test_live_and_offline_verdicts_are_human_judgments(run: Path) -> None:
     # A debate without a live judge has only its offline verdict.
     third = [j for j in judgments if j["transcript_id"] == f"{lines[2]['id']}:debate"]
     assert [(j["live"], j["answer_index"], j["correct"], j["included_in_paper"]) for j in third] == [(False, 0, True, False)]
-    metrics = DebateProtocol().metrics(load_transcripts(run), judgments, None)
+    protocol = get_protocol("debate")
+    exp, _ = read_run(run)
+    metrics = protocol.metrics(load_transcripts(run), judgments, validate_params(protocol.Params, exp.params, "x"))
     judges = metrics["conditions"]["debate"]
     assert judges["human/nyu-live"]["n"] == 1 and judges["human/nyu-offline"]["n"] == 3
     assert judges["human/nyu-offline"]["correct"] == 2 and judges["human/nyu-offline"]["invalid"] == 1

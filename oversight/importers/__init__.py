@@ -36,7 +36,7 @@ def import_file(fmt: str, path: Path, runs_dir: Path) -> Path:
 
 def import_summary(meta: dict[str, Any]) -> str | None:
     """One line saying what an import read and left out, from a run's provenance block
-    (`read_run(run_dir)[1]`); None for a run that was not imported."""
+    (`RunFolder.experiment()[1]`); None for a run that was not imported."""
     imported = meta.get("imported")
     if not imported or imported.get("format") not in FORMATS:
         return None

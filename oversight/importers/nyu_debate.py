@@ -14,21 +14,19 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from oversight.config import RUN_META_KEY, Experiment
+from oversight.config import Experiment
 from oversight.errors import UserError
-from oversight.importers._writer import ImportWriter
+from oversight.importers._writer import new_folder
 from oversight.importers.nyu_metrics import published_metrics
 from oversight.importers.nyu_schema import DEBATER_ROLES, SPEECH_TYPES, NyuLine, NyuTurn
 from oversight.protocols.debate.judging import verdict_record
 from oversight.protocols.shared.quotes import quote_pattern
 from oversight.protocols.shared.verdicts import Verdict
-from oversight.runfolder import git_revision, package_versions
 from oversight.taskdata import TaskConfig
 from oversight.transcripts import JudgeRef, Judgment, Transcript
 
@@ -206,7 +204,7 @@ def import_file(path: Path, runs_dir: Path) -> Path:
     seen_ids: dict[str, int] = {}
     sessions: dict[str, dict[str, Any]] = {}
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{FORMAT}-{path.stem}")
-    with ImportWriter(runs_dir, name) as out:
+    with new_folder(runs_dir, name) as out:
         for lineno, raw in _lines(path, digest):
             line = _parse_line(path, lineno, raw)
             if line is None:
@@ -231,7 +229,7 @@ def import_file(path: Path, runs_dir: Path) -> Path:
                 counts["skipped"] += 1
                 skipped_ids.append(line.id)
                 continue
-            transcript, judgments = _convert(line, lineno, out.put_text(line.story), out.path.name, fail)
+            transcript, judgments = _convert(line, lineno, out.put_text(line.story), out.run_id, fail)
             for judgment in judgments:
                 out.append_judgment(judgment)
             out.append_transcript(transcript)
@@ -242,12 +240,14 @@ def import_file(path: Path, runs_dir: Path) -> Path:
         for record in sessions.values():
             out.append(SESSIONS_FILE, record)
         counts["sessions"] = len(sessions)
-        out.write_experiment(_experiment(out.path, name, path, digest.hexdigest(), counts, skipped_ids))
+        exp, meta = _experiment(name, path, digest.hexdigest(), counts, skipped_ids)
+        out.write_experiment(exp, meta)  # last: until now the folder is not a run
     return out.path
 
 
-def _experiment(run_dir: Path, name: str, path: Path, sha256: str, counts: dict[str, int], skipped_ids: list[str]) -> dict[str, Any]:
-    """experiment.yaml: a debate run that `read_run` accepts, with the import's provenance.
+def _experiment(name: str, path: Path, sha256: str, counts: dict[str, int],
+                skipped_ids: list[str]) -> tuple[Experiment, dict[str, Any]]:
+    """The experiment a debate run with these transcripts would have, and the import's provenance.
 
     The task points at the imported file with the `quality` format, which reads this release,
     so `oversight validate`/`run` on the same config would debate the same questions afresh.
@@ -255,21 +255,13 @@ def _experiment(run_dir: Path, name: str, path: Path, sha256: str, counts: dict[
     exp = Experiment(name=name, protocol="debate", task=TaskConfig(path=str(path), format="quality"),
                      models={}, params={"conditions": [CONDITION], "swap": False},
                      description=f"Imported with `oversight import {FORMAT}` from {path.name}")
-    data = exp.model_dump(mode="json")
-    data[RUN_META_KEY] = {
-        "run_id": run_dir.name,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": str(path),
-        "base_dir": str(path.parent),
-        "sweep_point": {},
-        "units_planned": counts["debates"],
-        "versions": package_versions(),
-        "git_revision": git_revision(Path(__file__).resolve().parent),
+    meta = {
+        "source": str(path), "base_dir": str(path.parent), "sweep_point": {}, "units_planned": counts["debates"],
         "imported": {"format": FORMAT, "file": str(path), "sha256": sha256, **counts,
                      "skipped_reason": "human_debate is null (no completed human debate on this question)",
                      "skipped_ids": skipped_ids},
     }
-    return data
+    return exp, meta
 
 
 def summary(imported: dict[str, Any]) -> str:
