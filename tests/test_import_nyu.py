@@ -15,7 +15,7 @@ from oversight.importers import FORMATS, import_file, import_summary, imported_m
 from oversight.importers.nyu_metrics import newcombe_diff, published_metrics
 from oversight.jsonl import read_lines
 from oversight.config import validate_params
-from oversight.protocol import get_protocol
+from oversight.protocol import JudgeResponse, get_protocol
 from oversight.protocols.debate.judging import judge_variables
 from oversight.runfolder import RunFolder
 from oversight.stats import wilson
@@ -106,6 +106,22 @@ def test_transcripts_rebuild_the_judge_view_with_verified_quotes_and_never_the_s
     assert (original["answer_a"], swapped["answer_a"]) == (lines[0]["answers"][0], lines[0]["answers"][1])
     assert "<v_quote>She counted forty.</v_quote>" in original["transcript"]
     assert "yew hedge" in story and all("yew hedge" not in str(v) for v in original.values())
+
+
+def test_the_protocols_own_judge_views_and_verdicts_work_on_imported_transcripts(run: Path) -> None:
+    protocol = get_protocol("debate")
+    folder = RunFolder.open(run)
+    exp, _ = folder.experiment()
+    params = validate_params(protocol.Params, exp.params, "experiment.yaml")
+    transcript = by_item(run)[fixture_lines()[0]["id"]]
+    views = protocol.judge_views(transcript, params, folder)
+    assert [v.key for v in views] == ["original"]
+    assert views[0].variables == judge_variables(transcript["outcome"], "original")
+    person = protocol.verdict(views[0], transcript, JudgeResponse(choice=1, probability=0.92), params)
+    imported = next(j for j in load_judgments(run) if j["transcript_id"] == transcript["id"] and j["live"])
+    assert set(person) <= set(imported)
+    for key in ("order", "answer_index", "correct", "p_correct", "invalid", "winner", "condition"):
+        assert person[key] == imported[key], key
 
 
 def test_judge_turns_and_votes_are_events_in_order(run: Path) -> None:

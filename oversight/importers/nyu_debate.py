@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,18 @@ _CLOSE = re.compile(r"</quote>", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
 
 
+Fail = Callable[[str, str], UserError]
+"""Builds the one-line error for a field of the current line: fail(field_path, message)."""
+HINT = f"(is this the {FORMAT} format? see tasks/README.md, `oversight import`)"
+
+
 def _fail(path: Path, lineno: int, where: str, message: str) -> UserError:
-    return UserError(f"{path}:{lineno}: {where}: {message} (not the {FORMAT} format? see oversight/importers/README.md)")
+    return UserError(f"{path}:{lineno}: {where}: {message}")
+
+
+def _within(fail: Fail, prefix: str) -> Fail:
+    """Errors for fields under `prefix` (e.g. one turn of the debate)."""
+    return lambda field, message: fail(f"{prefix}.{field}", message)
 
 
 def _parse_line(path: Path, lineno: int, raw: bytes) -> NyuLine | None:
@@ -75,7 +86,7 @@ def _parse_line(path: Path, lineno: int, raw: bytes) -> NyuLine | None:
             msg = "required field is missing"
         elif err["type"] not in ("value_error", "model_type", "dict_type"):
             msg = f"{msg} (got {str(err.get('input'))[:60]!r})"
-        raise _fail(path, lineno, where, msg) from None
+        raise _fail(path, lineno, where, f"{msg} {HINT}") from None
 
 
 def _mark_quotes(text: str, quotes: list[dict[str, Any]]) -> str:
@@ -96,7 +107,7 @@ def _mark_quotes(text: str, quotes: list[dict[str, Any]]) -> str:
     return _CLOSE.sub("", shown)
 
 
-def _speech(turn: NyuTurn, rnd: int, story: str, fail: Any) -> dict[str, Any]:
+def _speech(turn: NyuTurn, rnd: int, story: str, fail: Fail) -> dict[str, Any]:
     quotes = []
     for qi, q in enumerate(turn.quotes):
         start, end = q.char_span
@@ -123,7 +134,7 @@ def _verdict(outcome: dict[str, Any], probs: list[float]) -> dict[str, Any]:
     return verdict_record(outcome, "original", verdict, raw=None, kind="human")
 
 
-def _convert(line: NyuLine, lineno: int, story_ref: str, run_id: str, fail: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _convert(line: NyuLine, lineno: int, story_ref: str, run_id: str, fail: Fail) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(transcript record, judgment records) for a line that has a human debate."""
     hd = line.human_debate
     assert hd is not None
@@ -135,7 +146,7 @@ def _convert(line: NyuLine, lineno: int, story_ref: str, run_id: str, fail: Any)
 
     speeches, events = [], []
     for ti, turn in enumerate(hd.rounds):
-        turn_fail = lambda field, msg, ti=ti: fail(f"human_debate.rounds.{ti}.{field}", msg)  # noqa: E731
+        turn_fail = _within(fail, f"human_debate.rounds.{ti}")
         if turn.type in SPEECH_TYPES:
             speech = _speech(turn, number[turn.round], line.story, turn_fail)
             speeches.append(speech)
@@ -183,14 +194,33 @@ def _convert(line: NyuLine, lineno: int, story_ref: str, run_id: str, fail: Any)
     return transcript.to_record(), [j.to_record() for j in judgments]
 
 
-def _lines(path: Path, digest: Any) -> Iterator[tuple[int, bytes]]:
+def _lines(path: Path, hash_update: Callable[[bytes], None]) -> Iterator[tuple[int, bytes]]:
+    """The file's lines as bytes, one at a time, each also fed to the file's hash."""
     try:
         with open(path, "rb") as fh:
             for lineno, raw in enumerate(fh, start=1):
-                digest.update(raw)
+                hash_update(raw)
                 yield lineno, raw
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _keep_sessions(line: NyuLine, lineno: int, sessions: dict[str, dict[str, Any]], fail: Fail) -> int:
+    """Add the line's sessions to `sessions` (by room); return how many were already there.
+    A room listed again must agree with its first listing: two outcomes for one room are bad data."""
+    repeats = 0
+    transcript_room = line.human_debate.room if line.human_debate else None
+    for si, s in enumerate(line.sessions):
+        record = {**s.model_dump(), "item_id": line.id, "article_id": line.article_id, "line": lineno,
+                  "transcript_id": f"{line.id}:{CONDITION}" if s.room == transcript_room else None}
+        earlier = sessions.get(s.room)
+        if earlier is None:
+            sessions[s.room] = record
+            continue
+        if any(earlier[k] != record[k] for k in ("setting", "status", "included_in_paper", "judge_final_prob_correct")):
+            raise fail(f"sessions.{si}", f"room {s.room!r} differs from its listing on line {earlier['line']}")
+        repeats += 1
+    return repeats
 
 
 def import_file(path: Path, runs_dir: Path) -> Path:
@@ -205,26 +235,16 @@ def import_file(path: Path, runs_dir: Path) -> Path:
     sessions: dict[str, dict[str, Any]] = {}
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{FORMAT}-{path.stem}")
     with new_folder(runs_dir, name) as out:
-        for lineno, raw in _lines(path, digest):
+        for lineno, raw in _lines(path, digest.update):
             line = _parse_line(path, lineno, raw)
             if line is None:
                 continue
-            fail = lambda where, msg, n=lineno: _fail(path, n, where, msg)  # noqa: E731
+            fail: Fail = partial(_fail, path, lineno)
             counts["lines"] += 1
             if line.id in seen_ids:
                 raise fail("id", f"{line.id!r} already on line {seen_ids[line.id]}")
             seen_ids[line.id] = lineno
-            for si, s in enumerate(line.sessions):
-                record = {**s.model_dump(), "item_id": line.id, "article_id": line.article_id, "line": lineno,
-                          "transcript_id": f"{line.id}:{CONDITION}" if line.human_debate and s.room == line.human_debate.room else None}
-                earlier = sessions.get(s.room)
-                if earlier is None:
-                    sessions[s.room] = record
-                    continue
-                keys = ("setting", "status", "included_in_paper", "judge_final_prob_correct")
-                if any(earlier[k] != record[k] for k in keys):
-                    raise fail(f"sessions.{si}", f"room {s.room!r} differs from its listing on line {earlier['line']}")
-                counts["duplicate_sessions"] += 1
+            counts["duplicate_sessions"] += _keep_sessions(line, lineno, sessions, fail)
             if line.human_debate is None:
                 counts["skipped"] += 1
                 skipped_ids.append(line.id)
