@@ -1,0 +1,55 @@
+"""Published transcripts as run folders: one module per format behind a small registry.
+
+An importer module has `FORMAT` (its name on the command line), `import_file(path, runs_dir)
+-> Path` (writes a new run folder and returns it) and `summary(imported) -> str` (one line for
+the CLI from the run's `oversight_run.imported` provenance). It may add `published_metrics(run_dir)
+-> dict` (figures the source paper reports, recomputed from the folder; `oversight report` shows
+them). See oversight/importers/README.md for how to add a format.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from oversight.errors import UserError
+
+FORMATS: dict[str, str] = {
+    "nyu-debate": "oversight.importers.nyu_debate",
+}
+"""Format name -> module that imports it."""
+
+
+def get_importer(fmt: str) -> ModuleType:
+    """The module for a format name, or a one-line error listing the known ones."""
+    if fmt not in FORMATS:
+        raise UserError(f"import format {fmt!r} is unknown (use one of: {', '.join(sorted(FORMATS))})")
+    return importlib.import_module(FORMATS[fmt])
+
+
+def import_file(fmt: str, path: Path, runs_dir: Path) -> Path:
+    """Import `path` in format `fmt` into a new run folder under `runs_dir`; return the folder."""
+    return get_importer(fmt).import_file(Path(path), Path(runs_dir))
+
+
+def import_summary(meta: dict[str, Any]) -> str | None:
+    """One line saying what an import read and left out, from a run's provenance block
+    (`RunFolder.experiment()[1]`); None for a run that was not imported."""
+    imported = meta.get("imported")
+    if not imported or imported.get("format") not in FORMATS:
+        return None
+    return get_importer(imported["format"]).summary(imported)
+
+
+def imported_metrics(run_dir: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The source paper's figures recomputed from an imported run, if its importer has any."""
+    imported = meta.get("imported")
+    if not imported or imported.get("format") not in FORMATS:
+        return None
+    hook = getattr(get_importer(imported["format"]), "published_metrics", None)
+    return None if hook is None else hook(Path(run_dir))
+
+
+__all__ = ["FORMATS", "get_importer", "import_file", "import_summary", "imported_metrics"]
