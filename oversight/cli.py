@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -43,12 +44,23 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
+    imp = sub.add_parser("import", help="a run folder from published transcripts (formats: nyu-debate)")
+    imp.add_argument("format", metavar="FORMAT")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+
     report = sub.add_parser("report", help="metrics with confidence intervals for one or more runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    """Library warnings (e.g. a cache write that failed) as one line, never a traceback."""
+    warn(str(message))
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -57,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "import":
+            return _import(args)
     except UserError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -78,6 +92,7 @@ def _experiments(path_text: str, args: argparse.Namespace):  # type: ignore[no-u
 
 def _validate(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
+    from oversight.models.spec import redact_url
     from oversight.runner import check_models, plan
 
     for exp, point, path in _experiments(args.experiment, args):
@@ -86,7 +101,7 @@ def _validate(args: argparse.Namespace) -> int:
         label = f" ({', '.join(f'{k}={v}' for k, v in point.items())})" if point else ""
         console.print(
             f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
-            f"roles {', '.join(f'{r}={exp.models[r]}' for r in sorted(p.roles))}",
+            f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}",
             highlight=False,
             soft_wrap=True,
         )
@@ -151,7 +166,7 @@ def _resume(args: argparse.Namespace) -> int:
     from oversight.runner import plan
 
     folder = RunFolder.open(Path(args.resume), warn=warn)
-    exp, meta = folder.experiment()
+    exp, meta = folder.experiment_to_resume()
     base_dir = Path(meta.get("base_dir") or ".")
     p = plan(exp, source=str(folder.path / "experiment.yaml"), base_dir=base_dir)
     result = _execute(p, folder, retry_failed=args.retry_failed)
@@ -165,6 +180,19 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     rows = run_estimate(p)
     console.print(rows_table(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows))
     console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from oversight.importers import import_file, import_summary
+    from oversight.report import report
+    from oversight.runfolder import RunFolder
+
+    path = import_file(args.format, Path(args.file), Path(args.runs_dir))
+    summary = import_summary(RunFolder.open(path).experiment()[1])
+    if summary:
+        console.print(summary, highlight=False, soft_wrap=True)
+    report([path], console, warn=warn)
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -107,6 +107,7 @@ class Recorder:
                 type="model", role=role, step=step or template, model=out.model,
                 input=self._compact(messages), content=out.text, usage=usage,
                 latency_s=out.latency_s, cached=out.cached,
+                **({"coalesced": True} if out.coalesced else {}), **({"endpoint": out.endpoint} if out.endpoint else {}),
                 logprobs=[t.model_dump() for t in out.completion.logprobs] if out.completion.logprobs else None,
             )
         )

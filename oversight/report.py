@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from oversight.config import validate_params
+from oversight.importers import imported_metrics
 from oversight.jsonl import Warn
 from oversight.protocol import get_protocol
 from oversight.results import compute_metrics
@@ -21,7 +22,11 @@ def run_metrics(folder: RunFolder) -> dict[str, Any]:
     exp, meta = folder.experiment()
     protocol = get_protocol(exp.protocol)
     params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
-    return compute_metrics(protocol, params, folder, n_units=meta.get("units_planned"))
+    metrics = compute_metrics(protocol, params, folder, n_units=meta.get("units_planned"))
+    published = imported_metrics(folder.path, meta)
+    if published is not None:
+        metrics["imported"] = published
+    return metrics
 
 
 def report(run_dirs: list[Path], console: Console, *, warn: Warn | None = None) -> list[dict[str, Any]]:

@@ -17,6 +17,20 @@ def run_usage(transcripts: list[dict[str, Any]]) -> dict[str, Usage]:
     return by_role
 
 
+def endpoint_usage(transcripts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Calls and tokens per server, for roles whose spec names several (cache hits excluded)."""
+    by_endpoint: dict[str, dict[str, int]] = {}
+    for t in transcripts:
+        for e in t.get("events") or []:
+            if e.get("type") == "model" and e.get("endpoint") and not e.get("cached"):
+                row = by_endpoint.setdefault(e["endpoint"], {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+                usage = e.get("usage") or {}
+                row["calls"] += 1
+                row["input_tokens"] += usage.get("input_tokens", 0)
+                row["output_tokens"] += usage.get("output_tokens", 0)
+    return dict(sorted(by_endpoint.items()))
+
+
 def compute_metrics(
     protocol: Protocol[Any, Any], params: Any, folder: RunFolder, *, n_units: int | None = None
 ) -> dict[str, Any]:
@@ -39,4 +53,7 @@ def compute_metrics(
         "usage_by_role": {r: u.model_dump() for r, u in sorted(by_role.items())},
         "usage": total.model_dump(),
     }
+    endpoints = endpoint_usage(transcripts)
+    if endpoints:
+        metrics["run"]["usage_by_endpoint"] = endpoints
     return metrics

@@ -29,6 +29,7 @@ import yaml
 
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
+from oversight.models.spec import REDACTED, redact_url
 from oversight.jsonl import Warn, append_line, dumps, iter_lines, repair_tail
 from oversight.transcripts import expand_messages
 
@@ -135,6 +136,7 @@ class RunFolder:
         protocol's per-call defaults apart from the researcher's choices exactly as the first did.
         """
         data = exp.model_dump(mode="json")
+        data["models"] = {role: redact_url(spec) for role, spec in exp.models.items()}
         data["generation"] = {role: g.model_dump(mode="json", exclude_unset=True) for role, g in exp.generation.items()}
         data[RUN_META_KEY] = {
             "run_id": self.run_id,
@@ -151,6 +153,18 @@ class RunFolder:
         data = read_yaml(path)
         meta = data.get(RUN_META_KEY) or {}
         return validate_experiment(data, str(path)), meta
+
+    def experiment_to_resume(self) -> tuple[Experiment, dict[str, Any]]:
+        """As `experiment()`, refusing specs whose URL credentials were (rightly) not stored."""
+        exp, meta = self.experiment()
+        for role, spec in exp.models.items():
+            if REDACTED in spec:
+                raise UserError(
+                    f"{self.path / EXPERIMENT}: models.{role}: the URL's credentials were not stored in the run "
+                    f"folder, so this run cannot call {spec!r} again; serve it without credentials in the URL "
+                    f"(the key goes in OPENAI_COMPATIBLE_API_KEY) and start a new run"
+                )
+        return exp, meta
 
     # ---- records ---------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
 
 def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> None:
     console.print(rows_table(f"Results: {run_dir.name}", metrics.get("table") or []))
+    if metrics.get("imported", {}).get("table"):
+        console.print(rows_table("Published figures, recomputed from the imported sessions", metrics["imported"]["table"]))
     run = metrics.get("run", {})
     usage_rows = [
         {"role": role, "input tokens": u["input_tokens"], "output tokens": u["output_tokens"],

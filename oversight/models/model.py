@@ -123,17 +123,18 @@ class Model:
 
     async def _call(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         start = time.monotonic()
-        completion, attempts = await self._call_with_retries(messages, config)
+        completion, attempts, served_by = await self._call_with_retries(messages, config)
         return ModelOutput(
             completion=completion,
             model=self.name,
             latency_s=round(time.monotonic() - start, 4),
             attempts=attempts,
+            endpoint=served_by if len(self.routes) > 1 else None,
         )
 
     async def _call_with_retries(
         self, messages: list[Message], config: GenerateConfig
-    ) -> tuple[Completion, int]:
+    ) -> tuple[Completion, int, str]:
         attempt = 0
         while True:
             attempt += 1
@@ -146,7 +147,7 @@ class Model:
                     completion = await route.provider.generate(messages, config)
                 completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
                 endpoint.succeeded(completion.usage)
-                return completion, attempt
+                return completion, attempt, endpoint.name
             except TimeoutError:
                 error = ProviderError(f"timed out after {config.timeout_s:g}s", retryable=True)
             except ProviderError as exc:

@@ -21,6 +21,8 @@ from oversight.errors import UserError
 
 PROVIDERS = ("anthropic", "openai", "local", "scripted")
 
+REDACTED = "***@"
+"""What stands for hidden URL credentials: a spec holding it cannot connect again."""
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/?#\s,]*)@")
 
 

@@ -100,6 +100,8 @@ class ModelOutput(BaseModel):
     """True when an identical request was already in flight and this output is its completion."""
     latency_s: float = 0.0
     attempts: int = 1
+    endpoint: str | None = None
+    """Which server answered, when the spec names several (credentials hidden)."""
 
     @property
     def text(self) -> str:
