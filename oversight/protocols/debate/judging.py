@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from oversight.protocols.shared.verdict_text import LETTER_FOLLOWERS
 from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
@@ -40,14 +41,6 @@ _LABELLED = re.compile(
     r"\b(?:debaters?|answers?|options?|choices?|letters?|positions?|sides?|consultant|responses?|candidates?)"
     r"\s*$|\b(?:answer|option|choice|verdict)\s+(?:is|was|would\s+be|should\s+be)\s*:?\s*$", re.IGNORECASE)
 _WORD_AFTER = re.compile(r"[ \t]+([\w'\u2019-]+)")
-# Words that may follow the letter A without it being the article ("A is wrong", "A because").
-_LETTER_FOLLOWERS = frozenset(
-    "is isn't was wasn't seems looks appears has had have wins won loses lost because since as and or nor "
-    "over for with at being by instead rather than must should would could might may remains stands holds "
-    "fails claims says argues relies cites quotes defends vs versus were will can cannot can't does doesn't did "
-    "didn't won't shall also only alone itself here there too then so if but though yet clearly correctly "
-    "actually really still never always".split()
-)
 _SNIPPET = 30
 
 
@@ -74,7 +67,7 @@ def _classify(text: str, m: re.Match[str]) -> str:
     if letter == "B" or right.startswith(("'s", "\u2019s")) or not _WORD_AFTER.match(right):
         return "swap"
     word = _WORD_AFTER.match(right).group(1)  # type: ignore[union-attr]
-    if word.lower() in _LETTER_FOLLOWERS:
+    if word.lower() in LETTER_FOLLOWERS:
         return "swap"
     return "keep" if word[0].islower() else "unsure"
 

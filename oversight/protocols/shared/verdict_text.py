@@ -16,10 +16,14 @@ _I = re.IGNORECASE
 _BOUNDARY = re.compile(r"[;!?\n]|\.(?!\d)")
 _REF = r"(?:(?:the\s+)?(?:debater|answer|option|choice|consultant)\s*)?[\(\[\"']?\s*"
 _NEG = r"(?P<neg>(?:not|n't|never)\s+)?"
-# Words that may follow the letter A without it being the article ("A is", "A because").
-_FOLLOWERS = frozenset(
-    "is was seems looks appears has had wins won because since as and or over for with at being by "
-    "instead rather than must should would could might may remains stands holds".split()
+# Words that may follow the letter A without it being the article ("A is wrong", "A because").
+# Also used by the debate judge's swapped view to tell option A from the article.
+LETTER_FOLLOWERS = frozenset(
+    "is isn't was wasn't seems looks appears has had have wins won loses lost because since as and or nor "
+    "over for with at being by instead rather than must should would could might may remains stands holds "
+    "fails claims says argues relies cites quotes defends vs versus were will can cannot can't does doesn't did "
+    "didn't won't shall also only alone itself here there too then so if but though yet clearly correctly "
+    "actually really still never always".split()
 )
 
 
@@ -167,7 +171,7 @@ def _is_article(text: str, m: re.Match[str]) -> bool:
     if m.group(2).upper() != "A" or m.group(1) or m.group(3):
         return False
     nxt = re.match(r"[ \t]+([A-Za-z][\w'-]*)", text[m.end():])
-    return bool(nxt and nxt.group(1)[0].islower() and nxt.group(1).lower() not in _FOLLOWERS)
+    return bool(nxt and nxt.group(1)[0].islower() and nxt.group(1).lower() not in LETTER_FOLLOWERS)
 
 
 def find_mentions(text: str, letters: str) -> list[Mention]:
@@ -295,4 +299,4 @@ def read_probabilities(text: str, letters: str) -> tuple[dict[str, float], list[
     return per_option, unattached, notes
 
 
-__all__ = ["Mention", "clean_text", "find_mentions", "mask_not_judge", "read_probabilities"]
+__all__ = ["LETTER_FOLLOWERS", "Mention", "clean_text", "find_mentions", "mask_not_judge", "read_probabilities"]
