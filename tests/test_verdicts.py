@@ -72,6 +72,151 @@ def test_later_final_answer_overrides_earlier_lean() -> None:
     assert v.choice == B and v.reason == "final answer"
 
 
+X = None  # invalid
+
+# (judge output, expected choice in shown order or X for invalid, expected probability of the choice)
+JUDGE_OUTPUTS = [
+    # the misreadings
+    ("Debater A claims 'the answer is A'. But I side with Debater B.", B, None),
+    ("I believe Debater B is lying, so A.", A, None),
+    ("I would say A is incorrect. B.", B, None),
+    ("Answer: A or B - I can't decide.", X, None),
+    ("It is B.", B, None),
+    ("The answer is not A; it is B.", B, None),
+    ("Final Answer: The second option (B).", B, None),
+    ("Both debaters quote the story, but only one quote fits the timeline...Final: A", A, None),
+    ("Quotes verified - A: 3, B: 1. Answer: B", B, None),
+    ("Answer: A (confidence 7/10)", A, 0.7),
+    ("Answer: B. I'd put A at 30%.", B, 0.7),
+    # plain and labelled
+    ("B", B, None),
+    (" A", A, None),
+    ("A.", A, None),
+    ("(B)", B, None),
+    ("Answer: B", B, None),
+    ("The correct answer is A, with 80% confidence.", A, 0.8),
+    ("Verdict: Debater B wins.", B, None),
+    ("My answer is option A.", A, None),
+    ("B, 70%", B, 0.7),
+    ("A - 0.85", A, 0.85),
+    ("b", B, None),
+    ("The answer is b.", B, None),
+    # markdown
+    ("**Final Answer: B**\n\n**Confidence: 75%**", B, 0.75),
+    ("## Verdict\n\n**A** is correct.\n\n*Probability:* 0.6", A, 0.6),
+    ("- Debater A: strong quotes\n- Debater B: unverified quotes\n\n**Answer: A**", A, None),
+    ("`B`", B, None),
+    # negations
+    ("The answer is not B.", A, None),
+    ("Debater A is wrong here; the story never says that.", B, None),
+    ("I don't think B is correct.", A, None),
+    ("I choose B over A.", B, None),
+    ("A is not supported by any verified quote. Therefore B.", B, None),
+    ("B, not A.", B, None),
+    ("Debater B fabricated the key quote.", A, None),
+    # quoted claims of either side
+    ("Debater B says \"A is obviously wrong\", but its quote was unverified. I side with A.", A, None),
+    ("Debater A argues that B is correct only by accident. Answer: A", A, None),
+    ("According to Debater B, the answer is B. Debater B's claim that B is correct rests on an unverified quote. Final answer: A (65%)", A, 0.65),
+    ("Debater A claims the answer is A. Debater B claims the answer is B. I cannot tell which is right.", X, None),
+    # reversals
+    ("At first I leaned towards A. But the verified quote settles it: B is correct.", B, None),
+    ("A seems right... no, wait. Looking again at the quote about the harbour, it is B.", B, None),
+    ("Answer: A\n\nOn reflection, Debater B is more convincing. Final answer: B, 60%", B, 0.6),
+    ("I think A is correct. Actually, no: I think B is correct.", B, None),
+    # hedges and refusals
+    ("A or B", X, None),
+    ("It could be A or B; neither debater convinced me.", X, None),
+    ("I can't decide between A and B.", X, None),
+    ("Neither answer is supported.", X, None),
+    ("Both answers seem plausible.", X, None),
+    ("I'd say a good case can be made for both sides", X, None),
+    ("The final answer is A or B, hard to say.", X, None),
+    # per-option probabilities
+    ("P(A) = 0.25, P(B) = 0.75", B, 0.75),
+    ("A: 30%, B: 70%\nAnswer: B", B, 0.7),
+    ("Probability that A is correct: 0.2. Answer: B", B, 0.8),
+    ("I give 65% to A and 35% to B.", A, 0.65),
+    ("Answer: A. I'd put B at 10%.", A, 0.9),
+    ("A: 0.5, B: 0.5", X, None),
+    # fractions and percentages
+    ("Answer: B (confidence 8/10)", B, 0.8),
+    ("B - confidence 3 out of 4", B, 0.75),
+    ("Final answer: A. Confidence: 90", A, 0.9),
+    ("Answer: A, 150%", A, None),
+    ("Answer: B (confidence: 120%)", B, None),
+    ("I am 85 percent sure it is B.", B, 0.85),
+    ("Answer: B\nConfidence: high", B, None),
+    ("Debater B cited 4 of 5 quotes correctly. Answer: B", B, None),
+    # empty and truncated
+    ("", X, None),
+    ("\n\n  \n", X, None),
+    ("Based on the debate, the correct answer is", X, None),
+    ("Final ans", X, None),
+    ("A careful reading of the debate shows that", X, None),
+    # gemma-270m-style rambling and echoed template text
+    (" A, 80%\n\nQuestion: What did the keeper do at dusk?\nA: He lit the lamp\nB: He went home\n\nAnswer: B, 60%", A, 0.8),
+    ("Which answer is correct, A or B? Reply with the letter, then your probability that it is correct, for example \"B, 70%\".\n\nAnswer:", X, None),
+    (" B\n\nDebater A (round 2): I maintain that A is correct because the quote shows it.", B, None),
+    ("A: He lit the lamp\nB: He went home", X, None),
+    (" The answer is A. The answer is A. The answer is A. The answer is", A, None),
+    (" A man walked into the harbour and the keeper lit the lamp", X, None),
+    ("<v_quote>the answer is A</v_quote> B is right.", B, None),
+    ("Judge: B", B, None),
+    ("2", X, None),
+]
+
+
+@pytest.mark.parametrize(("text", "choice", "probability"), JUDGE_OUTPUTS)
+def test_judge_output_table(text: str, choice: int | None, probability: float | None) -> None:
+    v = parse_verdict(text)
+    assert v.choice == choice, v.reason
+    assert v.invalid == (choice is None)
+    assert v.reason
+    if probability is None:
+        assert v.probability is None
+    else:
+        assert v.probability == pytest.approx(probability)
+
+
+def test_table_is_large_and_covers_both_letters_and_invalid() -> None:
+    assert len(JUDGE_OUTPUTS) >= 60
+    assert {c for _, c, _ in JUDGE_OUTPUTS} == {A, B, X}
+
+
+def test_probability_for_the_other_answer_goes_to_that_answer() -> None:
+    v = parse_verdict("Answer: B. I'd put A at 30%.")
+    assert v.probs == pytest.approx([0.3, 0.7]) and v.probability == pytest.approx(0.7)
+
+
+def test_out_of_range_probability_is_ignored_and_the_reason_says_so() -> None:
+    v = parse_verdict("Answer: A, 150%")
+    assert v.choice == A and v.probability is None
+    assert "150% is over 100%" in v.reason
+
+
+def test_inconsistent_per_option_probabilities_are_normalised_and_noted() -> None:
+    v = parse_verdict("A: 30%, B: 80%. Answer: B")
+    assert v.probs == pytest.approx([0.3 / 1.1, 0.8 / 1.1])
+    assert "normalised" in v.reason
+
+
+def test_choice_against_its_own_probabilities_is_kept_and_noted() -> None:
+    v = parse_verdict("Answer: A. P(A) = 0.2, P(B) = 0.8")
+    assert v.choice == A and v.probability == pytest.approx(0.2)
+    assert "favour another option" in v.reason
+
+
+def test_hedged_final_answer_is_invalid_with_reason() -> None:
+    v = parse_verdict("Final answer: A or B.")
+    assert v.invalid and v.reason.startswith("final answer: undecided")
+
+
+def test_three_options_negation_does_not_pick_one() -> None:
+    assert parse_verdict("The answer is not A.", n_options=3).invalid
+    assert parse_verdict("The answer is not A. It is C.", n_options=3).choice == 2
+
+
 def _tok(top: dict[str, float], token: str | None = None) -> list[TokenLogprob]:
     alts = [TopLogprob(token=t, logprob=lp) for t, lp in top.items()]
     first = token if token is not None else max(top, key=top.__getitem__)

@@ -6,20 +6,26 @@ fields as the run's own judge.
 
 Answer order: the judge sees the answers either as stored (`original`) or reversed (`swapped`),
 to measure position bias. In the swapped view the debater defending the answer now shown
-first is called Debater A, and mentions of "Debater A/B", "answer A/B" and "option A/B" in the
-speeches are swapped to match. Verdicts are always recorded in the ORIGINAL answer order.
+first is called Debater A, and every reference to an answer letter in the speeches is swapped
+to match (`swap_references`): "Debater A's", "answer B", "(A)", "A:", "not A.", "Vote B", "A is
+wrong"... Quoted story text (inside the quote markers) is never touched, and the article "A"
+("A man walked") is left alone. An upper-case "A" that could be either (before a capitalised
+word: "A Pail of Air") or a lone lower-case "b" is left as it is and reported: the swapped
+verdict record carries `swap_relabel` = {relabelled, unresolved, unresolved_snippets}.
+Verdicts are always recorded in the ORIGINAL answer order.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
+from oversight.protocols.shared.verdict_text import LETTER_FOLLOWERS
 from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
 ORDERS = ("original", "swapped")
-_LABEL = re.compile(r"\b(Debater|Answer|answer|Option|option|DEBATER|ANSWER|OPTION)(\s+)([AB])\b")
 NO_SPEECHES = "(no speeches yet)"
 
 
@@ -28,9 +34,85 @@ def shown_order(order: str) -> list[int]:
     return [0, 1] if order == "original" else [1, 0]
 
 
+_OTHER = {"A": "B", "B": "A", "a": "b", "b": "a"}
+_MARKED = re.compile(r"<(\w+)[^<>]*>.*?(?:</\1\s*>|$)", re.DOTALL)
+_LETTER = re.compile(r"(?<![\w'\u2019-])([ABab])(?![\w-])")
+_LABELLED = re.compile(
+    r"\b(?:debaters?|answers?|options?|choices?|letters?|positions?|sides?|consultant|responses?|candidates?)"
+    r"\s*$|\b(?:answer|option|choice|verdict)\s+(?:is|was|would\s+be|should\s+be)\s*:?\s*$", re.IGNORECASE)
+_WORD_AFTER = re.compile(r"[ \t]+([\w'\u2019-]+)")
+_SNIPPET = 30
+
+
+@dataclass
+class Relabelled:
+    """A speech as the swapped view shows it, and what could not be relabelled with confidence."""
+
+    text: str
+    relabelled: int = 0
+    unresolved: list[str] = field(default_factory=list)
+    """A short snippet around each letter left as it was because it may not name an answer."""
+
+
+def _classify(text: str, m: re.Match[str]) -> str:
+    """'swap' (names an answer), 'keep' (the article), or 'unsure'."""
+    letter, start, end = m.group(1), m.start(), m.end()
+    left, right = text[max(0, start - 40):start], text[end:end + 40]
+    if _LABELLED.search(left) or (left.rstrip(" ").endswith(("(", "[")) and right.lstrip(" ").startswith((")", "]"))):
+        return "swap"
+    if letter == "a":
+        return "keep"
+    if letter == "b":
+        return "swap" if re.match(r"\s*[).:]", right) and re.search(r"(?:^|\n)\s*\(?$", left) else "unsure"
+    if letter == "B" or right.startswith(("'s", "\u2019s")) or not _WORD_AFTER.match(right):
+        return "swap"
+    word = _WORD_AFTER.match(right).group(1)  # type: ignore[union-attr]
+    if word.lower() in LETTER_FOLLOWERS:
+        return "swap"
+    return "keep" if word[0].islower() else "unsure"
+
+
+def swap_references(text: str) -> Relabelled:
+    """Swap every reference to answer A or B (outside quoted story text) for the swapped view."""
+    out = Relabelled(text)
+    pieces: list[str] = []
+    last = 0
+
+    def relabel(chunk: str) -> str:
+        def sub(m: re.Match[str]) -> str:
+            kind = _classify(chunk, m)
+            if kind == "swap":
+                out.relabelled += 1
+                return _OTHER[m.group(1)]
+            if kind == "unsure":
+                snippet = chunk[max(0, m.start() - _SNIPPET):m.end() + _SNIPPET]
+                out.unresolved.append(" ".join(snippet.split()))
+            return m.group(0)
+
+        return _LETTER.sub(sub, chunk)
+
+    for q in _MARKED.finditer(text):
+        pieces.append(relabel(text[last:q.start()]))
+        pieces.append(q.group(0))
+        last = q.end()
+    pieces.append(relabel(text[last:]))
+    out.text = "".join(pieces)
+    return out
+
+
 def swap_labels(text: str) -> str:
-    """Swap 'Debater A'<->'Debater B' (and answer/option A/B) so a speech reads right in the swapped view."""
-    return _LABEL.sub(lambda m: f"{m.group(1)}{m.group(2)}{'B' if m.group(3) == 'A' else 'A'}", text)
+    """The text with every resolvable answer reference swapped (see `swap_references`)."""
+    return swap_references(text).text
+
+
+def swap_report(speeches: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the swapped view relabelled these speeches: counts and the unresolved snippets."""
+    relabelled, unresolved = 0, []
+    for s in speeches:
+        r = swap_references(s["shown"])
+        relabelled += r.relabelled
+        unresolved.extend(r.unresolved)
+    return {"relabelled": relabelled, "unresolved": len(unresolved), "unresolved_snippets": unresolved}
 
 
 def speaker_label(role: str, answer_index: int, order: str) -> str:
@@ -106,7 +188,7 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
     `correct` (None if invalid); `p_correct` (probability on the correct answer, from per-answer
     probabilities or the stated probability; None if the judge gave none); `probs` (per answer,
     original order, when known); `p_chosen`; `invalid` and `reason`; `judge_kind`; `raw` (the
-    judge's text). Debate adds `winner` ("debater_a"/"debater_b"); consultancy adds
+    judge's text); in the swapped order with speeches, `swap_relabel` (see `swap_report`). Debate adds `winner` ("debater_a"/"debater_b"); consultancy adds
     `consultant_index`, `consultant_correct` and `sided_with_consultant`. A human judge (TUI)
     builds a `Verdict(choice, probability)` from the person's input and calls this too.
     """
@@ -140,6 +222,8 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
     }
     if outcome["condition"] == "debate" and answer_index is not None:
         record["winner"] = "debater_a" if answer_index == 0 else "debater_b"
+    if order == "swapped" and outcome.get("speeches"):
+        record["swap_relabel"] = swap_report(outcome["speeches"])
     if outcome["condition"] == "consultancy":
         record["consultant_index"] = outcome["consultant_index"]
         record["consultant_correct"] = outcome["consultant_index"] == correct_index
@@ -155,6 +239,9 @@ __all__ = [
     "render_transcript",
     "shown_order",
     "speaker_label",
+    "Relabelled",
     "swap_labels",
+    "swap_references",
+    "swap_report",
     "verdict_record",
 ]

@@ -5,16 +5,22 @@ is checked here and re-rendered as verified (`<v_quote>`) or unverified (`<u_quo
 
 Matching is done on *normalised* text (Unicode NFKC, lower case, curly quotes and dashes folded,
 every run of punctuation and whitespace collapsed to one space), so a quote that differs from the
-passage only in case, punctuation, quote style or line breaks still counts as exact. We log three
-numbers per quote so a researcher can choose a stricter or looser rule afterwards:
+passage only in case, punctuation, quote style or line breaks still counts as exact. Matches are
+on word boundaries only: "finished at one end" is not found inside "unfinished at one end". We
+log per quote so a researcher can choose a stricter or looser rule afterwards:
 
-- `verbatim`: the raw quote is a substring of the raw passage (character for character);
-- `exact`: the normalised quote is a substring of the normalised passage, on word boundaries;
-- `fuzzy`: rapidfuzz `partial_ratio` (0-100) of normalised quote against normalised passage,
-  i.e. the best similarity of the quote to any passage window of the same length.
+- `verbatim`: the raw quote occurs character for character in the raw passage, on word boundaries;
+- `exact`: the normalised quote occurs in the normalised passage, on word boundaries;
+- `fuzzy` (0-100): rapidfuzz's best partial alignment of the normalised quote in the normalised
+  passage, widened to whole words, scored with `fuzz.ratio` against that whole-word window
+  (100 when exact). `closest` / `closest_span` show that window in the ORIGINAL passage, so a
+  reviewer sees the difference ("unfinished" against "finished" scores 95, not 100).
 
 A quote is `verified` when `exact` or `verbatim` holds (and it has some letters or digits), or,
 if a fuzzy threshold is configured, when `fuzzy >= threshold`.
+
+Performance: a passage is normalised once per distinct text (cached), with str.translate over
+its distinct characters and numpy over its code points, never a per-character Python loop.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz
 
 _FOLD = str.maketrans(
@@ -41,7 +49,17 @@ class Normalised:
     """Normalised text plus, for each of its characters, the index it came from in the raw text."""
 
     text: str
-    origin: list[int]
+    origin: np.ndarray
+    """int64 array, len(text) long: origin[j] is the raw offset of normalised character j."""
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """One raw character as it reads after folding: alphanumerics kept, anything else one space."""
+    folded = unicodedata.normalize("NFKC", ch).translate(_FOLD).lower()
+    if not any(c.isalnum() for c in folded):
+        return " "
+    return "".join(c if c.isalnum() else " " for c in folded)
 
 
 def normalise(raw: str) -> Normalised:
@@ -49,23 +67,36 @@ def normalise(raw: str) -> Normalised:
 
     Every run of non-alphanumeric characters, apostrophes included, becomes one space, so a
     quote of "Burnside" matches "Burnside's" and "'ll go" matches "I'll go" on word boundaries.
+    Work is per distinct character (a lookup table) plus numpy over code points.
     """
-    chars: list[str] = []
-    origin: list[int] = []
-    pending_space = False
-    for i, ch in enumerate(raw):
-        folded = unicodedata.normalize("NFKC", ch).translate(_FOLD).lower()
-        for c in folded:
-            if c.isalnum():
-                if pending_space and chars:
-                    chars.append(" ")
-                    origin.append(i)
-                pending_space = False
-                chars.append(c)
-                origin.append(i)
-            else:
-                pending_space = True
-    return Normalised("".join(chars), origin)
+    raw_cps = np.frombuffer(raw.encode("utf-32-le"), dtype=np.uint32)
+    distinct = np.flatnonzero(np.bincount(raw_cps)) if raw_cps.size else np.zeros(0, dtype=np.int64)
+    table = {int(k): _fold_char(chr(k)) for k in distinct}
+    if all(len(v) == 1 for v in table.values()):
+        lut = np.zeros(int(distinct[-1]) + 1 if distinct.size else 1, dtype=np.uint32)
+        lut[distinct] = [ord(table[int(k)]) for k in distinct]
+        cps = lut[raw_cps]
+        base = np.arange(len(raw), dtype=np.int64)
+    else:  # a few characters fold to several (ligatures, "\u00bd"): repeat their raw index
+        lengths = np.ones(len(raw), dtype=np.int64)
+        for k, v in table.items():
+            if len(v) != 1:
+                lengths[raw_cps == k] = len(v)
+        base = np.repeat(np.arange(len(raw), dtype=np.int64), lengths)
+        cps = np.frombuffer(raw.translate(table).encode("utf-32-le"), dtype=np.uint32)
+    space = cps == 32
+    keep = ~space
+    keep[1:] |= space[1:] & ~space[:-1]  # the first space of each run
+    words = np.flatnonzero(~space)
+    if words.size == 0:
+        return Normalised("", np.zeros(0, dtype=np.int64))
+    keep[: words[0]] = False
+    keep[words[-1] + 1:] = False
+    text = cps[keep].tobytes().decode("utf-32-le")
+    return Normalised(text, base[keep])
+
+
+_normalise_cached = lru_cache(maxsize=64)(normalise)
 
 
 @dataclass
@@ -80,54 +111,84 @@ class QuoteCheck:
     char_span: tuple[int, int] | None
     """Where the exact match sits in the raw passage (`passage[s:e]`), if there is one."""
     closest: str | None
-    """The passage text the fuzzy match lined up with, to show what the debater may have meant."""
+    """The passage text (whole words) the quote lines up with best: the match itself when exact."""
     unclosed: bool = False
     """The speech ended (e.g. truncated) before the closing tag."""
+    closest_span: tuple[int, int] | None = None
+    """Where `closest` sits in the raw passage (`passage[s:e] == closest`)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["char_span"] = list(self.char_span) if self.char_span else None
+        for key in ("char_span", "closest_span"):
+            data[key] = list(getattr(self, key)) if getattr(self, key) else None
         return data
 
 
 class Passage:
-    """A passage normalised once, so checking many quotes against it stays cheap."""
+    """A passage normalised once, so checking many quotes against it stays cheap.
+
+    Constructing `Passage(story)` again for the same story text reuses the cached normalisation;
+    `Passage.of(story)` returns one shared instance per story.
+    """
 
     def __init__(self, text: str) -> None:
         self.raw = text
-        self.norm = normalise(text)
+        self.norm = _normalise_cached(text)
         self._padded = f" {self.norm.text} "
+
+    @classmethod
+    @lru_cache(maxsize=64)
+    def of(cls, text: str) -> Passage:
+        """The shared Passage for this story text (cached per text)."""
+        return cls(text)
+
+    def _raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Raw offsets of normalised text[start:end] (both ends on word characters)."""
+        return int(self.norm.origin[start]), int(self.norm.origin[end - 1]) + 1
+
+    def _closest(self, q: str) -> tuple[float, tuple[int, int] | None]:
+        """Best whole-word window for a quote that is not exact, and its ratio score."""
+        text = self.norm.text
+        align = fuzz.partial_ratio_alignment(q, text)
+        if align is None or align.dest_end <= align.dest_start:
+            return 0.0, None
+        start = text.rfind(" ", 0, align.dest_start) + 1
+        end = text.find(" ", align.dest_end - 1)
+        end = len(text) if end < 0 else end
+        while end > start and text[end - 1] == " ":
+            end -= 1
+        if end <= start:
+            return 0.0, None
+        return round(float(fuzz.ratio(q, text[start:end])), 2), self._raw_span(start, end)
 
     def check(self, quote: str, *, fuzzy_threshold: float | None = None, unclosed: bool = False) -> QuoteCheck:
         q = normalise(quote).text
-        verbatim = bool(quote) and quote in self.raw
+        verbatim = bool(q) and _on_word_boundaries(quote, self.raw)
         span: tuple[int, int] | None = None
-        exact = False
-        if q:
-            at = self._padded.find(f" {q} ")
-            if at >= 0:
-                exact = True
-                start = self.norm.origin[at]
-                end = self.norm.origin[at + len(q) - 1] + 1
-                span = (start, end)
-        fuzzy = 0.0
-        closest: str | None = None
-        if q and self.norm.text:
-            if exact:
-                fuzzy = 100.0
-            else:
-                align = fuzz.partial_ratio_alignment(q, self.norm.text)
-                if align is not None:
-                    fuzzy = round(float(align.score), 2)
-                    if align.dest_end > align.dest_start:
-                        s = self.norm.origin[align.dest_start]
-                        e = self.norm.origin[align.dest_end - 1] + 1
-                        closest = self.raw[s:e]
-        if exact and span is not None:
-            closest = self.raw[span[0]:span[1]]
-        # A character-for-character substring is verified even off word boundaries ("arbour").
-        verified = exact or (verbatim and bool(q)) or (fuzzy_threshold is not None and fuzzy >= fuzzy_threshold)
-        return QuoteCheck(quote, verified, verbatim, exact, fuzzy, span, closest, unclosed)
+        at = self._padded.find(f" {q} ") if q else -1
+        exact = at >= 0
+        if exact:
+            span = self._raw_span(at, at + len(q))
+        fuzzy, closest_span = 0.0, None
+        if exact:
+            fuzzy, closest_span = 100.0, span
+        elif q and self.norm.text:
+            fuzzy, closest_span = self._closest(q)
+        closest = self.raw[closest_span[0]:closest_span[1]] if closest_span else None
+        verified = exact or verbatim or (fuzzy_threshold is not None and bool(q) and fuzzy >= fuzzy_threshold)
+        return QuoteCheck(quote, verified, verbatim, exact, fuzzy, span, closest, unclosed, closest_span)
+
+
+def _on_word_boundaries(quote: str, raw: str) -> bool:
+    """The raw quote occurs in the raw passage with no letter or digit glued to either end."""
+    at = raw.find(quote) if quote else -1
+    while at >= 0:
+        before = raw[at - 1] if at > 0 else " "
+        after = raw[at + len(quote)] if at + len(quote) < len(raw) else " "
+        if not (quote[0].isalnum() and before.isalnum()) and not (quote[-1].isalnum() and after.isalnum()):
+            return True
+        at = raw.find(quote, at + 1)
+    return False
 
 
 @dataclass
@@ -138,10 +199,26 @@ class CheckedSpeech:
     quotes: list[QuoteCheck]
 
 
+def _tag_name(name: str) -> str:
+    """A tag name as a pattern that tolerates any case and spacing: 'v_quote' ~ 'V _ Quote'."""
+    return r"\s*".join(re.escape(c) for c in name)
+
+
 def quote_pattern(tag: str) -> re.Pattern[str]:
-    """`<tag>...</tag>`, case-insensitive, across line breaks; an unclosed tag runs to the end."""
-    t = re.escape(tag)
-    return re.compile(rf"<{t}>(.*?)(?:</{t}>|(?=<{t}>)|$)", re.IGNORECASE | re.DOTALL)
+    """`<tag>...</tag>`, any case or spacing, attributes allowed, across line breaks; an unclosed
+    tag runs to the next opening tag or the end."""
+    t = _tag_name(tag)
+    open_, close = rf"<\s*{t}(?![\w])[^<>]*>", rf"<\s*/\s*{t}\s*>"
+    return re.compile(rf"{open_}(.*?)(?P<close>{close}|(?={open_})|$)", re.IGNORECASE | re.DOTALL)
+
+
+def neutralise_markers(speech: str, tag: str, names: tuple[str, ...]) -> str:
+    """Turn anything in a speech that looks like a judge's marker (`<v_quote source="x">`,
+    `</V_QUOTE >`, `<u_quote id=1>`, a truncated `<v_quote`) into the plain quote tag, so what it
+    wraps is checked like any other quote and no forged marker reaches the judge."""
+    alternatives = "|".join(_tag_name(n) for n in names)
+    forged = re.compile(rf"<\s*(/?)\s*(?:{alternatives})(?![\w])[^<>]*(?:>|$)", re.IGNORECASE)
+    return forged.sub(lambda m: f"<{m.group(1)}{tag}>", speech)
 
 
 def check_speech(
@@ -155,24 +232,26 @@ def check_speech(
 ) -> CheckedSpeech:
     """Find each `<tag>` quote, check it, and replace it by a verified or unverified marker."""
     checks: list[QuoteCheck] = []
-    close = re.compile(rf"</{re.escape(tag)}>", re.IGNORECASE)
 
     def mark(m: re.Match[str]) -> str:
-        inner = m.group(1)
-        unclosed = not m.group(0).lower().endswith(f"</{tag.lower()}>")
-        text = inner.strip()
-        check = passage.check(text, fuzzy_threshold=fuzzy_threshold, unclosed=unclosed)
+        text = m.group(1).strip()
+        check = passage.check(text, fuzzy_threshold=fuzzy_threshold, unclosed=not m.group("close"))
         checks.append(check)
         out_tag = verified_tag if check.verified else unverified_tag
         return f"<{out_tag}>{text}</{out_tag}>"
 
-    # A speaker who writes the judge's markers itself would forge a "verified" quote: treat any
-    # such marker as a quote tag, so what it wraps is checked like every other quote.
-    forged = re.compile(rf"<(/?)\s*(?:{re.escape(verified_tag)}|{re.escape(unverified_tag)})\s*>", re.IGNORECASE)
-    speech = forged.sub(lambda m: f"<{m.group(1)}{tag}>", speech)
-    shown = quote_pattern(tag).sub(mark, speech)
+    speech = neutralise_markers(speech, tag, (verified_tag, unverified_tag))
+    # Markers are re-rendered into placeholders first, so no speech text can read as one.
+    placeholder: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        placeholder.append(mark(m))
+        return f"\x00{len(placeholder) - 1}\x00"
+
+    held = quote_pattern(tag).sub(hold, speech.replace("\x00", ""))
     # A stray closing tag without an opening one carries no quote; drop it so it cannot look verified.
-    shown = close.sub("", shown)
+    held = re.sub(rf"<\s*/\s*{_tag_name(tag)}\s*>", "", held, flags=re.IGNORECASE)
+    shown = re.sub(r"\x00(\d+)\x00", lambda m: placeholder[int(m.group(1))], held)
     return CheckedSpeech(shown, checks)
 
 
@@ -183,4 +262,13 @@ def quote_stats(checks: list[QuoteCheck]) -> dict[str, Any]:
     return {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified}
 
 
-__all__ = ["CheckedSpeech", "Passage", "QuoteCheck", "check_speech", "normalise", "quote_pattern", "quote_stats"]
+__all__ = [
+    "CheckedSpeech",
+    "Passage",
+    "QuoteCheck",
+    "check_speech",
+    "neutralise_markers",
+    "normalise",
+    "quote_pattern",
+    "quote_stats",
+]

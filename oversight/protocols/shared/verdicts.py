@@ -2,17 +2,27 @@
 
 Two readers, usable by any protocol whose judge picks one of a few lettered options:
 
-- `parse_verdict(text)`: real model text ("I think A... Final answer: (B), 70%", "**Answer: B**
-  (confidence: 0.7)", "A or B? I'd say b with 60 percent"). Text we cannot read with confidence
-  comes back `invalid` with a reason; callers count it, never drop it.
+- `parse_verdict(text)`: real model text, read as a careful person would. Text we cannot read
+  with confidence comes back `invalid` with a reason; callers count it, never drop it.
 - `read_logprobs(tokens)`: P(A) vs P(B) from the first generated token's top alternatives, for
   judges (including small base models) prompted to answer with a single letter.
 
-Parsing goes by evidence tiers, strongest first, and within a tier the *last* statement wins
-(models often think aloud and then conclude): an explicit "final answer"; then "answer:",
-"verdict:", "winner:" and the like; then verbs of choosing ("I choose B", "I'd say b", "B is
-correct"); then a bare letter opening the reply (what a base model says after "Answer:").
-A lone lower-case "a" counts only where it cannot be the English article.
+How `parse_verdict` reads (see `verdict_text` for the pieces):
+1. Clean: markdown, curly quotes, "the first/second option" -> A/B.
+2. Mask what is not the judge's own claim: quoted speech, what a debater "claims/argues/says",
+   echoed prompt text (instructions, a new "Question:" block, invented "Debater A (round 2):"
+   speeches, quotes in tags).
+3. Classify every mention of an option letter by its clause: an explicit final answer; a
+   labelled answer ("Answer: B", "the answer is not A"); a statement ("I side with B", "B is
+   correct", "so A", "it is B", "A is incorrect", "B over A"); a bare letter alone on a line or
+   opening the reply. A mention followed by "or B" is a hedge. Negation of one of two options
+   chooses the other.
+4. Decide: the last final answer if there is one, else the last labelled answer or statement,
+   else the last bare letter. A hedge there is invalid ("undecided").
+5. Probabilities: per-option statements ("P(A) = 0.3", "A at 30%", "B, 70%") go to their option;
+   an unattached one ("confidence 7/10", "I am 90% sure") goes to the chosen option. Only
+   percentages, decimals in [0, 1] and (after a probability word) fractions and 11-100 count:
+   "A: 3, B: 1" is not a probability. A value over 100% is ignored and the reason says so.
 """
 
 from __future__ import annotations
@@ -23,6 +33,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from oversight.models.types import TokenLogprob
+from oversight.protocols.shared.verdict_text import (
+    Mention,
+    clean_text,
+    find_mentions,
+    mask_not_judge,
+    read_probabilities,
+)
 
 
 @dataclass
@@ -33,10 +50,11 @@ class Verdict:
     probability: float | None = None
     """The judge's stated probability that `choice` is correct, if any (0-1)."""
     probs: list[float] | None = None
-    """A probability per option, when the judge gave one for each or we read logprobs."""
+    """A probability per option, when the judge stated one (for two options, one stated value
+    fixes both) or we read logprobs."""
     invalid: bool = False
     reason: str = ""
-    """Which rule matched, or why nothing could be read."""
+    """Which rule matched (plus notes after "; "), or why nothing could be read."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,93 +65,32 @@ def _letters(n: int) -> str:
     return "ABCDEFGHIJ"[:n]
 
 
-_NUM = r"(\d{1,3}(?:\.\d+)?|\.\d+)(?![\d.]*\d)"
 _REFUSAL = re.compile(
-    r"\b(neither|both (?:are|answers)|cannot (?:determine|decide|tell)|can't (?:determine|decide|tell)|"
-    r"unable to (?:determine|decide)|no way to (?:know|tell)|insufficient information)\b",
+    r"\b(neither|both (?:are|answers|seem|look)|cannot (?:determine|decide|tell|choose)|"
+    r"can'?t (?:determine|decide|tell|choose)|unable to (?:determine|decide|choose)|"
+    r"no way to (?:know|tell)|insufficient information|not enough information)\b",
     re.IGNORECASE,
 )
+_TIER_NAMES = {3: "final answer", 2: "labelled answer", 1: "statement", 0: "bare letter"}
 
 
-def _letter_rx(letters: str) -> str:
-    """A letter, optionally wrapped in (), [], ** or quotes, as a whole token."""
-    cls = f"[{letters}{letters.lower()}]"
-    return rf"[\(\[\"'*]*\s*({cls})\s*[\)\]\"'*]*(?![\w])"
-
-
-def _tiers(letters: str) -> list[tuple[str, re.Pattern[str]]]:
-    L = _letter_rx(letters)
-    who = r"(?:(?:debater|option|answer|choice|consultant)\s+)?"
-    return [
-        ("final answer", re.compile(rf"final\s+(?:answer|verdict|choice|decision)\s*(?:is|:|-|=)?\s*[:\-]?\s*{who}{L}", re.IGNORECASE)),
-        ("labelled answer", re.compile(
-            rf"\b(?:answer|verdict|choice|decision|winner|conclusion)\s*(?:is|:|-|=)\s*[:\-]?\s*{who}{L}", re.IGNORECASE)),
-        ("choice verb", re.compile(
-            rf"\b(?:i(?:'d| would)?\s+(?:say|choose|pick|select|go with|vote for|side with|think|believe)|"
-            rf"(?:choose|pick|select|vote for|go with|side with)|confident\s+(?:in|that|of))"
-            rf"\s*[:\-]?\s*(?:that\s+)?(?:the\s+)?{who}{L}", re.IGNORECASE)),
-        ("letter is correct", re.compile(
-            rf"{who}{L}\s+(?:is|seems|looks)\s+(?:the\s+)?(?:correct|right|more likely|better supported)", re.IGNORECASE)),
-        ("leading letter", re.compile(rf"^\s*(?:judge\s*:\s*)?{who}{L}(?=\s*(?:$|[\n.,;:!)\-]|\s+(?:with|at|because|-)\b))", re.IGNORECASE)),
-    ]
-
-
-def _lower_a_ok(text: str, m: re.Match[str]) -> bool:
-    """A lower-case 'a' is accepted only where the article reading is impossible."""
-    if m.group(1) != "a":
-        return True
-    if re.search(r"[\(\[\"'*]\s*a\s*[\)\]\"'*]", m.group(0)):
-        return True
-    after = text[m.end(1):]
-    return bool(re.match(r"\s*(?:$|[.,;:!?)\]\n]|\s+(?:with|at|is|because)\b)", after))
-
-
-def _probability_near(text: str, start: int) -> float | None:
-    """A stated probability: prefer the first one after the answer, else the last one before it."""
-    pats = [
-        re.compile(rf"{_NUM}\s*(?:%|percent\b|per cent\b)", re.IGNORECASE),
-        re.compile(rf"\b(?:confidence|probability|prob|certainty|likelihood|p|sure)\b\s*(?:level|score)?\s*(?:of|is|:|=|~)?\s*{_NUM}(?!\s*(?:%|percent))", re.IGNORECASE),
-    ]
-    hits: list[tuple[int, float]] = []
-    for pat in pats:
-        for m in pat.finditer(text):
-            value = float(m.group(1))
-            if "%" in m.group(0) or "percent" in m.group(0).lower() or "per cent" in m.group(0).lower():
-                value /= 100.0
-            elif value > 1.0:
-                value = value / 100.0 if value <= 100.0 else -1.0
-            if 0.0 <= value <= 1.0:
-                hits.append((m.start(), value))
-    bare = re.match(r"\s*[,(:\-]?\s*(0?\.\d+|1\.0+)(?![\d.]*\d)\s*\)?", text[start:])
-    if bare:
-        hits.append((start, float(bare.group(1))))
-    if not hits:
+def _resolve(m: Mention, letters: str) -> str | None:
+    """The option a mention chooses: its letter, or for a negation of one of two, the other."""
+    if m.hedge:
         return None
-    after = [h for h in hits if h[0] >= start]
-    if after:
-        return min(after)[1]
-    return max(hits)[1]
+    if m.negated:
+        return letters.replace(m.letter, "") if len(letters) == 2 else None
+    return m.letter
 
 
-def _per_option_probs(text: str, letters: str) -> list[float] | None:
-    """'P(A) = 0.3, P(B) = 0.7' or 'A: 30%, B: 70%' style statements, one per option."""
-    probs: dict[str, float] = {}
-    for letter in letters:
-        m = re.search(
-            rf"(?:p\s*\(\s*{letter}\s*\)|\b{letter}\b\s*[:=])\s*[:=]?\s*{_NUM}\s*(%|percent)?", text, re.IGNORECASE
-        )
-        if not m:
-            return None
-        value = float(m.group(1))
-        if m.group(2) or value > 1.0:
-            value /= 100.0
-        if not 0.0 <= value <= 1.0:
-            return None
-        probs[letter] = value
-    total = sum(probs.values())
-    if total <= 0:
-        return None
-    return [probs[letter] / total for letter in letters]
+def _decide(mentions: list[Mention], letters: str) -> tuple[Mention | None, str | None]:
+    """The deciding mention and the letter it chooses (None: undecided or unresolvable)."""
+    for tiers in ((3,), (2, 1), (0,)):
+        pool = [m for m in mentions if m.tier in tiers and (len(letters) == 2 or not m.negated)]
+        if pool:
+            last = pool[-1]
+            return last, _resolve(last, letters)
+    return None, None
 
 
 def parse_verdict(text: str, n_options: int = 2) -> Verdict:
@@ -141,29 +98,69 @@ def parse_verdict(text: str, n_options: int = 2) -> Verdict:
     letters = _letters(n_options)
     if not text or not text.strip():
         return Verdict(None, invalid=True, reason="empty")
-    clean = text.replace("**", "").replace("__", "")
-    per_option = _per_option_probs(clean, letters)
-    for name, pattern in _tiers(letters):
-        matches = [m for m in pattern.finditer(clean) if _lower_a_ok(clean, m)]
-        if not matches or (name == "leading letter" and per_option is not None):
-            continue
-        picked = {m.group(1).upper() for m in matches}
-        last = matches[-1]
-        if len(picked) > 1 and name == "leading letter":
-            return Verdict(None, invalid=True, reason="ambiguous: several letters")
-        choice = letters.index(last.group(1).upper())
-        prob = _probability_near(clean, last.end())
-        if per_option is not None:
-            prob = per_option[choice]
-        return Verdict(choice, probability=prob, probs=per_option, reason=name)
-    if per_option is not None:
-        best = max(range(n_options), key=lambda i: per_option[i])
-        if sum(abs(p - per_option[best]) < 1e-9 for p in per_option) > 1:
-            return Verdict(None, probs=per_option, invalid=True, reason="equal probabilities")
-        return Verdict(best, probability=per_option[best], probs=per_option, reason="per-option probabilities")
-    if _REFUSAL.search(clean):
-        return Verdict(None, invalid=True, reason="refused to choose")
-    return Verdict(None, invalid=True, reason="no answer found")
+    clean = clean_text(text, letters)
+    masked = mask_not_judge(clean, letters)
+    mentions = find_mentions(masked, letters)
+    per_option, unattached, notes = read_probabilities(masked, letters)
+    deciding, letter = _decide(mentions, letters)
+
+    probs: list[float] | None = None
+    if per_option:
+        probs = _complete(per_option, letters, notes)
+
+    if deciding is None:
+        if probs is not None:
+            best = max(range(n_options), key=lambda i: probs[i])
+            if sum(abs(p - probs[best]) < 1e-9 for p in probs) > 1:
+                return Verdict(None, probs=probs, invalid=True, reason=_join("equal probabilities", notes))
+            return Verdict(best, probability=probs[best], probs=probs,
+                           reason=_join("per-option probabilities", notes))
+        if _REFUSAL.search(masked):
+            return Verdict(None, invalid=True, reason=_join("refused to choose", notes))
+        return Verdict(None, invalid=True, reason=_join("no answer found", notes))
+
+    tier = _TIER_NAMES[deciding.tier]
+    if letter is None:
+        why = "undecided between options" if deciding.hedge else "negation does not single out an option"
+        return Verdict(None, probs=probs, invalid=True, reason=_join(f"{tier}: {why}", notes))
+    choice = letters.index(letter)
+    if probs is not None:
+        probability: float | None = probs[choice]
+        if probability < max(probs):
+            notes.append("stated probabilities favour another option")
+    else:
+        probability = _nearest(unattached, deciding.end)
+    return Verdict(choice, probability=probability, probs=probs, reason=_join(tier, notes))
+
+
+def _complete(per_option: dict[str, float], letters: str, notes: list[str]) -> list[float] | None:
+    """Per-option statements as a distribution: two options need one value, more need all."""
+    if len(letters) == 2 and len(per_option) == 1:
+        (letter, value), = per_option.items()
+        other = letters.replace(letter, "")
+        per_option = {letter: value, other: 1.0 - value}
+    if len(per_option) < len(letters):
+        notes.append("probabilities not stated for every option")
+        return None
+    total = sum(per_option.values())
+    if total <= 0:
+        notes.append("stated probabilities are all zero")
+        return None
+    if abs(total - 1.0) > 0.02:
+        notes.append(f"stated probabilities sum to {round(total, 4)}; normalised")
+    return [per_option[letter] / total for letter in letters]
+
+
+def _nearest(unattached: list[tuple[int, float]], after: int) -> float | None:
+    """An unattached probability: the first after the deciding statement, else the last before."""
+    later = [v for pos, v in unattached if pos >= after]
+    if later:
+        return later[0]
+    return unattached[-1][1] if unattached else None
+
+
+def _join(reason: str, notes: list[str]) -> str:
+    return "; ".join([reason, *notes])
 
 
 def _token_letter(token: str, letters: str) -> str | None:
