@@ -276,6 +276,35 @@ def bootstrap_mean(values: Mapping[str, float] | Sequence[float], *, n_boot: int
                     ci_method="bayesian-bootstrap", n=len(x), level=level)
 
 
+# Bookkeeping both protocols' metrics share.
+
+
+def setting(params: Any, name: str, default: T) -> T:
+    """A metrics setting from the protocol's params object (or a dict, or None in tests)."""
+    if isinstance(params, Mapping):
+        return params.get(name, default)  # type: ignore[no-any-return]
+    return getattr(params, name, default)  # type: ignore[no-any-return]
+
+
+def judge_name(judgment: Mapping[str, Any]) -> str:
+    """How a judge is named in metrics.json: a model judge by its id, a person as human/ID."""
+    ref = judgment.get("judge") or {}
+    if ref.get("kind") == "human":
+        return f"human/{ref.get('id', '?')}"
+    return str(ref.get("id", "?"))
+
+
+def judge_order(judgments: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Judge names, the run's built-in judge first (its judgments carry the unit's `attempt`),
+    then other model judges, then people; alphabetical within each."""
+    rank: dict[str, int] = {}
+    for j in judgments:
+        name = judge_name(j)
+        r = 0 if j.get("attempt") is not None else 2 if name.startswith("human/") else 1
+        rank[name] = min(r, rank.get(name, r))
+    return sorted(rank, key=lambda name: (rank[name], name))
+
+
 __all__ = [
     "LEVEL",
     "Difference",
@@ -286,9 +315,12 @@ __all__ = [
     "by_id",
     "cluster_proportion",
     "difference",
+    "judge_name",
+    "judge_order",
     "paired_difference",
     "proportion",
     "rounded",
+    "setting",
     "wilson",
     "z_value",
 ]
