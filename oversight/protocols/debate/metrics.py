@@ -228,7 +228,10 @@ def _row(condition: str, judge: str | None, n: Any, acc: dict[str, Any]) -> dict
 
 
 def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Printed rows: one per condition and judge, then the comparisons; details stay in the JSON."""
+    """Printed rows: one per condition and judge, then the comparisons; details stay in the JSON.
+
+    `orig`/`swap`: accuracy in each answer order; `1st`: share of valid verdicts for the answer
+    shown first (position bias); `invalid`: invalid of all verdicts; `failed`: failed units."""
     several = len(result["judges"]) > 1
     rows: list[dict[str, Any]] = []
     failed = result["failed_transcripts"]
@@ -239,10 +242,9 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
         for judge, m in by_judge.items():
             row = _row(condition, judge if several else None, m["transcripts"], m["accuracy"])
             by_order = m["accuracy_by_order"]
-            row["acc orig"] = by_order.get("original", {}).get("estimate")
-            row["acc swap"] = by_order.get("swapped", {}).get("estimate")
-            row["first shown"] = m.get("chose_first_shown", {}).get("estimate")
-            row["p(corr)"] = m["mean_p_correct"]["estimate"]
+            row["orig"] = by_order.get("original", {}).get("estimate")
+            row["swap"] = by_order.get("swapped", {}).get("estimate")
+            row["1st"] = m.get("chose_first_shown", {}).get("estimate")
             row["invalid"] = f"{m['invalid']}/{m['verdicts']}"
             row["failed"] = m["failed_transcripts"]
             rows.append(row)
