@@ -1,78 +1,326 @@
-"""Confidence intervals researchers can name in a paper: Wilson for proportions,
-percentile bootstrap (paired where conditions share items) for everything else."""
+"""One vocabulary for every number a protocol reports, and interval methods a paper can name.
+
+Every estimate in metrics.json is one of three records (plain JSON dicts once dumped):
+- `Estimate`: `estimate`, `ci` ([lo, hi]), `ci_method`, `n`, `level`; used for means.
+- `Proportion`: an Estimate plus `k` (successes; may be fractional when a tie counts half)
+  and `clusters` (units the interval treats as independent, when that differs from `n`).
+- `Difference`: an Estimate of `estimate_a - estimate_b`, with both terms, `paired`, and `n`
+  = the items used.
+
+Methods (the `ci_method` names):
+- "wilson": Wilson score interval; honest at 0, 1 and small n.
+- "wilson-cluster": several correlated outcomes per unit (a transcript judged in both answer
+  orders, an item's gold flaws). Wilson with the effective sample size n / deff, deff
+  estimated from the spread of the per-cluster residuals (the ratio-estimator variance over
+  the binomial one), never below 1; at an estimate of 0 or 1 the data cannot show the
+  correlation, so deff takes its largest value (intra-cluster correlation 1), which makes the
+  interval Wilson over clusters. When every cluster is unanimous the interval equals Wilson
+  over the clusters.
+- "newcombe": Newcombe (1998) method 10, the hybrid score interval for the difference of two
+  independent proportions, from the two Wilson intervals.
+- "newcombe-paired": Newcombe (1998b) method 10 for paired proportions (the same units in both
+  conditions): method 10 with the phi correlation of the pairs.
+- "newcombe-cluster" / "newcombe-paired-cluster": the same square-and-add construction
+  (MOVER, Zou & Donner 2008) from the two "wilson-cluster" intervals, the correlation being
+  that of the per-cluster residuals; with one outcome per unit it is exactly method 10.
+- "bayesian-bootstrap": Dirichlet(1, ..., 1) weights over units, numpy-vectorised and seeded,
+  percentile interval. Its width comes only from variation between units: if every unit has
+  the same value the interval has zero width, so it is used only for means of non-binary
+  values (mean p(correct)) and ratios, never for proportions.
+
+Units are sorted by id before any computation that could depend on order, so the numbers
+never depend on the order in which units finished.
+"""
 
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from statistics import NormalDist
+from typing import Any, TypeVar
 
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+LEVEL = 0.95
 Z95 = 1.959963984540054
+_EPS = 1e-12
+_CHUNK = 1_000_000  # weights per resampling block, to bound memory
+
+T = TypeVar("T")
 
 
-def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval; well-behaved at 0, 1 and small n, unlike the normal approximation."""
+class Estimate(BaseModel):
+    """A point estimate and a confidence interval for the same statistic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    estimate: float | None
+    """The statistic; None when there are no units."""
+    ci: list[float | None]
+    """[lo, hi] at `level`; [None, None] when undefined."""
+    ci_method: str
+    """How `ci` was computed (see the module docstring for the names)."""
+    n: int
+    """Units behind the estimate (verdicts, flaws, transcripts, items)."""
+    level: float = LEVEL
+    """Confidence level of `ci`."""
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class Proportion(Estimate):
+    """k successes of n, with a score interval."""
+
+    k: float
+    """Successes (fractional when ties count half)."""
+    clusters: int | None = None
+    """Independent units when outcomes are clustered (transcripts, items); None otherwise."""
+
+
+class Difference(Estimate):
+    """estimate = estimate_a - estimate_b, with its own interval; `n` is the items used."""
+
+    estimate_a: float | None
+    estimate_b: float | None
+    paired: bool
+    """True when both terms come from the same items (the correlation narrows the interval)."""
+
+
+def z_value(level: float = LEVEL) -> float:
+    return Z95 if level == LEVEL else NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def rounded(x: float | None) -> float | None:
+    """4 decimals for metrics.json; NaN and None become None (strict JSON)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return round(float(x), 4)
+
+
+def by_id(units: Mapping[str, T] | Sequence[T]) -> list[T]:
+    """Values in a fixed order: a mapping is sorted by unit id, a sequence kept as given."""
+    if isinstance(units, Mapping):
+        return [units[key] for key in sorted(units)]
+    return list(units)
+
+
+def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval; `successes` and `n` may be fractional (effective sizes)."""
     if n <= 0:
         return (float("nan"), float("nan"))
-    p = successes / n
+    p = min(max(successes / n, 0.0), 1.0)
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if p <= _EPS else max(0.0, centre - half)
+    high = 1.0 if p >= 1 - _EPS else min(1.0, centre + half)
+    return (low, high)
 
 
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else float("nan")
+def proportion(k: float, n: int, level: float = LEVEL) -> Proportion:
+    """k of n independent outcomes, Wilson interval."""
+    low, high = wilson(k, n, z_value(level)) if n else (float("nan"), float("nan"))
+    return Proportion(estimate=rounded(k / n) if n else None, ci=[rounded(low), rounded(high)],
+                      ci_method="wilson", n=n, k=rounded(k) or 0.0, level=level)
 
 
-def bootstrap_ci(
-    values: Sequence[float],
-    statistic: Callable[[Sequence[float]], float] = mean,
+def _clusters(units: Mapping[str, tuple[float, float]] | Sequence[tuple[float, float]]) -> np.ndarray:
+    """(successes, trials) per cluster as an array, clusters without trials dropped."""
+    arr = np.asarray(by_id(units), dtype=float).reshape(-1, 2)
+    return arr[arr[:, 1] > 0]
+
+
+def _cluster_interval(y: np.ndarray, m: np.ndarray, z: float) -> tuple[float, float, float]:
+    """(p, lo, hi): Wilson on the effective sample size N / deff (see the module docstring)."""
+    total = float(m.sum())
+    p = float(y.sum()) / total
+    if p <= _EPS or p >= 1 - _EPS:
+        deff = float((m * m).sum()) / total
+    else:
+        deff = max(1.0, float(((y - p * m) ** 2).sum()) / (total * p * (1 - p)))
+    n_eff = total / deff
+    low, high = wilson(p * n_eff, n_eff, z)
+    return p, low, high
+
+
+def cluster_proportion(
+    units: Mapping[str, tuple[float, float]] | Sequence[tuple[float, float]], level: float = LEVEL
+) -> Proportion:
+    """A proportion over clustered outcomes: `units` gives (successes, trials) per cluster.
+
+    With one trial per cluster this is exactly `proportion` (method "wilson").
+    """
+    arr = _clusters(units)
+    y, m = arr[:, 0], arr[:, 1]
+    if len(arr) == 0:
+        return proportion(0, 0, level)
+    if np.all(m == 1):
+        return proportion(float(y.sum()), len(arr), level)
+    p, low, high = _cluster_interval(y, m, z_value(level))
+    return Proportion(estimate=rounded(p), ci=[rounded(low), rounded(high)], ci_method="wilson-cluster",
+                      n=int(round(m.sum())), k=rounded(float(y.sum())) or 0.0, clusters=len(arr), level=level)
+
+
+def _mover(pa: float, la: float, ua: float, pb: float, lb: float, ub: float, phi: float) -> tuple[float, float]:
+    """Square-and-add interval for pa - pb from the two intervals and their correlation."""
+    d = pa - pb
+    low = d - math.sqrt(max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2))
+    high = d + math.sqrt(max(0.0, (ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
+def _undefined_difference(n: int, paired: bool, level: float) -> Difference:
+    method = "newcombe-paired" if paired else "newcombe"
+    return Difference(estimate=None, ci=[None, None], ci_method=method, n=n, estimate_a=None, estimate_b=None,
+                      paired=paired, level=level)
+
+
+def difference(
+    a: Mapping[str, tuple[float, float]] | Sequence[tuple[float, float]],
+    b: Mapping[str, tuple[float, float]] | Sequence[tuple[float, float]],
+    level: float = LEVEL,
+) -> Difference:
+    """Independent samples: (successes, trials) per cluster in each; Newcombe method 10.
+
+    `n` is the clusters used in both samples together.
+    """
+    ya, yb = _clusters(a), _clusters(b)
+    if len(ya) == 0 or len(yb) == 0:
+        return _undefined_difference(len(ya) + len(yb), False, level)
+    z = z_value(level)
+    pa, la, ua = _cluster_interval(ya[:, 0], ya[:, 1], z)
+    pb, lb, ub = _cluster_interval(yb[:, 0], yb[:, 1], z)
+    low, high = _mover(pa, la, ua, pb, lb, ub, 0.0)
+    clustered = bool(np.any(ya[:, 1] != 1) or np.any(yb[:, 1] != 1))
+    return Difference(estimate=rounded(pa - pb), ci=[rounded(low), rounded(high)],
+                      ci_method="newcombe-cluster" if clustered else "newcombe", n=len(ya) + len(yb),
+                      estimate_a=rounded(pa), estimate_b=rounded(pb), paired=False, level=level)
+
+
+def paired_difference(
+    pairs: Mapping[str, tuple[float, float, float, float]] | Sequence[tuple[float, float, float, float]],
+    level: float = LEVEL,
+) -> Difference:
+    """Paired samples: (successes_a, trials_a, successes_b, trials_b) per item.
+
+    One binary outcome per item and condition gives Newcombe (1998b) method 10 exactly: the
+    correlation of the residuals is then the phi coefficient of the 2x2 table (0 when a
+    margin is empty, as in the paper).
+    """
+    arr = np.asarray(by_id(pairs), dtype=float).reshape(-1, 4)
+    arr = arr[(arr[:, 1] > 0) & (arr[:, 3] > 0)]
+    if len(arr) == 0:
+        return _undefined_difference(0, True, level)
+    ya, ma, yb, mb = arr.T
+    z = z_value(level)
+    pa, la, ua = _cluster_interval(ya, ma, z)
+    pb, lb, ub = _cluster_interval(yb, mb, z)
+    ra, rb = ya - pa * ma, yb - pb * mb
+    denom = math.sqrt(float((ra * ra).sum()) * float((rb * rb).sum()))
+    phi = float((ra * rb).sum()) / denom if denom > _EPS else 0.0
+    low, high = _mover(pa, la, ua, pb, lb, ub, phi)
+    clustered = bool(np.any(ma != 1) or np.any(mb != 1))
+    return Difference(estimate=rounded(pa - pb), ci=[rounded(low), rounded(high)],
+                      ci_method="newcombe-paired-cluster" if clustered else "newcombe-paired", n=len(arr),
+                      estimate_a=rounded(pa), estimate_b=rounded(pb), paired=True, level=level)
+
+
+def bayesian_bootstrap(
+    columns: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
     *,
-    n_boot: int = 2000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> tuple[float, float]:
-    """Percentile bootstrap over units (resampled with replacement)."""
-    if not values:
-        return (float("nan"), float("nan"))
-    rng = random.Random(seed)
-    n = len(values)
-    stats = sorted(statistic([values[rng.randrange(n)] for _ in range(n)]) for _ in range(n_boot))
-    return _percentiles(stats, level)
-
-
-def paired_bootstrap_ci(
-    pairs: Sequence[tuple[float, float]],
-    statistic: Callable[[Sequence[tuple[float, float]]], float],
-    *,
-    n_boot: int = 2000,
-    seed: int = 0,
-    level: float = 0.95,
+    n_boot: int,
+    seed: int,
+    level: float = LEVEL,
     min_defined: float = 0.95,
 ) -> tuple[float, float]:
-    """Resample items, keeping each item's two conditions together (the paired design).
+    """Percentile interval of `statistic` under Dirichlet(1, ..., 1) weights over the rows.
 
-    A statistic can be undefined on some resamples (a ratio whose baseline resamples to 0);
-    percentiles over the rest would describe a conditional distribution and look tighter than
-    they are, so if fewer than `min_defined` of the resamples are defined the CI is (nan, nan).
+    `columns` is units x c (rows already in id order); `statistic` maps the (draws x c) matrix
+    of weighted column means to one value per draw (NaN where undefined). If fewer than
+    `min_defined` of the draws are defined (a ratio whose base resamples to 0), percentiles
+    would describe a conditional distribution and look tighter than they are: (nan, nan).
     """
-    if not pairs:
+    x = np.asarray(columns, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    m = len(x)
+    if m == 0 or n_boot <= 0:
         return (float("nan"), float("nan"))
-    rng = random.Random(seed)
-    n = len(pairs)
-    stats = []
-    for _ in range(n_boot):
-        value = statistic([pairs[rng.randrange(n)] for _ in range(n)])
-        if not math.isnan(value):
-            stats.append(value)
-    stats.sort()
-    if not stats or len(stats) < min_defined * n_boot:
+    rng = np.random.default_rng(seed)
+    rows = max(1, _CHUNK // m)
+    draws = []
+    for start in range(0, n_boot, rows):
+        w = rng.standard_exponential((min(rows, n_boot - start), m))
+        w /= w.sum(axis=1, keepdims=True)
+        draws.append(statistic(w @ x))
+    stats = np.concatenate(draws)
+    stats = stats[~np.isnan(stats)]
+    if len(stats) == 0 or len(stats) < min_defined * n_boot:
         return (float("nan"), float("nan"))
-    return _percentiles(stats, level)
-
-
-def _percentiles(sorted_stats: Sequence[float], level: float) -> tuple[float, float]:
     alpha = (1 - level) / 2
-    last = len(sorted_stats) - 1
-    return (sorted_stats[round(alpha * last)], sorted_stats[round((1 - alpha) * last)])
+    low, high = np.quantile(stats, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def bootstrap_mean(values: Mapping[str, float] | Sequence[float], *, n_boot: int, seed: int,
+                   level: float = LEVEL) -> Estimate:
+    """Mean of per-unit values with a Bayesian-bootstrap interval (units sorted by id)."""
+    x = np.asarray(by_id(values), dtype=float)
+    if len(x) == 0:
+        return Estimate(estimate=None, ci=[None, None], ci_method="bayesian-bootstrap", n=0, level=level)
+    low, high = bayesian_bootstrap(x, lambda s: s[:, 0], n_boot=n_boot, seed=seed, level=level)
+    return Estimate(estimate=rounded(float(x.mean())), ci=[rounded(low), rounded(high)],
+                    ci_method="bayesian-bootstrap", n=len(x), level=level)
+
+
+# Bookkeeping both protocols' metrics share.
+
+
+def setting(params: Any, name: str, default: T) -> T:
+    """A metrics setting from the protocol's params object (or a dict, or None in tests)."""
+    if isinstance(params, Mapping):
+        return params.get(name, default)  # type: ignore[no-any-return]
+    return getattr(params, name, default)  # type: ignore[no-any-return]
+
+
+def judge_name(judgment: Mapping[str, Any]) -> str:
+    """How a judge is named in metrics.json: a model judge by its id, a person as human/ID."""
+    ref = judgment.get("judge") or {}
+    if ref.get("kind") == "human":
+        return f"human/{ref.get('id', '?')}"
+    return str(ref.get("id", "?"))
+
+
+def judge_order(judgments: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Judge names, the run's built-in judge first (its judgments carry the unit's `attempt`),
+    then other model judges, then people; alphabetical within each."""
+    rank: dict[str, int] = {}
+    for j in judgments:
+        name = judge_name(j)
+        r = 0 if j.get("attempt") is not None else 2 if name.startswith("human/") else 1
+        rank[name] = min(r, rank.get(name, r))
+    return sorted(rank, key=lambda name: (rank[name], name))
+
+
+__all__ = [
+    "LEVEL",
+    "Difference",
+    "Estimate",
+    "Proportion",
+    "bayesian_bootstrap",
+    "bootstrap_mean",
+    "by_id",
+    "cluster_proportion",
+    "difference",
+    "judge_name",
+    "judge_order",
+    "paired_difference",
+    "proportion",
+    "rounded",
+    "setting",
+    "wilson",
+    "z_value",
+]

@@ -279,9 +279,9 @@ def test_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) ->
     assert code == 0
     [run] = [d for d in tmp_path.iterdir() if d.is_dir()]
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["counts"]["items_paired"] == 3
-    uplift = metrics["uplift"]
-    assert uplift["difference"] is not None and len(uplift["difference_ci_95"]) == 2
-    assert any(row["metric"] == "uplift (difference)" for row in metrics["table"])
+    [judge] = metrics["judges"]
+    uplift = metrics["by_judge"][judge]["uplift"]
+    assert uplift["n"] == 3 and uplift["estimate"] is not None and len(uplift["ci"]) == 2
+    assert any(row["metric"] == "uplift" for row in metrics["table"])
     transcripts = [json.loads(line) for line in (run / "transcripts.jsonl").read_text().splitlines()]
     assert len(transcripts) == 6 and all(t["error"] is None for t in transcripts)

@@ -31,7 +31,6 @@ from oversight.protocols.debate import (
     cut_words,
 )
 from oversight.protocols.debate.data import DebateItem
-from oversight.protocols.debate.metrics import debate_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = (
@@ -300,78 +299,6 @@ def test_params_roles_and_templates() -> None:
         assert template.text.rstrip().endswith(":"), name  # a cue for base models
 
 
-def known_judgments() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Ten debate transcripts judged once; four blind transcripts judged in both orders."""
-    transcripts = [{"id": f"d{i}", "condition": "debate"} for i in range(10)]
-    transcripts += [{"id": f"b{i}", "condition": "blind"} for i in range(4)]
-    judge = {"kind": "model", "id": "model:x"}
-    js: list[dict[str, Any]] = []
-    # debate: 7 correct, 2 wrong, 1 invalid; correct answer is 0 in all; A wins 7 of the 9 valid
-    outcomes = [(0, True, 0.9)] * 7 + [(1, False, 0.4), (1, False, None), (None, None, None)]
-    for i, (answer, correct, p) in enumerate(outcomes):
-        js.append({"transcript_id": f"d{i}", "judge": judge, "condition": "debate", "order": "original",
-                   "shown_order": [0, 1], "answer_index": answer, "correct": correct, "p_correct": p,
-                   "invalid": answer is None, **({"winner": ("debater_a", "debater_b")[answer]} if answer is not None else {})})
-    # blind: judge always picks the first-shown answer -> right in one order, wrong in the other
-    for i in range(4):
-        for order, shown in (("original", [0, 1]), ("swapped", [1, 0])):
-            js.append({"transcript_id": f"b{i}", "judge": judge, "order": order, "shown_order": shown,
-                       "answer_index": shown[0], "correct": shown[0] == 0, "p_correct": 0.6 if shown[0] == 0 else 0.4,
-                       "invalid": False})
-    return transcripts, js
-
-
-def test_metrics_on_known_verdicts() -> None:
-    transcripts, judgments = known_judgments()
-    m = debate_metrics(transcripts, judgments)
-    d = m["conditions"]["debate"]["model:x"]
-    assert d["n"] == 10 and d["correct"] == 7 and d["invalid"] == 1
-    assert d["accuracy"] == 0.7 and d["invalid_rate"] == 0.1 and d["accuracy_valid"] == round(7 / 9, 4)
-    assert d["ci_method"] == "wilson"
-    assert d["accuracy_ci"] == [0.3968, 0.8922]
-    assert d["mean_p_correct"] == round((7 * 0.9 + 0.4) / 8, 4) and d["mean_p_correct_n"] == 8
-    assert d["win_rate"]["debater_a"]["rate"] == round(7 / 9, 4)
-    assert d["win_rate"]["debater_b"]["rate"] == round(2 / 9, 4)
-    assert d["accuracy_by_order"]["original"]["rate"] == 0.7
-
-    b = m["conditions"]["blind"]["model:x"]  # condition looked up from the transcript
-    assert b["n"] == 8 and b["transcripts"] == 4 and b["accuracy"] == 0.5
-    assert b["ci_method"].startswith("bootstrap") and b["accuracy_ci"] == [0.5, 0.5]
-    assert b["accuracy_by_order"]["original"]["rate"] == 1.0 and b["accuracy_by_order"]["swapped"]["rate"] == 0.0
-    assert b["accuracy_by_order"]["original"]["ci"] == [0.5101, 1.0]
-    assert b["chose_first_shown"]["rate"] == 1.0
-    assert b["order_consistency"]["rate"] == 0.0 and b["order_consistency"]["pairs"] == 4
-    assert b["mean_p_correct"] == 0.5
-
-    rows = {r["condition"]: r for r in m["table"]}
-    assert list(rows) == ["debate", "blind"]
-    assert rows["debate"]["acc"] == 0.7 and rows["debate"]["95% CI wilson"] == [0.3968, 0.8922]
-    assert rows["debate"]["wins"] == "A 0.78, B 0.22"
-    assert rows["blind"]["acc orig"] == 1.0 and rows["blind"]["acc swap"] == 0.0
-    json.dumps(m)
-
-
-def test_metrics_consultancy_and_several_judges() -> None:
-    transcripts = [{"id": f"c{i}", "condition": "consultancy"} for i in range(4)]
-    transcripts.append({"id": "bad", "condition": "consultancy", "error": "timeout"})
-    js = []
-    for i, (honest, sided) in enumerate([(True, True), (True, True), (False, True), (False, False)]):
-        correct = sided if honest else not sided
-        js.append({"transcript_id": f"c{i}", "judge": {"kind": "model", "id": "m"}, "condition": "consultancy",
-                   "order": "original", "answer_index": 0 if correct else 1, "correct": correct, "invalid": False,
-                   "consultant_correct": honest, "sided_with_consultant": sided})
-    js.append({"transcript_id": "c0", "judge": {"kind": "human", "id": "ann"}, "answer_index": 0,
-               "correct": True, "invalid": False})
-    m = debate_metrics(transcripts, js)
-    c = m["conditions"]["consultancy"]["m"]
-    assert c["consultant_win_rate"]["rate"] == 0.75
-    assert c["accuracy_consultant_honest"]["rate"] == 1.0 and c["accuracy_consultant_dishonest"]["rate"] == 0.5
-    assert c["failed_transcripts"] == 1 and m["failed_transcripts"] == {"consultancy": 1}
-    assert m["conditions"]["consultancy"]["human/ann"]["accuracy"] == 1.0
-    assert [r["judge"] for r in m["table"]] == ["human/ann", "m"]
-    assert m["table"][1]["wins"] == "cons. 0.75"
-
-
 def test_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) -> None:
     from oversight.cli import main
 
@@ -390,7 +317,9 @@ def test_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) ->
     assert all(t["error"] is None for t in transcripts)
     assert len(judgments) == 16
     metrics = json.loads((run / "metrics.json").read_text())
-    assert {r["condition"] for r in metrics["table"]} == {"debate", "consultancy", "blind", "expert"}
+    conditions = {"debate", "consultancy", "blind", "expert"}
+    assert {r["condition"] for r in metrics["table"]} == conditions | {"debate - consultancy", "debate - blind",
+                                                                        "debate - expert"}
     assert sum(v["invalid"] for c in metrics["conditions"].values() for v in c.values()) > 0
 
 
@@ -414,27 +343,11 @@ def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> No
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["failed_transcripts"] == {"consultancy": 2}
     assert metrics["run"]["units_failed"] == 2
-    assert "consultancy" not in {r["condition"] for r in metrics["table"]}
+    rows = {r["condition"]: r for r in metrics["table"]}
+    assert rows["consultancy"] == {"condition": "consultancy", "n": 0, "failed": 2}  # shown, not dropped
+    assert "debate - consultancy" not in rows
     judged = {json.loads(x)["transcript_id"] for x in (run / "judgments.jsonl").read_text().splitlines()}
     assert not any(t.endswith(":consultancy") for t in judged)
-
-
-def test_rates_pooled_over_both_orders_resample_transcripts() -> None:
-    def verdict(tid: str, order: str, winner: str) -> dict[str, Any]:
-        return {"transcript_id": tid, "condition": "debate", "order": order, "correct": winner == "debater_a",
-                "invalid": False, "winner": winner, "answer_index": 0 if winner == "debater_a" else 1,
-                "shown_order": [0, 1] if order == "original" else [1, 0], "p_correct": 0.6,
-                "judge": {"kind": "model", "id": "m"}}
-
-    # Every transcript: A wins in one order, B in the other -> each transcript's win share is 0.5.
-    js = [verdict(f"t{i}", o, w) for i in range(6) for o, w in (("original", "debater_a"), ("swapped", "debater_b"))]
-    m = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)], js)["conditions"]["debate"]["m"]
-    win = m["win_rate"]["debater_a"]
-    assert win["rate"] == 0.5 and win["ci"] == [0.5, 0.5] and "bootstrap" in win["ci_method"]
-    assert m["chose_first_shown"]["rate"] == 1.0 and "bootstrap" in m["chose_first_shown"]["ci_method"]
-    single = debate_metrics([{"id": f"t{i}", "condition": "debate"} for i in range(6)],
-                            [j for j in js if j["order"] == "original"])["conditions"]["debate"]["m"]
-    assert single["win_rate"]["debater_a"]["ci_method"] == "wilson"
 
 
 def test_a_repeated_condition_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,41 +1,197 @@
-"""The interval methods the metrics name in metrics.json."""
+"""The interval methods the metrics name in metrics.json, against published values and
+reference computations written here independently (Wilson as the root of its quadratic)."""
 
 from __future__ import annotations
 
+import json
 import math
 
+import numpy as np
 import pytest
 
-from oversight.stats import bootstrap_ci, mean, paired_bootstrap_ci, wilson
+from oversight.stats import (
+    Difference,
+    Proportion,
+    bayesian_bootstrap,
+    bootstrap_mean,
+    cluster_proportion,
+    difference,
+    paired_difference,
+    proportion,
+    wilson,
+)
+
+Z = 1.959963984540054
 
 
-def test_wilson_matches_the_textbook_values() -> None:
-    low, high = wilson(8, 10)
-    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
-    assert wilson(0, 5)[0] == 0.0 and 0 < wilson(0, 5)[1] < 0.5
+def wilson_by_roots(k: float, n: float) -> tuple[float, float]:
+    """The Wilson bounds are the p solving (k/n - p)^2 = z^2 p (1 - p) / n."""
+    phat = k / n
+    a, b, c = 1 + Z * Z / n, -(2 * phat + Z * Z / n), phat * phat
+    roots = sorted(np.roots([a, b, c]).real)
+    return (max(0.0, roots[0]), min(1.0, roots[1]))
+
+
+def method10_paired(e: int, f: int, g: int, h: int) -> tuple[float, float]:
+    """Newcombe (1998b) method 10, spelled out from the paper's definitions."""
+    n = e + f + g + h
+    p1, p2 = (e + f) / n, (e + g) / n
+    l1, u1 = wilson_by_roots(e + f, n)
+    l2, u2 = wilson_by_roots(e + g, n)
+    margins = (e + f) * (g + h) * (e + g) * (f + h)
+    phi = (e * h - f * g) / math.sqrt(margins) if margins else 0.0
+    delta = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    eps = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    return (p1 - p2 - delta, p1 - p2 + eps)
+
+
+def table(e: int, f: int, g: int, h: int) -> list[tuple[int, int, int, int]]:
+    """Per-item (k_a, n_a, k_b, n_b) for a paired 2x2 table: e both, f a only, g b only, h neither."""
+    return [(1, 1, 1, 1)] * e + [(1, 1, 0, 1)] * f + [(0, 1, 1, 1)] * g + [(0, 1, 0, 1)] * h
+
+
+def binary(k: int, n: int) -> list[tuple[int, int]]:
+    return [(1, 1)] * k + [(0, 1)] * (n - k)
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), [
+    # Newcombe (1998a), Table I, method 3 (score, no continuity correction)
+    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_matches_newcombe_1998_table(k: int, n: int, low: float, high: float) -> None:
+    assert wilson(k, n) == pytest.approx((low, high), abs=1e-4)
+    rec = proportion(k, n)
+    assert rec.ci == [low, high] and rec.ci_method == "wilson" and rec.k == k and rec.n == n
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (0, 4), (4, 4), (3, 7), (1, 2)])
+def test_wilson_agrees_with_its_quadratic_at_the_extremes(k: int, n: int) -> None:
+    low, high = wilson(k, n)
+    assert (low, high) == pytest.approx(wilson_by_roots(k, n), abs=1e-12)
+    assert low <= k / n <= high and high - low > 0.1  # never certain from a handful of units
+
+
+def test_empty_proportion_is_strict_json() -> None:
+    rec = proportion(0, 0)
+    assert rec.estimate is None and rec.ci == [None, None]
     assert all(math.isnan(x) for x in wilson(0, 0))
+    json.dumps(rec.dump(), allow_nan=False)
+    assert cluster_proportion([]).n == 0 and cluster_proportion({}).estimate is None
 
 
-def test_bootstrap_of_a_constant_is_that_constant() -> None:
-    assert bootstrap_ci([0.5] * 7) == (0.5, 0.5)
-    low, high = bootstrap_ci([0.0, 1.0] * 20, seed=3)
-    assert low < 0.5 < high
+def test_cluster_interval_equals_wilson_over_clusters_when_clusters_agree() -> None:
+    # 7 transcripts judged in both orders, both verdicts the same: 5 right, 2 wrong.
+    rec = cluster_proportion([(2, 2)] * 5 + [(0, 2)] * 2)
+    assert rec.estimate == round(5 / 7, 4) and rec.k == 10 and rec.n == 14 and rec.clusters == 7
+    assert rec.ci == [round(x, 4) for x in wilson(5, 7)] and rec.ci_method == "wilson-cluster"
+    # At 0 and 1 the correlation cannot be seen, so it is taken as 1: Wilson over transcripts.
+    assert cluster_proportion([(2, 2)] * 4).ci == [round(wilson(4, 4)[0], 4), 1.0]
+    assert cluster_proportion([(0, 2)] * 4).ci == [0.0, round(wilson(0, 4)[1], 4)]
 
 
-def test_paired_bootstrap_difference_is_exact_when_every_item_moves_the_same() -> None:
-    pairs = [(a + 0.25, a) for a in (0.0, 0.25, 0.5, 0.75)]
-    diff = lambda ps: mean([x - y for x, y in ps])  # noqa: E731
-    assert paired_bootstrap_ci(pairs, diff) == (0.25, 0.25)
+def test_cluster_interval_is_never_narrower_than_wilson_over_all_outcomes() -> None:
+    # A judge that always picks the first-shown answer: one right, one wrong in every transcript.
+    # The residuals are all zero (negative correlation); deff is held at 1, not 0.
+    rec = cluster_proportion([(1, 2)] * 6)
+    assert rec.estimate == 0.5 and rec.ci == [round(x, 4) for x in wilson(6, 12)]
+    # Mixed clusters: the design effect sits between 1 and the cluster size.
+    units = [(2, 2), (2, 2), (0, 2), (1, 2), (2, 2), (0, 2)]
+    y = np.array([u[0] for u in units], float)
+    p = y.sum() / 12
+    deff = ((y - 2 * p) ** 2).sum() / (12 * p * (1 - p))
+    assert 1 < deff < 2
+    rec = cluster_proportion(units)
+    assert rec.ci == pytest.approx(wilson_by_roots(p * 12 / deff, 12 / deff), abs=1e-4)
+    # One outcome per cluster is plain Wilson.
+    assert cluster_proportion(binary(3, 8)).dump() == proportion(3, 8).dump()
 
 
-def test_ratio_ci_is_undefined_when_the_baseline_often_resamples_to_zero() -> None:
-    pairs = [(1.0, 0.0), (1.0, 0.0), (1.0, 0.0), (0.5, 0.5)]
+@pytest.mark.parametrize(("a", "b", "low", "high"), [
+    # Newcombe (1998a), Table II, method 10
+    ((56, 70), (48, 80), 0.0524, 0.3339), ((9, 10), (3, 10), 0.1705, 0.8090), ((5, 56), (0, 29), -0.0381, 0.1926),
+    ((0, 10), (0, 20), -0.1611, 0.2775), ((0, 10), (0, 10), -0.2775, 0.2775), ((10, 10), (0, 10), 0.6075, 1.0),
+])
+def test_unpaired_difference_matches_newcombe_method_10(a: tuple[int, int], b: tuple[int, int], low: float,
+                                                        high: float) -> None:
+    rec = difference(binary(*a), binary(*b))
+    assert rec.ci == pytest.approx([low, high], abs=1e-4)
+    assert rec.ci_method == "newcombe" and not rec.paired and rec.n == a[1] + b[1]
+    assert rec.estimate == round(a[0] / a[1] - b[0] / b[1], 4)
 
-    def ratio(ps):  # type: ignore[no-untyped-def]
-        base = mean([y for _, y in ps])
-        return float("nan") if base == 0 else mean([x for x, _ in ps]) / base
 
-    low, high = paired_bootstrap_ci(pairs, ratio, n_boot=500)
-    assert math.isnan(low) and math.isnan(high)
-    steady = [(1.0, 0.5)] * 6
-    assert paired_bootstrap_ci(steady, ratio, n_boot=200) == (2.0, 2.0)
+@pytest.mark.parametrize("cells", [(36, 12, 2, 0), (5, 5, 0, 0), (0, 0, 0, 12), (3, 0, 0, 0), (1, 1, 7, 12),
+                                   (4, 2, 1, 5), (0, 1, 0, 0)])
+def test_paired_difference_is_newcombe_1998b_method_10(cells: tuple[int, int, int, int]) -> None:
+    rec = paired_difference(table(*cells))
+    assert rec.ci == pytest.approx(method10_paired(*cells), abs=1e-4)
+    assert rec.ci_method == "newcombe-paired" and rec.paired and rec.n == sum(cells)
+    lo, hi = rec.ci
+    assert lo is not None and hi is not None and lo <= (rec.estimate or 0) <= hi and hi - lo > 0
+
+
+def test_paired_difference_published_example() -> None:
+    # Newcombe (1998b), Table II, first example: e=36, f=12, g=2, h=0; method 10.
+    assert paired_difference(table(36, 12, 2, 0)).ci == pytest.approx([0.0569, 0.3404], abs=1e-4)
+
+
+def test_all_zero_recall_still_has_an_honest_uplift_interval() -> None:
+    # 12 items, 2 gold flaws each, none found with or without help: uplift 0, but not [0, 0].
+    rec = paired_difference({f"i{i:02}": (0, 2, 0, 2) for i in range(12)})
+    assert rec.estimate == 0.0 and rec.ci_method == "newcombe-paired-cluster" and rec.n == 12
+    width = wilson(0, 12)[1]  # each margin counts as Wilson over 12 items at 0 of 12
+    assert rec.ci == pytest.approx([-width, width], abs=1e-4)
+
+
+def test_pairing_narrows_the_interval_when_items_move_together() -> None:
+    same_items = table(10, 6, 0, 4)
+    paired, unpaired = paired_difference(same_items), difference(
+        [(a, n) for a, n, _, _ in same_items], [(b, n) for _, _, b, n in same_items])
+    assert paired.estimate == unpaired.estimate == 0.3
+    assert (paired.ci[1] - paired.ci[0]) < (unpaired.ci[1] - unpaired.ci[0])
+
+
+def test_difference_with_an_empty_side_is_undefined_not_a_crash() -> None:
+    for rec in (difference([], binary(2, 3)), paired_difference([]), paired_difference([(1, 0, 1, 1)])):
+        assert isinstance(rec, Difference) and rec.estimate is None and rec.ci == [None, None]
+        json.dumps(rec.dump(), allow_nan=False)
+
+
+def test_order_of_units_does_not_change_any_number() -> None:
+    rng = np.random.default_rng(5)
+    units = {f"t{i}": (float(rng.integers(0, 3)), 2.0) for i in range(40)}
+    shuffled = dict(sorted(units.items(), key=lambda kv: rng.random()))
+    assert cluster_proportion(units) == cluster_proportion(shuffled)
+    values = {k: v[0] / 2 for k, v in units.items()}
+    assert bootstrap_mean(values, n_boot=500, seed=1) == bootstrap_mean(
+        dict(reversed(list(values.items()))), n_boot=500, seed=1)
+
+
+def test_bayesian_bootstrap_is_seeded_and_brackets_the_mean() -> None:
+    values = [0.1, 0.4, 0.35, 0.8, 0.9, 0.55, 0.2]
+    a = bootstrap_mean(values, n_boot=4000, seed=3)
+    assert a == bootstrap_mean(values, n_boot=4000, seed=3)
+    assert a != bootstrap_mean(values, n_boot=4000, seed=4)
+    lo, hi = a.ci
+    assert a.ci_method == "bayesian-bootstrap" and lo < a.estimate < hi  # type: ignore[operator]
+    # The Bayesian bootstrap of a mean is centred on it with spread about sd / sqrt(n).
+    sd = float(np.std(values)) / math.sqrt(len(values))
+    assert (hi - lo) == pytest.approx(2 * Z * sd, rel=0.2)  # type: ignore[operator]
+
+
+def test_bayesian_bootstrap_ratio_is_undefined_when_the_base_often_resamples_to_zero() -> None:
+    cols = np.array([[1.0, 0.0]] * 3 + [[0.5, 0.5]])
+    ratio = lambda s: np.where(s[:, 1] > 0, s[:, 0] / np.where(s[:, 1] > 0, s[:, 1], 1), np.nan)  # noqa: E731
+    # Dirichlet weights are never exactly 0, so the base is always positive here: defined.
+    low, high = bayesian_bootstrap(cols, ratio, n_boot=300, seed=0)
+    assert 1.0 < low < high
+    zero_base = np.array([[1.0, 0.0]] * 4)
+    assert all(math.isnan(x) for x in bayesian_bootstrap(zero_base, ratio, n_boot=300, seed=0))
+
+
+def test_records_dump_the_shared_vocabulary() -> None:
+    p = cluster_proportion([(1, 2), (2, 2)]).dump()
+    assert set(p) == {"estimate", "ci", "ci_method", "n", "k", "clusters", "level"}
+    d = paired_difference(table(1, 1, 0, 1)).dump()
+    assert set(d) == {"estimate", "ci", "ci_method", "n", "level", "estimate_a", "estimate_b", "paired"}
+    assert p["level"] == d["level"] == 0.95
+    assert Proportion.model_validate(p).ci == p["ci"]

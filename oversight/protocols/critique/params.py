@@ -45,3 +45,6 @@ class CritiqueParams(BaseModel):
     """Bootstrap resamples for the confidence intervals."""
     bootstrap_seed: int = 0
     """Seed of the bootstrap resampling, so a report is reproducible."""
+    pool_judges: bool = False
+    """Pool every judge's judgments into one block labelled "all judges (pooled)"; by default
+    each judge is reported on its own."""

@@ -87,7 +87,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return final["outcome"]
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
-        return debate_metrics.debate_metrics(transcripts, judgments)
+        return debate_metrics.compute(transcripts, judgments, params)
 
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
         outcome = transcript["outcome"]
