@@ -12,7 +12,8 @@ import pytest
 
 from oversight.errors import UserError
 from oversight.importers import FORMATS, import_file, import_summary, imported_metrics
-from oversight.importers.nyu_metrics import newcombe_diff, published_metrics
+from oversight.importers.nyu_metrics import published_metrics
+from oversight.stats import difference
 from oversight.jsonl import read_lines
 from oversight.config import validate_params
 from oversight.protocol import JudgeResponse, get_protocol
@@ -159,8 +160,8 @@ def test_live_and_offline_verdicts_are_human_judgments(run: Path) -> None:
     exp, _ = read_run(run)
     metrics = protocol.metrics(load_transcripts(run), judgments, validate_params(protocol.Params, exp.params, "x"))
     judges = metrics["conditions"]["debate"]
-    assert judges["human/nyu-live"]["n"] == 1 and judges["human/nyu-offline"]["n"] == 3
-    assert judges["human/nyu-offline"]["correct"] == 2 and judges["human/nyu-offline"]["invalid"] == 1
+    assert judges["human/nyu-live"]["verdicts"] == 1 and judges["human/nyu-offline"]["verdicts"] == 3
+    assert judges["human/nyu-offline"]["accuracy_pooled"]["k"] == 2 and judges["human/nyu-offline"]["invalid"] == 1
 
 
 def test_every_listed_session_is_kept_once(run: Path) -> None:
@@ -184,23 +185,13 @@ def test_published_metrics_count_in_paper_sessions_above_one_half(run: Path) -> 
     assert (consultancy["k"], consultancy["n"], consultancy["ties"]) == (1, 3, 1)
     assert consultancy["ci"] == [round(x, 4) for x in wilson(1, 3)] and consultancy["ci_method"] == "wilson"
     diff = m["published"]["human_debate_minus_consultancy"]
-    assert diff["estimate"] == round(0.5 - 1 / 3, 4)
-    assert diff["ci"] == [round(x, 4) for x in newcombe_diff(1, 2, 1, 3)] and "newcombe" in diff["ci_method"]
+    expected = difference([(1, 1), (0, 1)], [(1, 1), (0, 1), (0, 1)])
+    assert diff["estimate"] == expected.estimate == round(0.5 - 1 / 3, 4)
+    assert diff["ci"] == expected.ci and diff["ci_method"] == "newcombe"
     assert m["other_settings"]["ai_debate"]["k"] == 1 and m["other_settings"]["ai_consultancy"]["n"] == 1
     assert [r["metric"] for r in m["table"]][-1] == "human debate - consultancy"
     _, meta = read_run(run)
     assert imported_metrics(run, meta) == m
-
-
-def test_newcombe_matches_the_published_example_and_stays_in_range() -> None:
-    # Newcombe (1998), example (a): 56/70 - 48/80 = 0.2, hybrid score interval 0.0524 to 0.3339.
-    low, high = newcombe_diff(56, 70, 48, 80)
-    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
-    low, high = newcombe_diff(0, 10, 0, 10)
-    assert low < 0 < high and math.isclose(low, -high)
-    low, high = newcombe_diff(10, 10, 0, 10)
-    assert 0 < low < high <= 1
-    assert all(math.isnan(x) for x in newcombe_diff(0, 0, 3, 5))
 
 
 def test_stories_are_stored_once_per_run(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from oversight.config import Experiment
 from oversight.errors import UserError
 from oversight.importers._writer import new_folder
 from oversight.importers.nyu_metrics import published_metrics
-from oversight.importers.nyu_schema import DEBATER_ROLES, SPEECH_TYPES, NyuLine, NyuTurn
+from oversight.importers.nyu_schema import DEBATER_ROLES, SESSIONS_FILE, SPEECH_TYPES, NyuLine, NyuTurn
 from oversight.protocols.debate.judging import verdict_record
 from oversight.protocols.shared.quotes import quote_pattern
 from oversight.protocols.shared.verdicts import Verdict
@@ -33,7 +33,6 @@ from oversight.transcripts import JudgeRef, Judgment, Transcript
 
 FORMAT = "nyu-debate"
 CONDITION = "debate"
-SESSIONS_FILE = "sessions.jsonl"
 LIVE_JUDGE_ID = "nyu-live"
 """The judge id of every live judge's final verdict; the pseudonym is in the judgment's `person`."""
 OFFLINE_JUDGE_ID = "nyu-offline"

@@ -16,32 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from oversight.jsonl import read_lines
-from oversight.stats import wilson
+from oversight.stats import difference, wilson
 
-SESSIONS_FILE = "sessions.jsonl"
+from oversight.importers.nyu_schema import SESSIONS_FILE
 SETTINGS = ("human_debate", "human_consultancy", "ai_debate", "ai_consultancy")
 PUBLISHED = ("human_debate", "human_consultancy")
 """Settings whose figures were checked against the paper; the AI rows use the same rule, unchecked."""
-NEWCOMBE = "newcombe hybrid score (method 10), independent proportions"
-
-
 def _r(x: float) -> float | None:
     return None if math.isnan(x) else round(x, 4)
-
-
-def newcombe_diff(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """95% CI for p1 - p2 from two independent samples, built from each one's Wilson interval.
-
-    Stays inside [-1, 1] and behaves at 0, 1 and small n, unlike the Wald interval. (Private to
-    the importer until `oversight.stats` has one.)
-    """
-    if n1 <= 0 or n2 <= 0:
-        return (float("nan"), float("nan"))
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson(k1, n1)
-    l2, u2 = wilson(k2, n2)
-    d = p1 - p2
-    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
 def _accuracy(sessions: list[dict[str, Any]], setting: str) -> dict[str, Any]:
@@ -59,10 +41,11 @@ def _accuracy(sessions: list[dict[str, Any]], setting: str) -> dict[str, Any]:
 
 
 def _difference(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    low, high = newcombe_diff(a["k"], a["n"], b["k"], b["n"])
-    estimate = a["k"] / a["n"] - b["k"] / b["n"] if a["n"] and b["n"] else float("nan")
-    return {"of": [a["setting"], b["setting"]], "estimate": _r(estimate), "k": [a["k"], b["k"]],
-            "n": [a["n"], b["n"]], "ci": [_r(low), _r(high)], "ci_method": NEWCOMBE}
+    """Independent sessions (different questions and judges): Newcombe's hybrid score interval."""
+    d = difference([(1.0, 1.0)] * a["k"] + [(0.0, 1.0)] * (a["n"] - a["k"]),
+                   [(1.0, 1.0)] * b["k"] + [(0.0, 1.0)] * (b["n"] - b["k"]))
+    return {"of": [a["setting"], b["setting"]], "k": [a["k"], b["k"]], "n": [a["n"], b["n"]],
+            "estimate": d.estimate, "ci": d.ci, "ci_method": d.ci_method}
 
 
 def published_metrics(run_dir: Path) -> dict[str, Any]:
@@ -78,7 +61,7 @@ def published_metrics(run_dir: Path) -> dict[str, Any]:
                       "estimate": m["estimate"], "95% CI": m["ci"], "method": "wilson"})
     d = published["human_debate_minus_consultancy"]
     table.append({"metric": "human debate - consultancy", "estimate": d["estimate"], "95% CI": d["ci"],
-                  "method": "newcombe"})
+                  "method": d["ci_method"]})
     return {
         "published": published,
         "other_settings": {s: acc[s] for s in SETTINGS if s not in PUBLISHED},
@@ -93,4 +76,4 @@ def published_metrics(run_dir: Path) -> dict[str, Any]:
     }
 
 
-__all__ = ["NEWCOMBE", "newcombe_diff", "published_metrics"]
+__all__ = ["published_metrics"]

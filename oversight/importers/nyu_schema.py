@@ -169,3 +169,6 @@ class NyuLine(_Input):
 
 __all__ = ["DEBATER_ROLES", "NyuHumanDebate", "NyuLine", "NyuOfflineJudge", "NyuQuote", "NyuSession",
            "NyuTurn", "SPEECH_TYPES"]
+
+SESSIONS_FILE = "sessions.jsonl"
+"""The importer's side file: one line per published session, kept for the paper's comparisons."""
