@@ -43,6 +43,28 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
+    judge = sub.add_parser("judge", help="judge a run's finished transcripts again (a model, or a person)")
+    judge.add_argument("run_dir", metavar="RUN_DIR")
+    judge.add_argument("--model", metavar="SPEC", help="judge with this model (e.g. openai:gpt-4.1-mini)")
+    judge.add_argument("--human", action="store_true", help="judge yourself, in the terminal")
+    judge.add_argument("--judge-id", metavar="NAME",
+                       help="name of this judge in judgments.jsonl (model default: KIND:SPEC:PROMPT_HASH)")
+    judge.add_argument("--judge-kind", choices=("model", "logprob"), default="model",
+                       help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token")
+    judge.add_argument("--prompt", action="append", default=[], metavar="[NAME=]FILE",
+                       help="replace the judge template (NAME=FILE when the views use several)")
+    judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
+    judge.add_argument("--limit", type=int, help="only the first N transcripts (by id)")
+    judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
+                       help="judge both answer orders (--no-swap: the original order only; default: as the run)")
+    judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a judge generation setting (max_tokens, temperature, ...)")
+    judge.add_argument("--grader", metavar="SPEC", help="critique with grader: model: grade with this model")
+    judge.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
+    judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
+    judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
+    judge.add_argument("--no-cache", action="store_true", help="do not reuse cached responses")
+
     report = sub.add_parser("report", help="metrics with confidence intervals for one or more runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     return parser
@@ -57,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "judge":
+            return _judge(args)
     except UserError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -165,6 +189,67 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     rows = run_estimate(p)
     console.print(rows_table(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows))
     console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+
+
+def _judge(args: argparse.Namespace) -> int:
+    if args.model:
+        return _judge_model(args)
+    raise UserError("oversight judge: give --model SPEC to judge with a model")
+
+
+def _judge_model(args: argparse.Namespace) -> int:
+    """Re-judge with a model, then recompute metrics and show judges side by side with their agreement."""
+    from oversight.agreement import agreement_table
+    from oversight.progress import RichProgress
+    from oversight.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
+    from oversight.report import run_metrics
+    from oversight.runfolder import RunFolder
+    from oversight.tables import print_summary, rows_table
+
+    if args.human:
+        raise UserError("oversight judge: give --model SPEC or --human, not both")
+    for flag, value in (("--concurrency", args.concurrency), ("--max-connections", args.max_connections)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} {value}: give a positive number")
+    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    options = JudgeOptions(
+        model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,
+        swap=args.swap, sets=args.set, judge_id=args.judge_id, grader=args.grader, concurrency=args.concurrency,
+        max_connections=args.max_connections, cache=not args.no_cache,
+    )
+    p = plan_judging(folder, options)
+    done = p.selected - len(p.tasks)
+    console.print(f"judge {p.judge_id}: {len(p.tasks)} views to judge, {done} already judged", highlight=False, soft_wrap=True)
+    if args.dry_run:
+        console.print(rows_table(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p)))
+        console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+        return 0
+    try:
+        result = asyncio.run(execute_judging(p, observer=RichProgress(console)))
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: judgments so far are saved in {folder.path}; run the same command again "
+                          f"to continue (it skips what judge {p.judge_id} already judged)", highlight=False, soft_wrap=True)
+        raise Interrupted from None
+    metrics = run_metrics(folder)
+    folder.write_metrics(metrics)
+    print_summary(console, folder.path, metrics)
+    rows = agreement_table(folder.judgments()[0])
+    if rows:
+        console.print(rows_table("Agreement between judges (same transcripts and views)", [
+            {"judges": f"{r['judge A']} vs {r['judge B']}", "shared": r["shared"], "items": r["items"],
+             "agree": r["agreement"], "95% CI": _ci(r["agreement_ci"]), "kappa": r["kappa"], "kappa 95% CI": _ci(r["kappa_ci"]),
+             "unscored": r["unscored"]} for r in rows]))
+        console.print(f"Cohen's kappa; intervals: {rows[0]['method']}", highlight=False, soft_wrap=True)
+    failed = result.failed + p.failed_before
+    if failed:
+        err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} before); they are recorded "
+                          "as failed judgments (invalid) and counted", highlight=False, soft_wrap=True)
+    return 1 if result.failed else 0
+
+
+def _ci(pair: list[float | None]) -> list[float | None] | None:
+    """An interval for a table cell; n/a when it is undefined."""
+    return None if None in pair else pair
 
 
 def _report(args: argparse.Namespace) -> int:
