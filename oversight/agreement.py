@@ -137,12 +137,13 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     boot_agree = np.trace(boot, axis1=1, axis2=2) / boot.sum(axis=(1, 2))
     boot_kappa = kappa_from_counts(boot)
     defined = boot_kappa[~np.isnan(boot_kappa)]
+    several = len(clusters) >= 2  # one transcript resampled is itself every time: no interval
     return {
         "items": n,
         "agreement": round(float(np.trace(total)) / n, 4),
-        "agreement_ci": _percentile_ci(boot_agree),
+        "agreement_ci": _percentile_ci(boot_agree) if several else [None, None],
         "kappa": None if np.isnan(kappa) else round(kappa, 4),
-        "kappa_ci": _percentile_ci(defined) if len(defined) >= MIN_DEFINED * N_BOOT else [None, None],
+        "kappa_ci": _percentile_ci(defined) if several and len(defined) >= MIN_DEFINED * N_BOOT else [None, None],
     }
 
 
