@@ -184,10 +184,14 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     from oversight.dryrun import run_estimate
+
+    _print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", run_estimate(p))
+
+
+def _print_estimate(title: str, rows: list[dict[str, object]]) -> None:
     from oversight.tables import rows_table
 
-    rows = run_estimate(p)
-    console.print(rows_table(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows))
+    console.print(rows_table(title, rows))
     console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
 
 
@@ -221,8 +225,7 @@ def _judge_model(args: argparse.Namespace) -> int:
     done = p.selected - len(p.tasks)
     console.print(f"judge {p.judge_id}: {len(p.tasks)} views to judge, {done} already judged", highlight=False, soft_wrap=True)
     if args.dry_run:
-        console.print(rows_table(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p)))
-        console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+        _print_estimate(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p))
         return 0
     try:
         result = asyncio.run(execute_judging(p, observer=RichProgress(console)))
@@ -240,11 +243,10 @@ def _judge_model(args: argparse.Namespace) -> int:
              "agree": r["agreement"], "95% CI": _ci(r["agreement_ci"]), "kappa": r["kappa"], "kappa 95% CI": _ci(r["kappa_ci"]),
              "unscored": r["unscored"]} for r in rows]))
         console.print(f"Cohen's kappa; intervals: {rows[0]['method']}", highlight=False, soft_wrap=True)
-    failed = result.failed + p.failed_before
-    if failed:
-        err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} before); they are recorded "
-                          "as failed judgments (invalid) and counted", highlight=False, soft_wrap=True)
-    return 1 if result.failed else 0
+    if result.failed or p.failed_before:
+        err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} earlier); each is a failed "
+                          "judgment (invalid: true, failed: true, reason) and counted", highlight=False, soft_wrap=True)
+    return 1 if result.failed or p.failed_before else 0
 
 
 def _ci(pair: list[float | None]) -> list[float | None] | None:
