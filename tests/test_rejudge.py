@@ -328,3 +328,14 @@ def test_agreement_between_judges_is_printed(tmp_path: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert "Agreement between judges" in out and "kappa" in out
     assert "percentile bootstrap over transcripts" in " ".join(out.split())
+
+
+def test_swap_flag_adds_the_order_a_run_without_swap_never_judged(tmp_path: Path) -> None:
+    run = debate_run(tmp_path, swap=False)
+    assert {j["order"] for j in lines(run / "judgments.jsonl")} == {"original"}
+    scripted.register("newjudge", ["B"])
+    assert judge(run, "--swap", "--condition", "debate") == 0
+    new = [j for j in lines(run / "judgments.jsonl") if j["judge"]["id"].startswith("model:scripted:newjudge")]
+    assert sorted(j["view_key"] for j in new) == ["original", "original", "swapped", "swapped"]
+    assert all(j["condition"] == "debate" for j in new)
+    assert judge(run, "--human") == 2  # --human with --model: one or the other
