@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
                        help="judge both answer orders (--no-swap: the original order only; default: as the run)")
     judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="a judge generation setting (max_tokens, temperature, ...)")
+                       help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
     judge.add_argument("--grader", metavar="SPEC", help="critique with grader: model: grade with this model")
     judge.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
@@ -236,6 +236,9 @@ def _judge_model(args: argparse.Namespace) -> int:
     metrics = run_metrics(folder)
     folder.write_metrics(metrics)
     print_summary(console, folder.path, metrics)
+    cost = "n/a" if result.spent.cost_usd is None else f"${result.spent.cost_usd:.4f}"
+    console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
+                  f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")
     rows = agreement_table(folder.judgments()[0])
     if rows:
         console.print(rows_table("Agreement between judges (same transcripts and views)", [

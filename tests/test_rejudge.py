@@ -75,6 +75,19 @@ def critique_run(tmp_path: Path, **params: Any) -> Path:
     return run
 
 
+def spy_configs(monkeypatch: pytest.MonkeyPatch) -> list[GenerateConfig]:
+    """Every sampling config the scripted provider receives from now on."""
+    seen: list[GenerateConfig] = []
+    real = ScriptedProvider.generate
+
+    async def spy(self: ScriptedProvider, messages: list[Message], config: GenerateConfig) -> Completion:
+        seen.append(config)
+        return await real(self, messages, config)
+
+    monkeypatch.setattr(ScriptedProvider, "generate", spy)
+    return seen
+
+
 def judge(run: Path, *extra: str, model: str = "scripted:newjudge") -> int:
     return main(["judge", str(run), "--model", model, *extra])
 
@@ -189,14 +202,7 @@ def test_a_failed_call_is_recorded_and_the_rest_go_on(tmp_path: Path, capsys: py
 
 def test_logprob_judge_asks_for_one_token_with_logprobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = debate_run(tmp_path)
-    configs: list[GenerateConfig] = []
-    real = ScriptedProvider.generate
-
-    async def spy(self: ScriptedProvider, messages: list[Message], config: GenerateConfig) -> Completion:
-        configs.append(config)
-        return await real(self, messages, config)
-
-    monkeypatch.setattr(ScriptedProvider, "generate", spy)
+    configs = spy_configs(monkeypatch)
     top = [TopLogprob(token=" B", logprob=-0.2), TopLogprob(token=" A", logprob=-1.8)]
     scripted.register("newjudge", [Completion(text=" B", logprobs=[TokenLogprob(token=" B", logprob=-0.2, top=top)])])
     assert judge(run, "--judge-kind", "logprob", "--no-swap") == 0
@@ -219,14 +225,7 @@ def test_generation_settings_are_checked_and_reach_the_model(tmp_path: Path, mon
     assert "expected KEY=VALUE" in capsys.readouterr().err
     assert "newjudge" not in scripted.CALLS or not scripted.CALLS["newjudge"]
 
-    seen: list[GenerateConfig] = []
-    real = ScriptedProvider.generate
-
-    async def spy(self: ScriptedProvider, messages: list[Message], config: GenerateConfig) -> Completion:
-        seen.append(config)
-        return await real(self, messages, config)
-
-    monkeypatch.setattr(ScriptedProvider, "generate", spy)
+    seen = spy_configs(monkeypatch)
     assert judge(run, "--set", "max_tokens=7", "--judge-id", "short") == 0
     assert seen and all(c.max_tokens == 7 and c.temperature == 0.0 for c in seen)  # the run's judge block kept
     # The same judge id with other settings would mix two judges under one name.
