@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from oversight.config import validate_params
+from oversight.agreement import agreement_table
 from oversight.importers import imported_metrics
 from oversight.jsonl import Warn
 from oversight.protocol import get_protocol
@@ -23,6 +24,9 @@ def run_metrics(folder: RunFolder) -> dict[str, Any]:
     protocol = get_protocol(exp.protocol)
     params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
     metrics = compute_metrics(protocol, params, folder, n_units=meta.get("units_planned"))
+    agreement = agreement_table(folder.judgments()[0])
+    if agreement:
+        metrics["agreement"] = agreement
     published = imported_metrics(folder.path, meta)
     if published is not None:
         metrics["imported"] = published

@@ -18,6 +18,11 @@ def _cell(value: Any) -> str:
     return "n/a" if value is None else str(value)
 
 
+def _interval(pair: list[float | None]) -> list[float | None] | None:
+    """An interval for a table cell; n/a when it is undefined."""
+    return None if None in pair else pair
+
+
 def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left")
     columns: list[str] = []
@@ -34,6 +39,13 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> N
     console.print(rows_table(f"Results: {run_dir.name}", metrics.get("table") or []))
     if metrics.get("imported", {}).get("table"):
         console.print(rows_table("Published figures, recomputed from the imported sessions", metrics["imported"]["table"]))
+    if metrics.get("agreement"):
+        rows = metrics["agreement"]
+        console.print(rows_table("Agreement between judges (same transcripts and views)", [
+            {"judges": f"{r['judge A']} vs {r['judge B']}", "shared": r["shared"], "items": r["items"],
+             "agree": r["agreement"], "95% CI": _interval(r["agreement_ci"]), "kappa": r["kappa"],
+             "kappa 95% CI": _interval(r["kappa_ci"]), "unscored": r["unscored"]} for r in rows]))
+        console.print(f"Cohen's kappa; intervals: {rows[0]['method']}", highlight=False, soft_wrap=True)
     run = metrics.get("run", {})
     usage_rows = [
         {"role": role, "input tokens": u["input_tokens"], "output tokens": u["output_tokens"],

@@ -1,0 +1,107 @@
+"""Agreement between judges: Cohen's kappa against values worked by hand, and which records pair up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oversight.agreement import METHOD, agreement_table, cohen_kappa
+
+
+def choice(tid: str, judge: str, answer: int | None, order: str | None = "original", *, kind: str = "model",
+           key_field: str = "order", **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"transcript_id": tid, "judge": {"kind": kind, "id": judge}, "answer_index": answer,
+                              "invalid": answer is None, **extra}
+    if order is not None:
+        record[key_field] = order
+    return record
+
+
+def two_by_two(both_yes: int, a_only: int, b_only: int, both_no: int) -> list[dict[str, Any]]:
+    """Judges X and Y on one view per transcript; cells of the 2x2 table in the usual order."""
+    cells = [(1, 1)] * both_yes + [(1, 0)] * a_only + [(0, 1)] * b_only + [(0, 0)] * both_no
+    records = []
+    for i, (x, y) in enumerate(cells):
+        records += [choice(f"t{i}", "X", x), choice(f"t{i}", "Y", y, "original", key_field="view_key")]
+    return records
+
+
+def test_kappa_of_a_two_by_two_table_worked_by_hand() -> None:
+    # 50 items: both yes 20, X yes/Y no 5, X no/Y yes 10, both no 15.
+    # p_o = 35/50 = 0.7; X says yes 25/50, Y 30/50; p_e = 0.5*0.6 + 0.5*0.4 = 0.5;
+    # kappa = (0.7 - 0.5) / (1 - 0.5) = 0.4.
+    [row] = agreement_table(two_by_two(20, 5, 10, 15))
+    assert (row["judge A"], row["judge B"]) == ("X", "Y")
+    assert row["shared"] == 50 and row["items"] == 50 and row["unscored"] == 0
+    assert row["agreement"] == pytest.approx(0.7)
+    assert row["kappa"] == pytest.approx(0.4)
+    low, high = row["kappa_ci"]
+    assert -1.0 <= low < 0.4 < high <= 1.0
+    a_low, a_high = row["agreement_ci"]
+    assert 0.0 <= a_low < 0.7 < a_high <= 1.0
+    assert row["method"] == METHOD and "bootstrap over transcripts" in METHOD
+    assert agreement_table(two_by_two(20, 5, 10, 15)) == [row]  # same input, same numbers
+
+
+def test_kappa_with_an_invalid_category_worked_by_hand() -> None:
+    # X: 0, 0, 1, invalid; Y: 0, 1, 1, invalid. p_o = 3/4.
+    # Marginals X {0: 2, 1: 1, inv: 1}, Y {0: 1, 1: 2, inv: 1}: p_e = (2*1 + 1*2 + 1*1)/16 = 5/16.
+    # kappa = (3/4 - 5/16) / (11/16) = 7/11.
+    assert cohen_kappa(["0", "0", "1", "invalid"], ["0", "1", "1", "invalid"]) == pytest.approx(7 / 11)
+    records = [choice("a", "X", 0), choice("a", "Y", 0), choice("b", "X", 0), choice("b", "Y", 1),
+               choice("c", "X", 1), choice("c", "Y", 1), choice("d", "X", None), choice("d", "Y", None)]
+    [row] = agreement_table(records)
+    assert row["kappa"] == pytest.approx(7 / 11, abs=1e-4) and row["agreement"] == 0.75
+
+
+def test_kappa_is_undefined_when_both_judges_always_give_the_same_single_label() -> None:
+    records = [choice(f"t{i}", judge, 0) for i in range(6) for judge in ("X", "Y")]
+    [row] = agreement_table(records)
+    assert row["agreement"] == 1.0 and row["kappa"] is None and row["kappa_ci"] == [None, None]
+    assert cohen_kappa([], []) is None
+    # One item: p_e = 0, so kappa = p_o = 0; one transcript cannot give an interval.
+    [one] = agreement_table([choice("t", "X", 0), choice("t", "Y", 1)])
+    assert one["items"] == 1 and one["agreement"] == 0.0 and one["kappa"] == 0.0
+    assert one["kappa_ci"] == [None, None] and one["agreement_ci"] == [None, None]
+
+
+def test_pairs_match_on_transcript_and_view_and_failed_ones_are_counted_not_compared() -> None:
+    records = [
+        choice("t1", "X", 0, "original"), choice("t1", "X", 1, "swapped"),
+        choice("t1", "Y", 0, "original", key_field="view_key"), choice("t1", "Y", 0, "swapped", key_field="view_key"),
+        choice("t2", "X", 1, "original"),
+        {"transcript_id": "t2", "judge": {"kind": "model", "id": "Y"}, "view_key": "original", "failed": True,
+         "invalid": True, "reason": "judge call failed"},
+        choice("t3", "Y", 1, "original", key_field="view_key"),  # X never judged t3
+        choice("t1", "ann", 0, "original", kind="human", key_field="view_key"),
+    ]
+    rows = {(r["judge A"], r["judge B"]): r for r in agreement_table(records)}
+    xy = rows[("X", "Y")]
+    assert xy["shared"] == 3 and xy["unscored"] == 1 and xy["items"] == 2 and xy["agreement"] == 0.5
+    assert rows[("X", "human/ann")]["shared"] == 1 and rows[("X", "human/ann")]["agreement"] == 1.0
+    assert ("Y", "human/ann") in rows
+
+
+def test_flaw_judgments_compare_each_gold_flaw_and_single_view_records_pair_with_keyed_ones() -> None:
+    run_judge = {"transcript_id": "i1:assisted", "judge": {"kind": "model", "id": "run"}, "n_gold": 3,
+                 "gold_found": [0]}
+    rejudge = {"transcript_id": "i1:assisted", "judge": {"kind": "model", "id": "new"}, "view_key": "judge",
+               "n_gold": 3, "gold_found": [0, 2]}
+    person = {"transcript_id": "i1:assisted", "judge": {"kind": "human", "id": "p"}, "view_key": "judge",
+              "flaws_reported": ["something"]}  # ungraded: nothing to compare
+    rows = {(r["judge A"], r["judge B"]): r for r in agreement_table([run_judge, rejudge, person])}
+    new_run = rows[("new", "run")]
+    assert new_run["shared"] == 1 and new_run["items"] == 3 and new_run["agreement"] == pytest.approx(2 / 3, abs=1e-4)
+    assert rows[("human/p", "new")]["unscored"] == 1 and rows[("human/p", "new")]["items"] == 0
+
+
+def test_bootstrap_keeps_a_transcripts_views_together() -> None:
+    # Every transcript has two views on which the judges agree on one and disagree on the other:
+    # resampling transcripts can never move agreement away from 0.5; resampling views could.
+    records = []
+    for i in range(10):
+        records += [choice(f"t{i}", "X", 0, "original"), choice(f"t{i}", "Y", 0, "original"),
+                    choice(f"t{i}", "X", 1, "swapped"), choice(f"t{i}", "Y", 0, "swapped")]
+    [row] = agreement_table(records)
+    assert row["agreement"] == 0.5 and row["agreement_ci"] == [0.5, 0.5]
