@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="metrics with confidence intervals for one or more runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+
+    review = sub.add_parser("review", help="browse a run's transcripts, verdicts and metrics (terminal UI)")
+    review.add_argument("run_dir", metavar="RUN_DIR")
+
+    judge = sub.add_parser("judge", help="judge a run's transcripts again: as a person (--human) or a model")
+    judge.add_argument("run_dir", metavar="RUN_DIR")
+    judge.add_argument("--human", action="store_true", help="judge in the terminal UI, as --judge-id NAME")
+    judge.add_argument("--judge-id", metavar="NAME", help="who is judging (each person their own id)")
     return parser
 
 
@@ -57,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "review":
+            return _review(args)
+        if args.command == "judge":
+            if args.human:
+                return _judge_human(args)
+            raise UserError("give --human or --model SPEC")
     except UserError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -171,6 +185,27 @@ def _report(args: argparse.Namespace) -> int:
     from oversight.report import report
 
     report([Path(d) for d in args.run_dirs], console, warn=warn)
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from oversight.runfolder import RunFolder
+    from oversight.tui.review import ReviewApp
+
+    ReviewApp(RunFolder.open(Path(args.run_dir), warn=warn)).run()
+    return 0
+
+
+def _judge_human(args: argparse.Namespace) -> int:
+    from oversight.runfolder import RunFolder
+    from oversight.tui.judge_app import JudgeApp
+    from oversight.tui.session import JudgeSession
+
+    if not args.judge_id or not args.judge_id.strip():
+        raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
+    session = JudgeSession.open(RunFolder.open(Path(args.run_dir), warn=warn), args.judge_id.strip())
+    JudgeApp(session).run()
+    console.print(session.summary(), highlight=False, soft_wrap=True)
     return 0
 
 
