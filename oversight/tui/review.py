@@ -14,9 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
-from oversight.config import validate_params
 from oversight.errors import UserError
-from oversight.protocol import get_protocol
 from oversight.runfolder import RunFolder
 from oversight.tui import panels
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
@@ -65,7 +63,7 @@ class ListScreen(Helpful):
         "a number is a critique judge's recall), FAILED for units that failed."
     )
 
-    def __init__(self, index: RunIndex, params: Any, title: str) -> None:
+    def __init__(self, index: RunIndex, params: dict[str, Any], title: str) -> None:
         super().__init__()
         self.index, self.params, self.run_title = index, params, title
         self.filters = Filters()
@@ -169,14 +167,14 @@ class ReviewApp(App[None]):
         self.push_screen(ListScreen(self.index, self.params, title))
 
 
-def _params(folder: RunFolder) -> Any:
-    """The protocol's params (quote tags and such); None if the protocol is not installed here."""
+def _params(folder: RunFolder) -> dict[str, Any]:
+    """The experiment's raw `params:` block (quote tags and such). Read as data: loading the
+    protocol would import its graph library, which costs more than opening the whole run."""
     try:
         exp, _ = folder.experiment()
-        protocol = get_protocol(exp.protocol)
-        return validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
     except UserError:
-        return None
+        return {}
+    return dict(exp.params or {})
 
 
 __all__ = ["ListScreen", "ReviewApp"]

@@ -157,7 +157,7 @@ class TranscriptScreen(Helpful):
         "up/down, pageup/pagedown: scroll   escape or q: back to the list"
     )
 
-    def __init__(self, index: RunIndex, rows: list[dict[str, Any]], position: int, params: Any) -> None:
+    def __init__(self, index: RunIndex, rows: list[dict[str, Any]], position: int, params: dict[str, Any]) -> None:
         super().__init__()
         self.index, self.rows, self.position, self.params = index, rows, position, params
         self.transcript: dict[str, Any] = {}

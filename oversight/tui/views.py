@@ -1,7 +1,8 @@
 """One transcript as a researcher reads it, per protocol (rich renderables).
 
-`body(transcript, params)` picks the protocol's view; a protocol without one gets the generic
-view (its outcome and non-model events). Debate speeches mark each quote verified (green) or
+`body(transcript, params)` (params: the experiment's raw `params:` block) picks the
+protocol's view; a protocol without one gets the generic view (its outcome and non-model
+events). Views read the transcript as data and import no protocol code, so opening one is quick. Debate speeches mark each quote verified (green) or
 unverified (red, with its fuzzy score) and number it, so the quotes screen can jump to its place
 in the story; critique shows the critique tree and how the grader matched each report.
 """
@@ -65,11 +66,9 @@ def mark_quotes(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str],
     return out
 
 
-def debate_body(transcript: dict[str, Any], params: Any) -> Body:
-    from oversight.protocols.debate.judging import speaker_label
-
+def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     o = transcript.get("outcome") or {}
-    tags = (getattr(params, "verified_tag", "v_quote"), getattr(params, "unverified_tag", "u_quote"))
+    tags = (str(params.get("verified_tag", "v_quote")), str(params.get("unverified_tag", "u_quote")))
     parts: list[RenderableType] = [labelled("Question", o.get("question", "?"))]
     correct = o.get("correct_index")
     for i, answer in enumerate(o.get("answers") or []):
@@ -90,7 +89,7 @@ def debate_body(transcript: dict[str, Any], params: Any) -> Body:
         if s.get("round") != current:
             current = s.get("round")
             parts.append(heading(f"Round {current}"))
-        speaker = speaker_label(s["role"], s["answer_index"], "original")
+        speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
         title = Text(f"{speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
                      f"{', cut' if s.get('truncated') else ''}):", style="bold cyan")
         first = len(quotes) + 1
@@ -149,7 +148,7 @@ def reports_block(title: str, reports: list[str], matches: list[dict[str, Any]],
     return Group(*rows)
 
 
-def critique_body(transcript: dict[str, Any], params: Any) -> Body:
+def critique_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     o = transcript.get("outcome") or {}
     shown = o.get("judge_view") or {}
     gold = o.get("gold_flaws") or []
@@ -173,7 +172,7 @@ def critique_body(transcript: dict[str, Any], params: Any) -> Body:
     return Body(Group(*parts))
 
 
-def generic_body(transcript: dict[str, Any], params: Any) -> Body:
+def generic_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     """Any protocol: its outcome as data, and its notes (non-model events) in order."""
     parts: list[RenderableType] = [heading("Outcome"), Pretty(transcript.get("outcome") or {}, max_length=50)]
     notes = [e for e in transcript.get("events") or [] if e.get("type") not in ("model", "model_error")]
@@ -186,10 +185,10 @@ def generic_body(transcript: dict[str, Any], params: Any) -> Body:
     return Body(Group(*parts), story_ref=o.get("story_ref") if isinstance(o.get("story_ref"), str) else None)
 
 
-VIEWS: dict[str, Callable[[dict[str, Any], Any], Body]] = {"debate": debate_body, "critique": critique_body}
+VIEWS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Body]] = {"debate": debate_body, "critique": critique_body}
 
 
-def body(transcript: dict[str, Any], params: Any) -> Body:
+def body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     return VIEWS.get(str(transcript.get("protocol")), generic_body)(transcript, params)
 
 
