@@ -54,7 +54,7 @@ def build(root: Path, n: int) -> RunFolder:
             tf.write(dumps(t.to_record(), separators=(",", ":")) + "\n")
             for order in ("original", "swapped"):
                 j = Judgment(transcript_id=tid, judge=JudgeRef(kind="model", id="model:x"), attempt="a",
-                             order=order, correct=(i + len(order)) % 3 == 0, invalid=False, raw="A, 70%")
+                             order=order, correct=(i + len(order)) % 3 != 0, invalid=False, raw="A, 70%")
                 jf.write(dumps(j.to_record(), separators=(",", ":")) + "\n")
     return folder
 

@@ -68,3 +68,68 @@ def screen_text(app: App[object]) -> str:
                       legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+# ---- a protocol with rating views (the shape summary nodes have), for the generic view and rating form ----
+
+from typing import Any  # noqa: E402
+
+from oversight.protocol import JudgeResponse, JudgeView, TextReader  # noqa: E402
+from qa_protocol import QAProtocol  # noqa: E402
+
+
+class RatedProtocol(QAProtocol):
+    """The runner's `qa` protocol plus one rating view per transcript, on two scales."""
+
+    name = "rated"
+    rating_scales = ("faithfulness", "coverage")
+
+    def judge_views(self, transcript: dict[str, Any], params: Any, texts: TextReader) -> list[JudgeView]:
+        return [JudgeView(key="node:0", template="judge_node", answer_kind="rating",
+                          variables={"inputs": f"QUESTION-{transcript['item_id']}",
+                                     "summary": transcript["outcome"]["answer"]})]
+
+    def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: Any) -> dict[str, Any]:
+        return {"key": view.key, **(response.ratings or {}), "comment": response.comment}
+
+
+def rated_run(tmp_path: Path, monkeypatch: Any) -> Path:
+    """A finished run of the `rated` protocol: 3 items x 2 conditions."""
+    import json
+
+    import yaml
+    from importlib import metadata
+
+    from oversight import protocol
+
+    known = protocol._entry_points()
+    rated = metadata.EntryPoint(name="rated", value="tui_runs:RatedProtocol", group=protocol.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(protocol, "_entry_points", lambda: {**known, "rated": rated})
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps({"id": f"q{i}", "question": f"What is {i} plus {i}?",
+                                                              "answer": str(2 * i)}) + "\n" for i in range(3)))
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
+        "name": "rated", "protocol": "rated", "task": {"path": "items.jsonl"},
+        "models": {"answerer": "scripted:math"}, "params": {"conditions": ["plain", "hint"]}}))
+    scripted.register("math", lambda messages: "4")
+    assert main(["run", str(tmp_path / "exp.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 0
+    return _only_run(tmp_path / "runs")
+
+
+# ---- fixtures: runs are made before an async test starts its event loop ----
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def debate_folder(tmp_path: Path) -> Path:
+    return debate_run(tmp_path)
+
+
+@pytest.fixture
+def critique_folder(tmp_path: Path) -> Path:
+    return critique_run(tmp_path)
+
+
+@pytest.fixture
+def rated_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return rated_run(tmp_path, monkeypatch)

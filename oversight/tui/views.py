@@ -2,9 +2,10 @@
 
 `body(transcript, params)` (params: the experiment's raw `params:` block) picks the
 protocol's view; a protocol without one gets the generic view (its outcome and non-model
-events). Views read the transcript as data and import no protocol code, so opening one is quick. Debate speeches mark each quote verified (green) or
-unverified (red, with its fuzzy score) and number it, so the quotes screen can jump to its place
-in the story; critique shows the critique tree and how the grader matched each report.
+events). Views read the transcript as data and import no protocol code, so opening one is
+quick. Debate speeches mark each quote verified (green) or unverified (red, with its fuzzy
+score) and number it, so the quotes screen can jump to its place in the story; critique
+shows the critique tree and how the grader matched each report.
 """
 
 from __future__ import annotations
