@@ -109,6 +109,8 @@ class JudgeScreen(Helpful):
         self.session = session
         self.unit: JudgeUnit | None = None
         self.started = 0.0
+        self.empty_ok = False
+        """An empty flaw list was confirmed once; the second ctrl+s records it."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="progress", classes="title")
@@ -135,9 +137,9 @@ class JudgeScreen(Helpful):
         self.query_one("#view", Static).update(render_view(self.unit.view))
         self.query_one("#content", VerticalScroll).scroll_home(animate=False)
         await form.mount_all(self._fields(self.unit.view))
-        first = form.children[0]
-        first.focus()
+        next(w for w in form.children if w.can_focus).focus()
         self.started = time.monotonic()
+        self.empty_ok = False
 
     def _fields(self, view: JudgeView) -> list[Any]:
         if view.answer_kind == "choice":
@@ -191,6 +193,10 @@ class JudgeScreen(Helpful):
             response = self.response(self.unit.view)
         except ValueError as exc:
             self.query_one("#status", Static).update(str(exc))
+            return
+        if response.flaws == [] and not self.empty_ok:
+            self.empty_ok = True
+            self.query_one("#status", Static).update("no flaws listed: ctrl+s again if you found none")
             return
         self.session.record(self.unit, response, time.monotonic() - self.started)
         self.notify("saved")
