@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from oversight.cli import main
-from oversight.models.providers import scripted
 from oversight.runfolder import RunFolder
 from oversight.tui.review import ListScreen, ReviewApp
 from oversight.tui.rowlist import RowList
@@ -129,7 +128,7 @@ async def test_debate_view_verdicts_calls_and_quotes_into_the_story(debate_folde
         assert f"[q1 ✓]" in view and "✗ unverified, fuzzy" in view
         await pilot.press("2")
         verdicts = await full_text(app, pilot)
-        assert verdicts.count("model:model:scripted:judge") == 2
+        assert verdicts.count("model/model:scripted:judge") == 2
         assert "order original" in verdicts and "order swapped" in verdicts and "Answer: A, 70%" in verdicts
         await pilot.press("3")
         calls = await full_text(app, pilot)
@@ -184,24 +183,15 @@ async def test_generic_view_for_a_protocol_without_one(rated_folder: Path) -> No
 
 @pytest.fixture
 def failed_folder(tmp_path: Path) -> Path:
-    """A debate run whose consultancy units all fail on the judge's call."""
+    """A debate run whose consultancy units all fail on the judge's call (the run exits 1)."""
     from oversight.models.providers.base import ProviderError
-    from tui_runs import debater
 
     def judge(messages: Any) -> Any:
         if "consultant" in messages[-1].content.lower():
             return ProviderError("HTTP 400: context too long", retryable=False, status=400)
         return "A, 70%"
 
-    scripted.register("debater", debater)
-    scripted.register("judge", judge)
-    args = ["run", str(ROOT / "protocols" / "debate.yaml"), "--runs-dir", str(tmp_path), "--limit", "2",
-            "--set", "params.judge_kind=model", "--set", "cache=false", "--model", "judge=scripted:judge"]
-    for role in ("debater_a", "debater_b", "consultant"):
-        args += ["--model", f"{role}=scripted:debater"]
-    assert main(args) == 1
-    [run] = [d for d in tmp_path.iterdir() if d.is_dir()]
-    return run
+    return debate_run(tmp_path, judge=judge, status=1)
 
 
 async def test_failed_units_filter_and_their_errors(failed_folder: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from textual.app import App
@@ -27,16 +28,17 @@ def debater(messages: list[Message]) -> str:
             f"<quote>{FAKE_QUOTE}</quote>.")
 
 
-def debate_run(tmp_path: Path, *, limit: int = 2, rounds: int = 2) -> Path:
-    """protocols/debate.yaml on `limit` stories, all four conditions, both answer orders."""
+def debate_run(tmp_path: Path, *, limit: int = 2, rounds: int = 2, judge: Any = None, status: int = 0) -> Path:
+    """protocols/debate.yaml on `limit` stories, all four conditions, both answer orders; the
+    judge says "Answer: A, 70%" unless `judge` (a scripted reply function) says otherwise."""
     scripted.register("debater", debater)
-    scripted.register("judge", lambda messages: "Answer: A, 70%")
+    scripted.register("judge", judge or (lambda messages: "Answer: A, 70%"))
     args = ["run", str(ROOT / "protocols" / "debate.yaml"), "--runs-dir", str(tmp_path), "--limit", str(limit),
             "--set", "params.judge_kind=model", "--set", f"params.rounds={rounds}", "--set", "cache=false",
             "--model", "judge=scripted:judge"]
     for role in ("debater_a", "debater_b", "consultant"):
         args += ["--model", f"{role}=scripted:debater"]
-    assert main(args) == 0
+    assert main(args) == status
     return _only_run(tmp_path)
 
 
@@ -71,8 +73,6 @@ def screen_text(app: App[object]) -> str:
 
 
 # ---- a protocol with rating views (the shape summary nodes have), for the generic view and rating form ----
-
-from typing import Any  # noqa: E402
 
 from oversight.protocol import JudgeResponse, JudgeView, TextReader  # noqa: E402
 from qa_protocol import QAProtocol  # noqa: E402

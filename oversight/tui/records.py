@@ -47,7 +47,7 @@ def retraction(record: dict[str, Any]) -> dict[str, Any]:
 
 def judge_label(record: dict[str, Any]) -> str:
     judge = record.get("judge") or {}
-    return f"{judge.get('kind', '?')}:{judge.get('id', '?')}"
+    return f"{judge.get('kind', '?')}/{judge.get('id', '?')}"
 
 
 __all__ = ["effective_judgments", "human_judgment", "judge_label", "new_id", "retraction", "withdrawn_ids"]

@@ -151,6 +151,7 @@ class ReviewApp(App[None]):
 
     CSS = CSS
     TITLE = "oversight review"
+    ENABLE_COMMAND_PALETTE = False  # its footer entry would push our keys off an 80-column screen
 
     def __init__(self, folder: RunFolder) -> None:
         super().__init__()
