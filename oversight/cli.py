@@ -52,9 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     judge = sub.add_parser("judge", help="judge a run's finished transcripts again (a model, or a person)")
     judge.add_argument("run_dir", metavar="RUN_DIR")
     judge.add_argument("--model", metavar="SPEC", help="judge with this model (e.g. openai:gpt-4.1-mini)")
-    judge.add_argument("--human", action="store_true", help="judge yourself, in the terminal")
+    judge.add_argument("--human", action="store_true", help="judge yourself in the terminal UI, as --judge-id NAME")
     judge.add_argument("--judge-id", metavar="NAME",
-                       help="name of this judge in judgments.jsonl (model default: KIND:SPEC:PROMPT_HASH)")
+                       help="who is judging: each person their own id; for a model, default KIND:SPEC:PROMPT_HASH")
     judge.add_argument("--judge-kind", choices=("model", "logprob"), default="model",
                        help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token")
     judge.add_argument("--prompt", action="append", default=[], metavar="[NAME=]FILE",
@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="metrics with confidence intervals for one or more runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+
+    review = sub.add_parser("review", help="browse a run's transcripts, verdicts and metrics (terminal UI)")
+    review.add_argument("run_dir", metavar="RUN_DIR")
     return parser
 
 
@@ -93,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "review":
+            return _review(args)
         if args.command == "judge":
             return _judge(args)
     except UserError as exc:
@@ -224,7 +229,9 @@ def _import(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     if args.model:
         return _judge_model(args)
-    raise UserError("oversight judge: give --model SPEC to judge with a model")
+    if args.human:
+        return _judge_human(args)
+    raise UserError("oversight judge: give --model SPEC (a model judges) or --human --judge-id NAME (you judge)")
 
 
 def _judge_model(args: argparse.Namespace) -> int:
@@ -274,6 +281,27 @@ def _report(args: argparse.Namespace) -> int:
     from oversight.report import report
 
     report([Path(d) for d in args.run_dirs], console, warn=warn)
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from oversight.runfolder import RunFolder
+    from oversight.tui.review import ReviewApp
+
+    ReviewApp(RunFolder.open(Path(args.run_dir), warn=warn)).run()
+    return 0
+
+
+def _judge_human(args: argparse.Namespace) -> int:
+    from oversight.runfolder import RunFolder
+    from oversight.tui.judge_app import JudgeApp
+    from oversight.tui.session import JudgeSession
+
+    if not args.judge_id or not args.judge_id.strip():
+        raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
+    session = JudgeSession.open(RunFolder.open(Path(args.run_dir), warn=warn), args.judge_id.strip())
+    JudgeApp(session).run()
+    console.print(session.summary(), highlight=False, soft_wrap=True)
     return 0
 
 

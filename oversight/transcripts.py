@@ -136,3 +136,15 @@ def expand_messages(messages: list[dict[str, Any]], get_text: Callable[[str], st
         else:
             out.append(message)
     return out
+
+
+def standing_judgments(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The judgments that stand, and how many records an undo took out.
+
+    A person's undo appends a retraction (`retracted: true`, `supersedes: <id of the undone
+    judgment>`) and edits nothing; the retraction and the judgment it names are left out.
+    Records without an `id` (a run's built-in model judge) are never retracted.
+    """
+    void = {r.get("supersedes") for r in records if r.get("retracted")}
+    kept = [r for r in records if not r.get("retracted") and (r.get("id") is None or r.get("id") not in void)]
+    return kept, len(records) - len(kept)

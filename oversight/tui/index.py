@@ -1,0 +1,144 @@
+"""What the review list shows and filters, without parsing a transcript until it is opened.
+
+Opening a run reads each transcript line's small fields (RunFolder.transcript_index) and the
+judgments, which are small; events and outcomes are parsed only for the transcript on screen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from oversight.runfolder import RunFolder
+from oversight.tui.records import effective_judgments, judge_label
+
+VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")
+
+
+def verdict_ok(judgment: dict[str, Any]) -> bool | None:
+    """Was this verdict right? `correct` where the protocol records it (debate); otherwise all
+    gold flaws found (critique `recall` == 1); None when it says neither. Invalid is wrong."""
+    if judgment.get("invalid"):
+        return False
+    if isinstance(judgment.get("correct"), bool):
+        return judgment["correct"]
+    recall = judgment.get("recall")
+    if isinstance(recall, (int, float)):
+        return recall >= 1.0
+    return None
+
+
+def verdict_mark(judgment: dict[str, Any]) -> str:
+    ok = verdict_ok(judgment)
+    if judgment.get("invalid"):
+        return "?"
+    if ok is None:
+        return "·"
+    if "correct" not in judgment and isinstance(judgment.get("recall"), (int, float)):
+        return f"{judgment['recall']:.1f}"
+    return "✓" if ok else "✗"
+
+
+@dataclass
+class Filters:
+    """The list's filters; each narrows the one before."""
+
+    condition: str | None = None
+    verdict: str = "all"
+    failed_only: bool = False
+    judge: str | None = None
+    search: str = ""
+
+    def describe(self) -> str:
+        parts = [f"cond:{self.condition or 'all'}", f"verdict:{self.verdict}", f"judge:{self.judge or 'all'}"]
+        if self.failed_only:
+            parts.append("failed only")
+        if self.search:
+            parts.append(f"/{self.search}")
+        return "  ".join(parts)
+
+
+@dataclass
+class RunIndex:
+    """The run's transcripts (light entries) and every judgment, grouped by transcript."""
+
+    folder: RunFolder
+    entries: list[dict[str, Any]]
+    judgments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    left_out: dict[str, int] = field(default_factory=dict)
+    _search_cache: dict[str, set[int]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, folder: RunFolder) -> "RunIndex":
+        entries = folder.transcript_index()
+        records, left_out = folder.judgments(transcripts=entries)
+        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            grouped[record["transcript_id"]].append(record)
+        return cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out)
+
+    # ---- what the filters can choose from ---------------------------------------------------
+
+    def conditions(self) -> list[str]:
+        return sorted({str(e.get("condition")) for e in self.entries})
+
+    def judges(self) -> list[str]:
+        return sorted({judge_label(j) for js in self.judgments.values() for j in effective_judgments(js)})
+
+    def protocol(self) -> str:
+        return str(self.entries[0].get("protocol")) if self.entries else "?"
+
+    # ---- one row -----------------------------------------------------------------------------
+
+    def standing(self, transcript_id: str, judge: str | None = None) -> list[dict[str, Any]]:
+        """The verdicts that stand on a transcript (all judges, or one)."""
+        js = effective_judgments(self.judgments.get(transcript_id, []))
+        return [j for j in js if judge is None or judge_label(j) == judge]
+
+    def marks(self, entry: dict[str, Any], judge: str | None = None) -> str:
+        return "".join(verdict_mark(j) for j in self.standing(entry["id"], judge))[:12]
+
+    def read(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return self.folder.read_transcript_at(entry["offset"])
+
+    # ---- filtering ---------------------------------------------------------------------------
+
+    def matches_text(self, query: str) -> set[int]:
+        """Offsets of the lines containing `query` (case-insensitive), as JSON writes it."""
+        if query not in self._search_cache:
+            needle = json.dumps(query, ensure_ascii=False)[1:-1].lower().encode("utf-8")
+            offsets = {e["offset"] for e in self.entries}
+            self._search_cache[query] = {off for off, raw in self.folder.read_transcript_lines(offsets)
+                                         if needle in raw.lower()}
+        return self._search_cache[query]
+
+    def select(self, f: Filters) -> list[dict[str, Any]]:
+        rows = self.entries
+        if f.condition is not None:
+            rows = [e for e in rows if e.get("condition") == f.condition]
+        if f.failed_only:
+            rows = [e for e in rows if e.get("error")]
+        if f.judge is not None or f.verdict != "all":
+            rows = [e for e in rows if self._verdict_pass(e, f)]
+        if f.search:
+            hits = self.matches_text(f.search)
+            rows = [e for e in rows if e["offset"] in hits]
+        return rows
+
+    def _verdict_pass(self, entry: dict[str, Any], f: Filters) -> bool:
+        """correct: judged, and every verdict right; incorrect: some verdict wrong or invalid."""
+        oks = [verdict_ok(j) for j in self.standing(entry["id"], f.judge)]
+        if f.verdict == "unjudged":
+            return not oks
+        if f.judge is not None and not oks:
+            return False
+        if f.verdict == "correct":
+            return bool(oks) and all(ok is True for ok in oks)
+        if f.verdict == "incorrect":
+            return any(ok is False for ok in oks)
+        return True
+
+
+__all__ = ["Filters", "RunIndex", "VERDICT_FILTERS", "verdict_mark", "verdict_ok"]

@@ -1,0 +1,233 @@
+"""`oversight judge RUN_DIR --human --judge-id NAME`: a person judges, one unit at a time.
+
+The screen shows a unit's judge view (the template variables the protocol's `judge_views`
+built, the same a model judge is sent) and nothing else: no condition, no correct answer, no
+other verdict, no timestamps or model names, no transcript id (it names the condition). Each
+judgment is appended to judgments.jsonl the moment it is confirmed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Input, Static, TextArea
+
+from oversight.protocol import JudgeResponse, JudgeView
+from oversight.tui.screens import Helpful
+from oversight.tui.session import JudgeSession, JudgeUnit
+from oversight.tui.views import LETTERS, heading, mark_quotes
+
+LABELS = {
+    "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
+    "question": "Question", "answer": "Answer", "answer_a": "Answer A", "answer_b": "Answer B",
+    "transcript": "Transcript", "critiques": "Critiques from an assistant", "summary": "Summary",
+    "sentences": "Summary sentences",
+}
+HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter"})
+"""Variables that steer rendering rather than being read (quote tags), or are shown in words."""
+
+CSS = """
+.title { height: 1; background: $accent; color: $text; }
+#content { height: 1fr; }
+#form { height: auto; max-height: 10; border-top: solid $accent; }
+#form Input { height: 1; border: none; padding: 0 1; margin-bottom: 1; background: $boost; }
+#form Input:focus { background: $primary 30%; }
+#flaws { height: 6; }
+#status { height: 1; color: $warning; }
+"""
+
+
+def render_view(view: JudgeView) -> RenderableType:
+    """A view's variables as a person reads them; quotes marked verified or unverified."""
+    v = view.variables
+    tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
+    order = [k for k in LABELS if k in v] + [k for k in v if k not in LABELS and k not in HIDDEN]
+    parts: list[RenderableType] = []
+    if view.answer_kind == "choice":
+        parts.append(Text("Which answer is right? Pick one below.", style="italic"))
+    for key in order:
+        value = str(v[key])
+        parts.append(heading(LABELS.get(key, key.replace("_", " ").capitalize())))
+        if key == "transcript":
+            parts.append(mark_quotes(value, [], tags, 1))
+            parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
+                              style="dim"))
+        else:
+            parts.append(Text(value))
+        if key == "answer_b" and "consultant_letter" in v:
+            parts.append(Text(f"\nThe consultant argues for answer {v['consultant_letter']}.", style="bold"))
+    return Group(*parts)
+
+
+def parse_probability(text: str) -> float:
+    """'70', '70%', '0.7' -> 0.7; must be 50-100% (confidence in the answer picked)."""
+    raw = text.strip().rstrip("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("type your probability as a number from 50 to 100") from None
+    if value > 1:
+        value /= 100
+    if not 0.5 <= value <= 1.0:
+        raise ValueError("the probability that your answer is right goes from 50 to 100")
+    return value
+
+
+class JudgeScreen(Helpful):
+    """One unit: its view above, the answer form below."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "confirm", priority=True),
+        Binding("ctrl+b", "undo", "undo last", priority=True),
+        Binding("f1", "help", "help", priority=True),
+        Binding("question_mark", "help", "help", show=False),
+        Binding("pageup", "scroll(-1)", "scroll up", priority=True, show=False),
+        Binding("pagedown", "scroll(1)", "scroll down", priority=True, show=False),
+        Binding("ctrl+q", "app.quit", "quit", priority=True),
+    ]
+    HELP_TEXT = (
+        "Judging\n\nRead the text above the form; pageup/pagedown scroll it from anywhere.\n"
+        "tab / shift+tab: move between the fields   enter: next field\n\n"
+        "Two answers: type A or B, then how likely your answer is right (50-100),\n"
+        "  then an explanation if you like (optional).\n"
+        "Flaws: one flaw per line; leave empty if you find none.\n"
+        "Ratings: a whole number from 1 (worst) to 7 (best) for each scale.\n\n"
+        "ctrl+s: confirm (saved at once; quitting never loses a confirmed judgment)\n"
+        "ctrl+b: undo your last judgment (it is withdrawn and shown again)\n"
+        "ctrl+q: quit; run the same command to go on where you stopped\n"
+        "F1 or ?: this page"
+    )
+
+    def __init__(self, session: JudgeSession) -> None:
+        super().__init__()
+        self.session = session
+        self.unit: JudgeUnit | None = None
+        self.started = 0.0
+        self.empty_ok = False
+        """An empty flaw list was confirmed once; the second ctrl+s records it."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="progress", classes="title")
+        yield VerticalScroll(Static(id="view"), id="content")
+        yield Vertical(id="form")
+        yield Static(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.show_next()
+
+    async def show_next(self) -> None:
+        self.unit = self.session.next_unit()
+        form = self.query_one("#form", Vertical)
+        await form.remove_children()
+        done = len(self.session.units) - len(self.session.pending())
+        self.query_one("#progress", Static).update(
+            Text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", style="bold"))
+        self.query_one("#status", Static).update("")
+        if self.unit is None:
+            self.query_one("#view", Static).update(Text(
+                "All done: every unit has your judgment. Thank you!\n\nctrl+b undoes your last one; ctrl+q quits."))
+            return
+        self.query_one("#view", Static).update(render_view(self.unit.view))
+        self.query_one("#content", VerticalScroll).scroll_home(animate=False)
+        await form.mount_all(self._fields(self.unit.view))
+        next(w for w in form.children if w.can_focus).focus()
+        self.started = time.monotonic()
+        self.empty_ok = False
+
+    def _fields(self, view: JudgeView) -> list[Any]:
+        if view.answer_kind == "choice":
+            letters = "/".join(LETTERS[: len(view.choices)])
+            return [Input(placeholder=f"your answer: {letters}", id="choice", max_length=2),
+                    Input(placeholder="how likely you are right, 50-100 (%)", id="probability"),
+                    Input(placeholder="explanation (optional)", id="comment")]
+        if view.answer_kind == "flaws":
+            return [Static("Flaws you found, one per line (empty: none found):"), TextArea(id="flaws")]
+        scales = getattr(self.session.protocol, "rating_scales", None) or ("rating",)
+        return [*(Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2) for s in scales),
+                Input(placeholder="comment (optional)", id="comment")]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query("#form Input").results(Input))
+        if event.input is inputs[-1]:
+            self.run_worker(self.action_confirm())
+        else:
+            inputs[inputs.index(event.input) + 1].focus()
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def response(self, view: JudgeView) -> JudgeResponse:
+        """The form as a JudgeResponse; ValueError with what to fix."""
+        if view.answer_kind == "choice":
+            pick = self._value("#choice").upper()
+            letters = LETTERS[: len(view.choices)]
+            if pick.isdigit() and 1 <= int(pick) <= len(letters):
+                pick = letters[int(pick) - 1]
+            if len(pick) != 1 or pick not in letters:
+                raise ValueError(f"type the letter of your answer ({' or '.join(letters)})")
+            return JudgeResponse(choice=letters.index(pick), probability=parse_probability(self._value("#probability")),
+                                 comment=self._value("#comment") or None)
+        if view.answer_kind == "flaws":
+            lines = self.query_one("#flaws", TextArea).text.splitlines()
+            return JudgeResponse(flaws=[line.strip() for line in lines if line.strip()])
+        ratings = {}
+        for box in self.query("#form Input").results(Input):
+            if box.id and box.id.startswith("rate-"):
+                value = box.value.strip()
+                if not (value.isdigit() and 1 <= int(value) <= 7):
+                    raise ValueError(f"rate {box.id[5:]} with a whole number from 1 to 7")
+                ratings[box.id[5:]] = int(value)
+        return JudgeResponse(ratings=ratings, comment=self._value("#comment") or None)
+
+    async def action_confirm(self) -> None:
+        if self.unit is None:
+            return
+        try:
+            response = self.response(self.unit.view)
+        except ValueError as exc:
+            self.query_one("#status", Static).update(str(exc))
+            return
+        if response.flaws == [] and not self.empty_ok:
+            self.empty_ok = True
+            self.query_one("#status", Static).update("no flaws listed: ctrl+s again if you found none")
+            return
+        self.session.record(self.unit, response, time.monotonic() - self.started)
+        self.notify("saved")
+        await self.show_next()
+
+    async def action_undo(self) -> None:
+        undone = self.session.undo()
+        if undone is None:
+            self.query_one("#status", Static).update("nothing to undo")
+            return
+        await self.show_next()
+        self.query_one("#status", Static).update("your last judgment was withdrawn; judge it again")
+
+    def action_scroll(self, direction: int) -> None:
+        content = self.query_one("#content", VerticalScroll)
+        content.scroll_page_down() if direction > 0 else content.scroll_page_up()
+
+
+class JudgeApp(App[None]):
+    """A person judging one run under their own id."""
+
+    CSS = CSS
+    TITLE = "oversight judge"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, session: JudgeSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def on_mount(self) -> None:
+        self.push_screen(JudgeScreen(self.session))
+
+
+__all__ = ["JudgeApp", "JudgeScreen", "parse_probability", "render_view"]

@@ -1,0 +1,124 @@
+"""The parts of a transcript every protocol shares: its verdicts, its model calls and usage,
+and the run's metrics (rich renderables)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.pretty import Pretty
+from rich.table import Table
+from rich.text import Text
+
+from oversight.tui.records import judge_label, withdrawn_ids
+from oversight.tui.views import heading, reports_block
+
+_SHOWN_ELSEWHERE = {"schema", "transcript_id", "judge", "raw", "flaws_reported", "matches", "created_at"}
+
+
+def _raw(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]]) -> RenderableType:
+    """Every judgment on the transcript, each judge and order, withdrawn ones struck through."""
+    if not records:
+        return Text("No judgments on this transcript.", style="dim")
+    withdrawn = withdrawn_ids(records)
+    gold = (transcript.get("outcome") or {}).get("gold_flaws") or []
+    parts: list[RenderableType] = []
+    for r in records:
+        if r.get("retracted"):
+            continue
+        gone = r.get("id") in withdrawn
+        title = Text(f"{judge_label(r)}", style="bold magenta strike" if gone else "bold magenta")
+        if r.get("order"):
+            title.append(f"  order {r['order']}", style="bold")
+        if gone:
+            title.append("  (withdrawn by its judge)", style="dim")
+        parts.append(title)
+        summary = Table.grid(padding=(0, 1))
+        for key, value in r.items():
+            if key not in _SHOWN_ELSEWHERE and value is not None:
+                summary.add_row(Text(key, style="dim"), Text(_raw(value)))
+        parts.append(summary)
+        if "flaws_reported" in r:
+            parts.append(reports_block("Reported flaws", r.get("flaws_reported") or [], r.get("matches") or [], gold))
+        parts += [Text("raw:", style="dim"), Text(_raw(r.get("raw"))), Text("")]
+    return Group(*parts)
+
+
+def _tokens(usage: dict[str, Any] | None) -> tuple[str, str, str]:
+    usage = usage or {}
+    cost = usage.get("cost_usd")
+    return (str(usage.get("input_tokens", 0)), str(usage.get("output_tokens", 0)),
+            "n/a" if cost is None else f"${cost:.4f}")
+
+
+def calls(transcript: dict[str, Any]) -> RenderableType:
+    """Usage, cost, latency, cache hits and errors of every model call, then the totals."""
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    for name, just in (("#", "right"), ("role/step", "left"), ("in", "right"), ("out", "right"),
+                       ("s", "right"), ("cache", "left")):
+        table.add_column(name, justify=just, no_wrap=name != "role/step")  # type: ignore[arg-type]
+    events = [e for e in transcript.get("events") or [] if e.get("type") in ("model", "model_error")]
+    errors: list[RenderableType] = []
+    for n, e in enumerate(events, start=1):
+        tin, tout, _ = _tokens(e.get("usage"))
+        latency = e.get("latency_s")
+        table.add_row(str(n), f"{e.get('role')} / {e.get('step') or '-'}", tin, tout,
+                      "-" if latency is None else f"{latency:.2f}", "hit" if e.get("cached") else "")
+        if e.get("error"):
+            errors.append(Text(f"call {n}: {e['error']}", style="red"))
+    totals = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, title="usage (a cache hit costs nothing)")
+    for name in ("role", "in", "out", "cost"):
+        totals.add_column(name, justify="left" if name == "role" else "right")
+    for role, usage in sorted((transcript.get("usage_by_role") or {}).items()):
+        totals.add_row(role, *_tokens(usage))
+    totals.add_row(Text("total", style="bold"), *_tokens(transcript.get("usage")))
+    parts: list[RenderableType] = [table, totals]
+    models = sorted({str(e.get("model")) for e in events if e.get("model")})
+    if models:
+        parts.append(Text("models: " + ", ".join(models), style="dim"))
+    if transcript.get("error"):
+        parts.append(Text(f"unit failed: {transcript['error']}", style="bold red"))
+    parts += errors
+    parts.append(Text("i: every call's input and output in full", style="dim"))
+    return Group(*parts)
+
+
+def call_details(transcript: dict[str, Any]) -> RenderableType:
+    """Each model call's messages as sent and its reply, in order."""
+    parts: list[RenderableType] = []
+    events = [e for e in transcript.get("events") or [] if e.get("type") in ("model", "model_error")]
+    for n, e in enumerate(events, start=1):
+        parts.append(heading(f"call {n}: {e.get('role')} / {e.get('step') or '-'} ({e.get('model')})"))
+        for m in e.get("input") or []:
+            parts += [Text(f"[{m.get('role')}]", style="bold cyan"), Text(str(m.get("content", "")))]
+        parts += [Text("[reply]", style="bold green"), Text(str(e.get("content") or e.get("error") or ""))]
+    return Group(*parts) if parts else Text("No model calls.", style="dim")
+
+
+def metrics_view(metrics: dict[str, Any] | None) -> RenderableType:
+    """metrics.json: its table first, then everything else as data."""
+    if metrics is None:
+        return Text("No metrics.json yet (oversight report RUN_DIR writes it).", style="dim")
+    parts: list[RenderableType] = []
+    rows = metrics.get("table") or []
+    if rows:
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        table = Table(box=box.SIMPLE_HEAD, title="results", expand=True)
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        parts.append(table)
+    parts.append(Pretty({k: v for k, v in metrics.items() if k != "table"}, max_length=30))
+    return Group(*parts)
+
+
+__all__ = ["call_details", "calls", "metrics_view", "verdicts"]

@@ -1,0 +1,181 @@
+"""`oversight review RUN_DIR`: browse a run's transcripts, verdicts, calls and metrics.
+
+Keyboard only, fits 80x24. The list is built from a light index (byte offsets and small
+fields per transcript) so a run of 10,000 transcripts opens at once; a transcript is parsed
+only when it is opened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Input, Static
+
+from oversight.errors import UserError
+from oversight.runfolder import RunFolder
+from oversight.tui import panels
+from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
+from oversight.tui.rowlist import RowList
+from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen
+
+CSS = """
+.title { height: 1; background: $accent; color: $text; }
+#filters { height: 1; color: $text-muted; }
+#search { dock: bottom; display: none; }
+#search.open { display: block; }
+TabbedContent { height: 1fr; }
+"""
+
+
+def _cycle(options: list[Any], current: Any) -> Any:
+    """The next option after `current` (None, meaning all, comes first and last)."""
+    ring = [None, *options]
+    return ring[(ring.index(current) + 1) % len(ring)] if current in ring else None
+
+
+class ListScreen(Helpful):
+    """The run's transcripts with filters; enter opens one."""
+
+    BINDINGS = [
+        Binding("question_mark", "help", "help"),
+        Binding("c", "condition", "condition"), Binding("v", "verdict", "verdict"),
+        Binding("f", "failed", "failed"), Binding("J", "judge", "judge"),
+        Binding("slash", "search", "search"), Binding("x", "clear", "clear"),
+        Binding("m", "metrics", "metrics"), Binding("q", "app.quit", "quit"),
+    ]
+    HELP_TEXT = (
+        "Transcripts\n\n"
+        "up/down (j/k), pageup/pagedown, home/end: move   enter: open\n"
+        "c: cycle condition filter\n"
+        "v: cycle verdict filter: all, correct (judged, every verdict right),\n"
+        "   incorrect (some verdict wrong or invalid), unjudged.\n"
+        "   Debate: a verdict's `correct`; critique: all gold flaws found.\n"
+        "f: only failed units (error set)\n"
+        "J: cycle judge (verdict marks and the verdict filter use that judge)\n"
+        "/: search the text of every transcript; enter applies, escape cancels\n"
+        "x: clear every filter\n"
+        "m: the run's metrics (metrics.json)\n"
+        "q: quit\n\n"
+        "Columns: id, condition, verdict marks (✓ right, ✗ wrong, ? invalid,\n"
+        "a number is a critique judge's recall), FAILED for units that failed."
+    )
+
+    def __init__(self, index: RunIndex, params: dict[str, Any], title: str) -> None:
+        super().__init__()
+        self.index, self.params, self.run_title = index, params, title
+        self.filters = Filters()
+        self.rows: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.run_title, style="bold"), classes="title")
+        yield Static(id="filters")
+        yield RowList(self._format, id="list")
+        yield Input(placeholder="search transcripts (enter: apply, escape: cancel)", id="search")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refilter()
+        self.query_one(RowList).focus()
+
+    def _format(self, entry: dict[str, Any], width: int) -> str:
+        cond_w, mark_w = 12, 12
+        id_w = max(10, width - cond_w - mark_w - 9)
+        tid = str(entry["id"])
+        tid = tid if len(tid) <= id_w else tid[: id_w - 1] + "…"
+        flag = "FAILED" if entry.get("error") else ""
+        return f"{tid:<{id_w}} {str(entry.get('condition'))[:cond_w]:<{cond_w}} {self.index.marks(entry, self.filters.judge):<{mark_w}} {flag}"
+
+    def refilter(self) -> None:
+        listing = self.query_one(RowList)
+        current = self.rows[listing.cursor]["id"] if self.rows and listing.cursor < len(self.rows) else None
+        self.rows = self.index.select(self.filters)
+        position = next((i for i, e in enumerate(self.rows) if e["id"] == current), 0)
+        listing.set_rows(self.rows, position)
+        self.query_one("#filters", Static).update(
+            f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}")
+
+    def on_row_list_chosen(self, event: RowList.Chosen) -> None:
+        self.app.push_screen(TranscriptScreen(self.index, self.rows, event.index, self.params))
+
+    def action_condition(self) -> None:
+        self.filters.condition = _cycle(self.index.conditions(), self.filters.condition)
+        self.refilter()
+
+    def action_verdict(self) -> None:
+        self.filters.verdict = VERDICT_FILTERS[(VERDICT_FILTERS.index(self.filters.verdict) + 1) % len(VERDICT_FILTERS)]
+        self.refilter()
+
+    def action_failed(self) -> None:
+        self.filters.failed_only = not self.filters.failed_only
+        self.refilter()
+
+    def action_judge(self) -> None:
+        self.filters.judge = _cycle(self.index.judges(), self.filters.judge)
+        self.refilter()
+
+    def action_clear(self) -> None:
+        self.filters = Filters()
+        self.refilter()
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.value = self.filters.search
+        box.add_class("open")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.filters.search = event.value.strip()
+        self._close_search()
+        self.refilter()
+
+    def on_key(self, event: Any) -> None:
+        box = self.query_one("#search", Input)
+        if event.key == "escape" and box.has_class("open"):
+            event.stop()
+            self._close_search()
+
+    def _close_search(self) -> None:
+        self.query_one("#search", Input).remove_class("open")
+        self.query_one(RowList).focus()
+
+    def action_metrics(self) -> None:
+        self.app.push_screen(PageScreen(f"Metrics: {self.index.folder.run_id}",
+                                        panels.metrics_view(self.index.folder.metrics())))
+
+
+class ReviewApp(App[None]):
+    """Browse one run folder."""
+
+    CSS = CSS
+    TITLE = "oversight review"
+    ENABLE_COMMAND_PALETTE = False  # its footer entry would push our keys off an 80-column screen
+
+    def __init__(self, folder: RunFolder) -> None:
+        super().__init__()
+        self.folder = folder
+        self.index = RunIndex.open(folder)
+        self.params = _params(folder)
+
+    def on_mount(self) -> None:
+        protocol = self.index.protocol()
+        left = sum(self.index.left_out.values())
+        title = f"{self.folder.run_id} · {protocol} · {len(self.index.entries)} transcripts"
+        if left:
+            title += f" · {left} judgments left out"
+        self.push_screen(ListScreen(self.index, self.params, title))
+
+
+def _params(folder: RunFolder) -> dict[str, Any]:
+    """The experiment's raw `params:` block (quote tags and such). Read as data: loading the
+    protocol would import its graph library, which costs more than opening the whole run."""
+    try:
+        exp, _ = folder.experiment()
+    except UserError:
+        return {}
+    return dict(exp.params or {})
+
+
+__all__ = ["ListScreen", "ReviewApp"]

@@ -1,0 +1,225 @@
+"""Review screens: one transcript (tabs for its protocol view, verdicts and calls), the story
+with a quote's span selected, the quote list, a scrolling text page and the help page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.document._document import Selection
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane, TextArea
+from textual.widgets.option_list import Option
+
+from oversight.tui import panels, views
+from oversight.tui.index import RunIndex
+
+BACK = Binding("escape,q", "app.pop_screen", "back")
+HELP = Binding("question_mark", "help", "help")
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened from."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "close")]
+    DEFAULT_CSS = "HelpScreen { align: center middle; } HelpScreen > VerticalScroll { width: 76; height: 90%; border: round $accent; background: $surface; }"
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(self.text))
+
+
+class Helpful(Screen[Any]):
+    """A screen whose `?` opens a page describing its keys (HELP_TEXT)."""
+
+    HELP_TEXT = ""
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.HELP_TEXT + "\n\nescape or ? closes this page."))
+
+
+class PageScreen(Helpful):
+    """A title and one scrolling renderable: metrics, a call's full input and output."""
+
+    BINDINGS = [BACK, HELP]
+    HELP_TEXT = "up/down, pageup/pagedown, home/end: scroll\nescape or q: back"
+
+    def __init__(self, title: str, content: RenderableType) -> None:
+        super().__init__()
+        self.page_title, self.content = title, content
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.page_title, style="bold reverse"), classes="title")
+        with VerticalScroll(id="page"):
+            yield Static(self.content)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#page").focus()
+
+
+class StoryScreen(Helpful):
+    """The story, read-only, with a quote's span selected and scrolled into view."""
+
+    BINDINGS = [BACK, HELP]
+    HELP_TEXT = "The story as stored with the run (texts.jsonl).\narrows, pageup/pagedown: move\nescape or q: back"
+
+    def __init__(self, story: str, span: tuple[int, int] | None = None, note: str = "") -> None:
+        super().__init__()
+        self.story, self.span, self.note = story, span, note
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.note or "Story", style="bold reverse"), classes="title")
+        yield TextArea(self.story, read_only=True, soft_wrap=True, id="story")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        if self.span:
+            area.selection = Selection(self._location(self.span[0]), self._location(self.span[1]))
+            area.scroll_cursor_visible(center=True, animate=False)
+
+    def _location(self, offset: int) -> tuple[int, int]:
+        row = self.story.count("\n", 0, offset)
+        return row, offset - (self.story.rfind("\n", 0, offset) + 1)
+
+
+def quote_span(story: str, quote: dict[str, Any]) -> tuple[tuple[int, int] | None, str]:
+    """Where a quote sits in the story: its exact span, or for an unverified quote the closest span."""
+    span = quote.get("char_span")
+    if span:
+        return (int(span[0]), int(span[1])), "exact match"
+    closest = quote.get("closest")
+    if closest:
+        at = story.find(closest)
+        if at >= 0:
+            return (at, at + len(closest)), f"closest span, fuzzy {quote.get('fuzzy')}"
+    return None, "no span found in the story"
+
+
+class QuotesScreen(Helpful):
+    """Every quote of a debate; enter opens the story at its span (or its closest span)."""
+
+    BINDINGS = [BACK, HELP]
+    HELP_TEXT = "up/down: choose a quote\nenter: open the story at the quote (exact span, or the closest span\n  of an unverified quote with its fuzzy score)\nescape or q: back"
+
+    def __init__(self, quotes: list[views.QuoteRef], story: str) -> None:
+        super().__init__()
+        self.quotes, self.story = quotes, story
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Quotes (enter: show in story)", style="bold reverse"), classes="title")
+        options = []
+        for ref in self.quotes:
+            q = ref.quote
+            mark = Text("✓ " if q.get("verified") else "✗ ", style="green" if q.get("verified") else "red")
+            mark.append(f"q{ref.number} {ref.speaker} r{ref.round}: “{q.get('text', '')}”")
+            if not q.get("verified"):
+                mark.append(f"  fuzzy {q.get('fuzzy')}; closest: “{q.get('closest') or '-'}”", style="dim")
+            options.append(Option(mark))
+        yield OptionList(*options, id="quotes")
+        yield Footer()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        ref = self.quotes[event.option_index]
+        span, how = quote_span(self.story, ref.quote)
+        self.app.push_screen(StoryScreen(self.story, span, f"q{ref.number}: {how}"))
+
+
+class TranscriptScreen(Helpful):
+    """One transcript: 1 its protocol's view, 2 every verdict, 3 calls and usage."""
+
+    BINDINGS = [
+        BACK, HELP,
+        Binding("1", "tab('body')", "view"), Binding("2", "tab('verdicts')", "verdicts"),
+        Binding("3", "tab('calls')", "calls"),
+        Binding("n", "step(1)", "next"), Binding("p", "step(-1)", "prev"),
+        Binding("s", "story", "story"), Binding("o", "quotes", "quotes"),
+        Binding("i", "details", "call i/o", show=False),
+    ]
+    HELP_TEXT = (
+        "Transcript\n\n1: the protocol's view (debate rounds with quotes marked,\n"
+        "   critique passage/answer/critique tree with the grader's matches)\n"
+        "2: every verdict on it (each judge, each answer order, raw text)\n"
+        "3: model calls: tokens, latency, cache hits, errors, cost\n"
+        "i: every call's input and output in full\n"
+        "s: the story (debate)   o: the quotes, enter jumps to each in the story\n"
+        "n / p: next / previous transcript in the filtered list\n"
+        "up/down, pageup/pagedown: scroll   escape or q: back to the list"
+    )
+
+    def __init__(self, index: RunIndex, rows: list[dict[str, Any]], position: int, params: dict[str, Any]) -> None:
+        super().__init__()
+        self.index, self.rows, self.position, self.params = index, rows, position, params
+        self.transcript: dict[str, Any] = {}
+        self.body = views.Body(Text(""))
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header", classes="title")
+        with TabbedContent(id="tabs"):
+            for pane_id, title in (("body", "1 View"), ("verdicts", "2 Verdicts"), ("calls", "3 Calls")):
+                with TabPane(title, id=pane_id), VerticalScroll(id=f"scroll-{pane_id}"):
+                    yield Static(id=f"content-{pane_id}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        entry = self.rows[self.position]
+        self.transcript = self.index.read(entry)
+        t = self.transcript
+        self.body = views.body(t, self.params)
+        head = Text(f"{t.get('id')}  ", style="bold")
+        head.append(f"{t.get('condition')} ({t.get('protocol')}) · {self.position + 1}/{len(self.rows)}")
+        if t.get("error"):
+            head.append("  FAILED", style="bold red")
+        self.query_one("#header", Static).update(head)
+        self.query_one("#content-body", Static).update(self.body.renderable)
+        self.query_one("#content-verdicts", Static).update(panels.verdicts(t, self.index.judgments.get(t["id"], [])))
+        self.query_one("#content-calls", Static).update(panels.calls(t))
+        self.action_tab(self.query_one(TabbedContent).active or "body")
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        self.query_one(f"#scroll-{pane}").focus()
+
+    def action_step(self, step: int) -> None:
+        new = self.position + step
+        if 0 <= new < len(self.rows):
+            self.position = new
+            self.show()
+
+    def _story(self) -> str | None:
+        if not self.body.story_ref:
+            return None
+        return self.index.folder.get_text(self.body.story_ref)
+
+    def action_story(self) -> None:
+        story = self._story()
+        if story is None:
+            self.notify("This transcript has no stored story.")
+        else:
+            self.app.push_screen(StoryScreen(story, None, "Story"))
+
+    def action_quotes(self) -> None:
+        story = self._story()
+        if not self.body.quotes or story is None:
+            self.notify("No quotes in this transcript.")
+        else:
+            self.app.push_screen(QuotesScreen(self.body.quotes, story))
+
+    def action_details(self) -> None:
+        self.app.push_screen(PageScreen(f"Calls of {self.transcript.get('id')}", panels.call_details(self.transcript)))
+
+
+__all__ = ["HelpScreen", "Helpful", "PageScreen", "QuotesScreen", "StoryScreen", "TranscriptScreen", "quote_span"]
