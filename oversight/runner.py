@@ -8,8 +8,11 @@ Progress goes to a `RunObserver` (the CLI renders it; a TUI could too): this mod
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,19 +94,33 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
         if role != "default" and role not in allowed:
             raise UserError(f"{source}: generation.{role}: no such role (use a role name or 'default')")
     prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
-    try:
-        items = protocol.load_items(exp.task, base_dir)
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
-    if exp.task.shuffle:
-        random.Random(exp.seed).shuffle(items)
-    if exp.limit is not None:
-        items = items[: exp.limit]
-    try:
-        units = protocol.units(items, params, exp.seed)
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
+    with gc_paused():
+        try:
+            items = protocol.load_items(exp.task, base_dir)
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
+        if exp.task.shuffle:
+            random.Random(exp.seed).shuffle(items)
+        if exp.limit is not None:
+            items = items[: exp.limit]
+        try:
+            units = protocol.units(items, params, exp.seed)
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
     return Plan(exp, protocol, params, units, prompts, roles, len(items), source, base_dir)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Loading 200,000 records makes millions of objects that all live on: the cyclic collector
+    would walk them again and again for nothing (half the load time). Paused, then restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
