@@ -17,9 +17,11 @@ import hashlib
 import json
 import os
 import platform
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +39,7 @@ JUDGMENTS = "judgments.jsonl"
 TEXTS = "texts.jsonl"
 METRICS = "metrics.json"
 ERRORS = "errors.log"
+LOCK = "writer.lock"
 
 TRACKED_PACKAGES = (
     "oversight", "anthropic", "openai", "httpx2", "langgraph", "langchain-core", "pydantic", "xllamacpp",
@@ -85,6 +88,66 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _lock_record() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(),
+            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _read_lock(path: Path) -> dict[str, Any] | None:
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+def take_lock(path: Path, warn: Warn | None) -> None:
+    """Create `path` exclusively (O_CREAT|O_EXCL) with our pid and host, or say who holds it."""
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _read_lock(path)
+        except OSError as exc:
+            raise UserError(f"{path.parent}: cannot take the writer lock ({exc.strerror or exc})") from None
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(_lock_record()) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            return
+        here = socket.gethostname()
+        if holder is None or not isinstance(holder.get("pid"), int):
+            raise UserError(f"{path}: the run folder's writer lock is unreadable; if no run is going, delete it")
+        who = f"pid {holder['pid']} on {holder.get('host')} since {holder.get('since')}"
+        if holder.get("host") != here or _pid_alive(holder["pid"]):
+            raise UserError(
+                f"{path.parent}: another process is writing this run folder ({who}); wait for it to finish, "
+                f"or stop it first (if it is gone, delete {path})"
+            )
+        if warn is not None:
+            warn(f"{path.parent}: taking over the writer lock of a process that is gone ({who})")
+        path.unlink(missing_ok=True)
+    raise UserError(f"{path.parent}: another process took the writer lock at the same moment; try again")
+
+
+def release_lock(path: Path) -> None:
+    """Remove the lock if it is still ours (never another process's)."""
+    holder = _read_lock(path)
+    if holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+        path.unlink(missing_ok=True)
+
+
 def text_ref(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -124,6 +187,20 @@ class RunFolder:
     @property
     def run_id(self) -> str:
         return self.path.name
+
+    # ---- one writer at a time ----------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's writer lock (`run`, `--resume`, `judge`): a second writer would pay
+        for every remaining unit again. A lock left by a dead process on this host is taken over
+        with a warning; a live holder (or one on another host) is a UserError naming it."""
+        path = self.path / LOCK
+        take_lock(path, self.warn)
+        try:
+            yield
+        finally:
+            release_lock(path)
 
     # ---- experiment and provenance -------------------------------------------------------
 

@@ -184,7 +184,13 @@ async def execute(
     pool: ModelPool | None = None,
 ) -> RunResult:
     """Run every unit not yet in transcripts.jsonl, then write metrics.json."""
-    observer = observer or RunObserver()
+    with folder.lock():
+        return await _execute_locked(p, folder, observer or RunObserver(), retry_failed, pool)
+
+
+async def _execute_locked(
+    p: Plan, folder: RunFolder, observer: RunObserver, retry_failed: bool, pool: ModelPool | None
+) -> RunResult:
     folder.repair()
     # Resume reads ids and errors line by line; with --retry-failed a unit is done once any
     # attempt of it succeeded.
