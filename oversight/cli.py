@@ -78,6 +78,7 @@ def _experiments(path_text: str, args: argparse.Namespace):  # type: ignore[no-u
 
 def _validate(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
+    from oversight.pins import describe_prompts
     from oversight.runner import check_models, plan
 
     for exp, point, path in _experiments(args.experiment, args):
@@ -90,6 +91,8 @@ def _validate(args: argparse.Namespace) -> int:
             highlight=False,
             soft_wrap=True,
         )
+        for line in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -148,12 +151,10 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
 
 def _resume(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
-    from oversight.runner import plan
+    from oversight.runner import plan_resume
 
     folder = RunFolder.open(Path(args.resume), warn=warn)
-    exp, meta = folder.experiment()
-    base_dir = Path(meta.get("base_dir") or ".")
-    p = plan(exp, source=str(folder.path / "experiment.yaml"), base_dir=base_dir)
+    p = plan_resume(folder)
     result = _execute(p, folder, retry_failed=args.retry_failed)
     return 1 if result.metrics["run"]["units_failed"] else 0
 

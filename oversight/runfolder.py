@@ -88,6 +88,14 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def experiment_record(exp: Experiment) -> dict[str, Any]:
+    """The experiment as experiment.yaml stores it. Sampling blocks keep only the fields the
+    experiment set, so a resumed run applies a protocol's per-call defaults as the first did."""
+    data = exp.model_dump(mode="json")
+    data["generation"] = {role: g.model_dump(mode="json", exclude_unset=True) for role, g in exp.generation.items()}
+    return data
+
+
 def _lock_record() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname(),
             "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -205,13 +213,8 @@ class RunFolder:
     # ---- experiment and provenance -------------------------------------------------------
 
     def write_experiment(self, exp: Experiment, meta: dict[str, Any]) -> None:
-        """The resolved config plus provenance. Specs and settings only: keys never reach a config.
-
-        Sampling blocks keep only the fields the experiment set, so a resumed run tells the
-        protocol's per-call defaults apart from the researcher's choices exactly as the first did.
-        """
-        data = exp.model_dump(mode="json")
-        data["generation"] = {role: g.model_dump(mode="json", exclude_unset=True) for role, g in exp.generation.items()}
+        """The resolved config plus provenance. Specs and settings only: keys never reach a config."""
+        data = experiment_record(exp)
         data[RUN_META_KEY] = {
             "run_id": self.run_id,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -23,11 +23,12 @@ from oversight.models.cache import ResponseCache
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.types import Usage
+from oversight.pins import check_resume, run_pins
 from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
 from oversight.results import compute_metrics
-from oversight.runfolder import MemoryTexts, RunFolder
+from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder
 from oversight.transcripts import Transcript
 
 
@@ -221,7 +222,8 @@ async def _execute_locked(
     finally:
         observer.finished()
         await pool.aclose()
-    result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units))
+    result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),
+                                     planned={u.id for u in p.units})
     folder.write_metrics(result.metrics)
     return result
 
@@ -231,6 +233,14 @@ def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], war
     folder = RunFolder.create(runs_dir, p.exp.name, warn=warn)
     folder.write_experiment(p.exp, {
         "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
-        "units_planned": len(p.units),
+        "units_planned": len(p.units), "pins": run_pins(p),
     })
     return folder
+
+
+def plan_resume(folder: RunFolder) -> Plan:
+    """The plan of an existing run, refused if its config, task or prompts changed since it began."""
+    exp, meta = folder.experiment()
+    p = plan(exp, source=str(folder.path / EXPERIMENT), base_dir=Path(meta.get("base_dir") or "."))
+    check_resume(p, meta)
+    return p

@@ -145,7 +145,23 @@ def load_hf_records(task: TaskConfig) -> Records:
             f"({type(exc).__name__}: {bounded(first)}); check the name and your network, "
             f"or download it and use task.path"
         ) from None
+    fingerprint = getattr(ds, "_fingerprint", None)
+    HF_FINGERPRINTS[_hf_key(task)] = str(fingerprint) if fingerprint else None
     return [dict(row) for row in ds]
+
+
+HF_FINGERPRINTS: dict[tuple[str | None, str | None, str], str | None] = {}
+"""The `datasets` fingerprint of each split loaded in this process (what the run pins on start)."""
+
+
+def _hf_key(task: TaskConfig) -> tuple[str | None, str | None, str]:
+    return (task.hf, task.hf_config, task.split)
+
+
+def hf_pin(task: TaskConfig) -> dict[str, Any]:
+    """What identifies a loaded Hugging Face split: name, config, split and the data's fingerprint."""
+    return {"hf": task.hf, "config": task.hf_config, "split": task.split,
+            "fingerprint": HF_FINGERPRINTS.get(_hf_key(task))}
 
 
 def hf_label(task: TaskConfig) -> str:
@@ -181,6 +197,6 @@ def load_task(
 
 
 __all__ = [
-    "Reader", "Records", "TaskConfig", "check_unique_ids", "load_hf_records", "load_task", "read_json_records",
+    "Reader", "Records", "TaskConfig", "check_unique_ids", "hf_pin", "load_hf_records", "load_task", "read_json_records",
     "record_error", "resolve_path", "validate_records",
 ]
