@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
-from oversight.errors import UserError
+from oversight.errors import RunWriteError, UserError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,6 +26,10 @@ def warn(message: str) -> None:
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run, after we have said how to resume it."""
+
+
+class Halted(Exception):
+    """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(exc, Interrupted):
             err_console.print("interrupted")
         return 130
+    except Halted:
+        return 1
     return 0
 
 
@@ -98,7 +108,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
-    from oversight.runner import check_models, open_run_folder, plan
+    from oversight.runner import check_models, check_storage, open_run_folder, plan
 
     if args.resume:
         extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
@@ -120,6 +130,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     for p, _ in plans:
         check_models(p, ModelPool(cache=None))
+        check_storage(p, Path(args.runs_dir))
     status = 0
     for p, point in plans:
         folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
@@ -135,18 +146,34 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     from oversight.runner import execute
     from oversight.tables import print_summary
 
+    hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
     try:
-        result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
+        with sigterm_as_interrupt():
+            result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
     except KeyboardInterrupt:
-        err_console.print(
-            f"interrupted: finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}",
-            highlight=False, soft_wrap=True,
-        )
+        err_console.print(f"interrupted: {hint}", highlight=False, soft_wrap=True)
         raise Interrupted from None
+    except RunWriteError as exc:
+        err_console.print(f"[red]error:[/] {exc}; {hint}", highlight=False, soft_wrap=True)
+        raise Halted from None
     if result.skipped:
         console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
     print_summary(console, folder.path, result.metrics)
     return result
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, `kill`) stops a run the way Ctrl-C does: units in flight are
+    cancelled, finished ones are kept, and the resume hint is printed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _resume(args: argparse.Namespace) -> int:

@@ -25,6 +25,13 @@ class ModelCallError(Exception):
         self.status = status
 
 
+class RunWriteError(Exception):
+    """The run folder could not be written mid-run (disk full, folder removed or made read-only).
+
+    Finished units are on disk already; the CLI exits 1 and says how to resume.
+    """
+
+
 ECHO_LIMIT = 200
 """At most this many characters of a user's value are echoed in an error message."""
 

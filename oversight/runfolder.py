@@ -19,7 +19,7 @@ import os
 import platform
 import socket
 import subprocess
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -74,18 +74,52 @@ def git_revision(cwd: Path) -> str | None:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+FILE_MODE = 0o666
+"""Every run file is created with this mode less the umask (0644 under the usual umask 022),
+so experiment.yaml and metrics.json get the same permissions as the JSONL files."""
+
+
 def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def check_runs_dir(runs_dir: Path, names: list[str]) -> None:
+    """Before any call: run folders can be made under `runs_dir`, with these names.
+
+    A file in the way, a read-only folder or a name longer than the filesystem allows is a
+    one-line UserError now, not a traceback after the models are loaded.
+    """
+    existing = runs_dir
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == runs_dir else f"is under a file ({existing})"
+        raise UserError(f"--runs-dir {runs_dir}: {where}; give a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--runs-dir {runs_dir}: {existing} is not writable; give a folder you can write to")
+    try:
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for name in names:
+        folder = f"{'0' * 16}-{name}-999"  # timestamp, name and a collision counter
+        if len(folder.encode("utf-8")) > limit:
+            raise UserError(
+                f"name {name[:40]!r}...: a run folder name of {len(folder)} bytes is longer than this "
+                f"filesystem allows ({limit}); shorten the experiment name or the sweep"
+            )
 
 
 def experiment_record(exp: Experiment) -> dict[str, Any]:
@@ -123,7 +157,7 @@ def take_lock(path: Path, warn: Warn | None) -> None:
     """Create `path` exclusively (O_CREAT|O_EXCL) with our pid and host, or say who holds it."""
     for _ in range(2):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
         except FileExistsError:
             holder = _read_lock(path)
         except OSError as exc:
@@ -171,16 +205,19 @@ class RunFolder:
     @classmethod
     def create(cls, runs_dir: Path, name: str, *, warn: Warn | None = None) -> "RunFolder":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        for n in range(1000):
-            candidate = runs_dir / (f"{stamp}-{name}" if n == 0 else f"{stamp}-{name}-{n}")
-            try:
-                candidate.mkdir()
-            except FileExistsError:
-                continue
-            folder = cls(candidate, warn=warn)
-            (candidate / TRANSCRIPTS).touch()
-            return folder
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+            for n in range(1000):
+                candidate = runs_dir / (f"{stamp}-{name}" if n == 0 else f"{stamp}-{name}-{n}")
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    continue
+                folder = cls(candidate, warn=warn)
+                os.close(os.open(candidate / TRANSCRIPTS, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+                return folder
+        except OSError as exc:
+            raise UserError(f"--runs-dir {runs_dir}: cannot create a run folder ({exc.strerror or exc})") from None
         raise UserError(f"{runs_dir}: could not create a new run folder for {name!r}")
 
     @classmethod
@@ -289,6 +326,16 @@ class RunFolder:
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         write_atomic(self.path / METRICS, dumps(metrics, indent=2) + "\n")
+
+    def try_write_metrics(self, metrics: dict[str, Any]) -> bool:
+        """For `report` on a folder it may not write (read-only, a full disk): warn, go on."""
+        try:
+            self.write_metrics(metrics)
+        except OSError as exc:
+            if self.warn is not None:
+                self.warn(f"{self.path / METRICS}: could not write ({exc.strerror or exc}); the numbers shown are not saved")
+            return False
+        return True
 
     def metrics(self) -> dict[str, Any] | None:
         path = self.path / METRICS

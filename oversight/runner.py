@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
+import shutil
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from oversight.config import Experiment, validate_params
-from oversight.errors import ModelCallError, UserError
-from oversight.models.cache import ResponseCache
+from oversight.errors import ModelCallError, RunWriteError, UserError
+from oversight.models.cache import ResponseCache, default_cache_dir
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.types import Usage
@@ -28,7 +29,7 @@ from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
 from oversight.results import compute_metrics
-from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder
+from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.transcripts import Transcript
 
 
@@ -169,10 +170,13 @@ async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder)
     # Judgments first: a transcript line on disk promises its judgments are there too. A failed
     # unit gets none (its verdict events stay in the transcript), so metrics never mix in half
     # a unit; --retry-failed gives it a new attempt.
-    if error is None:
-        for judgment in rec.judgments:
-            folder.append_judgment(judgment.to_record())
-    folder.append_transcript(transcript.to_record())
+    try:
+        if error is None:
+            for judgment in rec.judgments:
+                folder.append_judgment(judgment.to_record())
+        folder.append_transcript(transcript.to_record())
+    except OSError as exc:
+        raise RunWriteError(f"{folder.path}: cannot write unit {unit.id!r} ({exc.strerror or exc})") from None
     return transcript
 
 
@@ -224,18 +228,39 @@ async def _execute_locked(
         await pool.aclose()
     result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),
                                      planned={u.id for u in p.units})
-    folder.write_metrics(result.metrics)
+    try:
+        folder.write_metrics(result.metrics)
+    except OSError as exc:
+        raise RunWriteError(f"{folder.path}: cannot write metrics.json ({exc.strerror or exc})") from None
     return result
 
 
 def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:
     """A new run folder with the resolved config; call after `check_models` has passed."""
+    pins = run_pins(p)
     folder = RunFolder.create(runs_dir, p.exp.name, warn=warn)
-    folder.write_experiment(p.exp, {
-        "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
-        "units_planned": len(p.units), "pins": run_pins(p),
-    })
+    try:
+        folder.write_experiment(p.exp, {
+            "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
+            "units_planned": len(p.units), "pins": pins,
+        })
+    except OSError as exc:  # no half-made run folder is left behind
+        shutil.rmtree(folder.path, ignore_errors=True)
+        raise UserError(f"{folder.path}: cannot write {EXPERIMENT} ({exc.strerror or exc})") from None
     return folder
+
+
+def check_storage(p: Plan, runs_dir: Path) -> None:
+    """Before the first call: the run folders can be made, and the response cache is a folder."""
+    check_runs_dir(runs_dir, [p.exp.name])
+    if p.exp.cache:
+        where = default_cache_dir()
+        node = where
+        while not node.exists() and node.parent != node:
+            node = node.parent
+        if not node.is_dir():
+            raise UserError(f"OVERSIGHT_CACHE_DIR {where}: {node} is a file, not a folder; point it at a folder "
+                            f"or set cache: false")
 
 
 def plan_resume(folder: RunFolder) -> Plan:
