@@ -45,6 +45,8 @@ class FakeLLM:
     answered: list[str] = field(default_factory=list)
     """Bodies of the requests that got a proper reply."""
     port: int = 0
+    release: threading.Event | None = None
+    """When given, every request waits for it before answering (a run held mid-way)."""
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -94,6 +96,8 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             canonical = json.dumps(body, sort_keys=True)
             with fake._lock:
                 fake.requests.append(canonical)
+            if fake.release is not None:
+                fake.release.wait(timeout=60)
             if fake.delay_s:
                 time.sleep(fake.delay_s)
             fault = fake.pick_fault()
@@ -126,7 +130,10 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout, a killed process): nothing to answer
 
         def log_message(self, *args: object) -> None:
             pass
