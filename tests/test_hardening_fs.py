@@ -13,6 +13,7 @@ import pytest
 from oversight import jsonl, runfolder
 from oversight.cli import main
 from oversight.models.providers import scripted
+from test_hardening_lock import finished_run
 from test_runner import arithmetic, lines, only_run, write_experiment
 
 
@@ -48,9 +49,7 @@ def test_disk_full_mid_run_exits_1_with_the_resume_hint_and_loses_nothing(
 def test_report_on_a_read_only_folder_prints_and_warns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scripted.register("math", arithmetic)
-    assert main(["run", str(write_experiment(tmp_path, limit=2)), "--runs-dir", str(tmp_path / "runs")]) == 0
-    run = only_run(tmp_path / "runs")
+    run = finished_run(tmp_path)
     before = (run / "metrics.json").read_text()
 
     def read_only(path: Path, text: str) -> None:
@@ -68,9 +67,7 @@ def test_report_on_a_read_only_folder_prints_and_warns(
 def test_resume_on_a_read_only_folder_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scripted.register("math", arithmetic)
-    assert main(["run", str(write_experiment(tmp_path, limit=2)), "--runs-dir", str(tmp_path / "runs")]) == 0
-    run = only_run(tmp_path / "runs")
+    run = finished_run(tmp_path)
     real_open = os.open
 
     def read_only(path, flags, *args):  # type: ignore[no-untyped-def]
