@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import warnings
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
-from oversight.errors import UserError
+from oversight.errors import RunWriteError, UserError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,6 +27,10 @@ def warn(message: str) -> None:
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run, after we have said how to resume it."""
+
+
+class Halted(Exception):
+    """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(exc, Interrupted):
             err_console.print("interrupted")
         return 130
+    except Halted:
+        return 1
     return 0
 
 
@@ -122,6 +132,7 @@ def _experiments(path_text: str, args: argparse.Namespace):  # type: ignore[no-u
 def _validate(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
     from oversight.models.spec import redact_url
+    from oversight.pins import describe_prompts
     from oversight.runner import check_models, plan
 
     for exp, point, path in _experiments(args.experiment, args):
@@ -134,12 +145,14 @@ def _validate(args: argparse.Namespace) -> int:
             highlight=False,
             soft_wrap=True,
         )
+        for line in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
-    from oversight.runner import check_models, open_run_folder, plan
+    from oversight.runner import check_models, check_storage, open_run_folder, plan
 
     if args.resume:
         extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
@@ -161,6 +174,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     for p, _ in plans:
         check_models(p, ModelPool(cache=None))
+        check_storage(p, Path(args.runs_dir))
     status = 0
     for p, point in plans:
         folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
@@ -176,28 +190,42 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     from oversight.runner import execute
     from oversight.tables import print_summary
 
+    hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
     try:
-        result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
+        with sigterm_as_interrupt():
+            result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
     except KeyboardInterrupt:
-        err_console.print(
-            f"interrupted: finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}",
-            highlight=False, soft_wrap=True,
-        )
+        err_console.print(f"interrupted: {hint}", highlight=False, soft_wrap=True)
         raise Interrupted from None
+    except RunWriteError as exc:
+        err_console.print(f"[red]error:[/] {exc}; {hint}", highlight=False, soft_wrap=True)
+        raise Halted from None
     if result.skipped:
         console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
     print_summary(console, folder.path, result.metrics)
     return result
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, `kill`) stops a run the way Ctrl-C does: units in flight are
+    cancelled, finished ones are kept, and the resume hint is printed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _resume(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
-    from oversight.runner import plan
+    from oversight.runner import plan_resume
 
     folder = RunFolder.open(Path(args.resume), warn=warn)
-    exp, meta = folder.experiment_to_resume()
-    base_dir = Path(meta.get("base_dir") or ".")
-    p = plan(exp, source=str(folder.path / "experiment.yaml"), base_dir=base_dir)
+    p = plan_resume(folder)
     result = _execute(p, folder, retry_failed=args.retry_failed)
     return 1 if result.metrics["run"]["units_failed"] else 0
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
+import json
+import math
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from oversight.errors import UserError, read_text
+from oversight.errors import UserError, bounded, read_text
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig
@@ -19,6 +23,13 @@ from oversight.taskdata import TaskConfig
 
 RUN_META_KEY = "oversight_run"
 """Key under which experiment.yaml in a run folder records provenance; not part of the config."""
+MAX_NODES = 100_000
+"""A config (after YAML aliases are expanded) may hold at most this many values: a 1 kB file of
+nested aliases can otherwise expand to gigabytes."""
+MAX_SWEEP_POINTS = 1_000
+"""A sweep writes one run folder per grid point; more than this is a typo, not an experiment."""
+NAME_MAX = 100
+"""Longest experiment (and run folder) name; a sweep's suffix is shortened to fit."""
 
 
 class Experiment(BaseModel):
@@ -26,8 +37,8 @@ class Experiment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
-    """Names the run folder; letters, digits, `_`, `.`, `-`."""
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$", max_length=NAME_MAX)
+    """Names the run folder; letters, digits, `_`, `.`, `-`; at most 100 characters."""
     protocol: str
     """Which protocol runs: `debate` or `critique`."""
     description: str = ""
@@ -88,7 +99,41 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: invalid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping of settings (name, protocol, task, models, ...)")
+    check_size(data, str(path))
     return data
+
+
+def check_size(data: Any, source: str) -> None:
+    """Refuse a config that expands (through YAML aliases) beyond MAX_NODES values.
+
+    PyYAML shares an aliased node rather than copying it, so loading is cheap; the expansion
+    happens later, when the config is copied, validated or printed. Counting every visit with an
+    early stop bounds the work here too.
+    """
+    count = 0
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise UserError(
+                f"{source}: the config expands to more than {MAX_NODES:,} values (nested YAML aliases?); "
+                f"write it out plainly"
+            )
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlevel = 120, 120, 8, 8, 3
+
+
+def short_repr(value: Any) -> str:
+    """A value as an error message may echo it: a few elements, a few levels, ~200 characters."""
+    return bounded(_SHORT.repr(value))
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
@@ -99,7 +144,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise UserError(f"{source}: cannot set {key!r}: {part!r} is not a mapping")
+            raise UserError(f"{source}: cannot set {bounded(repr(key), 80)}: {bounded(repr(part), 80)} is not a mapping")
         node = child
     node[parts[-1]] = value
 
@@ -107,7 +152,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
 def parse_assignment(text: str, flag: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"{flag} {text!r}: expected KEY=VALUE")
+        raise UserError(f"{flag} {bounded(repr(text), 80)}: expected KEY=VALUE")
     return key.strip(), value
 
 
@@ -121,6 +166,7 @@ def apply_overrides(
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
+        check_size(value, f"--set {bounded(key, 80)}")
         set_dotted(data, key, value, "--set")
     for text in models:
         role, spec = parse_assignment(text, "--model")
@@ -148,29 +194,66 @@ def _describe(exc: ValidationError, source: str, prefix: str = "") -> str:
     elif err["type"] == "missing":
         msg = "required field is missing"
     elif not named and "input" in err and err["type"] not in ("model_type", "dict_type", "value_error"):
-        msg = f"{msg} (got {err['input']!r})"
-    where = prefix + ".".join(loc)
+        msg = f"{msg} (got {short_repr(err['input'])})"
+    where = bounded(prefix + ".".join(loc), 120)
     return f"{source}: {where}: {msg}" if where else f"{source}: {msg}"
 
 
 def validate_experiment(data: dict[str, Any], source: str) -> Experiment:
     clean = {k: v for k, v in data.items() if k != RUN_META_KEY}
     try:
-        return Experiment.model_validate(clean)
+        exp = Experiment.model_validate(clean)
     except ValidationError as exc:
         raise UserError(_describe(exc, source)) from None
+    check_values(clean, exp, source, "")
+    return exp
 
 
 def validate_params(model: type[BaseModel], params: dict[str, Any], source: str) -> BaseModel:
     try:
-        return model.model_validate(params)
+        validated = model.model_validate(params)
     except ValidationError as exc:
         raise UserError(_describe(exc, source, prefix="params.")) from None
+    check_values(params, validated, source, "params.")
+    return validated
+
+
+def check_values(raw: Any, validated: Any, source: str, where: str) -> None:
+    """What pydantic's lax mode lets through but a config must not mean: `true` read as the
+    number 1 (`limit: true`), and infinite or NaN numbers (`timeout_s: .inf`)."""
+    if isinstance(raw, bool) and isinstance(validated, (int, float)) and not isinstance(validated, bool):
+        raise UserError(f"{source}: {where.rstrip('.')}: expected a number, got {str(raw).lower()}")
+    if isinstance(validated, float) and not math.isfinite(validated):
+        raise UserError(f"{source}: {where.rstrip('.')}: must be a finite number (got {validated})")
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if isinstance(validated, BaseModel):
+                child = getattr(validated, str(key), None)
+            elif isinstance(validated, dict):
+                child = validated.get(key)
+            else:
+                continue
+            check_values(value, child, source, f"{where}{key}.")
+    elif isinstance(raw, list) and isinstance(validated, (list, tuple)) and len(raw) == len(validated):
+        for index, (value, child) in enumerate(zip(raw, validated)):
+            check_values(value, child, source, f"{where}{index}.")
 
 
 def _slug(value: Any) -> str:
-    text = str(value).split("@")[0]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:40] or "x"
+    text = short_repr(value) if not isinstance(value, str) else value[:200]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text.split("@")[0]).strip("_")[:40] or "x"
+
+
+def point_name(name: str, point: dict[str, Any]) -> str:
+    """`<name>-<key>=<value>-...`, cut to NAME_MAX; when anything was cut, a hash of the whole
+    point keeps distinct points apart."""
+    slugs = [(_slug(k.split(".")[-1]), _slug(v)) for k, v in point.items()]
+    full = f"{name}-" + "-".join(f"{k}={v}" for k, v in slugs)
+    cut = any(len(str(v)) > len(sv) for (_, sv), v in zip(slugs, point.values()) if isinstance(v, str))
+    if len(full) <= NAME_MAX and not cut:
+        return full
+    digest = hashlib.sha256(json.dumps([name, point], sort_keys=True, default=str).encode("utf-8")).hexdigest()[:10]
+    return f"{full[: NAME_MAX - 11].rstrip('-')}-{digest}"
 
 
 def expand_sweep(data: dict[str, Any], source: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -180,9 +263,12 @@ def expand_sweep(data: dict[str, Any], source: str) -> list[tuple[dict[str, Any]
         raise UserError(f"{source}: sweep: expected a mapping of dotted keys to lists of values")
     for key, values in sweep.items():
         if not isinstance(values, list) or not values:
-            raise UserError(f"{source}: sweep.{key}: expected a non-empty list of values")
+            raise UserError(f"{source}: sweep.{bounded(key, 80)}: expected a non-empty list of values")
     if not sweep:
         return [(data, {})]
+    size = math.prod(len(values) for values in sweep.values())
+    if size > MAX_SWEEP_POINTS:
+        raise UserError(f"{source}: sweep: {size:,} grid points, more than {MAX_SWEEP_POINTS:,}; split the sweep")
     keys = list(sweep)
     points = []
     for combo in itertools.product(*(sweep[k] for k in keys)):
@@ -191,7 +277,6 @@ def expand_sweep(data: dict[str, Any], source: str) -> list[tuple[dict[str, Any]
         config.pop("sweep")
         for key, value in point.items():
             set_dotted(config, key, value, f"{source}: sweep")
-        suffix = "-".join(f"{k.split('.')[-1]}={_slug(v)}" for k, v in point.items())
-        config["name"] = f"{data.get('name', 'experiment')}-{suffix}"
+        config["name"] = point_name(str(data.get("name", "experiment"))[:NAME_MAX], point)
         points.append((config, point))
     return points

@@ -25,6 +25,26 @@ class ModelCallError(Exception):
         self.status = status
 
 
+class RunWriteError(Exception):
+    """The run folder could not be written mid-run (disk full, folder removed or made read-only).
+
+    Finished units are on disk already; the CLI exits 1 and says how to resume.
+    """
+
+
+ECHO_LIMIT = 200
+"""At most this many characters of a user's value are echoed in an error message."""
+
+
+def bounded(text: object, limit: int = ECHO_LIMIT) -> str:
+    """`text` cut to `limit` characters, saying how much was cut: an error stays one short line
+    even when the value is a 70 MB expansion of a YAML alias."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def read_text(path: Path) -> str:
     """A user's file as UTF-8 text, or a one-line UserError naming it."""
     try:

@@ -10,6 +10,10 @@ from typing import Any
 
 from collections.abc import Callable, Iterator
 
+FILE_MODE = 0o666
+"""Every run file is created with this mode less the umask (0644 under the usual umask 022), as
+`open(path, "a")` creates the JSONL files, so experiment.yaml and metrics.json match them."""
+
 Warn = Callable[[str], None]
 """Where a reader reports lines it skipped; the CLI prints them, a library caller may collect them."""
 

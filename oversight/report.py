@@ -39,7 +39,7 @@ def report(run_dirs: list[Path], console: Console, *, warn: Warn | None = None) 
     for run_dir in run_dirs:
         folder = RunFolder.open(run_dir, warn=warn)
         metrics = run_metrics(folder)
-        folder.write_metrics(metrics)
+        folder.try_write_metrics(metrics)  # a read-only folder still reports (exit 0, with a warning)
         all_metrics.append(metrics)
         if len(run_dirs) == 1:
             print_summary(console, run_dir, metrics)

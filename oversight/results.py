@@ -32,10 +32,19 @@ def endpoint_usage(transcripts: list[dict[str, Any]]) -> dict[str, dict[str, int
 
 
 def compute_metrics(
-    protocol: Protocol[Any, Any], params: Any, folder: RunFolder, *, n_units: int | None = None
+    protocol: Protocol[Any, Any], params: Any, folder: RunFolder, *, n_units: int | None = None,
+    planned: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything recomputed from the files, so a copied run folder reports the same numbers."""
+    """Everything recomputed from the files, so a copied run folder reports the same numbers.
+
+    With `planned` (the run's unit ids), transcripts of other ids are left out and counted as
+    `units_outside_plan`, never as finished units.
+    """
     transcripts = sorted(folder.transcripts(), key=lambda t: t["id"])
+    outside = 0
+    if planned is not None:
+        inside = [t for t in transcripts if t["id"] in planned]
+        outside, transcripts = len(transcripts) - len(inside), inside
     judgments, dropped = folder.judgments(transcripts)
     ok = [t for t in transcripts if not t.get("error")]
     # Protocols see failed transcripts too (to count them per condition); judgments only
@@ -48,6 +57,7 @@ def compute_metrics(
         "units_planned": n_units,
         "units_finished": len(transcripts),
         "units_failed": len(transcripts) - len(ok),
+        "units_outside_plan": outside if planned is not None else None,
         "judgments": len(judgments),
         "judgments_left_out": dropped,
         "usage_by_role": {r: u.model_dump() for r, u in sorted(by_role.items())},

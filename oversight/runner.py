@@ -8,23 +8,28 @@ Progress goes to a `RunObserver` (the CLI renders it; a TUI could too): this mod
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
+import shutil
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oversight.config import Experiment, validate_params
-from oversight.errors import ModelCallError, UserError
-from oversight.models.cache import ResponseCache
+from oversight.errors import ModelCallError, RunWriteError, UserError
+from oversight.models.cache import ResponseCache, default_cache_dir
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.types import Usage
+from oversight.pins import check_resume, run_pins
 from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
 from oversight.results import compute_metrics
-from oversight.runfolder import MemoryTexts, RunFolder
+from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.transcripts import Transcript
 
 
@@ -91,19 +96,33 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
         if role != "default" and role not in allowed:
             raise UserError(f"{source}: generation.{role}: no such role (use a role name or 'default')")
     prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
-    try:
-        items = protocol.load_items(exp.task, base_dir)
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
-    if exp.task.shuffle:
-        random.Random(exp.seed).shuffle(items)
-    if exp.limit is not None:
-        items = items[: exp.limit]
-    try:
-        units = protocol.units(items, params, exp.seed)
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
+    with gc_paused():
+        try:
+            items = protocol.load_items(exp.task, base_dir)
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
+        if exp.task.shuffle:
+            random.Random(exp.seed).shuffle(items)
+        if exp.limit is not None:
+            items = items[: exp.limit]
+        try:
+            units = protocol.units(items, params, exp.seed)
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
     return Plan(exp, protocol, params, units, prompts, roles, len(items), source, base_dir)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Loading 200,000 records makes millions of objects that all live on: the cyclic collector
+    would walk them again and again for nothing (half the load time). Paused, then restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
@@ -151,10 +170,13 @@ async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder)
     # Judgments first: a transcript line on disk promises its judgments are there too. A failed
     # unit gets none (its verdict events stay in the transcript), so metrics never mix in half
     # a unit; --retry-failed gives it a new attempt.
-    if error is None:
-        for judgment in rec.judgments:
-            folder.append_judgment(judgment.to_record())
-    folder.append_transcript(transcript.to_record())
+    try:
+        if error is None:
+            for judgment in rec.judgments:
+                folder.append_judgment(judgment.to_record())
+        folder.append_transcript(transcript.to_record())
+    except OSError as exc:
+        raise RunWriteError(f"{folder.path}: cannot write unit {unit.id!r} ({exc.strerror or exc})") from None
     return transcript
 
 
@@ -167,7 +189,13 @@ async def execute(
     pool: ModelPool | None = None,
 ) -> RunResult:
     """Run every unit not yet in transcripts.jsonl, then write metrics.json."""
-    observer = observer or RunObserver()
+    with folder.lock():
+        return await _execute_locked(p, folder, observer or RunObserver(), retry_failed, pool)
+
+
+async def _execute_locked(
+    p: Plan, folder: RunFolder, observer: RunObserver, retry_failed: bool, pool: ModelPool | None
+) -> RunResult:
     folder.repair()
     # Resume reads ids and errors line by line; with --retry-failed a unit is done once any
     # attempt of it succeeded.
@@ -198,16 +226,46 @@ async def execute(
     finally:
         observer.finished()
         await pool.aclose()
-    result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units))
-    folder.write_metrics(result.metrics)
+    result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),
+                                     planned={u.id for u in p.units})
+    try:
+        folder.write_metrics(result.metrics)
+    except OSError as exc:
+        raise RunWriteError(f"{folder.path}: cannot write metrics.json ({exc.strerror or exc})") from None
     return result
 
 
 def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:
     """A new run folder with the resolved config; call after `check_models` has passed."""
+    pins = run_pins(p)
     folder = RunFolder.create(runs_dir, p.exp.name, warn=warn)
-    folder.write_experiment(p.exp, {
-        "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
-        "units_planned": len(p.units),
-    })
+    try:
+        folder.write_experiment(p.exp, {
+            "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
+            "units_planned": len(p.units), "pins": pins,
+        })
+    except OSError as exc:  # no half-made run folder is left behind
+        shutil.rmtree(folder.path, ignore_errors=True)
+        raise UserError(f"{folder.path}: cannot write {EXPERIMENT} ({exc.strerror or exc})") from None
     return folder
+
+
+def check_storage(p: Plan, runs_dir: Path) -> None:
+    """Before the first call: the run folders can be made, and the response cache is a folder."""
+    check_runs_dir(runs_dir, [p.exp.name])
+    if p.exp.cache:
+        where = default_cache_dir()
+        node = where
+        while not node.exists() and node.parent != node:
+            node = node.parent
+        if not node.is_dir():
+            raise UserError(f"OVERSIGHT_CACHE_DIR {where}: {node} is a file, not a folder; point it at a folder "
+                            f"or set cache: false")
+
+
+def plan_resume(folder: RunFolder) -> Plan:
+    """The plan of an existing run, refused if its config, task or prompts changed since it began."""
+    exp, meta = folder.experiment_to_resume()
+    p = plan(exp, source=str(folder.path / EXPERIMENT), base_dir=Path(meta.get("base_dir") or "."))
+    check_resume(p, meta)
+    return p

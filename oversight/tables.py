@@ -60,5 +60,6 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> N
     console.print(
         f"units: {run.get('units_finished', 0)} finished, {run.get('units_failed', 0)} failed"
         + (f" (of {run['units_planned']})" if run.get("units_planned") is not None else "")
+        + (f"; {run['units_outside_plan']} transcripts outside the plan left out" if run.get("units_outside_plan") else "")
     )
     console.print(f"run folder: [bold]{run_dir}[/]", soft_wrap=True, highlight=False)

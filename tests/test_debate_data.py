@@ -135,7 +135,7 @@ def test_quality_format_reads_flat_rows_like_the_hf_dataset() -> None:
 
 
 def test_hf_rows_use_load_hf_records_and_guess_quality(monkeypatch: pytest.MonkeyPatch) -> None:
-    from oversight.protocols.debate import data as debate_data
+    from oversight import taskdata
 
     seen: list[TaskConfig] = []
 
@@ -143,7 +143,7 @@ def test_hf_rows_use_load_hf_records_and_guess_quality(monkeypatch: pytest.Monke
         seen.append(task)
         return [original_quality_article()]
 
-    monkeypatch.setattr(debate_data, "load_hf_records", fake)
+    monkeypatch.setattr(taskdata, "load_hf_records", fake)
     items = load_debate_items(TaskConfig(hf="some/QuALITY", split="validation"), Path("."))
     assert len(items) == 2 and seen[0].hf == "some/QuALITY"
 

@@ -28,13 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oversight.errors import UserError
 from oversight.protocols.critique.flaws import normalize
-from oversight.taskdata import (
-    TaskConfig,
-    load_hf_records,
-    read_json_records,
-    resolve_path,
-    validate_records,
-)
+from oversight.taskdata import Reader, Records, TaskConfig, load_task, record_error, validate_records
 
 OPENAI_FORMATS = ("openai_critiques", "critiques")
 
@@ -82,22 +76,14 @@ class FlawedAnswerItem(BaseModel):
         return str(value) if isinstance(value, int) else value
 
 
+def read_native(records: Records, source: str) -> list[FlawedAnswerItem]:
+    return validate_records(source, records, FlawedAnswerItem)
+
+
 def load_items(task: TaskConfig | dict[str, Any], base_dir: Path) -> list[FlawedAnswerItem]:
     """Items from a local file or a Hugging Face dataset, in the native or OpenAI format."""
     task = task if isinstance(task, TaskConfig) else TaskConfig.model_validate(task)
-    if task.hf is not None:
-        records, source = load_hf_records(task), f"hf:{task.hf}"
-    else:
-        path = resolve_path(task, base_dir)
-        records, source = read_json_records(path), str(path)
-    if task.format == "native":
-        return validate_records(source, records, FlawedAnswerItem)
-    if task.format in OPENAI_FORMATS:
-        return from_openai_critiques(records, source)
-    raise UserError(
-        f"task.format: unknown format {task.format!r} for the critique protocol "
-        f"(known: native, {', '.join(OPENAI_FORMATS)})"
-    )
+    return load_task(task, base_dir, READERS, protocol="critique")
 
 
 def _require(record: Any, key: str, kind: type, where: str) -> Any:
@@ -141,11 +127,9 @@ def from_openai_critiques(records: list[dict[str, Any]], source: str) -> list[Fl
         try:
             items.extend(_items_from_row(row, number, where, seen_ids))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "record"
-            raise UserError(f"{where}: {field}: {err['msg']}") from None
+            raise record_error(source, number, exc) from None
         except (AttributeError, TypeError, ValueError) as exc:
-            raise UserError(f"{where}: unexpected shape for the OpenAI critiques format ({exc})") from None
+            raise record_error(source, number, f"unexpected shape for the OpenAI critiques format ({exc})") from None
     if not items:
         raise UserError(f"{source}: no (passage, question, answer) triples found in the OpenAI critiques format")
     return items
@@ -194,6 +178,10 @@ def _items_from_row(row: dict[str, Any], number: int, where: str, seen_ids: set[
     return items
 
 
+READERS: dict[str, Reader] = {"native": read_native, **{name: from_openai_critiques for name in OPENAI_FORMATS}}
+"""`task.format` -> reader (tasks/README.md, "Flawed answers (critique)")."""
+
+
 # ---- what a judge is shown (the model judge here, a person in the terminal UI later) ------
 
 def render_critiques(critiques: list[dict[str, Any]], tree: list[dict[str, Any]], show_tree: bool) -> str:
@@ -238,6 +226,7 @@ def chain_text(tree: list[dict[str, Any]], node: dict[str, Any]) -> str:
 
 __all__ = [
     "OPENAI_FORMATS",
+    "READERS",
     "FlawedAnswerItem",
     "GoldFlaw",
     "chain_text",

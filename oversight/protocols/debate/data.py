@@ -30,15 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oversight.errors import UserError
-from oversight.taskdata import (
-    TaskConfig,
-    load_hf_records,
-    read_json_records,
-    resolve_path,
-    validate_records,
-)
-
-FORMATS = ("native", "quality")
+from oversight.taskdata import Reader, Records, TaskConfig, load_task, record_error, validate_records
 
 
 class DebateItem(BaseModel):
@@ -158,33 +150,46 @@ def quality_records(record: dict[str, Any]) -> list[dict[str, Any]]:
     )
 
 
-def items_from_records(records: list[dict[str, Any]], fmt: str, source: str) -> list[DebateItem]:
-    """Validate records of format `fmt`; errors name `source` and the record number."""
-    if fmt not in FORMATS:
-        raise UserError(f"task.format: {fmt!r} is not a debate format (use one of: {', '.join(FORMATS)})")
-    if fmt == "quality":
-        converted: list[dict[str, Any]] = []
-        for number, record in enumerate(records, start=1):
-            try:
-                converted.extend(quality_records(record))
-            except (KeyError, TypeError, ValueError, AttributeError, StopIteration, IndexError) as exc:
-                detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-                raise UserError(f"{source}: record {number}: {detail}") from exc
-        records = converted
-    elif records and "story" not in records[0] and "article" in records[0]:
+def _looks_like_quality(records: Records) -> bool:
+    return bool(records) and "story" not in records[0] and "article" in records[0]
+
+
+def read_native(records: Records, source: str) -> list[DebateItem]:
+    """Our JSONL; a file of QuALITY rows is named as such rather than failing field by field."""
+    if _looks_like_quality(records):
         raise UserError(f"{source}: records have `article`, not `story`: this looks like QuALITY; set task.format: quality")
-    items = validate_records(source, records, DebateItem)
-    return [item.two_sided() for item in items]
+    return [item.two_sided() for item in validate_records(source, records, DebateItem)]
+
+
+def read_quality(records: Records, source: str) -> list[DebateItem]:
+    """Any QuALITY shape (module docstring), converted record by record, then validated as native."""
+    converted: list[dict[str, Any]] = []
+    for number, record in enumerate(records, start=1):
+        try:
+            converted.extend(quality_records(record))
+        except (KeyError, TypeError, ValueError, AttributeError, StopIteration, IndexError) as exc:
+            detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise record_error(source, number, detail) from None
+    return [item.two_sided() for item in validate_records(source, converted, DebateItem)]
+
+
+READERS: dict[str, Reader] = {"native": read_native, "quality": read_quality}
+"""`task.format` -> reader (tasks/README.md, "Reading QA (debate)")."""
+FORMATS = tuple(READERS)
+
+
+def items_from_records(records: Records, fmt: str, source: str) -> list[DebateItem]:
+    """Items from records already in memory, in format `fmt`; errors name `source` and the record."""
+    if fmt not in READERS:
+        raise UserError(f"task.format: {fmt!r} is not a debate format (use one of: {', '.join(FORMATS)})")
+    return READERS[fmt](records, source)
 
 
 def load_debate_items(task: TaskConfig, base_dir: Path) -> list[DebateItem]:
-    """Items from a local file or a Hugging Face dataset (rows in any supported shape)."""
-    if task.hf is not None:
-        records = load_hf_records(task)
-        fmt = task.format if task.format != "native" or (records and "story" in records[0]) else "quality"
-        return items_from_records(records, fmt, f"task.hf {task.hf!r}")
-    path = resolve_path(task, base_dir)
-    return items_from_records(read_json_records(path), task.format, str(path))
+    """Items from a local file or a Hugging Face dataset (a dataset's QuALITY rows are recognised)."""
+    return load_task(task, base_dir, READERS, protocol="debate",
+                     guess_hf_format=lambda records: "quality" if _looks_like_quality(records) else "native")
 
 
-__all__ = ["FORMATS", "DebateItem", "best_distractor", "items_from_records", "load_debate_items", "quality_records"]
+__all__ = ["FORMATS", "READERS", "DebateItem", "best_distractor", "items_from_records", "load_debate_items",
+           "quality_records"]
