@@ -26,8 +26,9 @@ from oversight.models.types import Usage
 from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
+from oversight.groupwriter import GroupWriter
 from oversight.results import compute_metrics
-from oversight.runfolder import MemoryTexts, RunFolder
+from oversight.runfolder import JUDGMENTS, TRANSCRIPTS, MemoryTexts, RunFolder
 from oversight.transcripts import Transcript
 
 
@@ -134,8 +135,11 @@ def make_context(p: Plan, pool: ModelPool, folder: RunFolder | None, observer: R
     )
 
 
-async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder) -> Transcript:
-    """Run one unit; a failure becomes the transcript's `error`, never the run's end."""
+async def run_unit(
+    p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, writer: GroupWriter | None = None
+) -> Transcript:
+    """Run one unit; a failure becomes the transcript's `error`, never the run's end. With a
+    `writer`, its lines are written off the event loop, many units per fsync."""
     rec = Recorder(ctx, unit)
     error: str | None = None
     outcome: dict[str, Any] = {}
@@ -157,9 +161,12 @@ async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder)
     # Judgments first: a transcript line on disk promises its judgments are there too. A failed
     # unit gets none (its verdict events stay in the transcript), so metrics never mix in half
     # a unit; --retry-failed gives it a new attempt.
-    if error is None:
-        for judgment in rec.judgments:
-            folder.append_judgment(judgment.to_record())
+    judgments = [j.to_record() for j in rec.judgments] if error is None else []
+    if writer is not None:
+        await writer.write(judgments, transcript.to_record())
+        return transcript
+    for judgment in judgments:
+        folder.append_judgment(judgment)
     folder.append_transcript(transcript.to_record())
     return transcript
 
@@ -191,6 +198,7 @@ async def execute(
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()
     queue = iter(todo)
+    writer = GroupWriter(folder.path / JUDGMENTS, folder.path / TRANSCRIPTS)
     observer.started(p.exp.name, len(todo))
 
     async def worker() -> None:
@@ -199,7 +207,7 @@ async def execute(
         for unit in queue:
             if result.stopped or over_budget(p, pool, result):
                 return
-            transcript = await run_unit(p, ctx, unit, folder)
+            transcript = await run_unit(p, ctx, unit, folder, writer)
             result.ran += 1
             result.failed += transcript.error is not None
             spent = spent + transcript.usage
