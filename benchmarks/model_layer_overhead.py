@@ -50,9 +50,11 @@ def reply_body(model: str) -> bytes:
 class FakeServer:
     """Just enough HTTP/1.1 to answer POST /v1/chat/completions, keeping connections alive."""
 
-    def __init__(self, latency_s: float) -> None:
+    def __init__(self, latency_s: float, *, record: bool = False) -> None:
+        """With `record`, every request body is kept (in order) for a replay."""
         self.latency_s = latency_s
         self.requests = 0
+        self.bodies: list[bytes] | None = [] if record else None
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -85,6 +87,8 @@ class FakeServer:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 model = json.loads(body or b"{}").get("model", "fake")
                 self.requests += 1
+                if self.bodies is not None:
+                    self.bodies.append(body)
                 await asyncio.sleep(self.latency_s)
                 payload = reply_body(model)
                 writer.write(

@@ -156,11 +156,12 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.resume:
         extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
-                                          ("--set", args.set), ("--dry-run", args.dry_run),
+                                          ("--dry-run", args.dry_run),
                                           ("--runs-dir", args.runs_dir != "runs"), ("EXPERIMENT", args.experiment))
                  if given]
         if extra:
-            raise UserError(f"--resume finishes a run exactly as it was configured: drop {', '.join(extra)}")
+            raise UserError(f"--resume finishes a run exactly as it was configured: drop {', '.join(extra)} "
+                            f"(only --set max_cost_usd=... may change)")
         return _resume(args)
     if not args.experiment:
         raise UserError("give an experiment file (e.g. protocols/debate.yaml) or --resume RUN_DIR")
@@ -180,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
         folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
         console.print(f"run folder: {folder.path}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
         result = _execute(p, folder)
-        status = max(status, 1 if result.metrics["run"]["units_failed"] else 0)
+        status = max(status, _status(result))
     return status
 
 
@@ -203,6 +204,11 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     if result.skipped:
         console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
     print_summary(console, folder.path, result.metrics)
+    if result.stopped:
+        left = len(p.units) - result.skipped - result.ran
+        err_console.print(f"[red]stopped:[/] {result.stopped}; {left} units not started; continue with: "
+                          f"oversight run --resume {folder.path} --set max_cost_usd=AMOUNT",
+                          highlight=False, soft_wrap=True)
     return result
 
 
@@ -220,14 +226,23 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _status(result) -> int:  # type: ignore[no-untyped-def]
+    """1 when units failed or were left unstarted (the budget), else 0."""
+    return 1 if result.metrics["run"]["units_failed"] or result.stopped else 0
+
+
 def _resume(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
     from oversight.runner import plan_resume
 
     folder = RunFolder.open(Path(args.resume), warn=warn)
     p = plan_resume(folder)
+    if args.set:  # a new budget is the one change a resumed run accepts
+        from oversight.config import resume_overrides
+
+        p.exp = resume_overrides(p.exp, args.set, str(folder.path / "experiment.yaml"))
     result = _execute(p, folder, retry_failed=args.retry_failed)
-    return 1 if result.metrics["run"]["units_failed"] else 0
+    return _status(result)
 
 
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oversight.errors import UserError, bounded, read_text
+from oversight.models.batch.options import BatchOptions
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig
@@ -67,6 +68,20 @@ class Experiment(BaseModel):
     """Retries on rate limits, 5xx, timeouts and connection errors."""
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
     """Dotted key -> values; the Cartesian product becomes one run each."""
+    batch: bool | dict[str, bool] = False
+    """Send calls through the providers' Batch APIs (half price, slower): `true` for every
+    role, or per role with `default` for the rest, e.g. `{default: false, judge: true}`."""
+    batch_options: BatchOptions = Field(default_factory=BatchOptions)
+    """How batched calls are gathered and polled (window, size, poll intervals)."""
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    """Stop starting units once the run's spend (calls in flight counted at their upper
+    bound) would pass this many USD; `--resume --set max_cost_usd=...` continues."""
+
+    def batched(self, role: str) -> bool:
+        """Whether `role`'s calls go through a Batch API."""
+        if isinstance(self.batch, bool):
+            return self.batch
+        return self.batch.get(role, self.batch.get("default", False))
 
     @field_validator("models")
     @classmethod
@@ -280,3 +295,24 @@ def expand_sweep(data: dict[str, Any], source: str) -> list[tuple[dict[str, Any]
         config["name"] = point_name(str(data.get("name", "experiment"))[:NAME_MAX], point)
         points.append((config, point))
     return points
+
+
+RESUME_SETTABLE = ("max_cost_usd",)
+"""What `--resume --set KEY=VALUE` may change: a budget, never what the units are or ask."""
+
+
+def resume_overrides(exp: Experiment, sets: list[str], source: str) -> Experiment:
+    """`exp` with the `--set` assignments a resumed run accepts, or a one-line UserError."""
+    data: dict[str, Any] = {}
+    for text in sets:
+        key, raw = parse_assignment(text, "--set")
+        if key not in RESUME_SETTABLE:
+            raise UserError(
+                f"--resume --set {key}: a resumed run keeps its configuration; only "
+                f"{', '.join(RESUME_SETTABLE)} may change (start a new run to change {key})"
+            )
+        try:
+            data[key] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            data[key] = raw
+    return validate_experiment({**exp.model_dump(mode="json", exclude_unset=True), **data}, f"{source} (--set)")

@@ -50,16 +50,17 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
     rows = []
     for role in sorted(usage):
         spec = ctx.models[role].spec
-        rows.append(_row(role, spec, calls[role], usage[role]))
+        rows.append(_row(role, spec, calls[role], usage[role], batch=p.exp.batched(role)))
     return rows
 
 
-def _row(role: str, spec: ModelSpec, calls: int, usage: Usage) -> dict[str, Any]:
-    cost = with_cost(spec, usage).cost_usd
+def _row(role: str, spec: ModelSpec, calls: int, usage: Usage, *, batch: bool = False) -> dict[str, Any]:
+    """A batched role is priced at batch rates (half the list price)."""
+    cost = with_cost(spec, usage, batch=batch).cost_usd
     return {
         "role": role,
         "model": str(spec),
-        "calls": calls,
+        "calls": f"{calls} (batch)" if batch else calls,
         "input tokens (est.)": usage.input_tokens,
         "output tokens (max)": usage.output_tokens,
         "cost USD (max)": "n/a (no price)" if cost is None else f"{cost:.4f}",

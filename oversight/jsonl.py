@@ -42,6 +42,15 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
 
 
+def append_lines(path: Path, records: list[dict[str, Any]]) -> None:
+    """Several records, one line each, with one flush and fsync for all (group commit)."""
+    text = "".join(dumps(r, separators=(",", ":")) + "\n" for r in records)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, Any]]:
     """Whole records, streamed (a run of 100,000 transcripts is never held at once).
 

@@ -108,6 +108,7 @@ class Recorder:
                 input=self._compact(messages), content=out.text, usage=usage,
                 latency_s=out.latency_s, cached=out.cached,
                 **({"coalesced": True} if out.coalesced else {}), **({"endpoint": out.endpoint} if out.endpoint else {}),
+                **({"batched": True} if out.batched else {}),
                 logprobs=[t.model_dump() for t in out.completion.logprobs] if out.completion.logprobs else None,
             )
         )

@@ -28,7 +28,7 @@ import yaml
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
 from oversight.models.spec import REDACTED, redact_url
-from oversight.jsonl import FILE_MODE, Warn, append_line, dumps, iter_lines, repair_tail
+from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, repair_tail
 from oversight.provenance import git_revision, package_versions
 from oversight.runlock import release_lock, take_lock
 from oversight.transcripts import expand_messages, standing_judgments
@@ -196,6 +196,13 @@ class RunFolder:
 
     def append_judgment(self, record: dict[str, Any]) -> None:
         append_line(self.path / JUDGMENTS, record)
+
+    def append_units(self, judgments: list[dict[str, Any]], transcripts: list[dict[str, Any]]) -> None:
+        """Finished units in one go: their judgment lines first, then their transcript lines, so a
+        transcript on disk always has its judgments on disk (one fsync per file)."""
+        if judgments:
+            append_lines(self.path / JUDGMENTS, judgments)
+        append_lines(self.path / TRANSCRIPTS, transcripts)
 
     def iter_transcripts(self) -> Iterator[dict[str, Any]]:
         """Every transcript line in file order (a retried unit appears more than once)."""

@@ -20,14 +20,18 @@ from typing import Any
 
 from oversight.config import Experiment, validate_params
 from oversight.errors import ModelCallError, RunWriteError, UserError
+from oversight.models.batch import BATCH_PROVIDERS, BATCHES, BatchJournal, BatchRuntime
 from oversight.models.cache import ResponseCache, default_cache_dir
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
+from oversight.models.pricing import price_for
+from oversight.models.spec import parse_spec
 from oversight.models.types import Usage
 from oversight.pins import check_resume, run_pins
 from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
+from oversight.groupwriter import GroupWriter
 from oversight.results import compute_metrics
 from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.transcripts import Transcript
@@ -69,6 +73,8 @@ class RunResult:
     failed: int = 0
     ran: int = 0
     skipped: int = 0
+    stopped: str | None = None
+    """Why units were left unstarted (the budget), or None when every unit ran."""
 
 
 def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
@@ -95,6 +101,7 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
     for role in exp.generation:
         if role != "default" and role not in allowed:
             raise UserError(f"{source}: generation.{role}: no such role (use a role name or 'default')")
+    check_batch_settings(exp, allowed, source)
     prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
     with gc_paused():
         try:
@@ -130,7 +137,7 @@ def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
     models = {}
     for role in sorted(p.roles):
         try:
-            models[role] = pool.get(p.exp.models[role])
+            models[role] = pool.get(p.exp.models[role], batch=p.exp.batched(role))
         except UserError as exc:
             raise UserError(f"{p.source}: models.{role}: {exc}") from None
     return models
@@ -147,8 +154,11 @@ def make_context(p: Plan, pool: ModelPool, folder: RunFolder | None, observer: R
     )
 
 
-async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder) -> Transcript:
-    """Run one unit; a failure becomes the transcript's `error`, never the run's end."""
+async def run_unit(
+    p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, writer: GroupWriter | None = None
+) -> Transcript:
+    """Run one unit; a failure becomes the transcript's `error`, never the run's end. With a
+    `writer`, its lines are written off the event loop, many units per fsync."""
     rec = Recorder(ctx, unit)
     error: str | None = None
     outcome: dict[str, Any] = {}
@@ -170,10 +180,13 @@ async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder)
     # Judgments first: a transcript line on disk promises its judgments are there too. A failed
     # unit gets none (its verdict events stay in the transcript), so metrics never mix in half
     # a unit; --retry-failed gives it a new attempt.
+    judgments = [j.to_record() for j in rec.judgments] if error is None else []
     try:
-        if error is None:
-            for judgment in rec.judgments:
-                folder.append_judgment(judgment.to_record())
+        if writer is not None:
+            await writer.write(judgments, transcript.to_record())
+            return transcript
+        for judgment in judgments:
+            folder.append_judgment(judgment)
         folder.append_transcript(transcript.to_record())
     except OSError as exc:
         raise RunWriteError(f"{folder.path}: cannot write unit {unit.id!r} ({exc.strerror or exc})") from None
@@ -205,17 +218,24 @@ async def _execute_locked(
         cache=ResponseCache() if p.exp.cache else None, retry=p.exp.retry,
         max_connections=p.exp.max_connections, seed=p.exp.seed,
     )
+    start_batching(p, pool, folder)
     ctx = make_context(p, pool, folder, observer)
+    if pool.batching is not None:
+        pool.batching.recover(pool)
+    pool.meter.previous_usd = previous_spend(p, folder)
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()
     queue = iter(todo)
+    writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
     async def worker() -> None:
         """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
         nonlocal spent
         for unit in queue:
-            transcript = await run_unit(p, ctx, unit, folder)
+            if result.stopped or over_budget(p, pool, result):
+                return
+            transcript = await run_unit(p, ctx, unit, folder, writer)
             result.ran += 1
             result.failed += transcript.error is not None
             spent = spent + transcript.usage
@@ -269,3 +289,60 @@ def plan_resume(folder: RunFolder) -> Plan:
     p = plan(exp, source=str(folder.path / EXPERIMENT), base_dir=Path(meta.get("base_dir") or "."))
     check_resume(p, meta)
     return p
+
+
+# ---- Batch APIs and the budget (issue 14) ----------------------------------------------------
+
+
+def check_batch_settings(exp: Experiment, allowed: set[str], source: str) -> None:
+    """`batch:` names real roles, batching has the response cache it resumes through, and a
+    budget can price every API model it must count (self-hosted and local ones cost 0)."""
+    if isinstance(exp.batch, dict):
+        for role in exp.batch:
+            if role != "default" and role not in allowed:
+                raise UserError(f"{source}: batch.{role}: no such role (use a role name or 'default')")
+    if exp.cache is False and any(exp.batched(role) for role in exp.models):
+        raise UserError(
+            f"{source}: batch: batching needs cache: true (a resumed run collects interrupted "
+            f"batches through the response cache); set cache: true or batch: false"
+        )
+    if exp.max_cost_usd is not None:
+        for role, text in sorted(exp.models.items()):
+            spec = parse_spec(text)
+            if spec.provider in BATCH_PROVIDERS and not spec.base_urls and price_for(spec) is None:
+                raise UserError(
+                    f"{source}: max_cost_usd: models.{role}: no known price for {spec}, so the budget "
+                    f"cannot count its calls; add it to oversight/models/pricing.py or drop max_cost_usd"
+                )
+
+
+def start_batching(p: Plan, pool: ModelPool, folder: RunFolder) -> None:
+    """Give the pool a batch runtime journaling to the run folder, when a role batches or an
+    earlier session left batches to collect (so --resume never pays for them twice)."""
+    journal = BatchJournal(folder.path / BATCHES, warn=folder.warn)
+    if pool.batching is None and (any(p.exp.batched(r) for r in p.roles) or journal.pending()):
+        pool.batching = BatchRuntime(p.exp.batch_options, journal)
+    elif pool.batching is not None and pool.batching.journal is None:
+        pool.batching.journal = journal
+
+
+def previous_spend(p: Plan, folder: RunFolder) -> float:
+    """USD that earlier sessions of this run spent (every transcript line, retried ones too)."""
+    if p.exp.max_cost_usd is None:
+        return 0.0
+    return sum((t.get("usage") or {}).get("cost_usd") or 0.0 for t in folder.iter_transcripts())
+
+
+def over_budget(p: Plan, pool: ModelPool, result: RunResult) -> bool:
+    """Whether the next unit must not start: spend so far plus the upper bound of every call
+    in flight has reached `max_cost_usd`. Sets `result.stopped` to say so."""
+    limit = p.exp.max_cost_usd
+    if limit is None or pool.meter.committed_usd < limit:
+        return False
+    meter = pool.meter
+    result.stopped = (
+        f"budget reached: ${meter.previous_usd + meter.spent_usd:.4f} spent (with "
+        f"${meter.in_flight_usd:.4f} more possible for calls in flight) of max_cost_usd "
+        f"${limit:g}"
+    )
+    return True

@@ -22,17 +22,17 @@ def test_disk_full_mid_run_exits_1_with_the_resume_hint_and_loses_nothing(
 ) -> None:
     scripted.register("math", arithmetic)
     exp = write_experiment(tmp_path, concurrency=1)
-    real_append = jsonl.append_line
+    real_append = jsonl.append_lines
     writes = {"n": 0}
 
-    def fills_up(path: Path, record: dict) -> None:  # type: ignore[type-arg]
+    def fills_up(path: Path, records: list) -> None:  # type: ignore[type-arg]
         if path.name == "transcripts.jsonl":
             writes["n"] += 1
             if writes["n"] == 4:
                 raise OSError(errno.ENOSPC, "No space left on device")
-        real_append(path, record)
+        real_append(path, records)
 
-    monkeypatch.setattr(runfolder, "append_line", fills_up)
+    monkeypatch.setattr(runfolder, "append_lines", fills_up)
     assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 1
     run = only_run(tmp_path / "runs")
     err = capsys.readouterr().err.strip()
@@ -40,7 +40,7 @@ def test_disk_full_mid_run_exits_1_with_the_resume_hint_and_loses_nothing(
     assert "No space left on device" in err and f"oversight run --resume {run}" in err
     assert len(lines(run / "transcripts.jsonl")) == 3
 
-    monkeypatch.setattr(runfolder, "append_line", real_append)
+    monkeypatch.setattr(runfolder, "append_lines", real_append)
     assert main(["run", "--resume", str(run)]) == 0
     ids = [t["id"] for t in lines(run / "transcripts.jsonl")]
     assert sorted(ids) == sorted(f"q{i}:plain" for i in range(6))

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from typing import TYPE_CHECKING
 
 from oversight.errors import ModelCallError
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
-from oversight.models.pricing import with_cost
+from oversight.models.budget import SpendMeter
+from oversight.models.pricing import cost_bound, with_cost
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, redact_url
 from oversight.models.types import Completion, GenerateConfig, Message, ModelOutput
+
+if TYPE_CHECKING:
+    from oversight.models.batch import Batcher
 
 
 class Model:
@@ -29,9 +34,12 @@ class Model:
         retry: RetryPolicy | None = None,
         seed: int | None = None,
         pending: dict[str, asyncio.Future[Completion]] | None = None,
+        batcher: Batcher | None = None,
+        meter: SpendMeter | None = None,
     ) -> None:
         """`pending` holds the calls in flight by cache key; the pool shares one among its Models
-        so that specs naming the same fleet in another order coalesce too."""
+        so that specs naming the same fleet in another order coalesce too. With a `batcher`
+        calls go through the provider's Batch API first; `meter` counts spend for a budget."""
         if not routes:
             raise ValueError("a Model needs at least one route")
         self.spec = spec
@@ -40,6 +48,8 @@ class Model:
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)
         self._pending = pending if pending is not None else {}
+        self.batcher = batcher
+        self.meter = meter
 
     @property
     def name(self) -> str:
@@ -75,7 +85,7 @@ class Model:
             messages = [Message(role="user", content=messages)]
         config = config or GenerateConfig()
         if self.cache is None:
-            return await self._call(messages, config)
+            return await self._call(messages, config, None)
         key = cache_key(self.spec, messages, config)
         hit = self.cache.get(key)
         if hit is not None:
@@ -86,7 +96,7 @@ class Model:
         future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
-            out = await self._call(messages, config)
+            out = await self._call(messages, config, key)
         except asyncio.CancelledError:
             self._pending.pop(key, None)
             future.cancel()  # followers then make the call themselves
@@ -111,7 +121,8 @@ class Model:
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if leader.cancelled() and task is not None and not task.cancelling():
-                return await self.generate(messages, config)  # the leader was cancelled, not us
+                # The leader was cancelled (or a recovered batch did not answer it), not us.
+                return await self.generate(messages, config)
             raise
         return ModelOutput(
             completion=completion,
@@ -121,8 +132,32 @@ class Model:
             latency_s=round(time.monotonic() - start, 4),
         )
 
-    async def _call(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
+    async def _call(self, messages: list[Message], config: GenerateConfig, key: str | None) -> ModelOutput:
+        """One request that reaches a provider (batched first if this Model batches), metered."""
+        bound = 0.0
+        if self.meter is not None:
+            chars = sum(len(m.content) for m in messages)
+            bound = cost_bound(self.spec, chars, config.max_tokens, batch=self.batcher is not None)
+            self.meter.start(bound)
+        cost: float | None = None
+        try:
+            out = await self._call_unmetered(messages, config, key)
+            cost = out.completion.usage.cost_usd
+            return out
+        finally:
+            if self.meter is not None:
+                self.meter.finish(bound, cost)
+
+    async def _call_unmetered(self, messages: list[Message], config: GenerateConfig, key: str | None) -> ModelOutput:
         start = time.monotonic()
+        if self.batcher is not None:
+            key = key or cache_key(self.spec, messages, config)
+            completion = await self.batcher.call(key, messages, config)
+            if completion is not None:
+                self.routes[0].endpoint.succeeded(completion.usage)
+                return ModelOutput(completion=completion, model=self.name, batched=True,
+                                   latency_s=round(time.monotonic() - start, 4))
+            # Expired, errored or canceled in the batch, or no batch at all: a normal call.
         completion, attempts, served_by = await self._call_with_retries(messages, config)
         return ModelOutput(
             completion=completion,

@@ -6,6 +6,9 @@ import asyncio
 from collections.abc import Callable
 from importlib import import_module
 
+from oversight.errors import UserError
+from oversight.models.batch import BATCH_PROVIDERS, BatchRuntime
+from oversight.models.budget import SpendMeter
 from oversight.models.cache import ResponseCache
 from oversight.models.endpoints import Cooldown, Endpoint, Route
 from oversight.models.model import Model
@@ -40,36 +43,50 @@ class ModelPool:
         seed: int | None = None,
         provider_factory: Callable[[ModelSpec], Provider] | None = None,
         cooldown: Cooldown | None = None,
+        batching: BatchRuntime | None = None,
     ) -> None:
         """`provider_factory` replaces every provider (a dry run's estimator, a test's fake
         server); it is called once per server of a fleet, and no readiness check runs then.
-        `max_connections` is per server; `cooldown` says how long a failing server rests."""
+        `max_connections` is per server; `cooldown` says how long a failing server rests.
+        Without `batching`, `get(spec, batch=True)` only checks the spec could be batched
+        (a dry run prices it at batch rates but calls its stand-in normally)."""
         self.provider_factory = provider_factory
         self.cache = cache
         self.retry = retry or RetryPolicy()
         self.max_connections = max_connections
         self.seed = seed
         self.cooldown = cooldown or Cooldown()
-        self._models: dict[ModelSpec, Model] = {}
+        self.batching = batching
+        self.meter = SpendMeter()
+        """Spend of every call this pool made, and bounds of those in flight (`max_cost_usd`)."""
+        self._models: dict[tuple[ModelSpec, bool], Model] = {}
         self._endpoints: dict[str, Endpoint] = {}
-        self._pending: dict[str, asyncio.Future[Completion]] = {}
+        self.pending: dict[str, asyncio.Future[Completion]] = {}
+        """Calls in flight by cache key, shared by every Model (and batches being recovered)."""
 
-    def get(self, spec: str | ModelSpec) -> Model:
-        """The Model for `spec`, built once; raises UserError if its provider cannot run."""
+    def get(self, spec: str | ModelSpec, *, batch: bool = False) -> Model:
+        """The Model for `spec`, built once; raises UserError if its provider cannot run, or
+        (with `batch`) has no Batch API. A batched and an unbatched Model of one spec share
+        its servers, cache and calls in flight."""
         parsed = parse_spec(spec) if isinstance(spec, str) else spec
+        if batch:
+            check_batchable(parsed)
         # Keyed by the real spec: two specs differing only in a hidden credential are two models.
-        if parsed not in self._models:
-            count = max(1, len(parsed.base_urls))
-            single = [parsed.endpoint(i) if parsed.base_urls else parsed for i in range(count)]
-            self._models[parsed] = Model(
-                parsed,
-                [self._route(one) for one in single],
-                cache=self.cache,
-                retry=self.retry,
-                seed=self.seed,
-                pending=self._pending,
+        if (parsed, batch) not in self._models:
+            twin = self._models.get((parsed, not batch))
+            if twin is not None:
+                routes = twin.routes
+            else:
+                count = max(1, len(parsed.base_urls))
+                routes = [self._route(parsed.endpoint(i) if parsed.base_urls else parsed) for i in range(count)]
+            batcher = None
+            if batch and self.batching is not None:
+                batcher = self.batching.batcher(parsed, routes[0].provider)
+            self._models[(parsed, batch)] = Model(
+                parsed, routes, cache=self.cache, retry=self.retry, seed=self.seed,
+                pending=self.pending, batcher=batcher, meter=self.meter,
             )
-        return self._models[parsed]
+        return self._models[(parsed, batch)]
 
     def _route(self, spec: ModelSpec) -> Route:
         if self.provider_factory is not None:
@@ -91,5 +108,19 @@ class ModelPool:
         return {name: self._endpoints[name].report() for name in sorted(self._endpoints)}
 
     async def aclose(self) -> None:
+        if self.batching is not None:
+            await self.batching.aclose()
+        closed: set[int] = set()
         for model in self._models.values():
-            await model.aclose()
+            if id(model.routes) not in closed:  # a batched twin shares its providers
+                closed.add(id(model.routes))
+                await model.aclose()
+
+
+def check_batchable(spec: ModelSpec) -> None:
+    """UserError unless `spec` names a provider's own API that has a Batch API."""
+    if spec.provider not in BATCH_PROVIDERS or spec.base_urls:
+        raise UserError(
+            f"{spec} has no Batch API (batching works with anthropic: and openai: models on the "
+            f"providers' own APIs); set batch to false for this role"
+        )

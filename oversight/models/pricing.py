@@ -30,9 +30,27 @@ def price_for(spec: ModelSpec) -> tuple[float, float] | None:
     return PRICES[max(matches, key=len)] if matches else None
 
 
-def with_cost(spec: ModelSpec, usage: Usage) -> Usage:
+BATCH_DISCOUNT = 0.5
+"""Both the Anthropic Message Batches API and the OpenAI Batch API charge half the list price."""
+
+CHARS_PER_TOKEN = 4.0
+"""A rough English average, for estimates made before a call (dry runs, the budget)."""
+
+
+def with_cost(spec: ModelSpec, usage: Usage, *, batch: bool = False) -> Usage:
+    """`usage` with its cost at list price, or at batch price for a call made through a Batch API."""
     price = price_for(spec)
     if price is None:
         return usage.model_copy(update={"cost_usd": None})
     cost = (usage.input_tokens * price[0] + usage.output_tokens * price[1]) / 1e6
-    return usage.model_copy(update={"cost_usd": cost})
+    return usage.model_copy(update={"cost_usd": cost * (BATCH_DISCOUNT if batch else 1.0)})
+
+
+def cost_bound(spec: ModelSpec, prompt_chars: int, max_tokens: int, *, batch: bool = False) -> float:
+    """What a call may cost before it is made: its prompt at four characters a token plus its
+    whole `max_tokens` of output. 0.0 for unpriced models (self-hosted, local, scripted)."""
+    price = price_for(spec)
+    if price is None:
+        return 0.0
+    cost = (prompt_chars / CHARS_PER_TOKEN * price[0] + max_tokens * price[1]) / 1e6
+    return cost * (BATCH_DISCOUNT if batch else 1.0)

@@ -98,6 +98,8 @@ class ModelOutput(BaseModel):
     """True when this call cost nothing: a cache hit, or a coalesced duplicate of a call in flight."""
     coalesced: bool = False
     """True when an identical request was already in flight and this output is its completion."""
+    batched: bool = False
+    """True when a provider's Batch API answered (priced at batch rates)."""
     latency_s: float = 0.0
     attempts: int = 1
     endpoint: str | None = None

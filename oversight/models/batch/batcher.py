@@ -1,0 +1,210 @@
+"""Calls of batched roles go out as provider batches: gathered, submitted, journaled, polled.
+
+A unit calls its model as usual; a batched Model hands the call to its `Batcher`, which
+gathers calls for `window_s` (or until `max_requests`), submits them as one batch, writes the
+batch to `batches.jsonl` before polling (journal.py), polls with backoff, and wakes each waiting
+call with its completion (priced at batch rates). A call the batch did not answer (expired,
+errored, canceled, a batch that could not be created or polled) gets None and is made as a
+normal call by the Model. `BatchRuntime.recover` collects the batches a crashed run left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
+from oversight.models.batch.journal import BatchJournal
+from oversight.models.batch.options import BatchOptions
+from oversight.models.pricing import with_cost
+from oversight.models.spec import ModelSpec, parse_spec
+from oversight.models.types import Completion, GenerateConfig, Message
+
+if TYPE_CHECKING:
+    from oversight.models.pool import ModelPool
+
+Waiter = Callable[[Completion | None], None]
+"""Receives a request's completion (batch-priced), or None: make it as a normal call."""
+
+
+@dataclass
+class _Call:
+    key: str
+    messages: list[Message]
+    config: GenerateConfig
+    future: asyncio.Future[Completion | None] = field(repr=False)
+
+
+def _wake(future: asyncio.Future[Completion | None]) -> Waiter:
+    def wake(result: Completion | None) -> None:
+        if not future.done():  # a caller cancelled meanwhile (Ctrl-C) needs nothing
+            future.set_result(result)
+    return wake
+
+
+class Batcher:
+    """One model's batches (the OpenAI Batch API takes one model per batch)."""
+
+    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime) -> None:
+        self.spec = spec
+        self.api = api
+        self.runtime = runtime
+        self._queue: list[_Call] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self.submitted = 0
+        """Batches this Batcher submitted (benchmarks and tests read it)."""
+
+    @property
+    def options(self) -> BatchOptions:
+        return self.runtime.options
+
+    async def call(self, key: str, messages: list[Message], config: GenerateConfig) -> Completion | None:
+        """The call's completion from a batch, or None if the batch did not answer it."""
+        loop = asyncio.get_running_loop()
+        call = _Call(key, messages, config, loop.create_future())
+        self._queue.append(call)
+        if len(self._queue) >= self.options.max_requests:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.options.window_s, self._flush)
+        return await call.future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        calls = [c for c in self._queue if not c.future.done()]
+        self._queue = []
+        if calls:
+            self.runtime.spawn(self._submit(calls))
+
+    async def _submit(self, calls: list[_Call]) -> None:
+        ids = {f"{i}-{c.key[:24]}": c for i, c in enumerate(calls)}
+        requests: list[Request] = [(cid, c.messages, c.config) for cid, c in ids.items()]
+        try:
+            batch_id = await self.api.create(requests)
+        except Exception:  # noqa: BLE001 - no batch: every call is made normally, which reports errors
+            for c in calls:
+                _wake(c.future)(None)
+            return
+        self.submitted += 1
+        # Journaled before the first poll: from here on a crash costs nothing but waiting.
+        if self.runtime.journal is not None:
+            self.runtime.journal.submitted(self.spec.provider, str(self.spec), batch_id, [
+                {"custom_id": cid, "key": c.key, **({"logprobs": True} if c.config.logprobs else {})}
+                for cid, c in ids.items()
+            ])
+        waiters = {cid: _wake(c.future) for cid, c in ids.items()}
+        await self.collect(batch_id, waiters, {cid: c.config.logprobs for cid, c in ids.items()})
+
+    async def collect(self, batch_id: str, waiters: dict[str, Waiter], logprobs: dict[str, bool]) -> None:
+        """Poll until the batch ends (waits grow 1.5x up to poll_max_s), then wake every waiter."""
+        results: dict[str, Outcome] = {}
+        delay, errors = self.options.poll_s, 0
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    if await self.api.ended(batch_id):
+                        results = await self.api.results(batch_id, logprobs)
+                        break
+                    errors = 0
+                except Exception:  # noqa: BLE001 - a poll that failed is tried again, up to a point
+                    errors += 1
+                    if errors >= self.options.max_poll_errors:
+                        break
+                delay = min(delay * 1.5, self.options.poll_max_s)
+        except asyncio.CancelledError:
+            for wake in waiters.values():
+                wake(None)
+            raise
+        succeeded = 0
+        for cid, wake in waiters.items():
+            outcome = results.get(cid)
+            if isinstance(outcome, Completion):
+                succeeded += 1
+                wake(outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)}))
+            else:
+                wake(None)
+        if results and self.runtime.journal is not None:
+            self.runtime.journal.collected(batch_id, succeeded, len(waiters) - succeeded)
+
+
+class BatchRuntime:
+    """The batching of one run: its options, its journal and the tasks that submit and poll."""
+
+    def __init__(self, options: BatchOptions | None = None, journal: BatchJournal | None = None) -> None:
+        self.options = options or BatchOptions()
+        self.journal = journal
+        self._batchers: dict[ModelSpec, Batcher] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def batcher(self, spec: ModelSpec, provider: Any) -> Batcher:
+        if spec not in self._batchers:
+            self._batchers[spec] = Batcher(spec, batch_api(provider), self)
+        return self._batchers[spec]
+
+    @property
+    def submitted(self) -> int:
+        return sum(b.submitted for b in self._batchers.values())
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def recover(self, pool: ModelPool) -> int:
+        """Collect, in the background, every batch a previous session submitted and never collected.
+
+        Each of its calls not yet in the cache is registered as in flight (`pool.pending`), so a
+        unit making it again waits for the batch instead of paying twice; a result fills the
+        cache; a call the batch did not answer is released and its unit makes it anew.
+        Returns how many batches are being collected. Needs the pool's cache.
+        """
+        if self.journal is None or pool.cache is None:
+            return 0
+        cache, pending = pool.cache, pool.pending
+        count = 0
+        for record in self.journal.pending():
+            model = pool.get(parse_spec(record["model"]), batch=True)
+            assert model.batcher is not None
+            waiters: dict[str, Waiter] = {}
+            logprobs: dict[str, bool] = {}
+            for request in record.get("requests", []):
+                key, cid = request["key"], request["custom_id"]
+                if key in pending or cache.get(key) is not None:
+                    continue
+                future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
+                pending[key] = future
+                waiters[cid] = _settle(key, future, pool)
+                logprobs[cid] = bool(request.get("logprobs"))
+            if waiters:
+                self.spawn(model.batcher.collect(record["id"], waiters, logprobs))
+                count += 1
+        return count
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Waiter:
+    """A recovered call's result goes to the cache and to whoever waits; no result releases them."""
+
+    def settle(result: Completion | None) -> None:
+        if pool.pending.get(key) is future:
+            del pool.pending[key]
+        if future.done():
+            return
+        if result is None:
+            future.cancel()  # followers then make the call themselves (Model._follow)
+            return
+        future.set_result(result)
+        if pool.cache is not None:
+            pool.cache.put(key, result)
+
+    return settle
