@@ -15,6 +15,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def warn(message: str) -> None:
+    """Where the lower layers' warnings (skipped torn lines, ...) reach the user."""
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run, after we have said how to resume it."""
 
@@ -90,8 +95,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
-    from oversight.runner import check_models, execute, open_run_dir, plan
-    from oversight.summary import print_summary
+    from oversight.runner import check_models, open_run_folder, plan
 
     if args.resume:
         extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
@@ -115,44 +119,48 @@ def _run(args: argparse.Namespace) -> int:
         check_models(p, ModelPool(cache=None))
     status = 0
     for p, point in plans:
-        run_dir = open_run_dir(p, runs_dir=Path(args.runs_dir), sweep_point=point)
-        console.print(f"run folder: {run_dir}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
-        result = _execute(execute(p, run_dir=run_dir, console=console), run_dir)
-        print_summary(console, run_dir, result.metrics)
+        folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
+        console.print(f"run folder: {folder.path}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
+        result = _execute(p, folder)
         status = max(status, 1 if result.metrics["run"]["units_failed"] else 0)
     return status
 
 
-def _execute(coro, run_dir: Path):  # type: ignore[no-untyped-def]
-    """Run to the end; on Ctrl-C say where the finished units are and how to go on."""
+def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyped-def]
+    """Run to the end with a progress bar; on Ctrl-C say where the finished units are and how to go on."""
+    from oversight.progress import RichProgress
+    from oversight.runner import execute
+    from oversight.tables import print_summary
+
     try:
-        return asyncio.run(coro)
+        result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
     except KeyboardInterrupt:
         err_console.print(
-            f"interrupted: finished units are saved in {run_dir}; continue with: oversight run --resume {run_dir}",
+            f"interrupted: finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}",
             highlight=False, soft_wrap=True,
         )
         raise Interrupted from None
+    if result.skipped:
+        console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
+    print_summary(console, folder.path, result.metrics)
+    return result
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from oversight.runfolder import read_run
-    from oversight.runner import execute, plan
-    from oversight.summary import print_summary
+    from oversight.runfolder import RunFolder
+    from oversight.runner import plan
 
-    run_dir = Path(args.resume)
-    exp, meta = read_run(run_dir)
+    folder = RunFolder.open(Path(args.resume), warn=warn)
+    exp, meta = folder.experiment()
     base_dir = Path(meta.get("base_dir") or ".")
-    p = plan(exp, source=str(run_dir / "experiment.yaml"), base_dir=base_dir)
-    result = _execute(execute(p, run_dir=run_dir, console=console, retry_failed=args.retry_failed), run_dir)
-    console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
-    print_summary(console, run_dir, result.metrics)
+    p = plan(exp, source=str(folder.path / "experiment.yaml"), base_dir=base_dir)
+    result = _execute(p, folder, retry_failed=args.retry_failed)
     return 1 if result.metrics["run"]["units_failed"] else 0
 
 
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     from oversight.dryrun import run_estimate
-    from oversight.summary import rows_table
+    from oversight.tables import rows_table
 
     rows = run_estimate(p)
     console.print(rows_table(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows))
@@ -162,7 +170,7 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
 def _report(args: argparse.Namespace) -> int:
     from oversight.report import report
 
-    report([Path(d) for d in args.run_dirs], console)
+    report([Path(d) for d in args.run_dirs], console, warn=warn)
     return 0
 
 

@@ -11,7 +11,7 @@ from oversight.models.pricing import with_cost
 from oversight.models.providers.base import Provider
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
-from oversight.protocol import Recorder
+from oversight.recorder import Recorder
 from oversight.runner import Plan, make_context
 
 CHARS_PER_TOKEN = 4.0
@@ -34,13 +34,13 @@ class EstimateProvider(Provider):
 async def estimate(p: Plan) -> list[dict[str, Any]]:
     """Rows per role: calls, input tokens (estimated), output tokens (at most), cost where priced."""
     pool = ModelPool(cache=None, provider_factory=EstimateProvider)
-    ctx = make_context(p, pool, "dry-run")
+    ctx = make_context(p, pool, None)
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
     for unit in p.units:
         rec = Recorder(ctx, unit)
         try:
-            await p.protocol.run_unit(unit, rec)
+            await p.protocol.run_unit(unit, p.params, rec)
         except Exception:  # filler text may trip a protocol's parser; the calls made so far still count
             pass
         for event in rec.events:

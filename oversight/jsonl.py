@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from collections.abc import Callable, Iterator
 
-_err = Console(stderr=True)
+Warn = Callable[[str], None]
+"""Where a reader reports lines it skipped; the CLI prints them, a library caller may collect them."""
 
 
 def json_safe(value: Any) -> Any:
@@ -37,40 +38,44 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
 
 
-def read_lines(path: Path, *, warn: bool = True) -> list[dict[str, Any]]:
-    """All whole records. A torn last line (a crash mid-write) is skipped with a warning;
-    a bad line anywhere else means the file was edited by hand, which we report and skip too."""
+def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, Any]]:
+    """Whole records, streamed (a run of 100,000 transcripts is never held at once).
+
+    A torn last line (a crash mid-write: no newline at the end) is skipped with a warning; a
+    bad line anywhere else means the file was edited by hand, which is reported and skipped too.
+    """
     if not path.exists():
-        return []
-    records: list[dict[str, Any]] = []
-    raw = path.read_bytes().decode("utf-8", errors="replace")
-    lines = raw.split("\n")
-    last = len(lines) - 1
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            if warn:
-                where = "torn last line" if number == last else f"unreadable line {number + 1}"
-                _err.print(f"[yellow]warning:[/] {path}: skipping {where} (a crash mid-write?)")
-            continue
-        records.append(record)
-    return records
+        return
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8", errors="replace"))
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                if warn is not None:
+                    torn = not raw.endswith(b"\n")
+                    where = "torn last line" if torn else f"unreadable line {number}"
+                    warn(f"{path}: skipping {where} (a crash mid-write, or an edit by hand?)")
+                continue
+            yield record
 
 
-def repair_tail(path: Path) -> bool:
+def read_lines(path: Path, *, warn: Warn | None = None) -> list[dict[str, Any]]:
+    return list(iter_lines(path, warn=warn))
+
+
+def repair_tail(path: Path, *, warn: Warn | None = None) -> bool:
     """Cut a torn last line (a crash mid-write) so the next append starts on a fresh line."""
     if not path.exists():
         return False
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
-        _err.print(f"[yellow]warning:[/] {path}: skipping torn last line ({len(data) - cut} bytes, a crash mid-write)",
-                   soft_wrap=True)
+        if warn is not None:
+            warn(f"{path}: skipping torn last line ({len(data) - cut} bytes, a crash mid-write)")
         with open(path, "r+b") as fh:
             fh.truncate(cut)
             fh.flush()

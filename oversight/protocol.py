@@ -1,193 +1,178 @@
-"""How a protocol plugs into the runner. The runner knows nothing protocol-specific.
+"""The contract between a protocol and the rest of oversight. The runner knows nothing else.
 
-A protocol declares its roles, parameter model, item type and prompt templates, turns
-items into units (one transcript each: an item under one condition), runs a unit through
-its LangGraph graph using a `Recorder` for every model call, and computes its metrics.
+A protocol is a package under `oversight/protocols/<name>/` (or in any installed
+distribution) that declares its roles, params model, item type and prompt templates; turns
+items into units (one transcript each: an item under one condition); runs a unit through
+its LangGraph graph with a `Recorder` for every model call; rebuilds what a judge saw from a
+transcript alone (so people and other models can judge it again); and computes metrics.
+
+Protocols are found through the `oversight.protocols` entry-point group; a package outside
+this repository adds one by declaring it in its own pyproject.toml (README, "Add a protocol").
 """
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, TypeVar
 
 from pydantic import BaseModel
 
 from oversight.errors import UserError
-from oversight.models.model import Model
-from oversight.models.types import GenerateConfig, ModelOutput, Usage
-from oversight.prompts import PromptSet
-from oversight.transcripts import Event, JudgeRef, Judgment
+from oversight.recorder import Recorder, RunContext, settings_for
+from oversight.taskdata import TaskConfig
+
+P = TypeVar("P", bound=BaseModel)
+I = TypeVar("I")
+ENTRY_POINT_GROUP = "oversight.protocols"
 
 
 @dataclass
-class Unit:
+class Unit(Generic[I]):
     """One item under one condition; becomes one transcript line with id `id`."""
 
     id: str
     item_id: str
     condition: str
-    item: Any
+    item: I
     data: dict[str, Any] = field(default_factory=dict)
     """Per-unit assignments the protocol makes up front (e.g. the consultant's side), seeded."""
 
 
+@dataclass(frozen=True)
+class JudgeView:
+    """Exactly what one judge of one judgeable part of a transcript sees.
+
+    Built by the same function for the run's own model judge, a re-judging model and a person
+    in the terminal UI, so all three judge identical material.
+    """
+
+    key: str
+    """Which part: "original"/"swapped" (debate answer orders), "judge" (critique), "node:<id>"."""
+    template: str
+    """The prompt template a model judge is sent."""
+    variables: dict[str, Any]
+    """The template's variables: rendering them gives the judge's exact input."""
+    answer_kind: Literal["choice", "flaws", "rating"]
+    """What a judge answers: pick one of `choices`, list flaws, or rate on a scale."""
+    choices: tuple[str, ...] = ()
+    """For "choice": the answers in the order shown."""
+
+
 @dataclass
-class RunContext:
-    """What a protocol may use while running units: resolved roles, prompts and params."""
+class JudgeResponse:
+    """What a judge answered, model or person; the protocol turns it into verdict fields."""
 
-    run_id: str
-    params: Any
-    models: dict[str, Model]
-    generation: dict[str, GenerateConfig]
-    prompts: PromptSet
-    seed: int
-
-
-class Recorder:
-    """Every model call of a unit goes through here so the transcript shows exactly what was sent."""
-
-    def __init__(self, ctx: RunContext, unit: Unit) -> None:
-        self.ctx = ctx
-        self.unit = unit
-        self.attempt = uuid.uuid4().hex[:12]
-        self.events: list[Event] = []
-        self.judgments: list[Judgment] = []
-        self.usage_by_role: dict[str, Usage] = {}
-
-    def config_for(self, role: str, **overrides: Any) -> GenerateConfig:
-        base = self.ctx.generation.get(role) or self.ctx.generation.get("default") or GenerateConfig()
-        return base.merged(**overrides)
-
-    async def call(
-        self,
-        role: str,
-        template: str,
-        variables: dict[str, Any],
-        *,
-        step: str | None = None,
-        defaults: dict[str, Any] | None = None,
-        **overrides: Any,
-    ) -> ModelOutput:
-        """Render `template`, call the model bound to `role`, log the exchange, return the output.
-
-        `defaults` are a protocol's per-call settings (e.g. stop sequences a base model needs)
-        that yield to whatever the experiment's `generation:` block sets for the role;
-        `overrides` always apply. A ModelCallError propagates: the runner records the item
-        as failed with the events so far.
-        """
-        messages = self.ctx.prompts.render(template, variables)
-        if defaults:
-            configured = self.ctx.generation.get(role) or self.ctx.generation.get("default")
-            explicit = configured.model_fields_set if configured is not None else set()
-            overrides = {**{k: v for k, v in defaults.items() if k not in explicit}, **overrides}
-        config = self.config_for(role, **overrides)
-        model = self.ctx.models[role]
-        try:
-            out = await model.generate(messages, config, role=role)
-        except Exception as exc:
-            self.events.append(
-                Event(type="model_error", role=role, step=step or template, model=model.name,
-                      input=[m.model_dump() for m in messages], error=str(exc))
-            )
-            raise
-        usage = out.completion.usage
-        # Totals count what this run spent: a cache hit costs nothing (its event keeps the
-        # original call's usage, marked cached).
-        spent = Usage(cost_usd=None if usage.cost_usd is None else 0.0) if out.cached else usage
-        self.usage_by_role[role] = self.usage_by_role.get(role, Usage()) + spent
-        self.events.append(
-            Event(
-                type="model",
-                role=role,
-                step=step or template,
-                model=out.model,
-                input=[m.model_dump() for m in messages],
-                content=out.text,
-                usage=usage,
-                latency_s=out.latency_s,
-                cached=out.cached,
-                logprobs=[t.model_dump() for t in out.completion.logprobs] if out.completion.logprobs else None,
-            )
-        )
-        return out
-
-    def note(self, type: str, **data: Any) -> None:
-        """A non-model event (quote checks, parsed verdicts, tree structure...)."""
-        self.events.append(Event(type=type, **data))
-
-    def judgment(self, judge_id: str, **verdict: Any) -> None:
-        """A built-in model judge's verdict; written to judgments.jsonl with this attempt's id."""
-        self.judgments.append(
-            Judgment(transcript_id=self.unit.id, judge=JudgeRef(kind="model", id=judge_id),
-                     attempt=self.attempt, **verdict)
-        )
+    text: str | None = None
+    """A model's raw text."""
+    logprobs: list[Any] | None = None
+    """A logprob judge's first-token top logprobs (TokenLogprob records)."""
+    choice: int | None = None
+    """A person's pick: index into `JudgeView.choices` (shown order)."""
+    probability: float | None = None
+    """A person's confidence in their pick."""
+    flaws: list[str] | None = None
+    ratings: dict[str, int] | None = None
+    comment: str | None = None
 
 
-class Protocol(ABC):
+class TextReader(TypingProtocol):
+    """Reads back a large text stored once per run (RunFolder implements it)."""
+
+    def get_text(self, ref: str) -> str: ...
+
+
+class Protocol(ABC, Generic[P, I]):
+    """Subclass, set the class attributes, implement the abstract methods, declare an entry point."""
+
     name: ClassVar[str]
     Params: ClassVar[type[BaseModel]]
-    """Protocol parameters from the YAML `params:` block (pydantic, extra="forbid")."""
+    """Parameters from the YAML `params:` block (pydantic, extra="forbid")."""
     prompt_package: ClassVar[str]
-    """Package holding `<template>.txt` files."""
+    """Package holding `<template>.txt` files (the protocol's `prompts/` folder)."""
     templates: ClassVar[dict[str, set[str]]]
-    """Template name -> the variables it may use (documented in the template folder's README)."""
+    """Template name -> the variables it may use (documented in the prompts folder's README)."""
+    optional_roles: ClassVar[frozenset[str]] = frozenset()
+    """Roles an experiment may bind even when its params leave them unused (e.g. a blind-only debate)."""
 
     @abstractmethod
-    def roles(self, params: Any) -> set[str]:
+    def roles(self, params: P) -> set[str]:
         """Roles that need a model under these params."""
 
     @abstractmethod
-    def load_items(self, task: Any, base_dir: Path) -> list[Any]:
+    def load_items(self, task: TaskConfig, base_dir: Path) -> list[I]:
         """Items from the experiment's `task:` block; raise UserError naming the file on bad data."""
 
     @abstractmethod
-    def units(self, items: list[Any], params: Any, seed: int) -> list[Unit]: ...
+    def units(self, items: list[I], params: P, seed: int) -> list[Unit[I]]: ...
 
     @abstractmethod
-    async def run_unit(self, unit: Unit, rec: Recorder) -> dict[str, Any]:
-        """Run one unit (through the protocol's graph) and return its `outcome`."""
+    async def run_unit(self, unit: Unit[I], params: P, rec: Recorder) -> dict[str, Any]:
+        """Run one unit through the protocol's graph and return its `outcome`."""
 
     @abstractmethod
-    def metrics(
-        self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: Any
-    ) -> dict[str, Any]:
+    def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: P) -> dict[str, Any]:
         """Metrics for metrics.json; `metrics["table"]` is a list of row dicts printed as a table.
 
         `transcripts` include failed ones (`error` set) so a protocol can count them per
         condition; `judgments` belong to finished, successful transcripts only.
         """
 
+    def judge_views(self, transcript: dict[str, Any], params: P, texts: TextReader) -> list[JudgeView]:
+        """What each judge of this transcript sees, rebuilt from the transcript alone."""
+        return []
 
-_REGISTRY: dict[str, str] = {
-    "debate": "oversight.protocols.debate:DebateProtocol",
-    "critique": "oversight.protocols.critique:CritiqueProtocol",
-}
+    def verdict(
+        self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P
+    ) -> dict[str, Any]:
+        """The verdict fields of a judgment record, the same for model and human judges."""
+        raise NotImplementedError(f"protocol {self.name!r} has no judge views to answer")
+
+    def all_roles(self, params: P) -> set[str]:
+        """Every role an experiment may bind: the required ones and the optional ones."""
+        return self.roles(params) | set(self.optional_roles)
 
 
 def no_repeats(values: list[Any]) -> list[Any]:
     """For a params list such as `conditions`: a repeat would run and count the same unit twice."""
-    repeated = sorted({str(v) for v in values if values.count(v) > 1})
-    if repeated:
-        raise ValueError(f"list each value once ({repeated[0]!r} is repeated)")
+    seen: set[str] = set()
+    for value in values:
+        if str(value) in seen:
+            raise ValueError(f"list each value once ({str(value)!r} is repeated)")
+        seen.add(str(value))
     return values
 
 
-def register_protocol(name: str, target: str) -> None:
-    """Plug in a protocol: `target` is "module:Class"."""
-    _REGISTRY[name] = target
+@cache
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def get_protocol(name: str) -> Protocol:
-    from importlib import import_module
-
-    if name not in _REGISTRY:
-        raise UserError(f"unknown protocol {name!r} (known: {', '.join(sorted(_REGISTRY))})")
-    module, _, attr = _REGISTRY[name].partition(":")
-    return getattr(import_module(module), attr)()
+def protocol_names() -> list[str]:
+    return sorted(_entry_points())
 
 
-def known_protocols() -> list[str]:
-    return sorted(_REGISTRY)
+def get_protocol(name: str) -> Protocol[Any, Any]:
+    """The protocol registered under `name` in the `oversight.protocols` entry-point group."""
+    points = _entry_points()
+    if name not in points:
+        raise UserError(
+            f"unknown protocol {name!r} (known: {', '.join(sorted(points)) or 'none'}; a package adds "
+            f"one through the {ENTRY_POINT_GROUP!r} entry-point group)"
+        )
+    try:
+        cls = points[name].load()
+    except Exception as exc:  # a broken third-party package must not traceback the CLI
+        raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: {exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, Protocol)):
+        raise UserError(f"protocol {name!r}: {points[name].value} is not an oversight.protocol.Protocol subclass")
+    return cls()
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP", "JudgeResponse", "JudgeView", "Protocol", "Recorder", "RunContext",
+    "TextReader", "Unit", "get_protocol", "no_repeats", "protocol_names", "settings_for",
+]

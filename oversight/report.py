@@ -9,20 +9,28 @@ from typing import Any
 from rich.console import Console
 
 from oversight.config import validate_params
+from oversight.jsonl import Warn
 from oversight.protocol import get_protocol
-from oversight.runfolder import read_run, write_metrics
-from oversight.summary import compute_metrics, print_summary, rows_table
+from oversight.results import compute_metrics
+from oversight.runfolder import RunFolder
+from oversight.tables import print_summary, rows_table
 
 
-def report(run_dirs: list[Path], console: Console) -> list[dict[str, Any]]:
+def run_metrics(folder: RunFolder) -> dict[str, Any]:
+    """metrics.json recomputed from the folder's files alone."""
+    exp, meta = folder.experiment()
+    protocol = get_protocol(exp.protocol)
+    params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
+    return compute_metrics(protocol, params, folder, n_units=meta.get("units_planned"))
+
+
+def report(run_dirs: list[Path], console: Console, *, warn: Warn | None = None) -> list[dict[str, Any]]:
     combined: list[dict[str, Any]] = []
     all_metrics = []
     for run_dir in run_dirs:
-        exp, meta = read_run(run_dir)
-        protocol = get_protocol(exp.protocol)
-        params = validate_params(protocol.Params, exp.params, str(run_dir / "experiment.yaml"))
-        metrics = compute_metrics(protocol, params, run_dir, n_units=meta.get("units_planned"))
-        write_metrics(run_dir, metrics)
+        folder = RunFolder.open(run_dir, warn=warn)
+        metrics = run_metrics(folder)
+        folder.write_metrics(metrics)
         all_metrics.append(metrics)
         if len(run_dirs) == 1:
             print_summary(console, run_dir, metrics)

@@ -2,6 +2,7 @@
 
 Nothing here knows a protocol: it asks the protocol for units, runs each through
 `Protocol.run_unit` with a Recorder, and appends one transcript line per finished unit.
+Progress goes to a `RunObserver` (the CLI renders it; a TUI could too): this module never prints.
 """
 
 from __future__ import annotations
@@ -13,21 +14,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
 from oversight.config import Experiment, validate_params
 from oversight.errors import ModelCallError, UserError
-from oversight.jsonl import append_line, repair_tail
 from oversight.models.cache import ResponseCache
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.types import Usage
 from oversight.prompts import PromptSet
-from oversight.protocol import Protocol, Recorder, RunContext, Unit, get_protocol
-from oversight.runfolder import new_run_dir, write_experiment, write_metrics
-from oversight.summary import compute_metrics
-from oversight.transcripts import Transcript, load_transcripts
+from oversight.protocol import Protocol, Unit, get_protocol
+from oversight.recorder import Recorder, RunContext
+from oversight.results import compute_metrics
+from oversight.runfolder import MemoryTexts, RunFolder
+from oversight.transcripts import Transcript
+
+
+class RunObserver:
+    """Hears a run's progress; the default hears nothing. Methods are called on the event loop."""
+
+    def started(self, name: str, units: int) -> None: ...
+
+    def unit_finished(self, transcript: Transcript, spent: Usage) -> None:
+        """`spent` is the run's spend so far (cache hits count nothing)."""
+
+    def sub_progress(self, advance: int, total: int) -> None:
+        """Work inside units (e.g. nodes of a book): `total` adds to the expected count."""
+
+    def finished(self) -> None: ...
 
 
 @dataclass
@@ -35,9 +47,9 @@ class Plan:
     """Everything checked and loaded before the first model call."""
 
     exp: Experiment
-    protocol: Protocol
+    protocol: Protocol[Any, Any]
     params: Any
-    units: list[Unit]
+    units: list[Unit[Any]]
     prompts: PromptSet
     roles: set[str]
     n_items: int
@@ -62,20 +74,21 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
         raise UserError(f"{source}: protocol: {exc}") from None
     params = validate_params(protocol.Params, exp.params, source)
     roles = protocol.roles(params)
+    allowed = protocol.all_roles(params)
     missing = sorted(roles - set(exp.models))
     if missing:
         raise UserError(
             f"{source}: models.{missing[0]}: required role has no model "
             f"(this run needs: {', '.join(sorted(roles))}); add e.g. {missing[0]}: local:gemma-3-270m"
         )
-    unknown = sorted(r for r in set(exp.models) - roles if r not in _optional_roles(protocol))
+    unknown = sorted(set(exp.models) - allowed)
     if unknown:
         raise UserError(
             f"{source}: models.{unknown[0]}: no such role in protocol {exp.protocol!r} "
-            f"(roles: {', '.join(sorted(roles | _optional_roles(protocol)))})"
+            f"(roles: {', '.join(sorted(allowed))})"
         )
     for role in exp.generation:
-        if role != "default" and role not in roles | _optional_roles(protocol):
+        if role != "default" and role not in allowed:
             raise UserError(f"{source}: generation.{role}: no such role (use a role name or 'default')")
     prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
     try:
@@ -86,12 +99,11 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
         random.Random(exp.seed).shuffle(items)
     if exp.limit is not None:
         items = items[: exp.limit]
-    units = protocol.units(items, params, exp.seed)
+    try:
+        units = protocol.units(items, params, exp.seed)
+    except UserError as exc:
+        raise UserError(f"{source}: {exc}") from None
     return Plan(exp, protocol, params, units, prompts, roles, len(items), source, base_dir)
-
-
-def _optional_roles(protocol: Protocol) -> set[str]:
-    return set(getattr(protocol, "optional_roles", set()))
 
 
 def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
@@ -105,29 +117,31 @@ def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
     return models
 
 
-def make_context(p: Plan, pool: ModelPool, run_id: str) -> RunContext:
+def make_context(p: Plan, pool: ModelPool, folder: RunFolder | None, observer: RunObserver | None = None) -> RunContext:
+    """What every unit shares; without a folder (a dry run) large texts are kept in memory."""
     models = check_models(p, pool)
+    texts = folder if folder is not None else MemoryTexts()
     return RunContext(
-        run_id=run_id, params=p.params, models=models, generation=p.exp.generation,
-        prompts=p.prompts, seed=p.exp.seed,
+        run_id=folder.run_id if folder is not None else "dry-run", models=models, generation=p.exp.generation,
+        prompts=p.prompts, seed=p.exp.seed, put_text=texts.put_text,
+        on_progress=observer.sub_progress if observer is not None else None,
     )
 
 
-async def run_unit(p: Plan, ctx: RunContext, unit: Unit, run_dir: Path) -> Transcript:
+async def run_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder) -> Transcript:
     """Run one unit; a failure becomes the transcript's `error`, never the run's end."""
     rec = Recorder(ctx, unit)
     error: str | None = None
     outcome: dict[str, Any] = {}
     try:
-        outcome = await p.protocol.run_unit(unit, rec)
+        outcome = await p.protocol.run_unit(unit, p.params, rec)
     except ModelCallError as exc:
         error = exc.reason
     except UserError:
         raise
     except Exception as exc:  # a protocol bug on one item must not lose the others
         error = f"{type(exc).__name__}: {exc}"
-        with open(run_dir / "errors.log", "a", encoding="utf-8") as fh:
-            fh.write(f"--- {unit.id}\n{traceback.format_exc()}\n")
+        folder.log_error(unit.id, traceback.format_exc())
     usage = sum(rec.usage_by_role.values(), Usage())
     transcript = Transcript(
         run_id=ctx.run_id, id=unit.id, item_id=unit.item_id, protocol=p.exp.protocol,
@@ -139,83 +153,61 @@ async def run_unit(p: Plan, ctx: RunContext, unit: Unit, run_dir: Path) -> Trans
     # a unit; --retry-failed gives it a new attempt.
     if error is None:
         for judgment in rec.judgments:
-            append_line(run_dir / "judgments.jsonl", judgment.to_record())
-    append_line(run_dir / "transcripts.jsonl", transcript.to_record())
+            folder.append_judgment(judgment.to_record())
+    folder.append_transcript(transcript.to_record())
     return transcript
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("failed {task.fields[failed]}"),
-        TextColumn("{task.fields[tokens]:,} tok"),
-        TextColumn("{task.fields[cost]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-
-
-def _cost_text(usage: Usage) -> str:
-    return f"${usage.cost_usd:.4f}" if usage.cost_usd is not None else "$ n/a"
 
 
 async def execute(
     p: Plan,
     *,
-    run_dir: Path,
-    console: Console,
+    folder: RunFolder,
+    observer: RunObserver | None = None,
     retry_failed: bool = False,
     pool: ModelPool | None = None,
 ) -> RunResult:
     """Run every unit not yet in transcripts.jsonl, then write metrics.json."""
-    repair_tail(run_dir / "transcripts.jsonl")
-    repair_tail(run_dir / "judgments.jsonl")
-    existing = {t["id"]: t for t in load_transcripts(run_dir)}
-    done = {tid for tid, t in existing.items() if not (retry_failed and t.get("error"))}
+    observer = observer or RunObserver()
+    folder.repair()
+    # Resume reads ids and errors line by line; with --retry-failed a unit is done once any
+    # attempt of it succeeded.
+    done = {t["id"] for t in folder.iter_transcripts() if not (retry_failed and t.get("error"))}
     todo = [u for u in p.units if u.id not in done]
     pool = pool or ModelPool(
         cache=ResponseCache() if p.exp.cache else None, retry=p.exp.retry,
         max_connections=p.exp.max_connections, seed=p.exp.seed,
     )
-    ctx = make_context(p, pool, run_dir.name)
-    result = RunResult(run_dir=run_dir, metrics={}, skipped=len(p.units) - len(todo))
-    total = Usage()
+    ctx = make_context(p, pool, folder, observer)
+    result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
+    spent = Usage()
     queue = iter(todo)
+    observer.started(p.exp.name, len(todo))
+
+    async def worker() -> None:
+        """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
+        nonlocal spent
+        for unit in queue:
+            transcript = await run_unit(p, ctx, unit, folder)
+            result.ran += 1
+            result.failed += transcript.error is not None
+            spent = spent + transcript.usage
+            observer.unit_finished(transcript, spent)
+
     try:
-        with _progress(console) as progress:
-            task = progress.add_task(
-                p.exp.name, total=len(todo), failed=0, tokens=0, cost=_cost_text(total)
-            )
-
-            async def worker() -> None:
-                """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
-                nonlocal total
-                for unit in queue:
-                    transcript = await run_unit(p, ctx, unit, run_dir)
-                    result.ran += 1
-                    result.failed += transcript.error is not None
-                    total = total + transcript.usage
-                    progress.update(
-                        task, advance=1, failed=result.failed, tokens=total.total_tokens, cost=_cost_text(total)
-                    )
-
-            await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
+        await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
     finally:
+        observer.finished()
         await pool.aclose()
-    result.metrics = compute_metrics(p.protocol, p.params, run_dir, n_units=len(p.units))
-    write_metrics(run_dir, result.metrics)
+    result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units))
+    folder.write_metrics(result.metrics)
     return result
 
 
-def open_run_dir(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any]) -> Path:
+def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:
     """A new run folder with the resolved config; call after `check_models` has passed."""
-    run_dir = new_run_dir(runs_dir, p.exp.name)
-    write_experiment(run_dir, p.exp, source=p.source, base_dir=p.base_dir, sweep_point=sweep_point,
-                     units_planned=len(p.units))
-    (run_dir / "transcripts.jsonl").touch()
-    return run_dir
+    folder = RunFolder.create(runs_dir, p.exp.name, warn=warn)
+    folder.write_experiment(p.exp, {
+        "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
+        "units_planned": len(p.units),
+    })
+    return folder

@@ -6,12 +6,10 @@ Field names here are a contract with users' scripts (see README, "Run folder").
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oversight.jsonl import read_lines
 from oversight.models.types import Usage
 
 TRANSCRIPT_SCHEMA = "oversight.transcript/1"
@@ -91,32 +89,3 @@ class Judgment(BaseModel):
 
     def to_record(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
-
-
-def load_transcripts(run_dir: Path) -> list[dict[str, Any]]:
-    """Finished transcripts; if an id appears twice (a retried item), the last line wins."""
-    latest: dict[str, dict[str, Any]] = {}
-    for record in read_lines(run_dir / "transcripts.jsonl"):
-        if "id" in record:
-            latest[record["id"]] = record
-    return list(latest.values())
-
-
-def load_judgments(run_dir: Path, transcripts: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Judgments that belong to a finished transcript.
-
-    A run's own judge writes its judgments just before the transcript line; if the item
-    crashed in between and ran again, the orphaned judgments carry an older `attempt` and
-    are dropped here. The file itself is never rewritten.
-    """
-    transcripts = load_transcripts(run_dir) if transcripts is None else transcripts
-    attempts = {t["id"]: t.get("attempt") for t in transcripts}
-    kept = []
-    for record in read_lines(run_dir / "judgments.jsonl"):
-        tid = record.get("transcript_id")
-        if tid not in attempts:
-            continue
-        if record.get("attempt") is not None and record["attempt"] != attempts[tid]:
-            continue
-        kept.append(record)
-    return kept

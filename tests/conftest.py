@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from harness import TEST_PROTOCOLS
+from oversight import protocol
 from oversight.models.providers import scripted
+
+_INSTALLED = protocol._entry_points()
 
 
 @pytest.fixture(autouse=True)
@@ -12,4 +16,5 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("OVERSIGHT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(protocol, "_entry_points", lambda: {**_INSTALLED, **TEST_PROTOCOLS})
     scripted.reset()

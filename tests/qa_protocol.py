@@ -40,7 +40,7 @@ class QAProtocol(Protocol):
     def units(self, items: list[QAItem], params: QAParams, seed: int) -> list[Unit]:
         return [Unit(id=f"{i.id}:{c}", item_id=i.id, condition=c, item=i) for i in items for c in params.conditions]
 
-    async def run_unit(self, unit: Unit, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit, params: QAParams, rec: Recorder) -> dict[str, Any]:
         out = await rec.call("answerer", "answer", {"question": unit.item.question})
         correct = out.text.strip().lower() == unit.item.answer.lower()
         rec.judgment("exact-match", correct=correct)

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from oversight.cli import main
-from oversight.protocol import register_protocol
 
-register_protocol("qa", "qa_protocol:QAProtocol")
 
 GOOD = """\
 name: qa-test

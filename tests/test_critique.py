@@ -16,7 +16,8 @@ from oversight.models.providers import scripted
 from oversight.models.providers.scripted import ScriptedProvider
 from oversight.models.types import Completion
 from oversight.prompts import PromptSet
-from oversight.protocol import Recorder, RunContext, get_protocol
+from harness import Bound, context, run_units
+from oversight.protocol import Recorder, get_protocol
 from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
 from oversight.protocols.critique.data import FlawedAnswerItem, GoldFlaw
 
@@ -54,19 +55,16 @@ def judge_script(messages: list[Message]) -> str:
     return " She started in 1902, not 1912.\n\nQuestion: next"
 
 
-def make_ctx(params: CritiqueParams, models: dict[str, str], **generation: GenerateConfig) -> RunContext:
+def make_ctx(params: CritiqueParams, models: dict[str, str], **generation: GenerateConfig) -> Bound:
     pool = ModelPool(cache=None)
-    return RunContext(
-        run_id="test", params=params, models={role: pool.get(f"scripted:{name}") for role, name in models.items()},
-        generation=dict(generation), prompts=PromptSet(PROTOCOL.prompt_package, PROTOCOL.templates), seed=7,
-    )
+    run = context(PROTOCOL, {role: pool.get(f"scripted:{name}") for role, name in models.items()}, dict(generation), seed=7)
+    return Bound(run, params)
 
 
-async def run_all(ctx: RunContext, items: list[FlawedAnswerItem]) -> dict[str, Recorder]:
+async def run_all(ctx: Bound, items: list[FlawedAnswerItem]) -> dict[str, Recorder]:
     recs = {}
-    for unit in PROTOCOL.units(items, ctx.params, ctx.seed):
-        rec = Recorder(ctx, unit)
-        rec.outcome = await PROTOCOL.run_unit(unit, rec)  # type: ignore[attr-defined]
+    for unit, rec, outcome in await run_units(PROTOCOL, ctx.params, ctx.run, items):
+        rec.outcome = outcome  # type: ignore[attr-defined]
         recs[unit.id] = rec
     return recs
 
@@ -248,7 +246,7 @@ async def test_call_budgets_default_but_experiment_settings_win(
 
 
 def test_units_and_their_errors() -> None:
-    units = PROTOCOL.units([ITEM], {"conditions": ["assisted"]}, 0)
+    units = PROTOCOL.units([ITEM], CritiqueParams(conditions=["assisted"]), 0)
     assert [(u.id, u.item_id, u.condition) for u in units] == [("lighthouse:assisted", "lighthouse", "assisted")]
     with pytest.raises(UserError, match="has no answer"):
         PROTOCOL.units([ITEM.model_copy(update={"answer": None})], CritiqueParams(), 0)

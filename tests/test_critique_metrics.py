@@ -154,7 +154,7 @@ def test_edge_cases_single_condition_failures_and_answer_mismatch() -> None:
     ]
     js = [judgment("a", "unassisted", [0]), judgment("b", "unassisted", [0]), judgment("c", "unassisted", [None]),
           judgment("zzz", "unassisted", [0])]
-    m = metrics(ts, js, {"n_boot": 200})
+    m = metrics(ts, js, CritiqueParams(n_boot=200))
     assert m["counts"]["failed"] == 1 and m["counts"]["judgments"] == 2
     assert m["counts"]["items_without_flaws"] == 1
     assert m["recall"]["unassisted"]["n_items"] == 1 and m["uplift"] is None

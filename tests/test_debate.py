@@ -22,7 +22,8 @@ from oversight.models.types import (
     TopLogprob,
 )
 from oversight.prompts import PromptSet
-from oversight.protocol import Recorder, RunContext, Unit, get_protocol
+from harness import Bound, context, run_units
+from oversight.protocol import Recorder, Unit, get_protocol
 from oversight.protocols.debate import (
     DebateParams,
     DebateProtocol,
@@ -57,25 +58,19 @@ def debater_script(messages: list[Message]) -> str:
 
 
 def setup(params: DebateParams, judge: Any = "A, 70%", generation: dict[str, GenerateConfig] | None = None
-          ) -> tuple[DebateProtocol, RunContext]:
+          ) -> tuple[DebateProtocol, Bound]:
     scripted.register("debater", debater_script)
     scripted.register("judge", judge if callable(judge) or isinstance(judge, list) else [judge])
     pool = ModelPool(cache=None)
     proto = DebateProtocol()
     models = {r: pool.get("scripted:debater") for r in ("debater_a", "debater_b", "consultant")}
     models["judge"] = pool.get("scripted:judge")
-    ctx = RunContext(run_id="test", params=params, models=models, generation=generation or {},
-                     prompts=PromptSet(proto.prompt_package, proto.templates), seed=0)
-    return proto, ctx
+    return proto, Bound(context(proto, models, generation), params)
 
 
-async def run_all(proto: DebateProtocol, ctx: RunContext, items: list[DebateItem]
+async def run_all(proto: DebateProtocol, ctx: Bound, items: list[DebateItem]
                   ) -> list[tuple[Unit, Recorder, dict[str, Any]]]:
-    results = []
-    for unit in proto.units(items, ctx.params, ctx.seed):
-        rec = Recorder(ctx, unit)
-        results.append((unit, rec, await proto.run_unit(unit, rec)))
-    return results
+    return await run_units(proto, ctx.params, ctx.run, items)
 
 
 def model_events(rec: Recorder, role: str | None = None) -> list[Any]:

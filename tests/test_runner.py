@@ -13,10 +13,8 @@ from oversight.config import validate_experiment
 from oversight.dryrun import run_estimate
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
-from oversight.protocol import register_protocol
 from oversight.runner import plan
 
-register_protocol("qa", "qa_protocol:QAProtocol")
 
 ITEMS = [{"id": f"q{i}", "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(6)]
 
@@ -293,7 +291,7 @@ def test_nan_in_metrics_is_written_as_null(tmp_path: Path) -> None:
 
 
 def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: Path) -> None:
-    from oversight.transcripts import load_judgments
+    from oversight.runfolder import RunFolder
 
     scripted.register("math", arithmetic)
     exp = write_experiment(tmp_path, limit=2)
@@ -308,7 +306,10 @@ def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: P
                              "judge": {"kind": "human", "id": "ann"}, "correct": True}) + "\n")
         fh.write(json.dumps({"schema": "oversight.judgment/1", "transcript_id": "q9:plain", "attempt": None,
                              "judge": {"kind": "human", "id": "ann"}, "correct": True}) + "\n")
-    kept = load_judgments(run)
+    kept, left_out = RunFolder.open(run).judgments()
     assert sorted((j["transcript_id"], j["judge"]["kind"]) for j in kept) == [
         ("q0:plain", "model"), ("q1:plain", "human"), ("q1:plain", "model")]
     assert all(j.get("attempt") != "stale" for j in kept)
+    assert left_out == {"unknown_transcript": 1, "stale_attempt": 1}
+    assert main(["report", str(run)]) == 0
+    assert json.loads((run / "metrics.json").read_text())["run"]["judgments_left_out"] == left_out

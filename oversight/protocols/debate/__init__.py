@@ -1,4 +1,102 @@
-"""Debate and its baselines (consultancy, blind, expert judge)."""
+"""Debate and its baselines (consultancy, blind and expert judges) on reading-comprehension QA.
 
-from oversight.protocols.debate.graph import *  # noqa: F401,F403
-from oversight.protocols.debate.graph import DebateParams, DebateProtocol, build_graph  # noqa: F401
+Files: `params.py` (the YAML `params:` block), `data.py` (items and loaders), `graph.py` (the
+LangGraph graph: debaters, consultant, judge), `judging.py` and `views.py` (what a judge sees
+and how its answer becomes a verdict), `metrics.py`, `prompts/` (templates and their variables).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any, ClassVar
+
+from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
+from oversight.protocols.debate import metrics as debate_metrics
+from oversight.protocols.debate.data import DebateItem, load_debate_items
+from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words
+from oversight.protocols.debate.params import CONDITIONS, DebateParams
+from oversight.protocols.debate.views import build_views, verdict_fields
+from oversight.protocols.shared.quotes import Passage
+from oversight.taskdata import TaskConfig
+
+
+def assign_consultants(items: list[DebateItem], seed: int) -> dict[str, int]:
+    """Consultant's answer index per item: honest on exactly half (the odd one out by coin flip)."""
+    rng = random.Random(f"{seed}:consultancy")
+    order = list(range(len(items)))
+    rng.shuffle(order)
+    honest_count = len(items) // 2 + int(len(items) % 2 == 1 and rng.random() < 0.5)
+    honest = set(order[:honest_count])
+    return {
+        item.id: item.correct_index if i in honest else 1 - item.correct_index
+        for i, item in enumerate(items)
+    }
+
+
+class DebateProtocol(Protocol[DebateParams, DebateItem]):
+    name = "debate"
+    Params = DebateParams
+    prompt_package = "oversight.protocols.debate.prompts"
+    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    templates: ClassVar[dict[str, set[str]]] = {
+        "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
+                    "opponent_name", "opponent_letter", "opponent_answer", "round", "rounds", "word_limit",
+                    "transcript", "quote_open", "quote_close"},
+        "consultant": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
+                       "other_letter", "other_answer", "round", "rounds", "word_limit", "transcript",
+                       "quote_open", "quote_close"},
+        "judge_debate": {"question", "answer_a", "answer_b", "transcript", "verified_tag", "unverified_tag"},
+        "judge_consultancy": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
+                              "verified_tag", "unverified_tag"},
+        "judge_blind": {"question", "answer_a", "answer_b"},
+        "judge_expert": {"title", "story", "question", "answer_a", "answer_b"},
+    }
+
+    def roles(self, params: DebateParams) -> set[str]:
+        roles = {"judge"}
+        if "debate" in params.conditions:
+            roles |= {"debater_a", "debater_b"}
+        if "consultancy" in params.conditions:
+            roles.add("consultant")
+        return roles
+
+    def load_items(self, task: TaskConfig, base_dir: Path) -> list[DebateItem]:
+        return load_debate_items(task, base_dir)
+
+    def units(self, items: list[DebateItem], params: DebateParams, seed: int) -> list[Unit[DebateItem]]:
+        sides = assign_consultants(items, seed) if "consultancy" in params.conditions else {}
+        units = []
+        for item in items:
+            for condition in params.conditions:
+                data: dict[str, Any] = {}
+                if condition == "consultancy":
+                    data = {"consultant_index": sides[item.id],
+                            "consultant_correct": sides[item.id] == item.correct_index}
+                units.append(Unit(id=f"{item.id}:{condition}", item_id=item.id, condition=condition,
+                                  item=item, data=data))
+        return units
+
+    async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> dict[str, Any]:
+        item = unit.item
+        ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage(item.story),
+                            story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
+        final = await build_graph(params.turns).ainvoke(
+            {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}, context=ctx
+        )
+        return final["outcome"]
+
+    def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
+        return debate_metrics.debate_metrics(transcripts, judgments)
+
+    def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
+        outcome = transcript["outcome"]
+        return build_views(outcome, params, lambda: texts.get_text(outcome["story_ref"]))
+
+    def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
+                params: DebateParams) -> dict[str, Any]:
+        kind = "human" if response.choice is not None else params.judge_kind
+        return verdict_fields(transcript["outcome"], view, response, kind)
+
+
+__all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants", "build_graph", "cut_words"]

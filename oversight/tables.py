@@ -1,4 +1,4 @@
-"""metrics.json and the tables printed after a run or by `oversight report`."""
+"""The tables printed after a run and by `oversight report` (rendering only; no numbers made here)."""
 
 from __future__ import annotations
 
@@ -8,39 +8,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-
-from oversight.models.types import Usage
-from oversight.protocol import Protocol
-from oversight.transcripts import load_judgments, load_transcripts
-
-
-def run_usage(transcripts: list[dict[str, Any]]) -> dict[str, Usage]:
-    by_role: dict[str, Usage] = {}
-    for t in transcripts:
-        for role, usage in (t.get("usage_by_role") or {}).items():
-            by_role[role] = by_role.get(role, Usage()) + Usage.model_validate(usage)
-    return by_role
-
-
-def compute_metrics(protocol: Protocol, params: Any, run_dir: Path, *, n_units: int | None = None) -> dict[str, Any]:
-    transcripts = load_transcripts(run_dir)
-    judgments = load_judgments(run_dir, transcripts)
-    ok = [t for t in transcripts if not t.get("error")]
-    # Protocols see failed transcripts too (to count them per condition); judgments only
-    # belong to finished ones, since the runner writes none for a failed unit.
-    metrics = protocol.metrics(transcripts, judgments, params)
-    by_role = run_usage(transcripts)
-    total = sum(by_role.values(), Usage())
-    metrics["run"] = {
-        "run_id": run_dir.name,
-        "units_planned": n_units,
-        "units_finished": len(transcripts),
-        "units_failed": len(transcripts) - len(ok),
-        "judgments": len(judgments),
-        "usage_by_role": {r: u.model_dump() for r, u in sorted(by_role.items())},
-        "usage": total.model_dump(),
-    }
-    return metrics
 
 
 def _cell(value: Any) -> str:
@@ -73,6 +40,9 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> N
     ]
     if usage_rows:
         console.print(rows_table("Usage", usage_rows))
+    left_out = {k: v for k, v in (run.get("judgments_left_out") or {}).items() if v}
+    if left_out:
+        console.print("judgments left out: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in left_out.items()))
     console.print(
         f"units: {run.get('units_finished', 0)} finished, {run.get('units_failed', 0)} failed"
         + (f" (of {run['units_planned']})" if run.get("units_planned") is not None else "")

@@ -1,0 +1,56 @@
+"""The `params:` block of an experiment with `protocol: debate`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from oversight.protocol import no_repeats
+
+Condition = Literal["debate", "consultancy", "blind", "expert"]
+CONDITIONS: tuple[str, ...] = ("debate", "consultancy", "blind", "expert")
+_TAG = r"^[A-Za-z][A-Za-z0-9_-]*$"
+
+
+class DebateParams(BaseModel):
+    """The experiment's `params:` block for `protocol: debate`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conditions: Annotated[list[Condition], AfterValidator(no_repeats)] = Field(
+        default_factory=lambda: list(CONDITIONS), min_length=1)
+    """Which conditions to run on every item; each becomes one transcript per item."""
+    rounds: int = Field(default=3, ge=1, le=20)
+    """Speeches per debater (or consultant)."""
+    turns: Literal["simultaneous", "sequential"] = "simultaneous"
+    """Simultaneous: both debaters speak each round without seeing the other's current speech.
+    Sequential: debater A speaks first and debater B sees A's speech of the same round."""
+    word_limit: int = Field(default=150, ge=5, le=2000)
+    """Words per speech; told to the speaker and enforced by cutting longer speeches."""
+    max_speech_tokens: int | None = Field(default=None, ge=1)
+    """Token cap per speech; default about 2 tokens per word of the limit plus 16. A smaller
+    `max_tokens` in `generation:` still wins."""
+    swap: bool = True
+    """Also judge every transcript with the answer order reversed; both verdicts are recorded."""
+    judge_kind: Literal["model", "logprob"] = "model"
+    """`model`: parse the judge's text (answer + probability). `logprob`: read P(A) vs P(B) from
+    the first token's top logprobs (needs a provider with logprobs: local, OpenAI-compatible)."""
+    top_logprobs: int = Field(default=10, ge=2, le=20)
+    """How many alternatives the logprob judge asks for."""
+    quote_tag: str = Field(default="quote", pattern=_TAG)
+    """Debaters quote the story as <quote_tag>...</quote_tag>."""
+    verified_tag: str = Field(default="v_quote", pattern=_TAG)
+    """Tag that marks a verified quote in what the judge sees."""
+    unverified_tag: str = Field(default="u_quote", pattern=_TAG)
+    """Tag that marks an unverified quote in what the judge sees."""
+    fuzzy_threshold: float | None = Field(default=None, ge=0, le=100)
+    """If set, a quote whose fuzzy score (0-100) reaches this also counts as verified; by default
+    only exact matches (after normalising case, punctuation, quotes and whitespace) do."""
+    n_boot: int = Field(default=2000, ge=100, le=100_000)
+    """Resamples for bootstrap intervals (written into metrics.json with the method)."""
+    bootstrap_seed: int = 0
+    """Seed of the bootstrap resampling, so a report is reproducible."""
+    stop: list[str] = Field(default_factory=lambda: ["\nDebater A", "\nDebater B", "\nConsultant", "\nJudge"])
+    """Stop sequences for speeches, used when `generation:` sets none for the role. Base models
+    need them, or they write the other side's speech too."""
