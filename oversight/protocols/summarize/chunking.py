@@ -31,7 +31,7 @@ MIN_FILL = 0.5
 # Each pattern matches the whitespace after a break; a chunk ends where that whitespace ends,
 # so trailing spaces and blank lines belong to the chunk before them.
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-_SENTENCE = re.compile(r"""(?<=[.!?…])["'”’)\]]*\s+""")
+SENTENCE_BREAK = re.compile(r"""(?<=[.!?…])["'”’)\]]*\s+""")
 _WORD = re.compile(r"\s+")
 
 Strategy = Literal["hierarchical", "incremental"]
@@ -60,7 +60,7 @@ def chunk_spans(text: str, max_tokens: int) -> list[tuple[int, int]]:
         raise ValueError("max_tokens must be at least 1")
     size = max_tokens * CHARS_PER_TOKEN
     n = len(text)
-    levels = [_ends(_PARAGRAPH, text), _ends(_SENTENCE, text), _ends(_WORD, text)]
+    levels = [_ends(_PARAGRAPH, text), _ends(SENTENCE_BREAK, text), _ends(_WORD, text)]
     spans: list[tuple[int, int]] = []
     start = 0
     while start < n:
@@ -183,6 +183,7 @@ def plan_tree(spans: list[tuple[int, int]], strategy: Strategy, fan_in: int = 3,
 __all__ = [
     "CHARS_PER_TOKEN",
     "PlannedNode",
+    "SENTENCE_BREAK",
     "TreePlan",
     "approx_tokens",
     "chunk_spans",
