@@ -180,7 +180,7 @@ def route(state: SummaryState, runtime: Runtime[SummaryContext]) -> Any:
     views = judge_views(transcript, ctx.params, ctx.source)
     if not views:
         return END
-    ctx.rec.progress(total=len(views))
+    ctx.rec.progress(advance=0, total=len(views))
     return [Send("judge", {"view": v, "transcript": transcript}) for v in views]
 
 
@@ -207,7 +207,7 @@ async def summarize(item: TextItem, strategy: str, params: SummarizeParams, rec:
     ref = rec.put_text(item.text)
     rec.note(SOURCE_EVENT, ref=ref, item_id=item.id, title=item.title, chars=len(item.text),
              words=count_words(item.text), chunks=len(spans), chunk_tokens=params.chunk_tokens)
-    rec.progress(total=len(plan.nodes))
+    rec.progress(advance=0, total=len(plan.nodes))
     ctx = SummaryContext(rec=rec, params=params, item=item, plan=plan, source=SourceText(ref, item.text),
                          transcript_id=transcript_id, records=planned_records(plan, params))
     final = await build_graph().ainvoke({"outputs": {}, "verdicts": []}, context=ctx,
