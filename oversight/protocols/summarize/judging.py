@@ -34,7 +34,7 @@ _LABELS = {"faithfulness": r"faithful(?:ness)?|accuracy", "coverage": r"coverage
 # A number that is a rating: not part of a range ("1-7", "1 to 7"); at the very start of an
 # answer, not a list marker ("2. The summary ...") either.
 _NUMBER = r"(\d+(?:\.\d+)?)(?![\d.]*\s*(?:-|–|to)\s*\d)"
-_LEADING = re.compile(r"^[\s*_#>\"'(\[]*" + _NUMBER + r"(?!\.\s+[A-Za-z])")
+_LEADING = re.compile(r"^[\s*_#>\"'(\[]*" + _NUMBER + r"(?!\.\s+(?!coverage)[A-Za-z])", re.I)
 _KIND_WORDS = {kind: re.compile(r"\b" + kind.split()[0] + (r"\w*\s+omission" if "omission" in kind else r"\w*"), re.I)
                for kind in CONFUSIONS}
 _FLAGGED = re.compile(r"^[\s*\-•>]*(?:sentence\s*)?#?(\d+)\b\s*[:.)\-–]?\s*(.*)$", re.I)
