@@ -154,7 +154,8 @@ async def judge(task: dict[str, Any], runtime: Runtime[SummaryContext]) -> dict[
     ctx = runtime.context
     view: JudgeView = task["view"]
     rec = ctx.rec
-    cap = 24 if view.answer_kind == "rating" else 16 + 12 * int(view.variables.get("count", 1))
+    # Ratings are two short lines; a coherence answer is one short line per flagged sentence.
+    cap = 24 if view.answer_kind == "rating" else 16 + 8 * min(int(view.variables.get("count", 1)), 20)
     out = await rec.call("judge", view.template, view.variables, step=f"judge {view.key}",
                          caps={"max_tokens": cap}, temperature=0.0)
     record = verdict(view, task["transcript"], JudgeResponse(text=out.text), ctx.params)
