@@ -17,7 +17,6 @@ re-judging model or a person uses (views.py).
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, TypedDict
@@ -32,6 +31,7 @@ from oversight.protocols.debate.judging import LETTERS, render_transcript
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.views import build_views, verdict_fields
 from oversight.protocols.shared.quotes import Passage, check_speech, quote_stats
+from oversight.protocols.shared.text import cut_words
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,6 @@ class DebateState(TypedDict):
     round: int
     speeches: Annotated[list[Speech], operator.add]
     outcome: dict[str, Any]
-
-
-def cut_words(text: str, limit: int) -> tuple[str, int, bool]:
-    """Keep the first `limit` words (whitespace kept as written); return text, word count, cut?"""
-    words = list(re.finditer(r"\S+", text))
-    if len(words) <= limit:
-        return text.strip(), len(words), False
-    return text[: words[limit - 1].end()].strip(), limit, True
 
 
 def speech_settings(params: DebateParams) -> dict[str, Any]:

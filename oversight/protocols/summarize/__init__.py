@@ -1,0 +1,70 @@
+"""Recursive summarization of long texts by task decomposition (Wu et al. 2021; Chang et al. 2024).
+
+A text too long for one call, and too long for a person to check at once, is cut into chunks
+whose summaries are merged level by level (`hierarchical`) or folded into one running summary
+(`incremental`); every node can be judged from its own inputs alone.
+
+Files: `params.py` (the YAML `params:` block), `data.py` (texts and loaders), `chunking.py`
+(chunks and tree plans), `tree.py` (what each node saw), `graph.py` (the LangGraph graph:
+`summarize_chunk`, `merge`, `judge`), `judging.py` (judge views and verdicts), `metrics.py`,
+`prompts/` (templates and their variables).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
+from oversight.protocols.summarize import judging
+from oversight.protocols.summarize.data import TextItem, load_text_items
+from oversight.protocols.summarize.graph import build_graph, summarize
+from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
+from oversight.taskdata import TaskConfig
+
+
+class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
+    name = "summarize"
+    Params = SummarizeParams
+    prompt_package = "oversight.protocols.summarize.prompts"
+    optional_roles: ClassVar[frozenset[str]] = frozenset({"merger", "judge"})
+    """`merger` writes merges with another model (else the summarizer does); `judge` may be bound
+    even when `params.judge` is none and coherence is off."""
+    templates: ClassVar[dict[str, set[str]]] = {
+        "summarize_chunk": {"title", "chunk", "words", "context", "part", "parts"},
+        "merge": {"title", "summaries", "count", "words", "context"},
+        "update": {"title", "summary", "chunk", "words", "part", "parts", "previous_part"},
+        "shorten": {"summary", "words"},
+        "judge_node": {"task", "inputs", "summary"},
+        "judge_coherence": {"sentences", "count"},
+    }
+
+    def roles(self, params: SummarizeParams) -> set[str]:
+        judged = params.judge != "none" or params.coherence
+        return {"summarizer", "judge"} if judged else {"summarizer"}
+
+    def load_items(self, task: TaskConfig, base_dir: Path) -> list[TextItem]:
+        return load_text_items(task, base_dir)
+
+    def units(self, items: list[TextItem], params: SummarizeParams, seed: int) -> list[Unit[TextItem]]:
+        return [Unit(id=f"{item.id}:{strategy}", item_id=item.id, condition=strategy, item=item)
+                for item in items for strategy in params.strategies]
+
+    async def run_unit(self, unit: Unit[TextItem], params: SummarizeParams, rec: Recorder) -> dict[str, Any]:
+        return await summarize(unit.item, unit.condition, params, rec, unit.id)
+
+    def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]],
+                params: SummarizeParams) -> dict[str, Any]:
+        from oversight.protocols.summarize.metrics import compute
+
+        return compute(transcripts, judgments, params)
+
+    def judge_views(self, transcript: dict[str, Any], params: SummarizeParams, texts: TextReader) -> list[JudgeView]:
+        return judging.judge_views(transcript, params, texts)
+
+    def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
+                params: SummarizeParams) -> dict[str, Any]:
+        return judging.verdict(view, transcript, response, params)
+
+
+__all__ = ["STRATEGIES", "SummarizeParams", "SummarizeProtocol", "TextItem", "build_graph"]
