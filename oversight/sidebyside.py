@@ -17,14 +17,15 @@ Row = dict[str, Any]
 Headline = Callable[[dict[str, Any]], list[Row]]
 HEADLINES: dict[str, Headline] = {}
 
-# (protocol, metric label) -> published figures, each "source: value" (QuALITY, two answers).
+# (protocol, metric label) -> published judge accuracy on QuALITY (two answers), short form.
 PUBLISHED: dict[tuple[str, str], str] = {
-    ("debate", "accuracy debate"): "Khan+24 LLM .76, human .88; Michael+23 .84",
-    ("debate", "accuracy consultancy"): "Khan+24 LLM .54, human .78; Michael+23 .74",
-    ("debate", "accuracy blind"): "Khan+24 LLM .48, human .60 (naive judge)",
+    ("debate", "accuracy debate"): "L.76 H.88 M.84",
+    ("debate", "accuracy consultancy"): "L.54 H.78 M.74",
+    ("debate", "accuracy blind"): "L.48 H.60",
 }
-PUBLISHED_NOTE = ("published: judge accuracy on QuALITY (Khan et al. 2024, LLM and human judges; Michael et al. "
-                  "2023, human debaters and judges); our task and judges differ, so compare with care")
+PUBLISHED_NOTE = ("published (QuALITY, another task and other judges: compare with care): L = Khan et al. 2024 "
+                  "with an LLM judge, H = Khan et al. 2024 with human judges (blind = their naive judge), "
+                  "M = Michael et al. 2023, human debaters and judges")
 
 
 def register_headline(protocol: str) -> Callable[[Headline], Headline]:

@@ -30,12 +30,15 @@ METHODS = {
     "bootstrap-items-percentile": ("Bi", "percentile bootstrap over items"),
 }
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
-           "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "published": "published"}
+           "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "published": "published",
+           "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
+           "cost USD": "USD"}
 NOTES = {
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
     "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
-    "n": "units behind the estimate (transcripts, items or games)",
+    "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",
+    "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
 }
 SPLIT_KEYS = ("judge", "run")
 FIELDS = ""
@@ -53,6 +56,8 @@ class Section:
     title: str
     rows: list[dict[str, Any]]
     legend: list[str] = field(default_factory=list)
+    hide: tuple[str, ...] = ()
+    """Fields left out of the terminal table only (e.g. long run names when sweep values say it)."""
 
 
 def _num(value: float) -> str:
@@ -74,10 +79,14 @@ def _cell(value: Any) -> str:
     return "n/a" if value is None else str(value)
 
 
-def compact(row: dict[str, Any]) -> dict[str, Any]:
-    """Short headers, method abbreviations; values unchanged otherwise."""
+def compact(row: dict[str, Any], hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Short headers (a dotted sweep key by its last part), method abbreviations."""
     out: dict[str, Any] = {}
     for key, value in row.items():
+        if key in hide:
+            continue
+        if "." in key and key not in HEADERS:
+            key = key.rsplit(".", 1)[-1]
         if key in ("method", "ci_method") and isinstance(value, str):
             value = METHODS.get(value, (value, value))[0]
         out[HEADERS.get(key, key)] = value
@@ -128,7 +137,9 @@ def _horizontal(rows: list[dict[str, Any]], title: str | None = None) -> Table:
     for row in rows:
         columns.extend(k for k in row if k not in columns)
     for column in columns:
-        table.add_column(column, justify="left" if column in _LEFT else "right", no_wrap=True)
+        values = [r[column] for r in rows if r.get(column) is not None]
+        text = bool(values) and all(isinstance(v, str) and not v[:1].isdigit() for v in values)
+        table.add_column(column, justify="left" if column in _LEFT or text else "right", no_wrap=True)
     for row in rows:
         table.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
     return table
@@ -158,6 +169,12 @@ def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...]) -> lis
     table = _horizontal(rows)
     if _width(table) <= width:
         return [("", table)]
+    same = [k for k in rows[0] if isinstance(rows[0][k], str) and len(rows) > 1
+            and all(k in r and r[k] == rows[0][k] for r in rows)]
+    if same:  # a column with one value throughout: say it once, above the table
+        rest = [{k: v for k, v in r.items() if k not in same} for r in rows]
+        return [(", ".join(filter(None, (", ".join(f"{k} {rows[0][k]}" for k in same), sub))), t)
+                for sub, t in _fit(rest, width, splits)]
     for i, key in enumerate(splits):
         if key == FIELDS and len({tuple(r) for r in rows}) > 1:
             groups = _by_fields(rows)
@@ -173,11 +190,11 @@ def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...]) -> lis
     return [("", _vertical(rows))]
 
 
-def fitted_tables(rows: list[dict[str, Any]], width: int) -> list[tuple[str, Table]]:
+def fitted_tables(rows: list[dict[str, Any]], width: int, hide: tuple[str, ...] = ()) -> list[tuple[str, Table]]:
     """The rows as (subtitle, table) pairs no wider than `width`: one table per judge or run,
     horizontal when it fits, split by severity/metric/condition when not, else vertical."""
     out = []
-    for sub, group in _groups([compact(r) for r in rows], SPLIT_KEYS):
+    for sub, group in _groups([compact(r, hide) for r in rows], SPLIT_KEYS):
         out += [(", ".join(filter(None, (sub, deeper))), t) for deeper, t in _fit(group, width, NARROW_SPLITS)]
     return out
 
@@ -186,7 +203,7 @@ def print_section(console: Console, section: Section) -> None:
     if not section.rows:
         return
     console.print(section.title, style="bold", highlight=False)
-    for sub, table in fitted_tables(section.rows, console.width):
+    for sub, table in fitted_tables(section.rows, console.width, section.hide):
         if sub:
             console.print(sub, style="italic", highlight=False)
         console.print(table)

@@ -104,3 +104,26 @@ def critique_run(root: Path, name: str, *, found: dict[str, tuple[list[int], lis
                 "usage_by_role": {"judge": {"input_tokens": 100, "output_tokens": 20}},
                 "error": None, "attempt": "a1", "created_at": "2026-11-30T12:00:02+00:00"})
     return path
+
+
+def crossplay_runs(root: Path, strengths: dict[str, float], n_items: int = 8) -> list[Path]:
+    """A cross-play sweep: every (debater_a, debater_b) model pair, on the same items. The judge's
+    probability on the true answer rises with the honest debater's strength over the liar's."""
+    import math
+
+    paths = []
+    correct = {f"q{k}": k % 2 for k in range(n_items)}
+    for a in strengths:
+        for b in strengths:
+            verdicts = {}
+            for item, ci in correct.items():
+                honest, liar = (strengths[a], strengths[b]) if ci == 0 else (strengths[b], strengths[a])
+                bump = 0.1 * (int(item[1:]) % 3 - 1)  # item difficulty varies
+                p_true = 1 / (1 + math.exp(-(0.4 + honest - liar + bump)))
+                p_a = p_true if ci == 0 else 1 - p_true
+                verdicts[f"{item}:debate"] = [("original", round(p_a, 4)), ("swapped", round(p_a, 4))]
+            models = {"debater_a": a, "debater_b": b, "judge": "scripted:judge"}
+            paths.append(debate_run(root, f"20261130T120000Z-xplay-debater_a={a}-debater_b={b}".replace(":", "_"),
+                                    verdicts=verdicts, correct=correct, models=models,
+                                    sweep_point={"models.debater_a": a, "models.debater_b": b}, events=False))
+    return paths
