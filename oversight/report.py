@@ -96,7 +96,8 @@ def _tournament(runs: list[RunReport]) -> dict[str, Any] | None:
 
     debates = [r for r in runs if r.metrics.get("protocol") == "debate" and "debate" in (r.metrics.get("conditions") or {})]
     players = {r.models.get(side) for r in debates for side in ("debater_a", "debater_b")} - {None}
-    if len(players) < 2:
+    pairs = {(r.models.get("debater_a"), r.models.get("debater_b")) for r in debates}
+    if len(players) < 2 or len(pairs) < 2:  # a tournament is several pairings of debater models
         return None
     inputs = []
     for r in debates:
