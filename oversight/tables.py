@@ -130,7 +130,7 @@ def _by_fields(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
     return out
 
 
-def _horizontal(rows: list[dict[str, Any]], title: str | None = None) -> Table:
+def _horizontal(rows: list[dict[str, Any]], title: str | None = None, *, wrap: bool = False) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False,
                   title_style="bold", show_edge=False)
     columns: list[str] = []
@@ -139,7 +139,7 @@ def _horizontal(rows: list[dict[str, Any]], title: str | None = None) -> Table:
     for column in columns:
         values = [r[column] for r in rows if r.get(column) is not None]
         text = bool(values) and all(isinstance(v, str) and not v[:1].isdigit() for v in values)
-        table.add_column(column, justify="left" if column in _LEFT or text else "right", no_wrap=True)
+        table.add_column(column, justify="left" if column in _LEFT or text else "right", no_wrap=not wrap)
     for row in rows:
         table.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
     return table
@@ -212,8 +212,8 @@ def print_section(console: Console, section: Section) -> None:
 
 
 def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
-    """One table of `rows` as given (the dry run's and other simple listings)."""
-    return _horizontal(rows, title)
+    """One table of `rows` as given, cells wrapping when narrow (the dry run's listing)."""
+    return _horizontal(rows, title, wrap=True)
 
 
 # ---- other formats ------------------------------------------------------------------------------
