@@ -144,7 +144,7 @@ def test_each_protocol_writes_its_plots(tmp_path: Path) -> None:
             for ext in ("png", "svg"):
                 assert (run / "plots" / f"{stem}.{ext}").stat().st_size > 1000
     svg = (d / "plots" / "debate_accuracy.svg").read_text()
-    assert d.name in svg.replace("-", "-") or "Judge accuracy" in svg
+    assert d.name in svg and "n = 6 transcripts per estimate" in svg and "Wilson" in svg  # text stays text
     summary = {"protocol": "summarize", "by_level": {
         "1": {"ratings": {"faithfulness": {"estimate": 5.5, "ci": [5.0, 6.0], "ci_method": "bayesian-bootstrap", "n": 8}}},
         "2": {"ratings": {"faithfulness": {"estimate": 4.0, "ci": [3.2, 4.8], "ci_method": "bayesian-bootstrap", "n": 4}}}}}

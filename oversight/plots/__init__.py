@@ -24,7 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from oversight.tables import METHODS  # noqa: E402
 
-plt.rcParams.update({"svg.hashsalt": "oversight", "font.size": 10, "axes.spines.top": False,
+plt.rcParams.update({"svg.hashsalt": "oversight", "svg.fonttype": "none", "font.size": 10, "axes.spines.top": False,
                      "axes.spines.right": False, "figure.dpi": 100})
 
 
