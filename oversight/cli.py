@@ -81,6 +81,14 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="metrics with confidence intervals for one or more runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    report.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"],
+                        help="how the report is printed (default: table)")
+    report.add_argument("--out", metavar="DIR", help="also write the report and the cross-run figures here")
+
+    export = sub.add_parser("export", help="a run for other tools: Inspect's log viewer, pandas, R")
+    export.add_argument("run_dir", metavar="RUN_DIR")
+    export.add_argument("--format", required=True, choices=["inspect", "jsonl", "csv"])
+    export.add_argument("--out", metavar="DIR", help="where the files go (default: RUN_DIR/exports)")
 
     review = sub.add_parser("review", help="browse a run's transcripts, verdicts and metrics (terminal UI)")
     review.add_argument("run_dir", metavar="RUN_DIR")
@@ -108,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             return _review(args)
         if args.command == "judge":
             return _judge(args)
+        if args.command == "export":
+            return _export(args)
     except UserError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -323,7 +333,16 @@ def _judge_model(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from oversight.report import report
 
-    report([Path(d) for d in args.run_dirs], console, warn=warn)
+    report([Path(d) for d in args.run_dirs], console, fmt=args.format,
+           out=Path(args.out) if args.out else None, warn=warn)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from oversight.exports import export
+
+    for path in export(Path(args.run_dir), args.format, Path(args.out) if args.out else None, warn=warn):
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0
 
 

@@ -97,6 +97,11 @@ class Protocol(ABC, Generic[P, I]):
     """Template name -> the variables it may use (documented in the prompts folder's README)."""
     optional_roles: ClassVar[frozenset[str]] = frozenset()
     """Roles an experiment may bind even when its params leave them unused (e.g. a blind-only debate)."""
+    metrics_outcome_keys: ClassVar[frozenset[str] | None] = None
+    """The outcome fields `metrics` reads; reports keep only these per transcript (None: all), so a
+    run of 100,000 transcripts never holds every speech in memory at once."""
+    metrics_event_types: ClassVar[frozenset[str]] = frozenset()
+    """The event types `metrics` reads (e.g. a tree's node records); reports drop all other events."""
 
     @abstractmethod
     def roles(self, params: P) -> set[str]:

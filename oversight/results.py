@@ -1,12 +1,24 @@
-"""metrics.json: the protocol's metrics plus what the run spent and what was left out."""
+"""metrics.json: the protocol's metrics plus what the run spent and what was left out.
+
+Reports stream `transcripts.jsonl` once: each line's model events are summed into per-server
+usage and then dropped (but for the event types a protocol's metrics read,
+`Protocol.metrics_event_types`), and a protocol that declares `metrics_outcome_keys` (the outcome
+fields its metrics read) keeps only those, so a run of 100,000 transcripts never holds its
+speeches and prompts in memory at once. Every number is still recomputed from the files.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Collection, Iterable
 from typing import Any
 
+from oversight.agreement import agreement_table
 from oversight.models.types import Usage
 from oversight.protocol import Protocol
 from oversight.runfolder import RunFolder
+
+_INTERNED = ("condition", "item_id", "protocol", "run_id", "attempt")
 
 
 def run_usage(transcripts: list[dict[str, Any]]) -> dict[str, Usage]:
@@ -17,18 +29,68 @@ def run_usage(transcripts: list[dict[str, Any]]) -> dict[str, Usage]:
     return by_role
 
 
+def _event_usage(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Calls and tokens per server in one transcript's events (cache hits excluded)."""
+    out: dict[str, dict[str, int]] = {}
+    for e in events:
+        if e.get("type") == "model" and e.get("endpoint") and not e.get("cached"):
+            row = out.setdefault(e["endpoint"], {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+            usage = e.get("usage") or {}
+            row["calls"] += 1
+            row["input_tokens"] += usage.get("input_tokens", 0)
+            row["output_tokens"] += usage.get("output_tokens", 0)
+    return out
+
+
+def _sum_endpoints(per_transcript: Iterable[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    total: dict[str, dict[str, int]] = {}
+    for usage in per_transcript:
+        for endpoint, row in usage.items():
+            acc = total.setdefault(endpoint, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+            for key, value in row.items():
+                acc[key] += value
+    return dict(sorted(total.items()))
+
+
 def endpoint_usage(transcripts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Calls and tokens per server, for roles whose spec names several (cache hits excluded)."""
-    by_endpoint: dict[str, dict[str, int]] = {}
-    for t in transcripts:
-        for e in t.get("events") or []:
-            if e.get("type") == "model" and e.get("endpoint") and not e.get("cached"):
-                row = by_endpoint.setdefault(e["endpoint"], {"calls": 0, "input_tokens": 0, "output_tokens": 0})
-                usage = e.get("usage") or {}
-                row["calls"] += 1
-                row["input_tokens"] += usage.get("input_tokens", 0)
-                row["output_tokens"] += usage.get("output_tokens", 0)
-    return dict(sorted(by_endpoint.items()))
+    return _sum_endpoints(_event_usage(t.get("events") or []) for t in transcripts)
+
+
+def light(record: dict[str, Any], outcome_keys: Collection[str] | None,
+          event_types: Collection[str] = ()) -> dict[str, Any]:
+    """A transcript with only the events of `event_types` (and, if given, only the outcome fields
+    metrics read)."""
+    events = record.pop("events", None) or []
+    if event_types:
+        record["events"] = [e for e in events if e.get("type") in event_types]
+    outcome = record.get("outcome")
+    if outcome_keys is not None and isinstance(outcome, dict):
+        record["outcome"] = {k: v for k, v in outcome.items() if k in outcome_keys}
+    for key in _INTERNED:  # the same few strings on every line: keep one copy of each
+        if isinstance(record.get(key), str):
+            record[key] = sys.intern(record[key])
+    return record
+
+
+def stream_transcripts(
+    folder: RunFolder, outcome_keys: Collection[str] | None = None, event_types: Collection[str] = ()
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """Finished transcripts without events (the last line of a retried unit wins), sorted by id,
+    and the per-server usage of those same transcripts, in one pass over the file."""
+    latest: dict[str, dict[str, Any]] = {}
+    endpoints: dict[str, dict[str, dict[str, int]]] = {}
+    for record in folder.iter_transcripts():
+        if "id" not in record:
+            continue
+        usage = _event_usage(record.get("events") or [])
+        if usage:
+            endpoints[record["id"]] = usage
+        else:
+            endpoints.pop(record["id"], None)
+        latest[record["id"]] = light(record, outcome_keys, event_types)
+    transcripts = [latest[k] for k in sorted(latest)]
+    return transcripts, _sum_endpoints(endpoints[k] for k in sorted(endpoints))
 
 
 def compute_metrics(
@@ -40,7 +102,7 @@ def compute_metrics(
     With `planned` (the run's unit ids), transcripts of other ids are left out and counted as
     `units_outside_plan`, never as finished units.
     """
-    transcripts = sorted(folder.transcripts(), key=lambda t: t["id"])
+    transcripts, endpoints = stream_transcripts(folder, protocol.metrics_outcome_keys, protocol.metrics_event_types)
     outside = 0
     if planned is not None:
         inside = [t for t in transcripts if t["id"] in planned]
@@ -50,6 +112,9 @@ def compute_metrics(
     # Protocols see failed transcripts too (to count them per condition); judgments only
     # belong to finished ones, since the runner writes none for a failed unit.
     metrics = protocol.metrics(transcripts, judgments, params)
+    agreement = agreement_table(judgments)
+    if agreement:
+        metrics["agreement"] = agreement
     by_role = run_usage(transcripts)
     total = sum(by_role.values(), Usage())
     metrics["run"] = {
@@ -63,7 +128,6 @@ def compute_metrics(
         "usage_by_role": {r: u.model_dump() for r, u in sorted(by_role.items())},
         "usage": total.model_dump(),
     }
-    endpoints = endpoint_usage(transcripts)
     if endpoints:
         metrics["run"]["usage_by_endpoint"] = endpoints
     return metrics

@@ -31,6 +31,9 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
     Params = CritiqueParams
     prompt_package = "oversight.protocols.critique.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"answerer", "critic", "meta_critic", "judge", "grader"})
+    metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset(
+        {"condition", "gold_flaws", "critique_matches", "answer_source", "answer"})
+    """Outcome fields metrics read; a report streams only these (oversight.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "answerer": {"context", "question"},
         "critic": {"context", "question", "answer", "max_critiques"},

@@ -39,6 +39,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     Params = DebateParams
     prompt_package = "oversight.protocols.debate.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index"})
+    """Outcome fields metrics and tournaments read; a report streams only these (oversight.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
                     "opponent_name", "opponent_letter", "opponent_answer", "round", "rounds", "word_limit",

@@ -19,6 +19,7 @@ from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, Tex
 from oversight.protocols.summarize import judging
 from oversight.protocols.summarize.data import TextItem, load_text_items
 from oversight.protocols.summarize.graph import build_graph, summarize
+from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
 from oversight.taskdata import TaskConfig
 
@@ -28,6 +29,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     Params = SummarizeParams
     prompt_package = "oversight.protocols.summarize.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"merger", "judge"})
+    metrics_event_types: ClassVar[frozenset[str]] = frozenset({NODE_EVENT, "model"})
+    """Metrics read the tree's node records, and count calls from the model events."""
     """`merger` writes merges with another model (else the summarizer does); `judge` may be bound
     even when `params.judge` is none and coherence is off."""
     templates: ClassVar[dict[str, set[str]]] = {

@@ -1,0 +1,151 @@
+"""A run as an Inspect AI eval log, so `inspect view` browses our transcripts.
+
+Mapping: one `EvalSample` per finished transcript (id = transcript id); every model call is an
+Inspect `ModelEvent` with the exact messages the model saw (stored texts expanded) and its
+output; other events (quote checks, verdict notes) are `InfoEvent`s named by their type. The
+sample's messages are the first call's input followed by each call's output, headed by its role
+and step. Each judgment is a score named `<judge>[/<order or view>]`: value "C" / "I" for a
+correct / wrong verdict, "N" when invalid (Inspect's own letters), the number of confirmed flaws
+for a critique judgment, the ratings for a rating judgment; all verdict fields in its metadata.
+The eval's results carry our headline estimates with their intervals in each metric's metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from oversight.errors import UserError
+from oversight.runfolder import RunFolder
+from oversight.sidebyside import headline
+from oversight.stats import judge_name
+
+try:
+    from inspect_ai.event import InfoEvent, ModelEvent
+    from inspect_ai.log import (EvalConfig, EvalDataset, EvalError, EvalLog, EvalMetric, EvalResults, EvalSample,
+                                EvalScore, EvalSpec, write_eval_log)
+    from inspect_ai.model import (ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig,
+                                  ModelOutput, ModelUsage)
+    from inspect_ai.scorer import Score
+except ImportError:  # pragma: no cover - exercised only without the extra
+    EvalLog = None  # type: ignore[assignment,misc]
+
+
+def _message(m: dict[str, Any]) -> Any:
+    role, content = m.get("role"), str(m.get("content", ""))
+    if role == "system":
+        return ChatMessageSystem(content=content)
+    if role == "assistant":
+        return ChatMessageAssistant(content=content)
+    return ChatMessageUser(content=content)
+
+
+def _when(text: Any) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(str(text))
+    except ValueError:
+        return datetime.now(timezone.utc)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _usage(u: dict[str, Any] | None) -> ModelUsage:
+    u = u or {}
+    inp, out = int(u.get("input_tokens") or 0), int(u.get("output_tokens") or 0)
+    return ModelUsage(input_tokens=inp, output_tokens=out, total_tokens=inp + out, total_cost=u.get("cost_usd"))
+
+
+def _score(j: dict[str, Any]) -> Score:
+    if "correct" in j:
+        value: Any = "N" if j.get("invalid") or j["correct"] is None else ("C" if j["correct"] else "I")
+        answer = None if j.get("answer_index") is None else "AB"[int(j["answer_index"])] if int(j["answer_index"]) < 2 \
+            else str(j["answer_index"])
+    elif "matches" in j or "flaws_reported" in j:
+        value = sum(bool(m.get("confirmed")) for m in j.get("matches") or [])
+        answer = "\n".join(str(f) for f in j.get("flaws_reported") or [])
+    elif isinstance(j.get("ratings"), dict):
+        value, answer = j["ratings"], None
+    else:
+        value, answer = "N", None
+    raw = j.get("raw")
+    meta = {k: v for k, v in j.items() if k not in ("raw",)}
+    return Score(value=value, answer=answer, explanation=raw if isinstance(raw, str) else None, metadata=meta)
+
+
+def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]]) -> EvalSample:
+    events: list[Any] = []
+    calls = [e for e in t.get("events") or [] if e.get("type") == "model"]
+    first_input = [_message(m) for m in folder.model_input(calls[0])] if calls else []
+    messages = list(first_input)
+    for e in t.get("events") or []:
+        stamp = _when(e.get("created_at") or t.get("created_at"))
+        if e.get("type") != "model":
+            data = {k: v for k, v in e.items() if k != "type"}
+            events.append(InfoEvent(source=str(e.get("type")), data=data, timestamp=stamp))
+            continue
+        model, content = str(e.get("model") or "?"), str(e.get("content") or "")
+        output = ModelOutput.from_content(model=model, content=content)
+        output.usage = _usage(e.get("usage"))
+        events.append(ModelEvent(model=model, role=e.get("role"), input=[_message(m) for m in folder.model_input(e)],
+                                 tools=[], tool_choice="none", config=GenerateConfig(), output=output,
+                                 cache="read" if e.get("cached") else None, timestamp=stamp,
+                                 metadata={"step": e.get("step"), "latency_s": e.get("latency_s")}))
+        messages.append(ChatMessageAssistant(content=f"[{e.get('role')} | {e.get('step')}]\n{content}", model=model))
+    scores: dict[str, Score] = {}
+    for j in judgments:
+        part = j.get("order") or j.get("key") or j.get("view")
+        name = judge_name(j) + (f"/{part}" if part else "")
+        key, n = name, 2
+        while key in scores:  # the same judge twice on the same view (a person re-judging)
+            key, n = f"{name}#{n}", n + 1
+        scores[key] = _score(j)
+    outcome = t.get("outcome") or {}
+    answers, ci = outcome.get("answers"), outcome.get("correct_index")
+    target = str(answers[ci]) if isinstance(answers, list) and isinstance(ci, int) and ci < len(answers) else ""
+    error = EvalError(message=str(t["error"]), traceback="", traceback_ansi="") if t.get("error") else None
+    return EvalSample(
+        id=t["id"], epoch=1, input=first_input or f"transcript {t['id']}", target=target, messages=messages,
+        output=ModelOutput.from_content(model=str(calls[-1].get("model")) if calls else "none",
+                                        content=str(calls[-1].get("content") or "") if calls else ""),
+        scores=scores, events=events, error=error,
+        metadata={"item_id": t.get("item_id"), "condition": t.get("condition"), "protocol": t.get("protocol"),
+                  "attempt": t.get("attempt"), "outcome": outcome},
+        role_usage={r: _usage(u) for r, u in (t.get("usage_by_role") or {}).items()},
+    )
+
+
+def _results(metrics: dict[str, Any], n: int) -> EvalResults:
+    rows = headline(metrics)
+    score_metrics = {r["metric"]: EvalMetric(name=r["metric"], value=r["estimate"] if r["estimate"] is not None
+                                             else float("nan"),
+                                             metadata={"ci": r["ci"], "ci_method": r["ci_method"], "n": r["n"]})
+                     for r in rows}
+    return EvalResults(total_samples=n, completed_samples=n,
+                       scores=[EvalScore(name="oversight", scorer="oversight report", metrics=score_metrics)])
+
+
+def write_inspect_log(folder: RunFolder, out: Path) -> Path:
+    """`<out>/<run_id>.eval`, readable with `inspect_ai.log.read_eval_log` and `inspect view`."""
+    if EvalLog is None:
+        raise UserError("--format inspect needs Inspect AI: pip install 'oversight[inspect]' (or inspect_ai)")
+    from oversight.report import run_metrics
+
+    exp, meta = folder.experiment()
+    transcripts = sorted(folder.transcripts(), key=lambda t: t["id"])
+    judgments, _ = folder.judgments(transcripts)
+    by_t: dict[str, list[dict[str, Any]]] = {}
+    for j in judgments:
+        by_t.setdefault(j["transcript_id"], []).append(j)
+    samples = [_sample(folder, t, by_t.get(t["id"], [])) for t in transcripts]
+    models = exp.models
+    spec = EvalSpec(
+        created=str(meta.get("created_at") or datetime.now(timezone.utc).isoformat()), task=f"oversight/{exp.protocol}",
+        task_id=folder.run_id, run_id=folder.run_id, dataset=EvalDataset(name=exp.name, samples=len(samples)),
+        model=str(models.get("judge") or next(iter(models.values()), "none")), config=EvalConfig(),
+        metadata={"experiment": exp.model_dump(mode="json"), "models": dict(models),
+                  "sweep_point": meta.get("sweep_point")},
+    )
+    log = EvalLog(status="success", eval=spec, samples=samples, results=_results(run_metrics(folder), len(samples)))
+    path = out / f"{folder.run_id}.eval"
+    write_eval_log(log, str(path))
+    return path
