@@ -17,6 +17,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/oversight run protocols/critique.yaml
 	$(BIN)/oversight run protocols/debate.yaml
+	$(BIN)/oversight run protocols/summarize.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
