@@ -146,8 +146,10 @@ def test_each_judge_has_its_own_rows_built_in_judge_first() -> None:
     js.append(verdict("i0:consultancy", "consultancy", judge={"kind": "human", "id": "ann"}))
     js.append(verdict("i1:consultancy", "consultancy", chose=1, judge={"kind": "model", "id": "aa-rejudge"}))
     m = metrics(ts, js)
-    assert m["judges"] == ["zz", "aa-rejudge", "human/ann"]
+    assert m["judges"] == ["zz", "aa-rejudge", "human/ann", "all model judges (pooled)"]
     assert [r["judge"] for r in m["table"]] == m["judges"]
+    pooled = m["conditions"]["consultancy"]["all model judges (pooled)"]
+    assert pooled["verdicts"] == 5 and pooled["transcripts"] == 4
     c = m["conditions"]["consultancy"]["zz"]
     assert c["consultant_win_rate"]["estimate"] == 0.75
     assert c["accuracy_consultant_honest"]["estimate"] == 1.0 and c["accuracy_consultant_dishonest"]["estimate"] == 0.5
@@ -231,3 +233,17 @@ def test_shuffling_transcripts_and_judgments_leaves_metrics_identical(seed: int)
     rng.shuffle(ts)
     rng.shuffle(js)
     assert json.dumps(metrics(ts, js), sort_keys=False) == before
+
+
+def test_several_people_are_reported_each_and_pooled_per_kind() -> None:
+    ts = transcripts("debate", 3)
+    ann, bob = {"kind": "human", "id": "ann"}, {"kind": "human", "id": "bob"}
+    js = [verdict("i0:debate", "debate", judge=ann), verdict("i1:debate", "debate", judge=ann),
+          verdict("i1:debate", "debate", chose=1, judge=bob), verdict("i2:debate", "debate", chose=1, judge=bob)]
+    m = metrics(ts, js)
+    assert m["judges"] == ["human/ann", "human/bob", "all human judges (pooled)"]
+    debate = m["conditions"]["debate"]
+    assert debate["human/ann"]["accuracy"]["estimate"] == 1.0 and debate["human/bob"]["accuracy"]["estimate"] == 0.0
+    pooled = debate["all human judges (pooled)"]
+    assert pooled["verdicts"] == 4 and pooled["transcripts"] == 3
+    assert pooled["accuracy_pooled"]["k"] == 2 and pooled["accuracy_pooled"]["n"] == 4

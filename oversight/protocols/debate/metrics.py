@@ -180,7 +180,7 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
         condition = j.get("condition") or t.get("condition") or "?"
         groups[(judge_name(j), condition)].append(j)
         used.append(j)
-    judges = judge_order(used)
+    judges = judge_order(used) + _pool_by_kind(used, groups)
     conditions: dict[str, dict[str, Any]] = {}
     comparisons: dict[str, dict[str, Any]] = {}
     for condition in sorted({c for _, c in groups}, key=_condition_key):
@@ -209,7 +209,27 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
     return result
 
 
+def _pool_by_kind(used: list[Judgment], groups: dict[tuple[str, str], list[Judgment]]) -> list[str]:
+    """Where several judges of one kind (people, models) judged, also report them pooled, labelled
+    as such ("all human judges (pooled)"); each judge keeps its own rows too."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for j in used:
+        names[str((j.get("judge") or {}).get("kind", "model"))].add(judge_name(j))
+    labels = []
+    for kind in sorted(names):
+        if len(names[kind]) < 2:
+            continue
+        label = f"all {kind} judges (pooled)"
+        for (judge, condition), js in list(groups.items()):
+            if judge in names[kind]:
+                groups[(label, condition)].extend(js)
+        labels.append(label)
+    return labels
+
+
 NOTES = {
+    "pooled": "where several judges of one kind judged, 'all <kind> judges (pooled)' reports their "
+              "judgments together (transcripts with several verdicts count once, their scores averaged)",
     "accuracy": "mean transcript score: one verdict -> correct or not (invalid = not correct); both answer "
                 "orders -> order-averaged p(correct) > 0.5, a tie at 0.5 counts 1/2; Wilson over transcripts",
     "accuracy_pooled": "all verdicts of both orders, Wilson cluster-adjusted by transcript",
