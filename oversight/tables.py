@@ -34,6 +34,8 @@ HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", 
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
            "cost USD": "USD"}
 NOTES = {
+    "acc": "accuracy; with both answer orders judged, of the order-averaged verdict (p(correct) averaged, "
+           "a tie at 0.5 counts half)",
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
     "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
