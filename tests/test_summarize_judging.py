@@ -10,6 +10,7 @@ from oversight.protocol import JudgeResponse, JudgeView
 from oversight.protocols.summarize.judging import parse_confusions, parse_ratings, split_sentences, verdict
 from oversight.protocols.summarize.metrics import compute, mean_ci
 from oversight.protocols.summarize.params import SummarizeParams
+from oversight.stats import wilson
 
 
 @pytest.mark.parametrize(
@@ -108,8 +109,14 @@ def test_metrics_count_invalid_and_give_no_interval_for_one_value() -> None:
     assert s["stages"]["level 0"] == {"nodes": 2, "input_words": 20, "output_words": 4, "compression": 5.0}
     level0 = s["judges"]["model:m"]["ratings"]["level 0"]
     assert level0["faithfulness"]["estimate"] == 6.0 and level0["faithfulness"]["ci"] is not None
-    assert level0["faithfulness"]["ci_method"] == "bayesian-bootstrap over rated nodes"
-    assert level0["coverage"] == {"n": 1, "estimate": 4.0, "ci": None, "ci_method": "none: fewer than two values", "invalid": 1}
+    assert level0["faithfulness"]["ci_method"] == "wilson-bounded over rated nodes"
+    # One rating of 4 on 1-7: Wilson for 0.5 of 1, mapped back to the scale; never zero width.
+    lo, hi = wilson(0.5, 1)
+    coverage = level0["coverage"]
+    assert (coverage["n"], coverage["estimate"], coverage["invalid"]) == (1, 4.0, 1)
+    assert coverage["ci"] == pytest.approx([1 + 6 * lo, 1 + 6 * hi], abs=2e-4)
+    top = mean_ci({"a": 7.0, "b": 7.0}, "x", 1.0, 7.0)
+    assert top["estimate"] == 7.0 and top["ci"][0] < 7.0 and top["ci"][1] == 7.0
     assert s["calls"] == 3 and s["depth"] == 2 and s["cost_usd"] is None
     root_row = [r for r in m["table"] if r["stage"] == "root"][0]
     assert (root_row["faithfulness"], root_row["coherence"], root_row["depth"]) == (3.0, 0.5, 2)

@@ -22,20 +22,26 @@ from typing import Any
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
-from oversight.stats import bootstrap_mean, setting
+from oversight.stats import proportion
 
 def _r(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else round(x, 4)
 
 
-def mean_ci(values: dict[str, float], over: str, params: Any = None) -> dict[str, Any]:
-    """Mean of per-unit values (keyed by unit id, resampled in id order) with a Bayesian-bootstrap
-    95% interval; null interval below two values (a bootstrap of one is no interval)."""
-    if len(values) < 2:
-        only = next(iter(values.values()), None)
-        return {"estimate": only, "ci": None, "ci_method": "none: fewer than two values", "n": len(values)}
-    m = bootstrap_mean(values, n_boot=setting(params, "n_boot", 2000), seed=setting(params, "bootstrap_seed", 0))
-    return {**m.dump(), "ci_method": f"{m.ci_method} over {over}"}
+def mean_ci(values: dict[str, float], over: str, low: float = 0.0, high: float = 1.0) -> dict[str, Any]:
+    """Mean of bounded per-unit scores in [low, high] with a 95% interval that stays honest at
+    the extremes and at small n: the mean rescaled to [0, 1] gets a Wilson score interval (for a
+    score bounded in [0, 1] the variance is at most mu(1 - mu), so treating it as a proportion is
+    conservative), mapped back to the scale. A bootstrap would give [7, 7] for two 7s."""
+    if not values:
+        return {"estimate": None, "ci": None, "ci_method": None, "n": 0}
+    span = high - low
+    scaled = [(values[k] - low) / span for k in sorted(values)]
+    rec = proportion(sum(scaled), len(scaled))
+    lo, hi = rec.ci
+    return {"estimate": _r(sum(values.values()) / len(values)),
+            "ci": [_r(low + lo * span), _r(low + hi * span)] if lo is not None and hi is not None else None,
+            "ci_method": f"wilson-bounded over {over}", "n": len(values)}
 
 
 def _stage_order(name: str) -> tuple[int, int]:
@@ -85,7 +91,7 @@ def _tree(transcripts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _ratings(js: list[dict[str, Any]], params: Any) -> dict[str, Any]:
+def _ratings(js: list[dict[str, Any]]) -> dict[str, Any]:
     """Per stage and scale: mean with CI over valid ratings, and how many were invalid."""
     out: dict[str, Any] = {}
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -98,11 +104,11 @@ def _ratings(js: list[dict[str, Any]], params: Any) -> dict[str, Any]:
         for scale in SCALES:
             values = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j[scale])
                       for i, j in enumerate(group) if j.get(scale) is not None}
-            out[name][scale] = {**mean_ci(values, "rated nodes", params), "invalid": len(group) - len(values)}
+            out[name][scale] = {**mean_ci(values, "rated nodes", 1.0, 7.0), "invalid": len(group) - len(values)}
     return out
 
 
-def _coherence(js: list[dict[str, Any]], params: Any) -> dict[str, Any]:
+def _coherence(js: list[dict[str, Any]]) -> dict[str, Any]:
     checks = [j for j in js if j.get("answer_kind") == "flaws"]
     scores = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j["coherence"])
               for i, j in enumerate(checks) if j.get("coherence") is not None}
@@ -110,7 +116,7 @@ def _coherence(js: list[dict[str, Any]], params: Any) -> dict[str, Any]:
     for j in checks:
         for c in j.get("confusions") or []:
             kinds[c["kind"]] += 1
-    return {**mean_ci(scores, "texts", params), "invalid": len(checks) - len(scores), "confusions": dict(sorted(kinds.items()))}
+    return {**mean_ci(scores, "texts"), "invalid": len(checks) - len(scores), "confusions": dict(sorted(kinds.items()))}
 
 
 def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: SummarizeParams) -> dict[str, Any]:
@@ -125,14 +131,15 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], 
             if j.get("transcript_id") in ids:
                 by_judge[f"{j['judge']['kind']}:{j['judge']['id']}"].append(j)
         tree = _tree(ok)
-        judges = {name: {"ratings": _ratings(js, params), "coherence": _coherence(js, params)}
+        judges = {name: {"ratings": _ratings(js), "coherence": _coherence(js)}
                   for name, js in sorted(by_judge.items())}
         strategies[strategy] = {"texts": len(ts), "failed": len(ts) - len(ok), **tree, "judges": judges}
         table.extend(_rows(strategy, tree, judges))
     return {"protocol": "summarize", "strategies": strategies, "table": table,
-            "notes": {"ratings": "1-7 Likert (Wu et al. 2021); mean, 95% CI by a Bayesian bootstrap over rated nodes (nodes of one book are not independent: "
-                                 "with few books read it as descriptive); "
-                                 "null CI below two ratings; invalid counted per scale",
+            "notes": {"ratings": "1-7 Likert (Wu et al. 2021); mean, 95% CI: Wilson on the mean rescaled to [0, 1] "
+                                 "(wilson-bounded; conservative for bounded scores) over rated nodes (nodes of one "
+                                 "book are not independent: with few books read it as descriptive); invalid "
+                                 "counted per scale",
                       "coherence": "BooookScore: share of root sentences with no confusion; CI over texts",
                       "compression": "words read / words written per stage (context excluded)"}}
 
