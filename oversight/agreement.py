@@ -15,7 +15,8 @@ each row's `method`):
   (null) when p_e = 1, i.e. both judges gave one and the same label every time.
 - 95% intervals: percentile bootstrap that resamples transcripts (a transcript's orders or
   flaws stay together), 2000 resamples, seed 0. If fewer than 95% of the resamples give a
-  defined kappa, its interval is null rather than a conditional, too-tight one.
+  defined kappa, its interval is null rather than a conditional, too-tight one; so is it when one
+  judge gave a single label throughout (kappa is then 0 in every resample by construction).
 """
 
 from __future__ import annotations
@@ -133,12 +134,16 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     boot_kappa = kappa_from_counts(boot)
     defined = boot_kappa[~np.isnan(boot_kappa)]
     several = len(clusters) >= 2  # one transcript resampled is itself every time: no interval
+    # A judge who gave one label throughout makes kappa 0 in every resample by construction: a
+    # [0, 0] interval would claim a certainty the data do not have, so it is left undefined.
+    constant = len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2
     return {
         "items": n,
         "agreement": round(float(np.trace(total)) / n, 4),
         "agreement_ci": _percentile_ci(boot_agree) if several else [None, None],
         "kappa": None if np.isnan(kappa) else round(kappa, 4),
-        "kappa_ci": _percentile_ci(defined) if several and len(defined) >= MIN_DEFINED * N_BOOT else [None, None],
+        "kappa_ci": (_percentile_ci(defined) if several and not constant and len(defined) >= MIN_DEFINED * N_BOOT
+                     else [None, None]),
     }
 
 

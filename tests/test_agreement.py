@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from oversight.agreement import METHOD, agreement_table, cohen_kappa
+from oversight.agreement import METHOD, agreement_stats, agreement_table, cohen_kappa
 
 
 def choice(tid: str, judge: str, answer: int | None, order: str | None = "original", *, kind: str = "model",
@@ -105,3 +105,11 @@ def test_bootstrap_keeps_a_transcripts_views_together() -> None:
                     choice(f"t{i}", "X", 1, "swapped"), choice(f"t{i}", "Y", 0, "swapped")]
     [row] = agreement_table(records)
     assert row["agreement"] == 0.5 and row["agreement_ci"] == [0.5, 0.5]
+
+
+def test_a_judge_with_one_label_throughout_gets_no_kappa_interval() -> None:
+    # Judge B always answers 0: kappa is 0 in every resample by construction, not a finding.
+    items = [(f"t{i}", str(i % 2), "0") for i in range(8)]
+    stats = agreement_stats(items)
+    assert stats["kappa"] == 0.0 and stats["kappa_ci"] == [None, None]
+    assert stats["agreement"] == 0.5 and None not in stats["agreement_ci"]
