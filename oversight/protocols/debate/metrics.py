@@ -26,7 +26,7 @@ Definitions (also written into metrics.json under "notes"):
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -63,16 +63,51 @@ def _verdict_p(j: Judgment) -> float:
     return 1.0 if j["correct"] is True else 0.0
 
 
-def _score(js: list[Judgment]) -> tuple[float, bool]:
+class _Verdict(NamedTuple):
+    """What the metrics read of one judgment record, read once (not once per statistic)."""
+
+    transcript_id: str
+    order: str
+    """The order, "original" when the record names none."""
+    order_named: Any
+    invalid: bool
+    correct: bool
+    """`correct is True`."""
+    p: float
+    """`_verdict_p`: p(correct), else the hard verdict, 0 when invalid."""
+    p_correct: Any
+    shown: bool
+    """Valid, with a shown order and an answer: counts for position bias."""
+    chose_first: bool
+    answer_index: Any
+    winner: Any
+    sided: bool
+    """Valid and carries `sided_with_consultant`."""
+    with_consultant: bool
+    consultant_correct: Any
+
+
+def _verdict(j: Judgment) -> _Verdict:
+    invalid = bool(j.get("invalid"))
+    answer = j.get("answer_index")
+    shown = not invalid and bool(j.get("shown_order")) and answer is not None
+    return _Verdict(
+        j["transcript_id"], j.get("order", "original"), j.get("order"), invalid, j.get("correct") is True,
+        _verdict_p(j), j.get("p_correct"), shown, shown and j["shown_order"][0] == answer, answer,
+        None if invalid else j.get("winner"), not invalid and "sided_with_consultant" in j,
+        bool(j.get("sided_with_consultant")), j.get("consultant_correct"),
+    )
+
+
+def _score(vs: list[_Verdict]) -> tuple[float, bool]:
     """(score, tie) of one transcript from its verdicts (see the module docstring)."""
-    if len(js) == 1:
-        return (1.0 if js[0].get("correct") is True else 0.0), False
+    if len(vs) == 1:
+        return (1.0 if vs[0].correct else 0.0), False
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
-    for j in js:  # per order, in record order: the same float sums as summing each order apart
-        o = j.get("order", "original")
-        sums[o] = sums.get(o, 0) + _verdict_p(j)
-        counts[o] = counts.get(o, 0) + 1
+    for v in vs:  # per order, in record order: the same float sums as summing each order apart
+        sums[v.order] = sums.get(v.order, 0) + v.p
+        counts[v.order] = counts.get(v.order, 0) + 1
     per_order = [sums[o] / counts[o] for o in sorted(sums)]
     p = sum(per_order) / len(per_order)
     if abs(p - 0.5) <= _TIE:
@@ -84,8 +119,7 @@ class _Clusters:
     """One judge's verdicts in one condition, indexed by transcript once, so each rate over a
     subset of them is two bincounts rather than a Python pass building a dict."""
 
-    def __init__(self, js: list[Judgment]) -> None:
-        tids = [j["transcript_id"] for j in js]
+    def __init__(self, tids: list[str]) -> None:
         order = sorted(set(tids))  # cluster_proportion orders clusters by id: so do we
         index = {t: i for i, t in enumerate(order)}
         self.size = len(order)
@@ -100,19 +134,23 @@ class _Clusters:
         return cluster_proportion(np.column_stack([k[present], n[present]])).dump()
 
 
+def _flags(values: Any) -> np.ndarray:
+    return np.array(values, dtype=bool)
+
+
 def _group(js: list[Judgment], item_of: dict[str, str], n_boot: int, seed: int) -> dict[str, Any]:
     """Metrics of one judge in one condition."""
-    per_t: dict[str, list[Judgment]] = defaultdict(list)
-    for j in js:
-        per_t[j["transcript_id"]].append(j)
+    vs = [_verdict(j) for j in js]
+    per_t: dict[str, list[_Verdict]] = defaultdict(list)
+    for v in vs:
+        per_t[v.transcript_id].append(v)
     scores = {t: _score(v) for t, v in per_t.items()}
-    orders_of = {t: {j.get("order", "original") for j in v} for t, v in per_t.items()}
-    both_orders = any(len(o) > 1 for o in orders_of.values())
-    clusters = _Clusters(js)
-    n = len(js)
-    invalid = np.fromiter((bool(j.get("invalid")) for j in js), dtype=bool, count=n)
-    correct = np.fromiter((j.get("correct") is True for j in js), dtype=bool, count=n)
-    order = [j.get("order", "original") for j in js]
+    both_orders = any(len({v.order for v in group}) > 1 for group in per_t.values())
+    cols = list(zip(*vs)) if vs else [()] * len(_Verdict._fields)
+    col = dict(zip(_Verdict._fields, cols))
+    clusters = _Clusters(list(col["transcript_id"]))
+    n = len(vs)
+    invalid, correct = _flags(col["invalid"]), _flags(col["correct"])
     every, valid = np.ones(n, dtype=bool), ~invalid
     out: dict[str, Any] = {
         "transcripts": len(per_t),
@@ -126,35 +164,30 @@ def _group(js: list[Judgment], item_of: dict[str, str], n_boot: int, seed: int) 
         "accuracy_by_order": {},
     }
     for o in ORDERS:
-        part = np.fromiter((x == o for x in order), dtype=bool, count=n)
+        part = _flags([x == o for x in col["order"]])
         if part.any():
             rec = clusters.rate(part, correct)
             out["accuracy_by_order"][o] = {**rec, "invalid": int((part & invalid).sum())}
-    shown = np.fromiter((bool(j.get("shown_order")) and j.get("answer_index") is not None for j in js),
-                        dtype=bool, count=n) & valid
+    shown = _flags(col["shown"])
     if shown.any():
-        first = np.fromiter((bool(s) and j["shown_order"][0] == j["answer_index"] for j, s in zip(js, shown)),
-                            dtype=bool, count=n)
-        out["chose_first_shown"] = clusters.rate(shown, first)
-    pairs = [t for t, v in per_t.items() if {j.get("order") for j in v} == set(ORDERS)]
+        out["chose_first_shown"] = clusters.rate(shown, _flags(col["chose_first"]))
+    pairs = [t for t, group in per_t.items() if {v.order_named for v in group} == set(ORDERS)]
     if pairs:
-        both_valid = [per_t[t] for t in pairs if all(not j.get("invalid") for j in per_t[t])]
-        agree = sum(len({j["answer_index"] for j in v}) == 1 for v in both_valid)
+        both_valid = [per_t[t] for t in pairs if all(not v.invalid for v in per_t[t])]
+        agree = sum(len({v.answer_index for v in group}) == 1 for group in both_valid)
         out["order_consistency"] = {**proportion(agree, len(both_valid)).dump(), "pairs": len(pairs)}
-    p_by_t = {t: [float(j["p_correct"]) for j in v if j.get("p_correct") is not None] for t, v in per_t.items()}
+    p_by_t = {t: [float(v.p_correct) for v in group if v.p_correct is not None] for t, group in per_t.items()}
     p_means = {t: sum(ps) / len(ps) for t, ps in p_by_t.items() if ps}
     out["mean_p_correct"] = bootstrap_mean(p_means, n_boot=n_boot, seed=seed).dump()
-    winner = [j.get("winner") if v else None for j, v in zip(js, valid)]
-    judged = np.fromiter((bool(w) for w in winner), dtype=bool, count=n)
+    judged = _flags([bool(w) for w in col["winner"]])
     if judged.any():
-        out["win_rate"] = {side: clusters.rate(judged, np.fromiter((w == side for w in winner), dtype=bool, count=n))
+        out["win_rate"] = {side: clusters.rate(judged, _flags([w == side for w in col["winner"]]))
                            for side in ("debater_a", "debater_b")}
-    sided = np.fromiter(("sided_with_consultant" in j for j in js), dtype=bool, count=n) & valid
+    sided = _flags(col["sided"])
     if sided.any():
-        hits = np.fromiter((bool(j.get("sided_with_consultant")) for j in js), dtype=bool, count=n)
-        out["consultant_win_rate"] = clusters.rate(sided, hits)
+        out["consultant_win_rate"] = clusters.rate(sided, _flags(col["with_consultant"]))
     for label, honest in (("honest", True), ("dishonest", False)):
-        ts = [t for t, v in per_t.items() if any(j.get("consultant_correct") is honest for j in v)]
+        ts = [t for t, group in per_t.items() if any(v.consultant_correct is honest for v in group)]
         if ts:
             out[f"accuracy_consultant_{label}"] = proportion(sum(scores[t][0] for t in ts), len(ts)).dump()
     out["_scores_by_item"] = _by_item({t: s for t, (s, _) in scores.items()}, item_of)
