@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,25 @@ class Template:
     source: str
     """Where it came from, for error messages."""
     text: str
+    _parsed: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Per-template work done once (its fields, its message sections), not once per call."""
 
     def fields(self) -> set[str]:
-        try:
-            return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
-        except ValueError as exc:
-            raise UserError(f"{self.source}: bad placeholder ({exc}); write {{{{ for a literal brace") from exc
+        if "fields" not in self._parsed:
+            try:
+                self._parsed["fields"] = frozenset(f for _, f, _, _ in string.Formatter().parse(self.text) if f)
+            except ValueError as exc:
+                raise UserError(f"{self.source}: bad placeholder ({exc}); write {{{{ for a literal brace") from exc
+        return set(self._parsed["fields"])
+
+    def sections(self) -> list[tuple[str | None, str]]:
+        """(role, template text) per message section; role None for text before any section line
+        (or the whole template when it has none). Split once, so a long story in a variable is
+        never scanned for section lines (and a section line inside a story cannot split it)."""
+        if "sections" not in self._parsed:
+            parts = _SECTION.split(self.text)
+            self._parsed["sections"] = [(None, parts[0])] + list(zip(parts[1::2], parts[2::2]))
+        return list(self._parsed["sections"])
 
     def check(self) -> None:
         """Render once with sample values, so a bad format spec ({x!z}, {x:>>>}) fails at validation,
@@ -45,14 +58,21 @@ class Template:
             raise UserError(f"{self.source}: bad placeholder ({exc}); use plain {{name}}, and {{{{ for a brace") from None
 
     def render(self, variables: Mapping[str, Any]) -> list[Message]:
-        missing = self.fields() - set(variables)
-        if missing:
+        if not self.fields() <= variables.keys():
+            missing = self.fields() - set(variables)
             raise UserError(
                 f"{self.source}: unknown variable {{{sorted(missing)[0]}}} "
                 f"(available: {', '.join(sorted(variables))})"
             )
-        text = self.text.format_map({k: "" if v is None else v for k, v in variables.items()})
-        return split_messages(text)
+        values = {k: "" if v is None else v for k, v in variables.items()}
+        sections = self.sections()
+        if len(sections) == 1:
+            return [Message(role="user", content=self.text.format_map(values).strip("\n"))]
+        lead = sections[0][1].format_map(values)
+        messages = [Message(role="user", content=lead.strip("\n"))] if lead.strip() else []
+        for role, body in sections[1:]:
+            messages.append(Message(role=role, content=body.format_map(values).strip("\n")))
+        return messages
 
 
 def split_messages(text: str) -> list[Message]:

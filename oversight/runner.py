@@ -8,12 +8,10 @@ Progress goes to a `RunObserver` (the CLI renders it; a TUI could too): this mod
 from __future__ import annotations
 
 import asyncio
-import gc
 import random
 import shutil
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
 from oversight.groupwriter import GroupWriter
-from oversight.results import compute_metrics
+from oversight.results import compute_metrics, gc_paused
 from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.transcripts import Transcript
 
@@ -119,19 +117,6 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
     return Plan(exp, protocol, params, units, prompts, roles, len(items), source, base_dir)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Loading 200,000 records makes millions of objects that all live on: the cyclic collector
-    would walk them again and again for nothing (half the load time). Paused, then restored."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
     """Bind roles to models; a missing key or model file names the role that needs it."""
     models = {}
@@ -143,13 +128,27 @@ def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
     return models
 
 
+def _remembered(put_text: Callable[[str], str]) -> Callable[[str], str]:
+    """`put_text` that hashes each text once per run, not once per unit that stores it (a story
+    has four units; the folder already keeps every stored text in memory)."""
+    refs: dict[str, str] = {}
+
+    def put(text: str) -> str:
+        ref = refs.get(text)
+        if ref is None:
+            ref = refs[text] = put_text(text)
+        return ref
+
+    return put
+
+
 def make_context(p: Plan, pool: ModelPool, folder: RunFolder | None, observer: RunObserver | None = None) -> RunContext:
     """What every unit shares; without a folder (a dry run) large texts are kept in memory."""
     models = check_models(p, pool)
     texts = folder if folder is not None else MemoryTexts()
     return RunContext(
         run_id=folder.run_id if folder is not None else "dry-run", models=models, generation=p.exp.generation,
-        prompts=p.prompts, seed=p.exp.seed, put_text=texts.put_text,
+        prompts=p.prompts, seed=p.exp.seed, put_text=_remembered(texts.put_text),
         on_progress=observer.sub_progress if observer is not None else None,
     )
 

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 from oversight.errors import UserError
@@ -36,9 +37,15 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("oversight")) / "responses"
 
 
+@lru_cache(maxsize=256)
+def _cache_id(spec: ModelSpec) -> str:
+    """`spec.cache_id`, worked out once per spec (it redacts and sorts URLs)."""
+    return spec.cache_id
+
+
 def cache_key(spec: ModelSpec, messages: list[Message], config: GenerateConfig) -> str:
     payload = {
-        "model": spec.cache_id,
+        "model": _cache_id(spec),
         "messages": [m.model_dump() for m in messages],
         "config": config.cache_fields(),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from oversight.errors import ModelCallError
@@ -19,6 +20,11 @@ from oversight.models.types import Completion, GenerateConfig, Message, ModelOut
 
 if TYPE_CHECKING:
     from oversight.models.batch import Batcher
+
+
+@lru_cache(maxsize=256)
+def _shown(spec: ModelSpec) -> str:
+    return str(spec)
 
 
 class Model:
@@ -53,8 +59,9 @@ class Model:
 
     @property
     def name(self) -> str:
-        """The spec with credentials hidden: what transcripts and errors show."""
-        return str(self.spec)
+        """The spec with credentials hidden: what transcripts and errors show (worked out once
+        per spec, not on every call)."""
+        return _shown(self.spec)
 
     @property
     def provider(self) -> Provider:

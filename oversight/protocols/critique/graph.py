@@ -123,7 +123,7 @@ async def meta_critic(task: MetaTask, runtime: Runtime[CritiqueContext]) -> dict
     return {"tree": [{"id": f"{root}.m{level}", "level": level, "parent": parent["id"], "text": body}]}
 
 
-def next_level(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
+async def next_level(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
     """Gather a finished level of meta-critiques into the log."""
     level = state.get("meta_level", 0) + 1
     nodes = sorted((n for n in state["tree"] if n["level"] == level), key=lambda n: n["id"])
@@ -158,7 +158,7 @@ async def grader(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dic
     return {"report_matches": list(decisions[: len(reports)]), "critique_matches": list(decisions[len(reports):])}
 
 
-def tally(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
+async def tally(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
     """The unit's outcome, and the built-in judge's judgment with its graded flaws."""
     ctx = runtime.context
     params, condition = ctx.params, state["condition"]
@@ -198,19 +198,26 @@ def _after_critiques(params: CritiqueParams) -> str:
     return "grader" if params.grade_critiques else "tally"
 
 
-def _route_start(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> str:
+# Nodes and routers are `async def` even where they do no I/O: LangGraph runs a plain function
+# through a thread pool, a hop per step that costs more than the work itself.
+
+async def _route_start(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> str:
     if runtime.context.params.answer_source == "answerer":
         return "answerer"
-    return _route_answer(state, runtime)
+    return _after_answer(state, runtime.context.params)
 
 
-def _route_answer(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> str:
+async def _route_answer(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> str:
+    return _after_answer(state, runtime.context.params)
+
+
+def _after_answer(state: CritiqueState, params: CritiqueParams) -> str:
     if state["condition"] == "assisted":
         return "critic"
-    return "judge" if runtime.context.params.model_judge else "tally"
+    return "judge" if params.model_judge else "tally"
 
 
-def _fan_out(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> Any:
+async def _fan_out(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> Any:
     """Send each node of the last level to `meta_critic`, or move on when the tree is deep enough."""
     params = runtime.context.params
     level = state.get("meta_level", 0)

@@ -119,8 +119,10 @@ async def consultant(state: DebateState, runtime: Runtime[DebateContext]) -> dic
     return {"speeches": [await _speak("consultant", state, runtime.context)]}
 
 
-def next_round(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
-    """Close a round: the next round's speakers, or the judge after the last round."""
+async def next_round(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    """Close a round: the next round's speakers, or the judge after the last round.
+
+    `async` although it does no I/O: LangGraph runs a plain function through a thread pool."""
     params = runtime.context.params
     if state["round"] >= params.rounds:
         return Command(goto="judge")
@@ -185,7 +187,7 @@ def build_graph(turns: str = "simultaneous") -> Any:
     g.add_node("next_round", next_round, destinations=("debater_a", "debater_b", "consultant", "judge"))
     g.add_node("judge", judge)
 
-    def start(state: DebateState, runtime: Runtime[DebateContext]) -> list[str]:
+    async def start(state: DebateState, runtime: Runtime[DebateContext]) -> list[str]:
         return first_speakers(state["condition"], runtime.context.params)
 
     g.add_conditional_edges(START, start, ["debater_a", "debater_b", "consultant", "judge"])

@@ -165,12 +165,13 @@ async def judge(task: dict[str, Any], runtime: Runtime[SummaryContext]) -> dict[
     return {"verdicts": [record]}
 
 
-def schedule(state: SummaryState) -> dict[str, Any]:
+async def schedule(state: SummaryState) -> dict[str, Any]:
     """A barrier: runs once after every fan-out step so that routing sees all new outputs."""
     return {}
 
 
-def route(state: SummaryState, runtime: Runtime[SummaryContext]) -> Any:
+async def route(state: SummaryState, runtime: Runtime[SummaryContext]) -> Any:
+    """The next ready nodes, or the judges once the root is written (async: no thread-pool hop)."""
     ctx = runtime.context
     outputs = state["outputs"]
     if ctx.plan.root.id not in outputs:
