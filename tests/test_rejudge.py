@@ -110,7 +110,7 @@ def test_rejudging_a_debate_writes_one_judgment_per_transcript_and_order(tmp_pat
         assert j["answer_index"] == (1 if j["view_key"] == "original" else 0)
         assert j["p_chosen"] == 0.6 and j["raw"] == "I am fairly sure. Final answer: B (60%)"
     table = json.loads((run / "metrics.json").read_text())["table"]
-    assert {row["judge"] for row in table} == old | {judge_id}
+    assert {row["judge"] for row in table} == old | {judge_id, "all model judges (pooled)"}
 
 
 def test_rebuilt_view_equals_the_original_judges_input(tmp_path: Path) -> None:
