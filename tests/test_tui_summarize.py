@@ -10,6 +10,7 @@ from typing import Any
 
 from textual.widgets import TextArea, Tree
 
+from oversight.protocol import JudgeResponse
 from oversight.protocols.summarize.judging import CONFUSIONS
 from oversight.protocols.summarize.tree import inputs_block, node_records, source_record
 from oversight.runfolder import RunFolder
@@ -128,6 +129,39 @@ async def test_review_incremental_chain_and_judgments_by_other_judges(summarize_
         shown_inputs = text.split(INPUTS_HEADING, 1)[1].split(" Output ", 1)[0].strip()
         assert shown_inputs == flat(inputs_block(nodes["S1"], source, outputs))
         assert flat(NODE_VERDICT) in text and "model/model:scripted:sjudge" in text
+
+
+async def test_review_shows_human_judgments_per_node_and_not_undone_ones(summarize_folder: Path) -> None:
+    run = summarize_folder
+    session = JudgeSession.open(RunFolder.open(run), "cy")
+    kept, undone = session.units[:2]
+
+    def response(unit: Any) -> JudgeResponse:
+        if unit.view.answer_kind == "rating":
+            return JudgeResponse(ratings={"faithfulness": 3, "coverage": 4}, comment="cy says")
+        return JudgeResponse(flaws=["1: salience"])
+
+    session.record(kept, response(kept), 4.0)
+    session.record(undone, response(undone), 2.0)
+    assert session.undo() is not None
+    strategy = session.transcripts[kept.transcript_id]["condition"]
+    app = ReviewApp(RunFolder.open(run))
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_strategy(app, pilot, strategy)
+        for unit, stands in ((kept, True), (undone, False)):
+            node_id = unit.view.key.split(":", 1)[1]
+            await pilot.press("home")
+            for _ in range(len(view.nodes)):
+                if view.highlighted == node_id:
+                    break
+                await pilot.press("down")
+            text = await tall_text(app, pilot)
+            judged = text.split("Judgments (", 1)[1]
+            expected = ("faithfulness 3 coverage 4" if unit.view.answer_kind == "rating"
+                        else "flagged: 1: salience")
+            assert (f"human/cy {unit.view.key}" in judged) == (expected in judged) == stands  # undone: gone
+            assert "model/model:scripted:sjudge" in judged and "raw: None" not in judged
+            assert ("comment: cy says" in judged) == (stands and unit.view.answer_kind == "rating")
 
 
 async def test_review_shows_an_unfinished_tree(summarize_folder: Path, tmp_path: Path) -> None:

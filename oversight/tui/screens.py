@@ -154,9 +154,10 @@ class TranscriptScreen(Helpful):
     HELP_TEXT = (
         "Transcript\n\n1: the protocol's view (debate rounds with quotes marked,\n"
         "   critique passage/answer/critique tree with the grader's matches,\n"
-        "   summarization tree: up/down move between nodes, left/right fold,\n"
-        "   tab to the node's details and back; each node shows its inputs,\n"
-        "   output, level, source span, flags and judgments)\n"
+        "   summarization tree: up/down move between nodes, space folds,\n"
+        "   shift+left goes to the parent, shift+up/down to siblings; tab\n"
+        "   moves to the node's details (inputs, output, level, source span,\n"
+        "   retried/cut, judgments) and on; shift+tab back)\n"
         "2: every verdict on it (each judge, each answer order, raw text)\n"
         "3: model calls: tokens, latency, cache hits, errors, cost\n"
         "i: every call's input and output in full\n"

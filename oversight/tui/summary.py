@@ -21,7 +21,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from oversight.protocol import TextReader
-from oversight.tui.records import judge_label, withdrawn_ids
+from oversight.tui.records import judge_label
 from oversight.tui.views import heading, labelled
 
 TREE_MODULE = "oversight.protocols.summarize.tree"
@@ -66,23 +66,22 @@ def _rating_line(record: dict[str, Any]) -> Text:
 
 
 def judgments_block(node_id: str, records: list[dict[str, Any]]) -> list[RenderableType]:
-    """Every judgment whose view is this node (its rating, and the root's coherence check)."""
-    withdrawn = withdrawn_ids(records)
+    """Every standing judgment whose view is this node (its rating, and the root's coherence
+    check); the run's index has already left out what a person undid."""
     mine = [r for r in records if not r.get("retracted") and r.get("node") == node_id]
     parts: list[RenderableType] = [heading(f"Judgments ({len(mine)})")]
     if not mine:
         parts.append(Text("No judgment on this node.", style="dim"))
     for r in mine:
-        gone = r.get("id") in withdrawn
-        title = Text(judge_label(r), style="bold magenta strike" if gone else "bold magenta")
+        title = Text(judge_label(r), style="bold magenta")
         title.append(f"  {r.get('key') or r.get('view_key')}", style="bold")
-        if gone:
-            title.append("  (withdrawn by its judge)", style="dim")
         parts += [title, _rating_line(r)]
         if r.get("comment"):
             parts.append(labelled("comment", r["comment"]))
         raw = r.get("raw")
-        parts += [Text("raw:", style="dim"), Text(raw if isinstance(raw, str) else str(raw)), Text("")]
+        if raw is not None:  # a person's answer is its fields; a model's is its text
+            parts += [Text("raw:", style="dim"), Text(raw if isinstance(raw, str) else str(raw))]
+        parts.append(Text(""))
     return parts
 
 
@@ -121,8 +120,10 @@ class SummaryView(Vertical):
 
     DEFAULT_CSS = """
     SummaryView { height: 1fr; }
-    SummaryView > Tree { height: 40%; min-height: 4; border-bottom: solid $accent; }
+    SummaryView > Tree { height: 40%; min-height: 4; border-bottom: solid $panel-lighten-2; }
+    SummaryView > Tree:focus { border-bottom: heavy $accent; }
     SummaryView > #sum-detail { height: 1fr; }
+    SummaryView > #sum-detail:focus { background: $boost; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
