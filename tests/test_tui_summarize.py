@@ -40,8 +40,12 @@ async def tall_text(app: Any, pilot: Any) -> str:
     return flat(text)
 
 
-def transcript(run: Path, strategy: str) -> dict[str, Any]:
-    return next(t for t in RunFolder.open(run).transcripts() if t["condition"] == strategy)
+def tree_of(run: Path, strategy: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str, dict[str, str]]:
+    """A strategy's transcript, its node records, the source and every node's output."""
+    t = next(t for t in RunFolder.open(run).transcripts() if t["condition"] == strategy)
+    nodes = node_records(t)
+    source = RunFolder.open(run).get_text(source_record(t)["ref"])
+    return t, nodes, source, {i: n["output"] for i, n in nodes.items()}
 
 
 def model_judgments(run: Path, transcript_id: str) -> list[dict[str, Any]]:
@@ -61,10 +65,7 @@ async def open_strategy(app: ReviewApp, pilot: Any, strategy: str) -> SummaryVie
 
 async def test_review_tree_walks_every_node_with_its_rebuilt_inputs(summarize_folder: Path) -> None:
     run = summarize_folder
-    t = transcript(run, "hierarchical")
-    nodes = node_records(t)
-    source = RunFolder.open(run).get_text(source_record(t)["ref"])
-    outputs = {i: n["output"] for i, n in nodes.items()}
+    t, nodes, source, outputs = tree_of(run, "hierarchical")
     judged = model_judgments(run, t["id"])
     app = ReviewApp(RunFolder.open(run))
     async with app.run_test(size=SIZE) as pilot:
@@ -113,10 +114,7 @@ async def test_review_tree_walks_every_node_with_its_rebuilt_inputs(summarize_fo
 
 async def test_review_incremental_chain_and_judgments_by_other_judges(summarize_folder: Path) -> None:
     run = summarize_folder
-    t = transcript(run, "incremental")
-    nodes = node_records(t)
-    source = RunFolder.open(run).get_text(source_record(t)["ref"])
-    outputs = {i: n["output"] for i, n in nodes.items()}
+    t, nodes, source, outputs = tree_of(run, "incremental")
     app = ReviewApp(RunFolder.open(run))
     async with app.run_test(size=SIZE) as pilot:
         view = await open_strategy(app, pilot, "incremental")

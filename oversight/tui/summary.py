@@ -156,6 +156,7 @@ class SummaryView(Vertical):
         if root is not None:
             widget.root.set_label(node_label(self.nodes[root]))
             widget.root.data = root
+            widget.root.allow_expand = bool(self.nodes[root].get("children"))  # a one-chunk text: one leaf
             self._grow(widget.root, root)
         else:
             widget.root.set_label(Text("unfinished tree (no single root)" if self.nodes else "no nodes written",
