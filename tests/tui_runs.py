@@ -58,6 +58,38 @@ def critique_run(tmp_path: Path, *, limit: int = 2, meta_depth: int = 1) -> Path
     return _only_run(tmp_path)
 
 
+def summarizer(messages: list[Message]) -> str:
+    """A unique, traceable summary per node: leaves name their part, merges the parts they cover,
+    running summaries their last part. Part 2 is over budget once (retried); part 5 stays over
+    (cut)."""
+    prompt = messages[-1].content
+    if "The same summary in at most" in prompt:
+        return ("Still far too long " * 30) if "part 5 " in prompt else "Short leaf summary of part 2."
+    parts = [int(p) for p in re.findall(r"^Part (\d+) of \d+:$", prompt, re.M)]
+    if "Running summary of parts 1 to" in prompt:
+        return f"Running summary through part {parts[-1]}."
+    if parts:
+        return f"Leaf summary of part {parts[-1]} " + ("with many words " * 30 if parts[-1] in (2, 5) else "alone.")
+    covered = [int(n) for n in re.findall(r"part(?:s \d+-)?(?: )?(\d+)", prompt.split("consecutive parts:")[-1])]
+    firsts = [int(n) for n in re.findall(r"(?:part |parts )(\d+)", prompt.split("consecutive parts:")[-1])]
+    return f"Merged summary of parts {min(firsts)}-{max(covered)}."
+
+
+NODE_VERDICT = "Faithfulness: 6\nCoverage: 5\nThe judge liked the lighthouse detail."
+COHERENCE_VERDICT = "2: causal omission\nThe judge found sentence two abrupt."
+
+
+def summarize_run(tmp_path: Path, strategies: str = "[hierarchical, incremental]") -> Path:
+    """protocols/summarize.yaml (the 2,700-word story, 9 chunks, fan-in 3) with scripted models."""
+    scripted.register("summ", summarizer)
+    scripted.register("sjudge", lambda m: COHERENCE_VERDICT if "Confusing sentences:" in m[-1].content else NODE_VERDICT)
+    args = ["run", str(ROOT / "protocols" / "summarize.yaml"), "--runs-dir", str(tmp_path), "--set", "cache=false",
+            "--set", f"params.strategies={strategies}", "--model", "summarizer=scripted:summ",
+            "--model", "judge=scripted:sjudge"]
+    assert main(args) == 0
+    return _only_run(tmp_path)
+
+
 def _only_run(tmp_path: Path) -> Path:
     [run] = [d for d in tmp_path.iterdir() if d.is_dir()]
     return run
@@ -128,6 +160,11 @@ def debate_folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def critique_folder(tmp_path: Path) -> Path:
     return critique_run(tmp_path)
+
+
+@pytest.fixture
+def summarize_folder(tmp_path: Path) -> Path:
+    return summarize_run(tmp_path)
 
 
 @pytest.fixture

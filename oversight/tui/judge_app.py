@@ -43,14 +43,17 @@ CSS = """
 """
 
 
-def render_view(view: JudgeView) -> RenderableType:
-    """A view's variables as a person reads them; quotes marked verified or unverified."""
+def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
+    """A view's variables as a person reads them; quotes marked verified or unverified. `guide`:
+    the protocol's words on what to list (`flaws_guide`), shown first on a flaws view."""
     v = view.variables
     tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
     order = [k for k in LABELS if k in v] + [k for k in v if k not in LABELS and k not in HIDDEN]
     parts: list[RenderableType] = []
     if view.answer_kind == "choice":
         parts.append(Text("Which answer is right? Pick one below.", style="italic"))
+    if view.answer_kind == "flaws" and guide:
+        parts.append(Text(guide, style="italic"))
     for key in order:
         value = str(v[key])
         parts.append(heading(LABELS.get(key, key.replace("_", " ").capitalize())))
@@ -134,7 +137,8 @@ class JudgeScreen(Helpful):
             self.query_one("#view", Static).update(Text(
                 "All done: every unit has your judgment. Thank you!\n\nctrl+b undoes your last one; ctrl+q quits."))
             return
-        self.query_one("#view", Static).update(render_view(self.unit.view))
+        self.query_one("#view", Static).update(
+            render_view(self.unit.view, getattr(self.session.protocol, "flaws_guide", None)))
         self.query_one("#content", VerticalScroll).scroll_home(animate=False)
         await form.mount_all(self._fields(self.unit.view))
         next(w for w in form.children if w.can_focus).focus()
@@ -148,7 +152,8 @@ class JudgeScreen(Helpful):
                     Input(placeholder="how likely you are right, 50-100 (%)", id="probability"),
                     Input(placeholder="explanation (optional)", id="comment")]
         if view.answer_kind == "flaws":
-            return [Static("Flaws you found, one per line (empty: none found):"), TextArea(id="flaws")]
+            hint = getattr(self.session.protocol, "flaws_hint", None) or "Flaws you found, one per line (empty: none found):"
+            return [Static(hint, id="flaws-hint"), TextArea(id="flaws")]
         scales = getattr(self.session.protocol, "rating_scales", None) or ("rating",)
         return [*(Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2) for s in scales),
                 Input(placeholder="comment (optional)", id="comment")]

@@ -16,10 +16,10 @@ from textual.widgets import Footer, Input, Static
 
 from oversight.errors import UserError
 from oversight.runfolder import RunFolder
-from oversight.tui import panels
+from oversight.tui import panels, summary
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
 from oversight.tui.rowlist import RowList
-from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen
+from oversight.tui.screens import TREE_PROTOCOLS, Helpful, PageScreen, TranscriptScreen
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
@@ -166,6 +166,8 @@ class ReviewApp(App[None]):
         if left:
             title += f" · {left} judgments left out"
         self.push_screen(ListScreen(self.index, self.params, title))
+        if protocol in TREE_PROTOCOLS:
+            self.run_worker(summary.warm, thread=True)  # the protocol's tree code, before it is needed
 
 
 def _params(folder: RunFolder) -> dict[str, Any]:

@@ -17,6 +17,10 @@ from textual.widgets.option_list import Option
 
 from oversight.tui import panels, views
 from oversight.tui.index import RunIndex
+from oversight.tui.summary import SummaryView
+
+TREE_PROTOCOLS = frozenset({"summarize"})
+"""Protocols whose view is a navigable tree (a widget) rather than one scrolling text."""
 
 BACK = Binding("escape,q", "app.pop_screen", "back")
 HELP = Binding("question_mark", "help", "help")
@@ -85,7 +89,8 @@ class StoryScreen(Helpful):
         area = self.query_one(TextArea)
         area.focus()
         if self.span:
-            area.selection = Selection(self._location(self.span[0]), self._location(self.span[1]))
+            # the cursor at the span's start, so a long span (a summary node's) is read from its top
+            area.selection = Selection(self._location(self.span[1]), self._location(self.span[0]))
             area.scroll_cursor_visible(center=True, animate=False)
 
     def _location(self, offset: int) -> tuple[int, int]:
@@ -148,11 +153,15 @@ class TranscriptScreen(Helpful):
     ]
     HELP_TEXT = (
         "Transcript\n\n1: the protocol's view (debate rounds with quotes marked,\n"
-        "   critique passage/answer/critique tree with the grader's matches)\n"
+        "   critique passage/answer/critique tree with the grader's matches,\n"
+        "   summarization tree: up/down move between nodes, space folds,\n"
+        "   shift+left goes to the parent, shift+up/down to siblings; tab\n"
+        "   moves to the node's details (inputs, output, level, source span,\n"
+        "   retried/cut, judgments) and on; shift+tab back)\n"
         "2: every verdict on it (each judge, each answer order, raw text)\n"
         "3: model calls: tokens, latency, cache hits, errors, cost\n"
         "i: every call's input and output in full\n"
-        "s: the story (debate)   o: the quotes, enter jumps to each in the story\n"
+        "s: the story (debate), the source at the node's span (summarization)\no: the quotes, enter jumps to each in the story\n"
         "n / p: next / previous transcript in the filtered list\n"
         "up/down, pageup/pagedown: scroll   escape or q: back to the list"
     )
@@ -162,13 +171,18 @@ class TranscriptScreen(Helpful):
         self.index, self.rows, self.position, self.params = index, rows, position, params
         self.transcript: dict[str, Any] = {}
         self.body = views.Body(Text(""))
+        self.tree_view = index.protocol() in TREE_PROTOCOLS
 
     def compose(self) -> ComposeResult:
         yield Static(id="header", classes="title")
         with TabbedContent(id="tabs"):
             for pane_id, title in (("body", "1 View"), ("verdicts", "2 Verdicts"), ("calls", "3 Calls")):
-                with TabPane(title, id=pane_id), VerticalScroll(id=f"scroll-{pane_id}"):
-                    yield Static(id=f"content-{pane_id}")
+                with TabPane(title, id=pane_id):
+                    if pane_id == "body" and self.tree_view:
+                        yield SummaryView(id="tree-body")
+                        continue
+                    with VerticalScroll(id=f"scroll-{pane_id}"):
+                        yield Static(id=f"content-{pane_id}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -184,14 +198,20 @@ class TranscriptScreen(Helpful):
         if t.get("error"):
             head.append("  FAILED", style="bold red")
         self.query_one("#header", Static).update(head)
-        self.query_one("#content-body", Static).update(self.body.renderable)
+        if self.tree_view:
+            self.query_one(SummaryView).load(t, self.index.judgments.get(t["id"], []), self.index.folder)
+        else:
+            self.query_one("#content-body", Static).update(self.body.renderable)
         self.query_one("#content-verdicts", Static).update(panels.verdicts(t, self.index.judgments.get(t["id"], [])))
         self.query_one("#content-calls", Static).update(panels.calls(t))
         self.action_tab(self.query_one(TabbedContent).active or "body")
 
     def action_tab(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
-        self.query_one(f"#scroll-{pane}").focus()
+        if pane == "body" and self.tree_view:
+            self.query_one(SummaryView).focus_tree()
+        else:
+            self.query_one(f"#scroll-{pane}").focus()
 
     def action_step(self, step: int) -> None:
         new = self.position + step
@@ -205,6 +225,12 @@ class TranscriptScreen(Helpful):
         return self.index.folder.get_text(self.body.story_ref)
 
     def action_story(self) -> None:
+        if self.tree_view:
+            view = self.query_one(SummaryView)
+            span = view.highlighted_span()
+            note = f"Source, node {view.highlighted} span {span[0]}-{span[1]} selected" if span else "Source"
+            self.app.push_screen(StoryScreen(view.source, span, note))
+            return
         story = self._story()
         if story is None:
             self.notify("This transcript has no stored story.")

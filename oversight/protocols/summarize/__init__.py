@@ -33,6 +33,12 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     """Metrics read the tree's node records, and count calls from the model events."""
     """`merger` writes merges with another model (else the summarizer does); `judge` may be bound
     even when `params.judge` is none and coherence is off."""
+    rating_scales: ClassVar[tuple[str, ...]] = judging.SCALES
+    """One 1-7 score per scale on a person's rating form, so their ratings parse like a model's."""
+    flaws_hint: ClassVar[str] = judging.FLAWS_HINT
+    """The line format a person listing confusing sentences (the coherence view) is shown."""
+    flaws_guide: ClassVar[str] = judging.FLAWS_GUIDE
+    """What to mark, and the kinds of confusion, above the summary a person checks for coherence."""
     templates: ClassVar[dict[str, set[str]]] = {
         "summarize_chunk": {"title", "chunk", "words", "context", "part", "parts"},
         "merge": {"title", "summaries", "count", "words", "context"},

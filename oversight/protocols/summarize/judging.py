@@ -30,6 +30,11 @@ SCALES = ("faithfulness", "coverage")
 SCALE_MIN, SCALE_MAX = 1, 7
 CONFUSIONS = ("entity omission", "event omission", "causal omission", "discontinuity", "salience",
               "language", "inconsistency", "duplication")
+FLAWS_HINT = 'one confusing sentence per line, number and kind, e.g. "3: causal omission"'
+"""The line format `parse_confusions` reads, as a person typing flaws is told it."""
+FLAWS_GUIDE = ("Mark every sentence that would confuse a reader who has not read the text, one per line, "
+               "with its kind of confusion: " + ", ".join(CONFUSIONS) + ". Leave the box empty if none does.")
+"""What the coherence judge's prompt asks, in a sentence for a person (the kinds the parser knows)."""
 _LABELS = {"faithfulness": r"faithful(?:ness)?|accuracy", "coverage": r"coverage"}
 # A number that is a rating: not part of a range ("1-7", "1 to 7"); at the very start of an
 # answer, not a list marker ("2. The summary ...") either.
@@ -165,5 +170,5 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     return record
 
 
-__all__ = ["CONFUSIONS", "SCALES", "judge_views", "parse_confusions", "parse_ratings", "root_id",
+__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "parse_confusions", "parse_ratings", "root_id",
            "split_sentences", "stage", "verdict"]
