@@ -12,6 +12,7 @@ from rich.pretty import Pretty
 from rich.table import Table
 from rich.text import Text
 
+from oversight.tables import fitted_tables, legend_for
 from oversight.tui.records import judge_label, withdrawn_ids
 from oversight.tui.views import heading, reports_block
 
@@ -103,20 +104,18 @@ def call_details(transcript: dict[str, Any]) -> RenderableType:
     return Group(*parts) if parts else Text("No model calls.", style="dim")
 
 
-def metrics_view(metrics: dict[str, Any] | None) -> RenderableType:
-    """metrics.json: its table first, then everything else as data."""
+def metrics_view(metrics: dict[str, Any] | None, width: int = 76) -> RenderableType:
+    """metrics.json: its table first, laid out as `oversight report` prints it (short headers, a
+    legend, split or vertical when narrow), then everything else as data."""
     if metrics is None:
         return Text("No metrics.json yet (oversight report RUN_DIR writes it).", style="dim")
     parts: list[RenderableType] = []
     rows = metrics.get("table") or []
-    if rows:
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        table = Table(box=box.SIMPLE_HEAD, title="results", expand=True)
-        for col in columns:
-            table.add_column(col, overflow="fold")
-        for row in rows:
-            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    for sub, table in fitted_tables(rows, width) if rows else []:
+        if sub:
+            parts.append(Text(sub, style="italic"))
         parts.append(table)
+    parts.extend(Text(line, style="dim") for line in legend_for(rows))
     parts.append(Pretty({k: v for k, v in metrics.items() if k != "table"}, max_length=30))
     return Group(*parts)
 

@@ -139,6 +139,15 @@ def parse_confusions(lines: list[str], count: int) -> tuple[list[dict[str, Any]]
     return [{"sentence": k, "kind": v} for k, v in sorted(flagged.items())], out_of_range, usable
 
 
+def _typed(response: JudgeResponse) -> str | None:
+    """What a person entered, kept as raw text beside the parsed verdict (as a model's text is)."""
+    if response.flaws is not None:
+        return "\n".join(response.flaws)
+    if response.ratings is not None:
+        return "; ".join(f"{k}: {v}" for k, v in response.ratings.items())
+    return None
+
+
 def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
             params: SummarizeParams) -> dict[str, Any]:
     """The verdict fields of one judgment: the same for a model's text and a person's input."""
@@ -148,7 +157,8 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     node = nodes[node_id]
     record: dict[str, Any] = {"key": view.key, "node": node_id, "strategy": node["strategy"], "kind": node["kind"],
                               "level": node["level"], "stage": stage(node, root), "answer_kind": view.answer_kind,
-                              "raw": response.text, "comment": response.comment}
+                              "raw": response.text if response.text is not None else _typed(response),
+                              "comment": response.comment}
     if view.answer_kind == "rating":
         if response.ratings is not None:
             ratings, problems = parse_ratings(" ".join(f"{s}: {response.ratings.get(s, '')}" for s in SCALES))
