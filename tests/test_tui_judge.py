@@ -12,6 +12,7 @@ from oversight.cli import main
 from oversight.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.records import effective_judgments
+from oversight.protocol import JudgeResponse
 from oversight.tui.session import JudgeSession
 from tui_runs import CRITIQUE, screen_text
 from tui_runs import critique_folder, debate_folder, rated_folder  # noqa: F401 (fixtures)
@@ -219,3 +220,22 @@ async def test_an_empty_flaw_list_needs_a_second_confirmation(critique_folder: P
         await pilot.pause()
     [record] = human(run, "gus")
     assert record["flaws_reported"] == [] and record["recall"] == 0.0
+
+
+def test_a_person_never_gets_a_second_condition_of_an_item_as_more_transcripts_finish(debate_folder: Path) -> None:
+    folder = RunFolder.open(debate_folder)
+    everything = [t for t in folder.transcripts() if not t.get("error")]
+    first = JudgeSession.open(folder, "alice")
+    for item in sorted({t["item_id"] for t in everything}):
+        # Alice starts while one item's transcripts (or one expert unit) are not finished yet.
+        partial = [t for t in everything if t["item_id"] != item]
+        early = JudgeSession(folder, f"alice-{item}", first.protocol, first.params, partial)
+        seen: dict[str, set[str]] = {}
+        for unit in early.units:
+            early.record(unit, JudgeResponse(choice=0, probability=0.7), 1.0)
+            t = early.transcripts[unit.transcript_id]
+            seen.setdefault(t["item_id"], set()).add(t["condition"])
+        later = JudgeSession(folder, f"alice-{item}", first.protocol, first.params, everything)
+        for unit in later.pending():
+            t = later.transcripts[unit.transcript_id]
+            assert t["item_id"] not in seen, (t["item_id"], t["condition"], seen[t["item_id"]])

@@ -143,14 +143,32 @@ class JudgeSession:
         counts = Counter(v % n for k, v in used.items())
         return min(range(n), key=lambda k: (counts[k], stable_int(f"{self.folder.run_id}:{self.judge_id}:{k}")))
 
+    def _seen(self) -> dict[str, str]:
+        """Item -> the condition this person already saw it in (undone judgments included: what
+        was seen cannot be unseen). Their assignment never moves once they have judged an item."""
+        seen: dict[str, str] = {}
+        for r in self.own_records():
+            t = self.transcripts.get(str(r.get("transcript_id")))
+            if t is not None:
+                seen.setdefault(str(t.get("item_id")), str(t.get("condition")))
+        return seen
+
     def _plan(self) -> list[JudgeUnit]:
         run = self.folder.run_id
         by_item = self._conditions_by_item()
+        seen = self._seen()
         items = sorted(by_item, key=lambda i: (stable_int(f"{run}:item:{i}"), i))
         units: list[JudgeUnit] = []
         for position, item_id in enumerate(items):
             conditions = sorted(by_item[item_id])
-            condition = conditions[(position + self.offset) % len(conditions)]
+            if item_id in seen:
+                if seen[item_id] not in by_item[item_id]:
+                    continue  # only other conditions of an item they already saw: never shown
+                condition = seen[item_id]
+            else:
+                # Placed by a hash of the item, not its position among the transcripts finished so
+                # far, so a later look at the same run gives every item the same condition.
+                condition = conditions[(stable_int(f"{run}:item:{item_id}") + self.offset) % len(conditions)]
             transcript = by_item[item_id][condition]
             assignment = {"rule": "one condition per item per judge", "offset": self.offset,
                           "item_position": position, "conditions": conditions}
