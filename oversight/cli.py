@@ -148,7 +148,7 @@ def _validate(args: argparse.Namespace) -> int:
     for exp, point, path in _experiments(args.experiment, args):
         p = plan(exp, source=str(path), base_dir=path.parent)
         check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
-        label = f" ({', '.join(f'{k}={v}' for k, v in point.items())})" if point else ""
+        label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
         console.print(
             f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
             f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}",
@@ -289,11 +289,7 @@ def _judge(args: argparse.Namespace) -> int:
 
 def _judge_model(args: argparse.Namespace) -> int:
     """Re-judge with a model, then recompute metrics and show judges side by side with their agreement."""
-    from oversight.progress import RichProgress
-    from oversight.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
-    from oversight.report import run_metrics
     from oversight.runfolder import RunFolder
-    from oversight.tables import print_summary
 
     if args.human:
         raise UserError("oversight judge: give --model SPEC or --human, not both")
@@ -301,6 +297,16 @@ def _judge_model(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: give a positive number")
     folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    with folder.lock():  # two model judges planning the same views would both pay for them
+        return _judge_model_locked(args, folder)
+
+
+def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignore[no-untyped-def]
+    from oversight.progress import RichProgress
+    from oversight.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
+    from oversight.report import run_metrics
+    from oversight.tables import print_summary
+
     options = JudgeOptions(
         model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,
         swap=args.swap, sets=args.set, judge_id=args.judge_id, grader=args.grader, concurrency=args.concurrency,
@@ -333,17 +339,30 @@ def _judge_model(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from oversight.report import report
 
-    report([Path(d) for d in args.run_dirs], console, fmt=args.format,
-           out=Path(args.out) if args.out else None, warn=warn)
+    with _out_errors(args.out):
+        report([Path(d) for d in args.run_dirs], console, fmt=args.format,
+               out=Path(args.out) if args.out else None, warn=warn)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from oversight.exports import export
 
-    for path in export(Path(args.run_dir), args.format, Path(args.out) if args.out else None, warn=warn):
+    with _out_errors(args.out):
+        paths = export(Path(args.run_dir), args.format, Path(args.out) if args.out else None, warn=warn)
+    for path in paths:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0
+
+
+@contextmanager
+def _out_errors(out: str | None) -> Iterator[None]:
+    """A folder for --out that cannot be made or written is bad input: one line, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"--out {out}" if out else (exc.filename or "output folder")
+        raise UserError(f"{where}: cannot write there ({exc.strerror or exc}); choose another folder") from None
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -167,6 +167,8 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
         "judgments_left_out": dropped,
         "usage_by_role": {r: u.model_dump() for r, u in sorted(by_role.items())},
         "usage": total.model_dump(),
+        "usage_note": "usage of the transcripts that stand: a unit retried with --retry-failed counts its "
+                      "last attempt only (max_cost_usd counts every attempt)",
     }
     if endpoints:
         metrics["run"]["usage_by_endpoint"] = endpoints

@@ -141,8 +141,9 @@ class RunFolder:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the folder's writer lock (`run`, `--resume`, `judge`): a second writer would pay
-        for every remaining unit again. A lock left by a dead process on this host is taken over
+        """Hold the folder's writer lock (`run`, `--resume`, `judge --model`): a second writer would
+        pay for every remaining unit again. People judging in the terminal UI take no lock: each
+        appends only their own judgment lines, and several may judge one run at once. A lock left by a dead process on this host is taken over
         with a warning; a live holder (or one on another host) is a UserError naming it."""
         path = self.path / LOCK
         take_lock(path, self.warn)

@@ -65,6 +65,10 @@ def take_lock(path: Path, warn: Warn | None) -> None:
                 f"{path.parent}: another process is writing this run folder ({who}); wait for it to finish, "
                 f"or stop it first (if it is gone, delete {path})"
             )
+        # Another process may be taking the same dead lock over right now: remove it only while it
+        # still holds the record we judged dead, so we never delete a lock just taken afresh.
+        if _read_lock(path) != holder:
+            continue
         if warn is not None:
             warn(f"{path.parent}: taking over the writer lock of a process that is gone ({who})")
         path.unlink(missing_ok=True)

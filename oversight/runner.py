@@ -23,7 +23,7 @@ from oversight.models.cache import ResponseCache, default_cache_dir
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import price_for
-from oversight.models.spec import parse_spec
+from oversight.models.spec import parse_spec, redact_url
 from oversight.models.types import Usage
 from oversight.pins import check_resume, run_pins
 from oversight.prompts import PromptSet
@@ -260,7 +260,8 @@ def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], war
     folder = RunFolder.create(runs_dir, p.exp.name, warn=warn)
     try:
         folder.write_experiment(p.exp, {
-            "source": p.source, "base_dir": str(p.base_dir.resolve()), "sweep_point": sweep_point,
+            "source": p.source, "base_dir": str(p.base_dir.resolve()),
+            "sweep_point": {k: redact_url(v) if isinstance(v, str) else v for k, v in sweep_point.items()},
             "units_planned": len(p.units), "pins": pins,
         })
     except OSError as exc:  # no half-made run folder is left behind

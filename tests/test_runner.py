@@ -313,3 +313,28 @@ def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: P
     assert left_out == {"unknown_transcript": 1, "stale_attempt": 1, "retracted": 0}
     assert main(["report", str(run)]) == 0
     assert json.loads((run / "metrics.json").read_text())["run"]["judgments_left_out"] == left_out
+
+
+def test_credentials_in_a_sweep_never_reach_the_run_folder(tmp_path: Path) -> None:
+    from oversight.config import read_yaml, validate_experiment
+    from oversight.runner import open_run_folder, plan
+
+    spec = "openai:m@http://alice:SECRETKEY@127.0.0.1:9/v1"
+    path = write_experiment(tmp_path, models={"answerer": spec})
+    p = plan(validate_experiment(read_yaml(path), str(path)), source=str(path), base_dir=tmp_path)
+    folder = open_run_folder(p, runs_dir=tmp_path / "runs", sweep_point={"models.answerer": spec})
+    text = (folder.path / "experiment.yaml").read_text()
+    assert "SECRETKEY" not in text and "alice:***@127.0.0.1" in text
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path, limit=1)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    capsys.readouterr()
+    (tmp_path / "taken").write_text("a file, not a folder")
+    for argv in (["report", str(only_run(tmp_path / "runs")), "--out", str(tmp_path / "taken")],
+                 ["export", str(only_run(tmp_path / "runs")), "--format", "csv", "--out", str(tmp_path / "taken")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err and "--out" in err

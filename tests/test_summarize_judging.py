@@ -107,7 +107,7 @@ def test_metrics_count_invalid_and_give_no_interval_for_one_value() -> None:
     m = compute([t], js, SummarizeParams())
     s = m["strategies"]["hierarchical"]
     assert s["stages"]["level 0"] == {"nodes": 2, "input_words": 20, "output_words": 4, "compression": 5.0}
-    level0 = s["judges"]["model:m"]["ratings"]["level 0"]
+    level0 = s["judges"]["m"]["ratings"]["level 0"]
     assert level0["faithfulness"]["estimate"] == 6.0 and level0["faithfulness"]["ci"] is not None
     assert level0["faithfulness"]["ci_method"] == "wilson-bounded over rated nodes"
     # One rating of 4 on 1-7: Wilson for 0.5 of 1, mapped back to the scale; never zero width.

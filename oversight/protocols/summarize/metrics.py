@@ -2,11 +2,13 @@
 
 Conventions (also written into metrics.json under "notes"):
 - Ratings (1-7) are grouped by stage: `level N` of the hierarchical tree, `running` (incremental
-  steps before the last) and `root`. Mean with a 95% percentile-bootstrap interval over the
-  rated nodes (2000 resamples, seed 0); with fewer than two ratings the interval is null. Nodes
-  of one text are not independent, so with few texts read the interval as descriptive.
+  steps before the last) and `root`. Mean with a 95% interval: Wilson on the mean rescaled to
+  [0, 1] (`wilson-bounded`, conservative for bounded scores, never zero width at the ends).
+  Nodes of one text are not independent, so with few texts read the interval as descriptive.
 - Coherence (BooookScore) is the share of root-summary sentences with no confusion, one value
-  per text; its interval bootstraps over texts.
+  per text, with the same interval over texts.
+- Judges are named as in the other protocols' metrics (a model judge by its id, a person as
+  human/ID).
 - Invalid ratings (unparseable, out of range) are counted per scale, never dropped or imputed.
 - Compression of a stage is the words its nodes read (chunks or child summaries, not context)
   over the words they wrote. Calls count model calls, cache hits included (`cached` says how
@@ -22,7 +24,7 @@ from typing import Any
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
-from oversight.stats import proportion
+from oversight.stats import judge_name, proportion
 
 def _r(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else round(x, 4)
@@ -129,7 +131,7 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], 
         by_judge: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for j in judgments:
             if j.get("transcript_id") in ids:
-                by_judge[f"{j['judge']['kind']}:{j['judge']['id']}"].append(j)
+                by_judge[judge_name(j)].append(j)
         tree = _tree(ok)
         judges = {name: {"ratings": _ratings(js), "coherence": _coherence(js)}
                   for name, js in sorted(by_judge.items())}
