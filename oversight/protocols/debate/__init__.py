@@ -83,7 +83,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
-        final = await build_graph(params.turns).ainvoke(
+        final = await build_graph().ainvoke(
             {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}, context=ctx
         )
         return final["outcome"]

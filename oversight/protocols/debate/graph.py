@@ -1,17 +1,18 @@
 """Debate, consultancy and the judge-only baselines as one LangGraph graph (Irving et al. 2018;
 Michael et al. 2023; Khan et al. 2024). The graph is the papers' figure:
 
-    simultaneous:  START -> (debater_a || debater_b) -> next_round -> ... -> judge -> END
-    sequential:    START -> debater_a -> debater_b -> next_round -> ... -> judge -> END
-    consultancy:   START -> consultant -> next_round -> ... -> judge -> END
+    simultaneous:  START -> (debater_a || debater_b) -> ... `rounds` times ... -> judge -> END
+    sequential:    START -> debater_a -> debater_b -> ... `rounds` times ... -> judge -> END
+    consultancy:   START -> consultant -> ... `rounds` times ... -> judge -> END
     blind, expert: START -> judge -> END
 
-`next_round` closes a round and routes (with `Command`) to the next round's speakers or, after
-`rounds` rounds, to the judge. Debaters (and the consultant) read the story; the judge does
-not, except in the `expert` baseline. Every quote in a speech is checked against the story
-(oversight.protocols.shared.quotes) and shown to the judge as verified or unverified. The
-judge reads only the outcome built from the speeches, through the same `build_views` a
-re-judging model or a person uses (views.py).
+Every speaker ends its turn with a `Command` naming who speaks next (`next_turn`): the other
+debater, the next round's speakers, or, once `rounds` rounds are spoken, the judge. The speaker
+who closes a round (both, when they speak at once) moves the round on. Debaters (and the
+consultant) read the story; the judge does not, except in the `expert` baseline. Every quote
+in a speech is checked against the story (oversight.protocols.shared.quotes) and shown to the
+judge as verified or unverified. The judge reads only the outcome built from the speeches,
+through the same `build_views` a re-judging model or a person uses (views.py).
 """
 
 from __future__ import annotations
@@ -59,9 +60,15 @@ class Speech(TypedDict):
     quotes: list[dict[str, Any]]
 
 
+def later(a: int, b: int) -> int:
+    """Reducer for `round`: both simultaneous speakers close a round and write the same next round."""
+    return max(a, b)
+
+
 class DebateState(TypedDict):
     condition: str
-    round: int
+    round: Annotated[int, later]
+    """The round being spoken."""
     speeches: Annotated[list[Speech], operator.add]
     outcome: dict[str, Any]
 
@@ -107,26 +114,35 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
 
 # ---- nodes (named after roles) -------------------------------------------------------------
 
-async def debater_a(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
-    return {"speeches": [await _speak("debater_a", state, runtime.context)]}
+async def debater_a(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    return await _turn("debater_a", state, runtime.context)
 
 
-async def debater_b(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
-    return {"speeches": [await _speak("debater_b", state, runtime.context)]}
+async def debater_b(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    return await _turn("debater_b", state, runtime.context)
 
 
-async def consultant(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
-    return {"speeches": [await _speak("consultant", state, runtime.context)]}
+async def consultant(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    return await _turn("consultant", state, runtime.context)
 
 
-async def next_round(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
-    """Close a round: the next round's speakers, or the judge after the last round.
+async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[Any]:
+    """A speech, then the hand-over: `next_turn` says who speaks next and whether the round is over."""
+    speech = await _speak(role, state, ctx)
+    goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params)
+    update: dict[str, Any] = {"speeches": [speech]}
+    if closes_round:
+        update["round"] = state["round"] + 1
+    return Command(update=update, goto=goto)
 
-    `async` although it does no I/O: LangGraph runs a plain function through a thread pool."""
-    params = runtime.context.params
-    if state["round"] >= params.rounds:
-        return Command(goto="judge")
-    return Command(update={"round": state["round"] + 1}, goto=first_speakers(state["condition"], params))
+
+def next_turn(role: str, condition: str, rnd: int, params: DebateParams) -> tuple[str | list[str], bool]:
+    """(who speaks after `role` in round `rnd`, whether `role` closes the round)."""
+    if role == "debater_a" and params.turns == "sequential":
+        return "debater_b", False
+    if rnd >= params.rounds:
+        return "judge", True
+    return first_speakers(condition, params), True
 
 
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
@@ -178,27 +194,22 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
 
 
 @cache
-def build_graph(turns: str = "simultaneous") -> Any:
-    """The compiled graph for simultaneous or sequential turns (compiled once each)."""
+def build_graph() -> Any:
+    """The compiled graph (compiled once): who speaks first is routed from START, the rest by
+    each speaker's `Command`."""
     g = StateGraph(DebateState, context_schema=DebateContext)
-    g.add_node("debater_a", debater_a)
-    g.add_node("debater_b", debater_b)
-    g.add_node("consultant", consultant)
-    g.add_node("next_round", next_round, destinations=("debater_a", "debater_b", "consultant", "judge"))
+    speakers_then = ("debater_a", "debater_b", "consultant", "judge")
+    g.add_node("debater_a", debater_a, destinations=speakers_then)
+    g.add_node("debater_b", debater_b, destinations=speakers_then)
+    g.add_node("consultant", consultant, destinations=("consultant", "judge"))
     g.add_node("judge", judge)
 
     async def start(state: DebateState, runtime: Runtime[DebateContext]) -> list[str]:
         return first_speakers(state["condition"], runtime.context.params)
 
-    g.add_conditional_edges(START, start, ["debater_a", "debater_b", "consultant", "judge"])
-    if turns == "sequential":
-        g.add_edge("debater_a", "debater_b")
-        g.add_edge("debater_b", "next_round")
-    else:
-        g.add_edge(["debater_a", "debater_b"], "next_round")  # a round ends when both have spoken
-    g.add_edge("consultant", "next_round")
+    g.add_conditional_edges(START, start, list(speakers_then))
     g.add_edge("judge", END)
     return g.compile()
 
 
-__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "speech_settings"]
+__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "next_turn", "speech_settings"]
