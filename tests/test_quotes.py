@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from oversight.protocols.shared.quotes import _FOLD, Passage, check_speech, normalise
+from oversight.protocols.shared.quotes import _FOLD, Passage, check_speech, normalise, normalised_text
 
 PASSAGE = (
     "Ines did not argue with him in public. She climbed down the harbour wall at low tide with a\n"
@@ -216,3 +216,17 @@ def test_quote_check_record_is_json_ready() -> None:
     data = Passage(PASSAGE).check("harbor wall").to_dict()
     assert data["closest"] == "harbour wall" and isinstance(data["closest_span"], list)
     assert PASSAGE[data["closest_span"][0]:data["closest_span"][1]] == "harbour wall"
+
+
+def test_short_text_path_folds_exactly_like_the_offset_map_path() -> None:
+    """Quotes take the per-character path, passages the numpy one: both must agree on every
+    folding rule (ligatures, fractions, curly quotes, combining marks, dotted capitals, runs)."""
+    import random
+
+    alphabet = "aAbZ 19\u00bd\ufb01\u2019'\"\u201c-\u2014.,;\n\t\u00a0e\u0301\u00df\u0130\u2163  xyz"
+    rng = random.Random(7)
+    samples = ["", " ", "\u00bd past one", "\ufb01nished \u2014 Burnside\u2019s", "I'll go"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(3000)
+    ]
+    for text in samples:
+        assert normalised_text(text) == normalise(text).text, repr(text)

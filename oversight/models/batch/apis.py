@@ -40,10 +40,7 @@ class BatchAPI(ABC):
 
     def body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
         """The request exactly as a normal call would send it, minus client-side options."""
-        params = self.provider.request_params(messages, config)  # type: ignore[attr-defined]
-        params.pop("timeout", None)
-        params.update(params.pop("extra_body", None) or {})
-        return params
+        return self.provider.request_body(messages, config)
 
     @abstractmethod
     async def create(self, requests: list[Request]) -> str:
@@ -84,8 +81,6 @@ class OpenAIBatchAPI(BatchAPI):
         return batch.status in self.ENDED
 
     async def results(self, batch_id: str, logprobs: dict[str, bool]) -> dict[str, Outcome]:
-        from openai.types.chat import ChatCompletion
-
         from oversight.models.providers.openai import parse_response
 
         out: dict[str, Outcome] = {}
@@ -102,8 +97,7 @@ class OpenAIBatchAPI(BatchAPI):
                 error = record.get("error")
                 if response.get("status_code") == 200 and not error:
                     try:
-                        body = ChatCompletion.model_validate(response.get("body"))
-                        out[cid] = parse_response(body, want_logprobs=logprobs.get(cid, False))
+                        out[cid] = parse_response(response.get("body"), want_logprobs=logprobs.get(cid, False))
                     except Exception as exc:  # a malformed body: made again as a normal call
                         out[cid] = f"malformed batch result ({type(exc).__name__})"
                 else:
@@ -131,7 +125,7 @@ class AnthropicBatchAPI(BatchAPI):
             result = item.result
             if result.type == "succeeded":
                 try:
-                    out[item.custom_id] = parse_message(result.message)
+                    out[item.custom_id] = parse_message(result.message.to_dict())
                 except Exception as exc:
                     out[item.custom_id] = f"malformed batch result ({type(exc).__name__})"
             else:

@@ -19,6 +19,7 @@ class AnthropicProvider(SDKProvider):
 
     default_max_connections = 8
     sdk_module = "anthropic"
+    path = "/v1/messages"
     base_error = "AnthropicError"
     key_env = KEY_ENV
 
@@ -27,53 +28,47 @@ class AnthropicProvider(SDKProvider):
 
         return AsyncAnthropic(**kwargs)
 
-    def request_params(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
-        """The create() arguments. System messages go to `system`, as the API requires."""
+    def request_body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
+        """System messages go to `system`, as the API requires; temperature and top_p only
+        when the user set them."""
         system = "\n\n".join(m.content for m in messages if m.role == "system")
-        params: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": self.spec.model,
             "messages": [
                 {"role": m.role, "content": m.content} for m in messages if m.role != "system"
             ],
             "max_tokens": config.max_tokens,
-            # An explicit timeout also stops the SDK refusing large max_tokens without streaming.
-            "timeout": config.timeout_s,
         }
         if system:
-            params["system"] = system
+            body["system"] = system
         if config.stop:
-            params["stop_sequences"] = list(config.stop)
-        # SDK 1.0 dropped these from the signature; the API still takes them on models that
-        # allow sampling options, so they go in the body, and only when the user set them.
-        sampling = {"temperature": config.temperature, "top_p": config.top_p}
-        extra = {k: v for k, v in sampling.items() if v is not None}
-        if extra:
-            params["extra_body"] = extra
-        return params
+            body["stop_sequences"] = list(config.stop)
+        body.update({k: v for k, v in {"temperature": config.temperature, "top_p": config.top_p}.items()
+                       if v is not None})
+        return body
 
-    async def send(self, client: Any, messages: list[Message], config: GenerateConfig) -> Any:
-        return await client.messages.create(**self.request_params(messages, config))
-
-    def parse(self, response: Any, config: GenerateConfig) -> Completion:
-        return parse_message(response)
+    def parse(self, body: Any, config: GenerateConfig) -> Completion:
+        return parse_message(body)
 
 
-def parse_message(response: Any) -> Completion:
-    """Text is every text block joined; thinking and tool blocks are not part of the answer.
-    The SDK does not check types, so a body that is not a Message is caught here."""
-    blocks = getattr(response, "content", None)
+def parse_message(body: Any) -> Completion:
+    """A Message as decoded JSON. Text is every text block joined; thinking and tool blocks
+    are not part of the answer; a body of another shape is a malformed response."""
+    expect(isinstance(body, dict), "the answer is not a JSON object")
+    blocks = body.get("content")
     expect(isinstance(blocks, list), "the response has no content blocks")
-    texts = [getattr(b, "text", None) for b in blocks if getattr(b, "type", None) == "text"]
+    texts = [b.get("text") for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
     expect(all(isinstance(t, str) for t in texts), "a text block holds no text")
-    usage = getattr(response, "usage", None)
+    usage = body.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
     # The API counts cached prompt tokens separately; all of them were the prompt.
     prompt = sum(
-        token_count(getattr(usage, field, None), field)
+        token_count(usage.get(field), field)
         for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
     return Completion(
         text="".join(texts),  # type: ignore[arg-type]
-        usage=Usage(input_tokens=prompt, output_tokens=token_count(getattr(usage, "output_tokens", None), "output_tokens")),
+        usage=Usage(input_tokens=prompt, output_tokens=token_count(usage.get("output_tokens"), "output_tokens")),
         logprobs=None,
-        finish_reason=getattr(response, "stop_reason", None),
+        finish_reason=body.get("stop_reason"),
     )

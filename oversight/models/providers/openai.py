@@ -32,6 +32,7 @@ class OpenAIProvider(SDKProvider):
 
     default_max_connections = 16
     sdk_module = "openai"
+    path = "/chat/completions"
     base_error = "OpenAIError"
     key_env = KEY_ENV
 
@@ -55,13 +56,12 @@ class OpenAIProvider(SDKProvider):
             kwargs["base_url"] = self.spec.base_urls[0]
         return AsyncOpenAI(**kwargs)
 
-    def request_params(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
-        """The create() arguments; unset sampling options are left to the server's defaults."""
-        params: dict[str, Any] = {
+    def request_body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
+        """Unset sampling options are left to the server's defaults."""
+        body: dict[str, Any] = {
             "model": self.spec.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": config.max_tokens,
-            "timeout": config.timeout_s,
         }
         optional = {
             "temperature": config.temperature,
@@ -69,50 +69,54 @@ class OpenAIProvider(SDKProvider):
             "stop": config.stop,
             "seed": config.seed,
         }
-        params.update({k: v for k, v in optional.items() if v is not None})
+        body.update({k: v for k, v in optional.items() if v is not None})
         if config.logprobs:
-            params["logprobs"] = True
+            body["logprobs"] = True
             if config.top_logprobs is not None:
-                params["top_logprobs"] = config.top_logprobs
-        return params
+                body["top_logprobs"] = config.top_logprobs
+        return body
 
-    async def send(self, client: Any, messages: list[Message], config: GenerateConfig) -> Any:
-        return await client.chat.completions.create(**self.request_params(messages, config))
-
-    def parse(self, response: Any, config: GenerateConfig) -> Completion:
-        return parse_response(response, want_logprobs=config.logprobs)
+    def parse(self, body: Any, config: GenerateConfig) -> Completion:
+        return parse_response(body, want_logprobs=config.logprobs)
 
 
-def parse_response(response: Any, *, want_logprobs: bool) -> Completion:
-    """Read a ChatCompletion defensively: self-hosted servers omit fields the API always sends,
-    and the SDK does not check types, so a wrong one is caught here as a malformed response."""
-    choices = getattr(response, "choices", None)
-    expect(isinstance(choices, list) and len(choices) > 0, "the server returned no choices")
+def parse_response(body: Any, *, want_logprobs: bool, chat: bool = True) -> Completion:
+    """Read a chat completion (or, with `chat=False`, a text completion) as decoded JSON,
+    defensively: self-hosted servers omit fields the API always sends, and a wrong type is
+    a malformed response."""
+    expect(isinstance(body, dict), "the answer is not a JSON object")
+    choices = body.get("choices")
+    expect(isinstance(choices, list) and len(choices) > 0 and isinstance(choices[0], dict),
+           "the server returned no choices")
     choice = choices[0]
-    message = getattr(choice, "message", None)
-    text = getattr(message, "content", None)
+    if chat:
+        message = choice.get("message")
+        text = message.get("content") if isinstance(message, dict) else None
+    else:
+        text = choice.get("text")
     expect(text is None or isinstance(text, str), "the message content is not text")
-    usage = getattr(response, "usage", None)
+    usage = body.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
     return Completion(
         text=text or "",
         usage=Usage(
-            input_tokens=token_count(getattr(usage, "prompt_tokens", None), "prompt_tokens"),
-            output_tokens=token_count(getattr(usage, "completion_tokens", None), "completion_tokens"),
+            input_tokens=token_count(usage.get("prompt_tokens"), "prompt_tokens"),
+            output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens"),
         ),
-        logprobs=parse_logprobs(getattr(choice, "logprobs", None)) if want_logprobs else None,
-        finish_reason=getattr(choice, "finish_reason", None),
+        logprobs=parse_logprobs(choice.get("logprobs")) if want_logprobs else None,
+        finish_reason=choice.get("finish_reason"),
     )
 
 
 def parse_logprobs(logprobs: Any) -> list[TokenLogprob] | None:
-    content = getattr(logprobs, "content", None)
-    if content is None:
+    """Per-token logprobs with their top alternatives; None when the server sent none."""
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not content:
         return None
-    tokens: list[TokenLogprob] = []
-    for item in content:
-        top = [
-            TopLogprob(token=alt.token, logprob=float(alt.logprob))
-            for alt in (getattr(item, "top_logprobs", None) or [])
-        ]
-        tokens.append(TokenLogprob(token=item.token, logprob=float(item.logprob), top=top))
-    return tokens
+    return [
+        TokenLogprob(
+            token=item["token"], logprob=float(item["logprob"]),
+            top=[TopLogprob(token=alt["token"], logprob=float(alt["logprob"])) for alt in item.get("top_logprobs") or []],
+        )
+        for item in content
+    ]

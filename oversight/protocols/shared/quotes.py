@@ -99,6 +99,14 @@ def normalise(raw: str) -> Normalised:
 _normalise_cached = lru_cache(maxsize=64)(normalise)
 
 
+def normalised_text(raw: str) -> str:
+    """`normalise(raw).text` without the offset map, for short texts such as a quote: folding
+    a few hundred characters through the per-character table is cheaper than numpy's setup."""
+    if len(raw) > 2000:
+        return normalise(raw).text
+    return " ".join("".join(map(_fold_char, raw)).split())
+
+
 @dataclass
 class QuoteCheck:
     """One quote as found in a speech and what the check made of it."""
@@ -162,7 +170,7 @@ class Passage:
         return round(float(fuzz.ratio(q, text[start:end])), 2), self._raw_span(start, end)
 
     def check(self, quote: str, *, fuzzy_threshold: float | None = None, unclosed: bool = False) -> QuoteCheck:
-        q = normalise(quote).text
+        q = normalised_text(quote)
         verbatim = bool(q) and _on_word_boundaries(quote, self.raw)
         span: tuple[int, int] | None = None
         at = self._padded.find(f" {q} ") if q else -1
@@ -269,6 +277,7 @@ __all__ = [
     "check_speech",
     "neutralise_markers",
     "normalise",
+    "normalised_text",
     "quote_pattern",
     "quote_stats",
 ]
