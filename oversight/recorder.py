@@ -145,4 +145,4 @@ class Recorder:
         return ref
 
     def _compact(self, messages: list[Message]) -> list[dict[str, Any]]:
-        return compact_messages([m.model_dump() for m in messages], self._large)
+        return compact_messages([{"role": m.role, "content": m.content} for m in messages], self._large)

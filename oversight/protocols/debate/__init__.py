@@ -81,7 +81,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> dict[str, Any]:
         item = unit.item
-        ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage(item.story),
+        ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
         final = await build_graph().ainvoke(
             {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}, context=ctx
