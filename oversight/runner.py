@@ -263,7 +263,9 @@ async def _execute_locked(
     finally:
         observer.finished()
         await pool.aclose()
-    result.replayed = memo.replayed if memo is not None else 0
+        if memo is not None:
+            memo.close()  # entries still being written
+            result.replayed = memo.replayed
     result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),
                                      planned={u.id for u in p.units})
     try:

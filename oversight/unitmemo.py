@@ -1,28 +1,27 @@
-"""Unit replay memo: a finished unit kept beside the response cache, so running a finished
+"""Unit replay memo: a finished unit kept beside the response cache, so running an unchanged
 experiment again replays each unit from one file instead of running its graph.
 
-Why: with the response cache a re-run makes no call, yet every unit still runs its LangGraph
-graph, renders prompts, hashes long messages for cache keys and reads a cache file per call;
-that floor alone is a quarter of the first run. A unit whose every input is unchanged would only
-ask the cache the same questions and get the same answers, so its result is known.
+Why: with the response cache a re-run makes no call, yet each unit still runs its LangGraph graph,
+renders prompts, hashes long messages for cache keys and reads a cache file per call: a quarter of
+the first run. A unit whose inputs are all unchanged would only get the same answers again.
 
 Layout: `<cache dir>/units/ab/<key>.json` (the response cache's folder: `OVERSIGHT_CACHE_DIR` or
-the default), texts of 1,000+ characters once each in `<cache dir>/units/texts/ab/<sha256>.txt`.
+the default); texts of 1,000+ characters once each in `<cache dir>/units/texts/ab/<sha256>.txt`.
 Off with `cache: false`, with `OVERSIGHT_REPLAY_UNITS=0`, when any role is batched, and for a
 unit whose item or data is not a pydantic model, dataclass or JSON value (nothing sure to hash).
 
 The key, sha256 over: this format; the protocol's name and class; params (model_dump_json); per
-bound role the model's cache id, shown name and whether it batches; the `generation:` blocks
-(values and the fields set, which `settings_for` reads); every prompt template's text; the seed;
-a code fingerprint (every `.py` of `oversight` and of the protocol's own package, or of its
-module's folder when it is a top-level module); the package versions provenance records; and per
-unit its id, item_id, condition, data and a fingerprint of its item (hashed once per item).
+bound role the model's cache id and shown name; the `generation:` blocks (values and the fields
+set, which `settings_for` reads); every prompt template's text; the seed; a code fingerprint (every
+`.py` of `oversight` and of the protocol's top-level package, or of the folder of a top-level
+module); the package versions provenance records; per unit its id, item_id, condition, data and a
+fingerprint of its item. Per-run parts are hashed once per run, the code once per process.
 
-What a replay writes is what the unit writes when every call is answered by the response cache
-(`Model.generate`'s hit path, `Recorder.call`, `Transcript.to_record`):
+A replay writes what the unit writes when the response cache answers every call (`Model.generate`'s
+hit path, `Recorder.call`, `Transcript.to_record`):
 - model events as a hit records them: `cached: true`, `latency_s: 0.0`, no `coalesced`, `endpoint`
-  or `batched`; `usage`, `content`, `input` and `logprobs` as the call returned them. A unit with
-  a `model_error` event is never stored (a cache re-run would call that model again).
+  or `batched`; `usage`, `content`, `input` and `logprobs` as the call returned them. A unit with a
+  `model_error` event is never stored (a cache re-run would call that model again); nor is a failed one.
 - `usage_by_role`: per role, in the order of its first call, the sum over its model events of
   `Usage(cost_usd=None if the call was unpriced else 0.0)`; `usage` is their sum.
 - per execution: the transcript's `run_id` (this run's), `attempt` (a fresh id, also in each of its
@@ -31,6 +30,8 @@ What a replay writes is what the unit writes when every call is answered by the 
   so compact inputs and outcome refs resolve there; sub-unit progress is reported in one step.
 - calls that run in parallel inside a unit (summarize's fan-out, simultaneous debate turns) keep
   the order in which the storing run finished them; a cache-hit run records them in start order.
+Entries are written by one background thread (temp file, then rename); a failed write is a
+`UnitMemoWarning`, a missing or damaged entry or text a miss: the unit runs.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import sys
 import tempfile
 import uuid
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,8 +65,8 @@ if TYPE_CHECKING:
 
 ENV = "OVERSIGHT_REPLAY_UNITS"
 FORMAT = 1
-_HIT_DROPS = ("coalesced", "endpoint", "batched")
 _versions = lru_cache(maxsize=1)(package_versions)
+Replay = tuple[Transcript, dict[str, Any], list[dict[str, Any]]]
 
 
 class UnitMemoWarning(CacheWriteWarning):
@@ -77,28 +79,24 @@ def _sha(data: bytes) -> str:
 
 @lru_cache(maxsize=None)
 def _tree_digest(folder: str, recursive: bool) -> str:
-    root = Path(folder)
-    digest = hashlib.sha256()
+    root, digest = Path(folder), hashlib.sha256()
     for path in sorted(root.rglob("*.py") if recursive else root.glob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def code_fingerprint(cls: type) -> str:
-    """The `oversight` package and the protocol's code, hashed once per process."""
-    module = sys.modules[cls.__module__]
-    top = sys.modules[module.__name__.partition(".")[0]]
-    own = Path(oversight.__file__).parent
-    if hasattr(top, "__path__"):  # inside a package: the whole top-level package
+    """`oversight`'s code and the protocol's, hashed once per process."""
+    top = sys.modules[cls.__module__.partition(".")[0]]
+    own = Path(oversight.__file__).parent.resolve()
+    if hasattr(top, "__path__"):  # in a package: the whole top-level package
         if not top.__file__:
             raise ValueError(f"{top.__name__} is a namespace package: no one folder to hash")
-        folder, recursive = Path(top.__file__).parent, True
+        folder, recursive = Path(top.__file__).parent.resolve(), True
     else:  # a top-level module: the modules beside it
-        folder, recursive = Path(inspect.getfile(cls)).parent, False
-    parts = [_tree_digest(str(own), True)]
-    if folder.resolve() != own.resolve():
-        parts.append(_tree_digest(str(folder), recursive))
-    return _sha("\0".join(parts).encode())
+        folder, recursive = Path(inspect.getfile(cls)).parent.resolve(), False
+    theirs = _tree_digest(str(folder), recursive) if folder != own else ""
+    return _sha(f"{_tree_digest(str(own), True)}\0{theirs}".encode())
 
 
 def fingerprint(value: Any) -> str | None:
@@ -123,44 +121,51 @@ def hit_form(record: dict[str, Any]) -> dict[str, Any]:
     events, by_role = [], {}
     for event in record["events"]:
         if event.get("type") == "model":
-            event = {k: v for k, v in event.items() if k not in _HIT_DROPS}
+            event = {k: v for k, v in event.items() if k not in ("coalesced", "endpoint", "batched")}
             event.update(cached=True, latency_s=0.0)
-            cost = (event.get("usage") or {}).get("cost_usd")
-            acc = by_role.setdefault(event["role"], {"input_tokens": 0, "output_tokens": 0, "cost_usd": None})
-            if cost is not None:
-                acc["cost_usd"] = (acc["cost_usd"] or 0.0) + 0.0
+            role = by_role.setdefault(event["role"], {"input_tokens": 0, "output_tokens": 0, "cost_usd": None})
+            if (event.get("usage") or {}).get("cost_usd") is not None:
+                role["cost_usd"] = 0.0
         events.append(event)
-    costs = [u["cost_usd"] for u in by_role.values()]
-    total = {"input_tokens": 0, "output_tokens": 0, "cost_usd": None if all(c is None for c in costs) else 0.0}
+    priced = any(u["cost_usd"] is not None for u in by_role.values())
+    total = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0 if priced else None}
     return {**record, "events": events, "usage": total, "usage_by_role": by_role}
 
 
-@dataclasses.dataclass
 class Watch:
-    """One unit running fresh: the context its Recorder uses, and what it stored and reported."""
+    """One unit running fresh: its Recorder's context, noting the texts it stores and its progress."""
 
-    memo: UnitMemo
-    key: str
-    context: RunContext
-    texts: dict[str, str] = dataclasses.field(default_factory=dict)
-    progress: list[int] = dataclasses.field(default_factory=lambda: [0, 0])
+    def __init__(self, memo: UnitMemo, key: str, ctx: RunContext) -> None:
+        self.memo, self.key, self.outer = memo, key, ctx
+        self.texts: dict[str, str] = {}
+        self.progress = [0, 0]
+        self.context = dataclasses.replace(ctx, put_text=self._put_text, on_progress=self._on_progress)
+
+    def _put_text(self, text: str) -> str:
+        ref = self.outer.put_text(text)
+        self.texts.setdefault(ref, text)
+        return ref
+
+    def _on_progress(self, advance: int, total: int) -> None:
+        self.progress = [self.progress[0] + advance, self.progress[1] + total]
+        if self.outer.on_progress is not None:
+            self.outer.on_progress(advance, total)
 
     def store(self, record: dict[str, Any], judgments: list[dict[str, Any]]) -> None:
-        """Keep a unit that finished with no error (the runner checks `error`)."""
+        """Keep a unit that finished with no error (the caller checks `error`)."""
         if not any(e.get("type") == "model_error" for e in record["events"]):
             self.memo.store(self, record, judgments)
 
 
 class UnitMemo:
-    """The memo of one run: per-run key parts hashed once, items fingerprinted once each."""
+    """The memo of one run: per-run key parts hashed once, each item fingerprinted once."""
 
     def __init__(self, directory: Path, run_digest: str) -> None:
-        self.directory = directory
-        self.run_digest = run_digest
-        self.replayed = 0
+        self.directory, self.run_digest, self.replayed = directory, run_digest, 0
         self._items: dict[int, tuple[Any, str | None]] = {}
-        self._texts: dict[str, str] = {}
-        self._dirs: set[Path] = set()
+        self._texts: dict[str, str] = {}  # sha256 -> text read and checked this run
+        self._shas: dict[str, str] = {}  # ref -> sha256 of a text this run stored
+        self._writer: ThreadPoolExecutor | None = None
 
     @classmethod
     def open(cls, p: Plan, ctx: RunContext, cache: ResponseCache | None) -> UnitMemo | None:
@@ -170,16 +175,15 @@ class UnitMemo:
         if any(m.batcher is not None or p.exp.batched(r) for r, m in ctx.models.items()):
             return None
         try:
-            parts = {
-                "format": FORMAT, "protocol": p.exp.protocol, "class": f"{type(p.protocol).__module__}."
-                f"{type(p.protocol).__qualname__}", "params": p.params.model_dump_json(),
+            digest = _sha(orjson.dumps({
+                "format": FORMAT, "protocol": p.exp.protocol, "params": p.params.model_dump_json(),
+                "class": f"{type(p.protocol).__module__}.{type(p.protocol).__qualname__}",
                 "models": {r: [_cache_id(m.spec), m.name] for r, m in ctx.models.items()},
                 "generation": {r: [g.model_dump(mode="json"), sorted(g.model_fields_set)]
                                for r, g in ctx.generation.items()},
                 "prompts": {n: t.text for n, t in ctx.prompts.templates.items()}, "seed": ctx.seed,
                 "code": code_fingerprint(type(p.protocol)), "versions": _versions(),
-            }
-            digest = _sha(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS))
+            }, option=orjson.OPT_SORT_KEYS))
         except Exception:  # noqa: BLE001 - a protocol we cannot fingerprint runs without the memo
             return None
         return cls(cache.directory / "units", digest)
@@ -191,39 +195,32 @@ class UnitMemo:
         if got[1] is None:
             return None
         try:
-            body = orjson.dumps([self.run_digest, unit.id, unit.item_id, unit.condition, unit.data, got[1]],
-                                option=orjson.OPT_SORT_KEYS)
+            return _sha(orjson.dumps([self.run_digest, unit.id, unit.item_id, unit.condition, unit.data, got[1]],
+                                     option=orjson.OPT_SORT_KEYS))
         except TypeError:
             return None
-        return _sha(body)
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+    def _path(self, key: str, folder: str = "", suffix: str = ".json") -> Path:
+        return self.directory / folder / key[:2] / f"{key}{suffix}"
 
-    def _text_path(self, sha: str) -> Path:
-        return self.directory / "texts" / sha[:2] / f"{sha}.txt"
-
-    def replay(self, unit: Unit[Any], ctx: RunContext) -> tuple[Transcript, dict[str, Any], list[dict[str, Any]]] | None:
+    def replay(self, unit: Unit[Any], ctx: RunContext) -> Replay | None:
         """(transcript, its record, its judgment records) as this run writes them, or None (a miss)."""
         key = self.key(unit)
-        if key is None:
-            return None
         try:
-            entry = orjson.loads(self._entry(key).read_bytes())
-            if entry["key"] != key or entry["format"] != FORMAT:
+            entry = orjson.loads(self._path(key).read_bytes()) if key is not None else None
+            if entry is None or entry["key"] != key or entry["format"] != FORMAT:
                 return None
-            record, judgments, advance, total = entry["transcript"], entry["judgments"], *entry["progress"]
+            record, judgments, (advance, total) = entry["transcript"], entry["judgments"], entry["progress"]
             texts = [(t["ref"], t["text"] if "text" in t else self._read_text(t["sha256"])) for t in entry["texts"]]
-            if not all(isinstance(j, dict) for j in judgments) or record.get("error") is not None:
+            if any(text is None for _, text in texts) or not all(isinstance(j, dict) for j in judgments):
                 return None
             attempt, now = uuid.uuid4().hex[:12], now_iso()
             record.update(run_id=ctx.run_id, attempt=attempt, created_at=now)
             transcript = Transcript.model_validate(record)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None  # no entry, or one that cannot be read: run the unit
-        for ref, text in texts:
-            if text is None or ctx.put_text(text) != ref:
-                return None
+        if transcript.error is not None or any(ctx.put_text(text) != ref for ref, text in texts):
+            return None
         for judgment in judgments:
             judgment.update(attempt=attempt, created_at=now)
         if ctx.on_progress is not None and (advance or total):
@@ -231,77 +228,65 @@ class UnitMemo:
         self.replayed += 1
         return transcript, record, judgments
 
-    def _read_text(self, sha: str, missing_ok: bool = False) -> str | None:
-        """A stored text, checked against its hash once per run; None if damaged (or missing)."""
-        text = self._texts.get(sha)
-        if text is None:
-            try:
-                data = self._text_path(sha).read_bytes()
-            except FileNotFoundError:
-                if missing_ok:
-                    return None
-                raise
+    def _read_text(self, sha: str) -> str | None:
+        if sha not in self._texts:
+            data = self._path(sha, "texts", ".txt").read_bytes()
             if _sha(data) != sha:
                 return None
-            text = self._texts[sha] = data.decode("utf-8")
-        return text
+            self._texts[sha] = data.decode("utf-8")
+        return self._texts[sha]
 
     def watch(self, unit: Unit[Any], ctx: RunContext) -> Watch | None:
-        """A context for a unit about to run, recording the texts it stores and its progress."""
+        """A context for a unit about to run, noting what the memo will store."""
         key = self.key(unit)
-        if key is None:
-            return None
-        watch = Watch(self, key, ctx)
-
-        def put_text(text: str) -> str:
-            ref = ctx.put_text(text)
-            watch.texts.setdefault(ref, text)
-            return ref
-
-        def on_progress(advance: int, total: int) -> None:
-            watch.progress[0] += advance
-            watch.progress[1] += total
-            if ctx.on_progress is not None:
-                ctx.on_progress(advance, total)
-
-        watch.context = dataclasses.replace(ctx, put_text=put_text, on_progress=on_progress)
-        return watch
+        return None if key is None else Watch(self, key, ctx)
 
     def store(self, watch: Watch, record: dict[str, Any], judgments: list[dict[str, Any]]) -> None:
-        texts = []
+        """Convert on the loop (cheap), write in the background thread."""
+        texts, new = [], []
+        for ref, text in watch.texts.items():
+            if len(text) < MIN_SHARED_CHARS:
+                texts.append({"ref": ref, "text": text})
+                continue
+            if ref not in self._shas:
+                self._shas[ref] = _sha(text.encode("utf-8"))
+                new.append((self._shas[ref], text))
+            texts.append({"ref": ref, "sha256": self._shas[ref]})
+        entry = orjson.dumps({"format": FORMAT, "key": watch.key, "transcript": hit_form(record),
+                              "judgments": judgments, "texts": texts, "progress": watch.progress})
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unitmemo")
+        self._writer.submit(self._save, new, watch.key, entry)
+
+    def _save(self, texts: list[tuple[str, str]], key: str, entry: bytes) -> None:
         try:
-            for ref, text in watch.texts.items():
-                if len(text) < MIN_SHARED_CHARS:
-                    texts.append({"ref": ref, "text": text})
-                    continue
-                data = text.encode("utf-8")
-                sha = _sha(data)
-                if sha not in self._texts and self._read_text(sha, missing_ok=True) is None:
-                    self._write(self._text_path(sha), data)  # none yet, or a damaged one
-                self._texts[sha] = text
-                texts.append({"ref": ref, "sha256": sha})
-            entry = {"format": FORMAT, "key": watch.key, "transcript": hit_form(record), "judgments": judgments,
-                     "texts": texts, "progress": watch.progress}
-            self._write(self._entry(watch.key), orjson.dumps(entry))
-        except OSError as exc:
-            # No path or unit in the message: the warnings module then shows one line per cause.
+            for sha, text in texts:  # texts first: an entry on disk has its texts on disk
+                path = self._path(sha, "texts", ".txt")
+                with contextlib.suppress(OSError):
+                    if _sha(path.read_bytes()) == sha:
+                        continue
+                _write(path, text.encode("utf-8"))  # none yet, or a damaged one
+            _write(self._path(key), entry)
+        except OSError as exc:  # no path in the message: warnings then shows one line per cause
             warnings.warn(f"unit memo in {self.directory}: a finished unit could not be stored "
-                          f"({exc.strerror or exc}); the run goes on", UnitMemoWarning, stacklevel=3)
+                          f"({exc.strerror or exc}); the run goes on", UnitMemoWarning, stacklevel=2)
 
-    def _write(self, path: Path, data: bytes) -> None:
-        """Temporary file, then rename: a crash never leaves half an entry under a real name."""
-        if path.parent not in self._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+    def close(self) -> None:
+        """Wait for the entries still being written."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
 
 
-__all__: list[str] = ["ENV", "UnitMemo", "UnitMemoWarning", "Watch", "code_fingerprint", "fingerprint", "hit_form"]
+def _write(path: Path, data: bytes) -> None:
+    """Temporary file, then rename: a crash never leaves half an entry under a real name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
