@@ -13,10 +13,12 @@ import pytest
 import yaml
 
 from harness import TEST_PROTOCOLS
+from qa_protocol import QAProtocol
 from oversight import unitmemo
 from oversight.config import apply_overrides, read_yaml, validate_experiment
 from oversight.models import model as model_module
 from oversight.models.providers import scripted
+from oversight.errors import ModelCallError
 from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
 from oversight.protocol import protocol_names
@@ -230,13 +232,35 @@ def test_failed_unit_is_not_memoised(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert again.failed == 0 and again.replayed == 0 and ran == ["gulls:blind"] and len(entries()) == 1
 
 
-def test_unit_with_a_caught_model_error_is_not_memoised() -> None:
-    record = {"events": [{"type": "model_error", "role": "judge"}], "error": None}
-    stored: list[Any] = []
-    watch = unitmemo.Watch(memo=type("M", (), {"store": lambda *a: stored.append(a)})(), key="k",
-                           context=None)  # type: ignore[arg-type]
-    watch.store(record, [])
-    assert stored == []
+def test_unit_that_caught_a_model_error_is_not_memoised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A protocol may catch a failed call and go on; a cache re-run would call that model again,
+    so such a unit is run again, not replayed."""
+    async def forgiving(self: Any, unit: Any, params: Any, rec: Any) -> dict[str, Any]:
+        try:
+            await rec.call("answerer", "answer", {"question": "Is the server up?"})
+        except ModelCallError:
+            pass
+        out = await rec.call("answerer", "answer", {"question": unit.item.question})
+        return {"answer": out.text}
+
+    def down_once(messages: list[Message]) -> str | ProviderError:
+        if "server up" in messages[-1].content:
+            return ProviderError("HTTP 400 bad request", retryable=False, status=400)
+        return "4"
+
+    monkeypatch.setattr(QAProtocol, "run_unit", forgiving)
+    scripted.register("qa", down_once)
+    (tmp_path / "items.jsonl").write_text(json.dumps({"id": "q", "question": "2 plus 2?", "answer": "4"}) + "\n")
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump({"name": "qa", "protocol": "qa", "task": {"path": "items.jsonl"},
+                                    "models": {"answerer": "scripted:qa"}, "retry": {"max_attempts": 1}}))
+    p = plan(validate_experiment(read_yaml(path), str(path)), source=str(path), base_dir=tmp_path)
+    first, folder = run(p, tmp_path / "runs")
+    (t,) = folder.transcripts()
+    assert t["error"] is None and [e["type"] for e in t["events"]] == ["model_error", "model"]
+    assert entries() == []
+    again, _ = run(p, tmp_path / "runs")
+    assert again.replayed == 0 and len(scripted.CALLS["qa"]) == 3  # the failed call was made again
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong key", "text"])
