@@ -334,3 +334,28 @@ def test_items_that_cannot_be_hashed_surely_are_not_memoised() -> None:
     assert unitmemo.fingerprint(Opaque("a")) is None
     assert unitmemo.fingerprint({"a": 1}) == unitmemo.fingerprint({"a": 1}) != unitmemo.fingerprint({"a": 2})
     assert unitmemo.fingerprint({"a": Opaque("x")}) is None
+
+
+def test_code_fingerprint_covers_a_protocol_package_outside_oversight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    package = tmp_path / "memo_probe_pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("from memo_probe_pkg.sub.proto import Probe\n")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "proto.py").write_text("class Probe:\n    pass\n")
+    (package / "helpers.py").write_text("WORDS = 50\n")
+    (tmp_path / "memo_probe_mod.py").write_text("class Loose:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    probe = importlib.import_module("memo_probe_pkg").Probe
+    loose = importlib.import_module("memo_probe_mod").Loose
+    monkeypatch.setattr(unitmemo, "_tree_digest", unitmemo._tree_digest.__wrapped__)  # see each edit at once
+
+    inside = unitmemo.code_fingerprint(QAProtocol.__mro__[1])  # oversight.protocol.Protocol: oversight only
+    before = unitmemo.code_fingerprint(probe)
+    assert before != inside
+    (package / "helpers.py").write_text("WORDS = 60\n")  # a module the protocol's package holds, not its own file
+    assert unitmemo.code_fingerprint(probe) != before
+    lone = unitmemo.code_fingerprint(loose)
+    (tmp_path / "memo_probe_mod.py").write_text("class Loose:\n    words = 1\n")
+    assert unitmemo.code_fingerprint(loose) != lone
