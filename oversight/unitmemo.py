@@ -1,36 +1,35 @@
 """Unit replay memo: a finished unit kept beside the response cache, so running an unchanged
 experiment again replays each unit from one file instead of running its graph.
 
-Why: with the response cache a re-run makes no call, yet each unit still runs its LangGraph graph,
-renders prompts, hashes long messages for cache keys and reads a cache file per call: a quarter of
-the first run. A unit whose inputs are all unchanged would only get the same answers again.
+Why: with the response cache a re-run makes no call, yet each unit still runs its graph, renders
+prompts, hashes long messages and reads a cache file per call: a quarter of the first run.
 
 Layout: `<cache dir>/units/ab/<key>.json` (the response cache's folder: `OVERSIGHT_CACHE_DIR` or
 the default); texts of 1,000+ characters once each in `<cache dir>/units/texts/ab/<sha256>.txt`.
 Off with `cache: false`, with `OVERSIGHT_REPLAY_UNITS=0`, when any role is batched, and for a
 unit whose item or data is not a pydantic model, dataclass or JSON value (nothing sure to hash).
 
-The key, sha256 over: this format; the protocol's name and class; params (model_dump_json); per
-bound role the model's cache id and shown name; the `generation:` blocks (values and the fields
-set, which `settings_for` reads); every prompt template's text; the seed; a code fingerprint (every
-`.py` of `oversight` and of the protocol's top-level package, or of the folder of a top-level
-module); the package versions provenance records; per unit its id, item_id, condition, data and a
-fingerprint of its item. Per-run parts are hashed once per run, the code once per process.
+The key, sha256 over: this format; the protocol's name and class; params; per bound role the
+model's cache id and shown name; the `generation:` blocks (values and the fields set, which
+`settings_for` reads); every prompt template's text; the seed; a code fingerprint (every `.py` of
+`oversight` and of the protocol's top-level package, or of the folder of a top-level module); the
+package versions provenance records; per unit its id, item_id, condition, data and a fingerprint
+of its item. Per-run parts are hashed once per run, the code once per process.
 
 A replay writes what the unit writes when the response cache answers every call (`Model.generate`'s
 hit path, `Recorder.call`, `Transcript.to_record`):
 - model events as a hit records them: `cached: true`, `latency_s: 0.0`, no `coalesced`, `endpoint`
-  or `batched`; `usage`, `content`, `input` and `logprobs` as the call returned them. A unit with a
-  `model_error` event is never stored (a cache re-run would call that model again); nor is a failed one.
+  or `batched`; `usage`, `content`, `input`, `logprobs` as the call returned them. A failed unit,
+  or one with a `model_error` event (a cache re-run would call that model again), is not stored.
 - `usage_by_role`: per role, in the order of its first call, the sum over its model events of
   `Usage(cost_usd=None if the call was unpriced else 0.0)`; `usage` is their sum.
-- per execution: the transcript's `run_id` (this run's), `attempt` (a fresh id, also in each of its
-  judgments) and `created_at` (now, also in each judgment). Everything else is as stored.
+- new per execution: the transcript's `run_id` (this run's), `attempt` (a fresh id, also in each
+  of its judgments) and `created_at` (now, also in each judgment). All else is as stored.
 - every text the unit stored (`Recorder.put_text`) is stored in the new run folder (`ctx.put_text`),
   so compact inputs and outcome refs resolve there; sub-unit progress is reported in one step.
-- calls that run in parallel inside a unit (summarize's fan-out, simultaneous debate turns) keep
-  the order in which the storing run finished them; a cache-hit run records them in start order.
-Entries are written by one background thread (temp file, then rename); a failed write is a
+- calls run in parallel inside a unit (summarize's fan-out, simultaneous debate turns) keep the
+  order in which the storing run finished them; a cache-hit run records them in start order.
+One background thread writes entries (temp file, then rename); a failed write is a
 `UnitMemoWarning`, a missing or damaged entry or text a miss: the unit runs.
 """
 
