@@ -263,9 +263,7 @@ async def _execute_locked(
     finally:
         observer.finished()
         await pool.aclose()
-        if memo is not None:
-            memo.close()  # entries still being written
-            result.replayed = memo.replayed
+    result.replayed = memo.replayed if memo is not None else 0
     result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),
                                      planned={u.id for u in p.units})
     try:

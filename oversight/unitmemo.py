@@ -29,7 +29,7 @@ hit path, `Recorder.call`, `Transcript.to_record`):
   so compact inputs and outcome refs resolve there; sub-unit progress is reported in one step.
 - calls run in parallel inside a unit (summarize's fan-out, simultaneous debate turns) keep the
   order in which the storing run finished them; a cache-hit run records them in start order.
-One background thread writes entries (temp file, then rename); a failed write is a
+Entries are written as the response cache writes (temp file, then rename); a failed write is a
 `UnitMemoWarning`, a missing or damaged entry or text a miss: the unit runs.
 """
 
@@ -44,7 +44,6 @@ import sys
 import tempfile
 import uuid
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,7 +163,6 @@ class UnitMemo:
         self._items: dict[int, tuple[Any, str | None]] = {}
         self._texts: dict[str, str] = {}  # sha256 -> text read and checked this run
         self._shas: dict[str, str] = {}  # ref -> sha256 of a text this run stored
-        self._writer: ThreadPoolExecutor | None = None
 
     @classmethod
     def open(cls, p: Plan, ctx: RunContext, cache: ResponseCache | None) -> UnitMemo | None:
@@ -241,46 +239,41 @@ class UnitMemo:
         return None if key is None else Watch(self, key, ctx)
 
     def store(self, watch: Watch, record: dict[str, Any], judgments: list[dict[str, Any]]) -> None:
-        """Convert on the loop (cheap), write in the background thread."""
-        texts, new = [], []
-        for ref, text in watch.texts.items():
-            if len(text) < MIN_SHARED_CHARS:
-                texts.append({"ref": ref, "text": text})
-                continue
-            if ref not in self._shas:
-                self._shas[ref] = _sha(text.encode("utf-8"))
-                new.append((self._shas[ref], text))
-            texts.append({"ref": ref, "sha256": self._shas[ref]})
-        entry = orjson.dumps({"format": FORMAT, "key": watch.key, "transcript": hit_form(record),
-                              "judgments": judgments, "texts": texts, "progress": watch.progress})
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unitmemo")
-        self._writer.submit(self._save, new, watch.key, entry)
-
-    def _save(self, texts: list[tuple[str, str]], key: str, entry: bytes) -> None:
+        """On the loop, as the response cache writes: one small file per unit, each text once."""
+        texts = []
         try:
-            for sha, text in texts:  # texts first: an entry on disk has its texts on disk
-                path = self._path(sha, "texts", ".txt")
-                with contextlib.suppress(OSError):
-                    if _sha(path.read_bytes()) == sha:
-                        continue
-                _write(path, text.encode("utf-8"))  # none yet, or a damaged one
-            _write(self._path(key), entry)
+            for ref, text in watch.texts.items():
+                if len(text) < MIN_SHARED_CHARS:
+                    texts.append({"ref": ref, "text": text})
+                    continue
+                if ref not in self._shas:
+                    data = text.encode("utf-8")
+                    sha = _sha(data)
+                    if not self._intact(sha):
+                        _write(self._path(sha, "texts", ".txt"), data)  # none yet, or a damaged one
+                    self._shas[ref] = sha
+                texts.append({"ref": ref, "sha256": self._shas[ref]})
+            _write(self._path(watch.key), orjson.dumps({
+                "format": FORMAT, "key": watch.key, "transcript": hit_form(record), "judgments": judgments,
+                "texts": texts, "progress": watch.progress}))
         except OSError as exc:  # no path in the message: warnings then shows one line per cause
             warnings.warn(f"unit memo in {self.directory}: a finished unit could not be stored "
-                          f"({exc.strerror or exc}); the run goes on", UnitMemoWarning, stacklevel=2)
+                          f"({exc.strerror or exc}); the run goes on", UnitMemoWarning, stacklevel=3)
 
-    def close(self) -> None:
-        """Wait for the entries still being written."""
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
+    def _intact(self, sha: str) -> bool:
+        try:
+            return self._read_text(sha) is not None
+        except (OSError, ValueError):
+            return False
 
 
 def _write(path: Path, data: bytes) -> None:
     """Temporary file, then rename: a crash never leaves half an entry under a real name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except FileNotFoundError:  # the folder's first file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
