@@ -359,3 +359,18 @@ def test_code_fingerprint_covers_a_protocol_package_outside_oversight(tmp_path: 
     lone = unitmemo.code_fingerprint(loose)
     (tmp_path / "memo_probe_mod.py").write_text("class Loose:\n    words = 1\n")
     assert unitmemo.code_fingerprint(loose) != lone
+
+
+def test_the_cli_says_how_many_units_were_replayed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from oversight.cli import main
+
+    scripted.register("qa", lambda messages: "4")
+    (tmp_path / "items.jsonl").write_text("".join(
+        json.dumps({"id": f"q{i}", "question": f"{i} plus {4 - i}?", "answer": "4"}) + "\n" for i in range(3)))
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump({"name": "qa", "protocol": "qa", "task": {"path": "items.jsonl"},
+                                    "models": {"answerer": "scripted:qa"}}))
+    assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "replayed" not in capsys.readouterr().out
+    assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "replayed: 3 unchanged units from the unit memo" in capsys.readouterr().out
