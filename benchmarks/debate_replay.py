@@ -4,7 +4,8 @@
     127.0.0.1 (fixed latency per request, C connections), versus a plain asyncio loop with
     the openai SDK replaying exactly the same request bodies at the same concurrency. Goal <= 1.15x.
 (c) The same experiment again, in a new run folder, with the response cache: 0 calls, and
-    at most 10% of the first run's time.
+    at most 10% of the first run's time. Unchanged units are replayed from the unit memo
+    (oversight/unitmemo.py) without running their graphs; it says how many.
 (d) Run-folder bytes per model call, against the pre-compaction layout (every event's input
     written out in full: `RunFolder.model_input`). Goal: under a fifth.
 
@@ -81,7 +82,7 @@ async def main(args: argparse.Namespace) -> None:
         raw = await replay(url, bodies, args.connections)
         # (c) the finished experiment again, answered by the cache.
         before = server.requests
-        _, again, folder2 = await run_once(p, runs)
+        result2, again, folder2 = await run_once(p, runs)
         calls_again = server.requests - before
     finally:
         await server.stop()
@@ -93,7 +94,8 @@ async def main(args: argparse.Namespace) -> None:
           f"ratio {ours / raw:.2f}x (goal <= 1.15x)   failed units: {result.failed}")
     print(f"(c) re-run with the cache: {again:.2f}s = {100 * again / ours:.1f}% of the first run "
           f"(goal <= 10%), {calls_again} calls to the server (goal 0); "
-          f"{model_calls(folder2)[1]} uncached events")
+          f"{model_calls(folder2)[1]} uncached events; {result2.replayed} of {len(p.units)} units replayed "
+          f"from the unit memo (OVERSIGHT_REPLAY_UNITS=0 runs every graph)")
     now, old = folder_bytes(folder)
     print(f"(d) run folder: {fmt(now)} bytes = {now / events:,.0f} bytes per call; pre-compaction layout "
           f"{fmt(old)} bytes = {old / events:,.0f} per call; ratio {now / old:.3f} (goal < 0.2)")

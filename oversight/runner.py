@@ -33,6 +33,7 @@ from oversight.groupwriter import GroupWriter
 from oversight.results import compute_metrics, gc_paused
 from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.transcripts import Transcript
+from oversight.unitmemo import UnitMemo
 
 
 class RunObserver:
@@ -73,6 +74,8 @@ class RunResult:
     skipped: int = 0
     stopped: str | None = None
     """Why units were left unstarted (the budget), or None when every unit ran."""
+    replayed: int = 0
+    """Units of `ran` answered whole by the unit memo (oversight.unitmemo): no graph, no call."""
 
 
 def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
@@ -154,11 +157,17 @@ def make_context(p: Plan, pool: ModelPool, folder: RunFolder | None, observer: R
 
 
 async def run_unit(
-    p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, writer: GroupWriter | None = None
+    p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, writer: GroupWriter | None = None,
+    memo: UnitMemo | None = None,
 ) -> Transcript:
     """Run one unit; a failure becomes the transcript's `error`, never the run's end. With a
-    `writer`, its lines are written off the event loop, many units per fsync."""
-    rec = Recorder(ctx, unit)
+    `writer`, its lines are written off the event loop, many units per fsync. With a `memo`, a
+    unit it holds is replayed instead of run, and one that finishes is stored."""
+    hit = memo.replay(unit, ctx) if memo is not None else None
+    if hit is not None:
+        return await _write_unit(folder, writer, unit, *hit)
+    watch = memo.watch(unit, ctx) if memo is not None else None
+    rec = Recorder(ctx if watch is None else watch.context, unit)
     error: str | None = None
     outcome: dict[str, Any] = {}
     try:
@@ -180,13 +189,21 @@ async def run_unit(
     # unit gets none (its verdict events stay in the transcript), so metrics never mix in half
     # a unit; --retry-failed gives it a new attempt.
     judgments = [j.to_record() for j in rec.judgments] if error is None else []
+    record = transcript.to_record()
+    if watch is not None and error is None:
+        watch.store(record, judgments)
+    return await _write_unit(folder, writer, unit, transcript, record, judgments)
+
+
+async def _write_unit(folder: RunFolder, writer: GroupWriter | None, unit: Unit[Any], transcript: Transcript,
+                      record: dict[str, Any], judgments: list[dict[str, Any]]) -> Transcript:
     try:
         if writer is not None:
-            await writer.write(judgments, transcript.to_record())
+            await writer.write(judgments, record)
             return transcript
         for judgment in judgments:
             folder.append_judgment(judgment)
-        folder.append_transcript(transcript.to_record())
+        folder.append_transcript(record)
     except OSError as exc:
         raise RunWriteError(f"{folder.path}: cannot write unit {unit.id!r} ({exc.strerror or exc})") from None
     return transcript
@@ -219,6 +236,7 @@ async def _execute_locked(
     )
     start_batching(p, pool, folder)
     ctx = make_context(p, pool, folder, observer)
+    memo = UnitMemo.open(p, ctx, pool.cache)
     if pool.batching is not None:
         pool.batching.recover(pool)
     pool.meter.previous_usd = previous_spend(p, folder)
@@ -234,7 +252,7 @@ async def _execute_locked(
         for unit in queue:
             if result.stopped or over_budget(p, pool, result):
                 return
-            transcript = await run_unit(p, ctx, unit, folder, writer)
+            transcript = await run_unit(p, ctx, unit, folder, writer, memo)
             result.ran += 1
             result.failed += transcript.error is not None
             spent = spent + transcript.usage
@@ -245,6 +263,7 @@ async def _execute_locked(
     finally:
         observer.finished()
         await pool.aclose()
+    result.replayed = memo.replayed if memo is not None else 0
     result.metrics = compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),
                                      planned={u.id for u in p.units})
     try:
