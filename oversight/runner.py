@@ -30,7 +30,7 @@ from oversight.prompts import PromptSet
 from oversight.protocol import Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext
 from oversight.groupwriter import GroupWriter
-from oversight.results import compute_metrics, gc_paused
+from oversight.results import compute_metrics, gc_frozen, gc_paused
 from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.transcripts import Transcript
 from oversight.unitmemo import UnitMemo
@@ -218,7 +218,7 @@ async def execute(
     pool: ModelPool | None = None,
 ) -> RunResult:
     """Run every unit not yet in transcripts.jsonl, then write metrics.json."""
-    with folder.lock():
+    with folder.lock(), gc_frozen():
         return await _execute_locked(p, folder, observer or RunObserver(), retry_failed, pool)
 
 

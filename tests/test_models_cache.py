@@ -99,3 +99,46 @@ async def test_a_corrupt_entry_is_a_miss_and_is_rewritten(tmp_path: Path, garbag
     assert (first.text, first.cached) == ("fresh", False)
     assert (again.text, again.cached) == ("fresh", True)
     assert len(scripted.CALLS["s"]) == 1
+
+
+def test_keys_are_those_every_earlier_version_made() -> None:
+    """A cache filled before stays valid: the key is sha256 of json.dumps(sort_keys, no ASCII
+    escaping) of the request, however the bytes are produced now."""
+    import hashlib
+    import json
+
+    spec = parse_spec("openai:gpt-4o-mini")
+    messages = [Message(role="system", content="Be brief.\n\t\u201cquoted\u201d \\ \x00\x1f\x7f"),
+                Message(role="user", content="Stor\u00e9: \u4e2d\u6587 \U0001F600 \u2028 end")]
+    config = GenerateConfig(max_tokens=300, temperature=0.7, stop=["\n\nJudge:"], seed=3)
+    payload = {"model": spec.cache_id, "messages": [m.model_dump() for m in messages],
+               "config": config.cache_fields()}
+    expected = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert cache_key(spec, messages, config) == expected
+
+
+def test_canonical_json_is_json_dumps_on_every_shape() -> None:
+    import json
+    import random
+
+    rng = random.Random(11)
+    alphabet = [chr(i) for i in range(0x80)] + ["\u00e9", "\u2028", "\ufeff", "\U0001F600", "\x85", "\ud800"]
+
+    def value(depth: int) -> Any:
+        kind = rng.randrange(9 if depth < 3 else 6)
+        if kind == 0:
+            return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        if kind == 1:
+            return rng.choice([0, -1, 2**70, True, False, None])
+        if kind == 2:
+            return rng.choice([0.1, -2.5e-07, 1e300, float("nan"), float("inf"), 3.0])
+        if kind in (3, 4, 5):
+            return "".join(rng.choice(alphabet[:0x80]) for _ in range(rng.randrange(40)))
+        if kind in (6, 7):
+            keys = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(5))) for _ in range(rng.randrange(4))]
+            return {k: value(depth + 1) for k in keys}
+        return [value(depth + 1) for _ in range(rng.randrange(4))]
+
+    for _ in range(3000):
+        v = value(0)
+        assert cache_module.canonical_json(v) == json.dumps(v, sort_keys=True, ensure_ascii=False), repr(v)

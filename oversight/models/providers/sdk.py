@@ -56,6 +56,9 @@ class SDKProvider(Provider):
         super().__init__(spec)
         self._http_client = http_client
         self._client: Any = None
+        # Imported now, before a run starts (and freezes what exists, results.gc_frozen), not
+        # in the middle of it; a run with no role on this SDK never gets here.
+        import_module(self.sdk_module)
 
     def api_key(self) -> str | None:
         """The key to send, or None when it is missing (the default: `key_env`)."""
