@@ -130,13 +130,18 @@ def gc_paused() -> Iterator[None]:
 @contextmanager
 def gc_frozen() -> Iterator[None]:
     """For a run: what exists when it starts (imported modules, the plan and its items) lives
-    until it ends, so the cyclic collector's full passes need not walk it again and again
-    (a tenth of a debate run's CPU on this machine went to them). Moved back at the end, so a
-    process that runs many experiments collects as usual in between."""
+    until it ends, so it is frozen out of the cyclic collector's full passes; and the young
+    generation is collected every 10,000 allocations instead of 700, so the short-lived objects
+    of a model call (LangGraph's tasks and configs, SDK responses) die before they are promoted.
+    Together they took a debate run's collector time from about 0.7 s to 0.3 s on this machine.
+    Both are undone at the end, so a process that runs many experiments collects as usual."""
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 

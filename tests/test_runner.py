@@ -338,3 +338,22 @@ def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path: Path, capsys: p
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err and "--out" in err
+
+
+def test_a_run_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    """During a run what existed is frozen and the young are collected less often; a process that
+    runs many experiments (a sweep, a notebook) gets the collector back unchanged after each."""
+    import gc
+
+    during: list[tuple[int, int]] = []
+
+    def answer(messages) -> str:  # type: ignore[no-untyped-def]
+        during.append((gc.get_freeze_count(), gc.get_threshold()[0]))
+        return arithmetic(messages)
+
+    scripted.register("math", answer)
+    before = (gc.get_freeze_count(), gc.get_threshold())
+    assert main(["run", str(write_experiment(tmp_path)), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert len(during) == len(ITEMS)
+    assert all(frozen > before[0] and young >= 10_000 for frozen, young in during)
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
