@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from oversight import atomic
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
 from oversight.models.spec import REDACTED, redact_url
@@ -42,17 +42,8 @@ ERRORS = "errors.log"
 LOCK = "writer.lock"
 
 def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """The run folder's small whole files (experiment.yaml, metrics.json), durable before renamed."""
+    atomic.write_atomic(path, text.encode("utf-8"), fsync=True, mode=FILE_MODE)
 
 
 def check_runs_dir(runs_dir: Path, names: list[str]) -> None:

@@ -35,13 +35,11 @@ Entries are written as the response cache writes (temp file, then rename); a fai
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import inspect
 import os
 import sys
-import tempfile
 import uuid
 import warnings
 from functools import lru_cache
@@ -52,6 +50,7 @@ import orjson
 from pydantic import BaseModel
 
 import oversight
+from oversight.atomic import write_atomic
 from oversight.models.cache import CacheWriteWarning, ResponseCache, _cache_id
 from oversight.provenance import package_versions
 from oversight.recorder import RunContext
@@ -250,12 +249,12 @@ class UnitMemo:
                     data = text.encode("utf-8")
                     sha = _sha(data)
                     if not self._intact(sha):
-                        _write(self._path(sha, "texts", ".txt"), data)  # none yet, or a damaged one
+                        write_atomic(self._path(sha, "texts", ".txt"), data, make_parent=True)  # none yet, or a damaged one
                     self._shas[ref] = sha
                 texts.append({"ref": ref, "sha256": self._shas[ref]})
-            _write(self._path(watch.key), orjson.dumps({
+            write_atomic(self._path(watch.key), orjson.dumps({
                 "format": FORMAT, "key": watch.key, "transcript": hit_form(record), "judgments": judgments,
-                "texts": texts, "progress": watch.progress}))
+                "texts": texts, "progress": watch.progress}), make_parent=True)
         except OSError as exc:  # no path in the message: warnings then shows one line per cause
             warnings.warn(f"unit memo in {self.directory}: a finished unit could not be stored "
                           f"({exc.strerror or exc}); the run goes on", UnitMemoWarning, stacklevel=3)
@@ -265,20 +264,3 @@ class UnitMemo:
             return self._read_text(sha) is not None
         except (OSError, ValueError):
             return False
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Temporary file, then rename: a crash never leaves half an entry under a real name."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    except FileNotFoundError:  # the folder's first file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

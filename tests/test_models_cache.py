@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from oversight import atomic
 from oversight.errors import UserError
 from oversight.models import CacheWriteWarning, GenerateConfig, ModelPool, ResponseCache, parse_spec
 from oversight.models import cache as cache_module
@@ -17,20 +18,9 @@ from oversight.models.providers import scripted
 from oversight.models.types import Message
 
 
-class FullDisk:
-    """A file object whose writes fail as on a full disk, as os.fdopen would return."""
-
-    def __init__(self, fd: int, *args: Any, **kwargs: Any) -> None:
-        self.fd = fd
-
-    def __enter__(self) -> FullDisk:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
+def full_disk(fd: int, data: object) -> int:
+    """os.write as on a full disk."""
+    raise OSError(errno.ENOSPC, "No space left on device")
 
 
 def leftovers(directory: Path) -> list[Path]:
@@ -42,12 +32,12 @@ async def test_a_failed_write_warns_and_the_call_still_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
     if failure == "write":
-        monkeypatch.setattr(cache_module.os, "fdopen", FullDisk)
+        monkeypatch.setattr(atomic.os, "write", full_disk)
     else:
         def refuse(src: str, dst: object) -> None:
             raise OSError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr(cache_module.os, "replace", refuse)
+        monkeypatch.setattr(atomic.os, "replace", refuse)
     scripted.register("s", ["paid answer", "second answer"])
     model = ModelPool(cache=ResponseCache(tmp_path / "cache")).get("scripted:s")
     with pytest.warns(CacheWriteWarning, match=r"could not be written \((No space left on device|Permission denied)\)"):

@@ -8,11 +8,9 @@ be made at all is the user's to fix, and that is a UserError when the cache is c
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from oversight.atomic import write_atomic
 from oversight.errors import UserError
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message
@@ -103,18 +102,9 @@ class ResponseCache:
 
     def put(self, key: str, completion: Completion) -> None:
         """Store `completion`; on failure warn, leave no temporary file, and return."""
-        path = self._path(key)
-        tmp: str | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(completion.model_dump_json())
-            os.replace(tmp, path)
+            write_atomic(self._path(key), completion.model_dump_json().encode("utf-8"), make_parent=True)
         except OSError as exc:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
             # No path in the message: the warnings module then shows one line per distinct cause.
             warnings.warn(
                 f"response cache in {self.directory}: an entry could not be written "
