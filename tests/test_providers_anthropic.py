@@ -76,6 +76,7 @@ async def test_request_shape_and_usage(tmp_path: Path) -> None:
     assert request.method == "POST" and request.url.path == "/v1/messages"
     assert KEY in auth_values(request)
     assert "anthropic-version" in request.headers
+    assert request.headers["content-type"] == "application/json"
     body = api.body()
     assert body["model"] == "claude-sonnet-4-6"
     assert body["system"] == "You are a debate judge."

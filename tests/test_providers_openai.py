@@ -76,6 +76,7 @@ async def test_request_shape_and_usage(tmp_path: Path) -> None:
     assert request.method == "POST"
     assert request.url.path == "/v1/chat/completions"
     assert request.headers["authorization"] == f"Bearer {KEY}"
+    assert request.headers["content-type"] == "application/json"
     body = api.body()
     assert body["model"] == "gpt-4.1-mini"
     assert body["messages"] == [

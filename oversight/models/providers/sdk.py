@@ -92,7 +92,7 @@ class SDKProvider(Provider):
 
         return await client.post(
             self.path, content=orjson.dumps(self.request_body(messages, config)), cast_to=httpx2.Response,
-            options={"timeout": config.timeout_s, "headers": {"Content-Type": "application/json"}},
+            options={"timeout": config.timeout_s},  # the SDK's default headers say JSON
         )
 
     def client(self) -> Any:
