@@ -47,21 +47,27 @@ async def main(args: argparse.Namespace) -> None:
     p = debate_plan("openai:instant", args.items, "cache=false", "concurrency=32")
     runs = Path(tempfile.mkdtemp(prefix="oversight-cpu-"))
     await run_once(debate_plan("openai:instant", 2, "cache=false"), runs, pool())  # warm-up: imports, first graph
-    profiler = cProfile.Profile() if args.profile else None
-    t0, wall0 = os.times(), time.perf_counter()
-    if profiler:
-        profiler.enable()
-    result, _, folder = await run_once(p, runs, pool())
-    if profiler:
-        profiler.disable()
-        profiler.dump_stats(args.profile)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    t1, wall = os.times(), time.perf_counter() - wall0
-    user, system = t1.user - t0.user, t1.system - t0.system
-    cpu = user + system
+    best: tuple[float, float, float, float] | None = None
+    for _ in range(args.repeat):  # this machine is shared: the least CPU of a few runs is the figure
+        profiler = cProfile.Profile() if args.profile else None
+        t0, wall0 = os.times(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        result, _, folder = await run_once(p, runs, pool())
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        t1, wall = os.times(), time.perf_counter() - wall0
+        user, system = t1.user - t0.user, t1.system - t0.system
+        if best is None or user + system < best[0]:
+            best = (user + system, user, system, wall)
+    assert best is not None
+    cpu, user, system, wall = best
     events, _ = model_calls(folder)
     print(f"(b) debate, {args.items} QuALITY items, {len(p.units)} units, {events} model calls, zero-latency "
-          f"model, cache off: {cpu:.2f}s CPU ({user:.2f}s user + {system:.2f}s system: fsyncs), {wall:.2f}s wall\n"
+          f"model, cache off, least of {args.repeat} runs: {cpu:.2f}s CPU ({user:.2f}s user + {system:.2f}s "
+          f"system: fsyncs), {wall:.2f}s wall\n"
           f"    = {1000 * cpu / events:.2f} ms CPU per call, {1000 * user / events:.2f} ms user CPU per call "
           f"(goal <= 1 ms); failed units: {result.failed}")
 
@@ -70,6 +76,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured run")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs; the least CPU is reported")
     return parser.parse_args()
 
 

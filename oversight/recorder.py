@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from oversight.models.model import Model
 from oversight.models.types import GenerateConfig, Message, ModelOutput, Usage
@@ -30,6 +32,21 @@ class RunContext:
     """Stores a large text once per run and returns its reference (see RunFolder.put_text)."""
     on_progress: Callable[[int, int], None] | None = None
     """Sub-unit progress (advance, total) for the progress display; None when nobody listens."""
+    settings: dict[tuple[str, bytes], GenerateConfig] = field(default_factory=dict, repr=False)
+    """`settings_for` results: a protocol asks for the same few settings on every call."""
+
+    def settings_for(self, role: str, defaults: dict[str, Any] | None, caps: dict[str, Any] | None,
+                     overrides: dict[str, Any]) -> GenerateConfig:
+        """`settings_for` over this run's `generation`, worked out once per distinct request
+        (the GenerateConfig returned is shared: nobody changes one after it is made)."""
+        try:
+            key = (role, orjson.dumps([defaults, caps, overrides], option=orjson.OPT_SORT_KEYS))
+        except TypeError:  # a value orjson cannot write: work it out every time
+            return settings_for(self.generation, role, defaults, caps, overrides)
+        config = self.settings.get(key)
+        if config is None:
+            config = self.settings[key] = settings_for(self.generation, role, defaults, caps, overrides)
+        return config
 
 
 def settings_for(
@@ -87,23 +104,23 @@ class Recorder:
         unit as failed with the events so far.
         """
         messages = self.run.prompts.render(template, variables)
-        config = settings_for(self.run.generation, role, defaults, caps, overrides)
+        config = self.run.settings_for(role, defaults, caps, overrides)
         model = self.run.models[role]
         try:
             out = await model.generate(messages, config, role=role)
         except Exception as exc:
             self.events.append(
-                Event(type="model_error", role=role, step=step or template, model=model.name,
-                      input=self._compact(messages), error=str(exc))
+                Event.model_construct(type="model_error", role=role, step=step or template, model=model.name,
+                                      input=self._compact(messages), error=str(exc))
             )
             raise
         usage = out.completion.usage
         # Totals count what this run spent: a cache hit costs nothing (its event keeps the
         # original call's usage, marked cached).
-        spent = Usage(cost_usd=None if usage.cost_usd is None else 0.0) if out.cached else usage
+        spent = Usage.model_construct(cost_usd=None if usage.cost_usd is None else 0.0) if out.cached else usage
         self.usage_by_role[role] = self.usage_by_role.get(role, Usage()) + spent
         self.events.append(
-            Event(
+            Event.model_construct(
                 type="model", role=role, step=step or template, model=out.model,
                 input=self._compact(messages), content=out.text, usage=usage,
                 latency_s=out.latency_s, cached=out.cached,
@@ -115,14 +132,16 @@ class Recorder:
         return out
 
     def note(self, type: str, **data: Any) -> None:
-        """A non-model event (quote checks, parsed verdicts, tree structure...)."""
-        self.events.append(Event(type=type, **data))
+        """A non-model event (quote checks, parsed verdicts, tree structure...): the protocol's
+        JSON-able data as given. Events are built without pydantic's validation pass (a tenth
+        of a debate call's CPU went to it): model events come from typed values made here."""
+        self.events.append(Event.model_construct(type=type, **data))
 
     def judgment(self, judge_id: str, **verdict: Any) -> None:
         """A built-in model judge's verdict; written to judgments.jsonl with this attempt's id."""
         self.judgments.append(
-            Judgment(transcript_id=self.unit.id, judge=JudgeRef(kind="model", id=judge_id),
-                     attempt=self.attempt, **verdict)
+            Judgment.model_construct(transcript_id=self.unit.id, judge=JudgeRef(kind="model", id=judge_id),
+                                     attempt=self.attempt, **verdict)
         )
 
     def model_name(self, role: str) -> str:

@@ -357,3 +357,24 @@ def test_a_run_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
     assert len(during) == len(ITEMS)
     assert all(frozen > before[0] and young >= 10_000 for frozen, young in during)
     assert (gc.get_freeze_count(), gc.get_threshold()) == before
+
+
+def test_per_call_settings_are_worked_out_once_per_distinct_request() -> None:
+    from oversight.models.types import GenerateConfig
+    from oversight.recorder import RunContext, settings_for
+
+    generation = {"judge": GenerateConfig(max_tokens=50, stop=["X"]), "default": GenerateConfig(temperature=0.3)}
+    ctx = RunContext(run_id="r", models={}, generation=generation, prompts=None, seed=0,  # type: ignore[arg-type]
+                     put_text=lambda text: text)
+    asks = [("judge", {"stop": ["Y"]}, {"max_tokens": 20}, {}), ("judge", None, {"max_tokens": 80}, {}),
+            ("debater_a", {"max_tokens": 300}, None, {"logprobs": True}), ("debater_a", None, None, {})]
+    for role, defaults, caps, overrides in asks:
+        got = ctx.settings_for(role, defaults, caps, overrides)
+        assert got == settings_for(generation, role, defaults, caps, overrides)
+        assert ctx.settings_for(role, dict(defaults or {}) or None, caps, dict(overrides)) is got
+    assert len({id(c) for c in ctx.settings.values()}) == len(asks) == len(ctx.settings)
+    import numpy as np
+
+    odd = {"temperature": np.float64(0.5)}  # orjson cannot write it: worked out each time, still right
+    assert ctx.settings_for("judge", None, None, odd).temperature == 0.5
+    assert len(ctx.settings) == len(asks)

@@ -58,7 +58,7 @@ class Usage(BaseModel):
         cost = None if self.cost_usd is None and other.cost_usd is None else (
             (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
         )
-        return Usage(
+        return Usage.model_construct(  # sums of valid counts: no validation pass per call
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cost_usd=cost,
