@@ -212,6 +212,7 @@ def _tag_name(name: str) -> str:
     return r"\s*".join(re.escape(c) for c in name)
 
 
+@lru_cache(maxsize=32)
 def quote_pattern(tag: str) -> re.Pattern[str]:
     """`<tag>...</tag>`, any case or spacing, attributes allowed, across line breaks; an unclosed
     tag runs to the next opening tag or the end."""
@@ -224,9 +225,18 @@ def neutralise_markers(speech: str, tag: str, names: tuple[str, ...]) -> str:
     """Turn anything in a speech that looks like a judge's marker (`<v_quote source="x">`,
     `</V_QUOTE >`, `<u_quote id=1>`, a truncated `<v_quote`) into the plain quote tag, so what it
     wraps is checked like any other quote and no forged marker reaches the judge."""
+    return _forged_pattern(names).sub(lambda m: f"<{m.group(1)}{tag}>", speech)
+
+
+@lru_cache(maxsize=32)
+def _forged_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(_tag_name(n) for n in names)
-    forged = re.compile(rf"<\s*(/?)\s*(?:{alternatives})(?![\w])[^<>]*(?:>|$)", re.IGNORECASE)
-    return forged.sub(lambda m: f"<{m.group(1)}{tag}>", speech)
+    return re.compile(rf"<\s*(/?)\s*(?:{alternatives})(?![\w])[^<>]*(?:>|$)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def _closing_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<\s*/\s*{_tag_name(tag)}\s*>", re.IGNORECASE)
 
 
 def check_speech(
@@ -258,7 +268,7 @@ def check_speech(
 
     held = quote_pattern(tag).sub(hold, speech.replace("\x00", ""))
     # A stray closing tag without an opening one carries no quote; drop it so it cannot look verified.
-    held = re.sub(rf"<\s*/\s*{_tag_name(tag)}\s*>", "", held, flags=re.IGNORECASE)
+    held = _closing_pattern(tag).sub("", held)
     shown = re.sub(r"\x00(\d+)\x00", lambda m: placeholder[int(m.group(1))], held)
     return CheckedSpeech(shown, checks)
 

@@ -7,6 +7,7 @@ on a *masked* copy of the text of the same length, so offsets stay comparable be
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 _CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
@@ -159,11 +160,17 @@ def _hedged(text: str, start: int, end: int, letter: str, letters: str) -> bool:
     others = "".join(ch for ch in letters if ch != letter)
     if not others:
         return False
+    after, before = _hedge_patterns(others)
+    return bool(after.match(text[end:end + 40]) or before.search(text[max(0, start - 40):start]))
+
+
+@lru_cache(maxsize=64)
+def _hedge_patterns(others: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """'A or B' after a letter, 'B or A' before it: compiled once per set of other letters."""
     o = f"[{others}{others.lower()}]"
     conj = r"(?:or|/|and|nor|vs\.?|versus)"
-    after = re.match(rf"\s*[\)\]]?\s*{conj}\s*{_REF}{o}(?![\w])", text[end:end + 40], _I)
-    before = re.search(rf"(?<![\w]){o}\s*[\)\]]?\s*{conj}\s*{_REF}$", text[max(0, start - 40):start], _I)
-    return bool(after or before)
+    return (re.compile(rf"\s*[\)\]]?\s*{conj}\s*{_REF}{o}(?![\w])", _I),
+            re.compile(rf"(?<![\w]){o}\s*[\)\]]?\s*{conj}\s*{_REF}$", _I))
 
 
 def _is_article(text: str, m: re.Match[str]) -> bool:
@@ -174,11 +181,16 @@ def _is_article(text: str, m: re.Match[str]) -> bool:
     return bool(nxt and nxt.group(1)[0].islower() and nxt.group(1).lower() not in LETTER_FOLLOWERS)
 
 
+@lru_cache(maxsize=64)
+def _mention_pattern(letters: str) -> re.Pattern[str]:
+    cls = f"[{letters}{letters.lower()}]"
+    return re.compile(rf"(?<![\w'])([\(\[]\s*)?({cls})(\s*[\)\]])?(?![\w])")
+
+
 def find_mentions(text: str, letters: str) -> list[Mention]:
     """Every mention of an option letter that states, negates or hedges a choice, in text order."""
-    cls = f"[{letters}{letters.lower()}]"
     found: list[Mention] = []
-    for m in re.finditer(rf"(?<![\w'])([\(\[]\s*)?({cls})(\s*[\)\]])?(?![\w])", text):
+    for m in _mention_pattern(letters).finditer(text):
         if _is_article(text, m) or re.search(r"\bp\s*\(\s*$", text[max(0, m.start() - 6):m.start()], _I):
             continue
         start, end, letter = m.start(), m.end(), m.group(2).upper()
@@ -221,10 +233,12 @@ _VALKW = rf"(?i:about\s+|around\s+|roughly\s+|approximately\s+|~\s*)?(?:{_PCT}|{
 _OPT = r"(?i:(?:the\s+)?(?:debater|answer|option|choice)\s+)?"
 
 
-def _attached(letters: str) -> list[re.Pattern[str]]:
+@lru_cache(maxsize=64)
+def _attached(letters: str) -> tuple[re.Pattern[str], ...]:
+    """Compiled once per set of option letters (re's own cache is shared and small)."""
     any_l = f"(?P<l>[{letters}{letters.lower()}])"
     not_a = f"(?P<l>[{letters}{letters.lower().replace('a', '')}])"
-    return [
+    return (
         re.compile(rf"\bp\s*\(\s*{any_l}\s*\)\s*(?:=|:|is|~)?\s*{_VALKW}", _I),
         re.compile(rf"(?<![\w']){_OPT}{any_l}(?![\w'])[ \t]*\)?[ \t]*(?:[:=,\-]|at|with|gets|has|is\s+at)?[ \t]*"
                    rf"\([ \t]*{_KW}[ \t]*(?:level|score|of)?[ \t]*[:=]?[ \t]*{_VALKW}"),
@@ -235,7 +249,7 @@ def _attached(letters: str) -> list[re.Pattern[str]]:
                    rf"(?:for|on|to|that|in|of|about)\s+{_OPT}{any_l}(?![\w'])", _I),
         re.compile(rf"\b(?:probability|chance|likelihood|confidence|credence)\s+(?:of|for|that|in|on)\s+{_OPT}{any_l}"
                    rf"(?![\w'])\s*(?:is\s+(?:correct|right|true))?\s*(?:is|:|=|of|at|about|around)?\s*{_VALKW}", _I),
-    ]
+    )
 
 
 _UNATTACHED = [
