@@ -110,20 +110,39 @@ def compact_messages(messages: list[dict[str, Any]], shared: dict[str, str]) -> 
         for ref, text in shared.items():
             split: list[Any] = []
             for part in parts:
-                if isinstance(part, str) and text in part:
-                    pieces = part.split(text)
-                    for i, piece in enumerate(pieces):
-                        if i:
-                            split.append({"ref": ref})
-                        split.append(piece)
-                else:
+                pieces = _split_on(part, text) if isinstance(part, str) else None
+                if pieces is None:
                     split.append(part)
+                    continue
+                for i, piece in enumerate(pieces):
+                    if i:
+                        split.append({"ref": ref})
+                    split.append(piece)
             parts = split
         if len(parts) == 1:
             out.append(message)
         else:
             out.append({"role": message["role"], "parts": [p for p in parts if p != ""]})
     return out
+
+
+def _split_on(part: str, text: str) -> list[str] | None:
+    """`part.split(text)` when `text` occurs in `part`, else None. A story is tens of kilobytes:
+    searching for all of it costs a pass over the story per search, so its first 64 characters
+    are searched for and each hit checked in full (every occurrence starts with them)."""
+    probe = text[:64]
+    pieces, start, at = [], 0, part.find(probe)
+    while at >= 0:
+        if part.startswith(text, at):
+            pieces.append(part[start:at])
+            start = at + len(text)
+            at = part.find(probe, start)
+        else:
+            at = part.find(probe, at + 1)
+    if not pieces:
+        return None
+    pieces.append(part[start:])
+    return pieces
 
 
 def expand_messages(messages: list[dict[str, Any]], get_text: Callable[[str], str]) -> list[dict[str, str]]:

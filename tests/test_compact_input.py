@@ -69,3 +69,18 @@ def test_every_event_input_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     assert len(compacted) >= 4 and STORY not in (folder.path / "transcripts.jsonl").read_text()
     texts = [json.loads(line) for line in (folder.path / "texts.jsonl").read_text().splitlines()]
     assert [t["text"] for t in texts].count(STORY) == 1
+
+
+def test_stored_texts_are_found_as_str_split_finds_them() -> None:
+    """Overlapping and repeated occurrences, texts longer than the 64-character probe, texts
+    whose first 64 characters occur without the rest."""
+    import random
+
+    from oversight.transcripts import _split_on
+
+    rng = random.Random(3)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab") for _ in range(rng.randint(1, 150)))
+        part = "".join(rng.choice("ab") if rng.random() < 0.6 else rng.choice([text, text[:64], text[:-1]])
+                       for _ in range(rng.randint(0, 12)))
+        assert _split_on(part, text) == (part.split(text) if text in part else None), (part, text)
