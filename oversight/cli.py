@@ -265,6 +265,8 @@ def _import(args: argparse.Namespace) -> int:
         console.print(summary, highlight=False, soft_wrap=True)
     report([path], console, warn=warn)
     return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from oversight.report import report
 
