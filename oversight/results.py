@@ -135,14 +135,23 @@ def gc_frozen() -> Iterator[None]:
     of a model call (LangGraph's tasks and configs, SDK responses) die before they are promoted.
     Together they took a debate run's collector time from about 0.7 s to 0.3 s on this machine.
     Both are undone at the end, so a process that runs many experiments collects as usual."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
+    global _runs_in_flight
+    _runs_in_flight += 1
+    if _runs_in_flight == 1:  # runs that overlap in one process: the first sets, the last restores
+        _saved_thresholds[:] = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(max(_saved_thresholds[0], 10_000), *_saved_thresholds[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        _runs_in_flight -= 1
+        if _runs_in_flight == 0:
+            gc.set_threshold(*_saved_thresholds)
+            gc.unfreeze()
+
+
+_runs_in_flight = 0
+_saved_thresholds: list[int] = []
 
 
 def compute_metrics(

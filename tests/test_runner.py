@@ -378,3 +378,28 @@ def test_per_call_settings_are_worked_out_once_per_distinct_request() -> None:
     odd = {"temperature": np.float64(0.5)}  # orjson cannot write it: worked out each time, still right
     assert ctx.settings_for("judge", None, None, odd).temperature == 0.5
     assert len(ctx.settings) == len(asks)
+
+
+async def test_overlapping_runs_restore_the_collector_once_both_end() -> None:
+    import asyncio
+    import gc
+
+    from oversight.results import gc_frozen
+
+    before = (gc.get_freeze_count(), gc.get_threshold())
+    first_in, second_out = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        with gc_frozen():
+            first_in.set()
+            await second_out.wait()  # the second run ends while the first still runs
+            assert gc.get_threshold()[0] >= 10_000
+
+    async def second() -> None:
+        await first_in.wait()
+        with gc_frozen():
+            pass
+        second_out.set()
+
+    await asyncio.gather(first(), second())
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
