@@ -198,7 +198,8 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     if result.skipped:
         console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
     if result.replayed:
-        console.print(f"replayed: {result.replayed} unchanged units from the unit memo (no graph run, no call)")
+        units = "unit" if result.replayed == 1 else "units"
+        console.print(f"replayed: {result.replayed} unchanged {units} from the unit memo (no graph run, no call)")
     print_summary(console, folder.path, result.metrics)
     if result.stopped:
         left = len(p.units) - result.skipped - result.ran
