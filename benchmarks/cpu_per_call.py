@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import langgraph_floor
 from debate_setup import debate_plan, model_calls, run_once
 
 from oversight.models import Completion, GenerateConfig, Message, ModelPool, Usage
@@ -70,6 +71,9 @@ async def main(args: argparse.Namespace) -> None:
           f"system: fsyncs), {wall:.2f}s wall\n"
           f"    = {1000 * cpu / events:.2f} ms CPU per call, {1000 * user / events:.2f} ms user CPU per call "
           f"(goal <= 1 ms); failed units: {result.failed}")
+    _, floor = await langgraph_floor.measure(args.items)
+    print(f"    of which LangGraph's own machinery is about {1000 * floor / events:.2f} ms per call "
+          f"(benchmarks/langgraph_floor.py: the same graph shape with no-op nodes)")
 
 
 def parse_args() -> argparse.Namespace:

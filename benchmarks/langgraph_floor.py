@@ -67,7 +67,8 @@ def build() -> Any:
     return g.compile()
 
 
-async def main(items: int) -> None:
+async def measure(items: int) -> tuple[int, float]:
+    """(units, least CPU seconds of three passes with every unit in flight)."""
     graph = build()
     inputs = [{"condition": c, "round": 1, "speeches": [], "outcome": {}} for _ in range(items) for c in CONDITIONS]
     await asyncio.gather(*(graph.ainvoke(i) for i in inputs[:8]))  # warm-up
@@ -77,9 +78,13 @@ async def main(items: int) -> None:
         await asyncio.gather(*(graph.ainvoke(i) for i in inputs))
         t1 = os.times()
         best = min(best, t1.user - t0.user + t1.system - t0.system)
-    calls = items * CALLS_PER_ITEM
-    print(f"LangGraph alone, the debate's shape with no-op nodes, {len(inputs)} units all in flight: "
-          f"{best:.2f}s CPU (best of 3) = {1000 * best / calls:.2f} ms per model call")
+    return len(inputs), best
+
+
+async def main(items: int) -> None:
+    units, best = await measure(items)
+    print(f"LangGraph alone, the debate's shape with no-op nodes, {units} units all in flight: "
+          f"{best:.2f}s CPU (best of 3) = {1000 * best / (items * CALLS_PER_ITEM):.2f} ms per model call")
 
 
 if __name__ == "__main__":
