@@ -26,6 +26,8 @@ Definitions (all recorded in metrics.json so a reader need not open this file):
 - Judgments without `matches` (e.g. from people) are graded here with the lexical matcher
   when the transcript has gold flaws; otherwise they are counted as ungraded and left out.
   Judgments of unknown, failed or superseded transcripts are counted (`judgments_unmatched`).
+- A judge call that failed after retries (`failed: true`) reported nothing because it never
+  answered: it is counted per judge and condition (`failed_calls`) and left out of every score.
 """
 
 from __future__ import annotations
@@ -67,13 +69,16 @@ class View:
 
 
 def _views(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], threshold: float,
-           counts: dict[str, int]) -> list[View]:
+           counts: dict[str, int], failed_calls: dict[tuple[str, str], int]) -> list[View]:
     by_tid = {t["id"]: t for t in transcripts}
     views = []
     for j in judgments:
         t = by_tid.get(j.get("transcript_id"))
         if t is None or t.get("error") or (j.get("attempt") is not None and t.get("attempt") not in (None, j["attempt"])):
             counts["judgments_unmatched"] += 1
+            continue
+        if j.get("failed"):
+            failed_calls[(judge_name(j), str(j.get("condition") or t["condition"]))] += 1
             continue
         outcome = t.get("outcome") or {}
         gold = outcome.get("gold_flaws")
@@ -202,7 +207,9 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], 
             failed[str(t.get("condition") or "?")] += 1
     counts["failed"] = sum(failed.values())
     counts["judgments_unmatched"] = 0
-    views = _views(transcripts, judgments, threshold, counts)
+    failed_calls: dict[tuple[str, str], int] = defaultdict(int)
+    views = _views(transcripts, judgments, threshold, counts, failed_calls)
+    counts["failed_calls"] = sum(failed_calls.values())
     counts["judgments"] = len(views)
     by_item: dict[str, list[View]] = defaultdict(list)
     for v in views:
@@ -224,16 +231,24 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], 
     if pool:
         groups = {POOLED: views} if views else {}
     else:
-        names = {v.judge for v in views}
+        names = {v.judge for v in views} | {judge for judge, _ in failed_calls}
         groups = {judge: [v for v in views if v.judge == judge]
                   for judge in judge_order([j for j in judgments if judge_name(j) in names])}
+    calls: dict[str, dict[str, dict[str, int]]] = {}
+    for judge, vs in groups.items():  # judge calls made and failed, per condition
+        mine = {c: n for (name, c), n in failed_calls.items() if pool or name == judge}
+        conditions = sorted(set(mine) | {v.condition for v in vs})
+        calls[judge] = {c: {"failed": sum(n for cc, n in mine.items() if cc == c),
+                            "calls": sum(n for cc, n in mine.items() if cc == c)
+                            + sum(1 for v in vs if v.condition == c)} for c in conditions}
     critiques = _critique_stats(transcripts)
     result: dict[str, Any] = {
         "protocol": "critique",
         "gold": "/".join(sorted(modes)) or None,
         "judges": list(groups),
         "pooled_judges": pool,
-        "by_judge": {judge: _judge_block(vs, severities, n_boot, seed) for judge, vs in groups.items()},
+        "by_judge": {judge: {**_judge_block(vs, severities, n_boot, seed), "calls": calls[judge]}
+                     for judge, vs in groups.items()},
         **critiques.pop("overall"),
         "critique_coverage_by_severity": {str(s): critiques["coverage_by_severity"][s]
                                           for s in severities if s in critiques["coverage_by_severity"]},
@@ -306,8 +321,16 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
     for judge, block in result["by_judge"].items():
         for severity, part in [("all", block), *block["by_severity"].items()]:
             for condition, rec in part["recall"].items():
-                extra = {"failed": failed.get(condition, 0)} if severity == "all" else {}
+                extra: dict[str, Any] = {}
+                if severity == "all":
+                    made = block["calls"].get(condition, {"failed": 0, "calls": 0})
+                    extra = {"failed": f"{made['failed']}/{made['calls']}", "units failed": failed.get(condition, 0)}
                 row("recall", judge, condition, severity, rec, items(rec), **extra)
+            if severity == "all":
+                for condition, made in block["calls"].items():
+                    if condition not in part["recall"] and made["failed"]:  # every call failed: say so
+                        rows.append({"metric": "recall", **({"judge": judge} if several else {}),
+                                     "condition": condition, "items": 0, "failed": f"{made['failed']}/{made['calls']}"})
             if part["uplift"]:
                 row("uplift", judge, "assisted - unassisted", severity, part["uplift"], part["uplift"]["n"])
             if severity == "all":
@@ -315,7 +338,7 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
                     row("precision", judge, condition, "all", rec, items(rec))
     for condition, n in failed.items():
         if not any(r["condition"] == condition for r in rows):  # every unit failed: say so
-            rows.append({"metric": "recall", "condition": condition, "items": 0, "failed": n})
+            rows.append({"metric": "recall", "condition": condition, "items": 0, "units failed": n})
     for name in ("critique_validity", "critique_coverage"):
         rec = result[name]
         if rec["n"]:
