@@ -41,6 +41,8 @@ NOTES = {
     "inv": "invalid verdicts / answered verdicts",
     "fail": "judge calls that failed after retries / calls made (never scored: left out of every estimate)",
     "u fail": "failed units (transcripts that did not finish)", "sev": "flaw severity",
+    "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
+              "(the rule is in metrics.json, grader_methods), model = a grader model",
     "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
 }

@@ -163,8 +163,8 @@ def test_unknown_gold_uses_the_union_of_confirmed_flaws() -> None:
 
 
 def test_judges_are_reported_separately_and_pooled_only_on_request() -> None:
-    ts = [transcript("h", c, [{"description": "Gives 1912 as the start year; the passage says 1902.", "severity": 2}])
-          for c in ("unassisted", "assisted")]
+    ts = [transcript("h", c, [{"description": "Gives 1912 as the start year; the passage says 1902.", "severity": 2}],
+                     answer="She became keeper in 1912.") for c in ("unassisted", "assisted")]
     js = [
         {"transcript_id": "h:unassisted", "judge": {"kind": "human", "id": "ann"}, "flaws_reported": ["Looks fine"]},
         {"transcript_id": "h:assisted", "judge": {"kind": "human", "id": "bob"},
