@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
     judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
     judge.add_argument("--no-cache", action="store_true", help="do not reuse cached responses")
+    judge.add_argument("--judges", metavar="ID,ID,...",
+                       help="--human: every person judging this run, in one agreed order (new ones at the end): "
+                            "conditions are then balanced within and across you")
     judge.add_argument("--retry-failed", action="store_true",
                        help="--model: judge again the views whose call failed (the new judgment replaces the failure)")
 
@@ -105,11 +108,26 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
 def _judge_human(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
     from oversight.tui.judge_app import JudgeApp
+    from oversight.tui.judgelock import check_writable, judge_lock
     from oversight.tui.session import JudgeSession
 
     if not args.judge_id or not args.judge_id.strip():
         raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
-    session = JudgeSession.open(RunFolder.open(Path(args.run_dir), warn=warn), args.judge_id.strip())
-    JudgeApp(session).run()
-    console.print(session.summary(), highlight=False, soft_wrap=True)
+    roster = None
+    if args.judges is not None:
+        roster = [j.strip() for j in args.judges.split(",") if j.strip()]
+        if not roster or len(set(roster)) != len(roster):
+            raise UserError(f"--judges {args.judges}: list each judge id once, separated by commas")
+    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    check_writable(folder)
+    with judge_lock(folder, args.judge_id.strip()):
+        session = JudgeSession.open(folder, args.judge_id.strip(), roster)
+        app = JudgeApp(session)
+        app.run()
+    if app.failure:
+        err_console.print(f"oversight judge: {app.failure} (details in {folder.path / 'errors.log'})",
+                          highlight=False, markup=False, soft_wrap=True)
+        return 1
+    console.print(session.summary(), highlight=False, markup=False, soft_wrap=True)
+    console.print(session.plan_summary(), highlight=False, markup=False, soft_wrap=True)
     return 0
