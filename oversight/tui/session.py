@@ -137,7 +137,7 @@ class JudgeSession:
         by_condition = Counter(condition_of.values())
         spread = "/".join(str(by_condition.get(c, 0)) for c in self.conditions)
         who = (f"rank {self.rank + 1} of {len(self.roster)} listed judges" if self.roster
-               else "no --judges list, so your rank comes from your id and may be another judge's")
+               else "no --judges list: judges starting at the same time may get the same conditions")
         return (f"{self.judge_id}: {len(condition_of)} items, one condition each ({who}); "
                 f"items per condition {spread}")
 
@@ -159,18 +159,23 @@ class JudgeSession:
         """(listed judges, this person's rank): the recorded ones on resume, else from `roster`.
 
         Every person's list must agree with the others' (one may extend another at the end, so
-        a judge added later never moves anyone's rank). Without any list the rank is drawn from
-        the person's id: balanced within them, but two people may share it."""
+        a judge added later never moves anyone's rank). Without any list the rank is the one
+        fewest earlier judges hold: balanced within the person, spread over people who start
+        one after another, but two starting at the same moment may share it."""
         own: dict[str, Any] | None = None
         others: dict[str, list[str]] = {}
+        ranks: dict[str, int] = {}
         for r in self.all_records():
             judge, a = r.get("judge") or {}, r.get("assignment")
             if judge.get("kind") != "human" or not isinstance(a, dict):
                 continue
             if judge.get("id") == self.judge_id:
                 own = own or a
-            elif isinstance(a.get("roster"), list):
+                continue
+            if isinstance(a.get("roster"), list):
                 others.setdefault(str(judge.get("id")), [str(x) for x in a["roster"]])
+            if isinstance(a.get("rank", a.get("offset")), int):
+                ranks.setdefault(str(judge.get("id")), int(a.get("rank", a.get("offset"))))
         if own is not None and isinstance(own.get("rank", own.get("offset")), int):
             recorded = own.get("roster") if isinstance(own.get("roster"), list) else None
             return recorded, int(own.get("rank", own.get("offset")))
@@ -187,7 +192,9 @@ class JudgeSession:
         for theirs in sorted(others.values(), key=len, reverse=True):
             if self.judge_id in theirs:
                 return theirs, rank_of(self.judge_id, theirs)
-        return None, stable_int(f"{self.folder.run_id}:{self.judge_id}:rank") % len(self.conditions)
+        n = len(self.conditions)
+        used = Counter(r % n for r in ranks.values())
+        return None, min(range(n), key=lambda k: (used[k], stable_int(f"{self.folder.run_id}:{self.judge_id}:{k}")))
 
     def _seen(self) -> dict[str, str]:
         """Item -> the condition this person already saw it in (undone judgments included: what
