@@ -23,6 +23,7 @@ CASES: list[tuple[str, int | None, str]] = [
     ("varna-glacier", 0, "Wrong figure for the thinning: the passage reports 38 metres since the first survey."),
     ("varna-glacier", 0, "83 metres of thinning should be 38 metres."),
     ("varna-glacier", 0, "**Numbers swapped:** the centre has thinned by 38 m (the answer gives 83 m)."),
+    ("varna-glacier", 0, "Vague answer. The passage says the ice thinned by 38 metres."),
     ("varna-glacier", 1, "The passage expects summer flow to rise for some decades before it falls, not to fall steadily "
                          "from now on."),
     ("varna-glacier", 1, "It claims the river's flow will fall steadily; the researchers expect it to rise first as the "
@@ -135,4 +136,28 @@ HELD_OUT: list[tuple[str, int | None, str]] = [
     ("marlow-library-fines", None, "Borrowing by children rose by 12 percent, which matches the passage."),
     ("european-eel", 0, "No one has filmed them spawning; the passage says spawning has never been watched in the wild."),
     ("european-eel", None, "Eels live in rivers for ten to twenty years, and the answer says so correctly."),
+]
+
+SECOND_HELD_OUT: list[tuple[str, int | None, str]] = [
+    # A second set, written after the first held-out set was scored; reported, not tuned on.
+    ("varna-glacier", 0, "It overstates the thinning (83 m vs 38 m in the text)."),
+    ("varna-glacier", None, "The answer is right that the ice thinned by 38 metres, but 1.5 km of retreat is too much."),
+    ("varna-glacier", None, "Says the glacier has been measured since 1990; the passage says 38 metres since 1958."),
+    ("harrow-lighthouse", 0, "1912 -> 1902 (year she became keeper)."),
+    ("harrow-lighthouse", None, "She became keeper in 1912 and retired in 1938, both correctly given."),
+    ("harrow-lighthouse", 1, "The automation was in 1961, 23 years after she retired, so she could not oversee it."),
+    ("quarry-street-lanes", 0, "Two councillors voted against, so it was not unanimous."),
+    ("quarry-street-lanes", None, "The council voted seven to two on building the lanes, as the answer says."),
+    ("octopus-skin", 1, "Calls the skin-protein idea proven, but the passage says it is a hypothesis still being debated."),
+    ("octopus-skin", None, "The answer says chromatophores are controlled by hormones and the passage agrees with that."),
+    ("elsmere-cooperative", 1, "Votes did not depend on investment: one member, one vote."),
+    ("elsmere-cooperative", None, "The cooperative employed forty people by 1867, not 1860."),
+    ("school-start-sleep", 0, "The extra sleep came from waking later, not from going to bed earlier."),
+    ("school-start-sleep", None, "The extra 34 minutes of sleep came from going to bed earlier, exactly as stated."),
+    ("heat-pump", 0, "Heat pumps move heat rather than burning fuel."),
+    ("linden-garden", 0, "64 plots by 2023 (answer: 46)."),
+    ("linden-garden", None, "The garden had 46 plots in 2023 and a waiting list of 64 households."),
+    ("marlow-library-fines", 0, "The return rate dropped only two points (94% to 92%), which is not a sharp fall."),
+    ("marlow-library-fines", None, "Blocked accounts reopened: 1,900, not 94."),
+    ("surtla-island", 0, "Plants arrived before the eruption ended: the first flowering plant was found in 1965."),
 ]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from critique_grading_corpus import CASES, HELD_OUT
+from critique_grading_corpus import CASES, HELD_OUT, SECOND_HELD_OUT
 from oversight.protocols.critique.flaws import LEXICAL_METHOD, lexical_match
 from oversight.protocols.critique.metrics import compute as critique_metrics
 from oversight.tables import legend_for
@@ -53,10 +53,12 @@ def test_every_case_of_the_corpus_is_read_as_a_careful_reader_reads_it() -> None
     assert len(CASES) >= 60 and sum(w is None for _, w, _ in CASES) >= 30
 
 
-def test_cases_written_after_the_rules_were_set() -> None:
-    precision, recall, errors = scores(HELD_OUT)
+@pytest.mark.parametrize("cases,min_recall", [(HELD_OUT, 0.9), (SECOND_HELD_OUT, 0.8)], ids=["first", "second"])
+def test_cases_written_after_the_rules_were_set(cases: list[tuple[str, int | None, str]], min_recall: float) -> None:
+    """Scored as written (first: 0.95 precision before one fix; second: 0.82 before two)."""
+    precision, recall, errors = scores(cases)
     assert precision == 1.0, errors  # nothing credited that does not identify the flaw
-    assert recall >= 0.9, errors
+    assert recall >= min_recall, errors  # misses: paraphrases below the overlap threshold
 
 
 @pytest.mark.parametrize("item,report,why", [

@@ -65,7 +65,8 @@ _FAULTED = re.compile(r"([^;:,.()]+?)\s+(?:is|are|was|were)\s+(?:also\s+)?(?:wro
 """"<what> is wrong": the report's own statement of what it finds at fault."""
 _ENDORSE = re.compile(
     r"\b(?:correctly|accurately|rightly|(?:is|are|was|were)\s+(?:indeed\s+)?(?:right|correct|accurate|true)\b"
-    r"|matches\s+(?:the|what)|consistent\s+with|agrees\s+with|as\s+the\s+(?:passage|text)\s+(?:says|states))",
+    r"|matches\s+(?:the|what)|consistent\s+with|agrees\s+with"
+    r"|as\s+the\s+(?:passage|text|answer|response)\s+(?:says|states|puts\s+it|gives))",
     re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
@@ -157,42 +158,42 @@ def _numbers_in_place(report: str, flaw: str) -> set[str]:
     return {n for n in set(a) & set(b) if any(_agree(x, y) for x in a[n] for y in b[n])}
 
 
-def _wrong_value(corrections: list[str], flaw: str, answer: str) -> str | None:
-    """A number the report gives as the passage's for a quantity whose true value, by the
-    flaw, is another one the report never states ("the passage says 30 plots" for 64 plots)."""
-    given = {n: ctx for part in corrections for n, ctx in _contexts(part).items()}
-    stated = numbers(" ".join(corrections))
-    flaw_units = {unit: n for n, ctx in _contexts(flaw).items() if n not in numbers(answer)
-                  for unit, _ in ctx if unit is not None}
-    for n, ctx in given.items():
-        for unit, _ in ctx:
-            right = flaw_units.get(unit) if unit is not None else None
-            if right is not None and right != n and right not in stated:
-                return f"{n} {unit}"
+def _wrong_value(statements: list[str], flaw: str, answer: str) -> str | None:
+    """A number the report gives as the truth for a quantity whose true value, by the flaw, is
+    another one the report never gives for it ("the passage says 30 plots" for 64 plots)."""
+    given = [(n, unit) for part in statements for n, ctx in _contexts(part).items() for unit, _ in ctx]
+    stated = set(given)
+    right_for = {unit: n for n, ctx in _contexts(flaw).items() if n not in numbers(answer)
+                 for unit, _ in ctx if unit is not None}
+    for n, unit in given:
+        right = right_for.get(unit) if unit is not None else None
+        if right is not None and right != n and (right, unit) not in stated and (right, None) not in stated:
+            return f"{n} {unit}"
     return None
 
 
-def _parts(report: str) -> tuple[list[str], list[str]]:
-    """(claims, corrections): the parts of a report that say what the answer claims (attributed
-    to it, put before "but the passage says", after ", not": "38 metres, not 83", or called
-    wrong: "the retreat figure is wrong") and the parts that say what is right (attributed to
-    the passage, or before ", not")."""
+def _parts(report: str) -> tuple[list[str], list[str], list[str]]:
+    """(said, implied, corrections): the parts of a report that say what the answer claims in so
+    many words (attributed to it, after ", not": "38 metres, not 83", or called wrong: "the
+    retreat figure is wrong"), the parts that imply it (put before "but the passage says"), and
+    the parts that say what is right (attributed to the passage, or before ", not")."""
     parts = [p for p in _SPLIT.split(report) if p and p.strip()]
-    claims: list[str] = []
+    said: list[str] = []
+    implied: list[str] = []
     corrections: list[str] = []
     for i, part in enumerate(parts):
         head, *after_not = _NOT.split(part, maxsplit=1)
-        claims += after_not
+        said += after_not
         if _BY_PASSAGE.search(head):
             corrections.append(head)
         elif _BY_ANSWER.search(head):
-            claims.append(head)
+            said.append(head)
         elif i + 1 < len(parts) and _BY_PASSAGE.search(parts[i + 1]):
-            claims.append(head)
+            implied.append(head)
         elif after_not:
             corrections.append(head)
-    claims += [m.group(1) for m in _FAULTED.finditer(report)]
-    return claims, corrections
+    said += [m.group(1) for m in _FAULTED.finditer(report)]
+    return said, implied, corrections
 
 
 def _endorses(report: str) -> bool:
@@ -217,13 +218,13 @@ def identifies(report: str, flaw: str, threshold: float, answer: str | None = No
         if correction and not (shared & correction):
             return score, (f"shares only words the answer itself contains; none of the flaw's correction "
                            f"({', '.join(sorted(correction))})"), shared
-        claims, corrections = _parts(report)
-        if claims and not content_words(" ".join(claims)) & (shared | correction):
+        said, implied, corrections = _parts(report)
+        if said and not content_words(" ".join(said)) & (shared | correction):
             return score, "what it says the answer claims is not what the flaw is about", shared
-        quoted = set().union(*(numbers(c) for c in claims)) - numbers(answer)
+        quoted = set().union(*(numbers(c) for c in said + implied)) - numbers(answer)
         if quoted:
             return score, f"attributes {', '.join(sorted(quoted))} to the answer, which does not contain it", shared
-        wrong = _wrong_value(corrections, flaw, answer)
+        wrong = _wrong_value(corrections if said or implied or corrections else [report], flaw, answer)
         if wrong is not None:
             return score, f"gives {wrong} as the right value, which the flaw does not", shared
     return score, None, shared

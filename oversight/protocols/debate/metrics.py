@@ -245,7 +245,8 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
         groups[key]  # a judge whose every call failed still gets its row (n 0, every call failed)
         (failed_calls if j.get("failed") else groups)[key].append(j)
         used.append(j)
-    judges = judge_order(used) + _pool_by_kind(used, groups, failed_calls)
+    own = judge_order(used)
+    judges = own + _pool_by_kind(used, groups, failed_calls)
     conditions: dict[str, dict[str, Any]] = {}
     comparisons: dict[str, dict[str, Any]] = {}
     for condition in sorted({c for _, c in groups}, key=_condition_key):
@@ -272,7 +273,7 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
         "failed_transcripts": dict(sorted(failed.items(), key=lambda kv: _condition_key(kv[0]))),
         "counts": {"transcripts": len(transcripts), "failed": sum(failed.values()), "judgments": len(used),
                    "judgments_unmatched": unmatched,
-                   "failed_calls": sum(len(js) for (judge, _), js in failed_calls.items() if judge in judge_order(used))},
+                   "failed_calls": sum(len(js) for (judge, _), js in failed_calls.items() if judge in own)},
         "bootstrap": {"resamples": n_boot, "seed": seed},
         "notes": NOTES,
     }
