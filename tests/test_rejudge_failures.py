@@ -174,3 +174,30 @@ def test_critique_failed_calls_find_nothing_and_count_as_failed() -> None:
     assert block["uplift"]["n"] == 2  # the failed items are not paired as "found nothing"
     row = next(r for r in m["table"] if r["metric"] == "recall" and r["condition"] == "unassisted")
     assert row["failed"] == "2/4"
+
+
+def test_summary_ratings_count_failed_calls_apart_from_invalid_ratings(tmp_path: Path) -> None:
+    from oversight.models.providers.base import ProviderError
+    from tui_runs import COHERENCE_VERDICT, summarize_run
+
+    run = summarize_run(tmp_path, strategies="[hierarchical]")
+    calls = {"n": 0}
+
+    def every_third_fails(messages: list[Any]) -> str | ProviderError:
+        calls["n"] += 1
+        if "Confusing sentences:" in messages[-1].content:
+            return COHERENCE_VERDICT
+        if calls["n"] % 3 == 0:
+            return ProviderError("HTTP 503: overloaded", retryable=False, status=503)
+        return "Faithfulness: 7\nCoverage: nonsense"
+
+    scripted.register("flaky", every_third_fails)
+    assert main(["judge", str(run), "--model", "scripted:flaky", "--judge-id", "flaky", "--concurrency", "1"]) == 1
+    records = [r for r in lines(run / "judgments.jsonl") if r["judge"]["id"] == "flaky" and r["answer_kind"] == "rating"]
+    failed = sum(bool(r.get("failed")) for r in records)
+    assert failed > 0
+    ratings = json.loads((run / "metrics.json").read_text())["strategies"]["hierarchical"]["judges"]["flaky"]["ratings"]
+    assert sum(s["failed_calls"] for s in ratings.values()) == failed
+    assert sum(s["judged"] for s in ratings.values()) == len(records) - failed
+    for stage in ratings.values():  # coverage unreadable on every answered call: invalid; failed calls are not
+        assert stage["coverage"]["invalid"] == stage["judged"] and stage["faithfulness"]["invalid"] == 0
