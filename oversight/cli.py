@@ -34,6 +34,10 @@ class Halted(Exception):
     """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
 
 
+ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
+              "shipped tasks); repeatable")
+
+
 def _parser() -> argparse.ArgumentParser:
     from oversight import cli_judge
 
@@ -49,11 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field (dotted)")
     run.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
     run.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
+    run.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
 
     validate = sub.add_parser("validate", help="check an experiment file and its task without calling a model")
     validate.add_argument("experiment")
     validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
 
     imp = sub.add_parser("import", help="a run folder from published transcripts (formats: nyu-debate)")
     imp.add_argument("format", metavar="FORMAT")
@@ -86,8 +92,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 def main(argv: list[str] | None = None) -> int:
     from oversight import cli_judge  # it uses this module's consoles: imported once this one is loaded
 
+    from oversight import keyguard, safe_paths
+
+    keyguard.refresh()  # the key variables this command must never send or store
     warnings.showwarning = _show_warning
     args = _parser().parse_args(argv)
+    safe_paths.set_allowed([*getattr(args, "allow_path", []), *safe_paths.from_env()])
     try:
         if args.command == "run":
             return _run(args)

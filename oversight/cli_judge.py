@@ -36,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
     judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
     judge.add_argument("--no-cache", action="store_true", help="do not reuse cached responses")
+    judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                       help="also read the run's prompt files from this folder; repeatable")
 
 
 def command(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from oversight.errors import ModelCallError
+from oversight.keyguard import check_texts
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.budget import SpendMeter
@@ -156,6 +157,7 @@ class Model:
                 self.meter.finish(bound, cost)
 
     async def _call_unmetered(self, messages: list[Message], config: GenerateConfig, key: str | None) -> ModelOutput:
+        check_texts((m.content for m in messages), f"a call to {self.name}")  # no key leaves the process
         start = time.monotonic()
         if self.batcher is not None:
             key = key or cache_key(self.spec, messages, config)
