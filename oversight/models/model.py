@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from oversight.errors import ModelCallError
 from oversight.keyguard import check_texts
+from oversight.models.bounds import check_completion, within_bounds
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.budget import SpendMeter
@@ -162,11 +163,11 @@ class Model:
         if self.batcher is not None:
             key = key or cache_key(self.spec, messages, config)
             completion = await self.batcher.call(key, messages, config)
-            if completion is not None:
+            if completion is not None and within_bounds(completion, config):
                 self.routes[0].endpoint.succeeded(completion.usage)
                 return ModelOutput(completion=completion, model=self.name, batched=True,
                                    latency_s=round(time.monotonic() - start, 4))
-            # Expired, errored or canceled in the batch, or no batch at all: a normal call.
+            # Expired, errored, canceled or too large in the batch, or no batch at all: a normal call.
         completion, attempts, served_by = await self._call_with_retries(messages, config)
         return ModelOutput(
             completion=completion,
@@ -188,7 +189,7 @@ class Model:
             endpoint.started += 1
             try:
                 async with endpoint.semaphore, asyncio.timeout(config.timeout_s):
-                    completion = await route.provider.generate(messages, config)
+                    completion = check_completion(await route.provider.generate(messages, config), config)
                 completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
                 endpoint.succeeded(completion.usage)
                 return completion, attempt, endpoint.name

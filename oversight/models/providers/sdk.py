@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 
 from oversight.errors import UserError
+from oversight.models.bounds import read_bounded
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.providers.http_errors import (
     connection_reason,
@@ -87,12 +88,13 @@ class SDKProvider(Provider):
         """Read the decoded JSON answer; raise ProviderError (or ValueError/TypeError) when it is malformed."""
 
     async def send(self, client: Any, messages: list[Message], config: GenerateConfig) -> Any:
-        """Post the body through the SDK and return the raw httpx2 response (errors are the SDK's)."""
+        """Post the body through the SDK and return the raw httpx2 response, its body not yet read
+        (STREAM_BODY), so `generate` can stop reading past the answer's bound (errors are the SDK's)."""
         import httpx2
 
         return await client.post(
             self.path, content=orjson.dumps(self.request_body(messages, config)), cast_to=httpx2.Response,
-            options={"timeout": config.timeout_s},  # the SDK's default headers say JSON
+            options={"timeout": config.timeout_s, "headers": STREAM_BODY},  # the SDK's default headers say JSON
         )
 
     def client(self) -> Any:
@@ -113,8 +115,9 @@ class SDKProvider(Provider):
             response = await self.send(client, messages, config)
         except Exception as exc:
             raise self.map_error(exc, secret) from None
+        content = await _read(response, config, secret)
         try:
-            return self.parse(orjson.loads(response.content), config)
+            return self.parse(orjson.loads(content), config)
         except ProviderError:
             raise
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
@@ -143,6 +146,24 @@ class SDKProvider(Provider):
             self._client = None
         elif self._http_client is not None:
             await self._http_client.aclose()
+
+
+STREAM_BODY = {"X-Stainless-Raw-Response": "stream"}
+"""Both SDKs then hand back the response with its body unread (their raw-response mode)."""
+
+
+async def _read(response: Any, config: GenerateConfig, secret: str | None) -> bytes:
+    """The body, read in chunks up to its bound (oversight.models.bounds); the connection is
+    closed either way. A connection lost mid-body is retryable, as the SDK maps it before."""
+    import httpx2
+
+    try:
+        return await read_bounded(response.aiter_bytes(), config)
+    except httpx2.TransportError as exc:
+        raise ProviderError(connection_reason(exc, "connection error while reading the answer", secret),
+                            retryable=True) from None
+    finally:
+        await response.aclose()
 
 
 def token_count(value: object, field: str) -> int:
