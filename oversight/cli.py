@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     keyguard.refresh()  # the key variables this command must never send or store
     warnings.showwarning = _show_warning
     args = _parser().parse_args(argv)
-    safe_paths.set_allowed([*getattr(args, "allow_path", []), *safe_paths.from_env()])
+    safe_paths.set_allowed(getattr(args, "allow_path", []))
     try:
         if args.command == "run":
             return _run(args)

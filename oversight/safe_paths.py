@@ -45,13 +45,15 @@ def allow(paths: Iterable[str | Path]) -> None:
     _allowed.extend(Path(os.path.realpath(os.path.expanduser(str(p)))) for p in paths if str(p))
 
 
-def from_env() -> list[str]:
-    return [p for p in os.environ.get(ALLOW_ENV, "").split(os.pathsep) if p.strip()]
+def from_env() -> list[Path]:
+    """The folders OVERSIGHT_ALLOW_PATHS names (read when a path is checked, for library callers too)."""
+    return [Path(os.path.realpath(os.path.expanduser(p))) for p in os.environ.get(ALLOW_ENV, "").split(os.pathsep)
+            if p.strip()]
 
 
 def allowed() -> list[str]:
-    """The extra folders allowed now, as recorded with a run."""
-    return [str(p) for p in _allowed]
+    """The extra folders allowed now (flags and OVERSIGHT_ALLOW_PATHS), as recorded with a run."""
+    return list(dict.fromkeys(str(p) for p in [*_allowed, *from_env()]))
 
 
 def _special_devices() -> set[int]:
@@ -85,7 +87,7 @@ def check_file(path: Path, field: str, base_dir: Path | None) -> Path:
                 else "a socket" if stat.S_ISSOCK(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
                 or stat.S_ISBLK(info.st_mode) else "not a regular file")
         raise UserError(f"{field}: {shown}{via} is {kind}; give a regular text file")
-    roots = ([Path(os.path.realpath(base_dir))] if base_dir is not None else []) + list(SHIPPED) + _allowed
+    roots = ([Path(os.path.realpath(base_dir))] if base_dir is not None else []) + [*SHIPPED, *_allowed, *from_env()]
     if not any(_inside(real, root) for root in roots):
         where = f"the experiment's folder {base_dir}" if base_dir is not None else "the allowed folders"
         raise UserError(f"{field}: {shown}{via} is outside {where}; move the file there, or allow its "
