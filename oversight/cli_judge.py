@@ -11,7 +11,7 @@ from pathlib import Path
 
 from oversight.cli import Interrupted, print_estimate, console, err_console, warn
 from oversight.errors import UserError
-from oversight.safe_text import line
+from oversight.safe_text import clean, line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.judge_id is not None and clean(args.judge_id, one_line=True) != args.judge_id:
+        raise UserError(f"--judge-id {clean(args.judge_id, one_line=True)!r}: control characters (shown as "
+                        f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
     if args.model:
         return _judge_model(args)
     if args.human:

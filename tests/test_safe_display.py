@@ -290,3 +290,14 @@ def test_progress_and_run_lines_take_a_name_with_markup(tmp_path: Path, monkeypa
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     assert "exp[/x] [link=http://evil.example]y[/link]␛]0;T␇" in shown and "\x1b]8;" not in shown
     assert Usage().total_tokens == 0
+
+
+def test_a_judge_id_with_control_characters_is_refused_at_the_door(evil_run: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    out, err = capture(monkeypatch)
+    for flags in (["--human"], ["--model", "scripted:evil_judge"]):
+        assert main(["judge", str(evil_run), *flags, "--judge-id", "me\x1b]0;PWNED\x07"]) == 2
+    shown = err.getvalue()
+    assert shown.count("--judge-id 'me␛]0;PWNED␇'") == 2 and "\x1b]0;" not in shown
+    ids = {json.loads(x)["judge"]["id"] for x in (evil_run / "judgments.jsonl").read_text().splitlines()}
+    assert not any(i.startswith("me") for i in ids)
