@@ -77,7 +77,7 @@ def check_file(path: Path, field: str, base_dir: Path | None) -> Path:
     via = f" (a link to {bounded(str(real))})" if str(real) != os.path.abspath(path) else ""
     if any(_inside(real, Path(s)) for s in SPECIAL):
         raise UserError(f"{field}: {shown}{via} is a system file under {'/'.join(('',) + real.parts[1:2])}, "
-                        f"not a text file; point it at a prompt or task file")
+                        f"not a text file; give a regular file")
     try:
         info = os.stat(real)
     except OSError as exc:

@@ -217,3 +217,12 @@ def test_judge_prompt_holding_a_key_is_never_sent(tmp_path: Path, keys: dict[str
     sent = [m.content for call in scripted.CALLS.get("j", []) for m in call]
     assert not any(keys["WANDB_SECRET"] in text for text in sent)  # other views may have gone out
     assert leaked(tmp_path / "runs", cache_dir()) == []
+
+
+def test_import_refuses_a_fifo_and_proc(tmp_path: Path, keys: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    os.mkfifo(tmp_path / "debates.jsonl")  # reading it would block for ever
+    assert main(["import", "nyu-debate", str(tmp_path / "debates.jsonl"), "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "is a FIFO" in one_error(capsys)
+    assert main(["import", "nyu-debate", "/proc/self/environ", "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "system file under /proc" in one_error(capsys)
+    assert not (tmp_path / "runs").exists()
