@@ -301,3 +301,25 @@ def test_a_judge_id_with_control_characters_is_refused_at_the_door(evil_run: Pat
     assert shown.count("--judge-id 'me␛]0;PWNED␇'") == 2 and "\x1b]0;" not in shown
     ids = {json.loads(x)["judge"]["id"] for x in (evil_run / "judgments.jsonl").read_text().splitlines()}
     assert not any(i.startswith("me") for i in ids)
+
+
+async def test_markup_in_a_transcripts_fields_is_shown_literally_in_calls(evil_run: Path) -> None:
+    """A transcript is data (a shared or edited run folder): its step names, models and usage
+    cells are never read as markup either."""
+    path = evil_run / "transcripts.jsonl"
+    records = [json.loads(x) for x in path.read_text().splitlines()]
+    for record in records:
+        for event in record["events"]:
+            if event.get("type") == "model":
+                event.update(step="[link=http://evil.example]s[/link] [/oops]", model="[/x] m")
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    app = ReviewApp(RunFolder.open(evil_run))
+    async with app.run_test(size=(160, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter", "3")
+        await pilot.pause()
+        seen = assert_inert(app)
+        assert "[link=http://evil.example]s[/link] [/oops]" in seen and "models: [/x] m" in seen
+        await pilot.press("i")
+        await pilot.pause()
+        assert "[/x] m" in assert_inert(app)
