@@ -204,3 +204,35 @@ def test_a_recovered_batch_result_past_the_bound_is_not_cached(tmp_path: Path) -
         assert future.result().text == "fine" and len(files_under(tmp_path / "cache")) == 1
     finally:
         loop.close()
+
+
+class HugeError(httpx2.AsyncByteStream):
+    """A 500 whose error page goes on for 30 MB."""
+
+    def __init__(self, pulled: list[int]) -> None:
+        self.pulled = pulled
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.pulled.append(0)
+        yield b'{"error": {"message": "'
+        while self.pulled[-1] < HUGE:
+            self.pulled[-1] += CHUNK
+            yield b"x" * CHUNK
+
+
+@pytest.mark.parametrize("cls,spec", [(OpenAIProvider, "openai:gpt-4.1-mini"),
+                                      (AnthropicProvider, "anthropic:claude-sonnet-4-5")])
+async def test_an_endless_error_page_is_cut_and_the_call_retried(tmp_path: Path, cls: type, spec: str) -> None:
+    from oversight.models.providers.sdk import ERROR_BODY_LIMIT
+
+    pulled: list[int] = []
+    api = FakeAPI(lambda request: httpx2.Response(500, headers={"content-type": "application/json"},
+                                                  stream=HugeError(pulled)))
+    model = model_over(cls, spec, api, tmp_path / "cache")
+    try:
+        with pytest.raises(ModelCallError) as caught:
+            await model.generate("Answer A or B.", SMALL)
+    finally:
+        await model.aclose()
+    assert caught.value.status == 500 and caught.value.attempts == 3 and len(caught.value.reason) < 400
+    assert len(pulled) == 3 and all(n <= ERROR_BODY_LIMIT + CHUNK for n in pulled)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from abc import abstractmethod
+from functools import lru_cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -102,9 +103,9 @@ class SDKProvider(Provider):
         explicitly so the SDK never goes looking for it elsewhere."""
         if self._client is None:
             self.check_ready()
-            kwargs: dict[str, Any] = {"api_key": self.api_key(), "max_retries": 0}
-            if self._http_client is not None:
-                kwargs["http_client"] = self._http_client
+            http = self._http_client or import_module(self.sdk_module).DefaultAsyncHttpxClient()
+            http.event_hooks = {**http.event_hooks, "response": [*http.event_hooks["response"], cap_error_body]}
+            kwargs: dict[str, Any] = {"api_key": self.api_key(), "max_retries": 0, "http_client": http}
             self._client = self.make_client(kwargs)
         return self._client
 
@@ -146,6 +147,41 @@ class SDKProvider(Provider):
             self._client = None
         elif self._http_client is not None:
             await self._http_client.aclose()
+
+
+ERROR_BODY_LIMIT = 1024 * 1024
+"""An error answer (4xx, 5xx) is cut here: the SDK reads it whole, and only its start is shown."""
+
+
+async def cap_error_body(response: Any) -> None:
+    """httpx response hook: an error body is read at most ERROR_BODY_LIMIT bytes (a proxy that
+    streams an endless error page cannot fill memory); an answer is bounded by `_read`."""
+    if response.status_code >= 400:
+        response.stream = _capped()(response.stream, ERROR_BODY_LIMIT)
+
+
+@lru_cache(maxsize=1)
+def _capped() -> type:
+    """An httpx2 async byte stream cut after `limit` bytes (made on first use: httpx2 is imported
+    with the SDK, not with this module)."""
+    import httpx2
+
+    class Capped(httpx2.AsyncByteStream):
+        def __init__(self, inner: Any, limit: int) -> None:
+            self.inner, self.limit = inner, limit
+
+        async def __aiter__(self) -> Any:
+            left = self.limit
+            async for chunk in self.inner:
+                yield chunk[:left]
+                left -= len(chunk)
+                if left <= 0:
+                    break
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    return Capped
 
 
 STREAM_BODY = {"X-Stainless-Raw-Response": "stream"}
