@@ -61,7 +61,7 @@ def test_clean_shows_each_control_as_one_visible_character() -> None:
     assert clean("left \u202eright\u2066") == "left \ufffdright\ufffd"  # direction overrides reorder text
     assert clean(42) == "42"
     plain = "Debater A: “the story says” — naïve café 中文 🙂"
-    assert clean(plain) is plain or clean(plain) == plain
+    assert clean(plain) == plain and clean(plain, one_line=True) == plain
 
 
 @given(st.text())
@@ -185,7 +185,7 @@ async def test_a_failed_call_quoting_foreign_text_shows_it_inert_in_calls(evil_r
 
 
 async def test_judging_ui_shows_speeches_inert_and_takes_a_markup_judge_id(evil_run: Path,
-                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     for n in range(40):  # an id whose unit is the debate (its speeches), not a judge-only baseline
         judge_id = f"[/oops] [link=http://evil.example]x[/link] {n}"
         session = JudgeSession.open(RunFolder.open(evil_run), judge_id)
@@ -206,13 +206,8 @@ async def test_judging_ui_shows_speeches_inert_and_takes_a_markup_judge_id(evil_
         assert "All done" in assert_inert(app)
         await pilot.press("ctrl+q")
     # then `report` shows the person's id literally, no hyperlink, no traceback
-    out = io.StringIO()
-    console = SafeConsole(file=out, force_terminal=True, color_system="truecolor", width=200)
-    cli.console = console
-    try:
-        assert main(["report", str(evil_run)]) == 0
-    finally:
-        cli.console = cli_judge.console
+    out, _ = capture(monkeypatch)
+    assert main(["report", str(evil_run)]) == 0
     shown = out.getvalue()
     assert judge_id in shown and "\x1b]8;" not in shown
     assert not FOREIGN.findall(OURS.sub("", shown).replace("\n", ""))
@@ -278,10 +273,9 @@ def test_set_values_with_markup_and_escapes_are_one_line_errors(monkeypatch: pyt
     assert "\x1b]0;" not in shown and len(shown.strip().splitlines()) == 3
 
 
-def test_progress_and_run_lines_take_a_name_with_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_takes_a_name_with_markup() -> None:
     """The progress bar's description is a markup template: a name from the YAML is escaped."""
     from oversight.progress import RichProgress
-    from oversight.models.types import Usage
 
     console = SafeConsole(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=200)
     progress = RichProgress(console)
@@ -289,7 +283,6 @@ def test_progress_and_run_lines_take_a_name_with_markup(tmp_path: Path, monkeypa
     progress.finished()
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     assert "exp[/x] [link=http://evil.example]y[/link]␛]0;T␇" in shown and "\x1b]8;" not in shown
-    assert Usage().total_tokens == 0
 
 
 def test_a_judge_id_with_control_characters_is_refused_at_the_door(evil_run: Path,
