@@ -19,6 +19,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static, TextArea
 
 from oversight.protocol import JudgeResponse, JudgeView
+from oversight.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import JudgeSession, JudgeUnit
 from oversight.tui.views import LETTERS, heading, mark_quotes
@@ -45,8 +46,9 @@ CSS = """
 
 def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
     """A view's variables as a person reads them; quotes marked verified or unverified. `guide`:
-    the protocol's words on what to list (`flaws_guide`), shown first on a flaws view."""
-    v = view.variables
+    the protocol's words on what to list (`flaws_guide`), shown first on a flaws view. Every
+    value is cleaned of control characters first: speeches and stories are model and task text."""
+    v = clean_deep(view.variables)
     tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
     order = [k for k in LABELS if k in v] + [k for k in v if k not in LABELS and k not in HIDDEN]
     parts: list[RenderableType] = []
@@ -131,7 +133,7 @@ class JudgeScreen(Helpful):
         await form.remove_children()
         done = len(self.session.units) - len(self.session.pending())
         self.query_one("#progress", Static).update(
-            Text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", style="bold"))
+            text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", "bold", one_line=True))
         self.query_one("#status", Static).update("")
         if self.unit is None:
             self.query_one("#view", Static).update(Text(
@@ -153,7 +155,7 @@ class JudgeScreen(Helpful):
                     Input(placeholder="explanation (optional)", id="comment")]
         if view.answer_kind == "flaws":
             hint = getattr(self.session.protocol, "flaws_hint", None) or "Flaws you found, one per line (empty: none found):"
-            return [Static(hint, id="flaws-hint"), TextArea(id="flaws")]
+            return [Static(text(hint), id="flaws-hint"), TextArea(id="flaws")]
         scales = getattr(self.session.protocol, "rating_scales", None) or ("rating",)
         return [*(Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2) for s in scales),
                 Input(placeholder="comment (optional)", id="comment")]
@@ -197,7 +199,7 @@ class JudgeScreen(Helpful):
         try:
             response = self.response(self.unit.view)
         except ValueError as exc:
-            self.query_one("#status", Static).update(str(exc))
+            self.query_one("#status", Static).update(text(exc, one_line=True))
             return
         if response.flaws == [] and not self.empty_ok:
             self.empty_ok = True
