@@ -121,7 +121,7 @@ async def test_quotes_are_checked_logged_and_marked_for_the_judge() -> None:
         assert not invented["verified"] and invented["fuzzy"] < 100
         assert check.n_quotes == 2 and check.n_verified == 1
     prompt = judge_prompt(rec)
-    assert "<v_quote>the soup did not\ntremble where it should have</v_quote>" in prompt
+    assert "<v_quote>the soup did not\n\u2502 tremble where it should have</v_quote>" in prompt
     assert "<u_quote>she saw the reservoir out of the window</u_quote>" in prompt
     assert "<quote>" not in prompt
     assert outcome["quote_stats"] == {"quotes": 4, "verified": 2}
@@ -158,7 +158,7 @@ async def test_swap_reverses_answers_and_labels_and_maps_verdicts_back() -> None
     assert "A: The soup did not tremble.\nB: She saw the reservoir." in original
     assert "A: She saw the reservoir.\nB: The soup did not tremble." in swapped
     # debater_a defended answers[0], shown second in the swapped view: it is "Debater B" there
-    assert "Debater B (round 1): Debater B speaking in round 1" in swapped
+    assert "Debater B (round 1):\n\u2502 Debater B speaking in round 1" in swapped
     assert swapped.index("Debater A (round 1)") < swapped.index("Debater B (round 1)")
     verdicts = {j.order: j for j in rec.judgments}
     assert verdicts["original"].answer_index == 0 and verdicts["original"].correct is True

@@ -12,6 +12,7 @@ from oversight.protocols.debate.judging import (
     swap_references,
     verdict_record,
 )
+from oversight.protocols.shared.turns import render_turn
 from oversight.protocols.shared.verdicts import Verdict
 
 # A speech as a debater defending `{me}` against `{them}` writes it, full of bare letters.
@@ -59,22 +60,23 @@ def test_swapped_transcript_names_each_speaker_by_the_letter_it_now_defends() ->
     swapped = render_transcript(outcome()["speeches"], "swapped")
     # debater_a defended answers[0], which the swapped view shows second: it is Debater B there,
     # and its speech now argues for B throughout.
-    assert f"Debater B (round 1): {speech('B')}" in swapped
-    assert f"Debater A (round 1): {speech('A')}" in swapped
+    assert render_turn("Debater B (round 1):", speech("B")) in swapped
+    assert render_turn("Debater A (round 1):", speech("A")) in swapped
     original = render_transcript(outcome()["speeches"], "original")
-    assert f"Debater A (round 1): {speech('A')}" in original
+    assert render_turn("Debater A (round 1):", speech("A")) in original
 
 
 def test_judge_variables_show_answers_and_speeches_in_the_same_order() -> None:
     v = judge_variables(outcome(), "swapped")
     assert (v["answer_a"], v["answer_b"]) == ("dark", "lit")
-    assert "Debater A (round 1): A careful reader will see that A is correct, not B." in v["transcript"]
+    assert "Debater A (round 1):\n\u2502 A careful reader will see that A is correct, not B." in v["transcript"]
 
 
 def test_letters_that_may_not_name_an_answer_are_left_and_reported() -> None:
     text = "In A Pail of Air the family survives, so B. The answer is b; plan b failed."
     result = swap_references(text)
-    assert result.text == "In A Pail of Air the family survives, so A. The answer is a; plan b failed."
+    assert result.text == ("In A[as written] Pail of Air the family survives, so A. The answer is a; "
+                           "plan b[as written] failed.")
     assert len(result.unresolved) == 2
     assert "A Pail of Air" in result.unresolved[0] and "plan b failed" in result.unresolved[1]
 

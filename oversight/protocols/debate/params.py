@@ -31,8 +31,12 @@ class DebateParams(BaseModel):
     max_speech_tokens: int | None = Field(default=None, ge=1)
     """Token cap per speech; default about 2 tokens per word of the limit plus 16. A smaller
     `max_tokens` in `generation:` still wins."""
-    swap: bool = True
-    """Also judge every transcript with the answer order reversed; both verdicts are recorded."""
+    swap: bool | Literal["rerun"] = True
+    """Also judge every transcript with the answer order reversed; both verdicts are recorded.
+    `true`: the swapped view relabels answer letters in the speeches where that is certain and
+    marks and counts the rest (`unresolved_references`). `rerun`: debate and consultancy are run a
+    second time with the answers in the other order (twice the speech calls), and the swapped
+    view shows that run as spoken: an exact swap. `false`: the original order only."""
     judge_kind: Literal["model", "logprob"] = "model"
     """`model`: parse the judge's text (answer + probability). `logprob`: read P(A) vs P(B) from
     the first token's top logprobs (needs a provider with logprobs: local, OpenAI-compatible)."""
