@@ -20,6 +20,10 @@ from rich.pretty import Pretty
 from rich.text import Text
 from rich.tree import Tree
 
+from oversight.protocols.shared.markers import safe_shown
+from oversight.protocols.shared.quote_meaning import NOTES
+from oversight.protocols.shared.turns import SPEECH_PREFIX, split_labels
+
 LETTERS = "ABCDEFGH"
 
 
@@ -50,8 +54,16 @@ def labelled(label: str, value: Any, style: str = "") -> Text:
     return out
 
 
+TURN_STYLE = "bold reverse cyan"
+"""Real speaker labels: drawn by us in this style, never taken from a speech's text."""
+FORGED_STYLE = "bold black on yellow"
+"""A speaker label a speech wrote itself, shown as part of that speech."""
+_NOTE = re.compile(r" \[(" + "|".join(re.escape(n) for n in NOTES.values()) + r")\]")
+
+
 def mark_quotes(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int) -> Text:
-    """A speech with its quotes coloured and numbered; quotes are taken in order of appearance."""
+    """A speech with its quotes coloured and numbered; quotes are taken in order of appearance.
+    A quote that is in the story but not evidence (too short, or changes the meaning) says so."""
     verified_tag, unverified_tag = tags
     pattern = re.compile(rf"<({re.escape(verified_tag)}|{re.escape(unverified_tag)})>(.*?)</\1>", re.DOTALL)
     out, pos, n = Text(), 0, 0
@@ -60,11 +72,41 @@ def mark_quotes(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str],
         q = quotes[n] if n < len(quotes) else {}
         ok = m.group(1) == verified_tag
         out.append(f"“{m.group(2)}”", style="green" if ok else "red")
+        note = _NOTE.match(shown, m.end())
         label = f"[q{first + n} ✓]" if ok else f"[q{first + n} ✗ unverified, fuzzy {q.get('fuzzy', '?')}]"
-        out.append(label, style="bold green" if ok else "bold red")
-        pos, n = m.end(), n + 1
+        if note:
+            label = f"[q{first + n} {'✓' if ok else '✗'} {note.group(1)}]"
+        out.append(label, style=("bold yellow" if note else "bold green") if ok else "bold red")
+        pos, n = (note.end() if note else m.end()), n + 1
     out.append(shown[pos:])
     return out
+
+
+def turn_label(label: str) -> Text:
+    """A real speaker label, in the style only our own markup gives."""
+    return Text(f"\n {label} ", style=TURN_STYLE)
+
+
+def speech_text(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int, speaker: str) -> Text:
+    """A speech as a person reads it: every line behind the speech prefix, its quotes marked,
+    and any speaker label it wrote itself flagged as written inside this speech."""
+    out, k = Text(), 0
+    opening = re.compile(rf"<(?:{re.escape(tags[0])}|{re.escape(tags[1])})>")
+    for is_label, chunk in split_labels(safe_shown(shown, *tags), tags):
+        if is_label:
+            out.append(f"⚠ {chunk.strip()} ", style=FORGED_STYLE)
+            out.append(f"(written inside {speaker}'s speech; not a turn) ", style="italic yellow")
+        else:
+            out.append_text(mark_quotes(chunk, quotes[k:], tags, first + k))
+            k += len(opening.findall(chunk))
+    lines = out.split("\n", allow_blank=True)
+    result = Text()
+    for i, line in enumerate(lines):
+        result.append(SPEECH_PREFIX, style="dim cyan")
+        result.append_text(line)
+        if i < len(lines) - 1:
+            result.append("\n")
+    return result
 
 
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
@@ -85,18 +127,20 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     parts.append(Text(" · ".join(info), style="dim"))
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
-    current = None
-    for s in speeches:
-        if s.get("round") != current:
-            current = s.get("round")
-            parts.append(heading(f"Round {current}"))
+    current: Any = None
+    rerun = o.get("swapped_speeches") or []
+    for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
+        if (s.get("round"), s.get("_rerun")) != current:
+            current = (s.get("round"), s.get("_rerun"))
+            parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
         speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
-        title = Text(f"{speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
-                     f"{', cut' if s.get('truncated') else ''}):", style="bold cyan")
+        title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
+                     f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
         first = len(quotes) + 1
         for q in s.get("quotes") or []:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
-        parts += [title, mark_quotes(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags, first)]
+        parts += [title, speech_text(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags,
+                                     first, speaker)]
     if not speeches:
         seen = "the story, question and answers" if o.get("condition") == "expert" else "only the question and answers"
         parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))
