@@ -107,7 +107,7 @@ async def test_sequential_rounds_let_b_answer_a() -> None:
     b1 = model_events(rec, "debater_b")[0].input[0]["content"]
     assert "Debater A speaking in round 1" in b1
     a2 = model_events(rec, "debater_a")[1].input[0]["content"]
-    assert "Debater B speaking in round 1" in a2 and "in round 2" not in a2.split("Debate so far:")[1]
+    assert "Debater B speaking in round 1" in a2 and "in round 2" not in a2.split("Debate so far")[1]
 
 
 async def test_quotes_are_checked_logged_and_marked_for_the_judge() -> None:
@@ -195,7 +195,11 @@ async def test_consultant_argues_its_assigned_side() -> None:
         letter = "AB"[index]
         assert [e.step for e in model_events(rec)] == ["consultant round 1", "consultant round 2",
                                                        "judge original", "judge swapped"]
-        assert f"You argue for answer {letter}" in model_events(rec, "consultant")[0].input[0]["content"]
+        consultant_prompt = model_events(rec, "consultant")[0].input[0]["content"]
+        assert f'You argue for your answer, "{unit.item.answers[index]}"' in consultant_prompt
+        # the consultant's prompt never names an answer by letter outside the story (speeches stay letter-free)
+        assert not re.search(r"\b(?:answer|Answer) [AB]\b", consultant_prompt.split("Story:")[0] +
+                             consultant_prompt.split(unit.item.story)[1])
         assert f"argues for answer {letter}" in judge_prompt(rec, "original")
         assert f"argues for answer {'BA'[index]}" in judge_prompt(rec, "swapped")
         assert outcome["consultant_index"] == index
