@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from oversight.protocols.shared.lookalike import skeleton
+
 UNRESOLVED_MARK = "[as written]"
 """Follows a letter the swapped view left as written: it may name either answer."""
 _OTHER = {"A": "B", "B": "A", "a": "b", "b": "a"}
@@ -116,8 +118,11 @@ def swap_references(text: str) -> Relabelled:
     last = 0
 
     def relabel(chunk: str) -> str:
-        matches = list(_LETTER.finditer(chunk))
-        kinds = [_classify(chunk, m) for m in matches]
+        # Context is read on the case-keeping skeleton, so "Dеbater B" (a Cyrillic е) reads as
+        # "Debater B"; letters are replaced in the text itself.
+        skel = skeleton(chunk, keep_case=True)
+        matches = list(_LETTER.finditer(skel))
+        kinds = [_classify(skel, m) for m in matches]
         for i in range(1, len(kinds)):  # "A and B", "A, B or C": a joined letter follows the first
             if _JOINERS.match(chunk[matches[i - 1].end():matches[i].start()]) and kinds[i - 1] != "unsure":
                 kinds[i] = kinds[i - 1]

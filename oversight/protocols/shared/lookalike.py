@@ -80,11 +80,14 @@ def _fold(ch: str) -> str:
     return lower if len(lower) == 1 else ch
 
 
-def skeleton(text: str) -> str:
-    """`text` folded character by character (same length): see the module docstring."""
+def skeleton(text: str, *, keep_case: bool = False) -> str:
+    """`text` folded character by character (same length): see the module docstring.
+    `keep_case`: an upper-case character folds to upper case (for rules that read case)."""
     if text.isascii():
-        return text.lower()
-    return "".join(map(_fold, text))
+        return text if keep_case else text.lower()
+    if not keep_case:
+        return "".join(map(_fold, text))
+    return "".join(f.upper() if c.isupper() and len(f.upper()) == 1 else f for c, f in zip(text, map(_fold, text)))
 
 
 __all__ = ["BIDI", "INVISIBLE", "clean", "decode_entities", "skeleton"]

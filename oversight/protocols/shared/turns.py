@@ -24,7 +24,7 @@ from oversight.protocols.shared.lookalike import skeleton
 
 SPEECH_PREFIX = "\u2502 "
 """Starts every line of a speech in a rendered transcript ("│ ")."""
-_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?|judges?|consultants?|moderators?|narrators?"
+_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?(?:\[as written\])?|judges?|consultants?|moderators?|narrators?"
           r"|system|user|assistant|human|ai|speaker\W{0,3}[ab12]?|transcript|round\W{0,3}\d+")
 _ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?"
 _LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d.)]*"
