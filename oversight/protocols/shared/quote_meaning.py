@@ -56,9 +56,10 @@ _ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr prof gen col capt lt sgt mt no
 _WORD = re.compile(r"\w+")
 
 
-def _boundaries(raw: str, start: int, end: int) -> int:
-    """Sentence boundaries strictly inside raw[start:end]."""
-    count = 0
+def _boundaries(raw: str, start: int, end: int) -> list[int]:
+    """Sentence boundaries strictly inside raw[start:end], each as the number of words of the
+    span before it."""
+    found = []
     for m in _BOUNDARY.finditer(raw, start, end):
         if m.end() >= end:
             continue
@@ -66,8 +67,16 @@ def _boundaries(raw: str, start: int, end: int) -> int:
             word = re.search(r"(\w+)$", raw[max(0, m.start() - 12):m.start()])
             if word and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1):
                 continue
-        count += 1
-    return count
+        found.append(len(_WORD.findall(raw, start, m.start())))
+    return found
+
+
+def _shows_break(quote: str, words_before: int) -> bool:
+    """The quote has a terminator (or a line break) between its word `words_before` and the next."""
+    ws = list(_WORD.finditer(quote))
+    if not 0 < words_before < len(ws):
+        return False
+    return bool(_TERMINATOR.search(quote, ws[words_before - 1].end(), ws[words_before].start()))
 
 
 def span_problem(raw: str, span: tuple[int, int], quote: str) -> str | None:
@@ -75,8 +84,7 @@ def span_problem(raw: str, span: tuple[int, int], quote: str) -> str | None:
     start, end = span
     if _CLITIC_AFTER.match(raw, end) or _CLITIC_BEFORE.search(raw[max(0, start - 2):start]):
         return "cut_from_contraction"
-    needed = _boundaries(raw, start, end)
-    if needed and len(_TERMINATOR.findall(quote)) < needed:
+    if any(not _shows_break(quote, k) for k in _boundaries(raw, start, end)):
         return "across_sentences"
     return None
 
