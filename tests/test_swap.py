@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -108,3 +109,90 @@ def test_swapped_verdict_record_reports_relabelling() -> None:
 )
 def test_single_references(before: str, after: str) -> None:
     assert swap_references(before).text == after
+
+
+# ---- realistic speeches full of bare letters and names with letters ------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from oversight.protocols.debate.relabel import UNRESOLVED_MARK  # noqa: E402
+
+# Each fragment as a speaker writes it; {S} names an answer (swapped, or left as written and
+# marked), {K} is part of a name or an article (never swapped; marked at most).
+REFERENCES = [
+    "Debater {S}'s quote is invented.", "Vote {S}.", "{S} explains the ending; {S} does not.",
+    "The answer is {S}.", "Option {S} fits the timeline.", "({S}) is the only reading left.",
+    "Unlike {S}, my answer uses the story.", "{S} is wrong about the viaduct.", "So {S}.",
+    "I prefer {S} because the soup trembled.", "{S}'s reading ignores the lever.", "Choose {S}, not {S}.",
+    "Both answers {S} and {S} mention the cab.", "If {S} were right, the soup would not tremble.",
+    "My opponent says {S} holds, but {S} fails on the second page.", "{S}) the soup did not tremble",
+    "The judge should see that {S} is the honest answer.",
+]
+NAMES = [
+    "Vitamin {K} deficiency explains nothing.", "Plan {K} was the driver's idea.", "She had type {K} blood.",
+    "Hepatitis {K} is not in the story.", "Exhibit {K} at the inquiry was the lever.",
+    "The train left from platform {K} at nine.", "Appendix {K} lists the stations.",
+    "A man walked to the cab.", "She found a lamp.", "Vitamins {K} and {K} came up twice.",
+    "The Plan {K} memo is a red herring.", "In A Pail of Air the family survives.", "Flight {K} was late.",
+    "Blood type {K} is common.", "The {K}-list cooks ate first.",
+]
+OTHER = {"A": "B", "B": "A"}
+
+
+def _expected(fragment: str, letter: str) -> tuple[str, str]:
+    """(the fragment with `letter`, a regex for what the swapped view may show)."""
+    text = fragment.replace("{S}", letter).replace("{K}", letter)
+    parts = re.split(r"(\{S\}|\{K\})", fragment)
+    pattern = ""
+    for p in parts:
+        if p == "{S}":
+            pattern += f"(?:{OTHER[letter]}|{letter}{re.escape(UNRESOLVED_MARK)})"
+        elif p == "{K}":
+            pattern += f"{letter}(?:{re.escape(UNRESOLVED_MARK)})?"
+        else:
+            pattern += re.escape(p).replace("A\\ Pail", f"A(?:{re.escape(UNRESOLVED_MARK)})?\\ Pail")
+    return text, pattern
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(REFERENCES + NAMES), st.sampled_from("AB")), min_size=1, max_size=10))
+def test_swapped_speeches_never_misattribute(fragments: list[tuple[str, str]]) -> None:
+    texts, patterns = zip(*(_expected(f, letter) for f, letter in fragments))
+    result = swap_references(" ".join(texts))
+    assert re.fullmatch(r"\ ".join(patterns), result.text), result.text
+    assert len(result.unresolved) == result.text.count(UNRESOLVED_MARK)
+
+
+@pytest.mark.parametrize("fragment", REFERENCES)
+def test_every_sure_reference_is_swapped(fragment: str) -> None:
+    for letter in "AB":
+        text = fragment.replace("{S}", letter)
+        result = swap_references(text)
+        assert result.text == fragment.replace("{S}", OTHER[letter]), (text, result.text)
+        assert result.unresolved == []
+
+
+@pytest.mark.parametrize("fragment", NAMES)
+def test_names_with_letters_are_never_swapped(fragment: str) -> None:
+    for letter in "AB":
+        text = fragment.replace("{K}", letter)
+        result = swap_references(text)
+        assert result.relabelled == 0
+        assert result.text.replace(UNRESOLVED_MARK, "") == text
+
+
+def test_the_issue_examples_of_swapped_order() -> None:
+    assert swap_references("A explains the ending; A does not.").text == "B explains the ending; B does not."
+    assert swap_references("Vitamin A matters. Plan B failed.").text == "Vitamin A matters. Plan B failed."
+    mixed = swap_references("Debater A claims the lamp; I think A is right while A Pail of Air is a title.")
+    assert mixed.text.startswith("Debater B claims the lamp; I think B is right")
+    assert "A[as written] Pail of Air" in mixed.text and len(mixed.unresolved) == 1
+
+
+def test_unresolved_references_are_counted_in_the_verdict_record() -> None:
+    o = outcome()
+    o["speeches"][0]["shown"] = "I think the point in A Pail of Air is B-movie stuff; see Plan B."
+    record = verdict_record(o, "swapped", Verdict(0), raw="A", kind="model")
+    assert record["unresolved_references"] == record["swap_relabel"]["unresolved"] == 1
+    assert "A[as written] Pail of Air" in judge_variables(o, "swapped")["transcript"]

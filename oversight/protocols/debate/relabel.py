@@ -96,9 +96,11 @@ def _classify(text: str, m: re.Match[str]) -> str:
         if word.lower() in NAME_NOUNS or (word[0].isupper() and not re.search(r"[.!?:;]\s+\S+[ \t]+$|^\S+[ \t]+$", left)
                                           and word.lower() not in TAKES_ANSWER):
             return "keep"
-        if word.lower() in TAKES_ANSWER:
-            return "swap"
     nxt = _NEXT_WORD.match(right)
+    if nxt and nxt.group(1)[0].isupper():  # "A Pail of Air", "B Martha": a title or a name may follow
+        return "unsure"
+    if prev and prev.group(1).lower() in TAKES_ANSWER:
+        return "swap"
     if right.startswith(("'s", "\u2019s")) or not nxt or re.match(r"\s*[.!?,;:)]", right):
         return "swap" if not prev or re.search(r"[.!?:;,(]\s*$", left) or prev.group(1).lower() in TAKES_ANSWER \
             else "unsure"
