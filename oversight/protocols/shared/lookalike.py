@@ -80,14 +80,28 @@ def _fold(ch: str) -> str:
     return lower if len(lower) == 1 else ch
 
 
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+@lru_cache(maxsize=8192)
+def _fold_keep_case(ch: str) -> str:
+    f = _fold(ch)
+    up = f.upper()
+    return up if ch.isupper() and len(up) == 1 else f
+
+
 def skeleton(text: str, *, keep_case: bool = False) -> str:
     """`text` folded character by character (same length): see the module docstring.
-    `keep_case`: an upper-case character folds to upper case (for rules that read case)."""
+    `keep_case`: an upper-case character folds to upper case (for rules that read case).
+    One `str.translate` over a table of the text's distinct non-ASCII characters."""
     if text.isascii():
         return text if keep_case else text.lower()
-    if not keep_case:
-        return "".join(map(_fold, text))
-    return "".join(f.upper() if c.isupper() and len(f.upper()) == 1 else f for c, f in zip(text, map(_fold, text)))
+    fold = _fold_keep_case if keep_case else _fold
+    table: dict[int, str | int] = {} if keep_case else dict(_ASCII_LOWER)
+    for ch in set(text):
+        if not ch.isascii():
+            table[ord(ch)] = fold(ch)
+    return text.translate(table)
 
 
 __all__ = ["BIDI", "INVISIBLE", "clean", "decode_entities", "skeleton"]
