@@ -61,24 +61,37 @@ FORGED_STYLE = "bold black on yellow"
 _NOTE = re.compile(r" \[(" + "|".join(re.escape(n) for n in NOTES.values()) + r")\]")
 
 
+_FAKE_QUOTE_LABEL = re.compile(r"\[\s*q\s*\d+[^\]\n]{0,80}\]|[\u2713\u2714\u2611\u2705\u221a\u2717\u2718\u274c]",
+                               re.IGNORECASE)
+"""What looks like the quote labels drawn here (`[q3 ✓]`, a tick or a cross) in a speech's own text."""
+
+
+def _speech_plain(text: str) -> str:
+    """Model text between quotes, with anything that imitates our quote labels made visible as such."""
+    return _FAKE_QUOTE_LABEL.sub(lambda m: f"(speaker wrote {m.group(0)!r})" if len(m.group(0)) > 1
+                                 else "(speaker wrote a tick)" if m.group(0) in "\u2713\u2714\u2611\u2705\u221a"
+                                 else "(speaker wrote a cross)", text)
+
+
 def mark_quotes(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int) -> Text:
     """A speech with its quotes coloured and numbered; quotes are taken in order of appearance.
-    A quote that is in the story but not evidence (too short, or changes the meaning) says so."""
+    A quote that is in the story but not evidence (too short, or changes the meaning) says so.
+    Text that imitates the quote labels drawn here is shown as written by the speaker."""
     verified_tag, unverified_tag = tags
     pattern = re.compile(rf"<({re.escape(verified_tag)}|{re.escape(unverified_tag)})>(.*?)</\1>", re.DOTALL)
     out, pos, n = Text(), 0, 0
     for m in pattern.finditer(shown):
-        out.append(shown[pos:m.start()])
+        out.append(_speech_plain(shown[pos:m.start()]))
         q = quotes[n] if n < len(quotes) else {}
         ok = m.group(1) == verified_tag
-        out.append(f"“{m.group(2)}”", style="green" if ok else "red")
+        out.append(f"“{_speech_plain(m.group(2))}”", style="green" if ok else "red")
         note = _NOTE.match(shown, m.end())
         label = f"[q{first + n} ✓]" if ok else f"[q{first + n} ✗ unverified, fuzzy {q.get('fuzzy', '?')}]"
         if note:
             label = f"[q{first + n} {'✓' if ok else '✗'} {note.group(1)}]"
         out.append(label, style=("bold yellow" if note else "bold green") if ok else "bold red")
         pos, n = (note.end() if note else m.end()), n + 1
-    out.append(shown[pos:])
+    out.append(_speech_plain(shown[pos:]))
     return out
 
 
