@@ -112,3 +112,20 @@ async def test_blind_and_expert_need_no_rerun() -> None:
     rec, outcome = await run("blind", "rerun")
     assert [e.step for e in rec.events if e.type == "model"] == ["judge original", "judge swapped"]
     assert "swapped_speeches" not in outcome
+
+
+async def test_review_shows_the_rerun_exchange_after_the_original() -> None:
+    import io
+
+    from rich.console import Console
+
+    from oversight.tui.views import body
+
+    _, outcome = await run("debate", "rerun")
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(body({"protocol": "debate", "outcome": outcome}, {}).renderable)
+    text = console.export_text()
+    assert text.index("Round 2\n") < text.index("Round 1 (rerun, answers in the other order)")
+    rerun_part = text.split("(rerun, answers in the other order)", 1)[1]
+    # the rerun's speakers are named as they were called there, with the answer they defended
+    assert re.search(r"Debater A \(for B, \d+ words\)\s*\n\S+ I am Debater A in round 1 and I defend She saw", rerun_part)

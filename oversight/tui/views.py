@@ -147,6 +147,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
             current = (s.get("round"), s.get("_rerun"))
             parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
         speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
+        if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
+            speaker = "Debater A" if s["role"] == "debater_a" else "Debater B"
         title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
                      f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
         first = len(quotes) + 1
