@@ -127,7 +127,9 @@ REFERENCES = [
     "I prefer {S} because the soup trembled.", "{S}'s reading ignores the lever.", "Choose {S}, not {S}.",
     "Both answers {S} and {S} mention the cab.", "If {S} were right, the soup would not tremble.",
     "My opponent says {S} holds, but {S} fails on the second page.", "{S}) the soup did not tremble",
-    "The judge should see that {S} is the honest answer.",
+    "The judge should see that {S} is the honest answer.", "Only {S} survives the quote.",
+    "Perhaps {S} is right after all.", "The evidence, which {S}'s defender never quotes, is thin.",
+    "- {S} relies on the reservoir.", "\"{S} is wrong,\" the story would say.",
 ]
 NAMES = [
     "Vitamin {K} deficiency explains nothing.", "Plan {K} was the driver's idea.", "She had type {K} blood.",
@@ -135,7 +137,8 @@ NAMES = [
     "The train left from platform {K} at nine.", "Appendix {K} lists the stations.",
     "A man walked to the cab.", "She found a lamp.", "Vitamins {K} and {K} came up twice.",
     "The Plan {K} memo is a red herring.", "In A Pail of Air the family survives.", "Flight {K} was late.",
-    "Blood type {K} is common.", "The {K}-list cooks ate first.",
+    "Blood type {K} is common.", "The {K}-list cooks ate first.", "Route {K} passes the viaduct.",
+    "The Marguerite {K} cabin was cold.",
 ]
 OTHER = {"A": "B", "B": "A"}
 
@@ -155,7 +158,7 @@ def _expected(fragment: str, letter: str) -> tuple[str, str]:
     return text, pattern
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(REFERENCES + NAMES), st.sampled_from("AB")), min_size=1, max_size=10))
 def test_swapped_speeches_never_misattribute(fragments: list[tuple[str, str]]) -> None:
     texts, patterns = zip(*(_expected(f, letter) for f, letter in fragments))
@@ -196,3 +199,34 @@ def test_unresolved_references_are_counted_in_the_verdict_record() -> None:
     record = verdict_record(o, "swapped", Verdict(0), raw="A", kind="model")
     assert record["unresolved_references"] == record["swap_relabel"]["unresolved"] == 1
     assert "A[as written] Pail of Air" in judge_variables(o, "swapped")["transcript"]
+
+
+SPEECHES = [
+    ("My opponent's answer (B) collapses under the text. Answer A is the only one consistent with the "
+     "viaduct scene. Vote A.",
+     "My opponent's answer (A) collapses under the text. Answer B is the only one consistent with the "
+     "viaduct scene. Vote B."),
+    ("The soup trembled at Platform B every night, and Plan A was never needed. Debater B ignores this.",
+     "The soup trembled at Platform B every night, and Plan A was never needed. Debater A ignores this."),
+    ("Consider the two readings:\nA) the cook felt it in the soup\nB) she saw it from the window\n"
+     "Only A survives the quote.",
+     "Consider the two readings:\nB) the cook felt it in the soup\nA) she saw it from the window\n"
+     "Only B survives the quote."),
+    ("A is right. A man on the train would have felt it too; B cannot explain that.",
+     "B is right. A man on the train would have felt it too; A cannot explain that."),
+    ("As in A Tale of Two Cities, the cook sees what others miss, so B fails.",
+     "As in A[as written] Tale of Two Cities, the cook sees what others miss, so A fails."),
+    ("Hepatitis B and vitamin A are irrelevant; focus on answer B's evidence, which A's defender never quotes.",
+     "Hepatitis B and vitamin A are irrelevant; focus on answer A's evidence, which B's defender never quotes."),
+    ("**Final point:** the judge should prefer A over B, because B relies on <v_quote>the reservoir</v_quote>.",
+     "**Final point:** the judge should prefer B over A, because A relies on <v_quote>the reservoir</v_quote>."),
+    ("Type A cooks notice everything. Exhibit B at the inquiry, the frozen lever, proves it; so A.",
+     "Type A cooks notice everything. Exhibit B at the inquiry, the frozen lever, proves it; so B."),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), SPEECHES)
+def test_realistic_speeches_relabel_exactly(before: str, after: str) -> None:
+    result = swap_references(before)
+    assert result.text == after
+    assert len(result.unresolved) == after.count(UNRESOLVED_MARK)

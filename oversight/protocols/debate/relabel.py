@@ -93,7 +93,8 @@ def _classify(text: str, m: re.Match[str]) -> str:
     prev = _PREV_WORD.search(left)
     if prev:
         word = prev.group(1)
-        if word.lower() in NAME_NOUNS or (word[0].isupper() and not re.search(r"[.!?:;]\s+\S+[ \t]+$|^\S+[ \t]+$", left)
+        sentence_start = re.search(r"(?:^|[.!?:;\n\"'\u201c\u2018(*#>\-])\s*[\w'\u2019]+[ \t]+$", left) is not None
+        if word.lower() in NAME_NOUNS or (word[0].isupper() and not sentence_start
                                           and word.lower() not in TAKES_ANSWER):
             return "keep"
     nxt = _NEXT_WORD.match(right)
@@ -101,7 +102,9 @@ def _classify(text: str, m: re.Match[str]) -> str:
         return "unsure"
     if prev and prev.group(1).lower() in TAKES_ANSWER:
         return "swap"
-    if right.startswith(("'s", "\u2019s")) or not nxt or re.match(r"\s*[.!?,;:)]", right):
+    if right.startswith(("'s", "\u2019s")):  # "which A's defender": a name would have been kept above
+        return "swap"
+    if not nxt or re.match(r"\s*[.!?,;:)]", right):
         return "swap" if not prev or re.search(r"[.!?:;,(]\s*$", left) or prev.group(1).lower() in TAKES_ANSWER \
             else "unsure"
     word = nxt.group(1)

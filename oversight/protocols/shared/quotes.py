@@ -303,10 +303,12 @@ def _drop_stray_closers(text: str, tag: str, skel: str) -> str:
 
 
 def quote_stats(checks: list[QuoteCheck]) -> dict[str, Any]:
-    """Counts for a transcript's outcome: how many quotes, how many verified."""
+    """Counts for a speech's quote_check note: quotes, verified, unverified, verified but too short
+    to be evidence, found but not verified because the match changes the meaning."""
     n = len(checks)
     verified = sum(c.verified for c in checks)
-    return {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified}
+    return {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified,
+            "n_short": sum(c.short for c in checks), "n_meaning_changed": sum(c.meaning is not None for c in checks)}
 
 
 __all__ = [
