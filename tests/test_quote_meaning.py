@@ -112,3 +112,13 @@ def test_words_across_a_sentence_break_verify_only_with_the_break_shown(i: int, 
     if left[-1].endswith(";"):  # a semicolon does not end a sentence here
         return
     assert not result.verified and result.meaning == "across_sentences", without
+
+
+def test_a_fuzzy_match_that_drops_a_negation_is_not_verified() -> None:
+    assert P.check("The keeper can swim, so he stayed on the platform", fuzzy_threshold=85).fuzzy >= 85
+    dropped = P.check("The keeper can swim, so he stayed on the platform", fuzzy_threshold=85)
+    assert not dropped.verified and dropped.meaning == "negation_changed"
+    close = P.check("The keeper cant swim, so he stayed on the platform", fuzzy_threshold=85)
+    assert close.verified and close.meaning is None  # a typo, the negation kept
+    added = P.check("Martha did not tie the rope to the rail of the old pier", fuzzy_threshold=80)
+    assert not added.verified

@@ -16,6 +16,10 @@ verified when:
   are not themselves in the passage: <quote>the keeper</quote> <quote>saved</quote>
   <quote>Martha</quote> builds a sentence the story never says.
 
+A quote verified only by a fuzzy threshold (`params.fuzzy_threshold`) is held to the same rules
+on its closest story window, and is not verified when it drops or adds a negation
+(`negation_changed`: "The keeper can swim" scores high against "The keeper can't swim").
+
 A verified quote of fewer than SHORT_WORDS words ("A", "the", "Martha"), or with no content word
 at all (every word in FUNCTION_WORDS: "not a", "of the"), is marked `short`: it is in the story but is not
 evidence, and the judge's view says so.
@@ -44,6 +48,7 @@ NOTES = {
     "cut_from_contraction": "cut from a contraction: changes the meaning",
     "across_sentences": "joins words across a sentence break",
     "fragment_run": "one of several tiny fragments joined into words the story does not say",
+    "negation_changed": "close to the story, but drops or adds a negation",
     "short": "too short to be evidence",
 }
 """The note the judge's view shows after a quote with each flag."""
@@ -89,6 +94,19 @@ def span_problem(raw: str, span: tuple[int, int], quote: str) -> str | None:
     return None
 
 
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|nor|none|nobody|nothing|neither|cannot)\b|n['\u2019]t\b"
+    r"|\b(?:ca|do|does|did|wo|is|was|were|are|could|would|should|has|have|had|must|need)nt\b", re.IGNORECASE)
+
+
+def negation_changed(quote: str, passage_text: str) -> str | None:
+    """`negation_changed` when a quote verified only by its fuzzy score drops or adds a negation
+    ("The keeper can swim" against "The keeper can't swim"), else None."""
+    if len(_NEGATION.findall(quote)) != len(_NEGATION.findall(passage_text)):
+        return "negation_changed"
+    return None
+
+
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
@@ -121,5 +139,5 @@ def fragment_runs(quotes: Sequence[str], gaps: Sequence[str], verified: Sequence
     return flagged
 
 
-__all__ = ["GAP_WORDS", "NOTES", "RUN_LENGTH", "SHORT_WORDS", "TINY_WORDS", "fragment_runs", "is_short", "span_problem",
+__all__ = ["GAP_WORDS", "NOTES", "RUN_LENGTH", "SHORT_WORDS", "TINY_WORDS", "fragment_runs", "is_short", "negation_changed", "span_problem",
            "word_count"]

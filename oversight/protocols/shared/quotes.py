@@ -43,7 +43,7 @@ from rapidfuzz import fuzz
 
 from oversight.protocols.shared.lookalike import skeleton
 from oversight.protocols.shared.markers import neutralise_markers
-from oversight.protocols.shared.quote_meaning import NOTES, fragment_runs, is_short, span_problem
+from oversight.protocols.shared.quote_meaning import NOTES, fragment_runs, is_short, negation_changed, span_problem
 
 _FOLD = str.maketrans(
     {
@@ -200,6 +200,8 @@ class Passage:
         closest = self.raw[closest_span[0]:closest_span[1]] if closest_span else None
         verified = exact or verbatim or (fuzzy_threshold is not None and bool(q) and fuzzy >= fuzzy_threshold)
         meaning = span_problem(self.raw, span, quote) if span else None
+        if verified and not exact and not verbatim and closest is not None:  # verified by the fuzzy score only
+            meaning = negation_changed(quote, closest) or span_problem(self.raw, closest_span, closest)
         verified = verified and meaning is None
         short = verified and is_short(q)
         return QuoteCheck(quote, verified, verbatim, exact, fuzzy, span, closest, unclosed, closest_span,
