@@ -53,8 +53,9 @@ def judge_prompt(rec: Any, order: str) -> str:
 def test_swap_accepts_true_false_and_rerun_only() -> None:
     assert DebateParams(swap="rerun").swap == "rerun"
     assert DebateParams(swap=True).swap is True and DebateParams(swap=False).swap is False
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="must be true, false or rerun"):
         DebateParams(swap="maybe")
+    assert DebateParams.model_validate({"swap": "false"}).swap is False
 
 
 async def test_rerun_debate_shows_the_swapped_exchange_as_spoken() -> None:
