@@ -154,7 +154,8 @@ def _expected(fragment: str, letter: str) -> tuple[str, str]:
         elif p == "{K}":
             pattern += f"{letter}(?:{re.escape(UNRESOLVED_MARK)})?"
         else:
-            pattern += re.escape(p).replace("A\\ Pail", f"A(?:{re.escape(UNRESOLVED_MARK)})?\\ Pail")
+            # a literal article may be marked (left as written: never a misattribution), never swapped
+            pattern += re.sub(r"(?<![\w'])A(?![\w'-])", lambda _: f"A(?:{re.escape(UNRESOLVED_MARK)})?", re.escape(p))
     return text, pattern
 
 

@@ -11,10 +11,10 @@ order) must never make it name the wrong answer. Each letter outside quoted stor
   a letter joined by "and"/"or"/"," to one of these follows it ("answers A and B");
 - kept, uncounted, when it surely does not: a lower-case "a", the article "A" before a
   lower-case noun at the start of a clause ("A man walked"), a name with a letter ("Vitamin A",
-  "Plan B", "type A", "Hepatitis B", "Exhibit A": after a capitalised word or a NAME_NOUNS word),
+  "Plan B", "type A", "Hepatitis B", "Exhibit A": after a NAME_NOUNS word),
   and every letter joined to one of those ("Vitamin A and B");
 - otherwise left as written, marked UNRESOLVED_MARK after it, and counted: "In A Pail of Air",
-  "I think B" ... A person or model reading the swapped view sees the mark; the verdict record
+  "I think B", a letter after another capitalised word ("Marguerite A") ... A person or model reading the swapped view sees the mark; the verdict record
   and the debate table carry the count (`unresolved_references`).
 
 `params.swap: rerun` runs the debate itself in the other order instead: nothing is relabelled.
@@ -94,9 +94,10 @@ def _classify(text: str, m: re.Match[str]) -> str:
     if prev:
         word = prev.group(1)
         sentence_start = re.search(r"(?:^|[.!?:;\n\"'\u201c\u2018(*#>\-])\s*[\w'\u2019]+[ \t]+$", left) is not None
-        if word.lower() in NAME_NOUNS or (word[0].isupper() and not sentence_start
-                                          and word.lower() not in TAKES_ANSWER):
+        if word.lower() in NAME_NOUNS:
             return "keep"
+        if word[0].isupper() and not sentence_start and word.lower() not in TAKES_ANSWER:
+            return "unsure"  # "Marguerite A", or a sentence whose full stop is missing: "... tremble Only A"
     nxt = _NEXT_WORD.match(right)
     if nxt and nxt.group(1)[0].isupper():  # "A Pail of Air", "B Martha": a title or a name may follow
         return "unsure"
