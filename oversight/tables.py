@@ -41,6 +41,8 @@ NOTES = {
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
     "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
+    "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
+             "transcripts judged swapped",
     "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
 }

@@ -22,7 +22,7 @@ from oversight.protocol import JudgeResponse, JudgeView
 from oversight.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import JudgeSession, JudgeUnit
-from oversight.tui.views import LETTERS, heading, mark_quotes
+from oversight.tui.views import LETTERS, heading, mark_quotes, speech_text, turn_label
 
 LABELS = {
     "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
@@ -30,7 +30,7 @@ LABELS = {
     "transcript": "Transcript", "critiques": "Critiques from an assistant", "summary": "Summary",
     "sentences": "Summary sentences",
 }
-HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter"})
+HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter", "turns"})
 """Variables that steer rendering rather than being read (quote tags), or are shown in words."""
 
 CSS = """
@@ -59,7 +59,16 @@ def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
     for key in order:
         value = str(v[key])
         parts.append(heading(LABELS.get(key, key.replace("_", " ").capitalize())))
-        if key == "transcript":
+        if key == "transcript" and isinstance(v.get("turns"), list):
+            # Drawn from the view's turns: labels in our style, speech text as text (views.py).
+            for turn in v["turns"] or []:
+                parts.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
+                parts.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
+            if not v["turns"]:
+                parts.append(Text(value))
+            parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
+                              style="dim"))
+        elif key == "transcript":
             parts.append(mark_quotes(value, [], tags, 1))
             parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
                               style="dim"))
