@@ -11,6 +11,7 @@ from pathlib import Path
 
 from oversight.cli import Interrupted, print_estimate, console, err_console, warn
 from oversight.errors import UserError
+from oversight.safe_text import clean, line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,9 +41,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                             "conditions are then balanced within and across you")
     judge.add_argument("--retry-failed", action="store_true",
                        help="--model: judge again the views whose call failed (the new judgment replaces the failure)")
+    judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                       help="also read the run's prompt files from this folder; repeatable")
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.judge_id is not None and clean(args.judge_id, one_line=True) != args.judge_id:
+        raise UserError(f"--judge-id {clean(args.judge_id, one_line=True)!r}: control characters (shown as "
+                        f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
     if args.model:
         return _judge_model(args)
     if args.retry_failed:
@@ -80,7 +86,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     p = plan_judging(folder, options)
     done = p.selected - len(p.tasks)
     retried = f" ({p.retried} of them failed before and are retried)" if p.retried else ""
-    console.print(f"judge {p.judge_id}: {len(p.tasks)} views to judge{retried}, {done} already judged",
+    console.print(line(f"judge {p.judge_id}: {len(p.tasks)} views to judge{retried}, {done} already judged"),
                   highlight=False, soft_wrap=True)
     if args.dry_run:
         print_estimate(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p))
@@ -88,8 +94,9 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     try:
         result = asyncio.run(execute_judging(p, observer=RichProgress(console)))
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: judgments so far are saved in {folder.path}; run the same command again "
-                          f"to continue (it skips what judge {p.judge_id} already judged)", highlight=False, soft_wrap=True)
+        err_console.print(line(f"interrupted: judgments so far are saved in {folder.path}; run the same command "
+                               f"again to continue (it skips what judge {p.judge_id} already judged)"),
+                          highlight=False, soft_wrap=True)
         raise Interrupted from None
     metrics = run_metrics(folder)
     folder.write_metrics(metrics)
@@ -125,9 +132,9 @@ def _judge_human(args: argparse.Namespace) -> int:
         app = JudgeApp(session)
         app.run()
     if app.failure:
-        err_console.print(f"oversight judge: {app.failure} (details in {folder.path / 'errors.log'})",
-                          highlight=False, markup=False, soft_wrap=True)
+        err_console.print(line(f"oversight judge: {app.failure} (details in {folder.path / 'errors.log'})"),
+                          highlight=False, soft_wrap=True)
         return 1
-    console.print(session.summary(), highlight=False, markup=False, soft_wrap=True)
-    console.print(session.plan_summary(), highlight=False, markup=False, soft_wrap=True)
+    console.print(line(session.summary()), highlight=False, soft_wrap=True)
+    console.print(line(session.plan_summary()), highlight=False, soft_wrap=True)
     return 0
