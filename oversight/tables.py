@@ -32,7 +32,7 @@ METHODS = {
     "bootstrap-items-percentile": ("Bi", "percentile bootstrap over items"),
 }
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
-           "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "published": "published",
+           "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "units failed": "u fail", "published": "published",
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
            "cost USD": "USD"}
 NOTES = {
@@ -40,7 +40,11 @@ NOTES = {
            "a tie at 0.5 counts half)",
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
-    "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
+    "inv": "invalid verdicts / answered verdicts",
+    "fail": "judge calls that failed after retries / calls made (never scored: left out of every estimate)",
+    "u fail": "failed units (transcripts that did not finish)", "sev": "flaw severity",
+    "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
+              "(the rule is in metrics.json, grader_methods), model = a grader model",
     "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
              "transcripts judged swapped",
     "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",

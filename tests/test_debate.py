@@ -348,7 +348,7 @@ def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> No
     assert metrics["failed_transcripts"] == {"consultancy": 2}
     assert metrics["run"]["units_failed"] == 2
     rows = {r["condition"]: r for r in metrics["table"]}
-    assert rows["consultancy"] == {"condition": "consultancy", "n": 0, "failed": 2}  # shown, not dropped
+    assert rows["consultancy"] == {"condition": "consultancy", "n": 0, "units failed": 2}  # shown, not dropped
     assert "debate - consultancy" not in rows
     judged = {json.loads(x)["transcript_id"] for x in (run / "judgments.jsonl").read_text().splitlines()}
     assert not any(t.endswith(":consultancy") for t in judged)

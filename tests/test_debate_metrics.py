@@ -124,7 +124,7 @@ def test_comparisons_are_paired_by_item_on_items_finished_in_both() -> None:
     assert m["failed_transcripts"] == {"consultancy": 1} and m["conditions"]["consultancy"]["model:x"][
         "failed_transcripts"] == 1
     rows = {r["condition"]: r for r in m["table"]}
-    assert rows["consultancy"]["failed"] == 1 and rows["consultancy"]["n"] == 7
+    assert rows["consultancy"]["units failed"] == 1 and rows["consultancy"]["failed"] == "0/7" and rows["consultancy"]["n"] == 7
     assert rows["debate - consultancy"]["n"] == 7 and rows["debate - consultancy"]["method"] == "newcombe-paired"
     assert list(rows)[:3] == ["debate", "consultancy", "blind"]
 
@@ -173,7 +173,7 @@ def test_empty_and_failed_only_runs_do_not_crash() -> None:
     assert empty["table"] == [] and empty["conditions"] == {} and empty["comparisons"] == {}
     ts = transcripts("debate", 2, failed=(0, 1)) + transcripts("blind", 1, failed=(0,))
     failed = metrics(ts, [])
-    assert failed["table"] == [{"condition": "debate", "n": 0, "failed": 2}, {"condition": "blind", "n": 0, "failed": 1}]
+    assert failed["table"] == [{"condition": "debate", "n": 0, "units failed": 2}, {"condition": "blind", "n": 0, "units failed": 1}]
     assert failed["counts"]["failed"] == 3
 
 

@@ -21,6 +21,9 @@ Definitions (also written into metrics.json under "notes"):
   With no item in common the two conditions are compared unpaired (Newcombe method 10).
 - Every judge gets its own rows (a person's verdicts never mix with the model's), the run's
   built-in judge first. Failed transcripts are counted per condition.
+- A judge call that failed after retries (`failed: true`) is not a verdict: it is counted
+  (`failed_calls` of `calls`) and left out of every score, so accuracy is over the answered
+  views; a transcript with one order answered is scored from that order (`partial_transcripts`).
 """
 
 from __future__ import annotations
@@ -248,6 +251,7 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
             failed[t.get("condition") or "?"] += 1
     unmatched = 0
     groups: dict[tuple[str, str], list[Judgment]] = defaultdict(list)
+    failed_calls: dict[tuple[str, str], list[Judgment]] = defaultdict(list)
     used: list[Judgment] = []
     for j in judgments:
         t = by_id.get(j.get("transcript_id", ""))
@@ -255,15 +259,23 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
             unmatched += 1
             continue
         condition = j.get("condition") or t.get("condition") or "?"
-        groups[(judge_name(j), condition)].append(j)
+        key = (judge_name(j), condition)
+        groups[key]  # a judge whose every call failed still gets its row (n 0, every call failed)
+        (failed_calls if j.get("failed") else groups)[key].append(j)
         used.append(j)
-    judges = judge_order(used) + _pool_by_kind(used, groups)
+    own = judge_order(used)
+    judges = own + _pool_by_kind(used, groups, failed_calls)
     conditions: dict[str, dict[str, Any]] = {}
     comparisons: dict[str, dict[str, Any]] = {}
     for condition in sorted({c for _, c in groups}, key=_condition_key):
         for judge in judges:
             if (judge, condition) in groups:
                 m = _group(groups[(judge, condition)], item_of, n_boot, seed)
+                m["failed_calls"] = len(failed_calls.get((judge, condition), []))
+                m["calls"] = m["verdicts"] + m["failed_calls"]
+                answered = {j["transcript_id"] for j in groups[(judge, condition)]}
+                m["partial_transcripts"] = len(answered & {j["transcript_id"] for j in
+                                                           failed_calls.get((judge, condition), [])})
                 m["failed_transcripts"] = failed.get(condition, 0)
                 conditions.setdefault(condition, {})[judge] = m
     for judge in judges:
@@ -278,7 +290,8 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
         "comparisons": {j: c for j, c in comparisons.items() if c},
         "failed_transcripts": dict(sorted(failed.items(), key=lambda kv: _condition_key(kv[0]))),
         "counts": {"transcripts": len(transcripts), "failed": sum(failed.values()), "judgments": len(used),
-                   "judgments_unmatched": unmatched},
+                   "judgments_unmatched": unmatched,
+                   "failed_calls": sum(len(js) for (judge, _), js in failed_calls.items() if judge in own)},
         "bootstrap": {"resamples": n_boot, "seed": seed},
         "notes": NOTES,
     }
@@ -286,7 +299,8 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
     return result
 
 
-def _pool_by_kind(used: list[Judgment], groups: dict[tuple[str, str], list[Judgment]]) -> list[str]:
+def _pool_by_kind(used: list[Judgment], groups: dict[tuple[str, str], list[Judgment]],
+                  failed_calls: dict[tuple[str, str], list[Judgment]]) -> list[str]:
     """Where several judges of one kind (people, models) judged, also report them pooled, labelled
     as such ("all human judges (pooled)"); each judge keeps its own rows too."""
     names: dict[str, set[str]] = defaultdict(set)
@@ -300,6 +314,7 @@ def _pool_by_kind(used: list[Judgment], groups: dict[tuple[str, str], list[Judgm
         for (judge, condition), js in list(groups.items()):
             if judge in names[kind]:
                 groups[(label, condition)].extend(js)
+                failed_calls[(label, condition)].extend(failed_calls.get((judge, condition), []))
         labels.append(label)
     return labels
 
@@ -313,6 +328,8 @@ NOTES = {
     "comparisons": "per judge, on items finished and judged in both conditions, paired by item "
                    "(Newcombe 1998b method 10); items_excluded are in only one of the two",
     "mean_p_correct": "per transcript, then over transcripts; Bayesian bootstrap (see bootstrap)",
+    "failed_calls": "judge calls that failed after retries: counted, never scored; every score is over the "
+                    "answered views (a transcript with one order answered is scored from it: partial_transcripts)",
 }
 
 
@@ -328,7 +345,8 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Printed rows: one per condition and judge, then the comparisons; details stay in the JSON.
 
     `orig`/`swap`: accuracy in each answer order; `1st`: share of valid verdicts for the answer
-    shown first (position bias); `invalid`: invalid of all verdicts; `failed`: failed units;
+    shown first (position bias); `invalid`: invalid of the answered verdicts; `failed`: judge
+    calls that failed after retries, of the calls made; `units failed`: failed transcripts;
     `unres`: answer letters the swapped view left as written, and in how many transcripts."""
     several = len(result["judges"]) > 1
     rows: list[dict[str, Any]] = []
@@ -336,7 +354,7 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
     for condition in sorted(set(result["conditions"]) | set(failed), key=_condition_key):
         by_judge = result["conditions"].get(condition, {})
         if not by_judge:  # every unit of this condition failed: say so rather than drop the row
-            rows.append({"condition": condition, "n": 0, "failed": failed[condition]})
+            rows.append({"condition": condition, "n": 0, "units failed": failed[condition]})
         for judge, m in by_judge.items():
             row = _row(condition, judge if several else None, m["transcripts"], m["accuracy"])
             by_order = m["accuracy_by_order"]
@@ -344,7 +362,8 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
             row["swap"] = by_order.get("swapped", {}).get("estimate")
             row["1st"] = m.get("chose_first_shown", {}).get("estimate")
             row["invalid"] = f"{m['invalid']}/{m['verdicts']}"
-            row["failed"] = m["failed_transcripts"]
+            row["failed"] = f"{m['failed_calls']}/{m['calls']}"
+            row["units failed"] = m["failed_transcripts"]
             if "unresolved_references" in m:
                 u = m["unresolved_references"]
                 row["unres"] = f"{u['total']} in {u['transcripts']}/{u['of']}"

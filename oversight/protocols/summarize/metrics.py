@@ -94,15 +94,21 @@ def _tree(transcripts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _ratings(js: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per stage and scale: mean with CI over valid ratings, and how many were invalid."""
+    """Per stage and scale: mean with CI over valid ratings, how many were invalid, and how many
+    judge calls failed (never answered: neither a rating nor an invalid one)."""
     out: dict[str, Any] = {}
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    failed: dict[str, int] = defaultdict(int)
     for j in js:
         if j.get("answer_kind") == "rating":
-            by_stage[j["stage"]].append(j)
+            if j.get("failed"):
+                failed[j["stage"]] += 1
+                by_stage[j["stage"]]
+            else:
+                by_stage[j["stage"]].append(j)
     for name in sorted(by_stage, key=_stage_order):
         group = by_stage[name]
-        out[name] = {"judged": len(group)}
+        out[name] = {"judged": len(group), "failed_calls": failed[name]}
         for scale in SCALES:
             values = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j[scale])
                       for i, j in enumerate(group) if j.get(scale) is not None}
@@ -111,14 +117,16 @@ def _ratings(js: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _coherence(js: list[dict[str, Any]]) -> dict[str, Any]:
-    checks = [j for j in js if j.get("answer_kind") == "flaws"]
+    checks = [j for j in js if j.get("answer_kind") == "flaws" and not j.get("failed")]
+    failed = sum(1 for j in js if j.get("answer_kind") == "flaws" and j.get("failed"))
     scores = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j["coherence"])
               for i, j in enumerate(checks) if j.get("coherence") is not None}
     kinds: dict[str, int] = defaultdict(int)
     for j in checks:
         for c in j.get("confusions") or []:
             kinds[c["kind"]] += 1
-    return {**mean_ci(scores, "texts"), "invalid": len(checks) - len(scores), "confusions": dict(sorted(kinds.items()))}
+    return {**mean_ci(scores, "texts"), "invalid": len(checks) - len(scores), "failed_calls": failed,
+            "confusions": dict(sorted(kinds.items()))}
 
 
 def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: SummarizeParams) -> dict[str, Any]:
@@ -161,6 +169,8 @@ def _rows(strategy: str, tree: dict[str, Any], judges: dict[str, Any]) -> list[d
                 row[scale] = cell["estimate"]
                 row[f"{scale} 95% CI"] = cell["ci"]
             row["invalid"] = sum(rated[s]["invalid"] for s in SCALES) if rated else 0
+            if rated and rated["failed_calls"]:
+                row["failed"] = f"{rated['failed_calls']}/{rated['failed_calls'] + rated['judged']}"
             if name == "root":
                 coherence = result.get("coherence") or {}
                 row.update(depth=tree["depth"], width=tree["width"], coherence=coherence.get("estimate"),
