@@ -21,6 +21,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from oversight.agreement import agreement_rows
+
 METHODS = {
     "wilson": ("W", "Wilson"), "wilson-cluster": ("Wc", "Wilson, cluster-adjusted"),
     "newcombe": ("N", "Newcombe method 10"), "newcombe-cluster": ("Nc", "Newcombe, cluster-adjusted"),
@@ -286,12 +288,8 @@ def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
     rows = metrics.get("agreement") or []
     if not rows:
         return None
-    shown = [{"judges": f"{r['judge A']} vs {r['judge B']}", "shared": r["shared"], "items": r["items"],
-              "agree": r["agreement"], "95% CI": None if None in r["agreement_ci"] else r["agreement_ci"],
-              "kappa": r["kappa"], "kappa CI": None if None in r["kappa_ci"] else r["kappa_ci"],
-              "unscored": r["unscored"]} for r in rows]
-    return Section(f"Agreement between judges: {run_name}", shown,
-                   [f"Cohen's kappa; intervals: {rows[0]['method']}"])
+    return Section(f"Agreement between judges: {run_name}", agreement_rows(rows),
+                   [f"Cohen's kappa; pairs: verdict pairs on shared views; intervals: {rows[0]['method']}"])
 
 
 def status_lines(metrics: dict[str, Any]) -> list[str]:

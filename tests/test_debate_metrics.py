@@ -165,7 +165,8 @@ def test_extremes_all_invalid_all_right_and_n_of_one() -> None:
     right = metrics(ts, [verdict(t["id"], "debate") for t in ts])["conditions"]["debate"]["model:x"]["accuracy"]
     assert right["estimate"] == 1.0 and right["ci"] == [round(wilson(5, 5)[0], 4), 1.0]
     one = metrics(ts[:1], [verdict("i0:debate", "debate", p=0.8)])["conditions"]["debate"]["model:x"]
-    assert one["accuracy"]["ci"] == r4(wilson(1, 1)) and one["mean_p_correct"]["ci"] == [0.8, 0.8]
+    assert one["accuracy"]["ci"] == r4(wilson(1, 1)) and one["mean_p_correct"]["ci"] is None
+    assert one["mean_p_correct"]["ci_reason"].startswith("n too small")  # never [0.8, 0.8]
 
 
 def test_empty_and_failed_only_runs_do_not_crash() -> None:
@@ -189,8 +190,8 @@ def test_bootstrap_settings_come_from_params_and_are_written() -> None:
     class Params:
         n_boot, bootstrap_seed = 300, 7
 
-    ts = transcripts("debate", 6)
-    js = [verdict(t["id"], "debate", p=0.5 + i / 20) for i, t in enumerate(ts)]
+    ts = transcripts("debate", 12)
+    js = [verdict(t["id"], "debate", p=0.4 + i / 20) for i, t in enumerate(ts)]
     a = compute(ts, js, Params())
     assert a["bootstrap"] == {"resamples": 300, "seed": 7}
     assert compute(ts, js, None)["bootstrap"] == {"resamples": 2000, "seed": 0}

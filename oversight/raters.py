@@ -1,0 +1,62 @@
+"""Who gave a verdict, on which view, and which of several records of one rater stands.
+
+Every metric is a function of the SET of judgment records, never of their order in
+judgments.jsonl. The rule, shared by the protocols' metrics and the agreement tables:
+
+- A rater is a judge id plus, where one id covers several people (an imported study's
+  offline judges share one id), the `person` field. Different people under one id are
+  different raters: each of their verdicts counts.
+- A view is what the rater saw: `view_key` (re-judging, people), else the built-in judge's
+  `key` or answer `order`; a transcript judged with no view named has the view "".
+- Several records of one rater on one view (a model judge re-run under the same id, a
+  person who judged twice): the latest stands, by `created_at`, then `id`, then the
+  record's own content, so the choice never depends on line order. A record that answered
+  stands over a failed one (a failed call is retried, never a verdict).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from oversight.stats import judge_name
+
+Record = dict[str, Any]
+
+
+def rater(record: Record) -> tuple[str, str]:
+    """(judge name as metrics.json shows it, person within that judge id or "")."""
+    person = record.get("person")
+    return judge_name(record), "" if person is None else str(person)
+
+
+def view_of(record: Record) -> str:
+    """The view a record answered ("" when it names none)."""
+    key = record.get("view_key") or record.get("key") or record.get("order")
+    return "" if key is None else str(key)
+
+
+def _content(record: Record) -> str:
+    return json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def recency(record: Record) -> tuple[bool, str, str, str]:
+    """Sort key: answered over failed, then latest `created_at`, then `id`, then content."""
+    return (not record.get("failed"), str(record.get("created_at") or ""), str(record.get("id") or ""),
+            _content(record))
+
+
+def standing(records: Iterable[Record]) -> list[Record]:
+    """One record per (rater, transcript, view), chosen by `recency`; returned in a canonical
+    order (transcript, view, rater), so what follows never sees the file's line order."""
+    best: dict[tuple[str, str, tuple[str, str]], tuple[tuple[bool, str, str, str], Record]] = {}
+    for r in records:
+        key = (str(r.get("transcript_id")), view_of(r), rater(r))
+        rank = recency(r)
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, r)
+    return [best[k][1] for k in sorted(best)]
+
+
+__all__ = ["rater", "recency", "standing", "view_of"]
