@@ -30,18 +30,21 @@ METHODS = {
     "newcombe-paired-cluster": ("Npc", "Newcombe paired, cluster-adjusted"),
     "bayesian-bootstrap": ("BB", "Bayesian bootstrap"),
     "bootstrap-items-percentile": ("Bi", "percentile bootstrap over items"),
+    "wilson-bounded": ("Wb", "Wilson on the mean rescaled to [0, 1] (bounded scores)"),
 }
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
            "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "published": "published",
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
            "cost USD": "USD"}
 NOTES = {
-    "acc": "accuracy; with both answer orders judged, of the order-averaged verdict (p(correct) averaged, "
-           "a tie at 0.5 counts half)",
+    "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
+           "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
     "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
-    "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",
+    "rated": "nodes with a valid rating on that scale / nodes of the stage",
+    "n": "units behind the estimate (verdicts, transcripts, items or games)", "judg": "judgments",
+    "left out": "items of a comparison judged in only one of its two conditions (not used)",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
 }
 SPLIT_KEYS = ("judge", "run")
@@ -105,7 +108,8 @@ def legend_for(rows: list[dict[str, Any]]) -> list[str]:
         lines.append("m = CI method: " + "; ".join(f"{METHODS.get(m, (m, m))[0]} {METHODS.get(m, (m, m))[1]}"
                                                    for m in methods))
     keys = {HEADERS.get(k, k) for r in rows for k in r}
-    notes = [f"{k}: {v}" for k, v in NOTES.items() if k in keys and k != "n"]
+    notes = [f"{k}: {v}" for k, v in NOTES.items()
+             if (k in keys or any(x.endswith(f" {k}") for x in keys)) and k != "n"]
     if notes:
         lines.append("; ".join(notes))
     return lines

@@ -345,7 +345,7 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
         if not by_judge:  # every unit of this condition failed: say so rather than drop the row
             rows.append({"condition": condition, "n": 0, "failed": failed[condition]})
         for judge, m in by_judge.items():
-            row = _row(condition, judge if several else None, m["transcripts"], m["accuracy"])
+            row = _row(condition, judge if several else None, m["rater_verdicts"], m["accuracy"])
             by_order = m["accuracy_by_order"]
             row["orig"] = by_order.get("original", {}).get("estimate")
             row["swap"] = by_order.get("swapped", {}).get("estimate")

@@ -9,7 +9,9 @@ Conventions (also written into metrics.json under "notes"):
   per text, with the same interval over texts.
 - Judges are named as in the other protocols' metrics (a model judge by its id, a person as
   human/ID).
-- Invalid ratings (unparseable, out of range) are counted per scale, never dropped or imputed.
+- Invalid ratings (unparseable, out of range) are counted per scale, never dropped or imputed;
+  the table's `inv` counts rating verdicts (judgments) with any scale invalid, of all judged,
+  and `<scale> rated` says how many of the stage's nodes have a valid rating on that scale.
 - Compression of a stage is the words its nodes read (chunks or child summaries, not context)
   over the words they wrote. Calls count model calls, cache hits included (`cached` says how
   many); tokens and cost are what the run spent (cache hits cost nothing).
@@ -94,17 +96,19 @@ def _tree(transcripts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _ratings(js: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per stage and scale: mean with CI over valid ratings, and how many were invalid."""
+    """Per stage and scale: mean with CI over valid ratings, and how many were invalid; per
+    stage, `invalid_verdicts`: rating judgments with at least one scale invalid."""
     out: dict[str, Any] = {}
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for j in js:
         if j.get("answer_kind") == "rating":
             by_stage[j["stage"]].append(j)
     for name in sorted(by_stage, key=_stage_order):
-        group = by_stage[name]
-        out[name] = {"judged": len(group)}
+        group = sorted(by_stage[name], key=lambda j: (str(j["transcript_id"]), str(j.get("view_key") or j.get("key"))))
+        out[name] = {"judged": len(group),
+                     "invalid_verdicts": sum(any(j.get(scale) is None for scale in SCALES) for j in group)}
         for scale in SCALES:
-            values = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j[scale])
+            values = {f"{j['transcript_id']}/{j.get('view_key') or j.get('key') or i}": float(j[scale])
                       for i, j in enumerate(group) if j.get(scale) is not None}
             out[name][scale] = {**mean_ci(values, "rated nodes", 1.0, 7.0), "invalid": len(group) - len(values)}
     return out
@@ -157,10 +161,12 @@ def _rows(strategy: str, tree: dict[str, Any], judges: dict[str, Any]) -> list[d
                 row["judge"] = judge
             rated = result["ratings"].get(name)
             for scale in SCALES:
-                cell = rated[scale] if rated else {"estimate": None, "ci": None, "invalid": 0}
+                cell = rated[scale] if rated else {"estimate": None, "ci": None, "n": 0}
                 row[scale] = cell["estimate"]
                 row[f"{scale} 95% CI"] = cell["ci"]
-            row["invalid"] = sum(rated[s]["invalid"] for s in SCALES) if rated else 0
+                row[f"{scale} rated"] = f"{cell['n']}/{st['nodes']}"
+            row["method"] = "wilson-bounded" if rated else None
+            row["invalid"] = f"{rated['invalid_verdicts']}/{rated['judged']}" if rated else "0/0"
             if name == "root":
                 coherence = result.get("coherence") or {}
                 row.update(depth=tree["depth"], width=tree["width"], coherence=coherence.get("estimate"),
