@@ -7,7 +7,8 @@ judgments.jsonl. The rule, shared by the protocols' metrics and the agreement ta
   offline judges share one id), the `person` field. Different people under one id are
   different raters: each of their verdicts counts.
 - A view is what the rater saw: `view_key` (re-judging, people), else the built-in judge's
-  `key` or answer `order`; a transcript judged with no view named has the view "".
+  `key` or answer `order`, else the `shown_order` of the answers; a record naming none of
+  these has the view "".
 - Several records of one rater on one view (a model judge re-run under the same id, a
   person who judged twice): the latest stands, by `created_at`, then `id`, then the
   record's own content, so the choice never depends on line order. A record that answered
@@ -34,6 +35,8 @@ def rater(record: Record) -> tuple[str, str]:
 def view_of(record: Record) -> str:
     """The view a record answered ("" when it names none)."""
     key = record.get("view_key") or record.get("key") or record.get("order")
+    if key is None and record.get("shown_order"):
+        key = "shown " + ",".join(str(x) for x in record["shown_order"])
     return "" if key is None else str(key)
 
 
