@@ -215,3 +215,22 @@ def test_the_later_record_of_a_view_stands(base: Any) -> None:
     x = expected["conditions"]["debate"]["judge-x"]
     assert x["verdicts"] == len([j for j in late if j["condition"] == "debate"]) == 28
     assert expected["counts"]["judgments_superseded"] == 56
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_messy_debate_and_critique_runs_do_not_depend_on_record_order(rnd: random.Random) -> None:
+    from golden_metrics_runs import critique_run, debate_run
+    from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
+
+    ts, js = debate_run(3, items=30)
+    expected = compute(ts, js, {"n_boot": 100})
+    rnd.shuffle(ts)
+    rnd.shuffle(js)
+    assert compute(ts, js, {"n_boot": 100}) == expected
+    ct, cj = critique_run(3, items=25)
+    protocol, params = CritiqueProtocol(), CritiqueParams(n_boot=100)
+    expected = protocol.metrics(ct, cj, params)
+    rnd.shuffle(ct)
+    rnd.shuffle(cj)
+    assert protocol.metrics(ct, cj, params) == expected
