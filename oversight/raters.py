@@ -7,8 +7,8 @@ judgments.jsonl. The rule, shared by the protocols' metrics and the agreement ta
   offline judges share one id), the `person` field. Different people under one id are
   different raters: each of their verdicts counts.
 - A view is what the rater saw: `view_key` (re-judging, people), else the built-in judge's
-  `key` or answer `order`, else the `shown_order` of the answers; a record naming none of
-  these has the view "".
+  `key` or answer `order`, else the `shown_order` of the answers. A record naming none of
+  these cannot be told apart from another rating of the same thing, so it always counts.
 - Several records of one rater on one view (a model judge re-run under the same id, a
   person who judged twice): the latest stands, by `created_at`, then `id`, then the
   record's own content, so the choice never depends on line order. A record that answered
@@ -53,10 +53,11 @@ def recency(record: Record) -> tuple[bool, str, str, str]:
 def standing(records: Iterable[Record]) -> list[Record]:
     """One record per (rater, transcript, view), chosen by `recency`; returned in a canonical
     order (transcript, view, rater), so what follows never sees the file's line order."""
-    best: dict[tuple[str, str, tuple[str, str]], tuple[tuple[bool, str, str, str], Record]] = {}
+    best: dict[tuple[str, str, tuple[str, str], str], tuple[tuple[bool, str, str, str], Record]] = {}
     for r in records:
-        key = (str(r.get("transcript_id")), view_of(r), rater(r))
+        view = view_of(r)
         rank = recency(r)
+        key = (str(r.get("transcript_id")), view, rater(r), "" if view else rank[3])
         if key not in best or rank > best[key][0]:
             best[key] = (rank, r)
     return [best[k][1] for k in sorted(best)]
