@@ -3,7 +3,9 @@
 Definitions (all recorded in metrics.json so a reader need not open this file):
 - Every judge gets its own block under `by_judge` (a person who judged only some units never
   moves the model judge's numbers); the run's built-in judge comes first. `pool_judges: true`
-  in params pools all judgments into one block labelled "all judges (pooled)".
+  in params pools all judgments into one block labelled "all judges (pooled)": every
+  judgment counts once (its flaws found of its gold flaws), clustered by item; one record
+  per rater and transcript counts, the latest (oversight.raters).
 - recall (per judge and condition) = gold flaws found by grader-confirmed reports / gold flaws,
   over every judgment of items with at least one gold flaw (Saunders et al.'s "caught X% of
   planted flaws"). An item's flaws are not independent, so the interval is Wilson
