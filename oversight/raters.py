@@ -44,21 +44,21 @@ def _content(record: Record) -> str:
     return json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def recency(record: Record) -> tuple[bool, str, str, str]:
-    """Sort key: answered over failed, then latest `created_at`, then `id`, then content."""
-    return (not record.get("failed"), str(record.get("created_at") or ""), str(record.get("id") or ""),
-            _content(record))
+def recency(record: Record) -> tuple[bool, str, str]:
+    """Sort key: answered over failed, then latest `created_at`, then `id` (ties: the content)."""
+    return (not record.get("failed"), str(record.get("created_at") or ""), str(record.get("id") or ""))
 
 
 def standing(records: Iterable[Record]) -> list[Record]:
     """One record per (rater, transcript, view), chosen by `recency`; returned in a canonical
     order (transcript, view, rater), so what follows never sees the file's line order."""
-    best: dict[tuple[str, str, tuple[str, str], str], tuple[tuple[bool, str, str, str], Record]] = {}
+    best: dict[tuple[str, str, tuple[str, str], str], tuple[tuple[bool, str, str], Record]] = {}
     for r in records:
         view = view_of(r)
         rank = recency(r)
-        key = (str(r.get("transcript_id")), view, rater(r), "" if view else rank[3])
-        if key not in best or rank > best[key][0]:
+        key = (str(r.get("transcript_id")), view, rater(r), "" if view else _content(r))
+        held = best.get(key)
+        if held is None or rank > held[0] or (rank == held[0] and _content(r) > _content(held[1])):
             best[key] = (rank, r)
     return [best[k][1] for k in sorted(best)]
 
