@@ -118,7 +118,8 @@ def _results(metrics: dict[str, Any], n: int) -> EvalResults:
     rows = headline(metrics)
     score_metrics = {r["metric"]: EvalMetric(name=r["metric"], value=r["estimate"] if r["estimate"] is not None
                                              else float("nan"),
-                                             metadata={"ci": r["ci"], "ci_method": r["ci_method"], "n": r["n"]})
+                                             metadata={"ci": r["ci"], "ci_method": r["ci_method"], "n": r["n"],
+                                                       "ci_reason": r.get("ci_reason")})
                      for r in rows}
     return EvalResults(total_samples=n, completed_samples=n,
                        scores=[EvalScore(name="oversight", scorer="oversight report", metrics=score_metrics)])
