@@ -22,7 +22,7 @@ from oversight.models.batch import BATCH_PROVIDERS, BATCHES, BatchJournal, Batch
 from oversight.models.cache import ResponseCache, default_cache_dir
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
-from oversight.models.pricing import price_for
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec, redact_url
 from oversight.models.types import Usage
 from oversight.pins import check_resume, run_pins
@@ -234,6 +234,7 @@ async def _execute_locked(
         cache=ResponseCache() if p.exp.cache else None, retry=p.exp.retry,
         max_connections=p.exp.max_connections, seed=p.exp.seed,
     )
+    pool.configure(prices=PriceBook(p.exp.prices), prompt_cache=p.exp.prompt_cache)
     start_batching(p, pool, folder)
     ctx = make_context(p, pool, folder, observer)
     memo = UnitMemo.open(p, ctx, pool.cache)
@@ -326,12 +327,14 @@ def check_batch_settings(exp: Experiment, allowed: set[str], source: str) -> Non
             f"batches through the response cache); set cache: true or batch: false"
         )
     if exp.max_cost_usd is not None:
+        book = PriceBook(exp.prices)
         for role, text in sorted(exp.models.items()):
             spec = parse_spec(text)
-            if spec.provider in BATCH_PROVIDERS and not spec.base_urls and price_for(spec) is None:
+            if spec.provider in BATCH_PROVIDERS and not spec.base_urls and not book.known(spec):
                 raise UserError(
                     f"{source}: max_cost_usd: models.{role}: no known price for {spec}, so the budget "
-                    f"cannot count its calls; add it to oversight/models/pricing.py or drop max_cost_usd"
+                    f"cannot count its calls; price it under prices: ({spec.provider}:{spec.model}: "
+                    f"{{input: ..., output: ...}}), update genai-prices, or drop max_cost_usd"
                 )
 
 

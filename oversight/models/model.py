@@ -12,7 +12,8 @@ from oversight.errors import ModelCallError
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.budget import SpendMeter
-from oversight.models.pricing import cost_bound, with_cost
+from oversight.models.pricing import DEFAULT as LIST_PRICES
+from oversight.models.pricing import PriceBook
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, redact_url
@@ -42,10 +43,12 @@ class Model:
         pending: dict[str, asyncio.Future[Completion]] | None = None,
         batcher: Batcher | None = None,
         meter: SpendMeter | None = None,
+        prices: PriceBook | None = None,
     ) -> None:
         """`pending` holds the calls in flight by cache key; the pool shares one among its Models
         so that specs naming the same fleet in another order coalesce too. With a `batcher`
-        calls go through the provider's Batch API first; `meter` counts spend for a budget."""
+        calls go through the provider's Batch API first; `meter` counts spend for a budget;
+        `prices` prices calls (list prices unless the experiment overrides some)."""
         if not routes:
             raise ValueError("a Model needs at least one route")
         self.spec = spec
@@ -56,6 +59,7 @@ class Model:
         self._pending = pending if pending is not None else {}
         self.batcher = batcher
         self.meter = meter
+        self.prices = prices or LIST_PRICES
 
     @property
     def name(self) -> str:
@@ -144,7 +148,7 @@ class Model:
         bound = 0.0
         if self.meter is not None:
             chars = sum(len(m.content) for m in messages)
-            bound = cost_bound(self.spec, chars, config.max_tokens, batch=self.batcher is not None)
+            bound = self.prices.cost_bound(self.spec, chars, config.max_tokens, batch=self.batcher is not None)
             self.meter.start(bound)
         cost: float | None = None
         try:
@@ -187,7 +191,7 @@ class Model:
             try:
                 async with endpoint.semaphore, asyncio.timeout(config.timeout_s):
                     completion = await route.provider.generate(messages, config)
-                completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
+                completion = completion.model_copy(update={"usage": self.prices.with_cost(self.spec, completion.usage)})
                 endpoint.succeeded(completion.usage)
                 return completion, attempt, endpoint.name
             except TimeoutError:

@@ -61,14 +61,15 @@ def parse_message(body: Any) -> Completion:
     expect(all(isinstance(t, str) for t in texts), "a text block holds no text")
     usage = body.get("usage")
     usage = usage if isinstance(usage, dict) else {}
-    # The API counts cached prompt tokens separately; all of them were the prompt.
-    prompt = sum(
-        token_count(usage.get(field), field)
-        for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    )
+    # The API counts cached prompt tokens apart from `input_tokens` (the uncached rest); all
+    # of them were the prompt, billed at three rates.
+    plain = token_count(usage.get("input_tokens"), "input_tokens")
+    written = token_count(usage.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
+    read = token_count(usage.get("cache_read_input_tokens"), "cache_read_input_tokens")
     return Completion(
         text="".join(texts),  # type: ignore[arg-type]
-        usage=Usage(input_tokens=prompt, output_tokens=token_count(usage.get("output_tokens"), "output_tokens")),
+        usage=Usage(input_tokens=plain + written + read, cache_read_tokens=read, cache_write_tokens=written,
+                    output_tokens=token_count(usage.get("output_tokens"), "output_tokens")),
         logprobs=None,
         finish_reason=body.get("stop_reason"),
     )

@@ -45,6 +45,9 @@ class Provider(ABC):
     """One backend. Implementations translate their SDK's errors into ProviderError."""
 
     default_max_connections: ClassVar[int] = 8
+    prompt_cache: bool = True
+    """Whether requests may mark prompt-cache breakpoints (where the API takes them); the pool
+    sets it from the experiment's `prompt_cache`."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
