@@ -141,6 +141,8 @@ def _validate(args: argparse.Namespace) -> int:
         )
         for line in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
             console.print(f"  {line}", highlight=False, soft_wrap=True)
+        for line in p.prompts.prefix_warnings(p.protocol.shared_prefix, p.protocol.same_per_item):
+            console.print(f"  warning: {line}", highlight=False, soft_wrap=True, markup=False)
     return 0
 
 
