@@ -45,6 +45,9 @@ async def one(provider: str, args: argparse.Namespace, runs: Path) -> None:
         from oversight.models.providers.openai import OpenAIProvider as cls  # type: ignore[assignment]
     p = debate_plan(spec, args.items, "cache=false", *args.set)
     pool = ModelPool(cache=None, provider_factory=lambda s: cls(s, http_client=api.client()))
+    warmer = getattr(pool, "warmer", None)
+    if args.no_warm:
+        pool.warmer = None
     result, wall, folder = await run_once(p, runs, pool)
     recorded = sum((t.get("usage") or {}).get("cost_usd") or 0.0 for t in folder.iter_transcripts())
     bill = api.bill
@@ -52,7 +55,8 @@ async def one(provider: str, args: argparse.Namespace, runs: Path) -> None:
           f"cached share {bill.cached_share:.2f}, written {bill.cache_write_tokens:,}; "
           f"billed input {bill.billed_input_fraction:.2f} of full price; "
           f"bill ${bill.usd:.4f}, recorded ${recorded:.4f} ({recorded / bill.usd:.3f}x); "
-          f"{wall:.1f}s wall, failed units {result.failed}")
+          f"{wall:.1f}s wall, failed units {result.failed}"
+          + (f", {warmer.waited} calls waited for a warm cache" if warmer is not None and not args.no_warm else ""))
 
 
 def opus_price() -> None:
@@ -81,6 +85,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--items", type=int, default=12)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--providers", nargs="+", default=["anthropic", "openai"], choices=sorted(SPECS))
+    parser.add_argument("--no-warm", action="store_true", help="let calls sharing an opening start together")
     parser.add_argument("--set", action="append", default=[], help="KEY=VALUE, as for oversight run")
     return parser.parse_args()
 

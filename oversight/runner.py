@@ -243,11 +243,11 @@ async def _execute_locked(
     pool.meter.previous_usd = previous_spend(p, folder)
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()
-    queue = iter(todo)
+    queue = iter(interleave(todo, p.exp.concurrency))
     writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
-    async def worker() -> None:
+    async def worker(one_unit: bool = False) -> None:
         """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
         nonlocal spent
         for unit in queue:
@@ -258,10 +258,32 @@ async def _execute_locked(
             result.failed += transcript.error is not None
             spent = spent + transcript.usage
             observer.unit_finished(transcript, spent)
+            if one_unit:
+                return
 
+    extra: set[asyncio.Task[None]] = set()
+
+    def lend() -> None:
+        """A call waits for another to warm a prompt cache (models/warmup.py): its unit's slot
+        starts one more unit meanwhile, so warming first never idles the run (at most twice
+        `concurrency` units in flight)."""
+        if len(extra) < p.exp.concurrency:
+            task = asyncio.get_running_loop().create_task(worker(one_unit=True))
+            extra.add(task)
+            task.add_done_callback(extra.discard)
+
+    if pool.warmer is not None:
+        pool.warmer.lend = lend
     try:
         await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
+        while extra:
+            await asyncio.gather(*list(extra))
     finally:
+        if pool.warmer is not None:
+            pool.warmer.lend = None
+        for task in list(extra):
+            task.cancel()
+        await asyncio.gather(*extra, return_exceptions=True)
         observer.finished()
         await pool.aclose()
     result.replayed = memo.replayed if memo is not None else 0
@@ -272,6 +294,22 @@ async def _execute_locked(
     except OSError as exc:
         raise RunWriteError(f"{folder.path}: cannot write metrics.json ({exc.strerror or exc})") from None
     return result
+
+
+def interleave(units: list[Unit[Any]], width: int) -> list[Unit[Any]]:
+    """The units of `width` items at a time, one unit of each item in turn: the units that start
+    together read different stories, and an item's later units start once its first has warmed
+    the provider's prompt cache (or a local server's slot) with its story."""
+    groups: dict[str, list[Unit[Any]]] = {}
+    for unit in units:
+        groups.setdefault(unit.item_id, []).append(unit)
+    items = list(groups.values())
+    out: list[Unit[Any]] = []
+    for start in range(0, len(items), width):
+        window = items[start:start + width]
+        for k in range(max(map(len, window))):
+            out.extend(group[k] for group in window if k < len(group))
+    return out
 
 
 def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:

@@ -337,3 +337,81 @@ def test_an_override_that_keeps_the_layout_draws_no_warning(tmp_path: Path, caps
     path = _override(tmp_path, "Story: {title}\n\n{story}\n\n[user]\nArgue for {my_answer}, round {round}.\nConsultant:")
     assert main(["validate", str(path)]) == 0
     assert "warning" not in capsys.readouterr().out
+
+
+# ---- warm, then fan out ------------------------------------------------------------------------
+
+def test_each_story_is_written_to_the_anthropic_cache_once_per_run(tmp_path: Path) -> None:
+    path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5")
+    p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
+    api = CachingAPI(reply=oversight_reply, latency_s=0.02)
+    pool = ModelPool(cache=None, provider_factory=lambda s: AnthropicProvider(s, http_client=api.client()))
+    assert asyncio.run(execute(p, folder=open_run_folder(p, runs_dir=tmp_path / "runs", sweep_point={}),
+                               pool=pool)).failed == 0
+    openings = [1 + len(tokens(f"Story: The Tide Clock\n\n{STORY.strip()}\n\n(Copy {i}.)")) for i in range(3)]
+    assert api.bill.cache_write_tokens == sum(openings)
+    assert pool.warmer.waited > 0
+
+
+class _Route:
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+        self.endpoint = type("E", (), {"name": "fake"})()
+
+
+class _Model:
+    def __init__(self, reuses: bool = True) -> None:
+        self.provider = type("P", (), {"reuses_prefix": reuses})()
+        self.routes = [_Route(self.provider)]
+        self.spec = parse_spec("openai:gpt-4.1-mini")
+
+
+def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> None:
+    from oversight.models.warmup import PrefixWarmer
+
+    now = [0.0]
+    warmer = PrefixWarmer(clock=lambda: now[0])
+    log: list[str] = []
+    long_call = story_call("Argue.")[1:]
+    key = warmer.key(_Model(), long_call)
+    assert key is not None and warmer.key(_Model(), [Message(role="user", content="short"), *long_call[1:]]) is None
+    assert warmer.key(_Model(reuses=False), long_call) is None and warmer.key(_Model(), long_call[:1]) is None
+
+    async def call(name: str, fail: bool = False) -> None:
+        async with warmer.turn(key):
+            log.append(f"{name} start")
+            await asyncio.sleep(0.01)
+            log.append(f"{name} end")
+            if fail:
+                raise RuntimeError("provider down")
+
+    async def scenario() -> None:
+        first = asyncio.gather(call("a", fail=True), call("b"), call("c"), return_exceptions=True)
+        await first
+        assert log[:2] == ["a start", "a end"] and sorted(log[2:4]) == ["b start", "c start"]
+        log.clear()
+        await asyncio.gather(call("d"), call("e"))  # a failed leader warmed nothing, but b and c did
+        assert log[:2] == ["d start", "e start"]
+        log.clear()
+        now[0] += 301  # past the providers' five-minute lifetime: cold again
+        await asyncio.gather(call("f"), call("g"))
+        assert log == ["f start", "f end", "g start", "g end"]
+
+    asyncio.run(scenario())
+    assert warmer.waited == 3
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 3)), unique=True, max_size=30),
+       st.integers(1, 5))
+def test_interleave_runs_every_unit_once_spreading_items(pairs: list[tuple[str, int]], width: int) -> None:
+    from oversight.protocol import Unit
+    from oversight.runner import interleave
+
+    units = [Unit(id=f"{i}:{c}", item_id=i, condition=str(c), item=None, data={}) for i, c in pairs]
+    out = interleave(units, width)
+    assert sorted(u.id for u in out) == sorted(u.id for u in units)
+    for item in {u.item_id for u in units}:  # an item's own units keep their order
+        assert [u.id for u in out if u.item_id == item] == [u.id for u in units if u.item_id == item]
+    first = [u.item_id for u in out[:width]]
+    distinct = len(dict.fromkeys(u.item_id for u in units))
+    assert len(set(first)) == min(width, distinct)

@@ -14,6 +14,7 @@ from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.budget import SpendMeter
 from oversight.models.pricing import DEFAULT as LIST_PRICES
 from oversight.models.pricing import PriceBook
+from oversight.models.warmup import PrefixWarmer
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, redact_url
@@ -44,11 +45,13 @@ class Model:
         batcher: Batcher | None = None,
         meter: SpendMeter | None = None,
         prices: PriceBook | None = None,
+        warmer: PrefixWarmer | None = None,
     ) -> None:
         """`pending` holds the calls in flight by cache key; the pool shares one among its Models
         so that specs naming the same fleet in another order coalesce too. With a `batcher`
         calls go through the provider's Batch API first; `meter` counts spend for a budget;
-        `prices` prices calls (list prices unless the experiment overrides some)."""
+        `prices` prices calls (list prices unless the experiment overrides some); with a
+        `warmer`, a call whose long opening another call is writing to a prompt cache waits for it."""
         if not routes:
             raise ValueError("a Model needs at least one route")
         self.spec = spec
@@ -60,6 +63,7 @@ class Model:
         self.batcher = batcher
         self.meter = meter
         self.prices = prices or LIST_PRICES
+        self.warmer = warmer
 
     @property
     def name(self) -> str:
@@ -169,7 +173,12 @@ class Model:
                 return ModelOutput(completion=completion, model=self.name, batched=True,
                                    latency_s=round(time.monotonic() - start, 4))
             # Expired, errored or canceled in the batch, or no batch at all: a normal call.
-        completion, attempts, served_by = await self._call_with_retries(messages, config)
+        prefix = self.warmer.key(self, messages) if self.warmer is not None else None
+        if prefix is None:
+            completion, attempts, served_by = await self._call_with_retries(messages, config)
+        else:
+            async with self.warmer.turn(prefix):
+                completion, attempts, served_by = await self._call_with_retries(messages, config)
         return ModelOutput(
             completion=completion,
             model=self.name,

@@ -13,6 +13,7 @@ from oversight.models.cache import ResponseCache
 from oversight.models.endpoints import Cooldown, Endpoint, Route
 from oversight.models.model import Model
 from oversight.models.pricing import PriceBook
+from oversight.models.warmup import PrefixWarmer
 from oversight.models.providers.base import Provider
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, parse_spec
@@ -64,6 +65,8 @@ class ModelPool:
         self.batching = batching
         self.prices = prices or PriceBook()
         self.prompt_cache = prompt_cache
+        self.warmer = PrefixWarmer()
+        """Calls sharing a long opening go after the first has warmed the server's cache."""
         self.meter = SpendMeter()
         """Spend of every call this pool made, and bounds of those in flight (`max_cost_usd`)."""
         self._models: dict[tuple[ModelSpec, bool], Model] = {}
@@ -91,7 +94,7 @@ class ModelPool:
                 batcher = self.batching.batcher(parsed, routes[0].provider, self.prices)
             self._models[(parsed, batch)] = Model(
                 parsed, routes, cache=self.cache, retry=self.retry, seed=self.seed,
-                pending=self.pending, batcher=batcher, meter=self.meter, prices=self.prices,
+                pending=self.pending, batcher=batcher, meter=self.meter, prices=self.prices, warmer=self.warmer,
             )
         return self._models[(parsed, batch)]
 

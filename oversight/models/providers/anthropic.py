@@ -23,6 +23,11 @@ class AnthropicProvider(SDKProvider):
     base_error = "AnthropicError"
     key_env = KEY_ENV
 
+    @property
+    def reuses_prefix(self) -> bool:  # type: ignore[override]
+        """Only with breakpoints: Anthropic caches nothing unmarked."""
+        return self.prompt_cache
+
     def make_client(self, kwargs: dict[str, Any]) -> Any:
         from anthropic import AsyncAnthropic
 

@@ -48,6 +48,9 @@ class Provider(ABC):
     prompt_cache: bool = True
     """Whether requests may mark prompt-cache breakpoints (where the API takes them); the pool
     sets it from the experiment's `prompt_cache`."""
+    reuses_prefix: ClassVar[bool] = False
+    """Whether the server bills or computes a repeated prompt opening for less (a prompt cache,
+    a llama.cpp slot), so calls sharing one are worth starting after the first (models/warmup.py)."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec

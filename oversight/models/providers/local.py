@@ -83,6 +83,7 @@ class LocalProvider(Provider):
     """Calls into an in-process llama.cpp server, one per model file."""
 
     default_max_connections = SLOTS
+    reuses_prefix = True
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)

@@ -31,6 +31,7 @@ class OpenAIProvider(SDKProvider):
     """Chat completions through `openai.AsyncOpenAI`."""
 
     default_max_connections = 16
+    reuses_prefix = True
     sdk_module = "openai"
     path = "/chat/completions"
     base_error = "OpenAIError"
