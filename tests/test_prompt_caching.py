@@ -361,7 +361,7 @@ class _Route:
 
 class _Model:
     def __init__(self, reuses: bool = True) -> None:
-        self.provider = type("P", (), {"reuses_prefix": reuses})()
+        self.provider = type("P", (), {"reuses_prefix": reuses, "prefix_min_chars": 4096})()
         self.routes = [_Route(self.provider)]
         self.spec = parse_spec("openai:gpt-4.1-mini")
 
@@ -415,3 +415,18 @@ def test_interleave_runs_every_unit_once_spreading_items(pairs: list[tuple[str, 
     first = [u.item_id for u in out[:width]]
     distinct = len(dict.fromkeys(u.item_id for u in units))
     assert len(set(first)) == min(width, distinct)
+
+
+def test_local_calls_of_one_story_go_to_the_slot_that_holds_it() -> None:
+    from oversight.models.providers.local import LocalProvider, SlotMap
+
+    slots = SlotMap(2)
+    assert [slots.slot(k) for k in (b"a", b"b", b"a", b"b", b"c", b"a")] == [0, 1, 0, 1, 0, 1]
+    # "c" took slot 0 from "a" (given out longest ago), so "a" came back on a fresh slot
+    provider = LocalProvider(parse_spec("local:gemma-3-270m"))
+    one, other = story_call("Debater A:")[1:], [Message(role="user", content="Story: x\n\n" + STORY[::-1]),
+                                                Message(role="user", content="Debater A:")]
+    first = provider.slot_for(one)
+    assert first is not None and provider.slot_for(story_call("Judge: A or B?")[1:]) == first
+    assert provider.slot_for(other) not in (None, first)
+    assert provider.slot_for([Message(role="user", content="Question: ok?\nAnswer:")]) is None

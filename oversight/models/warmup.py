@@ -23,8 +23,6 @@ from oversight.models.types import Message
 if TYPE_CHECKING:
     from oversight.models.model import Model
 
-MIN_CHARS = 4096
-"""About 1,024 tokens: the shortest opening either provider caches."""
 LIFETIME_S = 300.0
 """The providers' cache lifetime: after this long unused, an opening counts as cold again."""
 
@@ -47,7 +45,7 @@ class PrefixWarmer:
         if len(messages) < 2 or not model.provider.reuses_prefix:
             return None
         opening = messages[:-1]
-        if sum(len(m.content) for m in opening) < MIN_CHARS:
+        if sum(len(m.content) for m in opening) < model.provider.prefix_min_chars:
             return None
         digest = hashlib.blake2b(model.routes[0].endpoint.name.encode(), digest_size=16)
         digest.update(model.spec.model.encode())
