@@ -403,6 +403,6 @@ def over_budget(p: Plan, pool: ModelPool, result: RunResult) -> bool:
     result.stopped = (
         f"budget reached: ${meter.previous_usd + meter.spent_usd:.4f} spent (with "
         f"${meter.in_flight_usd:.4f} more possible for calls in flight) of max_cost_usd "
-        f"${limit:g}"
+        f"${limit:g}" + (f"; prompt caching saved ${meter.saved_usd:.4f} this session" if meter.saved_usd else "")
     )
     return True

@@ -155,13 +155,14 @@ class Model:
             bound = self.prices.cost_bound(self.spec, chars, config.max_tokens, batch=self.batcher is not None)
             self.meter.start(bound)
         cost: float | None = None
+        saved: float | None = None
         try:
             out = await self._call_unmetered(messages, config, key)
-            cost = out.completion.usage.cost_usd
+            cost, saved = out.completion.usage.cost_usd, out.completion.usage.saved_usd
             return out
         finally:
             if self.meter is not None:
-                self.meter.finish(bound, cost)
+                self.meter.finish(bound, cost, saved)
 
     async def _call_unmetered(self, messages: list[Message], config: GenerateConfig, key: str | None) -> ModelOutput:
         start = time.monotonic()
