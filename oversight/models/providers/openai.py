@@ -31,7 +31,12 @@ class OpenAIProvider(SDKProvider):
     """Chat completions through `openai.AsyncOpenAI`."""
 
     default_max_connections = 16
-    reuses_prefix = True
+
+    @property
+    def reuses_prefix(self) -> bool:  # type: ignore[override]
+        """OpenAI's own API bills cached prompt tokens for less; a server of one's own may not
+        cache at all, and waiting for a warm cache there would only slow a run."""
+        return not self.spec.base_urls
     sdk_module = "openai"
     path = "/chat/completions"
     base_error = "OpenAIError"
