@@ -417,9 +417,11 @@ def test_interleave_runs_every_unit_once_spreading_items(pairs: list[tuple[str, 
     assert len(set(first)) == min(width, distinct)
 
 
-def test_local_calls_of_one_story_go_to_the_slot_that_holds_it() -> None:
+def test_local_calls_of_one_story_go_to_the_slot_that_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oversight.models.providers import local
     from oversight.models.providers.local import LocalProvider, SlotMap
 
+    monkeypatch.setattr(local, "ROUTE_SLOTS", True)
     slots = SlotMap(2)
     assert [slots.slot(k) for k in (b"a", b"b", b"a", b"b", b"c", b"a")] == [0, 1, 0, 1, 0, 1]
     # "c" took slot 0 from "a" (given out longest ago), so "a" came back on a fresh slot

