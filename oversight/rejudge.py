@@ -36,6 +36,7 @@ from oversight.config import Experiment, parse_assignment, validate_params
 from oversight.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig, Usage
 from oversight.prompts import PromptSet
@@ -292,7 +293,7 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
     return ModelPool(
         cache=ResponseCache() if p.options.cache and provider_factory is None else None, retry=p.exp.retry,
         max_connections=p.options.max_connections or p.exp.max_connections, seed=p.exp.seed,
-        provider_factory=provider_factory,
+        provider_factory=provider_factory, prices=PriceBook(p.exp.prices), prompt_cache=p.exp.prompt_cache,
     )
 
 

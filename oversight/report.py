@@ -126,7 +126,18 @@ def _role_totals(runs: list[RunReport]) -> list[dict[str, Any]]:
             t["in tokens"] += u["input_tokens"]
             t["out tokens"] += u["output_tokens"]
             t["cost USD"] = None if t["cost USD"] is None or u.get("cost_usd") is None else t["cost USD"] + u["cost_usd"]
-    return [totals[k] for k in sorted(totals)]
+            t["cached"] = t.get("cached", 0) + u.get("cache_read_tokens", 0)
+            if u.get("saved_usd") is not None:
+                t["saved USD"] = t.get("saved USD", 0.0) + u["saved_usd"]
+    rows = [totals[k] for k in sorted(totals)]
+    cached = any(r["cached"] for r in rows)
+    for r in rows:  # cache columns only with a prompt cache at work, then in every row
+        if cached:
+            r.setdefault("saved USD", None)
+        else:
+            r.pop("cached")
+            r.pop("saved USD", None)
+    return rows
 
 
 def build_sections(runs: list[RunReport], tour: dict[str, Any] | None) -> list[Section]:

@@ -36,7 +36,7 @@ METHODS = {
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
            "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "units failed": "u fail", "published": "published",
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
-           "cost USD": "USD"}
+           "cost USD": "USD", "saved USD": "saved"}
 NOTES = {
     "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
            "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
@@ -53,6 +53,9 @@ NOTES = {
     "n": "units behind the estimate (verdicts, transcripts, items or games)", "judg": "judgments",
     "left out": "items of a comparison judged in only one of its two conditions (not used)",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
+    "cached": "input tokens served from the provider's prompt cache (billed at its cache-read rate)",
+    "written": "input tokens written to the provider's prompt cache (billed at its cache-write rate)",
+    "saved": "USD prompt caching saved against the list price of the same tokens",
 }
 SPLIT_KEYS = ("judge", "run")
 FIELDS = ""
@@ -283,9 +286,24 @@ def to_markdown(sections: list[Section]) -> str:
 # ---- the summary after a run --------------------------------------------------------------------
 
 def usage_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"role": role, "in tokens": u["input_tokens"], "out tokens": u["output_tokens"],
-             "cost USD": "n/a" if u.get("cost_usd") is None else f"{u['cost_usd']:.4f}"}
-            for role, u in ((metrics.get("run") or {}).get("usage_by_role") or {}).items()]
+    """Per role: tokens and cost; with prompt caching at work also the prompt tokens the cache
+    served (`cached`), wrote (`written`) and what it saved against the list price."""
+    by_role = (metrics.get("run") or {}).get("usage_by_role") or {}
+    cached = any(u.get("cache_read_tokens") or u.get("cache_write_tokens") for u in by_role.values())
+    rows = []
+    for role, u in by_role.items():
+        row: dict[str, Any] = {"role": role, "in tokens": u["input_tokens"]}
+        if cached:
+            row.update({"cached": u.get("cache_read_tokens", 0), "written": u.get("cache_write_tokens", 0)})
+        row.update({"out tokens": u["output_tokens"], "cost USD": _usd(u.get("cost_usd"))})
+        if cached:
+            row["saved USD"] = _usd(u.get("saved_usd"))
+        rows.append(row)
+    return rows
+
+
+def _usd(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def run_sections(run_name: str, metrics: dict[str, Any]) -> list[Section]:

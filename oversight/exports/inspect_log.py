@@ -52,7 +52,11 @@ def _when(text: Any) -> datetime:
 def _usage(u: dict[str, Any] | None) -> ModelUsage:
     u = u or {}
     inp, out = int(u.get("input_tokens") or 0), int(u.get("output_tokens") or 0)
-    return ModelUsage(input_tokens=inp, output_tokens=out, total_tokens=inp + out, total_cost=u.get("cost_usd"))
+    # Inspect counts cache reads and writes apart from input_tokens (ours include them).
+    read, write = int(u.get("cache_read_tokens") or 0), int(u.get("cache_write_tokens") or 0)
+    return ModelUsage(input_tokens=inp - read - write, output_tokens=out, total_tokens=inp + out,
+                      total_cost=u.get("cost_usd"), input_tokens_cache_read=read or None,
+                      input_tokens_cache_write=write or None)
 
 
 def _score(j: dict[str, Any]) -> Score:

@@ -19,7 +19,8 @@ from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
 from oversight.models.batch.journal import BatchJournal
 from oversight.models.batch.options import BatchOptions
 from oversight.models.bounds import within_bounds
-from oversight.models.pricing import with_cost
+from oversight.models.pricing import DEFAULT as LIST_PRICES
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
 
@@ -48,8 +49,9 @@ def _wake(future: asyncio.Future[Completion | None]) -> Waiter:
 class Batcher:
     """One model's batches (the OpenAI Batch API takes one model per batch)."""
 
-    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime) -> None:
+    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime, prices: PriceBook | None = None) -> None:
         self.spec = spec
+        self.prices = prices or LIST_PRICES
         self.api = api
         self.runtime = runtime
         self._queue: list[_Call] = []
@@ -127,7 +129,7 @@ class Batcher:
             outcome = results.get(cid)
             if isinstance(outcome, Completion):
                 succeeded += 1
-                wake(outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)}))
+                wake(outcome.model_copy(update={"usage": self.prices.with_cost(self.spec, outcome.usage, batch=True)}))
             else:
                 wake(None)
         if results and self.runtime.journal is not None:
@@ -143,9 +145,9 @@ class BatchRuntime:
         self._batchers: dict[ModelSpec, Batcher] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def batcher(self, spec: ModelSpec, provider: Any) -> Batcher:
+    def batcher(self, spec: ModelSpec, provider: Any, prices: PriceBook | None = None) -> Batcher:
         if spec not in self._batchers:
-            self._batchers[spec] = Batcher(spec, batch_api(provider), self)
+            self._batchers[spec] = Batcher(spec, batch_api(provider), self, prices)
         return self._batchers[spec]
 
     @property
