@@ -167,6 +167,8 @@ def read_forms(text: str, letters: str) -> list[FormRead]:
     if probs and any(r.form == "xml" for _, r in reads):
         values = set()
         for start, end, raw in probs:
+            if not re.search(r"\d", raw):
+                continue  # <confidence>high</confidence>: a word, as in free text, is no number
             p, problem = probability_of(raw.strip())
             if problem:
                 return [FormRead(problem=problem, form="xml")]
@@ -175,7 +177,7 @@ def read_forms(text: str, letters: str) -> list[FormRead]:
         if len(values) > 1:
             return [FormRead(problem="several different probabilities in tags", form="xml")]
         for r in xml_reads:
-            r.probability = next(iter(values))
+            r.probability = next(iter(values), None)
         xml_reads[-1].spans.extend((s, e) for s, e, _ in probs)
     return [r for _, r in sorted(reads, key=lambda pair: pair[0])]
 

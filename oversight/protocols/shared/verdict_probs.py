@@ -21,7 +21,7 @@ _WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
           "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "hundred": 100}
 _NUM_WORD = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred)"
 _VAL = (rf"(?P<v>\d{{1,4}}(?:\.\d+)?\s*(?:%|percent\b|per\s*cent\b)|\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*\d+(?!\s*/)|"
-        rf"{_NUM_WORD}[\s-]+in[\s-]+{_NUM_WORD}\b|0?\.\d+(?![\d/])|1\.0+(?![\d/])|[01](?=\s*(?:$|[,;)\n]|\.(?!\d))))")
+        rf"{_NUM_WORD}[\s-]+in[\s-]+{_NUM_WORD}\b|0?\.\d+(?![\d/])|1\.0+(?![\d/]))")
 _ABOUT = r"(?:(?:about|around|roughly|approximately|maybe|only|just|~|≈)\s*)?"
 _REF = r"(?:(?:the\s+)?(?:debater|answer|option|choice)\s+)?\(?"
 _WRONG = r"(?:wrong|mistaken|incorrect|off)"
@@ -58,6 +58,10 @@ def value_of(raw: str) -> float:
         num, den = float(re.match(r"[\d.]+", raw).group(0)), 100.0  # type: ignore[union-attr]
     elif "/" in raw or "out" in raw:
         num, den = (float(x) for x in re.split(r"\s*(?:/|out\s+of)\s*", raw))
+    elif re.fullmatch(r"\d+", raw):
+        if not 10 < int(raw) <= 100:
+            raise ValueError(f"{raw} (a whole number with no scale)")
+        num, den = float(raw), 100.0
     else:
         num, den = float(raw), 1.0
     if den == 0 or not 0.0 <= num / den <= 1.0:
@@ -77,7 +81,7 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
         ("emb", re.compile(rf"\b(?:probability|chance|likelihood|odds|confidence)\s+(?:that\s+|of\s+|for\s+|in\s+|on\s+)?"
                            rf"{_REF}{L}(?:\s+(?:is|being)\s+(?:actually\s+)?(?:correct|right|true))?\s*(?:is|:|=|of|at)?\s*"
                            rf"{_ABOUT}{_VAL}", _I)),
-        ("emb", re.compile(rf"\b{_VAL}\s*(?:chance|probability|likelihood|confidence|confident|sure)?\s*(?:that|for|on|in)\s+"
+        ("emb", re.compile(rf"\b{_VAL}\s*(?:chance|probability|likelihood|confidence|confident|sure)?\s*(?:that|for|on|in|to)\s+"
                            rf"{_REF}{L}(?:\s+is\s+(?:actually\s+)?(?:correct|right|true))?", _I)),
         ("opt", re.compile(rf"(?<![\w']){_REF}{L}\s*\)?\s*(?:[:=,\-–]|\bat\b|\bis\s+at\b|\bgets\b)?\s*\(?\s*"
                            rf"(?:with\s+)?(?:a\s+)?{_ABOUT}{_VAL}", _I)),
@@ -93,7 +97,10 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
         ("own", re.compile(rf"\b(?:confidence|probability|certainty|likelihood|credence)(?:\s+(?:level|score|rating|"
                            rf"of\s+correctness|(?:that\s+)?(?:it|this|my\s+answer)\s+is\s+correct))?\s*(?:is|:|=|of|at|~)?\s*:?\s*"
                            rf"{_ABOUT}{_VAL}", _I)),
+        ("own", re.compile(rf"\b(?:confidence|probability|certainty|credence)(?:\s+(?:level|score))?\s*(?:is|:|=|of|at)?\s*:?\s*"
+                           rf"(?P<v>\d{{1,3}})(?![\d.%/\w])", _I)),
         ("own", re.compile(rf"{_ABOUT}{_VAL}\s*(?:confident|sure|certain|confidence|probability|likely|likelihood)\b", _I)),
+        ("own", re.compile(rf"\b(?:with|at)\s+(?:a\s+)?{_ABOUT}{_VAL}", _I)),
         ("own", re.compile(rf"(?:(?m:^)|(?<=[.!:]\s))\s*{_ABOUT}(?P<v>\d{{1,3}}(?:\.\d+)?\s*%)\s*[.!]?[ \t]*(?=\n|$)", _I)),
     ]
 
@@ -121,8 +128,9 @@ def read_probabilities(text: str, letters: str) -> Probabilities:
             taken.append((m.span(), m.span("v"), letter, kind))
             try:
                 value = value_of(m.group("v"))
-            except ValueError:
-                out.problems.append(f"probability {m.group('v').strip()} is not between 0% and 100%")
+            except ValueError as exc:
+                shown = str(exc) if "scale" in str(exc) else f"{m.group('v').strip()} is not between 0% and 100%"
+                out.problems.append(f"probability {shown}")
                 continue
             if kind in ("wrong", "embw"):
                 value = 1.0 - value

@@ -92,6 +92,8 @@ def mask_not_judge(text: str, letters: str) -> str:
         # A new "Question:" after the reply began is a base model writing the next exercise.
         end = len(text) if text[: m.start()].strip() else text.find("\n", m.end()) % (len(text) + 1)
         _blank(chars, m.start(), end if end > m.start() else len(text))
+    for m in re.finditer(r"(?<![\w'])[A-J]\s*(?:,\s*[A-J]\s*,?)*\s*or\s+[A-J]\s*\?", text):
+        _blank(chars, m.start(), m.end())  # the question restated ("A or B?")
     masked = "".join(chars)
     for m in _REPORTED.finditer(masked):
         _blank(chars, m.end(), _clause_end(masked, m.end()))
@@ -99,7 +101,7 @@ def mask_not_judge(text: str, letters: str) -> str:
 
 
 _PAST = re.compile(
-    r"\b(?:initially|at\s+first(?:\s+glance)?|(?:my\s+)?first\s+instinct|i\s+was\s+(?:going\s+to\s+(?:say|pick|choose)|"
+    r"\b(?:initially|(?:my\s+)?initial\s+(?:answer|choice|guess|reading|thought|impression)|at\s+first(?:\s+glance)?|(?:my\s+)?first\s+instinct|i\s+was\s+(?:going\s+to\s+(?:say|pick|choose)|"
     r"(?:initially\s+)?leaning)|i\s+first\s+thought|originally|i\s+(?:had\s+)?(?:almost|nearly)\s+(?:said|picked|chose))\b", _I)
 
 
@@ -130,14 +132,15 @@ _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
                          rf"(?:is|:|-|=|would\s+be|will\s+be|goes\s+to|must\s+be|should\s+be)\s*:?\s*(?:that\s+)?{_NOT}{_REF}{_LET}", _I)),
     ("verb", re.compile(rf"\b(?:I|we)(?:'d|\s+would|\s+will|'ll|'m\s+going\s+to|\s+am\s+going\s+to|\s+must|\s+have\s+to)?\s+"
                         rf"(?:also\s+|still\s+|therefore\s+|now\s+|then\s+)?(?:choose|chose|pick|picked|select|go\s+with|side\s+with|"
-                        rf"vote\s+for|stick\s+with|say|favou?r|back)\s*:?\s+{_REF}{_UPPER}", _I)),
+                        rf"vote\s+for|stick\s+with|say|favou?r|back)\s*:?\s+{_REF}{_LET}(?!\s+(?:is|was|seems|looks|appears|isn't|wasn't)\b)", _I)),
     ("verb", re.compile(rf"\b(?:I'm|I\s+am)\s+(?:going|siding|voting|sticking)\s+with\s+{_REF}{_UPPER}", _I)),
     ("verb", re.compile(rf"\blean(?:ing|s)?\s+(?:slightly\s+|strongly\s+)?(?:towards?|to)\s+{_REF}{_UPPER}", _I)),
     ("verb", re.compile(rf"\b(?:so|therefore|thus|hence)\s*,?\s+{_REF}{_UPPER}(?=\s*(?:[.!\n]|$))", _I)),
     ("copula", re.compile(rf"\b(?:it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be|\s+should\s+be|\s+would\s+be)|that(?:'s|\s+is))\s+"
                           rf"{_NOT}{_REF}{_UPPER}(?=\s*(?:[.,;!\n]|$))", _I)),
-    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is\s+also|might|could|may)\s+(?:also\s+)?(?:be\s+)?(?:quite\s+|very\s+)?"
-                        rf"(?:plausible|possible|right|correct|true|likely)", _I)),
+    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
+                        rf"(?:quite\s+|very\s+)?(?:plausible|possible|right|correct|true|likely)", _I)),
+    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}\s+(?:also\s+)?(?:has|makes)\s+a\s+(?:good\s+|fair\s+|valid\s+|strong\s+)?point", _I)),
     ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is|seems|looks|appears|was|must\s+be)\s+(?:to\s+be\s+)?"
                           rf"(?P<gap>(?:[\w']+\s+){{0,5}}?)(?P<pol>{_POSITIVE}|{_NEGATIVE})\b", _I)),
     ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
@@ -145,8 +148,8 @@ _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
 _NEG_LEFT = re.compile(r"(?:\bnot|n't|\bnever|\brather\s+than|\binstead\s+of|\bover|\brule\s+out|\breject)\s*(?:think\s+)?"
                        r"(?:(?:it's|it\s+is|that\s+it's)\s+)?(?:the\s+)?(?:debater|answer|option|choice)?\s*$", _I)
 _LEAD_WORDS = r"(?:(?:probably|likely|most\s+likely|more\s+likely|tentatively|definitely|certainly|clearly|judge\s*:)\s*,?\s*)?"
-_LEAD = re.compile(rf"(?:(?m:^)|(?<=[.!?]\s))[ \t>]*{_LEAD_WORDS}{_REF}{_UPPER}"
-                   rf"(?=[ \t]*(?:$|\n|[,.;!)\-–/(]|:\s*(?:\d|\.\d|$)|[ \t]+(?:with|at|is|or|and|but|because|since|I\b|\d)))", _I)
+_LEAD = re.compile(rf"(?:(?m:^)|(?<=[.!?:]\s))[ \t>]*{_LEAD_WORDS}{_REF}{_UPPER}"
+                   rf"(?=[ \t]*(?:$|\n|[,.;!)\-–/(]|:\s*(?:\d|\.\d|$)|[ \t]+(?:with|at|or|and|but|because|since|I\b|\d)))", _I)
 
 
 @dataclass
@@ -166,18 +169,20 @@ def find_statements(text: str) -> list[Statement]:
     for kind, pattern in _STATEMENTS:
         for m in pattern.finditer(text):
             letter = m.group("l")
-            if letter.islower() and re.match(r"[ \t]+[a-z]", text[m.end():]):
+            word = re.match(r"[ \t]+([a-z][\w'-]*)", text[m.end():])
+            if letter.islower() and word and word.group(1) not in LETTER_FOLLOWERS:
                 continue  # "the answer is a good one": the article
-            negated = bool(m.groupdict().get("neg"))
+            left_neg = bool(m.groupdict().get("neg")) or bool(
+                _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]))
             pol = m.groupdict().get("pol")
-            if pol and re.fullmatch(rf"{_NEGATIVE}|loses|lost", pol, _I):
-                negated = not negated
-            if m.groupdict().get("gap") and re.search(r"\bnot\b", m.group("gap"), _I):
-                negated = not negated
-            if _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
-                negated = not negated
+            pol_neg = bool(pol and re.fullmatch(rf"{_NEGATIVE}|loses|lost", pol, _I))
+            gap_neg = bool(m.groupdict().get("gap") and re.search(r"\bnot\b", m.group("gap"), _I))
+            negated = left_neg ^ pol_neg ^ gap_neg
             k = "neg" if negated and kind != "weak" else kind
             found.setdefault(m.start("l"), Statement(letter.upper(), m.start("l"), m.end("l"), k))
+    start = re.match(rf"\s*{_REF}{_UPPER}:[ \t]+(?=[A-Za-z])", text)
+    if start:
+        found.setdefault(start.start("l"), Statement(start.group("l"), start.start("l"), start.end("l"), "lead"))
     for m in _LEAD.finditer(text):
         if not _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
             found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), "lead"))
@@ -188,11 +193,20 @@ _HEDGE_AFTER = re.compile(rf"^[ \t]*[\)\]]?[\s.,…]*(?:or|/|and|nor|vs\.?|versu
                           rf"{_REF}(?P<l>[A-J])(?![\w'])", _I)
 
 
+_OR_LATER = re.compile(rf"\bor\s+(?:else\s+|maybe\s+|possibly\s+|perhaps\s+)?{_REF}(?P<l>[A-J])(?![\w'])", _I)
+_LISTED = re.compile(rf"^\s*,\s*{_REF}(?P<l>[A-J])(?![\w'])\s*(?:,|$)")
+
+
 def hedged(text: str, st: Statement) -> str | None:
-    """The other option a statement is hedged with ("B... or maybe A", "A/B", "A (B)"), if any."""
-    m = _HEDGE_AFTER.match(text[st.end:st.end + 40])
-    if m and m.group("l").upper() != st.letter:
-        return m.group("l").upper()
+    """The other option a statement is hedged with ("B... or maybe A", "A/B", "A (B)", "A with
+    60%, or B with 40%", "A, B, A"), if any."""
+    for m in (_HEDGE_AFTER.match(text[st.end:st.end + 40]), _LISTED.match(text[st.end:st.end + 40])):
+        if m and m.group("l").upper() != st.letter:
+            return m.group("l").upper()
+    stop = re.compile(r"[.!?\n]").search(text, st.end)
+    for m in _OR_LATER.finditer(text, st.end, stop.start() if stop else len(text)):
+        if m.group("l").upper() != st.letter:
+            return m.group("l").upper()
     left = re.search(rf"(?<![\w'])(?P<l>[A-J])[\)\]]?\s*(?:or|/|and|nor|vs\.?|versus)\s*{_REF}$", text[max(0, st.start - 30):st.start])
     if left and left.group("l") != st.letter:
         return left.group("l")
@@ -204,7 +218,7 @@ _REVERSAL = re.compile(r"\b(?:wait|actually|on\s+second\s+thought|on\s+reflectio
 _DOUBT = re.compile(r"\b(?:i'?m\s+not\s+sure(?!\s+(?:that|whether|if|about|how|why|what))|not\s+sure\s+any\s*more|"
                     r"can'?t\s+(?:tell|decide|choose)|cannot\s+(?:tell|decide|choose|determine)|torn\s+between|coin\s+flip|"
                     r"50\s*/\s*50|(?:don'?t|do\s+not)\s+know|unable\s+to\s+(?:decide|determine|choose|tell)|i'?d\s+rather\s+not|"
-                    r"abstain|either\s+(?:could|one\s+could|answer\s+could)|both\s+(?:are|answers\s+are|seem|could\s+be)\s+"
+                    r"abstain|hard\s+to\s+(?:say|tell)|difficult\s+to\s+(?:say|tell)|either\s+(?:could|one\s+could|answer\s+could)|both\s+(?:are|answers\s+are|seem|could\s+be)\s+"
                     r"(?:equally\s+)?(?:correct|right|plausible|possible))\b", _I)
 _REFUSAL = re.compile(r"\b(?:neither|cannot\s+(?:determine|decide|tell|choose|answer|say)|can'?t\s+(?:determine|decide|tell|choose|say)|"
                       r"unable\s+to|not\s+enough\s+information|insufficient\s+information|don'?t\s+have\s+access|abstain|"

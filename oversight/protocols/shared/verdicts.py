@@ -135,6 +135,10 @@ def parse_verdict(text: str, n_options: int = 2) -> Verdict:
         other = hedged(masked, st)
         if other is not None and st.kind != "neg":
             return _invalid(f"hedged between {st.letter} and {other}")
+    for k in letters:
+        values = {round(st.value, 2) for st in probs.per_option if st.letter == k}
+        if len(values) > 1:
+            return _invalid(f"different probabilities stated for {k} ({', '.join(f'{v:g}' for v in sorted(values))})")
     form_letters = {f.letter for f in forms if f.letter}
     dist = _distribution(probs, letters)
     form_dists = [f.dist for f in forms if f.dist]
@@ -148,17 +152,25 @@ def parse_verdict(text: str, n_options: int = 2) -> Verdict:
                 and not (dist is not None and st.kind == "lead" and _is_entry(st, probs))]
     chosen = form_letters | {st.letter for st in positive}
     weak = {st.letter for st in statements if st.kind == "weak"}
-    if len(chosen | (weak if chosen else set())) > 1:
+    revised = _revised_final(masked, positive, [st for st in statements if st.kind == "weak"])
+    if revised is not None:
+        chosen, positive = {revised.letter}, [revised]
+    elif len(chosen | (weak if chosen else set())) > 1:
         return _invalid("contradictory answers: " + " and ".join(sorted(chosen | weak)))
     if doubt(masked):
         return _invalid(f"the judge says it is undecided ({doubt(masked).group(0)!r})")  # type: ignore[union-attr]
     ruled_out = {st.letter for st in statements if st.kind == "neg"}
+    if not chosen and dist is None and len(letters) == 2 and not statements:
+        embedded = {st.letter: st.value for st in probs.per_option if st.embedded}
+        if len(embedded) == 1 and len(probs.per_option) == 1:  # "70% confident in answer B", "P(A) = 0.3"
+            (k, v), = embedded.items()
+            dist = {k: v, letters.replace(k, ""): 1.0 - v}  # type: ignore[dict-item]
     if not chosen:
         if dist is not None and not ruled_out:
             best = max(dist, key=lambda k: dist[k])
             if sum(abs(p - dist[best]) < 1e-9 for p in dist.values()) > 1:
                 return _invalid("equal probabilities for several options", _as_list(dist, letters))
-            return _finish(best, letters, [], dist, "per-option probabilities", probs.problems)
+            return _finish(best, letters, [], dist, "per-option probabilities", probs.problems, _sum_note(probs))
         if ruled_out:
             return _invalid(f"only rules out {', '.join(sorted(ruled_out))}; no answer chosen")
         if refusal(masked):
@@ -167,19 +179,34 @@ def parse_verdict(text: str, n_options: int = 2) -> Verdict:
     (letter,) = chosen
     if letter in ruled_out:
         return _invalid(f"both chooses and rules out {letter}")
-    first = min([st.start for st in statements] + [s.span[0] for s in probs.per_option]
-                + [span[0] for f in forms for span in f.spans[:1]] or [0])
+    first = revised.start if revised is not None else min(
+        [st.start for st in statements] + [s.span[0] for s in probs.per_option]
+        + [span[0] for f in forms for span in f.spans[:1]] or [0])
     rev = reversal_after(masked, first)
     if rev is not None and bare_letters(_blank(masked, probs.spans(embedded_only=True)), rev.end(), letters) - {letter}:
         return _invalid(f"reverses after answering ({rev.group(0)!r})")
-    stated = [s.value for s in probs.per_option if s.letter == letter] + [s.value for s in probs.own]
-    if len(letters) == 2:
-        stated += [1.0 - s.value for s in probs.per_option if s.letter != letter]
     form = next((f for f in forms if f.letter), None)
-    if form is not None and form.probability is not None:
-        stated.append(form.probability)
+    stated = [s.value for s in probs.own] + ([form.probability] if form and form.probability is not None else [])
+    if dist is None:
+        stated += [s.value for s in probs.per_option if s.letter == letter]
+        if len(letters) == 2:
+            stated += [1.0 - s.value for s in probs.per_option if s.letter != letter]
     how = f"{form.form} answer" if form is not None else _kind_name(positive)
-    return _finish(letter, letters, stated, dist, how, probs.problems)
+    return _finish(letter, letters, stated, dist, how, probs.problems, _sum_note(probs))
+
+
+def _revised_final(text: str, positive: list[Statement], weak: list[Statement]) -> Statement | None:
+    """A marked change of mind that ends in an explicit final answer ("Answer: A. Wait,
+    re-reading the quotes... Final answer: B"): the final answer, if nothing follows it and a
+    reversal word stands between it and every earlier answer for another option."""
+    if not positive or positive[-1].kind != "final":
+        return None
+    last = positive[-1]
+    earlier = [st for st in positive[:-1] + weak if st.letter != last.letter]
+    if not earlier or any(st.start > last.start for st in weak):
+        return None
+    rev = reversal_after(text, max(st.end for st in earlier))
+    return last if rev is not None and rev.start() < last.start else None
 
 
 def _is_entry(st: Statement, probs: Probabilities) -> bool:
@@ -207,6 +234,15 @@ def _normalised(values: dict[str, float], letters: str) -> dict[str, float] | No
     return {k: values.get(k, 0.0) / total for k in letters}
 
 
+def _sum_note(probs: Probabilities) -> list[str]:
+    """A note when stated per-option values had to be normalised."""
+    values: dict[str, float] = {}
+    for s in probs.per_option:
+        values.setdefault(s.letter, s.value)  # type: ignore[arg-type]
+    total = sum(values.values())
+    return [f"stated probabilities sum to {total:g}; normalised"] if len(values) > 1 and abs(total - 1) > 0.02 else []
+
+
 def _as_list(dist: dict[str, float] | None, letters: str) -> list[float] | None:
     return None if dist is None else [round(dist[k], 6) for k in letters]
 
@@ -221,19 +257,15 @@ def _kind_name(statements: list[Statement]) -> str:
 
 
 def _finish(letter: str, letters: str, stated: list[float], dist: dict[str, float] | None, how: str,
-            problems: list[str] | None = None) -> Verdict:
+            problems: list[str] | None = None, notes: list[str] | None = None) -> Verdict:
     """The verdict for `letter` once the stated probabilities agree with it (else invalid)."""
     if problems:
         return _invalid(problems[0])
     if dist is not None:
         p = dist[letter]
-        if any(abs(v - p) > 0.011 for v in stated if v is not None):
-            stated = [v for v in stated if abs(v - p) > 0.011]
-            if any(abs(v - p) > 0.011 for v in stated):
-                pass
         if p < max(dist.values()) - 1e-9:
             return _invalid(f"answer {letter} but the stated probabilities favour another option", _as_list(dist, letters))
-        stated = [p]
+        stated = [p, *stated]
     if stated and max(stated) - min(stated) > 0.011:
         return _invalid(f"probabilities disagree ({', '.join(f'{v:g}' for v in sorted(set(stated)))})")
     probability = stated[0] if stated else None
@@ -242,7 +274,7 @@ def _finish(letter: str, letters: str, stated: list[float], dist: dict[str, floa
     probs = _as_list(dist, letters)
     if probs is None and probability is not None and len(letters) == 2:
         probs = [probability if k == letter else 1.0 - probability for k in letters]
-    return Verdict(letters.index(letter), probability=probability, probs=probs, reason=how)
+    return Verdict(letters.index(letter), probability=probability, probs=probs, reason="; ".join([how, *(notes or [])]))
 
 
 def _token_letter(token: str, letters: str) -> str | None:
