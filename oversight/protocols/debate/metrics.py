@@ -41,6 +41,7 @@ from oversight.stats import (
     proportion,
     setting,
 )
+from oversight.protocols.shared.verdicts import invalid_by_reason
 
 CONDITION_ORDER = ("debate", "consultancy", "blind", "expert")
 ORDERS = ("original", "swapped")
@@ -156,6 +157,7 @@ def _group(js: list[Judgment], item_of: dict[str, str], n_boot: int, seed: int) 
         "transcripts": len(per_t),
         "verdicts": n,
         "invalid": int(invalid.sum()),
+        "invalid_by_reason": invalid_by_reason(js),
         "accuracy": proportion(sum(s for s, _ in scores.values()), len(scores)).dump(),
         "accuracy_kind": "order-averaged" if both_orders else "single verdict",
         "ties": sum(tie for _, tie in scores.values()),

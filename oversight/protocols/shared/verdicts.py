@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -74,8 +76,60 @@ class Verdict:
     """How the verdict was read (the form or statement), or why it is invalid."""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def invalid_reason(self) -> str | None:
+        """The class of reason an invalid verdict has (metrics count by it); None when valid."""
+        return invalid_class(self.reason) if self.invalid else None
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "invalid_reason": self.invalid_reason}
+
+
+INVALID_CLASSES: tuple[tuple[str, str], ...] = (
+    ("empty", "empty"),
+    ("structured answer is not valid JSON", "malformed structured answer"),
+    ("does not parse", "malformed structured answer"),
+    ("not one of", "not an allowed option"),
+    ("not an option letter", "not an allowed option"),
+    ("hedged", "hedged between options"),
+    ("contradictory", "contradictory answers"),
+    ("both chooses and rules out", "contradictory answers"),
+    ("reverses", "reversal after answering"),
+    ("undecided", "undecided"),
+    ("refused", "refused to choose"),
+    ("only rules out", "only rules out an option"),
+    ("question of its own", "answers a question of its own"),
+    ("equal probabilities", "equal probabilities"),
+    ("favour", "probability contradicts the answer"),
+    ("disagree", "probabilities disagree"),
+    ("different probabilities", "probabilities disagree"),
+    ("tied to two options", "probabilities disagree"),
+    ("distribution", "probabilities disagree"),
+    ("not tied to an answer", "probability not tied to an answer"),
+    ("probability", "probability out of range or unreadable"),
+    ("no logprobs", "no logprobs"),
+    ("no option letter among the top tokens", "no option letter in logprobs"),
+    ("no explicit answer", "no answer found"),
+    ("structured answer", "malformed structured answer"),
+    ("answer", "malformed structured answer"),
+)
+"""(substring of a reason, its class), first match wins; the class names are what metrics print."""
+
+
+def invalid_class(reason: str) -> str:
+    """The class an invalid verdict's reason belongs to (`other` if none matches)."""
+    for needle, name in INVALID_CLASSES:
+        if needle in reason:
+            return name
+    return "other"
+
+
+def invalid_by_reason(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How many invalid verdicts of each class (records written before classes were stored are
+    classed from their `reason`); sorted by class, so the same set of records gives the same dict."""
+    counts = Counter(r.get("invalid_reason") or (invalid_class(str(r["reason"])) if r.get("reason") else "unclassified")
+                     for r in records if r.get("invalid"))
+    return dict(sorted(counts.items()))
 
 
 def _letters(n: int) -> str:
@@ -314,4 +368,4 @@ def read_logprobs(tokens: list[TokenLogprob] | None, n_options: int = 2) -> Verd
     return Verdict(best, probability=probs[best], probs=probs, reason="logprobs", extra=extra)
 
 
-__all__ = ["Verdict", "parse_verdict", "read_logprobs", "read_structured", "verdict_schema"]
+__all__ = ["INVALID_CLASSES", "Verdict", "invalid_by_reason", "invalid_class", "parse_verdict", "read_logprobs", "read_structured", "verdict_schema"]

@@ -25,7 +25,7 @@ from typing import Any
 from oversight.protocol import JudgeResponse, JudgeView, TextReader
 from oversight.protocols.summarize.chunking import SENTENCE_BREAK
 from oversight.protocols.summarize.params import SummarizeParams
-from oversight.protocols.summarize.ratings import SCALE_MAX, SCALE_MIN, SCALES, parse_ratings
+from oversight.protocols.summarize.ratings import SCALE_MAX, SCALE_MIN, SCALES, parse_ratings, problem_class
 from oversight.protocols.summarize.tree import inputs_block, node_records, numbered, source_record, task_line
 
 CONFUSIONS = ("entity omission", "event omission", "causal omission", "discontinuity", "salience",
@@ -131,7 +131,10 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
             ratings, problems = parse_ratings(" ".join(f"{s}: {response.ratings.get(s, '')}" for s in SCALES))
         else:
             ratings, problems = parse_ratings(response.text or "")
-        record.update(ratings, invalid=bool(problems), reason="; ".join(problems) or None)
+        reasons = {scale: problem_class(next(p for p in problems if scale in p)) for scale in SCALES
+                   if ratings.get(scale) is None and any(scale in p for p in problems)}
+        record.update(ratings, invalid=bool(problems), reason="; ".join(problems) or None,
+                      invalid_reason=next(iter(reasons.values()), None), invalid_reasons=reasons or None)
         return record
     count = int(view.variables["count"])
     lines = response.flaws if response.flaws is not None else (response.text or "").splitlines()

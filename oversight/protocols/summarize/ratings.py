@@ -89,6 +89,16 @@ def _from_json(text: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) and any(s in obj for s in SCALES) else None
 
 
+_CLASSES = (("no ", "no rating"), ("scale, not", "another scale"), ("hedged", "hedged between ratings"),
+            ("several", "several ratings"), ("different", "several ratings"), ("percentage", "a percentage"),
+            ("whole number", "not a whole number from 1 to 7"))
+
+
+def problem_class(problem: str) -> str:
+    """The class of a rating problem, as metrics count them."""
+    return next((name for needle, name in _CLASSES if needle in problem), "other")
+
+
 def parse_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
     """Ratings per scale (None when unreadable) and the problems found, one per unreadable scale."""
     text = text.replace("**", "").replace("__", "")
@@ -115,4 +125,4 @@ def parse_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
     return ratings, problems
 
 
-__all__ = ["SCALES", "SCALE_MAX", "SCALE_MIN", "parse_ratings"]
+__all__ = ["SCALES", "SCALE_MAX", "SCALE_MIN", "parse_ratings", "problem_class"]
