@@ -87,8 +87,9 @@ def test_verdicts_for_model_and_person_have_the_same_fields() -> None:
     view = JudgeView(key="node:L1.0", template="judge_node", variables={}, answer_kind="rating")
     model = verdict(view, transcript(), JudgeResponse(text="6\nCoverage: 5"), params)
     person = verdict(view, transcript(), JudgeResponse(ratings={"faithfulness": 6, "coverage": 5}, comment="ok"), params)
-    assert {k: v for k, v in model.items() if k not in ("raw", "comment")} == \
-        {k: v for k, v in person.items() if k not in ("raw", "comment")}
+    assert {k: v for k, v in model.items() if k not in ("raw", "comment", "judge_format")} == \
+        {k: v for k, v in person.items() if k not in ("raw", "comment", "judge_format")}
+    assert (model["judge_format"], person["judge_format"]) == ("text", "human")
     assert (model["stage"], model["faithfulness"], model["invalid"]) == ("root", 6, False)
     bad = verdict(view, transcript(), JudgeResponse(ratings={"faithfulness": 8, "coverage": 5}), params)
     assert bad["invalid"] and bad["faithfulness"] is None and bad["coverage"] == 5

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from oversight.models.types import TokenLogprob
-from oversight.protocols.shared.verdict_forms import FormRead, read_forms, read_object, reasoning_spans, verdict_schema
+from oversight.protocols.shared.verdict_forms import read_forms, read_object, reasoning_spans, verdict_schema
 from oversight.protocols.shared.verdict_probs import Probabilities, read_probabilities
 from oversight.protocols.shared.verdict_text import (
     Statement,

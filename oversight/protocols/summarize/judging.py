@@ -25,7 +25,14 @@ from typing import Any
 from oversight.protocol import JudgeResponse, JudgeView, TextReader
 from oversight.protocols.summarize.chunking import SENTENCE_BREAK
 from oversight.protocols.summarize.params import SummarizeParams
-from oversight.protocols.summarize.ratings import SCALE_MAX, SCALE_MIN, SCALES, parse_ratings, problem_class
+from oversight.judge_call import judge_format_fields
+from oversight.protocols.summarize.ratings import (
+    SCALES,
+    parse_ratings,
+    problem_class,
+    rating_schema,
+    read_structured_ratings,
+)
 from oversight.protocols.summarize.tree import inputs_block, node_records, numbered, source_record, task_line
 
 CONFUSIONS = ("entity omission", "event omission", "causal omission", "discontinuity", "salience",
@@ -39,6 +46,11 @@ _KIND_WORDS = {kind: re.compile(r"\b" + kind.split()[0] + (r"\w*\s+omission" if 
                for kind in CONFUSIONS}
 _FLAGGED = re.compile(r"^[\s*\-•>]*(?:sentence\s*)?#?(\d+)\b\s*[:.)\-–]?\s*(.*)$", re.I)
 _NONE = re.compile(r"^[\s*\"'>]*(none|no confusing|no sentence|nothing)\b", re.I)
+
+
+def response_schema(view: JudgeView, params: SummarizeParams) -> dict[str, Any] | None:
+    """The structured node judge's schema; None for text and for the coherence check."""
+    return rating_schema() if params.judge_format == "structured" and view.answer_kind == "rating" else None
 
 
 def split_sentences(text: str) -> list[str]:
@@ -129,8 +141,11 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     if view.answer_kind == "rating":
         if response.ratings is not None:
             ratings, problems = parse_ratings(" ".join(f"{s}: {response.ratings.get(s, '')}" for s in SCALES))
+        elif response.structured:
+            ratings, problems = read_structured_ratings(response.text or "")
         else:
             ratings, problems = parse_ratings(response.text or "")
+        record.update(judge_format_fields(response))
         reasons = {scale: problem_class(next(p for p in problems if scale in p)) for scale in SCALES
                    if ratings.get(scale) is None and any(scale in p for p in problems)}
         record.update(ratings, invalid=bool(problems), reason="; ".join(problems) or None,
@@ -150,5 +165,6 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     return record
 
 
-__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "parse_confusions", "parse_ratings", "root_id",
+__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "parse_confusions", "parse_ratings",
+           "response_schema", "root_id",
            "split_sentences", "stage", "verdict"]

@@ -89,6 +89,37 @@ def _from_json(text: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) and any(s in obj for s in SCALES) else None
 
 
+def rating_schema() -> dict[str, Any]:
+    """The structured node judge's schema: reasoning first, then a whole 1-7 rating per scale."""
+    scale = {"type": "integer", "enum": list(range(SCALE_MIN, SCALE_MAX + 1))}
+    return {
+        "type": "object",
+        "properties": {"reasoning": {"type": "string", "description": "Compare the summary with its input first."},
+                       "faithfulness": {**scale, "description": "1 = mostly invented or contradicted, 7 = all supported."},
+                       "coverage": {**scale, "description": "1 = misses almost everything important, 7 = misses nothing."}},
+        "required": ["reasoning", *SCALES],
+        "additionalProperties": False,
+    }
+
+
+def read_structured_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
+    """Ratings from a structured answer (one JSON object), read strictly."""
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not valid JSON" for s in SCALES]
+    if not isinstance(obj, dict):
+        return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not an object" for s in SCALES]
+    ratings: dict[str, int | None] = {}
+    problems = []
+    for scale in SCALES:
+        value, problem, _ = _check(obj[scale], scale) if scale in obj else (None, f"no {scale} rating", False)
+        ratings[scale] = value
+        if problem:
+            problems.append(problem)
+    return ratings, problems
+
+
 _CLASSES = (("no ", "no rating"), ("scale, not", "another scale"), ("hedged", "hedged between ratings"),
             ("several", "several ratings"), ("different", "several ratings"), ("percentage", "a percentage"),
             ("whole number", "not a whole number from 1 to 7"))
@@ -125,4 +156,4 @@ def parse_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
     return ratings, problems
 
 
-__all__ = ["SCALES", "SCALE_MAX", "SCALE_MIN", "parse_ratings", "problem_class"]
+__all__ = ["SCALES", "SCALE_MAX", "SCALE_MIN", "parse_ratings", "problem_class", "rating_schema", "read_structured_ratings"]
