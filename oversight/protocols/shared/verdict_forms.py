@@ -62,8 +62,11 @@ def option_of(value: Any, letters: str) -> tuple[str | None, str | None]:
     return letter, None
 
 
-def probability_of(value: Any) -> tuple[float | None, str | None]:
-    """A probability field: a number in [0, 1]; a whole number 2-100 or a "75%" string is a percent."""
+def probability_of(value: Any, strict: bool = False) -> tuple[float | None, str | None]:
+    """A probability field: a number in [0, 1]; a whole number 2-100 or a "75%" string is a percent
+    (`strict`, for answers to our schema, which asks for 0-1: only a number in [0, 1])."""
+    if strict and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
+        return None, f"probability {json.dumps(value)[:30]} is outside [0, 1]"
     if isinstance(value, str):
         m = re.fullmatch(r"\s*(\d{1,3}(?:\.\d+)?)\s*%\s*", value)
         if m:
@@ -82,8 +85,8 @@ def probability_of(value: Any) -> tuple[float | None, str | None]:
     return float(value), None
 
 
-def read_object(obj: Any, letters: str) -> FormRead:
-    """A decoded JSON verdict object."""
+def read_object(obj: Any, letters: str, strict: bool = False) -> FormRead:
+    """A decoded JSON verdict object (`strict`: an answer to `verdict_schema`, so exactly its fields)."""
     if not isinstance(obj, dict):
         return FormRead(problem="the structured answer is not a JSON object", form="json")
     out = FormRead(form="json")
@@ -102,13 +105,15 @@ def read_object(obj: Any, letters: str) -> FormRead:
         if obj[key] is None:
             return FormRead(problem=f"{key} is null", form="json")
         out.letter, problem = option_of(obj[key], letters)
+        if strict and not problem and obj[key] not in letters:
+            problem = f"answer {str(obj[key])[:40]!r} is not one of {', '.join(letters)}"
         if problem:
             return FormRead(problem=problem, form="json")
     elif dist_key is None:
         return FormRead(problem=f"the JSON answer has no {'/'.join(ANSWER_KEYS[:3])} field", form="json")
     prob_key = next((k for k in PROB_KEYS if k in obj), None)
     if prob_key is not None and obj[prob_key] is not None:
-        out.probability, problem = probability_of(obj[prob_key])
+        out.probability, problem = probability_of(obj[prob_key], strict)
         if problem:
             return FormRead(problem=problem, form="json")
     return out

@@ -156,7 +156,7 @@ def read_structured(text: str, n_options: int = 2) -> Verdict:
         obj = json.loads(text)
     except (json.JSONDecodeError, TypeError):
         return _invalid("structured answer is not valid JSON")
-    read = read_object(obj, letters)
+    read = read_object(obj, letters, strict=True)
     if read.problem:
         return _invalid(f"structured answer: {read.problem}")
     if read.letter is None:
