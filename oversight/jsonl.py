@@ -10,6 +10,8 @@ from typing import Any
 
 from collections.abc import Callable, Iterator
 
+from oversight.keyguard import check_text
+
 try:  # several times faster on long lines; json below reads whatever it refuses
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - orjson is a declared dependency
@@ -41,6 +43,7 @@ def dumps(record: Any, **kwargs: Any) -> str:
 def append_line(path: Path, record: dict[str, Any]) -> None:
     """Write one record as one line, then flush and fsync so a crash cannot lose or tear it."""
     line = dumps(record, separators=(",", ":")) + "\n"
+    check_text(line, str(path), "written")  # never an API key's value (oversight.keyguard)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()
@@ -50,6 +53,7 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
 def append_lines(path: Path, records: list[dict[str, Any]]) -> None:
     """Several records, one line each, with one flush and fsync for all (group commit)."""
     text = "".join(dumps(r, separators=(",", ":")) + "\n" for r in records)
+    check_text(text, str(path), "written")
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()

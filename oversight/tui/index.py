@@ -2,6 +2,8 @@
 
 Opening a run reads each transcript line's small fields (RunFolder.transcript_index) and the
 judgments, which are small; events and outcomes are parsed only for the transcript on screen.
+Everything read here is cleaned of control characters (oversight.safe_text) before any view is
+built from it: model text, task text and ids never reach the terminal raw.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oversight.runfolder import RunFolder
+from oversight.safe_text import clean, clean_deep
 from oversight.tui.records import effective_judgments, judge_label
 
 VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")
@@ -72,8 +75,9 @@ class RunIndex:
 
     @classmethod
     def open(cls, folder: RunFolder) -> "RunIndex":
-        entries = folder.transcript_index()
-        records, left_out = folder.judgments(transcripts=entries)
+        raw_entries = folder.transcript_index()
+        records, left_out = folder.judgments(transcripts=raw_entries)
+        entries, records = clean_deep(raw_entries), clean_deep(records)
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             grouped[record["transcript_id"]].append(record)
@@ -101,7 +105,15 @@ class RunIndex:
         return "".join(verdict_mark(j) for j in self.standing(entry["id"], judge))[:12]
 
     def read(self, entry: dict[str, Any]) -> dict[str, Any]:
-        return self.folder.read_transcript_at(entry["offset"])
+        return clean_deep(self.folder.read_transcript_at(entry["offset"]))
+
+    def text(self, ref: str) -> str | None:
+        """A stored text (a story), cleaned one character for one, so quote spans still hold."""
+        stored = self.folder.get_text(ref)
+        return None if stored is None else clean(stored)
+
+    def metrics(self) -> dict[str, Any] | None:
+        return clean_deep(self.folder.metrics())
 
     # ---- filtering ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
 from oversight.models.batch.journal import BatchJournal
 from oversight.models.batch.options import BatchOptions
+from oversight.models.bounds import within_bounds
 from oversight.models.pricing import with_cost
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
@@ -93,7 +94,8 @@ class Batcher:
         # Journaled before the first poll: from here on a crash costs nothing but waiting.
         if self.runtime.journal is not None:
             self.runtime.journal.submitted(self.spec.provider, str(self.spec), batch_id, [
-                {"custom_id": cid, "key": c.key, **({"logprobs": True} if c.config.logprobs else {})}
+                {"custom_id": cid, "key": c.key, "max_tokens": c.config.max_tokens,
+                 **({"logprobs": True} if c.config.logprobs else {})}
                 for cid, c in ids.items()
             ])
         waiters = {cid: _wake(c.future) for cid, c in ids.items()}
@@ -179,7 +181,7 @@ class BatchRuntime:
                     continue
                 future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
                 pending[key] = future
-                waiters[cid] = _settle(key, future, pool)
+                waiters[cid] = _settle(key, future, pool, request.get("max_tokens"))
                 logprobs[cid] = bool(request.get("logprobs"))
             if waiters:
                 self.spawn(model.batcher.collect(record["id"], waiters, logprobs))
@@ -192,14 +194,18 @@ class BatchRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Waiter:
-    """A recovered call's result goes to the cache and to whoever waits; no result releases them."""
+def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool, max_tokens: Any = None) -> Waiter:
+    """A recovered call's result goes to the cache and to whoever waits; no result, or one past
+    its bound (oversight.models.bounds, when the journal recorded max_tokens), releases them."""
 
     def settle(result: Completion | None) -> None:
         if pool.pending.get(key) is future:
             del pool.pending[key]
         if future.done():
             return
+        if result is not None and isinstance(max_tokens, int) and max_tokens > 0 and not within_bounds(
+                result, GenerateConfig(max_tokens=max_tokens, logprobs=result.logprobs is not None)):
+            result = None
         if result is None:
             future.cancel()  # followers then make the call themselves (Model._follow)
             return
