@@ -40,6 +40,7 @@ from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig, Usage
 from oversight.prompts import PromptSet
+from oversight.judge_call import call_judge
 from oversight.protocol import JudgeResponse, JudgeView, Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext, settings_for
 from oversight.runfolder import RunFolder
@@ -335,11 +336,11 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     t, view = task.transcript, task.view
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
     try:
-        out = await rec.call(JUDGE_ROLE, view.template, view.variables, step=f"rejudge {view.key}", **p.overrides)
+        out, response = await call_judge(rec, JUDGE_ROLE, view, p.protocol.response_schema(view, p.params),
+                                         step=f"rejudge {view.key}", **p.overrides)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
-        response = JudgeResponse(text=out.text, logprobs=out.completion.logprobs)
         try:
             fields = p.protocol.verdict(view, t, response, p.params)
         except Exception as exc:  # a protocol bug on one answer must not lose the others

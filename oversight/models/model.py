@@ -79,6 +79,11 @@ class Model:
         return self.routes[0].provider
 
     @property
+    def supports_structured(self) -> bool:
+        """Whether every server of this model honours `GenerateConfig.response_schema`."""
+        return all(route.provider.supports_structured() for route in self.routes)
+
+    @property
     def endpoints(self) -> list[Endpoint]:
         return [route.endpoint for route in self.routes]
 
