@@ -215,7 +215,7 @@ class JudgeSession:
         for position, item_id in enumerate(items):
             if item_id not in chosen:
                 continue
-            assignment = {"rule": "conditions[(item_position + rank) mod n]", "rank": self.rank,
+            assignment = {"rule": "conditions[(item_position + shift(rank)) mod n]", "rank": self.rank,
                           "roster": self.roster, "item_position": position, "conditions": self.conditions}
             units += self._units_of(by_item[item_id][chosen[item_id]], assignment)
         random.Random(f"{run}:{self.judge_id}:order").shuffle(units)
