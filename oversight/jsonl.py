@@ -44,20 +44,39 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
     """Write one record as one line, then flush and fsync so a crash cannot lose or tear it."""
     line = dumps(record, separators=(",", ":")) + "\n"
     check_text(line, str(path), "written")  # never an API key's value (oversight.keyguard)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    _append_whole(path, line)
+
+
+def _append_whole(path: Path, text: str) -> None:
+    """Append `text` or nothing: a write cut short (a full disk) is cut back off, so the next
+    append does not glue a record onto half of this one. The error is raised either way."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = 0
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(size)
+                tail = fh.read(len(text.encode("utf-8")) + 1)
+            # Only our own partial bytes are cut: never a record another writer appended meanwhile.
+            if tail and text.encode("utf-8").startswith(tail):
+                os.truncate(path, size)
+        except OSError:
+            pass  # the file cannot be cut either: the reader skips a torn last line
+        raise
 
 
 def append_lines(path: Path, records: list[dict[str, Any]]) -> None:
     """Several records, one line each, with one flush and fsync for all (group commit)."""
     text = "".join(dumps(r, separators=(",", ":")) + "\n" for r in records)
     check_text(text, str(path), "written")
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    _append_whole(path, text)
 
 
 def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, Any]]:
