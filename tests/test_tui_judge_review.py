@@ -121,7 +121,6 @@ async def test_quitting_with_an_answer_that_was_never_saved_is_a_failure(
         assert "NOT SAVED" in text and "Traceback" not in text
         assert not any(c in text.lower() for c in CONDITIONS)
         await pilot.press("ctrl+q")
-        await pilot.pause()
     assert app.failure is not None and "not saved" in app.failure
     assert not any(c in app.failure.lower() for c in CONDITIONS)
 
@@ -140,7 +139,6 @@ async def test_a_folder_deleted_mid_session_fails_the_confirm_with_a_message(
         assert not any(c in text.lower() for c in CONDITIONS)
         assert app.screen._value("#choice") == "A"
         await pilot.press("ctrl+q")
-        await pilot.pause()
     assert app.failure is not None
 
 
