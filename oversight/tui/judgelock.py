@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import socket
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +28,28 @@ MIN_FREE_BYTES = 1 << 20
 """Less free space than this and a judgment may not fit: refuse before the person starts."""
 
 
+def same_person(judge_id: str) -> str:
+    """The key under which ids are one person: "Ann", "ann " and "José" typed composed or
+    decomposed (macOS terminals send the latter) are one judge, never two sessions or plans."""
+    return unicodedata.normalize("NFKC", judge_id).casefold().strip()
+
+
+def check_id(folder: RunFolder, judge_id: str) -> None:
+    """A one-line UserError if a judge on file has an id that is this one typed differently."""
+    key = same_person(judge_id)
+    for record in folder.iter_judgments():
+        judge = record.get("judge") or {}
+        other = judge.get("id")
+        if judge.get("kind") == "human" and isinstance(other, str) and other != judge_id and same_person(other) == key:
+            raise UserError(f"--judge-id {judge_id!r}: judge {other!r} already judged this run, and ids that differ only "
+                            f"in case, spaces or character encoding are one person; give exactly {other!r}")
+
+
 def lock_path(folder: RunFolder, judge_id: str) -> Path:
-    """One lock file per judge id; the id is hashed so any id makes a safe file name."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", judge_id)[:32]
-    digest = hashlib.sha256(judge_id.encode("utf-8")).hexdigest()[:12]
+    """One lock file per person (`same_person`); the id is hashed so any id makes a safe file name."""
+    key = same_person(judge_id)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", key)[:32]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
     return folder.path / f"judge-{slug}-{digest}.lock"
 
 
@@ -63,6 +82,9 @@ def judge_lock(folder: RunFolder, judge_id: str) -> Iterator[None]:
                 f"{folder.path}: judge {judge_id!r} is already judging this run in another session (pid "
                 f"{holder['pid']} on {holder.get('host')} since {holder.get('since')}); quit that one first, or "
                 f"judge under your own --judge-id (if it is gone, delete {path})") from None
+        if holder is None or not isinstance(holder.get("pid"), int):
+            raise UserError(f"{path}: the lock of judge {judge_id!r} is unreadable (empty or damaged, e.g. by a crash "
+                            "as it was taken); if that judge has no session open, delete it") from None
         raise
     try:
         yield
@@ -70,4 +92,4 @@ def judge_lock(folder: RunFolder, judge_id: str) -> Iterator[None]:
         release_lock(path)
 
 
-__all__ = ["check_writable", "judge_lock", "lock_path"]
+__all__ = ["check_id", "check_writable", "judge_lock", "lock_path", "same_person"]
