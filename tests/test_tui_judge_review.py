@@ -194,3 +194,19 @@ def test_an_unreadable_judge_lock_is_one_line_naming_it(debate_folder: Path, cap
     assert str(lock_path(folder, "ann").name) in err and "Traceback" not in err
     assert "lock of judge 'ann'" in err and "writer lock" not in err  # not the run's writer lock: say whose
     assert len(err.strip().splitlines()) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.integers(1, 25), added=st.integers(1, 15), n=st.integers(2, 5), rank=st.integers(0, 6))
+def test_items_added_on_resume_keep_each_judge_balanced(first: int, added: int, n: int, rank: int) -> None:
+    """A judge who judged `first` items comes back after `added` more were run: what they saw
+    stays, and their conditions are still each seen equally often (+-1)."""
+    from oversight.tui.assign import item_order
+
+    conditions = [f"c{k}" for k in range(n)]
+    everything = [f"i{k}" for k in range(first + added)]
+    before = [i for i in item_order("run", everything) if i in set(everything[:first])]
+    seen = assign(before, conditions, rank)
+    after = assign(item_order("run", everything), conditions, rank, seen=seen)
+    assert all(after[i] == c for i, c in seen.items())
+    assert spread(Counter(after.values()), conditions) <= 1, Counter(after.values())

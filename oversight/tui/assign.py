@@ -17,10 +17,11 @@ too. (A plain shift s(r) = r would overlap those windows: 6 items, 4 conditions 
 gave totals 4/3/3/2.) Nothing depends on who started first: two judges starting at the same
 moment get their own ranks.
 
-An item whose assigned condition has no finished transcript (a failed unit) takes instead the
-available condition this judge has been given least so far (ties: the conditions' order), and
-an item a judge already saw keeps the condition they saw, so the balance above holds exactly
-on a complete run judged from the start, and as nearly as the run allows otherwise.
+An item a judge already saw keeps the condition they saw (counted first). Any other item takes
+its cycle's condition only while that is among the ones this judge has been given least; else
+(a failed unit, items added since the judge began) the least-given condition it has, so each
+judge stays balanced (+-1 whenever every item has every condition). The balance across judges
+holds exactly on a complete run judged from the start, and as nearly as the run allows otherwise.
 """
 
 from __future__ import annotations
@@ -67,17 +68,23 @@ def assign(items: list[str], conditions: list[str], rank: int,
     s = shift(rank, m, n)
     given: Counter[str] = Counter()
     out: dict[str, str] = {}
+    have_of = {item: list(conditions) if available is None
+               else [c for c in conditions if c in set(available.get(item, ()))] for item in items}
+    for item in items:  # what they saw first: it counts before anything new is placed
+        if seen and item in seen and seen[item] in have_of[item]:
+            out[item] = seen[item]
+            given[seen[item]] += 1
     for p, item in enumerate(items):
-        have = list(conditions) if available is None else [c for c in conditions if c in set(available.get(item, ()))]
-        if seen and item in seen:
-            if seen[item] in have:
-                out[item] = seen[item]
-                given[seen[item]] += 1
-            continue  # only other conditions of an item they saw: never shown
-        if not have:
-            continue
+        have = have_of[item]
+        if (seen and item in seen) or not have:
+            continue  # seen: kept above (only other conditions of it: never shown); none: left out
         wanted = conditions[(p + s) % n]
-        choice = wanted if wanted in have else min(have, key=lambda c: (given[c], conditions.index(c)))
+        least = min(given[c] for c in have)
+        if wanted in have and given[wanted] == least:
+            choice = wanted
+        else:  # keeps this judge balanced; ties: the next condition round the cycle from `wanted`
+            w = conditions.index(wanted)
+            choice = min(have, key=lambda c: (given[c], (conditions.index(c) - w) % n))
         out[item] = choice
         given[choice] += 1
     return out
