@@ -137,8 +137,8 @@ def _judge_human(args: argparse.Namespace) -> int:
         app = JudgeApp(session)
         app.run()
     if app.failure:
-        err_console.print(line(f"oversight judge: {app.failure} (details in {folder.path / 'errors.log'})"),
-                          highlight=False, soft_wrap=True)
+        details = f" (details in {folder.path / 'errors.log'})" if "internal error" in app.failure else ""
+        err_console.print(line(f"oversight judge: {app.failure}{details}"), highlight=False, soft_wrap=True)
         return 1
     console.print(line(session.summary()), highlight=False, soft_wrap=True)
     console.print(line(session.plan_summary()), highlight=False, soft_wrap=True)

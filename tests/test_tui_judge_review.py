@@ -210,3 +210,14 @@ def test_items_added_on_resume_keep_each_judge_balanced(first: int, added: int, 
     after = assign(item_order("run", everything), conditions, rank, seen=seen)
     assert all(after[i] == c for i, c in seen.items())
     assert spread(Counter(after.values()), conditions) <= 1, Counter(after.values())
+
+
+def test_the_command_exits_1_when_the_ui_ended_with_an_unsaved_answer(
+        debate_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    def run(self: JudgeApp) -> None:
+        self.failure = "your last answer was not saved (the run folder could not be written)"
+
+    monkeypatch.setattr(JudgeApp, "run", run)
+    assert main(["judge", str(debate_folder), "--human", "--judge-id", "ann"]) == 1
+    err = capsys.readouterr().err
+    assert "your last answer was not saved" in err and "errors.log" not in err and "Traceback" not in err
