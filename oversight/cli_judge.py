@@ -116,7 +116,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
 def _judge_human(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
     from oversight.tui.judge_app import JudgeApp
-    from oversight.tui.judgelock import check_id, check_writable, judge_lock, same_person
+    from oversight.tui.judgelock import check_id, check_writable, claim_rank, judge_lock, same_person
     from oversight.tui.session import JudgeSession
 
     if not args.judge_id or not args.judge_id.strip():
@@ -133,7 +133,7 @@ def _judge_human(args: argparse.Namespace) -> int:
     check_writable(folder)
     with judge_lock(folder, judge_id):
         check_id(folder, judge_id)
-        session = JudgeSession.open(folder, judge_id, roster)
+        session = claim_rank(folder, judge_id, lambda busy: JudgeSession.open(folder, judge_id, roster, busy))
         app = JudgeApp(session)
         app.run()
     if app.failure:

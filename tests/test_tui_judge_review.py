@@ -221,3 +221,22 @@ def test_the_command_exits_1_when_the_ui_ended_with_an_unsaved_answer(
     assert main(["judge", str(debate_folder), "--human", "--judge-id", "ann"]) == 1
     err = capsys.readouterr().err
     assert "your last answer was not saved" in err and "errors.log" not in err and "Traceback" not in err
+
+
+def test_judges_starting_at_the_same_moment_without_a_list_get_different_ranks(debate_folder: Path) -> None:
+    """No --judges list, nobody has confirmed anything yet: live sessions' ranks are claimed in
+    their locks, so n judges open at once cover all n ranks (they each see every condition of an
+    item once between them)."""
+    from contextlib import ExitStack
+
+    from oversight.tui.judgelock import claim_rank
+
+    folder = RunFolder.open(debate_folder)
+    names = ["ann", "bob", "cho", "dee"]  # 4 conditions
+    ranks = []
+    with ExitStack() as stack:
+        for name in names:
+            stack.enter_context(judge_lock(folder, name))
+        for name in names:  # every one is live before any plans: the moment they all start
+            ranks.append(claim_rank(folder, name, lambda busy, name=name: JudgeSession.open(folder, name, busy=busy)).rank)
+    assert sorted(ranks) == [0, 1, 2, 3]

@@ -15,14 +15,17 @@ import os
 import re
 import socket
 import unicodedata
-from collections.abc import Iterator
+import json
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from oversight.errors import UserError
 from oversight.jsonl import FILE_MODE
 from oversight.runfolder import JUDGMENTS, RunFolder
-from oversight.runlock import _pid_alive, _read_lock, release_lock, take_lock
+from oversight.runlock import _lock_record, _pid_alive, _read_lock, release_lock, take_lock
 
 MIN_FREE_BYTES = 1 << 20
 """Less free space than this and a judgment may not fit: refuse before the person starts."""
@@ -92,4 +95,47 @@ def judge_lock(folder: RunFolder, judge_id: str) -> Iterator[None]:
         release_lock(path)
 
 
-__all__ = ["check_id", "check_writable", "judge_lock", "lock_path", "same_person"]
+PLANNING = "judge-planning.lock"
+"""Held for the moment a session picks its rank without a --judges list, so two starting at once
+take turns and the second sees the first's claim."""
+
+
+def _live_ranks(folder: RunFolder, judge_id: str) -> dict[str, int]:
+    """Ranks claimed in other live sessions' locks (a dead holder's claim does not count)."""
+    out: dict[str, int] = {}
+    here, own = socket.gethostname(), lock_path(folder, judge_id)
+    for path in folder.path.glob("judge-*.lock"):
+        holder = _read_lock(path)
+        if path == own or holder is None or not isinstance(holder.get("rank"), int):
+            continue
+        if holder.get("host") == here and isinstance(holder.get("pid"), int) and not _pid_alive(holder["pid"]):
+            continue
+        out[str(holder.get("judge"))] = holder["rank"]
+    return out
+
+
+def claim_rank(folder: RunFolder, judge_id: str, plan: Callable[[dict[str, int]], Any]) -> Any:
+    """Run `plan(busy)` (busy: judge -> rank of other live sessions) with the planning lock held,
+    then write the rank it chose into this judge's lock. The caller holds `judge_lock`."""
+    path = folder.path / PLANNING
+    for attempt in range(50):
+        try:
+            take_lock(path, folder.warn)
+            break
+        except UserError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
+    try:
+        session = plan(_live_ranks(folder, judge_id))
+        record = {**_lock_record(), "judge": judge_id, "rank": session.rank}
+        own = lock_path(folder, judge_id)
+        tmp = own.with_name(own.name + ".tmp")
+        tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        os.replace(tmp, own)
+        return session
+    finally:
+        release_lock(path)
+
+
+__all__ = ["check_id", "claim_rank", "check_writable", "judge_lock", "lock_path", "same_person"]
