@@ -6,6 +6,12 @@ batch to `batches.jsonl` before polling (journal.py), polls with backoff, and wa
 call with its completion (priced at batch rates). A call the batch did not answer (expired,
 errored, canceled, a batch that could not be created or polled) gets None and is made as a
 normal call by the Model. `BatchRuntime.recover` collects the batches a crashed run left behind.
+
+Order on collection: every answer is stored in the response cache and made durable first, then
+the journal says "collected", then the callers wake. A crash anywhere in between costs nothing:
+before the journal line, `--resume` collects the batch again (free: it was paid once); after it,
+every answer is in the cache. A batch whose answers could not all be stored is never marked
+collected, so a later session collects it again rather than paying for its calls.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
 from oversight.models.batch.journal import BatchJournal
 from oversight.models.batch.options import BatchOptions
+from oversight.models.cache import ResponseCache
 from oversight.models.pricing import with_cost
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
@@ -96,11 +103,12 @@ class Batcher:
                 {"custom_id": cid, "key": c.key, **({"logprobs": True} if c.config.logprobs else {})}
                 for cid, c in ids.items()
             ])
-        waiters = {cid: _wake(c.future) for cid, c in ids.items()}
+        waiters = {cid: (c.key, _wake(c.future)) for cid, c in ids.items()}
         await self.collect(batch_id, waiters, {cid: c.config.logprobs for cid, c in ids.items()})
 
-    async def collect(self, batch_id: str, waiters: dict[str, Waiter], logprobs: dict[str, bool]) -> None:
-        """Poll until the batch ends (waits grow 1.5x up to poll_max_s), then wake every waiter."""
+    async def collect(self, batch_id: str, waiters: dict[str, tuple[str, Waiter]], logprobs: dict[str, bool]) -> None:
+        """Poll until the batch ends (waits grow 1.5x up to poll_max_s); store the answers durably
+        in the cache, journal the batch as collected, then wake every waiter (cid -> (key, waiter))."""
         results: dict[str, Outcome] = {}
         delay, errors = self.options.poll_s, 0
         try:
@@ -117,29 +125,43 @@ class Batcher:
                         break
                 delay = min(delay * 1.5, self.options.poll_max_s)
         except asyncio.CancelledError:
-            for wake in waiters.values():
+            for _, wake in waiters.values():
                 wake(None)
             raise
-        succeeded = 0
-        for cid, wake in waiters.items():
+        answers: dict[str, Completion | None] = {}
+        for cid in waiters:
             outcome = results.get(cid)
-            if isinstance(outcome, Completion):
-                succeeded += 1
-                wake(outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)}))
-            else:
-                wake(None)
-        if results and self.runtime.journal is not None:
-            self.runtime.journal.collected(batch_id, succeeded, len(waiters) - succeeded)
+            answers[cid] = (outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)})
+                            if isinstance(outcome, Completion) else None)
+        succeeded = {waiters[cid][0]: c for cid, c in answers.items() if c is not None}
+        stored = self.runtime.store(succeeded)
+        if results and stored:
+            self.runtime.mark_collected(batch_id, len(succeeded), len(waiters) - len(succeeded))
+        for cid, (_, wake) in waiters.items():
+            wake(answers[cid])
 
 
 class BatchRuntime:
     """The batching of one run: its options, its journal and the tasks that submit and poll."""
 
-    def __init__(self, options: BatchOptions | None = None, journal: BatchJournal | None = None) -> None:
+    def __init__(self, options: BatchOptions | None = None, journal: BatchJournal | None = None,
+                 cache: ResponseCache | None = None) -> None:
+        """`cache` is where collected answers go before the journal says so (the pool's cache)."""
         self.options = options or BatchOptions()
         self.journal = journal
+        self.cache = cache
         self._batchers: dict[ModelSpec, Batcher] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def store(self, answers: dict[str, Completion]) -> bool:
+        """Put every answer (by cache key) in the cache, durably; False if any could not be stored."""
+        if self.cache is None or not answers:
+            return True
+        return self.cache.put_durable(answers)
+
+    def mark_collected(self, batch_id: str, succeeded: int, failed: int) -> None:
+        if self.journal is not None:
+            self.journal.collected(batch_id, succeeded, failed)
 
     def batcher(self, spec: ModelSpec, provider: Any) -> Batcher:
         if spec not in self._batchers:
@@ -167,23 +189,28 @@ class BatchRuntime:
         if self.journal is None or pool.cache is None:
             return 0
         cache, pending = pool.cache, pool.pending
+        self.cache = self.cache or cache
         count = 0
         for record in self.journal.pending():
             model = pool.get(parse_spec(record["model"]), batch=True)
             assert model.batcher is not None
-            waiters: dict[str, Waiter] = {}
+            waiters: dict[str, tuple[str, Waiter]] = {}
             logprobs: dict[str, bool] = {}
-            for request in record.get("requests", []):
+            requests = record.get("requests", [])
+            for request in requests:
                 key, cid = request["key"], request["custom_id"]
                 if key in pending or cache.get(key) is not None:
                     continue
                 future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
                 pending[key] = future
-                waiters[cid] = _settle(key, future, pool)
+                waiters[cid] = (key, _settle(key, future, pool))
                 logprobs[cid] = bool(request.get("logprobs"))
             if waiters:
                 self.spawn(model.batcher.collect(record["id"], waiters, logprobs))
                 count += 1
+            elif requests and not any(r["key"] in pending for r in requests):
+                # Stored, then a crash before the journal said so: say it now.
+                self.mark_collected(record["id"], len(requests), 0)
         return count
 
     async def aclose(self) -> None:
@@ -193,7 +220,7 @@ class BatchRuntime:
 
 
 def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Waiter:
-    """A recovered call's result goes to the cache and to whoever waits; no result releases them."""
+    """A recovered call's result (already in the cache) goes to whoever waits; no result releases them."""
 
     def settle(result: Completion | None) -> None:
         if pool.pending.get(key) is future:
@@ -204,7 +231,5 @@ def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Wa
             future.cancel()  # followers then make the call themselves (Model._follow)
             return
         future.set_result(result)
-        if pool.cache is not None:
-            pool.cache.put(key, result)
 
     return settle
