@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from oversight.errors import RunWriteError, UserError
+from oversight.errors import RunWriteError, UserError, write_failure
 
 console = Console()
 err_console = Console(stderr=True)
@@ -289,12 +289,12 @@ def _export(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _out_errors(out: str | None) -> Iterator[None]:
-    """A folder for --out that cannot be made or written is bad input: one line, exit 2."""
+    """A file that cannot be written (a full disk, a read-only or missing --out) is one line
+    naming that file, exit 2; writers leave no partial file behind."""
     try:
         yield
     except OSError as exc:
-        where = f"--out {out}" if out else (exc.filename or "output folder")
-        raise UserError(f"{where}: cannot write there ({exc.strerror or exc}); choose another folder") from None
+        raise UserError(write_failure(exc, f"--out {out}" if out else "output folder")) from None
 
 
 def _review(args: argparse.Namespace) -> int:
