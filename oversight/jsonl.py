@@ -80,11 +80,16 @@ def _append(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, Any]]:
+Check = Callable[[dict[str, Any]], "str | None"]
+"""What is wrong with a record's shape (oversight.shapes), or None if it can be used."""
+
+
+def iter_lines(path: Path, *, warn: Warn | None = None, check: Check | None = None) -> Iterator[dict[str, Any]]:
     """Whole records, streamed (a run of 100,000 transcripts is never held at once).
 
     A torn last line (a crash mid-write: no newline at the end) is skipped with a warning; a
-    bad line anywhere else means the file was edited by hand, which is reported and skipped too.
+    bad line anywhere else means the file was edited by hand, which is reported and skipped too,
+    as is a record `check` finds of the wrong shape (the warning names the line and the field).
     """
     if not path.exists():
         return
@@ -93,7 +98,7 @@ def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, An
             if not raw.strip():
                 continue
             try:
-                record = _loads(raw)
+                record = json_loads(raw)
                 if not isinstance(record, dict):
                     raise ValueError("not an object")
             except ValueError:
@@ -102,12 +107,27 @@ def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, An
                     where = "torn last line" if torn else f"unreadable line {number}"
                     warn(f"{path}: skipping {where} (a crash mid-write, or an edit by hand?)")
                 continue
+            if check is not None:
+                problem = check(record)
+                if problem is not None:
+                    if warn is not None:
+                        warn(f"{path}: skipping line {number}: {problem} (an edit by hand, or another tool?)")
+                    continue
             yield record
 
 
 _DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 """Every digit byte to b"0", anything else to a space: a run of 19 digits is then one `in` away."""
 _LONG_NUMBER = b"0" * 19
+
+
+def json_loads(raw: bytes) -> Any:
+    """One JSON document as `iter_lines` reads a line; nesting past what the readers can walk
+    (orjson refuses more than 1,024 levels, json runs out of stack) is a ValueError too."""
+    try:
+        return _loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _loads(raw: bytes) -> Any:
