@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Halted:
         return 1
+    except RecursionError:  # the readers refuse deep nesting with a message naming the file; this is the last line
+        err_console.print("[red]error:[/] an input is nested too deeply to read (a config, task, transcript or "
+                          "judgment file edited by hand?); fix the file", highlight=False, soft_wrap=True)
+        return 2
     return 0
 
 

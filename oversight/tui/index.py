@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from oversight.errors import UserError
 from oversight.runfolder import RunFolder
 from oversight.tui.records import effective_judgments, judge_label
 
@@ -101,7 +102,13 @@ class RunIndex:
         return "".join(verdict_mark(j) for j in self.standing(entry["id"], judge))[:12]
 
     def read(self, entry: dict[str, Any]) -> dict[str, Any]:
-        return self.folder.read_transcript_at(entry["offset"])
+        """The whole transcript; one whose line turns out unreadable or of the wrong shape is shown
+        as a failed transcript saying why, never a crash."""
+        try:
+            return self.folder.read_transcript_at(entry["offset"])
+        except UserError as exc:
+            return {**{k: entry.get(k) for k in ("id", "item_id", "protocol", "condition", "attempt")},
+                    "events": [], "outcome": {}, "error": f"not shown: {exc}"}
 
     # ---- filtering ---------------------------------------------------------------------------
 

@@ -142,8 +142,12 @@ class ListScreen(Helpful):
         self.query_one(RowList).focus()
 
     def action_metrics(self) -> None:
-        self.app.push_screen(PageScreen(f"Metrics: {self.index.folder.run_id}",
-                                        panels.metrics_view(self.index.folder.metrics())))
+        try:
+            metrics = self.index.folder.metrics()
+        except UserError as exc:  # cut off or edited: say so, keep browsing
+            self.notify(str(exc), title="metrics.json", severity="error", markup=False)
+            return
+        self.app.push_screen(PageScreen(f"Metrics: {self.index.folder.run_id}", panels.metrics_view(metrics)))
 
 
 class ReviewApp(App[None]):
