@@ -64,14 +64,19 @@ BAD_JUDGMENTS = {
 COMMANDS = [["report"], ["report", "--format", "json"], ["report", "--format", "csv"],
             ["report", "--format", "markdown"], ["export", "--format", "csv"], ["export", "--format", "jsonl"],
             ["export", "--format", "inspect"], ["judge", "--model", "scripted:newjudge", "--dry-run"],
-            ["judge", "--model", "scripted:newjudge"]]
+            ["judge", "--model", "scripted:newjudge"], ["run", "--resume"]]
+
+
+def argv(command: list[str], run: Path) -> list[str]:
+    """The command on `run` (`run --resume RUN_DIR` takes it after the flag)."""
+    return [*command, str(run)] if command[-1] == "--resume" else [command[0], str(run), *command[1:]]
 
 
 def run_every_command(run: Path, capsys: pytest.CaptureFixture[str], file: str, line: int) -> None:
     scripted.register("newjudge", ["Final answer: B (60%)"])
     for command in COMMANDS:
         capsys.readouterr()
-        code = main([command[0], str(run), *command[1:]])
+        code = main(argv(command, run))
         err = capsys.readouterr().err
         assert code == 0, (command, err)
         assert "Traceback" not in err and "RecursionError" not in err, (command, err)
@@ -106,7 +111,7 @@ def test_a_line_nested_100000_deep_is_skipped_by_every_command(tmp_path: Path, c
     scripted.register("newjudge", ["Final answer: B (60%)"])
     for command in COMMANDS:
         capsys.readouterr()
-        assert main([command[0], str(run), *command[1:]]) == 0, command
+        assert main(argv(command, run)) == 0, command
         err = " ".join(capsys.readouterr().err.split())
         assert f"{run / file}: skipping unreadable line {line}" in err and "Traceback" not in err, (command, err)
 
