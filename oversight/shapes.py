@@ -40,7 +40,8 @@ EVENT_FIELDS: dict[str, tuple[type, ...]] = {
 JUDGMENT_OPTIONAL: dict[str, tuple[type, ...]] = {
     "schema": _TEXT, "attempt": _TEXT_OR_NONE, "id": _TEXT_OR_NONE, "supersedes": _TEXT_OR_NONE,
     "retracted": _BOOL_OR_NONE, "correct": _BOOL_OR_NONE, "invalid": _BOOL_OR_NONE, "failed": _BOOL_OR_NONE,
-    "condition": _TEXT_OR_NONE, "order": _TEXT_OR_NONE, "view_key": _TEXT_OR_NONE, "raw": _TEXT_OR_NONE, "reason": _TEXT_OR_NONE, "matches": _LIST_OR_NONE,
+    "condition": _TEXT_OR_NONE, "order": _TEXT_OR_NONE, "view_key": _TEXT_OR_NONE,
+    "raw": (str, dict, _NONE), "reason": _TEXT_OR_NONE, "matches": _LIST_OR_NONE,
     "flaws_reported": _LIST_OR_NONE, "ratings": _DICT_OR_NONE, "answer_kind": _TEXT_OR_NONE,
     "usage": _DICT_OR_NONE, "created_at": _TEXT_OR_NONE,
 }

@@ -283,3 +283,52 @@ def test_an_import_nested_100000_levels_is_one_line(tmp_path: Path, capsys) -> N
     bad.write_text(first[:-1] + ', "extra": ' + DEEP_JSON + "}\n")
     line = one_line_exit_2(capsys, ["import", "nyu-debate", str(bad), "--runs-dir", str(tmp_path / "runs")])
     assert f"{bad}:1" in line and "nested too deeply" in line
+
+
+# ---- what the framework itself writes always passes the checks ----------------------------------
+
+
+def all_problems(run: Path) -> list[str]:
+    from oversight.shapes import judgment_problem, transcript_problem
+
+    found = []
+    for name, check in (("transcripts.jsonl", transcript_problem), ("judgments.jsonl", judgment_problem)):
+        path = run / name
+        for number, raw in enumerate(path.read_text().splitlines() if path.exists() else [], start=1):
+            problem = check(json.loads(raw))
+            if problem:
+                found.append(f"{name}:{number}: {problem}")
+    return found
+
+
+def test_every_protocol_run_and_rejudge_passes_the_shape_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui_runs
+    from test_rejudge import critique_run
+
+    for sub in ("d", "c", "s", "c2"):
+        (tmp_path / sub).mkdir()
+    runs = [tui_runs.debate_run(tmp_path / "d"), tui_runs.critique_run(tmp_path / "c"),
+            tui_runs.summarize_run(tmp_path / "s"), tui_runs.rated_run(tmp_path, monkeypatch),
+            critique_run(tmp_path / "c2", grader="model")]
+    scripted.register("newjudge", ["Final answer: B (60%)", "1. The start year is wrong."])
+    assert main(["judge", str(runs[0]), "--model", "scripted:newjudge"]) in (0, 1)
+    assert main(["import", "nyu-debate", str(REPO / "tests" / "fixtures" / "nyu_debate_small.jsonl"),
+                 "--runs-dir", str(tmp_path / "i")]) == 0
+    runs += list((tmp_path / "i").iterdir())
+    for run in runs:
+        assert all_problems(run) == [], run
+
+
+async def test_a_person_s_judgments_pass_the_shape_checks(run: Path) -> None:
+    session = JudgeSession.open(RunFolder.open(run), "bob")
+    app = JudgeApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for _ in range(2):
+            await pilot.press("B", "enter", *"55", "enter", *"the clock", "ctrl+s")
+            await pilot.pause()
+        await pilot.press("ctrl+b")  # an undo writes a retraction
+        await pilot.pause()
+    mine = [r for r in map(json.loads, (run / "judgments.jsonl").read_text().splitlines())
+            if r.get("judge", {}).get("id") == "bob"]
+    assert len(mine) >= 2 and all_problems(run) == []
