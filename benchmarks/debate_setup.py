@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the fake batch service lives with the tests
 
+from oversight import safe_paths  # noqa: E402
 from oversight.config import apply_overrides, read_yaml, validate_experiment  # noqa: E402
 from oversight.models.pool import ModelPool  # noqa: E402
 from oversight.runfolder import RunFolder  # noqa: E402
@@ -40,6 +41,7 @@ def debate_plan(spec: str, items: int, *sets: str) -> Plan:
     overrides = [f"task={{path: {QUALITY}, format: quality}}", f"limit={items}",
                  "params.judge_kind=model", *sets]
     data = apply_overrides(read_yaml(path), overrides, [f"{r}={spec}" for r in ROLES], None)
+    safe_paths.allow([QUALITY.parent])  # the shared data folder, as --allow-path would
     return plan(validate_experiment(data, str(path)), source=str(path), base_dir=path.parent)
 
 

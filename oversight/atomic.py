@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from oversight.keyguard import check_bytes
+
 _serial = itertools.count()
 
 
@@ -31,7 +33,9 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = False, make_parent: b
     """Write `data` to `path` in one step; on any failure no temporary file is left behind.
 
     `fsync` makes the bytes durable before the rename (the run folder's own files);
-    `make_parent` creates missing folders (cache shards)."""
+    `make_parent` creates missing folders (cache shards). Bytes holding an API key's value are
+    refused (oversight.keyguard)."""
+    check_bytes(data, str(path))
     tmp = temp_path(path)
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY
     try:

@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-
 from oversight.errors import RunWriteError, UserError, write_failure
+from oversight.safe_text import SafeConsole, line
 
-console = Console()
-err_console = Console(stderr=True)
+# Every value we print may be foreign (paths, ids, model text): these consoles clean each string
+# they render, and lines mixing our words with such values are built as Text (never markup).
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 
 def warn(message: str) -> None:
     """Where the lower layers' warnings (skipped torn lines, ...) reach the user."""
-    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(line(("warning:", "yellow"), " ", message), highlight=False, soft_wrap=True)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -31,6 +32,10 @@ class Interrupted(KeyboardInterrupt):
 
 class Halted(Exception):
     """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
+
+
+ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
+              "shipped tasks); repeatable")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,11 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field (dotted)")
     run.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
     run.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
+    run.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
 
     validate = sub.add_parser("validate", help="check an experiment file and its task without calling a model")
     validate.add_argument("experiment")
     validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
 
     imp = sub.add_parser("import", help="a run folder from published transcripts (formats: nyu-debate)")
     imp.add_argument("format", metavar="FORMAT")
@@ -85,8 +92,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 def main(argv: list[str] | None = None) -> int:
     from oversight import cli_judge  # it uses this module's consoles: imported once this one is loaded
 
+    from oversight import keyguard, safe_paths
+
+    keyguard.refresh()  # the key variables this command must never send or store
     warnings.showwarning = _show_warning
     args = _parser().parse_args(argv)
+    safe_paths.set_allowed(getattr(args, "allow_path", []))
     try:
         if args.command == "run":
             return _run(args)
@@ -103,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return _export(args)
     except UserError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(line(("error:", "red"), " ", str(exc)), highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt as exc:
         if not isinstance(exc, Interrupted):
@@ -137,14 +148,14 @@ def _validate(args: argparse.Namespace) -> int:
         p = plan(exp, source=str(path), base_dir=path.parent)
         check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
         label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
-        console.print(
+        console.print(line(
             f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
-            f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}",
+            f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
             highlight=False,
             soft_wrap=True,
         )
-        for line in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
-            console.print(f"  {line}", highlight=False, soft_wrap=True)
+        for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
+            console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
     return 0
 
 
@@ -177,7 +188,8 @@ def _run(args: argparse.Namespace) -> int:
     status = 0
     for p, point in plans:
         folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
-        console.print(f"run folder: {folder.path}  ({len(p.units)} units from {p.n_items} items)", highlight=False, soft_wrap=True)
+        console.print(line(f"run folder: {folder.path}  ({len(p.units)} units from {p.n_items} items)"),
+                      highlight=False, soft_wrap=True)
         result = _execute(p, folder)
         status = max(status, _status(result))
     return status
@@ -194,10 +206,10 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
         with sigterm_as_interrupt():
             result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: {hint}", highlight=False, soft_wrap=True)
+        err_console.print(line(f"interrupted: {hint}"), highlight=False, soft_wrap=True)
         raise Interrupted from None
     except RunWriteError as exc:
-        err_console.print(f"[red]error:[/] {exc}; {hint}", highlight=False, soft_wrap=True)
+        err_console.print(line(("error:", "red"), f" {exc}; {hint}"), highlight=False, soft_wrap=True)
         raise Halted from None
     if result.skipped:
         console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
@@ -207,8 +219,8 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     print_summary(console, folder.path, result.metrics)
     if result.stopped:
         left = len(p.units) - result.skipped - result.ran
-        err_console.print(f"[red]stopped:[/] {result.stopped}; {left} units not started; continue with: "
-                          f"oversight run --resume {folder.path} --set max_cost_usd=AMOUNT",
+        err_console.print(line(("stopped:", "red"), f" {result.stopped}; {left} units not started; continue with: "
+                               f"oversight run --resume {folder.path} --set max_cost_usd=AMOUNT"),
                           highlight=False, soft_wrap=True)
     return result
 
@@ -255,7 +267,7 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
 def print_estimate(title: str, rows: list[dict[str, object]]) -> None:
     from oversight.tables import rows_table
 
-    console.print(rows_table(title, rows))
+    console.print(rows_table(title, rows))  # cells are Text (oversight.tables)
     console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
 
 
@@ -267,7 +279,7 @@ def _import(args: argparse.Namespace) -> int:
     path = import_file(args.format, Path(args.file), Path(args.runs_dir))
     summary = import_summary(RunFolder.open(path).experiment()[1])
     if summary:
-        console.print(summary, highlight=False, soft_wrap=True)
+        console.print(line(summary), highlight=False, soft_wrap=True)
     report([path], console, warn=warn)
     return 0
 
@@ -287,7 +299,7 @@ def _export(args: argparse.Namespace) -> int:
     with _out_errors(args.out):
         paths = export(Path(args.run_dir), args.format, Path(args.out) if args.out else None, warn=warn)
     for path in paths:
-        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+        console.print(line(f"wrote {path}"), highlight=False, soft_wrap=True)
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from oversight.cli import Interrupted, print_estimate, console, err_console, warn
 from oversight.errors import UserError, write_failure
+from oversight.safe_text import clean, line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,9 +36,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
     judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
     judge.add_argument("--no-cache", action="store_true", help="do not reuse cached responses")
+    judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                       help="also read the run's prompt files from this folder; repeatable")
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.judge_id is not None and clean(args.judge_id, one_line=True) != args.judge_id:
+        raise UserError(f"--judge-id {clean(args.judge_id, one_line=True)!r}: control characters (shown as "
+                        f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
     if args.model:
         return _judge_model(args)
     if args.human:
@@ -75,15 +81,17 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     )
     p = plan_judging(folder, options)
     done = p.selected - len(p.tasks)
-    console.print(f"judge {p.judge_id}: {len(p.tasks)} views to judge, {done} already judged", highlight=False, soft_wrap=True)
+    console.print(line(f"judge {p.judge_id}: {len(p.tasks)} views to judge, {done} already judged"),
+                  highlight=False, soft_wrap=True)
     if args.dry_run:
         print_estimate(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p))
         return 0
     try:
         result = asyncio.run(execute_judging(p, observer=RichProgress(console)))
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: judgments so far are saved in {folder.path}; run the same command again "
-                          f"to continue (it skips what judge {p.judge_id} already judged)", highlight=False, soft_wrap=True)
+        err_console.print(line(f"interrupted: judgments so far are saved in {folder.path}; run the same command "
+                               f"again to continue (it skips what judge {p.judge_id} already judged)"),
+                          highlight=False, soft_wrap=True)
         raise Interrupted from None
     metrics = run_metrics(folder)
     folder.write_metrics(metrics)
@@ -106,5 +114,5 @@ def _judge_human(args: argparse.Namespace) -> int:
         raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
     session = JudgeSession.open(RunFolder.open(Path(args.run_dir), warn=warn), args.judge_id.strip())
     JudgeApp(session).run()
-    console.print(session.summary(), highlight=False, soft_wrap=True)
+    console.print(line(session.summary()), highlight=False, soft_wrap=True)
     return 0

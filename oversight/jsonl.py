@@ -12,6 +12,7 @@ from typing import Any
 from collections.abc import Callable, Iterator
 
 from oversight.atomic import named
+from oversight.keyguard import check_text
 
 try:  # several times faster on long lines; json below reads whatever it refuses
     from orjson import loads as _fast_loads
@@ -43,12 +44,16 @@ def dumps(record: Any, **kwargs: Any) -> str:
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
     """Write one record as one line, then flush and fsync so a crash cannot lose or tear it."""
-    _append(path, (dumps(record, separators=(",", ":")) + "\n").encode("utf-8"))
+    line = dumps(record, separators=(",", ":")) + "\n"
+    check_text(line, str(path), "written")  # never an API key's value (oversight.keyguard)
+    _append(path, line.encode("utf-8"))
 
 
 def append_lines(path: Path, records: list[dict[str, Any]]) -> None:
     """Several records, one line each, with one flush and fsync for all (group commit)."""
-    _append(path, "".join(dumps(r, separators=(",", ":")) + "\n" for r in records).encode("utf-8"))
+    text = "".join(dumps(r, separators=(",", ":")) + "\n" for r in records)
+    check_text(text, str(path), "written")
+    _append(path, text.encode("utf-8"))
 
 
 def _append(path: Path, data: bytes) -> None:

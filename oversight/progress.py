@@ -7,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from oversight.models.types import Usage
 from oversight.runner import RunObserver
+from oversight.safe_text import markup
 from oversight.transcripts import Transcript
 
 
@@ -31,7 +32,8 @@ class RichProgress(RunObserver):
 
     def started(self, name: str, units: int) -> None:
         self.progress.start()
-        self.units = self.progress.add_task(name, total=units, detail=f"failed 0  0 tok  {_cost_text(Usage())}")
+        # the description column is a markup template: the name (an experiment's, a judge id) is escaped
+        self.units = self.progress.add_task(markup(name), total=units, detail=f"failed 0  0 tok  {_cost_text(Usage())}")
 
     def unit_finished(self, transcript: Transcript, spent: Usage) -> None:
         self.failed += transcript.error is not None

@@ -9,6 +9,7 @@ as `Answer:`.
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.errors import UserError, read_text
+from oversight.safe_paths import check_file
 from oversight.models.types import Message
 
 _SECTION = re.compile(r"^\[(system|user|assistant)\]\s*$", re.MULTILINE)
@@ -112,8 +114,9 @@ class PromptSet:
             path = Path(file)
             if not path.is_absolute() and base_dir is not None:
                 path = base_dir / path
-            if not path.is_file():
+            if not os.path.lexists(path):
                 raise UserError(f"{source}: prompts.{name}: file {str(path)!r} not found")
+            check_file(path, f"{source}: prompts.{name}", base_dir)
             self.templates[name] = Template(name, str(path), read_text(path))
         for name, template in self.templates.items():
             extra = template.fields() - set(documented[name])

@@ -37,6 +37,8 @@ from oversight.protocol import JudgeResponse, JudgeView, Protocol, Unit, get_pro
 from oversight.recorder import Recorder, RunContext, settings_for
 from oversight.runfolder import RunFolder
 from oversight.runner import RunObserver
+from oversight import keyguard
+from oversight.safe_paths import allow
 from oversight.transcripts import JudgeRef, Judgment, Transcript
 
 JUDGE_ROLE = "judge"
@@ -151,6 +153,7 @@ def _prompt_overrides(opts: JudgeOptions, used: set[str], all_templates: set[str
         path = Path(file).resolve()
         if not path.is_file():
             raise UserError(f"--prompt {text}: file {str(path)!r} not found")
+        allow([path])  # named by the person on the command line; still never a special file
         out[name] = str(path)
     return out
 
@@ -174,6 +177,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
         raise UserError(f"--limit {opts.limit}: give a positive number")
     parse_spec(opts.model)
     exp, meta = folder.experiment()
+    allow(meta.get("allow_paths") or [])  # the folders the run was started with
     source = str(folder.path / "experiment.yaml")
     protocol = get_protocol(exp.protocol)
     params = _verdict_params(protocol, validate_params(protocol.Params, exp.params, source), opts)
@@ -313,6 +317,7 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
 async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, pool: ModelPool | None = None,
                           write: bool = True) -> JudgeResult:
     """Judge every planned view with bounded concurrency; append each judgment as it finishes."""
+    keyguard.refresh()
     observer = observer or RunObserver()
     pool = pool or make_pool(p)
     ctx = make_context(p, pool)

@@ -18,6 +18,8 @@ from typing import Any
 
 from rich.console import Console
 
+from oversight.safe_text import SafeConsole, line, text
+
 from oversight.config import validate_params
 from oversight.errors import UserError
 from oversight.importers import imported_metrics
@@ -176,7 +178,7 @@ def render(sections: list[Section], fmt: str, document: dict[str, Any], width: i
         return to_csv(sections)
     if fmt == "markdown":
         return to_markdown(sections)
-    buf = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    buf = SafeConsole(file=io.StringIO(), width=width, color_system=None, highlight=False)
     for section in sections:
         print_section(buf, section)
     return buf.file.getvalue()  # type: ignore[attr-defined]
@@ -209,11 +211,11 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
         for section in sections:
             print_section(console, section)
         if len(runs) == 1:
-            for line in status_lines(runs[0].metrics):
-                console.print(line, highlight=False)
+            for status in status_lines(runs[0].metrics):
+                console.print(text(status), highlight=False)
         cross = [p for p in figures if not any(p.is_relative_to(r.folder.path) for r in runs)]
-        console.print(f"figures (PNG, SVG): {len(figures) - len(cross)} in RUN_DIR/plots"
-                      + (f"; {len(cross)} across runs in {cross[0].parent}" if cross else ""),
+        console.print(line(f"figures (PNG, SVG): {len(figures) - len(cross)} in RUN_DIR/plots"
+                           + (f"; {len(cross)} across runs in {cross[0].parent}" if cross else "")),
                       highlight=False, soft_wrap=True)
     else:
         console.out(render(sections, fmt, document, console.width), end="", highlight=False)

@@ -27,6 +27,7 @@ import yaml
 from oversight import atomic
 from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.errors import UserError
+from oversight.keyguard import check_text
 from oversight.models.spec import REDACTED, redact_url
 from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, json_loads, repair_tail
 from oversight.provenance import git_revision, package_versions
@@ -238,8 +239,10 @@ class RunFolder:
         return kept, dropped
 
     def log_error(self, unit_id: str, text: str) -> None:
+        entry = f"--- {unit_id}\n{text}\n"
+        check_text(entry, str(self.path / ERRORS), "written")  # a traceback may quote a prompt
         with open(self.path / ERRORS, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {unit_id}\n{text}\n")
+            fh.write(entry)
 
     # ---- metrics ---------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ from oversight.recorder import Recorder, RunContext
 from oversight.groupwriter import GroupWriter
 from oversight.results import compute_metrics, gc_frozen, gc_paused
 from oversight.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
+from oversight import keyguard
+from oversight.safe_paths import allow, allowed
 from oversight.transcripts import Transcript
 from oversight.unitmemo import UnitMemo
 
@@ -218,6 +220,7 @@ async def execute(
     pool: ModelPool | None = None,
 ) -> RunResult:
     """Run every unit not yet in transcripts.jsonl, then write metrics.json."""
+    keyguard.refresh()
     with folder.lock(), gc_frozen():
         return await _execute_locked(p, folder, observer or RunObserver(), retry_failed, pool)
 
@@ -281,7 +284,7 @@ def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], war
         folder.write_experiment(p.exp, {
             "source": p.source, "base_dir": str(p.base_dir.resolve()),
             "sweep_point": {k: redact_url(v) if isinstance(v, str) else v for k, v in sweep_point.items()},
-            "units_planned": len(p.units), "pins": pins,
+            "units_planned": len(p.units), "pins": pins, "allow_paths": allowed(),
         })
     except OSError as exc:  # no half-made run folder is left behind
         shutil.rmtree(folder.path, ignore_errors=True)
@@ -307,6 +310,7 @@ def check_storage(p: Plan, runs_dir: Path) -> None:
 def plan_resume(folder: RunFolder) -> Plan:
     """The plan of an existing run, refused if its config, task or prompts changed since it began."""
     exp, meta = folder.experiment_to_resume()
+    allow(meta.get("allow_paths") or [])  # the folders the run was started with
     p = plan(exp, source=str(folder.path / EXPERIMENT), base_dir=Path(meta.get("base_dir") or "."))
     check_resume(p, meta)
     return p

@@ -21,6 +21,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from oversight.safe_text import line, text
+
 METHODS = {
     "wilson": ("W", "Wilson"), "wilson-cluster": ("Wc", "Wilson, cluster-adjusted"),
     "newcombe": ("N", "Newcombe method 10"), "newcombe-cluster": ("Nc", "Newcombe, cluster-adjusted"),
@@ -39,6 +41,8 @@ NOTES = {
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
     "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
+    "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
+             "transcripts judged swapped",
     "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
 }
@@ -133,17 +137,17 @@ def _by_fields(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
 
 
 def _horizontal(rows: list[dict[str, Any]], title: str | None = None, *, wrap: bool = False) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False,
+    table = Table(title=None if title is None else text(title, one_line=True), title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False,
                   title_style="bold", show_edge=False)
     columns: list[str] = []
     for row in rows:
         columns.extend(k for k in row if k not in columns)
     for column in columns:
         values = [r[column] for r in rows if r.get(column) is not None]
-        text = bool(values) and all(isinstance(v, str) and not v[:1].isdigit() for v in values)
-        table.add_column(column, justify="left" if column in _LEFT or text else "right", no_wrap=not wrap)
+        words = bool(values) and all(isinstance(v, str) and not v[:1].isdigit() for v in values)
+        table.add_column(_shown(column), justify="left" if column in _LEFT or words else "right", no_wrap=not wrap)
     for row in rows:
-        table.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
+        table.add_row(*(_shown(_cell(row[c])) if c in row else "" for c in columns))
     return table
 
 
@@ -155,8 +159,14 @@ def _vertical(rows: list[dict[str, Any]]) -> Table:
         if i:
             table.add_section()
         for key, value in row.items():
-            table.add_row(key, _cell(value))
+            table.add_row(_shown(key), _shown(_cell(value)))
     return table
+
+
+def _shown(value: str) -> Any:
+    """A header or cell as Text: a judge id or sweep value is shown as written, never read as
+    Rich markup (a `[link=...]` in an id stays text) and with control characters made visible."""
+    return text(value, one_line=True)
 
 
 def _width(table: Table) -> int:
@@ -204,13 +214,13 @@ def fitted_tables(rows: list[dict[str, Any]], width: int, hide: tuple[str, ...] 
 def print_section(console: Console, section: Section) -> None:
     if not section.rows:
         return
-    console.print(section.title, style="bold", highlight=False)
+    console.print(text(section.title, "bold", one_line=True), highlight=False)
     for sub, table in fitted_tables(section.rows, console.width, section.hide):
         if sub:
-            console.print(sub, style="italic", highlight=False)
+            console.print(text(sub, "italic", one_line=True), highlight=False)
         console.print(table)
-    for line in section.legend:
-        console.print(line, style="dim", highlight=False)
+    for legend in section.legend:
+        console.print(text(legend, "dim"), highlight=False)
 
 
 def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
@@ -311,6 +321,6 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> N
     agreement = agreement_section(run_dir.name, metrics)
     for section in run_sections(run_dir.name, metrics) + ([agreement] if agreement else []):
         print_section(console, section)
-    for line in status_lines(metrics):
-        console.print(line, highlight=False)
-    console.print(f"run folder: [bold]{run_dir}[/]", soft_wrap=True, highlight=False)
+    for status in status_lines(metrics):
+        console.print(text(status), highlight=False)
+    console.print(line("run folder: ", text(run_dir, "bold", one_line=True)), soft_wrap=True, highlight=False)

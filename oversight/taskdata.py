@@ -5,6 +5,7 @@ error. A protocol's `load_items` is `load_task(task, base_dir, READERS, protocol
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from oversight.errors import UserError, bounded, read_text
+from oversight.safe_paths import check_file
 
 Records = list[dict[str, Any]]
 Reader = Callable[[Records, str], list[Any]]
@@ -24,7 +26,8 @@ class TaskConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str | None = None
-    """A file under tasks/, or any local file (relative to the experiment file, then the cwd)."""
+    """A file beside the experiment (relative to its folder, then the cwd), under the shipped tasks/,
+    or in a folder allowed with --allow-path; never a special file (oversight.safe_paths)."""
     format: str = "native"
     """File format; `native` is ours (tasks/README.md). Protocols add e.g. `quality`, `critiques`."""
     hf: str | None = None
@@ -47,8 +50,8 @@ def resolve_path(task: TaskConfig, base_dir: Path) -> Path:
     assert task.path is not None
     candidates = [Path(task.path)] if Path(task.path).is_absolute() else [base_dir / task.path, Path(task.path)]
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+        if os.path.lexists(candidate):  # a FIFO or a link into /proc is refused, not passed over
+            return check_file(candidate, "task.path", base_dir)
     raise UserError(f"task.path: file {bounded(task.path)!r} not found (looked in {base_dir} and the current folder)")
 
 

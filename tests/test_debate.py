@@ -107,7 +107,7 @@ async def test_sequential_rounds_let_b_answer_a() -> None:
     b1 = model_events(rec, "debater_b")[0].input[0]["content"]
     assert "Debater A speaking in round 1" in b1
     a2 = model_events(rec, "debater_a")[1].input[0]["content"]
-    assert "Debater B speaking in round 1" in a2 and "in round 2" not in a2.split("Debate so far:")[1]
+    assert "Debater B speaking in round 1" in a2 and "in round 2" not in a2.split("Debate so far")[1]
 
 
 async def test_quotes_are_checked_logged_and_marked_for_the_judge() -> None:
@@ -121,7 +121,7 @@ async def test_quotes_are_checked_logged_and_marked_for_the_judge() -> None:
         assert not invented["verified"] and invented["fuzzy"] < 100
         assert check.n_quotes == 2 and check.n_verified == 1
     prompt = judge_prompt(rec)
-    assert "<v_quote>the soup did not\ntremble where it should have</v_quote>" in prompt
+    assert "<v_quote>the soup did not\n\u2502 tremble where it should have</v_quote>" in prompt
     assert "<u_quote>she saw the reservoir out of the window</u_quote>" in prompt
     assert "<quote>" not in prompt
     assert outcome["quote_stats"] == {"quotes": 4, "verified": 2}
@@ -158,7 +158,7 @@ async def test_swap_reverses_answers_and_labels_and_maps_verdicts_back() -> None
     assert "A: The soup did not tremble.\nB: She saw the reservoir." in original
     assert "A: She saw the reservoir.\nB: The soup did not tremble." in swapped
     # debater_a defended answers[0], shown second in the swapped view: it is "Debater B" there
-    assert "Debater B (round 1): Debater B speaking in round 1" in swapped
+    assert "Debater B (round 1):\n\u2502 Debater B speaking in round 1" in swapped
     assert swapped.index("Debater A (round 1)") < swapped.index("Debater B (round 1)")
     verdicts = {j.order: j for j in rec.judgments}
     assert verdicts["original"].answer_index == 0 and verdicts["original"].correct is True
@@ -195,7 +195,11 @@ async def test_consultant_argues_its_assigned_side() -> None:
         letter = "AB"[index]
         assert [e.step for e in model_events(rec)] == ["consultant round 1", "consultant round 2",
                                                        "judge original", "judge swapped"]
-        assert f"You argue for answer {letter}" in model_events(rec, "consultant")[0].input[0]["content"]
+        consultant_prompt = model_events(rec, "consultant")[0].input[0]["content"]
+        assert f'You argue for your answer, "{unit.item.answers[index]}"' in consultant_prompt
+        # the consultant's prompt never names an answer by letter outside the story (speeches stay letter-free)
+        assert not re.search(r"\b(?:answer|Answer) [AB]\b", consultant_prompt.split("Story:")[0] +
+                             consultant_prompt.split(unit.item.story)[1])
         assert f"argues for answer {letter}" in judge_prompt(rec, "original")
         assert f"argues for answer {'BA'[index]}" in judge_prompt(rec, "swapped")
         assert outcome["consultant_index"] == index

@@ -102,8 +102,8 @@ def test_transcripts_rebuild_the_judge_view_with_verified_quotes_and_never_the_s
 
     original = judge_variables(out, "original")
     swapped = judge_variables(out, "swapped")
-    assert "Debater B (round 1): Straight from the first paragraph" in original["transcript"]
-    assert "Debater A (round 1): Straight from the first paragraph" in swapped["transcript"]
+    assert "Debater B (round 1):\n\u2502 Straight from the first paragraph" in original["transcript"]
+    assert "Debater A (round 1):\n\u2502 Straight from the first paragraph" in swapped["transcript"]
     assert (original["answer_a"], swapped["answer_a"]) == (lines[0]["answers"][0], lines[0]["answers"][1])
     assert "<v_quote>She counted forty.</v_quote>" in original["transcript"]
     assert "yew hedge" in story and all("yew hedge" not in str(v) for v in original.values())

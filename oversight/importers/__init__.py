@@ -10,11 +10,13 @@ them). See oversight/importers/README.md for how to add a format.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from oversight.errors import UserError
+from oversight.safe_paths import allow, check_file
 
 FORMATS: dict[str, str] = {
     "nyu-debate": "oversight.importers.nyu_debate",
@@ -30,8 +32,13 @@ def get_importer(fmt: str) -> ModuleType:
 
 
 def import_file(fmt: str, path: Path, runs_dir: Path) -> Path:
-    """Import `path` in format `fmt` into a new run folder under `runs_dir`; return the folder."""
-    return get_importer(fmt).import_file(Path(path), Path(runs_dir))
+    """Import `path` in format `fmt` into a new run folder under `runs_dir`; return the folder.
+    The file is the person's choice, but never a FIFO, a device or a file under /proc."""
+    importer = get_importer(fmt)
+    if os.path.lexists(path):
+        allow([path])
+        check_file(Path(path), "FILE", None)
+    return importer.import_file(Path(path), Path(runs_dir))
 
 
 def import_summary(meta: dict[str, Any]) -> str | None:

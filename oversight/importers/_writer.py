@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from oversight.config import Experiment
 from oversight.jsonl import dumps
+from oversight.keyguard import check_text
 from oversight.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS, RunFolder, text_ref
 
 
@@ -37,7 +38,9 @@ class BulkWriter:
         fh = self._files.get(filename)
         if fh is None:
             fh = self._files[filename] = open(self.path / filename, "a", encoding="utf-8")
-        fh.write(dumps(record, separators=(",", ":")) + "\n")
+        line = dumps(record, separators=(",", ":")) + "\n"
+        check_text(line, str(self.path / filename), "written")  # never an API key's value
+        fh.write(line)
 
     def append_transcript(self, record: dict[str, Any]) -> None:
         self.append(TRANSCRIPTS, record)

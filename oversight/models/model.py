@@ -9,6 +9,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from oversight.errors import ModelCallError
+from oversight.keyguard import check_texts
+from oversight.models.bounds import check_completion, within_bounds
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.budget import SpendMeter
@@ -157,15 +159,16 @@ class Model:
                 self.meter.finish(bound, cost)
 
     async def _call_unmetered(self, messages: list[Message], config: GenerateConfig, key: str | None) -> ModelOutput:
+        check_texts((m.content for m in messages), f"a call to {self.name}")  # no key leaves the process
         start = time.monotonic()
         if self.batcher is not None:
             key = key or cache_key(self.spec, messages, config)
             completion = await self.batcher.call(key, messages, config)
-            if completion is not None:
+            if completion is not None and within_bounds(completion, config):
                 self.routes[0].endpoint.succeeded(completion.usage)
                 return ModelOutput(completion=completion, model=self.name, batched=True,
                                    latency_s=round(time.monotonic() - start, 4))
-            # Expired, errored or canceled in the batch, or no batch at all: a normal call.
+            # Expired, errored, canceled or too large in the batch, or no batch at all: a normal call.
         completion, attempts, served_by = await self._call_with_retries(messages, config)
         return ModelOutput(
             completion=completion,
@@ -187,7 +190,7 @@ class Model:
             endpoint.started += 1
             try:
                 async with endpoint.semaphore, asyncio.timeout(config.timeout_s):
-                    completion = await route.provider.generate(messages, config)
+                    completion = check_completion(await route.provider.generate(messages, config), config)
                 completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
                 endpoint.succeeded(completion.usage)
                 return completion, attempt, endpoint.name

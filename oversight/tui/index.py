@@ -2,6 +2,8 @@
 
 Opening a run reads each transcript line's small fields (RunFolder.transcript_index) and the
 judgments, which are small; events and outcomes are parsed only for the transcript on screen.
+Everything read here is cleaned of control characters (oversight.safe_text) before any view is
+built from it: model text, task text and ids never reach the terminal raw.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from oversight.errors import UserError
 from oversight.runfolder import RunFolder
+from oversight.safe_text import clean, clean_deep
 from oversight.tui.records import effective_judgments, judge_label
 
 VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")
@@ -73,8 +76,9 @@ class RunIndex:
 
     @classmethod
     def open(cls, folder: RunFolder) -> "RunIndex":
-        entries = folder.transcript_index()
-        records, left_out = folder.judgments(transcripts=entries)
+        raw_entries = folder.transcript_index()
+        records, left_out = folder.judgments(transcripts=raw_entries)
+        entries, records = clean_deep(raw_entries), clean_deep(records)
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             grouped[record["transcript_id"]].append(record)
@@ -102,13 +106,22 @@ class RunIndex:
         return "".join(verdict_mark(j) for j in self.standing(entry["id"], judge))[:12]
 
     def read(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """The whole transcript; one whose line turns out unreadable or of the wrong shape is shown
-        as a failed transcript saying why, never a crash."""
+        """The whole transcript, cleaned for the terminal; one whose line turns out unreadable or of
+        the wrong shape is shown as a failed transcript saying why, never a crash."""
         try:
-            return self.folder.read_transcript_at(entry["offset"])
+            return clean_deep(self.folder.read_transcript_at(entry["offset"]))
         except UserError as exc:
-            return {**{k: entry.get(k) for k in ("id", "item_id", "protocol", "condition", "attempt")},
-                    "events": [], "outcome": {}, "error": f"not shown: {exc}"}
+            return clean_deep({**{k: entry.get(k) for k in ("id", "item_id", "protocol", "condition", "attempt")},
+                               "events": [], "outcome": {}, "error": f"not shown: {exc}"})
+
+    def text(self, ref: str) -> str | None:
+        """A stored text (a story), cleaned one character for one, so quote spans still hold."""
+        stored = self.folder.get_text(ref)
+        return None if stored is None else clean(stored)
+
+    def metrics(self) -> dict[str, Any] | None:
+        """metrics.json cleaned; UserError if it is cut off or of the wrong shape."""
+        return clean_deep(self.folder.metrics())
 
     # ---- filtering ---------------------------------------------------------------------------
 

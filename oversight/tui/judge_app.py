@@ -19,9 +19,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static, TextArea
 
 from oversight.protocol import JudgeResponse, JudgeView
+from oversight.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import JudgeSession, JudgeUnit
-from oversight.tui.views import LETTERS, heading, mark_quotes
+from oversight.tui.views import LETTERS, heading, mark_quotes, speech_text, turn_label
 
 LABELS = {
     "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
@@ -29,7 +30,7 @@ LABELS = {
     "transcript": "Transcript", "critiques": "Critiques from an assistant", "summary": "Summary",
     "sentences": "Summary sentences",
 }
-HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter"})
+HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter", "turns"})
 """Variables that steer rendering rather than being read (quote tags), or are shown in words."""
 
 CSS = """
@@ -45,8 +46,9 @@ CSS = """
 
 def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
     """A view's variables as a person reads them; quotes marked verified or unverified. `guide`:
-    the protocol's words on what to list (`flaws_guide`), shown first on a flaws view."""
-    v = view.variables
+    the protocol's words on what to list (`flaws_guide`), shown first on a flaws view. Every
+    value is cleaned of control characters first: speeches and stories are model and task text."""
+    v = clean_deep(view.variables)
     tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
     order = [k for k in LABELS if k in v] + [k for k in v if k not in LABELS and k not in HIDDEN]
     parts: list[RenderableType] = []
@@ -57,7 +59,16 @@ def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
     for key in order:
         value = str(v[key])
         parts.append(heading(LABELS.get(key, key.replace("_", " ").capitalize())))
-        if key == "transcript":
+        if key == "transcript" and isinstance(v.get("turns"), list):
+            # Drawn from the view's turns: labels in our style, speech text as text (views.py).
+            for turn in v["turns"] or []:
+                parts.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
+                parts.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
+            if not v["turns"]:
+                parts.append(Text(value))
+            parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
+                              style="dim"))
+        elif key == "transcript":
             parts.append(mark_quotes(value, [], tags, 1))
             parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
                               style="dim"))
@@ -131,7 +142,7 @@ class JudgeScreen(Helpful):
         await form.remove_children()
         done = len(self.session.units) - len(self.session.pending())
         self.query_one("#progress", Static).update(
-            Text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", style="bold"))
+            text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", "bold", one_line=True))
         self.query_one("#status", Static).update("")
         if self.unit is None:
             self.query_one("#view", Static).update(Text(
@@ -153,7 +164,7 @@ class JudgeScreen(Helpful):
                     Input(placeholder="explanation (optional)", id="comment")]
         if view.answer_kind == "flaws":
             hint = getattr(self.session.protocol, "flaws_hint", None) or "Flaws you found, one per line (empty: none found):"
-            return [Static(hint, id="flaws-hint"), TextArea(id="flaws")]
+            return [Static(text(hint), id="flaws-hint"), TextArea(id="flaws")]
         scales = getattr(self.session.protocol, "rating_scales", None) or ("rating",)
         return [*(Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2) for s in scales),
                 Input(placeholder="comment (optional)", id="comment")]
@@ -197,7 +208,7 @@ class JudgeScreen(Helpful):
         try:
             response = self.response(self.unit.view)
         except ValueError as exc:
-            self.query_one("#status", Static).update(str(exc))
+            self.query_one("#status", Static).update(text(exc, one_line=True))
             return
         if response.flaws == [] and not self.empty_ok:
             self.empty_ok = True

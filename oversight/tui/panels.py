@@ -53,11 +53,12 @@ def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]]) -> Rende
     return Group(*parts)
 
 
-def _tokens(usage: dict[str, Any] | None) -> tuple[str, str, str]:
+def _tokens(usage: dict[str, Any] | None) -> tuple[Text, Text, Text]:
+    """Cells as Text: a transcript is data, and a table reads plain strings as markup."""
     usage = usage or {}
     cost = usage.get("cost_usd")
-    return (str(usage.get("input_tokens", 0)), str(usage.get("output_tokens", 0)),
-            "n/a" if cost is None else f"${cost:.4f}")
+    shown = "n/a" if cost is None else f"${cost:.4f}" if isinstance(cost, (int, float)) else str(cost)
+    return Text(str(usage.get("input_tokens", 0))), Text(str(usage.get("output_tokens", 0))), Text(shown)
 
 
 def calls(transcript: dict[str, Any]) -> RenderableType:
@@ -71,7 +72,7 @@ def calls(transcript: dict[str, Any]) -> RenderableType:
     for n, e in enumerate(events, start=1):
         tin, tout, _ = _tokens(e.get("usage"))
         latency = e.get("latency_s")
-        table.add_row(str(n), f"{e.get('role')} / {e.get('step') or '-'}", tin, tout,
+        table.add_row(str(n), Text(f"{e.get('role')} / {e.get('step') or '-'}"), tin, tout,  # Text: never markup
                       "-" if latency is None else f"{latency:.2f}", "hit" if e.get("cached") else "")
         if e.get("error"):
             errors.append(Text(f"call {n}: {e['error']}", style="red"))
@@ -79,7 +80,7 @@ def calls(transcript: dict[str, Any]) -> RenderableType:
     for name in ("role", "in", "out", "cost"):
         totals.add_column(name, justify="left" if name == "role" else "right")
     for role, usage in sorted((transcript.get("usage_by_role") or {}).items()):
-        totals.add_row(role, *_tokens(usage))
+        totals.add_row(Text(role), *_tokens(usage))
     totals.add_row(Text("total", style="bold"), *_tokens(transcript.get("usage")))
     parts: list[RenderableType] = [table, totals]
     models = sorted({str(e.get("model")) for e in events if e.get("model")})

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Static
 
 from oversight.errors import UserError
 from oversight.runfolder import RunFolder
+from oversight.safe_text import clean, clean_deep, text
 from oversight.tui import panels, summary
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
 from oversight.tui.rowlist import RowList
@@ -94,8 +95,8 @@ class ListScreen(Helpful):
         self.rows = self.index.select(self.filters)
         position = next((i for i, e in enumerate(self.rows) if e["id"] == current), 0)
         listing.set_rows(self.rows, position)
-        self.query_one("#filters", Static).update(
-            f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}")
+        self.query_one("#filters", Static).update(  # a judge id or search is shown, never read as markup
+            text(f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}", one_line=True))
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         self.app.push_screen(TranscriptScreen(self.index, self.rows, event.index, self.params))
@@ -143,11 +144,12 @@ class ListScreen(Helpful):
 
     def action_metrics(self) -> None:
         try:
-            metrics = self.index.folder.metrics()
+            metrics = self.index.metrics()
         except UserError as exc:  # cut off or edited: say so, keep browsing
-            self.notify(str(exc), title="metrics.json", severity="error", markup=False)
+            self.notify(clean(str(exc)), title="metrics.json", severity="error", markup=False)
             return
-        self.app.push_screen(PageScreen(f"Metrics: {self.index.folder.run_id}", panels.metrics_view(metrics)))
+        self.app.push_screen(PageScreen(clean(f"Metrics: {self.index.folder.run_id}", one_line=True),
+                                        panels.metrics_view(metrics)))
 
 
 class ReviewApp(App[None]):
@@ -166,7 +168,7 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         protocol = self.index.protocol()
         left = sum(self.index.left_out.values())
-        title = f"{self.folder.run_id} · {protocol} · {len(self.index.entries)} transcripts"
+        title = f"{clean(self.folder.run_id, one_line=True)} · {clean(protocol, one_line=True)} · {len(self.index.entries)} transcripts"
         if left:
             title += f" · {left} judgments left out"
         self.push_screen(ListScreen(self.index, self.params, title))
@@ -181,7 +183,7 @@ def _params(folder: RunFolder) -> dict[str, Any]:
         exp, _ = folder.experiment()
     except UserError:
         return {}
-    return dict(exp.params or {})
+    return clean_deep(dict(exp.params or {}))
 
 
 __all__ = ["ListScreen", "ReviewApp"]

@@ -222,7 +222,7 @@ class TranscriptScreen(Helpful):
     def _story(self) -> str | None:
         if not self.body.story_ref:
             return None
-        return self.index.folder.get_text(self.body.story_ref)
+        return self.index.text(self.body.story_ref)
 
     def action_story(self) -> None:
         if self.tree_view:

@@ -21,6 +21,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from oversight.protocol import TextReader
+from oversight.safe_text import clean
 from oversight.tui.records import judge_label
 from oversight.tui.views import heading, labelled
 
@@ -146,7 +147,8 @@ class SummaryView(Vertical):
         root_id = importlib.import_module(JUDGING_MODULE).root_id
         self.nodes, self.records = tree_mod.node_records(transcript), records
         try:
-            self.source = texts.get_text(tree_mod.source_record(transcript)["ref"])
+            stored = texts.get_text(tree_mod.source_record(transcript)["ref"])
+            self.source = stored if stored is None else clean(stored)
         except (ValueError, KeyError, OSError):
             self.source = ""
         widget: Tree[str] = self.query_one(Tree)

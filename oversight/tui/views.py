@@ -20,6 +20,10 @@ from rich.pretty import Pretty
 from rich.text import Text
 from rich.tree import Tree
 
+from oversight.protocols.shared.markers import safe_shown
+from oversight.protocols.shared.quote_meaning import NOTES
+from oversight.protocols.shared.turns import SPEECH_PREFIX, split_labels
+
 LETTERS = "ABCDEFGH"
 
 
@@ -50,21 +54,72 @@ def labelled(label: str, value: Any, style: str = "") -> Text:
     return out
 
 
+TURN_STYLE = "bold reverse cyan"
+"""Real speaker labels: drawn by us in this style, never taken from a speech's text."""
+FORGED_STYLE = "bold black on yellow"
+"""A speaker label a speech wrote itself, shown as part of that speech."""
+_NOTE = re.compile(r" \[(" + "|".join(re.escape(n) for n in NOTES.values()) + r")\]")
+
+
+_FAKE_QUOTE_LABEL = re.compile(r"\[\s*q\s*\d+[^\]\n]{0,80}\]|[\u2713\u2714\u2611\u2705\u221a\u2717\u2718\u274c]",
+                               re.IGNORECASE)
+"""What looks like the quote labels drawn here (`[q3 ✓]`, a tick or a cross) in a speech's own text."""
+
+
+def _speech_plain(text: str) -> str:
+    """Model text between quotes, with anything that imitates our quote labels made visible as such."""
+    return _FAKE_QUOTE_LABEL.sub(lambda m: f"(speaker wrote {m.group(0)!r})" if len(m.group(0)) > 1
+                                 else "(speaker wrote a tick)" if m.group(0) in "\u2713\u2714\u2611\u2705\u221a"
+                                 else "(speaker wrote a cross)", text)
+
+
 def mark_quotes(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int) -> Text:
-    """A speech with its quotes coloured and numbered; quotes are taken in order of appearance."""
+    """A speech with its quotes coloured and numbered; quotes are taken in order of appearance.
+    A quote that is in the story but not evidence (too short, or changes the meaning) says so.
+    Text that imitates the quote labels drawn here is shown as written by the speaker."""
     verified_tag, unverified_tag = tags
     pattern = re.compile(rf"<({re.escape(verified_tag)}|{re.escape(unverified_tag)})>(.*?)</\1>", re.DOTALL)
     out, pos, n = Text(), 0, 0
     for m in pattern.finditer(shown):
-        out.append(shown[pos:m.start()])
+        out.append(_speech_plain(shown[pos:m.start()]))
         q = quotes[n] if n < len(quotes) else {}
         ok = m.group(1) == verified_tag
-        out.append(f"“{m.group(2)}”", style="green" if ok else "red")
+        out.append(f"“{_speech_plain(m.group(2))}”", style="green" if ok else "red")
+        note = _NOTE.match(shown, m.end())
         label = f"[q{first + n} ✓]" if ok else f"[q{first + n} ✗ unverified, fuzzy {q.get('fuzzy', '?')}]"
-        out.append(label, style="bold green" if ok else "bold red")
-        pos, n = m.end(), n + 1
-    out.append(shown[pos:])
+        if note:
+            label = f"[q{first + n} {'✓' if ok else '✗'} {note.group(1)}]"
+        out.append(label, style=("bold yellow" if note else "bold green") if ok else "bold red")
+        pos, n = (note.end() if note else m.end()), n + 1
+    out.append(_speech_plain(shown[pos:]))
     return out
+
+
+def turn_label(label: str) -> Text:
+    """A real speaker label, in the style only our own markup gives."""
+    return Text(f"\n {label} ", style=TURN_STYLE)
+
+
+def speech_text(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int, speaker: str) -> Text:
+    """A speech as a person reads it: every line behind the speech prefix, its quotes marked,
+    and any speaker label it wrote itself flagged as written inside this speech."""
+    out, k = Text(), 0
+    opening = re.compile(rf"<(?:{re.escape(tags[0])}|{re.escape(tags[1])})>")
+    for is_label, chunk in split_labels(safe_shown(shown, *tags), tags):
+        if is_label:
+            out.append(f"⚠ {chunk.strip()} ", style=FORGED_STYLE)
+            out.append(f"(written inside {speaker}'s speech; not a turn) ", style="italic yellow")
+        else:
+            out.append_text(mark_quotes(chunk, quotes[k:], tags, first + k))
+            k += len(opening.findall(chunk))
+    lines = out.split("\n", allow_blank=True)
+    result = Text()
+    for i, line in enumerate(lines):
+        result.append(SPEECH_PREFIX, style="dim cyan")
+        result.append_text(line)
+        if i < len(lines) - 1:
+            result.append("\n")
+    return result
 
 
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
@@ -85,18 +140,22 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     parts.append(Text(" · ".join(info), style="dim"))
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
-    current = None
-    for s in speeches:
-        if s.get("round") != current:
-            current = s.get("round")
-            parts.append(heading(f"Round {current}"))
+    current: Any = None
+    rerun = o.get("swapped_speeches") or []
+    for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
+        if (s.get("round"), s.get("_rerun")) != current:
+            current = (s.get("round"), s.get("_rerun"))
+            parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
         speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
-        title = Text(f"{speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
-                     f"{', cut' if s.get('truncated') else ''}):", style="bold cyan")
+        if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
+            speaker = "Debater A" if s["role"] == "debater_a" else "Debater B"
+        title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
+                     f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
         first = len(quotes) + 1
         for q in s.get("quotes") or []:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
-        parts += [title, mark_quotes(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags, first)]
+        parts += [title, speech_text(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags,
+                                     first, speaker)]
     if not speeches:
         seen = "the story, question and answers" if o.get("condition") == "expert" else "only the question and answers"
         parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))

@@ -25,6 +25,7 @@ from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
 from oversight.models.batch.journal import BatchJournal
 from oversight.models.batch.options import BatchOptions
 from oversight.models.cache import ResponseCache
+from oversight.models.bounds import within_bounds
 from oversight.models.pricing import with_cost
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
@@ -100,15 +101,20 @@ class Batcher:
         # Journaled before the first poll: from here on a crash costs nothing but waiting.
         if self.runtime.journal is not None:
             self.runtime.journal.submitted(self.spec.provider, str(self.spec), batch_id, [
-                {"custom_id": cid, "key": c.key, **({"logprobs": True} if c.config.logprobs else {})}
+                {"custom_id": cid, "key": c.key, "max_tokens": c.config.max_tokens,
+                 **({"logprobs": True} if c.config.logprobs else {})}
                 for cid, c in ids.items()
             ])
         waiters = {cid: (c.key, _wake(c.future)) for cid, c in ids.items()}
-        await self.collect(batch_id, waiters, {cid: c.config.logprobs for cid, c in ids.items()})
+        await self.collect(batch_id, waiters, {cid: c.config.logprobs for cid, c in ids.items()},
+                           {cid: c.config.max_tokens for cid, c in ids.items()})
 
-    async def collect(self, batch_id: str, waiters: dict[str, tuple[str, Waiter]], logprobs: dict[str, bool]) -> None:
+    async def collect(self, batch_id: str, waiters: dict[str, tuple[str, Waiter]], logprobs: dict[str, bool],
+                      limits: dict[str, Any] | None = None) -> None:
         """Poll until the batch ends (waits grow 1.5x up to poll_max_s); store the answers durably
-        in the cache, journal the batch as collected, then wake every waiter (cid -> (key, waiter))."""
+        in the cache, journal the batch as collected, then wake every waiter (cid -> (key, waiter)).
+        An answer past its bound (`limits`: max_tokens per cid; oversight.models.bounds) is neither
+        stored nor used: its call is made again as a normal call."""
         results: dict[str, Outcome] = {}
         delay, errors = self.options.poll_s, 0
         try:
@@ -131,10 +137,16 @@ class Batcher:
         answers: dict[str, Completion | None] = {}
         for cid in waiters:
             outcome = results.get(cid)
+            usable = isinstance(outcome, Completion) and _within(outcome, (limits or {}).get(cid))
             answers[cid] = (outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)})
-                            if isinstance(outcome, Completion) else None)
+                            if usable else None)
         succeeded = {waiters[cid][0]: c for cid, c in answers.items() if c is not None}
-        stored = self.runtime.store(succeeded)
+        try:
+            stored = self.runtime.store(succeeded)
+        except Exception:  # refused (an API key's value in an answer): the callers decide, each on its own call
+            for _, wake in waiters.values():
+                wake(None)
+            raise
         if results and stored:
             self.runtime.mark_collected(batch_id, len(succeeded), len(waiters) - len(succeeded))
         for cid, (_, wake) in waiters.items():
@@ -196,6 +208,7 @@ class BatchRuntime:
             assert model.batcher is not None
             waiters: dict[str, tuple[str, Waiter]] = {}
             logprobs: dict[str, bool] = {}
+            limits: dict[str, Any] = {}
             requests = record.get("requests", [])
             for request in requests:
                 key, cid = request["key"], request["custom_id"]
@@ -204,9 +217,10 @@ class BatchRuntime:
                 future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
                 pending[key] = future
                 waiters[cid] = (key, _settle(key, future, pool))
+                limits[cid] = request.get("max_tokens")
                 logprobs[cid] = bool(request.get("logprobs"))
             if waiters:
-                self.spawn(model.batcher.collect(record["id"], waiters, logprobs))
+                self.spawn(model.batcher.collect(record["id"], waiters, logprobs, limits))
                 count += 1
             elif requests and not any(r["key"] in pending for r in requests):
                 # Stored, then a crash before the journal said so: say it now.
@@ -219,8 +233,16 @@ class BatchRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+def _within(completion: Completion, max_tokens: Any) -> bool:
+    """Within the bound of its call (known when the journal recorded max_tokens)."""
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 0:
+        return True
+    return within_bounds(completion, GenerateConfig(max_tokens=max_tokens, logprobs=completion.logprobs is not None))
+
+
 def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Waiter:
-    """A recovered call's result (already in the cache) goes to whoever waits; no result releases them."""
+    """A recovered call's result (checked against its bound and stored in the cache by `collect`)
+    goes to whoever waits; no result releases them."""
 
     def settle(result: Completion | None) -> None:
         if pool.pending.get(key) is future:

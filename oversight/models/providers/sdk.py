@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import os
 from abc import abstractmethod
+from functools import lru_cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from oversight.errors import UserError
+from oversight.models.bounds import read_bounded
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.providers.http_errors import (
     connection_reason,
@@ -87,12 +89,13 @@ class SDKProvider(Provider):
         """Read the decoded JSON answer; raise ProviderError (or ValueError/TypeError) when it is malformed."""
 
     async def send(self, client: Any, messages: list[Message], config: GenerateConfig) -> Any:
-        """Post the body through the SDK and return the raw httpx2 response (errors are the SDK's)."""
+        """Post the body through the SDK and return the raw httpx2 response, its body not yet read
+        (STREAM_BODY), so `generate` can stop reading past the answer's bound (errors are the SDK's)."""
         import httpx2
 
         return await client.post(
             self.path, content=orjson.dumps(self.request_body(messages, config)), cast_to=httpx2.Response,
-            options={"timeout": config.timeout_s},  # the SDK's default headers say JSON
+            options={"timeout": config.timeout_s, "headers": STREAM_BODY},  # the SDK's default headers say JSON
         )
 
     def client(self) -> Any:
@@ -100,9 +103,9 @@ class SDKProvider(Provider):
         explicitly so the SDK never goes looking for it elsewhere."""
         if self._client is None:
             self.check_ready()
-            kwargs: dict[str, Any] = {"api_key": self.api_key(), "max_retries": 0}
-            if self._http_client is not None:
-                kwargs["http_client"] = self._http_client
+            http = self._http_client or import_module(self.sdk_module).DefaultAsyncHttpxClient()
+            http.event_hooks = {**http.event_hooks, "response": [*http.event_hooks["response"], cap_error_body]}
+            kwargs: dict[str, Any] = {"api_key": self.api_key(), "max_retries": 0, "http_client": http}
             self._client = self.make_client(kwargs)
         return self._client
 
@@ -113,8 +116,9 @@ class SDKProvider(Provider):
             response = await self.send(client, messages, config)
         except Exception as exc:
             raise self.map_error(exc, secret) from None
+        content = await _read(response, config, secret)
         try:
-            return self.parse(orjson.loads(response.content), config)
+            return self.parse(orjson.loads(content), config)
         except ProviderError:
             raise
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
@@ -143,6 +147,59 @@ class SDKProvider(Provider):
             self._client = None
         elif self._http_client is not None:
             await self._http_client.aclose()
+
+
+ERROR_BODY_LIMIT = 1024 * 1024
+"""An error answer (4xx, 5xx) is cut here: the SDK reads it whole, and only its start is shown."""
+
+
+async def cap_error_body(response: Any) -> None:
+    """httpx response hook: an error body is read at most ERROR_BODY_LIMIT bytes (a proxy that
+    streams an endless error page cannot fill memory); an answer is bounded by `_read`."""
+    if response.status_code >= 400:
+        response.stream = _capped()(response.stream, ERROR_BODY_LIMIT)
+
+
+@lru_cache(maxsize=1)
+def _capped() -> type:
+    """An httpx2 async byte stream cut after `limit` bytes (made on first use: httpx2 is imported
+    with the SDK, not with this module)."""
+    import httpx2
+
+    class Capped(httpx2.AsyncByteStream):
+        def __init__(self, inner: Any, limit: int) -> None:
+            self.inner, self.limit = inner, limit
+
+        async def __aiter__(self) -> Any:
+            left = self.limit
+            async for chunk in self.inner:
+                yield chunk[:left]
+                left -= len(chunk)
+                if left <= 0:
+                    break
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    return Capped
+
+
+STREAM_BODY = {"X-Stainless-Raw-Response": "stream"}
+"""Both SDKs then hand back the response with its body unread (their raw-response mode)."""
+
+
+async def _read(response: Any, config: GenerateConfig, secret: str | None) -> bytes:
+    """The body, read in chunks up to its bound (oversight.models.bounds); the connection is
+    closed either way. A connection lost mid-body is retryable, as the SDK maps it before."""
+    import httpx2
+
+    try:
+        return await read_bounded(response.aiter_bytes(), config)
+    except httpx2.TransportError as exc:
+        raise ProviderError(connection_reason(exc, "connection error while reading the answer", secret),
+                            retryable=True) from None
+    finally:
+        await response.aclose()
 
 
 def token_count(value: object, field: str) -> int:

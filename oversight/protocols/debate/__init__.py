@@ -7,6 +7,7 @@ and how its answer becomes a verdict), `metrics.py`, `prompts/` (templates and t
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,7 +15,7 @@ from typing import Any, ClassVar
 from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics
 from oversight.protocols.debate.data import DebateItem, load_debate_items
-from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words
+from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate.views import build_views, verdict_fields
 from oversight.protocols.shared.quotes import Passage
@@ -83,10 +84,13 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
-        final = await build_graph().ainvoke(
-            {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}, context=ctx
-        )
-        return final["outcome"]
+        start = {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}
+        final = await build_graph().ainvoke(start, context=ctx)
+        if not is_rerun(params, unit.condition):
+            return final["outcome"]
+        # `swap: rerun`: the same exchange spoken again with the answers in the other order.
+        rerun = dataclasses.replace(ctx, order="swapped", prior=final["outcome"])
+        return (await build_graph().ainvoke(start, context=rerun))["outcome"]
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         return debate_metrics.compute(transcripts, judgments, params)

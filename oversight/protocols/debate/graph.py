@@ -28,7 +28,7 @@ from langgraph.types import Command
 
 from oversight.protocol import JudgeResponse, Recorder
 from oversight.protocols.debate.data import DebateItem
-from oversight.protocols.debate.judging import LETTERS, render_transcript
+from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.views import build_views, verdict_fields
 from oversight.protocols.shared.quotes import Passage, check_speech, quote_stats
@@ -45,6 +45,10 @@ class DebateContext:
     passage: Passage
     story_ref: str
     consultant_index: int | None = None
+    order: str = "original"
+    """The answer order this run of the graph speaks in: "swapped" is the rerun of `swap: rerun`."""
+    prior: dict[str, Any] | None = None
+    """For the rerun: the original run's outcome, which the rerun's outcome extends."""
 
 
 class Speech(TypedDict):
@@ -82,31 +86,37 @@ def speech_settings(params: DebateParams) -> dict[str, Any]:
 async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
     """One speech by a debater or the consultant: prompt, call, cut, check quotes, log."""
     p, item, rnd = ctx.params, ctx.item, state["round"]
+    shown = shown_order(ctx.order)
     if role == "consultant":
         assert ctx.consultant_index is not None
         index = ctx.consultant_index
     else:
-        index = 0 if role == "debater_a" else 1
+        index = shown[0] if role == "debater_a" else shown[1]
     other = 1 - index
+    pos, other_pos = shown.index(index), shown.index(other)
     visible = state["speeches"] if p.turns == "sequential" else [s for s in state["speeches"] if s["round"] < rnd]
     variables = {
         "title": item.title, "story": item.story, "question": item.question,
-        "answer_a": item.answers[0], "answer_b": item.answers[1],
-        "name": "Consultant" if role == "consultant" else f"Debater {LETTERS[index]}",
-        "letter": LETTERS[index], "my_answer": item.answers[index],
-        "opponent_name": f"Debater {LETTERS[other]}", "opponent_letter": LETTERS[other],
-        "opponent_answer": item.answers[other], "other_letter": LETTERS[other], "other_answer": item.answers[other],
+        "answer_a": item.answers[shown[0]], "answer_b": item.answers[shown[1]],
+        "name": "Consultant" if role == "consultant" else f"Debater {LETTERS[pos]}",
+        "letter": LETTERS[pos], "my_answer": item.answers[index],
+        "opponent_name": f"Debater {LETTERS[other_pos]}", "opponent_letter": LETTERS[other_pos],
+        "opponent_answer": item.answers[other], "other_letter": LETTERS[other_pos], "other_answer": item.answers[other],
         "round": rnd, "rounds": p.rounds, "word_limit": p.word_limit,
-        "transcript": render_transcript(visible, sequential=p.turns == "sequential"),
+        # The speakers of this run see their own order as spoken: nothing to relabel.
+        "transcript": render_transcript(visible, ctx.order, sequential=p.turns == "sequential",
+                                        tags=(p.verified_tag, p.unverified_tag), relabel=False),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
     template = "consultant" if role == "consultant" else "debater"
-    out = await ctx.rec.call(role, template, variables, step=f"{role} round {rnd}", **speech_settings(p))
+    step = f"{role} round {rnd}" + (" (swapped run)" if ctx.order == "swapped" else "")
+    out = await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))
     text, words, truncated = cut_words(out.text, p.word_limit)
     checked = check_speech(text, ctx.passage, tag=p.quote_tag, verified_tag=p.verified_tag,
                            unverified_tag=p.unverified_tag, fuzzy_threshold=p.fuzzy_threshold)
     quotes = [q.to_dict() for q in checked.quotes]
-    ctx.rec.note("quote_check", role=role, round=rnd, words=words, truncated=truncated, shown=checked.shown,
+    ctx.rec.note("quote_check", role=role, round=rnd, **({"order": ctx.order} if ctx.order != "original" else {}),
+                 words=words, truncated=truncated, shown=checked.shown,
                  quotes=quotes, **quote_stats(checked.quotes))
     return Speech(round=rnd, role=role, answer_index=index, text=text, shown=checked.shown, words=words,
                   truncated=truncated, quotes=quotes)
@@ -153,16 +163,24 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str
     judge_id = f"{p.judge_kind}:{rec.model_name('judge')}"
     logprob = {"logprobs": True, "top_logprobs": p.top_logprobs, "max_tokens": 1} if p.judge_kind == "logprob" else {}
     verdicts = []
-    for view in build_views(outcome, p, lambda: ctx.item.story):
+    views = build_views(outcome, p, lambda: ctx.item.story)
+    if is_rerun(p, state["condition"]):
+        views = [v for v in views if v.key == ctx.order]
+    for view in views:
         out = await rec.call("judge", view.template, view.variables, step=f"judge {view.key}", **logprob)
         response = JudgeResponse(text=out.text, logprobs=out.completion.logprobs)
         record = verdict_fields(outcome, view, response, p.judge_kind)
         rec.note("verdict", **record)
         rec.judgment(judge_id, **record)
         verdicts.append(record)
-    outcome["verdicts"] = [{k: v[k] for k in ("order", "answer_index", "correct", "p_correct", "invalid")}
-                           for v in verdicts]
+    outcome["verdicts"] = (ctx.prior or {}).get("verdicts", []) + [
+        {k: v[k] for k in ("order", "answer_index", "correct", "p_correct", "invalid")} for v in verdicts]
     return {"outcome": outcome}
+
+
+def is_rerun(params: DebateParams, condition: str) -> bool:
+    """`swap: rerun` on a condition with speeches: the swapped view comes from its own run."""
+    return params.swap == "rerun" and condition in ("debate", "consultancy")
 
 
 # ---- the graph -------------------------------------------------------------------------------
@@ -187,8 +205,12 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
         outcome.update(turns=params.turns, rounds=params.rounds, word_limit=params.word_limit)
     if ctx.consultant_index is not None:
         outcome["consultant_index"] = ctx.consultant_index
+    if ctx.order == "swapped" and ctx.prior is not None:
+        outcome = {**ctx.prior, "swapped_speeches": speeches}
+        speeches = [*ctx.prior["speeches"], *speeches]
+    else:
+        outcome["speeches"] = speeches
     quotes = [q for s in speeches for q in s["quotes"]]
-    outcome["speeches"] = speeches
     outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}
     return outcome
 
@@ -212,4 +234,5 @@ def build_graph() -> Any:
     return g.compile()
 
 
-__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "next_turn", "speech_settings"]
+__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "is_rerun", "next_turn",
+           "speech_settings"]

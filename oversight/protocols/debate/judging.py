@@ -7,21 +7,25 @@ fields as the run's own judge.
 Answer order: the judge sees the answers either as stored (`original`) or reversed (`swapped`),
 to measure position bias. In the swapped view the debater defending the answer now shown
 first is called Debater A, and every reference to an answer letter in the speeches is swapped
-to match (`swap_references`): "Debater A's", "answer B", "(A)", "A:", "not A.", "Vote B", "A is
-wrong"... Quoted story text (inside the quote markers) is never touched, and the article "A"
-("A man walked") is left alone. An upper-case "A" that could be either (before a capitalised
-word: "A Pail of Air") or a lone lower-case "b" is left as it is and reported: the swapped
-verdict record carries `swap_relabel` = {relabelled, unresolved, unresolved_snippets}.
+to match where that is certain (relabel.py); a letter that may not name an answer is left as
+written, marked, and counted: the swapped verdict record carries `swap_relabel` = {relabelled,
+unresolved, unresolved_snippets} and `unresolved_references`. With `params.swap: rerun` the
+debate was run again in the other order (`swapped_speeches` in the outcome) and the swapped
+view shows those speeches as spoken, relabelling nothing.
+
+Turns: each speech is shown behind our own speaker label, every line prefixed, any label-like
+text in it marked as written inside the speech (shared/turns.py); stored speeches pass
+`safe_shown` first, so look-alike quote markers never read as verified.
 Verdicts are always recorded in the ORIGINAL answer order.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
-from oversight.protocols.shared.verdict_text import LETTER_FOLLOWERS
+from oversight.protocols.debate.relabel import UNRESOLVED_MARK, Relabelled, swap_labels, swap_references
+from oversight.protocols.shared.markers import safe_shown
+from oversight.protocols.shared.turns import mark_labels, render_turn
 from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
@@ -34,82 +38,11 @@ def shown_order(order: str) -> list[int]:
     return [0, 1] if order == "original" else [1, 0]
 
 
-_OTHER = {"A": "B", "B": "A", "a": "b", "b": "a"}
-_MARKED = re.compile(r"<(\w+)[^<>]*>.*?(?:</\1\s*>|$)", re.DOTALL)
-_LETTER = re.compile(r"(?<![\w'\u2019-])([ABab])(?![\w-])")
-_LABELLED = re.compile(
-    r"\b(?:debaters?|answers?|options?|choices?|letters?|positions?|sides?|consultant|responses?|candidates?)"
-    r"\s*$|\b(?:answer|option|choice|verdict)\s+(?:is|was|would\s+be|should\s+be)\s*:?\s*$", re.IGNORECASE)
-_WORD_AFTER = re.compile(r"[ \t]+([\w'\u2019-]+)")
-_SNIPPET = 30
-
-
-@dataclass
-class Relabelled:
-    """A speech as the swapped view shows it, and what could not be relabelled with confidence."""
-
-    text: str
-    relabelled: int = 0
-    unresolved: list[str] = field(default_factory=list)
-    """A short snippet around each letter left as it was because it may not name an answer."""
-
-
-def _classify(text: str, m: re.Match[str]) -> str:
-    """'swap' (names an answer), 'keep' (the article), or 'unsure'."""
-    letter, start, end = m.group(1), m.start(), m.end()
-    left, right = text[max(0, start - 40):start], text[end:end + 40]
-    if _LABELLED.search(left) or (left.rstrip(" ").endswith(("(", "[")) and right.lstrip(" ").startswith((")", "]"))):
-        return "swap"
-    if letter == "a":
-        return "keep"
-    if letter == "b":
-        return "swap" if re.match(r"\s*[).:]", right) and re.search(r"(?:^|\n)\s*\(?$", left) else "unsure"
-    if letter == "B" or right.startswith(("'s", "\u2019s")) or not _WORD_AFTER.match(right):
-        return "swap"
-    word = _WORD_AFTER.match(right).group(1)  # type: ignore[union-attr]
-    if word.lower() in LETTER_FOLLOWERS:
-        return "swap"
-    return "keep" if word[0].islower() else "unsure"
-
-
-def swap_references(text: str) -> Relabelled:
-    """Swap every reference to answer A or B (outside quoted story text) for the swapped view."""
-    out = Relabelled(text)
-    pieces: list[str] = []
-    last = 0
-
-    def relabel(chunk: str) -> str:
-        def sub(m: re.Match[str]) -> str:
-            kind = _classify(chunk, m)
-            if kind == "swap":
-                out.relabelled += 1
-                return _OTHER[m.group(1)]
-            if kind == "unsure":
-                snippet = chunk[max(0, m.start() - _SNIPPET):m.end() + _SNIPPET]
-                out.unresolved.append(" ".join(snippet.split()))
-            return m.group(0)
-
-        return _LETTER.sub(sub, chunk)
-
-    for q in _MARKED.finditer(text):
-        pieces.append(relabel(text[last:q.start()]))
-        pieces.append(q.group(0))
-        last = q.end()
-    pieces.append(relabel(text[last:]))
-    out.text = "".join(pieces)
-    return out
-
-
-def swap_labels(text: str) -> str:
-    """The text with every resolvable answer reference swapped (see `swap_references`)."""
-    return swap_references(text).text
-
-
-def swap_report(speeches: list[dict[str, Any]]) -> dict[str, Any]:
+def swap_report(speeches: list[dict[str, Any]], tags: tuple[str, str] = ("v_quote", "u_quote")) -> dict[str, Any]:
     """How the swapped view relabelled these speeches: counts and the unresolved snippets."""
     relabelled, unresolved = 0, []
     for s in speeches:
-        r = swap_references(s["shown"])
+        r = swap_references(safe_shown(s["shown"], *tags))
         relabelled += r.relabelled
         unresolved.extend(r.unresolved)
     return {"relabelled": relabelled, "unresolved": len(unresolved), "unresolved_snippets": unresolved}
@@ -122,27 +55,51 @@ def speaker_label(role: str, answer_index: int, order: str) -> str:
     return f"Debater {LETTERS[shown_order(order).index(answer_index)]}"
 
 
-def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False) -> str:
-    """The speeches as one text block, quotes already marked verified/unverified.
+def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
+                     tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True) -> list[dict[str, Any]]:
+    """The turns as shown, in reading order: `speaker` (our label), `round`, `text` (the speech
+    cleaned, look-alike markers neutralised, letters relabelled in the swapped order unless
+    `relabel` is off), `labels` (label-like runs marked in `text`'s rendering).
 
     Within a round, sequential speeches keep the order they were given in (A spoke first);
     simultaneous ones are listed by the label the reader sees, Debater A first.
     """
-    if not speeches:
-        return NO_SPEECHES
-
     def key(s: dict[str, Any]) -> tuple[int, str]:
         if sequential:
             return (s["round"], s["role"])
         return (s["round"], speaker_label(s["role"], s["answer_index"], order))
 
-    blocks = []
+    turns = []
     for s in sorted(speeches, key=key):
-        text = s["shown"].strip() or "(no speech)"
-        if order == "swapped":
+        text = safe_shown(s["shown"], *tags).strip() or "(no speech)"
+        if order == "swapped" and relabel:
             text = swap_labels(text)
-        blocks.append(f"{speaker_label(s['role'], s['answer_index'], order)} (round {s['round']}): {text}")
-    return "\n\n".join(blocks)
+        turns.append({"speaker": speaker_label(s["role"], s["answer_index"], order), "round": s["round"],
+                      "text": text})
+    return turns
+
+
+def render_turns(turns: list[dict[str, Any]]) -> str:
+    """Turns as one text block for a model: our label line, then the speech's lines behind the
+    prefix, label-like text inside a speech marked as such."""
+    if not turns:
+        return NO_SPEECHES
+    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):", mark_labels(t["text"], t["speaker"])[0])
+                        for t in turns)
+
+
+def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
+                      tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True) -> str:
+    """The speeches as one text block, quotes already marked verified/unverified (`render_turns`)."""
+    return render_turns(transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel))
+
+
+def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, Any]], bool]:
+    """The speeches a view of `order` shows, and whether their letters need relabelling: a
+    rerun's swapped view shows the swapped run as spoken."""
+    if order == "swapped" and "swapped_speeches" in outcome:
+        return outcome["swapped_speeches"], False
+    return outcome.get("speeches", []), True
 
 
 def judge_variables(
@@ -169,9 +126,11 @@ def judge_variables(
     }
     condition = outcome["condition"]
     if condition in ("debate", "consultancy"):
-        variables["transcript"] = render_transcript(
-            outcome.get("speeches", []), order, sequential=outcome.get("turns") == "sequential"
-        )
+        speeches, relabel = view_speeches(outcome, order)
+        turns = transcript_turns(speeches, order, sequential=outcome.get("turns") == "sequential",
+                                 tags=(verified_tag, unverified_tag), relabel=relabel)
+        variables["transcript"] = render_turns(turns)
+        variables["turns"] = turns
     if condition == "consultancy":
         variables["consultant_letter"] = LETTERS[order_idx.index(outcome["consultant_index"])]
     if condition == "expert":
@@ -188,7 +147,8 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
     `correct` (None if invalid); `p_correct` (probability on the correct answer, from per-answer
     probabilities or the stated probability; None if the judge gave none); `probs` (per answer,
     original order, when known); `p_chosen`; `invalid` and `reason`; `judge_kind`; `raw` (the
-    judge's text); in the swapped order with speeches, `swap_relabel` (see `swap_report`). Debate adds `winner` ("debater_a"/"debater_b"); consultancy adds
+    judge's text); in the swapped order with speeches, `swap_relabel` (see `swap_report`) and
+    `unresolved_references` (letters left as written). Debate adds `winner` ("debater_a"/"debater_b"); consultancy adds
     `consultant_index`, `consultant_correct` and `sided_with_consultant`. A human judge (TUI)
     builds a `Verdict(choice, probability)` from the person's input and calls this too.
     """
@@ -223,7 +183,11 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
     if outcome["condition"] == "debate" and answer_index is not None:
         record["winner"] = "debater_a" if answer_index == 0 else "debater_b"
     if order == "swapped" and outcome.get("speeches"):
-        record["swap_relabel"] = swap_report(outcome["speeches"])
+        if "swapped_speeches" in outcome:
+            record["swap_relabel"] = {"mode": "rerun", "relabelled": 0, "unresolved": 0, "unresolved_snippets": []}
+        else:
+            record["swap_relabel"] = swap_report(outcome["speeches"])
+        record["unresolved_references"] = record["swap_relabel"]["unresolved"]
     if outcome["condition"] == "consultancy":
         record["consultant_index"] = outcome["consultant_index"]
         record["consultant_correct"] = outcome["consultant_index"] == correct_index
@@ -240,8 +204,12 @@ __all__ = [
     "shown_order",
     "speaker_label",
     "Relabelled",
+    "UNRESOLVED_MARK",
+    "render_turns",
     "swap_labels",
     "swap_references",
     "swap_report",
+    "transcript_turns",
     "verdict_record",
+    "view_speeches",
 ]

@@ -190,8 +190,26 @@ def _group(js: list[Judgment], item_of: dict[str, str], n_boot: int, seed: int) 
         ts = [t for t, group in per_t.items() if any(v.consultant_correct is honest for v in group)]
         if ts:
             out[f"accuracy_consultant_{label}"] = proportion(sum(scores[t][0] for t in ts), len(ts)).dump()
+    unresolved = _unresolved(js)
+    if unresolved is not None:
+        out["unresolved_references"] = unresolved
     out["_scores_by_item"] = _by_item({t: s for t, (s, _) in scores.items()}, item_of)
     return out
+
+
+def _unresolved(js: list[Judgment]) -> dict[str, int] | None:
+    """Answer letters the swapped views left as written: a property of each transcript (the
+    largest count any of its swapped records gives), summed; None when no record reports one."""
+    per_t: dict[str, int] = {}
+    for j in js:
+        count = j.get("unresolved_references")
+        if count is None and isinstance(j.get("swap_relabel"), dict):
+            count = j["swap_relabel"].get("unresolved")
+        if count is not None:
+            per_t[j["transcript_id"]] = max(per_t.get(j["transcript_id"], 0), int(count))
+    if not per_t:
+        return None
+    return {"total": sum(per_t.values()), "transcripts": sum(c > 0 for c in per_t.values()), "of": len(per_t)}
 
 
 def _by_item(scores: dict[str, float], item_of: dict[str, str]) -> dict[str, tuple[float, float]]:
@@ -310,7 +328,8 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Printed rows: one per condition and judge, then the comparisons; details stay in the JSON.
 
     `orig`/`swap`: accuracy in each answer order; `1st`: share of valid verdicts for the answer
-    shown first (position bias); `invalid`: invalid of all verdicts; `failed`: failed units."""
+    shown first (position bias); `invalid`: invalid of all verdicts; `failed`: failed units;
+    `unres`: answer letters the swapped view left as written, and in how many transcripts."""
     several = len(result["judges"]) > 1
     rows: list[dict[str, Any]] = []
     failed = result["failed_transcripts"]
@@ -326,6 +345,9 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
             row["1st"] = m.get("chose_first_shown", {}).get("estimate")
             row["invalid"] = f"{m['invalid']}/{m['verdicts']}"
             row["failed"] = m["failed_transcripts"]
+            if "unresolved_references" in m:
+                u = m["unresolved_references"]
+                row["unres"] = f"{u['total']} in {u['transcripts']}/{u['of']}"
             rows.append(row)
     for judge, comps in result["comparisons"].items():
         for label, d in comps.items():

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from oversight.protocol import no_repeats
 
 Condition = Literal["debate", "consultancy", "blind", "expert"]
 CONDITIONS: tuple[str, ...] = ("debate", "consultancy", "blind", "expert")
 _TAG = r"^[A-Za-z][A-Za-z0-9_-]*$"
+
+
+def _swap_value(value: object) -> object:
+    """true / false / rerun, with a message that names all three."""
+    if isinstance(value, str) and value.strip().lower() == "rerun":
+        return "rerun"
+    if isinstance(value, str) and value.strip().lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        raise ValueError(f"must be true, false or rerun (got {value!r})")
+    return value
 
 
 class DebateParams(BaseModel):
@@ -31,8 +40,12 @@ class DebateParams(BaseModel):
     max_speech_tokens: int | None = Field(default=None, ge=1)
     """Token cap per speech; default about 2 tokens per word of the limit plus 16. A smaller
     `max_tokens` in `generation:` still wins."""
-    swap: bool = True
-    """Also judge every transcript with the answer order reversed; both verdicts are recorded."""
+    swap: Annotated[bool | Literal["rerun"], BeforeValidator(_swap_value)] = True
+    """Also judge every transcript with the answer order reversed; both verdicts are recorded.
+    `true`: the swapped view relabels answer letters in the speeches where that is certain and
+    marks and counts the rest (`unresolved_references`). `rerun`: debate and consultancy are run a
+    second time with the answers in the other order (twice the speech calls), and the swapped
+    view shows that run as spoken: an exact swap. `false`: the original order only."""
     judge_kind: Literal["model", "logprob"] = "model"
     """`model`: parse the judge's text (answer + probability). `logprob`: read P(A) vs P(B) from
     the first token's top logprobs (needs a provider with logprobs: local, OpenAI-compatible)."""

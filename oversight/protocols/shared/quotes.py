@@ -17,7 +17,14 @@ log per quote so a researcher can choose a stricter or looser rule afterwards:
   reviewer sees the difference ("unfinished" against "finished" scores 95, not 100).
 
 A quote is `verified` when `exact` or `verbatim` holds (and it has some letters or digits), or,
-if a fuzzy threshold is configured, when `fuzzy >= threshold`.
+if a fuzzy threshold is configured, when `fuzzy >= threshold`, and the match does not change the
+passage's meaning (quote_meaning.py: `meaning` names the problem: cut from a contraction, joined
+across sentences, part of a run of tiny fragments). A verified quote with fewer than SHORT_WORDS
+content words is marked `short`: the judge is told it is not evidence.
+
+Speeches are `clean`ed (lookalike.py: entities, NFKC, no invisible or bidi characters) before
+anything else, and tags are found on the speech's skeleton, so look-alike characters neither
+forge a marker nor hide a quote from the check (markers.py).
 
 Performance: a passage is normalised once per distinct text (cached), with str.translate over
 its distinct characters and numpy over its code points, never a per-character Python loop.
@@ -33,6 +40,10 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
+
+from oversight.protocols.shared.lookalike import skeleton
+from oversight.protocols.shared.markers import neutralise_markers
+from oversight.protocols.shared.quote_meaning import NOTES, fragment_runs, is_short, negation_changed, span_problem
 
 _FOLD = str.maketrans(
     {
@@ -124,6 +135,10 @@ class QuoteCheck:
     """The speech ended (e.g. truncated) before the closing tag."""
     closest_span: tuple[int, int] | None = None
     """Where `closest` sits in the raw passage (`passage[s:e] == closest`)."""
+    meaning: str | None = None
+    """Found, but not verified because the match changes the passage's meaning (quote_meaning.py)."""
+    short: bool = False
+    """Verified but fewer than SHORT_WORDS words: in the story, yet not evidence."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -184,7 +199,18 @@ class Passage:
             fuzzy, closest_span = self._closest(q)
         closest = self.raw[closest_span[0]:closest_span[1]] if closest_span else None
         verified = exact or verbatim or (fuzzy_threshold is not None and bool(q) and fuzzy >= fuzzy_threshold)
-        return QuoteCheck(quote, verified, verbatim, exact, fuzzy, span, closest, unclosed, closest_span)
+        meaning = span_problem(self.raw, span, quote) if span else None
+        if verified and not exact and not verbatim and closest is not None:  # verified by the fuzzy score only
+            meaning = negation_changed(quote, closest) or span_problem(self.raw, closest_span, closest)
+        verified = verified and meaning is None
+        short = verified and is_short(q)
+        return QuoteCheck(quote, verified, verbatim, exact, fuzzy, span, closest, unclosed, closest_span,
+                          meaning, short)
+
+    def contains(self, text: str) -> bool:
+        """The words occur in the passage as written (after normalising), on word boundaries."""
+        q = normalised_text(text)
+        return bool(q) and f" {q} " in self._padded
 
 
 def _on_word_boundaries(quote: str, raw: str) -> bool:
@@ -221,22 +247,15 @@ def quote_pattern(tag: str) -> re.Pattern[str]:
     return re.compile(rf"{open_}(.*?)(?P<close>{close}|(?={open_})|$)", re.IGNORECASE | re.DOTALL)
 
 
-def neutralise_markers(speech: str, tag: str, names: tuple[str, ...]) -> str:
-    """Turn anything in a speech that looks like a judge's marker (`<v_quote source="x">`,
-    `</V_QUOTE >`, `<u_quote id=1>`, a truncated `<v_quote`) into the plain quote tag, so what it
-    wraps is checked like any other quote and no forged marker reaches the judge."""
-    return _forged_pattern(names).sub(lambda m: f"<{m.group(1)}{tag}>", speech)
-
-
-@lru_cache(maxsize=32)
-def _forged_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(_tag_name(n) for n in names)
-    return re.compile(rf"<\s*(/?)\s*(?:{alternatives})(?![\w])[^<>]*(?:>|$)", re.IGNORECASE)
-
-
 @lru_cache(maxsize=32)
 def _closing_pattern(tag: str) -> re.Pattern[str]:
     return re.compile(rf"<\s*/\s*{_tag_name(tag)}\s*>", re.IGNORECASE)
+
+
+def _note(check: QuoteCheck) -> str:
+    """What the judge's view says after a quote that was found but is not plain evidence."""
+    flag = check.meaning or ("short" if check.short else None)
+    return f" [{NOTES[flag]}]" if flag else ""
 
 
 def check_speech(
@@ -248,36 +267,50 @@ def check_speech(
     unverified_tag: str = "u_quote",
     fuzzy_threshold: float | None = None,
 ) -> CheckedSpeech:
-    """Find each `<tag>` quote, check it, and replace it by a verified or unverified marker."""
+    """Find each `<tag>` quote, check it, and replace it by a verified or unverified marker.
+
+    The speech is cleaned and any look-alike of a judge's marker becomes the plain quote tag
+    first; tags are matched on the skeleton, their text taken from the cleaned speech.
+    """
+    text = neutralise_markers(speech.replace("\x00", ""), tag, (verified_tag, unverified_tag))
+    skel = skeleton(text)
+    found = list(quote_pattern(tag).finditer(skel))
     checks: list[QuoteCheck] = []
-
-    def mark(m: re.Match[str]) -> str:
-        text = m.group(1).strip()
-        check = passage.check(text, fuzzy_threshold=fuzzy_threshold, unclosed=not m.group("close"))
-        checks.append(check)
+    gaps: list[str] = []
+    last = 0
+    for m in found:
+        inner = text[m.start(1):m.end(1)].strip()
+        checks.append(passage.check(inner, fuzzy_threshold=fuzzy_threshold, unclosed=not m.group("close")))
+        gaps.append(text[last:m.start()])
+        last = m.end()
+    for i in fragment_runs([c.text for c in checks], gaps, [c.verified for c in checks], passage.contains):
+        checks[i].verified, checks[i].meaning, checks[i].short = False, "fragment_run", False
+    pieces: list[str] = []
+    last = 0
+    for m, check in zip(found, checks):
         out_tag = verified_tag if check.verified else unverified_tag
-        return f"<{out_tag}>{text}</{out_tag}>"
+        pieces.append(_drop_stray_closers(text[last:m.start()], tag, skel[last:m.start()]))
+        pieces.append(f"<{out_tag}>{check.text}</{out_tag}>{_note(check)}")
+        last = m.end()
+    pieces.append(_drop_stray_closers(text[last:], tag, skel[last:]))
+    return CheckedSpeech("".join(pieces), checks)
 
-    speech = neutralise_markers(speech, tag, (verified_tag, unverified_tag))
-    # Markers are re-rendered into placeholders first, so no speech text can read as one.
-    placeholder: list[str] = []
 
-    def hold(m: re.Match[str]) -> str:
-        placeholder.append(mark(m))
-        return f"\x00{len(placeholder) - 1}\x00"
-
-    held = quote_pattern(tag).sub(hold, speech.replace("\x00", ""))
-    # A stray closing tag without an opening one carries no quote; drop it so it cannot look verified.
-    held = _closing_pattern(tag).sub("", held)
-    shown = re.sub(r"\x00(\d+)\x00", lambda m: placeholder[int(m.group(1))], held)
-    return CheckedSpeech(shown, checks)
+def _drop_stray_closers(text: str, tag: str, skel: str) -> str:
+    """A closing tag without an opening one carries no quote; drop it so it cannot look verified."""
+    spans = [m.span() for m in _closing_pattern(tag).finditer(skel)]
+    for start, end in reversed(spans):
+        text = text[:start] + text[end:]
+    return text
 
 
 def quote_stats(checks: list[QuoteCheck]) -> dict[str, Any]:
-    """Counts for a transcript's outcome: how many quotes, how many verified."""
+    """Counts for a speech's quote_check note: quotes, verified, unverified, verified but too short
+    to be evidence, found but not verified because the match changes the meaning."""
     n = len(checks)
     verified = sum(c.verified for c in checks)
-    return {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified}
+    return {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified,
+            "n_short": sum(c.short for c in checks), "n_meaning_changed": sum(c.meaning is not None for c in checks)}
 
 
 __all__ = [
@@ -285,7 +318,6 @@ __all__ = [
     "Passage",
     "QuoteCheck",
     "check_speech",
-    "neutralise_markers",
     "normalise",
     "normalised_text",
     "quote_pattern",

@@ -1,0 +1,80 @@
+"""The last line of defence for API keys: no text holding one is sent to a model or stored.
+
+Path checks (oversight.safe_paths) keep an experiment from reading the environment through a
+file, but a key can still arrive another way (pasted into a task file, echoed by a server).
+So every text about to be sent (models/model.py, before a provider or a batch sees it) and
+every file the framework writes (jsonl, atomic writes: run folder, response cache, unit memo)
+is checked for the value of each key variable in the environment: names ending in `_API_KEY`,
+`_TOKEN`, `_SECRET`, `_SECRET_KEY`, `_ACCESS_KEY` or `_PASSWORD`, with a value of at least
+`MIN_LENGTH` characters (shorter values would match ordinary text). A hit stops the command with
+a one-line error naming the variable, never the value.
+
+The variables are read once per command (`refresh`, called as a run or judging starts) so the
+per-call check is a few substring searches, which CPython does at memory speed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from oversight.errors import UserError
+
+SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD")
+MIN_LENGTH = 16
+"""Values shorter than this are not treated as keys (a TOKEN=1 flag would match everywhere)."""
+
+_keys: list[tuple[str, str, bytes]] | None = None
+
+
+class KeyInText(UserError):
+    """A text about to leave the process or reach a file holds a key's value: the command stops."""
+
+
+def refresh() -> None:
+    """Read the key variables from the environment now."""
+    global _keys
+    found = []
+    for name, value in os.environ.items():
+        if name.upper().endswith(SUFFIXES) and len(value.strip()) >= MIN_LENGTH:
+            found.append((name, value.strip(), value.strip().encode("utf-8")))
+    _keys = found
+
+
+def _current() -> list[tuple[str, str, bytes]]:
+    if _keys is None:
+        refresh()
+    assert _keys is not None
+    return _keys
+
+
+def _stop(name: str, where: str, action: str) -> KeyInText:
+    return KeyInText(f"{where}: the text holds the value of {name}, so it was not {action}; check the "
+                     f"experiment's prompt and task files (a link to /proc/self/environ, a pasted key)")
+
+
+def check_text(text: str, where: str, action: str = "sent") -> None:
+    """Raise KeyInText when `text` contains a key's value."""
+    for name, value, _ in _current():
+        if value in text:
+            raise _stop(name, where, action)
+
+
+def check_texts(texts: Iterable[str], where: str, action: str = "sent") -> None:
+    keys = _current()
+    if not keys:
+        return
+    for text in texts:
+        for name, value, _ in keys:
+            if value in text:
+                raise _stop(name, where, action)
+
+
+def check_bytes(data: bytes, where: str) -> None:
+    """Raise KeyInText when `data` (a file's bytes about to be written) contains a key's value."""
+    for name, _, value in _current():
+        if value in data:
+            raise _stop(name, where, "written")
+
+
+__all__ = ["KeyInText", "MIN_LENGTH", "SUFFIXES", "check_bytes", "check_text", "check_texts", "refresh"]

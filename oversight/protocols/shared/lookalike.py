@@ -1,0 +1,107 @@
+"""Text a reader sees and the form forgery checks see, so look-alike characters forge nothing.
+
+Model text reaches a judge through markers we write ourselves (verified quotes, speaker turns).
+A speech can imitate them with characters that look the same: fullwidth `＜v_quote＞`, a
+zero-width space inside a tag, a Cyrillic `о`, an HTML entity `&lt;v_quote&gt;`, bidi controls
+that reorder what is displayed. Two steps close that:
+
+- `clean(text)`: what is shown. HTML entities decoded (bounded, so `&amp;lt;` also decodes),
+  Unicode NFKC (fullwidth and mathematical letters become ASCII), and every invisible format
+  character removed: zero-width spaces and joiners, bidi embeddings, overrides and isolates,
+  the soft hyphen, word joiners, variation selectors, tag characters. Shown text therefore never
+  carries a bidi control, and a verified quote (which is shown text) never does either.
+- `skeleton(text)`: the same length as `text`, one character per character, lower case, with
+  every character that Unicode's confusables data (UTS #39, through the `confusable-homoglyphs`
+  package) lists as a look-alike of an ASCII character replaced by it, and bracket look-alikes
+  (`‹ « 〈 ⟨ ❬ ❮ ˂ ᐸ`) folded to `<` / `>`. Patterns for our markers run on the skeleton;
+  their offsets apply unchanged to the text it was made from. The skeleton is never shown:
+  Cyrillic or Greek prose stays as written.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+from confusable_homoglyphs import confusables
+
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+"""Format characters that display as nothing (or reorder what is displayed): never shown."""
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Bidi marks, embeddings, overrides and isolates (a subset of INVISIBLE)."""
+_OPENERS = "<‹«〈⟨❬❮⦉⧼˂ᐸ＜﹤"
+_CLOSERS = ">›»〉⟩❭❯⦊⧽˃ᐳ＞﹥"
+_BRACKETS = {**{c: "<" for c in _OPENERS}, **{c: ">" for c in _CLOSERS}}
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def decode_entities(text: str) -> str:
+    """HTML entities decoded until nothing changes (at most three times: `&amp;amp;lt;`)."""
+    for _ in range(3):
+        if "&" not in text:
+            break
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def clean(text: str) -> str:
+    """What a judge is shown of model text: entities decoded, NFKC, no invisible characters,
+    every line break a plain newline."""
+    text = unicodedata.normalize("NFKC", decode_entities(text))
+    text = INVISIBLE.sub("", text)
+    return _LINE_BREAKS.sub("\n", unicodedata.normalize("NFKC", text))
+
+
+@lru_cache(maxsize=8192)
+def _fold(ch: str) -> str:
+    """One character's skeleton: lower-case ASCII when it is (or looks like) one, else itself."""
+    if ch in _BRACKETS:
+        return _BRACKETS[ch]
+    if ch.isascii():
+        return ch.lower()
+    nfkc = unicodedata.normalize("NFKC", ch)
+    if len(nfkc) == 1 and nfkc.isascii():
+        return nfkc.lower()
+    found = confusables.is_confusable(ch, preferred_aliases=["latin", "common"])
+    for entry in found or []:
+        for glyph in entry["homoglyphs"]:
+            c = glyph["c"]
+            if len(c) == 1 and c.isascii() and c.isprintable():
+                return _BRACKETS.get(c, c.lower())
+    lower = ch.lower()
+    return lower if len(lower) == 1 else ch
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+@lru_cache(maxsize=8192)
+def _fold_keep_case(ch: str) -> str:
+    f = _fold(ch)
+    up = f.upper()
+    return up if ch.isupper() and len(up) == 1 else f
+
+
+def skeleton(text: str, *, keep_case: bool = False) -> str:
+    """`text` folded character by character (same length): see the module docstring.
+    `keep_case`: an upper-case character folds to upper case (for rules that read case).
+    One `str.translate` over a table of the text's distinct non-ASCII characters."""
+    if text.isascii():
+        return text if keep_case else text.lower()
+    fold = _fold_keep_case if keep_case else _fold
+    table: dict[int, str | int] = {} if keep_case else dict(_ASCII_LOWER)
+    for ch in set(text):
+        if not ch.isascii():
+            table[ord(ch)] = fold(ch)
+    return text.translate(table)
+
+
+__all__ = ["BIDI", "INVISIBLE", "clean", "decode_entities", "skeleton"]

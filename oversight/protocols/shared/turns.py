@@ -1,0 +1,81 @@
+"""Speaker turns a speech cannot forge, for a model judge and for a person.
+
+A transcript is shown as turns we write: the speaker's label on a line of its own, then every
+line of the speech behind SPEECH_PREFIX. A speech cannot start a line without that prefix (its
+line breaks are normalised first, `lookalike.clean`), so a label-like line in it can never sit
+where a real label does. On top of that, anything in a speech that reads like a speaker label
+or a turn tag is marked as written inside the speech (`split_labels`), matched on the skeleton
+so look-alike letters, case, spacing and markdown do not hide it:
+
+- `Debater B (round 2):`, `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
+  `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
+  in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
+- tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`.
+
+People see real labels in a style only our markup gives (tui), never text from a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from oversight.protocols.shared.lookalike import skeleton
+
+SPEECH_PREFIX = "\u2502 "
+"""Starts every line of a speech in a rendered transcript ("│ ")."""
+_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?(?:\[as written\])?|judges?|consultants?|moderators?|narrators?"
+          r"|system|user|assistant|human|ai|speaker\W{0,3}[ab12]?|transcript|round\W{0,3}\d+")
+_ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?"
+_LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d.)]*"
+LABEL = re.compile(
+    rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
+    rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
+    rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]",
+)
+"""A speaker label or turn tag, on a skeleton (lower case, look-alikes folded)."""
+_QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)
+
+
+def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> list[tuple[bool, str]]:
+    """`text` as segments (is_label, text): every label-like run is its own segment. Text inside
+    our quote markers (`keep`) is story text that was checked, and is left whole."""
+    names = "|".join(re.escape(k) for k in keep)
+    protected = [m.span() for m in re.finditer(rf"<({names})>.*?</\1>", text, re.DOTALL)] if keep else []
+    skel = skeleton(text)
+    segments: list[tuple[bool, str]] = []
+    last = 0
+    for m in LABEL.finditer(skel):
+        start, end = m.start(), m.end()
+        while start < end and skel[start] in " \t\n":
+            start += 1
+        if start >= end or any(a < end and start < b for a, b in protected) or not re.search(r"[a-z]", skel[start:end]):
+            continue
+        if start > last:
+            segments.append((False, text[last:start]))
+        segments.append((True, text[start:end]))
+        last = end
+    if last < len(text):
+        segments.append((False, text[last:]))
+    return segments
+
+
+def label_note(label: str, speaker: str) -> str:
+    """How a label written inside a speech reads in a model judge's prompt."""
+    return f"[{speaker} wrote: \u00ab{label.strip()}\u00bb (inside the speech, not a turn)]"
+
+
+def mark_labels(text: str, speaker: str) -> tuple[str, int]:
+    """The speech with every label-like run marked as written by `speaker`; and how many."""
+    segments = split_labels(text)
+    n = sum(is_label for is_label, _ in segments)
+    return "".join(label_note(t, speaker) if is_label else t for is_label, t in segments), n
+
+
+def render_turn(label: str, text: str) -> str:
+    """One turn: our label on its own line, every line of the speech behind SPEECH_PREFIX."""
+    lines = text.split("\n") or [""]
+    return label + "\n" + "\n".join(SPEECH_PREFIX + line for line in lines)
+
+
+__all__ = ["LABEL", "SPEECH_PREFIX", "label_note", "mark_labels", "render_turn", "split_labels"]
