@@ -310,7 +310,9 @@ def _out_errors(out: str | None) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise UserError(write_failure(exc, f"--out {out}" if out else "output folder")) from None
+        inside = out is not None and exc.filename is not None and Path(exc.filename).is_relative_to(out)
+        label = f"--out {exc.filename}" if inside else None
+        raise UserError(write_failure(exc, f"--out {out}" if out else "output folder", label)) from None
 
 
 def _review(args: argparse.Namespace) -> int:

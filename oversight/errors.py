@@ -59,9 +59,10 @@ def read_text(path: Path) -> str:
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
-def write_failure(exc: OSError, where: object) -> str:
-    """One line for a file that could not be written: which file, why, and what to do."""
-    path = exc.filename or where
+def write_failure(exc: OSError, where: object, label: str | None = None) -> str:
+    """One line for a file that could not be written: which file (`label` names it, else the
+    error's file, else `where`), why, and what to do."""
+    path = label or exc.filename or where
     reason = exc.strerror or str(exc)
     if exc.errno in DISK_FULL:
         return f"{path}: cannot write ({reason}); nothing partial was left; free some space and run it again"
