@@ -270,7 +270,8 @@ class RunFolder:
             why = exc.strerror if isinstance(exc, OSError) else "not whole JSON (cut off, or edited?)"
             raise UserError(f"{path}: cannot be read ({why}); oversight report RUN_DIR writes it again") from None
         if not isinstance(data, dict) or too_deep(data):
-            raise UserError(f"{path}: not a JSON object of the expected shape; oversight report RUN_DIR writes it again")
+            raise UserError(f"{path}: not a JSON object of the expected shape; "
+                            f"oversight report RUN_DIR writes it again")
         return data
 
     # ---- large texts, stored once ---------------------------------------------------------
