@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oversight.errors import UserError, bounded, read_text
 from oversight.models.batch.options import BatchOptions
+from oversight.models.pricing import PriceOverride
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig
@@ -78,6 +79,13 @@ class Experiment(BaseModel):
     max_cost_usd: float | None = Field(default=None, gt=0)
     """Stop starting units once the run's spend (calls in flight counted at their upper
     bound) would pass this many USD; `--resume --set max_cost_usd=...` continues."""
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    """Model (`provider:model`, or a full spec with its base URL) -> USD per million tokens,
+    for private or self-hosted models or to pin a price; others use genai-prices' list
+    prices, and models in neither stay unpriced."""
+    prompt_cache: bool = True
+    """Mark the shared start of prompts (system prompt, story) as cacheable where the API
+    needs it (Anthropic), so repeated stories are billed at cache-read rates."""
 
     def batched(self, role: str) -> bool:
         """Whether `role`'s calls go through a Batch API."""

@@ -95,6 +95,12 @@ class Protocol(ABC, Generic[P, I]):
     """Package holding `<template>.txt` files (the protocol's `prompts/` folder)."""
     templates: ClassVar[dict[str, set[str]]]
     """Template name -> the variables it may use (documented in the prompts folder's README)."""
+    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Long variable -> the templates that read it (a debate's story): their calls of one item
+    must open with the same bytes so prompt caches can reuse them (`PromptSet.prefix_warnings`)."""
+    same_per_item: ClassVar[frozenset[str]] = frozenset()
+    """Template variables with one value for every call of an item (a story's title), which may
+    stand beside a shared variable in the opening messages."""
     optional_roles: ClassVar[frozenset[str]] = frozenset()
     """Roles an experiment may bind even when its params leave them unused (e.g. a blind-only debate)."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = None

@@ -33,7 +33,7 @@ from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, i
 from oversight.provenance import git_revision, package_versions
 from oversight.runlock import release_lock, take_lock
 from oversight.shapes import judgment_problem, too_deep, transcript_problem
-from oversight.transcripts import expand_messages, standing_judgments
+from oversight.transcripts import expand_messages, record_ref, standing_judgments
 
 EXPERIMENT = "experiment.yaml"
 TRANSCRIPTS = "transcripts.jsonl"
@@ -220,13 +220,14 @@ class RunFolder:
         A run's own judge writes its judgments just before the transcript line; if the unit
         crashed in between and ran again, the orphaned judgments carry an older `attempt`
         ("stale_attempt"). A judgment naming no transcript of this run is "unknown_transcript".
-        A person's undo leaves out the undone judgment and the retraction ("retracted").
+        A person's undo leaves out the undone judgment and the retraction ("retracted"); a
+        failed model call judged again leaves out the failed record ("retried").
         The file itself is never rewritten.
         """
         transcripts = self.transcripts() if transcripts is None else transcripts
         attempts = {t["id"]: t.get("attempt") for t in transcripts}
         kept: list[dict[str, Any]] = []
-        dropped = {"unknown_transcript": 0, "stale_attempt": 0, "retracted": 0}
+        dropped = {"unknown_transcript": 0, "stale_attempt": 0, "retracted": 0, "retried": 0}
         for record in self.iter_judgments():
             tid = record.get("transcript_id")
             if tid not in attempts:
@@ -235,7 +236,10 @@ class RunFolder:
                 dropped["stale_attempt"] += 1
             else:
                 kept.append(record)
-        kept, dropped["retracted"] = standing_judgments(kept)
+        retries = {str(r["supersedes"]) for r in kept if r.get("supersedes") is not None and not r.get("retracted")}
+        dropped["retried"] = sum(1 for r in kept if r.get("failed") and retries and record_ref(r) in retries)
+        kept, left_out = standing_judgments(kept)
+        dropped["retracted"] = left_out - dropped["retried"]
         return kept, dropped
 
     def log_error(self, unit_id: str, text: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Message(BaseModel):
@@ -47,26 +47,62 @@ class GenerateConfig(BaseModel):
 
 
 class Usage(BaseModel):
+    """Tokens and cost of one call (or a sum of calls) as the provider bills them.
+
+    `input_tokens` counts every prompt token, cached or not, so totals compare across providers
+    and with runs made before caching; `cache_read_tokens` and `cache_write_tokens` say how many
+    of them the provider's prompt cache served or stored, which it bills at other rates."""
+
     model_config = ConfigDict(extra="forbid")
 
     input_tokens: int = 0
+    """All prompt tokens, including cache reads and cache writes."""
     output_tokens: int = 0
+    """Generated tokens."""
+    cache_read_tokens: int = 0
+    """Prompt tokens served from the provider's prompt cache (part of `input_tokens`)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's prompt cache (part of `input_tokens`)."""
     cost_usd: float | None = None
     """None when the model's price is unknown: we never invent a price."""
+    saved_usd: float | None = None
+    """What prompt caching took off the list price of the same tokens (negative when cache
+    writes cost more than reads saved); None when unpriced."""
 
     def __add__(self, other: "Usage") -> "Usage":
-        cost = None if self.cost_usd is None and other.cost_usd is None else (
-            (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
-        )
         return Usage.model_construct(  # sums of valid counts: no validation pass per call
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
-            cost_usd=cost,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cost_usd=_add_money(self.cost_usd, other.cost_usd),
+            saved_usd=_add_money(self.saved_usd, other.saved_usd),
         )
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Cache fields only when a cache was involved: most calls of most runs have none, and
+        every model event of a transcript carries a usage."""
+        data = handler(self)
+        for key in ("cache_read_tokens", "cache_write_tokens"):
+            if data.get(key) == 0:
+                del data[key]
+        if data.get("saved_usd") is None:
+            data.pop("saved_usd", None)
+        return data
 
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def plain_input_tokens(self) -> int:
+        """Prompt tokens billed at the plain input rate."""
+        return max(0, self.input_tokens - self.cache_read_tokens - self.cache_write_tokens)
+
+
+def _add_money(a: float | None, b: float | None) -> float | None:
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
 class TopLogprob(BaseModel):

@@ -52,7 +52,13 @@ def register_plot(protocol: str) -> Callable[[Plotter], Plotter]:
 
 
 def method_name(method: str | None) -> str:
-    return METHODS.get(method or "", ("", method or "?"))[1]
+    """The interval method's name as metrics.json gives it ("wilson-bounded over texts" too)."""
+    if not method:
+        return "?"
+    if method in METHODS:
+        return METHODS[method][1]
+    base, _, rest = method.partition(" over ")
+    return f"{METHODS[base][1]} over {rest}" if base in METHODS and rest else method
 
 
 def errbar(rec: dict[str, Any] | None) -> tuple[float, float, float] | None:

@@ -26,7 +26,8 @@ from oversight.models.batch.journal import BatchJournal
 from oversight.models.batch.options import BatchOptions
 from oversight.models.cache import ResponseCache
 from oversight.models.bounds import within_bounds
-from oversight.models.pricing import with_cost
+from oversight.models.pricing import DEFAULT as LIST_PRICES
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
 
@@ -55,8 +56,9 @@ def _wake(future: asyncio.Future[Completion | None]) -> Waiter:
 class Batcher:
     """One model's batches (the OpenAI Batch API takes one model per batch)."""
 
-    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime) -> None:
+    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime, prices: PriceBook | None = None) -> None:
         self.spec = spec
+        self.prices = prices or LIST_PRICES
         self.api = api
         self.runtime = runtime
         self._queue: list[_Call] = []
@@ -138,8 +140,8 @@ class Batcher:
         for cid in waiters:
             outcome = results.get(cid)
             usable = isinstance(outcome, Completion) and _within(outcome, (limits or {}).get(cid))
-            answers[cid] = (outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)})
-                            if usable else None)
+            priced = self.prices.with_cost(self.spec, outcome.usage, batch=True) if usable else None
+            answers[cid] = outcome.model_copy(update={"usage": priced}) if usable else None
         succeeded = {waiters[cid][0]: c for cid, c in answers.items() if c is not None}
         try:
             stored = self.runtime.store(succeeded)
@@ -175,9 +177,9 @@ class BatchRuntime:
         if self.journal is not None:
             self.journal.collected(batch_id, succeeded, failed)
 
-    def batcher(self, spec: ModelSpec, provider: Any) -> Batcher:
+    def batcher(self, spec: ModelSpec, provider: Any, prices: PriceBook | None = None) -> Batcher:
         if spec not in self._batchers:
-            self._batchers[spec] = Batcher(spec, batch_api(provider), self)
+            self._batchers[spec] = Batcher(spec, batch_api(provider), self, prices)
         return self._batchers[spec]
 
     @property

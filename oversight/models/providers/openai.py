@@ -31,6 +31,12 @@ class OpenAIProvider(SDKProvider):
     """Chat completions through `openai.AsyncOpenAI`."""
 
     default_max_connections = 16
+
+    @property
+    def reuses_prefix(self) -> bool:  # type: ignore[override]
+        """OpenAI's own API bills cached prompt tokens for less; a server of one's own may not
+        cache at all, and waiting for a warm cache there would only slow a run."""
+        return not self.spec.base_urls
     sdk_module = "openai"
     path = "/chat/completions"
     base_error = "OpenAIError"
@@ -97,15 +103,29 @@ def parse_response(body: Any, *, want_logprobs: bool, chat: bool = True) -> Comp
     expect(text is None or isinstance(text, str), "the message content is not text")
     usage = body.get("usage")
     usage = usage if isinstance(usage, dict) else {}
+    prompt = token_count(usage.get("prompt_tokens"), "prompt_tokens")
+    cached = cached_prompt_tokens(usage, body.get("timings"))
+    expect(cached <= prompt or prompt == 0, "more cached prompt tokens than prompt tokens")
+    if prompt == 0:
+        cached = 0
     return Completion(
         text=text or "",
-        usage=Usage(
-            input_tokens=token_count(usage.get("prompt_tokens"), "prompt_tokens"),
-            output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens"),
-        ),
+        usage=Usage(input_tokens=prompt, cache_read_tokens=cached,
+                    output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens")),
         logprobs=parse_logprobs(choice.get("logprobs")) if want_logprobs else None,
         finish_reason=choice.get("finish_reason"),
     )
+
+
+def cached_prompt_tokens(usage: dict[str, Any], timings: Any) -> int:
+    """Prompt tokens the server's cache served: OpenAI's `prompt_tokens_details.cached_tokens`
+    (part of `prompt_tokens`); llama.cpp servers that omit it report `timings.cache_n`."""
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and details.get("cached_tokens") is not None:
+        return token_count(details.get("cached_tokens"), "prompt_tokens_details.cached_tokens")
+    if isinstance(timings, dict) and timings.get("cache_n") is not None:
+        return token_count(timings.get("cache_n"), "timings.cache_n")
+    return 0
 
 
 def parse_logprobs(logprobs: Any) -> list[TokenLogprob] | None:

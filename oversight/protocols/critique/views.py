@@ -53,7 +53,8 @@ def verdict_fields(outcome: dict[str, Any], view: JudgeView, response: JudgeResp
     if gold is not None and params.grader == "lexical":
         matches = []
         for i, report in enumerate(reports):
-            hit, reason = lexical_match(report, [g["description"] for g in gold], params.lexical_threshold)
+            hit, reason = lexical_match(report, [g["description"] for g in gold], params.lexical_threshold,
+                                        answer=outcome.get("answer") or view.variables.get("answer"))
             matches.append({"kind": "report", "index": i, "text": report, "gold_index": hit, "confirmed": hit is not None,
                             "grader": "lexical", "reason": reason})
         record.update(matches=matches, grader="lexical", graded=True, **outcome_verdict(matches, gold))

@@ -40,6 +40,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     Params = DebateParams
     prompt_package = "oversight.protocols.debate.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert")}
+    """Every call that reads the story opens with the same message: its title and text."""
+    same_per_item: ClassVar[frozenset[str]] = frozenset({"title"})
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
