@@ -32,7 +32,7 @@ import yaml
 from pydantic import ValidationError
 
 from oversight.agreement import view_key
-from oversight.config import Experiment, parse_assignment, validate_params
+from oversight.config import Experiment, check_size, load_yaml, parse_assignment, validate_params
 from oversight.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
@@ -143,9 +143,10 @@ def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
         if key not in GenerateConfig.model_fields:
             raise UserError(f"--set {key}: not a generation setting (known: {', '.join(GenerateConfig.model_fields)})")
         try:
-            values[key] = yaml.safe_load(raw) if raw.strip() else None
+            values[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
         except yaml.YAMLError:
             values[key] = raw
+        check_size(values[key], f"--set {key}")
     base = exp.generation.get(JUDGE_ROLE) or exp.generation.get("default") or GenerateConfig()
     try:
         judge = GenerateConfig.model_validate({**base.model_dump(exclude_unset=True), **values})

@@ -70,21 +70,16 @@ def test_twelve_items_four_conditions_two_judges_totals() -> None:
 
 # ---- a save that a full disk cuts in half -----------------------------------------------------------
 
-class HalfWriter:
-    """A file whose write stores half the text, then fails as a full disk does."""
+class HalfWritingOs:
+    """The os module as oversight.jsonl sees it, but a write stores half its bytes, then fails
+    as a full disk does."""
 
-    def __init__(self, path: Any, mode: str, **kwargs: Any) -> None:
-        self.fh = open(path, mode, **kwargs)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
 
-    def __enter__(self) -> "HalfWriter":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.fh.close()
-
-    def write(self, text: str) -> int:
-        self.fh.write(text[: len(text) // 2])
-        self.fh.flush()
+    @staticmethod
+    def write(fd: int, data: Any) -> int:
+        os.write(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
@@ -98,8 +93,7 @@ async def test_a_save_torn_by_a_full_disk_leaves_no_half_line_and_the_retry_coun
         screen = app.screen
         assert isinstance(screen, JudgeScreen)
         with monkeypatch.context() as m:
-            m.setattr(jsonl, "open", lambda path, mode="r", **kw: HalfWriter(path, mode, **kw) if "a" in mode
-                      else open(path, mode, **kw), raising=False)
+            m.setattr(jsonl, "os", HalfWritingOs())
             await pilot.press("B", "enter", *"80", "enter", "ctrl+s")
             await pilot.pause()
             assert "NOT SAVED (the disk is full)" in screen_text(app)
