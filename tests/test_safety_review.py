@@ -1,0 +1,41 @@
+"""An adversarial pass over the safety guarantees (terminal, markup, keys, bounds), end to end:
+each test is a way around a guard that was found open, and asserts the run is refused with one
+line and that no planted key reaches any file the command (or a library it drives) wrote."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from oversight.cli import main
+from test_key_leaks import PLANTED, keys, leaked, one_error  # noqa: F401  (keys is a fixture)
+from tui_runs import ROOT
+
+
+@pytest.mark.parametrize("name", ["evil", "./evil", "{tmp}/evil", "file://{tmp}/evil"])
+def test_task_hf_naming_a_local_folder_with_a_link_into_proc_is_refused(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, keys: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """`datasets.load_dataset` takes a local folder too: one holding a link to /proc/self/environ
+    would put the keys in the datasets cache (a file we made it write) and in the prompts. The
+    link here goes to a copy of an environment outside every allowed folder (a test process's
+    /proc/self/environ holds the environment it started with, not the planted keys)."""
+    secret = tmp_path_factory.mktemp("outside") / "environ"
+    secret.write_bytes(b"\0".join(f"{k}={v}".encode() for k, v in keys.items()))
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "train.txt").symlink_to(secret)
+    (tmp_path / "evil" / "proc.txt").symlink_to("/proc/self/environ")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    exp = yaml.safe_load((ROOT / "protocols" / "summarize.yaml").read_text())
+    exp["task"] = {"hf": name.format(tmp=tmp_path), "split": "train", "format": "pg19"}
+    exp["models"] = {role: "scripted:echo" for role in exp["models"]}
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(exp))
+    assert main(["run", str(tmp_path / "exp.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "task.hf" in one_error(capsys)
+    assert leaked(tmp_path) == []
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
