@@ -39,3 +39,13 @@ def test_task_hf_naming_a_local_folder_with_a_link_into_proc_is_refused(
     assert "task.hf" in one_error(capsys)
     assert leaked(tmp_path) == []
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_an_unknown_argument_with_escapes_is_echoed_inert(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse echoes unrecognized arguments as typed (a pasted or generated command line)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "x", "--\x1b]0;PWNED\x07\x9b2J"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err and "␛]0;PWNED␇" in err
+    assert not any(c in err for c in "\x1b\x07\x9b")
