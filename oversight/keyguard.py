@@ -7,7 +7,8 @@ every file the framework writes (jsonl, atomic writes: run folder, response cach
 is checked for the value of each key variable in the environment: names ending in `_API_KEY`,
 `_TOKEN`, `_SECRET`, `_SECRET_KEY`, `_ACCESS_KEY` or `_PASSWORD`, with a value of at least
 `MIN_LENGTH` characters (shorter values would match ordinary text). A hit stops the command with
-a one-line error naming the variable, never the value.
+a one-line error naming the variable, never the value. A value is also looked for as JSON writes
+it escaped (a password with a quote, a backslash or an accented letter).
 
 The variables are read once per command (`refresh`, called as a run or judging starts) so the
 per-call check is a few substring searches, which CPython does at memory speed.
@@ -15,6 +16,7 @@ per-call check is a few substring searches, which CPython does at memory speed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 
@@ -36,8 +38,12 @@ def refresh() -> None:
     global _keys
     found = []
     for name, value in os.environ.items():
-        if name.upper().endswith(SUFFIXES) and len(value.strip()) >= MIN_LENGTH:
-            found.append((name, value.strip(), value.strip().encode("utf-8")))
+        value = value.strip()
+        if name.upper().endswith(SUFFIXES) and len(value) >= MIN_LENGTH:
+            # A value with a quote, a backslash, a control or a non-ASCII character is written
+            # escaped in JSON: each escaped form is the same secret.
+            forms = dict.fromkeys((value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]))
+            found += [(name, form, form.encode("utf-8", "surrogatepass")) for form in forms]
     _keys = found
 
 

@@ -49,3 +49,52 @@ def test_an_unknown_argument_with_escapes_is_echoed_inert(capsys: pytest.Capture
     err = capsys.readouterr().err
     assert "unrecognized arguments" in err and "␛]0;PWNED␇" in err
     assert not any(c in err for c in "\x1b\x07\x9b")
+
+
+def test_a_key_pasted_into_a_story_never_leaves_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A key longer than a chunk (an Anthropic key is ~108 characters, a chunk may be 80) is cut
+    across two chunks: neither call holds the whole value, but together they send all of it."""
+    from oversight.models.providers import scripted
+
+    key = "sk-ant-api03-" + "Q7x" * 32
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    words = " ".join(f"Word{i} is here." for i in range(60))
+    (tmp_path / "story.txt").write_text(f"{words} {key} {words}\n")
+    exp = yaml.safe_load((ROOT / "protocols" / "summarize.yaml").read_text())
+    exp["task"] = {"path": "story.txt"}
+    exp["models"] = {role: "scripted:pieces" for role in exp["models"]}
+    exp["params"].update(chunk_tokens=20)
+    exp.update(cache=True)
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(exp))
+    scripted.register("pieces", lambda messages: "A short summary.")
+    monkeypatch.setenv("OVERSIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["run", str(tmp_path / "exp.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "ANTHROPIC_API_KEY" in err, err
+    sent = "".join(m.content for call in scripted.CALLS.get("pieces", []) for m in call)
+    assert key[:24] not in sent and key[-24:] not in sent
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.name != "story.txt")
+    assert key[:24].encode() not in stored and key[-24:].encode() not in stored
+
+
+@pytest.mark.parametrize("secret", ['correct"horse\\battery-staple', "pässwörd-für-den-cluster", "tab\there-and-newline\nsecret"])
+def test_a_secret_that_json_escapes_is_still_found_in_what_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secret: str) -> None:
+    """A password with a quote, a backslash or non-ASCII letters is written escaped in JSON
+    (`\\"`, `\\\\`, `\\u00e4`): the escaped form is the same secret and must be refused too."""
+    monkeypatch.setenv("LAB_DB_PASSWORD", secret)
+    (tmp_path / "story.txt").write_text(f"The night shift wrote the password down: {secret}. " * 3 + "\n")
+    exp = yaml.safe_load((ROOT / "protocols" / "summarize.yaml").read_text())
+    exp["task"] = {"path": "story.txt"}
+    exp["models"] = {role: "scripted:echo" for role in exp["models"]}
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(exp))
+    monkeypatch.setenv("OVERSIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["run", str(tmp_path / "exp.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "LAB_DB_PASSWORD" in capsys.readouterr().err
+    import json
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.name != "story.txt":
+            data = path.read_bytes()
+            assert not [f for f in forms if f.encode() in data], path
