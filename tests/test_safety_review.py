@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -98,3 +99,72 @@ def test_a_secret_that_json_escapes_is_still_found_in_what_is_written(
         if path.is_file() and path.name != "story.txt":
             data = path.read_bytes()
             assert not [f for f in forms if f.encode() in data], path
+
+
+def _gzip_bomb(megabytes: int) -> bytes:
+    """`megabytes` MB of zeros, gzipped: about 1 KB per MB."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return b"".join([*(packer.compress(b"0" * (1 << 20)) for _ in range(megabytes)), packer.flush()])
+
+
+@pytest.mark.parametrize("status", [200, 500])
+async def test_a_gzip_bomb_answer_is_refused_without_inflating_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 status: int) -> None:
+    """A body's bound is on what it decodes to: 200 kB of gzip inflate to 200 MB (an error body
+    is read by the SDK, an answer by us; both decoded in one piece before)."""
+    import tracemalloc
+
+    import httpx2
+
+    from http_fakes import FakeAPI, model_over
+    from oversight.errors import ModelCallError
+    from oversight.models import GenerateConfig
+    from oversight.models.providers.openai import OpenAIProvider
+
+    class Network(httpx2.AsyncByteStream):
+        """The body as a socket gives it: in 64 kB pieces (a Response made from bytes is decoded
+        whole by httpx itself, in the fake server)."""
+
+        async def __aiter__(self) -> Any:
+            for start in range(0, len(body), 1 << 16):
+                yield body[start:start + (1 << 16)]
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    body = _gzip_bomb(200)
+    api = FakeAPI(lambda request: httpx2.Response(status, headers={"content-type": "application/json",
+                                                                   "content-encoding": "gzip"}, stream=Network()))
+    model = model_over(OpenAIProvider, "openai:gpt-4.1-mini", api, tmp_path / "cache")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelCallError) as caught:
+            await model.generate("Answer A or B.", GenerateConfig(max_tokens=5))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        await model.aclose()
+    assert ("answer too large" if status == 200 else "HTTP 500") in caught.value.reason
+    assert peak < 24 * 1024 * 1024, f"{peak / 1e6:.0f} MB held for a 5-token call"
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.json"))
+
+
+async def test_a_gzipped_answer_within_its_bound_still_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import json
+
+    import httpx2
+
+    from http_fakes import FakeAPI, model_over
+    from oversight.models import GenerateConfig
+    from oversight.models.providers.openai import OpenAIProvider
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    answer = {"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
+                                      "message": {"role": "assistant", "content": "Answer: B, 80%. The clock ran slow."}}],
+              "usage": {"prompt_tokens": 12, "completion_tokens": 9}}
+    api = FakeAPI(lambda request: httpx2.Response(200, headers={"content-type": "application/json", "content-encoding": "gzip"},
+                                                  content=gzip.compress(json.dumps(answer).encode())))
+    model = model_over(OpenAIProvider, "openai:gpt-4.1-mini", api, None)
+    assert (await model.generate("Which?", GenerateConfig(max_tokens=64))).text == "Answer: B, 80%. The clock ran slow."
+    await model.aclose()
