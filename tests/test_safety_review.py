@@ -149,9 +149,19 @@ async def test_a_gzip_bomb_answer_is_refused_without_inflating_it(tmp_path: Path
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.json"))
 
 
-async def test_a_gzipped_answer_within_its_bound_still_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _raw_deflate(data: bytes) -> bytes:
+    import zlib
+
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize("encoding,pack", [("gzip", "gzip"), ("deflate", "zlib"), ("deflate", "raw"), ("identity", "none")])
+async def test_a_compressed_answer_within_its_bound_still_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                encoding: str, pack: str) -> None:
     import gzip
     import json
+    import zlib
 
     import httpx2
 
@@ -163,8 +173,38 @@ async def test_a_gzipped_answer_within_its_bound_still_reads(tmp_path: Path, mon
     answer = {"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": "Answer: B, 80%. The clock ran slow."}}],
               "usage": {"prompt_tokens": 12, "completion_tokens": 9}}
-    api = FakeAPI(lambda request: httpx2.Response(200, headers={"content-type": "application/json", "content-encoding": "gzip"},
-                                                  content=gzip.compress(json.dumps(answer).encode())))
+    raw = json.dumps(answer).encode()
+    body = {"gzip": gzip.compress, "zlib": zlib.compress, "raw": _raw_deflate, "none": bytes}[pack](raw)
+
+    class Network(httpx2.AsyncByteStream):
+        async def __aiter__(self) -> Any:
+            for start in range(0, len(body), 7):  # cut anywhere, a zlib header included
+                yield body[start:start + 7]
+
+    api = FakeAPI(lambda request: httpx2.Response(200, headers={"content-type": "application/json",
+                                                                "content-encoding": encoding}, stream=Network()))
     model = model_over(OpenAIProvider, "openai:gpt-4.1-mini", api, None)
     assert (await model.generate("Which?", GenerateConfig(max_tokens=64))).text == "Answer: B, 80%. The clock ran slow."
     await model.aclose()
+
+
+async def test_an_answer_in_an_encoding_we_did_not_ask_for_is_a_failed_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx2
+
+    from http_fakes import FakeAPI, model_over
+    from oversight.errors import ModelCallError
+    from oversight.models import GenerateConfig
+    from oversight.models.providers.openai import OpenAIProvider
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    seen: list[str] = []
+
+    def reply(request: Any) -> Any:
+        seen.append(request.headers.get("accept-encoding", ""))
+        return httpx2.Response(200, headers={"content-encoding": "br"}, stream=httpx2.ByteStream(b"\x1b\x00\xff"))
+
+    model = model_over(OpenAIProvider, "openai:gpt-4.1-mini", FakeAPI(reply), None)
+    with pytest.raises(ModelCallError, match="content-encoding 'br'"):
+        await model.generate("Which?", GenerateConfig(max_tokens=8))
+    await model.aclose()
+    assert seen and all(s == "gzip, deflate" for s in seen)
