@@ -208,3 +208,21 @@ async def test_an_answer_in_an_encoding_we_did_not_ask_for_is_a_failed_call(monk
         await model.generate("Which?", GenerateConfig(max_tokens=8))
     await model.aclose()
     assert seen and all(s == "gzip, deflate" for s in seen)
+
+
+@pytest.mark.parametrize("name", ["API_KEY", "AZURE_OPENAI_KEY", "MISTRAL_APIKEY", "TOKEN", "HF_TOKEN", "SECRET"])
+def test_a_key_under_a_common_name_outside_the_suffix_list_stops_a_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                         capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """`API_KEY` and `AZURE_OPENAI_KEY` are names real setups use; a pasted value of one must not be stored."""
+    value = "b3c1f0e2a9d84c6f8e7d6c5b4a39281706f5e4d3"
+    monkeypatch.setenv(name, value)
+    (tmp_path / "story.txt").write_text(f"The note said {value} and nothing else. " * 3 + "\n")
+    exp = yaml.safe_load((ROOT / "protocols" / "summarize.yaml").read_text())
+    exp["task"] = {"path": "story.txt"}
+    exp["models"] = {role: "scripted:echo" for role in exp["models"]}
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(exp))
+    monkeypatch.setenv("OVERSIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["run", str(tmp_path / "exp.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert name in capsys.readouterr().err
+    stored = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "story.txt" and value.encode() in p.read_bytes()]
+    assert stored == []
