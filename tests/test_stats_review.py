@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from oversight.stats import paired_difference
+from oversight.stats import MIN_BOOTSTRAP_UNITS, paired_difference
+from oversight.tournament import Game, tournament
 
 Z = 1.959963984540054
 
@@ -53,3 +54,27 @@ def test_unanimous_clusters_give_method_10_over_clusters(table: tuple[int, int, 
     lo, hi = newcombe_paired(*table)
     got = paired_difference(_items(*table, m=m))
     assert got.ci == pytest.approx([lo, hi], abs=6e-5)
+
+
+def _games(n_items: int) -> list[Game]:
+    games = []
+    for i in range(n_items):
+        games += [Game(f"i{i}", "x", "y", 0.8 if i % 2 else 0.3, True), Game(f"i{i}", "y", "x", 0.4 + 0.05 * i, False)]
+    return games
+
+
+@pytest.mark.parametrize("n_items", [1, 2, 3, 9])
+def test_tournament_gives_no_bootstrap_interval_below_the_minimum_of_items(n_items: int) -> None:
+    """A percentile bootstrap over 2 items is the range of 2 values, not a 95% interval: Elo and
+    ASD must say "n too small" (as every other resampling interval does), never print one."""
+    t = tournament(_games(n_items))
+    for rec in [*t["elo"].values(), t["asd"]]:
+        assert rec["ci"] is None and rec["ci_reason"].startswith("n too small")
+        assert str(n_items) in rec["ci_reason"]
+
+
+def test_tournament_gives_an_interval_from_the_minimum_of_items() -> None:
+    t = tournament(_games(MIN_BOOTSTRAP_UNITS))
+    for rec in [*t["elo"].values(), t["asd"]]:
+        lo, hi = rec["ci"]
+        assert lo < hi and lo <= rec["estimate"] <= hi
