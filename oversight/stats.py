@@ -14,8 +14,9 @@ Methods (the `ci_method` names):
   estimated from the spread of the per-cluster residuals (the ratio-estimator variance over
   the binomial one), never below 1; at an estimate of 0 or 1 the data cannot show the
   correlation, so deff takes its largest value (intra-cluster correlation 1), which makes the
-  interval Wilson over clusters. When every cluster is unanimous the interval equals Wilson
-  over the clusters.
+  interval Wilson over clusters; so does a single cluster (its residual is 0 by construction,
+  so it cannot show the correlation either). When every cluster is unanimous the interval
+  equals Wilson over the clusters.
 - "newcombe": Newcombe (1998) method 10, the hybrid score interval for the difference of two
   independent proportions, from the two Wilson intervals.
 - "newcombe-paired": Newcombe (1998b) method 10 for paired proportions (the same units in both
@@ -153,7 +154,7 @@ def _clusters(units: Mapping[str, tuple[float, float]] | Sequence[tuple[float, f
 def _design_effect(y: np.ndarray, m: np.ndarray, p: float) -> float:
     """Variance of the ratio estimator over the binomial one, never below 1 (module docstring)."""
     total = float(m.sum())
-    if p <= _EPS or p >= 1 - _EPS:
+    if p <= _EPS or p >= 1 - _EPS or len(m) < 2:
         return float((m * m).sum()) / total
     return max(1.0, float(((y - p * m) ** 2).sum()) / (total * p * (1 - p)))
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from oversight.protocols.critique.flaws import lexical_match
-from oversight.stats import MIN_BOOTSTRAP_UNITS, paired_difference
+from oversight.agreement import agreement_stats
+from oversight.stats import MIN_BOOTSTRAP_UNITS, cluster_proportion, paired_difference, proportion, wilson
 from oversight.tournament import Game, tournament
 
 Z = 1.959963984540054
@@ -113,3 +114,19 @@ def test_lexical_grader_does_not_credit_reports_that_echo_a_flaw_without_naming_
 def test_lexical_grader_still_credits_omissions_and_misstatements_named_in_other_words(
         item: str, want: int, report: str) -> None:
     assert _grade(item, report) == want
+
+
+@pytest.mark.parametrize(("k", "m"), [(2, 3), (1, 2), (3, 4), (5, 8)])
+def test_one_cluster_cannot_show_its_correlation_so_it_counts_as_one_unit(k: int, m: int) -> None:
+    """One transcript's (or one item's) outcomes have no between-cluster spread to estimate the
+    correlation from (the residual of the only cluster is 0 by construction): the interval must
+    not treat them as independent, but as Wilson over the one cluster at the same estimate."""
+    got = cluster_proportion({"t0": (k, m)})
+    assert got.ci == pytest.approx(list(wilson(k / m, 1.0)), abs=6e-5)
+    assert got.ci[1] - got.ci[0] > proportion(k, m).ci[1] - proportion(k, m).ci[0]
+
+
+def test_agreement_within_a_single_transcript_is_not_wilson_over_its_items() -> None:
+    items = [("t0", "0", "0"), ("t0", "1", "1"), ("t0", "1", "0")]
+    lo, hi = agreement_stats(items)["agreement_ci"]
+    assert [lo, hi] == pytest.approx(list(wilson(2 / 3, 1.0)), abs=6e-5)
