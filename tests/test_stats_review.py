@@ -11,6 +11,7 @@ import pytest
 
 from oversight.protocols.critique.flaws import lexical_match
 from oversight.agreement import agreement_stats
+from oversight.protocols.summarize.metrics import mean_ci
 from oversight.stats import MIN_BOOTSTRAP_UNITS, cluster_proportion, paired_difference, proportion, wilson
 from oversight.tournament import Game, tournament
 
@@ -130,3 +131,9 @@ def test_agreement_within_a_single_transcript_is_not_wilson_over_its_items() -> 
     items = [("t0", "0", "0"), ("t0", "1", "1"), ("t0", "1", "0")]
     lo, hi = agreement_stats(items)["agreement_ci"]
     assert [lo, hi] == pytest.approx(list(wilson(2 / 3, 1.0)), abs=6e-5)
+
+
+def test_a_summary_rating_with_no_rated_node_says_why_it_has_no_interval() -> None:
+    rec = mean_ci({}, "rated nodes", 1.0, 7.0)
+    assert rec["estimate"] is None and rec["ci"] is None and rec["n"] == 0
+    assert rec["ci_reason"].startswith("n too small") and rec["ci_method"] == "wilson-bounded over rated nodes"
