@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 from pathlib import Path
 
 import pytest
 
 from oversight.protocols.critique.flaws import lexical_match
 from oversight.agreement import agreement_stats
+from oversight.protocols.debate.metrics import compute as debate_metrics
 from oversight.protocols.summarize.metrics import mean_ci
 from oversight.stats import MIN_BOOTSTRAP_UNITS, cluster_proportion, paired_difference, proportion, wilson
 from oversight.tournament import Game, tournament
@@ -137,3 +139,25 @@ def test_a_summary_rating_with_no_rated_node_says_why_it_has_no_interval() -> No
     rec = mean_ci({}, "rated nodes", 1.0, 7.0)
     assert rec["estimate"] is None and rec["ci"] is None and rec["n"] == 0
     assert rec["ci_reason"].startswith("n too small") and rec["ci_method"] == "wilson-bounded over rated nodes"
+
+
+def _debate_records(names: tuple[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    per = [[[0.7, 0.3], [0.5, 0.2]], [[0.1, 0.5], [0.7, 0.9]], [[0.9, 0.5], [0.7, 0.1]], [[0.7, 0.1], [0.9, 0.3]]]
+    ts = [{"id": f"t{i}", "item_id": f"i{i}", "condition": "debate", "error": None} for i in range(4)]
+    js = []
+    for i, raters in enumerate(per):
+        for name, ps in zip(names, raters):
+            for order, p in zip(("original", "swapped"), ps):
+                js.append({"id": f"t{i}-{name}-{order}", "transcript_id": f"t{i}", "judge": {"kind": "model", "id": name},
+                           "order": order, "view_key": order, "correct": p > 0.5, "answer_index": 0 if p > 0.5 else 1,
+                           "invalid": False, "p_correct": p, "created_at": "2026-01-01T00:00:00"})
+    return ts, js
+
+
+def test_renaming_judges_changes_no_pooled_number() -> None:
+    """Which judge is called what decides the order the pooled row meets their records in; a
+    float sum in that order moved mean p(correct) in its 4th decimal (0.5062 vs 0.5063)."""
+    pooled = "all model judges (pooled)"
+    first = debate_metrics(*_debate_records(("a", "b")), {"n_boot": 100})["conditions"]["debate"][pooled]
+    second = debate_metrics(*_debate_records(("b", "a")), {"n_boot": 100})["conditions"]["debate"][pooled]
+    assert first == second
