@@ -97,3 +97,19 @@ def test_partial_recovery_interrupted_retry_and_retries_in_a_row(run: Path) -> N
     records = [json.loads(x) for x in (run / "judgments.jsonl").read_text().splitlines() if x.strip()]
     mine = [r for r in records if r["judge"]["id"] == "rj"]
     assert len({r["id"] for r in mine}) == len(mine)
+
+
+def test_a_retried_unit_stands_whatever_the_line_order_of_its_two_transcript_lines(run: Path) -> None:  # noqa: F811
+    """A unit that failed and then finished under --retry-failed has two lines with one id; the
+    finished one stands (as resuming treats it), not whichever line happens to be last."""
+    assert main(["report", str(run), "--format", "json"]) == 0
+    expected = json.loads((run / "metrics.json").read_text())["conditions"]
+    path = run / "transcripts.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    first = json.loads(lines[0])
+    failed = {**first, "error": "ProviderError: HTTP 503 after 3 attempts", "attempt": "0000failed00",
+              "outcome": None, "created_at": "2026-01-01T00:00:00+00:00"}
+    for order in (lines + [json.dumps(failed) + "\n"], [json.dumps(failed) + "\n"] + lines):
+        path.write_text("".join(order))
+        assert main(["report", str(run), "--format", "json"]) == 0
+        assert json.loads((run / "metrics.json").read_text())["conditions"] == expected
