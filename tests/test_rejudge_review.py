@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from oversight.cli import main
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError

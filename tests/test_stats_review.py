@@ -1,17 +1,19 @@
-"""Independent probes of the interval functions: a closed form of Newcombe (1998b) written here
-from the paper's formulas, and the cluster variants reduced to it where they must agree."""
+"""Independent probes of every printed interval and of the numbers' order-freedom: a closed form
+of Newcombe (1998b) written here from the paper's formulas, the cluster variants reduced to it
+where they must agree, resampling intervals refused at small n, the lexical grader on reports
+that echo a flaw without naming it, and a judge rename that must change no number."""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from oversight.protocols.critique.flaws import lexical_match
 from oversight.agreement import agreement_stats
+from oversight.protocols.critique.flaws import lexical_match
 from oversight.protocols.debate.metrics import compute as debate_metrics
 from oversight.protocols.summarize.metrics import mean_ci
 from oversight.stats import MIN_BOOTSTRAP_UNITS, cluster_proportion, paired_difference, proportion, wilson
