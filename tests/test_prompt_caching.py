@@ -278,7 +278,7 @@ def test_dry_run_estimates_cached_story_tokens(tmp_path: Path, capsys: pytest.Ca
     assert rows["debater_a"]["cached (est.)"] > 0 and float(rows["debater_a"]["cache saves USD (est.)"]) > 0
     off = plan(validate_experiment({**yaml.safe_load(path.read_text()), "prompt_cache": False}, str(path)),
                source=str(path), base_dir=tmp_path)
-    assert all(r["cached (est.)"] == 0 for r in run_estimate(off))
+    assert all("cached (est.)" not in r for r in run_estimate(off))  # cache columns only with a cache at work
 
 
 # ---- the prompt layout ---------------------------------------------------------------------------

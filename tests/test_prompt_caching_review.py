@@ -70,3 +70,45 @@ def test_instructions_in_several_messages_still_read_the_cached_story(system: st
     assert sum(u.cost_usd for u in usages) == pytest.approx(api.bill.usd, rel=1e-9)
     for body in api.bodies:
         assert json.dumps(body).count("cache_control") <= 4
+
+
+# ---- --dry-run: the "(max)" column stays an upper bound -----------------------------------------
+
+def _debate_experiment(tmp_path: Path, spec: str, **extra: Any) -> Path:
+    items = [{"id": f"tide-{i}", "title": "The Tide Clock", "story": STORY + f"\n\n(Copy {i}.)",
+              "question": "Why did the clock stop?", "answers": ["The river ran dry", "Someone broke it"],
+              "correct_index": 0} for i in range(2)]
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    exp = {"name": "cache-debate", "protocol": "debate", "task": {"path": "items.jsonl"},
+           "models": {r: spec for r in ("debater_a", "debater_b", "consultant", "judge")},
+           "params": {"conditions": ["debate", "consultancy", "blind", "expert"], "rounds": 2, "swap": True,
+                      "judge_kind": "model"}, "cache": False, "concurrency": 4, **extra}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(exp), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("spec", ["anthropic:claude-sonnet-4-5", "openai:gpt-4.1-mini"])
+def test_dry_run_max_cost_bounds_a_run_whose_cache_never_hits(tmp_path: Path, spec: str) -> None:
+    """A prompt cache is best effort (entries expire, OpenAI may route elsewhere): the column
+    labelled (max) must cover a run in which no call reads the cache, with every Anthropic
+    breakpoint written at 1.25x; the cached estimate is shown beside it."""
+    from oversight.config import validate_experiment
+    from oversight.dryrun import run_estimate
+    from oversight.runner import plan
+
+    path = _debate_experiment(tmp_path, spec)
+    p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
+    rows = run_estimate(p)
+    model = spec.partition(":")[2]
+    price_in, price_out, _, price_write = PRICES[model]
+    for row in rows:
+        tokens_in, tokens_out = row["input tokens (est.)"], row["output tokens (max)"]
+        # nothing read: every input token at most at the write price (Anthropic) or plain (OpenAI)
+        worst = (tokens_in * max(price_in, price_write) + tokens_out * price_out) / 1e6
+        plain = (tokens_in * price_in + tokens_out * price_out) / 1e6
+        assert float(row["cost USD (max)"]) >= plain - 1e-4
+        assert float(row["cost USD (max)"]) <= worst + 1e-4
+        assert float(row["cost USD (est.)"]) <= float(row["cost USD (max)"])
+        if row["cached (est.)"]:
+            assert float(row["cost USD (est.)"]) < plain
