@@ -112,3 +112,43 @@ def test_dry_run_max_cost_bounds_a_run_whose_cache_never_hits(tmp_path: Path, sp
         assert float(row["cost USD (est.)"]) <= float(row["cost USD (max)"])
         if row["cached (est.)"]:
             assert float(row["cost USD (est.)"]) < plain
+
+
+# ---- sums of money: the same bits in any line order ----------------------------------------------
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.floats(0, 5, allow_nan=False, allow_infinity=False)),
+                          st.one_of(st.none(), st.floats(-1, 5, allow_nan=False, allow_infinity=False))),
+                min_size=1, max_size=40), st.randoms())
+def test_usage_money_sums_are_exact_and_order_free(rows: list[tuple[float | None, float | None]],
+                                                    rng: random.Random) -> None:
+    """metrics.json must hold the same cost for the same transcripts in any line order: the sum
+    is the exact sum of the recorded floats, rounded once (oracle: Fraction arithmetic)."""
+    from oversight.models.types import Usage
+    from oversight.results import run_usage
+
+    records = [{"usage_by_role": {"judge": Usage(input_tokens=10, output_tokens=1, cost_usd=c, saved_usd=s).model_dump()}}
+               for c, s in rows]
+    shuffled = records[:]
+    rng.shuffle(shuffled)
+    a, b = run_usage(records)["judge"], run_usage(shuffled)["judge"]
+    for field, values in (("cost_usd", [c for c, _ in rows]), ("saved_usd", [s for _, s in rows])):
+        known = [v for v in values if v is not None]
+        expected = float(sum(map(Fraction, known), Fraction(0))) if known else None
+        assert getattr(a, field) == expected and getattr(b, field) == expected
+
+
+def test_a_run_of_typical_costs_sums_to_the_same_bits_in_any_order() -> None:
+    from oversight.models.types import Usage
+    from oversight.results import run_usage
+
+    rng = random.Random(1)
+    records = [{"usage_by_role": {"judge": Usage(input_tokens=5000, output_tokens=100,
+                                                 cost_usd=rng.choice([0.0153, 0.0021, 0.00337, 0.1]),
+                                                 saved_usd=0.001 * rng.random()).model_dump()}} for _ in range(50)]
+    seen = set()
+    for seed in range(20):
+        shuffled = records[:]
+        random.Random(seed).shuffle(shuffled)
+        u = run_usage(shuffled)["judge"]
+        seen.add((u.cost_usd, u.saved_usd))
+    assert len(seen) == 1
