@@ -152,3 +152,41 @@ def test_a_run_of_typical_costs_sums_to_the_same_bits_in_any_order() -> None:
         u = run_usage(shuffled)["judge"]
         seen.add((u.cost_usd, u.saved_usd))
     assert len(seen) == 1
+
+
+# ---- prices: a key that can never match is an error, not a silent list price ---------------------
+
+def _priced_experiment(tmp_path: Path, prices: Any) -> Path:
+    path = _debate_experiment(tmp_path, "openai:my-model@http://127.0.0.1:9/v1")
+    data = yaml.safe_load(path.read_text())
+    data["prices"] = prices
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("key", "shown"), [("my-model", "my-model"), ("gpt-4.1-mini", "gpt-4.1-mini"),
+                                            ("opnai:my-model", "opnai"), ("openai:", "openai:")])
+def test_a_prices_key_that_is_no_model_spec_is_a_one_line_error(tmp_path: Path, key: str, shown: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from oversight.cli import main
+
+    path = _priced_experiment(tmp_path, {key: {"input": 1.0, "output": 2.0}})
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and f"prices.{key}" in err[0] and shown in err[0]
+    assert "Traceback" not in err[0]
+
+
+def test_a_prices_key_is_matched_as_the_spec_it_names(tmp_path: Path) -> None:
+    """Spaces around the key or its URL's credentials do not stop the override applying."""
+    from oversight.config import validate_experiment
+    from oversight.models.pricing import PriceBook
+    from oversight.models.spec import parse_spec
+    from oversight.models.types import Usage
+
+    exp = validate_experiment(yaml.safe_load(_priced_experiment(tmp_path, {
+        " openai:my-model@http://user:pw@10.0.0.5:8000/v1 ": {"input": 1.0, "output": 2.0}}).read_text()), "exp.yaml")
+    book = PriceBook(exp.prices)
+    spec = parse_spec("openai:my-model@http://user:pw@10.0.0.5:8000/v1")
+    assert book.cost(spec, Usage(input_tokens=1_000_000, output_tokens=1_000_000)) == (3.0, 0.0)
+    assert "pw" not in json.dumps(list(exp.prices))
