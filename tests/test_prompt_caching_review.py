@@ -190,3 +190,52 @@ def test_a_prices_key_is_matched_as_the_spec_it_names(tmp_path: Path) -> None:
     spec = parse_spec("openai:my-model@http://user:pw@10.0.0.5:8000/v1")
     assert book.cost(spec, Usage(input_tokens=1_000_000, output_tokens=1_000_000)) == (3.0, 0.0)
     assert "pw" not in json.dumps(list(exp.prices))
+
+
+# ---- validate: warns when the layout is broken for the calls the experiment makes, only then -----
+
+_INSTRUCTIONS = {"debater": "Argue for {my_answer}, round {round}.\n{transcript}\n{name}:",
+                 "consultant": "Argue for {my_answer}, round {round}.\n{transcript}\nConsultant:",
+                 "judge_expert": "Which is right, {answer_a} or {answer_b}?"}
+
+
+def _validate_warnings(tmp_path: Path, overrides: dict[str, str], conditions: list[str],
+                       capsys: pytest.CaptureFixture[str]) -> list[str]:
+    from oversight.cli import main
+
+    path = _debate_experiment(tmp_path, "scripted:echo")
+    data = yaml.safe_load(path.read_text())
+    data["params"]["conditions"] = conditions
+    data["prompts"] = {}
+    for name, text in overrides.items():
+        (tmp_path / f"my_{name}.txt").write_text(text, encoding="utf-8")
+        data["prompts"][name] = f"my_{name}.txt"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    return [line for line in capsys.readouterr().out.splitlines() if "warning:" in line]
+
+
+@pytest.mark.parametrize(("overrides", "conditions"), [
+    # only the debaters read the story: their own shared opening is all that matters
+    ({"debater": "Story ({title}):\n{story}\n[user]\n" + _INSTRUCTIONS["debater"]}, ["debate", "blind"]),
+    # a consultant template that would break the layout, in an experiment with no consultancy
+    ({"consultant": "Consult on {story} for round {round}.\nConsultant:"}, ["debate", "expert"]),
+    # the question is the item's: the same in every call of it
+    ({name: "Story: {title}\n\n{story}\n\nQuestion: {question}\n[user]\n" + text for name, text in _INSTRUCTIONS.items()},
+     ["debate", "consultancy", "expert"]),
+])
+def test_no_warning_when_every_story_reading_call_of_an_item_shares_its_opening(
+        tmp_path: Path, overrides: dict[str, str], conditions: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _validate_warnings(tmp_path, overrides, conditions, capsys) == []
+
+
+@pytest.mark.parametrize(("overrides", "conditions", "culprit"), [
+    ({"debater": "Story ({title}):\n{story}\n[user]\n" + _INSTRUCTIONS["debater"]}, ["debate", "expert"], "my_debater"),
+    ({"consultant": "Consult on {story} for round {round}.\nConsultant:"}, ["consultancy"], "my_consultant"),
+    ({"judge_expert": "Story: {title}\n\n{story}\n\n{answer_a}\n[user]\nPick."}, ["expert"], "my_judge_expert"),
+])
+def test_a_warning_names_the_template_that_breaks_the_opening_of_calls_made(
+        tmp_path: Path, overrides: dict[str, str], conditions: list[str], culprit: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    warnings = _validate_warnings(tmp_path, overrides, conditions, capsys)
+    assert len(warnings) == 1 and culprit in warnings[0]
