@@ -239,3 +239,39 @@ def test_a_warning_names_the_template_that_breaks_the_opening_of_calls_made(
         capsys: pytest.CaptureFixture[str]) -> None:
     warnings = _validate_warnings(tmp_path, overrides, conditions, capsys)
     assert len(warnings) == 1 and culprit in warnings[0]
+
+
+# ---- warm, then fan out: a failed or cancelled first call hands the lead on --------------------
+
+@pytest.mark.parametrize("how", ["fails", "cancelled"])
+def test_when_the_first_call_ends_without_an_answer_one_waiter_leads_and_the_rest_wait(how: str) -> None:
+    """Otherwise every waiter starts at once and each writes the same cache entry (at 1.25x on
+    Anthropic): the stampede warming first exists to prevent."""
+    from oversight.models.warmup import PrefixWarmer
+
+    async def go() -> list[tuple[str, str]]:
+        warmer, log = PrefixWarmer(), []
+
+        async def call(name: str, seconds: float, fail: bool = False) -> None:
+            async with warmer.turn(b"story"):
+                log.append(("start", name))
+                await asyncio.sleep(seconds)
+                if fail:
+                    raise RuntimeError("HTTP 529 overloaded")
+                log.append(("end", name))
+
+        first = asyncio.create_task(call("first", 0.2, fail=how == "fails"))
+        await asyncio.sleep(0.01)
+        waiters = [asyncio.create_task(call(f"w{i}", 0.05)) for i in range(3)]
+        if how == "cancelled":
+            await asyncio.sleep(0.05)
+            first.cancel()
+        await asyncio.wait_for(asyncio.gather(first, *waiters, return_exceptions=True), 5)
+        return log
+
+    log = asyncio.run(go())
+    starts = [e for e in log if e[0] == "start" and e[1] != "first"]
+    assert len(starts) == 3 and len([e for e in log if e[0] == "end"]) == 3
+    # after the first call, exactly one waiter ran alone; the others started after it answered
+    leader = starts[0][1]
+    assert log.index(("end", leader)) < min(log.index(s) for s in starts[1:])
