@@ -275,3 +275,77 @@ def test_when_the_first_call_ends_without_an_answer_one_waiter_leads_and_the_res
     # after the first call, exactly one waiter ran alone; the others started after it answered
     leader = starts[0][1]
     assert log.index(("end", leader)) < min(log.index(s) for s in starts[1:])
+
+
+# ---- prices: a name the price data only starts with is not that model ----------------------------
+
+# (spec, USD per million input, output) from the providers' pricing pages
+REAL_NAMES = [
+    ("anthropic:claude-opus-4-5", 5, 25), ("anthropic:claude-opus-4-5-20251101", 5, 25),
+    ("anthropic:claude-sonnet-4-5-20250929", 3, 15), ("anthropic:claude-haiku-4-5-20251001", 1, 5),
+    ("anthropic:claude-opus-4-1-20250805", 15, 75), ("anthropic:claude-opus-4-20250514", 15, 75),
+    ("anthropic:claude-opus-4-0", 15, 75), ("anthropic:claude-sonnet-4-20250514", 3, 15),
+    ("anthropic:claude-3-7-sonnet-20250219", 3, 15), ("anthropic:claude-3-7-sonnet-latest", 3, 15),
+    ("anthropic:claude-3-5-haiku-20241022", 0.8, 4), ("anthropic:claude-3-haiku-20240307", 0.25, 1.25),
+    ("openai:gpt-4.1", 2, 8), ("openai:gpt-4.1-2025-04-14", 2, 8), ("openai:gpt-4.1-mini", 0.4, 1.6),
+    ("openai:gpt-4.1-nano", 0.1, 0.4), ("openai:gpt-4o", 2.5, 10), ("openai:gpt-4o-2024-08-06", 2.5, 10),
+    ("openai:gpt-4o-mini", 0.15, 0.6), ("openai:gpt-5", 1.25, 10), ("openai:gpt-5-mini", 0.25, 2),
+    ("openai:gpt-5-nano", 0.05, 0.4), ("openai:gpt-5-2025-08-07", 1.25, 10), ("openai:o3", 2, 8),
+    ("openai:o4-mini", 1.1, 4.4), ("openai:o1", 15, 60), ("openai:o3-mini", 1.1, 4.4),
+]
+
+
+@pytest.mark.parametrize(("spec", "price_in", "price_out"), REAL_NAMES)
+def test_real_model_names_keep_their_list_price(spec: str, price_in: float, price_out: float) -> None:
+    from oversight.models.pricing import DEFAULT
+    from oversight.models.spec import parse_spec
+    from oversight.models.types import Usage
+
+    billed, _ = DEFAULT.cost(parse_spec(spec), Usage(input_tokens=100_000, output_tokens=10_000))
+    assert billed == pytest.approx((100_000 * price_in + 10_000 * price_out) / 1e6)
+
+
+@pytest.mark.parametrize("spec", ["anthropic:claude-opus-4-50", "anthropic:claude-opus-4-5-foo",
+                                  "anthropic:claude-sonnet-4-5-thinking", "anthropic:claude-3-5-sonnet-finetune",
+                                  "anthropic:claude-opus-4-10"])
+def test_a_name_that_only_starts_like_a_listed_model_stays_unpriced(spec: str) -> None:
+    """The price data matches some models by prefix (for their dated snapshots); another model
+    whose name merely starts the same is not priced as that one: never guessed."""
+    from oversight.models.pricing import DEFAULT
+    from oversight.models.spec import parse_spec
+    from oversight.models.types import Usage
+
+    assert not DEFAULT.known(parse_spec(spec))
+    assert DEFAULT.cost(parse_spec(spec), Usage(input_tokens=10, output_tokens=1)) is None
+
+
+def test_every_name_the_price_data_lists_for_both_apis_is_still_priced() -> None:
+    """The snapshot guard loses no model: each listed id and exact name of Anthropic's and
+    OpenAI's APIs (and fine-tunes, named after their base) keeps its price."""
+    from genai_prices import data_snapshot
+
+    from oversight.models.pricing import price_known
+    from oversight.models.spec import ModelSpec
+
+    def exact(clause: Any) -> list[str]:
+        if type(clause).__name__ == "ClauseOr":
+            return [name for c in clause.or_ for name in exact(c)]
+        return [clause.equals] if type(clause).__name__ == "ClauseEquals" else []
+
+    snapshot, names = data_snapshot.get_snapshot(), []
+    for provider in snapshot.providers:
+        if provider.id in ("anthropic", "openai"):
+            for model in provider.models:
+                names += [(provider.id, n) for n in {model.id, *exact(model.match)}]
+    def found(provider: str, name: str) -> bool:
+        try:
+            snapshot.find_provider_model(name, None, provider, None)
+        except LookupError:  # listed, but outside the provider's own name rules: never priced
+            return False
+        return True
+
+    names = [(p, n) for p, n in names if found(p, n)]
+    assert len(names) > 200
+    lost = [(p, n) for p, n in names if not price_known(ModelSpec(p, n))]
+    assert lost == []
+    assert price_known(ModelSpec("openai", "ft:gpt-4o-mini-2024-07-18:acme-lab::9xYz12Ab"))
