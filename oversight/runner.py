@@ -254,7 +254,7 @@ async def _execute_locked(
         """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
         nonlocal spent
         for unit in queue:
-            if result.stopped or over_budget(p, pool, result):
+            if result.stopped or lost or over_budget(p, pool, result):
                 return
             transcript = await run_unit(p, ctx, unit, folder, writer, memo)
             result.ran += 1
@@ -265,6 +265,13 @@ async def _execute_locked(
                 return
 
     extra: set[asyncio.Task[None]] = set()
+    lost: list[BaseException] = []
+    """Errors of lent units (a failed write): raised once the others stop, as a worker's would be."""
+
+    def settled(task: asyncio.Task[None]) -> None:
+        extra.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            lost.append(task.exception())  # type: ignore[arg-type]
 
     def lend() -> None:
         """A call waits for another to warm a prompt cache (models/warmup.py): its unit's slot
@@ -273,14 +280,16 @@ async def _execute_locked(
         if len(extra) < p.exp.concurrency:
             task = asyncio.get_running_loop().create_task(worker(one_unit=True))
             extra.add(task)
-            task.add_done_callback(extra.discard)
+            task.add_done_callback(settled)
 
     if pool.warmer is not None:
         pool.warmer.lend = lend
     try:
         await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
         while extra:
-            await asyncio.gather(*list(extra))
+            await asyncio.gather(*list(extra), return_exceptions=True)
+        if lost:
+            raise lost[0]
     finally:
         if pool.warmer is not None:
             pool.warmer.lend = None

@@ -349,3 +349,35 @@ def test_every_name_the_price_data_lists_for_both_apis_is_still_priced() -> None
     lost = [(p, n) for p, n in names if not price_known(ModelSpec(p, n))]
     assert lost == []
     assert price_known(ModelSpec("openai", "ft:gpt-4o-mini-2024-07-18:acme-lab::9xYz12Ab"))
+
+
+# ---- the runner: a unit started while another waits is not lost when it fails --------------------
+
+def test_an_error_in_a_unit_started_while_a_call_waited_stops_the_run(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit the runner starts while a call waits for a warm cache (an extra task) that raises
+    (a full disk: RunWriteError) must end the run with that error, as in any other unit; it
+    was dropped with its task, and the run finished as if the unit had never been planned."""
+    import oversight.runner as runner
+    from oversight.config import validate_experiment
+    from oversight.errors import RunWriteError
+
+    path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5", concurrency=1)
+    p = runner.plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path),
+                    base_dir=tmp_path)
+    real = runner.run_unit
+    started: list[str] = []
+
+    async def run_unit(plan: Any, ctx: Any, unit: Any, *args: Any) -> Any:
+        started.append(unit.id)
+        if len(started) == 2:  # the unit the waiting debater's slot lends out
+            raise RunWriteError(f"{tmp_path}: cannot write transcripts.jsonl (No space left on device)")
+        return await real(plan, ctx, unit, *args)
+
+    monkeypatch.setattr(runner, "run_unit", run_unit)
+    api = CachingAPI(reply=oversight_reply, latency_s=0.02)
+    pool = ModelPool(cache=None, provider_factory=lambda s: AnthropicProvider(s, http_client=api.client()))
+    folder = runner.open_run_folder(p, runs_dir=tmp_path / "runs", sweep_point={})
+    with pytest.raises(RunWriteError, match="No space left"):
+        asyncio.run(runner.execute(p, folder=folder, pool=pool))
+    assert pool.warmer.waited > 0
