@@ -11,7 +11,7 @@ import asyncio
 import random
 import shutil
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,7 +246,21 @@ async def _execute_locked(
     pool.meter.previous_usd = previous_spend(p, folder)
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()
-    queue = iter(interleave(todo, p.exp.concurrency))
+    lent_back: list[Unit[Any]] = []
+    """Units a lent slot took but did not start (the budget was committed): next in line."""
+    ordered = iter(interleave(todo, p.exp.concurrency))
+
+    def units() -> Iterator[Unit[Any]]:
+        while True:
+            if lent_back:
+                yield lent_back.pop()
+                continue
+            unit = next(ordered, None)
+            if unit is None:
+                return
+            yield unit
+
+    queue = units()
     writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
@@ -254,7 +268,14 @@ async def _execute_locked(
         """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
         nonlocal spent
         for unit in queue:
-            if result.stopped or lost or over_budget(p, pool, result):
+            if result.stopped or lost:
+                return
+            if one_unit and p.exp.max_cost_usd is not None and pool.meter.committed_usd >= p.exp.max_cost_usd:
+                # a lent start is optional, and made while most calls are in flight at their upper
+                # bounds: skip it (the unit goes back first in line), but do not stop the run on it
+                lent_back.append(unit)
+                return
+            if over_budget(p, pool, result):
                 return
             transcript = await run_unit(p, ctx, unit, folder, writer, memo)
             result.ran += 1
