@@ -190,6 +190,10 @@ def test_a_prices_key_is_matched_as_the_spec_it_names(tmp_path: Path) -> None:
     spec = parse_spec("openai:my-model@http://user:pw@10.0.0.5:8000/v1")
     assert book.cost(spec, Usage(input_tokens=1_000_000, output_tokens=1_000_000)) == (3.0, 0.0)
     assert "pw" not in json.dumps(list(exp.prices))
+    fleet = validate_experiment(yaml.safe_load(_priced_experiment(tmp_path, {
+        "openai:m@http://10.0.0.6:8000/v1,http://10.0.0.5:8000/v1": {"input": 1.0, "output": 0.0}}).read_text()), "e.yaml")
+    spec = parse_spec("openai:m@http://10.0.0.5:8000/v1,http://10.0.0.6:8000/v1")  # the same fleet, listed the other way
+    assert PriceBook(fleet.prices).cost(spec, Usage(input_tokens=1_000_000)) == (1.0, 0.0)
 
 
 # ---- validate: warns when the layout is broken for the calls the experiment makes, only then -----

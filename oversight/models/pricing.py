@@ -56,11 +56,12 @@ class PriceBook:
     """Prices for one run: the experiment's overrides first, then genai-prices."""
 
     def __init__(self, overrides: dict[str, PriceOverride] | None = None) -> None:
-        """`overrides` keys are `provider:model` (any base URL) or a full spec string."""
+        """`overrides` keys are `provider:model` (any base URL) or a full spec in its `cache_id`
+        form (the experiment's `prices:` keys are stored so)."""
         self.overrides = dict(overrides or {})
 
     def override_for(self, spec: ModelSpec) -> PriceOverride | None:
-        return self.overrides.get(str(spec)) or self.overrides.get(f"{spec.provider}:{spec.model}")
+        return self.overrides.get(spec.cache_id) or self.overrides.get(f"{spec.provider}:{spec.model}")
 
     def known(self, spec: ModelSpec) -> bool:
         return self.override_for(spec) is not None or _listed(spec) is not None
