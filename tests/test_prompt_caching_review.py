@@ -17,7 +17,7 @@ import pytest
 import yaml
 from fakes.llm_server import oversight_reply
 from fakes.prompt_cache import PRICES, CachingAPI, tokens
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oversight.models import GenerateConfig, Message, ModelPool
@@ -404,3 +404,29 @@ def test_a_lent_unit_over_budget_is_not_started_but_does_not_stop_the_run(tmp_pa
     assert pool.warmer.waited > 0
     assert api.bill.usd < 0.1
     assert result.stopped is None and result.ran == len(p.units) == 8
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@settings(deadline=None)  # the first example imports the SDK
+@given(st.lists(st.tuples(st.sampled_from(["system", "user", "assistant"]), _TEXT), min_size=1, max_size=12),
+       st.booleans())
+def test_every_anthropic_request_shape_has_at_most_four_breakpoints_and_the_same_text(
+        turns: list[tuple[str, str]], prompt_cache: bool) -> None:
+    from oversight.models.spec import parse_spec
+
+    provider = AnthropicProvider(parse_spec("anthropic:claude-sonnet-4-5"))
+    provider.prompt_cache = prompt_cache
+    messages = [Message(role=r, content=t) for r, t in turns]  # type: ignore[arg-type]
+    body = provider.request_body(messages, GenerateConfig(max_tokens=8))
+    marks = json.dumps(body).count('"cache_control"')
+    assert marks <= 4 and (prompt_cache or marks == 0)
+
+    def texts(content: Any) -> list[str]:
+        return [content] if isinstance(content, str) else [b["text"] for b in content]
+
+    sent = [(m["role"], t) for m in body["messages"] for t in texts(m["content"])]
+    assert sent == [(m.role, m.content) for m in messages if m.role != "system"]
+    assert all(b.get("text") for m in body["messages"] if isinstance(m["content"], list)
+               for b in m["content"] if "cache_control" in b)  # never a breakpoint on empty text
