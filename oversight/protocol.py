@@ -77,6 +77,11 @@ class JudgeResponse:
     flaws: list[str] | None = None
     ratings: dict[str, int] | None = None
     comment: str | None = None
+    structured: bool = False
+    """True when `text` is a provider's structured output (one JSON object against the view's
+    schema), read strictly; False for free text."""
+    format_note: str | None = None
+    """Why a judge asked for structured output answered in free text (the provider has none)."""
 
 
 class TextReader(TypingProtocol):
@@ -140,6 +145,11 @@ class Protocol(ABC, Generic[P, I]):
     def judge_views(self, transcript: dict[str, Any], params: P, texts: TextReader) -> list[JudgeView]:
         """What each judge of this transcript sees, rebuilt from the transcript alone."""
         return []
+
+    def response_schema(self, view: JudgeView, params: P) -> dict[str, Any] | None:
+        """The JSON schema a model judge of `view` answers with (structured output), or None for
+        free text. Protocols return one when `params.judge_format` is "structured"."""
+        return None
 
     def verdict(
         self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P

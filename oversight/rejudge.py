@@ -32,7 +32,7 @@ import yaml
 from pydantic import ValidationError
 
 from oversight.agreement import view_key
-from oversight.config import Experiment, parse_assignment, validate_params
+from oversight.config import Experiment, check_size, load_yaml, parse_assignment, validate_params
 from oversight.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
@@ -40,6 +40,7 @@ from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig, Usage
 from oversight.prompts import PromptSet
+from oversight.judge_call import call_judge
 from oversight.protocol import JudgeResponse, JudgeView, Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext, settings_for
 from oversight.runfolder import RunFolder
@@ -142,9 +143,10 @@ def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
         if key not in GenerateConfig.model_fields:
             raise UserError(f"--set {key}: not a generation setting (known: {', '.join(GenerateConfig.model_fields)})")
         try:
-            values[key] = yaml.safe_load(raw) if raw.strip() else None
+            values[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
         except yaml.YAMLError:
             values[key] = raw
+        check_size(values[key], f"--set {key}")
     base = exp.generation.get(JUDGE_ROLE) or exp.generation.get("default") or GenerateConfig()
     try:
         judge = GenerateConfig.model_validate({**base.model_dump(exclude_unset=True), **values})
@@ -335,11 +337,11 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     t, view = task.transcript, task.view
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
     try:
-        out = await rec.call(JUDGE_ROLE, view.template, view.variables, step=f"rejudge {view.key}", **p.overrides)
+        out, response = await call_judge(rec, JUDGE_ROLE, view, p.protocol.response_schema(view, p.params),
+                                         step=f"rejudge {view.key}", **p.overrides)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
-        response = JudgeResponse(text=out.text, logprobs=out.completion.logprobs)
         try:
             fields = p.protocol.verdict(view, t, response, p.params)
         except Exception as exc:  # a protocol bug on one answer must not lose the others

@@ -372,6 +372,8 @@ def check_storage(p: Plan, runs_dir: Path) -> None:
         if not node.is_dir():
             raise UserError(f"OVERSIGHT_CACHE_DIR {where}: {node} is a file, not a folder; point it at a folder "
                             f"or set cache: false")
+        if not where.is_dir():  # made now (as the run would): a folder that cannot be made stops us before any run folder
+            ResponseCache()
 
 
 def plan_resume(folder: RunFolder) -> Plan:

@@ -14,6 +14,19 @@ class Message(BaseModel):
     content: str
 
 
+class ResponseSchema(BaseModel):
+    """A JSON schema the answer must follow (structured output): providers that support it send
+    it in their own form (OpenAI `response_format`, an Anthropic forced tool, a llama.cpp grammar)
+    and return the answer as the JSON text of one object."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """The schema's (or tool's) name, as the provider is told it."""
+    json_schema: dict[str, Any]
+    """The JSON schema of the answer object."""
+
+
 class GenerateConfig(BaseModel):
     """Sampling settings for one call; read from YAML, so unknown keys are errors."""
 
@@ -35,10 +48,17 @@ class GenerateConfig(BaseModel):
     """How many alternatives per token to return with logprobs."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Per-attempt timeout. Not part of the cache key."""
+    response_schema: ResponseSchema | None = None
+    """Answer as one JSON object following this schema (structured output). Set by a protocol's
+    judge (`params.judge_format: structured`), only for providers that support it."""
 
     def cache_fields(self) -> dict[str, object]:
-        """What changes the meaning of a request (timeouts do not)."""
-        return self.model_dump(exclude={"timeout_s"})
+        """What changes the meaning of a request (timeouts do not). A request without a schema
+        keeps the key it had before schemas existed, so caches filled earlier stay valid."""
+        fields = self.model_dump(exclude={"timeout_s"})
+        if fields.get("response_schema") is None:
+            fields.pop("response_schema", None)
+        return fields
 
     def merged(self, **overrides: object) -> "GenerateConfig":
         data = self.model_dump()

@@ -68,6 +68,10 @@ class Provider(ABC):
     def check_ready(self) -> None:
         """Raise UserError before any work starts if this provider cannot run (no key, no file)."""
 
+    def supports_structured(self) -> bool:
+        """Whether `GenerateConfig.response_schema` is honoured (else judges fall back to text)."""
+        return False
+
     @abstractmethod
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
 

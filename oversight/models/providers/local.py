@@ -176,7 +176,18 @@ class LocalProvider(Provider):
             body["prompt"] = completion_prompt(messages)
             if config.logprobs:
                 body["n_probs"] = config.top_logprobs or 5
+        schema = config.response_schema
+        if schema is not None:
+            # llama.cpp turns a JSON schema into a grammar: the chat API takes OpenAI's shape,
+            # plain completion (a base model without a chat template) its own `json_schema` field.
+            if chat:
+                body["response_format"] = {"type": "json_schema", "json_schema": {"name": schema.name, "schema": schema.json_schema}}
+            else:
+                body["json_schema"] = schema.json_schema
         return body
+
+    def supports_structured(self) -> bool:
+        return True
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         try:

@@ -80,10 +80,23 @@ class OpenAIProvider(SDKProvider):
             body["logprobs"] = True
             if config.top_logprobs is not None:
                 body["top_logprobs"] = config.top_logprobs
+        if config.response_schema is not None:
+            body["response_format"] = response_format(config)
         return body
+
+    def supports_structured(self) -> bool:
+        """The OpenAI API and the OpenAI-compatible servers we name (vLLM, llama.cpp) take a JSON schema."""
+        return True
 
     def parse(self, body: Any, config: GenerateConfig) -> Completion:
         return parse_response(body, want_logprobs=config.logprobs)
+
+
+def response_format(config: GenerateConfig) -> dict[str, Any]:
+    """Chat completions' structured-output request: the schema, strictly enforced."""
+    schema = config.response_schema
+    assert schema is not None
+    return {"type": "json_schema", "json_schema": {"name": schema.name, "schema": schema.json_schema, "strict": True}}
 
 
 def parse_response(body: Any, *, want_logprobs: bool, chat: bool = True) -> Completion:

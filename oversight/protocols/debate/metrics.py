@@ -53,6 +53,7 @@ from oversight.stats import (
     proportion,
     setting,
 )
+from oversight.protocols.shared.verdicts import invalid_by_reason
 
 CONDITION_ORDER = ("debate", "consultancy", "blind", "expert")
 ORDERS = ("original", "swapped")
@@ -174,6 +175,7 @@ def _group(js: list[Judgment], item_of: dict[str, str], n_boot: int, seed: int) 
         "transcripts": len(per_t),
         "verdicts": n,
         "invalid": int(invalid.sum()),
+        "invalid_by_reason": invalid_by_reason(js),
         "accuracy": cluster_proportion({t: (k, m) for t, (k, m) in scores.items()}).dump(),
         "accuracy_kind": "order-averaged" if both_orders else "single verdict",
         "rater_verdicts": len(rated),

@@ -20,7 +20,7 @@ Conventions (also written into metrics.json under "notes"):
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
@@ -117,7 +117,10 @@ def _ratings(js: list[dict[str, Any]]) -> dict[str, Any]:
         for scale in SCALES:
             values = {f"{j['transcript_id']}/{j.get('view_key') or j.get('key') or i}": float(j[scale])
                       for i, j in enumerate(group) if j.get(scale) is not None}
-            out[name][scale] = {**mean_ci(values, "rated nodes", 1.0, 7.0), "invalid": len(group) - len(values)}
+            reasons = Counter((j.get("invalid_reasons") or {}).get(scale, "unclassified")
+                              for j in group if j.get(scale) is None)
+            out[name][scale] = {**mean_ci(values, "rated nodes", 1.0, 7.0), "invalid": len(group) - len(values),
+                                "invalid_by_reason": dict(sorted(reasons.items()))}
     return out
 
 
