@@ -18,7 +18,7 @@ from typing import Any
 from oversight.agreement import agreement_table
 from oversight.models.types import ExactSum, Usage
 from oversight.protocol import Protocol
-from oversight.runfolder import RunFolder
+from oversight.runfolder import RunFolder, stands_over
 
 _INTERNED = ("condition", "item_id", "protocol", "run_id", "attempt")
 
@@ -106,19 +106,23 @@ def light(record: dict[str, Any], outcome_keys: Collection[str] | None,
 def stream_transcripts(
     folder: RunFolder, outcome_keys: Collection[str] | None = None, event_types: Collection[str] = ()
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-    """Finished transcripts without events (the last line of a retried unit wins), sorted by id,
-    and the per-server usage of those same transcripts, in one pass over the file."""
+    """Finished transcripts without events (of a retried unit's lines, the one that stands by
+    `transcript_rank`, whatever the line order), sorted by id, and the per-server usage of those
+    same transcripts, in one pass over the file."""
     latest: dict[str, dict[str, Any]] = {}
     endpoints: dict[str, dict[str, dict[str, int]]] = {}
     for record in folder.iter_transcripts():
         if "id" not in record:
             continue
         usage = _event_usage(record.get("events") or [])
+        slim = light(record, outcome_keys, event_types)  # held instead of the whole line: no events kept
+        if record["id"] in latest and not stands_over(slim, latest[record["id"]]):
+            continue
         if usage:
             endpoints[record["id"]] = usage
         else:
             endpoints.pop(record["id"], None)
-        latest[record["id"]] = light(record, outcome_keys, event_types)
+        latest[record["id"]] = slim
     transcripts = [latest[k] for k in sorted(latest)]
     return transcripts, _sum_endpoints(endpoints[k] for k in sorted(endpoints))
 
