@@ -151,6 +151,60 @@ _LEAD = re.compile(rf"(?:(?m:^)|(?<=[.!?:]\s))[ \t>]*{_LEAD_WORDS}{_REF}{_UPPER}
                    rf"(?=[ \t]*(?:$|\n|[,.;!)\-–/(]|:\s*(?:\d|\.\d|$)|[ \t]+(?:with|at|or|and|but|because|since|I\b|\d)))", _I)
 
 
+# What may stand before a copula statement in its clause and leave it the judge's own claim:
+# list markers, linking words, a comma-closed opener ("After weighing both speeches, "), and
+# the judge's own framing ("I think", "I'm confident that", "I'd say"), or a clause closed by a
+# comma that is no condition ("A is wrong, "); a stated probability is blanked before this is
+# read, so "I'm 85% sure it is B" arrives as "I'm     it is B". Anything else frames
+# it as someone else's view, a supposition or a doubt ("I doubt", "Few would say", "If",
+# "The idea that"), and the statement then only allows that option (kind "weak").
+_OPENER = re.compile(
+    r"(?:[\s\-*>•()\"']+|\d+[.)]\s+|(?:so|but|yet|and|therefore|thus|hence|overall|still|then|ultimately|clearly|"
+    r"in\s+(?:the\s+end|conclusion|sum|short|my\s+(?:view|opinion|judg(?:e)?ment))|on\s+balance|to\s+me|for\s+me)\b\s*,?|"
+    r"(?:I|we)\s+(?:(?:still|now|also|really|honestly|strongly|do|therefore|ultimately|firmly)\s+)*"
+    r"(?:think|believe|conclude|agree|find|judge|feel|reckon)\s+(?:that\s+)?|"
+    r"(?:I|we)(?:'d|\s+would|\s+will|'ll)\s+(?:say|conclude|argue)\s+(?:that\s+)?|"
+    r"(?:I'm|I\s+am|we're|we\s+are)\s+(?:(?:fairly|quite|very|pretty|reasonably|now|still|fully|about|around|roughly|~)\s+)*"
+    r"(?:[\d.]+\s*(?:%|percent|per\s*cent)\s+)?(?:(?:confident|sure|convinced|certain|satisfied)\s+(?:that\s+)?)?|"
+    r"(?:(?!\b(?:if|unless|suppos\w*|assum\w*|whether|were|would|could|might|should)\b)[^,;:.!?\n]){0,80}?,)*",
+    _I)
+_DIMINISHED = re.compile(r"\b(?:hardly|scarcely|barely|far\s+from|anything\s+but|no\s+longer|nowhere\s+near|never|"
+                         r"partly|partially|only\s+partly|technically|supposedly|allegedly|seemingly)\b", _I)
+_NEGATED_GAP = re.compile(r"\b(?:hardly|scarcely|far\s+from|anything\s+but|no\s+longer|nowhere\s+near|never)\b", _I)
+# After the predicate: a question ("A is correct? Hardly."), a condition ("if we trust the
+# diary"), a concession on one point ("right
+# about the date", "right that ...", "correct only in a narrow sense"), or a retraction in the
+# same sentence ("seems right, but it isn't").
+_QUALIFIED = re.compile(
+    r"\s*\?|,?\s+(?:only\s+)?(?:if|unless|provided|assuming|supposing|as\s+long\s+as)\b|\s+(?:about|that|regarding|as\s+to|insofar|so\s+far|up\s+to|only|on\s+(?!balance|the\s+whole)|"
+    r"in\s+(?!my\b|the\s+end\b|this\s+case\b|the\s+(?:debate|end)\b)\w+|to\s+(?:say|note|point|claim|question|doubt|argue)|"
+    r"for\s+(?:the|a)\s+(?!reasons?\b))|"
+    r"[^.!?;\n]*\b(?:but|though|although|however|yet)\b[^.!?;\n]*\b(?:isn't|is\s+not|wasn't|not|wrong|incorrect|false|mistaken)\b", _I)
+_OTHERS_LABEL = re.compile(r"(?:\b(?:whose|his|her|their|its)|'s|\b(?:if|whether|suppose|unless|assuming)\s+(?:the|my))\s*$", _I)
+_RELATIVE = re.compile(r"\s*,\s*(?:who|which|whose|whom|the\s+one\s+(?:who|that))\b", _I)
+
+
+def _framed(text: str, m: re.Match[str], kind: str) -> str:
+    """A copula statement's kind once its clause is read: "neg" for "A is hardly correct",
+    "weak" when framed as a doubt, supposition or someone else's view, when qualified or
+    retracted after the predicate."""
+    gap = m.groupdict().get("gap") or ""
+    if _NEGATED_GAP.search(gap):
+        return "weak" if kind == "neg" else "neg"
+    if _DIMINISHED.search(gap):
+        return "weak"
+    start = max((b.end() for b in re.finditer(r"[;:!?\n]|\.(?!\d)", text[:m.start()])), default=0)
+    prefix = text[start:m.start()]
+    opener = _OPENER.match(prefix)
+    rest = prefix[opener.end() if opener else 0:]
+    if re.search(r"\w", rest):
+        return "weak"
+    after = m.end("pol") if m.groupdict().get("pol") else m.end()
+    if _QUALIFIED.match(text, after):
+        return "weak"
+    return kind
+
+
 @dataclass
 class Statement:
     """One place where the judge states (or rules out, or allows) an option."""
@@ -178,11 +232,17 @@ def find_statements(text: str) -> list[Statement]:
             gap_neg = bool(m.groupdict().get("gap") and re.search(r"\bnot\b", m.group("gap"), _I))
             negated = left_neg ^ pol_neg ^ gap_neg
             k = "neg" if negated and kind != "weak" else kind
+            if kind == "copula" and not left_neg:
+                k = _framed(text, m, k)
+            elif kind == "label" and _OTHERS_LABEL.search(text[max(0, m.start() - 30):m.start()]):
+                k = "weak"  # "Debater B, whose answer is A, ...", "if the answer is A": not the judge's answer
             found.setdefault(m.start("l"), Statement(letter.upper(), m.start("l"), m.end("l"), k))
     start = re.match(rf"\s*{_REF}{_UPPER}:[ \t]+(?=[A-Za-z])", text)
     if start:
         found.setdefault(start.start("l"), Statement(start.group("l"), start.start("l"), start.end("l"), "lead"))
     for m in _LEAD.finditer(text):
+        if _RELATIVE.match(text, m.end()):
+            continue  # "Debater A, who argued for B, ...": the letter is the subject of a longer clause
         if not _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
             found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), "lead"))
     return sorted(found.values(), key=lambda s: s.start)
@@ -213,7 +273,8 @@ def hedged(text: str, st: Statement) -> str | None:
 
 
 _REVERSAL = re.compile(r"\b(?:wait|actually|on\s+second\s+thought|on\s+reflection|re-?reading|reconsider\w*|h+m+|"
-                       r"scratch\s+that|make\s+that|take\s+(?:that|it)\s+back|no,|no\s+wait|after\s+all|changed?\s+my\s+mind)\b", _I)
+                       r"scratch\s+that|make\s+that|take\s+(?:that|it)\s+back|no,|no\s+wait|after\s+all|changed?\s+my\s+mind|"
+                       r"just\s+kidding|(?:I'm\s+)?kidding|or\s+rather|correction|strike\s+that)\b", _I)
 _DOUBT = re.compile(r"\b(?:i'?m\s+not\s+sure(?!\s+(?:that|whether|if|about|how|why|what))|not\s+sure\s+any\s*more|"
                     r"can'?t\s+(?:tell|decide|choose)|cannot\s+(?:tell|decide|choose|determine)|torn\s+between|coin\s+flip|"
                     r"50\s*/\s*50|(?:don'?t|do\s+not)\s+know|unable\s+to\s+(?:decide|determine|choose|tell)|i'?d\s+rather\s+not|"

@@ -1,0 +1,48 @@
+"""Classes of misreading a reviewer found in the verdict and rating readers, each tested with
+wordings beyond the review corpus: a confident wrong reading must become invalid (or the
+careful reading), and the plain forms next to each class must still be read."""
+
+from __future__ import annotations
+
+import pytest
+
+from oversight.protocols.shared.verdicts import parse_verdict
+
+
+def _read(text: str, n: int = 2) -> tuple[str | None, float | None]:
+    v = parse_verdict(text, n_options=n)
+    assert not v.invalid or v.reason
+    return (None if v.invalid else "ABCDEFGHIJ"[v.choice], v.probability)  # type: ignore[index]
+
+
+@pytest.mark.parametrize("text", [
+    # the predicate negated or diminished by an adverb
+    "B is hardly the right answer.", "Debater A is scarcely correct.", "B is nowhere near correct.",
+    "A is far from the correct answer.", "Debater B is no longer the stronger answer.",
+    # the statement framed as a doubt, a supposition or someone else's view
+    "I doubt whether B is correct.", "It is doubtful that A is right.", "Many readers would say B is correct.",
+    "Suppose B is correct: then the diary is forged.", "Nobody sensible would think A is correct.",
+    "The notion that B is right ignores chapter 2.", "Whether A is correct hinges on the date.",
+    "If the diary is genuine, B is correct.", "A is correct if we trust the diary.",
+    # a question, a concession on a detail, a retraction in the same sentence
+    "B is correct? Not really.", "Debater B is right about the weather.", "A is correct that the ship left on Monday.",
+    "Debater A is right to question the date.", "B appears correct, but it is not.", "A looks right, though it's wrong.",
+    # a joke or correction reversing the answer
+    "A is correct. Kidding, B.", "Answer: B. Correction: A.",
+    # the letter opening a sentence as the subject of a relative clause
+    "Debater B, whose answer is A, is more convincing.",
+])
+def test_framed_or_negated_statements_are_not_answers(text: str) -> None:
+    assert _read(text)[0] is None
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("I think B is correct.", "B"), ("I believe that A is right.", "A"), ("I'd say A is correct.", "A"),
+    ("Having weighed both speeches, B is correct.", "B"), ("A is wrong, B is correct.", "B"),
+    ("Debater A is wrong; Debater B is right.", "B"), ("B is correct, in my view.", "B"),
+    ("B is right on balance.", "B"), ("To me, B is correct.", "B"), ("- A is correct.", "A"),
+    ("I am 85 percent sure it is B.", "B"), ("Overall, Debater A wins.", "A"),
+    ("Answer: B. I mean, A's quote is fake.", "B"),
+])
+def test_plain_statements_still_read(text: str, letter: str) -> None:
+    assert _read(text)[0] == letter
