@@ -46,3 +46,22 @@ def test_framed_or_negated_statements_are_not_answers(text: str) -> None:
 ])
 def test_plain_statements_still_read(text: str, letter: str) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize("text", [
+    "Answer: B. I'm 70% sure B is bluffing.", "Answer: A. I am 90 percent certain the diary was forged.",
+    "Answer: B. I'm 80% sure that A is wrong about the date.", "Final answer: A. 95% confident Debater B misquoted.",
+    "Answer: B, though I'm 60% sure the keeper lied.",
+])
+def test_confidence_about_another_claim_is_never_the_answers_probability(text: str) -> None:
+    letter, p = _read(text)
+    assert p is None or letter is None
+
+
+@pytest.mark.parametrize(("text", "letter", "p"), [
+    ("Answer: B. I'm 70% confident in B.", "B", 0.7), ("Answer: B. I'm 70% confident, given the quotes.", "B", 0.7),
+    ("Answer: A. I'm 80% sure of it.", "A", 0.8), ("Answer: A. I'm 80% sure that A is correct.", "A", 0.8),
+    ("Answer: A. The probability that A is wrong is 0.25.", "A", 0.75),
+])
+def test_confidence_in_the_answer_still_read(text: str, letter: str, p: float) -> None:
+    assert _read(text) == (letter, pytest.approx(p))

@@ -73,10 +73,13 @@ def value_of(raw: str) -> float:
 def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
     """(kind, pattern) in priority order. Kinds: opt (letter then value), emb (letter inside the
     phrase), embw (a probability that the letter is *wrong*), own, wrong (chance the judge is wrong)."""
-    L = rf"(?P<l>(?-i:[{letters}]))(?![\w'])"
+    bare = rf"(?P<l>(?-i:[{letters}]))(?![\w'])"
+    # a letter followed by another predicate ("that A is lying") is not what the value is of
+    L = rf"{bare}(?!\s+(?:is|was|isn't|wasn't|has|had|did|will|would)\s+(?!(?:actually\s+|really\s+)?"
+    L += r"(?:correct|right|true|the\s+(?:correct\s+|right\s+|better\s+)?answer)\b))"
     return [
         ("emb", re.compile(rf"\bP\s*\(\s*{L}\s*\)\s*(?:=|:|is|~|≈)?\s*{_ABOUT}{_VAL}", _I)),
-        ("embw", re.compile(rf"\b(?:probability|chance|likelihood|odds)\s+(?:that\s+)?{_REF}{L}\s+is\s+{_WRONG}\s*"
+        ("embw", re.compile(rf"\b(?:probability|chance|likelihood|odds)\s+(?:that\s+)?{_REF}{bare}\s+is\s+{_WRONG}\s*"
                             rf"(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
         ("emb", re.compile(rf"\b(?:probability|chance|likelihood|odds|confidence)\s+(?:that\s+|of\s+|for\s+|in\s+|on\s+)?"
                            rf"{_REF}{L}(?:\s+(?:is|being)\s+(?:actually\s+)?(?:correct|right|true))?\s*(?:is|:|=|of|at)?\s*"
@@ -106,6 +109,16 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
 
 
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent\b|per\s*cent\b)", _I)
+_SURE = re.compile(r"\b(?:sure|confident|certain)\s*$", _I)
+# What may follow "I'm 80% sure" for the value to be about the answer: nothing (end of the
+# clause), "of it", "in my answer", "that it's B", "that B is correct". "I'm 99% sure Debater A is
+# lying" is a confidence about a claim, and copying it onto the answer would invent a number.
+_ABOUT_ANSWER = re.compile(
+    r"\s*(?:[.,;:!?)\n]|$|(?:and|but|so|though|although|because|since|given|overall|here|now|in\s+(?:this|my)\s+"
+    r"(?:answer|verdict|choice|call|judg(?:e)?ment|assessment|conclusion|reading))\b|"
+    r"(?:of|in|about|on|with|for)\s+(?:this|it|that|my\s+\w+|the\s+(?:answer|verdict|choice)|(?:this|that)\s+(?:answer|verdict|choice|call|one))\b|"
+    r"(?:that\s+)?(?:it(?:'s|\s+is)|this\s+is|that's|(?:the|my)\s+answer\s+is|I'm\s+(?:right|correct)|I\s+am\s+(?:right|correct)|"
+    r"(?:(?:debater|answer|option)\s+)?[A-J]\s+is\s+(?:correct|right|the\s+answer))\b)", _I)
 
 
 def read_probabilities(text: str, letters: str) -> Probabilities:
@@ -131,6 +144,9 @@ def read_probabilities(text: str, letters: str) -> Probabilities:
             except ValueError as exc:
                 shown = str(exc) if "scale" in str(exc) else f"{m.group('v').strip()} is not between 0% and 100%"
                 out.problems.append(f"probability {shown}")
+                continue
+            if kind == "own" and _SURE.search(m.group(0)) and not _ABOUT_ANSWER.match(text, m.end()):
+                out.problems.append(f"{m.group('v').strip()} is a confidence about something else, not an answer")
                 continue
             if kind in ("wrong", "embw"):
                 value = 1.0 - value
