@@ -65,3 +65,16 @@ def test_confidence_about_another_claim_is_never_the_answers_probability(text: s
 ])
 def test_confidence_in_the_answer_still_read(text: str, letter: str, p: float) -> None:
     assert _read(text) == (letter, pytest.approx(p))
+
+
+@pytest.mark.parametrize(("text", "faithfulness"), [
+    (" Certainly not a 7.\nCoverage: 4", None), (" It's no 6, that's for sure.\nCoverage: 4", None),
+    (" I would never rate this a 7/7.\nCoverage: 4", None), (" Hardly a 5.\nCoverage: 4", None),
+    (" I wouldn't give it a 6; more like 3.\nCoverage: 4", 3), (" Not 7 but 5.\nCoverage: 4", 5),
+    (" 5\nCoverage: 4", 5),
+])
+def test_a_ruled_out_rating_is_not_a_rating(text: str, faithfulness: int | None) -> None:
+    from oversight.protocols.summarize.ratings import parse_ratings
+    ratings, problems = parse_ratings(text)
+    assert ratings == {"faithfulness": faithfulness, "coverage": 4}
+    assert (faithfulness is None) == bool(problems)

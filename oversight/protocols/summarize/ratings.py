@@ -11,7 +11,8 @@ starts its scale's stretch. Within a stretch:
 - several different numbers are invalid unless the last is given decisively after the others
   ("3 would be too harsh; I'd give 6" -> 6, "7. Actually ... so 6" -> 6); two stretches for one
   scale must agree.
-A line opening "2. The summary ..." is a list marker, not a rating. A JSON object with
+A number ruled out ("Not a 7", "I wouldn't give it a 6; more like 4") is no rating. A line
+opening "2. The summary ..." is a list marker, not a rating. A JSON object with
 `faithfulness` and `coverage` fields is read the same way, field by field.
 """
 
@@ -30,6 +31,10 @@ _FRACTION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*(\d+)(?!\d
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w]|\.\d)")
 _LIST_MARKER = re.compile(r"(?m)^[ \t*_#>\"'(\[]*\d+\.[ \t]+(?!(?:coverage|faithful))[A-Z]")
+# A number the judge rules out ("Not a 7", "I wouldn't give it a 6", "It's no 7") is no rating.
+_RULED_OUT = re.compile(r"(?:\bnot|n't|\bno|\bnever|\bhardly|\bfar\s+from)\s+(?:(?:give|giving|rate|rating|score|worth|deserve|"
+                        r"deserving|quite|even|really|a|an|it|this|that|be|say|saying|call|calling|going|to|certainly|"
+                        r"definitely|as\s+(?:high|low)\s+as)\s+){0,4}(?P<n>\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of)\s*\d+)?(?!\w|\.\d|%)", re.I)
 _DECISIVE = re.compile(r"(?:\bgive|\brate|\brating|\bscore|\bso|\bmake\s+(?:it|that)|\bsettle\s+on|\bgo\s+with|\bfinal(?:ly)?|"
                        r"\binstead)\b[\w\s,:']{0,14}$", re.I)
 
@@ -48,6 +53,10 @@ def _read_stretch(stretch: str, scale: str) -> tuple[int | None, str | None, boo
     """(rating, problem, whether the stretch held anything rating-like at all)."""
     body = _LIST_MARKER.sub(lambda m: " " * len(m.group(0)), stretch)
     body = _ECHO.sub(lambda m: " " * len(m.group(0)), body)
+    ruled_out = [m.group("n") for m in _RULED_OUT.finditer(body)]
+    body = _RULED_OUT.sub(lambda m: " " * len(m.group(0)), body)
+    if ruled_out and not _NUMBER.search(body):
+        return None, f"{scale} only rules out {', '.join(ruled_out)}; no rating given", True
     hedge = _HEDGE.search(body)
     if hedge:
         a, b = [g for g in hedge.groups() if g]
@@ -120,7 +129,7 @@ def read_structured_ratings(text: str) -> tuple[dict[str, int | None], list[str]
     return ratings, problems
 
 
-_CLASSES = (("no ", "no rating"), ("scale, not", "another scale"), ("hedged", "hedged between ratings"),
+_CLASSES = (("no ", "no rating"), ("only rules out", "no rating"), ("scale, not", "another scale"), ("hedged", "hedged between ratings"),
             ("several", "several ratings"), ("different", "several ratings"), ("percentage", "a percentage"),
             ("whole number", "not a whole number from 1 to 7"))
 
