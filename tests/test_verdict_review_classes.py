@@ -78,3 +78,22 @@ def test_a_ruled_out_rating_is_not_a_rating(text: str, faithfulness: int | None)
     ratings, problems = parse_ratings(text)
     assert ratings == {"faithfulness": faithfulness, "coverage": 4}
     assert (faithfulness is None) == bool(problems)
+
+
+@pytest.mark.parametrize("text", [
+    '{"answer": "A", "answer": "B", "probability": 0.7}',
+    'My verdict:\n```json\n{"reasoning": "x", "answer": "B", "confidence": 0.9, "confidence": 0.2}\n```',
+])
+def test_a_json_field_given_twice_is_invalid_in_free_text_and_structured(text: str) -> None:
+    from oversight.protocols.shared.verdicts import read_structured
+    assert parse_verdict(text).invalid
+    body = text[text.index("{"):text.rindex("}") + 1]
+    assert read_structured(body).invalid and "twice" in read_structured(body).reason
+    assert not read_structured('{"reasoning": "x", "answer": "B", "answer": "B", "probability": 0.7}').invalid
+
+
+def test_a_rating_field_given_twice_is_invalid() -> None:
+    from oversight.protocols.summarize.ratings import parse_ratings, read_structured_ratings
+    text = '{"reasoning": "ok", "faithfulness": 6, "coverage": 2, "faithfulness": 3}'
+    for ratings, problems in (parse_ratings(text), read_structured_ratings(text)):
+        assert ratings == {"faithfulness": None, "coverage": 2} and problems

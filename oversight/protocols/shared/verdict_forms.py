@@ -49,6 +49,22 @@ def verdict_schema(letters: str) -> dict[str, Any]:
     }
 
 
+REPEATED = "\x00repeated"
+"""The key `pairs_hook` sets on an object that gives one field two different values."""
+
+
+def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's `object_pairs_hook`: a field given twice with different values (`{"answer": "B",
+    ..., "answer": "A"}`) is marked, since plain json keeps the last one and a reader would take
+    one of two answers."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and out[key] != value:
+            out[REPEATED] = key
+        out.setdefault(key, value)
+    return out
+
+
 def option_of(value: Any, letters: str) -> tuple[str | None, str | None]:
     """The option a field's value names ('B', 'b', 'Debater B', '(B)'), or the problem with it."""
     if not isinstance(value, str):
@@ -89,6 +105,8 @@ def read_object(obj: Any, letters: str, strict: bool = False) -> FormRead:
     """A decoded JSON verdict object (`strict`: an answer to `verdict_schema`, so exactly its fields)."""
     if not isinstance(obj, dict):
         return FormRead(problem="the structured answer is not a JSON object", form="json")
+    if REPEATED in obj:
+        return FormRead(problem=f"the JSON answer gives {obj[REPEATED]!r} twice, with different values", form="json")
     out = FormRead(form="json")
     key = next((k for k in ANSWER_KEYS if k in obj), None)
     dist_key = next((k for k in DIST_KEYS if isinstance(obj.get(k), dict)), None)
@@ -122,7 +140,7 @@ def read_object(obj: Any, letters: str, strict: bool = False) -> FormRead:
 def _json_objects(text: str) -> tuple[list[tuple[int, int, Any]], bool]:
     """Every top-level JSON object in the text, and whether something that starts like one
     (`{"`) does not parse."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=pairs_hook)
     found: list[tuple[int, int, Any]] = []
     broken = False
     i = 0
@@ -192,4 +210,4 @@ def reasoning_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _OTHER_TAGS.finditer(text)]
 
 
-__all__ = ["FormRead", "option_of", "probability_of", "read_forms", "read_object", "reasoning_spans", "verdict_schema"]
+__all__ = ["REPEATED", "FormRead", "option_of", "pairs_hook", "probability_of", "read_forms", "read_object", "reasoning_spans", "verdict_schema"]

@@ -22,6 +22,8 @@ import json
 import re
 from typing import Any
 
+from oversight.protocols.shared.verdict_forms import REPEATED, pairs_hook
+
 SCALES = ("faithfulness", "coverage")
 SCALE_MIN, SCALE_MAX = 1, 7
 _LABEL = re.compile(r"\b(?:(faithful(?:ness)?|accuracy)|(coverage))\b", re.I)
@@ -81,10 +83,24 @@ def _read_stretch(stretch: str, scale: str) -> tuple[int | None, str | None, boo
 
 
 def _check(raw: Any, scale: str) -> tuple[int | None, str | None, bool]:
+    if isinstance(raw, _Repeated):
+        return None, f"different {scale} ratings given in one object", True
     text = str(raw)
     if isinstance(raw, bool) or not re.fullmatch(r"\d+", text) or not SCALE_MIN <= int(text) <= SCALE_MAX:
         return None, f"{scale} {text} is not a whole number from {SCALE_MIN} to {SCALE_MAX}", True
     return int(text), None, True
+
+
+class _Repeated:
+    """A field a JSON object gives twice with different values."""
+
+
+def _fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object's fields, a repeated one (see `pairs_hook`) replaced by a `_Repeated` marker."""
+    out = {k: v for k, v in obj.items() if k != REPEATED}
+    if REPEATED in obj:
+        out[obj[REPEATED]] = _Repeated()
+    return out
 
 
 def _from_json(text: str) -> dict[str, Any] | None:
@@ -92,10 +108,10 @@ def _from_json(text: str) -> dict[str, Any] | None:
     if start < 0:
         return None
     try:
-        obj, _ = json.JSONDecoder().raw_decode(text, start)
+        obj, _ = json.JSONDecoder(object_pairs_hook=pairs_hook).raw_decode(text, start)
     except json.JSONDecodeError:
         return None
-    return obj if isinstance(obj, dict) and any(s in obj for s in SCALES) else None
+    return _fields(obj) if isinstance(obj, dict) and any(s in obj for s in SCALES) else None
 
 
 def rating_schema() -> dict[str, Any]:
@@ -114,11 +130,12 @@ def rating_schema() -> dict[str, Any]:
 def read_structured_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
     """Ratings from a structured answer (one JSON object), read strictly."""
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=pairs_hook)
     except (json.JSONDecodeError, TypeError):
         return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not valid JSON" for s in SCALES]
     if not isinstance(obj, dict):
         return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not an object" for s in SCALES]
+    obj = _fields(obj)
     ratings: dict[str, int | None] = {}
     problems = []
     for scale in SCALES:
