@@ -97,3 +97,15 @@ def test_a_rating_field_given_twice_is_invalid() -> None:
     text = '{"reasoning": "ok", "faithfulness": 6, "coverage": 2, "faithfulness": 3}'
     for ratings, problems in (parse_ratings(text), read_structured_ratings(text)):
         assert ratings == {"faithfulness": None, "coverage": 2} and problems
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("<think>Maybe <answer>A</answer>? Let me check the quotes again.", None),
+    ('<think>Draft: {"answer": "A", "probability": 0.9}. Hmm, no.</think>', None),
+    ("<reasoning>I will output <answer>A</answer> unless B's quote is verified.</reasoning>", None),
+    ("<thinking>Draft <verdict>B</verdict></thinking>\n<answer>A</answer>", "A"),
+    ('<think>Draft: {"answer": "A"}</think>\nAnswer: B', "B"),
+    ('<think>ok</think>\n{"answer": "B", "probability": 0.7}', "B"),
+])
+def test_a_draft_answer_inside_the_judges_reasoning_is_not_its_answer(text: str, letter: str | None) -> None:
+    assert _read(text)[0] == letter
