@@ -109,3 +109,13 @@ def test_a_rating_field_given_twice_is_invalid() -> None:
 ])
 def test_a_draft_answer_inside_the_judges_reasoning_is_not_its_answer(text: str, letter: str | None) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("Debater A's argument is stronger.", "A"), ("B's answer is correct.", "B"),
+    ("In conclusion, Debater B's case is more convincing.", "B"), ("Debater A's argument is weaker, so B.", "B"),
+    ("Debater B's answer is hardly correct.", None), ("I doubt Debater A's case is stronger.", None),
+    ("B's quote is verified.", None),
+])
+def test_a_possessive_subject_is_read_like_the_letter(text: str, letter: str | None) -> None:
+    assert _read(text)[0] == letter

@@ -121,7 +121,8 @@ _POSITIVE = (r"correct|right|true|accurate|the\s+(?:correct|right|better|best|tr
              r"the\s+answer|my\s+(?:final\s+)?answer|more\s+convincing|more\s+persuasive|more\s+likely(?:\s+to\s+be\s+(?:correct|right))?|"
              r"better\s+supported|well\s+supported|stronger|the\s+winner")
 _NEGATIVE = r"incorrect|wrong|false|inaccurate|less\s+likely|weaker|mistaken|unsupported"
-_POSS = r"(?:'s\s+(?:case|argument|position|answer|reasoning|account)\s+)?"
+# The letter as a subject, alone or as a possessive ("Debater A's argument is stronger").
+_SUBJ = r"(?P<l>[A-J])(?:'s\s+(?:case|argument|position|answer|reasoning|account)\b|[\)\]]?(?![\w']))"
 # (kind, pattern): "final" and "label" name the answer; "verb" and "copula" state it; "weak" says an
 # option may be right (never decides, but contradicts another answer); "neg" rules one out.
 _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
@@ -137,12 +138,12 @@ _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
     ("verb", re.compile(rf"\b(?:so|therefore|thus|hence)\s*,?\s+{_REF}{_UPPER}(?=\s*(?:[.!\n]|$))", _I)),
     ("copula", re.compile(rf"\b(?:it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be|\s+should\s+be|\s+would\s+be)|that(?:'s|\s+is))\s+"
                           rf"{_NOT}{_REF}{_UPPER}(?=\s*(?:[.,;!\n]|$))", _I)),
-    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
+    ("weak", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
                         rf"(?:quite\s+|very\s+)?(?:plausible|possible|right|correct|true|likely)", _I)),
     ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}\s+(?:also\s+)?(?:has|makes)\s+a\s+(?:good\s+|fair\s+|valid\s+|strong\s+)?point", _I)),
-    ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is|seems|looks|appears|was|must\s+be)\s+(?:to\s+be\s+)?"
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is|seems|looks|appears|was|must\s+be)\s+(?:to\s+be\s+)?"
                           rf"(?P<gap>(?:[\w']+\s+){{0,5}}?)(?P<pol>{_POSITIVE}|{_NEGATIVE})\b", _I)),
-    ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
 ]
 _NEG_LEFT = re.compile(r"(?:\bnot|n't|\bnever|\brather\s+than|\binstead\s+of|\bover|\brule\s+out|\breject)\s*(?:think\s+)?"
                        r"(?:(?:it's|it\s+is|that\s+it's)\s+)?(?:the\s+)?(?:debater|answer|option|choice)?\s*$", _I)
