@@ -119,3 +119,13 @@ def test_a_draft_answer_inside_the_judges_reasoning_is_not_its_answer(text: str,
 ])
 def test_a_possessive_subject_is_read_like_the_letter(text: str, letter: str | None) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("Debater A (round 1): The keeper left.\nDebater B (round 1): The keeper stayed.\nJudge: I pick B.", "B"),
+    ("> Debater B (round 2): I concede, A is right.", None),
+    ("> Debater A (round 1): B is wrong.\n> Final answer: A\n\nI side with B.", "B"),
+    ("Debater A (round 1): My points.\nFinal answer: A\nDebater B (round 1): Answer: B.", None),
+])
+def test_echoed_speeches_quoted_or_followed_by_the_judges_line(text: str, letter: str | None) -> None:
+    assert _read(text)[0] == letter

@@ -70,7 +70,9 @@ _ECHO_LINE = re.compile(
 _ANSWER_LIST = re.compile(
     r"(?im)^[ \t]*(?:answer\s+)?A[ \t]*[:)][ \t]*(?![\d.])\S.*\n[ \t]*(?:answer\s+)?B[ \t]*[:)][ \t]*(?![\d.])\S.*$"
 )
-_SPEAKER_LINE = re.compile(r"(?im)^[ \t]*(?:debater\s+[A-J]|consultant)\s*\(round\s*\d+\)\s*:")
+_SPEAKER_LINE = re.compile(r"(?im)^[ \t>]*(?:debater\s+[A-J]|consultant)\s*\(round\s*\d+\)\s*:")
+# A line where the judge speaks again after echoing speeches ("Judge: I pick B.").
+_OWN_LINE = re.compile(r"(?im)^[ \t]*judge\s*:")
 _QUESTION_LINE = re.compile(r"(?im)^[ \t]*question\s*:")
 
 
@@ -86,7 +88,9 @@ def mask_not_judge(text: str, letters: str) -> str:
             _blank(chars, m.start(), m.end())
     for m in _SPEAKER_LINE.finditer(text):
         para = re.compile(r"\n[ \t]*\n").search(text, m.end())
-        _blank(chars, m.start(), para.start() if para else len(text))
+        end = para.start() if para else len(text)
+        own = _OWN_LINE.search(text, m.end(), end)
+        _blank(chars, m.start(), own.start() if own else end)
     for m in _QUESTION_LINE.finditer(text):
         # A new "Question:" after the reply began is a base model writing the next exercise.
         end = len(text) if text[: m.start()].strip() else text.find("\n", m.end()) % (len(text) + 1)
