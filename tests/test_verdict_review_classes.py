@@ -129,3 +129,13 @@ def test_a_possessive_subject_is_read_like_the_letter(text: str, letter: str | N
 ])
 def test_echoed_speeches_quoted_or_followed_by_the_judges_line(text: str, letter: str | None) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize(("text", "faithfulness"), [
+    (" I'd give it a 6, or a 7 if the date were right.\nCoverage: 4", None),
+    (" I'd rate it 5 or so, maybe 6 with the fix.\nCoverage: 4", None),
+    (" 3 would be too harsh; I'd give 6.\nCoverage: 4", 6), (" A 7 would be too generous, so 5.\nCoverage: 4", 5),
+])
+def test_a_decisive_word_applies_only_to_the_number_right_after_it(text: str, faithfulness: int | None) -> None:
+    from oversight.protocols.summarize.ratings import parse_ratings
+    assert parse_ratings(text)[0] == {"faithfulness": faithfulness, "coverage": 4}

@@ -37,8 +37,9 @@ _LIST_MARKER = re.compile(r"(?m)^[ \t*_#>\"'(\[]*\d+\.[ \t]+(?!(?:coverage|faith
 _RULED_OUT = re.compile(r"(?:\bnot|n't|\bno|\bnever|\bhardly|\bfar\s+from)\s+(?:(?:give|giving|rate|rating|score|worth|deserve|"
                         r"deserving|quite|even|really|a|an|it|this|that|be|say|saying|call|calling|going|to|certainly|"
                         r"definitely|as\s+(?:high|low)\s+as)\s+){0,4}(?P<n>\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of)\s*\d+)?(?!\w|\.\d|%)", re.I)
-_DECISIVE = re.compile(r"(?:\bgive|\brate|\brating|\bscore|\bso|\bmake\s+(?:it|that)|\bsettle\s+on|\bgo\s+with|\bfinal(?:ly)?|"
-                       r"\binstead)\b[\w\s,:']{0,14}$", re.I)
+_TENTATIVE = re.compile(r"\b(?:maybe|perhaps|possibly|or|might|could|probably)\b[\s,]*(?:(?:be|a|an|even)\s+)*$", re.I)
+_DECISIVE = re.compile(r"(?:\bgive|\brate|\brating|\bscore|(?<!\bor\s)\bso|\bmake\s+(?:it|that)|\bsettle\s+on|\bgo\s+with|\bfinal(?:ly)?|"
+                       r"\binstead)\b[A-Za-z\s,:']{0,14}$", re.I)
 
 
 def _stretches(text: str) -> dict[str, list[str]]:
@@ -77,7 +78,7 @@ def _read_stretch(stretch: str, scale: str) -> tuple[int | None, str | None, boo
         return None, None, False
     distinct = {raw for _, raw in values}
     at, raw = values[-1]
-    if len(distinct) > 1 and not _DECISIVE.search(body[:at]):
+    if len(distinct) > 1 and (not _DECISIVE.search(body[:at]) or _TENTATIVE.search(body[:at])):
         return None, f"several {scale} ratings ({', '.join(raw for _, raw in values)})", True
     return _check(raw, scale)
 
