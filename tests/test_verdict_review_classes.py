@@ -139,3 +139,14 @@ def test_echoed_speeches_quoted_or_followed_by_the_judges_line(text: str, letter
 def test_a_decisive_word_applies_only_to_the_number_right_after_it(text: str, faithfulness: int | None) -> None:
     from oversight.protocols.summarize.ratings import parse_ratings
     assert parse_ratings(text)[0] == {"faithfulness": faithfulness, "coverage": 4}
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("Debater B is right about the date, but A is correct overall.", "A"),
+    ("It's unlikely that A is correct. Answer: B.", "B"),
+    ("If A were right, the keeper would have drowned. He didn't. So B.", "B"),
+    ("I doubt A is correct. Answer: A.", None),
+    ("A, B and C are wrong, so D.", "D"), ("A, B and C are wrong.", None),
+])
+def test_a_framed_statement_beside_the_judges_own_answer(text: str, letter: str | None) -> None:
+    assert _read(text, n=4)[0] == letter

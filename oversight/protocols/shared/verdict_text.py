@@ -145,7 +145,7 @@ _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
     ("weak", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
                         rf"(?:quite\s+|very\s+)?(?:plausible|possible|right|correct|true|likely)", _I)),
     ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}\s+(?:also\s+)?(?:has|makes)\s+a\s+(?:good\s+|fair\s+|valid\s+|strong\s+)?point", _I)),
-    ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is|seems|looks|appears|was|must\s+be)\s+(?:to\s+be\s+)?"
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is|are|seems|looks|appears|was|were|must\s+be)\s+(?:to\s+be\s+)?"
                           rf"(?P<gap>(?:[\w']+\s+){{0,5}}?)(?P<pol>{_POSITIVE}|{_NEGATIVE})\b", _I)),
     ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
 ]
@@ -162,7 +162,7 @@ _LEAD = re.compile(rf"(?:(?m:^)|(?<=[.!?:]\s))[ \t>]*{_LEAD_WORDS}{_REF}{_UPPER}
 # comma that is no condition ("A is wrong, "); a stated probability is blanked before this is
 # read, so "I'm 85% sure it is B" arrives as "I'm     it is B". Anything else frames
 # it as someone else's view, a supposition or a doubt ("I doubt", "Few would say", "If",
-# "The idea that"), and the statement then only allows that option (kind "weak").
+# "The idea that"), and it is then no statement of the judge's at all (kind "mention").
 _OPENER = re.compile(
     r"(?:[\s\-*>•()\"']+|\d+[.)]\s+|(?:so|but|yet|and|therefore|thus|hence|overall|still|then|ultimately|clearly|"
     r"in\s+(?:the\s+end|conclusion|sum|short|my\s+(?:view|opinion|judg(?:e)?ment))|on\s+balance|to\s+me|for\s+me)\b\s*,?|"
@@ -186,27 +186,29 @@ _QUALIFIED = re.compile(
     r"for\s+(?:the|a)\s+(?!reasons?\b))|"
     r"[^.!?;\n]*\b(?:but|though|although|however|yet)\b[^.!?;\n]*\b(?:isn't|is\s+not|wasn't|not|wrong|incorrect|false|mistaken)\b", _I)
 _OTHERS_LABEL = re.compile(r"(?:\b(?:whose|his|her|their|its)|'s|\b(?:if|whether|suppose|unless|assuming)\s+(?:the|my))\s*$", _I)
+_LIST_NEXT = re.compile(r"\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:debater|answer|option|choice)\s+)?[A-J](?![\w'])", _I)
 _RELATIVE = re.compile(r"\s*,\s*(?:who|which|whose|whom|the\s+one\s+(?:who|that))\b", _I)
 
 
 def _framed(text: str, m: re.Match[str], kind: str) -> str:
     """A copula statement's kind once its clause is read: "neg" for "A is hardly correct",
-    "weak" when framed as a doubt, supposition or someone else's view, when qualified or
+    "mention" (not a statement at all) when framed as a doubt, supposition or someone else's view, when qualified or
     retracted after the predicate."""
     gap = m.groupdict().get("gap") or ""
     if _NEGATED_GAP.search(gap):
-        return "weak" if kind == "neg" else "neg"
+        return "mention" if kind == "neg" else "neg"
     if _DIMINISHED.search(gap):
-        return "weak"
+        return "mention"
     start = max((b.end() for b in re.finditer(r"[;:!?\n]|\.(?!\d)", text[:m.start()])), default=0)
     prefix = text[start:m.start()]
     opener = _OPENER.match(prefix)
     rest = prefix[opener.end() if opener else 0:]
     if re.search(r"\w", rest):
-        return "weak"
+        doubted = re.search(r"\b(?:doubt\w*|unlikely|no\s+way|nobody|no\s+one|implausible)\b", rest, _I)
+        return "neg" if doubted and kind != "neg" else "mention"
     after = m.end("pol") if m.groupdict().get("pol") else m.end()
     if _QUALIFIED.match(text, after):
-        return "weak"
+        return "mention"
     return kind
 
 
@@ -224,6 +226,7 @@ class Statement:
 def find_statements(text: str) -> list[Statement]:
     """Every explicit statement of an option in the judge's own (masked) text, in text order."""
     found: dict[int, Statement] = {}
+    mentioned: set[int] = set()
     for kind, pattern in _STATEMENTS:
         for m in pattern.finditer(text):
             letter = m.group("l")
@@ -240,13 +243,20 @@ def find_statements(text: str) -> list[Statement]:
             if kind == "copula" and not left_neg:
                 k = _framed(text, m, k)
             elif kind == "label" and _OTHERS_LABEL.search(text[max(0, m.start() - 30):m.start()]):
-                k = "weak"  # "Debater B, whose answer is A, ...", "if the answer is A": not the judge's answer
+                k = "mention"  # "Debater B, whose answer is A, ...", "if the answer is A": not the judge's answer
+            if k == "mention":
+                mentioned.add(m.start("l"))
+                continue
+            if m.start("l") in mentioned:
+                continue
             found.setdefault(m.start("l"), Statement(letter.upper(), m.start("l"), m.end("l"), k))
     start = re.match(rf"\s*{_REF}{_UPPER}:[ \t]+(?=[A-Za-z])", text)
     if start:
         found.setdefault(start.start("l"), Statement(start.group("l"), start.start("l"), start.end("l"), "lead"))
     for m in _LEAD.finditer(text):
-        if _RELATIVE.match(text, m.end()):
+        if m.start("l") in mentioned:
+            continue
+        if _RELATIVE.match(text, m.end()) or _LIST_NEXT.match(text, m.end()):
             continue  # "Debater A, who argued for B, ...": the letter is the subject of a longer clause
         if not _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
             found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), "lead"))
