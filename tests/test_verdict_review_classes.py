@@ -150,3 +150,16 @@ def test_a_decisive_word_applies_only_to_the_number_right_after_it(text: str, fa
 ])
 def test_a_framed_statement_beside_the_judges_own_answer(text: str, letter: str | None) -> None:
     assert _read(text, n=4)[0] == letter
+
+
+@pytest.mark.parametrize(("text", "letter", "p"), [
+    ("Answer: B\nProbability: 0.8 that B is wrong", None, None),
+    ("Answer: A\nConfidence: 90% that Debater B misquoted", None, None),
+    ("Answer: A\nProbability correct: 0.2", None, None),
+    ("Answer: B\nProbability wrong: 0.2", "B", 0.8), ("Answer: A\nProbability of error: 0.1", "A", 0.9),
+    ("Answer: A\nRisk of being wrong: 15%", "A", 0.85), ("Answer: A. Probability: 0.8 of being right.", "A", 0.8),
+    ("Answer: A with 80% confidence because the quote is verified.", "A", 0.8),
+])
+def test_what_a_probability_is_of_decides_how_it_is_read(text: str, letter: str | None, p: float | None) -> None:
+    got = _read(text)
+    assert got[0] == letter and (got[1] == pytest.approx(p) if p is not None else got[1] is None)

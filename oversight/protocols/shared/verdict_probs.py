@@ -96,8 +96,11 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
         ("wrong", re.compile(rf"\b(?:chance|probability|likelihood|risk)\s+(?:that\s+)?(?:I'm|I\s+am|I\s+might\s+be|"
                              rf"my\s+answer\s+is|it's|it\s+is)\s+{_WRONG}\s*(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
         ("wrong", re.compile(rf"\b(?:uncertainty|doubt)\s*(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
+        ("wrong", re.compile(rf"\b(?:(?:probability|chance|risk|likelihood)\s+(?:wrong|of\s+(?:an?\s+)?(?:error|mistake|being\s+"
+                             rf"(?:wrong|mistaken|incorrect)))|error\s+(?:probability|rate|chance))\s*(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
         ("wrong", re.compile(rf"{_VAL}\s*(?:unsure|uncertain|uncertainty|doubt)", _I)),
-        ("own", re.compile(rf"\b(?:confidence|probability|certainty|likelihood|credence)(?:\s+(?:level|score|rating|"
+        ("own", re.compile(rf"\b(?:confidence|probability|certainty|likelihood|credence)(?:\s+(?:level|score|rating|correct|right|"
+                           rf"(?:of\s+)?being\s+(?:correct|right)|"
                            rf"of\s+correctness|(?:that\s+)?(?:it|this|my\s+answer)\s+is\s+correct))?\s*(?:is|:|=|of|at|~)?\s*:?\s*"
                            rf"{_ABOUT}{_VAL}", _I)),
         ("own", re.compile(rf"\b(?:confidence|probability|certainty|credence)(?:\s+(?:level|score))?\s*(?:is|:|=|of|at)?\s*:?\s*"
@@ -109,6 +112,8 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
 
 
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent\b|per\s*cent\b)", _I)
+# "Probability: 0.8 that B is wrong": what follows the value says what it is of.
+_OF_WHAT = re.compile(r"\s*\(?\s*(?:that|of|for|on|about)\b", _I)
 _SURE = re.compile(r"\b(?:sure|confident|certain)\s*$", _I)
 # What may follow "I'm 80% sure" for the value to be about the answer: nothing (end of the
 # clause), "of it", "in my answer", "that it's B", "that B is correct". "I'm 99% sure Debater A is
@@ -116,7 +121,7 @@ _SURE = re.compile(r"\b(?:sure|confident|certain)\s*$", _I)
 _ABOUT_ANSWER = re.compile(
     r"\s*(?:[.,;:!?)\n]|$|(?:and|but|so|though|although|because|since|given|overall|here|now|in\s+(?:this|my)\s+"
     r"(?:answer|verdict|choice|call|judg(?:e)?ment|assessment|conclusion|reading))\b|"
-    r"(?:of|in|about|on|with|for)\s+(?:this|it|that|my\s+\w+|the\s+(?:answer|verdict|choice)|(?:this|that)\s+(?:answer|verdict|choice|call|one))\b|"
+    r"(?:of|in|about|on|with|for)\s+(?:being\s+(?:correct|right)|this|it|that|my\s+\w+|the\s+(?:answer|verdict|choice)|(?:this|that)\s+(?:answer|verdict|choice|call|one))\b|"
     r"(?:that\s+)?(?:it(?:'s|\s+is)|this\s+is|that's|(?:the|my)\s+answer\s+is|I'm\s+(?:right|correct)|I\s+am\s+(?:right|correct)|"
     r"(?:(?:debater|answer|option)\s+)?[A-J]\s+is\s+(?:correct|right|the\s+answer))\b)", _I)
 
@@ -145,7 +150,8 @@ def read_probabilities(text: str, letters: str) -> Probabilities:
                 shown = str(exc) if "scale" in str(exc) else f"{m.group('v').strip()} is not between 0% and 100%"
                 out.problems.append(f"probability {shown}")
                 continue
-            if kind == "own" and _SURE.search(m.group(0)) and not _ABOUT_ANSWER.match(text, m.end()):
+            qualified = _OF_WHAT.match(text, m.end())
+            if kind == "own" and (_SURE.search(m.group(0)) or qualified) and not _ABOUT_ANSWER.match(text, m.end()):
                 out.problems.append(f"{m.group('v').strip()} is a confidence about something else, not an answer")
                 continue
             if kind in ("wrong", "embw"):
