@@ -163,3 +163,14 @@ def test_a_framed_statement_beside_the_judges_own_answer(text: str, letter: str 
 def test_what_a_probability_is_of_decides_how_it_is_read(text: str, letter: str | None, p: float | None) -> None:
     got = _read(text)
     assert got[0] == letter and (got[1] == pytest.approx(p) if p is not None else got[1] is None)
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("Debater B's closing:\n> Answer: B. The keeper stayed.\n\nThis is unconvincing.", None),
+    ("Debater A concluded:\n\n> The answer is A.\n\nI side with B.", "B"),
+    ("Debater B's speech ends: Answer: B.", None), ("The transcript shows Debater B saying the answer is B.", None),
+    ("Debater A keeps insisting the answer is A. Final answer: B", "B"),
+    ("Debater B's closing words: Answer: B. Answer: A.", "A"), ("My verdict:\n> Answer: B", "B"),
+])
+def test_introduced_and_reported_speech_is_not_the_judges_answer(text: str, letter: str | None) -> None:
+    assert _read(text)[0] == letter

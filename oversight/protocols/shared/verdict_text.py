@@ -56,9 +56,12 @@ def _clause_end(text: str, at: int) -> int:
 
 _REPORTED = re.compile(
     r"\b(?:(?:debater(?:\s+[A-J])?|consultant|(?:my|the|his|her|their)\s+opponent|the\s+other\s+(?:side|debater))"
-    r"\s+(?:also\s+|even\s+|repeatedly\s+)?(?:claims?|claimed|argues?|argued|says|said|states?|stated|insists?|"
-    r"insisted|contends?|contended|asserts?|asserted|suggests?|suggested|maintains?|maintained|writes|wrote|"
-    r"thinks|thought|believes|believed|points?\s+out|pointed\s+out|admits?|admitted|concedes?|conceded)"
+    r"\s+(?:also\s+|even\s+|repeatedly\s+|keeps\s+|kept\s+|then\s+|finally\s+)?(?:claims?|claimed|argues?|argued|says|said|saying|states?|stated|insists?|"
+    r"insisted|insisting|contends?|contended|asserts?|asserted|suggests?|suggested|maintains?|maintained|writes|wrote|"
+    r"thinks|thought|believes|believed|points?\s+out|pointed\s+out|admits?|admitted|concedes?|conceded|concludes?|"
+    r"concluded|ends|ended|closes|closed|answers|answered|replies|replied|responds|responded|declares?|declared|puts?\s+it)"
+    r"|(?:debater(?:\s+[A-J])?|consultant|opponent)'s\s+(?:speech|closing|conclusion|final\s+(?:line|words|statement)|"
+    r"last\s+(?:line|words)|words|claim|position|opening|rebuttal)\b[^:\n]{0,30}(?=:)"
     r"|(?:claims?|argument|assertion|contention|suggestion)\s+that"
     r"|according\s+to\s+(?:debater(?:\s+[A-J])?|the\s+consultant|the\s+other\s+side))\b",
     _I,
@@ -70,6 +73,11 @@ _ECHO_LINE = re.compile(
 _ANSWER_LIST = re.compile(
     r"(?im)^[ \t]*(?:answer\s+)?A[ \t]*[:)][ \t]*(?![\d.])\S.*\n[ \t]*(?:answer\s+)?B[ \t]*[:)][ \t]*(?![\d.])\S.*$"
 )
+# A blockquote introduced as someone's words ("Debater B's closing:\n> Answer: B") quotes them,
+# not the judge ("My verdict:\n> B" stays the judge's).
+_QUOTED_BLOCK = re.compile(r"(?im)^.*\b(?:debater|consultant|opponent|speech|closing|opening|rebuttal|wrote|writes|said|says|"
+                           r"argued|argues|concluded|concludes|claimed|claims|put\s+it)\b.*:[ \t]*\n(?:[ \t]*\n)*"
+                           r"(?P<quote>(?:[ \t]*>.*(?:\n|$))+)")
 _SPEAKER_LINE = re.compile(r"(?im)^[ \t>]*(?:debater\s+[A-J]|consultant)\s*\(round\s*\d+\)\s*:")
 # A line where the judge speaks again after echoing speeches ("Judge: I pick B.").
 _OWN_LINE = re.compile(r"(?im)^[ \t]*judge\s*:")
@@ -97,6 +105,8 @@ def mask_not_judge(text: str, letters: str) -> str:
         _blank(chars, m.start(), end if end > m.start() else len(text))
     for m in re.finditer(r"(?<![\w'])[A-J]\s*(?:,\s*[A-J]\s*,?)*\s*or\s+[A-J]\s*\?", text):
         _blank(chars, m.start(), m.end())  # the question restated ("A or B?")
+    for m in _QUOTED_BLOCK.finditer(text):
+        _blank(chars, m.start("quote"), m.end("quote"))
     masked = "".join(chars)
     for m in _REPORTED.finditer(masked):
         _blank(chars, m.end(), _clause_end(masked, m.end()))
