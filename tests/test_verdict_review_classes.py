@@ -174,3 +174,15 @@ def test_what_a_probability_is_of_decides_how_it_is_read(text: str, letter: str 
 ])
 def test_introduced_and_reported_speech_is_not_the_judges_answer(text: str, letter: str | None) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize(("text", "letter", "p"), [
+    ("| Option | Probability |\n|--------|-------------|\n| A | 0.6 |\n| B | 0.4 |\n\nI lean slightly toward A.", "A", 0.6),
+    ("The evidence points toward B.\n\n| Option | Probability |\n|---|---|\n| A | 25% |\n| B | 75% |", "B", 0.75),
+    ("| Option | Probability |\n|---|---|\n| A | 70% |\n| B | 30% |\n\nAnswer: B", None, None),
+    ("| Debater | Strength |\n|---|---|\n| A | strong |\n| B | weak |", None, None),
+    ("Answer: B. p=0.66", "B", 0.66), ("After review, option C is best. Confidence 60%.", "C", 0.6),
+])
+def test_tables_p_equals_and_best(text: str, letter: str | None, p: float | None) -> None:
+    got = _read(text, n=3 if "C" in text else 2)
+    assert got[0] == letter and (got[1] == pytest.approx(p) if p is not None else got[1] is None)

@@ -107,6 +107,7 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
                            rf"(?P<v>\d{{1,3}})(?![\d.%/\w])", _I)),
         ("own", re.compile(rf"{_ABOUT}{_VAL}\s*(?:confident|sure|certain|confidence|probability|likely|likelihood)\b", _I)),
         ("own", re.compile(rf"\b(?:with|at)\s+(?:a\s+)?{_ABOUT}{_VAL}", _I)),
+        ("own", re.compile(rf"(?<![\w(])p\s*[=:]\s*{_ABOUT}{_VAL}", _I)),
         ("own", re.compile(rf"(?:(?m:^)|(?<=[.!:]\s))\s*{_ABOUT}(?P<v>\d{{1,3}}(?:\.\d+)?\s*%)\s*[.!]?[ \t]*(?=\n|$)", _I)),
     ]
 

@@ -34,6 +34,11 @@ def clean_text(text: str, letters: str) -> str:
     """Fold curly quotes, drop markdown emphasis and headers, turn "the second option" into B."""
     out = text.translate(_CURLY).replace("**", "").replace("__", "").replace("`", "")
     out = re.sub(r"(?m)^[ \t]*#{1,6}[ \t]*", "", out)
+    # A markdown table row per option ("| A | 0.6 |") reads as "A: 0.6"; rules and headers go.
+    out = re.sub(r"(?m)^[ \t]*\|[ \t]*((?:(?:debater|option|answer)\s+)?[A-J])[ \t]*\|[ \t]*([^|\n]*?)[ \t]*\|[ \t]*$",
+                 lambda m: f"{m.group(1)}: {m.group(2)}", out, flags=_I)
+    out = re.sub(r"(?m)^[ \t]*\|(?:[ \t:-]*\|)+[ \t]*$|^[ \t]*\|[ \t]*(?:option|answer|choice|debater)[ \t]*\|[^\n]*\|[ \t]*$",
+                 "", out, flags=_I)
     out = re.sub(r"(?<![\w*])\*([^*\n]{1,40})\*(?![\w*])", r"\1", out)
 
     def ordinal(m: re.Match[str]) -> str:
@@ -133,7 +138,7 @@ _UPPER = r"(?P<l>[A-J])[\)\]]?(?![\w'])"
 _NOT = r"(?P<neg>not\s+)?"
 _POSITIVE = (r"correct|right|true|accurate|the\s+(?:correct|right|better|best|true|stronger|winning)\s+(?:answer|one|choice)|"
              r"the\s+answer|my\s+(?:final\s+)?answer|more\s+convincing|more\s+persuasive|more\s+likely(?:\s+to\s+be\s+(?:correct|right))?|"
-             r"better\s+supported|well\s+supported|stronger|the\s+winner")
+             r"better\s+supported|well\s+supported|stronger|the\s+winner|best|the\s+best\s+(?:answer|option|choice)")
 _NEGATIVE = r"incorrect|wrong|false|inaccurate|less\s+likely|weaker|mistaken|unsupported"
 # The letter as a subject, alone or as a possessive ("Debater A's argument is stronger").
 _SUBJ = r"(?P<l>[A-J])(?:'s\s+(?:case|argument|position|answer|reasoning|account)\b|[\)\]]?(?![\w']))"
