@@ -10,6 +10,7 @@ B"), a copula ("B is correct", "Debater A wins"), or the letter opening a line o
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
@@ -202,6 +203,7 @@ _QUALIFIED = re.compile(
     r"[^.!?;\n]*\b(?:but|though|although|however|yet)\b[^.!?;\n]*\b(?:isn't|is\s+not|wasn't|not|wrong|incorrect|false|mistaken)\b", _I)
 _OTHERS_LABEL = re.compile(r"(?:\b(?:whose|his|her|their|its)|'s|\b(?:if|whether|suppose|unless|assuming)\s+(?:the|my))\s*$", _I)
 _LIST_NEXT = re.compile(r"\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:debater|answer|option|choice)\s+)?[A-J](?![\w'])", _I)
+_NEG_AFTER = re.compile(r"\s*[\(\-:]\s*(?:{_NEGATIVE}|no|rejected|unlikely)\b".replace("{_NEGATIVE}", _NEGATIVE), _I)
 _RELATIVE = re.compile(r"\s*,\s*(?:who|which|whose|whom|the\s+one\s+(?:who|that))\b", _I)
 
 
@@ -210,11 +212,14 @@ def _framed(text: str, m: re.Match[str], kind: str) -> str:
     "mention" (not a statement at all) when framed as a doubt, supposition or someone else's view, when qualified or
     retracted after the predicate."""
     gap = m.groupdict().get("gap") or ""
+    if re.search(r"\b(?:but|and|or|yet|while|whereas|though|although|however)\b", gap, _I) or re.search(r"(?<![\w'])[A-J](?![\w'])", gap):
+        return "mention"  # "A seems plausible but option B is correct": the predicate belongs to another clause
     if _NEGATED_GAP.search(gap):
         return "mention" if kind == "neg" else "neg"
     if _DIMINISHED.search(gap):
         return "mention"
-    start = max((b.end() for b in re.finditer(r"[;:!?\n]|\.(?!\d)", text[:m.start()])), default=0)
+    start = max((b.end() for b in re.finditer(r"[;:!?\n]|\.(?!\d)|\b(?:but|yet|whereas|however|though|although)\b",
+                                              text[:m.start()], _I)), default=0)
     prefix = text[start:m.start()]
     opener = _OPENER.match(prefix)
     rest = prefix[opener.end() if opener else 0:]
@@ -238,12 +243,21 @@ class Statement:
     """final, label, verb, copula, lead (the letter opening a line or sentence), weak, neg."""
 
 
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Every match, each search resuming just after the previous letter: a match that spans a
+    clause ("A seems plausible but option B is correct") must not hide the one inside it."""
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        yield m
+        pos = m.start("l") + 1
+
+
 def find_statements(text: str) -> list[Statement]:
     """Every explicit statement of an option in the judge's own (masked) text, in text order."""
     found: dict[int, Statement] = {}
     mentioned: set[int] = set()
     for kind, pattern in _STATEMENTS:
-        for m in pattern.finditer(text):
+        for m in _overlapping(pattern, text):
             letter = m.group("l")
             word = re.match(r"[ \t]+([a-z][\w'-]*)", text[m.end():])
             if letter.islower() and word and word.group(1) not in LETTER_FOLLOWERS:
@@ -274,7 +288,8 @@ def find_statements(text: str) -> list[Statement]:
         if _RELATIVE.match(text, m.end()) or _LIST_NEXT.match(text, m.end()):
             continue  # "Debater A, who argued for B, ...": the letter is the subject of a longer clause
         if not _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
-            found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), "lead"))
+            kind = "neg" if _NEG_AFTER.match(text, m.end()) else "lead"  # "A (wrong) vs B (right)"
+            found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), kind))
     return sorted(found.values(), key=lambda s: s.start)
 
 
