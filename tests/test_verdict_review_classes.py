@@ -186,3 +186,11 @@ def test_introduced_and_reported_speech_is_not_the_judges_answer(text: str, lett
 def test_tables_p_equals_and_best(text: str, letter: str | None, p: float | None) -> None:
     got = _read(text, n=3 if "C" in text else 2)
     assert got[0] == letter and (got[1] == pytest.approx(p) if p is not None else got[1] is None)
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("Option A seems plausible but option B is correct.", "B"), ("A looks strong, yet B is the better answer.", "B"),
+    ("A (wrong) vs B (right).", None), ("A - incorrect. B.", "B"), ("B, not A.", "B"),
+])
+def test_statements_that_span_or_mark_clauses(text: str, letter: str | None) -> None:
+    assert _read(text)[0] == letter
