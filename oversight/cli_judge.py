@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from oversight.cli import Interrupted, print_estimate, console, err_console, warn
-from oversight.errors import UserError
+from oversight.errors import UserError, write_failure
 from oversight.safe_text import clean, line
 
 
@@ -69,7 +69,10 @@ def _judge_model(args: argparse.Namespace) -> int:
             raise UserError(f"{flag} {value}: give a positive number")
     folder = RunFolder.open(Path(args.run_dir), warn=warn)
     with folder.lock():  # two model judges planning the same views would both pay for them
-        return _judge_model_locked(args, folder)
+        try:
+            return _judge_model_locked(args, folder)
+        except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
+            raise UserError(write_failure(exc, folder.path)) from None
 
 
 def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ import yaml
 from pydantic import ValidationError
 
 from oversight.agreement import view_key
-from oversight.config import Experiment, parse_assignment, validate_params
+from oversight.config import Experiment, check_size, load_yaml, parse_assignment, validate_params
 from oversight.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
@@ -143,9 +143,10 @@ def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
         if key not in GenerateConfig.model_fields:
             raise UserError(f"--set {key}: not a generation setting (known: {', '.join(GenerateConfig.model_fields)})")
         try:
-            values[key] = yaml.safe_load(raw) if raw.strip() else None
+            values[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
         except yaml.YAMLError:
             values[key] = raw
+        check_size(values[key], f"--set {key}")
     base = exp.generation.get(JUDGE_ROLE) or exp.generation.get("default") or GenerateConfig()
     try:
         judge = GenerateConfig.model_validate({**base.model_dump(exclude_unset=True), **values})
@@ -401,15 +402,18 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
 
 def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     """Calls, tokens and cost per role of the planned judging, with the dry run's stand-in model."""
-    from oversight.dryrun import EstimateProvider, _row
+    from oversight.dryrun import EstimateProvider, _missed, _row
 
     pool = make_pool(p, provider_factory=EstimateProvider)
     result = asyncio.run(execute_judging(p, pool=pool, write=False))
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
+    worst: dict[str, Usage] = {}
+    specs = {role: parse_spec(str(spec)) for role, spec in ((JUDGE_ROLE, p.options.model), (GRADER_ROLE, p.grader))
+             if spec}
     for event in result.events:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1
             usage[event.role] = usage.get(event.role, Usage()) + event.usage
-    specs = {JUDGE_ROLE: p.options.model, GRADER_ROLE: p.grader}
-    return [_row(role, parse_spec(str(specs[role])), calls[role], usage[role]) for role in sorted(usage)]
+            worst[event.role] = worst.get(event.role, Usage()) + _missed(pool.prices, specs[event.role], event.usage, False)
+    return [_row(role, specs[role], calls[role], usage[role], worst[role].cost_usd) for role in sorted(usage)]

@@ -23,7 +23,8 @@ from oversight.safe_text import SafeConsole, line, text
 from oversight.config import validate_params
 from oversight.errors import UserError
 from oversight.importers import imported_metrics
-from oversight.jsonl import Warn, dumps
+from oversight.atomic import write_atomic
+from oversight.jsonl import FILE_MODE, Warn, dumps
 from oversight.protocol import get_protocol
 from oversight.results import compute_metrics, stream_transcripts
 from oversight.runfolder import RunFolder
@@ -70,8 +71,16 @@ def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> 
     folder = RunFolder.open(run_dir, warn=warn)
     exp, meta = folder.experiment()
     metrics = run_metrics(folder)
-    folder.try_write_metrics(metrics)  # a read-only folder still reports (exit 0, with a warning)
-    paths = plot_run(folder.path, metrics) if plots else []
+    # A read-only or full run folder still reports (exit 0): what cannot be saved is a warning.
+    folder.try_write_metrics(metrics)
+    paths: list[Path] = []
+    if plots:
+        try:
+            paths = plot_run(folder.path, metrics)
+        except OSError as exc:
+            if warn is not None:
+                warn(f"{exc.filename or folder.path / 'plots'}: could not write ({exc.strerror or exc}); "
+                     f"the figures of this run are not saved")
     return RunReport(folder, metrics, dict(exp.models), dict(meta.get("sweep_point") or {}), paths)
 
 
@@ -213,7 +222,8 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
         figures += compare_plots(runs, tour, out or Path("reports"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"report.{SUFFIX[fmt]}").write_text(render(sections, fmt, document, 80), encoding="utf-8")
+        write_atomic(out / f"report.{SUFFIX[fmt]}", render(sections, fmt, document, 80).encode("utf-8"),
+                     fsync=True, mode=FILE_MODE)
     if fmt == "table":
         for section in sections:
             print_section(console, section)

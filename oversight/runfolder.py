@@ -29,9 +29,10 @@ from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_exper
 from oversight.errors import UserError
 from oversight.keyguard import check_text
 from oversight.models.spec import REDACTED, redact_url
-from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, repair_tail
+from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, json_loads, repair_tail
 from oversight.provenance import git_revision, package_versions
 from oversight.runlock import release_lock, take_lock
+from oversight.shapes import judgment_problem, too_deep, transcript_problem
 from oversight.transcripts import expand_messages, record_ref, standing_judgments
 
 EXPERIMENT = "experiment.yaml"
@@ -88,6 +89,21 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
 
 def text_ref(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def transcript_rank(record: dict[str, Any]) -> tuple[bool, str]:
+    """Which of several lines of one unit stands: a finished attempt over a failed one (a unit
+    is done once any attempt finished), then the latest `created_at`."""
+    return (not record.get("error"), str(record.get("created_at") or ""))
+
+
+def stands_over(record: dict[str, Any], held: dict[str, Any]) -> bool:
+    """Whether `record` stands over `held`, a line of the same unit: by `transcript_rank`, ties
+    by content, so the choice is the same in any line order."""
+    a, b = transcript_rank(record), transcript_rank(held)
+    if a != b:
+        return a > b
+    return json.dumps(record, sort_keys=True, default=str) >= json.dumps(held, sort_keys=True, default=str)
 
 
 class RunFolder:
@@ -199,18 +215,21 @@ class RunFolder:
 
     def iter_transcripts(self) -> Iterator[dict[str, Any]]:
         """Every transcript line in file order (a retried unit appears more than once)."""
-        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn)
+        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=transcript_problem)
 
     def transcripts(self) -> list[dict[str, Any]]:
-        """Finished transcripts; if an id appears twice (a retried unit), the last line wins."""
+        """Finished transcripts; if an id appears twice (a retried unit), the line that stands
+        by `transcript_rank` (a finished attempt over a failed one, then the latest), so the
+        choice never depends on line order."""
         latest: dict[str, dict[str, Any]] = {}
         for record in self.iter_transcripts():
-            if "id" in record:
+            if "id" in record and (record["id"] not in latest or stands_over(record, latest[record["id"]])):
                 latest[record["id"]] = record
         return list(latest.values())
 
     def iter_judgments(self) -> Iterator[dict[str, Any]]:
-        return iter_lines(self.path / JUDGMENTS, warn=self.warn)
+        """Every judgment line of the right shape, in file order."""
+        return iter_lines(self.path / JUDGMENTS, warn=self.warn, check=judgment_problem)
 
     def judgments(self, transcripts: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Judgments of finished transcripts, and counts of the ones left out and why.
@@ -262,10 +281,19 @@ class RunFolder:
         return True
 
     def metrics(self) -> dict[str, Any] | None:
+        """metrics.json as written, None if there is none; UserError if it is cut off or not an object."""
         path = self.path / METRICS
         if not path.is_file():
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json_loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not whole JSON (cut off, or edited?)"
+            raise UserError(f"{path}: cannot be read ({why}); oversight report RUN_DIR writes it again") from None
+        if not isinstance(data, dict) or too_deep(data):
+            raise UserError(f"{path}: not a JSON object of the expected shape; "
+                            f"oversight report RUN_DIR writes it again")
+        return data
 
     # ---- large texts, stored once ---------------------------------------------------------
 
@@ -297,7 +325,7 @@ class RunFolder:
     # ---- a lazy index of transcripts (the terminal UI opens 10,000 of them in well under 2 s) ----
 
     def transcript_index(self) -> list[dict[str, Any]]:
-        """One light entry per transcript id (the last line wins, as in `transcripts()`), in file
+        """One light entry per transcript id (the one that stands, as in `transcripts()`), in file
         order: `offset` and `length` of its line plus `id`, `item_id`, `protocol`, `condition`,
         `error`, `attempt`. Events and outcome are not parsed; `read_transcript_at(offset)` reads one whole."""
         path = self.path / TRANSCRIPTS
@@ -306,12 +334,17 @@ class RunFolder:
             return []
         with open(path, "rb") as fh:
             offset = 0
-            for raw in fh:
+            for number, raw in enumerate(fh, start=1):
                 entry = self._light_fields(raw) if raw.endswith(b"\n") else None
-                if entry is not None and isinstance(entry.get("id"), str):
+                problem = _light_problem(entry) if entry is not None else None
+                if problem is None and entry is not None:
                     entry.update(offset=offset, length=len(raw))
-                    latest.pop(entry["id"], None)  # a retried unit moves to where its newer line is
-                    latest[entry["id"]] = entry
+                    held = latest.get(entry["id"])
+                    if held is None or transcript_rank(entry) >= transcript_rank(held):
+                        latest.pop(entry["id"], None)  # a retried unit moves to where its newer line is
+                        latest[entry["id"]] = entry
+                elif problem is not None and self.warn is not None:
+                    self.warn(f"{path}: skipping line {number}: {problem} (an edit by hand, or another tool?)")
                 offset += len(raw)
         return list(latest.values())
 
@@ -327,14 +360,14 @@ class RunFolder:
                 record.update(json.loads(b"{" + raw[tail_start + 1:]))
             else:
                 record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             try:
-                record = json.loads(raw)
+                record = json_loads(raw)
             except ValueError:
                 return None
         if not isinstance(record, dict):
             return None
-        return {k: record.get(k) for k in ("id", "item_id", "protocol", "condition", "error", "attempt")}
+        return {k: record.get(k) for k in ("id", "item_id", "protocol", "condition", "error", "attempt", "created_at")}
 
     def read_transcript_at(self, offset: int) -> dict[str, Any]:
         """The whole transcript whose line starts at `offset` (from `transcript_index()`)."""
@@ -342,9 +375,12 @@ class RunFolder:
             fh.seek(offset)
             raw = fh.readline()
         try:
-            record = json.loads(raw)
-        except ValueError:
+            record = json_loads(raw)
+        except (ValueError, RecursionError):
             raise UserError(f"{self.path / TRANSCRIPTS}: unreadable line at byte {offset} (was the file edited?)") from None
+        problem = transcript_problem(record) if isinstance(record, dict) else "not a JSON object"
+        if problem is not None:
+            raise UserError(f"{self.path / TRANSCRIPTS}: the line at byte {offset} has the wrong shape: {problem}")
         return record
 
     def read_transcript_lines(self, offsets: set[int]) -> Iterator[tuple[int, bytes]]:
@@ -359,6 +395,17 @@ class RunFolder:
                 if offset in offsets:
                     yield offset, raw
                 offset += len(raw)
+
+
+def _light_problem(entry: dict[str, Any]) -> str | None:
+    """What is wrong with an index entry's small fields (the rest is checked when it is read)."""
+    for name in ("id", "item_id", "protocol", "condition"):
+        if not isinstance(entry.get(name), str):
+            return f"{name} is not a string"
+    for name in ("error", "attempt"):
+        if not isinstance(entry.get(name), (str, type(None))):
+            return f"{name} is not a string or null"
+    return None
 
 
 class MemoryTexts:

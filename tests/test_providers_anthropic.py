@@ -79,10 +79,11 @@ async def test_request_shape_and_usage(tmp_path: Path) -> None:
     assert request.headers["content-type"] == "application/json"
     body = api.body()
     assert body["model"] == "claude-sonnet-4-6"
-    # prompt_cache (on by default): breakpoints after the system prompt and the shared opening.
+    # prompt_cache (on by default): breakpoints after the system prompt, the first message (the
+    # shared opening) and the message before the last.
     assert body["system"] == [{"type": "text", "text": "You are a debate judge.", "cache_control": {"type": "ephemeral"}}]
     assert body["messages"] == [
-        {"role": "user", "content": "A or B?"},
+        {"role": "user", "content": [{"type": "text", "text": "A or B?", "cache_control": {"type": "ephemeral"}}]},
         {"role": "assistant", "content": [{"type": "text", "text": "Let me think.", "cache_control": {"type": "ephemeral"}}]},
         {"role": "user", "content": "Answer now."},
     ]

@@ -52,7 +52,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     config = yaml.safe_load((REPO / "protocols" / "debate.yaml").read_text())
     config.update(task={"path": str(REPO / "tasks" / "debate_stories.jsonl"), "format": "native"},
                   models={"debater_a": "scripted:debater", "debater_b": "scripted:debater", "judge": "scripted:runjudge"},
-                  params={"conditions": ["debate"], "rounds": 1, "judge_kind": "model", "swap": True},
+                  params={"conditions": ["debate"], "rounds": 1, "judge_kind": "model", "swap": True,
+                          "judge_format": "text"},  # the fake answers in free text
                   limit=6, cache=False, retry={"max_attempts": 3, "base_delay_s": 0.001, "max_delay_s": 0.01})
     path = tmp_path / "debate.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -12,10 +12,12 @@ The eval's results carry our headline estimates with their intervals in each met
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from oversight.atomic import named, temp_path
 from oversight.errors import UserError
 from oversight.runfolder import RunFolder
 from oversight.sidebyside import headline
@@ -152,5 +154,17 @@ def write_inspect_log(folder: RunFolder, out: Path) -> Path:
     )
     log = EvalLog(status="success", eval=spec, samples=samples, results=_results(run_metrics(folder), len(samples)))
     path = out / f"{folder.run_id}.eval"
-    write_eval_log(log, str(path))
+    # Written under a temporary name (keeping the extension Inspect picks its format by), then
+    # renamed: a kill or a full disk mid-write leaves no torn log.
+    tmp = temp_path(path, suffix=".eval")
+    try:
+        write_eval_log(log, str(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise named(exc, path) from None
+        raise
     return path

@@ -131,7 +131,8 @@ class Model:
         # No await from here on: a new identical request finds either `pending` or the cache.
         self._pending.pop(key, None)
         future.set_result(out.completion)
-        self.cache.put(key, out.completion)
+        if not out.batched:  # a batch's answers are in the cache already, stored before journaled
+            self.cache.put(key, out.completion)
         return out
 
     async def _follow(

@@ -91,6 +91,7 @@ class ModelPool:
                 routes = [self._route(parsed.endpoint(i) if parsed.base_urls else parsed) for i in range(count)]
             batcher = None
             if batch and self.batching is not None:
+                self.batching.cache = self.batching.cache or self.cache  # answers stored before journaled
                 batcher = self.batching.batcher(parsed, routes[0].provider, self.prices)
             self._models[(parsed, batch)] = Model(
                 parsed, routes, cache=self.cache, retry=self.retry, seed=self.seed,

@@ -71,15 +71,18 @@ EPHEMERAL = {"type": "ephemeral"}
 
 
 def cache_breakpoints(turns: list[Message]) -> list[dict[str, Any]]:
-    """The conversation with a cache breakpoint after every message but the last: by the prompt
-    layout rule (prompts READMEs) that is the opening shared by the calls of one item (the story).
-    Consecutive messages of one role become one message of several text blocks, which the API
-    reads as one turn; the text the model sees is unchanged. One breakpoint here and one on the
-    system prompt stay within the API's four."""
+    """The conversation with cache breakpoints closing its first message and the one before the
+    last. By the prompt layout rule (prompts READMEs) the first is the opening shared by the calls
+    of one item (the story): marked on its own, it is read back whatever instructions follow it,
+    in one message or several (the API writes entries only at breakpoints). The second covers
+    what else repeats. Consecutive messages of one role become one message of several text
+    blocks, which the API reads as one turn; the text the model sees is unchanged. These two and
+    one on the system prompt stay within the API's four."""
+    marked = {i for i in (0, len(turns) - 2) if 0 <= i < len(turns) - 1}
     out: list[dict[str, Any]] = []
     for i, m in enumerate(turns):
         block: dict[str, Any] = {"type": "text", "text": m.content}
-        if i == len(turns) - 2 and m.content:
+        if i in marked and m.content:
             block["cache_control"] = EPHEMERAL
         if out and out[-1]["role"] == m.role:
             out[-1]["content"].append(block)
