@@ -194,3 +194,11 @@ def test_tables_p_equals_and_best(text: str, letter: str | None, p: float | None
 ])
 def test_statements_that_span_or_mark_clauses(text: str, letter: str | None) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("Debater B's argument is weaker rhetorically but correct.\n\nAnswer: B.", "B"),
+    ("B, I think, but with low confidence.", "B"),
+])
+def test_a_negative_taken_back_and_the_pronoun_i_after_a_lead(text: str, letter: str | None) -> None:
+    assert _read(text)[0] == letter

@@ -202,7 +202,7 @@ _QUALIFIED = re.compile(
     r"for\s+(?:the|a)\s+(?!reasons?\b))|"
     r"[^.!?;\n]*\b(?:but|though|although|however|yet)\b[^.!?;\n]*\b(?:isn't|is\s+not|wasn't|not|wrong|incorrect|false|mistaken)\b", _I)
 _OTHERS_LABEL = re.compile(r"(?:\b(?:whose|his|her|their|its)|'s|\b(?:if|whether|suppose|unless|assuming)\s+(?:the|my))\s*$", _I)
-_LIST_NEXT = re.compile(r"\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:debater|answer|option|choice)\s+)?[A-J](?![\w'])", _I)
+_LIST_NEXT = re.compile(r"\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:debater|answer|option|choice)\s+)?(?-i:[A-HJ])(?![\w'])", _I)
 _NEG_AFTER = re.compile(r"\s*[\(\-:]\s*(?:{_NEGATIVE}|no|rejected|unlikely)\b".replace("{_NEGATIVE}", _NEGATIVE), _I)
 _RELATIVE = re.compile(r"\s*,\s*(?:who|which|whose|whom|the\s+one\s+(?:who|that))\b", _I)
 
@@ -227,6 +227,8 @@ def _framed(text: str, m: re.Match[str], kind: str) -> str:
         doubted = re.search(r"\b(?:doubt\w*|unlikely|no\s+way|nobody|no\s+one|implausible)\b", rest, _I)
         return "neg" if doubted and kind != "neg" else "mention"
     after = m.end("pol") if m.groupdict().get("pol") else m.end()
+    if kind == "neg" and re.match(r"[^.!?;\n]*\bbut\b[^.!?;\n]*\b(?:correct|right|true)\b", text[after:], _I):
+        return "mention"  # "weaker rhetorically but correct"
     if _QUALIFIED.match(text, after):
         return "mention"
     return kind
