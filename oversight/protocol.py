@@ -82,6 +82,9 @@ class JudgeResponse:
     schema), read strictly; False for free text."""
     format_note: str | None = None
     """Why a judge asked for structured output answered in free text (the provider has none)."""
+    cut_off: bool = False
+    """True when a structured answer stopped at the token limit: its object may lack fields the
+    schema requires (or parse by luck), so it is read as invalid, never as a verdict."""
 
 
 class TextReader(TypingProtocol):

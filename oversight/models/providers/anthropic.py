@@ -99,7 +99,7 @@ def parse_message(body: Any, tool: str | None = None) -> Completion:
     """A Message as decoded JSON. Text is every text block joined; thinking blocks are not part
     of the answer. A tool_use block is a structured answer (we send tools for nothing else): its
     `input` as JSON text is the answer (`tool` names the one asked for; a Batch result does not
-    say, so any). A body of another shape is a malformed response."""
+    say, so any); several calls with different inputs become a JSON list of them. A body of another shape is a malformed response."""
     expect(isinstance(body, dict), "the answer is not a JSON object")
     blocks = body.get("content")
     expect(isinstance(blocks, list), "the response has no content blocks")
@@ -107,8 +107,12 @@ def parse_message(body: Any, tool: str | None = None) -> Completion:
     expect(all(isinstance(t, str) for t in texts), "a text block holds no text")
     calls = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use" and (tool is None or b.get("name") == tool)]
     if calls:
-        expect(isinstance(calls[-1].get("input"), dict), "a tool_use block holds no input object")
-        texts = [json.dumps(calls[-1]["input"], ensure_ascii=False)]
+        expect(all(isinstance(c.get("input"), dict) for c in calls), "a tool_use block holds no input object")
+        inputs = [c["input"] for c in calls]
+        # Several calls that disagree are several answers: kept as a JSON list, which no
+        # structured reader takes for one answer (identical repeats are one answer).
+        answer = inputs[0] if all(i == inputs[0] for i in inputs) else inputs
+        texts = [json.dumps(answer, ensure_ascii=False)]
     usage = body.get("usage")
     usage = usage if isinstance(usage, dict) else {}
     # The API counts cached prompt tokens apart from `input_tokens` (the uncached rest); all
