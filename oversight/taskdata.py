@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,24 @@ def validate_records(source: Path | str, records: Records, model: type[BaseModel
     return items
 
 
+_HUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
+"""A dataset on the Hugging Face Hub: `name` or `owner/name`."""
+
+
+def check_hub_name(task: TaskConfig) -> str:
+    """`task.hf` if it names a Hub dataset; a local folder, file or URL is refused, since
+    `datasets` would read it (links into /proc included) and copy it to its cache unchecked."""
+    assert task.hf is not None
+    name = task.hf
+    if not _HUB_NAME.fullmatch(name) or ".." in name or os.path.lexists(name):
+        raise UserError(f"task.hf: {bounded(repr(name))} is not a Hugging Face dataset name (owner/name); "
+                        f"for local files use task.path, which is checked like every file an experiment reads")
+    return name
+
+
 def load_hf_records(task: TaskConfig) -> Records:
     """Rows of a Hugging Face dataset split, as dicts; a failure is a one-line error."""
+    check_hub_name(task)
     try:
         import datasets
 
