@@ -156,7 +156,7 @@ def _validate(args: argparse.Namespace) -> int:
         )
         for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
             console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
-        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix, p.protocol.same_per_item):
+        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix_for(p.params), p.protocol.same_per_item):
             console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
     return 0
 

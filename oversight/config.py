@@ -105,6 +105,20 @@ class Experiment(BaseModel):
                 raise ValueError(f"@{role}@{exc}") from None
         return models
 
+    @field_validator("prices")
+    @classmethod
+    def _price_keys(cls, prices: dict[str, PriceOverride]) -> dict[str, PriceOverride]:
+        """Each key is a model spec, stored as the response cache names it (credentials hidden,
+        a fleet's URLs sorted), which is how prices are looked up: a key that
+        names no spec would never match a call and leave the model at its list price, or unpriced."""
+        keyed: dict[str, PriceOverride] = {}
+        for key, price in prices.items():
+            try:
+                keyed[parse_spec(key.strip()).cache_id] = price
+            except UserError as exc:
+                raise ValueError(f"@{key}@{exc}") from None
+        return keyed
+
     @field_validator("sweep")
     @classmethod
     def _sweep_lists(cls, sweep: dict[str, list[Any]]) -> dict[str, list[Any]]:

@@ -251,3 +251,25 @@ def test_cluster_recall_matches_the_stats_module() -> None:
     rec = model(metrics(ts, js))["recall"]["unassisted"]
     assert rec == cluster_proportion({"i0": (3, 3), "i1": (1, 3), "i2": (0, 3)}).dump()
     assert rec["ci_method"] == "wilson-cluster" and rec["estimate"] == round(4 / 9, 4)
+
+
+def test_an_unreadable_answer_is_counted_not_scored_as_no_flaws_found() -> None:
+    """A malformed structured answer reports no flaws only because it could not be read: it must
+    not pull recall down (an unassisted judge that found both flaws on every readable item)."""
+    ts, js = [], []
+    for i in range(4):
+        ts += [transcript(f"i{i}", "unassisted", gold(2, 3)),
+               transcript(f"i{i}", "assisted", gold(2, 3), critique_hits=[0, None])]
+        js.append(judgment(f"i{i}", "assisted", [0, 1]))
+        if i == 3:
+            js.append(judgment(f"i{i}", "unassisted", [], invalid=True,
+                               invalid_reason="malformed structured answer"))
+        else:
+            js.append(judgment(f"i{i}", "unassisted", [0, 1]))
+    m = metrics(ts, js)
+    b = model(m)
+    assert m["counts"]["invalid_judgments"] == 1
+    assert b["recall"]["unassisted"]["estimate"] == 1.0 and b["recall"]["unassisted"]["clusters"] == 3
+    assert b["uplift"]["n"] == 3 and b["uplift"]["items_excluded"] == 1
+    readable = metrics(ts, [j for j in js if not j.get("invalid")])
+    assert model(readable)["recall"] == b["recall"]

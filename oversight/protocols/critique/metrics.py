@@ -32,6 +32,8 @@ Definitions (all recorded in metrics.json so a reader need not open this file):
   Judgments of unknown, failed or superseded transcripts are counted (`judgments_unmatched`).
 - A judge call that failed after retries (`failed: true`) reported nothing because it never
   answered: it is counted per judge and condition (`failed_calls`) and left out of every score.
+- A judgment whose answer could not be read (`invalid: true`, e.g. a malformed structured
+  answer) is not "no flaws found": it is counted (`invalid_judgments`) and left out of every score.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def _views(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], t
         t = by_tid[j["transcript_id"]]
         if j.get("failed"):
             failed_calls[(judge_name(j), str(j.get("condition") or t["condition"]))] += 1
+            continue
+        if j.get("invalid"):
+            counts["invalid_judgments"] += 1
             continue
         outcome = t.get("outcome") or {}
         gold = outcome.get("gold_flaws")
@@ -245,6 +250,7 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], 
             failed[str(t.get("condition") or "?")] += 1
     counts["failed"] = sum(failed.values())
     counts["judgments_unmatched"] = 0
+    counts["invalid_judgments"] = 0
     failed_calls: dict[tuple[str, str], int] = defaultdict(int)
     views = _views(transcripts, judgments, threshold, counts, failed_calls)
     counts["failed_calls"] = sum(failed_calls.values())

@@ -60,6 +60,8 @@ def judge_reports(response: JudgeResponse, view: JudgeView, max_items: int, *, t
     fields = judge_format_fields(response)
     if response.structured:
         reports, problem = structured_flaws(response.text or "", max_items)
+        if response.cut_off:
+            reports, problem = [], "structured answer cut off at the token limit"
         if problem:
             fields.update(invalid=True, invalid_reason="malformed structured answer", reason=problem)
         return reports, fields
