@@ -12,6 +12,8 @@ import reprlib
 from pathlib import Path
 from typing import Any
 
+import sys
+
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -150,6 +152,14 @@ def load_yaml(text: str, source: str) -> Any:
     except RecursionError:
         raise UserError(f"{source}: nested too deeply (a config needs at most {MAX_DEPTH} levels); "
                         f"write it out plainly") from None
+    except yaml.reader.ReaderError as exc:
+        raise UserError(f"{source}: invalid YAML: a control character {exc.character!r} at character "
+                        f"{exc.position + 1}; remove it") from None
+    except ValueError as exc:  # int() refuses more than sys.get_int_max_str_digits() digits
+        if "digits" not in str(exc):
+            raise
+        raise UserError(f"{source}: a number with more than {sys.get_int_max_str_digits():,} digits; "
+                        f"no setting needs one") from None
 
 
 def check_size(data: Any, source: str) -> None:

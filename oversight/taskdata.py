@@ -5,6 +5,7 @@ error. A protocol's `load_items` is `load_task(task, base_dir, READERS, protocol
 from __future__ import annotations
 
 import json
+import sys
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -59,6 +60,10 @@ def resolve_path(task: TaskConfig, base_dir: Path) -> Path:
 TOO_DEEP = "nested too deeply to read (task records are flat: strings, lists of strings); fix the file"
 
 
+def _huge_number() -> str:
+    return f"a number with more than {sys.get_int_max_str_digits():,} digits (no field holds one)"
+
+
 def _starts_with_array(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(4096).lstrip()
@@ -79,6 +84,8 @@ def read_json_records(path: Path) -> Records:
             raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         except RecursionError:
             raise UserError(f"{path}: {TOO_DEEP}") from None
+        except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+            raise UserError(f"{path}: {_huge_number()}") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise UserError(f"{path}: expected a JSON array of objects")
         return data
@@ -95,6 +102,8 @@ def read_json_records(path: Path) -> Records:
                     raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
                 except RecursionError:
                     raise UserError(f"{path}:{number}: {TOO_DEEP}") from None
+                except ValueError:
+                    raise UserError(f"{path}:{number}: {_huge_number()}") from None
                 if not isinstance(record, dict):
                     raise UserError(f"{path}:{number}: expected a JSON object per line")
                 records.append(record)

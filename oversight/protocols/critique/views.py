@@ -46,7 +46,7 @@ def structured_flaws(text: str, max_items: int) -> tuple[list[str], str | None]:
     """The flaws of a structured answer, or ([], the problem) when it does not follow the schema."""
     try:
         obj = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # also past the digit or depth limit
         return [], "structured answer is not valid JSON"
     flaws = obj.get("flaws") if isinstance(obj, dict) else None
     if not isinstance(flaws, list) or not all(isinstance(f, str) for f in flaws):

@@ -154,7 +154,7 @@ def read_structured(text: str, n_options: int = 2) -> Verdict:
     letters = _letters(n_options)
     try:
         obj = json.loads(text, object_pairs_hook=pairs_hook)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # also past the digit or depth limit
         return _invalid("structured answer is not valid JSON")
     read = read_object(obj, letters, strict=True)
     if read.problem:

@@ -132,7 +132,7 @@ def read_structured_ratings(text: str) -> tuple[dict[str, int | None], list[str]
     """Ratings from a structured answer (one JSON object), read strictly."""
     try:
         obj = json.loads(text, object_pairs_hook=pairs_hook)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # also past the digit or depth limit
         return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not valid JSON" for s in SCALES]
     if not isinstance(obj, dict):
         return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not an object" for s in SCALES]
