@@ -185,7 +185,7 @@ def test_a_session_killed_with_sigkill_leaves_a_lock_the_next_one_takes_over(deb
     assert any("gone" in w for w in warnings) and not lock_path(folder, "ann").exists()
 
 
-@pytest.mark.parametrize("content", ["", "{not json", "[1, 2]"])
+@pytest.mark.parametrize("content", ["", "{not json", "[1, 2]", '{"pid": "x"}'])
 def test_an_unreadable_judge_lock_nobody_holds_is_taken_over_with_a_warning(debate_folder: Path, content: str) -> None:
     """An empty or damaged lock (a crash as it was taken, an edit by hand) held by no live process
     does not lock the judge out for good."""
@@ -195,16 +195,6 @@ def test_an_unreadable_judge_lock_nobody_holds_is_taken_over_with_a_warning(deba
     with judge_lock(folder, "ann"):
         assert json.loads(lock_path(folder, "ann").read_text())["pid"] == os.getpid()
     assert warnings and not lock_path(folder, "ann").exists()
-
-
-def test_a_judge_lock_naming_no_pid_is_refused_in_one_line_saying_whose(debate_folder: Path) -> None:
-    from oversight.errors import UserError
-
-    folder = RunFolder.open(debate_folder)
-    lock_path(folder, "ann").write_text('{"pid": "x"}')
-    with pytest.raises(UserError, match="the lock of judge 'ann' is unreadable"):
-        with judge_lock(folder, "ann"):
-            pass
 
 
 @settings(max_examples=300, deadline=None)
