@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import unicodedata
 from pathlib import Path
 
 from oversight.cli import Interrupted, print_estimate, console, err_console, warn
@@ -118,25 +119,29 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
 def _judge_human(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
     from oversight.tui.judge_app import JudgeApp
-    from oversight.tui.judgelock import check_writable, judge_lock
+    from oversight.tui.judgelock import check_id, check_writable, claim_rank, judge_lock, same_person
     from oversight.tui.session import JudgeSession
 
     if not args.judge_id or not args.judge_id.strip():
         raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
+    judge_id = unicodedata.normalize("NFC", args.judge_id.strip())
     roster = None
     if args.judges is not None:
-        roster = [j.strip() for j in args.judges.split(",") if j.strip()]
-        if not roster or len(set(roster)) != len(roster):
-            raise UserError(f"--judges {args.judges}: list each judge id once, separated by commas")
+        roster = [unicodedata.normalize("NFC", j.strip()) for j in args.judges.split(",") if j.strip()]
+        if not roster or len({same_person(j) for j in roster}) != len(roster):
+            raise UserError(f"--judges {args.judges}: list each judge id once (ids differing only in case are one "
+                            "person), separated by commas")
+        judge_id = next((j for j in roster if same_person(j) == same_person(judge_id)), judge_id)
     folder = RunFolder.open(Path(args.run_dir), warn=warn)
     check_writable(folder)
-    with judge_lock(folder, args.judge_id.strip()):
-        session = JudgeSession.open(folder, args.judge_id.strip(), roster)
+    with judge_lock(folder, judge_id):
+        check_id(folder, judge_id)
+        session = claim_rank(folder, judge_id, lambda busy: JudgeSession.open(folder, judge_id, roster, busy))
         app = JudgeApp(session)
         app.run()
     if app.failure:
-        err_console.print(line(f"oversight judge: {app.failure} (details in {folder.path / 'errors.log'})"),
-                          highlight=False, soft_wrap=True)
+        details = f" (details in {folder.path / 'errors.log'})" if "internal error" in app.failure else ""
+        err_console.print(line(f"oversight judge: {app.failure}{details}"), highlight=False, soft_wrap=True)
         return 1
     console.print(line(session.summary()), highlight=False, soft_wrap=True)
     console.print(line(session.plan_summary()), highlight=False, soft_wrap=True)

@@ -129,6 +129,8 @@ class JudgeScreen(Helpful):
         self.started = 0.0
         self.empty_ok = False
         """An empty flaw list was confirmed once; the second ctrl+s records it."""
+        self.unsaved: str | None = None
+        """What the last save that failed was (an answer, an undo); quitting then is a failure."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="progress", classes="title")
@@ -148,6 +150,7 @@ class JudgeScreen(Helpful):
         self.query_one("#progress", Static).update(
             text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", "bold", one_line=True))
         self.query_one("#status", Static).update("")
+        self.unsaved = None
         if self.unit is None:
             self.query_one("#view", Static).update(Text(
                 "All done: every unit has your judgment. Thank you!\n\nctrl+b undoes your last one; ctrl+q quits."))
@@ -226,10 +229,12 @@ class JudgeScreen(Helpful):
                 "that one was already judged under your id in another session; not saved twice")
             return
         except OSError as exc:
+            self.unsaved = "your last answer"
             self.query_one("#status", Static).update(_save_error(exc))
             return
         except Exception as exc:  # a bug must not lose the answer typed, nor show a traceback
             self._log(exc)
+            self.unsaved = "your last answer"
             self.query_one("#status", Static).update(
                 f"NOT SAVED (internal error {type(exc).__name__}, logged in errors.log): your answer is kept; "
                 "ctrl+s tries again")
@@ -247,8 +252,10 @@ class JudgeScreen(Helpful):
         try:
             undone = self.session.undo()
         except OSError as exc:
+            self.unsaved = "your undo"
             self.query_one("#status", Static).update(_save_error(exc, "fix that, then ctrl+b again"))
             return
+        self.unsaved = None
         if undone is None:
             self.query_one("#status", Static).update("nothing to undo")
             return
@@ -297,6 +304,17 @@ class JudgeApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(JudgeScreen(self.session))
+
+    async def action_quit(self) -> None:
+        """Quit; after a save that failed, the command ends as a failure (exit 1), so a script or
+        a person reading the shell sees that what was typed last is not on file."""
+        unsaved = next((s.unsaved for s in self.screen_stack if isinstance(s, JudgeScreen) and s.unsaved), None)
+        if unsaved:
+            self.failure = (f"{unsaved} was not saved (the run folder could not be written); every judgment "
+                            "confirmed before it is saved; run the same command to go on")
+            self.exit(return_code=1)
+            return
+        self.exit()
 
 
 __all__ = ["JudgeApp", "JudgeScreen", "parse_probability", "render_view"]

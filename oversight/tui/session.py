@@ -57,21 +57,25 @@ class JudgeSession:
     """The units of one person on one run, and the judgments they have confirmed."""
 
     def __init__(self, folder: RunFolder, judge_id: str, protocol: Protocol[Any, Any], params: Any,
-                 transcripts: list[dict[str, Any]], roster: list[str] | None = None) -> None:
+                 transcripts: list[dict[str, Any]], roster: list[str] | None = None,
+                 busy: dict[str, int] | None = None) -> None:
         self.folder, self.judge_id, self.protocol, self.params = folder, judge_id, protocol, params
         self.transcripts = {t["id"]: t for t in transcripts}
         self.conditions = self._conditions()
+        self.busy = busy or {}
+        """Ranks of other live sessions that have not confirmed anything yet (from their locks)."""
         self.roster, self.rank = self._rank(roster)
         self.units = self._plan()
 
     @classmethod
-    def open(cls, folder: RunFolder, judge_id: str, roster: list[str] | None = None) -> "JudgeSession":
+    def open(cls, folder: RunFolder, judge_id: str, roster: list[str] | None = None,
+             busy: dict[str, int] | None = None) -> "JudgeSession":
         exp, _ = folder.experiment()
         protocol = get_protocol(exp.protocol)
         params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
         folder.repair()
         usable = [t for t in folder.transcripts() if t.get("error") is None]
-        session = cls(folder, judge_id, protocol, params, usable, roster)
+        session = cls(folder, judge_id, protocol, params, usable, roster, busy)
         if not session.units:
             raise UserError(f"{folder.path}: nothing to judge (no finished transcript has a judge view)")
         return session
@@ -161,7 +165,7 @@ class JudgeSession:
         Every person's list must agree with the others' (one may extend another at the end, so
         a judge added later never moves anyone's rank). Without any list the rank is the one
         fewest earlier judges hold: balanced within the person, spread over people who start
-        one after another, but two starting at the same moment may share it."""
+        one after another, and (with `busy`, the ranks live sessions claimed) those starting at once."""
         own: dict[str, Any] | None = None
         others: dict[str, list[str]] = {}
         ranks: dict[str, int] = {}
@@ -193,7 +197,7 @@ class JudgeSession:
             if self.judge_id in theirs:
                 return theirs, rank_of(self.judge_id, theirs)
         n = len(self.conditions)
-        used = Counter(r % n for r in ranks.values())
+        used = Counter(r % n for r in {**self.busy, **ranks}.values())
         return None, min(range(n), key=lambda k: (used[k], stable_int(f"{self.folder.run_id}:{self.judge_id}:{k}")))
 
     def _seen(self) -> dict[str, str]:
@@ -215,7 +219,7 @@ class JudgeSession:
         for position, item_id in enumerate(items):
             if item_id not in chosen:
                 continue
-            assignment = {"rule": "conditions[(item_position + rank) mod n]", "rank": self.rank,
+            assignment = {"rule": "conditions[(item_position + shift(rank)) mod n]", "rank": self.rank,
                           "roster": self.roster, "item_position": position, "conditions": self.conditions}
             units += self._units_of(by_item[item_id][chosen[item_id]], assignment)
         random.Random(f"{run}:{self.judge_id}:order").shuffle(units)
