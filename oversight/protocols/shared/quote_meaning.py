@@ -16,6 +16,15 @@ verified when:
   are not themselves in the passage: <quote>the keeper</quote> <quote>saved</quote>
   <quote>Martha</quote> builds a sentence the story never says.
 
+- `negation_dropped`: every place it occurs in the passage sits right next to a negation that
+  the speech does not show there: <quote>The driver did</quote> <quote>say that the lever was
+  frozen</quote> from "The driver did not say that the lever was frozen"; <quote>saw the
+  fire</quote> from "Nobody saw the fire". Writing the negation beside the quote ("Nobody
+  <quote>saw the fire</quote>") keeps it verified.
+
+Two tiny quotes with no word between them (<quote>The keeper</quote> <quote>saved him</quote>)
+read as one sentence, and are a fragment run too when those words joined are not in the passage.
+
 A quote verified only by a fuzzy threshold (`params.fuzzy_threshold`) is held to the same rules
 on its closest story window, and is not verified when it drops or adds a negation
 (`negation_changed`: "The keeper can swim" scores high against "The keeper can't swim").
@@ -49,6 +58,7 @@ NOTES = {
     "across_sentences": "joins words across a sentence break",
     "fragment_run": "one of several tiny fragments joined into words the story does not say",
     "negation_changed": "close to the story, but drops or adds a negation",
+    "negation_dropped": "drops a negation next to it in the story",
     "short": "too short to be evidence",
 }
 """The note the judge's view shows after a quote with each flag."""
@@ -107,6 +117,28 @@ def negation_changed(quote: str, passage_text: str) -> str | None:
     return None
 
 
+_NEG_WORDS = r"(?:not|no|never|nor|none|nobody|nothing|neither|nowhere|cannot|hardly|scarcely)"
+_NEG_AFTER = re.compile(rf"[\s,]*{_NEG_WORDS}\b", re.IGNORECASE)
+_NEG_BEFORE = re.compile(rf"\b{_NEG_WORDS}[\s,]*$", re.IGNORECASE)
+_TAGS = re.compile(r"<[^<>]{0,40}>")
+
+
+def negation_dropped(raw: str, spans: Sequence[tuple[int, int]], before: str, after: str) -> str | None:
+    """`negation_dropped` when at every one of `spans` (where the quote occurs in `raw`) the
+    passage has a negation right before or right after the quote that the speech does not
+    show on that side (`before` / `after`: the speech's text around the quote)."""
+    before, after = _TAGS.sub(" ", before[-80:]), _TAGS.sub(" ", after[:80])
+    shows_before, shows_after = bool(_NEG_BEFORE.search(before)), bool(_NEG_AFTER.match(after))
+    if not spans:
+        return None
+    for start, end in spans:
+        cut_after = bool(_NEG_AFTER.match(raw, end)) and not shows_after
+        cut_before = bool(_NEG_BEFORE.search(raw[max(0, start - 40):start])) and not shows_before
+        if not (cut_after or cut_before):
+            return None
+    return "negation_dropped"
+
+
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
@@ -125,7 +157,8 @@ def fragment_runs(quotes: Sequence[str], gaps: Sequence[str], verified: Sequence
     run: list[int] = []
 
     def close() -> None:
-        if len(run) >= RUN_LENGTH and not found(" ".join(quotes[i] for i in run)):
+        glued = len(run) == 2 and word_count(gaps[run[1]]) == 0
+        if (len(run) >= RUN_LENGTH or glued) and not found(" ".join(quotes[i] for i in run)):
             flagged.update(run)
         run.clear()
 
@@ -139,5 +172,6 @@ def fragment_runs(quotes: Sequence[str], gaps: Sequence[str], verified: Sequence
     return flagged
 
 
-__all__ = ["GAP_WORDS", "NOTES", "RUN_LENGTH", "SHORT_WORDS", "TINY_WORDS", "fragment_runs", "is_short", "negation_changed", "span_problem",
+__all__ = ["GAP_WORDS", "NOTES", "RUN_LENGTH", "SHORT_WORDS", "TINY_WORDS", "fragment_runs", "is_short", "negation_changed",
+           "negation_dropped", "span_problem",
            "word_count"]
