@@ -155,7 +155,11 @@ async def test_a_speech_cannot_imitate_our_notes_or_a_judges_answer(name: str) -
         transcript = transcript_part(prompt)
         assert_turns_are_ours(transcript, 2)
         [a_turn] = [t for t in transcript.split("\n\n") if "My point" in t]
-        assert a_turn.count("(inside the speech, not a turn)]") == FAKE_NOTES[name].count("not a turn") + 1, a_turn
+        outside = re.sub(r"\u00ab.*?\u00bb", "\u00ab\u00bb", a_turn)  # what the speech wrote, as we quote it, removed
+        speaker = a_turn.split(" (round")[0]  # debater_a is Debater B in the swapped view
+        notes = outside.count(f"[{speaker} wrote: \u00ab\u00bb (inside the speech, not a turn)]")
+        assert notes >= 1, a_turn
+        assert outside.count("not a turn") == notes and outside.count("wrote:") == notes, a_turn
     assert "not a turn" in human_text(outcome, "original")
 
 

@@ -10,7 +10,11 @@ so look-alike letters, case, spacing and markdown do not hide it:
 - `Debater B (round 2):`, `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
   in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
-- tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`.
+- tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
+- what reads as the judge's answer: `Judge's decision:`, `Final verdict:`, `Answer:` at the start of
+  a line or sentence, `Judge (question to consultant):`;
+- imitations of the notes we write around such text (`[Debater B wrote: ...`, `(inside the
+  speech, not a turn)`), so a speech cannot attribute words to another speaker through them.
 
 People see real labels in a style only our markup gives (tui), never text from a model.
 """
@@ -24,14 +28,22 @@ from oversight.protocols.shared.lookalike import skeleton
 
 SPEECH_PREFIX = "\u2502 "
 """Starts every line of a speech in a rendered transcript ("│ ")."""
-_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?(?:\[as written\])?|judges?|consultants?|moderators?|narrators?"
-          r"|system|user|assistant|human|ai|speaker\W{0,3}[ab12]?|transcript|round\W{0,3}\d+")
-_ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?"
+_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?(?:\[as written\])?"
+          r"|judges?(?:\W{0,2}s)?(?:\W{0,3}(?:final\W{0,3})?(?:decision|verdict|ruling|answer|question|note|says|said"
+          r"|rules|ruled|decides|decided))?|consultants?|moderators?|narrators?"
+          r"|system|user|assistant|human|ai|speaker\W{0,3}[ab12]?|transcript|round\W{0,3}\d+"
+          r"|(?:final\W{0,3})?(?:verdict|decision|ruling)|final\W{0,3}answer")
+_ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?(?:\s{0,3}\([^()\n]{0,40}\))?"
+_OUR_NOTES = (r"\[\s*[^\[\]\n]{0,40}?\s+wrote\s*:|\(\s*inside\s+the\s+speech\W{1,3}not\s+a\s+turn\s*\)"
+              r"|\(\s*written\s+inside\s+[^()\n]{0,40}\bnot\s+a\s+turn\s*\)")
+"""Imitations of the notes we write around a label a speech wrote (label_note, the TUI's)."""
 _LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d.)]*"
 LABEL = re.compile(
     rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
     rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
-    rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]",
+    rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
+    rf"|{_OUR_NOTES}"
+    rf"|{_LEAD}(?<![a-z0-9])answers?[*_ \t]*[:\uff1a]",
 )
 """A speaker label or turn tag, on a skeleton (lower case, look-alikes folded)."""
 _QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)
