@@ -170,10 +170,23 @@ async def test_a_speech_cannot_imitate_our_notes_or_a_judges_answer(name: str) -
     ("A vs B", "B vs A"),
     ("A clearly misreads the story, and B does not.", "B clearly misreads the story, and A does not."),
     ("A never quotes the story; B quotes it twice.", "B never quotes the story; A quotes it twice."),
-    ("A and B disagree; A only guesses.", "B and A disagree; B only guesses."),
 ])
 def test_letters_that_name_answers_are_swapped_together(text: str, swapped: str) -> None:
     assert swap_references(text).text == swapped
+
+
+@pytest.mark.parametrize("text", [
+    "A and B disagree; A only guesses.", "A and the soup prove it.", "A or the reservoir, not both.",
+    "A merely guesses.", "A rightly says so.", "A alone quotes the story.", "A too quickly concludes.",
+    "A, B and the judge agree.", "From A to B.", "A then B.",
+])
+def test_a_letter_that_may_name_an_answer_is_swapped_or_marked_never_kept(text: str) -> None:
+    shown = swap_references(text).text
+    originals = re.findall(r"\b[AB]\b", text)
+    after = re.findall(r"\b([AB])\b(\[as written\])?", shown)
+    assert len(after) == len(originals), shown
+    for before, (letter, mark) in zip(originals, after):
+        assert letter != before or mark, shown
 
 
 @pytest.mark.parametrize("text", [
