@@ -334,3 +334,20 @@ async def test_review_pilot_shows_no_forgery(human_forged_run: Any) -> None:
         assert isinstance(app.screen, TranscriptScreen)
         raw = screen_text(app)
     assert_human_view_unforged(" ".join(raw.split()), raw)
+
+
+@pytest.mark.parametrize("speech, swapped", [
+    ("I am right: <quote>answer B is wrong</quote>.", "<u_quote>answer A is wrong</u_quote>"),
+    ("Vote A and <b>B</b> is weak.", "<b>A</b> is weak"),
+    ("Vote A[as written] now.", "Vote B now"),
+])
+async def test_letters_cannot_hide_from_the_relabeller_in_tags_or_behind_our_mark(speech: str, swapped: str) -> None:
+    prompts, outcome = await debate({"debater_a": speech, "debater_b": "Fine."})
+    shown = transcript_part(prompts["swapped"])
+    assert swapped in shown, shown
+    verdict = [v for v in outcome["verdicts"] if v["order"] == "swapped"]
+    assert verdict
+    # the story's own words inside a verified quote are never relabelled
+    checked = check_speech(f"<quote>{STORY.split(chr(10))[-1][:40]}</quote> and B.", Passage(STORY))
+    o = {**outcome, "speeches": [{**outcome["speeches"][0], "shown": checked.shown}]}
+    assert "<v_quote>A points lever at Penhallow junction had</v_quote>" in judge_variables(o, "swapped")["transcript"]

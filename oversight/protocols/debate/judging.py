@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.protocols.debate.relabel import UNRESOLVED_MARK, Relabelled, swap_labels, swap_references
+from oversight.protocols.debate.relabel import (
+    UNRESOLVED_MARK,
+    Relabelled,
+    drop_forged_marks,
+    swap_labels,
+    swap_references,
+)
 from oversight.protocols.shared.markers import safe_shown
 from oversight.protocols.shared.turns import mark_labels, render_turn
 from oversight.protocols.shared.verdicts import Verdict
@@ -42,7 +48,7 @@ def swap_report(speeches: list[dict[str, Any]], tags: tuple[str, str] = ("v_quot
     """How the swapped view relabelled these speeches: counts and the unresolved snippets."""
     relabelled, unresolved = 0, []
     for s in speeches:
-        r = swap_references(safe_shown(s["shown"], *tags))
+        r = swap_references(drop_forged_marks(safe_shown(s["shown"], *tags)), tags[0])
         relabelled += r.relabelled
         unresolved.extend(r.unresolved)
     return {"relabelled": relabelled, "unresolved": len(unresolved), "unresolved_snippets": unresolved}
@@ -74,9 +80,9 @@ def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *,
 
     turns = []
     for s in sorted(speeches, key=key):
-        text = safe_shown(s["shown"], *tags).strip() or "(no speech)"
+        text = drop_forged_marks(safe_shown(s["shown"], *tags)).strip() or "(no speech)"
         if order == "swapped" and relabel:
-            text = swap_labels(text)
+            text = swap_labels(text, tags[0])
         turns.append({"speaker": speaker_label(s["role"], s["answer_index"], order), "round": s["round"],
                       "text": text})
     return turns

@@ -21,6 +21,11 @@ order) must never make it name the wrong answer. Each letter outside quoted stor
   "A then B"; "A clearly misreads" is swapped) ... A person or model reading the swapped view sees the mark; the verdict record
   and the debate table carry the count (`unresolved_references`).
 
+Letters inside an unverified quote or any other tag are the speaker's words and are read like
+the rest (the tags masked); only the verified marker's story text is left alone. A speech's own
+`[as written]` is dropped before anything is read (`drop_forged_marks`), so a speaker cannot
+pre-mark a letter to keep it from being relabelled or counted.
+
 `params.swap: rerun` runs the debate itself in the other order instead: nothing is relabelled.
 """
 
@@ -34,7 +39,9 @@ from oversight.protocols.shared.lookalike import skeleton
 UNRESOLVED_MARK = "[as written]"
 """Follows a letter the swapped view left as written: it may name either answer."""
 _OTHER = {"A": "B", "B": "A", "a": "b", "b": "a"}
-_MARKED = re.compile(r"<(\w+)[^<>]*>.*?(?:</\1\s*>|$)", re.DOTALL)
+_TAG = re.compile(r"<[^<>\n]{1,40}>")
+"""A tag in a speech (`<u_quote>`, `<b>`): masked when letters are read, its text relabelled."""
+_FORGED_MARK = re.compile(r"\[\s*as\W{0,3}written\s*\]")
 _LETTER = re.compile(r"(?<![\w'\u2019&-])([ABab])(?![\w+&-])(?!\[as written\])")
 _WRAPPED = re.compile(r"(?<!\w)(['\u2018\u2019_])([ABab])(['\u2019_])(?!\w)")
 """A letter in single quotes or markdown emphasis ('B', _A_): read like the bare letter."""
@@ -140,9 +147,20 @@ def _classify(text: str, m: re.Match[str]) -> str:
     return "unsure"
 
 
-def swap_references(text: str) -> Relabelled:
-    """Swap every sure reference to answer A or B (outside quoted story text) for the swapped view."""
+def drop_forged_marks(text: str) -> str:
+    """A speech's own `[as written]` (or a look-alike) removed: only the relabeller writes it."""
+    spans = [m.span() for m in _FORGED_MARK.finditer(skeleton(text))]
+    for start, end in reversed(spans):
+        text = text[:start] + text[end:]
+    return text
+
+
+def swap_references(text: str, verified_tag: str = "v_quote") -> Relabelled:
+    """Swap every sure reference to answer A or B for the swapped view. Story text inside the
+    verified marker is never relabelled; the words of other tags (an unverified quote, `<b>`) are
+    the speaker's and are, with the tags themselves masked while letters are read."""
     out = Relabelled(text)
+    protected = re.compile(rf"<{re.escape(verified_tag)}>.*?(?:</{re.escape(verified_tag)}>|$)", re.DOTALL)
     pieces: list[str] = []
     last = 0
 
@@ -150,6 +168,7 @@ def swap_references(text: str) -> Relabelled:
         # Context is read on the case-keeping skeleton, so "Dеbater B" (a Cyrillic е) reads as
         # "Debater B"; letters are replaced in the text itself.
         skel = _WRAPPED.sub(lambda w: f" {w.group(2)} ", skeleton(chunk, keep_case=True))
+        skel = _TAG.sub(lambda t: " " * len(t.group(0)), skel)
         matches = list(_LETTER.finditer(skel))
         kinds = [_classify(skel, m) for m in matches]
         for i in range(1, len(kinds)):  # "A and B", "A, B or C": a joined letter follows the first
@@ -179,7 +198,7 @@ def swap_references(text: str) -> Relabelled:
         parts.append(chunk[last_end:])
         return "".join(parts)
 
-    for q in _MARKED.finditer(text):
+    for q in protected.finditer(text):
         pieces.append(relabel(text[last:q.start()]))
         pieces.append(q.group(0))
         last = q.end()
@@ -188,10 +207,10 @@ def swap_references(text: str) -> Relabelled:
     return out
 
 
-def swap_labels(text: str) -> str:
+def swap_labels(text: str, verified_tag: str = "v_quote") -> str:
     """The text with every sure answer reference swapped (see `swap_references`)."""
-    return swap_references(text).text
+    return swap_references(text, verified_tag).text
 
 
-__all__ = ["NAME_NOUNS", "Relabelled", "TAKES_ANSWER", "UNRESOLVED_MARK", "VERBS_AFTER", "swap_labels",
+__all__ = ["NAME_NOUNS", "drop_forged_marks", "Relabelled", "TAKES_ANSWER", "UNRESOLVED_MARK", "VERBS_AFTER", "swap_labels",
            "swap_references"]
