@@ -7,7 +7,8 @@ where a real label does. On top of that, anything in a speech that reads like a 
 or a turn tag is marked as written inside the speech (`split_labels`), matched on the skeleton
 so look-alike letters, case, spacing and markdown do not hide it:
 
-- `Debater B (round 2):`, `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
+- `Debater B (round 2)` anywhere, colon or not (the TUIs draw real labels so, and a terminal
+  wraps a long line without the speech prefix), `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
   in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
 - tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
@@ -42,6 +43,8 @@ LABEL = re.compile(
     rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
     rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
     rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
+    rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}(?:round|turn|rd)"
+    rf"\W{{0,3}}\d+\W{{0,2}}"
     rf"|{_OUR_NOTES}"
     rf"|{_LEAD}(?<![a-z0-9])answers?[*_ \t]*[:\uff1a]",
 )
