@@ -88,19 +88,19 @@ def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *,
     return turns
 
 
-def render_turns(turns: list[dict[str, Any]]) -> str:
+def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> str:
     """Turns as one text block for a model: our label line, then the speech's lines behind the
     prefix, label-like text inside a speech marked as such."""
     if not turns:
         return NO_SPEECHES
-    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):", mark_labels(t["text"], t["speaker"])[0])
+    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):", mark_labels(t["text"], t["speaker"], verified_tag)[0])
                         for t in turns)
 
 
 def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
                       tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True) -> str:
     """The speeches as one text block, quotes already marked verified/unverified (`render_turns`)."""
-    return render_turns(transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel))
+    return render_turns(transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel), tags[0])
 
 
 def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, Any]], bool]:
@@ -138,7 +138,7 @@ def judge_variables(
         speeches, relabel = view_speeches(outcome, order)
         turns = transcript_turns(speeches, order, sequential=outcome.get("turns") == "sequential",
                                  tags=(verified_tag, unverified_tag), relabel=relabel)
-        variables["transcript"] = render_turns(turns)
+        variables["transcript"] = render_turns(turns, verified_tag)
         variables["turns"] = turns
     if condition == "consultancy":
         variables["consultant_letter"] = LETTERS[order_idx.index(outcome["consultant_index"])]

@@ -80,9 +80,10 @@ def label_note(label: str, speaker: str) -> str:
     return f"[{speaker} wrote: \u00ab{label.strip()}\u00bb (inside the speech, not a turn)]"
 
 
-def mark_labels(text: str, speaker: str) -> tuple[str, int]:
-    """The speech with every label-like run marked as written by `speaker`; and how many."""
-    segments = split_labels(text)
+def mark_labels(text: str, speaker: str, verified_tag: str = "v_quote") -> tuple[str, int]:
+    """The speech with every label-like run marked as written by `speaker`; and how many. Only
+    verified quotes (story text) are left whole: an unverified one holds the speaker's words."""
+    segments = split_labels(text, (verified_tag,))
     n = sum(is_label for is_label, _ in segments)
     return "".join(label_note(t, speaker) if is_label else t for is_label, t in segments), n
 
