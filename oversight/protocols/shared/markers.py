@@ -32,14 +32,15 @@ _SEP = r"[^a-z0-9<>\[\]{}()]{0,3}"
 ALIASES = ("verified", "unverified")
 """Tag names that read as our markers to a judge although they are not ours (bracketed only:
 the bare words are ordinary prose)."""
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?--!?>|<!--", re.DOTALL)
 _PERCENT = re.compile(r"%(?:25)*(3c|3e|2f)", re.IGNORECASE)
 _PERCENT_CHARS = {"3c": "<", "3e": ">", "2f": "/"}
 
 
 def unhide(text: str) -> str:
-    """HTML comments removed and percent-encoded brackets and slashes decoded, so a tag
-    they split or encode is found like the plain one."""
+    """HTML comments removed (as a browser hides them; an unclosed `<!--` alone, so the rest of
+    the speech stays visible) and percent-encoded brackets and slashes decoded, so a tag they
+    split or encode is found like the plain one."""
     text = _COMMENT.sub("", text)
     return _PERCENT.sub(lambda m: _PERCENT_CHARS[m.group(1).lower()], text)
 
