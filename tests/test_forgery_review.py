@@ -127,6 +127,13 @@ def test_a_quote_that_keeps_the_negation_stays_verified(speech: str) -> None:
     assert all(q.verified or q.short for q in checked.quotes), checked.quotes
 
 
+def test_a_fuzzy_verified_quote_next_to_a_dropped_negation_is_not_verified() -> None:
+    checked = check_speech("<quote>The drivr did</quote>, so the lever was frozen.", Passage(NEG_STORY),
+                           fuzzy_threshold=85)
+    [q] = checked.quotes
+    assert q.fuzzy >= 85 and not q.verified and q.meaning == "negation_dropped", q
+
+
 def test_two_tiny_quotes_glued_together_into_words_the_story_lacks_are_flagged() -> None:
     checked = check_speech("<quote>The keeper</quote> <quote>saved him</quote>, says the story.",
                            Passage(STORY + " Martha saved him."))

@@ -301,8 +301,9 @@ def check_speech(
         gaps.append(text[last:m.start()])
         last = m.end()
     for m, check in zip(found, checks):
-        if check.verified and check.exact:
-            dropped = negation_dropped(passage.raw, passage.spans(check.text), text[:m.start()], text[m.end():])
+        if check.verified:  # exact: every place it occurs; verified by the fuzzy score: its closest window
+            spans = passage.spans(check.text) if check.exact else [check.closest_span] if check.closest_span else []
+            dropped = negation_dropped(passage.raw, spans, text[:m.start()], text[m.end():])
             if dropped:
                 check.verified, check.meaning, check.short = False, dropped, False
     for i in fragment_runs([c.text for c in checks], gaps, [c.verified for c in checks], passage.contains):
