@@ -8,7 +8,7 @@ or a turn tag is marked as written inside the speech (`split_labels`), matched o
 so look-alike letters, case, spacing and markdown do not hide it:
 
 - `Debater B (round 2)` anywhere, colon or not (the TUIs draw real labels so, and a terminal
-  wraps a long line without the speech prefix), `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
+  wraps a long line without the speech prefix), review's `Debater B (for B, 50 words)`, `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
   in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
 - tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
@@ -45,6 +45,8 @@ LABEL = re.compile(
     rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}(?:round|turn|rd)"
     rf"\W{{0,3}}\d+\W{{0,2}}"
+    rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12])?|consultants?)\W{{0,4}}for\W{{1,3}}[ab]\W{{1,3}}\d+\W{{1,3}}words?"
+    rf"[^\n)]{{0,12}}\)?"
     rf"|{_OUR_NOTES}"
     rf"|{_LEAD}(?<![a-z0-9])answers?[*_ \t]*[:\uff1a]",
 )
