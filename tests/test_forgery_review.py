@@ -532,3 +532,41 @@ async def test_the_review_label_format_written_in_a_speech_is_flagged() -> None:
                                "debater_b": "No."})
     text = review_text(outcome)
     assert "⚠ Debater B (for B, 12 words)" in text and "not a turn" in text, text
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ANSWER_REFS = ["{X} is right.", "Vote {X}.", "{X} clearly wins.", "'{X}' wins.", "_{X}_ loses.", "{X} vs. {Y}.",
+               "Unlike {X}, my answer fits.", "{X}'s quote is weak.", "Answer {X} fails.", "{X}, not {Y}.",
+               "{X} never quotes the story.", "I reject {X}.", "Only {X} explains it.", "(({X})) fits.",
+               "{X} and {Y} differ.", "So {X}.", "{X} merely guesses.", "Choose **{X}**.", "<b>{X}</b> is weak."]
+FILLER = ["The soup trembled at the viaduct.", "Vitamin B12 helps.", "She had a Type A personality.",
+          "Made in the U.S.A. in A.D. 1990.", "It was a B-movie.", "We need a Plan B.", "A man walked in.",
+          "J. A. Smith agreed.", "She got an A+.", "They ran a B&B."]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ANSWER_REFS), st.sampled_from("AB"), st.sampled_from(FILLER)),
+                min_size=1, max_size=6))
+def test_random_speeches_never_keep_a_letter_that_names_an_answer(parts: list[tuple[str, str, str]]) -> None:
+    text, positions = "", []  # where the letters that name an answer are
+    for template, x, filler in parts:
+        y = "B" if x == "A" else "A"
+        for chunk in re.split(r"(\{[XY]\})", template):
+            if chunk in ("{X}", "{Y}"):
+                positions.append(len(text))
+                text += x if chunk == "{X}" else y
+            else:
+                text += chunk
+        text += " " + filler + " "
+    shown = swap_references(text).text
+    marked, plain = set(), ""  # the shown text without our marks has the same length as `text`
+    for piece in re.split(r"(\[as written\])", shown):
+        if piece == "[as written]":
+            marked.add(len(plain) - 1)
+        else:
+            plain += piece
+    assert len(plain) == len(text), shown
+    for at in positions:
+        assert plain[at] != text[at] or at in marked, (text[max(0, at - 20):at + 20], shown)
