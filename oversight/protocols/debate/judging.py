@@ -14,7 +14,8 @@ debate was run again in the other order (`swapped_speeches` in the outcome) and 
 view shows those speeches as spoken, relabelling nothing.
 
 Turns: each speech is shown behind our own speaker label, every line prefixed, any label-like
-text in it marked as written inside the speech (shared/turns.py); stored speeches pass
+text in it marked as written inside the speech, chat-template control tokens defused
+(shared/turns.py); stored speeches pass
 `safe_shown` first, so look-alike quote markers never read as verified.
 Verdicts are always recorded in the ORIGINAL answer order.
 """
@@ -31,7 +32,7 @@ from oversight.protocols.debate.relabel import (
     swap_references,
 )
 from oversight.protocols.shared.markers import safe_shown
-from oversight.protocols.shared.turns import mark_labels, render_turn
+from oversight.protocols.shared.turns import defuse_control_tokens, mark_labels, render_turn
 from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
@@ -48,7 +49,7 @@ def swap_report(speeches: list[dict[str, Any]], tags: tuple[str, str] = ("v_quot
     """How the swapped view relabelled these speeches: counts and the unresolved snippets."""
     relabelled, unresolved = 0, []
     for s in speeches:
-        r = swap_references(drop_forged_marks(safe_shown(s["shown"], *tags)), tags[0])
+        r = swap_references(defuse_control_tokens(drop_forged_marks(safe_shown(s["shown"], *tags))), tags[0])
         relabelled += r.relabelled
         unresolved.extend(r.unresolved)
     return {"relabelled": relabelled, "unresolved": len(unresolved), "unresolved_snippets": unresolved}
@@ -80,7 +81,7 @@ def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *,
 
     turns = []
     for s in sorted(speeches, key=key):
-        text = drop_forged_marks(safe_shown(s["shown"], *tags)).strip() or "(no speech)"
+        text = defuse_control_tokens(drop_forged_marks(safe_shown(s["shown"], *tags))).strip() or "(no speech)"
         if order == "swapped" and relabel:
             text = swap_labels(text, tags[0])
         turns.append({"speaker": speaker_label(s["role"], s["answer_index"], order), "round": s["round"],

@@ -54,6 +54,26 @@ LABEL = re.compile(
 _QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)
 
 
+_CONTROL = re.compile(
+    r"<\|[^<>|\n]{1,40}\|>|<(/?)(start_of_turn|end_of_turn|bos|eos|s|pad|unk|sep|cls|mask|think|tool_call"
+    r"|tool_response)>|<<(/?)SYS>>|\[(/?)(INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]",
+    re.IGNORECASE)
+"""Chat-template control tokens (ChatML, Llama 3, Gemma, Llama 2/Mistral, DeepSeek after NFKC)."""
+
+
+def defuse_control_tokens(text: str) -> str:
+    """Control tokens written in a speech, with their brackets replaced by look-alikes a reader
+    still recognises (`<|im_start|>` -> `‹|im_start|›`, `[INST]` -> `(INST)`): a server that
+    reads such strings in a message as the template's own tokens (llama.cpp, vLLM) sees plain
+    text, so a speech cannot open a real turn for the model."""
+    def defuse(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token.startswith("["):
+            return "(" + token[1:-1] + ")"
+        return "\u2039" + token[1:-1] + "\u203a" if not token.startswith("<<") else "\u2039\u2039" + token[2:-2] + "\u203a\u203a"
+    return _CONTROL.sub(defuse, text)
+
+
 def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> list[tuple[bool, str]]:
     """`text` as segments (is_label, text): every label-like run is its own segment. Text inside
     our quote markers (`keep`) is story text that was checked, and is left whole."""
@@ -96,4 +116,4 @@ def render_turn(label: str, text: str) -> str:
     return label + "\n" + "\n".join(SPEECH_PREFIX + line for line in lines)
 
 
-__all__ = ["LABEL", "SPEECH_PREFIX", "label_note", "mark_labels", "render_turn", "split_labels"]
+__all__ = ["LABEL", "SPEECH_PREFIX", "defuse_control_tokens", "label_note", "mark_labels", "render_turn", "split_labels"]
