@@ -9,14 +9,21 @@ each row's `method`):
   dropped). A graded flaw judgment (critique) has one label per gold flaw: "found" or "missed".
   A failed judgment (the call never answered) or an ungraded one has no labels; it is counted
   in the row's `unscored`, never compared.
-- Two judges are compared on the pairs both judged; items are their labels (one per choice,
-  one per gold flaw). Percent agreement = share of items with the same label. Cohen's kappa =
-  (p_o - p_e) / (1 - p_e) with p_e from each judge's own label frequencies; it is undefined
-  (null) when p_e = 1, i.e. both judges gave one and the same label every time.
-- 95% intervals: percentile bootstrap that resamples transcripts (a transcript's orders or
-  flaws stay together), 2000 resamples, seed 0. If fewer than 95% of the resamples give a
-  defined kappa, its interval is null rather than a conditional, too-tight one; so is it when one
-  judge gave a single label throughout (kappa is then 0 in every resample by construction).
+- Which records count: one per rater and view, the latest standing (oversight.raters). A
+  judge id that covers several people (an imported study's offline judges) has one record
+  per person on a view, and each is a verdict of its own.
+- Two judges are compared on the (transcript, view) pairs both judged, using EVERY pair of
+  their verdicts there (two offline people against one live judge are two pairs); items are
+  the labels of a pair (one per choice, one per gold flaw). Percent agreement = share of
+  items with the same label. Cohen's kappa = (p_o - p_e) / (1 - p_e) with p_e from each
+  judge's own label frequencies; it is undefined (null) when p_e = 1, i.e. both judges gave
+  one and the same label every time.
+- 95% intervals: percent agreement is a proportion: Wilson, cluster-adjusted by transcript
+  (honest at 0 and 1 agreement). Kappa: percentile bootstrap that resamples transcripts (a
+  transcript's orders, flaws and pairs stay together), 2000 resamples, seed 0. Its interval is
+  null, with `kappa_ci_reason`, when it cannot be honest: fewer than MIN_BOOTSTRAP_UNITS
+  transcripts, one judge giving a single label throughout (kappa is then 0 in every resample
+  by construction), or fewer than 95% of the resamples giving a defined kappa.
 """
 
 from __future__ import annotations
@@ -28,12 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from oversight.stats import judge_name
+from oversight.raters import standing, view_of
+from oversight.stats import MIN_BOOTSTRAP_UNITS, ci_cell, cluster_proportion, judge_name
 
 N_BOOT = 2000
 SEED = 0
 MIN_DEFINED = 0.95
-METHOD = f"percentile bootstrap over transcripts ({N_BOOT} resamples, seed {SEED})"
+METHOD = (f"agreement: Wilson cluster-adjusted by transcript; kappa: percentile bootstrap over transcripts "
+          f"({N_BOOT} resamples, seed {SEED}; none below {MIN_BOOTSTRAP_UNITS} transcripts)")
 
 
 def view_key(record: dict[str, Any]) -> str | None:
@@ -55,22 +64,24 @@ def labels(record: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
-def _by_judge(judgments: list[dict[str, Any]]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    """judge -> (transcript, view key) -> its last record. A record without a view key (a run's own
-    single-view judge) takes the transcript's one view key when the others agree on one."""
+def _by_judge(judgments: list[dict[str, Any]]) -> dict[str, dict[tuple[str, str], list[dict[str, Any]]]]:
+    """judge -> (transcript, view key) -> its standing records (one per rater, in a fixed order).
+    A record without a view key (a run's own single-view judge) takes the transcript's one view
+    key when the others agree on one."""
+    records = standing(judgments)
     keys: dict[str, set[str]] = defaultdict(set)
-    for j in judgments:
-        key = view_key(j)
-        if key is not None:
+    for j in records:
+        key = view_of(j)
+        if key:
             keys[str(j.get("transcript_id"))].add(key)
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    for j in judgments:
+    out: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for j in records:
         tid = str(j.get("transcript_id"))
-        key = view_key(j)
-        if key is None:
+        key = view_of(j)
+        if not key:
             known = keys.get(tid, set())
             key = next(iter(known)) if len(known) == 1 else ""
-        out[judge_name(j)][(tid, key)] = j
+        out[judge_name(j)][(tid, key)].append(j)
     return out
 
 
@@ -129,22 +140,38 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     total = per_cluster.sum(axis=0).reshape(k, k)
     n = int(total.sum())
     kappa = float(kappa_from_counts(total))
-    boot = _resampled_counts(per_cluster).reshape(N_BOOT, k, k)
-    boot_agree = np.trace(boot, axis1=1, axis2=2) / boot.sum(axis=(1, 2))
-    boot_kappa = kappa_from_counts(boot)
-    defined = boot_kappa[~np.isnan(boot_kappa)]
-    several = len(clusters) >= 2  # one transcript resampled is itself every time: no interval
+    diagonal = [i * k + i for i in range(k)]
+    agree = cluster_proportion(np.column_stack([per_cluster[:, diagonal].sum(axis=1), per_cluster.sum(axis=1)]))
+    reason = None
     # A judge who gave one label throughout makes kappa 0 in every resample by construction: a
     # [0, 0] interval would claim a certainty the data do not have, so it is left undefined.
-    constant = len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2
-    return {
+    if len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2:
+        reason = "one label: a judge gave the same label throughout, so kappa cannot vary"
+    elif len(clusters) < MIN_BOOTSTRAP_UNITS:
+        reason = (f"n too small: {len(clusters)} transcripts, the bootstrap needs at least "
+                  f"{MIN_BOOTSTRAP_UNITS}")
+    kappa_ci: list[float | None] | None = None
+    if reason is None:
+        boot_kappa = kappa_from_counts(_resampled_counts(per_cluster).reshape(N_BOOT, k, k))
+        defined = boot_kappa[~np.isnan(boot_kappa)]
+        if len(defined) < MIN_DEFINED * N_BOOT:
+            reason = "undefined: kappa is undefined in more than 5% of the resamples"
+        elif float(defined.min()) == float(defined.max()):
+            reason = "no variation: every resample gives the same kappa, so resampling cannot show the uncertainty"
+        else:
+            kappa_ci = _percentile_ci(defined)
+    out = {
         "items": n,
+        "transcripts": len(clusters),
         "agreement": round(float(np.trace(total)) / n, 4),
-        "agreement_ci": _percentile_ci(boot_agree) if several else [None, None],
+        "agreement_ci": agree.ci,
+        "agreement_ci_method": agree.ci_method,
         "kappa": None if np.isnan(kappa) else round(kappa, 4),
-        "kappa_ci": (_percentile_ci(defined) if several and not constant and len(defined) >= MIN_DEFINED * N_BOOT
-                     else [None, None]),
+        "kappa_ci": kappa_ci,
     }
+    if reason is not None:
+        out["kappa_ci_reason"] = reason
+    return out
 
 
 def agreement_table(judgments: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -156,21 +183,36 @@ def agreement_table(judgments: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not shared:
             continue
         items: list[tuple[str, str, str]] = []
-        unscored = 0
-        for pair in shared:
-            la, lb = labels(judges[a][pair]), labels(judges[b][pair])
-            if la is None or lb is None:
-                unscored += 1
-                continue
-            items.extend((pair[0], la[s], lb[s]) for s in sorted(set(la) & set(lb)))
-        row: dict[str, Any] = {"judge A": a, "judge B": b, "shared": len(shared), "unscored": unscored}
+        unscored = pairs = 0
+        for view in shared:
+            for ra in judges[a][view]:
+                for rb in judges[b][view]:
+                    pairs += 1
+                    la, lb = labels(ra), labels(rb)
+                    if la is None or lb is None:
+                        unscored += 1
+                        continue
+                    items.extend((view[0], la[s], lb[s]) for s in sorted(set(la) & set(lb)))
+        row: dict[str, Any] = {"judge A": a, "judge B": b, "shared": len(shared), "pairs": pairs,
+                               "unscored": unscored}
         if items:
             row.update(agreement_stats(items))
         else:
-            row.update(items=0, agreement=None, agreement_ci=[None, None], kappa=None, kappa_ci=[None, None])
+            row.update(items=0, transcripts=0, agreement=None, agreement_ci=[None, None], kappa=None,
+                       kappa_ci=[None, None])
         row["method"] = METHOD
         rows.append(row)
     return rows
 
 
-__all__ = ["METHOD", "agreement_stats", "agreement_table", "cohen_kappa", "judge_name", "labels", "view_key"]
+def agreement_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The agreement table as printed: an interval that was not given shows its reason."""
+    return [{"judges": f"{r['judge A']} vs {r['judge B']}", "shared": r["shared"], "pairs": r.get("pairs"),
+             "items": r["items"], "agree": r["agreement"], "95% CI": ci_cell({"ci": r["agreement_ci"]}),
+             "kappa": r["kappa"],
+             "kappa CI": ci_cell({"ci": r["kappa_ci"], "ci_reason": r.get("kappa_ci_reason")}),
+             "unscored": r["unscored"]} for r in rows]
+
+
+__all__ = ["METHOD", "agreement_rows", "agreement_stats", "agreement_table", "cohen_kappa", "judge_name", "labels",
+           "view_key"]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from oversight.errors import RunWriteError, UserError
+from oversight.errors import RunWriteError, UserError, write_failure
 from oversight.safe_text import SafeConsole, line
 
 # Every value we print may be foreign (paths, ids, model text): these consoles clean each string
@@ -122,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Halted:
         return 1
+    except RecursionError:  # the readers refuse deep nesting with a message naming the file; this is the last line
+        err_console.print("[red]error:[/] an input is nested too deeply to read (a config, task, transcript or "
+                          "judgment file edited by hand?); fix the file", highlight=False, soft_wrap=True)
+        return 2
     return 0
 
 
@@ -152,6 +156,8 @@ def _validate(args: argparse.Namespace) -> int:
         )
         for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
             console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
+        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix, p.protocol.same_per_item):
+            console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
     return 0
 
 
@@ -301,12 +307,14 @@ def _export(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _out_errors(out: str | None) -> Iterator[None]:
-    """A folder for --out that cannot be made or written is bad input: one line, exit 2."""
+    """A file that cannot be written (a full disk, a read-only or missing --out) is one line
+    naming that file, exit 2; writers leave no partial file behind."""
     try:
         yield
     except OSError as exc:
-        where = f"--out {out}" if out else (exc.filename or "output folder")
-        raise UserError(f"{where}: cannot write there ({exc.strerror or exc}); choose another folder") from None
+        inside = out is not None and exc.filename is not None and Path(exc.filename).is_relative_to(out)
+        label = f"--out {exc.filename}" if inside else None
+        raise UserError(write_failure(exc, f"--out {out}" if out else "output folder", label)) from None
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from oversight.cli import Interrupted, print_estimate, console, err_console, warn
-from oversight.errors import UserError
+from oversight.errors import UserError, write_failure
 from oversight.safe_text import clean, line
 
 
@@ -36,6 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
     judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
     judge.add_argument("--no-cache", action="store_true", help="do not reuse cached responses")
+    judge.add_argument("--judges", metavar="ID,ID,...",
+                       help="--human: every person judging this run, in one agreed order (new ones at the end): "
+                            "conditions are then balanced within and across you")
+    judge.add_argument("--retry-failed", action="store_true",
+                       help="--model: judge again the views whose call failed (the new judgment replaces the failure)")
     judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
                        help="also read the run's prompt files from this folder; repeatable")
 
@@ -46,6 +51,8 @@ def command(args: argparse.Namespace) -> int:
                         f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
     if args.model:
         return _judge_model(args)
+    if args.retry_failed:
+        raise UserError("--retry-failed: only with --model SPEC (a person's judgments never fail as calls do)")
     if args.human:
         return _judge_human(args)
     raise UserError("oversight judge: give --model SPEC (a model judges) or --human --judge-id NAME (you judge)")
@@ -62,7 +69,10 @@ def _judge_model(args: argparse.Namespace) -> int:
             raise UserError(f"{flag} {value}: give a positive number")
     folder = RunFolder.open(Path(args.run_dir), warn=warn)
     with folder.lock():  # two model judges planning the same views would both pay for them
-        return _judge_model_locked(args, folder)
+        try:
+            return _judge_model_locked(args, folder)
+        except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
+            raise UserError(write_failure(exc, folder.path)) from None
 
 
 def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignore[no-untyped-def]
@@ -74,11 +84,12 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     options = JudgeOptions(
         model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,
         swap=args.swap, sets=args.set, judge_id=args.judge_id, grader=args.grader, concurrency=args.concurrency,
-        max_connections=args.max_connections, cache=not args.no_cache,
+        max_connections=args.max_connections, cache=not args.no_cache, retry_failed=args.retry_failed,
     )
     p = plan_judging(folder, options)
     done = p.selected - len(p.tasks)
-    console.print(line(f"judge {p.judge_id}: {len(p.tasks)} views to judge, {done} already judged"),
+    retried = f" ({p.retried} of them failed before and are retried)" if p.retried else ""
+    console.print(line(f"judge {p.judge_id}: {len(p.tasks)} views to judge{retried}, {done} already judged"),
                   highlight=False, soft_wrap=True)
     if args.dry_run:
         print_estimate(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p))
@@ -97,19 +108,36 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
                   f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")
     if result.failed or p.failed_before:
-        err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} earlier); each is a failed "
-                          "judgment (invalid: true, failed: true, reason) and counted", highlight=False, soft_wrap=True)
+        err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} earlier, not retried); each is a "
+                          "failed judgment (failed: true, with its reason), counted in 'fail' and left out of the "
+                          "scores; run the same command with --retry-failed to judge them again",
+                          highlight=False, soft_wrap=True)
     return 1 if result.failed or p.failed_before else 0
 
 
 def _judge_human(args: argparse.Namespace) -> int:
     from oversight.runfolder import RunFolder
     from oversight.tui.judge_app import JudgeApp
+    from oversight.tui.judgelock import check_writable, judge_lock
     from oversight.tui.session import JudgeSession
 
     if not args.judge_id or not args.judge_id.strip():
         raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
-    session = JudgeSession.open(RunFolder.open(Path(args.run_dir), warn=warn), args.judge_id.strip())
-    JudgeApp(session).run()
+    roster = None
+    if args.judges is not None:
+        roster = [j.strip() for j in args.judges.split(",") if j.strip()]
+        if not roster or len(set(roster)) != len(roster):
+            raise UserError(f"--judges {args.judges}: list each judge id once, separated by commas")
+    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    check_writable(folder)
+    with judge_lock(folder, args.judge_id.strip()):
+        session = JudgeSession.open(folder, args.judge_id.strip(), roster)
+        app = JudgeApp(session)
+        app.run()
+    if app.failure:
+        err_console.print(line(f"oversight judge: {app.failure} (details in {folder.path / 'errors.log'})"),
+                          highlight=False, soft_wrap=True)
+        return 1
     console.print(line(session.summary()), highlight=False, soft_wrap=True)
+    console.print(line(session.plan_summary()), highlight=False, soft_wrap=True)
     return 0

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oversight.errors import UserError, bounded, read_text
 from oversight.models.batch.options import BatchOptions
+from oversight.models.pricing import PriceOverride
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig
@@ -27,6 +28,8 @@ RUN_META_KEY = "oversight_run"
 MAX_NODES = 100_000
 """A config (after YAML aliases are expanded) may hold at most this many values: a 1 kB file of
 nested aliases can otherwise expand to gigabytes."""
+MAX_DEPTH = 50
+"""A config nests at most this many levels (mappings and lists); real ones use four or five."""
 MAX_SWEEP_POINTS = 1_000
 """A sweep writes one run folder per grid point; more than this is a typo, not an experiment."""
 NAME_MAX = 100
@@ -76,6 +79,13 @@ class Experiment(BaseModel):
     max_cost_usd: float | None = Field(default=None, gt=0)
     """Stop starting units once the run's spend (calls in flight counted at their upper
     bound) would pass this many USD; `--resume --set max_cost_usd=...` continues."""
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    """Model (`provider:model`, or a full spec with its base URL) -> USD per million tokens,
+    for private or self-hosted models or to pin a price; others use genai-prices' list
+    prices, and models in neither stay unpriced."""
+    prompt_cache: bool = True
+    """Mark the shared start of prompts (system prompt, story) as cacheable where the API
+    needs it (Anthropic), so repeated stories are billed at cache-read rates."""
 
     def batched(self, role: str) -> bool:
         """Whether `role`'s calls go through a Batch API."""
@@ -106,7 +116,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     try:
-        data = yaml.safe_load(read_text(path))
+        data = load_yaml(read_text(path), str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -118,28 +128,41 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def load_yaml(text: str, source: str) -> Any:
+    """`yaml.safe_load`, with nesting too deep for PyYAML's recursive composer (a few hundred
+    levels) a one-line UserError instead of a RecursionError."""
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise UserError(f"{source}: nested too deeply (a config needs at most {MAX_DEPTH} levels); "
+                        f"write it out plainly") from None
+
+
 def check_size(data: Any, source: str) -> None:
-    """Refuse a config that expands (through YAML aliases) beyond MAX_NODES values.
+    """Refuse a config that expands (through YAML aliases) beyond MAX_NODES values, or nests
+    deeper than MAX_DEPTH levels (copying, validating and printing it all recurse).
 
     PyYAML shares an aliased node rather than copying it, so loading is cheap; the expansion
     happens later, when the config is copied, validated or printed. Counting every visit with an
     early stop bounds the work here too.
     """
     count = 0
-    stack = [data]
+    stack: list[tuple[Any, int]] = [(data, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
             raise UserError(
                 f"{source}: the config expands to more than {MAX_NODES:,} values (nested YAML aliases?); "
                 f"write it out plainly"
             )
+        if depth > MAX_DEPTH:
+            raise UserError(f"{source}: nested more than {MAX_DEPTH} levels deep; write it out plainly")
         if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
+            stack.extend((k, depth + 1) for k in node.keys())
+            stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, (list, tuple)):
-            stack.extend(node)
+            stack.extend((v, depth + 1) for v in node)
 
 
 _SHORT = reprlib.Repr()
@@ -178,7 +201,7 @@ def apply_overrides(
     for text in sets:
         key, raw = parse_assignment(text, "--set")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = load_yaml(raw, f"--set {bounded(key, 80)}") if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         check_size(value, f"--set {bounded(key, 80)}")
@@ -312,7 +335,8 @@ def resume_overrides(exp: Experiment, sets: list[str], source: str) -> Experimen
                 f"{', '.join(RESUME_SETTABLE)} may change (start a new run to change {key})"
             )
         try:
-            data[key] = yaml.safe_load(raw) if raw.strip() else None
+            data[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
         except yaml.YAMLError:
             data[key] = raw
+        check_size(data[key], f"--set {key}")
     return validate_experiment({**exp.model_dump(mode="json", exclude_unset=True), **data}, f"{source} (--set)")

@@ -7,33 +7,66 @@ import asyncio
 from typing import Any
 
 from oversight.models.pool import ModelPool
-from oversight.models.pricing import with_cost
+from oversight.models.pricing import CHARS_PER_TOKEN, PriceBook
 from oversight.models.providers.base import Provider
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
 from oversight.recorder import Recorder
 from oversight.runner import Plan, make_context
 
-CHARS_PER_TOKEN = 4.0
-"""A rough English average; good enough for a budget, and said so in the output."""
+CACHE_MIN_TOKENS = 1024
+"""Shortest prefix either provider's prompt cache keeps."""
+OPENAI_CACHE_STEP = 128
+"""OpenAI serves cached prefixes in steps of this many tokens."""
 
 
 class EstimateProvider(Provider):
-    """Answers with filler of the full max_tokens length, so estimates are upper bounds on output."""
+    """Answers with filler of the full max_tokens length, so estimates are upper bounds on output.
+
+    Prompt caching is estimated from the prompt layout (prompts/README): every message but the
+    last is the shared prefix. Its first sight is a cache write (Anthropic, with prompt_cache
+    on), each later sight a cache read; prefixes under 1,024 tokens are not cached."""
 
     default_max_connections = 64
 
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__(spec)
+        self._seen: set[tuple[str, ...]] = set()
+
+    def _cache(self, messages: list[Message]) -> tuple[int, int]:
+        """(cache-read, cache-write) tokens this prompt would get, estimated."""
+        if self.spec.provider not in ("anthropic", "openai") or len(messages) < 2:
+            return 0, 0
+        anthropic = self.spec.provider == "anthropic"
+        if anthropic and not self.prompt_cache:
+            return 0, 0
+        prefix = tuple(m.content for m in messages[:-1])
+        tokens = round(sum(map(len, prefix)) / CHARS_PER_TOKEN)
+        if tokens < CACHE_MIN_TOKENS:
+            return 0, 0
+        if not anthropic:
+            tokens -= tokens % OPENAI_CACHE_STEP
+        if prefix in self._seen:
+            return tokens, 0
+        self._seen.add(prefix)
+        return (0, tokens) if anthropic else (0, 0)
+
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         prompt_chars = sum(len(m.content) for m in messages)
+        read, write = self._cache(messages)
         return Completion(
             text=" ".join(["lorem"] * min(config.max_tokens, 2000)),
-            usage=Usage(input_tokens=round(prompt_chars / CHARS_PER_TOKEN), output_tokens=config.max_tokens),
+            usage=Usage(input_tokens=round(prompt_chars / CHARS_PER_TOKEN), output_tokens=config.max_tokens,
+                        cache_read_tokens=read, cache_write_tokens=write),
         )
 
 
 async def estimate(p: Plan) -> list[dict[str, Any]]:
-    """Rows per role: calls, input tokens (estimated), output tokens (at most), cost where priced."""
-    pool = ModelPool(cache=None, provider_factory=EstimateProvider)
+    """Rows per role: calls, input tokens (estimated) and how many of them cached, output
+    tokens (at most), cost and caching's saving where priced. Each call is priced on its own,
+    so a long-prompt price tier applies to the calls that reach it."""
+    book = PriceBook(p.exp.prices)
+    pool = ModelPool(cache=None, provider_factory=EstimateProvider, prices=book, prompt_cache=p.exp.prompt_cache)
     ctx = make_context(p, pool, None)
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
@@ -46,7 +79,8 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
         for event in rec.events:
             if event.type == "model" and event.role and event.usage:
                 calls[event.role] = calls.get(event.role, 0) + 1
-                usage[event.role] = usage.get(event.role, Usage()) + event.usage
+                priced = book.with_cost(ctx.models[event.role].spec, event.usage, batch=p.exp.batched(event.role))
+                usage[event.role] = usage.get(event.role, Usage()) + priced
     rows = []
     for role in sorted(usage):
         spec = ctx.models[role].spec
@@ -55,15 +89,17 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
 
 
 def _row(role: str, spec: ModelSpec, calls: int, usage: Usage, *, batch: bool = False) -> dict[str, Any]:
-    """A batched role is priced at batch rates (half the list price)."""
-    cost = with_cost(spec, usage, batch=batch).cost_usd
+    """`usage` is already priced per call (batched roles at batch rates)."""
+    cost, saved = usage.cost_usd, usage.saved_usd
     return {
         "role": role,
         "model": str(spec),
         "calls": f"{calls} (batch)" if batch else calls,
         "input tokens (est.)": usage.input_tokens,
+        "cached (est.)": usage.cache_read_tokens,
         "output tokens (max)": usage.output_tokens,
         "cost USD (max)": "n/a (no price)" if cost is None else f"{cost:.4f}",
+        "cache saves USD (est.)": "n/a" if saved is None else f"{saved:.4f}",
     }
 
 

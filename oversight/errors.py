@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -53,3 +54,16 @@ def read_text(path: Path) -> str:
         raise UserError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def write_failure(exc: OSError, where: object, label: str | None = None) -> str:
+    """One line for a file that could not be written: which file (`label` names it, else the
+    error's file, else `where`), why, and what to do."""
+    path = label or exc.filename or where
+    reason = exc.strerror or str(exc)
+    if exc.errno in DISK_FULL:
+        return f"{path}: cannot write ({reason}); nothing partial was left; free some space and run it again"
+    return f"{path}: cannot write ({reason}); choose a folder you can write to"

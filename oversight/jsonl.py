@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -10,6 +11,7 @@ from typing import Any
 
 from collections.abc import Callable, Iterator
 
+from oversight.atomic import named
 from oversight.keyguard import check_text
 
 try:  # several times faster on long lines; json below reads whatever it refuses
@@ -44,27 +46,55 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
     """Write one record as one line, then flush and fsync so a crash cannot lose or tear it."""
     line = dumps(record, separators=(",", ":")) + "\n"
     check_text(line, str(path), "written")  # never an API key's value (oversight.keyguard)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    _append(path, line.encode("utf-8"))
 
 
 def append_lines(path: Path, records: list[dict[str, Any]]) -> None:
     """Several records, one line each, with one flush and fsync for all (group commit)."""
     text = "".join(dumps(r, separators=(",", ":")) + "\n" for r in records)
     check_text(text, str(path), "written")
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    _append(path, text.encode("utf-8"))
 
 
-def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, Any]]:
+def _append(path: Path, data: bytes) -> None:
+    """Append `data` and fsync; if that fails (a full disk) cut the file back to where it was, so
+    a failed append leaves no partial line for the next one to be glued to. Appenders (people
+    judging one run at once) take turns through an advisory flock, so the cut never reaches
+    another's line."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass  # no flock on this filesystem: appends stay whole lines as before
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                pass  # a reader still skips the torn tail, and repair_tail cuts it
+            raise
+    except OSError as exc:
+        raise named(exc, path) from None
+    finally:
+        os.close(fd)
+
+
+Check = Callable[[dict[str, Any]], "str | None"]
+"""What is wrong with a record's shape (oversight.shapes), or None if it can be used."""
+
+
+def iter_lines(path: Path, *, warn: Warn | None = None, check: Check | None = None) -> Iterator[dict[str, Any]]:
     """Whole records, streamed (a run of 100,000 transcripts is never held at once).
 
     A torn last line (a crash mid-write: no newline at the end) is skipped with a warning; a
-    bad line anywhere else means the file was edited by hand, which is reported and skipped too.
+    bad line anywhere else means the file was edited by hand, which is reported and skipped too,
+    as is a record `check` finds of the wrong shape (the warning names the line and the field).
     """
     if not path.exists():
         return
@@ -73,7 +103,7 @@ def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, An
             if not raw.strip():
                 continue
             try:
-                record = _loads(raw)
+                record = json_loads(raw)
                 if not isinstance(record, dict):
                     raise ValueError("not an object")
             except ValueError:
@@ -82,12 +112,27 @@ def iter_lines(path: Path, *, warn: Warn | None = None) -> Iterator[dict[str, An
                     where = "torn last line" if torn else f"unreadable line {number}"
                     warn(f"{path}: skipping {where} (a crash mid-write, or an edit by hand?)")
                 continue
+            if check is not None:
+                problem = check(record)
+                if problem is not None:
+                    if warn is not None:
+                        warn(f"{path}: skipping line {number}: {problem} (an edit by hand, or another tool?)")
+                    continue
             yield record
 
 
 _DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 """Every digit byte to b"0", anything else to a space: a run of 19 digits is then one `in` away."""
 _LONG_NUMBER = b"0" * 19
+
+
+def json_loads(raw: bytes) -> Any:
+    """One JSON document as `iter_lines` reads a line; nesting past what the readers can walk
+    (orjson refuses more than 1,024 levels, json runs out of stack) is a ValueError too."""
+    try:
+        return _loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _loads(raw: bytes) -> Any:

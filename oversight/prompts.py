@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -129,3 +129,61 @@ class PromptSet:
 
     def render(self, name: str, variables: Mapping[str, Any]) -> list[Message]:
         return self.templates[name].render(variables)
+
+    def prefix_warnings(self, shared: Mapping[str, Sequence[str]], same_per_item: Collection[str] = ()) -> list[str]:
+        """Where the templates break the shared-prefix layout (prompts READMEs): for each long
+        variable in `shared`, every template listed with it must open with the same messages,
+        the last of them holding the variable, and keep its own instructions in later messages.
+        Then every call of an item that reads the text starts with the same bytes, which a
+        provider's prompt cache (and a local server's slot) can reuse. Those opening messages may
+        use only `same_per_item` variables besides it. One line per problem."""
+        problems: list[str] = []
+        for variable, names in shared.items():
+            heads = {name: shared_head(self.templates[name], variable) for name in names if name in self.templates}
+            for name, head in list(heads.items()):
+                varying = sorted(set().union(*(_fields(t) for _, t in head or ())) - set(same_per_item) - {variable})
+                if varying:
+                    problems.append(
+                        f"{self.templates[name].source}: the messages up to {{{variable}}} use {{{varying[0]}}}, "
+                        f"which changes between calls, so calls of one item cannot share a cached prefix; "
+                        f"move it after {{{variable}}}"
+                    )
+                    heads[name] = None
+                    continue
+                if head is None:
+                    problems.append(
+                        f"{self.templates[name].source}: {{{variable}}} is not in an opening message of its "
+                        f"own (put it first and start the instructions with a [user] line), so calls of one "
+                        f"item cannot share a cached prefix"
+                    )
+            usable = [h for h in heads.values() if h is not None]
+            if len(set(usable)) > 1:
+                reference = max(set(usable), key=usable.count)
+                for name, head in heads.items():
+                    if head is not None and head != reference:
+                        others = ", ".join(n for n, h in heads.items() if h == reference)
+                        problems.append(
+                            f"{self.templates[name].source}: the messages up to {{{variable}}} differ from "
+                            f"those of {others}, so these calls of one item cannot share a cached prefix"
+                        )
+        return problems
+
+
+def shared_head(template: Template, variable: str) -> tuple[tuple[str, str], ...] | None:
+    """The template's opening messages up to and including the one that holds `{variable}`,
+    as (role, text) pairs, when it uses no other per-call variable there and more messages
+    follow; None otherwise."""
+    head: list[tuple[str, str]] = []
+    sections = [(role or "user", text) for role, text in template.sections() if role or text.strip()]
+    for i, (role, text) in enumerate(sections):
+        head.append((role, text.strip("\n")))
+        if variable in _fields(text):
+            return tuple(head) if i < len(sections) - 1 else None
+    return None
+
+
+def _fields(text: str) -> set[str]:
+    try:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    except ValueError:
+        return set()

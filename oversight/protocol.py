@@ -77,6 +77,11 @@ class JudgeResponse:
     flaws: list[str] | None = None
     ratings: dict[str, int] | None = None
     comment: str | None = None
+    structured: bool = False
+    """True when `text` is a provider's structured output (one JSON object against the view's
+    schema), read strictly; False for free text."""
+    format_note: str | None = None
+    """Why a judge asked for structured output answered in free text (the provider has none)."""
 
 
 class TextReader(TypingProtocol):
@@ -95,6 +100,12 @@ class Protocol(ABC, Generic[P, I]):
     """Package holding `<template>.txt` files (the protocol's `prompts/` folder)."""
     templates: ClassVar[dict[str, set[str]]]
     """Template name -> the variables it may use (documented in the prompts folder's README)."""
+    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Long variable -> the templates that read it (a debate's story): their calls of one item
+    must open with the same bytes so prompt caches can reuse them (`PromptSet.prefix_warnings`)."""
+    same_per_item: ClassVar[frozenset[str]] = frozenset()
+    """Template variables with one value for every call of an item (a story's title), which may
+    stand beside a shared variable in the opening messages."""
     optional_roles: ClassVar[frozenset[str]] = frozenset()
     """Roles an experiment may bind even when its params leave them unused (e.g. a blind-only debate)."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = None
@@ -129,6 +140,11 @@ class Protocol(ABC, Generic[P, I]):
     def judge_views(self, transcript: dict[str, Any], params: P, texts: TextReader) -> list[JudgeView]:
         """What each judge of this transcript sees, rebuilt from the transcript alone."""
         return []
+
+    def response_schema(self, view: JudgeView, params: P) -> dict[str, Any] | None:
+        """The JSON schema a model judge of `view` answers with (structured output), or None for
+        free text. Protocols return one when `params.judge_format` is "structured"."""
+        return None
 
     def verdict(
         self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P

@@ -8,6 +8,12 @@ turned into verdict fields by the protocol's `verdict`. One judgment line per (t
 view) is appended as each finishes; a (transcript, view) pair this judge id already judged is
 skipped, so running the same command again adds nothing and an interrupted one resumes.
 
+A call that still fails after the model layer's retries is written as a failed judgment
+(`failed: true`, with its reason): counted as a failure, never scored as an answer. Each
+judgment carries a stable `id`; `--retry-failed` judges exactly the failed views again (plus any
+never judged), each new record naming the failed one in `supersedes`, so the failure stops
+counting once it is answered and nothing is counted twice.
+
 Critique with `grader: model`: the protocol's verdict leaves model grading undone
 (`graded: false`); reports are then graded with the run's own `grader` model (or `--grader
 SPEC`) through the critique grader step (`grading.grade_one`), so judges are compared under
@@ -26,20 +32,22 @@ import yaml
 from pydantic import ValidationError
 
 from oversight.agreement import view_key
-from oversight.config import Experiment, parse_assignment, validate_params
+from oversight.config import Experiment, check_size, load_yaml, parse_assignment, validate_params
 from oversight.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig, Usage
 from oversight.prompts import PromptSet
+from oversight.judge_call import call_judge
 from oversight.protocol import JudgeResponse, JudgeView, Protocol, Unit, get_protocol
 from oversight.recorder import Recorder, RunContext, settings_for
 from oversight.runfolder import RunFolder
 from oversight.runner import RunObserver
 from oversight import keyguard
 from oversight.safe_paths import allow
-from oversight.transcripts import JudgeRef, Judgment, Transcript
+from oversight.transcripts import JudgeRef, Judgment, Transcript, record_ref, standing_judgments
 
 JUDGE_ROLE = "judge"
 GRADER_ROLE = "grader"
@@ -63,6 +71,8 @@ class JudgeOptions:
     concurrency: int | None = None
     max_connections: int | None = None
     cache: bool = True
+    retry_failed: bool = False
+    """Judge again the views whose earlier call failed (each retry supersedes the failed record)."""
 
 
 @dataclass
@@ -71,6 +81,10 @@ class Task:
 
     transcript: dict[str, Any]
     view: JudgeView
+    supersedes: str | None = None
+    """Id of the failed judgment this one retries."""
+    attempt_no: int = 0
+    """How many records this judge already wrote for the view (0: the first): part of the id."""
 
 
 @dataclass
@@ -92,6 +106,9 @@ class JudgePlan:
     tasks: list[Task]
     selected: int
     failed_before: int
+    """Failed judgments of this judge still standing (not yet retried)."""
+    retried: int = 0
+    """Failed views this plan judges again (with --retry-failed)."""
 
 
 @dataclass
@@ -126,9 +143,10 @@ def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
         if key not in GenerateConfig.model_fields:
             raise UserError(f"--set {key}: not a generation setting (known: {', '.join(GenerateConfig.model_fields)})")
         try:
-            values[key] = yaml.safe_load(raw) if raw.strip() else None
+            values[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
         except yaml.YAMLError:
             values[key] = raw
+        check_size(values[key], f"--set {key}")
     base = exp.generation.get(JUDGE_ROLE) or exp.generation.get("default") or GenerateConfig()
     try:
         judge = GenerateConfig.model_validate({**base.model_dump(exclude_unset=True), **values})
@@ -199,22 +217,41 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
         logprob = {"logprobs": True, "top_logprobs": k, "max_tokens": 1}
     settings = settings_for(generation, JUDGE_ROLE, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
     judge_id = opts.judge_id or f"{opts.kind}:{parse_spec(opts.model)}:{prompt_hash}"
-    done, failed_before = _already_judged(folder, judge_id, settings, prompt_hash)
-    todo = [t for t in selected if (str(t.transcript["id"]), t.view.key) not in done
-            and (str(t.transcript["id"]), None) not in done]
+    past = _already_judged(folder, judge_id, settings, prompt_hash)
+    todo, retried = [], 0
+    for t in selected:
+        key = (str(t.transcript["id"]), t.view.key)
+        failed = past.failed.get(key) or past.failed.get((key[0], None))
+        if failed is not None and opts.retry_failed:
+            todo.append(Task(t.transcript, t.view, supersedes=record_ref(failed), attempt_no=past.written.get(key, 0)))
+            retried += 1
+        elif key not in past.done and (key[0], None) not in past.done:
+            todo.append(Task(t.transcript, t.view, attempt_no=past.written.get(key, 0)))
     return JudgePlan(folder, exp, protocol, params, prompts, opts, judge_id, generation, logprob, settings, prompt_hash,
-                     _grader_spec(protocol, params, exp, opts), todo, len(selected), failed_before)
+                     _grader_spec(protocol, params, exp, opts), todo, len(selected), len(past.failed) - retried,
+                     retried)
 
 
-def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str
-                    ) -> tuple[set[tuple[str, str | None]], int]:
-    """Pairs this judge id has judged (None: every view of the transcript), and how many failed.
+@dataclass
+class _Past:
+    """What this judge id already wrote on the run."""
+
+    done: set[tuple[str, str | None]]
+    """(transcript, view) pairs with a standing judgment, answered or failed (None: every view)."""
+    failed: dict[tuple[str, str | None], dict[str, Any]]
+    """The standing failed judgments, by (transcript, view)."""
+    written: dict[tuple[str, str | None], int]
+    """Records per (transcript, view), superseded ones included: numbers the next record's id."""
+
+
+def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str) -> _Past:
+    """This judge id's standing judgments on the run, the failed ones apart.
 
     A judge id names one judge: if its earlier judgments were made with other settings or
     another prompt, mixing them would be silently wrong, so that is an error.
     """
-    done: set[tuple[str, str | None]] = set()
-    failed = 0
+    mine: list[dict[str, Any]] = []
+    written: dict[tuple[str, str | None], int] = {}
     for j in folder.iter_judgments():
         ref = j.get("judge") or {}
         if ref.get("kind") != "model" or ref.get("id") != judge_id:
@@ -223,9 +260,19 @@ def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], 
             if name in j and j[name] != value:
                 raise UserError(f"judge id {judge_id!r} already judged this run with other {name.replace('_', ' ')} "
                                 f"({j[name]!r}); pass --judge-id NAME for a new judge")
-        done.add((str(j.get("transcript_id")), view_key(j)))
-        failed += bool(j.get("failed"))
-    return done, failed
+        key = (str(j.get("transcript_id")), view_key(j))
+        written[key] = written.get(key, 0) + 1
+        mine.append(j)
+    standing, _ = standing_judgments(mine)
+    done = {(str(j.get("transcript_id")), view_key(j)) for j in standing}
+    failed = {(str(j.get("transcript_id")), view_key(j)): j for j in standing if j.get("failed")}
+    return _Past(done, failed, written)
+
+
+def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attempt_no: int) -> str:
+    """The same id for the same judge, view and try, so a retry can name what it supersedes."""
+    text = "\0".join((run_id, judge_id, transcript_id, view, str(attempt_no)))
+    return "m" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:15]
 
 
 def _grader_spec(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> str | None:
@@ -248,7 +295,7 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
     return ModelPool(
         cache=ResponseCache() if p.options.cache and provider_factory is None else None, retry=p.exp.retry,
         max_connections=p.options.max_connections or p.exp.max_connections, seed=p.exp.seed,
-        provider_factory=provider_factory,
+        provider_factory=provider_factory, prices=PriceBook(p.exp.prices), prompt_cache=p.exp.prompt_cache,
     )
 
 
@@ -290,11 +337,11 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     t, view = task.transcript, task.view
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
     try:
-        out = await rec.call(JUDGE_ROLE, view.template, view.variables, step=f"rejudge {view.key}", **p.overrides)
+        out, response = await call_judge(rec, JUDGE_ROLE, view, p.protocol.response_schema(view, p.params),
+                                         step=f"rejudge {view.key}", **p.overrides)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
-        response = JudgeResponse(text=out.text, logprobs=out.completion.logprobs)
         try:
             fields = p.protocol.verdict(view, t, response, p.params)
         except Exception as exc:  # a protocol bug on one answer must not lose the others
@@ -305,9 +352,12 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
                 await _grade(p, rec, t, fields)
             except ModelCallError as exc:
                 fields.update(failed=True, reason=f"grader call failed: {exc.reason}")
+    ids: dict[str, Any] = {"id": judgment_id(p.folder.run_id, p.judge_id, str(t["id"]), view.key, task.attempt_no)}
+    if task.supersedes is not None:
+        ids["supersedes"] = task.supersedes
     judgment = Judgment(
         transcript_id=str(t["id"]), judge=JudgeRef(kind="model", id=p.judge_id), attempt=None,
-        **{**fields, "view_key": view.key, "model": str(parse_spec(p.options.model)), "settings": p.settings,
+        **{**fields, **ids, "view_key": view.key, "model": str(parse_spec(p.options.model)), "settings": p.settings,
            "prompt_hash": p.prompt_hash, "usage": sum(rec.usage_by_role.values(), Usage()).model_dump()},
     )
     return judgment.to_record(), rec

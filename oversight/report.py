@@ -23,11 +23,13 @@ from oversight.safe_text import SafeConsole, line, text
 from oversight.config import validate_params
 from oversight.errors import UserError
 from oversight.importers import imported_metrics
-from oversight.jsonl import Warn, dumps
+from oversight.atomic import write_atomic
+from oversight.jsonl import FILE_MODE, Warn, dumps
 from oversight.protocol import get_protocol
 from oversight.results import compute_metrics, stream_transcripts
 from oversight.runfolder import RunFolder
 from oversight.sidebyside import PUBLISHED_NOTE, side_by_side
+from oversight.stats import ci_cell
 from oversight.tables import (
     Section, agreement_section, legend_for, print_section, run_sections, status_lines, to_csv, to_markdown,
 )
@@ -69,8 +71,16 @@ def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> 
     folder = RunFolder.open(run_dir, warn=warn)
     exp, meta = folder.experiment()
     metrics = run_metrics(folder)
-    folder.try_write_metrics(metrics)  # a read-only folder still reports (exit 0, with a warning)
-    paths = plot_run(folder.path, metrics) if plots else []
+    # A read-only or full run folder still reports (exit 0): what cannot be saved is a warning.
+    folder.try_write_metrics(metrics)
+    paths: list[Path] = []
+    if plots:
+        try:
+            paths = plot_run(folder.path, metrics)
+        except OSError as exc:
+            if warn is not None:
+                warn(f"{exc.filename or folder.path / 'plots'}: could not write ({exc.strerror or exc}); "
+                     f"the figures of this run are not saved")
     return RunReport(folder, metrics, dict(exp.models), dict(meta.get("sweep_point") or {}), paths)
 
 
@@ -102,12 +112,17 @@ def _tournament(runs: list[RunReport]) -> dict[str, Any] | None:
     return result
 
 
+def _interval_text(rec: dict[str, Any]) -> str:
+    ci = ci_cell(rec)
+    return f"[{ci[0]}, {ci[1]}]" if isinstance(ci, list) else f"({ci or 'no interval'})"
+
+
 def tournament_rows(t: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for model in t["players"]:
         elo, asd, acc = t["elo"].get(model) or {}, t["asd_by_model"].get(model) or {}, t["self_play_accuracy"].get(model)
-        rows.append({"model": model, "Elo": elo.get("estimate"), "Elo CI": elo.get("ci"), "games": elo.get("n"),
-                     "ASD": asd.get("estimate"), "ASD CI": asd.get("ci"),
+        rows.append({"model": model, "Elo": elo.get("estimate"), "Elo CI": ci_cell(elo), "games": elo.get("n"),
+                     "ASD": asd.get("estimate"), "ASD CI": ci_cell(asd),
                      "self acc": None if acc is None else acc.get("estimate")})
     return rows
 
@@ -120,7 +135,18 @@ def _role_totals(runs: list[RunReport]) -> list[dict[str, Any]]:
             t["in tokens"] += u["input_tokens"]
             t["out tokens"] += u["output_tokens"]
             t["cost USD"] = None if t["cost USD"] is None or u.get("cost_usd") is None else t["cost USD"] + u["cost_usd"]
-    return [totals[k] for k in sorted(totals)]
+            t["cached"] = t.get("cached", 0) + u.get("cache_read_tokens", 0)
+            if u.get("saved_usd") is not None:
+                t["saved USD"] = t.get("saved USD", 0.0) + u["saved_usd"]
+    rows = [totals[k] for k in sorted(totals)]
+    cached = any(r["cached"] for r in rows)
+    for r in rows:  # cache columns only with a prompt cache at work, then in every row
+        if cached:
+            r.setdefault("saved USD", None)
+        else:
+            r.pop("cached")
+            r.pop("saved USD", None)
+    return rows
 
 
 def build_sections(runs: list[RunReport], tour: dict[str, Any] | None) -> list[Section]:
@@ -156,7 +182,7 @@ def build_sections(runs: list[RunReport], tour: dict[str, Any] | None) -> list[S
             f"judge {c['judge']}; {tour['games']} games on {tour['items']} items ({tour['cross_play_games']} cross-play); "
             f"left out: {c['invalid_games']} invalid, {c['failed_transcripts']} failed, "
             f"{c['unjudged_transcripts']} unjudged",
-            f"ASD (all games) {asd['estimate']} [{asd['ci'][0]}, {asd['ci'][1]}]; Elo relative to the mean debater; "
+            f"ASD (all games) {asd['estimate']} {_interval_text(asd)}; Elo relative to the mean debater; "
             "ASD per model: judge's mean p on its answer when honest minus when dishonest; self acc: judge "
             "accuracy in its self-play; CIs: percentile bootstrap over items"]))
     return sections
@@ -196,7 +222,8 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
         figures += compare_plots(runs, tour, out or Path("reports"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"report.{SUFFIX[fmt]}").write_text(render(sections, fmt, document, 80), encoding="utf-8")
+        write_atomic(out / f"report.{SUFFIX[fmt]}", render(sections, fmt, document, 80).encode("utf-8"),
+                     fsync=True, mode=FILE_MODE)
     if fmt == "table":
         for section in sections:
             print_section(console, section)

@@ -26,26 +26,34 @@ _INTERNED = ("condition", "item_id", "protocol", "run_id", "attempt")
 def run_usage(transcripts: list[dict[str, Any]]) -> dict[str, Usage]:
     """Usage per role over the transcripts: the sums `Usage.__add__` makes, in the same order,
     without building two models per transcript (plain records skip validation; others get it)."""
-    by_role: dict[str, tuple[int, int, float | None]] = {}
+    by_role: dict[str, list[Any]] = {}
     for t in transcripts:
         for role, usage in (t.get("usage_by_role") or {}).items():
-            inp, out, cost = _plain_usage(usage)
-            a_in, a_out, a_cost = by_role.get(role, (0, 0, None))
-            by_role[role] = (a_in + inp, a_out + out,
-                             None if a_cost is None and cost is None else (a_cost or 0.0) + (cost or 0.0))
-    return {r: Usage(input_tokens=i, output_tokens=o, cost_usd=c) for r, (i, o, c) in by_role.items()}
+            row = _plain_usage(usage)
+            acc = by_role.get(role)
+            if acc is None:
+                by_role[role] = list(row)
+                continue
+            for i in range(4):
+                acc[i] += row[i]
+            for i in (4, 5):
+                acc[i] = None if acc[i] is None and row[i] is None else (acc[i] or 0.0) + (row[i] or 0.0)
+    return {r: Usage(input_tokens=a[0], output_tokens=a[1], cache_read_tokens=a[2], cache_write_tokens=a[3],
+                     cost_usd=a[4], saved_usd=a[5]) for r, a in by_role.items()}
 
 
 _USAGE_KEYS = frozenset(Usage.model_fields)
+_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
 
-def _plain_usage(usage: Any) -> tuple[int, int, float | None]:
+def _plain_usage(usage: Any) -> tuple[int, int, int, int, float | None, float | None]:
     if isinstance(usage, dict) and usage.keys() <= _USAGE_KEYS:
-        inp, out, cost = usage.get("input_tokens", 0), usage.get("output_tokens", 0), usage.get("cost_usd")
-        if type(inp) is int and type(out) is int and (cost is None or type(cost) is float):
-            return inp, out, cost
+        counts = [usage.get(k, 0) for k in _COUNTS]
+        cost, saved = usage.get("cost_usd"), usage.get("saved_usd")
+        if all(type(c) is int for c in counts) and all(v is None or type(v) is float for v in (cost, saved)):
+            return counts[0], counts[1], counts[2], counts[3], cost, saved
     u = Usage.model_validate(usage)
-    return u.input_tokens, u.output_tokens, u.cost_usd
+    return u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.cost_usd, u.saved_usd
 
 
 def _event_usage(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:

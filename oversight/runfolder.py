@@ -29,10 +29,11 @@ from oversight.config import RUN_META_KEY, Experiment, read_yaml, validate_exper
 from oversight.errors import UserError
 from oversight.keyguard import check_text
 from oversight.models.spec import REDACTED, redact_url
-from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, repair_tail
+from oversight.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, json_loads, repair_tail
 from oversight.provenance import git_revision, package_versions
 from oversight.runlock import release_lock, take_lock
-from oversight.transcripts import expand_messages, standing_judgments
+from oversight.shapes import judgment_problem, too_deep, transcript_problem
+from oversight.transcripts import expand_messages, record_ref, standing_judgments
 
 EXPERIMENT = "experiment.yaml"
 TRANSCRIPTS = "transcripts.jsonl"
@@ -199,7 +200,7 @@ class RunFolder:
 
     def iter_transcripts(self) -> Iterator[dict[str, Any]]:
         """Every transcript line in file order (a retried unit appears more than once)."""
-        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn)
+        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=transcript_problem)
 
     def transcripts(self) -> list[dict[str, Any]]:
         """Finished transcripts; if an id appears twice (a retried unit), the last line wins."""
@@ -210,7 +211,8 @@ class RunFolder:
         return list(latest.values())
 
     def iter_judgments(self) -> Iterator[dict[str, Any]]:
-        return iter_lines(self.path / JUDGMENTS, warn=self.warn)
+        """Every judgment line of the right shape, in file order."""
+        return iter_lines(self.path / JUDGMENTS, warn=self.warn, check=judgment_problem)
 
     def judgments(self, transcripts: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Judgments of finished transcripts, and counts of the ones left out and why.
@@ -218,13 +220,14 @@ class RunFolder:
         A run's own judge writes its judgments just before the transcript line; if the unit
         crashed in between and ran again, the orphaned judgments carry an older `attempt`
         ("stale_attempt"). A judgment naming no transcript of this run is "unknown_transcript".
-        A person's undo leaves out the undone judgment and the retraction ("retracted").
+        A person's undo leaves out the undone judgment and the retraction ("retracted"); a
+        failed model call judged again leaves out the failed record ("retried").
         The file itself is never rewritten.
         """
         transcripts = self.transcripts() if transcripts is None else transcripts
         attempts = {t["id"]: t.get("attempt") for t in transcripts}
         kept: list[dict[str, Any]] = []
-        dropped = {"unknown_transcript": 0, "stale_attempt": 0, "retracted": 0}
+        dropped = {"unknown_transcript": 0, "stale_attempt": 0, "retracted": 0, "retried": 0}
         for record in self.iter_judgments():
             tid = record.get("transcript_id")
             if tid not in attempts:
@@ -233,7 +236,10 @@ class RunFolder:
                 dropped["stale_attempt"] += 1
             else:
                 kept.append(record)
-        kept, dropped["retracted"] = standing_judgments(kept)
+        retries = {str(r["supersedes"]) for r in kept if r.get("supersedes") is not None and not r.get("retracted")}
+        dropped["retried"] = sum(1 for r in kept if r.get("failed") and retries and record_ref(r) in retries)
+        kept, left_out = standing_judgments(kept)
+        dropped["retracted"] = left_out - dropped["retried"]
         return kept, dropped
 
     def log_error(self, unit_id: str, text: str) -> None:
@@ -258,10 +264,19 @@ class RunFolder:
         return True
 
     def metrics(self) -> dict[str, Any] | None:
+        """metrics.json as written, None if there is none; UserError if it is cut off or not an object."""
         path = self.path / METRICS
         if not path.is_file():
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json_loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not whole JSON (cut off, or edited?)"
+            raise UserError(f"{path}: cannot be read ({why}); oversight report RUN_DIR writes it again") from None
+        if not isinstance(data, dict) or too_deep(data):
+            raise UserError(f"{path}: not a JSON object of the expected shape; "
+                            f"oversight report RUN_DIR writes it again")
+        return data
 
     # ---- large texts, stored once ---------------------------------------------------------
 
@@ -302,12 +317,15 @@ class RunFolder:
             return []
         with open(path, "rb") as fh:
             offset = 0
-            for raw in fh:
+            for number, raw in enumerate(fh, start=1):
                 entry = self._light_fields(raw) if raw.endswith(b"\n") else None
-                if entry is not None and isinstance(entry.get("id"), str):
+                problem = _light_problem(entry) if entry is not None else None
+                if problem is None and entry is not None:
                     entry.update(offset=offset, length=len(raw))
                     latest.pop(entry["id"], None)  # a retried unit moves to where its newer line is
                     latest[entry["id"]] = entry
+                elif problem is not None and self.warn is not None:
+                    self.warn(f"{path}: skipping line {number}: {problem} (an edit by hand, or another tool?)")
                 offset += len(raw)
         return list(latest.values())
 
@@ -323,9 +341,9 @@ class RunFolder:
                 record.update(json.loads(b"{" + raw[tail_start + 1:]))
             else:
                 record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             try:
-                record = json.loads(raw)
+                record = json_loads(raw)
             except ValueError:
                 return None
         if not isinstance(record, dict):
@@ -338,9 +356,12 @@ class RunFolder:
             fh.seek(offset)
             raw = fh.readline()
         try:
-            record = json.loads(raw)
-        except ValueError:
+            record = json_loads(raw)
+        except (ValueError, RecursionError):
             raise UserError(f"{self.path / TRANSCRIPTS}: unreadable line at byte {offset} (was the file edited?)") from None
+        problem = transcript_problem(record) if isinstance(record, dict) else "not a JSON object"
+        if problem is not None:
+            raise UserError(f"{self.path / TRANSCRIPTS}: the line at byte {offset} has the wrong shape: {problem}")
         return record
 
     def read_transcript_lines(self, offsets: set[int]) -> Iterator[tuple[int, bytes]]:
@@ -355,6 +376,17 @@ class RunFolder:
                 if offset in offsets:
                     yield offset, raw
                 offset += len(raw)
+
+
+def _light_problem(entry: dict[str, Any]) -> str | None:
+    """What is wrong with an index entry's small fields (the rest is checked when it is read)."""
+    for name in ("id", "item_id", "protocol", "condition"):
+        if not isinstance(entry.get(name), str):
+            return f"{name} is not a string"
+    for name in ("error", "attempt"):
+        if not isinstance(entry.get(name), (str, type(None))):
+            return f"{name} is not a string or null"
+    return None
 
 
 class MemoryTexts:

@@ -3,10 +3,18 @@
 A second writer is refused with a message naming the holder; a lock left by a process that is
 gone (same host, pid not alive) is taken over with a warning; a lock from another host is
 never taken over.
+
+The lock appears whole: its record is written to a temporary file and hard-linked into place,
+so a full disk leaves no lock at all, never an empty one. The holder also keeps an advisory
+`flock` on it while it lives, which the kernel drops when the process dies: a lock that is
+empty or unreadable (an older version, an edit by hand) whose flock nobody holds has no live
+holder and is taken over with a warning.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import socket
@@ -14,8 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from oversight.atomic import temp_path
 from oversight.errors import UserError
 from oversight.jsonl import FILE_MODE, Warn
+
+_held: dict[Path, int] = {}
+"""Lock path -> the descriptor carrying our flock, closed on release."""
 
 
 def _lock_record() -> dict[str, Any]:
@@ -41,24 +53,88 @@ def _read_lock(path: Path) -> dict[str, Any] | None:
     return holder if isinstance(holder, dict) else None
 
 
+def _create(path: Path) -> bool:
+    """Put a whole lock record at `path`; False if a lock is there already."""
+    data = (json.dumps(_lock_record()) + "\n").encode("utf-8")
+    tmp = temp_path(path)
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            return _create_in_place(path, data)  # a filesystem without hard links
+    finally:
+        tmp.unlink(missing_ok=True)
+    _flock(path)
+    return True
+
+
+def _create_in_place(path: Path, data: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    except OSError:
+        os.close(fd)
+        path.unlink(missing_ok=True)  # never leave a lock that names nobody
+        raise
+    os.close(fd)
+    _flock(path)
+    return True
+
+
+def _flock(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a filesystem without flock: the pid in the record still says who holds it
+    _held[path] = fd
+
+
+def _unheld(path: Path) -> int | None:
+    """A descriptor holding the flock of the lock at `path` if no live process holds it, else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def take_lock(path: Path, warn: Warn | None) -> None:
-    """Create `path` exclusively (O_CREAT|O_EXCL) with our pid and host, or say who holds it."""
+    """Create `path` with our pid and host, or say who holds it."""
     for _ in range(2):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
-        except FileExistsError:
-            holder = _read_lock(path)
+            if _create(path):
+                return
         except OSError as exc:
             raise UserError(f"{path.parent}: cannot take the writer lock ({exc.strerror or exc})") from None
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(_lock_record()) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            return
+        holder = _read_lock(path)
         here = socket.gethostname()
         if holder is None or not isinstance(holder.get("pid"), int):
-            raise UserError(f"{path}: the run folder's writer lock is unreadable; if no run is going, delete it")
+            if _take_over_unreadable(path, warn):
+                continue
+            raise UserError(f"{path}: the run folder's writer lock is unreadable and held by a live process; "
+                            f"wait for it to finish, or delete the lock if no run is going")
         who = f"pid {holder['pid']} on {holder.get('host')} since {holder.get('since')}"
         if holder.get("host") != here or _pid_alive(holder["pid"]):
             raise UserError(
@@ -75,8 +151,29 @@ def take_lock(path: Path, warn: Warn | None) -> None:
     raise UserError(f"{path.parent}: another process took the writer lock at the same moment; try again")
 
 
+def _take_over_unreadable(path: Path, warn: Warn | None) -> bool:
+    """Remove an empty or unreadable lock whose flock no live process holds (with a warning)."""
+    fd = _unheld(path)
+    if fd is None:
+        return not path.exists()  # gone meanwhile: try again; else someone alive holds it
+    try:
+        if _read_lock(path) is not None:
+            return True  # a whole lock appeared meanwhile: judge it afresh
+        size = os.fstat(fd).st_size
+        if warn is not None:
+            warn(f"{path}: the writer lock is {'empty' if size == 0 else 'unreadable'} and no live process "
+                 f"holds it (a crash, or a full disk, in an older version); taking it over")
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return True
+
+
 def release_lock(path: Path) -> None:
     """Remove the lock if it is still ours (never another process's)."""
     holder = _read_lock(path)
     if holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
         path.unlink(missing_ok=True)
+    fd = _held.pop(path, None)
+    if fd is not None:
+        os.close(fd)

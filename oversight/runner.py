@@ -22,7 +22,7 @@ from oversight.models.batch import BATCH_PROVIDERS, BATCHES, BatchJournal, Batch
 from oversight.models.cache import ResponseCache, default_cache_dir
 from oversight.models.model import Model
 from oversight.models.pool import ModelPool
-from oversight.models.pricing import price_for
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec, redact_url
 from oversight.models.types import Usage
 from oversight.pins import check_resume, run_pins
@@ -237,6 +237,7 @@ async def _execute_locked(
         cache=ResponseCache() if p.exp.cache else None, retry=p.exp.retry,
         max_connections=p.exp.max_connections, seed=p.exp.seed,
     )
+    pool.configure(prices=PriceBook(p.exp.prices), prompt_cache=p.exp.prompt_cache)
     start_batching(p, pool, folder)
     ctx = make_context(p, pool, folder, observer)
     memo = UnitMemo.open(p, ctx, pool.cache)
@@ -245,11 +246,11 @@ async def _execute_locked(
     pool.meter.previous_usd = previous_spend(p, folder)
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()
-    queue = iter(todo)
+    queue = iter(interleave(todo, p.exp.concurrency))
     writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
-    async def worker() -> None:
+    async def worker(one_unit: bool = False) -> None:
         """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
         nonlocal spent
         for unit in queue:
@@ -260,10 +261,32 @@ async def _execute_locked(
             result.failed += transcript.error is not None
             spent = spent + transcript.usage
             observer.unit_finished(transcript, spent)
+            if one_unit:
+                return
 
+    extra: set[asyncio.Task[None]] = set()
+
+    def lend() -> None:
+        """A call waits for another to warm a prompt cache (models/warmup.py): its unit's slot
+        starts one more unit meanwhile, so warming first never idles the run (at most twice
+        `concurrency` units in flight)."""
+        if len(extra) < p.exp.concurrency:
+            task = asyncio.get_running_loop().create_task(worker(one_unit=True))
+            extra.add(task)
+            task.add_done_callback(extra.discard)
+
+    if pool.warmer is not None:
+        pool.warmer.lend = lend
     try:
         await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
+        while extra:
+            await asyncio.gather(*list(extra))
     finally:
+        if pool.warmer is not None:
+            pool.warmer.lend = None
+        for task in list(extra):
+            task.cancel()
+        await asyncio.gather(*extra, return_exceptions=True)
         observer.finished()
         await pool.aclose()
     result.replayed = memo.replayed if memo is not None else 0
@@ -274,6 +297,22 @@ async def _execute_locked(
     except OSError as exc:
         raise RunWriteError(f"{folder.path}: cannot write metrics.json ({exc.strerror or exc})") from None
     return result
+
+
+def interleave(units: list[Unit[Any]], width: int) -> list[Unit[Any]]:
+    """The units of `width` items at a time, one unit of each item in turn: the units that start
+    together read different stories, and an item's later units start once its first has warmed
+    the provider's prompt cache (or a local server's slot) with its story."""
+    groups: dict[str, list[Unit[Any]]] = {}
+    for unit in units:
+        groups.setdefault(unit.item_id, []).append(unit)
+    items = list(groups.values())
+    out: list[Unit[Any]] = []
+    for start in range(0, len(items), width):
+        window = items[start:start + width]
+        for k in range(max(map(len, window))):
+            out.extend(group[k] for group in window if k < len(group))
+    return out
 
 
 def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:
@@ -303,6 +342,8 @@ def check_storage(p: Plan, runs_dir: Path) -> None:
         if not node.is_dir():
             raise UserError(f"OVERSIGHT_CACHE_DIR {where}: {node} is a file, not a folder; point it at a folder "
                             f"or set cache: false")
+        if not where.is_dir():  # made now (as the run would): a folder that cannot be made stops us before any run folder
+            ResponseCache()
 
 
 def plan_resume(folder: RunFolder) -> Plan:
@@ -330,12 +371,14 @@ def check_batch_settings(exp: Experiment, allowed: set[str], source: str) -> Non
             f"batches through the response cache); set cache: true or batch: false"
         )
     if exp.max_cost_usd is not None:
+        book = PriceBook(exp.prices)
         for role, text in sorted(exp.models.items()):
             spec = parse_spec(text)
-            if spec.provider in BATCH_PROVIDERS and not spec.base_urls and price_for(spec) is None:
+            if spec.provider in BATCH_PROVIDERS and not spec.base_urls and not book.known(spec):
                 raise UserError(
                     f"{source}: max_cost_usd: models.{role}: no known price for {spec}, so the budget "
-                    f"cannot count its calls; add it to oversight/models/pricing.py or drop max_cost_usd"
+                    f"cannot count its calls; price it under prices: ({spec.provider}:{spec.model}: "
+                    f"{{input: ..., output: ...}}), update genai-prices, or drop max_cost_usd"
                 )
 
 
@@ -366,6 +409,6 @@ def over_budget(p: Plan, pool: ModelPool, result: RunResult) -> bool:
     result.stopped = (
         f"budget reached: ${meter.previous_usd + meter.spent_usd:.4f} spent (with "
         f"${meter.in_flight_usd:.4f} more possible for calls in flight) of max_cost_usd "
-        f"${limit:g}"
+        f"${limit:g}" + (f"; prompt caching saved ${meter.saved_usd:.4f} this session" if meter.saved_usd else "")
     )
     return True

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from oversight.stats import short_reason
+
 Row = dict[str, Any]
 Headline = Callable[[dict[str, Any]], list[Row]]
 HEADLINES: dict[str, Headline] = {}
@@ -39,8 +41,11 @@ def register_headline(protocol: str) -> Callable[[Headline], Headline]:
 def _rec(metric: str, rec: dict[str, Any] | None, **extra: Any) -> Row | None:
     if not rec or "estimate" not in rec:
         return None
-    return {"metric": metric, "estimate": rec.get("estimate"), "ci": rec.get("ci"),
-            "ci_method": rec.get("ci_method"), "n": rec.get("clusters") or rec.get("n"), **extra}
+    row = {"metric": metric, "estimate": rec.get("estimate"), "ci": rec.get("ci"),
+           "ci_method": rec.get("ci_method"), "n": rec.get("clusters") or rec.get("n"), **extra}
+    if rec.get("ci") is None and rec.get("ci_reason"):
+        row["ci_reason"] = rec["ci_reason"]
+    return row
 
 
 def _first_judge(metrics: dict[str, Any]) -> str | None:
@@ -111,6 +116,9 @@ def side_by_side(runs: list[tuple[str, dict[str, Any] | None, dict[str, Any]]]) 
             out: Row = {"run": name}
             out.update({k: (point or {}).get(k) for k in keys})
             out.update(row)
+            reason = out.pop("ci_reason", None)
+            if reason:  # a table says why there is no interval
+                out["ci"] = short_reason(reason)
             published = PUBLISHED.get((protocol, row["metric"]))
             if published:
                 out["published"] = published

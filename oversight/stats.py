@@ -19,14 +19,21 @@ Methods (the `ci_method` names):
 - "newcombe": Newcombe (1998) method 10, the hybrid score interval for the difference of two
   independent proportions, from the two Wilson intervals.
 - "newcombe-paired": Newcombe (1998b) method 10 for paired proportions (the same units in both
-  conditions): method 10 with the phi correlation of the pairs.
+  conditions): the two Wilson intervals combined with Newcombe's corrected phi. With the 2x2
+  table (a both, b first only, c second only, d neither; N items) the numerator of phi is
+  ad - bc - N/2 when ad - bc > N/2, 0 when 0 <= ad - bc <= N/2, and ad - bc when negative;
+  phi = 0 when a margin is empty. (The plain phi gives intervals that are too narrow and
+  collapse to [0, 0] when every item is judged alike.)
 - "newcombe-cluster" / "newcombe-paired-cluster": the same square-and-add construction
   (MOVER, Zou & Donner 2008) from the two "wilson-cluster" intervals, the correlation being
-  that of the per-cluster residuals; with one outcome per unit it is exactly method 10.
+  that of the per-cluster residuals with the same correction (the cross-product sum of the
+  residuals is ad - bc over N for binary items, so its correction is 1/2); with one outcome
+  per unit it is exactly method 10.
 - "bayesian-bootstrap": Dirichlet(1, ..., 1) weights over units, numpy-vectorised and seeded,
-  percentile interval. Its width comes only from variation between units: if every unit has
-  the same value the interval has zero width, so it is used only for means of non-binary
-  values (mean p(correct)) and ratios, never for proportions.
+  percentile interval. Its width comes only from variation between units, so it gives no
+  interval (`ci` null and `ci_reason` saying why) when it cannot be honest: fewer than
+  `MIN_BOOTSTRAP_UNITS` units ("n too small"), or every unit the same ("no variation"). It is
+  used only for means of non-binary values (mean p(correct)) and ratios, never for proportions.
 
 Units are sorted by id before any computation that could depend on order, so the numbers
 never depend on the order in which units finished.
@@ -46,6 +53,9 @@ LEVEL = 0.95
 Z95 = 1.959963984540054
 _EPS = 1e-12
 _CHUNK = 1_000_000  # weights per resampling block, to bound memory
+MIN_BOOTSTRAP_UNITS = 10
+"""Fewest units a resampling interval is given for: below it the percentile interval of a
+bootstrap covers far less often than it claims (it ignores the t-like spread of small n)."""
 
 T = TypeVar("T")
 
@@ -57,17 +67,23 @@ class Estimate(BaseModel):
 
     estimate: float | None
     """The statistic; None when there are no units."""
-    ci: list[float | None]
-    """[lo, hi] at `level`; [None, None] when undefined."""
+    ci: list[float | None] | None
+    """[lo, hi] at `level`; [None, None] when there are no units; None when the method
+    cannot give an honest interval at this n (`ci_reason` says why)."""
     ci_method: str
     """How `ci` was computed (see the module docstring for the names)."""
     n: int
     """Units behind the estimate (verdicts, flaws, transcripts, items)."""
     level: float = LEVEL
     """Confidence level of `ci`."""
+    ci_reason: str | None = None
+    """Why `ci` is None ("n too small: ...", "no variation: ..."); left out of the dump otherwise."""
 
     def dump(self) -> dict[str, Any]:
-        return self.model_dump()
+        out = self.model_dump()
+        if out.get("ci_reason") is None:
+            out.pop("ci_reason", None)
+        return out
 
 
 class Proportion(Estimate):
@@ -199,6 +215,20 @@ def difference(
                       estimate_a=rounded(pa), estimate_b=rounded(pb), paired=False, level=level)
 
 
+def corrected_phi(cross: float, squares: float) -> float:
+    """Newcombe's (1998b) phi from the residual cross-product sum and the product of the two
+    residual sums of squares. For binary items cross = (ad - bc) / N and squares = the product
+    of the four margins / N^2, so this is (ad - bc - N/2) / sqrt(margins) when ad - bc > N/2,
+    0 when 0 <= ad - bc <= N/2, (ad - bc) / sqrt(margins) when negative; 0 when a margin is 0."""
+    if squares <= _EPS:
+        return 0.0
+    if cross > 0.5 + _EPS:
+        cross -= 0.5
+    elif cross >= -_EPS:
+        return 0.0
+    return max(-1.0, min(1.0, cross / math.sqrt(squares)))
+
+
 def paired_difference(
     pairs: Mapping[str, tuple[float, float, float, float]] | Sequence[tuple[float, float, float, float]],
     level: float = LEVEL,
@@ -206,8 +236,8 @@ def paired_difference(
     """Paired samples: (successes_a, trials_a, successes_b, trials_b) per item.
 
     One binary outcome per item and condition gives Newcombe (1998b) method 10 exactly: the
-    correlation of the residuals is then the phi coefficient of the 2x2 table (0 when a
-    margin is empty, as in the paper).
+    correlation of the residuals is then phi of the 2x2 table, with Newcombe's correction of
+    its numerator (see `corrected_phi`), 0 when a margin is empty.
     """
     arr = np.asarray(by_id(pairs), dtype=float).reshape(-1, 4)
     arr = arr[(arr[:, 1] > 0) & (arr[:, 3] > 0)]
@@ -218,13 +248,41 @@ def paired_difference(
     pa, la, ua = _cluster_interval(ya, ma, z)
     pb, lb, ub = _cluster_interval(yb, mb, z)
     ra, rb = ya - pa * ma, yb - pb * mb
-    denom = math.sqrt(float((ra * ra).sum()) * float((rb * rb).sum()))
-    phi = float((ra * rb).sum()) / denom if denom > _EPS else 0.0
+    phi = corrected_phi(float((ra * rb).sum()), float((ra * ra).sum()) * float((rb * rb).sum()))
     low, high = _mover(pa, la, ua, pb, lb, ub, phi)
     clustered = bool(np.any(ma != 1) or np.any(mb != 1))
     return Difference(estimate=rounded(pa - pb), ci=[rounded(low), rounded(high)],
                       ci_method="newcombe-paired-cluster" if clustered else "newcombe-paired", n=len(arr),
                       estimate_a=rounded(pa), estimate_b=rounded(pb), paired=True, level=level)
+
+
+def resampling_refusal(columns: np.ndarray | Sequence[Any], units: str = "units") -> str | None:
+    """Why a resampling interval over these rows (one per unit) would not be honest, or None.
+
+    Fewer than MIN_BOOTSTRAP_UNITS units: "n too small"; every row the same: "no variation"
+    (every resample is then the data itself, a zero-width interval no data can justify)."""
+    x = np.asarray(columns, dtype=float)
+    m = len(x)
+    if m < MIN_BOOTSTRAP_UNITS:
+        return f"n too small: n = {m}, a resampling interval needs at least {MIN_BOOTSTRAP_UNITS} {units}"
+    if np.all(x == x[:1]):
+        return f"no variation: all {m} {units} have the same value, so resampling cannot show the uncertainty"
+    return None
+
+
+def short_reason(reason: str | None) -> str:
+    """The table's cell for an interval that was not given: the reason before its colon."""
+    return (reason or "n/a").split(":", 1)[0]
+
+
+def ci_cell(rec: Mapping[str, Any] | None) -> Any:
+    """What a table prints for a record's interval: [lo, hi], or why there is none."""
+    if not rec:
+        return None
+    ci = rec.get("ci")
+    if ci is None or None in ci:
+        return short_reason(rec.get("ci_reason")) if rec.get("ci_reason") else None
+    return ci
 
 
 def bayesian_bootstrap(
@@ -242,12 +300,13 @@ def bayesian_bootstrap(
     of weighted column means to one value per draw (NaN where undefined). If fewer than
     `min_defined` of the draws are defined (a ratio whose base resamples to 0), percentiles
     would describe a conditional distribution and look tighter than they are: (nan, nan).
+    Rows that `resampling_refusal` turns down give (nan, nan) too.
     """
     x = np.asarray(columns, dtype=float)
     if x.ndim == 1:
         x = x[:, None]
     m = len(x)
-    if m == 0 or n_boot <= 0:
+    if m == 0 or n_boot <= 0 or resampling_refusal(x) is not None:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
     rows = max(1, _CHUNK // m)
@@ -266,11 +325,16 @@ def bayesian_bootstrap(
 
 
 def bootstrap_mean(values: Mapping[str, float] | Sequence[float], *, n_boot: int, seed: int,
-                   level: float = LEVEL) -> Estimate:
-    """Mean of per-unit values with a Bayesian-bootstrap interval (units sorted by id)."""
+                   level: float = LEVEL, units: str = "units") -> Estimate:
+    """Mean of per-unit values with a Bayesian-bootstrap interval (units sorted by id); no
+    interval, with its reason, when `resampling_refusal` says it would not be honest."""
     x = np.asarray(by_id(values), dtype=float)
     if len(x) == 0:
         return Estimate(estimate=None, ci=[None, None], ci_method="bayesian-bootstrap", n=0, level=level)
+    reason = resampling_refusal(x, units)
+    if reason is not None:
+        return Estimate(estimate=rounded(float(x.mean())), ci=None, ci_method="bayesian-bootstrap", n=len(x),
+                        level=level, ci_reason=reason)
     low, high = bayesian_bootstrap(x, lambda s: s[:, 0], n_boot=n_boot, seed=seed, level=level)
     return Estimate(estimate=rounded(float(x.mean())), ci=[rounded(low), rounded(high)],
                     ci_method="bayesian-bootstrap", n=len(x), level=level)
@@ -307,20 +371,25 @@ def judge_order(judgments: Sequence[Mapping[str, Any]]) -> list[str]:
 
 __all__ = [
     "LEVEL",
+    "MIN_BOOTSTRAP_UNITS",
     "Difference",
     "Estimate",
     "Proportion",
     "bayesian_bootstrap",
     "bootstrap_mean",
     "by_id",
+    "ci_cell",
     "cluster_proportion",
+    "corrected_phi",
     "difference",
     "judge_name",
     "judge_order",
     "paired_difference",
     "proportion",
+    "resampling_refusal",
     "rounded",
     "setting",
+    "short_reason",
     "wilson",
     "z_value",
 ]

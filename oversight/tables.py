@@ -21,6 +21,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from oversight.agreement import agreement_rows
 from oversight.safe_text import line, text
 
 METHODS = {
@@ -30,21 +31,31 @@ METHODS = {
     "newcombe-paired-cluster": ("Npc", "Newcombe paired, cluster-adjusted"),
     "bayesian-bootstrap": ("BB", "Bayesian bootstrap"),
     "bootstrap-items-percentile": ("Bi", "percentile bootstrap over items"),
+    "wilson-bounded": ("Wb", "Wilson on the mean rescaled to [0, 1] (bounded scores)"),
 }
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
-           "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "published": "published",
+           "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "units failed": "u fail", "published": "published",
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
-           "cost USD": "USD"}
+           "cost USD": "USD", "saved USD": "saved"}
 NOTES = {
-    "acc": "accuracy; with both answer orders judged, of the order-averaged verdict (p(correct) averaged, "
-           "a tie at 0.5 counts half)",
+    "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
+           "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
-    "inv": "invalid verdicts / all verdicts", "fail": "failed units", "sev": "flaw severity",
+    "inv": "invalid verdicts / all verdicts",
+    "fail": "judge calls that failed after retries / calls made (never scored: left out of every estimate)",
+    "u fail": "failed units (transcripts that did not finish)", "sev": "flaw severity",
+    "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
+              "(the rule is in metrics.json, grader_methods), model = a grader model",
+    "rated": "nodes with a valid rating on that scale / nodes of the stage",
     "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
              "transcripts judged swapped",
-    "n": "units behind the estimate (transcripts, items or games)", "judg": "judgments",
+    "n": "units behind the estimate (verdicts, transcripts, items or games)", "judg": "judgments",
+    "left out": "items of a comparison judged in only one of its two conditions (not used)",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
+    "cached": "input tokens served from the provider's prompt cache (billed at its cache-read rate)",
+    "written": "input tokens written to the provider's prompt cache (billed at its cache-write rate)",
+    "saved": "USD prompt caching saved against the list price of the same tokens",
 }
 SPLIT_KEYS = ("judge", "run")
 FIELDS = ""
@@ -107,7 +118,8 @@ def legend_for(rows: list[dict[str, Any]]) -> list[str]:
         lines.append("m = CI method: " + "; ".join(f"{METHODS.get(m, (m, m))[0]} {METHODS.get(m, (m, m))[1]}"
                                                    for m in methods))
     keys = {HEADERS.get(k, k) for r in rows for k in r}
-    notes = [f"{k}: {v}" for k, v in NOTES.items() if k in keys and k != "n"]
+    notes = [f"{k}: {v}" for k, v in NOTES.items()
+             if (k in keys or any(x.endswith(f" {k}") for x in keys)) and k != "n"]
     if notes:
         lines.append("; ".join(notes))
     return lines
@@ -274,9 +286,24 @@ def to_markdown(sections: list[Section]) -> str:
 # ---- the summary after a run --------------------------------------------------------------------
 
 def usage_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"role": role, "in tokens": u["input_tokens"], "out tokens": u["output_tokens"],
-             "cost USD": "n/a" if u.get("cost_usd") is None else f"{u['cost_usd']:.4f}"}
-            for role, u in ((metrics.get("run") or {}).get("usage_by_role") or {}).items()]
+    """Per role: tokens and cost; with prompt caching at work also the prompt tokens the cache
+    served (`cached`), wrote (`written`) and what it saved against the list price."""
+    by_role = (metrics.get("run") or {}).get("usage_by_role") or {}
+    cached = any(u.get("cache_read_tokens") or u.get("cache_write_tokens") for u in by_role.values())
+    rows = []
+    for role, u in by_role.items():
+        row: dict[str, Any] = {"role": role, "in tokens": u["input_tokens"]}
+        if cached:
+            row.update({"cached": u.get("cache_read_tokens", 0), "written": u.get("cache_write_tokens", 0)})
+        row.update({"out tokens": u["output_tokens"], "cost USD": _usd(u.get("cost_usd"))})
+        if cached:
+            row["saved USD"] = _usd(u.get("saved_usd"))
+        rows.append(row)
+    return rows
+
+
+def _usd(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def run_sections(run_name: str, metrics: dict[str, Any]) -> list[Section]:
@@ -296,12 +323,8 @@ def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
     rows = metrics.get("agreement") or []
     if not rows:
         return None
-    shown = [{"judges": f"{r['judge A']} vs {r['judge B']}", "shared": r["shared"], "items": r["items"],
-              "agree": r["agreement"], "95% CI": None if None in r["agreement_ci"] else r["agreement_ci"],
-              "kappa": r["kappa"], "kappa CI": None if None in r["kappa_ci"] else r["kappa_ci"],
-              "unscored": r["unscored"]} for r in rows]
-    return Section(f"Agreement between judges: {run_name}", shown,
-                   [f"Cohen's kappa; intervals: {rows[0]['method']}"])
+    return Section(f"Agreement between judges: {run_name}", agreement_rows(rows),
+                   [f"Cohen's kappa; pairs: verdict pairs on shared views; intervals: {rows[0]['method']}"])
 
 
 def status_lines(metrics: dict[str, Any]) -> list[str]:

@@ -55,6 +55,9 @@ def resolve_path(task: TaskConfig, base_dir: Path) -> Path:
     raise UserError(f"task.path: file {bounded(task.path)!r} not found (looked in {base_dir} and the current folder)")
 
 
+TOO_DEEP = "nested too deeply to read (task records are flat: strings, lists of strings); fix the file"
+
+
 def _starts_with_array(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(4096).lstrip()
@@ -73,6 +76,8 @@ def read_json_records(path: Path) -> Records:
             data = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise UserError(f"{path}: {TOO_DEEP}") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise UserError(f"{path}: expected a JSON array of objects")
         return data
@@ -87,6 +92,8 @@ def read_json_records(path: Path) -> Records:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                except RecursionError:
+                    raise UserError(f"{path}:{number}: {TOO_DEEP}") from None
                 if not isinstance(record, dict):
                     raise UserError(f"{path}:{number}: expected a JSON object per line")
                 records.append(record)

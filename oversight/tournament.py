@@ -173,11 +173,17 @@ def _asd_parts(games: list[Game], players: list[str]) -> tuple[np.ndarray, np.nd
 
 
 def _estimate(value: float | None, samples: np.ndarray, n: int) -> dict[str, Any]:
+    """A record with the percentile interval, or none (null and why) when every resample gives the
+    same value: a point interval no data can justify."""
     finite = samples[np.isfinite(samples)]
     lo, hi = (np.quantile(finite, [0.025, 0.975]) if len(finite) >= 0.95 * len(samples) and len(finite)
               else (float("nan"), float("nan")))
-    return {"estimate": rounded(value), "ci": [rounded(float(lo)), rounded(float(hi))], "ci_method": CI_METHOD,
-            "n": n, "level": 0.95}
+    rec: dict[str, Any] = {"estimate": rounded(value), "ci": [rounded(float(lo)), rounded(float(hi))],
+                           "ci_method": CI_METHOD, "n": n, "level": 0.95}
+    if len(finite) and rec["ci"][0] is not None and rec["ci"][0] == rec["ci"][1]:
+        rec["ci"] = None
+        rec["ci_reason"] = "no variation: every resample of items gives the same value"
+    return rec
 
 
 def tournament(games: list[Game], *, n_boot: int = 2000, seed: int = 0, prior_sd: float | None = 400.0) -> dict[str, Any]:

@@ -5,6 +5,8 @@ Field names here are a contract with users' scripts (see README, "Run folder").
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
 from collections.abc import Callable
 from typing import Any, Literal
@@ -157,13 +159,31 @@ def expand_messages(messages: list[dict[str, Any]], get_text: Callable[[str], st
     return out
 
 
-def standing_judgments(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """The judgments that stand, and how many records an undo took out.
+def record_ref(record: dict[str, Any]) -> str:
+    """What a later record names in `supersedes`: the record's `id`, or for a record written
+    without one (a failed re-judgment from before ids) a hash of its content."""
+    if record.get("id") is not None:
+        return str(record["id"])
+    text = json.dumps(record, sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=str)
+    return "sha:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
-    A person's undo appends a retraction (`retracted: true`, `supersedes: <id of the undone
-    judgment>`) and edits nothing; the retraction and the judgment it names are left out.
-    Records without an `id` (a run's built-in model judge) are never retracted.
+
+def standing_judgments(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The judgments that stand, and how many records an undo or a retry took out.
+
+    A record naming another in `supersedes` replaces it: a person's undo is a retraction
+    (`retracted: true`, left out itself too), a model judge's retry of a failed call is the new
+    judgment. Nothing is edited in place, and the rule reads the set of records, not their order.
     """
-    void = {r.get("supersedes") for r in records if r.get("retracted")}
-    kept = [r for r in records if not r.get("retracted") and (r.get("id") is None or r.get("id") not in void)]
+    void = {str(r["supersedes"]) for r in records if r.get("supersedes") is not None}
+    by_hash = any(v.startswith("sha:") for v in void)
+
+    def stands(r: dict[str, Any]) -> bool:
+        if r.get("retracted"):
+            return False
+        if r.get("id") is not None:
+            return str(r["id"]) not in void
+        return not (by_hash and record_ref(r) in void)
+
+    kept = [r for r in records if stands(r)]
     return kept, len(records) - len(kept)

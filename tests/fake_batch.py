@@ -16,8 +16,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx2
@@ -53,6 +56,8 @@ class FakeBatchService:
         self.created: list[str] = []
         self.retrieves = 0
         self._ids = itertools.count(1)
+        self.base_url = "https://api.anthropic.com"
+        """Where results_url points (serve_http sets its own address)."""
 
     # ---- transport ---------------------------------------------------------------------------
 
@@ -217,7 +222,7 @@ class FakeBatchService:
                 "request_counts": counts, "created_at": "2026-11-29T00:00:00Z", "expires_at": "2026-11-30T00:00:00Z",
                 "ended_at": "2026-11-29T01:00:00Z" if ended else None, "archived_at": None,
                 "cancel_initiated_at": None,
-                "results_url": f"https://api.anthropic.com/v1/messages/batches/{batch.id}/results" if ended else None}
+                "results_url": f"{self.base_url}/v1/messages/batches/{batch.id}/results" if ended else None}
 
     def _anthropic_message(self, body: dict[str, Any], text: str | None) -> dict[str, Any]:
         prompt = sum(len(str(m["content"]).split()) for m in body["messages"])
@@ -234,3 +239,45 @@ class FakeBatchService:
 
     def batched_requests(self) -> list[dict[str, Any]]:
         return [body for b in self.batches.values() for _, body in b.requests]
+
+
+# ---- over HTTP, for tests that run the CLI in another process ----------------------------------
+
+
+@contextmanager
+def serve_http(service: FakeBatchService) -> Iterator[str]:
+    """Serve `service` on 127.0.0.1 (one request at a time); yields the base URL, e.g. for
+    OPENAI_BASE_URL (add "/v1") or ANTHROPIC_BASE_URL, so a child process reaches the same fake
+    and its batches outlive the process that created them."""
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            request = httpx2.Request(self.command, f"http://fake{self.path}", headers=dict(self.headers.items()),
+                                     content=body)
+            with lock:
+                response = service(request)
+            data = response.content
+            self.send_response(response.status_code)
+            self.send_header("content-type", response.headers.get("content-type", "application/json"))
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    service.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield service.base_url
+    finally:
+        server.shutdown()
+        server.server_close()

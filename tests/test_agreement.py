@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from oversight.agreement import METHOD, agreement_stats, agreement_table, cohen_kappa
+from oversight.agreement import METHOD, agreement_rows, agreement_stats, agreement_table, cohen_kappa
+from oversight.stats import wilson
 
 
 def choice(tid: str, judge: str, answer: int | None, order: str | None = "original", *, kind: str = "model",
@@ -58,12 +59,15 @@ def test_kappa_with_an_invalid_category_worked_by_hand() -> None:
 def test_kappa_is_undefined_when_both_judges_always_give_the_same_single_label() -> None:
     records = [choice(f"t{i}", judge, 0) for i in range(6) for judge in ("X", "Y")]
     [row] = agreement_table(records)
-    assert row["agreement"] == 1.0 and row["kappa"] is None and row["kappa_ci"] == [None, None]
+    assert row["agreement"] == 1.0 and row["kappa"] is None and row["kappa_ci"] is None
+    assert row["kappa_ci_reason"].startswith("one label")
+    # Agreement is a proportion: 6 of 6 is Wilson-honest, never [1, 1].
+    assert row["agreement_ci"] == [round(wilson(6, 6)[0], 4), 1.0]
     assert cohen_kappa([], []) is None
-    # One item: p_e = 0, so kappa = p_o = 0; one transcript cannot give an interval.
+    # One item: p_e = 0, so kappa = p_o = 0; one transcript cannot give a bootstrap interval.
     [one] = agreement_table([choice("t", "X", 0), choice("t", "Y", 1)])
     assert one["items"] == 1 and one["agreement"] == 0.0 and one["kappa"] == 0.0
-    assert one["kappa_ci"] == [None, None] and one["agreement_ci"] == [None, None]
+    assert one["kappa_ci"] is None and one["agreement_ci"] == [0.0, round(wilson(0, 1)[1], 4)]
 
 
 def test_pairs_match_on_transcript_and_view_and_failed_ones_are_counted_not_compared() -> None:
@@ -104,12 +108,45 @@ def test_bootstrap_keeps_a_transcripts_views_together() -> None:
         records += [choice(f"t{i}", "X", 0, "original"), choice(f"t{i}", "Y", 0, "original"),
                     choice(f"t{i}", "X", 1, "swapped"), choice(f"t{i}", "Y", 0, "swapped")]
     [row] = agreement_table(records)
-    assert row["agreement"] == 0.5 and row["agreement_ci"] == [0.5, 0.5]
+    # Within-transcript agreement is perfectly balanced (residuals 0): the design effect is held
+    # at 1, so the interval is Wilson over the 20 items, never the bootstrap's [0.5, 0.5].
+    assert row["agreement"] == 0.5 and row["agreement_ci"] == [round(x, 4) for x in wilson(10, 20)]
 
 
 def test_a_judge_with_one_label_throughout_gets_no_kappa_interval() -> None:
     # Judge B always answers 0: kappa is 0 in every resample by construction, not a finding.
     items = [(f"t{i}", str(i % 2), "0") for i in range(8)]
     stats = agreement_stats(items)
-    assert stats["kappa"] == 0.0 and stats["kappa_ci"] == [None, None]
+    assert stats["kappa"] == 0.0 and stats["kappa_ci"] is None
     assert stats["agreement"] == 0.5 and None not in stats["agreement_ci"]
+
+
+def test_two_transcripts_give_no_point_intervals() -> None:
+    # Two transcripts, one disagreement each way: the old bootstrap printed [0, 0] and kappa [-1, -1].
+    records = [choice("t1", "X", 0), choice("t1", "Y", 1), choice("t2", "X", 1), choice("t2", "Y", 0)]
+    [row] = agreement_table(records)
+    assert row["agreement"] == 0.0 and row["kappa"] == -1.0
+    assert row["agreement_ci"] == [0.0, round(wilson(0, 2)[1], 4)]
+    assert row["kappa_ci"] is None and row["kappa_ci_reason"].startswith("n too small")
+    [shown] = agreement_rows([row])
+    assert shown["kappa CI"] == "n too small" and shown["95% CI"] == row["agreement_ci"]
+
+
+def test_every_verdict_pair_counts_when_one_judge_id_covers_several_people() -> None:
+    # A live judge and an imported study's offline judges (one id, several people): t1 has two
+    # offline people, so two pairs; t2 one. Three pairs, not two.
+    live = [choice(t, "live", 0, kind="human", person="L") for t in ("t1", "t2")]
+    offline = [choice("t1", "off", 0, kind="human", person="a"), choice("t1", "off", 1, kind="human", person="b"),
+               choice("t2", "off", 0, kind="human", person="a")]
+    [row] = agreement_table(live + offline)
+    assert row["shared"] == 2 and row["pairs"] == 3 and row["items"] == 3
+    assert row["agreement"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_a_rater_judging_a_view_twice_counts_its_latest_record_in_any_line_order() -> None:
+    early = choice("t1", "X", 0, view_key_unused=None, created_at="2026-01-01T00:00:00Z", id="a")
+    late = choice("t1", "X", 1, created_at="2026-01-02T00:00:00Z", id="b")
+    other = choice("t1", "Y", 1, created_at="2026-01-01T00:00:00Z", id="c")
+    for records in ([early, late, other], [late, early, other], [other, late, early]):
+        [row] = agreement_table(records)
+        assert row["agreement"] == 1.0 and row["pairs"] == 1

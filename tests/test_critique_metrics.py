@@ -163,8 +163,8 @@ def test_unknown_gold_uses_the_union_of_confirmed_flaws() -> None:
 
 
 def test_judges_are_reported_separately_and_pooled_only_on_request() -> None:
-    ts = [transcript("h", c, [{"description": "Gives 1912 as the start year; the passage says 1902.", "severity": 2}])
-          for c in ("unassisted", "assisted")]
+    ts = [transcript("h", c, [{"description": "Gives 1912 as the start year; the passage says 1902.", "severity": 2}],
+                     answer="She became keeper in 1912.") for c in ("unassisted", "assisted")]
     js = [
         {"transcript_id": "h:unassisted", "judge": {"kind": "human", "id": "ann"}, "flaws_reported": ["Looks fine"]},
         {"transcript_id": "h:assisted", "judge": {"kind": "human", "id": "bob"},
@@ -215,7 +215,7 @@ def test_edge_cases_single_condition_failures_and_answer_mismatch() -> None:
     assert b["precision"]["unassisted"]["n"] == 2
     assert m["warnings"] == ["item 'd': the conditions judged different generated answers"]
     assert not any(r["metric"] == "uplift" for r in m["table"])
-    assert next(r for r in m["table"] if r["metric"] == "recall")["failed"] == 1
+    assert next(r for r in m["table"] if r["metric"] == "recall")["units failed"] == 1
 
 
 def test_empty_and_failed_only_runs_do_not_crash() -> None:
@@ -223,7 +223,7 @@ def test_empty_and_failed_only_runs_do_not_crash() -> None:
     ts = [transcript(f"i{i}", c, gold(1), error="HTTP 500") for i in range(2) for c in ("unassisted", "assisted")]
     m = metrics(ts, [])
     assert m["by_judge"] == {} and m["failed_transcripts"] == {"assisted": 2, "unassisted": 2}
-    assert [(r["condition"], r["failed"]) for r in m["table"]] == [("assisted", 2), ("unassisted", 2)]
+    assert [(r["condition"], r["units failed"]) for r in m["table"]] == [("assisted", 2), ("unassisted", 2)]
 
 
 def test_bootstrap_settings_are_written_and_shuffling_changes_nothing() -> None:
@@ -251,3 +251,25 @@ def test_cluster_recall_matches_the_stats_module() -> None:
     rec = model(metrics(ts, js))["recall"]["unassisted"]
     assert rec == cluster_proportion({"i0": (3, 3), "i1": (1, 3), "i2": (0, 3)}).dump()
     assert rec["ci_method"] == "wilson-cluster" and rec["estimate"] == round(4 / 9, 4)
+
+
+def test_an_unreadable_answer_is_counted_not_scored_as_no_flaws_found() -> None:
+    """A malformed structured answer reports no flaws only because it could not be read: it must
+    not pull recall down (an unassisted judge that found both flaws on every readable item)."""
+    ts, js = [], []
+    for i in range(4):
+        ts += [transcript(f"i{i}", "unassisted", gold(2, 3)),
+               transcript(f"i{i}", "assisted", gold(2, 3), critique_hits=[0, None])]
+        js.append(judgment(f"i{i}", "assisted", [0, 1]))
+        if i == 3:
+            js.append(judgment(f"i{i}", "unassisted", [], invalid=True,
+                               invalid_reason="malformed structured answer"))
+        else:
+            js.append(judgment(f"i{i}", "unassisted", [0, 1]))
+    m = metrics(ts, js)
+    b = model(m)
+    assert m["counts"]["invalid_judgments"] == 1
+    assert b["recall"]["unassisted"]["estimate"] == 1.0 and b["recall"]["unassisted"]["clusters"] == 3
+    assert b["uplift"]["n"] == 3 and b["uplift"]["items_excluded"] == 1
+    readable = metrics(ts, [j for j in js if not j.get("invalid")])
+    assert model(readable)["recall"] == b["recall"]

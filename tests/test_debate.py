@@ -89,7 +89,7 @@ async def test_simultaneous_rounds_hide_the_current_round() -> None:
     rounds = [e.step.split()[-1] for e in speeches]
     assert sorted(rounds[:2]) == ["1", "1"] and sorted(rounds[2:4]) == ["2", "2"] and sorted(rounds[4:]) == ["3", "3"]
     for e in speeches:
-        seen = e.input[0]["content"]
+        seen = e.input[-1]["content"]
         rnd = int(e.step.split()[-1])
         for other in (1, 2, 3):
             for name in ("Debater A", "Debater B"):
@@ -104,9 +104,9 @@ async def test_sequential_rounds_let_b_answer_a() -> None:
     steps = [e.step for e in model_events(rec)]
     assert steps == ["debater_a round 1", "debater_b round 1", "debater_a round 2", "debater_b round 2",
                      "judge original"]
-    b1 = model_events(rec, "debater_b")[0].input[0]["content"]
+    b1 = model_events(rec, "debater_b")[0].input[-1]["content"]
     assert "Debater A speaking in round 1" in b1
-    a2 = model_events(rec, "debater_a")[1].input[0]["content"]
+    a2 = model_events(rec, "debater_a")[1].input[-1]["content"]
     assert "Debater B speaking in round 1" in a2 and "in round 2" not in a2.split("Debate so far")[1]
 
 
@@ -195,7 +195,7 @@ async def test_consultant_argues_its_assigned_side() -> None:
         letter = "AB"[index]
         assert [e.step for e in model_events(rec)] == ["consultant round 1", "consultant round 2",
                                                        "judge original", "judge swapped"]
-        consultant_prompt = model_events(rec, "consultant")[0].input[0]["content"]
+        consultant_prompt = "\n\n".join(m["content"] for m in model_events(rec, "consultant")[0].input)
         assert f'You argue for your answer, "{unit.item.answers[index]}"' in consultant_prompt
         # the consultant's prompt never names an answer by letter outside the story (speeches stay letter-free)
         assert not re.search(r"\b(?:answer|Answer) [AB]\b", consultant_prompt.split("Story:")[0] +
@@ -348,7 +348,7 @@ def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> No
     assert metrics["failed_transcripts"] == {"consultancy": 2}
     assert metrics["run"]["units_failed"] == 2
     rows = {r["condition"]: r for r in metrics["table"]}
-    assert rows["consultancy"] == {"condition": "consultancy", "n": 0, "failed": 2}  # shown, not dropped
+    assert rows["consultancy"] == {"condition": "consultancy", "n": 0, "units failed": 2}  # shown, not dropped
     assert "debate - consultancy" not in rows
     judged = {json.loads(x)["transcript_id"] for x in (run / "judgments.jsonl").read_text().splitlines()}
     assert not any(t.endswith(":consultancy") for t in judged)

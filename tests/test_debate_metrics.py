@@ -124,7 +124,7 @@ def test_comparisons_are_paired_by_item_on_items_finished_in_both() -> None:
     assert m["failed_transcripts"] == {"consultancy": 1} and m["conditions"]["consultancy"]["model:x"][
         "failed_transcripts"] == 1
     rows = {r["condition"]: r for r in m["table"]}
-    assert rows["consultancy"]["failed"] == 1 and rows["consultancy"]["n"] == 7
+    assert rows["consultancy"]["units failed"] == 1 and rows["consultancy"]["failed"] == "0/7" and rows["consultancy"]["n"] == 7
     assert rows["debate - consultancy"]["n"] == 7 and rows["debate - consultancy"]["method"] == "newcombe-paired"
     assert list(rows)[:3] == ["debate", "consultancy", "blind"]
 
@@ -165,7 +165,8 @@ def test_extremes_all_invalid_all_right_and_n_of_one() -> None:
     right = metrics(ts, [verdict(t["id"], "debate") for t in ts])["conditions"]["debate"]["model:x"]["accuracy"]
     assert right["estimate"] == 1.0 and right["ci"] == [round(wilson(5, 5)[0], 4), 1.0]
     one = metrics(ts[:1], [verdict("i0:debate", "debate", p=0.8)])["conditions"]["debate"]["model:x"]
-    assert one["accuracy"]["ci"] == r4(wilson(1, 1)) and one["mean_p_correct"]["ci"] == [0.8, 0.8]
+    assert one["accuracy"]["ci"] == r4(wilson(1, 1)) and one["mean_p_correct"]["ci"] is None
+    assert one["mean_p_correct"]["ci_reason"].startswith("n too small")  # never [0.8, 0.8]
 
 
 def test_empty_and_failed_only_runs_do_not_crash() -> None:
@@ -173,7 +174,7 @@ def test_empty_and_failed_only_runs_do_not_crash() -> None:
     assert empty["table"] == [] and empty["conditions"] == {} and empty["comparisons"] == {}
     ts = transcripts("debate", 2, failed=(0, 1)) + transcripts("blind", 1, failed=(0,))
     failed = metrics(ts, [])
-    assert failed["table"] == [{"condition": "debate", "n": 0, "failed": 2}, {"condition": "blind", "n": 0, "failed": 1}]
+    assert failed["table"] == [{"condition": "debate", "n": 0, "units failed": 2}, {"condition": "blind", "n": 0, "units failed": 1}]
     assert failed["counts"]["failed"] == 3
 
 
@@ -189,8 +190,8 @@ def test_bootstrap_settings_come_from_params_and_are_written() -> None:
     class Params:
         n_boot, bootstrap_seed = 300, 7
 
-    ts = transcripts("debate", 6)
-    js = [verdict(t["id"], "debate", p=0.5 + i / 20) for i, t in enumerate(ts)]
+    ts = transcripts("debate", 12)
+    js = [verdict(t["id"], "debate", p=0.4 + i / 20) for i, t in enumerate(ts)]
     a = compute(ts, js, Params())
     assert a["bootstrap"] == {"resamples": 300, "seed": 7}
     assert compute(ts, js, None)["bootstrap"] == {"resamples": 2000, "seed": 0}
@@ -247,3 +248,30 @@ def test_several_people_are_reported_each_and_pooled_per_kind() -> None:
     pooled = debate["all human judges (pooled)"]
     assert pooled["verdicts"] == 4 and pooled["transcripts"] == 3
     assert pooled["accuracy_pooled"]["k"] == 2 and pooled["accuracy_pooled"]["n"] == 4
+
+
+def test_comparison_rows_print_items_used_and_left_out_and_say_unpaired() -> None:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    # The model judged 6 items in debate and 4 of them in consultancy: paired on 4, 2 left out.
+    ts = transcripts("debate", 6) + transcripts("consultancy", 4)
+    js = [verdict(t["id"], "debate", chose=0 if i % 3 else 1) for i, t in enumerate(ts[:6])]
+    js += [verdict(t["id"], "consultancy", chose=1 if i % 2 else 0) for i, t in enumerate(ts[6:])]
+    # A person saw debate on items p0-p2 and consultancy on p3-p5: nothing to pair.
+    person = {"kind": "human", "id": "ann"}
+    ts += [{"id": f"p{i}:{c}", "item_id": f"p{i}", "condition": c, "attempt": "a1", "error": None}
+           for i, c in [(0, "debate"), (1, "debate"), (2, "debate"), (3, "consultancy"), (4, "consultancy"),
+                        (5, "consultancy")]]
+    js += [verdict(f"p{i}:debate", "debate", chose=0, judge=person) for i in range(3)]
+    js += [verdict(f"p{i}:consultancy", "consultancy", chose=0 if i == 3 else 1, judge=person) for i in (3, 4, 5)]
+    m = metrics(ts, js)
+    model = m["comparisons"]["model:x"]["debate - consultancy"]
+    assert model["paired"] and model["n"] == 4 and model["items_excluded"] == 2
+    ann = m["comparisons"]["human/ann"]["debate - consultancy"]
+    assert not ann["paired"] and ann["ci_method"] == "newcombe" and ann["items_excluded"] == 0
+    low, high = confint_proportions_2indep(3, 3, 1, 3, method="newcomb", compare="diff")
+    assert ann["ci"] == pytest.approx([low, high], abs=1e-4)
+    rows = {(r.get("judge"), r["condition"]): r for r in m["table"]}
+    assert rows[("model:x", "debate - consultancy")]["left out"] == 2
+    assert rows[("model:x", "debate - consultancy")]["n"] == 4
+    assert rows[("human/ann", "debate - consultancy (unpaired)")]["n"] == 6

@@ -189,7 +189,7 @@ def test_published_metrics_count_in_paper_sessions_above_one_half(run: Path) -> 
     assert diff["estimate"] == expected.estimate == round(0.5 - 1 / 3, 4)
     assert diff["ci"] == expected.ci and diff["ci_method"] == "newcombe"
     assert m["other_settings"]["ai_debate"]["k"] == 1 and m["other_settings"]["ai_consultancy"]["n"] == 1
-    assert [r["metric"] for r in m["table"]][-1] == "human debate - consultancy"
+    assert [r["metric"] for r in m["table"]][-1] == "human debate - consultancy (unpaired)"
     _, meta = read_run(run)
     assert imported_metrics(run, meta) == m
 

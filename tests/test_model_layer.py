@@ -127,7 +127,10 @@ def test_cache_key_depends_on_meaning_only() -> None:
 def test_cost_only_for_known_prices() -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=100_000)
     assert with_cost(parse_spec("openai:gpt-4.1-mini"), usage).cost_usd == pytest.approx(0.4 + 0.16)
-    assert with_cost(parse_spec("anthropic:claude-sonnet-4-5"), usage).cost_usd == pytest.approx(3.0 + 1.5)
+    # Sonnet 4.5 lists 3/15 per million up to 200k prompt tokens per call, 6/22.5 above.
+    short = Usage(input_tokens=100_000, output_tokens=10_000)
+    assert with_cost(parse_spec("anthropic:claude-sonnet-4-5"), short).cost_usd == pytest.approx(0.3 + 0.15)
+    assert with_cost(parse_spec("anthropic:claude-sonnet-4-5"), usage).cost_usd == pytest.approx(6.0 + 2.25)
     assert with_cost(parse_spec("openai:qwen@http://127.0.0.1:1/v1"), usage).cost_usd is None
     assert with_cost(parse_spec("openai:some-new-model"), usage).cost_usd is None
     assert (Usage(cost_usd=None) + Usage(cost_usd=None)).cost_usd is None

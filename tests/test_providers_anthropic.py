@@ -79,10 +79,11 @@ async def test_request_shape_and_usage(tmp_path: Path) -> None:
     assert request.headers["content-type"] == "application/json"
     body = api.body()
     assert body["model"] == "claude-sonnet-4-6"
-    assert body["system"] == "You are a debate judge."
+    # prompt_cache (on by default): breakpoints after the system prompt and the shared opening.
+    assert body["system"] == [{"type": "text", "text": "You are a debate judge.", "cache_control": {"type": "ephemeral"}}]
     assert body["messages"] == [
         {"role": "user", "content": "A or B?"},
-        {"role": "assistant", "content": "Let me think."},
+        {"role": "assistant", "content": [{"type": "text", "text": "Let me think.", "cache_control": {"type": "ephemeral"}}]},
         {"role": "user", "content": "Answer now."},
     ]
     assert body["max_tokens"] == 64

@@ -197,7 +197,9 @@ def test_a_failed_call_is_recorded_and_the_rest_go_on(tmp_path: Path, capsys: py
     assert "4 judge calls failed" in capsys.readouterr().err
     metrics = json.loads((run / "metrics.json").read_text())
     judge_id = new[0]["judge"]["id"]
-    assert metrics["conditions"]["debate"][judge_id]["invalid"] == 2  # counted, not dropped
+    debate = metrics["conditions"]["debate"][judge_id]
+    # Counted as failures, never as wrong or invalid answers.
+    assert (debate["failed_calls"], debate["calls"], debate["invalid"], debate["verdicts"]) == (2, 4, 0, 2)
 
 
 def test_logprob_judge_asks_for_one_token_with_logprobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -144,7 +144,7 @@ def test_each_protocol_writes_its_plots(tmp_path: Path) -> None:
             for ext in ("png", "svg"):
                 assert (run / "plots" / f"{stem}.{ext}").stat().st_size > 1000
     svg = (d / "plots" / "debate_accuracy.svg").read_text()
-    assert d.name in svg and "n = 6 transcripts per estimate" in svg and "Wilson" in svg  # text stays text
+    assert d.name in svg and "n = 6 verdicts per estimate" in svg and "Wilson" in svg  # text stays text
     rating = {"ci_method": "bayesian-bootstrap over rated nodes", "n": 8}
     summary = {"protocol": "summarize", "strategies": {"hierarchical": {"judges": {"model:m": {"ratings": {
         "level 0": {"faithfulness": {"estimate": 5.5, "ci": [5.0, 6.0], **rating}},

@@ -189,19 +189,27 @@ async def test_a_batch_result_past_the_bound_is_made_again_as_a_normal_call(tmp_
 
 
 def test_a_recovered_batch_result_past_the_bound_is_not_cached(tmp_path: Path) -> None:
-    from oversight.models.batch.batcher import _settle
+    """Collecting a batch a crash left behind (its journal recorded max_tokens 5): an answer past
+    the bound is neither stored nor handed on; one within it is stored before anyone wakes."""
+    from oversight.models.batch.batcher import Batcher
+    from oversight.models.spec import parse_spec
 
-    loop = asyncio.new_event_loop()
-    try:
-        p = ModelPool(cache=ResponseCache(tmp_path / "cache"))
-        future = loop.create_future()
-        _settle("k" * 64, future, p, 5)(Completion(text="x" * 100_000))
-        assert future.cancelled() and files_under(tmp_path / "cache") == {}
-        future = loop.create_future()
-        _settle("k" * 64, future, p, 5)(Completion(text="fine"))
-        assert future.result().text == "fine" and len(files_under(tmp_path / "cache")) == 1
-    finally:
-        loop.close()
+    class Ended:
+        async def ended(self, batch_id: str) -> bool:
+            return True
+
+        async def results(self, batch_id: str, logprobs: dict[str, bool]) -> dict[str, Completion]:
+            return {"huge": Completion(text="x" * 100_000), "fine": Completion(text="fine")}
+
+    got: dict[str, Completion | None] = {}
+    cache = ResponseCache(tmp_path / "cache")
+    runtime = BatchRuntime(BatchOptions(poll_s=0.001), cache=cache)
+    batcher = Batcher(parse_spec("openai:gpt-4.1-mini"), Ended(), runtime)  # type: ignore[arg-type]
+    waiters = {cid: (cid * 16, lambda r, cid=cid: got.__setitem__(cid, r)) for cid in ("huge", "fine")}
+    asyncio.run(batcher.collect("batch_1", waiters, {}, {"huge": 5, "fine": 5}))
+    assert got["huge"] is None and got["fine"] is not None and got["fine"].text == "fine"
+    assert cache.get("huge" * 16) is None and cache.get("fine" * 16) is not None
+    assert len(files_under(tmp_path / "cache")) == 1
 
 
 class HugeError(httpx2.AsyncByteStream):

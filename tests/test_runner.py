@@ -310,7 +310,7 @@ def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: P
     assert sorted((j["transcript_id"], j["judge"]["kind"]) for j in kept) == [
         ("q0:plain", "model"), ("q1:plain", "human"), ("q1:plain", "model")]
     assert all(j.get("attempt") != "stale" for j in kept)
-    assert left_out == {"unknown_transcript": 1, "stale_attempt": 1, "retracted": 0}
+    assert left_out == {"unknown_transcript": 1, "stale_attempt": 1, "retracted": 0, "retried": 0}
     assert main(["report", str(run)]) == 0
     assert json.loads((run / "metrics.json").read_text())["run"]["judgments_left_out"] == left_out
 

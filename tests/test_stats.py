@@ -39,7 +39,10 @@ def method10_paired(e: int, f: int, g: int, h: int) -> tuple[float, float]:
     l1, u1 = wilson_by_roots(e + f, n)
     l2, u2 = wilson_by_roots(e + g, n)
     margins = (e + f) * (g + h) * (e + g) * (f + h)
-    phi = (e * h - f * g) / math.sqrt(margins) if margins else 0.0
+    # Newcombe's numerator: ad - bc - N/2 above N/2, 0 up to N/2, ad - bc when negative.
+    cross = e * h - f * g
+    numerator = cross - n / 2 if cross > n / 2 else 0.0 if cross >= 0 else cross
+    phi = numerator / math.sqrt(margins) if margins else 0.0
     delta = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
     eps = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
     return (p1 - p2 - delta, p1 - p2 + eps)
@@ -129,9 +132,19 @@ def test_paired_difference_is_newcombe_1998b_method_10(cells: tuple[int, int, in
     assert lo is not None and hi is not None and lo <= (rec.estimate or 0) <= hi and hi - lo > 0
 
 
-def test_paired_difference_published_example() -> None:
-    # Newcombe (1998b), Table II, first example: e=36, f=12, g=2, h=0; method 10.
-    assert paired_difference(table(36, 12, 2, 0)).ci == pytest.approx([0.0569, 0.3404], abs=1e-4)
+@pytest.mark.parametrize(("cells", "low", "high"), [
+    # Newcombe (1998b), Table II, method 10: example (a), ad - bc < 0 (phi uncorrected).
+    ((36, 12, 2, 0), 0.0569, 0.3404),
+    # Newcombe (1998b), Table II, method 10: example (b), ad - bc > N/2 (phi corrected);
+    # the plain phi gives [0.0618, 0.3239] here.
+    ((18, 12, 2, 18), 0.0562, 0.3290),
+    # Ten items judged alike in both conditions (5 both right, 5 neither): phi = (25 - 5) / 25,
+    # the interval is +-0.1666, never [0, 0] (design notes, Fagerland et al. 2017's definition).
+    ((5, 0, 0, 5), -0.1666, 0.1666),
+])
+def test_paired_difference_matches_newcombe_1998b_table(cells: tuple[int, int, int, int], low: float,
+                                                        high: float) -> None:
+    assert paired_difference(table(*cells)).ci == pytest.approx([low, high], abs=1e-4)
 
 
 def test_all_zero_recall_still_has_an_honest_uplift_interval() -> None:
@@ -167,7 +180,7 @@ def test_order_of_units_does_not_change_any_number() -> None:
 
 
 def test_bayesian_bootstrap_is_seeded_and_brackets_the_mean() -> None:
-    values = [0.1, 0.4, 0.35, 0.8, 0.9, 0.55, 0.2]
+    values = [0.1, 0.4, 0.35, 0.8, 0.9, 0.55, 0.2, 0.65, 0.3, 0.45, 0.7, 0.15]
     a = bootstrap_mean(values, n_boot=4000, seed=3)
     assert a == bootstrap_mean(values, n_boot=4000, seed=3)
     assert a != bootstrap_mean(values, n_boot=4000, seed=4)
@@ -179,12 +192,12 @@ def test_bayesian_bootstrap_is_seeded_and_brackets_the_mean() -> None:
 
 
 def test_bayesian_bootstrap_ratio_is_undefined_when_the_base_often_resamples_to_zero() -> None:
-    cols = np.array([[1.0, 0.0]] * 3 + [[0.5, 0.5]])
+    cols = np.array([[1.0, 0.0]] * 9 + [[0.5, 0.5]] * 3)
     ratio = lambda s: np.where(s[:, 1] > 0, s[:, 0] / np.where(s[:, 1] > 0, s[:, 1], 1), np.nan)  # noqa: E731
     # Dirichlet weights are never exactly 0, so the base is always positive here: defined.
     low, high = bayesian_bootstrap(cols, ratio, n_boot=300, seed=0)
     assert 1.0 < low < high
-    zero_base = np.array([[1.0, 0.0]] * 4)
+    zero_base = np.array([[1.0, 0.0]] * 8 + [[0.5, 0.0]] * 4)
     assert all(math.isnan(x) for x in bayesian_bootstrap(zero_base, ratio, n_boot=300, seed=0))
 
 
@@ -195,3 +208,112 @@ def test_records_dump_the_shared_vocabulary() -> None:
     assert set(d) == {"estimate", "ci", "ci_method", "n", "level", "estimate_a", "estimate_b", "paired"}
     assert p["level"] == d["level"] == 0.95
     assert Proportion.model_validate(p).ci == p["ci"]
+
+
+# ---- an independent library as the oracle (statsmodels, test-only) -------------------------------
+
+sm_prop = pytest.importorskip("statsmodels.stats.proportion")
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (0, 7), (3, 7), (7, 7), (81, 263), (1, 29), (50, 100)])
+def test_wilson_agrees_with_statsmodels(k: int, n: int) -> None:
+    assert wilson(k, n) == pytest.approx(sm_prop.proportion_confint(k, n, alpha=0.05, method="wilson"), abs=1e-9)
+
+
+@pytest.mark.parametrize(("a", "b"), [((56, 70), (48, 80)), ((9, 10), (3, 10)), ((0, 10), (0, 20)),
+                                      ((10, 10), (0, 10)), ((5, 56), (0, 29)), ((1, 3), (2, 2))])
+def test_unpaired_difference_agrees_with_statsmodels_newcombe(a: tuple[int, int], b: tuple[int, int]) -> None:
+    low, high = sm_prop.confint_proportions_2indep(a[0], a[1], b[0], b[1], method="newcomb", compare="diff")
+    assert difference(binary(*a), binary(*b)).ci == pytest.approx([low, high], abs=1e-4)
+
+
+@pytest.mark.parametrize("cells", [(3, 2, 2, 3), (2, 2, 2, 2), (3, 3, 2, 2), (4, 3, 2, 2), (5, 4, 3, 3)])
+def test_paired_difference_without_correlation_is_the_independent_interval(
+        cells: tuple[int, int, int, int]) -> None:
+    # When 0 <= ad - bc <= N/2, Newcombe's phi is 0 and the paired interval is the independent
+    # one of two samples of N: an oracle for the middle branch.
+    e, f, g, h = cells
+    n = sum(cells)
+    assert 0 <= e * h - f * g <= n / 2
+    low, high = sm_prop.confint_proportions_2indep(e + f, n, e + g, n, method="newcomb", compare="diff")
+    assert paired_difference(table(*cells)).ci == pytest.approx([low, high], abs=1e-4)
+
+
+def test_paired_difference_combines_statsmodels_wilson_margins() -> None:
+    # Method 10 from statsmodels' Wilson margins and Newcombe's corrected phi (ad - bc > N/2).
+    e, f, g, h = 18, 12, 2, 18
+    n = 50
+    p1, p2 = (e + f) / n, (e + g) / n
+    l1, u1 = sm_prop.proportion_confint(e + f, n, method="wilson")
+    l2, u2 = sm_prop.proportion_confint(e + g, n, method="wilson")
+    phi = (e * h - f * g - n / 2) / math.sqrt((e + f) * (g + h) * (e + g) * (f + h))
+    low = p1 - p2 - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    high = p1 - p2 + math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    assert paired_difference(table(e, f, g, h)).ci == pytest.approx([low, high], abs=1e-4)
+
+
+# ---- properties (hypothesis) ---------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+cells_st = st.tuples(*[st.integers(0, 30)] * 4).filter(lambda c: sum(c) > 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells_st)
+def test_paired_interval_contains_its_estimate_within_bounds_never_zero_width(c: tuple[int, int, int, int]) -> None:
+    rec = paired_difference(table(*c))
+    lo, hi = rec.ci
+    assert -1 <= lo <= rec.estimate <= hi <= 1  # type: ignore[operator]
+    assert hi - lo > 0  # type: ignore[operator]
+    assert rec.ci == pytest.approx(method10_paired(*c), abs=1e-4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 40))
+def test_wilson_contains_estimate_in_unit_interval_never_zero_width(k: int, n: int) -> None:
+    k = min(k, n)
+    lo, hi = wilson(k, n)
+    assert 0 <= lo <= k / n <= hi <= 1 and hi - lo > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.tuples(*[st.integers(0, 8)] * 4).filter(lambda c: sum(c) > 0), st.integers(2, 5))
+def test_paired_interval_is_wider_at_smaller_n(c: tuple[int, int, int, int], scale: int) -> None:
+    # The same table scaled up (the same proportions from more items) never gives a wider interval.
+    small, large = paired_difference(table(*c)), paired_difference(table(*(x * scale for x in c)))
+    assert (small.ci[1] - small.ci[0]) >= (large.ci[1] - large.ci[0]) - 1e-4  # type: ignore[operator]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10), st.integers(1, 10), st.integers(0, 10), st.integers(1, 10), st.integers(2, 4))
+def test_unpaired_interval_is_wider_at_smaller_n(ka: int, na: int, kb: int, nb: int, scale: int) -> None:
+    ka, kb = min(ka, na), min(kb, nb)
+    small = difference(binary(ka, na), binary(kb, nb))
+    large = difference(binary(ka * scale, na * scale), binary(kb * scale, nb * scale))
+    lo, hi = small.ci
+    assert -1 <= lo <= small.estimate <= hi <= 1 and hi - lo > 0  # type: ignore[operator]
+    assert (hi - lo) >= (large.ci[1] - large.ci[0]) - 1e-4  # type: ignore[operator]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=30))
+def test_bootstrap_mean_is_never_a_point_interval(values: list[float]) -> None:
+    rec = bootstrap_mean(values, n_boot=300, seed=0)
+    if rec.ci is None:
+        assert rec.ci_reason and rec.ci_reason.split(":")[0] in ("n too small", "no variation")
+        assert len(values) < 10 or len(set(values)) == 1
+        json.dumps(rec.dump(), allow_nan=False)
+    else:
+        lo, hi = rec.ci
+        assert lo <= rec.estimate <= hi and hi > lo  # type: ignore[operator]
+
+
+def test_bootstrap_refuses_one_unit_and_constant_values() -> None:
+    one = bootstrap_mean([0.7], n_boot=500, seed=0).dump()
+    assert one["ci"] is None and one["ci_reason"].startswith("n too small") and one["estimate"] == 0.7
+    constant = bootstrap_mean([0.7] * 20, n_boot=500, seed=0).dump()
+    assert constant["ci"] is None and constant["ci_reason"].startswith("no variation")
+    assert all(math.isnan(x) for x in bayesian_bootstrap(np.full((20, 1), 0.7), lambda s: s[:, 0], n_boot=50,
+                                                        seed=0))

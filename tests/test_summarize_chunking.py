@@ -6,8 +6,11 @@ import random
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oversight.protocols.summarize.chunking import (
+    plan_tree,
     CHARS_PER_TOKEN,
     approx_tokens,
     chunk_spans,
@@ -44,16 +47,44 @@ TEXTS = [
 ]
 
 
+def check_cover(text: str, max_tokens: int) -> list[tuple[int, int]]:
+    """Spans in order, never overlapping, within the size, each holding some text; what they
+    leave out is whitespace only; when no whitespace run is longer than a chunk, an exact tiling."""
+    size = max_tokens * CHARS_PER_TOKEN
+    spans = chunk_spans(text, max_tokens)
+    assert all(s < e <= s + size for s, e in spans)
+    assert all(text[s:e].strip() for s, e in spans)  # never a whitespace-only leaf
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    gaps = [text[a[1]:b[0]] for a, b in zip(spans, spans[1:])] + [text[:spans[0][0]], text[spans[-1][1]:]]
+    assert all(not g.strip() for g in gaps)  # only whitespace is left out
+    longest_run = max((len(m.group()) for m in re.finditer(r"\s+", text)), default=0)
+    if longest_run < size // 2:  # ordinary text: tiled exactly, but for whitespace after the last chunk
+        assert spans[0][0] == 0 and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert "".join(text[s:e] for s, e in spans) == text[:spans[-1][1]]
+    return spans
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_every_character_is_in_exactly_one_leaf_at_every_size(text: str) -> None:
     for max_tokens in (1, 2, 3, 5, 8, 13, 40, 100, 257, 1000, 100_000):
-        spans = chunk_spans(text, max_tokens)
-        assert spans[0][0] == 0 and spans[-1][1] == len(text)
-        for (_, end), (start, _) in zip(spans, spans[1:]):
-            assert end == start  # no gap, no overlap
-        assert all(s < e for s, e in spans)
-        assert "".join(text[s:e] for s, e in spans) == text
-        assert all(e - s <= max_tokens * CHARS_PER_TOKEN for s, e in spans)
+        check_cover(text, max_tokens)
+
+
+@pytest.mark.parametrize("pad", [" " * 200_000, "\n" * 50_000, " \n\t" * 30_000])
+def test_padding_after_a_story_plans_the_same_calls_as_the_story(pad: str) -> None:
+    story = prose(7, 40)
+    for max_tokens in (50, 500, 2000):
+        alone, padded = chunk_spans(story, max_tokens), check_cover(story + pad, max_tokens)
+        assert len(padded) == len(alone)
+        assert padded[:-1] == alone[:-1] and padded[-1][0] == alone[-1][0]
+        for strategy in ("hierarchical", "incremental"):
+            assert len(plan_tree(padded, strategy).nodes) == len(plan_tree(alone, strategy).nodes)
+
+
+def test_a_whitespace_run_inside_the_text_makes_no_leaf() -> None:
+    text = "First part. " * 50 + " " * 100_000 + "Second part. " * 50
+    spans = check_cover(text, 100)
+    assert len(spans) == len(chunk_spans("First part. " * 50, 100)) + len(chunk_spans("Second part. " * 50, 100))
 
 
 def test_empty_text_has_no_chunks() -> None:
@@ -148,3 +179,30 @@ def test_planning_rejects_nonsense() -> None:
         plan_hierarchical(fake_spans(3), 1)
     with pytest.raises(ValueError):
         plan_incremental([])
+
+
+_pieces = st.lists(st.one_of(
+    st.text(alphabet="abcxyz.!?é", min_size=1, max_size=30),
+    st.sampled_from([" ", "\n", "\n\n", "  \n\t", "\r\n"]),
+    st.integers(min_value=1, max_value=3000).map(lambda n: " " * n),
+    st.integers(min_value=1, max_value=800).map(lambda n: "\n" * n),
+), min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pieces, st.sampled_from([1, 3, 10, 40, 200]))
+def test_property_only_whitespace_is_ever_left_out_and_no_leaf_is_blank(pieces: list[str], max_tokens: int) -> None:
+    text = "".join(pieces)
+    if not text.strip():
+        assert chunk_spans(text, max_tokens) == []
+        return
+    spans = check_cover(text, max_tokens)
+    covered = "".join(text[s:e] for s, e in spans)
+    assert "".join(covered.split()) == "".join(text.split())  # every non-whitespace character, once, in order
+
+
+@settings(max_examples=100, deadline=None)
+@given(_pieces, st.integers(min_value=0, max_value=50_000), st.sampled_from([10, 40, 200]))
+def test_property_padding_never_changes_the_number_of_leaves(pieces: list[str], pad: int, max_tokens: int) -> None:
+    text = "".join(pieces)
+    assert len(chunk_spans(text + " " * pad, max_tokens)) == len(chunk_spans(text, max_tokens))

@@ -18,7 +18,8 @@ from oversight.stats import wilson
     [
         (" 5\nCoverage: 4", {"faithfulness": 5, "coverage": 4}),
         ("**6**\n**Coverage:** 3/7 because it leaves out the storm", {"faithfulness": 6, "coverage": 3}),
-        ("\nFaithfulness: 7\nCoverage - 2\nFaithfulness: 1", {"faithfulness": 7, "coverage": 2}),
+        ("\nFaithfulness: 7\nCoverage - 2\nFaithfulness: 7", {"faithfulness": 7, "coverage": 2}),
+        (" 3 would be too harsh; I'd give 6.\nCoverage: 5", {"faithfulness": 6, "coverage": 5}),
         ("I would rate faithfulness a 4 and the coverage is 5 out of 7.", {"faithfulness": 4, "coverage": 5}),
         ("6. Coverage: 6. The summary is fine.", {"faithfulness": 6, "coverage": 6}),
     ],
@@ -40,6 +41,10 @@ def test_ratings_are_read_from_realistic_answers(text: str, expected: dict[str, 
         ("1. The keeper rows out.\n2. The gulls are loud.", "no faithfulness rating"),
         ("5\nThe summary mentions the keeper and the sea and", "no coverage rating"),
         ("Faithfulness 1-7: good\nCoverage 1 to 7: good", "no faithfulness rating"),
+        # two answers for one scale, another scale, a hedge: never the first number seen
+        ("\nFaithfulness: 7\nCoverage - 2\nFaithfulness: 1", "different faithfulness ratings given (1, 7)"),
+        (" 7/10\nCoverage: 5", "faithfulness 7/10 is on a 1-10 scale"),
+        (" 6 or 7\nCoverage: 5", "faithfulness is hedged between 6 and 7"),
     ],
 )
 def test_unusable_ratings_are_invalid_with_a_reason(text: str, problem: str) -> None:
@@ -82,8 +87,9 @@ def test_verdicts_for_model_and_person_have_the_same_fields() -> None:
     view = JudgeView(key="node:L1.0", template="judge_node", variables={}, answer_kind="rating")
     model = verdict(view, transcript(), JudgeResponse(text="6\nCoverage: 5"), params)
     person = verdict(view, transcript(), JudgeResponse(ratings={"faithfulness": 6, "coverage": 5}, comment="ok"), params)
-    assert {k: v for k, v in model.items() if k not in ("raw", "comment")} == \
-        {k: v for k, v in person.items() if k not in ("raw", "comment")}
+    assert {k: v for k, v in model.items() if k not in ("raw", "comment", "judge_format")} == \
+        {k: v for k, v in person.items() if k not in ("raw", "comment", "judge_format")}
+    assert (model["judge_format"], person["judge_format"]) == ("text", "human")
     assert (model["stage"], model["faithfulness"], model["invalid"]) == ("root", 6, False)
     bad = verdict(view, transcript(), JudgeResponse(ratings={"faithfulness": 8, "coverage": 5}), params)
     assert bad["invalid"] and bad["faithfulness"] is None and bad["coverage"] == 5

@@ -97,7 +97,7 @@ async def test_full_debate_session_is_written_and_blind(debate_folder: Path) -> 
         assert record["answer_index"] == record["shown_order"][0]  # typed A: the answer shown first
         assert record["correct"] == (record["answer_index"] == t["outcome"]["correct_index"])
         assert record["p_chosen"] == 0.7 and record["raw"]["comment"] == "because"
-        assert record["seconds"] >= 0 and record["id"] and record["assignment"]["offset"] in (0, 1, 2, 3)
+        assert record["seconds"] >= 0 and record["id"] and record["assignment"]["rank"] in (0, 1, 2, 3)
     seen = "\n".join(texts)
     model_verdicts = [j["raw"] for j in before]
     for unit in units:

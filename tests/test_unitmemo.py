@@ -16,7 +16,7 @@ from harness import TEST_PROTOCOLS
 from qa_protocol import QAProtocol
 from oversight import unitmemo
 from oversight.config import apply_overrides, read_yaml, validate_experiment
-from oversight.models import model as model_module
+from oversight.models.pricing import PriceBook
 from oversight.models.providers import scripted
 from oversight.errors import ModelCallError
 from oversight.models.providers.base import ProviderError
@@ -50,10 +50,10 @@ def generic(messages: list[Message]) -> Completion:
 @pytest.fixture(autouse=True)
 def _priced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give scripted calls a price, so the memo is checked on what a cache hit does to cost."""
-    def with_cost(spec: Any, usage: Usage) -> Usage:
+    def with_cost(self: Any, spec: Any, usage: Usage, *, batch: bool = False) -> Usage:
         return usage.model_copy(update={"cost_usd": usage.input_tokens * 1e-6 + usage.output_tokens * 3e-6})
 
-    monkeypatch.setattr(model_module, "with_cost", with_cost)
+    monkeypatch.setattr(PriceBook, "with_cost", with_cost)
     scripted.register("generic", generic)
 
 

@@ -106,24 +106,24 @@ JUDGE_OUTPUTS = [
     ("## Verdict\n\n**A** is correct.\n\n*Probability:* 0.6", A, 0.6),
     ("- Debater A: strong quotes\n- Debater B: unverified quotes\n\n**Answer: A**", A, None),
     ("`B`", B, None),
-    # negations
-    ("The answer is not B.", A, None),
-    ("Debater A is wrong here; the story never says that.", B, None),
-    ("I don't think B is correct.", A, None),
+    # negations: ruling one out is not an explicit answer (conservative), even of two
+    ("The answer is not B.", X, None),
+    ("Debater A is wrong here; the story never says that.", X, None),
+    ("I don't think B is correct.", X, None),
     ("I choose B over A.", B, None),
     ("A is not supported by any verified quote. Therefore B.", B, None),
     ("B, not A.", B, None),
-    ("Debater B fabricated the key quote.", A, None),
+    ("Debater B fabricated the key quote.", X, None),
     # quoted claims of either side
     ("Debater B says \"A is obviously wrong\", but its quote was unverified. I side with A.", A, None),
     ("Debater A argues that B is correct only by accident. Answer: A", A, None),
     ("According to Debater B, the answer is B. Debater B's claim that B is correct rests on an unverified quote. Final answer: A (65%)", A, 0.65),
     ("Debater A claims the answer is A. Debater B claims the answer is B. I cannot tell which is right.", X, None),
-    # reversals
+    # reversals: only a marked change of mind that ends in an explicit final answer is read
     ("At first I leaned towards A. But the verified quote settles it: B is correct.", B, None),
-    ("A seems right... no, wait. Looking again at the quote about the harbour, it is B.", B, None),
+    ("A seems right... no, wait. Looking again at the quote about the harbour, it is B.", X, None),
     ("Answer: A\n\nOn reflection, Debater B is more convincing. Final answer: B, 60%", B, 0.6),
-    ("I think A is correct. Actually, no: I think B is correct.", B, None),
+    ("I think A is correct. Actually, no: I think B is correct.", X, None),
     # hedges and refusals
     ("A or B", X, None),
     ("It could be A or B; neither debater convinced me.", X, None),
@@ -143,8 +143,8 @@ JUDGE_OUTPUTS = [
     ("Answer: B (confidence 8/10)", B, 0.8),
     ("B - confidence 3 out of 4", B, 0.75),
     ("Final answer: A. Confidence: 90", A, 0.9),
-    ("Answer: A, 150%", A, None),
-    ("Answer: B (confidence: 120%)", B, None),
+    ("Answer: A, 150%", X, None),
+    ("Answer: B (confidence: 120%)", X, None),
     ("I am 85 percent sure it is B.", B, 0.85),
     ("Answer: B\nConfidence: high", B, None),
     ("Debater B cited 4 of 5 quotes correctly. Answer: B", B, None),
@@ -155,7 +155,8 @@ JUDGE_OUTPUTS = [
     ("Final ans", X, None),
     ("A careful reading of the debate shows that", X, None),
     # gemma-270m-style rambling and echoed template text
-    (" A, 80%\n\nQuestion: What did the keeper do at dusk?\nA: He lit the lamp\nB: He went home\n\nAnswer: B, 60%", A, 0.8),
+    # answers a question of its own after ours: which answer is for ours is not certain
+    (" A, 80%\n\nQuestion: What did the keeper do at dusk?\nA: He lit the lamp\nB: He went home\n\nAnswer: B, 60%", X, None),
     ("Which answer is correct, A or B? Reply with the letter, then your probability that it is correct, for example \"B, 70%\".\n\nAnswer:", X, None),
     (" B\n\nDebater A (round 2): I maintain that A is correct because the quote shows it.", B, None),
     ("A: He lit the lamp\nB: He went home", X, None),
@@ -189,10 +190,10 @@ def test_probability_for_the_other_answer_goes_to_that_answer() -> None:
     assert v.probs == pytest.approx([0.3, 0.7]) and v.probability == pytest.approx(0.7)
 
 
-def test_out_of_range_probability_is_ignored_and_the_reason_says_so() -> None:
+def test_out_of_range_probability_makes_the_verdict_invalid_and_the_reason_says_so() -> None:
     v = parse_verdict("Answer: A, 150%")
-    assert v.choice == A and v.probability is None
-    assert "150% is over 100%" in v.reason
+    assert v.invalid and v.choice is None
+    assert "150% is not between 0% and 100%" in v.reason
 
 
 def test_inconsistent_per_option_probabilities_are_normalised_and_noted() -> None:
@@ -201,15 +202,15 @@ def test_inconsistent_per_option_probabilities_are_normalised_and_noted() -> Non
     assert "normalised" in v.reason
 
 
-def test_choice_against_its_own_probabilities_is_kept_and_noted() -> None:
+def test_choice_against_its_own_probabilities_is_invalid() -> None:
     v = parse_verdict("Answer: A. P(A) = 0.2, P(B) = 0.8")
-    assert v.choice == A and v.probability == pytest.approx(0.2)
+    assert v.invalid and v.choice is None and v.probs == pytest.approx([0.2, 0.8])
     assert "favour another option" in v.reason
 
 
 def test_hedged_final_answer_is_invalid_with_reason() -> None:
     v = parse_verdict("Final answer: A or B.")
-    assert v.invalid and v.reason.startswith("final answer: undecided")
+    assert v.invalid and v.reason == "hedged between A and B"
 
 
 def test_three_options_negation_does_not_pick_one() -> None:

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from oversight.jsonl import dumps
+from oversight.atomic import atomic_file
+from oversight.jsonl import FILE_MODE, dumps
 from oversight.results import light
 from oversight.runfolder import RunFolder
 
@@ -65,15 +66,16 @@ def judgment_rows(folder: RunFolder) -> Iterator[Row]:
 
 
 def _write(path: Path, rows: Callable[[], Iterator[Row]], fmt: str) -> Path:
+    """Written whole or not at all (`atomic_file`): a kill or a full disk leaves no torn table."""
     if fmt == "jsonl":
-        with open(path, "w", encoding="utf-8") as fh:
+        with atomic_file(path, mode=FILE_MODE) as fh:
             for row in rows():
                 fh.write(dumps(row) + "\n")
         return path
     columns: dict[str, None] = {}
     for row in rows():
         columns.update(dict.fromkeys(row))
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_file(path, newline="", mode=FILE_MODE) as fh:
         writer = csv.DictWriter(fh, fieldnames=list(columns), restval="")
         writer.writeheader()
         for row in rows():

@@ -12,10 +12,12 @@ The eval's results carry our headline estimates with their intervals in each met
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from oversight.atomic import named, temp_path
 from oversight.errors import UserError
 from oversight.runfolder import RunFolder
 from oversight.sidebyside import headline
@@ -52,7 +54,11 @@ def _when(text: Any) -> datetime:
 def _usage(u: dict[str, Any] | None) -> ModelUsage:
     u = u or {}
     inp, out = int(u.get("input_tokens") or 0), int(u.get("output_tokens") or 0)
-    return ModelUsage(input_tokens=inp, output_tokens=out, total_tokens=inp + out, total_cost=u.get("cost_usd"))
+    # Inspect counts cache reads and writes apart from input_tokens (ours include them).
+    read, write = int(u.get("cache_read_tokens") or 0), int(u.get("cache_write_tokens") or 0)
+    return ModelUsage(input_tokens=inp - read - write, output_tokens=out, total_tokens=inp + out,
+                      total_cost=u.get("cost_usd"), input_tokens_cache_read=read or None,
+                      input_tokens_cache_write=write or None)
 
 
 def _score(j: dict[str, Any]) -> Score:
@@ -118,7 +124,8 @@ def _results(metrics: dict[str, Any], n: int) -> EvalResults:
     rows = headline(metrics)
     score_metrics = {r["metric"]: EvalMetric(name=r["metric"], value=r["estimate"] if r["estimate"] is not None
                                              else float("nan"),
-                                             metadata={"ci": r["ci"], "ci_method": r["ci_method"], "n": r["n"]})
+                                             metadata={"ci": r["ci"], "ci_method": r["ci_method"], "n": r["n"],
+                                                       "ci_reason": r.get("ci_reason")})
                      for r in rows}
     return EvalResults(total_samples=n, completed_samples=n,
                        scores=[EvalScore(name="oversight", scorer="oversight report", metrics=score_metrics)])
@@ -147,5 +154,17 @@ def write_inspect_log(folder: RunFolder, out: Path) -> Path:
     )
     log = EvalLog(status="success", eval=spec, samples=samples, results=_results(run_metrics(folder), len(samples)))
     path = out / f"{folder.run_id}.eval"
-    write_eval_log(log, str(path))
+    # Written under a temporary name (keeping the extension Inspect picks its format by), then
+    # renamed: a kill or a full disk mid-write leaves no torn log.
+    tmp = temp_path(path, suffix=".eval")
+    try:
+        write_eval_log(log, str(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise named(exc, path) from None
+        raise
     return path

@@ -73,6 +73,8 @@ def _parse_line(path: Path, lineno: int, raw: bytes) -> NyuLine | None:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(path, lineno, "line", f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise _fail(path, lineno, "line", "nested too deeply to read (a debate record nests a few levels)") from None
     if not isinstance(data, dict):
         raise _fail(path, lineno, "line", "expected a JSON object")
     try:

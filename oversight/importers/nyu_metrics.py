@@ -45,7 +45,7 @@ def _difference(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     d = difference([(1.0, 1.0)] * a["k"] + [(0.0, 1.0)] * (a["n"] - a["k"]),
                    [(1.0, 1.0)] * b["k"] + [(0.0, 1.0)] * (b["n"] - b["k"]))
     return {"of": [a["setting"], b["setting"]], "k": [a["k"], b["k"]], "n": [a["n"], b["n"]],
-            "estimate": d.estimate, "ci": d.ci, "ci_method": d.ci_method}
+            "estimate": d.estimate, "ci": d.ci, "ci_method": d.ci_method, "paired": False}
 
 
 def published_metrics(run_dir: Path) -> dict[str, Any]:
@@ -60,8 +60,8 @@ def published_metrics(run_dir: Path) -> dict[str, Any]:
         table.append({"metric": f"{setting.replace('_', ' ')} accuracy", "k": m["k"], "n": m["n"],
                       "estimate": m["estimate"], "95% CI": m["ci"], "method": "wilson"})
     d = published["human_debate_minus_consultancy"]
-    table.append({"metric": "human debate - consultancy", "estimate": d["estimate"], "95% CI": d["ci"],
-                  "method": d["ci_method"]})
+    table.append({"metric": "human debate - consultancy (unpaired)", "n": sum(d["n"]), "estimate": d["estimate"],
+                  "95% CI": d["ci"], "method": d["ci_method"]})
     return {
         "published": published,
         "other_settings": {s: acc[s] for s in SETTINGS if s not in PUBLISHED},

@@ -2,7 +2,8 @@
 
 Every call that reaches a provider adds its upper-bound cost (`pricing.cost_bound`: the prompt
 at four characters a token plus all of `max_tokens`) while in flight, and its real cost once
-answered. Cache hits and coalesced calls cost nothing and are not counted. Unpriced models
+answered (as billed: cache reads and writes at their own rates). Cache hits and coalesced calls
+cost nothing and are not counted. Unpriced models
 (self-hosted, local, scripted) count 0.
 """
 
@@ -16,6 +17,8 @@ class SpendMeter:
         self.previous_usd = previous_usd
         """Spent by earlier sessions of the same run (their transcripts' usage)."""
         self.spent_usd = 0.0
+        self.saved_usd = 0.0
+        """What prompt caching took off the list price of this session's calls."""
         self.in_flight_usd = 0.0
         self.in_flight_calls = 0
 
@@ -23,8 +26,9 @@ class SpendMeter:
         self.in_flight_usd += bound_usd
         self.in_flight_calls += 1
 
-    def finish(self, bound_usd: float, cost_usd: float | None) -> None:
+    def finish(self, bound_usd: float, cost_usd: float | None, saved_usd: float | None = None) -> None:
         """The call ended: its bound leaves, its real cost (None for unpriced or failed) stays."""
+        self.saved_usd += saved_usd or 0.0
         self.in_flight_calls -= 1
         self.in_flight_usd = 0.0 if self.in_flight_calls == 0 else max(0.0, self.in_flight_usd - bound_usd)
         self.spent_usd += cost_usd or 0.0

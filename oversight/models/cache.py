@@ -105,3 +105,29 @@ class ResponseCache:
                 CacheWriteWarning,
                 stacklevel=2,
             )
+
+    def put_durable(self, entries: dict[str, Completion]) -> bool:
+        """Store every entry and make it survive a crash or a power cut (each file and each
+        shard folder fsynced) before the caller records that it was stored; on the first
+        failure warn, leave no temporary file and return False."""
+        folders: set[Path] = set()
+        try:
+            for key, completion in entries.items():
+                path = self._path(key)
+                write_atomic(path, completion.model_dump_json().encode("utf-8"), fsync=True, make_parent=True)
+                folders.add(path.parent)
+            for folder in folders:
+                fd = os.open(folder, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            warnings.warn(
+                f"response cache in {self.directory}: batch results could not be stored "
+                f"({exc.strerror or exc}); the batch stays uncollected and a resumed run collects it again",
+                CacheWriteWarning,
+                stacklevel=2,
+            )
+            return False
+        return True

@@ -71,6 +71,8 @@ class Endpoint:
             "input_tokens": self.usage.input_tokens,
             "output_tokens": self.usage.output_tokens,
             "cost_usd": self.usage.cost_usd,
+            **{k: v for k, v in (("cache_read_tokens", self.usage.cache_read_tokens),
+                                 ("cache_write_tokens", self.usage.cache_write_tokens)) if v},
         }
 
 

@@ -14,7 +14,9 @@ from oversight.models.bounds import check_completion, within_bounds
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
 from oversight.models.budget import SpendMeter
-from oversight.models.pricing import cost_bound, with_cost
+from oversight.models.pricing import DEFAULT as LIST_PRICES
+from oversight.models.pricing import PriceBook
+from oversight.models.warmup import PrefixWarmer
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, redact_url
@@ -44,10 +46,14 @@ class Model:
         pending: dict[str, asyncio.Future[Completion]] | None = None,
         batcher: Batcher | None = None,
         meter: SpendMeter | None = None,
+        prices: PriceBook | None = None,
+        warmer: PrefixWarmer | None = None,
     ) -> None:
         """`pending` holds the calls in flight by cache key; the pool shares one among its Models
         so that specs naming the same fleet in another order coalesce too. With a `batcher`
-        calls go through the provider's Batch API first; `meter` counts spend for a budget."""
+        calls go through the provider's Batch API first; `meter` counts spend for a budget;
+        `prices` prices calls (list prices unless the experiment overrides some); with a
+        `warmer`, a call whose long opening another call is writing to a prompt cache waits for it."""
         if not routes:
             raise ValueError("a Model needs at least one route")
         self.spec = spec
@@ -58,6 +64,8 @@ class Model:
         self._pending = pending if pending is not None else {}
         self.batcher = batcher
         self.meter = meter
+        self.prices = prices or LIST_PRICES
+        self.warmer = warmer
 
     @property
     def name(self) -> str:
@@ -69,6 +77,11 @@ class Model:
     def provider(self) -> Provider:
         """The first server's provider (the only one unless the spec names a fleet)."""
         return self.routes[0].provider
+
+    @property
+    def supports_structured(self) -> bool:
+        """Whether every server of this model honours `GenerateConfig.response_schema`."""
+        return all(route.provider.supports_structured() for route in self.routes)
 
     @property
     def endpoints(self) -> list[Endpoint]:
@@ -118,7 +131,8 @@ class Model:
         # No await from here on: a new identical request finds either `pending` or the cache.
         self._pending.pop(key, None)
         future.set_result(out.completion)
-        self.cache.put(key, out.completion)
+        if not out.batched:  # a batch's answers are in the cache already, stored before journaled
+            self.cache.put(key, out.completion)
         return out
 
     async def _follow(
@@ -146,16 +160,17 @@ class Model:
         bound = 0.0
         if self.meter is not None:
             chars = sum(len(m.content) for m in messages)
-            bound = cost_bound(self.spec, chars, config.max_tokens, batch=self.batcher is not None)
+            bound = self.prices.cost_bound(self.spec, chars, config.max_tokens, batch=self.batcher is not None)
             self.meter.start(bound)
         cost: float | None = None
+        saved: float | None = None
         try:
             out = await self._call_unmetered(messages, config, key)
-            cost = out.completion.usage.cost_usd
+            cost, saved = out.completion.usage.cost_usd, out.completion.usage.saved_usd
             return out
         finally:
             if self.meter is not None:
-                self.meter.finish(bound, cost)
+                self.meter.finish(bound, cost, saved)
 
     async def _call_unmetered(self, messages: list[Message], config: GenerateConfig, key: str | None) -> ModelOutput:
         check_texts((m.content for m in messages), f"a call to {self.name}")  # no key leaves the process
@@ -168,7 +183,12 @@ class Model:
                 return ModelOutput(completion=completion, model=self.name, batched=True,
                                    latency_s=round(time.monotonic() - start, 4))
             # Expired, errored, canceled or too large in the batch, or no batch at all: a normal call.
-        completion, attempts, served_by = await self._call_with_retries(messages, config)
+        prefix = self.warmer.key(self, messages) if self.warmer is not None else None
+        if prefix is None:
+            completion, attempts, served_by = await self._call_with_retries(messages, config)
+        else:
+            async with self.warmer.turn(prefix):
+                completion, attempts, served_by = await self._call_with_retries(messages, config)
         return ModelOutput(
             completion=completion,
             model=self.name,
@@ -190,7 +210,7 @@ class Model:
             try:
                 async with endpoint.semaphore, asyncio.timeout(config.timeout_s):
                     completion = check_completion(await route.provider.generate(messages, config), config)
-                completion = completion.model_copy(update={"usage": with_cost(self.spec, completion.usage)})
+                completion = completion.model_copy(update={"usage": self.prices.with_cost(self.spec, completion.usage)})
                 endpoint.succeeded(completion.usage)
                 return completion, attempt, endpoint.name
             except TimeoutError:

@@ -12,6 +12,8 @@ from oversight.models.budget import SpendMeter
 from oversight.models.cache import ResponseCache
 from oversight.models.endpoints import Cooldown, Endpoint, Route
 from oversight.models.model import Model
+from oversight.models.pricing import PriceBook
+from oversight.models.warmup import PrefixWarmer
 from oversight.models.providers.base import Provider
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, parse_spec
@@ -44,12 +46,16 @@ class ModelPool:
         provider_factory: Callable[[ModelSpec], Provider] | None = None,
         cooldown: Cooldown | None = None,
         batching: BatchRuntime | None = None,
+        prices: PriceBook | None = None,
+        prompt_cache: bool = True,
     ) -> None:
         """`provider_factory` replaces every provider (a dry run's estimator, a test's fake
         server); it is called once per server of a fleet, and no readiness check runs then.
         `max_connections` is per server; `cooldown` says how long a failing server rests.
         Without `batching`, `get(spec, batch=True)` only checks the spec could be batched
-        (a dry run prices it at batch rates but calls its stand-in normally)."""
+        (a dry run prices it at batch rates but calls its stand-in normally). `prices` prices
+        every call; `prompt_cache` lets providers mark prompt-cache breakpoints (`configure`
+        sets both from an experiment)."""
         self.provider_factory = provider_factory
         self.cache = cache
         self.retry = retry or RetryPolicy()
@@ -57,6 +63,10 @@ class ModelPool:
         self.seed = seed
         self.cooldown = cooldown or Cooldown()
         self.batching = batching
+        self.prices = prices or PriceBook()
+        self.prompt_cache = prompt_cache
+        self.warmer = PrefixWarmer()
+        """Calls sharing a long opening go after the first has warmed the server's cache."""
         self.meter = SpendMeter()
         """Spend of every call this pool made, and bounds of those in flight (`max_cost_usd`)."""
         self._models: dict[tuple[ModelSpec, bool], Model] = {}
@@ -81,10 +91,11 @@ class ModelPool:
                 routes = [self._route(parsed.endpoint(i) if parsed.base_urls else parsed) for i in range(count)]
             batcher = None
             if batch and self.batching is not None:
-                batcher = self.batching.batcher(parsed, routes[0].provider)
+                self.batching.cache = self.batching.cache or self.cache  # answers stored before journaled
+                batcher = self.batching.batcher(parsed, routes[0].provider, self.prices)
             self._models[(parsed, batch)] = Model(
                 parsed, routes, cache=self.cache, retry=self.retry, seed=self.seed,
-                pending=self.pending, batcher=batcher, meter=self.meter,
+                pending=self.pending, batcher=batcher, meter=self.meter, prices=self.prices, warmer=self.warmer,
             )
         return self._models[(parsed, batch)]
 
@@ -94,11 +105,23 @@ class ModelPool:
         else:
             provider = provider_class(spec.provider)(spec)
             provider.check_ready()
+        provider.prompt_cache = self.prompt_cache
         key = provider.limit_key
         if key not in self._endpoints:
             limit = self.max_connections or provider.default_max_connections
             self._endpoints[key] = Endpoint(key, limit, self.cooldown)
         return Route(self._endpoints[key], provider)
+
+    def configure(self, *, prices: PriceBook, prompt_cache: bool) -> None:
+        """An experiment's prices and prompt-cache switch, also for Models built before (a pool
+        handed to the runner by a test or benchmark)."""
+        self.prices, self.prompt_cache = prices, prompt_cache
+        for model in self._models.values():
+            model.prices = prices
+            if model.batcher is not None:
+                model.batcher.prices = prices
+            for route in model.routes:
+                route.provider.prompt_cache = prompt_cache
 
     def endpoint_usage(self) -> dict[str, dict[str, int | float | None]]:
         """Per server (named by its `limit_key`, credentials hidden): answered `calls`, failed

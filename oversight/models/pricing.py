@@ -1,56 +1,154 @@
-"""USD per million tokens for models whose list price we know; others get tokens only."""
+"""What calls cost, as the provider bills them: prices from `genai-prices`, or the experiment's own.
+
+`genai-prices` (pydantic's maintained price data, updated with `pip install -U genai-prices`)
+knows list, cache-read, cache-write and batch prices per model and the long-prompt tiers; it is
+asked once per call with that call's tokens, so a tier applies to the call that crosses it.
+An experiment may price a model itself (`prices:`), for private or self-hosted models or to
+pin a price. Anything else, and every custom base URL, stays unpriced: we never guess.
+"""
 
 from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Usage
 
-# (input, output) USD per 1M tokens, list prices. Longest matching prefix wins.
-PRICES: dict[str, tuple[float, float]] = {
-    "anthropic:claude-opus-4": (15.0, 75.0),
-    "anthropic:claude-sonnet-4": (3.0, 15.0),
-    "anthropic:claude-3-7-sonnet": (3.0, 15.0),
-    "anthropic:claude-3-5-sonnet": (3.0, 15.0),
-    "anthropic:claude-haiku-4": (1.0, 5.0),
-    "anthropic:claude-3-5-haiku": (0.8, 4.0),
-    "openai:gpt-4.1-nano": (0.1, 0.4),
-    "openai:gpt-4.1-mini": (0.4, 1.6),
-    "openai:gpt-4.1": (2.0, 8.0),
-    "openai:gpt-4o-mini": (0.15, 0.6),
-    "openai:gpt-4o": (2.5, 10.0),
-}
-
-
-def price_for(spec: ModelSpec) -> tuple[float, float] | None:
-    """Only the providers' own endpoints are priced: a custom base_url is someone's server."""
-    if spec.base_url is not None:
-        return None
-    key = f"{spec.provider}:{spec.model}"
-    matches = [p for p in PRICES if key.startswith(p)]
-    return PRICES[max(matches, key=len)] if matches else None
-
+PRICED_PROVIDERS = ("anthropic", "openai")
+"""Providers whose own APIs genai-prices is asked about."""
 
 BATCH_DISCOUNT = 0.5
-"""Both the Anthropic Message Batches API and the OpenAI Batch API charge half the list price."""
+"""Both Batch APIs charge half the list price; used where the price data lists no batch price."""
 
 CHARS_PER_TOKEN = 4.0
 """A rough English average, for estimates made before a call (dry runs, the budget)."""
 
 
-def with_cost(spec: ModelSpec, usage: Usage, *, batch: bool = False) -> Usage:
-    """`usage` with its cost at list price, or at batch price for a call made through a Batch API."""
-    price = price_for(spec)
-    if price is None:
-        return usage.model_copy(update={"cost_usd": None})
-    cost = (usage.input_tokens * price[0] + usage.output_tokens * price[1]) / 1e6
-    return usage.model_copy(update={"cost_usd": cost * (BATCH_DISCOUNT if batch else 1.0)})
+class PriceOverride(BaseModel):
+    """One model's price in USD per million tokens, from an experiment's `prices:`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    """Plain (uncached) prompt tokens."""
+    output: float = Field(ge=0)
+    """Generated tokens."""
+    cache_read: float | None = Field(default=None, ge=0)
+    """Prompt tokens served from the prompt cache; unset bills them as plain input."""
+    cache_write: float | None = Field(default=None, ge=0)
+    """Prompt tokens written to the prompt cache; unset bills them as plain input."""
+    batch_discount: float = Field(default=BATCH_DISCOUNT, gt=0, le=1)
+    """Fraction of these prices a Batch API call pays."""
+
+    def cost(self, usage: Usage, batch: bool) -> float:
+        read = self.input if self.cache_read is None else self.cache_read
+        write = self.input if self.cache_write is None else self.cache_write
+        usd = (usage.plain_input_tokens * self.input + usage.cache_read_tokens * read
+               + usage.cache_write_tokens * write + usage.output_tokens * self.output) / 1e6
+        return usd * (self.batch_discount if batch else 1.0)
 
 
-def cost_bound(spec: ModelSpec, prompt_chars: int, max_tokens: int, *, batch: bool = False) -> float:
-    """What a call may cost before it is made: its prompt at four characters a token plus its
-    whole `max_tokens` of output. 0.0 for unpriced models (self-hosted, local, scripted)."""
-    price = price_for(spec)
-    if price is None:
-        return 0.0
-    cost = (prompt_chars / CHARS_PER_TOKEN * price[0] + max_tokens * price[1]) / 1e6
-    return cost * (BATCH_DISCOUNT if batch else 1.0)
+class PriceBook:
+    """Prices for one run: the experiment's overrides first, then genai-prices."""
+
+    def __init__(self, overrides: dict[str, PriceOverride] | None = None) -> None:
+        """`overrides` keys are `provider:model` (any base URL) or a full spec string."""
+        self.overrides = dict(overrides or {})
+
+    def override_for(self, spec: ModelSpec) -> PriceOverride | None:
+        return self.overrides.get(str(spec)) or self.overrides.get(f"{spec.provider}:{spec.model}")
+
+    def known(self, spec: ModelSpec) -> bool:
+        return self.override_for(spec) is not None or _listed(spec) is not None
+
+    def cost(self, spec: ModelSpec, usage: Usage, *, batch: bool = False) -> tuple[float, float] | None:
+        """(billed USD, USD caching saved against the list price of the same tokens), or None."""
+        override = self.override_for(spec)
+        if override is not None:
+            billed = override.cost(usage, batch)
+            plain = override.cost(_uncached(usage), batch) if _has_cache(usage) else billed
+            return billed, plain - billed
+        if _listed(spec) is None:
+            return None
+        billed = _library_cost(spec, usage, batch)
+        plain = _library_cost(spec, _uncached(usage), batch) if _has_cache(usage) else billed
+        return billed, plain - billed
+
+    def with_cost(self, spec: ModelSpec, usage: Usage, *, batch: bool = False) -> Usage:
+        """`usage` with `cost_usd` and `saved_usd` filled in (None for an unpriced model)."""
+        priced = self.cost(spec, usage, batch=batch)
+        if priced is None:
+            return usage.model_copy(update={"cost_usd": None, "saved_usd": None})
+        return usage.model_copy(update={"cost_usd": priced[0], "saved_usd": priced[1]})
+
+    def cost_bound(self, spec: ModelSpec, prompt_chars: int, max_tokens: int, *, batch: bool = False) -> float:
+        """What a call may cost before it is made: its prompt at four characters a token, all
+        of it written to the prompt cache where writes cost more than plain input (Anthropic),
+        plus its whole `max_tokens` of output. 0.0 for unpriced models."""
+        tokens = round(prompt_chars / CHARS_PER_TOKEN)
+        plain = Usage(input_tokens=tokens, output_tokens=max_tokens)
+        written = Usage(input_tokens=tokens, cache_write_tokens=tokens, output_tokens=max_tokens)
+        costs = [self.cost(spec, u, batch=batch) for u in (plain, written)]
+        return max((c[0] for c in costs if c is not None), default=0.0)
+
+
+DEFAULT = PriceBook()
+
+
+def _has_cache(usage: Usage) -> bool:
+    return bool(usage.cache_read_tokens or usage.cache_write_tokens)
+
+
+def _uncached(usage: Usage) -> Usage:
+    return Usage.model_construct(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                                 cache_read_tokens=0, cache_write_tokens=0, cost_usd=None, saved_usd=None)
+
+
+@lru_cache(maxsize=256)
+def _listed(spec: ModelSpec) -> Any:
+    """genai-prices' model for a provider's own API, or None (a custom server, an unknown model)."""
+    if spec.provider not in PRICED_PROVIDERS or spec.base_urls:
+        return None
+    from genai_prices import data_snapshot  # imported when an API model is first priced
+
+    try:
+        return data_snapshot.get_snapshot().find_provider_model(spec.model, None, spec.provider, None)
+    except LookupError:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _has_batch_prices(spec: ModelSpec) -> bool:
+    _, model = _listed(spec)
+    return any(v.when.get("processing") == "batch" for v in (model.price_variants or ()))
+
+
+def _library_cost(spec: ModelSpec, usage: Usage, batch: bool) -> float:
+    from genai_prices import Usage as PriceUsage
+    from genai_prices import calc_price
+
+    counted = PriceUsage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                         cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens)
+    listed_batch = batch and _has_batch_prices(spec)
+    result = calc_price(counted, model_ref=spec.model, provider_id=spec.provider,
+                        price_context={"processing": "batch"} if listed_batch else None)
+    usd = float(result.total_price)
+    return usd * BATCH_DISCOUNT if batch and not listed_batch else usd
+
+
+# Module-level forms for callers without an experiment (estimates, tools): listed prices only.
+
+def price_known(spec: ModelSpec) -> bool:
+    return DEFAULT.known(spec)
+
+
+def with_cost(spec: ModelSpec, usage: Usage, *, batch: bool = False, book: PriceBook | None = None) -> Usage:
+    return (book or DEFAULT).with_cost(spec, usage, batch=batch)
+
+
+def cost_bound(spec: ModelSpec, prompt_chars: int, max_tokens: int, *, batch: bool = False,
+               book: PriceBook | None = None) -> float:
+    return (book or DEFAULT).cost_bound(spec, prompt_chars, max_tokens, batch=batch)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Message(BaseModel):
@@ -12,6 +12,19 @@ class Message(BaseModel):
 
     role: Literal["system", "user", "assistant"]
     content: str
+
+
+class ResponseSchema(BaseModel):
+    """A JSON schema the answer must follow (structured output): providers that support it send
+    it in their own form (OpenAI `response_format`, an Anthropic forced tool, a llama.cpp grammar)
+    and return the answer as the JSON text of one object."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """The schema's (or tool's) name, as the provider is told it."""
+    json_schema: dict[str, Any]
+    """The JSON schema of the answer object."""
 
 
 class GenerateConfig(BaseModel):
@@ -35,10 +48,17 @@ class GenerateConfig(BaseModel):
     """How many alternatives per token to return with logprobs."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Per-attempt timeout. Not part of the cache key."""
+    response_schema: ResponseSchema | None = None
+    """Answer as one JSON object following this schema (structured output). Set by a protocol's
+    judge (`params.judge_format: structured`), only for providers that support it."""
 
     def cache_fields(self) -> dict[str, object]:
-        """What changes the meaning of a request (timeouts do not)."""
-        return self.model_dump(exclude={"timeout_s"})
+        """What changes the meaning of a request (timeouts do not). A request without a schema
+        keeps the key it had before schemas existed, so caches filled earlier stay valid."""
+        fields = self.model_dump(exclude={"timeout_s"})
+        if fields.get("response_schema") is None:
+            fields.pop("response_schema", None)
+        return fields
 
     def merged(self, **overrides: object) -> "GenerateConfig":
         data = self.model_dump()
@@ -47,26 +67,62 @@ class GenerateConfig(BaseModel):
 
 
 class Usage(BaseModel):
+    """Tokens and cost of one call (or a sum of calls) as the provider bills them.
+
+    `input_tokens` counts every prompt token, cached or not, so totals compare across providers
+    and with runs made before caching; `cache_read_tokens` and `cache_write_tokens` say how many
+    of them the provider's prompt cache served or stored, which it bills at other rates."""
+
     model_config = ConfigDict(extra="forbid")
 
     input_tokens: int = 0
+    """All prompt tokens, including cache reads and cache writes."""
     output_tokens: int = 0
+    """Generated tokens."""
+    cache_read_tokens: int = 0
+    """Prompt tokens served from the provider's prompt cache (part of `input_tokens`)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's prompt cache (part of `input_tokens`)."""
     cost_usd: float | None = None
     """None when the model's price is unknown: we never invent a price."""
+    saved_usd: float | None = None
+    """What prompt caching took off the list price of the same tokens (negative when cache
+    writes cost more than reads saved); None when unpriced."""
 
     def __add__(self, other: "Usage") -> "Usage":
-        cost = None if self.cost_usd is None and other.cost_usd is None else (
-            (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
-        )
         return Usage.model_construct(  # sums of valid counts: no validation pass per call
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
-            cost_usd=cost,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cost_usd=_add_money(self.cost_usd, other.cost_usd),
+            saved_usd=_add_money(self.saved_usd, other.saved_usd),
         )
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Cache fields only when a cache was involved: most calls of most runs have none, and
+        every model event of a transcript carries a usage."""
+        data = handler(self)
+        for key in ("cache_read_tokens", "cache_write_tokens"):
+            if data.get(key) == 0:
+                del data[key]
+        if data.get("saved_usd") is None:
+            data.pop("saved_usd", None)
+        return data
 
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def plain_input_tokens(self) -> int:
+        """Prompt tokens billed at the plain input rate."""
+        return max(0, self.input_tokens - self.cache_read_tokens - self.cache_write_tokens)
+
+
+def _add_money(a: float | None, b: float | None) -> float | None:
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
 class TopLogprob(BaseModel):

@@ -9,6 +9,7 @@ their own figures (`oversight.plots.compare`).
 
 from __future__ import annotations
 
+import io
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from oversight.atomic import write_atomic  # noqa: E402
+from oversight.jsonl import FILE_MODE  # noqa: E402
 from oversight.tables import METHODS  # noqa: E402
 
 plt.rcParams.update({"svg.hashsalt": "oversight", "svg.fonttype": "none", "font.size": 10, "axes.spines.top": False,
@@ -49,7 +52,13 @@ def register_plot(protocol: str) -> Callable[[Plotter], Plotter]:
 
 
 def method_name(method: str | None) -> str:
-    return METHODS.get(method or "", ("", method or "?"))[1]
+    """The interval method's name as metrics.json gives it ("wilson-bounded over texts" too)."""
+    if not method:
+        return "?"
+    if method in METHODS:
+        return METHODS[method][1]
+    base, _, rest = method.partition(" over ")
+    return f"{METHODS[base][1]} over {rest}" if base in METHODS and rest else method
 
 
 def errbar(rec: dict[str, Any] | None) -> tuple[float, float, float] | None:
@@ -74,12 +83,20 @@ def caption(fig: Figure, text: str) -> None:
 
 
 def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
-    """PNG (150 dpi) and SVG, without timestamps so the same numbers give the same files."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=150, metadata={"Software": None})
-    fig.savefig(paths[1], metadata={"Date": None})
-    plt.close(fig)
+    """PNG (150 dpi) and SVG, without timestamps so the same numbers give the same files.
+
+    Each is drawn in memory and written whole (temporary file, fsync, rename): a kill or a
+    full disk mid-way leaves the previous figure or none, never a torn one."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
+        for path, options in ((paths[0], {"dpi": 150, "metadata": {"Software": None}}),
+                              (paths[1], {"metadata": {"Date": None}})):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=path.suffix[1:], **options)
+            write_atomic(path, buffer.getvalue(), fsync=True, mode=FILE_MODE)
+    finally:
+        plt.close(fig)
     return paths
 
 

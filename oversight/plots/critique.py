@@ -23,7 +23,7 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
         flat = {f"{s}/{c}": p.get("recall", {}).get(c) for s, p in parts.items() for c in conditions}
         figures.append((f"critique_recall{suffix}", interval_plot(
             f"Flaw recall per condition and severity - {ctx.run}\njudge: {judge}", list(parts), series,
-            ylabel="recall of gold flaws", note=n_note(flat, "items"), xlabel="flaw severity")))
+            ylabel="recall of gold flaws", note=n_note(flat, "gold flaws", "items"), xlabel="flaw severity")))
         uplift = {s: p.get("uplift") for s, p in parts.items()}
         if any(uplift.values()):
             figures.append((f"critique_uplift{suffix}", interval_plot(

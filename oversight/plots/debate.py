@@ -10,6 +10,8 @@ from matplotlib.figure import Figure
 from oversight.plots import PlotContext, register_plot
 from oversight.plots.generic import interval_plot, n_note
 
+ORDERS = ("original", "swapped")
+
 
 def _slug(judge: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in judge).strip("_")
@@ -32,7 +34,10 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
             recs = [m["accuracy_by_order"].get(order) for m in by_c.values()]
             if any(recs):
                 series[f"{order} order"] = recs
-        note = n_note(acc, "transcripts") + " Per order: Wilson, cluster-adjusted by transcript."
+        note = n_note(acc, "verdicts", "transcripts")
+        per_order = {f"{c} {o}": m["accuracy_by_order"].get(o) for c, m in by_c.items() for o in ORDERS}
+        if any(per_order.values()):
+            note += " Per order: " + n_note(per_order, "verdicts", "transcripts")
         figures.append((f"debate_accuracy{suffix}", interval_plot(
             f"Judge accuracy per condition - {ctx.run}\njudge: {judge}", groups, series,
             ylabel="judge accuracy", note=note, reference=0.5, reference_label="chance")))
@@ -41,5 +46,5 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
             figures.append((f"debate_position_bias{suffix}", interval_plot(
                 f"Position bias: verdicts for the answer shown first - {ctx.run}\njudge: {judge}", groups,
                 {"chose first shown": list(bias.values())}, ylabel="share of valid verdicts",
-                note=n_note(bias, "valid verdicts"), reference=0.5, reference_label="no bias")))
+                note=n_note(bias, "valid verdicts", "transcripts"), reference=0.5, reference_label="no bias")))
     return figures

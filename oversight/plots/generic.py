@@ -53,15 +53,34 @@ def interval_plot(title: str, groups: list[str], series: dict[str, list[dict[str
     return fig
 
 
-def n_note(records: dict[str, dict[str, Any] | None], unit: str) -> str:
-    """"n = ..." per group (once if all equal) and the interval methods used, for a caption."""
-    counts = {g: r.get("clusters") or r.get("n") for g, r in records.items() if r}
+def n_note(records: dict[str, dict[str, Any] | None], unit: str, clusters: str = "clusters") -> str:
+    """"n = ..." per group (once if all equal), the clusters the interval treats as independent
+    where they differ from n, and the interval methods actually used, all read from the records
+    (metrics.json), for a caption. Records without an estimate are left out; an interval that
+    was not given is named with its reason."""
+    recs = {g: r for g, r in records.items() if r and r.get("estimate") is not None}
+    if not recs:
+        return "no estimates."
+
+    def count(r: dict[str, Any]) -> str:
+        c = r.get("clusters")
+        return f"{r.get('n')}" + (f" in {c} {clusters}" if c is not None and c != r.get("n") else "")
+
+    counts = {g: count(r) for g, r in recs.items()}
     if len(set(counts.values())) == 1:
-        ns = f"n = {next(iter(counts.values()))} {unit} per estimate"
+        first = next(iter(recs.values()))
+        c = first.get("clusters")
+        ns = f"n = {first.get('n')} {unit}" + (f" in {c} {clusters}" if c is not None and c != first.get("n") else "")
+        ns += " per estimate" if len(recs) > 1 else ""
     else:
         ns = f"n ({unit}): " + ", ".join(f"{g} {n}" for g, n in counts.items())
-    methods = sorted({method_name(r.get("ci_method")) for r in records.values() if r})
-    return f"{ns}. 95% CI: {'; '.join(methods)}."
+    methods = sorted({method_name(r.get("ci_method")) for r in recs.values() if r.get("ci_method")})
+    missing = sorted({str(r.get("ci_reason")).split(":", 1)[0] for r in recs.values()
+                      if r.get("ci") is None and r.get("ci_reason")})
+    text = f"{ns}. 95% CI: {'; '.join(methods) or 'none'}."
+    if missing:
+        text += f" No interval where {', '.join(missing)}."
+    return text
 
 
 def headline_plot(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:

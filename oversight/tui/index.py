@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from oversight.errors import UserError
 from oversight.runfolder import RunFolder
 from oversight.safe_text import clean, clean_deep
 from oversight.tui.records import effective_judgments, judge_label
@@ -105,7 +106,13 @@ class RunIndex:
         return "".join(verdict_mark(j) for j in self.standing(entry["id"], judge))[:12]
 
     def read(self, entry: dict[str, Any]) -> dict[str, Any]:
-        return clean_deep(self.folder.read_transcript_at(entry["offset"]))
+        """The whole transcript, cleaned for the terminal; one whose line turns out unreadable or of
+        the wrong shape is shown as a failed transcript saying why, never a crash."""
+        try:
+            return clean_deep(self.folder.read_transcript_at(entry["offset"]))
+        except UserError as exc:
+            return clean_deep({**{k: entry.get(k) for k in ("id", "item_id", "protocol", "condition", "attempt")},
+                               "events": [], "outcome": {}, "error": f"not shown: {exc}"})
 
     def text(self, ref: str) -> str | None:
         """A stored text (a story), cleaned one character for one, so quote spans still hold."""
@@ -113,6 +120,7 @@ class RunIndex:
         return None if stored is None else clean(stored)
 
     def metrics(self) -> dict[str, Any] | None:
+        """metrics.json cleaned; UserError if it is cut off or of the wrong shape."""
         return clean_deep(self.folder.metrics())
 
     # ---- filtering ---------------------------------------------------------------------------

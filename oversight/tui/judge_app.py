@@ -3,12 +3,16 @@
 The screen shows a unit's judge view (the template variables the protocol's `judge_views`
 built, the same a model judge is sent) and nothing else: no condition, no correct answer, no
 other verdict, no timestamps or model names, no transcript id (it names the condition). Each
-judgment is appended to judgments.jsonl the moment it is confirmed.
+judgment is appended to judgments.jsonl the moment it is confirmed; a confirm that cannot be
+saved (read-only folder, full disk) says so and keeps the form filled in. No error ever shows
+a traceback on screen: its local variables would show the person the unit's condition.
 """
 
 from __future__ import annotations
 
+import errno
 import time
+import traceback
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -21,7 +25,7 @@ from textual.widgets import Footer, Input, Static, TextArea
 from oversight.protocol import JudgeResponse, JudgeView
 from oversight.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
-from oversight.tui.session import JudgeSession, JudgeUnit
+from oversight.tui.session import AlreadyJudged, JudgeSession, JudgeUnit
 from oversight.tui.views import LETTERS, heading, mark_quotes, speech_text, turn_label
 
 LABELS = {
@@ -40,7 +44,7 @@ CSS = """
 #form Input { height: 1; border: none; padding: 0 1; margin-bottom: 1; background: $boost; }
 #form Input:focus { background: $primary 30%; }
 #flaws { height: 6; }
-#status { height: 1; color: $warning; }
+#status { height: auto; max-height: 3; color: $warning; }
 """
 
 
@@ -214,12 +218,37 @@ class JudgeScreen(Helpful):
             self.empty_ok = True
             self.query_one("#status", Static).update("no flaws listed: ctrl+s again if you found none")
             return
-        self.session.record(self.unit, response, time.monotonic() - self.started)
+        try:
+            self.session.record(self.unit, response, time.monotonic() - self.started)
+        except AlreadyJudged:
+            await self.show_next()
+            self.query_one("#status", Static).update(
+                "that one was already judged under your id in another session; not saved twice")
+            return
+        except OSError as exc:
+            self.query_one("#status", Static).update(_save_error(exc))
+            return
+        except Exception as exc:  # a bug must not lose the answer typed, nor show a traceback
+            self._log(exc)
+            self.query_one("#status", Static).update(
+                f"NOT SAVED (internal error {type(exc).__name__}, logged in errors.log): your answer is kept; "
+                "ctrl+s tries again")
+            return
         self.notify("saved")
         await self.show_next()
 
+    def _log(self, exc: BaseException) -> None:
+        try:
+            self.session.folder.log_error(f"judge {self.session.judge_id}", "".join(traceback.format_exception(exc)))
+        except OSError:
+            pass
+
     async def action_undo(self) -> None:
-        undone = self.session.undo()
+        try:
+            undone = self.session.undo()
+        except OSError as exc:
+            self.query_one("#status", Static).update(_save_error(exc, "fix that, then ctrl+b again"))
+            return
         if undone is None:
             self.query_one("#status", Static).update("nothing to undo")
             return
@@ -229,6 +258,13 @@ class JudgeScreen(Helpful):
     def action_scroll(self, direction: int) -> None:
         content = self.query_one("#content", VerticalScroll)
         content.scroll_page_down() if direction > 0 else content.scroll_page_up()
+
+
+def _save_error(exc: OSError, then: str = "your answer is kept; fix that, then ctrl+s again") -> str:
+    why = {errno.ENOSPC: "the disk is full", errno.EROFS: "the folder is read-only",
+           errno.EACCES: "no permission to write", errno.EDQUOT: "the disk quota is used up"}.get(
+        exc.errno or 0, exc.strerror or type(exc).__name__)
+    return f"NOT SAVED ({why}): {then}"
 
 
 class JudgeApp(App[None]):
@@ -241,6 +277,23 @@ class JudgeApp(App[None]):
     def __init__(self, session: JudgeSession) -> None:
         super().__init__()
         self.session = session
+        self.failure: str | None = None
+        """Set when the UI stopped on an internal error: a one-line account, no traceback."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Stop on an internal error without Textual's traceback screen (whose local variables
+        show the unit's condition); the traceback goes to the run folder's errors.log."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self.failure = (f"the judging screen stopped on an internal error ({type(error).__name__}); every judgment "
+                        "you confirmed is saved; run the same command to go on")
+        try:
+            self.session.folder.log_error(f"judge {self.session.judge_id}", "".join(traceback.format_exception(error)))
+        except OSError:
+            pass
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         self.push_screen(JudgeScreen(self.session))

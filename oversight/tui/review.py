@@ -143,8 +143,13 @@ class ListScreen(Helpful):
         self.query_one(RowList).focus()
 
     def action_metrics(self) -> None:
+        try:
+            metrics = self.index.metrics()
+        except UserError as exc:  # cut off or edited: say so, keep browsing
+            self.notify(clean(str(exc)), title="metrics.json", severity="error", markup=False)
+            return
         self.app.push_screen(PageScreen(clean(f"Metrics: {self.index.folder.run_id}", one_line=True),
-                                        panels.metrics_view(self.index.metrics())))
+                                        panels.metrics_view(metrics)))
 
 
 class ReviewApp(App[None]):

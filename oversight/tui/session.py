@@ -5,11 +5,10 @@ session that is quit (or crashes) resumes exactly where it stopped:
 
 - Views come from the protocol's `judge_views`, the code that built the model judge's input.
 - One condition per item per person: a person who saw an item's story (expert) or its
-  critiques (assisted) cannot judge the same item blind. Items take a run-wide seeded order;
-  a person's offset k gives item at position p the condition `conditions[(p + k) % n]`, so each
-  person gets every condition equally often (within one). A new person takes the offset the
-  fewest other people use, so the people judging an item spread over its conditions. The
-  offset is recorded in every judgment (`assignment`) and reused on resume.
+  critiques (assisted) cannot judge the same item blind. Which one is `oversight.tui.assign`:
+  a function of the listed judges (`--judges`), the person's rank among them and the items,
+  balanced within each person and across the listed people. The rank and list are recorded
+  in every judgment (`assignment`) and reused on resume.
 - Answer orders ("original"/"swapped" views) are alternatives: one is drawn per unit, seeded
   by run, person and transcript, and recorded as `view_key`. Other views (e.g. summary nodes)
   are each a unit of their own.
@@ -19,7 +18,6 @@ session that is quit (or crashes) resumes exactly where it stopped:
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -29,14 +27,11 @@ from oversight.config import validate_params
 from oversight.errors import UserError
 from oversight.protocol import JudgeResponse, JudgeView, Protocol, get_protocol
 from oversight.runfolder import RunFolder
+from oversight.tui.assign import assign, item_order, rank_of, stable_int
 from oversight.tui.records import effective_judgments, human_judgment, retraction
 
 ORDER_KEYS = frozenset({"original", "swapped"})
 """View keys that are the same part of a transcript in different answer orders."""
-
-
-def stable_int(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
 @dataclass
@@ -54,24 +49,29 @@ def part_of(view_key: str) -> str:
     return "order" if view_key in ORDER_KEYS else view_key
 
 
+class AlreadyJudged(Exception):
+    """This person's judgment of the unit is already on file (written by another session)."""
+
+
 class JudgeSession:
     """The units of one person on one run, and the judgments they have confirmed."""
 
     def __init__(self, folder: RunFolder, judge_id: str, protocol: Protocol[Any, Any], params: Any,
-                 transcripts: list[dict[str, Any]]) -> None:
+                 transcripts: list[dict[str, Any]], roster: list[str] | None = None) -> None:
         self.folder, self.judge_id, self.protocol, self.params = folder, judge_id, protocol, params
         self.transcripts = {t["id"]: t for t in transcripts}
-        self.offset = self._offset()
+        self.conditions = self._conditions()
+        self.roster, self.rank = self._rank(roster)
         self.units = self._plan()
 
     @classmethod
-    def open(cls, folder: RunFolder, judge_id: str) -> "JudgeSession":
+    def open(cls, folder: RunFolder, judge_id: str, roster: list[str] | None = None) -> "JudgeSession":
         exp, _ = folder.experiment()
         protocol = get_protocol(exp.protocol)
         params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
         folder.repair()
         usable = [t for t in folder.transcripts() if t.get("error") is None]
-        session = cls(folder, judge_id, protocol, params, usable)
+        session = cls(folder, judge_id, protocol, params, usable, roster)
         if not session.units:
             raise UserError(f"{folder.path}: nothing to judge (no finished transcript has a judge view)")
         return session
@@ -98,7 +98,13 @@ class JudgeSession:
         return pending[0] if pending else None
 
     def record(self, unit: JudgeUnit, response: JudgeResponse, seconds: float) -> dict[str, Any]:
-        """Turn a person's answer into verdict fields (the protocol's code) and append it now."""
+        """Turn a person's answer into verdict fields (the protocol's code) and append it now.
+
+        AlreadyJudged if this person's judgment of the unit is already on file (another session
+        under the same id wrote it): a second standing judgment would count them twice. An
+        OSError (read-only folder, full disk) leaves nothing written."""
+        if (unit.transcript_id, unit.part) in self.done():
+            raise AlreadyJudged(unit.transcript_id)
         transcript = self.transcripts[unit.transcript_id]
         fields = self.protocol.verdict(unit.view, transcript, response, self.params)
         fields = {**fields, "view_key": unit.view.key, "seconds": round(seconds, 1), "assignment": unit.assignment}
@@ -122,6 +128,19 @@ class JudgeSession:
         return (f"{self.judge_id}: {len(self.units) - left} of {len(self.units)} judged in {self.folder.path}"
                 + ("" if left else " (all done)"))
 
+    def plan_summary(self) -> str:
+        """How this person's items were given conditions, without saying which item got which."""
+        condition_of: dict[Any, str] = {}
+        for u in self.units:
+            t = self.transcripts[u.transcript_id]
+            condition_of.setdefault(t.get("item_id"), str(t.get("condition")))
+        by_condition = Counter(condition_of.values())
+        spread = "/".join(str(by_condition.get(c, 0)) for c in self.conditions)
+        who = (f"rank {self.rank + 1} of {len(self.roster)} listed judges" if self.roster
+               else "no --judges list: judges starting at the same time may get the same conditions")
+        return (f"{self.judge_id}: {len(condition_of)} items, one condition each ({who}); "
+                f"items per condition {spread}")
+
     # ---- planning ----------------------------------------------------------------------------
 
     def _conditions_by_item(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -130,18 +149,52 @@ class JudgeSession:
             by_item[str(t.get("item_id"))][str(t.get("condition"))] = t
         return by_item
 
-    def _offset(self) -> int:
-        """This person's recorded offset, else the one the fewest other people use."""
-        used: dict[str, int] = {}
+    def _conditions(self) -> list[str]:
+        """The run's conditions in a fixed order: as the params list them, then any other seen."""
+        listed = [str(c) for c in getattr(self.params, "conditions", None) or []]
+        present = sorted({str(t.get("condition")) for t in self.transcripts.values()} - set(listed))
+        return listed + present or ["?"]
+
+    def _rank(self, roster: list[str] | None) -> tuple[list[str] | None, int]:
+        """(listed judges, this person's rank): the recorded ones on resume, else from `roster`.
+
+        Every person's list must agree with the others' (one may extend another at the end, so
+        a judge added later never moves anyone's rank). Without any list the rank is the one
+        fewest earlier judges hold: balanced within the person, spread over people who start
+        one after another, but two starting at the same moment may share it."""
+        own: dict[str, Any] | None = None
+        others: dict[str, list[str]] = {}
+        ranks: dict[str, int] = {}
         for r in self.all_records():
-            judge, assignment = r.get("judge") or {}, r.get("assignment")
-            if judge.get("kind") == "human" and isinstance(assignment, dict) and isinstance(assignment.get("offset"), int):
-                used.setdefault(str(judge.get("id")), assignment["offset"])
-        if self.judge_id in used:
-            return used[self.judge_id]
-        n = max((len(c) for c in self._conditions_by_item().values()), default=1)
-        counts = Counter(v % n for k, v in used.items())
-        return min(range(n), key=lambda k: (counts[k], stable_int(f"{self.folder.run_id}:{self.judge_id}:{k}")))
+            judge, a = r.get("judge") or {}, r.get("assignment")
+            if judge.get("kind") != "human" or not isinstance(a, dict):
+                continue
+            if judge.get("id") == self.judge_id:
+                own = own or a
+                continue
+            if isinstance(a.get("roster"), list):
+                others.setdefault(str(judge.get("id")), [str(x) for x in a["roster"]])
+            if isinstance(a.get("rank", a.get("offset")), int):
+                ranks.setdefault(str(judge.get("id")), int(a.get("rank", a.get("offset"))))
+        if own is not None and isinstance(own.get("rank", own.get("offset")), int):
+            recorded = own.get("roster") if isinstance(own.get("roster"), list) else None
+            return recorded, int(own.get("rank", own.get("offset")))
+        if roster is not None:
+            if self.judge_id not in roster:
+                raise UserError(f"--judges {','.join(roster)}: your id {self.judge_id!r} is not listed; list every judge, "
+                                "yourself included")
+            for other, theirs in sorted(others.items()):
+                shorter, longer = sorted((roster, theirs), key=len)
+                if longer[: len(shorter)] != shorter:
+                    raise UserError(f"--judges {','.join(roster)}: judge {other!r} judged this run with --judges "
+                                    f"{','.join(theirs)}; give the same list (new judges may be added at its end)")
+            return list(roster), rank_of(self.judge_id, roster)
+        for theirs in sorted(others.values(), key=len, reverse=True):
+            if self.judge_id in theirs:
+                return theirs, rank_of(self.judge_id, theirs)
+        n = len(self.conditions)
+        used = Counter(r % n for r in ranks.values())
+        return None, min(range(n), key=lambda k: (used[k], stable_int(f"{self.folder.run_id}:{self.judge_id}:{k}")))
 
     def _seen(self) -> dict[str, str]:
         """Item -> the condition this person already saw it in (undone judgments included: what
@@ -156,23 +209,15 @@ class JudgeSession:
     def _plan(self) -> list[JudgeUnit]:
         run = self.folder.run_id
         by_item = self._conditions_by_item()
-        seen = self._seen()
-        items = sorted(by_item, key=lambda i: (stable_int(f"{run}:item:{i}"), i))
+        items = item_order(run, by_item)
+        chosen = assign(items, self.conditions, self.rank, available=by_item, seen=self._seen())
         units: list[JudgeUnit] = []
         for position, item_id in enumerate(items):
-            conditions = sorted(by_item[item_id])
-            if item_id in seen:
-                if seen[item_id] not in by_item[item_id]:
-                    continue  # only other conditions of an item they already saw: never shown
-                condition = seen[item_id]
-            else:
-                # Placed by a hash of the item, not its position among the transcripts finished so
-                # far, so a later look at the same run gives every item the same condition.
-                condition = conditions[(stable_int(f"{run}:item:{item_id}") + self.offset) % len(conditions)]
-            transcript = by_item[item_id][condition]
-            assignment = {"rule": "one condition per item per judge", "offset": self.offset,
-                          "item_position": position, "conditions": conditions}
-            units += self._units_of(transcript, assignment)
+            if item_id not in chosen:
+                continue
+            assignment = {"rule": "conditions[(item_position + rank) mod n]", "rank": self.rank,
+                          "roster": self.roster, "item_position": position, "conditions": self.conditions}
+            units += self._units_of(by_item[item_id][chosen[item_id]], assignment)
         random.Random(f"{run}:{self.judge_id}:order").shuffle(units)
         return units
 
@@ -187,4 +232,4 @@ class JudgeSession:
         return units
 
 
-__all__ = ["JudgeSession", "JudgeUnit", "ORDER_KEYS", "part_of"]
+__all__ = ["AlreadyJudged", "JudgeSession", "JudgeUnit", "ORDER_KEYS", "part_of", "stable_int"]

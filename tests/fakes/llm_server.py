@@ -47,6 +47,9 @@ class FakeLLM:
     port: int = 0
     release: threading.Event | None = None
     """When given, every request waits for it before answering (a run held mid-way)."""
+    status_for: Callable[[str], int | None] | None = None
+    """When given, a prompt for which it returns a status (e.g. 503) is answered with that error,
+    on every attempt: a call that fails for good, as an overloaded endpoint does for a while."""
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -100,6 +103,11 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 fake.release.wait(timeout=60)
             if fake.delay_s:
                 time.sleep(fake.delay_s)
+            forced = fake.status_for(_prompt(body)) if fake.status_for else None
+            if forced is not None:
+                payload = json.dumps({"error": {"type": "overloaded_error", "message": f"fake {forced}"}}).encode()
+                self._send(forced, payload)
+                return
             fault = fake.pick_fault()
             if fault == "drop":
                 self.close_connection = True

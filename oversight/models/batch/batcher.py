@@ -6,6 +6,12 @@ batch to `batches.jsonl` before polling (journal.py), polls with backoff, and wa
 call with its completion (priced at batch rates). A call the batch did not answer (expired,
 errored, canceled, a batch that could not be created or polled) gets None and is made as a
 normal call by the Model. `BatchRuntime.recover` collects the batches a crashed run left behind.
+
+Order on collection: every answer is stored in the response cache and made durable first, then
+the journal says "collected", then the callers wake. A crash anywhere in between costs nothing:
+before the journal line, `--resume` collects the batch again (free: it was paid once); after it,
+every answer is in the cache. A batch whose answers could not all be stored is never marked
+collected, so a later session collects it again rather than paying for its calls.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
 from oversight.models.batch.journal import BatchJournal
 from oversight.models.batch.options import BatchOptions
+from oversight.models.cache import ResponseCache
 from oversight.models.bounds import within_bounds
-from oversight.models.pricing import with_cost
+from oversight.models.pricing import DEFAULT as LIST_PRICES
+from oversight.models.pricing import PriceBook
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
 
@@ -48,8 +56,9 @@ def _wake(future: asyncio.Future[Completion | None]) -> Waiter:
 class Batcher:
     """One model's batches (the OpenAI Batch API takes one model per batch)."""
 
-    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime) -> None:
+    def __init__(self, spec: ModelSpec, api: BatchAPI, runtime: BatchRuntime, prices: PriceBook | None = None) -> None:
         self.spec = spec
+        self.prices = prices or LIST_PRICES
         self.api = api
         self.runtime = runtime
         self._queue: list[_Call] = []
@@ -98,11 +107,16 @@ class Batcher:
                  **({"logprobs": True} if c.config.logprobs else {})}
                 for cid, c in ids.items()
             ])
-        waiters = {cid: _wake(c.future) for cid, c in ids.items()}
-        await self.collect(batch_id, waiters, {cid: c.config.logprobs for cid, c in ids.items()})
+        waiters = {cid: (c.key, _wake(c.future)) for cid, c in ids.items()}
+        await self.collect(batch_id, waiters, {cid: c.config.logprobs for cid, c in ids.items()},
+                           {cid: c.config.max_tokens for cid, c in ids.items()})
 
-    async def collect(self, batch_id: str, waiters: dict[str, Waiter], logprobs: dict[str, bool]) -> None:
-        """Poll until the batch ends (waits grow 1.5x up to poll_max_s), then wake every waiter."""
+    async def collect(self, batch_id: str, waiters: dict[str, tuple[str, Waiter]], logprobs: dict[str, bool],
+                      limits: dict[str, Any] | None = None) -> None:
+        """Poll until the batch ends (waits grow 1.5x up to poll_max_s); store the answers durably
+        in the cache, journal the batch as collected, then wake every waiter (cid -> (key, waiter)).
+        An answer past its bound (`limits`: max_tokens per cid; oversight.models.bounds) is neither
+        stored nor used: its call is made again as a normal call."""
         results: dict[str, Outcome] = {}
         delay, errors = self.options.poll_s, 0
         try:
@@ -119,33 +133,53 @@ class Batcher:
                         break
                 delay = min(delay * 1.5, self.options.poll_max_s)
         except asyncio.CancelledError:
-            for wake in waiters.values():
+            for _, wake in waiters.values():
                 wake(None)
             raise
-        succeeded = 0
-        for cid, wake in waiters.items():
+        answers: dict[str, Completion | None] = {}
+        for cid in waiters:
             outcome = results.get(cid)
-            if isinstance(outcome, Completion):
-                succeeded += 1
-                wake(outcome.model_copy(update={"usage": with_cost(self.spec, outcome.usage, batch=True)}))
-            else:
+            usable = isinstance(outcome, Completion) and _within(outcome, (limits or {}).get(cid))
+            priced = self.prices.with_cost(self.spec, outcome.usage, batch=True) if usable else None
+            answers[cid] = outcome.model_copy(update={"usage": priced}) if usable else None
+        succeeded = {waiters[cid][0]: c for cid, c in answers.items() if c is not None}
+        try:
+            stored = self.runtime.store(succeeded)
+        except Exception:  # refused (an API key's value in an answer): the callers decide, each on its own call
+            for _, wake in waiters.values():
                 wake(None)
-        if results and self.runtime.journal is not None:
-            self.runtime.journal.collected(batch_id, succeeded, len(waiters) - succeeded)
+            raise
+        if results and stored:
+            self.runtime.mark_collected(batch_id, len(succeeded), len(waiters) - len(succeeded))
+        for cid, (_, wake) in waiters.items():
+            wake(answers[cid])
 
 
 class BatchRuntime:
     """The batching of one run: its options, its journal and the tasks that submit and poll."""
 
-    def __init__(self, options: BatchOptions | None = None, journal: BatchJournal | None = None) -> None:
+    def __init__(self, options: BatchOptions | None = None, journal: BatchJournal | None = None,
+                 cache: ResponseCache | None = None) -> None:
+        """`cache` is where collected answers go before the journal says so (the pool's cache)."""
         self.options = options or BatchOptions()
         self.journal = journal
+        self.cache = cache
         self._batchers: dict[ModelSpec, Batcher] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def batcher(self, spec: ModelSpec, provider: Any) -> Batcher:
+    def store(self, answers: dict[str, Completion]) -> bool:
+        """Put every answer (by cache key) in the cache, durably; False if any could not be stored."""
+        if self.cache is None or not answers:
+            return True
+        return self.cache.put_durable(answers)
+
+    def mark_collected(self, batch_id: str, succeeded: int, failed: int) -> None:
+        if self.journal is not None:
+            self.journal.collected(batch_id, succeeded, failed)
+
+    def batcher(self, spec: ModelSpec, provider: Any, prices: PriceBook | None = None) -> Batcher:
         if spec not in self._batchers:
-            self._batchers[spec] = Batcher(spec, batch_api(provider), self)
+            self._batchers[spec] = Batcher(spec, batch_api(provider), self, prices)
         return self._batchers[spec]
 
     @property
@@ -169,23 +203,30 @@ class BatchRuntime:
         if self.journal is None or pool.cache is None:
             return 0
         cache, pending = pool.cache, pool.pending
+        self.cache = self.cache or cache
         count = 0
         for record in self.journal.pending():
             model = pool.get(parse_spec(record["model"]), batch=True)
             assert model.batcher is not None
-            waiters: dict[str, Waiter] = {}
+            waiters: dict[str, tuple[str, Waiter]] = {}
             logprobs: dict[str, bool] = {}
-            for request in record.get("requests", []):
+            limits: dict[str, Any] = {}
+            requests = record.get("requests", [])
+            for request in requests:
                 key, cid = request["key"], request["custom_id"]
                 if key in pending or cache.get(key) is not None:
                     continue
                 future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
                 pending[key] = future
-                waiters[cid] = _settle(key, future, pool, request.get("max_tokens"))
+                waiters[cid] = (key, _settle(key, future, pool))
+                limits[cid] = request.get("max_tokens")
                 logprobs[cid] = bool(request.get("logprobs"))
             if waiters:
-                self.spawn(model.batcher.collect(record["id"], waiters, logprobs))
+                self.spawn(model.batcher.collect(record["id"], waiters, logprobs, limits))
                 count += 1
+            elif requests and not any(r["key"] in pending for r in requests):
+                # Stored, then a crash before the journal said so: say it now.
+                self.mark_collected(record["id"], len(requests), 0)
         return count
 
     async def aclose(self) -> None:
@@ -194,23 +235,25 @@ class BatchRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool, max_tokens: Any = None) -> Waiter:
-    """A recovered call's result goes to the cache and to whoever waits; no result, or one past
-    its bound (oversight.models.bounds, when the journal recorded max_tokens), releases them."""
+def _within(completion: Completion, max_tokens: Any) -> bool:
+    """Within the bound of its call (known when the journal recorded max_tokens)."""
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 0:
+        return True
+    return within_bounds(completion, GenerateConfig(max_tokens=max_tokens, logprobs=completion.logprobs is not None))
+
+
+def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Waiter:
+    """A recovered call's result (checked against its bound and stored in the cache by `collect`)
+    goes to whoever waits; no result releases them."""
 
     def settle(result: Completion | None) -> None:
         if pool.pending.get(key) is future:
             del pool.pending[key]
         if future.done():
             return
-        if result is not None and isinstance(max_tokens, int) and max_tokens > 0 and not within_bounds(
-                result, GenerateConfig(max_tokens=max_tokens, logprobs=result.logprobs is not None)):
-            result = None
         if result is None:
             future.cancel()  # followers then make the call themselves (Model._follow)
             return
         future.set_result(result)
-        if pool.cache is not None:
-            pool.cache.put(key, result)
 
     return settle

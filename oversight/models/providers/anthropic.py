@@ -6,6 +6,7 @@ OpenAI-compatible or local model. 529 (overloaded) is retried like any 5xx.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from oversight.models.providers.sdk import SDKProvider, expect, token_count
@@ -23,6 +24,11 @@ class AnthropicProvider(SDKProvider):
     base_error = "AnthropicError"
     key_env = KEY_ENV
 
+    @property
+    def reuses_prefix(self) -> bool:  # type: ignore[override]
+        """Only with breakpoints: Anthropic caches nothing unmarked."""
+        return self.prompt_cache
+
     def make_client(self, kwargs: dict[str, Any]) -> Any:
         from anthropic import AsyncAnthropic
 
@@ -30,45 +36,87 @@ class AnthropicProvider(SDKProvider):
 
     def request_body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
         """System messages go to `system`, as the API requires; temperature and top_p only
-        when the user set them."""
+        when the user set them. With `prompt_cache` on, the system prompt and the shared opening
+        of the conversation carry cache breakpoints (`cache_breakpoints`)."""
         system = "\n\n".join(m.content for m in messages if m.role == "system")
+        turns = [m for m in messages if m.role != "system"]
         body: dict[str, Any] = {
             "model": self.spec.model,
-            "messages": [
-                {"role": m.role, "content": m.content} for m in messages if m.role != "system"
-            ],
+            "messages": cache_breakpoints(turns) if self.prompt_cache else
+                        [{"role": m.role, "content": m.content} for m in turns],
             "max_tokens": config.max_tokens,
         }
         if system:
-            body["system"] = system
+            body["system"] = [{"type": "text", "text": system, "cache_control": EPHEMERAL}] if self.prompt_cache else system
         if config.stop:
             body["stop_sequences"] = list(config.stop)
         body.update({k: v for k, v in {"temperature": config.temperature, "top_p": config.top_p}.items()
                        if v is not None})
+        schema = config.response_schema
+        if schema is not None:
+            # Structured output: one tool whose input is the answer, and the model must call it.
+            body["tools"] = [{"name": schema.name, "description": "Record your answer.", "input_schema": schema.json_schema}]
+            body["tool_choice"] = {"type": "tool", "name": schema.name}
         return body
 
+    def supports_structured(self) -> bool:
+        return True
+
     def parse(self, body: Any, config: GenerateConfig) -> Completion:
-        return parse_message(body)
+        return parse_message(body, tool=config.response_schema.name if config.response_schema else None)
 
 
-def parse_message(body: Any) -> Completion:
-    """A Message as decoded JSON. Text is every text block joined; thinking and tool blocks
-    are not part of the answer; a body of another shape is a malformed response."""
+EPHEMERAL = {"type": "ephemeral"}
+"""Anthropic's five-minute cache entry, refreshed each time it is read."""
+
+
+def cache_breakpoints(turns: list[Message]) -> list[dict[str, Any]]:
+    """The conversation with a cache breakpoint after every message but the last: by the prompt
+    layout rule (prompts READMEs) that is the opening shared by the calls of one item (the story).
+    Consecutive messages of one role become one message of several text blocks, which the API
+    reads as one turn; the text the model sees is unchanged. One breakpoint here and one on the
+    system prompt stay within the API's four."""
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(turns):
+        block: dict[str, Any] = {"type": "text", "text": m.content}
+        if i == len(turns) - 2 and m.content:
+            block["cache_control"] = EPHEMERAL
+        if out and out[-1]["role"] == m.role:
+            out[-1]["content"].append(block)
+        else:
+            out.append({"role": m.role, "content": [block]})
+    for message in out:  # a message of one plain block is sent as plain text, as before
+        blocks = message["content"]
+        if len(blocks) == 1 and "cache_control" not in blocks[0]:
+            message["content"] = blocks[0]["text"]
+    return out
+
+
+def parse_message(body: Any, tool: str | None = None) -> Completion:
+    """A Message as decoded JSON. Text is every text block joined; thinking blocks are not part
+    of the answer. A tool_use block is a structured answer (we send tools for nothing else): its
+    `input` as JSON text is the answer (`tool` names the one asked for; a Batch result does not
+    say, so any). A body of another shape is a malformed response."""
     expect(isinstance(body, dict), "the answer is not a JSON object")
     blocks = body.get("content")
     expect(isinstance(blocks, list), "the response has no content blocks")
     texts = [b.get("text") for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
     expect(all(isinstance(t, str) for t in texts), "a text block holds no text")
+    calls = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use" and (tool is None or b.get("name") == tool)]
+    if calls:
+        expect(isinstance(calls[-1].get("input"), dict), "a tool_use block holds no input object")
+        texts = [json.dumps(calls[-1]["input"], ensure_ascii=False)]
     usage = body.get("usage")
     usage = usage if isinstance(usage, dict) else {}
-    # The API counts cached prompt tokens separately; all of them were the prompt.
-    prompt = sum(
-        token_count(usage.get(field), field)
-        for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    )
+    # The API counts cached prompt tokens apart from `input_tokens` (the uncached rest); all
+    # of them were the prompt, billed at three rates.
+    plain = token_count(usage.get("input_tokens"), "input_tokens")
+    written = token_count(usage.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
+    read = token_count(usage.get("cache_read_input_tokens"), "cache_read_input_tokens")
     return Completion(
         text="".join(texts),  # type: ignore[arg-type]
-        usage=Usage(input_tokens=prompt, output_tokens=token_count(usage.get("output_tokens"), "output_tokens")),
+        usage=Usage(input_tokens=plain + written + read, cache_read_tokens=read, cache_write_tokens=written,
+                    output_tokens=token_count(usage.get("output_tokens"), "output_tokens")),
         logprobs=None,
         finish_reason=body.get("stop_reason"),
     )

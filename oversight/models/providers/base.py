@@ -45,6 +45,14 @@ class Provider(ABC):
     """One backend. Implementations translate their SDK's errors into ProviderError."""
 
     default_max_connections: ClassVar[int] = 8
+    prompt_cache: bool = True
+    """Whether requests may mark prompt-cache breakpoints (where the API takes them); the pool
+    sets it from the experiment's `prompt_cache`."""
+    prefix_min_chars: ClassVar[int] = 4096
+    """Shortest opening worth reusing: about the 1,024 tokens both API caches need."""
+    reuses_prefix: ClassVar[bool] = False
+    """Whether the server bills or computes a repeated prompt opening for less (a prompt cache,
+    a llama.cpp slot), so calls sharing one are worth starting after the first (models/warmup.py)."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
@@ -59,6 +67,10 @@ class Provider(ABC):
 
     def check_ready(self) -> None:
         """Raise UserError before any work starts if this provider cannot run (no key, no file)."""
+
+    def supports_structured(self) -> bool:
+        """Whether `GenerateConfig.response_schema` is honoured (else judges fall back to text)."""
+        return False
 
     @abstractmethod
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...

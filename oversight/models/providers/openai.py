@@ -31,6 +31,12 @@ class OpenAIProvider(SDKProvider):
     """Chat completions through `openai.AsyncOpenAI`."""
 
     default_max_connections = 16
+
+    @property
+    def reuses_prefix(self) -> bool:  # type: ignore[override]
+        """OpenAI's own API bills cached prompt tokens for less; a server of one's own may not
+        cache at all, and waiting for a warm cache there would only slow a run."""
+        return not self.spec.base_urls
     sdk_module = "openai"
     path = "/chat/completions"
     base_error = "OpenAIError"
@@ -74,10 +80,23 @@ class OpenAIProvider(SDKProvider):
             body["logprobs"] = True
             if config.top_logprobs is not None:
                 body["top_logprobs"] = config.top_logprobs
+        if config.response_schema is not None:
+            body["response_format"] = response_format(config)
         return body
+
+    def supports_structured(self) -> bool:
+        """The OpenAI API and the OpenAI-compatible servers we name (vLLM, llama.cpp) take a JSON schema."""
+        return True
 
     def parse(self, body: Any, config: GenerateConfig) -> Completion:
         return parse_response(body, want_logprobs=config.logprobs)
+
+
+def response_format(config: GenerateConfig) -> dict[str, Any]:
+    """Chat completions' structured-output request: the schema, strictly enforced."""
+    schema = config.response_schema
+    assert schema is not None
+    return {"type": "json_schema", "json_schema": {"name": schema.name, "schema": schema.json_schema, "strict": True}}
 
 
 def parse_response(body: Any, *, want_logprobs: bool, chat: bool = True) -> Completion:
@@ -97,15 +116,29 @@ def parse_response(body: Any, *, want_logprobs: bool, chat: bool = True) -> Comp
     expect(text is None or isinstance(text, str), "the message content is not text")
     usage = body.get("usage")
     usage = usage if isinstance(usage, dict) else {}
+    prompt = token_count(usage.get("prompt_tokens"), "prompt_tokens")
+    cached = cached_prompt_tokens(usage, body.get("timings"))
+    expect(cached <= prompt or prompt == 0, "more cached prompt tokens than prompt tokens")
+    if prompt == 0:
+        cached = 0
     return Completion(
         text=text or "",
-        usage=Usage(
-            input_tokens=token_count(usage.get("prompt_tokens"), "prompt_tokens"),
-            output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens"),
-        ),
+        usage=Usage(input_tokens=prompt, cache_read_tokens=cached,
+                    output_tokens=token_count(usage.get("completion_tokens"), "completion_tokens")),
         logprobs=parse_logprobs(choice.get("logprobs")) if want_logprobs else None,
         finish_reason=choice.get("finish_reason"),
     )
+
+
+def cached_prompt_tokens(usage: dict[str, Any], timings: Any) -> int:
+    """Prompt tokens the server's cache served: OpenAI's `prompt_tokens_details.cached_tokens`
+    (part of `prompt_tokens`); llama.cpp servers that omit it report `timings.cache_n`."""
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and details.get("cached_tokens") is not None:
+        return token_count(details.get("cached_tokens"), "prompt_tokens_details.cached_tokens")
+    if isinstance(timings, dict) and timings.get("cache_n") is not None:
+        return token_count(timings.get("cache_n"), "timings.cache_n")
+    return 0
 
 
 def parse_logprobs(logprobs: Any) -> list[TokenLogprob] | None:

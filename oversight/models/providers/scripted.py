@@ -19,20 +19,31 @@ Script = Union[list[Reply], Callable[[list[Message]], Reply]]
 
 _SCRIPTS: dict[str, Script] = {}
 _CURSORS: dict[str, int] = {}
+_STRUCTURED: set[str] = set()
 CALLS: dict[str, list[list[Message]]] = {}
 """Every message list each script received, for tests to inspect."""
 
 
-def register(name: str, script: Script) -> None:
+CONFIGS: dict[str, list[GenerateConfig]] = {}
+"""The settings of every call each script received."""
+
+
+def register(name: str, script: Script, *, structured: bool = False) -> None:
+    """`structured=True`: the script stands for a provider with structured output (its replies
+    should then be the JSON answers such a provider returns)."""
     _SCRIPTS[name] = script
     _CURSORS[name] = 0
     CALLS[name] = []
+    CONFIGS[name] = []
+    (_STRUCTURED.add if structured else _STRUCTURED.discard)(name)
 
 
 def reset() -> None:
     _SCRIPTS.clear()
     _CURSORS.clear()
+    _STRUCTURED.clear()
     CALLS.clear()
+    CONFIGS.clear()
 
 
 def _builtin(name: str) -> Script | None:
@@ -57,6 +68,9 @@ class ScriptedProvider(Provider):
                 f"oversight.models.providers.scripted.register, or use scripted:echo / scripted:const=TEXT)"
             )
 
+    def supports_structured(self) -> bool:
+        return self.spec.model in _STRUCTURED
+
     def _next(self, messages: list[Message]) -> Reply:
         name = self.spec.model
         script = _SCRIPTS.get(name) or _builtin(name)
@@ -69,6 +83,7 @@ class ScriptedProvider(Provider):
         return script[index]
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        CONFIGS.setdefault(self.spec.model, []).append(config)
         reply = self._next(messages)
         if isinstance(reply, BaseException):
             raise reply

@@ -22,7 +22,7 @@ from oversight.protocols.critique import metrics as critique_metrics
 from oversight.protocols.critique.data import FlawedAnswerItem, load_items
 from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
-from oversight.protocols.critique.views import verdict_fields, view_from_outcome
+from oversight.protocols.critique.views import response_schema, verdict_fields, view_from_outcome
 from oversight.taskdata import TaskConfig
 
 
@@ -94,6 +94,9 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
 
     def judge_views(self, transcript: dict[str, Any], params: CritiqueParams, texts: TextReader) -> list[JudgeView]:
         return [view_from_outcome(transcript["outcome"])]
+
+    def response_schema(self, view: JudgeView, params: CritiqueParams) -> dict[str, Any] | None:
+        return response_schema(params)
 
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: CritiqueParams) -> dict[str, Any]:

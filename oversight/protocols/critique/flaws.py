@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from oversight.protocols.critique.lexical import LEXICAL_METHOD, content_words, lexical_match, lexical_score
+
 # A list marker at the start of a line: "1.", "2)", "(3)", "4:", "Flaw 2:", "Critique #3 -", bullets.
 _MARKER = re.compile(
     r"""^\s*(?:
@@ -252,69 +254,5 @@ def parse_yes_no(text: str) -> tuple[bool | None, str]:
     return None, f"unreadable grader reply: {text.strip()[:80]!r}"
 
 
-# Words that appear in almost every flaw description and so say nothing about which flaw it is.
-_STOPWORDS = frozenset(
-    """a an the and or but of to in on at by for with from as is are was were be been being it its
-    this that these those there their they them he she his her him we our you your i not no nor do does
-    did has have had can could should would will may might must than then so such also only just very
-    about into over under more most less which who whom what when where why how all any each some other
-    after before during until since came went got make made gives give given
-    answer answers passage question text says say said states stated claims claim mentions mention
-    flaw flaws critique incorrect wrong error mistake correct actually instead should but while
-    """.split()
-)
-
-
-_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "ly", "s")
-
-
-def _stem(word: str) -> str:
-    """A crude stemmer: drop one common suffix, keep five letters ("automated", "automation"
-    and "automate" all become "autom"; "started" and "start" meet at "start")."""
-    if word.isdigit():
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if word.endswith("e") and len(word) > 3:  # "vote" and "voted" meet at "vot"
-        word = word[:-1]
-    return word[:5]
-
-
-def content_words(text: str) -> set[str]:
-    """Words that identify a flaw: no stopwords, numbers kept whole, the rest stemmed."""
-    return {
-        _stem(word)
-        for word in re.findall(r"[a-z0-9]+", text.lower())
-        if word not in _STOPWORDS and (len(word) >= 3 or word.isdigit())
-    }
-
-
-def lexical_score(a: str, b: str) -> tuple[float, set[str]]:
-    """Overlap coefficient of content words, |A∩B| / min(|A|, |B|), and the shared words.
-
-    One shared word is not enough when both sides have two or more content words.
-    """
-    wa, wb = content_words(a), content_words(b)
-    if not wa or not wb:
-        return 0.0, set()
-    shared = wa & wb
-    if len(shared) < min(2, len(wa), len(wb)):
-        return 0.0, shared
-    return len(shared) / min(len(wa), len(wb)), shared
-
-
-def lexical_match(report: str, gold: list[str], threshold: float) -> tuple[int | None, str]:
-    """The best-matching gold flaw by content-word overlap (if over `threshold`), with a reason."""
-    best, best_score, best_shared = None, 0.0, set()
-    for index, description in enumerate(gold):
-        score, shared = lexical_score(report, description)
-        if score > best_score:
-            best, best_score, best_shared = index, score, shared
-    if best is not None and best_score >= threshold:
-        words = ", ".join(sorted(best_shared))
-        return best, f"shares {words} with known flaw {best + 1} (overlap {best_score:.2f} >= {threshold:g})"
-    if best is None:
-        return None, "no known flaw shares enough content words"
-    return None, f"best overlap {best_score:.2f} with known flaw {best + 1} is below {threshold:g}"
+__all__ = ["LEXICAL_METHOD", "GraderReply", "content_words", "dedupe", "free_text", "gold_label", "is_none_reply",
+           "lexical_match", "lexical_score", "normalize", "parse_grader_match", "parse_list", "parse_yes_no"]

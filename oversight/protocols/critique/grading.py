@@ -28,7 +28,8 @@ async def grade_one(
         decision.update(confirmed=False, parsed=True, grader="none", reason="the item has no known flaws")
     elif params.grader == "lexical":
         assert gold is not None
-        hit, reason = lexical_match(text, [g["description"] for g in gold], params.lexical_threshold)
+        hit, reason = lexical_match(text, [g["description"] for g in gold], params.lexical_threshold,
+                                    answer=state.get("answer"))
         decision.update(gold_index=hit, confirmed=hit is not None, parsed=True, grader="lexical", reason=reason)
     elif gold is not None:
         listed = "\n".join(f"{gold_label(i)}. {g['description']}" for i, g in enumerate(gold))

@@ -23,12 +23,13 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from oversight.models.types import ModelOutput
+from oversight.judge_call import call_judge, wants_structured
 from oversight.protocol import Recorder
 from oversight.protocols.critique.data import chain_text, render_critiques
 from oversight.protocols.critique.flaws import free_text, parse_list
 from oversight.protocols.critique.grading import FRAME_STOPS, grade_one
 from oversight.protocols.critique.params import CritiqueParams
-from oversight.protocols.critique.views import build_view, outcome_verdict
+from oversight.protocols.critique.views import build_view, judge_reports, outcome_verdict, response_schema
 
 
 class CritiqueState(TypedDict, total=False):
@@ -44,6 +45,8 @@ class CritiqueState(TypedDict, total=False):
     meta_level: int
     view: dict[str, Any]
     reports: list[str]
+    judge_read: dict[str, Any]
+    """How the model judge answered (structured or text) and, if unreadable, why."""
     report_matches: list[dict[str, Any]]
     critique_matches: list[dict[str, Any]]
     outcome: dict[str, Any]
@@ -138,13 +141,15 @@ async def judge(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict
         shown = render_critiques(state.get("critiques", []), _sorted_tree(state), params.show_critique_tree)
     view = build_view(state["condition"], state["context"], state["question"], state["answer"], shown)
     n = params.max_reports
-    out = await rec.call(
-        "judge", view.template, view.variables, step="judge",
-        defaults={"max_tokens": 40 * n + 20, "stop": [f"\n{n + 1}.", "\n\n\n", *FRAME_STOPS]},
-    )
-    reports = parse_list(out.text, max_items=n, exclude=(state["answer"], state["question"]), truncated=_cut(out))
-    rec.note("flaws_reported", condition=state["condition"], items=reports)
-    return {"reports": reports, "view": view.variables}
+    schema = response_schema(params)
+    # The numbered list stops at the item after the last wanted; a JSON answer needs room for
+    # its reasoning and must not be cut by list stops.
+    defaults = ({"max_tokens": 80 * n + 400} if wants_structured(rec, "judge", schema) else
+                {"max_tokens": 40 * n + 20, "stop": [f"\n{n + 1}.", "\n\n\n", *FRAME_STOPS]})
+    out, response = await call_judge(rec, "judge", view, schema, step="judge", defaults=defaults)
+    reports, how = judge_reports(response, view, n, truncated=_cut(out))
+    rec.note("flaws_reported", condition=state["condition"], items=reports, **how)
+    return {"reports": reports, "view": view.variables, "judge_read": how}
 
 
 async def grader(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict[str, Any]:
@@ -181,7 +186,7 @@ async def tally(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict
         ctx.rec.judgment(
             ctx.rec.model_name("judge"), item_id=ctx.item_id, condition=condition,
             flaws_reported=outcome["flaws_reported"], matches=matches, grader=params.grader,
-            **outcome_verdict(matches, state.get("gold")),
+            **outcome_verdict(matches, state.get("gold")), **state.get("judge_read", {}),
         )
     return {"outcome": outcome}
 

@@ -32,6 +32,10 @@ class CritiqueParams(BaseModel):
     """Show the judge the meta-critiques under each critique, not just the critiques."""
     model_judge: bool = True
     """Run the built-in model judge; off = generate critiques only, for people to judge later."""
+    judge_format: Literal["structured", "text"] = "structured"
+    """How the model judge answers: `structured` asks for one JSON object (reasoning, then the list
+    of flaws) where the provider supports structured output and falls back to the numbered
+    free-text list, noted in the transcript, where it does not; `text` always reads the list."""
     max_reports: int = Field(default=6, ge=1, le=30)
     """The judge's list of flaws is cut after this many."""
     grader: Literal["model", "lexical"] = "model"

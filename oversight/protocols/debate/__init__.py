@@ -17,7 +17,7 @@ from oversight.protocols.debate import metrics as debate_metrics
 from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
-from oversight.protocols.debate.views import build_views, verdict_fields
+from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.taskdata import TaskConfig
 
@@ -40,6 +40,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     Params = DebateParams
     prompt_package = "oversight.protocols.debate.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert")}
+    """Every call that reads the story opens with the same message: its title and text."""
+    same_per_item: ClassVar[frozenset[str]] = frozenset({"title"})
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
@@ -98,6 +101,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
         outcome = transcript["outcome"]
         return build_views(outcome, params, lambda: texts.get_text(outcome["story_ref"]))
+
+    def response_schema(self, view: JudgeView, params: DebateParams) -> dict[str, Any] | None:
+        return response_schema(view, params)
 
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: DebateParams) -> dict[str, Any]:

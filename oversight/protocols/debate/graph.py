@@ -31,11 +31,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from oversight.protocol import JudgeResponse, Recorder
+from oversight.judge_call import call_judge
+from oversight.protocol import Recorder
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.params import DebateParams
-from oversight.protocols.debate.views import build_views, verdict_fields
+from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage, check_speech, quote_stats
 from oversight.protocols.shared.text import cut_words
 
@@ -174,8 +175,7 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str
     if is_rerun(p, state["condition"]):
         views = [v for v in views if v.key == ctx.order]
     for view in views:
-        out = await rec.call("judge", view.template, view.variables, step=f"judge {view.key}", **logprob)
-        response = JudgeResponse(text=out.text, logprobs=out.completion.logprobs)
+        _, response = await call_judge(rec, "judge", view, response_schema(view, p), step=f"judge {view.key}", **logprob)
         record = verdict_fields(outcome, view, response, p.judge_kind)
         rec.note("verdict", **record)
         rec.judgment(judge_id, **record)

@@ -156,7 +156,8 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
     indices in the order shown); `answer_index` (chosen answer, ORIGINAL order; None if invalid);
     `correct` (None if invalid); `p_correct` (probability on the correct answer, from per-answer
     probabilities or the stated probability; None if the judge gave none); `probs` (per answer,
-    original order, when known); `p_chosen`; `invalid` and `reason`; `judge_kind`; `raw` (the
+    original order, when known); `p_chosen`; `invalid`, `invalid_reason` (the class of
+    reason, see `verdicts.INVALID_CLASSES`; None when valid) and `reason` (how it was read, or why not); `judge_kind`; `raw` (the
     judge's text); in the swapped order with speeches, `swap_relabel` (see `swap_report`) and
     `unresolved_references` (letters left as written). Debate adds `winner` ("debater_a"/"debater_b"); consultancy adds
     `consultant_index`, `consultant_correct` and `sided_with_consultant`. A human judge (TUI)
@@ -186,6 +187,7 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
         "probs": probs,
         "p_chosen": None if verdict.probability is None else round(verdict.probability, 6),
         "invalid": verdict.invalid or answer_index is None,
+        "invalid_reason": (verdict.invalid_reason or "no answer found") if verdict.invalid or answer_index is None else None,
         "reason": verdict.reason,
         "judge_kind": kind,
         "raw": raw,

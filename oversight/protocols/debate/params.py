@@ -49,6 +49,11 @@ class DebateParams(BaseModel):
     judge_kind: Literal["model", "logprob"] = "model"
     """`model`: parse the judge's text (answer + probability). `logprob`: read P(A) vs P(B) from
     the first token's top logprobs (needs a provider with logprobs: local, OpenAI-compatible)."""
+    judge_format: Literal["structured", "text"] = "structured"
+    """How a `model` judge answers: `structured` asks the provider for one JSON object (reasoning,
+    then answer and probability) where it supports structured output (OpenAI-compatible,
+    Anthropic, local) and falls back to free text, noted in the transcript, where it does not;
+    `text` always reads free text. The logprob judge is unaffected."""
     top_logprobs: int = Field(default=10, ge=2, le=20)
     """How many alternatives the logprob judge asks for."""
     quote_tag: str = Field(default="quote", pattern=_TAG)

@@ -9,7 +9,8 @@ from typing import Any
 from oversight.protocol import JudgeResponse, JudgeView
 from oversight.protocols.debate.judging import judge_variables, shown_order, verdict_record
 from oversight.protocols.debate.params import DebateParams
-from oversight.protocols.shared.verdicts import Verdict, parse_verdict, read_logprobs
+from oversight.judge_call import judge_format_fields
+from oversight.protocols.shared.verdicts import Verdict, parse_verdict, read_logprobs, read_structured, verdict_schema
 from oversight.models.types import TokenLogprob
 
 
@@ -32,6 +33,13 @@ def build_views(outcome: dict[str, Any], params: DebateParams, story: Callable[[
     return views
 
 
+def response_schema(view: JudgeView, params: DebateParams) -> dict[str, Any] | None:
+    """The structured judge's schema (reasoning, answer, probability); None for text or logprobs."""
+    if params.judge_kind != "model" or params.judge_format != "structured" or view.answer_kind != "choice":
+        return None
+    return verdict_schema("AB"[:len(view.choices)] if view.choices else "AB")
+
+
 def read_response(response: JudgeResponse, kind: str) -> Verdict:
     """A model's text or logprobs, or a person's pick, as a Verdict in the shown order."""
     if response.choice is not None:
@@ -39,6 +47,8 @@ def read_response(response: JudgeResponse, kind: str) -> Verdict:
     if kind == "logprob" and response.logprobs:
         tokens = [t if isinstance(t, TokenLogprob) else TokenLogprob.model_validate(t) for t in response.logprobs]
         return read_logprobs(tokens)
+    if response.structured:
+        return read_structured(response.text or "")
     verdict = parse_verdict(response.text or "")
     if kind == "logprob":
         # No logprobs (a provider without them): fall back to reading the text, and say so.
@@ -53,6 +63,8 @@ def verdict_fields(outcome: dict[str, Any], view: JudgeView, response: JudgeResp
     if response.choice is not None:
         raw = {"choice": response.choice, "probability": response.probability, "comment": response.comment}
     record = verdict_record(outcome, view.key, verdict, raw=raw, kind=kind)
+    if kind == "model":  # a person's or a logprob judge's record has no answer format to note
+        record.update(judge_format_fields(response))
     if verdict.extra:
         record["logprob_read"] = verdict.extra
     return record

@@ -1,13 +1,15 @@
-"""The pieces `parse_verdict` reads a judge's text with: cleaning, masking, mentions, probabilities.
+"""The pieces `parse_verdict` reads a judge's free text with: cleaning, masking, statements.
 
-Kept apart from `verdicts` so each rule is small enough to read and test. Every function works
-on a *masked* copy of the text of the same length, so offsets stay comparable between steps.
+Every function works on a *masked* copy of the text of the same length (what is not the
+judge's own claim blanked out), so offsets stay comparable between steps. Only explicit
+statements count: a label ("Final answer: B", "Verdict: A"), a choosing verb ("I side with
+B"), a copula ("B is correct", "Debater A wins"), or the letter opening a line or sentence
+("B, 70%"). A letter merely mentioned ("B's quote is verified") is not a statement.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
 
 _CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
@@ -26,19 +28,6 @@ LETTER_FOLLOWERS = frozenset(
     "didn't won't shall also only alone itself here there too then so if but though yet clearly correctly "
     "actually really still never always".split()
 )
-
-
-@dataclass
-class Mention:
-    """One decisive-looking mention of an option letter in the judge's own words."""
-
-    letter: str
-    start: int
-    end: int
-    tier: int
-    """3 final answer, 2 labelled answer, 1 statement (incl. negations), 0 bare letter."""
-    negated: bool = False
-    hedge: bool = False
 
 
 def clean_text(text: str, letters: str) -> str:
@@ -102,215 +91,168 @@ def mask_not_judge(text: str, letters: str) -> str:
         # A new "Question:" after the reply began is a base model writing the next exercise.
         end = len(text) if text[: m.start()].strip() else text.find("\n", m.end()) % (len(text) + 1)
         _blank(chars, m.start(), end if end > m.start() else len(text))
+    for m in re.finditer(r"(?<![\w'])[A-J]\s*(?:,\s*[A-J]\s*,?)*\s*or\s+[A-J]\s*\?", text):
+        _blank(chars, m.start(), m.end())  # the question restated ("A or B?")
     masked = "".join(chars)
     for m in _REPORTED.finditer(masked):
         _blank(chars, m.end(), _clause_end(masked, m.end()))
     return "".join(chars)
 
 
-_CHOOSE = (r"choose|chose|pick|picked|select|go\s+with|going\s+with|vote(?:\s+for)?|side\s+with|siding\s+with|"
-           r"favou?r|support|agree\s+with|trust|prefer|back|lean(?:ing|s)?\s+towards?|in\s+favou?r\s+of|"
-           r"confident\s+(?:in|that|of|about)|sure\s+(?:that|of|about)|convinced\s+(?:that|by)")
-_OPINE = r"say|think|believe|conclude|find|judge|rule"
-_FINAL_L = re.compile(
-    rf"\bfinal(?:ly)?\s*(?:answer|verdict|choice|decision|judge?ment|pick|call)?\s*(?:is|:|-|=|would\s+be|will\s+be)?"
-    rf"\s*:?\s*(?:that\s+)?{_NEG}{_REF}$", _I)
-_LABEL_L = re.compile(
-    rf"(?:\b(?:answer|verdict|choice|decision|winner|conclusion|judge?ment|pick|judge|ruling|selection)\s*"
-    rf"(?:is|:|-|=|would\s+be|will\s+be|goes\s+to|must\s+be|should\s+be)|^\s*(?:answer|verdict))"
-    rf"\s*:?\s*(?:that\s+)?{_NEG}{_REF}$", _I)
-_VERB_L = re.compile(
-    rf"\b(?:i\s+(?:would\s+|'d\s+|will\s+|'ll\s+|must\s+|am\s+going\s+to\s+)?(?:also\s+|still\s+)?)?"
-    rf"(?P<verb>{_CHOOSE}|{_OPINE})\s*[:\-]?\s*(?:that\s+)?{_NEG}{_REF}$", _I)
-_NEG_VERB_L = re.compile(
-    rf"\b(?:don't|do\s+not|doesn't|wouldn't|would\s+not|can't|cannot|won't|will\s+not)\s+(?:{_CHOOSE}|{_OPINE})"
-    rf"\s*(?:that\s+)?{_REF}$", _I)
-_CONCL_L = re.compile(
-    rf"\b(?:so|therefore|thus|hence|overall|ultimately|in\s+conclusion|in\s+summary|to\s+conclude|in\s+the\s+end|"
-    rf"that\s+means|which\s+means|meaning|consequently)\s*,?\s*(?:it(?:'s|\s+is|\s+must\s+be)\s+)?"
-    rf"(?:i\s+(?:choose|pick|say|go\s+with)\s+)?{_NEG}{_REF}$", _I)
-_IT_L = re.compile(
-    rf"\b(?:it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be|\s+should\s+be|\s+would\s+be|\s+was)|that(?:'s|\s+is)|"
-    rf"this\s+is)\s+{_NEG}{_REF}$", _I)
-_LEFT_NEG = re.compile(
-    rf"\b(?:not|n't|never|rather\s+than|instead\s+of|against|over|than|reject(?:ing)?|rul(?:e|ing)\s+out|"
-    rf"disagree\s+with|distrust|eliminat(?:e|ing))\s+{_REF}$", _I)
-_POSS = r"(?:'s\s+(?:answer|claim|argument|position|case|side|reasoning|account)\s+)?"
-_ADV = (r"(?:(?:clearly|definitely|probably|likely|most\s+likely|more\s+likely|certainly|indeed|actually|also|"
-        r"still|simply|obviously)\s+)?")
-_COPULA = r"(?:is|seems|looks|appears|was|must\s+be|should\s+be|has\s+to\s+be)\s+(?:to\s+be\s+)?"
-_RIGHT_POS = re.compile(
-    rf"^\s*[\)\]\"']?\s*{_POSS}(?:{_COPULA}{_ADV}(?:correct|right|true|accurate|valid|the\s+(?:correct|right|"
-    rf"better|best|stronger|true|more\s+likely|winning|winner|answer)\b|more\s+(?:likely|convincing|persuasive|"
-    rf"plausible|credible|accurate)|better\s+supported|well\s+supported|supported|stronger)"
-    rf"(?!\s+(?:that|about|on|in\s+(?:saying|that)|to\s+(?:say|point|note)))"
-    rf"|(?:wins|won|prevails?|has\s+(?:the\s+)?(?:better|stronger|more\s+convincing)))", _I)
-_RIGHT_NEG = re.compile(
-    rf"^\s*[\)\]\"']?\s*{_POSS}(?:{_COPULA}{_ADV}(?:not\b|incorrect|wrong|false|inaccurate|unsupported|"
-    rf"implausible|unlikely|mistaken|misleading|lying|a\s+lie|fabricated|invalid|weaker|less\s+likely)"
-    rf"|(?:lies|lied|fabricates?|fabricated|misquotes?|misquoted|loses|lost|fails|failed)\b)", _I)
-_STANDALONE_RIGHT = re.compile(
-    r"^(?!\s*[:=]\s*[\d.])[\s)\].!,:;-]*(?:(?:with\s+|at\s+|\()?(?:\d{1,3}(?:\.\d+)?\s*%|0?\.\d+|1\.0+)\s*\)?\s*"
-    r"(?:confidence|confident|sure|certain)?[\s.!)]*)?$", _I)
-_LEADING = re.compile(r"^\s*(?:judge\s*:\s*)?" + _REF + r"$", _I)
-_LEADING_RIGHT = re.compile(r"^(?!\s*[:=]\s*[\d.])\s*[\)\]\"']?\s*(?:$|[\n.,;:!\-]|\s+(?:with|at|because|since|as|-)\b)", _I)
+_PAST = re.compile(
+    r"\b(?:initially|(?:my\s+)?initial\s+(?:answer|choice|guess|reading|thought|impression)|at\s+first(?:\s+glance)?|(?:my\s+)?first\s+instinct|i\s+was\s+(?:going\s+to\s+(?:say|pick|choose)|"
+    r"(?:initially\s+)?leaning)|i\s+first\s+thought|originally|i\s+(?:had\s+)?(?:almost|nearly)\s+(?:said|picked|chose))\b", _I)
 
 
-def _hedged(text: str, start: int, end: int, letter: str, letters: str) -> bool:
-    others = "".join(ch for ch in letters if ch != letter)
-    if not others:
-        return False
-    after, before = _hedge_patterns(others)
-    return bool(after.match(text[end:end + 40]) or before.search(text[max(0, start - 40):start]))
+def mask_past(text: str) -> str:
+    """Blank what the judge says it *used to* think ("Initially I leaned towards A, but ..."):
+    a stated change of mind is not a second answer."""
+    chars = list(text)
+    for m in _PAST.finditer(text):
+        _blank(chars, m.start(), _clause_end(text, m.end()))
+    return "".join(chars)
 
 
-@lru_cache(maxsize=64)
-def _hedge_patterns(others: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """'A or B' after a letter, 'B or A' before it: compiled once per set of other letters."""
-    o = f"[{others}{others.lower()}]"
-    conj = r"(?:or|/|and|nor|vs\.?|versus)"
-    return (re.compile(rf"\s*[\)\]]?\s*{conj}\s*{_REF}{o}(?![\w])", _I),
-            re.compile(rf"(?<![\w]){o}\s*[\)\]]?\s*{conj}\s*{_REF}$", _I))
+_REF = r"(?:(?:the\s+)?(?:debater|answer|option|choice|consultant)\s+)?[\(\[]?\s*"
+_LET = r"(?P<l>[A-Ja-j])[\)\]]?(?![\w'])"
+_UPPER = r"(?P<l>[A-J])[\)\]]?(?![\w'])"
+_NOT = r"(?P<neg>not\s+)?"
+_POSITIVE = (r"correct|right|true|accurate|the\s+(?:correct|right|better|best|true|stronger|winning)\s+(?:answer|one|choice)|"
+             r"the\s+answer|my\s+(?:final\s+)?answer|more\s+convincing|more\s+persuasive|more\s+likely(?:\s+to\s+be\s+(?:correct|right))?|"
+             r"better\s+supported|well\s+supported|stronger|the\s+winner")
+_NEGATIVE = r"incorrect|wrong|false|inaccurate|less\s+likely|weaker|mistaken|unsupported"
+_POSS = r"(?:'s\s+(?:case|argument|position|answer|reasoning|account)\s+)?"
+# (kind, pattern): "final" and "label" name the answer; "verb" and "copula" state it; "weak" says an
+# option may be right (never decides, but contradicts another answer); "neg" rules one out.
+_STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
+    ("final", re.compile(rf"\bfinal(?:ly)?(?:\s+(?:answer|verdict|choice|decision|judge?ment|pick|call|ruling))?\s*"
+                         rf"(?:is|:|-|=|would\s+be|will\s+be)\s*:?\s*(?:that\s+)?{_NOT}{_REF}{_LET}", _I)),
+    ("label", re.compile(rf"\b(?:answer|verdict|choice|decision|winner|conclusion|pick|selection|ruling|judge?ment)\s*"
+                         rf"(?:is|:|-|=|would\s+be|will\s+be|goes\s+to|must\s+be|should\s+be)\s*:?\s*(?:that\s+)?{_NOT}{_REF}{_LET}", _I)),
+    ("verb", re.compile(rf"\b(?:I|we)(?:'d|\s+would|\s+will|'ll|'m\s+going\s+to|\s+am\s+going\s+to|\s+must|\s+have\s+to)?\s+"
+                        rf"(?:also\s+|still\s+|therefore\s+|now\s+|then\s+)?(?:choose|chose|pick|picked|select|go\s+with|side\s+with|"
+                        rf"vote\s+for|stick\s+with|say|favou?r|back)\s*:?\s+{_REF}{_LET}(?!\s+(?:is|was|seems|looks|appears|isn't|wasn't)\b)", _I)),
+    ("verb", re.compile(rf"\b(?:I'm|I\s+am)\s+(?:going|siding|voting|sticking)\s+with\s+{_REF}{_UPPER}", _I)),
+    ("verb", re.compile(rf"\blean(?:ing|s)?\s+(?:slightly\s+|strongly\s+)?(?:towards?|to)\s+{_REF}{_UPPER}", _I)),
+    ("verb", re.compile(rf"\b(?:so|therefore|thus|hence)\s*,?\s+{_REF}{_UPPER}(?=\s*(?:[.!\n]|$))", _I)),
+    ("copula", re.compile(rf"\b(?:it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be|\s+should\s+be|\s+would\s+be)|that(?:'s|\s+is))\s+"
+                          rf"{_NOT}{_REF}{_UPPER}(?=\s*(?:[.,;!\n]|$))", _I)),
+    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
+                        rf"(?:quite\s+|very\s+)?(?:plausible|possible|right|correct|true|likely)", _I)),
+    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}\s+(?:also\s+)?(?:has|makes)\s+a\s+(?:good\s+|fair\s+|valid\s+|strong\s+)?point", _I)),
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is|seems|looks|appears|was|must\s+be)\s+(?:to\s+be\s+)?"
+                          rf"(?P<gap>(?:[\w']+\s+){{0,5}}?)(?P<pol>{_POSITIVE}|{_NEGATIVE})\b", _I)),
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
+]
+_NEG_LEFT = re.compile(r"(?:\bnot|n't|\bnever|\brather\s+than|\binstead\s+of|\bover|\brule\s+out|\breject)\s*(?:think\s+)?"
+                       r"(?:(?:it's|it\s+is|that\s+it's)\s+)?(?:the\s+)?(?:debater|answer|option|choice)?\s*$", _I)
+_LEAD_WORDS = r"(?:(?:probably|likely|most\s+likely|more\s+likely|tentatively|definitely|certainly|clearly|judge\s*:)\s*,?\s*)?"
+_LEAD = re.compile(rf"(?:(?m:^)|(?<=[.!?:]\s))[ \t>]*{_LEAD_WORDS}{_REF}{_UPPER}"
+                   rf"(?=[ \t]*(?:$|\n|[,.;!)\-–/(]|:\s*(?:\d|\.\d|$)|[ \t]+(?:with|at|or|and|but|because|since|I\b|\d)))", _I)
 
 
-def _is_article(text: str, m: re.Match[str]) -> bool:
-    """'A man walked', 'a good case': the English article, not option A."""
-    if m.group(2).upper() != "A" or m.group(1) or m.group(3):
-        return False
-    nxt = re.match(r"[ \t]+([A-Za-z][\w'-]*)", text[m.end():])
-    return bool(nxt and nxt.group(1)[0].islower() and nxt.group(1).lower() not in LETTER_FOLLOWERS)
+@dataclass
+class Statement:
+    """One place where the judge states (or rules out, or allows) an option."""
+
+    letter: str
+    start: int
+    end: int
+    kind: str
+    """final, label, verb, copula, lead (the letter opening a line or sentence), weak, neg."""
 
 
-@lru_cache(maxsize=64)
-def _mention_pattern(letters: str) -> re.Pattern[str]:
-    cls = f"[{letters}{letters.lower()}]"
-    return re.compile(rf"(?<![\w'])([\(\[]\s*)?({cls})(\s*[\)\]])?(?![\w])")
+def find_statements(text: str) -> list[Statement]:
+    """Every explicit statement of an option in the judge's own (masked) text, in text order."""
+    found: dict[int, Statement] = {}
+    for kind, pattern in _STATEMENTS:
+        for m in pattern.finditer(text):
+            letter = m.group("l")
+            word = re.match(r"[ \t]+([a-z][\w'-]*)", text[m.end():])
+            if letter.islower() and word and word.group(1) not in LETTER_FOLLOWERS:
+                continue  # "the answer is a good one": the article
+            left_neg = bool(m.groupdict().get("neg")) or bool(
+                _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]))
+            pol = m.groupdict().get("pol")
+            pol_neg = bool(pol and re.fullmatch(rf"{_NEGATIVE}|loses|lost", pol, _I))
+            gap_neg = bool(m.groupdict().get("gap") and re.search(r"\bnot\b", m.group("gap"), _I))
+            negated = left_neg ^ pol_neg ^ gap_neg
+            k = "neg" if negated and kind != "weak" else kind
+            found.setdefault(m.start("l"), Statement(letter.upper(), m.start("l"), m.end("l"), k))
+    start = re.match(rf"\s*{_REF}{_UPPER}:[ \t]+(?=[A-Za-z])", text)
+    if start:
+        found.setdefault(start.start("l"), Statement(start.group("l"), start.start("l"), start.end("l"), "lead"))
+    for m in _LEAD.finditer(text):
+        if not _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
+            found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), "lead"))
+    return sorted(found.values(), key=lambda s: s.start)
 
 
-def find_mentions(text: str, letters: str) -> list[Mention]:
-    """Every mention of an option letter that states, negates or hedges a choice, in text order."""
-    found: list[Mention] = []
-    for m in _mention_pattern(letters).finditer(text):
-        if _is_article(text, m) or re.search(r"\bp\s*\(\s*$", text[max(0, m.start() - 6):m.start()], _I):
+_HEDGE_AFTER = re.compile(rf"^[ \t]*[\)\]]?[\s.,…]*(?:or|/|and|nor|vs\.?|versus|\()\s*(?:maybe\s+|possibly\s+|perhaps\s+|even\s+)?"
+                          rf"{_REF}(?P<l>[A-J])(?![\w'])", _I)
+
+
+_OR_LATER = re.compile(rf"\bor\s+(?:else\s+|maybe\s+|possibly\s+|perhaps\s+)?{_REF}(?P<l>[A-J])(?![\w'])", _I)
+_LISTED = re.compile(rf"^\s*,\s*{_REF}(?P<l>[A-J])(?![\w'])\s*(?:,|$)")
+
+
+def hedged(text: str, st: Statement) -> str | None:
+    """The other option a statement is hedged with ("B... or maybe A", "A/B", "A (B)", "A with
+    60%, or B with 40%", "A, B, A"), if any."""
+    for m in (_HEDGE_AFTER.match(text[st.end:st.end + 40]), _LISTED.match(text[st.end:st.end + 40])):
+        if m and m.group("l").upper() != st.letter:
+            return m.group("l").upper()
+    stop = re.compile(r"[.!?\n]").search(text, st.end)
+    for m in _OR_LATER.finditer(text, st.end, stop.start() if stop else len(text)):
+        if m.group("l").upper() != st.letter:
+            return m.group("l").upper()
+    left = re.search(rf"(?<![\w'])(?P<l>[A-J])[\)\]]?\s*(?:or|/|and|nor|vs\.?|versus)\s*{_REF}$", text[max(0, st.start - 30):st.start])
+    if left and left.group("l") != st.letter:
+        return left.group("l")
+    return None
+
+
+_REVERSAL = re.compile(r"\b(?:wait|actually|on\s+second\s+thought|on\s+reflection|re-?reading|reconsider\w*|h+m+|"
+                       r"scratch\s+that|make\s+that|take\s+(?:that|it)\s+back|no,|no\s+wait|after\s+all|changed?\s+my\s+mind)\b", _I)
+_DOUBT = re.compile(r"\b(?:i'?m\s+not\s+sure(?!\s+(?:that|whether|if|about|how|why|what))|not\s+sure\s+any\s*more|"
+                    r"can'?t\s+(?:tell|decide|choose)|cannot\s+(?:tell|decide|choose|determine)|torn\s+between|coin\s+flip|"
+                    r"50\s*/\s*50|(?:don'?t|do\s+not)\s+know|unable\s+to\s+(?:decide|determine|choose|tell)|i'?d\s+rather\s+not|"
+                    r"abstain|hard\s+to\s+(?:say|tell)|difficult\s+to\s+(?:say|tell)|either\s+(?:could|one\s+could|answer\s+could)|both\s+(?:are|answers\s+are|seem|could\s+be)\s+"
+                    r"(?:equally\s+)?(?:correct|right|plausible|possible))\b", _I)
+_REFUSAL = re.compile(r"\b(?:neither|cannot\s+(?:determine|decide|tell|choose|answer|say)|can'?t\s+(?:determine|decide|tell|choose|say)|"
+                      r"unable\s+to|not\s+enough\s+information|insufficient\s+information|don'?t\s+have\s+access|abstain|"
+                      r"rather\s+not\s+guess|not\s+(?:able|possible)\s+to)\b", _I)
+_OWN_QUESTION = re.compile(r"(?im)^[ \t]*question\s*:.*\n(?:.*\n)*?[ \t]*answer\s*:\s*\S")
+
+
+def reversal_after(text: str, at: int) -> re.Match[str] | None:
+    return _REVERSAL.search(text, at)
+
+
+def doubt(text: str) -> re.Match[str] | None:
+    return _DOUBT.search(text)
+
+
+def refusal(text: str) -> re.Match[str] | None:
+    return _REFUSAL.search(text)
+
+
+def answers_own_question(text: str) -> bool:
+    """A base model that writes a new "Question:" and then answers it: which answer is for ours is unclear."""
+    m = _OWN_QUESTION.search(text)
+    return bool(m and text[:m.start()].strip())
+
+
+def bare_letters(text: str, start: int, letters: str) -> set[str]:
+    """Option letters named after `start` (not the article 'A man ...')."""
+    found = set()
+    for m in re.finditer(rf"(?<![\w'])([{letters}])(?![\w-])", text[start:]):
+        nxt = re.match(r"[ \t]+([A-Za-z][\w'-]*)", text[start + m.end():])
+        if m.group(1) == "A" and nxt and nxt.group(1)[0].islower() and nxt.group(1).lower() not in LETTER_FOLLOWERS:
             continue
-        start, end, letter = m.start(), m.end(), m.group(2).upper()
-        cut = [b.end() for b in _BOUNDARY.finditer(text, max(0, start - 120), start)]
-        left = text[cut[-1] if cut else max(0, start - 120):start]
-        stop = _BOUNDARY.search(text, end)
-        right = text[end:stop.start() if stop else len(text)]
-        possessive = right.startswith("'s")
-        final, label = _FINAL_L.search(left), _LABEL_L.search(left)
-        verb = _VERB_L.search(left)
-        if verb and possessive and re.fullmatch(_OPINE, verb.group("verb"), _I):
-            verb = None
-        concl, it = _CONCL_L.search(left), _IT_L.search(left)
-        right_pos, right_neg = _RIGHT_POS.match(right), _RIGHT_NEG.match(right)
-        left_neg = _LEFT_NEG.search(left) or _NEG_VERB_L.search(left)
-        negated = bool(right_neg) != bool(left_neg or any(x and x.group("neg") for x in (final, label, verb, concl, it)))
-        if final:
-            tier = 3
-        elif label:
-            tier = 2
-        elif verb or concl or it or right_pos or right_neg or left_neg:
-            tier = 1
-        elif (not left.strip() and _STANDALONE_RIGHT.match(right)) or (
-                _LEADING.match(text[:start]) and _LEADING_RIGHT.match(text[end:])):
-            tier = 0
-        else:
-            continue
-        hedge = _hedged(text, start, end, letter, letters)
-        found.append(Mention(letter, start, end, tier, negated=negated and not hedge, hedge=hedge))
+        found.add(m.group(1))
     return found
 
 
-_PCT = r"(?P<pct>\d{1,4}(?:\.\d+)?|\.\d+)\s*(?i:%|percent\b|per\s*cent\b)"
-_DEC = r"(?P<dec>0?\.\d+|1\.0+)(?![\d%/])"
-_FRAC = r"(?P<fn>\d+(?:\.\d+)?)\s*(?i:/|out\s+of)\s*(?P<fd>\d+)"
-_INT = r"(?P<int>\d{1,3})(?![\d.%/])"
-_VAL = rf"(?:{_PCT}|{_DEC})"
-_KW = r"(?i:confidence|probability|prob|certainty|likelihood|credence|chance|p)"
-_VALKW = rf"(?i:about\s+|around\s+|roughly\s+|approximately\s+|~\s*)?(?:{_PCT}|{_FRAC}|{_DEC}|{_INT})"
-_OPT = r"(?i:(?:the\s+)?(?:debater|answer|option|choice)\s+)?"
-
-
-@lru_cache(maxsize=64)
-def _attached(letters: str) -> tuple[re.Pattern[str], ...]:
-    """Compiled once per set of option letters (re's own cache is shared and small)."""
-    any_l = f"(?P<l>[{letters}{letters.lower()}])"
-    not_a = f"(?P<l>[{letters}{letters.lower().replace('a', '')}])"
-    return (
-        re.compile(rf"\bp\s*\(\s*{any_l}\s*\)\s*(?:=|:|is|~)?\s*{_VALKW}", _I),
-        re.compile(rf"(?<![\w']){_OPT}{any_l}(?![\w'])[ \t]*\)?[ \t]*(?:[:=,\-]|at|with|gets|has|is\s+at)?[ \t]*"
-                   rf"\([ \t]*{_KW}[ \t]*(?:level|score|of)?[ \t]*[:=]?[ \t]*{_VALKW}"),
-        re.compile(rf"(?<![\w']){_OPT}{any_l}(?![\w'])[ \t]*\)?[ \t]*[:=,][ \t]*(?:\([ \t]*)?{_VAL}"),
-        re.compile(rf"(?<![\w']){_OPT}{not_a}(?![\w'])[ \t]*\)?[ \t]*(?:-|at|with|gets|has|is\s+at)?[ \t]*"
-                   rf"(?:a[ \t]+)?(?:\([ \t]*)?{_VAL}"),
-        re.compile(rf"{_VAL}\s*(?:confidence\s+|probability\s+|chance\s+|confident\s+|sure\s+|certain\s+|likely\s+)?"
-                   rf"(?:for|on|to|that|in|of|about)\s+{_OPT}{any_l}(?![\w'])", _I),
-        re.compile(rf"\b(?:probability|chance|likelihood|confidence|credence)\s+(?:of|for|that|in|on)\s+{_OPT}{any_l}"
-                   rf"(?![\w'])\s*(?:is\s+(?:correct|right|true))?\s*(?:is|:|=|of|at|about|around)?\s*{_VALKW}", _I),
-    )
-
-
-_UNATTACHED = [
-    re.compile(rf"\b(?:confidence|probability|prob|certainty|likelihood|credence|chance)\s*(?:level|score|rating)?"
-               rf"\s*(?:of|is|:|=|~|at|around|about|would\s+be)?\s*:?\s*{_VALKW}", _I),
-    re.compile(rf"{_VAL}\s*(?:confident|sure|certain|confidence|probability|chance|likely|likelihood)\b", _I),
-]
-
-
-def _value(m: re.Match[str], notes: list[str]) -> float | None:
-    """The probability a match states, or None (with a note) when it cannot be one."""
-    g = m.groupdict()
-    if g.get("pct") is not None:
-        value, shown = float(g["pct"]) / 100.0, f"{g['pct']}%"
-    elif g.get("fn") is not None:
-        if float(g["fd"]) == 0:
-            notes.append(f"probability {g['fn']}/{g['fd']} has a zero denominator; ignored")
-            return None
-        value, shown = float(g["fn"]) / float(g["fd"]), f"{g['fn']}/{g['fd']}"
-    elif g.get("dec") is not None:
-        value, shown = float(g["dec"]), g["dec"]
-    else:
-        n = int(g["int"])
-        if not 10 < n <= 100:
-            notes.append(f"confidence {n} has no scale; ignored")
-            return None
-        value, shown = n / 100.0, f"{n}"
-    if not 0.0 <= value <= 1.0:
-        notes.append(f"probability {shown} is over 100%; ignored")
-        return None
-    return value
-
-
-def read_probabilities(text: str, letters: str) -> tuple[dict[str, float], list[tuple[int, float]], list[str]]:
-    """Per-option probabilities (last statement per option wins), unattached ones with their
-    positions, and notes on values that were seen but could not be used."""
-    notes: list[str] = []
-    hits: list[tuple[int, int, str | None, float | None]] = []
-    taken: list[tuple[int, int]] = []
-    for pat in _attached(letters):
-        for m in pat.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            hits.append((m.start(), m.end(), m.group("l").upper(), _value(m, notes)))
-    for pat in _UNATTACHED:
-        for m in pat.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            hits.append((m.start(), m.end(), None, _value(m, notes)))
-    per_option: dict[str, float] = {}
-    unattached: list[tuple[int, float]] = []
-    for start, _end, letter, value in sorted(hits):
-        if value is None:
-            continue
-        if letter is None:
-            unattached.append((start, value))
-        else:
-            per_option[letter] = value
-    return per_option, unattached, notes
-
-
-__all__ = ["LETTER_FOLLOWERS", "Mention", "clean_text", "find_mentions", "mask_not_judge", "read_probabilities"]
+__all__ = ["LETTER_FOLLOWERS", "Statement", "answers_own_question", "bare_letters", "clean_text", "doubt",
+           "find_statements", "hedged", "mask_not_judge", "mask_past", "refusal", "reversal_after"]

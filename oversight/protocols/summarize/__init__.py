@@ -71,6 +71,9 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     def judge_views(self, transcript: dict[str, Any], params: SummarizeParams, texts: TextReader) -> list[JudgeView]:
         return judging.judge_views(transcript, params, texts)
 
+    def response_schema(self, view: JudgeView, params: SummarizeParams) -> dict[str, Any] | None:
+        return judging.response_schema(view, params)
+
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: SummarizeParams) -> dict[str, Any]:
         return judging.verdict(view, transcript, response, params)

@@ -4,16 +4,21 @@ Token counts are approximate on purpose: a chunk must fit any model's context, n
 tokenizer. We count **4 characters per token** (`CHARS_PER_TOKEN`), the usual rule of thumb for
 English with BPE tokenizers (about 0.75 words per token); the same estimate `--dry-run` uses.
 
-Chunks are half-open character spans `[start, end)` of the source. They tile it: each chunk
-starts where the previous one ended, the first starts at 0 and the last ends at `len(source)`,
-so every character (whitespace included) is in exactly one leaf and joining the leaves gives
-the source back. A chunk ends at the last paragraph break that keeps it within the size,
+Chunks are half-open character spans `[start, end)` of the source, in order and never
+overlapping. They tile the source but for whitespace no text is attached to: a span that would
+hold only whitespace (a long run of blank lines or spaces) is left out, and so is whitespace
+after the text's last word once the last chunk is full. Every other character is in exactly
+one leaf; for ordinary text (no whitespace run longer than a chunk) the spans tile it exactly:
+the first starts at 0, each starts where the previous ended, the last ends at `len(source)`.
+A text followed by any amount of padding plans the same calls as the text alone.
+A chunk ends at the last paragraph break that keeps it within the size,
 else the last sentence end, else the last space; only a run of text with no whitespace for
 half a chunk is cut mid-word. Breaks closer to the chunk's start than `MIN_FILL` of the size
 are skipped, so a short paragraph does not become a tiny chunk of its own.
 
 Boundaries are found once per text with regular expressions and searched with `bisect`: no
-per-character Python loop, so a 200k-word book chunks in milliseconds.
+per-character Python loop, so a 200k-word book chunks in milliseconds, and the work is linear in
+the text's length whatever its shape (benchmarks/chunking_whitespace.py).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ MIN_FILL = 0.5
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 SENTENCE_BREAK = re.compile(r"""(?<=[.!?…])["'”’)\]]*\s+""")
 _WORD = re.compile(r"\s+")
+_TEXT = re.compile(r"\S")
 
 Strategy = Literal["hierarchical", "incremental"]
 
@@ -60,13 +66,21 @@ def chunk_spans(text: str, max_tokens: int) -> list[tuple[int, int]]:
         raise ValueError("max_tokens must be at least 1")
     size = max_tokens * CHARS_PER_TOKEN
     n = len(text)
+    last = _last_text_end(text)
     levels = [_ends(_PARAGRAPH, text), _ends(SENTENCE_BREAK, text), _ends(_WORD, text)]
     spans: list[tuple[int, int]] = []
     start = 0
-    while start < n:
+    while start < last:
+        if start and text[start].isspace() and text[start - 1].isspace():
+            run_end = _WORD.match(text, start).end()  # type: ignore[union-attr]
+            if run_end - start >= size * MIN_FILL:  # the rest of a long run the last chunk was cut in
+                start = run_end
+                continue
         limit = start + size
         if limit >= n:
             end = n
+        elif limit >= last:  # the text ends within this chunk; only whitespace follows
+            end = limit
         else:
             floor = start + int(size * MIN_FILL)
             end = limit
@@ -75,9 +89,25 @@ def chunk_spans(text: str, max_tokens: int) -> list[tuple[int, int]]:
                 if found is not None:
                     end = found
                     break
-        spans.append((start, end))
+        if _TEXT.search(text, start, end) is not None:  # a whitespace-only span is no chunk
+            spans.append((start, end))
         start = end
     return spans
+
+
+def _last_text_end(text: str) -> int:
+    """Where the text's last non-whitespace character ends (0 if there is none), without
+    copying a text that may end in megabytes of padding."""
+    end = len(text)
+    step = 4096
+    while end > 0:
+        piece = text[max(0, end - step):end]
+        stripped = len(piece.rstrip())
+        if stripped:
+            return end - len(piece) + stripped
+        end -= len(piece)
+        step *= 2
+    return 0
 
 
 @dataclass(frozen=True)

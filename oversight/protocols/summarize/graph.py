@@ -24,11 +24,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from oversight.protocol import JudgeResponse, JudgeView, Recorder
+from oversight.judge_call import call_judge, wants_structured
+from oversight.protocol import JudgeView, Recorder
 from oversight.protocols.shared.text import cut_words
 from oversight.protocols.summarize.chunking import PlannedNode, TreePlan, chunk_spans, plan_tree
 from oversight.protocols.summarize.data import TextItem
-from oversight.protocols.summarize.judging import judge_views, verdict
+from oversight.protocols.summarize.judging import judge_views, response_schema, verdict
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import (
     NODE_EVENT,
@@ -155,10 +156,14 @@ async def judge(task: dict[str, Any], runtime: Runtime[SummaryContext]) -> dict[
     view: JudgeView = task["view"]
     rec = ctx.rec
     # Ratings are two short lines; a coherence answer is one short line per flagged sentence.
-    cap = 24 if view.answer_kind == "rating" else 16 + 8 * min(int(view.variables.get("count", 1)), 20)
-    out = await rec.call("judge", view.template, view.variables, step=f"judge {view.key}",
-                         caps={"max_tokens": cap}, temperature=0.0)
-    record = verdict(view, task["transcript"], JudgeResponse(text=out.text), ctx.params)
+    schema = response_schema(view, ctx.params)
+    if wants_structured(rec, "judge", schema):
+        cap = 400  # a JSON answer opens with its reasoning
+    else:
+        cap = 24 if view.answer_kind == "rating" else 16 + 8 * min(int(view.variables.get("count", 1)), 20)
+    _, response = await call_judge(rec, "judge", view, schema, step=f"judge {view.key}",
+                                   caps={"max_tokens": cap}, temperature=0.0)
+    record = verdict(view, task["transcript"], response, ctx.params)
     rec.note("verdict", **record)
     rec.judgment(f"model:{rec.model_name('judge')}", **record)
     rec.progress(advance=1)

@@ -12,8 +12,9 @@ Two kinds of view, both rebuilt from a transcript alone (node records + the stor
   sentences with no confusion.
 
 Parsers survive base-model text: echoed templates ("<a number from 1 to 7>" is a range, not a
-rating), rambling, markdown. A number outside 1-7 or a missing scale makes the verdict invalid
-(counted, never dropped); nothing here guesses.
+rating), rambling, markdown. Ratings are read by `ratings.parse_ratings`: a number outside 1-7,
+another scale ("7/10"), a hedge or a missing scale makes the verdict invalid (counted, never
+dropped); nothing here guesses.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ from typing import Any
 from oversight.protocol import JudgeResponse, JudgeView, TextReader
 from oversight.protocols.summarize.chunking import SENTENCE_BREAK
 from oversight.protocols.summarize.params import SummarizeParams
+from oversight.judge_call import judge_format_fields
+from oversight.protocols.summarize.ratings import (
+    SCALES,
+    parse_ratings,
+    problem_class,
+    rating_schema,
+    read_structured_ratings,
+)
 from oversight.protocols.summarize.tree import inputs_block, node_records, numbered, source_record, task_line
 
-SCALES = ("faithfulness", "coverage")
-SCALE_MIN, SCALE_MAX = 1, 7
 CONFUSIONS = ("entity omission", "event omission", "causal omission", "discontinuity", "salience",
               "language", "inconsistency", "duplication")
 FLAWS_HINT = 'one confusing sentence per line, number and kind, e.g. "3: causal omission"'
@@ -35,15 +42,15 @@ FLAWS_HINT = 'one confusing sentence per line, number and kind, e.g. "3: causal 
 FLAWS_GUIDE = ("Mark every sentence that would confuse a reader who has not read the text, one per line, "
                "with its kind of confusion: " + ", ".join(CONFUSIONS) + ". Leave the box empty if none does.")
 """What the coherence judge's prompt asks, in a sentence for a person (the kinds the parser knows)."""
-_LABELS = {"faithfulness": r"faithful(?:ness)?|accuracy", "coverage": r"coverage"}
-# A number that is a rating: not part of a range ("1-7", "1 to 7"); at the very start of an
-# answer, not a list marker ("2. The summary ...") either.
-_NUMBER = r"(\d+(?:\.\d+)?)(?![\d.]*\s*(?:-|–|to)\s*\d)"
-_LEADING = re.compile(r"^[\s*_#>\"'(\[]*" + _NUMBER + r"(?!\.\s+(?!coverage)[A-Za-z])", re.I)
 _KIND_WORDS = {kind: re.compile(r"\b" + kind.split()[0] + (r"\w*\s+omission" if "omission" in kind else r"\w*"), re.I)
                for kind in CONFUSIONS}
 _FLAGGED = re.compile(r"^[\s*\-•>]*(?:sentence\s*)?#?(\d+)\b\s*[:.)\-–]?\s*(.*)$", re.I)
 _NONE = re.compile(r"^[\s*\"'>]*(none|no confusing|no sentence|nothing)\b", re.I)
+
+
+def response_schema(view: JudgeView, params: SummarizeParams) -> dict[str, Any] | None:
+    """The structured node judge's schema; None for text and for the coherence check."""
+    return rating_schema() if params.judge_format == "structured" and view.answer_kind == "rating" else None
 
 
 def split_sentences(text: str) -> list[str]:
@@ -87,34 +94,6 @@ def judge_views(transcript: dict[str, Any], params: SummarizeParams, texts: Text
                                variables={"sentences": numbered(sentences) or "(empty summary)",
                                           "count": len(sentences)}))
     return views
-
-
-def parse_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
-    """Ratings from a judge's text and the problems found; the prompt ends with `Faithfulness:`.
-
-    A number right at the start answers faithfulness; otherwise each scale is read from its
-    label ("Coverage: 4", "**Faithfulness** - 6/7"). The first number given for a scale counts.
-    """
-    found: dict[str, str | None] = {}
-    leading = _LEADING.match(text)
-    found["faithfulness"] = leading.group(1) if leading else None
-    for scale in SCALES:
-        if found.get(scale) is None:
-            match = re.search(r"\b(?:" + _LABELS[scale] + r")\b[^\d\n]{0,24}?" + _NUMBER, text, re.I)
-            found[scale] = match.group(1) if match else None
-    ratings: dict[str, int | None] = {}
-    problems = []
-    for scale in SCALES:
-        raw = found[scale]
-        if raw is None:
-            ratings[scale] = None
-            problems.append(f"no {scale} rating")
-        elif "." in raw or not SCALE_MIN <= int(raw) <= SCALE_MAX:
-            ratings[scale] = None
-            problems.append(f"{scale} {raw} is not a whole number from {SCALE_MIN} to {SCALE_MAX}")
-        else:
-            ratings[scale] = int(raw)
-    return ratings, problems
 
 
 def parse_confusions(lines: list[str], count: int) -> tuple[list[dict[str, Any]], int, bool]:
@@ -162,9 +141,15 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     if view.answer_kind == "rating":
         if response.ratings is not None:
             ratings, problems = parse_ratings(" ".join(f"{s}: {response.ratings.get(s, '')}" for s in SCALES))
+        elif response.structured:
+            ratings, problems = read_structured_ratings(response.text or "")
         else:
             ratings, problems = parse_ratings(response.text or "")
-        record.update(ratings, invalid=bool(problems), reason="; ".join(problems) or None)
+        record.update(judge_format_fields(response))
+        reasons = {scale: problem_class(next(p for p in problems if scale in p)) for scale in SCALES
+                   if ratings.get(scale) is None and any(scale in p for p in problems)}
+        record.update(ratings, invalid=bool(problems), reason="; ".join(problems) or None,
+                      invalid_reason=next(iter(reasons.values()), None), invalid_reasons=reasons or None)
         return record
     count = int(view.variables["count"])
     lines = response.flaws if response.flaws is not None else (response.text or "").splitlines()
@@ -180,5 +165,6 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     return record
 
 
-__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "parse_confusions", "parse_ratings", "root_id",
+__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "parse_confusions", "parse_ratings",
+           "response_schema", "root_id",
            "split_sentences", "stage", "verdict"]

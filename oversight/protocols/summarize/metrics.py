@@ -8,8 +8,10 @@ Conventions (also written into metrics.json under "notes"):
 - Coherence (BooookScore) is the share of root-summary sentences with no confusion, one value
   per text, with the same interval over texts.
 - Judges are named as in the other protocols' metrics (a model judge by its id, a person as
-  human/ID).
-- Invalid ratings (unparseable, out of range) are counted per scale, never dropped or imputed.
+  human/ID); one record per rater and view (node) counts, the latest (oversight.raters).
+- Invalid ratings (unparseable, out of range) are counted per scale, never dropped or imputed;
+  the table's `inv` counts rating verdicts (judgments) with any scale invalid, of all judged,
+  and `<scale> rated` says how many of the stage's nodes have a valid rating on that scale.
 - Compression of a stage is the words its nodes read (chunks or child summaries, not context)
   over the words they wrote. Calls count model calls, cache hits included (`cached` says how
   many); tokens and cost are what the run spent (cache hits cost nothing).
@@ -18,12 +20,13 @@ Conventions (also written into metrics.json under "notes"):
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
+from oversight.raters import standing
 from oversight.stats import judge_name, proportion
 
 def _r(x: float | None) -> float | None:
@@ -94,34 +97,48 @@ def _tree(transcripts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _ratings(js: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per stage and scale: mean with CI over valid ratings, and how many were invalid."""
+    """Per stage and scale: mean with CI over valid ratings, and how many were invalid; per
+    stage, `invalid_verdicts` (rating judgments with at least one scale invalid) and
+    `failed_calls` (judge calls never answered: neither a rating nor an invalid one)."""
     out: dict[str, Any] = {}
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    failed: dict[str, int] = defaultdict(int)
     for j in js:
         if j.get("answer_kind") == "rating":
-            by_stage[j["stage"]].append(j)
+            if j.get("failed"):
+                failed[j["stage"]] += 1
+                by_stage[j["stage"]]
+            else:
+                by_stage[j["stage"]].append(j)
     for name in sorted(by_stage, key=_stage_order):
-        group = by_stage[name]
-        out[name] = {"judged": len(group)}
+        group = sorted(by_stage[name], key=lambda j: (str(j["transcript_id"]), str(j.get("view_key") or j.get("key"))))
+        out[name] = {"judged": len(group), "failed_calls": failed[name],
+                     "invalid_verdicts": sum(any(j.get(scale) is None for scale in SCALES) for j in group)}
         for scale in SCALES:
-            values = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j[scale])
+            values = {f"{j['transcript_id']}/{j.get('view_key') or j.get('key') or i}": float(j[scale])
                       for i, j in enumerate(group) if j.get(scale) is not None}
-            out[name][scale] = {**mean_ci(values, "rated nodes", 1.0, 7.0), "invalid": len(group) - len(values)}
+            reasons = Counter((j.get("invalid_reasons") or {}).get(scale, "unclassified")
+                              for j in group if j.get(scale) is None)
+            out[name][scale] = {**mean_ci(values, "rated nodes", 1.0, 7.0), "invalid": len(group) - len(values),
+                                "invalid_by_reason": dict(sorted(reasons.items()))}
     return out
 
 
 def _coherence(js: list[dict[str, Any]]) -> dict[str, Any]:
-    checks = [j for j in js if j.get("answer_kind") == "flaws"]
+    checks = [j for j in js if j.get("answer_kind") == "flaws" and not j.get("failed")]
+    failed = sum(1 for j in js if j.get("answer_kind") == "flaws" and j.get("failed"))
     scores = {f"{j['transcript_id']}/{j.get('view_key', i)}": float(j["coherence"])
               for i, j in enumerate(checks) if j.get("coherence") is not None}
     kinds: dict[str, int] = defaultdict(int)
     for j in checks:
         for c in j.get("confusions") or []:
             kinds[c["kind"]] += 1
-    return {**mean_ci(scores, "texts"), "invalid": len(checks) - len(scores), "confusions": dict(sorted(kinds.items()))}
+    return {**mean_ci(scores, "texts"), "invalid": len(checks) - len(scores), "failed_calls": failed,
+            "confusions": dict(sorted(kinds.items()))}
 
 
 def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: SummarizeParams) -> dict[str, Any]:
+    judgments = standing(judgments)  # one record per rater and view (node), the latest standing
     strategies: dict[str, Any] = {}
     table: list[dict[str, Any]] = []
     for strategy in params.strategies:
@@ -157,10 +174,14 @@ def _rows(strategy: str, tree: dict[str, Any], judges: dict[str, Any]) -> list[d
                 row["judge"] = judge
             rated = result["ratings"].get(name)
             for scale in SCALES:
-                cell = rated[scale] if rated else {"estimate": None, "ci": None, "invalid": 0}
+                cell = rated[scale] if rated else {"estimate": None, "ci": None, "n": 0}
                 row[scale] = cell["estimate"]
                 row[f"{scale} 95% CI"] = cell["ci"]
-            row["invalid"] = sum(rated[s]["invalid"] for s in SCALES) if rated else 0
+                row[f"{scale} rated"] = f"{cell['n']}/{st['nodes']}"
+            row["method"] = "wilson-bounded" if rated else None
+            row["invalid"] = f"{rated['invalid_verdicts']}/{rated['judged']}" if rated else "0/0"
+            if rated and rated["failed_calls"]:
+                row["failed"] = f"{rated['failed_calls']}/{rated['failed_calls'] + rated['judged']}"
             if name == "root":
                 coherence = result.get("coherence") or {}
                 row.update(depth=tree["depth"], width=tree["width"], coherence=coherence.get("estimate"),

@@ -36,6 +36,11 @@ class SummarizeParams(BaseModel):
     """Word budget of the incremental strategy's running summary."""
     judge: Literal["all", "root", "none"] = "all"
     """Which nodes the built-in judge rates for faithfulness and coverage (1-7)."""
+    judge_format: Literal["structured", "text"] = "structured"
+    """How the node judge answers: `structured` asks for one JSON object (reasoning, then each
+    1-7 rating) where the provider supports structured output and falls back to the two text
+    lines, noted in the transcript, where it does not; `text` always reads the lines. The
+    coherence check is always read as text."""
     coherence: bool = True
     """Also check the root summary's coherence, sentence by sentence (BooookScore)."""
     tokens_per_word: float = Field(default=2.0, ge=1.0, le=10.0)
