@@ -246,5 +246,6 @@ def build_graph() -> Any:
     return g.compile()
 
 
-__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "is_rerun", "next_turn", "sequential_roles",
+__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "is_rerun", "next_turn",
+           "sequential_roles",
            "speech_settings"]

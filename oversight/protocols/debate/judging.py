@@ -94,7 +94,8 @@ def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> 
     prefix, label-like text inside a speech marked as such."""
     if not turns:
         return NO_SPEECHES
-    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):", mark_labels(t["text"], t["speaker"], verified_tag)[0])
+    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):",
+                                   mark_labels(t["text"], t["speaker"], verified_tag)[0])
                         for t in turns)
 
 

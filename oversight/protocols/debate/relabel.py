@@ -18,8 +18,8 @@ order) must never make it name the wrong answer. Each letter outside quoted stor
 - otherwise left as written, marked UNRESOLVED_MARK after it, and counted: "In A Pail of Air",
   "I think B", a letter after another capitalised word ("Marguerite A"), an initial ("J. A. Smith",
   "B. Smith"), an "A" before a word that cannot follow the article and no verb ("A and the soup",
-  "A then B"; "A clearly misreads" is swapped) ... A person or model reading the swapped view sees the mark; the verdict record
-  and the debate table carry the count (`unresolved_references`).
+  "A then B"; "A clearly misreads" is swapped) ... A person or model reading the swapped view
+  sees the mark; the verdict record and the debate table carry the count (`unresolved_references`).
 
 Letters inside an unverified quote or any other tag are the speaker's words and are read like
 the rest (the tags masked); only the verified marker's story text is left alone. A speech's own
@@ -212,5 +212,5 @@ def swap_labels(text: str, verified_tag: str = "v_quote") -> str:
     return swap_references(text, verified_tag).text
 
 
-__all__ = ["NAME_NOUNS", "drop_forged_marks", "Relabelled", "TAKES_ANSWER", "UNRESOLVED_MARK", "VERBS_AFTER", "swap_labels",
-           "swap_references"]
+__all__ = ["NAME_NOUNS", "NOT_A_NOUN", "Relabelled", "TAKES_ANSWER", "UNRESOLVED_MARK", "VERBS_AFTER",
+           "drop_forged_marks", "swap_labels", "swap_references"]

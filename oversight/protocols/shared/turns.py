@@ -8,7 +8,8 @@ or a turn tag is marked as written inside the speech (`split_labels`), matched o
 so look-alike letters, case, spacing and markdown do not hide it:
 
 - `Debater B (round 2)` anywhere, colon or not (the TUIs draw real labels so, and a terminal
-  wraps a long line without the speech prefix), review's `Debater B (for B, 50 words)`, `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
+  wraps a long line without the speech prefix), review's `Debater B (for B, 50 words)`, `debater b:`,
+  `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
   in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
 - tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
@@ -70,7 +71,9 @@ def defuse_control_tokens(text: str) -> str:
         token = m.group(0)
         if token.startswith("["):
             return "(" + token[1:-1] + ")"
-        return "\u2039" + token[1:-1] + "\u203a" if not token.startswith("<<") else "\u2039\u2039" + token[2:-2] + "\u203a\u203a"
+        if token.startswith("<<"):
+            return "\u2039\u2039" + token[2:-2] + "\u203a\u203a"
+        return "\u2039" + token[1:-1] + "\u203a"
     return _CONTROL.sub(defuse, text)
 
 
