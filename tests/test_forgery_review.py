@@ -372,3 +372,22 @@ async def test_chat_template_control_tokens_in_a_speech_never_reach_a_model_as_w
         part = prompt.split("\nDebate:\n")[-1].split("Debate so far")[-1]
         assert not pattern.search(part), part
         assert "My point." in part
+
+
+NUMBER_STORY = STORY + " The water fell 2.5 metres in a week. Some 11,000 men marched north."
+
+
+@pytest.mark.parametrize("speech", [
+    "The story says the water fell <quote>5 metres in a week</quote>.",
+    "Only <quote>000 men marched north</quote>.",
+    "<quote>The water fell 2</quote> metres, no more.",
+    "<quote>Some 11</quote> men marched.",
+])
+async def test_a_quote_cut_from_a_number_is_not_verified(speech: str) -> None:
+    prompts, outcome = await debate({"debater_a": speech, "debater_b": "No."}, story=NUMBER_STORY)
+    [q] = [q for s in outcome["speeches"] if s["role"] == "debater_a" for q in s["quotes"]]
+    assert not q["verified"] and q["meaning"] == "cut_from_number", q
+    assert "cut from a number" in transcript_part(prompts["original"])
+    honest = check_speech("It fell <quote>2.5 metres in a week</quote>; <quote>11,000 men marched</quote>.",
+                          Passage(NUMBER_STORY))
+    assert all(c.verified for c in honest.quotes), honest.quotes

@@ -7,6 +7,9 @@ verified when:
 - `cut_from_contraction`: it stops inside a contraction ("The keeper can" from "The keeper can't
   swim"; "won", "don" likewise) or starts inside one ("t swim"). The possessive / "is" `'s` is
   not a cut ("Burnside" from "Burnside's").
+- `cut_from_number`: it starts or stops inside a number written with a decimal point or a
+  thousands separator ("5 metres" from "2.5 metres", "000 men" from "11,000 men", "fell 2" from
+  "fell 2.5"): matching ignores punctuation, so the digits on each side read as separate words.
 - `across_sentences`: its span in the passage crosses a sentence boundary (a terminator followed
   by a capitalised word, or a blank line) that the quote does not show ("he did not go Martha
   saved him" from "...he did not go. Martha saved him"). Common abbreviations ("Mr.", "St.") and
@@ -56,6 +59,7 @@ GAP_WORDS = 2
 NOTES = {
     "cut_from_contraction": "cut from a contraction: changes the meaning",
     "across_sentences": "joins words across a sentence break",
+    "cut_from_number": "cut from a number: changes the meaning",
     "fragment_run": "one of several tiny fragments joined into words the story does not say",
     "negation_changed": "close to the story, but drops or adds a negation",
     "negation_dropped": "drops a negation next to it in the story",
@@ -69,6 +73,8 @@ _BOUNDARY = re.compile(r"([.!?\u2026]+)[\"'\u2019\u201d)\]]*\s+(?=[\"'\u201c\u20
 _TERMINATOR = re.compile(r"[.!?\u2026]+|\n")
 _ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr prof gen col capt lt sgt mt no vs etc rev hon gov sen rep".split())
 _WORD = re.compile(r"\w+")
+_NUMBER_BEFORE = re.compile(r"\d[.,\u00b7\u2009\u202f']\Z")
+_NUMBER_AFTER = re.compile(r"[.,\u00b7\u2009\u202f']\d")
 
 
 def _boundaries(raw: str, start: int, end: int) -> list[int]:
@@ -99,6 +105,9 @@ def span_problem(raw: str, span: tuple[int, int], quote: str) -> str | None:
     start, end = span
     if _CLITIC_AFTER.match(raw, end) or _CLITIC_BEFORE.search(raw[max(0, start - 2):start]):
         return "cut_from_contraction"
+    if (raw[start:start + 1].isdigit() and _NUMBER_BEFORE.search(raw[max(0, start - 2):start])) \
+            or (raw[end - 1:end].isdigit() and _NUMBER_AFTER.match(raw, end)):
+        return "cut_from_number"
     if any(not _shows_break(quote, k) for k in _boundaries(raw, start, end)):
         return "across_sentences"
     return None
