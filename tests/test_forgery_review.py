@@ -391,3 +391,16 @@ async def test_a_quote_cut_from_a_number_is_not_verified(speech: str) -> None:
     honest = check_speech("It fell <quote>2.5 metres in a week</quote>; <quote>11,000 men marched</quote>.",
                           Passage(NUMBER_STORY))
     assert all(c.verified for c in honest.quotes), honest.quotes
+
+
+@pytest.mark.parametrize("speech", [
+    "It was a <quote>violent protest</quote>, says the story.",
+    "The story calls him her <quote>wife's brother</quote>... no: <quote>husband</quote>.",
+])
+def test_a_quote_cut_from_a_hyphenated_word_is_not_verified(speech: str) -> None:
+    story = STORY + " It was a non-violent protest. Her ex-husband left."
+    checked = check_speech(speech, Passage(story))
+    cut = [q for q in checked.quotes if q.text in ("violent protest", "husband")]
+    assert cut and all(not q.verified and q.meaning == "cut_from_word" for q in cut), checked.quotes
+    honest = check_speech("<quote>a non-violent protest</quote> and <quote>Her ex-husband left</quote>", Passage(story))
+    assert all(q.verified for q in honest.quotes), honest.quotes

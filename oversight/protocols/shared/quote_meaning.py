@@ -10,6 +10,8 @@ verified when:
 - `cut_from_number`: it starts or stops inside a number written with a decimal point or a
   thousands separator ("5 metres" from "2.5 metres", "000 men" from "11,000 men", "fell 2" from
   "fell 2.5"): matching ignores punctuation, so the digits on each side read as separate words.
+- `cut_from_word`: it starts or stops at the hyphen of a hyphenated word ("violent protest" from
+  "non-violent protest", "husband" from "ex-husband").
 - `across_sentences`: its span in the passage crosses a sentence boundary (a terminator followed
   by a capitalised word, or a blank line) that the quote does not show ("he did not go Martha
   saved him" from "...he did not go. Martha saved him"). Common abbreviations ("Mr.", "St.") and
@@ -60,6 +62,7 @@ NOTES = {
     "cut_from_contraction": "cut from a contraction: changes the meaning",
     "across_sentences": "joins words across a sentence break",
     "cut_from_number": "cut from a number: changes the meaning",
+    "cut_from_word": "cut from a hyphenated word: changes the meaning",
     "fragment_run": "one of several tiny fragments joined into words the story does not say",
     "negation_changed": "close to the story, but drops or adds a negation",
     "negation_dropped": "drops a negation next to it in the story",
@@ -75,6 +78,8 @@ _ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr prof gen col capt lt sgt mt no
 _WORD = re.compile(r"\w+")
 _NUMBER_BEFORE = re.compile(r"\d[.,\u00b7\u2009\u202f']\Z")
 _NUMBER_AFTER = re.compile(r"[.,\u00b7\u2009\u202f']\d")
+_HYPHEN_BEFORE = re.compile(r"[^\W\d_][-\u2010\u2011]\Z")
+_HYPHEN_AFTER = re.compile(r"[-\u2010\u2011][^\W\d_]")
 
 
 def _boundaries(raw: str, start: int, end: int) -> list[int]:
@@ -108,6 +113,8 @@ def span_problem(raw: str, span: tuple[int, int], quote: str) -> str | None:
     if (raw[start:start + 1].isdigit() and _NUMBER_BEFORE.search(raw[max(0, start - 2):start])) \
             or (raw[end - 1:end].isdigit() and _NUMBER_AFTER.match(raw, end)):
         return "cut_from_number"
+    if _HYPHEN_BEFORE.search(raw[max(0, start - 2):start]) or _HYPHEN_AFTER.match(raw, end):
+        return "cut_from_word"
     if any(not _shows_break(quote, k) for k in _boundaries(raw, start, end)):
         return "across_sentences"
     return None
