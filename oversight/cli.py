@@ -8,12 +8,13 @@ import signal
 import sys
 import warnings
 import threading
+from typing import Any
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from oversight.errors import RunWriteError, UserError, write_failure
-from oversight.safe_text import SafeConsole, line
+from oversight.safe_text import SafeConsole, clean, line
 
 # Every value we print may be foreign (paths, ids, model text): these consoles clean each string
 # they render, and lines mixing our words with such values are built as Text (never markup).
@@ -38,10 +39,17 @@ ALLOW_HELP = ("also read prompt and task files from this folder (besides the exp
               "shipped tasks); repeatable")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse echoes what was typed (unknown options, bad choices): shown with controls inert."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(clean(message), file)
+
+
 def _parser() -> argparse.ArgumentParser:
     from oversight import cli_judge
 
-    parser = argparse.ArgumentParser(prog="oversight", description="Scalable-oversight experiments.")
+    parser = _Parser(prog="oversight", description="Scalable-oversight experiments.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run an experiment (or resume one) and write a run folder")
@@ -156,7 +164,7 @@ def _validate(args: argparse.Namespace) -> int:
         )
         for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
             console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
-        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix, p.protocol.same_per_item):
+        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix_for(p.params), p.protocol.same_per_item):
             console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
     return 0
 

@@ -12,6 +12,8 @@ import reprlib
 from pathlib import Path
 from typing import Any
 
+import sys
+
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -103,6 +105,20 @@ class Experiment(BaseModel):
                 raise ValueError(f"@{role}@{exc}") from None
         return models
 
+    @field_validator("prices")
+    @classmethod
+    def _price_keys(cls, prices: dict[str, PriceOverride]) -> dict[str, PriceOverride]:
+        """Each key is a model spec, stored as the response cache names it (credentials hidden,
+        a fleet's URLs sorted), which is how prices are looked up: a key that
+        names no spec would never match a call and leave the model at its list price, or unpriced."""
+        keyed: dict[str, PriceOverride] = {}
+        for key, price in prices.items():
+            try:
+                keyed[parse_spec(key.strip()).cache_id] = price
+            except UserError as exc:
+                raise ValueError(f"@{key}@{exc}") from None
+        return keyed
+
     @field_validator("sweep")
     @classmethod
     def _sweep_lists(cls, sweep: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -136,6 +152,14 @@ def load_yaml(text: str, source: str) -> Any:
     except RecursionError:
         raise UserError(f"{source}: nested too deeply (a config needs at most {MAX_DEPTH} levels); "
                         f"write it out plainly") from None
+    except yaml.reader.ReaderError as exc:
+        raise UserError(f"{source}: invalid YAML: a control character {exc.character!r} at character "
+                        f"{exc.position + 1}; remove it") from None
+    except ValueError as exc:  # int() refuses more than sys.get_int_max_str_digits() digits
+        if "digits" not in str(exc):
+            raise
+        raise UserError(f"{source}: a number with more than {sys.get_int_max_str_digits():,} digits; "
+                        f"no setting needs one") from None
 
 
 def check_size(data: Any, source: str) -> None:

@@ -70,6 +70,7 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
     ctx = make_context(p, pool, None)
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
+    worst: dict[str, Usage] = {}
     for unit in p.units:
         rec = Recorder(ctx, unit)
         try:
@@ -79,28 +80,49 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
         for event in rec.events:
             if event.type == "model" and event.role and event.usage:
                 calls[event.role] = calls.get(event.role, 0) + 1
-                priced = book.with_cost(ctx.models[event.role].spec, event.usage, batch=p.exp.batched(event.role))
+                spec, batch = ctx.models[event.role].spec, p.exp.batched(event.role)
+                priced = book.with_cost(spec, event.usage, batch=batch)
                 usage[event.role] = usage.get(event.role, Usage()) + priced
+                worst[event.role] = worst.get(event.role, Usage()) + _missed(book, spec, event.usage, batch)
     rows = []
     for role in sorted(usage):
         spec = ctx.models[role].spec
-        rows.append(_row(role, spec, calls[role], usage[role], batch=p.exp.batched(role)))
+        rows.append(_row(role, spec, calls[role], usage[role], worst[role].cost_usd, batch=p.exp.batched(role)))
     return rows
 
 
-def _row(role: str, spec: ModelSpec, calls: int, usage: Usage, *, batch: bool = False) -> dict[str, Any]:
-    """`usage` is already priced per call (batched roles at batch rates)."""
+def _missed(book: PriceBook, spec: ModelSpec, usage: Usage, batch: bool) -> Usage:
+    """The call priced as if its cache never hit: a prompt cache is best effort (entries expire,
+    a provider may route a call elsewhere), so every token estimated as read is written again
+    where breakpoints write (Anthropic), or billed as plain input (OpenAI)."""
+    cached = usage.cache_read_tokens + usage.cache_write_tokens
+    writes = cached if usage.cache_write_tokens or spec.provider == "anthropic" and cached else 0
+    missed = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, cache_write_tokens=writes)
+    plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+    costs = [c.cost_usd for c in (book.with_cost(spec, missed, batch=batch), book.with_cost(spec, plain, batch=batch))]
+    known = [c for c in costs if c is not None]
+    return Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                 cost_usd=max(known) if known else None)
+
+
+def _row(role: str, spec: ModelSpec, calls: int, usage: Usage, worst_usd: float | None, *,
+         batch: bool = False) -> dict[str, Any]:
+    """`usage` is already priced per call (batched roles at batch rates), with the estimated
+    cache reads; `worst_usd` is the same calls with no cache hit, the upper bound."""
     cost, saved = usage.cost_usd, usage.saved_usd
-    return {
+    row: dict[str, Any] = {
         "role": role,
         "model": str(spec),
         "calls": f"{calls} (batch)" if batch else calls,
         "input tokens (est.)": usage.input_tokens,
-        "cached (est.)": usage.cache_read_tokens,
         "output tokens (max)": usage.output_tokens,
-        "cost USD (max)": "n/a (no price)" if cost is None else f"{cost:.4f}",
-        "cache saves USD (est.)": "n/a" if saved is None else f"{saved:.4f}",
+        "cost USD (max)": "n/a (no price)" if worst_usd is None else f"{worst_usd:.4f}",
     }
+    if usage.cache_read_tokens or usage.cache_write_tokens:  # columns only with a cache at work
+        row["cached (est.)"] = usage.cache_read_tokens
+        row["cost USD (est.)"] = "n/a (no price)" if cost is None else f"{cost:.4f}"
+        row["cache saves USD (est.)"] = "n/a" if saved is None else f"{saved:.4f}"
+    return row
 
 
 def run_estimate(p: Plan) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 from collections.abc import Callable, Iterator
 
 from oversight.atomic import named
+from oversight.errors import UserError
 from oversight.keyguard import check_text
 
 try:  # several times faster on long lines; json below reads whatever it refuses
@@ -152,9 +153,35 @@ def read_lines(path: Path, *, warn: Warn | None = None) -> list[dict[str, Any]]:
 
 
 def repair_tail(path: Path, *, warn: Warn | None = None) -> bool:
-    """Cut a torn last line (a crash mid-write) so the next append starts on a fresh line."""
-    if not path.exists():
+    """Cut a torn last line (a crash mid-write) so the next append starts on a fresh line.
+    Reads only the file's end (runs grow to gigabytes), backwards to the last newline."""
+    if not os.path.lexists(path):
         return False
+    if not path.is_file():
+        raise UserError(f"{path}: not a file (a folder?); a run folder keeps its records in this file: "
+                        f"move it away, then run the command again")
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return False
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return False
+        cut, pos, block = 0, size, 65536
+        while pos > 0:
+            low = max(0, pos - block)
+            fh.seek(low)
+            found = fh.read(pos - low).rfind(b"\n")
+            if found >= 0:
+                cut = low + found + 1
+                break
+            pos = low
+        if warn is not None:
+            warn(f"{path}: skipping torn last line ({size - cut} bytes, a crash mid-write)")
+        fh.truncate(cut)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1

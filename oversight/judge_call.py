@@ -41,7 +41,9 @@ async def call_judge(rec: Recorder, role: str, view: JudgeView, schema: dict[str
         note = f"{rec.run.models[role].name} has no structured output; answered in free text"
         rec.note("judge_format", view=view.key, requested="structured", used="text", reason=note)
     out = await rec.call(role, view.template, view.variables, step=step, **overrides)
-    return out, JudgeResponse(text=out.text, logprobs=out.completion.logprobs, structured=structured, format_note=note)
+    cut_off = structured and out.completion.finish_reason in ("length", "max_tokens")
+    return out, JudgeResponse(text=out.text, logprobs=out.completion.logprobs, structured=structured, format_note=note,
+                              cut_off=cut_off)
 
 
 __all__ = ["call_judge", "judge_format_fields", "wants_structured"]

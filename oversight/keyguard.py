@@ -5,9 +5,11 @@ file, but a key can still arrive another way (pasted into a task file, echoed by
 So every text about to be sent (models/model.py, before a provider or a batch sees it) and
 every file the framework writes (jsonl, atomic writes: run folder, response cache, unit memo)
 is checked for the value of each key variable in the environment: names ending in `_API_KEY`,
-`_TOKEN`, `_SECRET`, `_SECRET_KEY`, `_ACCESS_KEY` or `_PASSWORD`, with a value of at least
+`_APIKEY`, `_KEY`, `_TOKEN`, `_SECRET`, `_ACCESS_KEY` or `_PASSWORD` (and `API_KEY`, `TOKEN`,
+`SECRET`, `PASSWORD` alone), with a value of at least
 `MIN_LENGTH` characters (shorter values would match ordinary text). A hit stops the command with
-a one-line error naming the variable, never the value.
+a one-line error naming the variable, never the value. A value is also looked for as JSON writes
+it escaped (a password with a quote, a backslash or an accented letter).
 
 The variables are read once per command (`refresh`, called as a run or judging starts) so the
 per-call check is a few substring searches, which CPython does at memory speed.
@@ -15,12 +17,15 @@ per-call check is a few substring searches, which CPython does at memory speed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 
 from oversight.errors import UserError
 
-SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD")
+SUFFIXES = ("_API_KEY", "_APIKEY", "_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD")
+BARE = ("API_KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD")
+"""Names that are a key on their own (a suffix needs something before it)."""
 MIN_LENGTH = 16
 """Values shorter than this are not treated as keys (a TOKEN=1 flag would match everywhere)."""
 
@@ -36,8 +41,12 @@ def refresh() -> None:
     global _keys
     found = []
     for name, value in os.environ.items():
-        if name.upper().endswith(SUFFIXES) and len(value.strip()) >= MIN_LENGTH:
-            found.append((name, value.strip(), value.strip().encode("utf-8")))
+        value = value.strip()
+        if (name.upper().endswith(SUFFIXES) or name.upper() in BARE) and len(value) >= MIN_LENGTH:
+            # A value with a quote, a backslash, a control or a non-ASCII character is written
+            # escaped in JSON: each escaped form is the same secret.
+            forms = dict.fromkeys((value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]))
+            found += [(name, form, form.encode("utf-8", "surrogatepass")) for form in forms]
     _keys = found
 
 
@@ -77,4 +86,4 @@ def check_bytes(data: bytes, where: str) -> None:
             raise _stop(name, where, "written")
 
 
-__all__ = ["KeyInText", "MIN_LENGTH", "SUFFIXES", "check_bytes", "check_text", "check_texts", "refresh"]
+__all__ = ["BARE", "KeyInText", "MIN_LENGTH", "SUFFIXES", "check_bytes", "check_text", "check_texts", "refresh"]

@@ -101,6 +101,8 @@ class PromptSet:
         source: str = "experiment",
     ) -> None:
         self.documented = dict(documented)
+        self.overridden = set(overrides or {})
+        """Templates the experiment replaced (a shipped one wins a tie in `prefix_warnings`)."""
         self.templates: dict[str, Template] = {}
         folder = resources.files(package)
         for name in documented:
@@ -158,7 +160,11 @@ class PromptSet:
                     )
             usable = [h for h in heads.values() if h is not None]
             if len(set(usable)) > 1:
-                reference = max(set(usable), key=usable.count)
+                # the opening most templates share; in a tie the shipped one, then the first listed
+                order = list(heads)
+                reference = max(dict.fromkeys(usable), key=lambda h: (
+                    usable.count(h), any(heads[n] == h and n not in self.overridden for n in order),
+                    -min(order.index(n) for n in order if heads[n] == h)))
                 for name, head in heads.items():
                     if head is not None and head != reference:
                         others = ", ".join(n for n, h in heads.items() if h == reference)

@@ -82,6 +82,9 @@ class JudgeResponse:
     schema), read strictly; False for free text."""
     format_note: str | None = None
     """Why a judge asked for structured output answered in free text (the provider has none)."""
+    cut_off: bool = False
+    """True when a structured answer stopped at the token limit: its object may lack fields the
+    schema requires (or parse by luck), so it is read as invalid, never as a verdict."""
 
 
 class TextReader(TypingProtocol):
@@ -103,6 +106,11 @@ class Protocol(ABC, Generic[P, I]):
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {}
     """Long variable -> the templates that read it (a debate's story): their calls of one item
     must open with the same bytes so prompt caches can reuse them (`PromptSet.prefix_warnings`)."""
+    def shared_prefix_for(self, params: P) -> dict[str, tuple[str, ...]]:
+        """`shared_prefix` narrowed to the templates these params call: a template no call
+        renders cannot break the opening the others share."""
+        return dict(self.shared_prefix)
+
     same_per_item: ClassVar[frozenset[str]] = frozenset()
     """Template variables with one value for every call of an item (a story's title), which may
     stand beside a shared variable in the opening messages."""

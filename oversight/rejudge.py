@@ -402,15 +402,18 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
 
 def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     """Calls, tokens and cost per role of the planned judging, with the dry run's stand-in model."""
-    from oversight.dryrun import EstimateProvider, _row
+    from oversight.dryrun import EstimateProvider, _missed, _row
 
     pool = make_pool(p, provider_factory=EstimateProvider)
     result = asyncio.run(execute_judging(p, pool=pool, write=False))
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
+    worst: dict[str, Usage] = {}
+    specs = {role: parse_spec(str(spec)) for role, spec in ((JUDGE_ROLE, p.options.model), (GRADER_ROLE, p.grader))
+             if spec}
     for event in result.events:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1
             usage[event.role] = usage.get(event.role, Usage()) + event.usage
-    specs = {JUDGE_ROLE: p.options.model, GRADER_ROLE: p.grader}
-    return [_row(role, parse_spec(str(specs[role])), calls[role], usage[role]) for role in sorted(usage)]
+            worst[event.role] = worst.get(event.role, Usage()) + _missed(pool.prices, specs[event.role], event.usage, False)
+    return [_row(role, specs[role], calls[role], usage[role], worst[role].cost_usd) for role in sorted(usage)]

@@ -16,30 +16,33 @@ from contextlib import contextmanager
 from typing import Any
 
 from oversight.agreement import agreement_table
-from oversight.models.types import Usage
+from oversight.models.types import ExactSum, Usage
 from oversight.protocol import Protocol
-from oversight.runfolder import RunFolder
+from oversight.runfolder import RunFolder, stands_over
 
 _INTERNED = ("condition", "item_id", "protocol", "run_id", "attempt")
 
 
 def run_usage(transcripts: list[dict[str, Any]]) -> dict[str, Usage]:
-    """Usage per role over the transcripts: the sums `Usage.__add__` makes, in the same order,
-    without building two models per transcript (plain records skip validation; others get it)."""
-    by_role: dict[str, list[Any]] = {}
+    """Usage per role over the transcripts, without building two models per transcript (plain
+    records skip validation; others get it). Money is summed exactly (`ExactSum`), so the
+    totals are the same in any line order; None only when no call of the role was priced."""
+    by_role: dict[str, tuple[list[int], ExactSum, ExactSum]] = {}
     for t in transcripts:
         for role, usage in (t.get("usage_by_role") or {}).items():
             row = _plain_usage(usage)
             acc = by_role.get(role)
             if acc is None:
-                by_role[role] = list(row)
-                continue
+                acc = by_role[role] = ([0, 0, 0, 0], ExactSum(), ExactSum())
+            counts, cost, saved = acc
             for i in range(4):
-                acc[i] += row[i]
-            for i in (4, 5):
-                acc[i] = None if acc[i] is None and row[i] is None else (acc[i] or 0.0) + (row[i] or 0.0)
-    return {r: Usage(input_tokens=a[0], output_tokens=a[1], cache_read_tokens=a[2], cache_write_tokens=a[3],
-                     cost_usd=a[4], saved_usd=a[5]) for r, a in by_role.items()}
+                counts[i] += row[i]
+            if row[4] is not None:
+                cost.add(row[4])
+            if row[5] is not None:
+                saved.add(row[5])
+    return {r: Usage(input_tokens=c[0], output_tokens=c[1], cache_read_tokens=c[2], cache_write_tokens=c[3],
+                     cost_usd=cost.value, saved_usd=saved.value) for r, (c, cost, saved) in by_role.items()}
 
 
 _USAGE_KEYS = frozenset(Usage.model_fields)
@@ -103,19 +106,23 @@ def light(record: dict[str, Any], outcome_keys: Collection[str] | None,
 def stream_transcripts(
     folder: RunFolder, outcome_keys: Collection[str] | None = None, event_types: Collection[str] = ()
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-    """Finished transcripts without events (the last line of a retried unit wins), sorted by id,
-    and the per-server usage of those same transcripts, in one pass over the file."""
+    """Finished transcripts without events (of a retried unit's lines, the one that stands by
+    `transcript_rank`, whatever the line order), sorted by id, and the per-server usage of those
+    same transcripts, in one pass over the file."""
     latest: dict[str, dict[str, Any]] = {}
     endpoints: dict[str, dict[str, dict[str, int]]] = {}
     for record in folder.iter_transcripts():
         if "id" not in record:
             continue
         usage = _event_usage(record.get("events") or [])
+        slim = light(record, outcome_keys, event_types)  # held instead of the whole line: no events kept
+        if record["id"] in latest and not stands_over(slim, latest[record["id"]]):
+            continue
         if usage:
             endpoints[record["id"]] = usage
         else:
             endpoints.pop(record["id"], None)
-        latest[record["id"]] = light(record, outcome_keys, event_types)
+        latest[record["id"]] = slim
     transcripts = [latest[k] for k in sorted(latest)]
     return transcripts, _sum_endpoints(endpoints[k] for k in sorted(endpoints))
 

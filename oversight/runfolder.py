@@ -91,6 +91,21 @@ def text_ref(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def transcript_rank(record: dict[str, Any]) -> tuple[bool, str]:
+    """Which of several lines of one unit stands: a finished attempt over a failed one (a unit
+    is done once any attempt finished), then the latest `created_at`."""
+    return (not record.get("error"), str(record.get("created_at") or ""))
+
+
+def stands_over(record: dict[str, Any], held: dict[str, Any]) -> bool:
+    """Whether `record` stands over `held`, a line of the same unit: by `transcript_rank`, ties
+    by content, so the choice is the same in any line order."""
+    a, b = transcript_rank(record), transcript_rank(held)
+    if a != b:
+        return a > b
+    return json.dumps(record, sort_keys=True, default=str) >= json.dumps(held, sort_keys=True, default=str)
+
+
 class RunFolder:
     """One run folder: create or open it, append records, read them back, store texts once."""
 
@@ -203,10 +218,12 @@ class RunFolder:
         return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=transcript_problem)
 
     def transcripts(self) -> list[dict[str, Any]]:
-        """Finished transcripts; if an id appears twice (a retried unit), the last line wins."""
+        """Finished transcripts; if an id appears twice (a retried unit), the line that stands
+        by `transcript_rank` (a finished attempt over a failed one, then the latest), so the
+        choice never depends on line order."""
         latest: dict[str, dict[str, Any]] = {}
         for record in self.iter_transcripts():
-            if "id" in record:
+            if "id" in record and (record["id"] not in latest or stands_over(record, latest[record["id"]])):
                 latest[record["id"]] = record
         return list(latest.values())
 
@@ -308,7 +325,7 @@ class RunFolder:
     # ---- a lazy index of transcripts (the terminal UI opens 10,000 of them in well under 2 s) ----
 
     def transcript_index(self) -> list[dict[str, Any]]:
-        """One light entry per transcript id (the last line wins, as in `transcripts()`), in file
+        """One light entry per transcript id (the one that stands, as in `transcripts()`), in file
         order: `offset` and `length` of its line plus `id`, `item_id`, `protocol`, `condition`,
         `error`, `attempt`. Events and outcome are not parsed; `read_transcript_at(offset)` reads one whole."""
         path = self.path / TRANSCRIPTS
@@ -322,8 +339,10 @@ class RunFolder:
                 problem = _light_problem(entry) if entry is not None else None
                 if problem is None and entry is not None:
                     entry.update(offset=offset, length=len(raw))
-                    latest.pop(entry["id"], None)  # a retried unit moves to where its newer line is
-                    latest[entry["id"]] = entry
+                    held = latest.get(entry["id"])
+                    if held is None or transcript_rank(entry) >= transcript_rank(held):
+                        latest.pop(entry["id"], None)  # a retried unit moves to where its newer line is
+                        latest[entry["id"]] = entry
                 elif problem is not None and self.warn is not None:
                     self.warn(f"{path}: skipping line {number}: {problem} (an edit by hand, or another tool?)")
                 offset += len(raw)
@@ -348,7 +367,7 @@ class RunFolder:
                 return None
         if not isinstance(record, dict):
             return None
-        return {k: record.get(k) for k in ("id", "item_id", "protocol", "condition", "error", "attempt")}
+        return {k: record.get(k) for k in ("id", "item_id", "protocol", "condition", "error", "attempt", "created_at")}
 
     def read_transcript_at(self, offset: int) -> dict[str, Any]:
         """The whole transcript whose line starts at `offset` (from `transcript_index()`)."""

@@ -45,12 +45,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+PID_MAX = 2**22
+"""Linux never gives a process a pid above this (its pid_max ceiling): a larger one, 0, a
+negative one (which os.kill reads as a process group) or a non-integer names no process."""
+
+
 def _read_lock(path: Path) -> dict[str, Any] | None:
+    """The holder's record, or None if it is not a whole record naming a possible process."""
     try:
         holder = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return holder if isinstance(holder, dict) else None
+    if not isinstance(holder, dict):
+        return None
+    pid = holder.get("pid")
+    return holder if type(pid) is int and 0 < pid <= PID_MAX else None
 
 
 def _create(path: Path) -> bool:
@@ -130,7 +139,10 @@ def take_lock(path: Path, warn: Warn | None) -> None:
             raise UserError(f"{path.parent}: cannot take the writer lock ({exc.strerror or exc})") from None
         holder = _read_lock(path)
         here = socket.gethostname()
-        if holder is None or not isinstance(holder.get("pid"), int):
+        if holder is None:
+            if os.path.lexists(path) and not path.is_symlink() and not path.is_file():
+                raise UserError(f"{path}: the writer lock is not a file (a folder?); remove it, "
+                                f"then run the command again")
             if _take_over_unreadable(path, warn):
                 continue
             raise UserError(f"{path}: the run folder's writer lock is unreadable and held by a live process; "
@@ -153,9 +165,14 @@ def take_lock(path: Path, warn: Warn | None) -> None:
 
 def _take_over_unreadable(path: Path, warn: Warn | None) -> bool:
     """Remove an empty or unreadable lock whose flock no live process holds (with a warning)."""
+    if path.is_symlink() and not path.exists():  # a link to nowhere: no process can hold it
+        if warn is not None:
+            warn(f"{path}: the writer lock is a link to a missing file; taking it over")
+        path.unlink(missing_ok=True)
+        return True
     fd = _unheld(path)
     if fd is None:
-        return not path.exists()  # gone meanwhile: try again; else someone alive holds it
+        return not os.path.lexists(path)  # gone meanwhile: try again; else someone alive holds it
     try:
         if _read_lock(path) is not None:
             return True  # a whole lock appeared meanwhile: judge it afresh

@@ -11,7 +11,7 @@ import asyncio
 import random
 import shutil
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,7 +246,21 @@ async def _execute_locked(
     pool.meter.previous_usd = previous_spend(p, folder)
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()
-    queue = iter(interleave(todo, p.exp.concurrency))
+    lent_back: list[Unit[Any]] = []
+    """Units a lent slot took but did not start (the budget was committed): next in line."""
+    ordered = iter(interleave(todo, p.exp.concurrency))
+
+    def units() -> Iterator[Unit[Any]]:
+        while True:
+            if lent_back:
+                yield lent_back.pop()
+                continue
+            unit = next(ordered, None)
+            if unit is None:
+                return
+            yield unit
+
+    queue = units()
     writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
@@ -254,7 +268,14 @@ async def _execute_locked(
         """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
         nonlocal spent
         for unit in queue:
-            if result.stopped or over_budget(p, pool, result):
+            if result.stopped or lost:
+                return
+            if one_unit and p.exp.max_cost_usd is not None and pool.meter.committed_usd >= p.exp.max_cost_usd:
+                # a lent start is optional, and made while most calls are in flight at their upper
+                # bounds: skip it (the unit goes back first in line), but do not stop the run on it
+                lent_back.append(unit)
+                return
+            if over_budget(p, pool, result):
                 return
             transcript = await run_unit(p, ctx, unit, folder, writer, memo)
             result.ran += 1
@@ -265,6 +286,13 @@ async def _execute_locked(
                 return
 
     extra: set[asyncio.Task[None]] = set()
+    lost: list[BaseException] = []
+    """Errors of lent units (a failed write): raised once the others stop, as a worker's would be."""
+
+    def settled(task: asyncio.Task[None]) -> None:
+        extra.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            lost.append(task.exception())  # type: ignore[arg-type]
 
     def lend() -> None:
         """A call waits for another to warm a prompt cache (models/warmup.py): its unit's slot
@@ -273,14 +301,16 @@ async def _execute_locked(
         if len(extra) < p.exp.concurrency:
             task = asyncio.get_running_loop().create_task(worker(one_unit=True))
             extra.add(task)
-            task.add_done_callback(extra.discard)
+            task.add_done_callback(settled)
 
     if pool.warmer is not None:
         pool.warmer.lend = lend
     try:
         await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
         while extra:
-            await asyncio.gather(*list(extra))
+            await asyncio.gather(*list(extra), return_exceptions=True)
+        if lost:
+            raise lost[0]
     finally:
         if pool.warmer is not None:
             pool.warmer.lend = None

@@ -14,8 +14,9 @@ Methods (the `ci_method` names):
   estimated from the spread of the per-cluster residuals (the ratio-estimator variance over
   the binomial one), never below 1; at an estimate of 0 or 1 the data cannot show the
   correlation, so deff takes its largest value (intra-cluster correlation 1), which makes the
-  interval Wilson over clusters. When every cluster is unanimous the interval equals Wilson
-  over the clusters.
+  interval Wilson over clusters; so does a single cluster (its residual is 0 by construction,
+  so it cannot show the correlation either). When every cluster is unanimous the interval
+  equals Wilson over the clusters.
 - "newcombe": Newcombe (1998) method 10, the hybrid score interval for the difference of two
   independent proportions, from the two Wilson intervals.
 - "newcombe-paired": Newcombe (1998b) method 10 for paired proportions (the same units in both
@@ -27,7 +28,9 @@ Methods (the `ci_method` names):
 - "newcombe-cluster" / "newcombe-paired-cluster": the same square-and-add construction
   (MOVER, Zou & Donner 2008) from the two "wilson-cluster" intervals, the correlation being
   that of the per-cluster residuals with the same correction (the cross-product sum of the
-  residuals is ad - bc over N for binary items, so its correction is 1/2); with one outcome
+  residuals is ad - bc over N for binary items, so its correction is 1/2; on clusters it is
+  N/2 on the two intervals' effective sample sizes, deff_a * deff_b / 2 in those units, so
+  clusters whose outcomes all agree give exactly method 10 over clusters); with one outcome
   per unit it is exactly method 10.
 - "bayesian-bootstrap": Dirichlet(1, ..., 1) weights over units, numpy-vectorised and seeded,
   percentile interval. Its width comes only from variation between units, so it gives no
@@ -148,15 +151,19 @@ def _clusters(units: Mapping[str, tuple[float, float]] | Sequence[tuple[float, f
     return arr[arr[:, 1] > 0]
 
 
+def _design_effect(y: np.ndarray, m: np.ndarray, p: float) -> float:
+    """Variance of the ratio estimator over the binomial one, never below 1 (module docstring)."""
+    total = float(m.sum())
+    if p <= _EPS or p >= 1 - _EPS or len(m) < 2:
+        return float((m * m).sum()) / total
+    return max(1.0, float(((y - p * m) ** 2).sum()) / (total * p * (1 - p)))
+
+
 def _cluster_interval(y: np.ndarray, m: np.ndarray, z: float) -> tuple[float, float, float]:
     """(p, lo, hi): Wilson on the effective sample size N / deff (see the module docstring)."""
     total = float(m.sum())
     p = float(y.sum()) / total
-    if p <= _EPS or p >= 1 - _EPS:
-        deff = float((m * m).sum()) / total
-    else:
-        deff = max(1.0, float(((y - p * m) ** 2).sum()) / (total * p * (1 - p)))
-    n_eff = total / deff
+    n_eff = total / _design_effect(y, m, p)
     low, high = wilson(p * n_eff, n_eff, z)
     return p, low, high
 
@@ -215,15 +222,17 @@ def difference(
                       estimate_a=rounded(pa), estimate_b=rounded(pb), paired=False, level=level)
 
 
-def corrected_phi(cross: float, squares: float) -> float:
+def corrected_phi(cross: float, squares: float, correction: float = 0.5) -> float:
     """Newcombe's (1998b) phi from the residual cross-product sum and the product of the two
     residual sums of squares. For binary items cross = (ad - bc) / N and squares = the product
     of the four margins / N^2, so this is (ad - bc - N/2) / sqrt(margins) when ad - bc > N/2,
-    0 when 0 <= ad - bc <= N/2, (ad - bc) / sqrt(margins) when negative; 0 when a margin is 0."""
+    0 when 0 <= ad - bc <= N/2, (ad - bc) / sqrt(margins) when negative; 0 when a margin is 0.
+    `correction` is the N/2 in cross-product units: 1/2 for binary items; clustered callers
+    scale it with the size of their residuals."""
     if squares <= _EPS:
         return 0.0
-    if cross > 0.5 + _EPS:
-        cross -= 0.5
+    if cross > correction + _EPS:
+        cross -= correction
     elif cross >= -_EPS:
         return 0.0
     return max(-1.0, min(1.0, cross / math.sqrt(squares)))
@@ -248,7 +257,11 @@ def paired_difference(
     pa, la, ua = _cluster_interval(ya, ma, z)
     pb, lb, ub = _cluster_interval(yb, mb, z)
     ra, rb = ya - pa * ma, yb - pb * mb
-    phi = corrected_phi(float((ra * rb).sum()), float((ra * ra).sum()) * float((rb * rb).sum()))
+    # Method 10's N/2 taken on the effective sample sizes the two intervals use: in
+    # cross-product units that is deff_a * deff_b / 2, so unanimous clusters (a transcript
+    # judged alike in both orders) give method 10 over clusters.
+    correction = 0.5 * _design_effect(ya, ma, pa) * _design_effect(yb, mb, pb)
+    phi = corrected_phi(float((ra * rb).sum()), float((ra * ra).sum()) * float((rb * rb).sum()), correction)
     low, high = _mover(pa, la, ua, pb, lb, ub, phi)
     clustered = bool(np.any(ma != 1) or np.any(mb != 1))
     return Difference(estimate=rounded(pa - pb), ci=[rounded(low), rounded(high)],

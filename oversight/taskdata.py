@@ -5,7 +5,9 @@ error. A protocol's `load_items` is `load_task(task, base_dir, READERS, protocol
 from __future__ import annotations
 
 import json
+import sys
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,10 @@ def resolve_path(task: TaskConfig, base_dir: Path) -> Path:
 TOO_DEEP = "nested too deeply to read (task records are flat: strings, lists of strings); fix the file"
 
 
+def _huge_number() -> str:
+    return f"a number with more than {sys.get_int_max_str_digits():,} digits (no field holds one)"
+
+
 def _starts_with_array(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(4096).lstrip()
@@ -78,6 +84,8 @@ def read_json_records(path: Path) -> Records:
             raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         except RecursionError:
             raise UserError(f"{path}: {TOO_DEEP}") from None
+        except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+            raise UserError(f"{path}: {_huge_number()}") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise UserError(f"{path}: expected a JSON array of objects")
         return data
@@ -94,6 +102,8 @@ def read_json_records(path: Path) -> Records:
                     raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
                 except RecursionError:
                     raise UserError(f"{path}:{number}: {TOO_DEEP}") from None
+                except ValueError:
+                    raise UserError(f"{path}:{number}: {_huge_number()}") from None
                 if not isinstance(record, dict):
                     raise UserError(f"{path}:{number}: expected a JSON object per line")
                 records.append(record)
@@ -142,8 +152,24 @@ def validate_records(source: Path | str, records: Records, model: type[BaseModel
     return items
 
 
+_HUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
+"""A dataset on the Hugging Face Hub: `name` or `owner/name`."""
+
+
+def check_hub_name(task: TaskConfig) -> str:
+    """`task.hf` if it names a Hub dataset; a local folder, file or URL is refused, since
+    `datasets` would read it (links into /proc included) and copy it to its cache unchecked."""
+    assert task.hf is not None
+    name = task.hf
+    if not _HUB_NAME.fullmatch(name) or ".." in name or os.path.lexists(name):
+        raise UserError(f"task.hf: {bounded(repr(name))} is not a Hugging Face dataset name (owner/name); "
+                        f"for local files use task.path, which is checked like every file an experiment reads")
+    return name
+
+
 def load_hf_records(task: TaskConfig) -> Records:
     """Rows of a Hugging Face dataset split, as dicts; a failure is a one-line error."""
+    check_hub_name(task)
     try:
         import datasets
 

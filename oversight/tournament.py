@@ -16,7 +16,7 @@ answer B. Definitions (also written under "notes" in the report):
   information about relative strength and are left out of the fit.
 - Intervals: a percentile bootstrap over ITEMS (every game of a resampled item comes along,
   so the pairs a design shares per item stay together), numpy, seeded; `ci_method`
-  "bootstrap-items-percentile".
+  "bootstrap-items-percentile"; none (null, with `ci_reason`) below MIN_BOOTSTRAP_UNITS items.
 - Agent Score Difference (after Sudhir et al. 2025, "A Benchmark for Scalable Oversight
   Protocols"): how much more the judge rewards the side that argues for the truth. Here, per
   game, p(true) - p(false): the judge's probability on the answer of the debater defending the
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight.stats import judge_name, judge_order, rounded
+from oversight.stats import MIN_BOOTSTRAP_UNITS, judge_name, judge_order, rounded
 
 ELO_SCALE = 400.0 / math.log(10.0)  # Elo points per natural-log unit of odds
 CI_METHOD = "bootstrap-items-percentile"
@@ -172,9 +172,14 @@ def _asd_parts(games: list[Game], players: list[str]) -> tuple[np.ndarray, np.nd
     return diff, honest, lying
 
 
-def _estimate(value: float | None, samples: np.ndarray, n: int) -> dict[str, Any]:
-    """A record with the percentile interval, or none (null and why) when every resample gives the
-    same value: a point interval no data can justify."""
+def _estimate(value: float | None, samples: np.ndarray, n: int, items: int) -> dict[str, Any]:
+    """A record with the percentile interval, or none (null and why) below MIN_BOOTSTRAP_UNITS
+    items (the percentile interval of a few items is their range, not a 95% interval) or when
+    every resample gives the same value: a point interval no data can justify."""
+    if value is not None and items < MIN_BOOTSTRAP_UNITS:
+        return {"estimate": rounded(value), "ci": None, "ci_method": CI_METHOD, "n": n, "level": 0.95,
+                "ci_reason": f"n too small: {items} items, the bootstrap over items needs at least "
+                             f"{MIN_BOOTSTRAP_UNITS}"}
     finite = samples[np.isfinite(samples)]
     lo, hi = (np.quantile(finite, [0.025, 0.975]) if len(finite) >= 0.95 * len(samples) and len(finite)
               else (float("nan"), float("nan")))
@@ -208,7 +213,7 @@ def tournament(games: list[Game], *, n_boot: int = 2000, seed: int = 0, prior_sd
                           for w in gw])
         for p in players:
             n_games = int(((ia == idx[p]) | (ib == idx[p]))[cross].sum())
-            elo[p] = _estimate(point[p], draws[:, idx[p]], n_games)
+            elo[p] = _estimate(point[p], draws[:, idx[p]], n_games, len(items))
     diff, honest, lying = _asd_parts(games, players)
     with np.errstate(invalid="ignore", divide="ignore"):
         asd_draws = (gw @ diff) / gw.sum(axis=1) if len(games) else np.array([])
@@ -219,7 +224,7 @@ def tournament(games: list[Game], *, n_boot: int = 2000, seed: int = 0, prior_sd
                 continue
             value = h[:, 0].sum() / h[:, 1].sum() - d[:, 0].sum() / d[:, 1].sum()
             samples = (gw @ h[:, 0]) / (gw @ h[:, 1]) - (gw @ d[:, 0]) / (gw @ d[:, 1])
-            by_model[p] = {**_estimate(value, samples, int(h[:, 1].sum() + d[:, 1].sum())),
+            by_model[p] = {**_estimate(value, samples, int(h[:, 1].sum() + d[:, 1].sum()), len(items)),
                            "honest": rounded(h[:, 0].sum() / h[:, 1].sum()),
                            "dishonest": rounded(d[:, 0].sum() / d[:, 1].sum())}
     return {
@@ -228,7 +233,7 @@ def tournament(games: list[Game], *, n_boot: int = 2000, seed: int = 0, prior_sd
         "cross_play_games": int(cross.sum()),
         "items": len(items),
         "elo": elo,
-        "asd": _estimate(float(diff.mean()) if len(games) else None, asd_draws, len(games)),
+        "asd": _estimate(float(diff.mean()) if len(games) else None, asd_draws, len(games), len(items)),
         "asd_by_model": by_model,
         "bootstrap": {"resamples": n_boot, "seed": seed, "over": "items"},
         "elo_prior_sd": prior_sd,

@@ -95,3 +95,30 @@ def test_every_run_file_gets_the_same_mode(tmp_path: Path) -> None:
     assert set(modes.values()) == {0o640}, modes  # 0666 less the umask, for every file
     assert not [f for f in run.iterdir() if f.name.endswith(".tmp") or f.name == "writer.lock"]
     assert json.loads((run / "metrics.json").read_text())["run"]["units_finished"] == 2
+
+
+@pytest.mark.parametrize("name", ["transcripts.jsonl", "judgments.jsonl"])
+def test_a_folder_in_place_of_a_record_file_is_one_line_for_every_writer(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    from test_rejudge import debate_run
+    run = debate_run(tmp_path)
+    (run / name).unlink()
+    (run / name).mkdir()
+    for args in (["run", "--resume", str(run)], ["judge", "--model", "scripted:const=Answer: A", str(run)]):
+        capsys.readouterr()
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert "Traceback" not in err and len(err.splitlines()) == 1 and name in err, err
+        assert "not a file" in err or "Is a directory" in err, err
+
+
+def test_a_torn_tail_is_cut_after_reading_only_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b'{"a":1}\n' * 200_000 + b'{"a":')
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read the whole file to repair its tail"))
+    assert jsonl.repair_tail(path) is True
+    assert path.stat().st_size == 8 * 200_000
+    assert jsonl.repair_tail(path) is False
+    one = tmp_path / "one.jsonl"
+    one.write_bytes(b'{"torn"')  # no newline at all
+    assert jsonl.repair_tail(one) is True and one.stat().st_size == 0

@@ -86,3 +86,40 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+NOT_A_PID = [10**30, -1, 0, True, "1", None, 2**40]
+"""Records no process can hold: os.kill(0/-1) signals a group, a bool is an int to Python,
+a number past the C long overflows."""
+
+
+@pytest.mark.parametrize("pid", NOT_A_PID, ids=[repr(p) for p in NOT_A_PID])
+def test_a_lock_naming_no_possible_pid_is_taken_over_with_a_warning(
+        tmp_path: Path, pid: object, capsys: pytest.CaptureFixture[str]) -> None:
+    run = finished_run(tmp_path)
+    (run / LOCK).write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "since": "now"}))
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "taking it over" in err, err
+    assert not (run / LOCK).exists()
+
+
+def test_a_dangling_symlink_as_the_lock_is_taken_over(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = finished_run(tmp_path)
+    os.symlink(tmp_path / "nowhere" / "lock", run / LOCK)
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert "taking it over" in err and "same moment" not in err, err
+    assert not os.path.lexists(run / LOCK)
+
+
+def test_a_folder_where_the_lock_goes_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = finished_run(tmp_path)
+    (run / LOCK).mkdir()
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "not a file" in err, err
+    assert (run / LOCK).is_dir()  # never removed: it is not ours

@@ -251,6 +251,8 @@ BAD = [
     (_set([0, "human_debate", "judge_final_prob_correct"], 0.5),
      ":1: human_debate.judge_final_prob_correct: 0.5 disagrees with judge_final_probs"),
     (_set([1, "sessions", 0, "included_in_paper"], "maybe"), ":2: sessions.0.included_in_paper: "),
+    (lambda lines: lines.__setitem__(2, '{"id": "x", "correct_index": 1' + "0" * 5000 + "}"),
+     ":3: line: a number with more than 4,300 digits"),
 ]
 
 

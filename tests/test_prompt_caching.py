@@ -278,7 +278,7 @@ def test_dry_run_estimates_cached_story_tokens(tmp_path: Path, capsys: pytest.Ca
     assert rows["debater_a"]["cached (est.)"] > 0 and float(rows["debater_a"]["cache saves USD (est.)"]) > 0
     off = plan(validate_experiment({**yaml.safe_load(path.read_text()), "prompt_cache": False}, str(path)),
                source=str(path), base_dir=tmp_path)
-    assert all(r["cached (est.)"] == 0 for r in run_estimate(off))
+    assert all("cached (est.)" not in r for r in run_estimate(off))  # cache columns only with a cache at work
 
 
 # ---- the prompt layout ---------------------------------------------------------------------------
@@ -388,7 +388,8 @@ def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> 
     async def scenario() -> None:
         first = asyncio.gather(call("a", fail=True), call("b"), call("c"), return_exceptions=True)
         await first
-        assert log[:2] == ["a start", "a end"] and sorted(log[2:4]) == ["b start", "c start"]
+        # a failed leader warmed nothing: one waiter leads next, the other waits for it
+        assert log == ["a start", "a end", "b start", "b end", "c start", "c end"]
         log.clear()
         await asyncio.gather(call("d"), call("e"))  # a failed leader warmed nothing, but b and c did
         assert log[:2] == ["d start", "e start"]
@@ -398,7 +399,7 @@ def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> 
         assert log == ["f start", "f end", "g start", "g end"]
 
     asyncio.run(scenario())
-    assert warmer.waited == 3
+    assert warmer.waited == 4  # b on a; c on a, then on b; g on f
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 3)), unique=True, max_size=30),

@@ -79,10 +79,11 @@ async def test_request_shape_and_usage(tmp_path: Path) -> None:
     assert request.headers["content-type"] == "application/json"
     body = api.body()
     assert body["model"] == "claude-sonnet-4-6"
-    # prompt_cache (on by default): breakpoints after the system prompt and the shared opening.
+    # prompt_cache (on by default): breakpoints after the system prompt, the first message (the
+    # shared opening) and the message before the last.
     assert body["system"] == [{"type": "text", "text": "You are a debate judge.", "cache_control": {"type": "ephemeral"}}]
     assert body["messages"] == [
-        {"role": "user", "content": "A or B?"},
+        {"role": "user", "content": [{"type": "text", "text": "A or B?", "cache_control": {"type": "ephemeral"}}]},
         {"role": "assistant", "content": [{"type": "text", "text": "Let me think.", "cache_control": {"type": "ephemeral"}}]},
         {"role": "user", "content": "Answer now."},
     ]
@@ -193,7 +194,7 @@ async def test_timeout_is_retried_then_fails(tmp_path: Path) -> None:
     api = FakeAPI(slow)
     model = make_model(tmp_path, api)
     with pytest.raises(ModelCallError) as info:
-        await model.generate("Q?", GenerateConfig(timeout_s=0.05))
+        await model.generate("Q?", GenerateConfig(timeout_s=0.5))  # long enough to reach the server on a loaded machine
     await model.aclose()
     assert len(api.requests) == 3
     assert "timed out" in info.value.reason and "3 attempts" in info.value.reason

@@ -6,6 +6,7 @@ import random
 import re
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +17,11 @@ from oversight.protocols.summarize.chunking import (
     chunk_spans,
     plan_hierarchical,
     plan_incremental,
+    has_content,
+    PAD_MIN,
 )
 
+CONTENT = regex.compile(r"[\p{L}\p{N}\p{S}]")
 WORDS = "the lamp keeper rowed out at dusk and found the light already burning nobody had climbed".split()
 
 
@@ -49,14 +53,21 @@ TEXTS = [
 
 def check_cover(text: str, max_tokens: int) -> list[tuple[int, int]]:
     """Spans in order, never overlapping, within the size, each holding some text; what they
-    leave out is whitespace only; when no whitespace run is longer than a chunk, an exact tiling."""
+    leave out is whitespace only (or spans with no letter, digit or symbol); when no whitespace run is longer than a chunk, an exact tiling."""
     size = max_tokens * CHARS_PER_TOKEN
     spans = chunk_spans(text, max_tokens)
     assert all(s < e <= s + size for s, e in spans)
     assert all(text[s:e].strip() for s, e in spans)  # never a whitespace-only leaf
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
-    gaps = [text[a[1]:b[0]] for a, b in zip(spans, spans[1:])] + [text[:spans[0][0]], text[spans[-1][1]:]]
-    assert all(not g.strip() for g in gaps)  # only whitespace is left out
+    gaps = [(a[1], b[0]) for a, b in zip(spans, spans[1:])] + [(0, spans[0][0]), (spans[-1][1], len(text))]
+    # only whitespace is left out, or part of a long run with nothing to read (padding)
+    for a, b in gaps:
+        if text[a:b].strip():
+            assert not has_content(text[a:b])
+            readable = [m.end() for m in CONTENT.finditer(text, 0, a)]
+            after = CONTENT.search(text, b)
+            run = (after.start() if after else len(text.rstrip())) - (readable[-1] if readable else 0)
+            assert run >= max(size, PAD_MIN), (text[a:b][:40], run)
     longest_run = max((len(m.group()) for m in re.finditer(r"\s+", text)), default=0)
     if longest_run < size // 2:  # ordinary text: tiled exactly, but for whitespace after the last chunk
         assert spans[0][0] == 0 and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
@@ -193,12 +204,15 @@ _pieces = st.lists(st.one_of(
 @given(_pieces, st.sampled_from([1, 3, 10, 40, 200]))
 def test_property_only_whitespace_is_ever_left_out_and_no_leaf_is_blank(pieces: list[str], max_tokens: int) -> None:
     text = "".join(pieces)
-    if not text.strip():
+    if not has_content(text):  # only whitespace or punctuation: nothing to read
         assert chunk_spans(text, max_tokens) == []
         return
     spans = check_cover(text, max_tokens)
     covered = "".join(text[s:e] for s, e in spans)
-    assert "".join(covered.split()) == "".join(text.split())  # every non-whitespace character, once, in order
+    bounds = [0, *[x for span in spans for x in span], len(text)]
+    left_out = "".join(text[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2))
+    assert not has_content(left_out)  # every letter, digit and symbol is in a leaf
+    assert len("".join(covered.split())) + len("".join(left_out.split())) == len("".join(text.split()))  # once
 
 
 @settings(max_examples=100, deadline=None)
@@ -206,3 +220,35 @@ def test_property_only_whitespace_is_ever_left_out_and_no_leaf_is_blank(pieces: 
 def test_property_padding_never_changes_the_number_of_leaves(pieces: list[str], pad: int, max_tokens: int) -> None:
     text = "".join(pieces)
     assert len(chunk_spans(text + " " * pad, max_tokens)) == len(chunk_spans(text, max_tokens))
+
+
+INVISIBLE_PADS = [
+    "\u200b" * 200_000,  # zero-width space: not whitespace to Python, nothing to read
+    "\ufeff\u2060\u00ad" * 60_000,  # BOM, word joiner, soft hyphen
+    "\x00" * 100_000,
+    "." * 200_000,
+    "-- ... !! ?? ** " * 12_000,
+    "\u200b \u200b\n" * 50_000,
+    "\u0301" * 100_000,  # combining marks with nothing to combine with
+]
+
+
+@pytest.mark.parametrize("pad", INVISIBLE_PADS, ids=["zwsp", "format", "nul", "dots", "punct", "zwsp-spaced", "marks"])
+def test_padding_of_invisible_or_punctuation_characters_plans_no_extra_calls(pad: str) -> None:
+    story = prose(7, 40)
+    for max_tokens in (50, 500):
+        alone, padded = chunk_spans(story, max_tokens), chunk_spans(story + pad, max_tokens)
+        # The padding is no chunk: every leaf starts in the story; the story's end may fall one
+        # character either side of a chunk boundary, so one more leaf at most.
+        assert all(s < len(story) for s, _ in padded)
+        assert len(alone) <= len(padded) <= len(alone) + 1, (len(padded), len(alone))
+        assert padded[:-2] == alone[:-2]
+        assert padded[-1][1] >= len(story)  # the story's closing punctuation is kept
+
+
+@pytest.mark.parametrize("text", ["\u200b" * 5000, ".,;:!?" * 1000, "\u3000\u00a0\u200b\ufeff" * 500, "\x00\r\n" * 900])
+def test_a_text_with_nothing_to_read_has_no_chunks_and_is_refused(text: str) -> None:
+    from oversight.protocols.summarize.data import TextItem
+    assert chunk_spans(text, 50) == []
+    with pytest.raises(ValueError, match="nothing to summarize"):
+        TextItem(id="x", text=text)

@@ -54,8 +54,9 @@ def test_asd_overall_and_per_model_by_hand() -> None:
     assert t["asd_by_model"]["x"]["estimate"] == pytest.approx(0.5)
     assert (t["asd_by_model"]["x"]["honest"], t["asd_by_model"]["x"]["dishonest"]) == (0.8, 0.3)
     assert (t["asd_by_model"]["y"]["honest"], t["asd_by_model"]["y"]["dishonest"]) == (0.7, 0.2)
-    lo, hi = t["asd"]["ci"]
-    assert lo <= 0.5 <= hi and t["asd"]["ci_method"] == "bootstrap-items-percentile"
+    # Two items are too few for a bootstrap interval: none, and the reason says so.
+    assert t["asd"]["ci"] is None and t["asd"]["ci_reason"].startswith("n too small: 2 items")
+    assert t["asd"]["ci_method"] == "bootstrap-items-percentile"
     assert tournament(games, n_boot=500, seed=1) == t  # seeded
 
 
@@ -92,11 +93,11 @@ def test_games_average_orders_skip_invalid_and_count_what_is_left_out() -> None:
 
 
 def test_crossplay_sweep_reports_elo_asd_and_the_persuasiveness_figure(tmp_path: Path) -> None:
-    runs = crossplay_runs(tmp_path, {"scripted:weak": -0.6, "scripted:strong": 0.6}, n_items=6)
+    runs = crossplay_runs(tmp_path, {"scripted:weak": -0.6, "scripted:strong": 0.6}, n_items=10)
     buf = io.StringIO()
     doc = report(runs, Console(file=buf, width=80, color_system=None), out=tmp_path / "out")
     t = doc["tournament"]
-    assert t["players"] == ["scripted:strong", "scripted:weak"] and t["games"] == 24 and t["cross_play_games"] == 12
+    assert t["players"] == ["scripted:strong", "scripted:weak"] and t["games"] == 40 and t["cross_play_games"] == 20
     assert t["elo"]["scripted:strong"]["estimate"] > 0 > t["elo"]["scripted:weak"]["estimate"]
     assert t["elo"]["scripted:strong"]["ci"][0] <= t["elo"]["scripted:strong"]["estimate"] <= t["elo"]["scripted:strong"]["ci"][1]
     assert set(t["self_play_accuracy"]) == {"scripted:strong", "scripted:weak"} and t["asd"]["estimate"] > 0

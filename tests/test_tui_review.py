@@ -48,11 +48,16 @@ def test_index_reads_light_fields_and_the_newest_line_of_a_retried_unit(tmp_path
     folder = RunFolder.open(run)
     lines = (run / "transcripts.jsonl").read_text().splitlines()
     retried = json.loads(lines[0])
-    retried["error"] = "HTTP 500 after retries"
+    failed = {**retried, "error": "HTTP 500 after retries", "attempt": "f" * 12}
+    folder.append_transcript(failed)
+    index = folder.transcript_index()
+    # A failed line never displaces a finished one of the same unit (whatever the line order)
+    assert len(index) == len(lines) and index[0]["id"] == retried["id"] and index[0]["error"] is None
+    retried["created_at"] = "2099-01-01T00:00:00+00:00"  # a newer finished attempt
     folder.append_transcript(retried)
     index = folder.transcript_index()
     assert len(index) == len(lines) and index[-1]["id"] == retried["id"]  # the newer line moved last
-    assert index[-1]["error"] == "HTTP 500 after retries"
+    assert index[-1]["created_at"] == retried["created_at"]
     full = {t["id"]: t for t in folder.transcripts()}
     for entry in index:
         assert folder.read_transcript_at(entry["offset"]) == full[entry["id"]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import re
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -75,6 +76,9 @@ def _parse_line(path: Path, lineno: int, raw: bytes) -> NyuLine | None:
         raise _fail(path, lineno, "line", f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
         raise _fail(path, lineno, "line", "nested too deeply to read (a debate record nests a few levels)") from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise _fail(path, lineno, "line", f"a number with more than {sys.get_int_max_str_digits():,} digits "
+                                          f"(no field holds one)") from None
     if not isinstance(data, dict):
         raise _fail(path, lineno, "line", "expected a JSON object")
     try:

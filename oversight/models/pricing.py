@@ -9,6 +9,7 @@ pin a price. Anything else, and every custom base URL, stays unpriced: we never 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -55,11 +56,12 @@ class PriceBook:
     """Prices for one run: the experiment's overrides first, then genai-prices."""
 
     def __init__(self, overrides: dict[str, PriceOverride] | None = None) -> None:
-        """`overrides` keys are `provider:model` (any base URL) or a full spec string."""
+        """`overrides` keys are `provider:model` (any base URL) or a full spec in its `cache_id`
+        form (the experiment's `prices:` keys are stored so)."""
         self.overrides = dict(overrides or {})
 
     def override_for(self, spec: ModelSpec) -> PriceOverride | None:
-        return self.overrides.get(str(spec)) or self.overrides.get(f"{spec.provider}:{spec.model}")
+        return self.overrides.get(spec.cache_id) or self.overrides.get(f"{spec.provider}:{spec.model}")
 
     def known(self, spec: ModelSpec) -> bool:
         return self.override_for(spec) is not None or _listed(spec) is not None
@@ -115,9 +117,38 @@ def _listed(spec: ModelSpec) -> Any:
     from genai_prices import data_snapshot  # imported when an API model is first priced
 
     try:
-        return data_snapshot.get_snapshot().find_provider_model(spec.model, None, spec.provider, None)
+        found = data_snapshot.get_snapshot().find_provider_model(spec.model, None, spec.provider, None)
     except LookupError:
         return None
+    model = spec.model
+    base = model[:len(model) - len(m.group(0))] if (m := _TRAILING_SUFFIX.search(model)) else model
+    return found if _names(found[1].match, model) or (base != model and _names(found[1].match, base)) else None
+
+
+SNAPSHOT_SUFFIX = re.compile(r"(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2}|\d{4}|latest|preview|v\d+(?::\d+)?))*", re.IGNORECASE)
+"""What may follow a name the price data lists as a prefix: a dated snapshot (-20251101,
+-2024-08-06, @20250514), -latest, -preview, or a version (-v1:0). Anything else is another
+model, except after a fine-tune prefix (ft:BASE, BASE.ft-), whose tail is the job's own id."""
+_TRAILING_SUFFIX = re.compile(r"(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2}|latest|v\d+(?::\d+)?))+$", re.IGNORECASE)
+
+
+def _names(clause: Any, name: str) -> bool:
+    """Whether the price data's match `clause` names this model: exactly, by its pattern, or as
+    a listed prefix followed only by a snapshot suffix."""
+    kind = type(clause).__name__
+    if kind == "ClauseOr":
+        return any(_names(c, name) for c in clause.or_)
+    if kind == "ClauseAnd":
+        return all(_names(c, name) for c in clause.and_)
+    if kind == "ClauseStartsWith":
+        prefix = clause.starts_with
+        rest = name[len(prefix):]
+        if prefix.lower().startswith("ft:") or prefix.lower().endswith(".ft-"):
+            return name.lower().startswith(prefix.lower())
+        if prefix[-1:] in ("-", "@"):  # the prefix holds the suffix's separator
+            rest = prefix[-1] + rest
+        return name.lower().startswith(prefix.lower()) and SNAPSHOT_SUFFIX.fullmatch(rest) is not None
+    return bool(clause.is_match(name))
 
 
 @lru_cache(maxsize=256)

@@ -121,6 +121,33 @@ class Usage(BaseModel):
         return max(0, self.input_tokens - self.cache_read_tokens - self.cache_write_tokens)
 
 
+class ExactSum:
+    """A sum of floats kept exact (an integer count of 2**-shift), rounded once when read: the
+    same total, to the last bit, in whatever order the terms come (a run's transcripts in any
+    line order). Plain float addition rounds at every step, so its result depends on the order."""
+
+    __slots__ = ("_num", "_shift", "terms")
+
+    def __init__(self) -> None:
+        self._num = 0
+        self._shift = 0
+        self.terms = 0
+
+    def add(self, value: float) -> None:
+        num, den = value.as_integer_ratio()  # den is a power of two
+        shift = den.bit_length() - 1
+        if shift > self._shift:
+            self._num <<= shift - self._shift
+            self._shift = shift
+        self._num += num << (self._shift - shift)
+        self.terms += 1
+
+    @property
+    def value(self) -> float | None:
+        """The correctly rounded total; None when no term was added (nothing priced)."""
+        return self._num / (1 << self._shift) if self.terms else None
+
+
 def _add_money(a: float | None, b: float | None) -> float | None:
     return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 

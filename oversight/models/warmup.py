@@ -5,7 +5,7 @@ Calls that start together with the same long opening (the two debaters of round 
 consultant and the expert judge of the same story) would each pay to write the same cache
 entry, or on a local server each read the story again on its own slot. The first such call
 goes; others that arrive while it is in flight wait for its answer, then all go at once and
-read the cache. A wait holds no connection slot, and once an opening has been answered calls
+read the cache. If it ends without an answer, one waiter goes first in its place. A wait holds no connection slot, and once an opening has been answered calls
 with it never wait again (for as long as a provider keeps the entry).
 """
 
@@ -55,26 +55,25 @@ class PrefixWarmer:
 
     @asynccontextmanager
     async def turn(self, key: bytes) -> AsyncIterator[None]:
-        """Wait while another call writes this opening; lead if it is cold and nobody is."""
-        now = self._clock()
-        writer = self._writing.get(key)
-        if writer is not None:
+        """Wait while another call writes this opening; lead if it is cold and nobody is. A
+        writer that ends without an answer (failed, cancelled) leaves the opening cold, so one
+        of its waiters leads next and the others keep waiting."""
+        while (writer := self._writing.get(key)) is not None:
             self.waited += 1
             if self.lend is not None:
                 self.lend()
             await asyncio.shield(writer)  # its outcome does not matter: only that it is over
-            yield
-            self._warm[key] = self._clock()  # answered, so the server holds the opening now
-            return
+        now = self._clock()
         if self._warm.get(key, -LIFETIME_S) + LIFETIME_S > now:
             self._warm[key] = now
             yield
+            self._warm[key] = self._clock()
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._writing[key] = done
         try:
             yield
-            self._warm[key] = self._clock()
+            self._warm[key] = self._clock()  # answered, so the server holds the opening now
         finally:
             del self._writing[key]
             done.set_result(None)

@@ -71,15 +71,18 @@ EPHEMERAL = {"type": "ephemeral"}
 
 
 def cache_breakpoints(turns: list[Message]) -> list[dict[str, Any]]:
-    """The conversation with a cache breakpoint after every message but the last: by the prompt
-    layout rule (prompts READMEs) that is the opening shared by the calls of one item (the story).
-    Consecutive messages of one role become one message of several text blocks, which the API
-    reads as one turn; the text the model sees is unchanged. One breakpoint here and one on the
-    system prompt stay within the API's four."""
+    """The conversation with cache breakpoints closing its first message and the one before the
+    last. By the prompt layout rule (prompts READMEs) the first is the opening shared by the calls
+    of one item (the story): marked on its own, it is read back whatever instructions follow it,
+    in one message or several (the API writes entries only at breakpoints). The second covers
+    what else repeats. Consecutive messages of one role become one message of several text
+    blocks, which the API reads as one turn; the text the model sees is unchanged. These two and
+    one on the system prompt stay within the API's four."""
+    marked = {i for i in (0, len(turns) - 2) if 0 <= i < len(turns) - 1}
     out: list[dict[str, Any]] = []
     for i, m in enumerate(turns):
         block: dict[str, Any] = {"type": "text", "text": m.content}
-        if i == len(turns) - 2 and m.content:
+        if i in marked and m.content:
             block["cache_control"] = EPHEMERAL
         if out and out[-1]["role"] == m.role:
             out[-1]["content"].append(block)
@@ -96,7 +99,7 @@ def parse_message(body: Any, tool: str | None = None) -> Completion:
     """A Message as decoded JSON. Text is every text block joined; thinking blocks are not part
     of the answer. A tool_use block is a structured answer (we send tools for nothing else): its
     `input` as JSON text is the answer (`tool` names the one asked for; a Batch result does not
-    say, so any). A body of another shape is a malformed response."""
+    say, so any); several calls with different inputs become a JSON list of them. A body of another shape is a malformed response."""
     expect(isinstance(body, dict), "the answer is not a JSON object")
     blocks = body.get("content")
     expect(isinstance(blocks, list), "the response has no content blocks")
@@ -104,8 +107,12 @@ def parse_message(body: Any, tool: str | None = None) -> Completion:
     expect(all(isinstance(t, str) for t in texts), "a text block holds no text")
     calls = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use" and (tool is None or b.get("name") == tool)]
     if calls:
-        expect(isinstance(calls[-1].get("input"), dict), "a tool_use block holds no input object")
-        texts = [json.dumps(calls[-1]["input"], ensure_ascii=False)]
+        expect(all(isinstance(c.get("input"), dict) for c in calls), "a tool_use block holds no input object")
+        inputs = [c["input"] for c in calls]
+        # Several calls that disagree are several answers: kept as a JSON list, which no
+        # structured reader takes for one answer (identical repeats are one answer).
+        answer = inputs[0] if all(i == inputs[0] for i in inputs) else inputs
+        texts = [json.dumps(answer, ensure_ascii=False)]
     usage = body.get("usage")
     usage = usage if isinstance(usage, dict) else {}
     # The API counts cached prompt tokens apart from `input_tokens` (the uncached rest); all

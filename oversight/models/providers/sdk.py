@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 from abc import abstractmethod
-from functools import lru_cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +25,7 @@ import orjson
 from oversight.errors import UserError
 from oversight.models.bounds import read_bounded
 from oversight.models.providers.base import Provider, ProviderError
+from oversight.models.providers.inflate import ACCEPT, bound_body
 from oversight.models.providers.http_errors import (
     connection_reason,
     malformed_error,
@@ -154,37 +154,13 @@ ERROR_BODY_LIMIT = 1024 * 1024
 
 
 async def cap_error_body(response: Any) -> None:
-    """httpx response hook: an error body is read at most ERROR_BODY_LIMIT bytes (a proxy that
-    streams an endless error page cannot fill memory); an answer is bounded by `_read`."""
-    if response.status_code >= 400:
-        response.stream = _capped()(response.stream, ERROR_BODY_LIMIT)
+    """httpx response hook: a body is decoded by us in bounded pieces (oversight.models.providers.inflate),
+    an error body read at most ERROR_BODY_LIMIT decoded bytes (a proxy streaming an endless or
+    compressed error page cannot fill memory); an answer is bounded by `_read`."""
+    bound_body(response, ERROR_BODY_LIMIT)
 
 
-@lru_cache(maxsize=1)
-def _capped() -> type:
-    """An httpx2 async byte stream cut after `limit` bytes (made on first use: httpx2 is imported
-    with the SDK, not with this module)."""
-    import httpx2
-
-    class Capped(httpx2.AsyncByteStream):
-        def __init__(self, inner: Any, limit: int) -> None:
-            self.inner, self.limit = inner, limit
-
-        async def __aiter__(self) -> Any:
-            left = self.limit
-            async for chunk in self.inner:
-                yield chunk[:left]
-                left -= len(chunk)
-                if left <= 0:
-                    break
-
-        async def aclose(self) -> None:
-            await self.inner.aclose()
-
-    return Capped
-
-
-STREAM_BODY = {"X-Stainless-Raw-Response": "stream"}
+STREAM_BODY = {"X-Stainless-Raw-Response": "stream", **ACCEPT}
 """Both SDKs then hand back the response with its body unread (their raw-response mode)."""
 
 

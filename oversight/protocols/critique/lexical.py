@@ -17,9 +17,12 @@ So a report matches a gold flaw (method `LEXICAL_METHOD`) only when all of these
    flaw is about, and a value it gives as the passage's must not contradict the flaw's
    correction ("the passage says 30 plots" for 64);
 5. no endorsement: a report that calls the claim right ("as the answer correctly says",
-   "which matches the passage") names no flaw.
+   "which matches the passage", "...; fine") names no flaw;
+6. the same kind: a report that something is missing ("is not mentioned", "should mention")
+   names only a flaw that is an omission ("Omits ...", "Does not say ..."): that the thinning
+   figure is missing is not that the answer gives it wrong.
 
-Without the answer's text, only rules 1, 3 and 5 apply.
+Without the answer's text, only rules 1, 3, 5 and 6 apply.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ _SPLIT = re.compile(r";|[()]|\s[—–-]\s|—|(?<=[a-z0-9%])[.!?](?=\s|$)|,?\s+
 _NOT = re.compile(r",\s*(?:not|rather than|instead of)\b|\s+\b(?:rather than|instead of)\b", re.IGNORECASE)
 _BY_ANSWER = re.compile(
     r"\b(?:the\s+(?:answer|response|summary)(?:'s)?\s+(?:says|said|states|claims|gives|puts|reports|has|writes|asserts"
-    r"|figure|number|date|year)|according to the (?:answer|response))\b|^\W*(?:says|gives|claims|states|puts)\b",
+    r"|figure|number|date|year)|according to the (?:answer|response))\b|^\W*(?:says|gives|claims|states|puts)\b"
+    r"|\b(?:is|are)\s+(?:mentioned|given|stated|quoted)\b",
     re.IGNORECASE)
 _BY_PASSAGE = re.compile(
     r"^\W*(?:(?:the\s+)?(?:passage|text|story|source|article|original|report|study)\s+(?:actually\s+)?"
@@ -66,8 +70,18 @@ _FAULTED = re.compile(r"([^;:,.()]+?)\s+(?:is|are|was|were)\s+(?:also\s+)?(?:wro
 _ENDORSE = re.compile(
     r"\b(?:correctly|accurately|rightly|(?:is|are|was|were)\s+(?:indeed\s+)?(?:right|correct|accurate|true)\b"
     r"|matches\s+(?:the|what)|consistent\s+with|agrees\s+with"
-    r"|as\s+the\s+(?:passage|text|answer|response)\s+(?:says|states|puts\s+it|gives))",
+    r"|as\s+the\s+(?:passage|text|answer|response)\s+(?:says|states|puts\s+it|gives)"
+    r"|[;:,]\s*(?:(?:that's|that\s+is|this\s+is|which\s+is)\s+)?(?:fine|ok|okay|no\s+(?:problem|issue))\W*$)",
     re.IGNORECASE)
+_OMISSION_REPORT = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:missing|left\s+out|omitted|not\s+(?:mentioned|named|given|stated|included))\b"
+    r"|\b(?:should|could|ought\s+to|needs?\s+to)\s+(?:also\s+)?(?:mention|include|say|note|name|explain)\b"
+    r"|\bno\s+mention\b", re.IGNORECASE)
+"""A report that says something is absent rather than wrong."""
+_OMISSION_FLAW = re.compile(r"^\W*(?:omits|leaves\s+out|does\s+not\s+(?:say|mention|give|explain|include)|"
+                            r"doesn't\s+(?:say|mention|give|explain|include)|fails\s+to|never\s+(?:says|mentions))\b",
+                            re.IGNORECASE)
+"""A gold flaw that is an omission (how the flaw descriptions begin)."""
 _NEGATED = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
@@ -213,6 +227,8 @@ def identifies(report: str, flaw: str, threshold: float, answer: str | None = No
         return score, f"overlap {score:.2f} is below {threshold:g}{extra}", shared
     if _endorses(report):
         return score, "it calls the claim right, which names no flaw", shared
+    if _OMISSION_REPORT.search(report) and not _OMISSION_FLAW.search(flaw):
+        return score, "it says something is missing, and the flaw is not an omission", shared
     if answer is not None:
         correction = content_words(flaw) - content_words(answer)
         if correction and not (shared & correction):

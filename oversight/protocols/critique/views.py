@@ -46,7 +46,7 @@ def structured_flaws(text: str, max_items: int) -> tuple[list[str], str | None]:
     """The flaws of a structured answer, or ([], the problem) when it does not follow the schema."""
     try:
         obj = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # also past the digit or depth limit
         return [], "structured answer is not valid JSON"
     flaws = obj.get("flaws") if isinstance(obj, dict) else None
     if not isinstance(flaws, list) or not all(isinstance(f, str) for f in flaws):
@@ -60,6 +60,8 @@ def judge_reports(response: JudgeResponse, view: JudgeView, max_items: int, *, t
     fields = judge_format_fields(response)
     if response.structured:
         reports, problem = structured_flaws(response.text or "", max_items)
+        if response.cut_off:
+            reports, problem = [], "structured answer cut off at the token limit"
         if problem:
             fields.update(invalid=True, invalid_reason="malformed structured answer", reason=problem)
         return reports, fields

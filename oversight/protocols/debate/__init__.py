@@ -42,7 +42,10 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert")}
     """Every call that reads the story opens with the same message: its title and text."""
-    same_per_item: ClassVar[frozenset[str]] = frozenset({"title"})
+    same_per_item: ClassVar[frozenset[str]] = frozenset({"title", "question"})
+    STORY_TEMPLATES: ClassVar[dict[str, str]] = {"debate": "debater", "consultancy": "consultant",
+                                                 "expert": "judge_expert"}
+    """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
@@ -58,6 +61,10 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         "judge_blind": {"question", "answer_a", "answer_b"},
         "judge_expert": {"title", "story", "question", "answer_a", "answer_b"},
     }
+
+    def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
+        used = {self.STORY_TEMPLATES[c] for c in params.conditions if c in self.STORY_TEMPLATES}
+        return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
     def roles(self, params: DebateParams) -> set[str]:
         roles = {"judge"}

@@ -35,6 +35,7 @@ Definitions (also written into metrics.json under "notes"):
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any, NamedTuple
 
@@ -198,7 +199,8 @@ def _group(js: list[Judgment], item_of: dict[str, str], n_boot: int, seed: int) 
         agree = sum(len({v.answer_index for v in group}) == 1 for group in both_valid)
         out["order_consistency"] = {**proportion(agree, len(both_valid)).dump(), "pairs": len(pairs)}
     p_by_t = {t: [float(v.p_correct) for v in group if v.p_correct is not None] for t, group in per_t.items()}
-    p_means = {t: sum(ps) / len(ps) for t, ps in p_by_t.items() if ps}
+    # fsum: exactly rounded, so the pooled mean does not depend on the order raters' records meet
+    p_means = {t: math.fsum(ps) / len(ps) for t, ps in p_by_t.items() if ps}
     out["mean_p_correct"] = bootstrap_mean(p_means, n_boot=n_boot, seed=seed, units="transcripts").dump()
     judged = _flags([bool(w) for w in col["winner"]])
     if judged.any():

@@ -48,6 +48,8 @@ def read_response(response: JudgeResponse, kind: str) -> Verdict:
         tokens = [t if isinstance(t, TokenLogprob) else TokenLogprob.model_validate(t) for t in response.logprobs]
         return read_logprobs(tokens)
     if response.structured:
+        if response.cut_off:
+            return Verdict(None, invalid=True, reason="structured answer cut off at the token limit")
         return read_structured(response.text or "")
     verdict = parse_verdict(response.text or "")
     if kind == "logprob":

@@ -17,7 +17,7 @@ from typing import Any
 ANSWER_KEYS = ("answer", "choice", "verdict", "final_answer", "winner", "selection")
 PROB_KEYS = ("probability", "confidence", "p_correct", "probability_correct", "prob", "credence")
 DIST_KEYS = ("probabilities", "probs", "distribution")
-_REASONING_TAGS = ("reasoning", "thinking", "scratchpad", "analysis", "explanation", "rationale")
+_REASONING_TAGS = ("reasoning", "thinking", "think", "scratchpad", "analysis", "explanation", "rationale")
 _OPTION = re.compile(r"^\s*\(?\s*(?:(?:the\s+)?(?:debater|answer|option|choice)\s+)?\(?([A-Za-z])\)?\s*[.)]?\s*$", re.I)
 
 
@@ -47,6 +47,22 @@ def verdict_schema(letters: str) -> dict[str, Any]:
         "required": ["reasoning", "answer", "probability"],
         "additionalProperties": False,
     }
+
+
+REPEATED = "\x00repeated"
+"""The key `pairs_hook` sets on an object that gives one field two different values."""
+
+
+def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's `object_pairs_hook`: a field given twice with different values (`{"answer": "B",
+    ..., "answer": "A"}`) is marked, since plain json keeps the last one and a reader would take
+    one of two answers."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and out[key] != value:
+            out[REPEATED] = key
+        out.setdefault(key, value)
+    return out
 
 
 def option_of(value: Any, letters: str) -> tuple[str | None, str | None]:
@@ -89,6 +105,8 @@ def read_object(obj: Any, letters: str, strict: bool = False) -> FormRead:
     """A decoded JSON verdict object (`strict`: an answer to `verdict_schema`, so exactly its fields)."""
     if not isinstance(obj, dict):
         return FormRead(problem="the structured answer is not a JSON object", form="json")
+    if REPEATED in obj:
+        return FormRead(problem=f"the JSON answer gives {obj[REPEATED]!r} twice, with different values", form="json")
     out = FormRead(form="json")
     key = next((k for k in ANSWER_KEYS if k in obj), None)
     dist_key = next((k for k in DIST_KEYS if isinstance(obj.get(k), dict)), None)
@@ -122,7 +140,7 @@ def read_object(obj: Any, letters: str, strict: bool = False) -> FormRead:
 def _json_objects(text: str) -> tuple[list[tuple[int, int, Any]], bool]:
     """Every top-level JSON object in the text, and whether something that starts like one
     (`{"`) does not parse."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=pairs_hook)
     found: list[tuple[int, int, Any]] = []
     broken = False
     i = 0
@@ -148,21 +166,32 @@ def _tag_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
 _ANSWER_TAGS = _tag_pattern(("answer", "final_answer", "verdict", "choice"))
 _PROB_TAGS = _tag_pattern(("probability", "confidence", "probability_correct", "p_correct", "credence"))
 _OTHER_TAGS = _tag_pattern(_REASONING_TAGS)
+_OPEN_REASONING = re.compile(rf"<({'|'.join(_REASONING_TAGS)})\s*>(?:(?!</\1\s*>).)*$", re.I | re.S)
 
 
 def read_forms(text: str, letters: str) -> list[FormRead]:
     """Every JSON object and answer tag a reply holds, each read strictly, in text order."""
     reads: list[tuple[int, FormRead]] = []
+    working = reasoning_spans(text)
+
+    def in_working(at: int) -> bool:  # a draft answer in the judge's reasoning is not its answer
+        return any(s < at < e for s, e in working)
+
     objects, broken = _json_objects(text)
+    broken = broken and not all(in_working(m.start()) for m in re.finditer(r"\{\s*\"", text))
     for start, end, obj in objects:
+        if in_working(start):
+            continue
         if isinstance(obj, dict) and (any(k in obj for k in ANSWER_KEYS) or any(k in obj for k in DIST_KEYS)):
             read = read_object(obj, letters)
             read.spans.append((start, end))
             reads.append((start, read))
     if broken and not reads:
         reads.append((0, FormRead(problem="the JSON answer does not parse (truncated or malformed)", form="json")))
-    probs = [(m.start(), m.end(), m.group(2)) for m in _PROB_TAGS.finditer(text)]
+    probs = [(m.start(), m.end(), m.group(2)) for m in _PROB_TAGS.finditer(text) if not in_working(m.start())]
     for m in _ANSWER_TAGS.finditer(text):
+        if in_working(m.start()):
+            continue
         read = FormRead(form="xml", spans=[(m.start(), m.end())])
         if not m.group(2).strip():
             read.problem = f"empty <{m.group(1)}> tag"
@@ -188,8 +217,11 @@ def read_forms(text: str, letters: str) -> list[FormRead]:
 
 
 def reasoning_spans(text: str) -> list[tuple[int, int]]:
-    """Reasoning in tags (<thinking>...</thinking>): the judge's working, not its answer."""
-    return [(m.start(), m.end()) for m in _OTHER_TAGS.finditer(text)]
+    """Reasoning in tags (<thinking>...</thinking>, <think>...): the judge's working, not its
+    answer; a tag left open (a reply cut off while thinking) runs to the end."""
+    spans = [(m.start(), m.end()) for m in _OTHER_TAGS.finditer(text)]
+    tail = _OPEN_REASONING.search(text, spans[-1][1] if spans else 0)
+    return spans + ([tail.span()] if tail else [])
 
 
-__all__ = ["FormRead", "option_of", "probability_of", "read_forms", "read_object", "reasoning_spans", "verdict_schema"]
+__all__ = ["REPEATED", "FormRead", "option_of", "pairs_hook", "probability_of", "read_forms", "read_object", "reasoning_spans", "verdict_schema"]

@@ -73,10 +73,13 @@ def value_of(raw: str) -> float:
 def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
     """(kind, pattern) in priority order. Kinds: opt (letter then value), emb (letter inside the
     phrase), embw (a probability that the letter is *wrong*), own, wrong (chance the judge is wrong)."""
-    L = rf"(?P<l>(?-i:[{letters}]))(?![\w'])"
+    bare = rf"(?P<l>(?-i:[{letters}]))(?![\w'])"
+    # a letter followed by another predicate ("that A is lying") is not what the value is of
+    L = rf"{bare}(?!\s+(?:is|was|isn't|wasn't|has|had|did|will|would)\s+(?!(?:actually\s+|really\s+)?"
+    L += r"(?:correct|right|true|the\s+(?:correct\s+|right\s+|better\s+)?answer)\b))"
     return [
         ("emb", re.compile(rf"\bP\s*\(\s*{L}\s*\)\s*(?:=|:|is|~|≈)?\s*{_ABOUT}{_VAL}", _I)),
-        ("embw", re.compile(rf"\b(?:probability|chance|likelihood|odds)\s+(?:that\s+)?{_REF}{L}\s+is\s+{_WRONG}\s*"
+        ("embw", re.compile(rf"\b(?:probability|chance|likelihood|odds)\s+(?:that\s+)?{_REF}{bare}\s+is\s+{_WRONG}\s*"
                             rf"(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
         ("emb", re.compile(rf"\b(?:probability|chance|likelihood|odds|confidence)\s+(?:that\s+|of\s+|for\s+|in\s+|on\s+)?"
                            rf"{_REF}{L}(?:\s+(?:is|being)\s+(?:actually\s+)?(?:correct|right|true))?\s*(?:is|:|=|of|at)?\s*"
@@ -93,19 +96,35 @@ def _patterns(letters: str) -> list[tuple[str, re.Pattern[str]]]:
         ("wrong", re.compile(rf"\b(?:chance|probability|likelihood|risk)\s+(?:that\s+)?(?:I'm|I\s+am|I\s+might\s+be|"
                              rf"my\s+answer\s+is|it's|it\s+is)\s+{_WRONG}\s*(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
         ("wrong", re.compile(rf"\b(?:uncertainty|doubt)\s*(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
+        ("wrong", re.compile(rf"\b(?:(?:probability|chance|risk|likelihood)\s+(?:wrong|of\s+(?:an?\s+)?(?:error|mistake|being\s+"
+                             rf"(?:wrong|mistaken|incorrect)))|error\s+(?:probability|rate|chance))\s*(?:is|:|=|of|at)?\s*{_ABOUT}{_VAL}", _I)),
         ("wrong", re.compile(rf"{_VAL}\s*(?:unsure|uncertain|uncertainty|doubt)", _I)),
-        ("own", re.compile(rf"\b(?:confidence|probability|certainty|likelihood|credence)(?:\s+(?:level|score|rating|"
+        ("own", re.compile(rf"\b(?:confidence|probability|certainty|likelihood|credence)(?:\s+(?:level|score|rating|correct|right|"
+                           rf"(?:of\s+)?being\s+(?:correct|right)|"
                            rf"of\s+correctness|(?:that\s+)?(?:it|this|my\s+answer)\s+is\s+correct))?\s*(?:is|:|=|of|at|~)?\s*:?\s*"
                            rf"{_ABOUT}{_VAL}", _I)),
         ("own", re.compile(rf"\b(?:confidence|probability|certainty|credence)(?:\s+(?:level|score))?\s*(?:is|:|=|of|at)?\s*:?\s*"
                            rf"(?P<v>\d{{1,3}})(?![\d.%/\w])", _I)),
         ("own", re.compile(rf"{_ABOUT}{_VAL}\s*(?:confident|sure|certain|confidence|probability|likely|likelihood)\b", _I)),
         ("own", re.compile(rf"\b(?:with|at)\s+(?:a\s+)?{_ABOUT}{_VAL}", _I)),
+        ("own", re.compile(rf"(?<![\w(])p\s*[=:]\s*{_ABOUT}{_VAL}", _I)),
         ("own", re.compile(rf"(?:(?m:^)|(?<=[.!:]\s))\s*{_ABOUT}(?P<v>\d{{1,3}}(?:\.\d+)?\s*%)\s*[.!]?[ \t]*(?=\n|$)", _I)),
     ]
 
 
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent\b|per\s*cent\b)", _I)
+# "Probability: 0.8 that B is wrong": what follows the value says what it is of.
+_OF_WHAT = re.compile(r"\s*\(?\s*(?:that|of|for|on|about)\b", _I)
+_SURE = re.compile(r"\b(?:sure|confident|certain)\s*$", _I)
+# What may follow "I'm 80% sure" for the value to be about the answer: nothing (end of the
+# clause), "of it", "in my answer", "that it's B", "that B is correct". "I'm 99% sure Debater A is
+# lying" is a confidence about a claim, and copying it onto the answer would invent a number.
+_ABOUT_ANSWER = re.compile(
+    r"\s*(?:[.,;:!?)\n]|$|(?:and|but|so|though|although|because|since|given|overall|here|now|in\s+(?:this|my)\s+"
+    r"(?:answer|verdict|choice|call|judg(?:e)?ment|assessment|conclusion|reading))\b|"
+    r"(?:of|in|about|on|with|for)\s+(?:being\s+(?:correct|right)|this|it|that|my\s+\w+|the\s+(?:answer|verdict|choice)|(?:this|that)\s+(?:answer|verdict|choice|call|one))\b|"
+    r"(?:that\s+)?(?:it(?:'s|\s+is)|this\s+is|that's|(?:the|my)\s+answer\s+is|I'm\s+(?:right|correct)|I\s+am\s+(?:right|correct)|"
+    r"(?:(?:debater|answer|option)\s+)?[A-J]\s+is\s+(?:correct|right|the\s+answer))\b)", _I)
 
 
 def read_probabilities(text: str, letters: str) -> Probabilities:
@@ -131,6 +150,10 @@ def read_probabilities(text: str, letters: str) -> Probabilities:
             except ValueError as exc:
                 shown = str(exc) if "scale" in str(exc) else f"{m.group('v').strip()} is not between 0% and 100%"
                 out.problems.append(f"probability {shown}")
+                continue
+            qualified = _OF_WHAT.match(text, m.end())
+            if kind == "own" and (_SURE.search(m.group(0)) or qualified) and not _ABOUT_ANSWER.match(text, m.end()):
+                out.problems.append(f"{m.group('v').strip()} is a confidence about something else, not an answer")
                 continue
             if kind in ("wrong", "embw"):
                 value = 1.0 - value

@@ -10,6 +10,7 @@ B"), a copula ("B is correct", "Debater A wins"), or the letter opening a line o
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
@@ -34,6 +35,11 @@ def clean_text(text: str, letters: str) -> str:
     """Fold curly quotes, drop markdown emphasis and headers, turn "the second option" into B."""
     out = text.translate(_CURLY).replace("**", "").replace("__", "").replace("`", "")
     out = re.sub(r"(?m)^[ \t]*#{1,6}[ \t]*", "", out)
+    # A markdown table row per option ("| A | 0.6 |") reads as "A: 0.6"; rules and headers go.
+    out = re.sub(r"(?m)^[ \t]*\|[ \t]*((?:(?:debater|option|answer)\s+)?[A-J])[ \t]*\|[ \t]*([^|\n]*?)[ \t]*\|[ \t]*$",
+                 lambda m: f"{m.group(1)}: {m.group(2)}", out, flags=_I)
+    out = re.sub(r"(?m)^[ \t]*\|(?:[ \t:-]*\|)+[ \t]*$|^[ \t]*\|[ \t]*(?:option|answer|choice|debater)[ \t]*\|[^\n]*\|[ \t]*$",
+                 "", out, flags=_I)
     out = re.sub(r"(?<![\w*])\*([^*\n]{1,40})\*(?![\w*])", r"\1", out)
 
     def ordinal(m: re.Match[str]) -> str:
@@ -56,9 +62,12 @@ def _clause_end(text: str, at: int) -> int:
 
 _REPORTED = re.compile(
     r"\b(?:(?:debater(?:\s+[A-J])?|consultant|(?:my|the|his|her|their)\s+opponent|the\s+other\s+(?:side|debater))"
-    r"\s+(?:also\s+|even\s+|repeatedly\s+)?(?:claims?|claimed|argues?|argued|says|said|states?|stated|insists?|"
-    r"insisted|contends?|contended|asserts?|asserted|suggests?|suggested|maintains?|maintained|writes|wrote|"
-    r"thinks|thought|believes|believed|points?\s+out|pointed\s+out|admits?|admitted|concedes?|conceded)"
+    r"\s+(?:also\s+|even\s+|repeatedly\s+|keeps\s+|kept\s+|then\s+|finally\s+)?(?:claims?|claimed|argues?|argued|says|said|saying|states?|stated|insists?|"
+    r"insisted|insisting|contends?|contended|asserts?|asserted|suggests?|suggested|maintains?|maintained|writes|wrote|"
+    r"thinks|thought|believes|believed|points?\s+out|pointed\s+out|admits?|admitted|concedes?|conceded|concludes?|"
+    r"concluded|ends|ended|closes|closed|answers|answered|replies|replied|responds|responded|declares?|declared|puts?\s+it)"
+    r"|(?:debater(?:\s+[A-J])?|consultant|opponent)'s\s+(?:speech|closing|conclusion|final\s+(?:line|words|statement)|"
+    r"last\s+(?:line|words)|words|claim|position|opening|rebuttal)\b[^:\n]{0,30}(?=:)"
     r"|(?:claims?|argument|assertion|contention|suggestion)\s+that"
     r"|according\s+to\s+(?:debater(?:\s+[A-J])?|the\s+consultant|the\s+other\s+side))\b",
     _I,
@@ -70,7 +79,14 @@ _ECHO_LINE = re.compile(
 _ANSWER_LIST = re.compile(
     r"(?im)^[ \t]*(?:answer\s+)?A[ \t]*[:)][ \t]*(?![\d.])\S.*\n[ \t]*(?:answer\s+)?B[ \t]*[:)][ \t]*(?![\d.])\S.*$"
 )
-_SPEAKER_LINE = re.compile(r"(?im)^[ \t]*(?:debater\s+[A-J]|consultant)\s*\(round\s*\d+\)\s*:")
+# A blockquote introduced as someone's words ("Debater B's closing:\n> Answer: B") quotes them,
+# not the judge ("My verdict:\n> B" stays the judge's).
+_QUOTED_BLOCK = re.compile(r"(?im)^.*\b(?:debater|consultant|opponent|speech|closing|opening|rebuttal|wrote|writes|said|says|"
+                           r"argued|argues|concluded|concludes|claimed|claims|put\s+it)\b.*:[ \t]*\n(?:[ \t]*\n)*"
+                           r"(?P<quote>(?:[ \t]*>.*(?:\n|$))+)")
+_SPEAKER_LINE = re.compile(r"(?im)^[ \t>]*(?:debater\s+[A-J]|consultant)\s*\(round\s*\d+\)\s*:")
+# A line where the judge speaks again after echoing speeches ("Judge: I pick B.").
+_OWN_LINE = re.compile(r"(?im)^[ \t]*judge\s*:")
 _QUESTION_LINE = re.compile(r"(?im)^[ \t]*question\s*:")
 
 
@@ -86,13 +102,17 @@ def mask_not_judge(text: str, letters: str) -> str:
             _blank(chars, m.start(), m.end())
     for m in _SPEAKER_LINE.finditer(text):
         para = re.compile(r"\n[ \t]*\n").search(text, m.end())
-        _blank(chars, m.start(), para.start() if para else len(text))
+        end = para.start() if para else len(text)
+        own = _OWN_LINE.search(text, m.end(), end)
+        _blank(chars, m.start(), own.start() if own else end)
     for m in _QUESTION_LINE.finditer(text):
         # A new "Question:" after the reply began is a base model writing the next exercise.
         end = len(text) if text[: m.start()].strip() else text.find("\n", m.end()) % (len(text) + 1)
         _blank(chars, m.start(), end if end > m.start() else len(text))
     for m in re.finditer(r"(?<![\w'])[A-J]\s*(?:,\s*[A-J]\s*,?)*\s*or\s+[A-J]\s*\?", text):
         _blank(chars, m.start(), m.end())  # the question restated ("A or B?")
+    for m in _QUOTED_BLOCK.finditer(text):
+        _blank(chars, m.start("quote"), m.end("quote"))
     masked = "".join(chars)
     for m in _REPORTED.finditer(masked):
         _blank(chars, m.end(), _clause_end(masked, m.end()))
@@ -119,9 +139,10 @@ _UPPER = r"(?P<l>[A-J])[\)\]]?(?![\w'])"
 _NOT = r"(?P<neg>not\s+)?"
 _POSITIVE = (r"correct|right|true|accurate|the\s+(?:correct|right|better|best|true|stronger|winning)\s+(?:answer|one|choice)|"
              r"the\s+answer|my\s+(?:final\s+)?answer|more\s+convincing|more\s+persuasive|more\s+likely(?:\s+to\s+be\s+(?:correct|right))?|"
-             r"better\s+supported|well\s+supported|stronger|the\s+winner")
+             r"better\s+supported|well\s+supported|stronger|the\s+winner|best|the\s+best\s+(?:answer|option|choice)")
 _NEGATIVE = r"incorrect|wrong|false|inaccurate|less\s+likely|weaker|mistaken|unsupported"
-_POSS = r"(?:'s\s+(?:case|argument|position|answer|reasoning|account)\s+)?"
+# The letter as a subject, alone or as a possessive ("Debater A's argument is stronger").
+_SUBJ = r"(?P<l>[A-J])(?:'s\s+(?:case|argument|position|answer|reasoning|account)\b|[\)\]]?(?![\w']))"
 # (kind, pattern): "final" and "label" name the answer; "verb" and "copula" state it; "weak" says an
 # option may be right (never decides, but contradicts another answer); "neg" rules one out.
 _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
@@ -137,18 +158,80 @@ _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
     ("verb", re.compile(rf"\b(?:so|therefore|thus|hence)\s*,?\s+{_REF}{_UPPER}(?=\s*(?:[.!\n]|$))", _I)),
     ("copula", re.compile(rf"\b(?:it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be|\s+should\s+be|\s+would\s+be)|that(?:'s|\s+is))\s+"
                           rf"{_NOT}{_REF}{_UPPER}(?=\s*(?:[.,;!\n]|$))", _I)),
-    ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
+    ("weak", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
                         rf"(?:quite\s+|very\s+)?(?:plausible|possible|right|correct|true|likely)", _I)),
     ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}\s+(?:also\s+)?(?:has|makes)\s+a\s+(?:good\s+|fair\s+|valid\s+|strong\s+)?point", _I)),
-    ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?:is|seems|looks|appears|was|must\s+be)\s+(?:to\s+be\s+)?"
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is|are|seems|looks|appears|was|were|must\s+be)\s+(?:to\s+be\s+)?"
                           rf"(?P<gap>(?:[\w']+\s+){{0,5}}?)(?P<pol>{_POSITIVE}|{_NEGATIVE})\b", _I)),
-    ("copula", re.compile(rf"(?<![\w']){_REF}{_UPPER}{_POSS}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
+    ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?P<pol>wins|won|prevails|loses|lost)\b", _I)),
 ]
 _NEG_LEFT = re.compile(r"(?:\bnot|n't|\bnever|\brather\s+than|\binstead\s+of|\bover|\brule\s+out|\breject)\s*(?:think\s+)?"
                        r"(?:(?:it's|it\s+is|that\s+it's)\s+)?(?:the\s+)?(?:debater|answer|option|choice)?\s*$", _I)
 _LEAD_WORDS = r"(?:(?:probably|likely|most\s+likely|more\s+likely|tentatively|definitely|certainly|clearly|judge\s*:)\s*,?\s*)?"
 _LEAD = re.compile(rf"(?:(?m:^)|(?<=[.!?:]\s))[ \t>]*{_LEAD_WORDS}{_REF}{_UPPER}"
                    rf"(?=[ \t]*(?:$|\n|[,.;!)\-–/(]|:\s*(?:\d|\.\d|$)|[ \t]+(?:with|at|or|and|but|because|since|I\b|\d)))", _I)
+
+
+# What may stand before a copula statement in its clause and leave it the judge's own claim:
+# list markers, linking words, a comma-closed opener ("After weighing both speeches, "), and
+# the judge's own framing ("I think", "I'm confident that", "I'd say"), or a clause closed by a
+# comma that is no condition ("A is wrong, "); a stated probability is blanked before this is
+# read, so "I'm 85% sure it is B" arrives as "I'm     it is B". Anything else frames
+# it as someone else's view, a supposition or a doubt ("I doubt", "Few would say", "If",
+# "The idea that"), and it is then no statement of the judge's at all (kind "mention").
+_OPENER = re.compile(
+    r"(?:[\s\-*>•()\"']+|\d+[.)]\s+|(?:so|but|yet|and|therefore|thus|hence|overall|still|then|ultimately|clearly|"
+    r"in\s+(?:the\s+end|conclusion|sum|short|my\s+(?:view|opinion|judg(?:e)?ment))|on\s+balance|to\s+me|for\s+me)\b\s*,?|"
+    r"(?:I|we)\s+(?:(?:still|now|also|really|honestly|strongly|do|therefore|ultimately|firmly)\s+)*"
+    r"(?:think|believe|conclude|agree|find|judge|feel|reckon)\s+(?:that\s+)?|"
+    r"(?:I|we)(?:'d|\s+would|\s+will|'ll)\s+(?:say|conclude|argue)\s+(?:that\s+)?|"
+    r"(?:I'm|I\s+am|we're|we\s+are)\s+(?:(?:fairly|quite|very|pretty|reasonably|now|still|fully|about|around|roughly|~)\s+)*"
+    r"(?:[\d.]+\s*(?:%|percent|per\s*cent)\s+)?(?:(?:confident|sure|convinced|certain|satisfied)\s+(?:that\s+)?)?|"
+    r"(?:(?!\b(?:if|unless|suppos\w*|assum\w*|whether|were|would|could|might|should)\b)[^,;:.!?\n]){0,80}?,)*",
+    _I)
+_DIMINISHED = re.compile(r"\b(?:hardly|scarcely|barely|far\s+from|anything\s+but|no\s+longer|nowhere\s+near|never|"
+                         r"partly|partially|only\s+partly|technically|supposedly|allegedly|seemingly)\b", _I)
+_NEGATED_GAP = re.compile(r"\b(?:hardly|scarcely|far\s+from|anything\s+but|no\s+longer|nowhere\s+near|never)\b", _I)
+# After the predicate: a question ("A is correct? Hardly."), a condition ("if we trust the
+# diary"), a concession on one point ("right
+# about the date", "right that ...", "correct only in a narrow sense"), or a retraction in the
+# same sentence ("seems right, but it isn't").
+_QUALIFIED = re.compile(
+    r"\s*\?|,?\s+(?:only\s+)?(?:if|unless|provided|assuming|supposing|as\s+long\s+as)\b|\s+(?:about|that|regarding|as\s+to|insofar|so\s+far|up\s+to|only|on\s+(?!balance|the\s+whole)|"
+    r"in\s+(?!my\b|the\s+end\b|this\s+case\b|the\s+(?:debate|end)\b)\w+|to\s+(?:say|note|point|claim|question|doubt|argue)|"
+    r"for\s+(?:the|a)\s+(?!reasons?\b))|"
+    r"[^.!?;\n]*\b(?:but|though|although|however|yet)\b[^.!?;\n]*\b(?:isn't|is\s+not|wasn't|not|wrong|incorrect|false|mistaken)\b", _I)
+_OTHERS_LABEL = re.compile(r"(?:\b(?:whose|his|her|their|its)|'s|\b(?:if|whether|suppose|unless|assuming)\s+(?:the|my))\s*$", _I)
+_LIST_NEXT = re.compile(r"\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:debater|answer|option|choice)\s+)?(?-i:[A-HJ])(?![\w'])", _I)
+_NEG_AFTER = re.compile(r"\s*[\(\-:]\s*(?:{_NEGATIVE}|no|rejected|unlikely)\b".replace("{_NEGATIVE}", _NEGATIVE), _I)
+_RELATIVE = re.compile(r"\s*,\s*(?:who|which|whose|whom|the\s+one\s+(?:who|that))\b", _I)
+
+
+def _framed(text: str, m: re.Match[str], kind: str) -> str:
+    """A copula statement's kind once its clause is read: "neg" for "A is hardly correct",
+    "mention" (not a statement at all) when framed as a doubt, supposition or someone else's view, when qualified or
+    retracted after the predicate."""
+    gap = m.groupdict().get("gap") or ""
+    if re.search(r"\b(?:but|and|or|yet|while|whereas|though|although|however)\b", gap, _I) or re.search(r"(?<![\w'])[A-J](?![\w'])", gap):
+        return "mention"  # "A seems plausible but option B is correct": the predicate belongs to another clause
+    if _NEGATED_GAP.search(gap):
+        return "mention" if kind == "neg" else "neg"
+    if _DIMINISHED.search(gap):
+        return "mention"
+    start = max((b.end() for b in re.finditer(r"[;:!?\n]|\.(?!\d)|\b(?:but|yet|whereas|however|though|although)\b",
+                                              text[:m.start()], _I)), default=0)
+    prefix = text[start:m.start()]
+    opener = _OPENER.match(prefix)
+    rest = prefix[opener.end() if opener else 0:]
+    if re.search(r"\w", rest):
+        doubted = re.search(r"\b(?:doubt\w*|unlikely|no\s+way|nobody|no\s+one|implausible)\b", rest, _I)
+        return "neg" if doubted and kind != "neg" else "mention"
+    after = m.end("pol") if m.groupdict().get("pol") else m.end()
+    if kind == "neg" and re.match(r"[^.!?;\n]*\bbut\b[^.!?;\n]*\b(?:correct|right|true)\b", text[after:], _I):
+        return "mention"  # "weaker rhetorically but correct"
+    if _QUALIFIED.match(text, after):
+        return "mention"
+    return kind
 
 
 @dataclass
@@ -162,11 +245,21 @@ class Statement:
     """final, label, verb, copula, lead (the letter opening a line or sentence), weak, neg."""
 
 
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Every match, each search resuming just after the previous letter: a match that spans a
+    clause ("A seems plausible but option B is correct") must not hide the one inside it."""
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        yield m
+        pos = m.start("l") + 1
+
+
 def find_statements(text: str) -> list[Statement]:
     """Every explicit statement of an option in the judge's own (masked) text, in text order."""
     found: dict[int, Statement] = {}
+    mentioned: set[int] = set()
     for kind, pattern in _STATEMENTS:
-        for m in pattern.finditer(text):
+        for m in _overlapping(pattern, text):
             letter = m.group("l")
             word = re.match(r"[ \t]+([a-z][\w'-]*)", text[m.end():])
             if letter.islower() and word and word.group(1) not in LETTER_FOLLOWERS:
@@ -178,13 +271,27 @@ def find_statements(text: str) -> list[Statement]:
             gap_neg = bool(m.groupdict().get("gap") and re.search(r"\bnot\b", m.group("gap"), _I))
             negated = left_neg ^ pol_neg ^ gap_neg
             k = "neg" if negated and kind != "weak" else kind
+            if kind == "copula" and not left_neg:
+                k = _framed(text, m, k)
+            elif kind == "label" and _OTHERS_LABEL.search(text[max(0, m.start() - 30):m.start()]):
+                k = "mention"  # "Debater B, whose answer is A, ...", "if the answer is A": not the judge's answer
+            if k == "mention":
+                mentioned.add(m.start("l"))
+                continue
+            if m.start("l") in mentioned:
+                continue
             found.setdefault(m.start("l"), Statement(letter.upper(), m.start("l"), m.end("l"), k))
     start = re.match(rf"\s*{_REF}{_UPPER}:[ \t]+(?=[A-Za-z])", text)
     if start:
         found.setdefault(start.start("l"), Statement(start.group("l"), start.start("l"), start.end("l"), "lead"))
     for m in _LEAD.finditer(text):
+        if m.start("l") in mentioned:
+            continue
+        if _RELATIVE.match(text, m.end()) or _LIST_NEXT.match(text, m.end()):
+            continue  # "Debater A, who argued for B, ...": the letter is the subject of a longer clause
         if not _NEG_LEFT.search(text[max(0, m.start("l") - 40):m.start("l")]):
-            found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), "lead"))
+            kind = "neg" if _NEG_AFTER.match(text, m.end()) else "lead"  # "A (wrong) vs B (right)"
+            found.setdefault(m.start("l"), Statement(m.group("l").upper(), m.start("l"), m.end("l"), kind))
     return sorted(found.values(), key=lambda s: s.start)
 
 
@@ -213,7 +320,8 @@ def hedged(text: str, st: Statement) -> str | None:
 
 
 _REVERSAL = re.compile(r"\b(?:wait|actually|on\s+second\s+thought|on\s+reflection|re-?reading|reconsider\w*|h+m+|"
-                       r"scratch\s+that|make\s+that|take\s+(?:that|it)\s+back|no,|no\s+wait|after\s+all|changed?\s+my\s+mind)\b", _I)
+                       r"scratch\s+that|make\s+that|take\s+(?:that|it)\s+back|no,|no\s+wait|after\s+all|changed?\s+my\s+mind|"
+                       r"just\s+kidding|(?:I'm\s+)?kidding|or\s+rather|correction|strike\s+that)\b", _I)
 _DOUBT = re.compile(r"\b(?:i'?m\s+not\s+sure(?!\s+(?:that|whether|if|about|how|why|what))|not\s+sure\s+any\s*more|"
                     r"can'?t\s+(?:tell|decide|choose)|cannot\s+(?:tell|decide|choose|determine)|torn\s+between|coin\s+flip|"
                     r"50\s*/\s*50|(?:don'?t|do\s+not)\s+know|unable\s+to\s+(?:decide|determine|choose|tell)|i'?d\s+rather\s+not|"

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from oversight.models.types import TokenLogprob
-from oversight.protocols.shared.verdict_forms import read_forms, read_object, reasoning_spans, verdict_schema
+from oversight.protocols.shared.verdict_forms import pairs_hook, read_forms, read_object, reasoning_spans, verdict_schema
 from oversight.protocols.shared.verdict_probs import Probabilities, read_probabilities
 from oversight.protocols.shared.verdict_text import (
     Statement,
@@ -153,8 +153,8 @@ def read_structured(text: str, n_options: int = 2) -> Verdict:
     """A structured answer (the whole reply is one JSON object), read strictly."""
     letters = _letters(n_options)
     try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+        obj = json.loads(text, object_pairs_hook=pairs_hook)
+    except (ValueError, TypeError, RecursionError):  # also past the digit or depth limit
         return _invalid("structured answer is not valid JSON")
     read = read_object(obj, letters, strict=True)
     if read.problem:

@@ -6,7 +6,9 @@ English with BPE tokenizers (about 0.75 words per token); the same estimate `--d
 
 Chunks are half-open character spans `[start, end)` of the source, in order and never
 overlapping. They tile the source but for whitespace no text is attached to: a span that would
-hold only whitespace (a long run of blank lines or spaces) is left out, and so is whitespace
+hold only whitespace (a long run of blank lines or spaces) is left out, as is a run of a
+chunk or more with nothing to read (only punctuation or invisible characters such as
+zero-width spaces or NUL, `_TEXT`; `PAD_MIN`): padding that would cost a call per chunk, and so is whitespace
 after the text's last word once the last chunk is full. Every other character is in exactly
 one leaf; for ordinary text (no whitespace run longer than a chunk) the spans tile it exactly:
 the first starts at 0, each starts where the previous ended, the last ends at `len(source)`.
@@ -29,6 +31,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
+import regex
+
 CHARS_PER_TOKEN = 4
 MIN_FILL = 0.5
 """A chunk may end early at a break only once it holds at least this share of the size."""
@@ -38,7 +42,24 @@ MIN_FILL = 0.5
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 SENTENCE_BREAK = re.compile(r"""(?<=[.!?…])["'”’)\]]*\s+""")
 _WORD = re.compile(r"\s+")
-_TEXT = re.compile(r"\S")
+_TEXT = regex.compile(r"[\p{L}\p{N}\p{S}]")
+"""Something to read: a letter, digit or symbol. A span of only whitespace, punctuation, and
+invisible characters (zero-width spaces, byte-order marks, soft hyphens, NUL, stray combining
+marks) has nothing to summarize, so it is never a chunk."""
+
+
+_TEXT_BACKWARD = regex.compile(r"(?r)[\p{L}\p{N}\p{S}]")
+_NONBLANK = re.compile(r"\S")
+_CLOSING = re.compile(r"\S{0,16}")
+"""The punctuation closing the last sentence (`."`, `!)`), kept with it when padding follows."""
+PAD_MIN = 256
+"""A run with nothing to read is padding only from this many characters (and a chunk) on:
+real text has short ones (an ellipsis, a scene break `* * *`) that belong to it."""
+
+
+def has_content(text: str) -> bool:
+    """Whether `text` holds anything to summarize (see `_TEXT`)."""
+    return _TEXT.search(text) is not None
 
 Strategy = Literal["hierarchical", "incremental"]
 
@@ -67,9 +88,15 @@ def chunk_spans(text: str, max_tokens: int) -> list[tuple[int, int]]:
     size = max_tokens * CHARS_PER_TOKEN
     n = len(text)
     last = _last_text_end(text)
+    final = _TEXT_BACKWARD.search(text, 0, last)
+    if final is None:
+        return []
+    if last - final.end() >= max(size, PAD_MIN):  # punctuation or invisible padding at the end
+        last = _CLOSING.match(text, final.end()).end()  # type: ignore[union-attr]
     levels = [_ends(_PARAGRAPH, text), _ends(SENTENCE_BREAK, text), _ends(_WORD, text)]
     spans: list[tuple[int, int]] = []
     start = 0
+    read_to = 0  # where the last character with something to read, in a chunk kept, ends
     while start < last:
         if start and text[start].isspace() and text[start - 1].isspace():
             run_end = _WORD.match(text, start).end()  # type: ignore[union-attr]
@@ -89,8 +116,20 @@ def chunk_spans(text: str, max_tokens: int) -> list[tuple[int, int]]:
                 if found is not None:
                     end = found
                     break
-        if _TEXT.search(text, start, end) is not None:  # a whitespace-only span is no chunk
+        inside = _TEXT_BACKWARD.search(text, start, end)
+        if inside is not None:
             spans.append((start, end))
+            read_to = inside.end()
+        elif _NONBLANK.search(text, start, end) is not None:
+            # Punctuation or invisible characters only: part of the text (keep it) unless it
+            # lies in a run with nothing to read at least a chunk (and PAD_MIN) long: padding, skipped.
+            after = _TEXT.search(text, end)
+            resume = after.start() if after is not None else last
+            if resume - read_to < max(size, PAD_MIN):
+                spans.append((start, end))
+            else:
+                start = max(end, min(resume, last))
+                continue
         start = end
     return spans
 
@@ -217,6 +256,7 @@ __all__ = [
     "TreePlan",
     "approx_tokens",
     "chunk_spans",
+    "has_content",
     "plan_hierarchical",
     "plan_incremental",
     "plan_tree",

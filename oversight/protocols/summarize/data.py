@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oversight.errors import UserError, read_text
+from oversight.protocols.summarize.chunking import has_content
 from oversight.taskdata import (
     TaskConfig,
     load_hf_records,
@@ -47,16 +48,17 @@ class TextItem(BaseModel):
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty: there is nothing to summarize")
+        if not has_content(value):
+            raise ValueError("text is empty: there is nothing to summarize (only whitespace, punctuation or invisible characters)")
         return value
 
 
 def text_file_item(path: Path) -> TextItem:
     """A `.txt` file as one item: id from the file name, title from a short first line."""
     text = read_text(path)
-    if not text.strip():
-        raise UserError(f"{path}: the file is empty: there is nothing to summarize")
+    if not has_content(text):
+        raise UserError(f"{path}: the file is empty: there is nothing to summarize "
+                        f"(only whitespace, punctuation or invisible characters)")
     first = text.lstrip().split("\n", 1)[0].strip()
     title = first.lstrip("# ").strip() if len(first) <= _TITLE_MAX else ""
     item_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "text"

@@ -141,6 +141,9 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     if view.answer_kind == "rating":
         if response.ratings is not None:
             ratings, problems = parse_ratings(" ".join(f"{s}: {response.ratings.get(s, '')}" for s in SCALES))
+        elif response.structured and response.cut_off:
+            ratings, problems = {s: None for s in SCALES}, [f"no {s} rating: structured answer cut off at the token limit"
+                                                            for s in SCALES]
         elif response.structured:
             ratings, problems = read_structured_ratings(response.text or "")
         else:

@@ -27,7 +27,7 @@ from oversight.protocols.summarize.judging import SCALES, root_id, stage
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
 from oversight.raters import standing
-from oversight.stats import judge_name, proportion
+from oversight.stats import ci_cell, judge_name, proportion
 
 def _r(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else round(x, 4)
@@ -39,7 +39,8 @@ def mean_ci(values: dict[str, float], over: str, low: float = 0.0, high: float =
     score bounded in [0, 1] the variance is at most mu(1 - mu), so treating it as a proportion is
     conservative), mapped back to the scale. A bootstrap would give [7, 7] for two 7s."""
     if not values:
-        return {"estimate": None, "ci": None, "ci_method": None, "n": 0}
+        return {"estimate": None, "ci": None, "ci_method": f"wilson-bounded over {over}", "n": 0,
+                "ci_reason": f"n too small: no {over}"}
     span = high - low
     scaled = [(values[k] - low) / span for k in sorted(values)]
     rec = proportion(sum(scaled), len(scaled))
@@ -176,7 +177,7 @@ def _rows(strategy: str, tree: dict[str, Any], judges: dict[str, Any]) -> list[d
             for scale in SCALES:
                 cell = rated[scale] if rated else {"estimate": None, "ci": None, "n": 0}
                 row[scale] = cell["estimate"]
-                row[f"{scale} 95% CI"] = cell["ci"]
+                row[f"{scale} 95% CI"] = ci_cell(cell) if cell.get("ci_reason") else cell["ci"]
                 row[f"{scale} rated"] = f"{cell['n']}/{st['nodes']}"
             row["method"] = "wilson-bounded" if rated else None
             row["invalid"] = f"{rated['invalid_verdicts']}/{rated['judged']}" if rated else "0/0"

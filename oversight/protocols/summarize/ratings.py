@@ -11,7 +11,8 @@ starts its scale's stretch. Within a stretch:
 - several different numbers are invalid unless the last is given decisively after the others
   ("3 would be too harsh; I'd give 6" -> 6, "7. Actually ... so 6" -> 6); two stretches for one
   scale must agree.
-A line opening "2. The summary ..." is a list marker, not a rating. A JSON object with
+A number ruled out ("Not a 7", "I wouldn't give it a 6; more like 4") is no rating. A line
+opening "2. The summary ..." is a list marker, not a rating. A JSON object with
 `faithfulness` and `coverage` fields is read the same way, field by field.
 """
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from oversight.protocols.shared.verdict_forms import REPEATED, pairs_hook
 
 SCALES = ("faithfulness", "coverage")
 SCALE_MIN, SCALE_MAX = 1, 7
@@ -30,8 +33,13 @@ _FRACTION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*(\d+)(?!\d
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w]|\.\d)")
 _LIST_MARKER = re.compile(r"(?m)^[ \t*_#>\"'(\[]*\d+\.[ \t]+(?!(?:coverage|faithful))[A-Z]")
-_DECISIVE = re.compile(r"(?:\bgive|\brate|\brating|\bscore|\bso|\bmake\s+(?:it|that)|\bsettle\s+on|\bgo\s+with|\bfinal(?:ly)?|"
-                       r"\binstead)\b[\w\s,:']{0,14}$", re.I)
+# A number the judge rules out ("Not a 7", "I wouldn't give it a 6", "It's no 7") is no rating.
+_RULED_OUT = re.compile(r"(?:\bnot|n't|\bno|\bnever|\bhardly|\bfar\s+from)\s+(?:(?:give|giving|rate|rating|score|worth|deserve|"
+                        r"deserving|quite|even|really|a|an|it|this|that|be|say|saying|call|calling|going|to|certainly|"
+                        r"definitely|as\s+(?:high|low)\s+as)\s+){0,4}(?P<n>\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of)\s*\d+)?(?!\w|\.\d|%)", re.I)
+_TENTATIVE = re.compile(r"\b(?:maybe|perhaps|possibly|or|might|could|probably)\b[\s,]*(?:(?:be|a|an|even)\s+)*$", re.I)
+_DECISIVE = re.compile(r"(?:\bgive|\brate|\brating|\bscore|(?<!\bor\s)\bso|\bmake\s+(?:it|that)|\bsettle\s+on|\bgo\s+with|\bfinal(?:ly)?|"
+                       r"\binstead)\b[A-Za-z\s,:']{0,14}$", re.I)
 
 
 def _stretches(text: str) -> dict[str, list[str]]:
@@ -48,6 +56,10 @@ def _read_stretch(stretch: str, scale: str) -> tuple[int | None, str | None, boo
     """(rating, problem, whether the stretch held anything rating-like at all)."""
     body = _LIST_MARKER.sub(lambda m: " " * len(m.group(0)), stretch)
     body = _ECHO.sub(lambda m: " " * len(m.group(0)), body)
+    ruled_out = [m.group("n") for m in _RULED_OUT.finditer(body)]
+    body = _RULED_OUT.sub(lambda m: " " * len(m.group(0)), body)
+    if ruled_out and not _NUMBER.search(body):
+        return None, f"{scale} only rules out {', '.join(ruled_out)}; no rating given", True
     hedge = _HEDGE.search(body)
     if hedge:
         a, b = [g for g in hedge.groups() if g]
@@ -66,16 +78,30 @@ def _read_stretch(stretch: str, scale: str) -> tuple[int | None, str | None, boo
         return None, None, False
     distinct = {raw for _, raw in values}
     at, raw = values[-1]
-    if len(distinct) > 1 and not _DECISIVE.search(body[:at]):
+    if len(distinct) > 1 and (not _DECISIVE.search(body[:at]) or _TENTATIVE.search(body[:at])):
         return None, f"several {scale} ratings ({', '.join(raw for _, raw in values)})", True
     return _check(raw, scale)
 
 
 def _check(raw: Any, scale: str) -> tuple[int | None, str | None, bool]:
+    if isinstance(raw, _Repeated):
+        return None, f"different {scale} ratings given in one object", True
     text = str(raw)
     if isinstance(raw, bool) or not re.fullmatch(r"\d+", text) or not SCALE_MIN <= int(text) <= SCALE_MAX:
         return None, f"{scale} {text} is not a whole number from {SCALE_MIN} to {SCALE_MAX}", True
     return int(text), None, True
+
+
+class _Repeated:
+    """A field a JSON object gives twice with different values."""
+
+
+def _fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object's fields, a repeated one (see `pairs_hook`) replaced by a `_Repeated` marker."""
+    out = {k: v for k, v in obj.items() if k != REPEATED}
+    if REPEATED in obj:
+        out[obj[REPEATED]] = _Repeated()
+    return out
 
 
 def _from_json(text: str) -> dict[str, Any] | None:
@@ -83,10 +109,10 @@ def _from_json(text: str) -> dict[str, Any] | None:
     if start < 0:
         return None
     try:
-        obj, _ = json.JSONDecoder().raw_decode(text, start)
+        obj, _ = json.JSONDecoder(object_pairs_hook=pairs_hook).raw_decode(text, start)
     except json.JSONDecodeError:
         return None
-    return obj if isinstance(obj, dict) and any(s in obj for s in SCALES) else None
+    return _fields(obj) if isinstance(obj, dict) and any(s in obj for s in SCALES) else None
 
 
 def rating_schema() -> dict[str, Any]:
@@ -105,11 +131,12 @@ def rating_schema() -> dict[str, Any]:
 def read_structured_ratings(text: str) -> tuple[dict[str, int | None], list[str]]:
     """Ratings from a structured answer (one JSON object), read strictly."""
     try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+        obj = json.loads(text, object_pairs_hook=pairs_hook)
+    except (ValueError, TypeError, RecursionError):  # also past the digit or depth limit
         return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not valid JSON" for s in SCALES]
     if not isinstance(obj, dict):
         return {s: None for s in SCALES}, [f"no {s} rating: structured answer is not an object" for s in SCALES]
+    obj = _fields(obj)
     ratings: dict[str, int | None] = {}
     problems = []
     for scale in SCALES:
@@ -120,7 +147,7 @@ def read_structured_ratings(text: str) -> tuple[dict[str, int | None], list[str]
     return ratings, problems
 
 
-_CLASSES = (("no ", "no rating"), ("scale, not", "another scale"), ("hedged", "hedged between ratings"),
+_CLASSES = (("no ", "no rating"), ("only rules out", "no rating"), ("scale, not", "another scale"), ("hedged", "hedged between ratings"),
             ("several", "several ratings"), ("different", "several ratings"), ("percentage", "a percentage"),
             ("whole number", "not a whole number from 1 to 7"))
 
