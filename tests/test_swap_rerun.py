@@ -70,7 +70,8 @@ async def test_rerun_debate_shows_the_swapped_exchange_as_spoken() -> None:
     assert "[as written]" not in swapped.split("\nDebate:\n")[1]
     original = judge_prompt(rec, "original")
     assert "Debater A (round 1):\n\u2502 I am Debater A in round 1 and I defend The soup did not tremble." in original
-    assert [s["answer_index"] for s in outcome["swapped_speeches"] if s["role"] == "debater_a"] == [1, 1]
+    # each debater keeps its answer and changes position: debater_b (answers[1]) is Debater A there
+    assert [s["answer_index"] for s in outcome["swapped_speeches"] if s["role"] == "debater_a"] == [0, 0]
     verdicts = {j.order: j for j in rec.judgments}
     assert verdicts["swapped"].swap_relabel["mode"] == "rerun" and verdicts["swapped"].unresolved_references == 0
     assert verdicts["original"].answer_index == 0 and verdicts["swapped"].answer_index == 1

@@ -141,14 +141,15 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
     current: Any = None
-    rerun = o.get("swapped_speeches") or []
+    # the rerun's speakers in the order they spoke: the answer shown first (answers[1]) first
+    rerun = sorted(o.get("swapped_speeches") or [], key=lambda x: (x.get("round", 0), -int(x.get("answer_index", 0))))
     for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
         if (s.get("round"), s.get("_rerun")) != current:
             current = (s.get("round"), s.get("_rerun"))
             parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
         speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
         if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
-            speaker = "Debater A" if s["role"] == "debater_a" else "Debater B"
+            speaker = f"Debater {LETTERS[1 - s['answer_index']]}"
         title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
                      f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
         first = len(quotes) + 1

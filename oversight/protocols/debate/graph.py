@@ -13,6 +13,11 @@ consultant) read the story; the judge does not, except in the `expert` baseline.
 in a speech is checked against the story (oversight.protocols.shared.quotes) and shown to the
 judge as verified or unverified. The judge reads only the outcome built from the speeches,
 through the same `build_views` a re-judging model or a person uses (views.py).
+
+`swap: rerun` runs the graph a second time with the answers shown in the other order: each
+debater keeps its answer (and its model) and takes the other position, so the swapped run is
+the exact counterpart of relabelling the first: debater_b, whose answer is now shown first, is
+called Debater A and, with sequential turns, speaks first.
 """
 
 from __future__ import annotations
@@ -91,8 +96,8 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
     if role == "consultant":
         assert ctx.consultant_index is not None
         index = ctx.consultant_index
-    else:
-        index = shown[0] if role == "debater_a" else shown[1]
+    else:  # a debater keeps its answer in either order; its position (and letter) follows the order
+        index = 0 if role == "debater_a" else 1
     other = 1 - index
     pos, other_pos = shown.index(index), shown.index(other)
     visible = state["speeches"] if p.turns == "sequential" else [s for s in state["speeches"] if s["round"] < rnd]
@@ -140,20 +145,22 @@ async def consultant(state: DebateState, runtime: Runtime[DebateContext]) -> Com
 async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[Any]:
     """A speech, then the hand-over: `next_turn` says who speaks next and whether the round is over."""
     speech = await _speak(role, state, ctx)
-    goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params)
+    goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params, ctx.order)
     update: dict[str, Any] = {"speeches": [speech]}
     if closes_round:
         update["round"] = state["round"] + 1
     return Command(update=update, goto=goto)
 
 
-def next_turn(role: str, condition: str, rnd: int, params: DebateParams) -> tuple[str | list[str], bool]:
+def next_turn(role: str, condition: str, rnd: int, params: DebateParams,
+              order: str = "original") -> tuple[str | list[str], bool]:
     """(who speaks after `role` in round `rnd`, whether `role` closes the round)."""
-    if role == "debater_a" and params.turns == "sequential":
-        return "debater_b", False
+    first, second = sequential_roles(order)
+    if role == first and params.turns == "sequential" and condition == "debate":
+        return second, False
     if rnd >= params.rounds:
         return "judge", True
-    return first_speakers(condition, params), True
+    return first_speakers(condition, params, order), True
 
 
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
@@ -185,11 +192,16 @@ def is_rerun(params: DebateParams, condition: str) -> bool:
 
 # ---- the graph -------------------------------------------------------------------------------
 
-def first_speakers(condition: str, params: DebateParams) -> list[str]:
+def sequential_roles(order: str) -> tuple[str, str]:
+    """The debater roles in speaking order: the one whose answer is shown first speaks first."""
+    return ("debater_a", "debater_b") if order == "original" else ("debater_b", "debater_a")
+
+
+def first_speakers(condition: str, params: DebateParams, order: str = "original") -> list[str]:
     if condition == "consultancy":
         return ["consultant"]
     if condition == "debate":
-        return ["debater_a"] if params.turns == "sequential" else ["debater_a", "debater_b"]
+        return [sequential_roles(order)[0]] if params.turns == "sequential" else ["debater_a", "debater_b"]
     return ["judge"]
 
 
@@ -227,7 +239,7 @@ def build_graph() -> Any:
     g.add_node("judge", judge)
 
     async def start(state: DebateState, runtime: Runtime[DebateContext]) -> list[str]:
-        return first_speakers(state["condition"], runtime.context.params)
+        return first_speakers(state["condition"], runtime.context.params, runtime.context.order)
 
     g.add_conditional_edges(START, start, list(speakers_then))
     g.add_edge("judge", END)
@@ -235,4 +247,5 @@ def build_graph() -> Any:
 
 
 __all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "is_rerun", "next_turn",
+           "sequential_roles",
            "speech_settings"]

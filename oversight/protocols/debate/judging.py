@@ -14,7 +14,8 @@ debate was run again in the other order (`swapped_speeches` in the outcome) and 
 view shows those speeches as spoken, relabelling nothing.
 
 Turns: each speech is shown behind our own speaker label, every line prefixed, any label-like
-text in it marked as written inside the speech (shared/turns.py); stored speeches pass
+text in it marked as written inside the speech, chat-template control tokens defused
+(shared/turns.py); stored speeches pass
 `safe_shown` first, so look-alike quote markers never read as verified.
 Verdicts are always recorded in the ORIGINAL answer order.
 """
@@ -23,9 +24,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.protocols.debate.relabel import UNRESOLVED_MARK, Relabelled, swap_labels, swap_references
+from oversight.protocols.debate.relabel import (
+    UNRESOLVED_MARK,
+    Relabelled,
+    drop_forged_marks,
+    swap_labels,
+    swap_references,
+)
 from oversight.protocols.shared.markers import safe_shown
-from oversight.protocols.shared.turns import mark_labels, render_turn
+from oversight.protocols.shared.turns import defuse_control_tokens, mark_labels, render_turn
 from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
@@ -42,7 +49,7 @@ def swap_report(speeches: list[dict[str, Any]], tags: tuple[str, str] = ("v_quot
     """How the swapped view relabelled these speeches: counts and the unresolved snippets."""
     relabelled, unresolved = 0, []
     for s in speeches:
-        r = swap_references(safe_shown(s["shown"], *tags))
+        r = swap_references(defuse_control_tokens(drop_forged_marks(safe_shown(s["shown"], *tags))), tags[0])
         relabelled += r.relabelled
         unresolved.extend(r.unresolved)
     return {"relabelled": relabelled, "unresolved": len(unresolved), "unresolved_snippets": unresolved}
@@ -61,37 +68,41 @@ def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *,
     cleaned, look-alike markers neutralised, letters relabelled in the swapped order unless
     `relabel` is off), `labels` (label-like runs marked in `text`'s rendering).
 
-    Within a round, sequential speeches keep the order they were given in (A spoke first);
+    Within a round, sequential speeches keep the order they were spoken in (debater_a first, and
+    in a `swap: rerun` exchange, shown with `relabel` off in the swapped order, debater_b first);
     simultaneous ones are listed by the label the reader sees, Debater A first.
     """
+    first = "debater_b" if order == "swapped" and not relabel else "debater_a"
+
     def key(s: dict[str, Any]) -> tuple[int, str]:
         if sequential:
-            return (s["round"], s["role"])
+            return (s["round"], "" if s["role"] == first else s["role"])
         return (s["round"], speaker_label(s["role"], s["answer_index"], order))
 
     turns = []
     for s in sorted(speeches, key=key):
-        text = safe_shown(s["shown"], *tags).strip() or "(no speech)"
+        text = defuse_control_tokens(drop_forged_marks(safe_shown(s["shown"], *tags))).strip() or "(no speech)"
         if order == "swapped" and relabel:
-            text = swap_labels(text)
+            text = swap_labels(text, tags[0])
         turns.append({"speaker": speaker_label(s["role"], s["answer_index"], order), "round": s["round"],
                       "text": text})
     return turns
 
 
-def render_turns(turns: list[dict[str, Any]]) -> str:
+def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> str:
     """Turns as one text block for a model: our label line, then the speech's lines behind the
     prefix, label-like text inside a speech marked as such."""
     if not turns:
         return NO_SPEECHES
-    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):", mark_labels(t["text"], t["speaker"])[0])
+    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):",
+                                   mark_labels(t["text"], t["speaker"], verified_tag)[0])
                         for t in turns)
 
 
 def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
                       tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True) -> str:
     """The speeches as one text block, quotes already marked verified/unverified (`render_turns`)."""
-    return render_turns(transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel))
+    return render_turns(transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel), tags[0])
 
 
 def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, Any]], bool]:
@@ -129,7 +140,7 @@ def judge_variables(
         speeches, relabel = view_speeches(outcome, order)
         turns = transcript_turns(speeches, order, sequential=outcome.get("turns") == "sequential",
                                  tags=(verified_tag, unverified_tag), relabel=relabel)
-        variables["transcript"] = render_turns(turns)
+        variables["transcript"] = render_turns(turns, verified_tag)
         variables["turns"] = turns
     if condition == "consultancy":
         variables["consultant_letter"] = LETTERS[order_idx.index(outcome["consultant_index"])]

@@ -11,6 +11,11 @@ Two entry points:
 - `safe_shown`: when a stored speech is shown, the exact markers our checker wrote are kept;
   any other marker-like text (a forged one in an older transcript or an import) becomes a
   plain double quote, and unbalanced markers are dropped the same way.
+
+Both first undo what could hide a tag from the patterns yet let a reader (or a model) rebuild
+it: HTML comments are removed (`<v_<!-- -->quote>`), percent-encoded brackets and slashes are
+decoded (`%3Cv_quote%3E`, `%253C`), and tags named like a verdict on a quote (`<verified>`,
+`<unverified_quote>`) count as look-alikes of the markers.
 """
 
 from __future__ import annotations
@@ -22,6 +27,22 @@ from oversight.protocols.shared.lookalike import clean, skeleton
 
 _SEP = r"[^a-z0-9<>\[\]{}()]{0,3}"
 """What may sit between the letters of a forged tag name: up to three separators."""
+
+
+ALIASES = ("verified", "unverified")
+"""Tag names that read as our markers to a judge although they are not ours (bracketed only:
+the bare words are ordinary prose)."""
+_COMMENT = re.compile(r"<!--.*?--!?>|<!--", re.DOTALL)
+_PERCENT = re.compile(r"%(?:25)*(3c|3e|2f)", re.IGNORECASE)
+_PERCENT_CHARS = {"3c": "<", "3e": ">", "2f": "/"}
+
+
+def unhide(text: str) -> str:
+    """HTML comments removed (as a browser hides them; an unclosed `<!--` alone, so the rest of
+    the speech stays visible) and percent-encoded brackets and slashes decoded, so a tag they
+    split or encode is found like the plain one."""
+    text = _COMMENT.sub("", text)
+    return _PERCENT.sub(lambda m: _PERCENT_CHARS[m.group(1).lower()], text)
 
 
 def loose_name(name: str) -> str:
@@ -59,9 +80,9 @@ def _replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
 def neutralise_markers(speech: str, tag: str, names: tuple[str, ...]) -> str:
     """`speech` cleaned, with every look-alike of a marker named in `names` turned into the plain
     `<tag>` / `</tag>` (a bare name into the word `quote`)."""
-    text = clean(speech)
+    text = unhide(clean(speech))
     skel = skeleton(text)
-    spans = [(m.start(), m.end(), f"<{m.group(1)}{tag}>") for m in marker_pattern(names).finditer(skel)]
+    spans = [(m.start(), m.end(), f"<{m.group(1)}{tag}>") for m in marker_pattern(names + ALIASES).finditer(skel)]
     text = _replace_spans(text, spans)
     skel = skeleton(text)
     bare = [(m.start(), m.end(), "quote") for m in bare_name_pattern(names).finditer(skel)]
@@ -83,9 +104,9 @@ def safe_shown(shown: str, verified_tag: str = "v_quote", unverified_tag: str = 
     last = 0
 
     def plain(chunk: str) -> str:
-        text = clean(chunk)
+        text = unhide(clean(chunk))
         skel = skeleton(text)
-        text = _replace_spans(text, [(m.start(), m.end(), '"') for m in marker_pattern(names).finditer(skel)])
+        text = _replace_spans(text, [(m.start(), m.end(), '"') for m in marker_pattern(names + ALIASES).finditer(skel)])
         skel = skeleton(text)
         return _replace_spans(text, [(m.start(), m.end(), "quote") for m in bare_name_pattern(names).finditer(skel)])
 
@@ -110,4 +131,4 @@ def safe_shown(shown: str, verified_tag: str = "v_quote", unverified_tag: str = 
     return "".join(pieces)
 
 
-__all__ = ["bare_name_pattern", "loose_name", "marker_pattern", "neutralise_markers", "safe_shown"]
+__all__ = ["ALIASES", "bare_name_pattern", "loose_name", "marker_pattern", "neutralise_markers", "safe_shown", "unhide"]

@@ -7,6 +7,11 @@ verified when:
 - `cut_from_contraction`: it stops inside a contraction ("The keeper can" from "The keeper can't
   swim"; "won", "don" likewise) or starts inside one ("t swim"). The possessive / "is" `'s` is
   not a cut ("Burnside" from "Burnside's").
+- `cut_from_number`: it starts or stops inside a number written with a decimal point or a
+  thousands separator ("5 metres" from "2.5 metres", "000 men" from "11,000 men", "fell 2" from
+  "fell 2.5"): matching ignores punctuation, so the digits on each side read as separate words.
+- `cut_from_word`: it starts or stops at the hyphen of a hyphenated word ("violent protest" from
+  "non-violent protest", "husband" from "ex-husband").
 - `across_sentences`: its span in the passage crosses a sentence boundary (a terminator followed
   by a capitalised word, or a blank line) that the quote does not show ("he did not go Martha
   saved him" from "...he did not go. Martha saved him"). Common abbreviations ("Mr.", "St.") and
@@ -15,6 +20,15 @@ verified when:
   each, next to each other in the speech (at most GAP_WORDS words between), whose words joined
   are not themselves in the passage: <quote>the keeper</quote> <quote>saved</quote>
   <quote>Martha</quote> builds a sentence the story never says.
+
+- `negation_dropped`: every place it occurs in the passage sits right next to a negation that
+  the speech does not show there: <quote>The driver did</quote> <quote>say that the lever was
+  frozen</quote> from "The driver did not say that the lever was frozen"; <quote>saw the
+  fire</quote> from "Nobody saw the fire". Writing the negation beside the quote ("Nobody
+  <quote>saw the fire</quote>") keeps it verified.
+
+Two tiny quotes with no word between them (<quote>The keeper</quote> <quote>saved him</quote>)
+read as one sentence, and are a fragment run too when those words joined are not in the passage.
 
 A quote verified only by a fuzzy threshold (`params.fuzzy_threshold`) is held to the same rules
 on its closest story window, and is not verified when it drops or adds a negation
@@ -47,8 +61,11 @@ GAP_WORDS = 2
 NOTES = {
     "cut_from_contraction": "cut from a contraction: changes the meaning",
     "across_sentences": "joins words across a sentence break",
+    "cut_from_number": "cut from a number: changes the meaning",
+    "cut_from_word": "cut from a hyphenated word: changes the meaning",
     "fragment_run": "one of several tiny fragments joined into words the story does not say",
     "negation_changed": "close to the story, but drops or adds a negation",
+    "negation_dropped": "drops a negation next to it in the story",
     "short": "too short to be evidence",
 }
 """The note the judge's view shows after a quote with each flag."""
@@ -59,6 +76,10 @@ _BOUNDARY = re.compile(r"([.!?\u2026]+)[\"'\u2019\u201d)\]]*\s+(?=[\"'\u201c\u20
 _TERMINATOR = re.compile(r"[.!?\u2026]+|\n")
 _ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr prof gen col capt lt sgt mt no vs etc rev hon gov sen rep".split())
 _WORD = re.compile(r"\w+")
+_NUMBER_BEFORE = re.compile(r"\d[.,\u00b7\u2009\u202f']\Z")
+_NUMBER_AFTER = re.compile(r"[.,\u00b7\u2009\u202f']\d")
+_HYPHEN_BEFORE = re.compile(r"[^\W\d_][-\u2010\u2011]\Z")
+_HYPHEN_AFTER = re.compile(r"[-\u2010\u2011][^\W\d_]")
 
 
 def _boundaries(raw: str, start: int, end: int) -> list[int]:
@@ -89,6 +110,11 @@ def span_problem(raw: str, span: tuple[int, int], quote: str) -> str | None:
     start, end = span
     if _CLITIC_AFTER.match(raw, end) or _CLITIC_BEFORE.search(raw[max(0, start - 2):start]):
         return "cut_from_contraction"
+    if (raw[start:start + 1].isdigit() and _NUMBER_BEFORE.search(raw[max(0, start - 2):start])) \
+            or (raw[end - 1:end].isdigit() and _NUMBER_AFTER.match(raw, end)):
+        return "cut_from_number"
+    if _HYPHEN_BEFORE.search(raw[max(0, start - 2):start]) or _HYPHEN_AFTER.match(raw, end):
+        return "cut_from_word"
     if any(not _shows_break(quote, k) for k in _boundaries(raw, start, end)):
         return "across_sentences"
     return None
@@ -105,6 +131,28 @@ def negation_changed(quote: str, passage_text: str) -> str | None:
     if len(_NEGATION.findall(quote)) != len(_NEGATION.findall(passage_text)):
         return "negation_changed"
     return None
+
+
+_NEG_WORDS = r"(?:not|no|never|nor|none|nobody|nothing|neither|nowhere|cannot|hardly|scarcely)"
+_NEG_AFTER = re.compile(rf"[\s,]*{_NEG_WORDS}\b", re.IGNORECASE)
+_NEG_BEFORE = re.compile(rf"\b{_NEG_WORDS}[\s,]*$", re.IGNORECASE)
+_TAGS = re.compile(r"<[^<>]{0,40}>")
+
+
+def negation_dropped(raw: str, spans: Sequence[tuple[int, int]], before: str, after: str) -> str | None:
+    """`negation_dropped` when at every one of `spans` (where the quote occurs in `raw`) the
+    passage has a negation right before or right after the quote that the speech does not
+    show on that side (`before` / `after`: the speech's text around the quote)."""
+    before, after = _TAGS.sub(" ", before[-80:]), _TAGS.sub(" ", after[:80])
+    shows_before, shows_after = bool(_NEG_BEFORE.search(before)), bool(_NEG_AFTER.match(after))
+    if not spans:
+        return None
+    for start, end in spans:
+        cut_after = bool(_NEG_AFTER.match(raw, end)) and not shows_after
+        cut_before = bool(_NEG_BEFORE.search(raw[max(0, start - 40):start])) and not shows_before
+        if not (cut_after or cut_before):
+            return None
+    return "negation_dropped"
 
 
 def word_count(text: str) -> int:
@@ -125,7 +173,8 @@ def fragment_runs(quotes: Sequence[str], gaps: Sequence[str], verified: Sequence
     run: list[int] = []
 
     def close() -> None:
-        if len(run) >= RUN_LENGTH and not found(" ".join(quotes[i] for i in run)):
+        glued = len(run) == 2 and word_count(gaps[run[1]]) == 0
+        if (len(run) >= RUN_LENGTH or glued) and not found(" ".join(quotes[i] for i in run)):
             flagged.update(run)
         run.clear()
 
@@ -139,5 +188,6 @@ def fragment_runs(quotes: Sequence[str], gaps: Sequence[str], verified: Sequence
     return flagged
 
 
-__all__ = ["GAP_WORDS", "NOTES", "RUN_LENGTH", "SHORT_WORDS", "TINY_WORDS", "fragment_runs", "is_short", "negation_changed", "span_problem",
+__all__ = ["GAP_WORDS", "NOTES", "RUN_LENGTH", "SHORT_WORDS", "TINY_WORDS", "fragment_runs", "is_short", "negation_changed",
+           "negation_dropped", "span_problem",
            "word_count"]

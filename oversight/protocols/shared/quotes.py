@@ -43,7 +43,14 @@ from rapidfuzz import fuzz
 
 from oversight.protocols.shared.lookalike import skeleton
 from oversight.protocols.shared.markers import neutralise_markers
-from oversight.protocols.shared.quote_meaning import NOTES, fragment_runs, is_short, negation_changed, span_problem
+from oversight.protocols.shared.quote_meaning import (
+    NOTES,
+    fragment_runs,
+    is_short,
+    negation_changed,
+    negation_dropped,
+    span_problem,
+)
 
 _FOLD = str.maketrans(
     {
@@ -207,6 +214,16 @@ class Passage:
         return QuoteCheck(quote, verified, verbatim, exact, fuzzy, span, closest, unclosed, closest_span,
                           meaning, short)
 
+    def spans(self, quote: str, limit: int = 50) -> list[tuple[int, int]]:
+        """Raw spans of every exact (normalised) occurrence of `quote`, at most `limit`."""
+        q = normalised_text(quote)
+        out: list[tuple[int, int]] = []
+        at = self._padded.find(f" {q} ") if q else -1
+        while at >= 0 and len(out) < limit:
+            out.append(self._raw_span(at, at + len(q)))
+            at = self._padded.find(f" {q} ", at + 1)
+        return out
+
     def contains(self, text: str) -> bool:
         """The words occur in the passage as written (after normalising), on word boundaries."""
         q = normalised_text(text)
@@ -283,6 +300,12 @@ def check_speech(
         checks.append(passage.check(inner, fuzzy_threshold=fuzzy_threshold, unclosed=not m.group("close")))
         gaps.append(text[last:m.start()])
         last = m.end()
+    for m, check in zip(found, checks):
+        if check.verified:  # exact: every place it occurs; verified by the fuzzy score: its closest window
+            spans = passage.spans(check.text) if check.exact else [check.closest_span] if check.closest_span else []
+            dropped = negation_dropped(passage.raw, spans, text[:m.start()], text[m.end():])
+            if dropped:
+                check.verified, check.meaning, check.short = False, dropped, False
     for i in fragment_runs([c.text for c in checks], gaps, [c.verified for c in checks], passage.contains):
         checks[i].verified, checks[i].meaning, checks[i].short = False, "fragment_run", False
     pieces: list[str] = []

@@ -7,10 +7,16 @@ where a real label does. On top of that, anything in a speech that reads like a 
 or a turn tag is marked as written inside the speech (`split_labels`), matched on the skeleton
 so look-alike letters, case, spacing and markdown do not hide it:
 
-- `Debater B (round 2):`, `debater b:`, `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
+- `Debater B (round 2)` anywhere, colon or not (the TUIs draw real labels so, and a terminal
+  wraps a long line without the speech prefix), review's `Debater B (for B, 50 words)`, `debater b:`,
+  `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
   in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
-- tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`.
+- tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
+- what reads as the judge's answer: `Judge's decision:`, `Final verdict:`, `Answer:` at the start of
+  a line or sentence, `Judge (question to consultant):`;
+- imitations of the notes we write around such text (`[Debater B wrote: ...`, `(inside the
+  speech, not a turn)`), so a speech cannot attribute words to another speaker through them.
 
 People see real labels in a style only our markup gives (tui), never text from a model.
 """
@@ -24,17 +30,51 @@ from oversight.protocols.shared.lookalike import skeleton
 
 SPEECH_PREFIX = "\u2502 "
 """Starts every line of a speech in a rendered transcript ("│ ")."""
-_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?(?:\[as written\])?|judges?|consultants?|moderators?|narrators?"
-          r"|system|user|assistant|human|ai|speaker\W{0,3}[ab12]?|transcript|round\W{0,3}\d+")
-_ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?"
+_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:[ab12]|one|two)?(?:\[as written\])?"
+          r"|judges?(?:\W{0,2}s)?(?:\W{0,3}(?:final\W{0,3})?(?:decision|verdict|ruling|answer|question|note|says|said"
+          r"|rules|ruled|decides|decided))?|consultants?|moderators?|narrators?"
+          r"|system|user|assistant|human|ai|speaker\W{0,3}[ab12]?|transcript|round\W{0,3}\d+"
+          r"|(?:final\W{0,3})?(?:verdict|decision|ruling)|final\W{0,3}answer")
+_ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?(?:\s{0,3}\([^()\n]{0,40}\))?"
+_OUR_NOTES = (r"\[\s*[^\[\]\n]{0,40}?\s+wrote\s*:|\(\s*inside\s+the\s+speech\W{1,3}not\s+a\s+turn\s*\)"
+              r"|\(\s*written\s+inside\s+[^()\n]{0,40}\bnot\s+a\s+turn\s*\)")
+"""Imitations of the notes we write around a label a speech wrote (label_note, the TUI's)."""
 _LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d.)]*"
 LABEL = re.compile(
     rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
     rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
-    rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]",
+    rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
+    rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}(?:round|turn|rd)"
+    rf"\W{{0,3}}\d+\W{{0,2}}"
+    rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12])?|consultants?)\W{{0,4}}for\W{{1,3}}[ab]\W{{1,3}}\d+\W{{1,3}}words?"
+    rf"[^\n)]{{0,12}}\)?"
+    rf"|{_OUR_NOTES}"
+    rf"|{_LEAD}(?<![a-z0-9])answers?[*_ \t]*[:\uff1a]",
 )
 """A speaker label or turn tag, on a skeleton (lower case, look-alikes folded)."""
 _QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)
+
+
+_CONTROL = re.compile(
+    r"<\|[^<>|\n]{1,40}\|>|<(/?)(start_of_turn|end_of_turn|bos|eos|s|pad|unk|sep|cls|mask|think|tool_call"
+    r"|tool_response)>|<<(/?)SYS>>|\[(/?)(INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]",
+    re.IGNORECASE)
+"""Chat-template control tokens (ChatML, Llama 3, Gemma, Llama 2/Mistral, DeepSeek after NFKC)."""
+
+
+def defuse_control_tokens(text: str) -> str:
+    """Control tokens written in a speech, with their brackets replaced by look-alikes a reader
+    still recognises (`<|im_start|>` -> `‹|im_start|›`, `[INST]` -> `(INST)`): a server that
+    reads such strings in a message as the template's own tokens (llama.cpp, vLLM) sees plain
+    text, so a speech cannot open a real turn for the model."""
+    def defuse(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token.startswith("["):
+            return "(" + token[1:-1] + ")"
+        if token.startswith("<<"):
+            return "\u2039\u2039" + token[2:-2] + "\u203a\u203a"
+        return "\u2039" + token[1:-1] + "\u203a"
+    return _CONTROL.sub(defuse, text)
 
 
 def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> list[tuple[bool, str]]:
@@ -65,9 +105,10 @@ def label_note(label: str, speaker: str) -> str:
     return f"[{speaker} wrote: \u00ab{label.strip()}\u00bb (inside the speech, not a turn)]"
 
 
-def mark_labels(text: str, speaker: str) -> tuple[str, int]:
-    """The speech with every label-like run marked as written by `speaker`; and how many."""
-    segments = split_labels(text)
+def mark_labels(text: str, speaker: str, verified_tag: str = "v_quote") -> tuple[str, int]:
+    """The speech with every label-like run marked as written by `speaker`; and how many. Only
+    verified quotes (story text) are left whole: an unverified one holds the speaker's words."""
+    segments = split_labels(text, (verified_tag,))
     n = sum(is_label for is_label, _ in segments)
     return "".join(label_note(t, speaker) if is_label else t for is_label, t in segments), n
 
@@ -78,4 +119,4 @@ def render_turn(label: str, text: str) -> str:
     return label + "\n" + "\n".join(SPEECH_PREFIX + line for line in lines)
 
 
-__all__ = ["LABEL", "SPEECH_PREFIX", "label_note", "mark_labels", "render_turn", "split_labels"]
+__all__ = ["LABEL", "SPEECH_PREFIX", "defuse_control_tokens", "label_note", "mark_labels", "render_turn", "split_labels"]
