@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from oversight.keyguard import check_bytes
 
@@ -59,13 +59,19 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = False, make_parent: b
             os.close(fd)
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise named(exc, path) from None
-        raise
+        _discard(tmp, path, exc)
+
+
+def _discard(tmp: Path, path: Path, exc: BaseException) -> NoReturn:
+    """Remove the temporary file of a write that failed and raise its error, an OSError named
+    after the file it was meant to become."""
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+    if isinstance(exc, OSError):
+        raise named(exc, path) from None
+    raise exc
 
 
 @contextmanager
@@ -85,10 +91,4 @@ def atomic_file(path: Path, *, newline: str | None = None, mode: int = 0o644) ->
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise named(exc, path) from None
-        raise
+        _discard(tmp, path, exc)
