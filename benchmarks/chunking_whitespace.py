@@ -34,9 +34,9 @@ def child(name: str, folder: Path) -> None:
     sys.path.insert(0, str(ROOT))
     import yaml
 
-    from oversight.config import validate_experiment
-    from oversight.dryrun import run_estimate
-    from oversight.runner import plan
+    from oversight.config.experiment import validate_experiment
+    from oversight.run.dryrun import run_estimate
+    from oversight.run.runner import plan
 
     text = folder / "text.txt"
     text.write_text(CASES[name](), encoding="utf-8")

@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the fake batch service lives with the tests
 
-from oversight import safe_paths  # noqa: E402
-from oversight.config import apply_overrides, read_yaml, validate_experiment  # noqa: E402
+from oversight.core import safe_paths  # noqa: E402
+from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment  # noqa: E402
 from oversight.models.pool import ModelPool  # noqa: E402
-from oversight.runfolder import RunFolder  # noqa: E402
-from oversight.runner import Plan, RunResult, execute, open_run_folder, plan  # noqa: E402
+from oversight.log.runfolder import RunFolder  # noqa: E402
+from oversight.run.runner import Plan, RunResult, execute, open_run_folder, plan  # noqa: E402
 
 QUALITY = Path(os.environ.get("OVERSIGHT_QUALITY", "/work/shared/data/quality_debate.jsonl"))
 ROLES = ("debater_a", "debater_b", "consultant", "judge")

@@ -13,7 +13,7 @@ import secrets
 import timeit
 from pathlib import Path
 
-from oversight import keyguard
+from oversight.core import keyguard
 
 QUALITY = Path(os.environ.get("OVERSIGHT_QUALITY", "/work/shared/data/quality_debate.jsonl"))
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from debate_setup import ROOT, run_once
 
-from oversight.config import apply_overrides, read_yaml, validate_experiment
+from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
 from oversight.models.providers import local
-from oversight.runner import plan
+from oversight.run.runner import plan
 
 SEEN: list[dict[str, Any]] = []
 

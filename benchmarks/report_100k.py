@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rich.console import Console  # noqa: E402
 
-from oversight.report import report, run_metrics  # noqa: E402
-from oversight.runfolder import RunFolder  # noqa: E402
+from oversight.report.build import report, run_metrics  # noqa: E402
+from oversight.log.runfolder import RunFolder  # noqa: E402
 
 CONDITIONS = ("debate", "consultancy", "blind", "expert")
 SPEECH = ("The keeper counted ships every night, and the log he kept shows <quote>forty ships</quote> "

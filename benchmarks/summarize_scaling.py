@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE))
 
 import model_layer_overhead as fake  # noqa: E402
 
-from oversight.cli import main  # noqa: E402
+from oversight.cli.main import main  # noqa: E402
 
 BOOKS = HERE.parent.parent / "shared" / "data" / "books"
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from oversight.jsonl import dumps
-from oversight.runfolder import RunFolder
-from oversight.transcripts import Judgment, JudgeRef, Transcript
+from oversight.core.jsonl import dumps
+from oversight.log.runfolder import RunFolder
+from oversight.log.transcripts import Judgment, JudgeRef, Transcript
 
 SPEECH = ("Debater A in round 1: the story says <v_quote>the soup did not tremble</v_quote> and the "
           "reservoir was never mentioned; my answer follows from the text. ") * 4

@@ -16,7 +16,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import TEST_PROTOCOLS  # noqa: E402
-from oversight import protocol  # noqa: E402
+from oversight.protocol import contract as protocol  # noqa: E402
 from oversight.models.batch.journal import BatchJournal  # noqa: E402
 
 _installed = protocol._entry_points()
@@ -37,6 +37,6 @@ def _dying_collected(self: BatchJournal, *args: Any, **kwargs: Any) -> None:
 BatchJournal.collected = _dying_collected  # type: ignore[method-assign]
 
 if __name__ == "__main__":
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     sys.exit(main(sys.argv[1:]))

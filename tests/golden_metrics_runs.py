@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from oversight.jsonl import dumps
+from oversight.core.jsonl import dumps
 from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
 from oversight.protocols.debate.metrics import compute as debate_compute
 

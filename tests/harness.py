@@ -8,9 +8,9 @@ from typing import Any
 
 from oversight.models.model import Model
 from oversight.models.types import GenerateConfig
-from oversight.prompts import PromptSet
-from oversight.protocol import ENTRY_POINT_GROUP, Protocol, Recorder, RunContext, Unit
-from oversight.runfolder import MemoryTexts
+from oversight.protocol.prompts import PromptSet
+from oversight.protocol.contract import ENTRY_POINT_GROUP, Protocol, Recorder, RunContext, Unit
+from oversight.log.runfolder import MemoryTexts
 
 TEST_PROTOCOLS = {"qa": metadata.EntryPoint(name="qa", value="qa_protocol:QAProtocol", group=ENTRY_POINT_GROUP)}
 """Registered for every test (conftest), as an installed package's entry point would be."""

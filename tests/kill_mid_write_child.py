@@ -107,6 +107,6 @@ if _row:
     builtins.open = _tracking_open  # type: ignore[assignment]
 
 if __name__ == "__main__":
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     sys.exit(main(sys.argv[1:]))

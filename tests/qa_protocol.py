@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from oversight.protocol import Protocol, Recorder, Unit
-from oversight.taskdata import TaskConfig, read_json_records, resolve_path, validate_records
+from oversight.protocol.contract import Protocol, Recorder, Unit
+from oversight.config.tasks import TaskConfig, read_json_records, resolve_path, validate_records
 
 
 class QAItem(BaseModel):

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from oversight.jsonl import append_line
-from oversight.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS
+from oversight.core.jsonl import append_line
+from oversight.log.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS
 
 JUDGE = {"kind": "model", "id": "logprob:scripted:judge"}
 STORY = "The lighthouse keeper counted ships. " * 20

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from oversight.agreement import METHOD, agreement_rows, agreement_stats, agreement_table, cohen_kappa
-from oversight.stats import wilson
+from oversight.stats.agreement import METHOD, agreement_rows, agreement_stats, agreement_table, cohen_kappa
+from oversight.stats.estimates import wilson
 
 
 def choice(tid: str, judge: str, answer: int | None, order: str | None = "original", *, kind: str = "model",

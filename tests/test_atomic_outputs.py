@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from oversight.cli import main
+from oversight.cli.main import main
 from test_rejudge import debate_run
 
 CHILD = Path(__file__).resolve().parent / "kill_mid_write_child.py"

@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from fake_batch import FakeBatchService
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.models import GenerateConfig, ModelPool, ResponseCache, RetryPolicy
 from oversight.models.batch import BatchJournal, BatchOptions, BatchRuntime
 from oversight.models.pricing import with_cost

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from fake_batch import FakeBatchService, serve_http
-from oversight import atomic
-from oversight.cli import main
+from oversight.core import atomic
+from oversight.cli.main import main
 from test_batch_run import FAST, fake  # noqa: F401  (fixture)
 from test_runner import lines, only_run, write_experiment
 

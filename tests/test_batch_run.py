@@ -11,13 +11,13 @@ import httpx2
 import pytest
 
 from fake_batch import FakeBatchService
-from oversight.cli import main
-from oversight.config import validate_experiment
+from oversight.cli.main import main
+from oversight.config.experiment import validate_experiment
 from oversight.models import pool as pool_module
 from oversight.models.providers.anthropic import AnthropicProvider
 from oversight.models.providers.openai import OpenAIProvider
-from oversight.runfolder import RunFolder
-from oversight.runner import execute, open_run_folder, plan
+from oversight.log.runfolder import RunFolder
+from oversight.run.runner import execute, open_run_folder, plan
 from test_runner import lines, only_run, write_experiment
 
 FAST = {"window_s": 0.01, "poll_s": 0.001, "poll_max_s": 0.004}
@@ -94,7 +94,7 @@ def test_resume_collects_the_interrupted_batch_and_submits_nothing_new(tmp_path:
     fake.polls_to_end = 10_000  # the provider is slow: the run is interrupted while polling
     path = write_experiment(tmp_path, models={"answerer": "openai:gpt-4.1-mini"}, batch=True, batch_options=FAST,
                             concurrency=6)
-    from oversight.config import read_yaml
+    from oversight.config.experiment import read_yaml
 
     p = plan(validate_experiment(read_yaml(path), str(path)), source=str(path), base_dir=tmp_path)
     folder = open_run_folder(p, runs_dir=tmp_path / "runs", sweep_point={})

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from oversight.config import read_yaml, validate_experiment
+from oversight.config.experiment import read_yaml, validate_experiment
 from oversight.models.providers import scripted
 from oversight.models.types import Message
-from oversight.runfolder import RunFolder
-from oversight.runner import execute, open_run_folder, plan
+from oversight.log.runfolder import RunFolder
+from oversight.run.runner import execute, open_run_folder, plan
 
 # An original story, long enough (well over 1000 characters) to be stored once per run.
 STORY = " ".join(
@@ -76,7 +76,7 @@ def test_stored_texts_are_found_as_str_split_finds_them() -> None:
     whose first 64 characters occur without the rest."""
     import random
 
-    from oversight.transcripts import _split_on
+    from oversight.log.transcripts import _split_on
 
     rng = random.Random(3)
     for _ in range(5000):

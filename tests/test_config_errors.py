@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oversight.cli import main
+from oversight.cli.main import main
 
 
 GOOD = """\

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 
 from harness import TEST_PROTOCOLS
-from oversight.config import apply_overrides, read_yaml, validate_experiment
-from oversight.dryrun import estimate
+from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
+from oversight.run.dryrun import estimate
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
-from oversight.prompts import PromptSet
-from oversight.protocol import protocol_names
-from oversight.report import run_metrics
-from oversight.runfolder import RunFolder
-from oversight.runner import execute, open_run_folder, plan
+from oversight.protocol.prompts import PromptSet
+from oversight.protocol.contract import protocol_names
+from oversight.report.build import run_metrics
+from oversight.log.runfolder import RunFolder
+from oversight.run.runner import execute, open_run_folder, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT_IN = [name for name in protocol_names() if name not in TEST_PROTOCOLS]

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from oversight.cli import main
-from oversight.errors import UserError
+from oversight.cli.main import main
+from oversight.core.errors import UserError
 from oversight.models import GenerateConfig, Message, ModelPool
 from oversight.models.providers import scripted
 from oversight.models.providers.scripted import ScriptedProvider
 from oversight.models.types import Completion
-from oversight.prompts import PromptSet
+from oversight.protocol.prompts import PromptSet
 from harness import Bound, context, run_units
-from oversight.protocol import Recorder, get_protocol
+from oversight.protocol.contract import Recorder, get_protocol
 from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
 from oversight.protocols.critique.data import FlawedAnswerItem, GoldFlaw
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.protocols.critique.data import load_items
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,7 +128,7 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_hugging_face_rows_go_through_the_same_loaders(monkeypatch: pytest.MonkeyPatch) -> None:
-    import oversight.taskdata as data
+    import oversight.config.tasks as data
 
     rows = [openai_row("h1", [openai_question("Q?", [{"answer": "A.", "critiques": [crit("Bad.", True)]}])])]
     monkeypatch.setattr(data, "load_hf_records", lambda task: rows)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
-from oversight.stats import cluster_proportion, difference, paired_difference, wilson
+from oversight.stats.estimates import cluster_proportion, difference, paired_difference, wilson
 
 PROTOCOL = CritiqueProtocol()
 PARAMS = CritiqueParams(n_boot=500)

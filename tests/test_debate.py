@@ -21,9 +21,9 @@ from oversight.models.types import (
     TokenLogprob,
     TopLogprob,
 )
-from oversight.prompts import PromptSet
+from oversight.protocol.prompts import PromptSet
 from harness import Bound, context, run_units
-from oversight.protocol import Recorder, Unit, get_protocol
+from oversight.protocol.contract import Recorder, Unit, get_protocol
 from oversight.protocols.debate import (
     DebateParams,
     DebateProtocol,
@@ -304,7 +304,7 @@ def test_params_roles_and_templates() -> None:
 
 
 def test_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) -> None:
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     scripted.register("debater", debater_script)
     scripted.register("judge", ["I think A... Final answer: (B), 70%", "**Answer: A** (confidence: 0.6)", "Neither"])
@@ -328,7 +328,7 @@ def test_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) ->
 
 
 def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> None:
-    from oversight.cli import main
+    from oversight.cli.main import main
     from oversight.models.providers.base import ProviderError
 
     def judge(messages: list[Message]) -> Any:
@@ -355,7 +355,7 @@ def test_failed_units_are_counted_per_condition_in_metrics(tmp_path: Path) -> No
 
 
 def test_a_repeated_condition_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     assert main(["validate", str(ROOT / "protocols" / "debate.yaml"), "--set", "params.conditions=[blind, blind]"]) == 2
     err = capsys.readouterr().err

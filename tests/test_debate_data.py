@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.protocols.debate.data import (
     best_distractor,
     items_from_records,
     load_debate_items,
 )
-from oversight.taskdata import TaskConfig
+from oversight.config.tasks import TaskConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,7 +135,7 @@ def test_quality_format_reads_flat_rows_like_the_hf_dataset() -> None:
 
 
 def test_hf_rows_use_load_hf_records_and_guess_quality(monkeypatch: pytest.MonkeyPatch) -> None:
-    from oversight import taskdata
+    from oversight.config import tasks as taskdata
 
     seen: list[TaskConfig] = []
 

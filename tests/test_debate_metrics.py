@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from oversight.protocols.debate.metrics import compute
-from oversight.stats import paired_difference, wilson
+from oversight.stats.estimates import paired_difference, wilson
 
 JUDGE = {"kind": "model", "id": "model:x"}
 

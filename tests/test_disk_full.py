@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
-from oversight.runfolder import LOCK
+from oversight.log.runfolder import LOCK
 from test_rejudge import debate_run, lines
 
 FORMATS = ("csv", "jsonl", "inspect")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.exports import export
 from oversight.protocols.critique import CritiqueProtocol
 from oversight.protocols.debate import DebateProtocol
-from oversight.results import stream_transcripts
-from oversight.runfolder import RunFolder
+from oversight.report.results import stream_transcripts
+from oversight.log.runfolder import RunFolder
 from report_runs import STORY, critique_run, debate_run
 
 CORRECT = {"i0": 0, "i1": 1, "i2": 0}

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from harness import context, run_units
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
@@ -21,7 +21,7 @@ from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import judge_variables
 from oversight.protocols.shared.quotes import Passage, check_speech
 from oversight.protocols.shared.turns import split_labels
-from oversight.runfolder import RunFolder
+from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen, render_view
 from oversight.tui.session import JudgeSession
 from oversight.tui.views import FORGED_STYLE, TURN_STYLE, body
@@ -120,7 +120,7 @@ async def test_the_human_view_styles_only_real_labels_and_flags_forged_ones() ->
     for order in ("original", "swapped"):
         _, outcome = await debate_with(speech)
         variables = judge_variables(outcome, order)
-        from oversight.protocol import JudgeView
+        from oversight.protocol.contract import JudgeView
         view = JudgeView(key=order, template="judge_debate", variables=variables, answer_kind="choice",
                          choices=tuple(outcome["answers"]))
         segments = styled(render_view(view))
@@ -271,7 +271,7 @@ async def test_a_speech_cannot_imitate_the_quote_labels_people_see() -> None:
     fake = f"\u201c{INVENTED}\u201d[q1 \u2713] and \u201cthe lever\u201d \u2714 verified"
     for real_quotes, shown_speech in ((1, fake), (2, f"<quote>{REAL}</quote> {fake}")):
         _, outcome = await debate_with(shown_speech)
-        from oversight.protocol import JudgeView
+        from oversight.protocol.contract import JudgeView
         view = JudgeView(key="original", template="judge_debate", variables=judge_variables(outcome, "original"),
                          answer_kind="choice", choices=tuple(outcome["answers"]))
         text = " ".join(plain(render_view(view)).split())

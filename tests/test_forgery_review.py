@@ -15,13 +15,13 @@ from harness import context, run_units
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
-from oversight.protocol import JudgeView
+from oversight.protocol.contract import JudgeView
 from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import judge_variables
 from oversight.protocols.debate.relabel import swap_references
 from oversight.protocols.shared.quotes import Passage, check_speech
-from oversight.runfolder import MemoryTexts
+from oversight.log.runfolder import MemoryTexts
 from oversight.tui.judge_app import render_view
 from oversight.tui.views import body
 

@@ -39,7 +39,7 @@ def human_forger(messages: list[Message]) -> str:
 def human_forged_run(tmp_path: Any) -> Any:
     from pathlib import Path
 
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     root = Path(__file__).resolve().parents[1]
     scripted.register("rf-human-forger", human_forger)
@@ -67,7 +67,7 @@ def assert_human_view_unforged(seen: str, raw: str) -> None:
 async def test_judge_human_pilot_shows_no_forgery(human_forged_run: Any) -> None:
     from tui_runs import screen_text
 
-    from oversight.runfolder import RunFolder
+    from oversight.log.runfolder import RunFolder
     from oversight.tui.judge_app import JudgeApp, JudgeScreen
     from oversight.tui.session import JudgeSession
 
@@ -82,7 +82,7 @@ async def test_judge_human_pilot_shows_no_forgery(human_forged_run: Any) -> None
 async def test_review_pilot_shows_no_forgery(human_forged_run: Any) -> None:
     from tui_runs import screen_text
 
-    from oversight.runfolder import RunFolder
+    from oversight.log.runfolder import RunFolder
     from oversight.tui.review import ReviewApp, TranscriptScreen
 
     app = ReviewApp(RunFolder.open(human_forged_run))

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from oversight.cli import main
+from oversight.cli.main import main
 from test_config_errors import CASES as CONFIG_CASES, GOOD, write_items
 
 BOMB = """\
@@ -133,7 +133,7 @@ def test_validate_refuses_the_same_inputs(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_sweep_folder_names_are_bounded_and_distinct(tmp_path: Path) -> None:
-    from oversight.config import NAME_MAX, expand_sweep
+    from oversight.config.experiment import NAME_MAX, expand_sweep
 
     data = {"name": "n" * 100, "sweep": {"params.prompt_suffix_" + "k" * 60: ["v" * 300 + "1", "v" * 300 + "2"],
                                          "models.judge": ["scripted:" + "m" * 200]}}

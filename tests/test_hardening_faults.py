@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fakes.llm_server import FakeLLM, serve
-from oversight.cli import main
+from oversight.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_RETRY = {"max_attempts": 10, "base_delay_s": 0.001, "max_delay_s": 0.02}

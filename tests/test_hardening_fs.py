@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from oversight import jsonl, runfolder
-from oversight.cli import main
+from oversight.core import jsonl
+
+from oversight.log import runfolder
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from test_hardening_lock import finished_run
 from test_runner import arithmetic, lines, only_run, write_experiment

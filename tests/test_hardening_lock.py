@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from oversight.cli import main
-from oversight.errors import UserError
+from oversight.cli.main import main
+from oversight.core.errors import UserError
 from oversight.models.providers import scripted
-from oversight.runfolder import LOCK, RunFolder
+from oversight.log.runfolder import LOCK, RunFolder
 from test_runner import arithmetic, lines, only_run, write_experiment
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from test_runner import arithmetic, lines, only_run, write_experiment
 

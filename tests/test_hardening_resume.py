@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fakes.recording import critique_reply, record_requests
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.protocols.critique.data import load_items as load_critique
 from oversight.protocols.debate.data import load_debate_items
-from oversight.taskdata import TaskConfig, check_unique_ids, load_task, read_json_records
+from oversight.config.tasks import TaskConfig, check_unique_ids, load_task, read_json_records
 
 
 def story(i: int) -> dict[str, object]:
@@ -87,7 +87,7 @@ def test_jsonl_is_streamed_and_errors_name_the_line(tmp_path: Path) -> None:
 
 
 def test_hf_format_guess_only_for_hf_and_native(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from oversight import taskdata
+    from oversight.config import tasks as taskdata
 
     seen: list[str] = []
     readers = {"native": lambda records, source: seen.append(f"native {source}") or [],

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.importers import FORMATS, import_file, import_summary, imported_metrics
 from oversight.importers.nyu_metrics import published_metrics
-from oversight.stats import difference
-from oversight.jsonl import read_lines
-from oversight.config import validate_params
-from oversight.protocol import JudgeResponse, get_protocol
+from oversight.stats.estimates import difference
+from oversight.core.jsonl import read_lines
+from oversight.config.experiment import validate_params
+from oversight.protocol.contract import JudgeResponse, get_protocol
 from oversight.protocols.debate.judging import judge_variables
-from oversight.runfolder import RunFolder
-from oversight.stats import wilson
+from oversight.log.runfolder import RunFolder
+from oversight.stats.estimates import wilson
 
 FIXTURE = Path(__file__).parent / "fixtures" / "nyu_debate_small.jsonl"
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from oversight.jsonl import iter_lines
+from oversight.core.jsonl import iter_lines
 
 
 def test_lines_read_exactly_as_json_reads_them(tmp_path: Path) -> None:

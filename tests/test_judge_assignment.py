@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from oversight.cli import main
-from oversight.errors import UserError
-from oversight.protocol import JudgeResponse
-from oversight.runfolder import RunFolder
+from oversight.cli.main import main
+from oversight.core.errors import UserError
+from oversight.protocol.contract import JudgeResponse
+from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of
 from oversight.tui.session import JudgeSession
 from tui_runs import debate_run

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
-from oversight.safe_paths import check_file
-from oversight.errors import UserError
+from oversight.core.safe_paths import check_file
+from oversight.core.errors import UserError
 from tui_runs import ROOT
 
 PLANTED = {

@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from critique_grading_corpus import CASES, HELD_OUT, SECOND_HELD_OUT
 from oversight.protocols.critique.flaws import LEXICAL_METHOD, lexical_match
 from oversight.protocols.critique.metrics import compute as critique_metrics
-from oversight.tables import legend_for
+from oversight.report.tables import legend_for
 
 REPO = Path(__file__).resolve().parent.parent
 ITEMS = {json.loads(line)["id"]: json.loads(line) for line in

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.models import GenerateConfig, ModelPool, ResponseCache
 from oversight.models.providers.local import completion_prompt, has_chat_template
 from oversight.models.types import Message
@@ -61,7 +61,7 @@ def test_unknown_or_missing_local_model_is_a_clear_error(tmp_path: Path) -> None
 
 @pytest.mark.local_model
 async def test_prompt_longer_than_the_context_fails_with_a_hint() -> None:
-    from oversight.errors import ModelCallError
+    from oversight.core.errors import ModelCallError
 
     model = ModelPool(cache=None).get("local:gemma-3-270m")
     with pytest.raises(ModelCallError, match="exceeds the available context size.*OVERSIGHT_LOCAL_CTX") as info:
@@ -70,7 +70,7 @@ async def test_prompt_longer_than_the_context_fails_with_a_hint() -> None:
 
 
 async def test_a_file_that_is_not_a_model_fails_the_call_with_its_name(tmp_path: Path) -> None:
-    from oversight.errors import ModelCallError
+    from oversight.core.errors import ModelCallError
 
     bogus = tmp_path / "bogus.gguf"
     bogus.write_bytes(b"GGUF" + b"\0" * 64)

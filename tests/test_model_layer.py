@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from inflight import inflight_provider
 
-from oversight.errors import ModelCallError, UserError
+from oversight.core.errors import ModelCallError, UserError
 from oversight.models import (
     GenerateConfig,
     Message,

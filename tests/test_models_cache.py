@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from oversight import atomic
-from oversight.errors import UserError
+from oversight.core import atomic
+from oversight.core.errors import UserError
 from oversight.models import CacheWriteWarning, GenerateConfig, ModelPool, ResponseCache, parse_spec
 from oversight.models import cache as cache_module
 from oversight.models.cache import cache_key

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oversight.errors import ModelCallError
+from oversight.core.errors import ModelCallError
 from oversight.models import GenerateConfig, ModelPool, ResponseCache, RetryPolicy
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError

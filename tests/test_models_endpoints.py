@@ -12,7 +12,7 @@ import pytest
 from http_fakes import FakeAPI, LoopbackServer, closed_port_url
 from test_providers_openai import chat_body
 
-from oversight.errors import ModelCallError, UserError
+from oversight.core.errors import ModelCallError, UserError
 from oversight.models import Cooldown, GenerateConfig, ModelPool, ResponseCache, RetryPolicy, parse_spec
 from oversight.models.providers.openai import OpenAIProvider
 from oversight.models.spec import ModelSpec

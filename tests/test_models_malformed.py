@@ -13,7 +13,7 @@ from http_fakes import FakeAPI, model_over
 from test_providers_anthropic import message_body
 from test_providers_openai import chat_body
 
-from oversight.errors import ModelCallError
+from oversight.core.errors import ModelCallError
 from oversight.models import GenerateConfig, ModelPool, RetryPolicy
 from oversight.models.providers import local
 from oversight.models.providers.anthropic import AnthropicProvider

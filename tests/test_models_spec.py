@@ -9,7 +9,7 @@ import pytest
 from http_fakes import FakeAPI, model_over
 from test_providers_openai import chat_body
 
-from oversight.errors import ModelCallError, UserError
+from oversight.core.errors import ModelCallError, UserError
 from oversight.models import GenerateConfig, Message, ModelPool, parse_spec, redact_url
 from oversight.models.cache import cache_key
 from oversight.models.providers.openai import OpenAIProvider

@@ -31,7 +31,7 @@ def test_a_package_outside_oversight_adds_a_protocol(tmp_path: Path) -> None:
         "models": {"answerer": "scripted:const=yes"}, "cache": False,
     }))
     env = {**os.environ, "PYTHONPATH": str(site)}
-    oversight = [sys.executable, "-m", "oversight.cli"]
+    oversight = [sys.executable, "-m", "oversight.cli.main"]
     out = subprocess.run([*oversight, "run", str(tmp_path / "toy.yaml"), "--runs-dir", str(tmp_path / "runs")],
                          env=env, capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr

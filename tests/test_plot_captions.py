@@ -10,10 +10,10 @@ from typing import Any
 
 from rich.console import Console
 
-from oversight.plots import PlotContext, method_name
-from oversight.plots.debate import debate_plots
-from oversight.plots.summarize import summarize_plots
-from oversight.report import report
+from oversight.report.plots import PlotContext, method_name
+from oversight.report.plots.debate import debate_plots
+from oversight.report.plots.summarize import summarize_plots
+from oversight.report.build import report
 from report_runs import debate_run
 
 

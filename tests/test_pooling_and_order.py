@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oversight.importers import import_file
-from oversight.jsonl import append_line, read_lines
+from oversight.core.jsonl import append_line, read_lines
 from oversight.protocols.debate.metrics import compute
-from oversight.report import run_metrics
-from oversight.runfolder import JUDGMENTS, TRANSCRIPTS, RunFolder
+from oversight.report.build import run_metrics
+from oversight.log.runfolder import JUDGMENTS, TRANSCRIPTS, RunFolder
 from report_runs import STORY, write_experiment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "nyu_debate_small.jsonl"

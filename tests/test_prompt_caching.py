@@ -20,19 +20,19 @@ from fakes.prompt_cache import PRICES, CachingAPI, tokens
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oversight.cli import main
-from oversight.config import validate_experiment
-from oversight.errors import UserError
+from oversight.cli.main import main
+from oversight.config.experiment import validate_experiment
+from oversight.core.errors import UserError
 from oversight.models import GenerateConfig, Message, ModelPool, Usage
 from oversight.models.pricing import PriceBook, PriceOverride, with_cost
 from oversight.models.providers.anthropic import AnthropicProvider, parse_message
 from oversight.models.providers.openai import OpenAIProvider, parse_response
 from oversight.models.spec import parse_spec
-from oversight.prompts import PromptSet
-from oversight.protocol import get_protocol, protocol_names
-from oversight.results import run_usage
-from oversight.runner import execute, open_run_folder, plan
-from oversight.tables import usage_rows
+from oversight.protocol.prompts import PromptSet
+from oversight.protocol.contract import get_protocol, protocol_names
+from oversight.report.results import run_usage
+from oversight.run.runner import execute, open_run_folder, plan
+from oversight.report.tables import usage_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = (ROOT / "tasks" / "the_tide_clock.txt").read_text(encoding="utf-8")
@@ -271,7 +271,7 @@ def test_dry_run_estimates_cached_story_tokens(tmp_path: Path, capsys: pytest.Ca
     assert main(["run", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "cached" in out and "saves" in out
-    from oversight.dryrun import run_estimate
+    from oversight.run.dryrun import run_estimate
 
     p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
     rows = {r["role"]: r for r in run_estimate(p)}
@@ -405,8 +405,8 @@ def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> 
 @given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 3)), unique=True, max_size=30),
        st.integers(1, 5))
 def test_interleave_runs_every_unit_once_spreading_items(pairs: list[tuple[str, int]], width: int) -> None:
-    from oversight.protocol import Unit
-    from oversight.runner import interleave
+    from oversight.protocol.contract import Unit
+    from oversight.run.runner import interleave
 
     units = [Unit(id=f"{i}:{c}", item_id=i, condition=str(c), item=None, data={}) for i, c in pairs]
     out = interleave(units, width)

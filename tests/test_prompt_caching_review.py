@@ -93,9 +93,9 @@ def test_dry_run_max_cost_bounds_a_run_whose_cache_never_hits(tmp_path: Path, sp
     """A prompt cache is best effort (entries expire, OpenAI may route elsewhere): the column
     labelled (max) must cover a run in which no call reads the cache, with every Anthropic
     breakpoint written at 1.25x; the cached estimate is shown beside it."""
-    from oversight.config import validate_experiment
-    from oversight.dryrun import run_estimate
-    from oversight.runner import plan
+    from oversight.config.experiment import validate_experiment
+    from oversight.run.dryrun import run_estimate
+    from oversight.run.runner import plan
 
     path = _debate_experiment(tmp_path, spec)
     p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
@@ -124,7 +124,7 @@ def test_usage_money_sums_are_exact_and_order_free(rows: list[tuple[float | None
     """metrics.json must hold the same cost for the same transcripts in any line order: the sum
     is the exact sum of the recorded floats, rounded once (oracle: Fraction arithmetic)."""
     from oversight.models.types import Usage
-    from oversight.results import run_usage
+    from oversight.report.results import run_usage
 
     records = [{"usage_by_role": {"judge": Usage(input_tokens=10, output_tokens=1, cost_usd=c, saved_usd=s).model_dump()}}
                for c, s in rows]
@@ -139,7 +139,7 @@ def test_usage_money_sums_are_exact_and_order_free(rows: list[tuple[float | None
 
 def test_a_run_of_typical_costs_sums_to_the_same_bits_in_any_order() -> None:
     from oversight.models.types import Usage
-    from oversight.results import run_usage
+    from oversight.report.results import run_usage
 
     rng = random.Random(1)
     records = [{"usage_by_role": {"judge": Usage(input_tokens=5000, output_tokens=100,
@@ -168,7 +168,7 @@ def _priced_experiment(tmp_path: Path, prices: Any) -> Path:
                                             ("opnai:my-model", "opnai"), ("openai:", "openai:")])
 def test_a_prices_key_that_is_no_model_spec_is_a_one_line_error(tmp_path: Path, key: str, shown: str,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     path = _priced_experiment(tmp_path, {key: {"input": 1.0, "output": 2.0}})
     assert main(["validate", str(path)]) == 2
@@ -179,7 +179,7 @@ def test_a_prices_key_that_is_no_model_spec_is_a_one_line_error(tmp_path: Path, 
 
 def test_a_prices_key_is_matched_as_the_spec_it_names(tmp_path: Path) -> None:
     """Spaces around the key or its URL's credentials do not stop the override applying."""
-    from oversight.config import validate_experiment
+    from oversight.config.experiment import validate_experiment
     from oversight.models.pricing import PriceBook
     from oversight.models.spec import parse_spec
     from oversight.models.types import Usage
@@ -205,7 +205,7 @@ _INSTRUCTIONS = {"debater": "Argue for {my_answer}, round {round}.\n{transcript}
 
 def _validate_warnings(tmp_path: Path, overrides: dict[str, str], conditions: list[str],
                        capsys: pytest.CaptureFixture[str]) -> list[str]:
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     path = _debate_experiment(tmp_path, "scripted:echo")
     data = yaml.safe_load(path.read_text())
@@ -362,9 +362,9 @@ def test_an_error_in_a_unit_started_while_a_call_waited_stops_the_run(tmp_path: 
     """A unit the runner starts while a call waits for a warm cache (an extra task) that raises
     (a full disk: RunWriteError) must end the run with that error, as in any other unit; it
     was dropped with its task, and the run finished as if the unit had never been planned."""
-    import oversight.runner as runner
-    from oversight.config import validate_experiment
-    from oversight.errors import RunWriteError
+    import oversight.run.runner as runner
+    from oversight.config.experiment import validate_experiment
+    from oversight.core.errors import RunWriteError
 
     path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5", concurrency=1)
     p = runner.plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path),
@@ -391,8 +391,8 @@ def test_a_lent_unit_over_budget_is_not_started_but_does_not_stop_the_run(tmp_pa
     """The runner lends a slot at the moment most calls are in flight at their upper bounds;
     finding the budget committed then must only skip that optional start. It used to stop the
     whole run: 4 of 8 units ran for $0.055 of a $0.10 budget that the 8 units fit in ($0.061)."""
-    import oversight.runner as runner
-    from oversight.config import validate_experiment
+    import oversight.run.runner as runner
+    from oversight.config.experiment import validate_experiment
 
     path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5", concurrency=4, max_cost_usd=0.1)
     p = runner.plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path),

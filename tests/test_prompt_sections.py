@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from oversight.errors import UserError
-from oversight.prompts import Template
+from oversight.core.errors import UserError
+from oversight.protocol.prompts import Template
 
 TEMPLATE = """
 [system]

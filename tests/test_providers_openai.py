@@ -10,7 +10,7 @@ import httpx2
 import pytest
 from http_fakes import FakeAPI, model_over
 
-from oversight.errors import ModelCallError, UserError
+from oversight.core.errors import ModelCallError, UserError
 from oversight.models import GenerateConfig, Message, Model, ModelPool
 from oversight.models.providers.openai import OpenAIProvider
 from oversight.models.spec import parse_spec

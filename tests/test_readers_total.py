@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
-from oversight.runfolder import RunFolder
+from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp
 from oversight.tui.review import ReviewApp
 from oversight.tui.screens import TranscriptScreen
@@ -289,7 +289,7 @@ def test_an_import_nested_100000_levels_is_one_line(tmp_path: Path, capsys) -> N
 
 
 def all_problems(run: Path) -> list[str]:
-    from oversight.shapes import judgment_problem, transcript_problem
+    from oversight.core.shapes import judgment_problem, transcript_problem
 
     found = []
     for name, check in (("transcripts.jsonl", transcript_problem), ("judgments.jsonl", judgment_problem)):

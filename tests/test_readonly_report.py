@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from test_rejudge import debate_run
 from test_runner import arithmetic, write_experiment

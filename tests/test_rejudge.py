@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from oversight.cli import main
-from oversight.config import validate_params
+from oversight.cli.main import main
+from oversight.config.experiment import validate_params
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
 from oversight.models.providers.scripted import ScriptedProvider
 from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob
-from oversight.prompts import PromptSet
-from oversight.protocol import get_protocol
-from oversight.runfolder import RunFolder
+from oversight.protocol.prompts import PromptSet
+from oversight.protocol.contract import get_protocol
+from oversight.log.runfolder import RunFolder
 
 REPO = Path(__file__).resolve().parent.parent
 CRITIQUE = "The keeper started in 1902, not 1912."

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from fakes.llm_server import FakeLLM, serve
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.protocols.critique.metrics import compute as critique_metrics
-from oversight.runfolder import RunFolder
+from oversight.log.runfolder import RunFolder
 
 REPO = Path(__file__).resolve().parent.parent
 ITEMS = [json.loads(line) for line in (REPO / "tasks" / "debate_stories.jsonl").read_text().splitlines()]

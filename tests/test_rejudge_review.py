@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
 from test_rejudge_failures import CORRECT, run, shown  # noqa: F401  (the six-debate fixture)

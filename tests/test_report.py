@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from oversight.cli import main
-from oversight.report import report
-from oversight.stats import wilson
-from oversight.tables import Section, fitted_tables, print_section
+from oversight.cli.main import main
+from oversight.report.build import report
+from oversight.stats.estimates import wilson
+from oversight.report.tables import Section, fitted_tables, print_section
 from report_runs import critique_run, debate_run
 
 CORRECT = {f"i{k}": k % 2 for k in range(6)}
@@ -133,7 +133,7 @@ def test_two_runs_and_a_sweep_side_by_side(tmp_path: Path) -> None:
 
 
 def test_each_protocol_writes_its_plots(tmp_path: Path) -> None:
-    from oversight.plots import plot_run
+    from oversight.report.plots import plot_run
 
     d = _debate(tmp_path)
     c = critique_run(tmp_path, "20261130T120003Z-crit", found={"i0": ([], [0]), "i1": ([0], [0, 1])})

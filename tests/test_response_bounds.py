@@ -20,8 +20,8 @@ import yaml
 from fake_batch import FakeBatchService
 from fakes.llm_server import FakeLLM, serve
 from http_fakes import FakeAPI, model_over
-from oversight.cli import main
-from oversight.errors import ModelCallError
+from oversight.cli.main import main
+from oversight.core.errors import ModelCallError
 from oversight.models import GenerateConfig, ModelPool, ResponseCache, RetryPolicy
 from oversight.models.batch import BatchJournal, BatchOptions, BatchRuntime
 from oversight.models.bounds import BODY_SLACK, body_limit, text_limit

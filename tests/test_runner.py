@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oversight.cli import main
-from oversight.config import validate_experiment
-from oversight.dryrun import run_estimate
+from oversight.cli.main import main
+from oversight.config.experiment import validate_experiment
+from oversight.run.dryrun import run_estimate
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
-from oversight.runner import plan
+from oversight.run.runner import plan
 
 
 ITEMS = [{"id": f"q{i}", "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(6)]
@@ -291,7 +291,7 @@ def test_nan_in_metrics_is_written_as_null(tmp_path: Path) -> None:
 
 
 def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: Path) -> None:
-    from oversight.runfolder import RunFolder
+    from oversight.log.runfolder import RunFolder
 
     scripted.register("math", arithmetic)
     exp = write_experiment(tmp_path, limit=2)
@@ -316,8 +316,8 @@ def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: P
 
 
 def test_credentials_in_a_sweep_never_reach_the_run_folder(tmp_path: Path) -> None:
-    from oversight.config import read_yaml, validate_experiment
-    from oversight.runner import open_run_folder, plan
+    from oversight.config.experiment import read_yaml, validate_experiment
+    from oversight.run.runner import open_run_folder, plan
 
     spec = "openai:m@http://alice:SECRETKEY@127.0.0.1:9/v1"
     path = write_experiment(tmp_path, models={"answerer": spec})
@@ -361,7 +361,7 @@ def test_a_run_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
 
 def test_per_call_settings_are_worked_out_once_per_distinct_request() -> None:
     from oversight.models.types import GenerateConfig
-    from oversight.recorder import RunContext, settings_for
+    from oversight.protocol.recorder import RunContext, settings_for
 
     generation = {"judge": GenerateConfig(max_tokens=50, stop=["X"]), "default": GenerateConfig(temperature=0.3)}
     ctx = RunContext(run_id="r", models={}, generation=generation, prompts=None, seed=0,  # type: ignore[arg-type]
@@ -384,7 +384,7 @@ async def test_overlapping_runs_restore_the_collector_once_both_end() -> None:
     import asyncio
     import gc
 
-    from oversight.results import gc_frozen
+    from oversight.report.results import gc_frozen
 
     before = (gc.get_freeze_count(), gc.get_threshold())
     first_in, second_out = asyncio.Event(), asyncio.Event()

@@ -14,12 +14,14 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from oversight import cli, cli_judge
-from oversight.cli import main
+from oversight.cli import main as cli
+
+from oversight.cli import judge as cli_judge
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
-from oversight.runfolder import RunFolder
-from oversight.safe_text import SafeConsole, clean, clean_deep, line, markup, text
+from oversight.log.runfolder import RunFolder
+from oversight.core.safe_text import SafeConsole, clean, clean_deep, line, markup, text
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.records import human_judgment
 from oversight.tui.review import ReviewApp
@@ -275,7 +277,7 @@ def test_set_values_with_markup_and_escapes_are_one_line_errors(monkeypatch: pyt
 
 def test_progress_takes_a_name_with_markup() -> None:
     """The progress bar's description is a markup template: a name from the YAML is escaped."""
-    from oversight.progress import RichProgress
+    from oversight.cli.progress import RichProgress
 
     console = SafeConsole(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=200)
     progress = RichProgress(console)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from oversight.cli import main
+from oversight.cli.main import main
 from test_key_leaks import PLANTED, keys, leaked, one_error  # noqa: F401  (keys is a fixture)
 from tui_runs import ROOT
 
@@ -119,7 +119,7 @@ async def test_a_gzip_bomb_answer_is_refused_without_inflating_it(tmp_path: Path
     import httpx2
 
     from http_fakes import FakeAPI, model_over
-    from oversight.errors import ModelCallError
+    from oversight.core.errors import ModelCallError
     from oversight.models import GenerateConfig
     from oversight.models.providers.openai import OpenAIProvider
 
@@ -192,7 +192,7 @@ async def test_an_answer_in_an_encoding_we_did_not_ask_for_is_a_failed_call(monk
     import httpx2
 
     from http_fakes import FakeAPI, model_over
-    from oversight.errors import ModelCallError
+    from oversight.core.errors import ModelCallError
     from oversight.models import GenerateConfig
     from oversight.models.providers.openai import OpenAIProvider
 

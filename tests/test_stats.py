@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from oversight.stats import (
+from oversight.stats.estimates import (
     Difference,
     Proportion,
     bayesian_bootstrap,

@@ -250,7 +250,7 @@ def test_structured_ratings_are_read_strictly() -> None:
 
 
 def test_structured_critique_flaws_are_read_and_a_broken_answer_says_why() -> None:
-    from oversight.protocol import JudgeResponse, JudgeView
+    from oversight.protocol.contract import JudgeResponse, JudgeView
     from oversight.protocols.critique.params import CritiqueParams
     from oversight.protocols.critique.views import judge_reports, response_schema
 

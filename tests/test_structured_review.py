@@ -81,7 +81,7 @@ def test_batch_result_with_two_different_tool_calls_is_not_one_answer() -> None:
 
 
 def test_cut_off_structured_ratings_and_flaws_are_invalid() -> None:
-    from oversight.protocol import JudgeResponse
+    from oversight.protocol.contract import JudgeResponse
     from oversight.protocols.critique.views import judge_reports
     response = JudgeResponse(text='{"reasoning": "x", "flaws": ["The year is wrong."]}', structured=True, cut_off=True)
     view = type("View", (), {"variables": {"answer": "", "question": ""}})()

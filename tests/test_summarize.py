@@ -12,16 +12,16 @@ import yaml
 from harness import context, run_units
 from inflight import inflight_provider
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
-from oversight.protocol import JudgeResponse, Recorder, get_protocol
+from oversight.protocol.contract import JudgeResponse, Recorder, get_protocol
 from oversight.protocols.summarize import SummarizeParams, SummarizeProtocol
 from oversight.protocols.summarize.data import TextItem
 from oversight.protocols.summarize.tree import TEMPLATES, node_records, node_variables, source_record
-from oversight.runfolder import MemoryTexts
-from oversight.transcripts import Transcript
+from oversight.log.runfolder import MemoryTexts
+from oversight.log.transcripts import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "\n\n".join(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.protocols.summarize.data import load_text_items
-from oversight.taskdata import TaskConfig
+from oversight.config.tasks import TaskConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

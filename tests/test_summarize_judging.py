@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from oversight.protocol import JudgeResponse, JudgeView
+from oversight.protocol.contract import JudgeResponse, JudgeView
 from oversight.protocols.summarize.judging import parse_confusions, parse_ratings, split_sentences, verdict
 from oversight.protocols.summarize.metrics import compute, mean_ci
 from oversight.protocols.summarize.params import SummarizeParams
-from oversight.stats import wilson
+from oversight.stats.estimates import wilson
 
 
 @pytest.mark.parametrize(

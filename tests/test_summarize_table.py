@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oversight.protocols.summarize.metrics import _ratings, _rows, mean_ci
-from oversight.tables import legend_for
+from oversight.report.tables import legend_for
 
 
 def rating(i: int, faithfulness: float | None, coverage: float | None, stage: str = "level 0") -> dict[str, Any]:

@@ -13,10 +13,10 @@ from harness import context, run_units
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
-from oversight.prompts import PromptSet
+from oversight.protocol.prompts import PromptSet
 from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.data import DebateItem
-from oversight.runfolder import MemoryTexts
+from oversight.log.runfolder import MemoryTexts
 
 STORY = "Marguerite cooked on the night train. One night the soup did not tremble where it should have."
 ANSWERS = ["The soup did not tremble.", "She saw the reservoir."]

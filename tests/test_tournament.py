@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from oversight.report import report
-from oversight.tournament import ELO_SCALE, Game, RunGames, _fit, elo_ratings, games_from_runs, tournament
+from oversight.report.build import report
+from oversight.report.tournament import ELO_SCALE, Game, RunGames, _fit, elo_ratings, games_from_runs, tournament
 from report_runs import crossplay_runs
 
 JUDGE = {"kind": "model", "id": "m:judge"}

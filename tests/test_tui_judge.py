@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from oversight.cli import main
-from oversight.runfolder import RunFolder
+from oversight.cli.main import main
+from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.records import effective_judgments
-from oversight.protocol import JudgeResponse
+from oversight.protocol.contract import JudgeResponse
 from oversight.tui.session import JudgeSession
 from tui_runs import CRITIQUE, screen_text
 from tui_runs import critique_folder, debate_folder, rated_folder  # noqa: F401 (fixtures)

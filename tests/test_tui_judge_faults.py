@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import oversight.tui.judgelock as judgelock
-from oversight.cli import main
-from oversight.protocol import JudgeResponse
-from oversight.runfolder import RunFolder
+from oversight.cli.main import main
+from oversight.protocol.contract import JudgeResponse
+from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.judgelock import check_writable, judge_lock, lock_path
 from oversight.tui.records import effective_judgments

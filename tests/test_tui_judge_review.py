@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import oversight.jsonl as jsonl
-from oversight.cli import main
-from oversight.runfolder import RunFolder
+import oversight.core.jsonl as jsonl
+from oversight.cli.main import main
+from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.judgelock import judge_lock, lock_path
@@ -71,7 +71,7 @@ def test_twelve_items_four_conditions_two_judges_totals() -> None:
 # ---- a save that a full disk cuts in half -----------------------------------------------------------
 
 class HalfWritingOs:
-    """The os module as oversight.jsonl sees it, but a write stores half its bytes, then fails
+    """The os module as oversight.core.jsonl sees it, but a write stores half its bytes, then fails
     as a full disk does."""
 
     def __getattr__(self, name: str) -> Any:
@@ -164,7 +164,7 @@ def test_an_id_that_differs_from_a_judge_on_file_only_in_case_is_refused(debate_
     session = JudgeSession.open(RunFolder.open(debate_folder), "ann")
     unit = session.next_unit()
     assert unit is not None
-    from oversight.protocol import JudgeResponse
+    from oversight.protocol.contract import JudgeResponse
     session.record(unit, JudgeResponse(choice=0, probability=0.7), 1.0)
     assert main(["judge", str(debate_folder), "--human", "--judge-id", "ANN "]) == 2
     err = capsys.readouterr().err
@@ -172,7 +172,7 @@ def test_an_id_that_differs_from_a_judge_on_file_only_in_case_is_refused(debate_
 
 
 def test_a_session_killed_with_sigkill_leaves_a_lock_the_next_one_takes_over(debate_folder: Path) -> None:
-    code = ("import os, signal, sys; from oversight.runfolder import RunFolder; "
+    code = ("import os, signal, sys; from oversight.log.runfolder import RunFolder; "
             "from oversight.tui.judgelock import judge_lock; "
             "f = RunFolder.open(__import__('pathlib').Path(sys.argv[1]))\n"
             "with judge_lock(f, 'ann'):\n    os.kill(os.getpid(), signal.SIGKILL)")

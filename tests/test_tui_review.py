@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from oversight.cli import main
-from oversight.runfolder import RunFolder
+from oversight.cli.main import main
+from oversight.log.runfolder import RunFolder
 from oversight.tui.review import ListScreen, ReviewApp
 from oversight.tui.rowlist import RowList
 from oversight.tui.screens import PageScreen, QuotesScreen, StoryScreen, TranscriptScreen

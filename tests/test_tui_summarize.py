@@ -10,10 +10,10 @@ from typing import Any
 
 from textual.widgets import TextArea, Tree
 
-from oversight.protocol import JudgeResponse
+from oversight.protocol.contract import JudgeResponse
 from oversight.protocols.summarize.judging import CONFUSIONS
 from oversight.protocols.summarize.tree import inputs_block, node_records, source_record
-from oversight.runfolder import RunFolder
+from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.review import ReviewApp
 from oversight.tui.screens import StoryScreen, TranscriptScreen

@@ -14,17 +14,17 @@ import yaml
 
 from harness import TEST_PROTOCOLS
 from qa_protocol import QAProtocol
-from oversight import unitmemo
-from oversight.config import apply_overrides, read_yaml, validate_experiment
+from oversight.run import unitmemo
+from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
 from oversight.models.pricing import PriceBook
 from oversight.models.providers import scripted
-from oversight.errors import ModelCallError
+from oversight.core.errors import ModelCallError
 from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
-from oversight.protocol import protocol_names
-from oversight.runfolder import RunFolder
-from oversight.runner import RunObserver, RunResult, execute, open_run_folder, plan
-from oversight.transcripts import Transcript
+from oversight.protocol.contract import protocol_names
+from oversight.log.runfolder import RunFolder
+from oversight.run.runner import RunObserver, RunResult, execute, open_run_folder, plan
+from oversight.log.transcripts import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT_IN = [name for name in protocol_names() if name not in TEST_PROTOCOLS]
@@ -311,7 +311,7 @@ def test_cache_false_neither_reads_nor_writes(tmp_path: Path, monkeypatch: pytes
 def test_batched_roles_and_the_environment_switch_turn_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from oversight.models.cache import ResponseCache
     from oversight.models.pool import ModelPool
-    from oversight.runner import make_context
+    from oversight.run.runner import make_context
 
     p = small_debate(tmp_path)
     ctx = make_context(p, ModelPool(), None)
@@ -351,7 +351,7 @@ def test_code_fingerprint_covers_a_protocol_package_outside_oversight(tmp_path: 
     loose = importlib.import_module("memo_probe_mod").Loose
     monkeypatch.setattr(unitmemo, "_tree_digest", unitmemo._tree_digest.__wrapped__)  # see each edit at once
 
-    inside = unitmemo.code_fingerprint(QAProtocol.__mro__[1])  # oversight.protocol.Protocol: oversight only
+    inside = unitmemo.code_fingerprint(QAProtocol.__mro__[1])  # oversight.protocol.contract.Protocol: oversight only
     before = unitmemo.code_fingerprint(probe)
     assert before != inside
     (package / "helpers.py").write_text("WORDS = 60\n")  # a module the protocol's package holds, not its own file
@@ -362,7 +362,7 @@ def test_code_fingerprint_covers_a_protocol_package_outside_oversight(tmp_path: 
 
 
 def test_the_cli_says_how_many_units_were_replayed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from oversight.cli import main
+    from oversight.cli.main import main
 
     scripted.register("qa", lambda messages: "4")
     (tmp_path / "items.jsonl").write_text("".join(

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.protocols.critique.views import structured_flaws
 from oversight.protocols.shared.verdicts import read_structured
 from oversight.protocols.summarize.ratings import read_structured_ratings
-from oversight.taskdata import read_json_records as load_records
+from oversight.config.tasks import read_json_records as load_records
 
 HUGE = '{"reasoning": "The clock stopped, so B.", "answer": "B", "confidence": 7' + "0" * 5000 + "}"
 DEEP = '{"reasoning": ' + "[" * 100_000 + "]" * 100_000 + ', "answer": "A"}'

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from textual.app import App
 
-from oversight.cli import main
+from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.models.types import Message
 
@@ -106,7 +106,7 @@ def screen_text(app: App[object]) -> str:
 
 # ---- a protocol with rating views (the shape summary nodes have), for the generic view and rating form ----
 
-from oversight.protocol import JudgeResponse, JudgeView, TextReader  # noqa: E402
+from oversight.protocol.contract import JudgeResponse, JudgeView, TextReader  # noqa: E402
 from qa_protocol import QAProtocol  # noqa: E402
 
 
@@ -132,7 +132,7 @@ def rated_run(tmp_path: Path, monkeypatch: Any) -> Path:
     import yaml
     from importlib import metadata
 
-    from oversight import protocol
+    from oversight.protocol import contract as protocol
 
     known = protocol._entry_points()
     rated = metadata.EntryPoint(name="rated", value="tui_runs:RatedProtocol", group=protocol.ENTRY_POINT_GROUP)

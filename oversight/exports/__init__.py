@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oversight.errors import UserError
-from oversight.jsonl import Warn
-from oversight.runfolder import RunFolder
+from oversight.core.errors import UserError
+from oversight.core.jsonl import Warn
+from oversight.log.runfolder import RunFolder
 
 FORMATS = ("inspect", "jsonl", "csv")
 

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from oversight.atomic import atomic_file
-from oversight.jsonl import FILE_MODE, dumps
-from oversight.results import light
-from oversight.runfolder import RunFolder
+from oversight.core.atomic import atomic_file
+from oversight.core.jsonl import FILE_MODE, dumps
+from oversight.report.results import light
+from oversight.log.runfolder import RunFolder
 
 Row = dict[str, Any]
 _SCALAR = (str, int, float, bool, type(None))

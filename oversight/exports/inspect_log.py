@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from oversight.atomic import named, temp_path
-from oversight.errors import UserError
-from oversight.runfolder import RunFolder
-from oversight.sidebyside import headline
-from oversight.stats import judge_name
+from oversight.core.atomic import named, temp_path
+from oversight.core.errors import UserError
+from oversight.log.runfolder import RunFolder
+from oversight.report.sidebyside import headline
+from oversight.stats.estimates import judge_name
 
 try:
     from inspect_ai.event import InfoEvent, ModelEvent
@@ -135,7 +135,7 @@ def write_inspect_log(folder: RunFolder, out: Path) -> Path:
     """`<out>/<run_id>.eval`, readable with `inspect_ai.log.read_eval_log` and `inspect view`."""
     if EvalLog is None:
         raise UserError("--format inspect needs Inspect AI: pip install 'oversight[inspect]' (or inspect_ai)")
-    from oversight.report import run_metrics
+    from oversight.report.build import run_metrics
 
     exp, meta = folder.experiment()
     transcripts = sorted(folder.transcripts(), key=lambda t: t["id"])

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from oversight.errors import UserError
-from oversight.safe_paths import allow, check_file
+from oversight.core.errors import UserError
+from oversight.core.safe_paths import allow, check_file
 
 FORMATS: dict[str, str] = {
     "nyu-debate": "oversight.importers.nyu_debate",

@@ -3,7 +3,7 @@
 `RunFolder.append_*` fsyncs every line, which is right for a run that may crash between units
 but makes an import of a few hundred debates take seconds of disk syncs for nothing: an import
 is all or nothing. So records stream into the folder's files (names and text refs from
-`oversight.runfolder`) and each file is fsynced once at the end. `experiment.yaml` is written
+`oversight.log.runfolder`) and each file is fsynced once at the end. `experiment.yaml` is written
 last through `RunFolder.write_experiment` (until then the folder is not a run), and on any
 error the folder is deleted, so a half-imported folder never passes for a run.
 """
@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from oversight.config import Experiment
-from oversight.jsonl import dumps
-from oversight.keyguard import check_text
-from oversight.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS, RunFolder, text_ref
+from oversight.config.experiment import Experiment
+from oversight.core.jsonl import dumps
+from oversight.core.keyguard import check_text
+from oversight.log.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS, RunFolder, text_ref
 
 
 class BulkWriter:

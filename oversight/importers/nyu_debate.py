@@ -21,16 +21,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oversight.config import Experiment
-from oversight.errors import UserError
+from oversight.config.experiment import Experiment
+from oversight.core.errors import UserError
 from oversight.importers._writer import new_folder
 from oversight.importers.nyu_metrics import published_metrics
 from oversight.importers.nyu_schema import DEBATER_ROLES, SESSIONS_FILE, SPEECH_TYPES, NyuLine, NyuTurn
 from oversight.protocols.debate.judging import verdict_record
 from oversight.protocols.shared.quotes import quote_pattern
 from oversight.protocols.shared.verdicts import Verdict
-from oversight.taskdata import TaskConfig
-from oversight.transcripts import JudgeRef, Judgment, Transcript
+from oversight.config.tasks import TaskConfig
+from oversight.log.transcripts import JudgeRef, Judgment, Transcript
 
 FORMAT = "nyu-debate"
 CONDITION = "debate"

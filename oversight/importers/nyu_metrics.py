@@ -15,8 +15,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from oversight.jsonl import read_lines
-from oversight.stats import difference, wilson
+from oversight.core.jsonl import read_lines
+from oversight.stats.estimates import difference, wilson
 
 from oversight.importers.nyu_schema import SESSIONS_FILE
 SETTINGS = ("human_debate", "human_consultancy", "ai_debate", "ai_consultancy")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import orjson
 
-from oversight.atomic import write_atomic
-from oversight.errors import UserError
+from oversight.core.atomic import write_atomic
+from oversight.core.errors import UserError
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message
 

@@ -8,8 +8,8 @@ import time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from oversight.errors import ModelCallError
-from oversight.keyguard import check_texts
+from oversight.core.errors import ModelCallError
+from oversight.core.keyguard import check_texts
 from oversight.models.bounds import check_completion, within_bounds
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from importlib import import_module
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.models.batch import BATCH_PROVIDERS, BatchRuntime
 from oversight.models.budget import SpendMeter
 from oversight.models.cache import ResponseCache

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 
 PROVIDERS = ("anthropic", "openai", "local", "scripted")
 

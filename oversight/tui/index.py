@@ -2,7 +2,7 @@
 
 Opening a run reads each transcript line's small fields (RunFolder.transcript_index) and the
 judgments, which are small; events and outcomes are parsed only for the transcript on screen.
-Everything read here is cleaned of control characters (oversight.safe_text) before any view is
+Everything read here is cleaned of control characters (oversight.core.safe_text) before any view is
 built from it: model text, task text and ids never reach the terminal raw.
 """
 
@@ -13,9 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from oversight.errors import UserError
-from oversight.runfolder import RunFolder
-from oversight.safe_text import clean, clean_deep
+from oversight.core.errors import UserError
+from oversight.log.runfolder import RunFolder
+from oversight.core.safe_text import clean, clean_deep
 from oversight.tui.records import effective_judgments, judge_label
 
 VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")

@@ -22,8 +22,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static, TextArea
 
-from oversight.protocol import JudgeResponse, JudgeView
-from oversight.safe_text import clean_deep, text
+from oversight.protocol.contract import JudgeResponse, JudgeView
+from oversight.core.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import AlreadyJudged, JudgeSession, JudgeUnit
 from oversight.tui.views import LETTERS, heading, mark_quotes, speech_text, turn_label

@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from oversight.errors import UserError
-from oversight.jsonl import FILE_MODE
-from oversight.runfolder import JUDGMENTS, RunFolder
-from oversight.runlock import _lock_record, _pid_alive, _read_lock, release_lock, take_lock
+from oversight.core.errors import UserError
+from oversight.core.jsonl import FILE_MODE
+from oversight.log.runfolder import JUDGMENTS, RunFolder
+from oversight.log.runlock import _lock_record, _pid_alive, _read_lock, release_lock, take_lock
 
 MIN_FREE_BYTES = 1 << 20
 """Less free space than this and a judgment may not fit: refuse before the person starts."""

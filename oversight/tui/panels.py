@@ -12,7 +12,7 @@ from rich.pretty import Pretty
 from rich.table import Table
 from rich.text import Text
 
-from oversight.tables import fitted_tables, legend_for
+from oversight.report.tables import fitted_tables, legend_for
 from oversight.tui.records import judge_label, withdrawn_ids
 from oversight.tui.views import heading, reports_block
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from oversight.transcripts import JudgeRef, Judgment, standing_judgments
+from oversight.log.transcripts import JudgeRef, Judgment, standing_judgments
 
 
 def effective_judgments(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

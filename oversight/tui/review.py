@@ -14,9 +14,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
-from oversight.errors import UserError
-from oversight.runfolder import RunFolder
-from oversight.safe_text import clean, clean_deep, text
+from oversight.core.errors import UserError
+from oversight.log.runfolder import RunFolder
+from oversight.core.safe_text import clean, clean_deep, text
 from oversight.tui import panels, summary
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
 from oversight.tui.rowlist import RowList

@@ -23,10 +23,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from oversight.config import validate_params
-from oversight.errors import UserError
-from oversight.protocol import JudgeResponse, JudgeView, Protocol, get_protocol
-from oversight.runfolder import RunFolder
+from oversight.config.experiment import validate_params
+from oversight.core.errors import UserError
+from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, get_protocol
+from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of, stable_int
 from oversight.tui.records import effective_judgments, human_judgment, retraction
 

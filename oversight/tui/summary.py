@@ -20,8 +20,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from oversight.protocol import TextReader
-from oversight.safe_text import clean
+from oversight.protocol.contract import TextReader
+from oversight.core.safe_text import clean
 from oversight.tui.records import judge_label
 from oversight.tui.views import heading, labelled
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from oversight.jsonl import Warn, append_line, iter_lines
+from oversight.core.jsonl import Warn, append_line, iter_lines
 
 BATCHES = "batches.jsonl"
 
@@ -26,7 +26,7 @@ def _now() -> str:
 
 
 class BatchJournal:
-    """Appends whole fsynced lines (oversight.jsonl), so a crash loses at most the line being written."""
+    """Appends whole fsynced lines (oversight.core.jsonl), so a crash loses at most the line being written."""
 
     def __init__(self, path: Path, *, warn: Warn | None = None) -> None:
         self.path = path

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.providers.http_errors import malformed_error
 from oversight.models.providers.openai import parse_response

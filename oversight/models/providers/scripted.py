@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Union
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.models.providers.base import Provider
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.models.bounds import read_bounded
 from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.providers.inflate import ACCEPT, bound_body

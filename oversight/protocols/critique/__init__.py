@@ -16,14 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from oversight.errors import UserError
-from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
+from oversight.core.errors import UserError
+from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.critique import metrics as critique_metrics
 from oversight.protocols.critique.data import FlawedAnswerItem, load_items
 from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
 from oversight.protocols.critique.views import response_schema, verdict_fields, view_from_outcome
-from oversight.taskdata import TaskConfig
+from oversight.config.tasks import TaskConfig
 
 
 class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
@@ -33,7 +33,7 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
     optional_roles: ClassVar[frozenset[str]] = frozenset({"answerer", "critic", "meta_critic", "judge", "grader"})
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset(
         {"condition", "gold_flaws", "critique_matches", "answer_source", "answer"})
-    """Outcome fields metrics read; a report streams only these (oversight.results)."""
+    """Outcome fields metrics read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "answerer": {"context", "question"},
         "critic": {"context", "question", "answer", "max_critiques"},

@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from oversight.errors import UserError
+from oversight.core.errors import UserError
 from oversight.protocols.critique.flaws import normalize
-from oversight.taskdata import Reader, Records, TaskConfig, load_task, record_error, validate_records
+from oversight.config.tasks import Reader, Records, TaskConfig, load_task, record_error, validate_records
 
 OPENAI_FORMATS = ("openai_critiques", "critiques")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from oversight.protocol import Recorder
+from oversight.protocol.contract import Recorder
 from oversight.protocols.critique.flaws import gold_label, lexical_match, parse_grader_match, parse_yes_no
 
 FRAME_STOPS = ["\nPassage:", "\nQuestion:", "\nAnswer:", "\nAnswer to check:"]

@@ -23,8 +23,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from oversight.models.types import ModelOutput
-from oversight.judge_call import call_judge, wants_structured
-from oversight.protocol import Recorder
+from oversight.protocol.judge_call import call_judge, wants_structured
+from oversight.protocol.contract import Recorder
 from oversight.protocols.critique.data import chain_text, render_critiques
 from oversight.protocols.critique.flaws import free_text, parse_list
 from oversight.protocols.critique.grading import FRAME_STOPS, grade_one

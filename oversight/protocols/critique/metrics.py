@@ -5,7 +5,7 @@ Definitions (all recorded in metrics.json so a reader need not open this file):
   moves the model judge's numbers); the run's built-in judge comes first. `pool_judges: true`
   in params pools all judgments into one block labelled "all judges (pooled)": every
   judgment counts once (its flaws found of its gold flaws), clustered by item; one record
-  per rater and transcript counts, the latest (oversight.raters).
+  per rater and transcript counts, the latest (oversight.stats.raters).
 - recall (per judge and condition) = gold flaws found by grader-confirmed reports / gold flaws,
   over every judgment of items with at least one gold flaw (Saunders et al.'s "caught X% of
   planted flaws"). An item's flaws are not independent, so the interval is Wilson
@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 
 from oversight.protocols.critique.flaws import LEXICAL_METHOD, lexical_match, lexical_score
-from oversight.raters import standing
-from oversight.stats import (
+from oversight.stats.raters import standing
+from oversight.stats.estimates import (
     Estimate,
     bayesian_bootstrap,
     by_id,

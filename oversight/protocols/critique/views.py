@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from oversight.judge_call import judge_format_fields
-from oversight.protocol import JudgeResponse, JudgeView
+from oversight.protocol.judge_call import judge_format_fields
+from oversight.protocol.contract import JudgeResponse, JudgeView
 from oversight.protocols.critique.data import judge_variables
 from oversight.protocols.critique.flaws import lexical_match, parse_list
 from oversight.protocols.critique.params import CritiqueParams

@@ -12,14 +12,14 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
-from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
+from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics
 from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
-from oversight.taskdata import TaskConfig
+from oversight.config.tasks import TaskConfig
 
 
 def assign_consultants(items: list[DebateItem], seed: int) -> dict[str, int]:
@@ -47,7 +47,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index"})
-    """Outcome fields metrics and tournaments read; a report streams only these (oversight.results)."""
+    """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
                     "opponent_name", "opponent_letter", "opponent_answer", "round", "rounds", "word_limit",

@@ -29,8 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from oversight.errors import UserError
-from oversight.taskdata import Reader, Records, TaskConfig, load_task, record_error, validate_records
+from oversight.core.errors import UserError
+from oversight.config.tasks import Reader, Records, TaskConfig, load_task, record_error, validate_records
 
 
 class DebateItem(BaseModel):

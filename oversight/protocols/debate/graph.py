@@ -31,8 +31,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from oversight.judge_call import call_judge
-from oversight.protocol import Recorder
+from oversight.protocol.judge_call import call_judge
+from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.params import DebateParams

@@ -3,7 +3,7 @@ the papers make, and the diagnostics a reader needs to trust them.
 
 Definitions (also written into metrics.json under "notes"):
 - Which records count: one per rater (judge id, and `person` where one id covers several
-  people) and view, the latest standing (oversight.raters); the file's line order never matters.
+  people) and view, the latest standing (oversight.stats.raters); the file's line order never matters.
 - A verdict is what one rater concluded about one transcript. Judged once, it is 1 if
   correct, else 0 (an invalid verdict counts as not correct, never dropped). Judged by that
   rater in both answer orders (`swap`), it is the order-averaged verdict (Khan et al. 2024):
@@ -41,8 +41,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from oversight.raters import rater, standing
-from oversight.stats import (
+from oversight.stats.raters import rater, standing
+from oversight.stats.estimates import (
     Difference,
     bootstrap_mean,
     ci_cell,

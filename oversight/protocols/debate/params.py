@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from oversight.protocol import no_repeats
+from oversight.protocol.contract import no_repeats
 
 Condition = Literal["debate", "consultancy", "blind", "expert"]
 CONDITIONS: tuple[str, ...] = ("debate", "consultancy", "blind", "expert")

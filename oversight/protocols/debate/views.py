@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from oversight.protocol import JudgeResponse, JudgeView
+from oversight.protocol.contract import JudgeResponse, JudgeView
 from oversight.protocols.debate.judging import judge_variables, shown_order, verdict_record
 from oversight.protocols.debate.params import DebateParams
-from oversight.judge_call import judge_format_fields
+from oversight.protocol.judge_call import judge_format_fields
 from oversight.protocols.shared.verdicts import Verdict, parse_verdict, read_logprobs, read_structured, verdict_schema
 from oversight.models.types import TokenLogprob
 

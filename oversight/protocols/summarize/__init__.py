@@ -15,13 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from oversight.protocol import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
+from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.summarize import judging
 from oversight.protocols.summarize.data import TextItem, load_text_items
 from oversight.protocols.summarize.graph import build_graph, summarize
 from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
-from oversight.taskdata import TaskConfig
+from oversight.config.tasks import TaskConfig
 
 
 class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):

@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oversight.errors import UserError, read_text
+from oversight.core.errors import UserError, read_text
 from oversight.protocols.summarize.chunking import has_content
-from oversight.taskdata import (
+from oversight.config.tasks import (
     TaskConfig,
     load_hf_records,
     read_json_records,

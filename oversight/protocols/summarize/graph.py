@@ -24,8 +24,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from oversight.judge_call import call_judge, wants_structured
-from oversight.protocol import JudgeView, Recorder
+from oversight.protocol.judge_call import call_judge, wants_structured
+from oversight.protocol.contract import JudgeView, Recorder
 from oversight.protocols.shared.text import cut_words
 from oversight.protocols.summarize.chunking import PlannedNode, TreePlan, chunk_spans, plan_tree
 from oversight.protocols.summarize.data import TextItem

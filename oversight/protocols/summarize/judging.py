@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from oversight.protocol import JudgeResponse, JudgeView, TextReader
+from oversight.protocol.contract import JudgeResponse, JudgeView, TextReader
 from oversight.protocols.summarize.chunking import SENTENCE_BREAK
 from oversight.protocols.summarize.params import SummarizeParams
-from oversight.judge_call import judge_format_fields
+from oversight.protocol.judge_call import judge_format_fields
 from oversight.protocols.summarize.ratings import (
     SCALES,
     parse_ratings,

@@ -8,7 +8,7 @@ Conventions (also written into metrics.json under "notes"):
 - Coherence (BooookScore) is the share of root-summary sentences with no confusion, one value
   per text, with the same interval over texts.
 - Judges are named as in the other protocols' metrics (a model judge by its id, a person as
-  human/ID); one record per rater and view (node) counts, the latest (oversight.raters).
+  human/ID); one record per rater and view (node) counts, the latest (oversight.stats.raters).
 - Invalid ratings (unparseable, out of range) are counted per scale, never dropped or imputed;
   the table's `inv` counts rating verdicts (judgments) with any scale invalid, of all judged,
   and `<scale> rated` says how many of the stage's nodes have a valid rating on that scale.
@@ -26,8 +26,8 @@ from typing import Any
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
-from oversight.raters import standing
-from oversight.stats import ci_cell, judge_name, proportion
+from oversight.stats.raters import standing
+from oversight.stats.estimates import ci_cell, judge_name, proportion
 
 def _r(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else round(x, 4)

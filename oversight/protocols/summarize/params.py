@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from oversight.protocol import no_repeats
+from oversight.protocol.contract import no_repeats
 
 STRATEGIES: tuple[str, ...] = ("hierarchical", "incremental")
 

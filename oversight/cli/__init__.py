@@ -1,0 +1,1 @@
+"""The `oversight` command line."""

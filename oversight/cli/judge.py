@@ -1,0 +1,148 @@
+"""`oversight judge`: a run's finished transcripts judged again, by a model or by a person.
+
+Kept apart from oversight/cli/main.py (the other commands) so each stays short; it prints through
+that module's consoles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import unicodedata
+from pathlib import Path
+
+from oversight.cli.main import Interrupted, print_estimate, console, err_console, warn
+from oversight.core.errors import UserError, write_failure
+from oversight.core.safe_text import clean, line
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    judge = sub.add_parser("judge", help="judge a run's finished transcripts again (a model, or a person)")
+    judge.add_argument("run_dir", metavar="RUN_DIR")
+    judge.add_argument("--model", metavar="SPEC", help="judge with this model (e.g. openai:gpt-4.1-mini)")
+    judge.add_argument("--human", action="store_true", help="judge yourself in the terminal UI, as --judge-id NAME")
+    judge.add_argument("--judge-id", metavar="NAME",
+                       help="who is judging: each person their own id; for a model, default KIND:SPEC:PROMPT_HASH")
+    judge.add_argument("--judge-kind", choices=("model", "logprob"), default="model",
+                       help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token")
+    judge.add_argument("--prompt", action="append", default=[], metavar="[NAME=]FILE",
+                       help="replace the judge template (NAME=FILE when the views use several)")
+    judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
+    judge.add_argument("--limit", type=int, help="only the first N transcripts (by id)")
+    judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
+                       help="judge both answer orders (--no-swap: the original order only; default: as the run)")
+    judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
+    judge.add_argument("--grader", metavar="SPEC", help="critique with grader: model: grade with this model")
+    judge.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
+    judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
+    judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
+    judge.add_argument("--no-cache", action="store_true", help="do not reuse cached responses")
+    judge.add_argument("--judges", metavar="ID,ID,...",
+                       help="--human: every person judging this run, in one agreed order (new ones at the end): "
+                            "conditions are then balanced within and across you")
+    judge.add_argument("--retry-failed", action="store_true",
+                       help="--model: judge again the views whose call failed (the new judgment replaces the failure)")
+    judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                       help="also read the run's prompt files from this folder; repeatable")
+
+
+def command(args: argparse.Namespace) -> int:
+    if args.judge_id is not None and clean(args.judge_id, one_line=True) != args.judge_id:
+        raise UserError(f"--judge-id {clean(args.judge_id, one_line=True)!r}: control characters (shown as "
+                        f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
+    if args.model:
+        return _judge_model(args)
+    if args.retry_failed:
+        raise UserError("--retry-failed: only with --model SPEC (a person's judgments never fail as calls do)")
+    if args.human:
+        return _judge_human(args)
+    raise UserError("oversight judge: give --model SPEC (a model judges) or --human --judge-id NAME (you judge)")
+
+
+def _judge_model(args: argparse.Namespace) -> int:
+    """Re-judge with a model, then recompute metrics and show judges side by side with their agreement."""
+    from oversight.log.runfolder import RunFolder
+
+    if args.human:
+        raise UserError("oversight judge: give --model SPEC or --human, not both")
+    for flag, value in (("--concurrency", args.concurrency), ("--max-connections", args.max_connections)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} {value}: give a positive number")
+    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    with folder.lock():  # two model judges planning the same views would both pay for them
+        try:
+            return _judge_model_locked(args, folder)
+        except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
+            raise UserError(write_failure(exc, folder.path)) from None
+
+
+def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignore[no-untyped-def]
+    from oversight.cli.progress import RichProgress
+    from oversight.judge.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
+    from oversight.report.build import run_metrics
+    from oversight.report.tables import print_summary
+
+    options = JudgeOptions(
+        model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,
+        swap=args.swap, sets=args.set, judge_id=args.judge_id, grader=args.grader, concurrency=args.concurrency,
+        max_connections=args.max_connections, cache=not args.no_cache, retry_failed=args.retry_failed,
+    )
+    p = plan_judging(folder, options)
+    done = p.selected - len(p.tasks)
+    retried = f" ({p.retried} of them failed before and are retried)" if p.retried else ""
+    console.print(line(f"judge {p.judge_id}: {len(p.tasks)} views to judge{retried}, {done} already judged"),
+                  highlight=False, soft_wrap=True)
+    if args.dry_run:
+        print_estimate(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p))
+        return 0
+    try:
+        result = asyncio.run(execute_judging(p, observer=RichProgress(console)))
+    except KeyboardInterrupt:
+        err_console.print(line(f"interrupted: judgments so far are saved in {folder.path}; run the same command "
+                               f"again to continue (it skips what judge {p.judge_id} already judged)"),
+                          highlight=False, soft_wrap=True)
+        raise Interrupted from None
+    metrics = run_metrics(folder)
+    folder.write_metrics(metrics)
+    print_summary(console, folder.path, metrics)
+    cost = "n/a" if result.spent.cost_usd is None else f"${result.spent.cost_usd:.4f}"
+    console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
+                  f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")
+    if result.failed or p.failed_before:
+        err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} earlier, not retried); each is a "
+                          "failed judgment (failed: true, with its reason), counted in 'fail' and left out of the "
+                          "scores; run the same command with --retry-failed to judge them again",
+                          highlight=False, soft_wrap=True)
+    return 1 if result.failed or p.failed_before else 0
+
+
+def _judge_human(args: argparse.Namespace) -> int:
+    from oversight.log.runfolder import RunFolder
+    from oversight.tui.judge_app import JudgeApp
+    from oversight.tui.judgelock import check_id, check_writable, claim_rank, judge_lock, same_person
+    from oversight.tui.session import JudgeSession
+
+    if not args.judge_id or not args.judge_id.strip():
+        raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
+    judge_id = unicodedata.normalize("NFC", args.judge_id.strip())
+    roster = None
+    if args.judges is not None:
+        roster = [unicodedata.normalize("NFC", j.strip()) for j in args.judges.split(",") if j.strip()]
+        if not roster or len({same_person(j) for j in roster}) != len(roster):
+            raise UserError(f"--judges {args.judges}: list each judge id once (ids differing only in case are one "
+                            "person), separated by commas")
+        judge_id = next((j for j in roster if same_person(j) == same_person(judge_id)), judge_id)
+    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    check_writable(folder)
+    with judge_lock(folder, judge_id):
+        check_id(folder, judge_id)
+        session = claim_rank(folder, judge_id, lambda busy: JudgeSession.open(folder, judge_id, roster, busy))
+        app = JudgeApp(session)
+        app.run()
+    if app.failure:
+        details = f" (details in {folder.path / 'errors.log'})" if "internal error" in app.failure else ""
+        err_console.print(line(f"oversight judge: {app.failure}{details}"), highlight=False, soft_wrap=True)
+        return 1
+    console.print(line(session.summary()), highlight=False, soft_wrap=True)
+    console.print(line(session.plan_summary()), highlight=False, soft_wrap=True)
+    return 0

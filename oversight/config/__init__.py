@@ -1,0 +1,1 @@
+"""Experiment files and task loading: YAML in, validated configs out."""

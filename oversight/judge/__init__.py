@@ -1,0 +1,1 @@
+"""Judging a run's transcripts again, by another model."""

@@ -1,0 +1,1 @@
+"""The protocol contract, the Recorder every model call goes through, and prompts."""

@@ -1,0 +1,207 @@
+"""The contract between a protocol and the rest of oversight. The runner knows nothing else.
+
+A protocol is a package under `oversight/protocols/<name>/` (or in any installed
+distribution) that declares its roles, params model, item type and prompt templates; turns
+items into units (one transcript each: an item under one condition); runs a unit through
+its LangGraph graph with a `Recorder` for every model call; rebuilds what a judge saw from a
+transcript alone (so people and other models can judge it again); and computes metrics.
+
+Protocols are found through the `oversight.protocols` entry-point group; a package outside
+this repository adds one by declaring it in its own pyproject.toml (README, "Add a protocol").
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, TypeVar
+
+from pydantic import BaseModel
+
+from oversight.core.errors import UserError
+from oversight.protocol.recorder import Recorder, RunContext, settings_for
+from oversight.config.tasks import TaskConfig
+
+P = TypeVar("P", bound=BaseModel)
+I = TypeVar("I")
+ENTRY_POINT_GROUP = "oversight.protocols"
+
+
+@dataclass
+class Unit(Generic[I]):
+    """One item under one condition; becomes one transcript line with id `id`."""
+
+    id: str
+    item_id: str
+    condition: str
+    item: I
+    data: dict[str, Any] = field(default_factory=dict)
+    """Per-unit assignments the protocol makes up front (e.g. the consultant's side), seeded."""
+
+
+@dataclass(frozen=True)
+class JudgeView:
+    """Exactly what one judge of one judgeable part of a transcript sees.
+
+    Built by the same function for the run's own model judge, a re-judging model and a person
+    in the terminal UI, so all three judge identical material.
+    """
+
+    key: str
+    """Which part: "original"/"swapped" (debate answer orders), "judge" (critique), "node:<id>"."""
+    template: str
+    """The prompt template a model judge is sent."""
+    variables: dict[str, Any]
+    """The template's variables: rendering them gives the judge's exact input."""
+    answer_kind: Literal["choice", "flaws", "rating"]
+    """What a judge answers: pick one of `choices`, list flaws, or rate on a scale."""
+    choices: tuple[str, ...] = ()
+    """For "choice": the answers in the order shown."""
+
+
+@dataclass
+class JudgeResponse:
+    """What a judge answered, model or person; the protocol turns it into verdict fields."""
+
+    text: str | None = None
+    """A model's raw text."""
+    logprobs: list[Any] | None = None
+    """A logprob judge's first-token top logprobs (TokenLogprob records)."""
+    choice: int | None = None
+    """A person's pick: index into `JudgeView.choices` (shown order)."""
+    probability: float | None = None
+    """A person's confidence in their pick."""
+    flaws: list[str] | None = None
+    ratings: dict[str, int] | None = None
+    comment: str | None = None
+    structured: bool = False
+    """True when `text` is a provider's structured output (one JSON object against the view's
+    schema), read strictly; False for free text."""
+    format_note: str | None = None
+    """Why a judge asked for structured output answered in free text (the provider has none)."""
+    cut_off: bool = False
+    """True when a structured answer stopped at the token limit: its object may lack fields the
+    schema requires (or parse by luck), so it is read as invalid, never as a verdict."""
+
+
+class TextReader(TypingProtocol):
+    """Reads back a large text stored once per run (RunFolder implements it)."""
+
+    def get_text(self, ref: str) -> str: ...
+
+
+class Protocol(ABC, Generic[P, I]):
+    """Subclass, set the class attributes, implement the abstract methods, declare an entry point."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    """Parameters from the YAML `params:` block (pydantic, extra="forbid")."""
+    prompt_package: ClassVar[str]
+    """Package holding `<template>.txt` files (the protocol's `prompts/` folder)."""
+    templates: ClassVar[dict[str, set[str]]]
+    """Template name -> the variables it may use (documented in the prompts folder's README)."""
+    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Long variable -> the templates that read it (a debate's story): their calls of one item
+    must open with the same bytes so prompt caches can reuse them (`PromptSet.prefix_warnings`)."""
+    def shared_prefix_for(self, params: P) -> dict[str, tuple[str, ...]]:
+        """`shared_prefix` narrowed to the templates these params call: a template no call
+        renders cannot break the opening the others share."""
+        return dict(self.shared_prefix)
+
+    same_per_item: ClassVar[frozenset[str]] = frozenset()
+    """Template variables with one value for every call of an item (a story's title), which may
+    stand beside a shared variable in the opening messages."""
+    optional_roles: ClassVar[frozenset[str]] = frozenset()
+    """Roles an experiment may bind even when its params leave them unused (e.g. a blind-only debate)."""
+    metrics_outcome_keys: ClassVar[frozenset[str] | None] = None
+    """The outcome fields `metrics` reads; reports keep only these per transcript (None: all), so a
+    run of 100,000 transcripts never holds every speech in memory at once."""
+    metrics_event_types: ClassVar[frozenset[str]] = frozenset()
+    """The event types `metrics` reads (e.g. a tree's node records); reports drop all other events."""
+
+    @abstractmethod
+    def roles(self, params: P) -> set[str]:
+        """Roles that need a model under these params."""
+
+    @abstractmethod
+    def load_items(self, task: TaskConfig, base_dir: Path) -> list[I]:
+        """Items from the experiment's `task:` block; raise UserError naming the file on bad data."""
+
+    @abstractmethod
+    def units(self, items: list[I], params: P, seed: int) -> list[Unit[I]]: ...
+
+    @abstractmethod
+    async def run_unit(self, unit: Unit[I], params: P, rec: Recorder) -> dict[str, Any]:
+        """Run one unit through the protocol's graph and return its `outcome`."""
+
+    @abstractmethod
+    def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: P) -> dict[str, Any]:
+        """Metrics for metrics.json; `metrics["table"]` is a list of row dicts printed as a table.
+
+        `transcripts` include failed ones (`error` set) so a protocol can count them per
+        condition; `judgments` belong to finished, successful transcripts only.
+        """
+
+    def judge_views(self, transcript: dict[str, Any], params: P, texts: TextReader) -> list[JudgeView]:
+        """What each judge of this transcript sees, rebuilt from the transcript alone."""
+        return []
+
+    def response_schema(self, view: JudgeView, params: P) -> dict[str, Any] | None:
+        """The JSON schema a model judge of `view` answers with (structured output), or None for
+        free text. Protocols return one when `params.judge_format` is "structured"."""
+        return None
+
+    def verdict(
+        self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P
+    ) -> dict[str, Any]:
+        """The verdict fields of a judgment record, the same for model and human judges."""
+        raise NotImplementedError(f"protocol {self.name!r} has no judge views to answer")
+
+    def all_roles(self, params: P) -> set[str]:
+        """Every role an experiment may bind: the required ones and the optional ones."""
+        return self.roles(params) | set(self.optional_roles)
+
+
+def no_repeats(values: list[Any]) -> list[Any]:
+    """For a params list such as `conditions`: a repeat would run and count the same unit twice."""
+    seen: set[str] = set()
+    for value in values:
+        if str(value) in seen:
+            raise ValueError(f"list each value once ({str(value)!r} is repeated)")
+        seen.add(str(value))
+    return values
+
+
+@cache
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def protocol_names() -> list[str]:
+    return sorted(_entry_points())
+
+
+def get_protocol(name: str) -> Protocol[Any, Any]:
+    """The protocol registered under `name` in the `oversight.protocols` entry-point group."""
+    points = _entry_points()
+    if name not in points:
+        raise UserError(
+            f"unknown protocol {name!r} (known: {', '.join(sorted(points)) or 'none'}; a package adds "
+            f"one through the {ENTRY_POINT_GROUP!r} entry-point group)"
+        )
+    try:
+        cls = points[name].load()
+    except Exception as exc:  # a broken third-party package must not traceback the CLI
+        raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: {exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, Protocol)):
+        raise UserError(f"protocol {name!r}: {points[name].value} is not an oversight.protocol.contract.Protocol subclass")
+    return cls()
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP", "JudgeResponse", "JudgeView", "Protocol", "Recorder", "RunContext",
+    "TextReader", "Unit", "get_protocol", "no_repeats", "protocol_names", "settings_for",
+]

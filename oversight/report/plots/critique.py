@@ -1,0 +1,34 @@
+"""Critique figures: recall per condition and severity, and the uplift critiques give, each
+with its interval, for each judge (or the pooled block) of the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from oversight.report.plots import PlotContext, register_plot
+from oversight.report.plots.debate import _slug
+from oversight.report.plots.generic import interval_plot, n_note
+
+
+@register_plot("critique")
+def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
+    figures: list[tuple[str, Figure]] = []
+    for k, (judge, block) in enumerate((metrics.get("by_judge") or {}).items()):
+        suffix = "" if k == 0 else f"_{_slug(judge)}"
+        parts = {"all": block, **(block.get("by_severity") or {})}
+        conditions = sorted({c for p in parts.values() for c in p.get("recall") or {}})
+        series = {c: [p.get("recall", {}).get(c) for p in parts.values()] for c in conditions}
+        flat = {f"{s}/{c}": p.get("recall", {}).get(c) for s, p in parts.items() for c in conditions}
+        figures.append((f"critique_recall{suffix}", interval_plot(
+            f"Flaw recall per condition and severity - {ctx.run}\njudge: {judge}", list(parts), series,
+            ylabel="recall of gold flaws", note=n_note(flat, "gold flaws", "items"), xlabel="flaw severity")))
+        uplift = {s: p.get("uplift") for s, p in parts.items()}
+        if any(uplift.values()):
+            figures.append((f"critique_uplift{suffix}", interval_plot(
+                f"Uplift: assisted minus unassisted recall - {ctx.run}\njudge: {judge}", list(parts),
+                {"uplift": list(uplift.values())}, ylabel="recall difference", ylim=(-1.0, 1.0),
+                note=n_note(uplift, "paired items"), reference=0.0, reference_label="no uplift",
+                xlabel="flaw severity")))
+    return figures

@@ -1,0 +1,50 @@
+"""Debate figures: judge accuracy per condition (order-averaged and each answer order) and
+position bias (share of verdicts for the answer shown first), for each judge of the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from oversight.report.plots import PlotContext, register_plot
+from oversight.report.plots.generic import interval_plot, n_note
+
+ORDERS = ("original", "swapped")
+
+
+def _slug(judge: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in judge).strip("_")
+
+
+@register_plot("debate")
+def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
+    conditions = metrics.get("conditions") or {}
+    judges = metrics.get("judges") or []
+    figures: list[tuple[str, Figure]] = []
+    for k, judge in enumerate(judges):
+        by_c = {c: by_j[judge] for c, by_j in conditions.items() if judge in by_j}
+        if not by_c:
+            continue
+        suffix = "" if k == 0 else f"_{_slug(judge)}"
+        groups = list(by_c)
+        acc = {c: m["accuracy"] for c, m in by_c.items()}
+        series = {f"{next(iter(by_c.values()))['accuracy_kind']}": list(acc.values())}
+        for order in ("original", "swapped"):
+            recs = [m["accuracy_by_order"].get(order) for m in by_c.values()]
+            if any(recs):
+                series[f"{order} order"] = recs
+        note = n_note(acc, "verdicts", "transcripts")
+        per_order = {f"{c} {o}": m["accuracy_by_order"].get(o) for c, m in by_c.items() for o in ORDERS}
+        if any(per_order.values()):
+            note += " Per order: " + n_note(per_order, "verdicts", "transcripts")
+        figures.append((f"debate_accuracy{suffix}", interval_plot(
+            f"Judge accuracy per condition - {ctx.run}\njudge: {judge}", groups, series,
+            ylabel="judge accuracy", note=note, reference=0.5, reference_label="chance")))
+        bias = {c: m.get("chose_first_shown") for c, m in by_c.items()}
+        if any(bias.values()):
+            figures.append((f"debate_position_bias{suffix}", interval_plot(
+                f"Position bias: verdicts for the answer shown first - {ctx.run}\njudge: {judge}", groups,
+                {"chose first shown": list(bias.values())}, ylabel="share of valid verdicts",
+                note=n_note(bias, "valid verdicts", "transcripts"), reference=0.5, reference_label="no bias")))
+    return figures

@@ -1,0 +1,46 @@
+"""Summarization figures: mean ratings per level of the summary tree (and the root), per strategy,
+from the run's first judge (`metrics["strategies"][s]["judges"][j]["ratings"][stage][scale]`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from oversight.report.plots import PlotContext, register_plot
+from oversight.report.plots.generic import interval_plot, n_note
+
+
+def _is_record(value: Any) -> bool:
+    return isinstance(value, dict) and {"estimate", "ci", "ci_method"} <= set(value)
+
+
+def ratings_by_level(metrics: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{"<strategy> <stage>": {scale: record}} for the first judge of each strategy."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    strategies = metrics.get("strategies") or {}
+    for strategy, block in strategies.items():
+        judges = block.get("judges") or {}
+        if not judges:
+            continue
+        ratings = judges[sorted(judges)[0]].get("ratings") or {}
+        for stage, scales in ratings.items():
+            recs = {dim: rec for dim, rec in scales.items() if _is_record(rec)}
+            if recs:
+                out[f"{strategy} {stage}" if len(strategies) > 1 else stage] = recs
+    return out
+
+
+@register_plot("summarize")
+def summarize_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
+    levels = ratings_by_level(metrics)
+    if not levels:
+        return []
+    dims = sorted({d for recs in levels.values() for d in recs})
+    series = {d: [levels[lvl].get(d) for lvl in levels] for d in dims}
+    flat = {f"{lvl}/{d}": rec for lvl, recs in levels.items() for d, rec in recs.items()}
+    values = [v for r in flat.values() for v in [r.get("estimate"), *(r.get("ci") or [])] if v is not None]
+    top = 7.0 if not values or max(values) > 1 else 1.0
+    fig = interval_plot(f"Summary ratings per level - {ctx.run}", list(levels), series,
+                        ylabel="mean rating", ylim=(1.0 if top == 7.0 else 0.0, top), note=n_note(flat, "ratings"))
+    return [("summarize_ratings", fig)]

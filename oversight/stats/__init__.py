@@ -1,0 +1,1 @@
+"""Numbers a paper can cite: estimates, intervals and agreement between judges."""
