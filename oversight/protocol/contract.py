@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, 
 from pydantic import BaseModel
 
 from oversight.core.errors import UserError
+from oversight.protocol.reporting import HeadlineRow, Published
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.config.tasks import TaskConfig
 
@@ -159,6 +160,15 @@ class Protocol(ABC, Generic[P, I]):
     ) -> dict[str, Any]:
         """The verdict fields of a judgment record, the same for model and human judges."""
         raise NotImplementedError(f"protocol {self.name!r} has no judge views to answer")
+
+    # Reporting hooks: optional; the defaults leave the report to its generic behaviour.
+    published: ClassVar[Published] = Published()
+    """Figures from papers shown beside this protocol's headline rows of the same label."""
+
+    def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow] | None:
+        """The run's headline rows; None lets the report list every estimate record it finds."""
+        return None
+    # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:
         """Every role an experiment may bind: the required ones and the optional ones."""

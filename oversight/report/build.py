@@ -28,7 +28,7 @@ from oversight.core.jsonl import FILE_MODE, Warn, dumps
 from oversight.protocol.contract import get_protocol
 from oversight.report.results import compute_metrics, stream_transcripts
 from oversight.log.runfolder import RunFolder
-from oversight.report.sidebyside import PUBLISHED_NOTE, side_by_side
+from oversight.report.sidebyside import published_notes, side_by_side
 from oversight.stats.estimates import ci_cell
 from oversight.report.tables import (
     Section, agreement_section, legend_for, print_section, run_sections, status_lines, to_csv, to_markdown,
@@ -156,7 +156,7 @@ def build_sections(runs: list[RunReport], tour: dict[str, Any] | None) -> list[S
         sections[-1].legend = legend_for(sections[-1].rows)
     else:
         rows = side_by_side([(r.name, r.sweep_point, r.metrics) for r in runs])
-        legend = legend_for(rows) + ([PUBLISHED_NOTE] if any("published" in r for r in rows) else [])
+        legend = legend_for(rows) + (published_notes([r.metrics for r in runs]) if any("published" in r for r in rows) else [])
         swept = all(r.sweep_point for r in runs)
         hide = ("run",) if swept else ()
         sections.append(Section("Runs side by side", rows, legend, hide))
