@@ -168,6 +168,11 @@ class Protocol(ABC, Generic[P, I]):
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow] | None:
         """The run's headline rows; None lets the report list every estimate record it finds."""
         return None
+
+    figures: ClassVar[str] = ""
+    """"module:attr" of a drawer (`oversight.figures.Drawer`) giving the run's figures from its
+    metrics; "" draws the headline rows as one interval plot. A string, loaded by the report only,
+    so importing a protocol never loads matplotlib."""
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:

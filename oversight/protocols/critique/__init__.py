@@ -45,6 +45,8 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
         "grader_confirm": {"context", "question", "answer", "report"},
     }
 
+    figures = "oversight.protocols.critique.figures:critique_plots"
+
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return critique_report.headline(metrics)
 

@@ -65,6 +65,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     published = debate_report.PUBLISHED
 
+    figures = "oversight.protocols.debate.figures:debate_plots"
+
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return debate_report.headline(metrics)
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 
-from oversight.report.plots import caption, errbar, method_name, new_figure, save
-from oversight.report.plots.generic import interval_plot, n_note
+from oversight.figures import caption, errbar, interval_plot, method_name, n_note, new_figure, save
 from oversight.report.sidebyside import headline, run_label
 
 if TYPE_CHECKING:
