@@ -173,6 +173,12 @@ class Protocol(ABC, Generic[P, I]):
     """"module:attr" of a drawer (`oversight.figures.Drawer`) giving the run's figures from its
     metrics; "" draws the headline rows as one interval plot. A string, loaded by the report only,
     so importing a protocol never loads matplotlib."""
+
+    cross_run: ClassVar[str] = ""
+    """"module:attr" of a `CrossRun`: given the report's runs of this protocol, extra tables and
+    figures (debate's tournament); "" for none. Loaded by the report only, like `figures`."""
+    cross_run_key: ClassVar[str] = ""
+    """Where the cross-run result goes in the JSON report (null when the runs make none)."""
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:

@@ -4,6 +4,7 @@ them without importing the report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,4 +38,41 @@ def first_judge(metrics: dict[str, Any]) -> str | None:
     return judges[0] if judges else None
 
 
-__all__ = ["HeadlineRow", "Published", "estimate_row", "first_judge"]
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """One run as a cross-run analysis sees it; `read(outcome_keys)` gives its finished transcripts
+    and their judgments (the report streams them, so a protocol needs no report import)."""
+
+    name: str
+    models: dict[str, str]
+    metrics: dict[str, Any]
+    read: Callable[[frozenset[str] | None], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class CrossRunSection:
+    """A table the report prints after the runs side by side."""
+
+    title: str
+    rows: list[dict[str, Any]]
+    legend: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CrossRunResult:
+    """What a protocol's analysis of several of its runs adds: `data` under the protocol's
+    `cross_run_key` in the JSON report, tables, and figures as (file stem, matplotlib figure)."""
+
+    data: dict[str, Any]
+    sections: list[CrossRunSection] = field(default_factory=list)
+    figures: list[tuple[str, Any]] = field(default_factory=list)
+
+
+CrossRun = Callable[[list[RunInput]], "CrossRunResult | None"]
+"""A protocol's cross-run analysis: None when the runs do not make one (e.g. too few pairings)."""
+
+
+__all__ = ["CrossRun", "CrossRunResult", "CrossRunSection", "HeadlineRow", "Published", "RunInput", "estimate_row",
+           "first_judge"]

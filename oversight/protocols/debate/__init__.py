@@ -66,6 +66,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     published = debate_report.PUBLISHED
 
     figures = "oversight.protocols.debate.figures:debate_plots"
+    cross_run = "oversight.protocols.debate.crossplay:crossplay"
+    cross_run_key = "tournament"
 
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return debate_report.headline(metrics)
