@@ -57,6 +57,9 @@ def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> 
     metrics = run_metrics(folder)
     # A read-only or full run folder still reports (exit 0): what cannot be saved is a warning.
     folder.try_write_metrics(metrics)
+    # The hooks are found by the run's protocol; metrics.json stays as the protocol wrote it.
+    if "protocol" not in metrics:
+        metrics = {**metrics, "protocol": exp.protocol}
     paths: list[Path] = []
     if plots:
         try:
