@@ -11,8 +11,8 @@ from typing import Any
 from rich.console import Console
 
 from oversight.report.plots import PlotContext, method_name
-from oversight.report.plots.debate import debate_plots
-from oversight.report.plots.summarize import summarize_plots
+from oversight.protocols.debate.figures import debate_plots
+from oversight.protocols.summarize.figures import summarize_plots
 from oversight.report.build import report
 from report_runs import debate_run
 

@@ -17,7 +17,7 @@ from oversight.protocols.critique.flaws import lexical_match
 from oversight.protocols.debate.metrics import compute as debate_metrics
 from oversight.protocols.summarize.metrics import mean_ci
 from oversight.stats.estimates import MIN_BOOTSTRAP_UNITS, cluster_proportion, paired_difference, proportion, wilson
-from oversight.report.tournament import Game, tournament
+from oversight.protocols.debate.tournament import Game, tournament
 
 Z = 1.959963984540054
 

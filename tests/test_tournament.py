@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from oversight.report.build import report
-from oversight.report.tournament import ELO_SCALE, Game, RunGames, _fit, elo_ratings, games_from_runs, tournament
+from oversight.protocols.debate.tournament import ELO_SCALE, Game, RunGames, _fit, elo_ratings, games_from_runs, tournament
 from report_runs import crossplay_runs
 
 JUDGE = {"kind": "model", "id": "m:judge"}

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, 
 from pydantic import BaseModel
 
 from oversight.core.errors import UserError
+from oversight.protocol.reporting import HeadlineRow, Published
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.config.tasks import TaskConfig
 
@@ -159,6 +160,26 @@ class Protocol(ABC, Generic[P, I]):
     ) -> dict[str, Any]:
         """The verdict fields of a judgment record, the same for model and human judges."""
         raise NotImplementedError(f"protocol {self.name!r} has no judge views to answer")
+
+    # Reporting hooks: optional; the defaults leave the report to its generic behaviour.
+    published: ClassVar[Published] = Published()
+    """Figures from papers shown beside this protocol's headline rows of the same label."""
+
+    def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow] | None:
+        """The run's headline rows; None lets the report list every estimate record it finds."""
+        return None
+
+    figures: ClassVar[str] = ""
+    """"module:attr" of a drawer (`oversight.figures.Drawer`) giving the run's figures from its
+    metrics; "" draws the headline rows as one interval plot. A string, loaded by the report only,
+    so importing a protocol never loads matplotlib."""
+
+    cross_run: ClassVar[str] = ""
+    """"module:attr" of a `CrossRun`: given the report's runs of this protocol, extra tables and
+    figures (debate's tournament); "" for none. Loaded by the report only, like `figures`."""
+    cross_run_key: ClassVar[str] = ""
+    """Where the cross-run result goes in the JSON report (null when the runs make none)."""
+    # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:
         """Every role an experiment may bind: the required ones and the optional ones."""

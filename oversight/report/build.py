@@ -2,17 +2,15 @@
 
 Recomputes every number from a run folder's files (a copied folder reports the same numbers),
 writes metrics.json and the run's figures (RUN_DIR/plots), and prints the tables. With several
-runs it adds the runs side by side (sweep values as columns) with one figure, and, when the runs
-are a debate cross-play (debater models differ between runs), the tournament: Elo, Agent Score
-Difference and judge accuracy against debater Elo. `--out DIR` also writes the report
-(report.txt/json/csv/md) and the side-by-side and tournament figures there; without it, those
-figures go to ./reports.
+runs it adds the runs side by side (sweep values as columns) with one figure, and whatever each
+protocol's cross-run hook makes of its runs (for debate cross-play, the tournament). `--out DIR`
+also writes the report (report.txt/json/csv/md) and the figures across runs there; without it,
+those figures go to ./reports.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,31 +24,17 @@ from oversight.importers import imported_metrics
 from oversight.core.atomic import write_atomic
 from oversight.core.jsonl import FILE_MODE, Warn, dumps
 from oversight.protocol.contract import get_protocol
-from oversight.report.results import compute_metrics, stream_transcripts
+from oversight.protocol.reporting import CrossRunResult
+from oversight.report.crossrun import RunReport, cross_run_results
+from oversight.report.results import compute_metrics
 from oversight.log.runfolder import RunFolder
-from oversight.report.sidebyside import PUBLISHED_NOTE, side_by_side
-from oversight.stats.estimates import ci_cell
+from oversight.report.sidebyside import published_notes, side_by_side
 from oversight.report.tables import (
     Section, agreement_section, legend_for, print_section, run_sections, status_lines, to_csv, to_markdown,
 )
 
 FORMATS = ("table", "json", "csv", "markdown")
 SUFFIX = {"table": "txt", "json": "json", "csv": "csv", "markdown": "md"}
-
-
-@dataclass
-class RunReport:
-    """One run's recomputed metrics and what a comparison needs to know about it."""
-
-    folder: RunFolder
-    metrics: dict[str, Any]
-    models: dict[str, str]
-    sweep_point: dict[str, Any]
-    plots: list[Path]
-
-    @property
-    def name(self) -> str:
-        return self.folder.run_id
 
 
 def run_metrics(folder: RunFolder) -> dict[str, Any]:
@@ -66,13 +50,16 @@ def run_metrics(folder: RunFolder) -> dict[str, Any]:
 
 
 def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> RunReport:
-    from oversight.report.plots import plot_run
+    from oversight.report.plots import plot_run  # lazy: matplotlib only when drawing
 
     folder = RunFolder.open(run_dir, warn=warn)
     exp, meta = folder.experiment()
     metrics = run_metrics(folder)
     # A read-only or full run folder still reports (exit 0): what cannot be saved is a warning.
     folder.try_write_metrics(metrics)
+    # The hooks are found by the run's protocol; metrics.json stays as the protocol wrote it.
+    if "protocol" not in metrics:
+        metrics = {**metrics, "protocol": exp.protocol}
     paths: list[Path] = []
     if plots:
         try:
@@ -82,49 +69,6 @@ def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> 
                 warn(f"{exc.filename or folder.path / 'plots'}: could not write ({exc.strerror or exc}); "
                      f"the figures of this run are not saved")
     return RunReport(folder, metrics, dict(exp.models), dict(meta.get("sweep_point") or {}), paths)
-
-
-def _tournament(runs: list[RunReport]) -> dict[str, Any] | None:
-    """Elo and ASD when the runs are debates between different debater models."""
-    from oversight.protocols.debate import DebateProtocol
-    from oversight.report.tournament import RunGames, games_from_runs, tournament
-
-    debates = [r for r in runs if r.metrics.get("protocol") == "debate" and "debate" in (r.metrics.get("conditions") or {})]
-    players = {r.models.get(side) for r in debates for side in ("debater_a", "debater_b")} - {None}
-    pairs = {(r.models.get("debater_a"), r.models.get("debater_b")) for r in debates}
-    if len(players) < 2 or len(pairs) < 2:  # a tournament is several pairings of debater models
-        return None
-    inputs = []
-    for r in debates:
-        transcripts, _ = stream_transcripts(r.folder, DebateProtocol.metrics_outcome_keys)
-        judgments, _ = r.folder.judgments(transcripts)
-        inputs.append(RunGames(r.name, r.models["debater_a"], r.models["debater_b"], transcripts, judgments))
-    games, counts = games_from_runs(inputs)
-    result = {**tournament(games), "counts": counts}
-    judge = counts["judge"]
-    self_play: dict[str, Any] = {}
-    for r in debates:
-        if r.models["debater_a"] == r.models["debater_b"]:
-            rec = ((r.metrics["conditions"].get("debate") or {}).get(judge) or {}).get("accuracy")
-            if rec:
-                self_play[r.models["debater_a"]] = {**rec, "run": r.name}
-    result["self_play_accuracy"] = self_play
-    return result
-
-
-def _interval_text(rec: dict[str, Any]) -> str:
-    ci = ci_cell(rec)
-    return f"[{ci[0]}, {ci[1]}]" if isinstance(ci, list) else f"({ci or 'no interval'})"
-
-
-def tournament_rows(t: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for model in t["players"]:
-        elo, asd, acc = t["elo"].get(model) or {}, t["asd_by_model"].get(model) or {}, t["self_play_accuracy"].get(model)
-        rows.append({"model": model, "Elo": elo.get("estimate"), "Elo CI": ci_cell(elo), "games": elo.get("n"),
-                     "ASD": asd.get("estimate"), "ASD CI": ci_cell(asd),
-                     "self acc": None if acc is None else acc.get("estimate")})
-    return rows
 
 
 def _role_totals(runs: list[RunReport]) -> list[dict[str, Any]]:
@@ -149,14 +93,14 @@ def _role_totals(runs: list[RunReport]) -> list[dict[str, Any]]:
     return rows
 
 
-def build_sections(runs: list[RunReport], tour: dict[str, Any] | None) -> list[Section]:
+def build_sections(runs: list[RunReport], cross: dict[str, CrossRunResult | None]) -> list[Section]:
     sections: list[Section] = []
     if len(runs) == 1:
         sections += run_sections(runs[0].name, runs[0].metrics)
         sections[-1].legend = legend_for(sections[-1].rows)
     else:
         rows = side_by_side([(r.name, r.sweep_point, r.metrics) for r in runs])
-        legend = legend_for(rows) + ([PUBLISHED_NOTE] if any("published" in r for r in rows) else [])
+        legend = legend_for(rows) + (published_notes([r.metrics for r in runs]) if any("published" in r for r in rows) else [])
         swept = all(r.sweep_point for r in runs)
         hide = ("run",) if swept else ()
         sections.append(Section("Runs side by side", rows, legend, hide))
@@ -175,16 +119,9 @@ def build_sections(runs: list[RunReport], tour: dict[str, Any] | None) -> list[S
         agreement = agreement_section(r.name, r.metrics)
         if agreement:
             sections.append(agreement)
-    if tour:
-        asd = tour["asd"]
-        c = tour["counts"]
-        sections.append(Section("Debate tournament (cross-play)", tournament_rows(tour), [
-            f"judge {c['judge']}; {tour['games']} games on {tour['items']} items ({tour['cross_play_games']} cross-play); "
-            f"left out: {c['invalid_games']} invalid, {c['failed_transcripts']} failed, "
-            f"{c['unjudged_transcripts']} unjudged",
-            f"ASD (all games) {asd['estimate']} {_interval_text(asd)}; Elo relative to the mean debater; "
-            "ASD per model: judge's mean p on its answer when honest minus when dishonest; self acc: judge "
-            "accuracy in its self-play; CIs: percentile bootstrap over items"]))
+    for result in cross.values():
+        for extra in result.sections if result else []:
+            sections.append(Section(extra.title, extra.rows, extra.legend))
     return sections
 
 
@@ -207,19 +144,19 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     runs = [load_run(Path(d), warn=warn) for d in run_dirs]
-    tour = _tournament(runs) if len(runs) > 1 else None
-    sections = build_sections(runs, tour)
+    cross = cross_run_results(runs) if len(runs) > 1 else {}
+    sections = build_sections(runs, cross)
     document: dict[str, Any] = {
         "runs": [{"run": r.name, "path": str(r.folder.path), "sweep_point": r.sweep_point, "models": r.models,
                   "metrics": r.metrics} for r in runs],
         "side_by_side": sections[0].rows if len(runs) > 1 else None,
-        "tournament": tour,
+        **{key: None if result is None else result.data for key, result in cross.items()},
     }
     figures = [p for r in runs for p in r.plots]
     if len(runs) > 1:
-        from oversight.report.plots.compare import compare_plots
+        from oversight.report.plots.compare import compare_plots  # lazy: matplotlib only when drawing
 
-        figures += compare_plots(runs, tour, out or Path("reports"))
+        figures += compare_plots(runs, cross, out or Path("reports"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / f"report.{SUFFIX[fmt]}", render(sections, fmt, document, 80).encode("utf-8"),

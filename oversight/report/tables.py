@@ -21,18 +21,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from oversight.stats.methods import METHODS
 from oversight.stats.agreement import agreement_rows
 from oversight.core.safe_text import line, text
 
-METHODS = {
-    "wilson": ("W", "Wilson"), "wilson-cluster": ("Wc", "Wilson, cluster-adjusted"),
-    "newcombe": ("N", "Newcombe method 10"), "newcombe-cluster": ("Nc", "Newcombe, cluster-adjusted"),
-    "newcombe-paired": ("Np", "Newcombe paired (1998b)"),
-    "newcombe-paired-cluster": ("Npc", "Newcombe paired, cluster-adjusted"),
-    "bayesian-bootstrap": ("BB", "Bayesian bootstrap"),
-    "bootstrap-items-percentile": ("Bi", "percentile bootstrap over items"),
-    "wilson-bounded": ("Wb", "Wilson on the mean rescaled to [0, 1] (bounded scores)"),
-}
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
            "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "units failed": "u fail", "published": "published",
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from oversight.core.errors import UserError
+from oversight.protocol.reporting import HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
-from oversight.protocols.critique import metrics as critique_metrics
+from oversight.protocols.critique import metrics as critique_metrics, report as critique_report
 from oversight.protocols.critique.data import FlawedAnswerItem, load_items
 from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
@@ -43,6 +44,11 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
         "grader": {"context", "question", "answer", "gold_flaws", "report"},
         "grader_confirm": {"context", "question", "answer", "report"},
     }
+
+    figures = "oversight.protocols.critique.figures:critique_plots"
+
+    def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
+        return critique_report.headline(metrics)
 
     def roles(self, params: CritiqueParams) -> set[str]:
         assisted = "assisted" in params.conditions

@@ -12,8 +12,9 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
+from oversight.protocol.reporting import HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
-from oversight.protocols.debate import metrics as debate_metrics
+from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
 from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
@@ -61,6 +62,15 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         "judge_blind": {"question", "answer_a", "answer_b"},
         "judge_expert": {"title", "story", "question", "answer_a", "answer_b"},
     }
+
+    published = debate_report.PUBLISHED
+
+    figures = "oversight.protocols.debate.figures:debate_plots"
+    cross_run = "oversight.protocols.debate.crossplay:crossplay"
+    cross_run_key = "tournament"
+
+    def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
+        return debate_report.headline(metrics)
 
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         used = {self.STORY_TEMPLATES[c] for c in params.conditions if c in self.STORY_TEMPLATES}

@@ -48,6 +48,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
         "judge_coherence": {"sentences", "count"},
     }
 
+    figures = "oversight.protocols.summarize.figures:summarize_plots"
+
     def roles(self, params: SummarizeParams) -> set[str]:
         judged = params.judge != "none" or params.coherence
         return {"summarizer", "judge"} if judged else {"summarizer"}

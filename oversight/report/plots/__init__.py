@@ -1,117 +1,47 @@
-"""Figures for a paper draft, as PNG and SVG (matplotlib, Agg backend: no display needed).
+"""A run's figures, as PNG and SVG in RUN_DIR/plots/<figure>.png and .svg.
 
-Per run, `plot_run` dispatches on the protocol name through `PLOTTERS` (add a protocol's
-figures with `@register_plot("name")` in one place); a protocol without plotters gets its
-headline estimates as one interval plot. Every figure names its run, n and the interval method.
-Files go to RUN_DIR/plots/<figure>.png and .svg. Several runs side by side and tournaments have
-their own figures (`oversight.report.plots.compare`).
+A protocol names its drawer in its `figures` hook ("module:attr"), loaded here only, so
+importing a protocol never loads matplotlib; a protocol without one gets its headline estimates
+as one interval plot. Several runs side by side and tournaments have their own figures
+(`oversight.report.plots.compare`).
 """
 
 from __future__ import annotations
 
-import io
-import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from oversight.core.atomic import write_atomic  # noqa: E402
-from oversight.core.jsonl import FILE_MODE  # noqa: E402
-from oversight.report.tables import METHODS  # noqa: E402
-
-plt.rcParams.update({"svg.hashsalt": "oversight", "svg.fonttype": "none", "font.size": 10, "axes.spines.top": False,
-                     "axes.spines.right": False, "figure.dpi": 100})
+from oversight.core.errors import UserError
+from oversight.figures import Drawer, PlotContext, caption, errbar, method_name, new_figure, save
+from oversight.protocol.contract import get_protocol
+from oversight.report.plots.generic import headline_plot
 
 
-@dataclass(frozen=True)
-class PlotContext:
-    """What every plotter may put in a title or caption."""
-
-    run: str
-    """The run's name (its folder)."""
-
-
-Plotter = Callable[[dict[str, Any], PlotContext], list[tuple[str, Figure]]]
-PLOTTERS: dict[str, list[Plotter]] = {}
-
-
-def register_plot(protocol: str) -> Callable[[Plotter], Plotter]:
-    """Decorator: `fn(metrics, ctx) -> [(file stem, figure)]` draws figures for `protocol`."""
-    def wrap(fn: Plotter) -> Plotter:
-        PLOTTERS.setdefault(protocol, []).append(fn)
-        return fn
-    return wrap
-
-
-def method_name(method: str | None) -> str:
-    """The interval method's name as metrics.json gives it ("wilson-bounded over texts" too)."""
-    if not method:
-        return "?"
-    if method in METHODS:
-        return METHODS[method][1]
-    base, _, rest = method.partition(" over ")
-    return f"{METHODS[base][1]} over {rest}" if base in METHODS and rest else method
-
-
-def errbar(rec: dict[str, Any] | None) -> tuple[float, float, float] | None:
-    """(estimate, lower error, upper error) of an estimate record, or None when undefined."""
-    if not rec or rec.get("estimate") is None:
-        return None
-    est = float(rec["estimate"])
-    lo, hi = rec.get("ci") or (None, None)
-    if lo is None or hi is None:
-        return est, 0.0, 0.0
-    return est, max(0.0, est - float(lo)), max(0.0, float(hi) - est)
-
-
-def new_figure(width: float = 6.4, height: float = 3.8) -> tuple[Figure, Any]:
-    fig = plt.figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
-
-
-def caption(fig: Figure, text: str) -> None:
-    """A small line under the figure: n and interval methods."""
-    fig.supxlabel(textwrap.fill(text, int(fig.get_figwidth() * 14)), fontsize=8, color="0.3")
-
-
-def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
-    """PNG (150 dpi) and SVG, without timestamps so the same numbers give the same files.
-
-    Each is drawn in memory and written whole (temporary file, fsync, rename): a kill or a
-    full disk mid-way leaves the previous figure or none, never a torn one."""
+def drawer_for(metrics: dict[str, Any]) -> Drawer:
+    """The run's protocol's drawer, else the headline plot (also for a protocol not installed here)."""
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
-        for path, options in ((paths[0], {"dpi": 150, "metadata": {"Software": None}}),
-                              (paths[1], {"metadata": {"Date": None}})):
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format=path.suffix[1:], **options)
-            write_atomic(path, buffer.getvalue(), fsync=True, mode=FILE_MODE)
-    finally:
-        plt.close(fig)
-    return paths
+        spec = get_protocol(str(metrics.get("protocol"))).figures
+    except UserError:
+        return headline_plot
+    if not spec:
+        return headline_plot
+    module, _, attr = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UserError(f"protocol {metrics.get('protocol')!r}: figures {spec!r} cannot be loaded ({exc})") from exc
+    drawer: Drawer = fn
+    return drawer
 
 
 def plot_run(run_dir: Path, metrics: dict[str, Any], out_dir: Path | None = None) -> list[Path]:
     """Draw the run's figures into RUN_DIR/plots (or `out_dir`); returns the files written."""
-    from oversight.report.plots import critique, debate, generic, summarize  # noqa: F401  (registers plotters)
-
     ctx = PlotContext(run=Path(run_dir).name)
-    plotters = PLOTTERS.get(str(metrics.get("protocol")), [generic.headline_plot])
     paths: list[Path] = []
-    for plotter in plotters:
-        for stem, fig in plotter(metrics, ctx):
-            paths += save(fig, out_dir or Path(run_dir) / "plots", stem)
+    for stem, fig in drawer_for(metrics)(metrics, ctx):
+        paths += save(fig, out_dir or Path(run_dir) / "plots", stem)
     return paths
 
 
-__all__ = ["PLOTTERS", "PlotContext", "caption", "errbar", "method_name", "new_figure", "plot_run",
-           "register_plot", "save"]
+__all__ = ["PlotContext", "caption", "drawer_for", "errbar", "method_name", "new_figure", "plot_run", "save"]

@@ -1,20 +1,18 @@
-"""Figures across runs: headline estimates side by side, and a debate tournament's
-"persuasiveness vs judge accuracy" (Khan et al. 2024: judge accuracy in self-play against the
-debater's Elo)."""
+"""Figures across runs: headline estimates side by side, and the figures of each protocol's
+cross-run analysis."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from matplotlib.figure import Figure
 
-from oversight.report.plots import caption, errbar, method_name, new_figure, save
-from oversight.report.plots.generic import interval_plot, n_note
+from oversight.figures import interval_plot, n_note, save
 from oversight.report.sidebyside import headline, run_label
 
-if TYPE_CHECKING:
-    from oversight.report.build import RunReport
+from oversight.protocol.reporting import CrossRunResult
+from oversight.report.crossrun import RunReport
 
 
 def _is_difference(metric: str) -> bool:
@@ -46,37 +44,12 @@ def side_by_side_figures(runs: list[RunReport]) -> list[tuple[str, Figure]]:
     return figures
 
 
-def persuasiveness_figure(tour: dict[str, Any]) -> Figure | None:
-    """Judge accuracy in each debater's self-play against its Elo, with both intervals."""
-    points = [(m, tour["elo"].get(m), tour["self_play_accuracy"].get(m)) for m in tour["players"]]
-    points = [(m, e, a) for m, e, a in points if e and a]
-    if not points:
-        return None
-    fig, ax = new_figure(6.0, 4.2)
-    for model, elo, acc in points:
-        ex, ey = errbar(elo), errbar(acc)
-        assert ex is not None and ey is not None
-        ax.errorbar([ex[0]], [ey[0]], xerr=[[ex[1]], [ex[2]]], yerr=[[ey[1]], [ey[2]]], fmt="o", capsize=3)
-        ax.annotate(model, (ex[0], ey[0]), textcoords="offset points", xytext=(6, 6), fontsize=8)
-    ax.axhline(0.5, color="0.5", linestyle="--", linewidth=1)
-    ax.set_xlabel("debater Elo (relative to the mean debater)")
-    ax.set_ylabel("judge accuracy in self-play")
-    ax.set_ylim(-0.02, 1.1)
-    ax.margins(x=0.15)
-    ax.set_title(f"Persuasiveness vs judge accuracy\njudge: {tour['counts']['judge']}", fontsize=11, loc="left")
-    acc_methods = sorted({method_name(a.get("ci_method")) for _, _, a in points})
-    caption(fig, f"{tour['games']} games on {tour['items']} items; Elo 95% CI: {method_name(tour['elo'][points[0][0]]['ci_method'])}"
-                 f" ({tour['bootstrap']['resamples']} resamples); accuracy 95% CI: {'; '.join(acc_methods)}; "
-                 f"n = {', '.join(str(a['n']) for _, _, a in points)} self-play transcripts")
-    return fig
-
-
-def compare_plots(runs: list[RunReport], tour: dict[str, Any] | None, out: Path) -> list[Path]:
+def compare_plots(runs: list[RunReport], cross: dict[str, CrossRunResult | None], out: Path) -> list[Path]:
+    """The side-by-side figures, then each protocol's cross-run figures, saved into `out`."""
     paths: list[Path] = []
     for stem, fig in side_by_side_figures(runs):
         paths += save(fig, out, stem)
-    if tour:
-        fig = persuasiveness_figure(tour)
-        if fig is not None:
-            paths += save(fig, out, "tournament_persuasiveness")
+    for result in cross.values():
+        for stem, fig in result.figures if result else []:
+            paths += save(fig, out, stem)
     return paths

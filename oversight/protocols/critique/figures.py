@@ -7,16 +7,13 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from oversight.report.plots import PlotContext, register_plot
-from oversight.report.plots.debate import _slug
-from oversight.report.plots.generic import interval_plot, n_note
+from oversight.figures import PlotContext, interval_plot, n_note, slug
 
 
-@register_plot("critique")
 def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
     figures: list[tuple[str, Figure]] = []
     for k, (judge, block) in enumerate((metrics.get("by_judge") or {}).items()):
-        suffix = "" if k == 0 else f"_{_slug(judge)}"
+        suffix = "" if k == 0 else f"_{slug(judge)}"
         parts = {"all": block, **(block.get("by_severity") or {})}
         conditions = sorted({c for p in parts.values() for c in p.get("recall") or {}})
         series = {c: [p.get("recall", {}).get(c) for p in parts.values()] for c in conditions}

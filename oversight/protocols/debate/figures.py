@@ -7,17 +7,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from oversight.report.plots import PlotContext, register_plot
-from oversight.report.plots.generic import interval_plot, n_note
+from oversight.figures import PlotContext, interval_plot, n_note, slug
 
 ORDERS = ("original", "swapped")
 
 
-def _slug(judge: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in judge).strip("_")
-
-
-@register_plot("debate")
 def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
     conditions = metrics.get("conditions") or {}
     judges = metrics.get("judges") or []
@@ -26,7 +20,7 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
         by_c = {c: by_j[judge] for c, by_j in conditions.items() if judge in by_j}
         if not by_c:
             continue
-        suffix = "" if k == 0 else f"_{_slug(judge)}"
+        suffix = "" if k == 0 else f"_{slug(judge)}"
         groups = list(by_c)
         acc = {c: m["accuracy"] for c, m in by_c.items()}
         series = {f"{next(iter(by_c.values()))['accuracy_kind']}": list(acc.values())}

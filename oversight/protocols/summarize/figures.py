@@ -7,8 +7,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from oversight.report.plots import PlotContext, register_plot
-from oversight.report.plots.generic import interval_plot, n_note
+from oversight.figures import PlotContext, interval_plot, n_note
 
 
 def _is_record(value: Any) -> bool:
@@ -31,7 +30,6 @@ def ratings_by_level(metrics: dict[str, Any]) -> dict[str, dict[str, dict[str, A
     return out
 
 
-@register_plot("summarize")
 def summarize_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
     levels = ratings_by_level(metrics)
     if not levels:

@@ -1,0 +1,16 @@
+"""What the report shows for a critique run: recall per condition and the critique's uplift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oversight.protocol.reporting import HeadlineRow, estimate_row, first_judge
+
+
+def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
+    """Recall per condition and the uplift, for the run's first judge (or the pooled block)."""
+    judge = first_judge(metrics)
+    block = (metrics.get("by_judge") or {}).get(judge) or {}
+    rows = [estimate_row(f"recall {c}", rec) for c, rec in (block.get("recall") or {}).items()]
+    rows.append(estimate_row("uplift", block.get("uplift")))
+    return [r for r in rows if r]

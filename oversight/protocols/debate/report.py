@@ -1,0 +1,28 @@
+"""What the report shows for a debate run: accuracy per condition, debate minus each baseline,
+and the published judge accuracies on QuALITY beside them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oversight.protocol.reporting import HeadlineRow, Published, estimate_row, first_judge
+
+PUBLISHED = Published(
+    figures={
+        "accuracy debate": "L.76 H.88 M.84",
+        "accuracy consultancy": "L.54 H.78 M.74",
+        "accuracy blind": "L.48 H.60",
+    },
+    note=("published (QuALITY, another task and other judges: compare with care): L = Khan et al. 2024 "
+          "with an LLM judge, H = Khan et al. 2024 with human judges (blind = their naive judge), "
+          "M = Michael et al. 2023, human debaters and judges"),
+)
+
+
+def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
+    """Accuracy per condition and debate minus each baseline, for the run's first judge."""
+    judge = first_judge(metrics)
+    rows = [estimate_row(f"accuracy {c}", by_j.get(judge, {}).get("accuracy"))
+            for c, by_j in (metrics.get("conditions") or {}).items()]
+    rows += [estimate_row(label, d) for label, d in (metrics.get("comparisons") or {}).get(judge, {}).items()]
+    return [r for r in rows if r]
