@@ -1,5 +1,5 @@
 """`oversight judge RUN_DIR --model SPEC`: judge a run's finished transcripts again with another
-model, prompt or settings, without paying for the debates (or critiques) again.
+model, prompt or settings, without paying for the units again.
 
 Each judge's view is rebuilt from the transcript by the protocol's own `judge_views` (the code
 that built the run judge's input), rendered with the run's prompts (plus a `--prompt`
@@ -14,16 +14,14 @@ judgment carries a stable `id`; `--retry-failed` judges exactly the failed views
 never judged), each new record naming the failed one in `supersedes`, so the failure stops
 counting once it is answered and nothing is counted twice.
 
-Critique with `grader: model`: the protocol's verdict leaves model grading undone
-(`graded: false`); reports are then graded with the run's own `grader` model (or `--grader
-SPEC`) through the critique grader step (`grading.grade_one`), so judges are compared under
-the grader the run's own judge had.
+A protocol whose verdict calls models of its own (its `rejudge_roles`, e.g. a grader) gets them
+through `judge_verdict`: bound to the run's own model for each role, or to `--bind ROLE=SPEC`
+(or a shorthand flag the protocol declares in `rejudge_flags`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from pydantic import ValidationError
 from oversight.stats.agreement import view_key
 from oversight.config.experiment import Experiment, check_size, load_yaml, parse_assignment, validate_params
 from oversight.core.errors import ModelCallError, UserError
+from oversight.core.ids import sha256_hex
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
@@ -50,7 +49,6 @@ from oversight.core.safe_paths import allow
 from oversight.log.transcripts import JudgeRef, Judgment, Transcript, record_ref, standing_judgments
 
 JUDGE_ROLE = "judge"
-GRADER_ROLE = "grader"
 
 
 @dataclass
@@ -67,7 +65,10 @@ class JudgeOptions:
     """True: every answer order; False: the original order only; None: as the run had it."""
     sets: list[str] = field(default_factory=list)
     judge_id: str | None = None
-    grader: str | None = None
+    binds: list[str] = field(default_factory=list)
+    """`ROLE=SPEC`: the model for a role the protocol's verdict calls (its `rejudge_roles`)."""
+    flags: dict[str, str] = field(default_factory=dict)
+    """Shorthand flags given, flag -> SPEC (e.g. `--grader`), read through the protocol's `rejudge_flags`."""
     concurrency: int | None = None
     max_connections: int | None = None
     cache: bool = True
@@ -102,7 +103,8 @@ class JudgePlan:
     overrides: dict[str, Any]
     settings: dict[str, Any]
     prompt_hash: str
-    grader: str | None
+    binds: dict[str, str]
+    """Role -> model spec for the roles beside the judge that the verdict calls."""
     tasks: list[Task]
     selected: int
     failed_before: int
@@ -208,8 +210,8 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source)
     for task in selected:  # a template the views cannot fill fails here, before any call
         prompts.render(task.view.template, task.view.variables)
-    prompt_hash = hashlib.sha256("\n".join(
-        f"{name}\n{prompts.templates[name].text}" for name in sorted(all_templates)).encode()).hexdigest()[:8]
+    prompt_hash = sha256_hex("\n".join(
+        f"{name}\n{prompts.templates[name].text}" for name in sorted(all_templates)))[:8]
     generation = _generation(exp, opts.sets)
     logprob: dict[str, Any] = {}
     if opts.kind == "logprob":
@@ -228,7 +230,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
         elif key not in past.done and (key[0], None) not in past.done:
             todo.append(Task(t.transcript, t.view, attempt_no=past.written.get(key, 0)))
     return JudgePlan(folder, exp, protocol, params, prompts, opts, judge_id, generation, logprob, settings, prompt_hash,
-                     _grader_spec(protocol, params, exp, opts), todo, len(selected), len(past.failed) - retried,
+                     _bind_roles(protocol, params, exp, opts), todo, len(selected), len(past.failed) - retried,
                      retried)
 
 
@@ -272,20 +274,36 @@ def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], 
 def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attempt_no: int) -> str:
     """The same id for the same judge, view and try, so a retry can name what it supersedes."""
     text = "\0".join((run_id, judge_id, transcript_id, view, str(attempt_no)))
-    return "m" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:15]
+    return "m" + sha256_hex(text)[:15]
 
 
-def _grader_spec(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> str | None:
-    """The model that grades reports when the protocol's verdict cannot (critique, grader: model)."""
-    if not (protocol.name == "critique" and getattr(params, "grader", None) == "model"):
-        if opts.grader:
-            raise UserError(f"--grader: this run grades without a model (params.grader is {getattr(params, 'grader', None)!r})")
-        return None
-    spec = opts.grader or exp.models.get(GRADER_ROLE)
-    if not spec:
-        raise UserError("this critique run grades with a model but bound no grader: give --grader SPEC")
-    parse_spec(spec)
-    return spec
+def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> dict[str, str]:
+    """The models for the roles the protocol's verdict calls: `--bind`/shorthand flags, else the run's own."""
+    needed = protocol.rejudge_roles(params)
+    flag_of = {role: flag for flag, role in protocol.rejudge_flags.items()}
+    given: dict[str, tuple[str, str]] = {}  # role -> (how it was given, spec)
+    for flag, spec in opts.flags.items():
+        if flag not in protocol.rejudge_flags:
+            raise UserError(f"{flag}: protocol {protocol.name!r} has no such option for judging")
+        given[protocol.rejudge_flags[flag]] = (flag, spec)
+    for text in opts.binds:
+        role, sep, spec = text.partition("=")
+        if not (sep and role.strip() and spec.strip()):
+            raise UserError(f"--bind {text}: write ROLE=SPEC")
+        given[role.strip()] = (f"--bind {role.strip()}", spec.strip())
+    for role, (label, _) in sorted(given.items()):
+        if role not in needed:
+            raise UserError(f"{label}: judging this run calls no {role} model (roles to bind: "
+                            f"{', '.join(sorted(needed)) or 'none'})")
+    out: dict[str, str] = {}
+    for role in sorted(needed):
+        spec = given[role][1] if role in given else exp.models.get(role)
+        if not spec:
+            how = f"{flag_of[role]} SPEC" if role in flag_of else f"--bind {role}=SPEC"
+            raise UserError(f"judging this run calls a {role} model but the run bound no {role}: give {how}")
+        parse_spec(spec)
+        out[role] = spec
+    return out
 
 
 # ---- judging -------------------------------------------------------------------------------
@@ -300,26 +318,12 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
 
 
 def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
-    """The judge (and grader) models, the run's prompts and sampling, as a Recorder needs them."""
+    """The judge and bound models, the run's prompts and sampling, as a Recorder needs them."""
     models = {JUDGE_ROLE: pool.get(p.options.model)}
-    if p.grader:
-        models[GRADER_ROLE] = pool.get(p.grader)
+    for role, spec in p.binds.items():
+        models[role] = pool.get(spec)
     return RunContext(run_id=p.folder.run_id, models=models, generation=p.generation, prompts=p.prompts,
                       seed=p.exp.seed, put_text=p.folder.put_text)
-
-
-async def _grade(p: JudgePlan, rec: Recorder, transcript: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Grade a critique judge's reports with the grader model, exactly as the run's grader step does."""
-    from oversight.protocols.critique.grading import grade_one
-    from oversight.protocols.critique.views import outcome_verdict
-
-    outcome = transcript["outcome"]
-    shown = outcome["judge_view"]
-    state = {"gold": outcome.get("gold_flaws"), "context": shown["context"], "question": shown["question"],
-             "answer": shown["answer"]}
-    reports = fields.get("flaws_reported") or []
-    matches = list(await asyncio.gather(*(grade_one(rec, p.params, state, "report", i, r) for i, r in enumerate(reports))))
-    fields.update(matches=matches, grader="model", graded=True, **outcome_verdict(matches, state["gold"]))
 
 
 def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:
@@ -343,15 +347,10 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
         try:
-            fields = p.protocol.verdict(view, t, response, p.params)
+            fields = await p.protocol.judge_verdict(view, t, response, p.params, rec)
         except Exception as exc:  # a protocol bug on one answer must not lose the others
             fields = _failed_fields(p, task, f"verdict failed: {type(exc).__name__}: {exc}")
             fields["raw"] = out.text
-        if fields.get("graded") is False and p.grader and not fields.get("failed"):
-            try:
-                await _grade(p, rec, t, fields)
-            except ModelCallError as exc:
-                fields.update(failed=True, reason=f"grader call failed: {exc.reason}")
     ids: dict[str, Any] = {"id": judgment_id(p.folder.run_id, p.judge_id, str(t["id"]), view.key, task.attempt_no)}
     if task.supersedes is not None:
         ids["supersedes"] = task.supersedes
@@ -409,8 +408,7 @@ def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
     worst: dict[str, Usage] = {}
-    specs = {role: parse_spec(str(spec)) for role, spec in ((JUDGE_ROLE, p.options.model), (GRADER_ROLE, p.grader))
-             if spec}
+    specs = {role: parse_spec(spec) for role, spec in {JUDGE_ROLE: p.options.model, **p.binds}.items()}
     for event in result.events:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1

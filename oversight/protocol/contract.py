@@ -164,6 +164,24 @@ class Protocol(ABC, Generic[P, I]):
         """Every role an experiment may bind: the required ones and the optional ones."""
         return self.roles(params) | set(self.optional_roles)
 
+    # ---- Judging hooks: what judging a finished run again (`oversight judge --model`) asks ----
+
+    rejudge_flags: ClassVar[dict[str, str]] = {}
+    """Command-line shorthands for `--bind ROLE=SPEC`, flag -> role (e.g. `--grader` -> "grader")."""
+
+    def rejudge_roles(self, params: P) -> set[str]:
+        """Roles beside the judge whose models `judge_verdict` calls; each is bound to the run's
+        own model for the role unless `--bind ROLE=SPEC` names another."""
+        return set()
+
+    async def judge_verdict(
+        self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P, rec: Recorder
+    ) -> dict[str, Any]:
+        """`verdict` for a model judge, which may finish it with calls through `rec` (to the
+        `rejudge_roles` models). A call that fails after retries is recorded in the fields
+        (`failed: True` and a `reason`), never raised, so the judge's answer is kept."""
+        return self.verdict(view, transcript, response, params)
+
 
 def no_repeats(values: list[Any]) -> list[Any]:
     """For a params list such as `conditions`: a repeat would run and count the same unit twice."""
