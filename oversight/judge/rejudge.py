@@ -44,6 +44,7 @@ from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Unit
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.log.runfolder import RunFolder
 from oversight.run.runner import RunObserver
+from oversight.run.workers import run_workers
 from oversight.core import keyguard
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import JudgeRef, Judgment, Transcript, record_ref, standing_judgments
@@ -375,24 +376,23 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
     queue = iter(p.tasks)
     observer.started(f"judge {p.judge_id}", len(p.tasks))
 
-    async def worker() -> None:
-        for task in queue:
-            record, rec = await judge_task(p, ctx, task)
-            if write:
-                p.folder.append_judgment(record)
-            result.judged += 1
-            result.failed += bool(record.get("failed"))
-            result.spent = result.spent + sum(rec.usage_by_role.values(), Usage())
-            result.events.extend(rec.events)
-            t = task.transcript
-            observer.unit_finished(Transcript(
-                run_id=p.folder.run_id, id=f"{t['id']}#{task.view.key}", item_id=str(t.get("item_id")),
-                protocol=p.exp.protocol, condition=str(t.get("condition")), attempt="judge",
-                error=record.get("reason") if record.get("failed") else None), result.spent)
+    async def step(task: Task) -> bool:
+        record, rec = await judge_task(p, ctx, task)
+        if write:
+            p.folder.append_judgment(record)
+        result.judged += 1
+        result.failed += bool(record.get("failed"))
+        result.spent = result.spent + sum(rec.usage_by_role.values(), Usage())
+        result.events.extend(rec.events)
+        t = task.transcript
+        observer.unit_finished(Transcript(
+            run_id=p.folder.run_id, id=f"{t['id']}#{task.view.key}", item_id=str(t.get("item_id")),
+            protocol=p.exp.protocol, condition=str(t.get("condition")), attempt="judge",
+            error=record.get("reason") if record.get("failed") else None), result.spent)
+        return True
 
     try:
-        workers = min(p.options.concurrency or p.exp.concurrency, len(p.tasks)) or 1
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        await run_workers(queue, min(p.options.concurrency or p.exp.concurrency, len(p.tasks)), step)
     finally:
         observer.finished()
         await pool.aclose()

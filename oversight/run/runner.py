@@ -34,6 +34,7 @@ from oversight.core import keyguard
 from oversight.core.safe_paths import allow, allowed
 from oversight.log.transcripts import Transcript
 from oversight.run.unitmemo import UnitMemo
+from oversight.run.workers import pull, run_workers
 
 
 class RunObserver:
@@ -194,26 +195,27 @@ async def _execute_locked(
     writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
-    async def worker(one_unit: bool = False) -> None:
-        """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
+    async def step(unit: Unit[Any], one_unit: bool = False) -> bool:
+        """Run one unit unless the run stopped or the budget is spent; False ends the worker."""
         nonlocal spent
-        for unit in queue:
-            if result.stopped or lost:
-                return
-            if one_unit and p.exp.max_cost_usd is not None and pool.meter.committed_usd >= p.exp.max_cost_usd:
-                # a lent start is optional, and made while most calls are in flight at their upper
-                # bounds: skip it (the unit goes back first in line), but do not stop the run on it
-                lent_back.append(unit)
-                return
-            if over_budget(p, pool, result):
-                return
-            transcript = await run_unit(p, ctx, unit, folder, writer, memo)
-            result.ran += 1
-            result.failed += transcript.error is not None
-            spent = spent + transcript.usage
-            observer.unit_finished(transcript, spent)
-            if one_unit:
-                return
+        if result.stopped or lost:
+            return False
+        if one_unit and p.exp.max_cost_usd is not None and pool.meter.committed_usd >= p.exp.max_cost_usd:
+            # a lent start is optional, and made while most calls are in flight at their upper
+            # bounds: skip it (the unit goes back first in line), but do not stop the run on it
+            lent_back.append(unit)
+            return False
+        if over_budget(p, pool, result):
+            return False
+        transcript = await run_unit(p, ctx, unit, folder, writer, memo)
+        result.ran += 1
+        result.failed += transcript.error is not None
+        spent = spent + transcript.usage
+        observer.unit_finished(transcript, spent)
+        return not one_unit
+
+    async def lent_step(unit: Unit[Any]) -> bool:
+        return await step(unit, one_unit=True)
 
     extra: set[asyncio.Task[None]] = set()
     lost: list[BaseException] = []
@@ -229,14 +231,14 @@ async def _execute_locked(
         starts one more unit meanwhile, so warming first never idles the run (at most twice
         `concurrency` units in flight)."""
         if len(extra) < p.exp.concurrency:
-            task = asyncio.get_running_loop().create_task(worker(one_unit=True))
+            task = asyncio.get_running_loop().create_task(pull(queue, lent_step))
             extra.add(task)
             task.add_done_callback(settled)
 
     if pool.warmer is not None:
         pool.warmer.lend = lend
     try:
-        await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
+        await run_workers(queue, min(p.exp.concurrency, len(todo)), step)
         while extra:
             await asyncio.gather(*list(extra), return_exceptions=True)
         if lost:
