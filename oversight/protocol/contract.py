@@ -13,7 +13,7 @@ this repository adds one by declaring it in its own pyproject.toml (README, "Add
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -23,23 +23,11 @@ from pydantic import BaseModel
 
 from oversight.core.errors import UserError
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
+from oversight.protocol.unit import I, Unit
 from oversight.config.tasks import TaskConfig
 
 P = TypeVar("P", bound=BaseModel)
-I = TypeVar("I")
 ENTRY_POINT_GROUP = "oversight.protocols"
-
-
-@dataclass
-class Unit(Generic[I]):
-    """One item under one condition; becomes one transcript line with id `id`."""
-
-    id: str
-    item_id: str
-    condition: str
-    item: I
-    data: dict[str, Any] = field(default_factory=dict)
-    """Per-unit assignments the protocol makes up front (e.g. the consultant's side), seeded."""
 
 
 @dataclass(frozen=True)
