@@ -315,6 +315,30 @@ def test_critique_model_grading_without_a_bound_grader_needs_grader_flag(
     assert len(scripted.CALLS["grader"]) == 4
 
 
+def test_bind_names_the_grader_like_the_shorthand_and_a_messy_grader_reply_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = critique_run(tmp_path, grader="model", model_judge=False, grade_critiques=False)
+    scripted.register("newjudge", [" 1) The year is wrong!!\n\n2. automation came later, I think"])
+    scripted.register("other", ["  \nA -- that's the same flaw, basically", "none of them; it's not a known flaw"] * 4)
+    assert judge(run, "--bind", "grader=scripted:other", "--no-cache") == 0
+    new = [j for j in lines(run / "judgments.jsonl") if j["judge"]["id"].startswith("model:scripted:newjudge")]
+    assert len(new) == 4 and all(j["graded"] and j["grader"] == "model" for j in new)
+    assert len(scripted.CALLS["other"]) == 8  # two reports in each of four judgments, replies in turn
+    assert sorted(m["confirmed"] for j in new for m in j["matches"]) == [False] * 4 + [True] * 4
+
+
+def test_bind_refuses_a_role_the_verdict_does_not_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = critique_run(tmp_path)  # lexical grading: no grader model to bind
+    assert judge(run, "--grader", "scripted:grader") == 2
+    assert "--grader: judging this run calls no grader model (roles to bind: none)" in capsys.readouterr().err
+    assert judge(run, "--bind", "critic") == 2
+    assert "--bind critic: write ROLE=SPEC" in capsys.readouterr().err
+    (tmp_path / "d").mkdir()
+    debate = debate_run(tmp_path / "d")
+    assert judge(debate, "--grader", "scripted:grader") == 2
+    assert "--grader: protocol 'debate' has no such option for judging" in capsys.readouterr().err
+
+
 def test_logprob_kind_is_refused_for_a_protocol_without_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = critique_run(tmp_path)
     assert judge(run, "--judge-kind", "logprob") == 2

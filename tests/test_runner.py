@@ -384,7 +384,7 @@ async def test_overlapping_runs_restore_the_collector_once_both_end() -> None:
     import asyncio
     import gc
 
-    from oversight.report.results import gc_frozen
+    from oversight.core.gctune import gc_frozen
 
     before = (gc.get_freeze_count(), gc.get_threshold())
     first_in, second_out = asyncio.Event(), asyncio.Event()

@@ -32,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        help="judge both answer orders (--no-swap: the original order only; default: as the run)")
     judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
-    judge.add_argument("--grader", metavar="SPEC", help="critique with grader: model: grade with this model")
+    judge.add_argument("--bind", action="append", default=[], metavar="ROLE=SPEC",
+                       help="the model for a role the protocol's verdict calls (default: the run's own)")
+    judge.add_argument("--grader", metavar="SPEC", help="shorthand for --bind grader=SPEC, where the protocol declares it")
     judge.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
     judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
@@ -84,7 +86,8 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
 
     options = JudgeOptions(
         model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,
-        swap=args.swap, sets=args.set, judge_id=args.judge_id, grader=args.grader, concurrency=args.concurrency,
+        swap=args.swap, sets=args.set, judge_id=args.judge_id, binds=args.bind,
+        flags={"--grader": args.grader} if args.grader else {}, concurrency=args.concurrency,
         max_connections=args.max_connections, cache=not args.no_cache, retry_failed=args.retry_failed,
     )
     p = plan_judging(folder, options)

@@ -1,5 +1,5 @@
 """`oversight judge RUN_DIR --model SPEC`: judge a run's finished transcripts again with another
-model, prompt or settings, without paying for the debates (or critiques) again.
+model, prompt or settings, without paying for the units again.
 
 Each judge's view is rebuilt from the transcript by the protocol's own `judge_views` (the code
 that built the run judge's input), rendered with the run's prompts (plus a `--prompt`
@@ -14,101 +14,33 @@ judgment carries a stable `id`; `--retry-failed` judges exactly the failed views
 never judged), each new record naming the failed one in `supersedes`, so the failure stops
 counting once it is answered and nothing is counted twice.
 
-Critique with `grader: model`: the protocol's verdict leaves model grading undone
-(`graded: false`); reports are then graded with the run's own `grader` model (or `--grader
-SPEC`) through the critique grader step (`grading.grade_one`), so judges are compared under
-the grader the run's own judge had.
+A protocol whose verdict calls models of its own (its `rejudge_roles`, e.g. a grader) gets them
+through `judge_verdict`: bound to the run's own model for each role, or to `--bind ROLE=SPEC`
+(or a shorthand flag the protocol declares in `rejudge_flags`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from oversight.stats.agreement import view_key
-from oversight.config.experiment import Experiment, check_size, load_yaml, parse_assignment, validate_params
-from oversight.core.errors import ModelCallError, UserError
+from oversight.core.errors import ModelCallError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
-from oversight.models.types import GenerateConfig, Usage
-from oversight.protocol.prompts import PromptSet
+from oversight.models.types import Usage
 from oversight.protocol.judge_call import call_judge
-from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Unit, get_protocol
-from oversight.protocol.recorder import Recorder, RunContext, settings_for
-from oversight.log.runfolder import RunFolder
+from oversight.protocol.contract import JudgeResponse, Unit
+from oversight.protocol.recorder import Recorder, RunContext
 from oversight.run.runner import RunObserver
+from oversight.run.workers import run_workers
 from oversight.core import keyguard
-from oversight.core.safe_paths import allow
-from oversight.log.transcripts import JudgeRef, Judgment, Transcript, record_ref, standing_judgments
+from oversight.log.transcripts import JudgeRef, Judgment, Transcript
+from oversight.judge.judgeplan import JUDGE_ROLE, JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
 
-JUDGE_ROLE = "judge"
-GRADER_ROLE = "grader"
-
-
-@dataclass
-class JudgeOptions:
-    """What the command line asks for (see `oversight judge --help`)."""
-
-    model: str
-    kind: str = "model"
-    prompts: list[str] = field(default_factory=list)
-    """`FILE` (the one judge template the selected views use) or `NAME=FILE`."""
-    conditions: list[str] = field(default_factory=list)
-    limit: int | None = None
-    swap: bool | None = None
-    """True: every answer order; False: the original order only; None: as the run had it."""
-    sets: list[str] = field(default_factory=list)
-    judge_id: str | None = None
-    grader: str | None = None
-    concurrency: int | None = None
-    max_connections: int | None = None
-    cache: bool = True
-    retry_failed: bool = False
-    """Judge again the views whose earlier call failed (each retry supersedes the failed record)."""
-
-
-@dataclass
-class Task:
-    """One judge call to make: a view of a transcript."""
-
-    transcript: dict[str, Any]
-    view: JudgeView
-    supersedes: str | None = None
-    """Id of the failed judgment this one retries."""
-    attempt_no: int = 0
-    """How many records this judge already wrote for the view (0: the first): part of the id."""
-
-
-@dataclass
-class JudgePlan:
-    """Everything checked before the first call."""
-
-    folder: RunFolder
-    exp: Experiment
-    protocol: Protocol[Any, Any]
-    params: Any
-    prompts: PromptSet
-    options: JudgeOptions
-    judge_id: str
-    generation: dict[str, GenerateConfig]
-    overrides: dict[str, Any]
-    settings: dict[str, Any]
-    prompt_hash: str
-    grader: str | None
-    tasks: list[Task]
-    selected: int
-    failed_before: int
-    """Failed judgments of this judge still standing (not yet retried)."""
-    retried: int = 0
-    """Failed views this plan judges again (with --retry-failed)."""
+__all__ = ["JudgeOptions", "JudgeResult", "estimate", "execute_judging", "judge_task", "plan_judging"]
 
 
 @dataclass
@@ -117,175 +49,6 @@ class JudgeResult:
     failed: int = 0
     spent: Usage = field(default_factory=Usage)
     events: list[Any] = field(default_factory=list)
-
-
-# ---- planning ------------------------------------------------------------------------------
-
-
-def _verdict_params(protocol: Protocol[Any, Any], params: Any, opts: JudgeOptions) -> Any:
-    """The run's params with this judge's kind and answer orders, where the protocol has them."""
-    fields = type(params).model_fields
-    update: dict[str, Any] = {}
-    if "judge_kind" in fields:
-        update["judge_kind"] = opts.kind
-    elif opts.kind == "logprob":
-        raise UserError(f"--judge-kind logprob: protocol {protocol.name!r} reads no logprobs; use --judge-kind model")
-    if opts.swap is not None and "swap" in fields:
-        update["swap"] = opts.swap
-    return params.model_copy(update=update)
-
-
-def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
-    """The run's sampling block, with `--set KEY=VALUE` laid over the judge's settings."""
-    values: dict[str, Any] = {}
-    for text in sets:
-        key, raw = parse_assignment(text, "--set")
-        if key not in GenerateConfig.model_fields:
-            raise UserError(f"--set {key}: not a generation setting (known: {', '.join(GenerateConfig.model_fields)})")
-        try:
-            values[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
-        except yaml.YAMLError:
-            values[key] = raw
-        check_size(values[key], f"--set {key}")
-    base = exp.generation.get(JUDGE_ROLE) or exp.generation.get("default") or GenerateConfig()
-    try:
-        judge = GenerateConfig.model_validate({**base.model_dump(exclude_unset=True), **values})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise UserError(f"--set {'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})") from None
-    return {**exp.generation, JUDGE_ROLE: judge}
-
-
-def _prompt_overrides(opts: JudgeOptions, used: set[str], all_templates: set[str]) -> dict[str, str]:
-    """`--prompt` as template -> absolute file path; a bare FILE needs exactly one judge template."""
-    out: dict[str, str] = {}
-    for text in opts.prompts:
-        name, sep, file = text.partition("=")
-        if not (sep and name in all_templates):
-            if len(used) != 1:
-                raise UserError(
-                    f"--prompt {text}: the views to judge use several templates ({', '.join(sorted(used))}); "
-                    f"write --prompt NAME=FILE, or pick one condition with --condition")
-            name, file = next(iter(used)), text
-        path = Path(file).resolve()
-        if not path.is_file():
-            raise UserError(f"--prompt {text}: file {str(path)!r} not found")
-        allow([path])  # named by the person on the command line; still never a special file
-        out[name] = str(path)
-    return out
-
-
-def _select(everything: list[Task], opts: JudgeOptions) -> list[Task]:
-    """The views `--condition`, `--limit` (first N transcripts by id) and `--no-swap` leave."""
-    if opts.conditions:
-        have = sorted({str(t.transcript.get("condition")) for t in everything})
-        for condition in opts.conditions:
-            if condition not in have:
-                raise UserError(f"--condition {condition}: no finished transcript has it (this run has: {', '.join(have)})")
-        everything = [t for t in everything if t.transcript.get("condition") in opts.conditions]
-    chosen = set(sorted({str(t.transcript["id"]) for t in everything})[: opts.limit])
-    return [t for t in everything if str(t.transcript["id"]) in chosen
-            and not (opts.swap is False and t.view.key == "swapped")]
-
-
-def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
-    """Validate options against the run and list the (transcript, view) pairs still to judge."""
-    if opts.limit is not None and opts.limit < 1:
-        raise UserError(f"--limit {opts.limit}: give a positive number")
-    parse_spec(opts.model)
-    exp, meta = folder.experiment()
-    allow(meta.get("allow_paths") or [])  # the folders the run was started with
-    source = str(folder.path / "experiment.yaml")
-    protocol = get_protocol(exp.protocol)
-    params = _verdict_params(protocol, validate_params(protocol.Params, exp.params, source), opts)
-    finished = sorted((t for t in folder.transcripts() if not t.get("error")), key=lambda t: str(t["id"]))
-    everything = [Task(t, v) for t in finished for v in protocol.judge_views(t, params, folder)]
-    if not everything:
-        raise UserError(f"{folder.path}: no finished transcript with a judge view to judge")
-    selected = _select(everything, opts)
-    all_templates = {t.view.template for t in everything}
-    overrides = {**exp.prompts, **_prompt_overrides(opts, {t.view.template for t in selected}, all_templates)}
-    prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source)
-    for task in selected:  # a template the views cannot fill fails here, before any call
-        prompts.render(task.view.template, task.view.variables)
-    prompt_hash = hashlib.sha256("\n".join(
-        f"{name}\n{prompts.templates[name].text}" for name in sorted(all_templates)).encode()).hexdigest()[:8]
-    generation = _generation(exp, opts.sets)
-    logprob: dict[str, Any] = {}
-    if opts.kind == "logprob":
-        k = generation[JUDGE_ROLE].top_logprobs or getattr(params, "top_logprobs", 10)
-        logprob = {"logprobs": True, "top_logprobs": k, "max_tokens": 1}
-    settings = settings_for(generation, JUDGE_ROLE, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
-    judge_id = opts.judge_id or f"{opts.kind}:{parse_spec(opts.model)}:{prompt_hash}"
-    past = _already_judged(folder, judge_id, settings, prompt_hash)
-    todo, retried = [], 0
-    for t in selected:
-        key = (str(t.transcript["id"]), t.view.key)
-        failed = past.failed.get(key) or past.failed.get((key[0], None))
-        if failed is not None and opts.retry_failed:
-            todo.append(Task(t.transcript, t.view, supersedes=record_ref(failed), attempt_no=past.written.get(key, 0)))
-            retried += 1
-        elif key not in past.done and (key[0], None) not in past.done:
-            todo.append(Task(t.transcript, t.view, attempt_no=past.written.get(key, 0)))
-    return JudgePlan(folder, exp, protocol, params, prompts, opts, judge_id, generation, logprob, settings, prompt_hash,
-                     _grader_spec(protocol, params, exp, opts), todo, len(selected), len(past.failed) - retried,
-                     retried)
-
-
-@dataclass
-class _Past:
-    """What this judge id already wrote on the run."""
-
-    done: set[tuple[str, str | None]]
-    """(transcript, view) pairs with a standing judgment, answered or failed (None: every view)."""
-    failed: dict[tuple[str, str | None], dict[str, Any]]
-    """The standing failed judgments, by (transcript, view)."""
-    written: dict[tuple[str, str | None], int]
-    """Records per (transcript, view), superseded ones included: numbers the next record's id."""
-
-
-def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str) -> _Past:
-    """This judge id's standing judgments on the run, the failed ones apart.
-
-    A judge id names one judge: if its earlier judgments were made with other settings or
-    another prompt, mixing them would be silently wrong, so that is an error.
-    """
-    mine: list[dict[str, Any]] = []
-    written: dict[tuple[str, str | None], int] = {}
-    for j in folder.iter_judgments():
-        ref = j.get("judge") or {}
-        if ref.get("kind") != "model" or ref.get("id") != judge_id:
-            continue
-        for name, value in (("settings", settings), ("prompt_hash", prompt_hash)):
-            if name in j and j[name] != value:
-                raise UserError(f"judge id {judge_id!r} already judged this run with other {name.replace('_', ' ')} "
-                                f"({j[name]!r}); pass --judge-id NAME for a new judge")
-        key = (str(j.get("transcript_id")), view_key(j))
-        written[key] = written.get(key, 0) + 1
-        mine.append(j)
-    standing, _ = standing_judgments(mine)
-    done = {(str(j.get("transcript_id")), view_key(j)) for j in standing}
-    failed = {(str(j.get("transcript_id")), view_key(j)): j for j in standing if j.get("failed")}
-    return _Past(done, failed, written)
-
-
-def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attempt_no: int) -> str:
-    """The same id for the same judge, view and try, so a retry can name what it supersedes."""
-    text = "\0".join((run_id, judge_id, transcript_id, view, str(attempt_no)))
-    return "m" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:15]
-
-
-def _grader_spec(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> str | None:
-    """The model that grades reports when the protocol's verdict cannot (critique, grader: model)."""
-    if not (protocol.name == "critique" and getattr(params, "grader", None) == "model"):
-        if opts.grader:
-            raise UserError(f"--grader: this run grades without a model (params.grader is {getattr(params, 'grader', None)!r})")
-        return None
-    spec = opts.grader or exp.models.get(GRADER_ROLE)
-    if not spec:
-        raise UserError("this critique run grades with a model but bound no grader: give --grader SPEC")
-    parse_spec(spec)
-    return spec
 
 
 # ---- judging -------------------------------------------------------------------------------
@@ -300,26 +63,12 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
 
 
 def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
-    """The judge (and grader) models, the run's prompts and sampling, as a Recorder needs them."""
+    """The judge and bound models, the run's prompts and sampling, as a Recorder needs them."""
     models = {JUDGE_ROLE: pool.get(p.options.model)}
-    if p.grader:
-        models[GRADER_ROLE] = pool.get(p.grader)
+    for role, spec in p.binds.items():
+        models[role] = pool.get(spec)
     return RunContext(run_id=p.folder.run_id, models=models, generation=p.generation, prompts=p.prompts,
                       seed=p.exp.seed, put_text=p.folder.put_text)
-
-
-async def _grade(p: JudgePlan, rec: Recorder, transcript: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Grade a critique judge's reports with the grader model, exactly as the run's grader step does."""
-    from oversight.protocols.critique.grading import grade_one
-    from oversight.protocols.critique.views import outcome_verdict
-
-    outcome = transcript["outcome"]
-    shown = outcome["judge_view"]
-    state = {"gold": outcome.get("gold_flaws"), "context": shown["context"], "question": shown["question"],
-             "answer": shown["answer"]}
-    reports = fields.get("flaws_reported") or []
-    matches = list(await asyncio.gather(*(grade_one(rec, p.params, state, "report", i, r) for i, r in enumerate(reports))))
-    fields.update(matches=matches, grader="model", graded=True, **outcome_verdict(matches, state["gold"]))
 
 
 def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:
@@ -343,15 +92,10 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
         try:
-            fields = p.protocol.verdict(view, t, response, p.params)
+            fields = await p.protocol.judge_verdict(view, t, response, p.params, rec)
         except Exception as exc:  # a protocol bug on one answer must not lose the others
             fields = _failed_fields(p, task, f"verdict failed: {type(exc).__name__}: {exc}")
             fields["raw"] = out.text
-        if fields.get("graded") is False and p.grader and not fields.get("failed"):
-            try:
-                await _grade(p, rec, t, fields)
-            except ModelCallError as exc:
-                fields.update(failed=True, reason=f"grader call failed: {exc.reason}")
     ids: dict[str, Any] = {"id": judgment_id(p.folder.run_id, p.judge_id, str(t["id"]), view.key, task.attempt_no)}
     if task.supersedes is not None:
         ids["supersedes"] = task.supersedes
@@ -376,24 +120,23 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
     queue = iter(p.tasks)
     observer.started(f"judge {p.judge_id}", len(p.tasks))
 
-    async def worker() -> None:
-        for task in queue:
-            record, rec = await judge_task(p, ctx, task)
-            if write:
-                p.folder.append_judgment(record)
-            result.judged += 1
-            result.failed += bool(record.get("failed"))
-            result.spent = result.spent + sum(rec.usage_by_role.values(), Usage())
-            result.events.extend(rec.events)
-            t = task.transcript
-            observer.unit_finished(Transcript(
-                run_id=p.folder.run_id, id=f"{t['id']}#{task.view.key}", item_id=str(t.get("item_id")),
-                protocol=p.exp.protocol, condition=str(t.get("condition")), attempt="judge",
-                error=record.get("reason") if record.get("failed") else None), result.spent)
+    async def step(task: Task) -> bool:
+        record, rec = await judge_task(p, ctx, task)
+        if write:
+            p.folder.append_judgment(record)
+        result.judged += 1
+        result.failed += bool(record.get("failed"))
+        result.spent = result.spent + sum(rec.usage_by_role.values(), Usage())
+        result.events.extend(rec.events)
+        t = task.transcript
+        observer.unit_finished(Transcript(
+            run_id=p.folder.run_id, id=f"{t['id']}#{task.view.key}", item_id=str(t.get("item_id")),
+            protocol=p.exp.protocol, condition=str(t.get("condition")), attempt="judge",
+            error=record.get("reason") if record.get("failed") else None), result.spent)
+        return True
 
     try:
-        workers = min(p.options.concurrency or p.exp.concurrency, len(p.tasks)) or 1
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        await run_workers(queue, min(p.options.concurrency or p.exp.concurrency, len(p.tasks)), step)
     finally:
         observer.finished()
         await pool.aclose()
@@ -409,8 +152,7 @@ def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
     worst: dict[str, Usage] = {}
-    specs = {role: parse_spec(str(spec)) for role, spec in ((JUDGE_ROLE, p.options.model), (GRADER_ROLE, p.grader))
-             if spec}
+    specs = {role: parse_spec(spec) for role, spec in {JUDGE_ROLE: p.options.model, **p.binds}.items()}
     for event in result.events:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1

@@ -13,7 +13,6 @@ The runner, report, judge, import and the terminal UI read and write through `Ru
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from oversight.core.ids import now_iso, sha256_hex
 from oversight.core import atomic
 from oversight.config.experiment import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.core.errors import UserError
@@ -88,7 +88,7 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
 
 
 def text_ref(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return "sha256:" + sha256_hex(text)[:16]
 
 
 def transcript_rank(record: dict[str, Any]) -> tuple[bool, str]:
@@ -167,7 +167,7 @@ class RunFolder:
         data = experiment_record(exp)
         data[RUN_META_KEY] = {
             "run_id": self.run_id,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": now_iso(),
             **meta,
             "versions": package_versions(),
             "git_revision": git_revision(Path(__file__).resolve().parent),

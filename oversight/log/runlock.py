@@ -18,10 +18,10 @@ import fcntl
 import json
 import os
 import socket
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from oversight.core.ids import now_iso
 from oversight.core.atomic import temp_path
 from oversight.core.errors import UserError
 from oversight.core.jsonl import FILE_MODE, Warn
@@ -32,7 +32,7 @@ _held: dict[Path, int] = {}
 
 def _lock_record() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname(),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "since": now_iso()}
 
 
 def _pid_alive(pid: int) -> bool:

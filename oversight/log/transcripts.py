@@ -5,14 +5,13 @@ Field names here are a contract with users' scripts (see README, "Run folder").
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import datetime, timezone
 from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oversight.core.ids import now_iso, sha256_hex
 from oversight.models.types import Usage
 
 TRANSCRIPT_SCHEMA = "oversight.transcript/1"
@@ -20,10 +19,6 @@ JUDGMENT_SCHEMA = "oversight.judgment/1"
 MODEL_EVENT_TYPES = ("model", "model_error")
 MIN_SHARED_CHARS = 1000
 """Texts at least this long that a protocol stored once per run are referenced, not copied."""
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Event(BaseModel):
@@ -165,7 +160,7 @@ def record_ref(record: dict[str, Any]) -> str:
     if record.get("id") is not None:
         return str(record["id"])
     text = json.dumps(record, sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=str)
-    return "sha:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return "sha:" + sha256_hex(text)[:16]
 
 
 def standing_judgments(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:

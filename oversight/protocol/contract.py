@@ -13,7 +13,7 @@ this repository adds one by declaring it in its own pyproject.toml (README, "Add
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -24,23 +24,11 @@ from pydantic import BaseModel
 from oversight.core.errors import UserError
 from oversight.protocol.reporting import HeadlineRow, Published
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
+from oversight.protocol.unit import I, Unit
 from oversight.config.tasks import TaskConfig
 
 P = TypeVar("P", bound=BaseModel)
-I = TypeVar("I")
 ENTRY_POINT_GROUP = "oversight.protocols"
-
-
-@dataclass
-class Unit(Generic[I]):
-    """One item under one condition; becomes one transcript line with id `id`."""
-
-    id: str
-    item_id: str
-    condition: str
-    item: I
-    data: dict[str, Any] = field(default_factory=dict)
-    """Per-unit assignments the protocol makes up front (e.g. the consultant's side), seeded."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +172,24 @@ class Protocol(ABC, Generic[P, I]):
     def all_roles(self, params: P) -> set[str]:
         """Every role an experiment may bind: the required ones and the optional ones."""
         return self.roles(params) | set(self.optional_roles)
+
+    # ---- Judging hooks: what judging a finished run again (`oversight judge --model`) asks ----
+
+    rejudge_flags: ClassVar[dict[str, str]] = {}
+    """Command-line shorthands for `--bind ROLE=SPEC`, flag -> role (e.g. `--grader` -> "grader")."""
+
+    def rejudge_roles(self, params: P) -> set[str]:
+        """Roles beside the judge whose models `judge_verdict` calls; each is bound to the run's
+        own model for the role unless `--bind ROLE=SPEC` names another."""
+        return set()
+
+    async def judge_verdict(
+        self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P, rec: Recorder
+    ) -> dict[str, Any]:
+        """`verdict` for a model judge, which may finish it with calls through `rec` (to the
+        `rejudge_roles` models). A call that fails after retries is recorded in the fields
+        (`failed: True` and a `reason`), never raised, so the judge's answer is kept."""
+        return self.verdict(view, transcript, response, params)
 
 
 def no_repeats(values: list[Any]) -> list[Any]:

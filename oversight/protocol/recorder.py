@@ -6,17 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from oversight.models.model import Model
 from oversight.models.types import GenerateConfig, Message, ModelOutput, Usage
 from oversight.protocol.prompts import PromptSet
+from oversight.protocol.unit import Unit
 from oversight.log.transcripts import MIN_SHARED_CHARS, Event, JudgeRef, Judgment, compact_messages
-
-if TYPE_CHECKING:
-    from oversight.protocol.contract import Unit
 
 
 @dataclass

@@ -13,33 +13,23 @@ decide how fast or how patiently a run goes (concurrency, max_connections, retry
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oversight.core.errors import UserError
+from oversight.core.ids import sha256_file, sha256_hex
 from oversight.log.runfolder import experiment_record
 from oversight.config.tasks import hf_pin, resolve_path
-
-if TYPE_CHECKING:
-    from oversight.run.runner import Plan
+from oversight.run.plan import Plan
 
 PINNED_FIELDS = ("protocol", "task", "models", "generation", "params", "prompts", "limit", "seed")
 """Top-level experiment fields that define the units or the requests; each sub-key is pinned alone."""
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return sha256_hex(json.dumps(value, sort_keys=True, default=str))[:16]
 
 
 def config_pins(data: dict[str, Any]) -> dict[str, str]:
@@ -85,7 +75,7 @@ def run_pins(p: Plan) -> dict[str, Any]:
         task_pin = {"path": str(path), "sha256": sha256_file(path)}
     files = prompt_files(p)
     prompts = {
-        name: {"path": str(files[name]), "sha256": hashlib.sha256(t.text.encode("utf-8")).hexdigest()}
+        name: {"path": str(files[name]), "sha256": sha256_hex(t.text)}
         for name, t in sorted(p.prompts.templates.items())
     }
     return {"task": task_pin, "prompts": prompts, "config": config_pins(experiment_record(p.exp))}

@@ -8,7 +8,6 @@ Progress goes to a `RunObserver` (the CLI renders it; a TUI could too): this mod
 from __future__ import annotations
 
 import asyncio
-import random
 import shutil
 import traceback
 from collections.abc import Callable, Iterator
@@ -16,26 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oversight.config.experiment import Experiment, validate_params
 from oversight.core.errors import ModelCallError, RunWriteError, UserError
-from oversight.models.batch import BATCH_PROVIDERS, BATCHES, BatchJournal, BatchRuntime
+from oversight.models.batch import BATCHES, BatchJournal, BatchRuntime
 from oversight.models.cache import ResponseCache, default_cache_dir
-from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
-from oversight.models.spec import parse_spec, redact_url
+from oversight.models.spec import redact_url
 from oversight.models.types import Usage
 from oversight.run.pins import check_resume, run_pins
-from oversight.protocol.prompts import PromptSet
-from oversight.protocol.contract import Protocol, Unit, get_protocol
+from oversight.run.plan import Plan, check_models, plan
+from oversight.protocol.contract import Unit
 from oversight.protocol.recorder import Recorder, RunContext
 from oversight.run.groupwriter import GroupWriter
-from oversight.report.results import compute_metrics, gc_frozen, gc_paused
+from oversight.core.gctune import gc_frozen
+from oversight.report.results import compute_metrics
 from oversight.log.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
 from oversight.core import keyguard
 from oversight.core.safe_paths import allow, allowed
 from oversight.log.transcripts import Transcript
 from oversight.run.unitmemo import UnitMemo
+from oversight.run.workers import pull, run_workers
 
 
 class RunObserver:
@@ -53,21 +52,6 @@ class RunObserver:
 
 
 @dataclass
-class Plan:
-    """Everything checked and loaded before the first model call."""
-
-    exp: Experiment
-    protocol: Protocol[Any, Any]
-    params: Any
-    units: list[Unit[Any]]
-    prompts: PromptSet
-    roles: set[str]
-    n_items: int
-    source: str
-    base_dir: Path
-
-
-@dataclass
 class RunResult:
     run_dir: Path
     metrics: dict[str, Any]
@@ -78,59 +62,6 @@ class RunResult:
     """Why units were left unstarted (the budget), or None when every unit ran."""
     replayed: int = 0
     """Units of `ran` answered whole by the unit memo (oversight.run.unitmemo): no graph, no call."""
-
-
-def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
-    """Validate everything a run needs (protocol, params, roles, prompts, task) without a model call."""
-    try:
-        protocol = get_protocol(exp.protocol)
-    except UserError as exc:
-        raise UserError(f"{source}: protocol: {exc}") from None
-    params = validate_params(protocol.Params, exp.params, source)
-    roles = protocol.roles(params)
-    allowed = protocol.all_roles(params)
-    missing = sorted(roles - set(exp.models))
-    if missing:
-        raise UserError(
-            f"{source}: models.{missing[0]}: required role has no model "
-            f"(this run needs: {', '.join(sorted(roles))}); add e.g. {missing[0]}: local:gemma-3-270m"
-        )
-    unknown = sorted(set(exp.models) - allowed)
-    if unknown:
-        raise UserError(
-            f"{source}: models.{unknown[0]}: no such role in protocol {exp.protocol!r} "
-            f"(roles: {', '.join(sorted(allowed))})"
-        )
-    for role in exp.generation:
-        if role != "default" and role not in allowed:
-            raise UserError(f"{source}: generation.{role}: no such role (use a role name or 'default')")
-    check_batch_settings(exp, allowed, source)
-    prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
-    with gc_paused():
-        try:
-            items = protocol.load_items(exp.task, base_dir)
-        except UserError as exc:
-            raise UserError(f"{source}: {exc}") from None
-        if exp.task.shuffle:
-            random.Random(exp.seed).shuffle(items)
-        if exp.limit is not None:
-            items = items[: exp.limit]
-        try:
-            units = protocol.units(items, params, exp.seed)
-        except UserError as exc:
-            raise UserError(f"{source}: {exc}") from None
-    return Plan(exp, protocol, params, units, prompts, roles, len(items), source, base_dir)
-
-
-def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
-    """Bind roles to models; a missing key or model file names the role that needs it."""
-    models = {}
-    for role in sorted(p.roles):
-        try:
-            models[role] = pool.get(p.exp.models[role], batch=p.exp.batched(role))
-        except UserError as exc:
-            raise UserError(f"{p.source}: models.{role}: {exc}") from None
-    return models
 
 
 def _remembered(put_text: Callable[[str], str]) -> Callable[[str], str]:
@@ -264,26 +195,27 @@ async def _execute_locked(
     writer = GroupWriter(folder.append_units)
     observer.started(p.exp.name, len(todo))
 
-    async def worker(one_unit: bool = False) -> None:
-        """Pull units one at a time: a million-item run holds only `concurrency` in memory."""
+    async def step(unit: Unit[Any], one_unit: bool = False) -> bool:
+        """Run one unit unless the run stopped or the budget is spent; False ends the worker."""
         nonlocal spent
-        for unit in queue:
-            if result.stopped or lost:
-                return
-            if one_unit and p.exp.max_cost_usd is not None and pool.meter.committed_usd >= p.exp.max_cost_usd:
-                # a lent start is optional, and made while most calls are in flight at their upper
-                # bounds: skip it (the unit goes back first in line), but do not stop the run on it
-                lent_back.append(unit)
-                return
-            if over_budget(p, pool, result):
-                return
-            transcript = await run_unit(p, ctx, unit, folder, writer, memo)
-            result.ran += 1
-            result.failed += transcript.error is not None
-            spent = spent + transcript.usage
-            observer.unit_finished(transcript, spent)
-            if one_unit:
-                return
+        if result.stopped or lost:
+            return False
+        if one_unit and p.exp.max_cost_usd is not None and pool.meter.committed_usd >= p.exp.max_cost_usd:
+            # a lent start is optional, and made while most calls are in flight at their upper
+            # bounds: skip it (the unit goes back first in line), but do not stop the run on it
+            lent_back.append(unit)
+            return False
+        if over_budget(p, pool, result):
+            return False
+        transcript = await run_unit(p, ctx, unit, folder, writer, memo)
+        result.ran += 1
+        result.failed += transcript.error is not None
+        spent = spent + transcript.usage
+        observer.unit_finished(transcript, spent)
+        return not one_unit
+
+    async def lent_step(unit: Unit[Any]) -> bool:
+        return await step(unit, one_unit=True)
 
     extra: set[asyncio.Task[None]] = set()
     lost: list[BaseException] = []
@@ -299,14 +231,14 @@ async def _execute_locked(
         starts one more unit meanwhile, so warming first never idles the run (at most twice
         `concurrency` units in flight)."""
         if len(extra) < p.exp.concurrency:
-            task = asyncio.get_running_loop().create_task(worker(one_unit=True))
+            task = asyncio.get_running_loop().create_task(pull(queue, lent_step))
             extra.add(task)
             task.add_done_callback(settled)
 
     if pool.warmer is not None:
         pool.warmer.lend = lend
     try:
-        await asyncio.gather(*(worker() for _ in range(min(p.exp.concurrency, len(todo)) or 1)))
+        await run_workers(queue, min(p.exp.concurrency, len(todo)), step)
         while extra:
             await asyncio.gather(*list(extra), return_exceptions=True)
         if lost:
@@ -386,30 +318,6 @@ def plan_resume(folder: RunFolder) -> Plan:
 
 
 # ---- Batch APIs and the budget (issue 14) ----------------------------------------------------
-
-
-def check_batch_settings(exp: Experiment, allowed: set[str], source: str) -> None:
-    """`batch:` names real roles, batching has the response cache it resumes through, and a
-    budget can price every API model it must count (self-hosted and local ones cost 0)."""
-    if isinstance(exp.batch, dict):
-        for role in exp.batch:
-            if role != "default" and role not in allowed:
-                raise UserError(f"{source}: batch.{role}: no such role (use a role name or 'default')")
-    if exp.cache is False and any(exp.batched(role) for role in exp.models):
-        raise UserError(
-            f"{source}: batch: batching needs cache: true (a resumed run collects interrupted "
-            f"batches through the response cache); set cache: true or batch: false"
-        )
-    if exp.max_cost_usd is not None:
-        book = PriceBook(exp.prices)
-        for role, text in sorted(exp.models.items()):
-            spec = parse_spec(text)
-            if spec.provider in BATCH_PROVIDERS and not spec.base_urls and not book.known(spec):
-                raise UserError(
-                    f"{source}: max_cost_usd: models.{role}: no known price for {spec}, so the budget "
-                    f"cannot count its calls; price it under prices: ({spec.provider}:{spec.model}: "
-                    f"{{input: ..., output: ...}}), update genai-prices, or drop max_cost_usd"
-                )
 
 
 def start_batching(p: Plan, pool: ModelPool, folder: RunFolder) -> None:

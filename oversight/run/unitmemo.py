@@ -44,7 +44,7 @@ import uuid
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from pydantic import BaseModel
@@ -54,11 +54,10 @@ from oversight.core.atomic import write_atomic
 from oversight.models.cache import CacheWriteWarning, ResponseCache, _cache_id
 from oversight.core.provenance import package_versions
 from oversight.protocol.recorder import RunContext
-from oversight.log.transcripts import MIN_SHARED_CHARS, Transcript, now_iso
-
-if TYPE_CHECKING:
-    from oversight.protocol.contract import Unit
-    from oversight.run.runner import Plan
+from oversight.core.ids import now_iso, sha256_hex
+from oversight.log.transcripts import MIN_SHARED_CHARS, Transcript
+from oversight.protocol.contract import Unit
+from oversight.run.plan import Plan
 
 ENV = "OVERSIGHT_REPLAY_UNITS"
 FORMAT = 1
@@ -68,10 +67,6 @@ Replay = tuple[Transcript, dict[str, Any], list[dict[str, Any]]]
 
 class UnitMemoWarning(CacheWriteWarning):
     """A finished unit could not be stored in the memo; the run goes on, it runs again next time."""
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @lru_cache(maxsize=None)
@@ -93,7 +88,7 @@ def code_fingerprint(cls: type) -> str:
     else:  # a top-level module: the modules beside it
         folder, recursive = Path(inspect.getfile(cls)).parent.resolve(), False
     theirs = _tree_digest(str(folder), recursive) if folder != own else ""
-    return _sha(f"{_tree_digest(str(own), True)}\0{theirs}".encode())
+    return sha256_hex(f"{_tree_digest(str(own), True)}\0{theirs}".encode())
 
 
 def fingerprint(value: Any) -> str | None:
@@ -110,7 +105,7 @@ def fingerprint(value: Any) -> str | None:
             return None
     except Exception:  # noqa: BLE001 - anything unserialisable is simply not memoised
         return None
-    return _sha(f"{cls.__module__}.{cls.__qualname__}".encode() + b"\0" + body)
+    return sha256_hex(f"{cls.__module__}.{cls.__qualname__}".encode() + b"\0" + body)
 
 
 def hit_form(record: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +166,7 @@ class UnitMemo:
         if any(m.batcher is not None or p.exp.batched(r) for r, m in ctx.models.items()):
             return None
         try:
-            digest = _sha(orjson.dumps({
+            digest = sha256_hex(orjson.dumps({
                 "format": FORMAT, "protocol": p.exp.protocol, "params": p.params.model_dump_json(),
                 "class": f"{type(p.protocol).__module__}.{type(p.protocol).__qualname__}",
                 "models": {r: [_cache_id(m.spec), m.name] for r, m in ctx.models.items()},
@@ -191,7 +186,7 @@ class UnitMemo:
         if got[1] is None:
             return None
         try:
-            return _sha(orjson.dumps([self.run_digest, unit.id, unit.item_id, unit.condition, unit.data, got[1]],
+            return sha256_hex(orjson.dumps([self.run_digest, unit.id, unit.item_id, unit.condition, unit.data, got[1]],
                                      option=orjson.OPT_SORT_KEYS))
         except TypeError:
             return None
@@ -227,7 +222,7 @@ class UnitMemo:
     def _read_text(self, sha: str) -> str | None:
         if sha not in self._texts:
             data = self._path(sha, "texts", ".txt").read_bytes()
-            if _sha(data) != sha:
+            if sha256_hex(data) != sha:
                 return None
             self._texts[sha] = data.decode("utf-8")
         return self._texts[sha]
@@ -247,7 +242,7 @@ class UnitMemo:
                     continue
                 if ref not in self._shas:
                     data = text.encode("utf-8")
-                    sha = _sha(data)
+                    sha = sha256_hex(data)
                     if not self._intact(sha):
                         write_atomic(self._path(sha, "texts", ".txt"), data, make_parent=True)  # none yet, or a damaged one
                     self._shas[ref] = sha

@@ -12,17 +12,13 @@ collects its results into the response cache instead of paying for the calls aga
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from oversight.core.ids import now_iso
 from oversight.core.jsonl import Warn, append_line, iter_lines
 
 BATCHES = "batches.jsonl"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class BatchJournal:
@@ -35,13 +31,13 @@ class BatchJournal:
     def submitted(self, provider: str, model: str, batch_id: str, requests: list[dict[str, Any]]) -> None:
         append_line(self.path, {
             "event": "submitted", "provider": provider, "model": model, "id": batch_id,
-            "submitted_at": _now(), "requests": requests,
+            "submitted_at": now_iso(), "requests": requests,
         })
 
     def collected(self, batch_id: str, succeeded: int, failed: int) -> None:
         append_line(self.path, {
             "event": "collected", "id": batch_id, "succeeded": succeeded, "failed": failed,
-            "collected_at": _now(),
+            "collected_at": now_iso(),
         })
 
     def pending(self) -> list[dict[str, Any]]:

@@ -58,7 +58,7 @@ class SDKProvider(Provider):
         super().__init__(spec)
         self._http_client = http_client
         self._client: Any = None
-        # Imported now, before a run starts (and freezes what exists, results.gc_frozen), not
+        # Imported now, before a run starts (and freezes what exists, core.gctune.gc_frozen), not
         # in the middle of it; a run with no role on this SDK never gets here.
         import_module(self.sdk_module)
 

@@ -21,6 +21,7 @@ from oversight.protocol.reporting import HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.critique import metrics as critique_metrics, report as critique_report
 from oversight.protocols.critique.data import FlawedAnswerItem, load_items
+from oversight.protocols.critique.grading import grade_judge_reports
 from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
 from oversight.protocols.critique.views import response_schema, verdict_fields, view_from_outcome
@@ -107,6 +108,19 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: CritiqueParams) -> dict[str, Any]:
         return verdict_fields(transcript["outcome"], view, response, params)
+
+    rejudge_flags: ClassVar[dict[str, str]] = {"--grader": "grader"}
+
+    def rejudge_roles(self, params: CritiqueParams) -> set[str]:
+        return {"grader"} if params.grader == "model" else set()
+
+    async def judge_verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
+                            params: CritiqueParams, rec: Recorder) -> dict[str, Any]:
+        """The verdict, then (grader: model) the judge's reports graded by the grader model."""
+        fields = verdict_fields(transcript["outcome"], view, response, params)
+        if fields.get("graded") is False and params.grader == "model":
+            await grade_judge_reports(rec, params, transcript["outcome"], fields)
+        return fields
 
 
 __all__ = ["CONDITIONS", "CritiqueParams", "CritiqueProtocol", "FlawedAnswerItem"]

@@ -4,11 +4,14 @@ can audit every match."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from oversight.core.errors import ModelCallError
 from oversight.protocol.contract import Recorder
 from oversight.protocols.critique.flaws import gold_label, lexical_match, parse_grader_match, parse_yes_no
+from oversight.protocols.critique.views import outcome_verdict
 
 FRAME_STOPS = ["\nPassage:", "\nQuestion:", "\nAnswer:", "\nAnswer to check:"]
 """A base model that starts a new item has finished the one it was asked about."""
@@ -54,3 +57,20 @@ async def grade_one(
         decision["gold"] = gold[decision["gold_index"]]["description"]  # type: ignore[index]
     rec.note("grader_match", **decision)
     return decision
+
+
+async def grade_judge_reports(rec: Recorder, params: Any, outcome: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    """Grade a re-judge's reports with the grader model, exactly as the run's grader step does,
+    so judges are compared under the grader the run's own judge had. A grader call that fails
+    after retries marks the judgment failed, keeping the judge's reports."""
+    shown = outcome["judge_view"]
+    state = {"gold": outcome.get("gold_flaws"), "context": shown["context"], "question": shown["question"],
+             "answer": shown["answer"]}
+    reports = fields.get("flaws_reported") or []
+    try:
+        matches = list(await asyncio.gather(
+            *(grade_one(rec, params, state, "report", i, r) for i, r in enumerate(reports))))
+    except ModelCallError as exc:
+        fields.update(failed=True, reason=f"grader call failed: {exc.reason}")
+        return
+    fields.update(matches=matches, grader="model", graded=True, **outcome_verdict(matches, state["gold"]))
