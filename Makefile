@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/oversight run protocols/summarize.yaml
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -16,7 +16,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import TEST_PROTOCOLS  # noqa: E402
-from oversight.protocol import contract as protocol  # noqa: E402
+from oversight.protocol import registry as protocol  # noqa: E402
 from oversight.models.batch.journal import BatchJournal  # noqa: E402
 
 _installed = protocol._entry_points()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import TEST_PROTOCOLS
-from oversight.protocol import contract as protocol
+from oversight.protocol import registry as protocol
 from oversight.models.providers import scripted
 
 _INSTALLED = protocol._entry_points()

@@ -9,7 +9,8 @@ from typing import Any
 from oversight.models.model import Model
 from oversight.models.types import GenerateConfig
 from oversight.protocol.prompts import PromptSet
-from oversight.protocol.contract import ENTRY_POINT_GROUP, Protocol, Recorder, RunContext, Unit
+from oversight.protocol.contract import Protocol, Recorder, RunContext, Unit
+from oversight.protocol.registry import ENTRY_POINT_GROUP
 from oversight.log.runfolder import MemoryTexts
 
 TEST_PROTOCOLS = {"qa": metadata.EntryPoint(name="qa", value="qa_protocol:QAProtocol", group=ENTRY_POINT_GROUP)}

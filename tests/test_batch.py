@@ -170,7 +170,7 @@ async def test_resume_collects_a_pending_batch_instead_of_paying_again(tmp_path:
     fake.polls_to_end = 0  # meanwhile the provider finished the batch
 
     resumed = pool_over(fake, tmp_path)
-    assert resumed.batching is not None and resumed.batching.recover(resumed) == 1
+    assert resumed.batching is not None and resumed.recover_batches() == 1
     outs = await ask_all(resumed, "openai:gpt-4.1-mini", QUESTIONS[:3])
     assert [o.text for o in outs] == [f"reply to: {q[-40:]}" for q in QUESTIONS[:3]]
     assert len(fake.created) == 1 and fake.normal_calls == []  # nothing submitted or paid twice
@@ -203,7 +203,7 @@ async def test_a_recovered_batch_item_that_expired_is_made_normally(tmp_path: Pa
     fake.polls_to_end = 0
     resumed = pool_over(fake, tmp_path)
     assert resumed.batching is not None
-    resumed.batching.recover(resumed)
+    resumed.recover_batches()
     outs = await ask_all(resumed, "anthropic:claude-sonnet-4-5", QUESTIONS[:2])
     assert [o.text for o in outs] == [f"reply to: {q[-40:]}" for q in QUESTIONS[:2]]
     # The expired one was asked again (in a new batch, as its role still batches), never lost.

@@ -19,7 +19,7 @@ from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
 from oversight.protocol.prompts import PromptSet
-from oversight.protocol.contract import protocol_names
+from oversight.protocol.registry import protocol_names
 from oversight.report.build import run_metrics
 from oversight.log.runfolder import RunFolder
 from oversight.run.runner import execute, open_run_folder, plan

@@ -17,7 +17,8 @@ from oversight.models.providers.scripted import ScriptedProvider
 from oversight.models.types import Completion
 from oversight.protocol.prompts import PromptSet
 from harness import Bound, context, run_units
-from oversight.protocol.contract import Recorder, get_protocol
+from oversight.protocol.contract import Recorder
+from oversight.protocol.registry import get_protocol
 from oversight.protocols.critique import CritiqueParams, CritiqueProtocol
 from oversight.protocols.critique.data import FlawedAnswerItem, GoldFlaw
 

@@ -23,7 +23,8 @@ from oversight.models.types import (
 )
 from oversight.protocol.prompts import PromptSet
 from harness import Bound, context, run_units
-from oversight.protocol.contract import Recorder, Unit, get_protocol
+from oversight.protocol.contract import Recorder, Unit
+from oversight.protocol.registry import get_protocol
 from oversight.protocols.debate import (
     DebateParams,
     DebateProtocol,

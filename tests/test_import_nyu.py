@@ -16,7 +16,8 @@ from oversight.importers.nyu_metrics import published_metrics
 from oversight.stats.estimates import difference
 from oversight.core.jsonl import read_lines
 from oversight.config.experiment import validate_params
-from oversight.protocol.contract import JudgeResponse, get_protocol
+from oversight.protocol.contract import JudgeResponse
+from oversight.protocol.registry import get_protocol
 from oversight.protocols.debate.judging import judge_variables
 from oversight.log.runfolder import RunFolder
 from oversight.stats.estimates import wilson

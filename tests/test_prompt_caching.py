@@ -29,7 +29,7 @@ from oversight.models.providers.anthropic import AnthropicProvider, parse_messag
 from oversight.models.providers.openai import OpenAIProvider, parse_response
 from oversight.models.spec import parse_spec
 from oversight.protocol.prompts import PromptSet
-from oversight.protocol.contract import get_protocol, protocol_names
+from oversight.protocol.registry import get_protocol, protocol_names
 from oversight.report.results import run_usage
 from oversight.run.runner import execute, open_run_folder, plan
 from oversight.report.tables import usage_rows
@@ -353,17 +353,12 @@ def test_each_story_is_written_to_the_anthropic_cache_once_per_run(tmp_path: Pat
     assert pool.warmer.waited > 0
 
 
-class _Route:
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-        self.endpoint = type("E", (), {"name": "fake"})()
+def _provider(reuses: bool = True) -> Any:
+    return type("P", (), {"reuses_prefix": reuses, "prefix_min_chars": 4096})()
 
 
-class _Model:
-    def __init__(self, reuses: bool = True) -> None:
-        self.provider = type("P", (), {"reuses_prefix": reuses, "prefix_min_chars": 4096})()
-        self.routes = [_Route(self.provider)]
-        self.spec = parse_spec("openai:gpt-4.1-mini")
+def _key(warmer: Any, messages: list[Message], reuses: bool = True) -> bytes | None:
+    return warmer.key(_provider(reuses), "fake", "gpt-4.1-mini", messages)
 
 
 def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> None:
@@ -373,9 +368,9 @@ def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> 
     warmer = PrefixWarmer(clock=lambda: now[0])
     log: list[str] = []
     long_call = story_call("Argue.")[1:]
-    key = warmer.key(_Model(), long_call)
-    assert key is not None and warmer.key(_Model(), [Message(role="user", content="short"), *long_call[1:]]) is None
-    assert warmer.key(_Model(reuses=False), long_call) is None and warmer.key(_Model(), long_call[:1]) is None
+    key = _key(warmer, long_call)
+    assert key is not None and _key(warmer, [Message(role="user", content="short"), *long_call[1:]]) is None
+    assert _key(warmer, long_call, reuses=False) is None and _key(warmer, long_call[:1]) is None
 
     async def call(name: str, fail: bool = False) -> None:
         async with warmer.turn(key):

@@ -17,7 +17,7 @@ from oversight.models.providers.base import ProviderError
 from oversight.models.providers.scripted import ScriptedProvider
 from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob
 from oversight.protocol.prompts import PromptSet
-from oversight.protocol.contract import get_protocol
+from oversight.protocol.registry import get_protocol
 from oversight.log.runfolder import RunFolder
 
 REPO = Path(__file__).resolve().parent.parent

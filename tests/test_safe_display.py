@@ -17,6 +17,7 @@ from hypothesis import given, strategies as st
 from oversight.cli import main as cli
 
 from oversight.cli import judge as cli_judge
+from oversight.cli import console as cli_console
 from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
@@ -218,7 +219,7 @@ async def test_judging_ui_shows_speeches_inert_and_takes_a_markup_judge_id(evil_
 def capture(monkeypatch: pytest.MonkeyPatch) -> tuple[io.StringIO, io.StringIO]:
     """The CLI's consoles on a colour terminal, so a hyperlink or an escape would show in the bytes."""
     out, err = io.StringIO(), io.StringIO()
-    for module in (cli, cli_judge):
+    for module in (cli, cli_judge, cli_console):
         monkeypatch.setattr(module, "console", SafeConsole(file=out, force_terminal=True, color_system="truecolor", width=300))
         monkeypatch.setattr(module, "err_console", SafeConsole(file=err, force_terminal=True, color_system="truecolor", width=300))
     return out, err

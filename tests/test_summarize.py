@@ -16,7 +16,8 @@ from oversight.cli.main import main
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
-from oversight.protocol.contract import JudgeResponse, Recorder, get_protocol
+from oversight.protocol.contract import JudgeResponse, Recorder
+from oversight.protocol.registry import get_protocol
 from oversight.protocols.summarize import SummarizeParams, SummarizeProtocol
 from oversight.protocols.summarize.data import TextItem
 from oversight.protocols.summarize.tree import TEMPLATES, node_records, node_variables, source_record

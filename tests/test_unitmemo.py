@@ -21,7 +21,7 @@ from oversight.models.providers import scripted
 from oversight.core.errors import ModelCallError
 from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
-from oversight.protocol.contract import protocol_names
+from oversight.protocol.registry import protocol_names
 from oversight.log.runfolder import RunFolder
 from oversight.run.runner import RunObserver, RunResult, execute, open_run_folder, plan
 from oversight.log.transcripts import Transcript

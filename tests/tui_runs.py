@@ -132,7 +132,7 @@ def rated_run(tmp_path: Path, monkeypatch: Any) -> Path:
     import yaml
     from importlib import metadata
 
-    from oversight.protocol import contract as protocol
+    from oversight.protocol import registry as protocol
 
     known = protocol._entry_points()
     rated = metadata.EntryPoint(name="rated", value="tui_runs:RatedProtocol", group=protocol.ENTRY_POINT_GROUP)

@@ -10,7 +10,7 @@ import asyncio
 import unicodedata
 from pathlib import Path
 
-from oversight.cli.main import Interrupted, print_estimate, console, err_console, warn
+from oversight.cli.console import Interrupted, console, err_console, print_estimate, warn
 from oversight.core.errors import UserError, write_failure
 from oversight.core.safe_text import clean, line
 

@@ -14,26 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from oversight.core.errors import RunWriteError, UserError, write_failure
-from oversight.core.safe_text import SafeConsole, clean, line
-
-# Every value we print may be foreign (paths, ids, model text): these consoles clean each string
-# they render, and lines mixing our words with such values are built as Text (never markup).
-console = SafeConsole()
-err_console = SafeConsole(stderr=True)
-
-
-def warn(message: str) -> None:
-    """Where the lower layers' warnings (skipped torn lines, ...) reach the user."""
-    err_console.print(line(("warning:", "yellow"), " ", message), highlight=False, soft_wrap=True)
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during a run, after we have said how to resume it."""
-
-
-class Halted(Exception):
-    """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
-
+from oversight.cli import judge as cli_judge
+from oversight.cli.console import Halted, Interrupted, console, err_console, print_estimate, warn
+from oversight.core.safe_text import clean, line
 
 ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
               "shipped tasks); repeatable")
@@ -47,8 +30,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from oversight.cli import judge as cli_judge
-
     parser = _Parser(prog="oversight", description="Scalable-oversight experiments.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -98,8 +79,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 
 
 def main(argv: list[str] | None = None) -> int:
-    from oversight.cli import judge as cli_judge  # it uses this module's consoles: imported once this one is loaded
-
     from oversight.core import keyguard
 
     from oversight.core import safe_paths
@@ -274,13 +253,6 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     from oversight.run.dryrun import run_estimate
 
     print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", run_estimate(p))
-
-
-def print_estimate(title: str, rows: list[dict[str, object]]) -> None:
-    from oversight.report.tables import rows_table
-
-    console.print(rows_table(title, rows))  # cells are Text (oversight.report.tables)
-    console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ class Experiment(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$", max_length=NAME_MAX)
     """Names the run folder; letters, digits, `_`, `.`, `-`; at most 100 characters."""
     protocol: str
-    """Which protocol runs: `debate` or `critique`."""
+    """Which protocol runs: a name from the registry (`oversight.protocol.protocol_names()`)."""
     description: str = ""
     """Free text kept with the run."""
     task: TaskConfig

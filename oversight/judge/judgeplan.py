@@ -18,7 +18,8 @@ from oversight.core.ids import sha256_hex
 from oversight.models.spec import parse_spec
 from oversight.models.types import GenerateConfig
 from oversight.protocol.prompts import PromptSet
-from oversight.protocol.contract import JudgeView, Protocol, get_protocol
+from oversight.protocol.contract import JudgeView, Protocol
+from oversight.protocol.registry import get_protocol
 from oversight.protocol.recorder import settings_for
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_paths import allow

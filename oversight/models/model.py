@@ -6,10 +6,10 @@ import asyncio
 import random
 import time
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from oversight.core.errors import ModelCallError
 from oversight.core.keyguard import check_texts
+from oversight.models.batch import Batcher
 from oversight.models.bounds import check_completion, within_bounds
 from oversight.models.cache import ResponseCache, cache_key
 from oversight.models.endpoints import Endpoint, Route, another_ready, pick
@@ -21,9 +21,6 @@ from oversight.models.providers.base import Provider, ProviderError
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import ModelSpec, redact_url
 from oversight.models.types import Completion, GenerateConfig, Message, ModelOutput
-
-if TYPE_CHECKING:
-    from oversight.models.batch import Batcher
 
 
 @lru_cache(maxsize=256)
@@ -183,7 +180,7 @@ class Model:
                 return ModelOutput(completion=completion, model=self.name, batched=True,
                                    latency_s=round(time.monotonic() - start, 4))
             # Expired, errored, canceled or too large in the batch, or no batch at all: a normal call.
-        prefix = self.warmer.key(self, messages) if self.warmer is not None else None
+        prefix = self.warmer.key(self.provider, self.routes[0].endpoint.name, self.spec.model, messages) if self.warmer is not None else None
         if prefix is None:
             completion, attempts, served_by = await self._call_with_retries(messages, config)
         else:

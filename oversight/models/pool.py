@@ -74,6 +74,12 @@ class ModelPool:
         self.pending: dict[str, asyncio.Future[Completion]] = {}
         """Calls in flight by cache key, shared by every Model (and batches being recovered)."""
 
+    def recover_batches(self) -> int:
+        """Collect in the background the batches an earlier session submitted and never collected."""
+        if self.batching is None:
+            return 0
+        return self.batching.recover(self.cache, self.pending, lambda spec: self.get(spec, batch=True).batcher)
+
     def get(self, spec: str | ModelSpec, *, batch: bool = False) -> Model:
         """The Model for `spec`, built once; raises UserError if its provider cannot run, or
         (with `batch`) has no Batch API. A batched and an unbatched Model of one spec share

@@ -16,12 +16,9 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
-
+from oversight.models.providers.base import Provider
 from oversight.models.types import Message
 
-if TYPE_CHECKING:
-    from oversight.models.model import Model
 
 LIFETIME_S = 300.0
 """The providers' cache lifetime: after this long unused, an opening counts as cold again."""
@@ -39,16 +36,16 @@ class PrefixWarmer:
         self.lend: Callable[[], None] | None = None
         """Called when a call starts waiting: the runner may start other work meanwhile."""
 
-    def key(self, model: Model, messages: list[Message]) -> bytes | None:
+    def key(self, provider: Provider, server: str, model: str, messages: list[Message]) -> bytes | None:
         """The opening's identity (every message but the last, on this model's server), or None
         when it is too short to cache or the provider keeps no prompt cache."""
-        if len(messages) < 2 or not model.provider.reuses_prefix:
+        if len(messages) < 2 or not provider.reuses_prefix:
             return None
         opening = messages[:-1]
-        if sum(len(m.content) for m in opening) < model.provider.prefix_min_chars:
+        if sum(len(m.content) for m in opening) < provider.prefix_min_chars:
             return None
-        digest = hashlib.blake2b(model.routes[0].endpoint.name.encode(), digest_size=16)
-        digest.update(model.spec.model.encode())
+        digest = hashlib.blake2b(server.encode(), digest_size=16)
+        digest.update(model.encode())
         for m in opening:
             digest.update(b"\x00" + m.role.encode() + b"\x00" + m.content.encode("utf-8", "surrogatepass"))
         return digest.digest()

@@ -1,1 +1,15 @@
-"""The protocol contract, the Recorder every model call goes through, and prompts."""
+"""The protocol contract, the Recorder every model call goes through, prompts, and the registry.
+
+A protocol package needs only this facade: `from oversight.protocol import Protocol, Unit, ...`.
+"""
+
+from oversight.protocol.contract import (
+    JudgeResponse, JudgeView, Protocol, Recorder, RunContext, TextReader, Unit, no_repeats, settings_for,
+)
+from oversight.protocol.registry import BUILTIN, ENTRY_POINT_GROUP, get_protocol, protocol_names
+from oversight.protocol.reporting import HeadlineRow, Published
+
+__all__ = [
+    "BUILTIN", "ENTRY_POINT_GROUP", "HeadlineRow", "JudgeResponse", "JudgeView", "Protocol", "Published",
+    "Recorder", "RunContext", "TextReader", "Unit", "get_protocol", "no_repeats", "protocol_names", "settings_for",
+]

@@ -6,29 +6,25 @@ items into units (one transcript each: an item under one condition); runs a unit
 its LangGraph graph with a `Recorder` for every model call; rebuilds what a judge saw from a
 transcript alone (so people and other models can judge it again); and computes metrics.
 
-Protocols are found through the `oversight.protocols` entry-point group; a package outside
-this repository adds one by declaring it in its own pyproject.toml (README, "Add a protocol").
+The registry (`oversight.protocol.registry`) finds protocols: the built-in ones by "module:attr"
+strings, others through the `oversight.protocols` entry-point group (README, "Add a protocol").
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, TypeVar
 
 from pydantic import BaseModel
 
-from oversight.core.errors import UserError
 from oversight.protocol.reporting import HeadlineRow, Published
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.protocol.unit import I, Unit
 from oversight.config.tasks import TaskConfig
 
 P = TypeVar("P", bound=BaseModel)
-ENTRY_POINT_GROUP = "oversight.protocols"
 
 
 @dataclass(frozen=True)
@@ -202,33 +198,7 @@ def no_repeats(values: list[Any]) -> list[Any]:
     return values
 
 
-@cache
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def protocol_names() -> list[str]:
-    return sorted(_entry_points())
-
-
-def get_protocol(name: str) -> Protocol[Any, Any]:
-    """The protocol registered under `name` in the `oversight.protocols` entry-point group."""
-    points = _entry_points()
-    if name not in points:
-        raise UserError(
-            f"unknown protocol {name!r} (known: {', '.join(sorted(points)) or 'none'}; a package adds "
-            f"one through the {ENTRY_POINT_GROUP!r} entry-point group)"
-        )
-    try:
-        cls = points[name].load()
-    except Exception as exc:  # a broken third-party package must not traceback the CLI
-        raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: {exc})") from None
-    if not (isinstance(cls, type) and issubclass(cls, Protocol)):
-        raise UserError(f"protocol {name!r}: {points[name].value} is not an oversight.protocol.contract.Protocol subclass")
-    return cls()
-
-
 __all__ = [
-    "ENTRY_POINT_GROUP", "JudgeResponse", "JudgeView", "Protocol", "Recorder", "RunContext",
-    "TextReader", "Unit", "get_protocol", "no_repeats", "protocol_names", "settings_for",
+    "JudgeResponse", "JudgeView", "Protocol", "Recorder", "RunContext", "TextReader", "Unit",
+    "no_repeats", "settings_for",
 ]

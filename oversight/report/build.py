@@ -23,7 +23,7 @@ from oversight.core.errors import UserError
 from oversight.importers import imported_metrics
 from oversight.core.atomic import write_atomic
 from oversight.core.jsonl import FILE_MODE, Warn, dumps
-from oversight.protocol.contract import get_protocol
+from oversight.protocol.registry import get_protocol
 from oversight.protocol.reporting import CrossRunResult
 from oversight.report.crossrun import RunReport, cross_run_results
 from oversight.report.results import compute_metrics

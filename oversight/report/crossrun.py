@@ -11,7 +11,8 @@ from typing import Any
 
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
-from oversight.protocol.contract import Protocol, get_protocol
+from oversight.protocol.contract import Protocol
+from oversight.protocol.registry import get_protocol
 from oversight.protocol.reporting import CrossRun, CrossRunResult, RunInput
 from oversight.report.results import stream_transcripts
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from oversight.core.errors import UserError
-from oversight.protocol.contract import Protocol, get_protocol
+from oversight.protocol.contract import Protocol
+from oversight.protocol.registry import get_protocol
 from oversight.protocol.reporting import HeadlineRow as Row, estimate_row
 from oversight.stats.estimates import short_reason
 

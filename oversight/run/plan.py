@@ -18,7 +18,8 @@ from oversight.models.model import Model
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
-from oversight.protocol.contract import Protocol, Unit, get_protocol
+from oversight.protocol.contract import Protocol, Unit
+from oversight.protocol.registry import get_protocol
 from oversight.protocol.prompts import PromptSet
 
 

@@ -173,7 +173,7 @@ async def _execute_locked(
     ctx = make_context(p, pool, folder, observer)
     memo = UnitMemo.open(p, ctx, pool.cache)
     if pool.batching is not None:
-        pool.batching.recover(pool)
+        pool.recover_batches()
     pool.meter.previous_usd = previous_spend(p, folder)
     result = RunResult(run_dir=folder.path, metrics={}, skipped=len(p.units) - len(todo))
     spent = Usage()

@@ -25,7 +25,8 @@ from typing import Any
 
 from oversight.config.experiment import validate_params
 from oversight.core.errors import UserError
-from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, get_protocol
+from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
+from oversight.protocol.registry import get_protocol
 from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of, stable_int
 from oversight.tui.records import effective_judgments, human_judgment, retraction

@@ -17,6 +17,8 @@ import json
 from abc import ABC, abstractmethod
 from typing import Any
 
+from oversight.models.providers.anthropic import parse_message
+from oversight.models.providers.openai import parse_response
 from oversight.models.providers.sdk import SDKProvider
 from oversight.models.types import Completion, GenerateConfig, Message
 
@@ -81,8 +83,6 @@ class OpenAIBatchAPI(BatchAPI):
         return batch.status in self.ENDED
 
     async def results(self, batch_id: str, logprobs: dict[str, bool]) -> dict[str, Outcome]:
-        from oversight.models.providers.openai import parse_response
-
         out: dict[str, Outcome] = {}
         for file_id in self._files.get(batch_id, (None, None)):
             if not file_id:
@@ -118,8 +118,6 @@ class AnthropicBatchAPI(BatchAPI):
         return batch.processing_status == "ended"
 
     async def results(self, batch_id: str, logprobs: dict[str, bool]) -> dict[str, Outcome]:
-        from oversight.models.providers.anthropic import parse_message
-
         out: dict[str, Outcome] = {}
         async for item in await self.client.messages.batches.results(batch_id):
             result = item.result

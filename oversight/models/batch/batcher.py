@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oversight.models.batch.apis import BatchAPI, Outcome, Request, batch_api
 from oversight.models.batch.journal import BatchJournal
@@ -31,8 +31,6 @@ from oversight.models.pricing import PriceBook
 from oversight.models.spec import ModelSpec, parse_spec
 from oversight.models.types import Completion, GenerateConfig, Message
 
-if TYPE_CHECKING:
-    from oversight.models.pool import ModelPool
 
 Waiter = Callable[[Completion | None], None]
 """Receives a request's completion (batch-priced), or None: make it as a normal call."""
@@ -192,22 +190,23 @@ class BatchRuntime:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def recover(self, pool: ModelPool) -> int:
+    def recover(self, cache: ResponseCache | None, pending: dict[str, asyncio.Future[Completion]],
+                batcher_for: Callable[[ModelSpec], Batcher | None]) -> int:
         """Collect, in the background, every batch a previous session submitted and never collected.
 
-        Each of its calls not yet in the cache is registered as in flight (`pool.pending`), so a
+        Each of its calls not yet in the cache is registered as in flight (`pending`), so a
         unit making it again waits for the batch instead of paying twice; a result fills the
         cache; a call the batch did not answer is released and its unit makes it anew.
-        Returns how many batches are being collected. Needs the pool's cache.
+        Returns how many batches are being collected. Needs the pool's cache; `batcher_for`
+        gives the batcher of a journaled model.
         """
-        if self.journal is None or pool.cache is None:
+        if self.journal is None or cache is None:
             return 0
-        cache, pending = pool.cache, pool.pending
         self.cache = self.cache or cache
         count = 0
         for record in self.journal.pending():
-            model = pool.get(parse_spec(record["model"]), batch=True)
-            assert model.batcher is not None
+            batcher = batcher_for(parse_spec(record["model"]))
+            assert batcher is not None
             waiters: dict[str, tuple[str, Waiter]] = {}
             logprobs: dict[str, bool] = {}
             limits: dict[str, Any] = {}
@@ -218,11 +217,11 @@ class BatchRuntime:
                     continue
                 future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
                 pending[key] = future
-                waiters[cid] = (key, _settle(key, future, pool))
+                waiters[cid] = (key, _settle(key, future, pending))
                 limits[cid] = request.get("max_tokens")
                 logprobs[cid] = bool(request.get("logprobs"))
             if waiters:
-                self.spawn(model.batcher.collect(record["id"], waiters, logprobs, limits))
+                self.spawn(batcher.collect(record["id"], waiters, logprobs, limits))
                 count += 1
             elif requests and not any(r["key"] in pending for r in requests):
                 # Stored, then a crash before the journal said so: say it now.
@@ -242,13 +241,13 @@ def _within(completion: Completion, max_tokens: Any) -> bool:
     return within_bounds(completion, GenerateConfig(max_tokens=max_tokens, logprobs=completion.logprobs is not None))
 
 
-def _settle(key: str, future: asyncio.Future[Completion], pool: ModelPool) -> Waiter:
+def _settle(key: str, future: asyncio.Future[Completion], pending: dict[str, asyncio.Future[Completion]]) -> Waiter:
     """A recovered call's result (checked against its bound and stored in the cache by `collect`)
     goes to whoever waits; no result releases them."""
 
     def settle(result: Completion | None) -> None:
-        if pool.pending.get(key) is future:
-            del pool.pending[key]
+        if pending.get(key) is future:
+            del pending[key]
         if future.done():
             return
         if result is None:

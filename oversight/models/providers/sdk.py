@@ -35,10 +35,10 @@ from oversight.models.providers.http_errors import (
 )
 from oversight.models.types import Completion, GenerateConfig, Message
 
+from oversight.models.spec import ModelSpec
+
 if TYPE_CHECKING:  # the SDK is imported on first use, so a local-only run never loads it
     import httpx2
-
-    from oversight.models.spec import ModelSpec
 
 
 class SDKProvider(Provider):

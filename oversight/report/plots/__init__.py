@@ -14,7 +14,7 @@ from typing import Any
 
 from oversight.core.errors import UserError
 from oversight.figures import Drawer, PlotContext, caption, errbar, method_name, new_figure, save
-from oversight.protocol.contract import get_protocol
+from oversight.protocol.registry import get_protocol
 from oversight.report.plots.generic import headline_plot
 
 

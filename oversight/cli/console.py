@@ -1,0 +1,32 @@
+"""The CLI's consoles and the small pieces every command module prints with."""
+
+from __future__ import annotations
+
+from oversight.core.safe_text import SafeConsole, line
+
+# Every value we print may be foreign (paths, ids, model text): these consoles clean each string
+# they render, and lines mixing our words with such values are built as Text (never markup).
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
+
+
+def warn(message: str) -> None:
+    """Where the lower layers' warnings (skipped torn lines, ...) reach the user."""
+    err_console.print(line(("warning:", "yellow"), " ", message), highlight=False, soft_wrap=True)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, after we have said how to resume it."""
+
+
+class Halted(Exception):
+    """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
+
+
+def print_estimate(title: str, rows: list[dict[str, object]]) -> None:
+    from oversight.report.tables import rows_table  # loaded on use: it costs the CLI's start-up 0.2 s
+
+    console.print(rows_table(title, rows))  # cells are Text (oversight.report.tables)
+    console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+
+
