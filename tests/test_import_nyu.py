@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from oversight.core.errors import UserError
-from oversight.importers import FORMATS, import_file, import_summary, imported_metrics
-from oversight.importers.nyu_metrics import published_metrics
+from oversight.protocol.importing import formats, import_file, import_summary, imported_metrics
+from oversight.protocols.debate.importers.nyu_metrics import published_metrics
 from oversight.stats.estimates import difference
 from oversight.core.jsonl import read_lines
 from oversight.config.experiment import validate_params
@@ -285,7 +285,7 @@ def test_unreadable_input_and_unknown_formats_are_user_errors(tmp_path: Path) ->
         import_file("nyu-debate", write_lines(tmp_path / "empty.jsonl", ["", "  "]), tmp_path / "runs")
     with pytest.raises(UserError, match="unknown .*nyu-debate"):
         import_file("khan-2024", FIXTURE, tmp_path / "runs")
-    assert "nyu-debate" in FORMATS
+    assert formats()["nyu-debate"] == "oversight.protocols.debate.importers.nyu"
 
 
 def _shared_file() -> Path | None:

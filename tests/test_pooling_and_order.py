@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight.importers import import_file
+from oversight.protocol.importing import import_file
 from oversight.core.jsonl import append_line, read_lines
 from oversight.protocols.debate.metrics import compute
 from oversight.report.build import run_metrics

@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     validate.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
 
-    imp = sub.add_parser("import", help="a run folder from published transcripts (formats: nyu-debate)")
+    imp = sub.add_parser("import", help="a run folder from published transcripts (formats: each protocol's, e.g. nyu-debate)")
     imp.add_argument("format", metavar="FORMAT")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
@@ -256,7 +256,7 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
 
 
 def _import(args: argparse.Namespace) -> int:
-    from oversight.importers import import_file, import_summary
+    from oversight.protocol.importing import import_file, import_summary
     from oversight.report.build import report
     from oversight.log.runfolder import RunFolder
 

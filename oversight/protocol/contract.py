@@ -187,6 +187,11 @@ class Protocol(ABC, Generic[P, I]):
         (`failed: True` and a `reason`), never raised, so the judge's answer is kept."""
         return self.verdict(view, transcript, response, params)
 
+    # ---- Import hooks: published transcripts of other tools as run folders
+    importers: ClassVar[dict[str, str]] = {}
+    """Format name (`oversight import FORMAT FILE`) -> module with `FORMAT`, `import_file(path,
+    runs_dir) -> Path`, `summary(imported) -> str` and optionally `published_metrics(run_dir)`."""
+
 
 def no_repeats(values: list[Any]) -> list[Any]:
     """For a params list such as `conditions`: a repeat would run and count the same unit twice."""

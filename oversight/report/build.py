@@ -20,7 +20,7 @@ from oversight.core.safe_text import SafeConsole, line, text
 
 from oversight.config.experiment import validate_params
 from oversight.core.errors import UserError
-from oversight.importers import imported_metrics
+from oversight.protocol.importing import imported_metrics
 from oversight.core.atomic import write_atomic
 from oversight.core.jsonl import FILE_MODE, Warn, dumps
 from oversight.protocol.registry import get_protocol

@@ -40,6 +40,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     name = "debate"
     Params = DebateParams
     prompt_package = "oversight.protocols.debate.prompts"
+    importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert")}
     """Every call that reads the story opens with the same message: its title and text."""

@@ -1,7 +1,7 @@
 """The NYU debate release, one line per (story, question), as validated input.
 
 The shape is that of `quality_debate.jsonl` (QuALITY stories with the human debates of
-Michael et al. 2023; see oversight/importers/README.md). Unknown keys are ignored rather than
+Michael et al. 2023; see oversight/protocols/debate/importers/README.md). Unknown keys are ignored rather than
 forbidden: this is a published file we read, not a config a user writes, and a later release
 may add fields we do not use. Every field we do use is checked, so a bad line fails with the
 field's path.

@@ -1,6 +1,6 @@
 """`oversight import nyu-debate FILE`: the human debates of Michael et al. (2023) as a run folder.
 
-Each line of the release (see oversight/importers/README.md) is one question on a QuALITY story.
+Each line of the release (see oversight/protocols/debate/importers/README.md) is one question on a QuALITY story.
 A line with a completed human debate becomes one debate transcript shaped like the debate
 protocol's own (so `oversight.protocols.debate.judging.judge_variables` rebuilds the judge's view
 from it), plus the human judges' final verdicts (live and offline) as human judgments. Every
@@ -23,9 +23,9 @@ from pydantic import ValidationError
 
 from oversight.config.experiment import Experiment
 from oversight.core.errors import UserError
-from oversight.importers._writer import new_folder
-from oversight.importers.nyu_metrics import published_metrics
-from oversight.importers.nyu_schema import DEBATER_ROLES, SESSIONS_FILE, SPEECH_TYPES, NyuLine, NyuTurn
+from oversight.log.imported import new_folder
+from oversight.protocols.debate.importers.nyu_metrics import published_metrics
+from oversight.protocols.debate.importers.nyu_schema import DEBATER_ROLES, SESSIONS_FILE, SPEECH_TYPES, NyuLine, NyuTurn
 from oversight.protocols.debate.judging import verdict_record
 from oversight.protocols.shared.quotes import quote_pattern
 from oversight.protocols.shared.verdicts import Verdict

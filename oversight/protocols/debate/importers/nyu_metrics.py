@@ -18,7 +18,7 @@ from typing import Any
 from oversight.core.jsonl import read_lines
 from oversight.stats.estimates import difference, wilson
 
-from oversight.importers.nyu_schema import SESSIONS_FILE
+from oversight.protocols.debate.importers.nyu_schema import SESSIONS_FILE
 SETTINGS = ("human_debate", "human_consultancy", "ai_debate", "ai_consultancy")
 PUBLISHED = ("human_debate", "human_consultancy")
 """Settings whose figures were checked against the paper; the AI rows use the same rule, unchecked."""

@@ -1,10 +1,10 @@
-"""Published transcripts as run folders: one module per format behind a small registry.
+"""Published transcripts as run folders: each protocol lists the formats it imports.
 
-An importer module has `FORMAT` (its name on the command line), `import_file(path, runs_dir)
+A protocol's `importers` maps a format name to a module. An importer module has `FORMAT` (its name on the command line), `import_file(path, runs_dir)
 -> Path` (writes a new run folder and returns it) and `summary(imported) -> str` (one line for
 the CLI from the run's `oversight_run.imported` provenance). It may add `published_metrics(run_dir)
 -> dict` (figures the source paper reports, recomputed from the folder; `oversight report` shows
-them). See oversight/importers/README.md for how to add a format.
+them). See oversight/protocols/debate/importers/README.md for how to add a format.
 """
 
 from __future__ import annotations
@@ -17,18 +17,26 @@ from typing import Any
 
 from oversight.core.errors import UserError
 from oversight.core.safe_paths import allow, check_file
+from oversight.protocol.registry import get_protocol, protocol_names
 
-FORMATS: dict[str, str] = {
-    "nyu-debate": "oversight.importers.nyu_debate",
-}
-"""Format name -> module that imports it."""
+
+def formats() -> dict[str, str]:
+    """Format name -> the module that imports it, from every registered protocol's `importers`."""
+    out: dict[str, str] = {}
+    for name in protocol_names():
+        for fmt, module in get_protocol(name).importers.items():
+            if fmt in out and out[fmt] != module:
+                raise UserError(f"import format {fmt!r} is claimed by two protocols ({out[fmt]} and {module}): rename one")
+            out[fmt] = module
+    return out
 
 
 def get_importer(fmt: str) -> ModuleType:
     """The module for a format name, or a one-line error listing the known ones."""
-    if fmt not in FORMATS:
-        raise UserError(f"import format {fmt!r} is unknown (use one of: {', '.join(sorted(FORMATS))})")
-    return importlib.import_module(FORMATS[fmt])
+    known = formats()
+    if fmt not in known:
+        raise UserError(f"import format {fmt!r} is unknown (use one of: {', '.join(sorted(known)) or 'none'})")
+    return importlib.import_module(known[fmt])
 
 
 def import_file(fmt: str, path: Path, runs_dir: Path) -> Path:
@@ -45,7 +53,7 @@ def import_summary(meta: dict[str, Any]) -> str | None:
     """One line saying what an import read and left out, from a run's provenance block
     (`RunFolder.experiment()[1]`); None for a run that was not imported."""
     imported = meta.get("imported")
-    if not imported or imported.get("format") not in FORMATS:
+    if not imported or imported.get("format") not in formats():
         return None
     return get_importer(imported["format"]).summary(imported)
 
@@ -53,10 +61,10 @@ def import_summary(meta: dict[str, Any]) -> str | None:
 def imported_metrics(run_dir: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
     """The source paper's figures recomputed from an imported run, if its importer has any."""
     imported = meta.get("imported")
-    if not imported or imported.get("format") not in FORMATS:
+    if not imported or imported.get("format") not in formats():
         return None
     hook = getattr(get_importer(imported["format"]), "published_metrics", None)
     return None if hook is None else hook(Path(run_dir))
 
 
-__all__ = ["FORMATS", "get_importer", "import_file", "import_summary", "imported_metrics"]
+__all__ = ["formats", "get_importer", "import_file", "import_summary", "imported_metrics"]

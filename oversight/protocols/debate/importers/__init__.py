@@ -1,0 +1,1 @@
+"""Published debate transcripts as run folders (formats listed in `DebateProtocol.importers`)."""
