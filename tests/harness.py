@@ -11,7 +11,7 @@ from oversight.models.types import GenerateConfig
 from oversight.protocol.prompts import PromptSet
 from oversight.protocol.contract import Protocol, Recorder, RunContext, Unit
 from oversight.protocol.registry import ENTRY_POINT_GROUP
-from oversight.log.runfolder import MemoryTexts
+from oversight.log.texts import MemoryTexts
 
 TEST_PROTOCOLS = {"qa": metadata.EntryPoint(name="qa", value="qa_protocol:QAProtocol", group=ENTRY_POINT_GROUP)}
 """Registered for every test (conftest), as an installed package's entry point would be."""

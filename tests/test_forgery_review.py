@@ -21,7 +21,7 @@ from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import judge_variables
 from oversight.protocols.debate.relabel import swap_references
 from oversight.protocols.shared.quotes import Passage, check_speech
-from oversight.log.runfolder import MemoryTexts
+from oversight.log.texts import MemoryTexts
 from oversight.tui.judge_app import render_view
 from oversight.tui.views import body
 

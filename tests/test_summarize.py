@@ -21,7 +21,7 @@ from oversight.protocol.registry import get_protocol
 from oversight.protocols.summarize import SummarizeParams, SummarizeProtocol
 from oversight.protocols.summarize.data import TextItem
 from oversight.protocols.summarize.tree import TEMPLATES, node_records, node_variables, source_record
-from oversight.log.runfolder import MemoryTexts
+from oversight.log.texts import MemoryTexts
 from oversight.log.transcripts import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from oversight.models.types import Message
 from oversight.protocol.prompts import PromptSet
 from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.data import DebateItem
-from oversight.log.runfolder import MemoryTexts
+from oversight.log.texts import MemoryTexts
 
 STORY = "Marguerite cooked on the night train. One night the soup did not tremble where it should have."
 ANSWERS = ["The soup did not tremble.", "She saw the reservoir."]

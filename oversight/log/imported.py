@@ -20,7 +20,8 @@ from typing import IO, Any
 from oversight.config.experiment import Experiment
 from oversight.core.jsonl import dumps
 from oversight.core.keyguard import check_text
-from oversight.log.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS, RunFolder, text_ref
+from oversight.log.runfolder import JUDGMENTS, TEXTS, TRANSCRIPTS, RunFolder
+from oversight.log.texts import text_ref
 
 
 class BulkWriter:

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from oversight.core.ids import now_iso, sha256_hex
+from oversight.core.ids import now_iso
 from oversight.core import atomic
 from oversight.config.experiment import RUN_META_KEY, Experiment, read_yaml, validate_experiment
 from oversight.core.errors import UserError
@@ -31,6 +31,8 @@ from oversight.core.keyguard import check_text
 from oversight.models.spec import REDACTED, redact_url
 from oversight.core.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, json_loads, repair_tail
 from oversight.core.provenance import git_revision, package_versions
+from oversight.log.ranking import stands_over, transcript_rank
+from oversight.log.texts import text_ref
 from oversight.log.runlock import release_lock, take_lock
 from oversight.core.shapes import judgment_problem, too_deep, transcript_problem
 from oversight.log.transcripts import expand_messages, record_ref, standing_judgments
@@ -85,25 +87,6 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
     data["models"] = {role: redact_url(spec) for role, spec in exp.models.items()}
     data["generation"] = {role: g.model_dump(mode="json", exclude_unset=True) for role, g in exp.generation.items()}
     return data
-
-
-def text_ref(text: str) -> str:
-    return "sha256:" + sha256_hex(text)[:16]
-
-
-def transcript_rank(record: dict[str, Any]) -> tuple[bool, str]:
-    """Which of several lines of one unit stands: a finished attempt over a failed one (a unit
-    is done once any attempt finished), then the latest `created_at`."""
-    return (not record.get("error"), str(record.get("created_at") or ""))
-
-
-def stands_over(record: dict[str, Any], held: dict[str, Any]) -> bool:
-    """Whether `record` stands over `held`, a line of the same unit: by `transcript_rank`, ties
-    by content, so the choice is the same in any line order."""
-    a, b = transcript_rank(record), transcript_rank(held)
-    if a != b:
-        return a > b
-    return json.dumps(record, sort_keys=True, default=str) >= json.dumps(held, sort_keys=True, default=str)
 
 
 class RunFolder:
@@ -406,22 +389,3 @@ def _light_problem(entry: dict[str, Any]) -> str | None:
         if not isinstance(entry.get(name), (str, type(None))):
             return f"{name} is not a string or null"
     return None
-
-
-class MemoryTexts:
-    """The text store of a run that writes no folder (a dry run, a test)."""
-
-    def __init__(self) -> None:
-        self.texts: dict[str, str] = {}
-
-    def put_text(self, text: str) -> str:
-        ref = text_ref(text)
-        self.texts[ref] = text
-        return ref
-
-    def model_input(self, event: dict[str, Any]) -> list[dict[str, str]]:
-        """A model event's messages exactly as the model saw them."""
-        return expand_messages(event.get("input") or [], self.get_text)
-
-    def get_text(self, ref: str) -> str:
-        return self.texts[ref]

@@ -17,7 +17,8 @@ from oversight.core.gctune import gc_paused
 from oversight.stats.agreement import agreement_table
 from oversight.models.types import ExactSum, Usage
 from oversight.protocol.contract import Protocol
-from oversight.log.runfolder import RunFolder, stands_over
+from oversight.log.ranking import stands_over
+from oversight.log.runfolder import RunFolder
 
 _INTERNED = ("condition", "item_id", "protocol", "run_id", "attempt")
 

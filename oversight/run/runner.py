@@ -29,7 +29,8 @@ from oversight.protocol.recorder import Recorder, RunContext
 from oversight.run.groupwriter import GroupWriter
 from oversight.core.gctune import gc_frozen
 from oversight.report.results import compute_metrics
-from oversight.log.runfolder import EXPERIMENT, MemoryTexts, RunFolder, check_runs_dir
+from oversight.log.runfolder import EXPERIMENT, RunFolder, check_runs_dir
+from oversight.log.texts import MemoryTexts
 from oversight.core import keyguard
 from oversight.core.safe_paths import allow, allowed
 from oversight.log.transcripts import Transcript
