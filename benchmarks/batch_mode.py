@@ -1,7 +1,7 @@
 """Batch mode against the fake batch service: the QuALITY debate with every role batched.
 
 Every role is `openai:gpt-4.1-mini` with `batch: true`; the real openai SDK talks to
-tests/fake_batch.py (in-process, through httpx2.MockTransport; each batch ends after 2 polls).
+tests/helpers/fake_batch.py (in-process, through httpx2.MockTransport; each batch ends after 2 polls).
 Prints how many calls went out in how many batches, the wall time, the normal calls made
 (0 unless a batch item failed), and the cost at batch price against the list price.
 

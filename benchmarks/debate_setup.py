@@ -15,7 +15,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the fake batch service lives with the tests
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))  # the fake batch service lives with the tests
 
 from oversight.core import safe_paths  # noqa: E402
 from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment  # noqa: E402

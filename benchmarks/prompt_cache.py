@@ -1,7 +1,7 @@
 """Prompt caching on the QuALITY debate: what each provider bills, against what the run records.
 
 `protocols/debate.yaml` (four conditions, two rounds, both answer orders judged) on N QuALITY
-items, every role on one model, against tests/fakes/prompt_cache.py: an in-process fake of the
+items, every role on one model, against tests/helpers/fakes/prompt_cache.py: an in-process fake of the
 Anthropic and OpenAI APIs that applies their documented caching rules (prefixes of 1,024+
 tokens, five-minute lifetime, 128-token steps for OpenAI, Anthropic only up to `cache_control`
 breakpoints, an entry readable once its writer's answer is sent) and keeps the bill at prices
@@ -29,7 +29,7 @@ from oversight.models.spec import parse_spec
 
 import sys  # noqa: E402  (the fake lives with the tests)
 
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 from fakes.llm_server import oversight_reply  # noqa: E402
 from fakes.prompt_cache import CachingAPI  # noqa: E402
 

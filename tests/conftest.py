@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import TEST_PROTOCOLS
+from tests.helpers.harness import TEST_PROTOCOLS
 from oversight.protocol import registry as protocol
 from oversight.models.providers import scripted
 

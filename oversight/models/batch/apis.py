@@ -1,6 +1,6 @@
 """The two Batch APIs behind one small interface: create a batch, ask whether it ended, read results.
 
-Shapes (both SDKs, verified against tests/fake_batch.py):
+Shapes (both SDKs, verified against tests/helpers/fake_batch.py):
 - OpenAI: `files.create(purpose="batch")` with JSONL lines `{custom_id, method, url, body}`,
   `batches.create(input_file_id, endpoint, completion_window="24h")`, `batches.retrieve(id)`
   until the batch is completed, expired, failed or cancelled, then `files.content(...)` of its

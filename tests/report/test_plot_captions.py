@@ -1,0 +1,66 @@
+"""Figure captions are built from metrics.json: the n, the clusters and the interval methods a
+caption names are those of the records it plots, never a fixed sentence."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from oversight.report.plots import PlotContext, method_name
+from oversight.protocols.debate.figures import debate_plots
+from oversight.protocols.summarize.figures import summarize_plots
+from oversight.report.build import report
+from tests.helpers.report_runs import debate_run
+
+
+def caption_of(fig: Any) -> str:
+    return " ".join(fig._supxlabel.get_text().split())  # noqa: SLF001  (matplotlib keeps it there)
+
+
+def _run(tmp_path: Path) -> dict[str, Any]:
+    # 4 items; debate judged in both orders (one swapped verdict invalid), consultancy in one order only.
+    verdicts = {f"i{k}:debate": [("original", 0.8), ("swapped", 0.3 if k == 1 else (None if k == 2 else 0.9))]
+                for k in range(4)}
+    verdicts.update({f"i{k}:consultancy": [("original", 0.6 if k % 2 else 0.4)] for k in range(4)})
+    run = debate_run(tmp_path, "20261130T120000Z-captions", verdicts=verdicts, correct={f"i{k}": 0 for k in range(4)})
+    report([run], Console(file=io.StringIO(), width=80))
+    return json.loads((run / "metrics.json").read_text())
+
+
+def test_debate_captions_state_the_n_clusters_and_methods_in_metrics_json(tmp_path: Path) -> None:
+    metrics = _run(tmp_path)
+    judge = metrics["judges"][0]
+    by_c = {c: m[judge] for c, m in metrics["conditions"].items()}
+    figures = dict(debate_plots(metrics, PlotContext(run="r")))
+    accuracy = caption_of(figures["debate_accuracy"])
+    for c, m in by_c.items():
+        assert f"{c} {m['accuracy']['n']}" in accuracy or f"n = {m['accuracy']['n']} verdicts" in accuracy
+        assert method_name(m["accuracy"]["ci_method"]) in accuracy
+        for rec in m["accuracy_by_order"].values():
+            assert method_name(rec["ci_method"]) in accuracy
+    methods = {r["ci_method"] for m in by_c.values() for r in [m["accuracy"], *m["accuracy_by_order"].values()]}
+    assert ("cluster-adjusted" in accuracy) == any("cluster" in x for x in methods)
+    bias = caption_of(figures["debate_position_bias"])
+    rec = by_c["debate"]["chose_first_shown"]
+    assert f"{by_c['debate']['chose_first_shown']['n']}" in bias and "valid verdicts" in bias
+    if rec.get("clusters") not in (None, rec["n"]):
+        assert f"in {rec['clusters']} transcripts" in bias  # 7 valid verdicts in 4 transcripts, not "n = 4"
+    assert method_name(rec["ci_method"]) in bias
+
+
+def test_a_summary_caption_never_prints_a_question_mark_and_names_refused_intervals() -> None:
+    rating = {"ci_method": "wilson-bounded over rated nodes"}
+    metrics = {"protocol": "summarize", "strategies": {"hierarchical": {"judges": {"model:m": {"ratings": {
+        "level 0": {"faithfulness": {"estimate": 5.5, "ci": [5.0, 6.0], "n": 8, **rating},
+                    "coverage": {"estimate": None, "ci": None, "ci_method": None, "n": 0}},
+        "root": {"faithfulness": {"estimate": 4.0, "ci": [1.0, 6.8], "n": 1, **rating},
+                 "coverage": {"estimate": 3.0, "ci": None, "ci_method": "bayesian-bootstrap", "n": 1,
+                              "ci_reason": "n too small: n = 1"}}}}}}}}
+    [(_, fig)] = summarize_plots(metrics, PlotContext(run="r"))
+    text = caption_of(fig)
+    assert "?" not in text and "Wilson on the mean rescaled" in text and "over rated nodes" in text
+    assert "No interval where n too small" in text

@@ -1,0 +1,175 @@
+"""`oversight report` on hand-built run folders with known answers: formats, 80 columns, failures
+and invalid verdicts, copied folders, several runs and a sweep side by side, plots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from oversight.cli.main import main
+from oversight.report.build import report
+from oversight.stats.estimates import wilson
+from oversight.report.tables import Section, fitted_tables, print_section
+from tests.helpers.report_runs import critique_run, debate_run
+
+CORRECT = {f"i{k}": k % 2 for k in range(6)}
+
+
+def _debate(root: Path, name: str = "20261130T120000Z-debate", **kw: Any) -> Path:
+    """6 items x 2 conditions. Debate: items 0-4 right in both orders, item 5 wrong; item 2's
+    swapped verdict is invalid. Blind: every verdict picks A (right on even items only).
+    Item 6's debate unit failed."""
+    verdicts: dict[str, list[tuple[str, float | None]]] = {}
+    for k in range(6):
+        p_true = 0.9 if k < 5 else 0.2
+        p_a = p_true if CORRECT[f"i{k}"] == 0 else 1 - p_true
+        verdicts[f"i{k}:debate"] = [("original", p_a), ("swapped", None if k == 2 else p_a)]
+        verdicts[f"i{k}:blind"] = [("original", 0.7), ("swapped", 0.7)]
+    return debate_run(root, name, verdicts=verdicts, correct={**CORRECT, "i6": 0}, failed=("i6:debate",), **kw)
+
+
+def _console(width: int = 80) -> tuple[Console, io.StringIO]:
+    buf = io.StringIO()
+    return Console(file=buf, width=width, color_system=None), buf
+
+
+def test_debate_report_counts_failures_and_invalid_and_names_methods(tmp_path: Path) -> None:
+    run = _debate(tmp_path)
+    console, buf = _console()
+    doc = report([run], console)
+    m = doc["runs"][0]["metrics"]
+    debate = m["conditions"]["debate"]["logprob:scripted:judge"]
+    # order-averaged: items 0,1,3,4 right in both orders; item 2 right in the original order
+    # (p 0.9) and invalid in the swapped one (p 0) -> 0.45 -> wrong; item 5 wrong: 4 of 6
+    assert debate["accuracy"]["k"] == 4 and debate["accuracy"]["n"] == 6
+    assert debate["accuracy"]["ci"] == [round(x, 4) for x in wilson(4, 6)]
+    assert debate["invalid"] == 1 and debate["failed_transcripts"] == 1
+    text = buf.getvalue()
+    assert "1/12" in text and "W Wilson" in text and "[0.300,0.903]" in text
+    assert "units: 13 finished, 1 failed" in text
+    assert json.loads((run / "metrics.json").read_text())["counts"]["failed"] == 1
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_no_table_line_is_wider_than_the_console(tmp_path: Path, width: int) -> None:
+    runs = [_debate(tmp_path, f"20261130T12000{i}Z-debate", sweep_point={"params.rounds": i,
+                                                                          "models.judge": "openai:gpt-4.1-mini"})
+            for i in (1, 2)]
+    runs.append(critique_run(tmp_path, "20261130T120009Z-critique",
+                             found={f"i{k}": ([0], [0, 1]) for k in range(4)}))
+    for group in ([runs[0]], [runs[2]], runs[:2]):
+        console, buf = _console(width)
+        report(group, console, out=tmp_path / "out")
+        lines = buf.getvalue().splitlines()
+        table_lines = [line for line in lines if not line.startswith("figures")]
+        assert table_lines and max(len(line) for line in table_lines) <= width
+
+
+def test_a_table_too_wide_for_any_split_is_shown_vertically() -> None:
+    rows = [{"condition": "a" * 30, "note": "b" * 30, "estimate": 0.5, "ci": [0.1, 0.9], "method": "wilson"}]
+    [(sub, table)] = fitted_tables(rows, 50)
+    console, buf = _console(50)
+    console.print(table)
+    assert sub == "" and max(len(x) for x in buf.getvalue().splitlines()) <= 50
+    assert "[0.100,0.900]" in buf.getvalue() and "note" in buf.getvalue()
+    console, buf = _console(80)
+    print_section(console, Section("t", rows, ["legend line"]))
+    assert buf.getvalue().splitlines()[0] == "t" and "legend line" in buf.getvalue()
+
+
+def test_formats_json_csv_markdown_carry_the_same_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _debate(tmp_path)
+    assert main(["report", str(run), "--format", "json", "--out", str(tmp_path / "o")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    acc = doc["runs"][0]["metrics"]["conditions"]["blind"]["logprob:scripted:judge"]["accuracy"]
+    assert acc["k"] == 3 and acc["n"] == 6 and acc["ci_method"] == "wilson"
+    assert json.loads((tmp_path / "o" / "report.json").read_text()) == doc
+    assert main(["report", str(run), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    blind = next(r for r in rows if r.get("condition") == "blind")
+    assert float(blind["acc"]) == 0.5 and float(blind["ci_low"]) == round(wilson(3, 6)[0], 4)
+    assert blind["method"] == "wilson" and {r["table"] for r in rows} >= {"Usage"}
+    assert main(["report", str(run), "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| condition |" in md and "| blind |" in md and "### Usage" in md
+
+
+def test_report_of_a_copied_folder_gives_the_same_numbers(tmp_path: Path) -> None:
+    run = _debate(tmp_path)
+    (run / "metrics.json").write_text("{}")  # stale: never read back
+    first = report([run], _console()[0])["runs"][0]["metrics"]
+    copy = shutil.copytree(run, tmp_path / "elsewhere" / run.name)
+    shutil.rmtree(copy / "plots")
+    again = report([copy], _console()[0])["runs"][0]["metrics"]
+    assert first == again and (copy / "plots" / "debate_accuracy.png").stat().st_size > 0
+
+
+def test_two_runs_and_a_sweep_side_by_side(tmp_path: Path) -> None:
+    a = _debate(tmp_path, "20261130T120001Z-debate-params.rounds=1", sweep_point={"params.rounds": 1})
+    b = debate_run(tmp_path, "20261130T120002Z-debate-params.rounds=2", sweep_point={"params.rounds": 2},
+                   verdicts={f"i{k}:debate": [("original", 0.9 if CORRECT[f"i{k}"] == 0 else 0.1)] for k in range(6)},
+                   correct=CORRECT)
+    doc = report([a, b], _console()[0], out=tmp_path / "out")
+    rows = [r for r in doc["side_by_side"] if r["metric"] == "accuracy debate"]
+    assert [r["params.rounds"] for r in rows] == [1, 2]
+    assert [r["estimate"] for r in rows] == [round(4 / 6, 4), 1.0]
+    assert all(r["published"].startswith("L.76") for r in rows)
+    assert not any("published" in r for r in doc["side_by_side"] if r["metric"] == "accuracy expert")
+    assert (tmp_path / "out" / "compare_estimates.png").stat().st_size > 0
+    # two unrelated runs (no sweep): the run name is the column
+    c = critique_run(tmp_path, "20261130T120003Z-crit", found={"i0": ([], [0]), "i1": ([0], [0])})
+    doc = report([a, c], _console()[0], out=tmp_path / "out2")
+    assert {r["run"] for r in doc["side_by_side"]} == {a.name, c.name}
+    uplift = next(r for r in doc["side_by_side"] if r["metric"] == "uplift")
+    assert uplift["estimate"] == 0.25 and uplift["ci_method"] == "newcombe-paired-cluster"
+    assert doc["tournament"] is None
+
+
+def test_each_protocol_writes_its_plots(tmp_path: Path) -> None:
+    from oversight.report.plots import plot_run
+
+    d = _debate(tmp_path)
+    c = critique_run(tmp_path, "20261130T120003Z-crit", found={"i0": ([], [0]), "i1": ([0], [0, 1])})
+    report([d], _console()[0])
+    report([c], _console()[0])
+    for run, stems in ((d, ["debate_accuracy", "debate_position_bias"]), (c, ["critique_recall", "critique_uplift"])):
+        for stem in stems:
+            for ext in ("png", "svg"):
+                assert (run / "plots" / f"{stem}.{ext}").stat().st_size > 1000
+    svg = (d / "plots" / "debate_accuracy.svg").read_text()
+    assert d.name in svg and "n = 6 verdicts per estimate" in svg and "Wilson" in svg  # text stays text
+    rating = {"ci_method": "bayesian-bootstrap over rated nodes", "n": 8}
+    summary = {"protocol": "summarize", "strategies": {"hierarchical": {"judges": {"model:m": {"ratings": {
+        "level 0": {"faithfulness": {"estimate": 5.5, "ci": [5.0, 6.0], **rating}},
+        "root": {"faithfulness": {"estimate": 4.0, "ci": [3.2, 4.8], **rating}}}}}}}}
+    paths = plot_run(tmp_path / "summ", summary)
+    assert [p.name for p in paths] == ["summarize_ratings.png", "summarize_ratings.svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    unknown = {"protocol": "other", "score": {"estimate": 0.4, "ci": [0.2, 0.6], "ci_method": "wilson", "n": 10}}
+    assert [p.name for p in plot_run(tmp_path / "other", unknown)] == ["headline.png", "headline.svg"]
+
+
+def test_two_judges_on_the_same_transcripts_get_an_agreement_table(tmp_path: Path) -> None:
+    run = _debate(tmp_path)
+    again = [dict(j, judge={"kind": "model", "id": "second"}, attempt=None)
+             for j in (json.loads(x) for x in (run / "judgments.jsonl").read_text().splitlines())]
+    with open(run / "judgments.jsonl", "a") as fh:
+        fh.writelines(json.dumps(j) + "\n" for j in again)
+    console, buf = _console()
+    report([run], console)
+    text = buf.getvalue()
+    assert "Agreement between judges" in text and "second" in text
+    [row] = json.loads((run / "metrics.json").read_text())["agreement"]
+    assert row["agreement"] == 1.0 and row["shared"] == len(again)
+
+
+def test_bad_format_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "no such run folder" in capsys.readouterr().err
