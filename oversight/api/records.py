@@ -83,7 +83,9 @@ class Judgment:
     supersedes: str | None
     attempt: str | None
     created_at: str | None
-    usage: Usage
+    usage: Usage | None
+    """What re-judging spent on it; None on a run's own judgments (their calls are events of
+    the transcript, in `calls_frame`) and on a person's."""
     verdict: dict[str, Any]
     left_out: str | None
     """Why `oversight report` does not count it (retracted, retried, stale_attempt,
@@ -102,8 +104,8 @@ class Judgment:
             judge_id=str(judge.get("id")), view_key=r.get("view_key"), condition=r.get("condition"),
             model=r.get("model"), failed=bool(r.get("failed")), invalid=bool(r.get("invalid")), reason=r.get("reason"),
             retracted=bool(r.get("retracted")), supersedes=r.get("supersedes"), attempt=r.get("attempt"),
-            created_at=r.get("created_at"), usage=_usage(r.get("usage")),
-            verdict={k: v for k, v in r.items() if k not in COMMON_JUDGMENT_KEYS}, left_out=left_out, record=r,
+            created_at=r.get("created_at"),
+            usage=_usage(r["usage"]) if isinstance(r.get("usage"), dict) else None, verdict={k: v for k, v in r.items() if k not in COMMON_JUDGMENT_KEYS}, left_out=left_out, record=r,
         )
 
 
@@ -202,8 +204,9 @@ class Run:
                 "view_key": j.view_key, "condition": j.condition, "model": j.model, "failed": j.failed,
                 "invalid": j.invalid, "reason": j.reason, "stands": j.stands, "left_out": j.left_out,
                 "retracted": j.retracted, "supersedes": j.supersedes, "created_at": j.created_at,
-                "input_tokens": j.usage.input_tokens, "output_tokens": j.usage.output_tokens,
-                "cost_usd": j.usage.cost_usd,
+                "input_tokens": j.usage.input_tokens if j.usage else None,
+                "output_tokens": j.usage.output_tokens if j.usage else None,
+                "cost_usd": j.usage.cost_usd if j.usage else None,
             }
             row.update({k: v for k, v in j.verdict.items() if k not in row})
             rows.append(row)
