@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +17,13 @@ import pytest
 import yaml
 
 import oversight
+from oversight.api import run_sync
 from oversight.config.experiment import validate_experiment
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.log.transcripts import Event
 from oversight.models.providers import scripted
+from oversight.models.providers.base import ProviderError
 from oversight.tui.records import human_judgment, retraction
 
 REPO = Path(__file__).resolve().parent.parent
@@ -201,3 +206,56 @@ def test_run_and_judge_are_callable_and_still_packages() -> None:
     assert callable(oversight.run) and callable(oversight.judge)
     assert oversight.run.runner is sys.modules["oversight.run.runner"]
     assert oversight.judge.rejudge is sys.modules["oversight.judge.rejudge"]
+
+
+def test_an_interrupt_inside_a_running_loop_cancels_the_work_on_the_thread() -> None:
+    """A notebook's stop button while the work runs on the worker thread: the work is cancelled
+    (as Ctrl-C cancels units in the shell) and waited for, then the interrupt is raised."""
+    cancelled = threading.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def cell() -> None:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        with pytest.raises(KeyboardInterrupt):
+            run_sync(slow)
+
+    loop = asyncio.new_event_loop()  # like Jupyter's: no SIGINT handler of asyncio's own
+    try:
+        loop.run_until_complete(cell())
+    finally:
+        loop.close()
+    assert cancelled.is_set()
+
+
+def test_a_sweep_runs_every_point_and_run_refuses_one(tmp_path: Path) -> None:
+    scripted.register("sum", sloppy_sum)
+    path = qa_experiment(tmp_path, sweep={"limit": [1, 2]})
+    with pytest.raises(UserError, match="sweep"):
+        oversight.run(path, runs_dir=tmp_path / "runs", progress=False)
+    runs = oversight.sweep(path, runs_dir=tmp_path / "runs", progress=False)
+    assert [len(r.transcripts) for r in runs] == [1, 2]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(r.path.name for r in runs)
+
+
+def test_failed_units_and_failed_calls_show_in_the_records_and_frames(tmp_path: Path) -> None:
+    def flaky(messages) -> Any:  # type: ignore[no-untyped-def]
+        if "What is 3 plus" in messages[-1].content:
+            return ProviderError("HTTP 400 the prompt was refused", retryable=False, status=400)
+        return sloppy_sum(messages)
+
+    scripted.register("sum", flaky)
+    run = oversight.run(qa_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False)
+    [failed] = [t for t in run.transcripts if t.failed]
+    assert failed.id == "q3:plain" and "refused" in (failed.error or "")
+    frame = run.transcripts_frame().set_index("id")
+    assert "refused" in frame.loc["q3:plain", "error"] and frame["error"].isna().sum() == 3
+    calls = run.calls_frame()
+    assert calls["type"].value_counts().to_dict() == {"model": 3, "model_error": 1}
+    assert "refused" in calls.loc[calls["transcript_id"] == "q3:plain", "error"].iloc[0]
+    assert len(run.judgments) == 3  # a failed unit gets no judgment

@@ -32,13 +32,36 @@ T = TypeVar("T")
 
 
 def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to the end from synchronous code, whether or not a loop is running here."""
+    """Run a coroutine to the end from synchronous code, whether or not a loop is running here.
+
+    In a worker thread, an interrupt of the waiting caller (Ctrl-C, a notebook's stop button)
+    cancels the work there and waits for it to wind down, as Ctrl-C does in the shell: units in
+    flight are cancelled, finished ones are on disk, the lock is released; then it is re-raised."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(make())
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(make())  # made before the thread starts, so an interrupt can always cancel it
+
+    def work() -> T:
+        try:
+            return loop.run_until_complete(task)
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oversight") as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
+        future = pool.submit(work)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the loop closed meanwhile: the work had finished
+                pass
+            concurrent.futures.wait([future])
+            raise
 
 
 def _flatten(overrides: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
