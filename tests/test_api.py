@@ -259,3 +259,27 @@ def test_failed_units_and_failed_calls_show_in_the_records_and_frames(tmp_path: 
     assert calls["type"].value_counts().to_dict() == {"model": 3, "model_error": 1}
     assert "refused" in calls.loc[calls["transcript_id"] == "q3:plain", "error"].iloc[0]
     assert len(run.judgments) == 3  # a failed unit gets no judgment
+
+
+def test_a_failed_judge_call_judged_again_is_flagged_retried(tmp_path: Path) -> None:
+    run = oversight.run(debate_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False, limit=1,
+                        params={"conditions": ["debate"], "rounds": 1, "judge_kind": "model"})
+    calls = {"n": 0}
+
+    def flaky(messages) -> Any:  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return ProviderError("HTTP 400 context length exceeded", retryable=False, status=400)
+        return "Both debaters quote; B's quote is on point.\nAnswer: B, 65%"
+
+    scripted.register("flaky", flaky)
+    first = oversight.judge(run, model="scripted:flaky", judge_id="j1", cache=False, progress=False)
+    [failed] = [j for j in first.all_judgments if j.judge_id == "j1" and j.failed]
+    assert failed.stands and "context length" in (failed.reason or "")
+    second = oversight.judge(run, model="scripted:flaky", judge_id="j1", cache=False, retry_failed=True,
+                             progress=False)
+    mine = {j.id: j for j in second.all_judgments if j.judge_id == "j1"}
+    assert mine[failed.id].left_out == "retried"
+    [retry] = [j for j in mine.values() if j.supersedes == failed.id]
+    assert retry.stands and not retry.failed
+    assert not any(j.failed for j in second.judgments if j.judge_id == "j1")
