@@ -283,3 +283,16 @@ def test_a_failed_judge_call_judged_again_is_flagged_retried(tmp_path: Path) -> 
     [retry] = [j for j in mine.values() if j.supersedes == failed.id]
     assert retry.stands and not retry.failed
     assert not any(j.failed for j in second.judgments if j.judge_id == "j1")
+
+
+def test_hand_edited_lines_are_skipped_with_a_warning_naming_the_file(tmp_path: Path) -> None:
+    scripted.register("sum", sloppy_sum)
+    run = oversight.run(qa_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False)
+    path = run.path / "transcripts.jsonl"
+    records = lines(path)
+    records[0]["events"][0]["usage"]["cost_usd"] = "cheap"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + '{"id": 7, "oops": "an integer id"}\n')
+    with pytest.warns(UserWarning, match="transcripts.jsonl: skipping line") as seen:
+        reopened = oversight.open_run(run.path)
+    assert len(seen) == 2 and sorted(t.id for t in reopened.transcripts) == sorted(r["id"] for r in records[1:])
+    assert len(reopened.transcripts_frame()) == 3 and len(reopened.calls_frame()) == 3

@@ -11,17 +11,23 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationError
 
 from oversight.config.experiment import Experiment
-from oversight.log.runfolder import RunFolder
+from oversight.core.errors import UserError, bounded
+from oversight.log.runfolder import JUDGMENTS, TRANSCRIPTS, RunFolder
 from oversight.log.transcripts import MODEL_EVENT_TYPES, Event, record_ref
 from oversight.models.types import Usage
 
 if TYPE_CHECKING:  # pandas is only needed (and only imported) by the *_frame methods
     import pandas
+
+T = TypeVar("T")
 
 COMMON_JUDGMENT_KEYS = ("schema", "id", "transcript_id", "judge", "attempt", "created_at", "view_key", "condition",
                         "model", "failed", "invalid", "reason", "retracted", "supersedes", "usage")
@@ -29,7 +35,10 @@ COMMON_JUDGMENT_KEYS = ("schema", "id", "transcript_id", "judge", "attempt", "cr
 
 
 def _usage(value: Any) -> Usage:
-    return Usage.model_validate(value) if isinstance(value, dict) else Usage()
+    """Usage as stored; keys a newer or other writer added are ignored, not an error."""
+    if not isinstance(value, dict):
+        return Usage()
+    return Usage.model_validate({k: v for k, v in value.items() if k in Usage.model_fields})
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,17 @@ def warn(message: str) -> None:
     warnings.warn(message, stacklevel=3)
 
 
+def _typed(folder: RunFolder, name: str, record: dict[str, Any], make: Callable[[dict[str, Any]], T]) -> T:
+    """A record typed, or a one-line UserError naming the file, the record and the field."""
+    try:
+        return make(record)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UserError(f"{folder.path / name}: record {bounded(record.get('id') or record.get('transcript_id'), 80)}: "
+                        f"{where}: {err['msg']} (was the file edited?)") from None
+
+
 def _key(record: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, default=str)
 
@@ -123,11 +143,14 @@ class Run:
 
     def __init__(self, folder: RunFolder) -> None:
         self.folder = folder
-        self.experiment: Experiment
-        self.experiment, self.meta = folder.experiment()
+        exp, meta = folder.experiment()
+        self.experiment: Experiment = exp
+        self.meta: dict[str, Any] = meta
+        """The provenance block of experiment.yaml (versions, pins, sweep point, ...)."""
         self.metrics: dict[str, Any] | None = folder.metrics()
         """metrics.json as last written (by run, judge or report); None if there is none."""
-        self.transcripts: list[Transcript] = [Transcript.from_record(r) for r in folder.transcripts()]
+        self.transcripts: list[Transcript] = [_typed(folder, TRANSCRIPTS, r, Transcript.from_record)
+                                              for r in folder.transcripts()]
         self.all_judgments: list[Judgment] = self._read_judgments()
         """Every judgment line of a finished transcript or not, each saying whether it stands."""
 
@@ -171,7 +194,7 @@ class Run:
                 reason = "retried"
             else:
                 reason = "retracted"
-            out.append(Judgment.from_record(r, reason))
+            out.append(_typed(self.folder, JUDGMENTS, r, lambda r: Judgment.from_record(r, reason)))  # noqa: B023
         return out
 
     # ---- pandas frames (pandas is imported here only: it takes a second to import) ------------
