@@ -129,10 +129,10 @@ def run(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs", p
 
     Overrides are the CLI's `--set`: dotted keys (`**{"params.rounds": 1}`) or nested dicts
     (`params={"rounds": 1}`), values as Python values. An experiment with a sweep is refused:
-    `oversight.api.sweep` runs every point."""
+    `oversight.sweep` runs every point."""
     data, source, _ = _config(experiment, overrides)
     if data.get("sweep"):
-        raise UserError(f"{source}: sweep: this experiment has a sweep; oversight.api.sweep(...) runs every point "
+        raise UserError(f"{source}: sweep: this experiment has a sweep; oversight.sweep(...) runs every point "
                         f"(a list of Runs), or override sweep={{}} to run it once")
     return sweep(experiment, runs_dir=runs_dir, progress=progress, allow_paths=allow_paths, **overrides)[0]
 
