@@ -296,3 +296,15 @@ def test_hand_edited_lines_are_skipped_with_a_warning_naming_the_file(tmp_path: 
         reopened = oversight.open_run(run.path)
     assert len(seen) == 2 and sorted(t.id for t in reopened.transcripts) == sorted(r["id"] for r in records[1:])
     assert len(reopened.transcripts_frame()) == 3 and len(reopened.calls_frame()) == 3
+
+
+def test_judge_takes_one_condition_as_a_string_and_settings_as_values(tmp_path: Path) -> None:
+    run = oversight.run(debate_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False, limit=2,
+                        params={"conditions": ["debate", "blind"], "rounds": 1, "judge_kind": "model"})
+    scripted.register("newjudge", ["I lean to the second answer.  Final answer: B (55%)"])
+    rejudged = oversight.judge(run, model="scripted:newjudge", judge_id="blind-only", conditions="blind",
+                               settings={"temperature": 0.0, "max_tokens": 64}, progress=False)
+    new = [j for j in rejudged.all_judgments if j.judge_id == "blind-only"]
+    by_id = {t.id: t for t in rejudged.transcripts}
+    assert new and {by_id[j.transcript_id].condition for j in new} == {"blind"}
+    assert all(j.record["settings"]["temperature"] == 0.0 and j.record["settings"]["max_tokens"] == 64 for j in new)

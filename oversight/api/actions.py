@@ -64,6 +64,11 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
             raise
 
 
+def _names(value: str | Path | Iterable[str | Path]) -> list[str]:
+    """One name or several: `prompts="judge.txt"` is one file, not a list of characters."""
+    return [str(value)] if isinstance(value, (str, Path)) else [str(v) for v in value]
+
+
 def _flatten(overrides: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
     """`{"params": {"rounds": 1}}` as `("params.rounds", 1)`: a nested dict sets the keys it
     names and keeps the others, as several `--set` would; an empty dict is set as it is."""
@@ -101,9 +106,9 @@ def _observer(progress: bool) -> RunObserver:
 
 
 def sweep(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs", progress: bool = True,
-          allow_paths: Iterable[str | Path] = (), **overrides: Any) -> list[Run]:
+          allow_paths: str | Path | Iterable[str | Path] = (), **overrides: Any) -> list[Run]:
     """Every point of the experiment's sweep, one run folder each (one Run without a sweep)."""
-    safe_paths.set_allowed(list(allow_paths))
+    safe_paths.set_allowed(_names(allow_paths))
     data, source, base_dir = _config(experiment, overrides)
     # Every point is checked (config, task, prompts, keys, storage) before the first call.
     plans = [(plan(validate_experiment(config, source), source=source, base_dir=base_dir), point)
@@ -124,7 +129,7 @@ def sweep(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs",
 
 
 def run(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs", progress: bool = True,
-        allow_paths: Iterable[str | Path] = (), **overrides: Any) -> Run:
+        allow_paths: str | Path | Iterable[str | Path] = (), **overrides: Any) -> Run:
     """Run an experiment (an Experiment or a YAML path) into a new run folder and open it.
 
     Overrides are the CLI's `--set`: dotted keys (`**{"params.rounds": 1}`) or nested dicts
@@ -138,11 +143,12 @@ def run(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs", p
 
 
 def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model", judge_id: str | None = None,
-          prompts: Iterable[str] = (), conditions: Iterable[str] = (), limit: int | None = None,
+          prompts: str | Path | Iterable[str | Path] = (), conditions: str | Iterable[str] = (),
+          limit: int | None = None,
           swap: bool | None = None, settings: dict[str, Any] | None = None, binds: dict[str, str] | None = None,
           grader: str | None = None, concurrency: int | None = None, max_connections: int | None = None,
           cache: bool = True, retry_failed: bool = False, progress: bool = True,
-          allow_paths: Iterable[str | Path] = ()) -> Run:
+          allow_paths: str | Path | Iterable[str | Path] = ()) -> Run:
     """Judge a run's finished transcripts again with `model`, as `oversight judge RUN --model`
     does (same options, same judgment lines, metrics.json recomputed); returns the reopened run.
 
@@ -153,10 +159,11 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model
     for name, value in (("concurrency", concurrency), ("max_connections", max_connections)):
         if value is not None and value < 1:
             raise UserError(f"{name} {value}: give a positive number")
-    safe_paths.set_allowed(list(allow_paths))
+    safe_paths.set_allowed(_names(allow_paths))
     path = run_or_path.path if isinstance(run_or_path, Run) else Path(run_or_path)
     options = JudgeOptions(
-        model=model, kind=judge_kind, prompts=list(prompts), conditions=list(conditions), limit=limit, swap=swap,
+        model=model, kind=judge_kind, prompts=_names(prompts), conditions=_names(conditions), limit=limit,
+        swap=swap,
         sets=[f"{k}={json.dumps(v)}" for k, v in (settings or {}).items()], judge_id=judge_id,
         binds=[f"{role}={spec}" for role, spec in (binds or {}).items()],
         flags={"--grader": grader} if grader else {}, concurrency=concurrency, max_connections=max_connections,

@@ -114,7 +114,8 @@ class Judgment:
             model=r.get("model"), failed=bool(r.get("failed")), invalid=bool(r.get("invalid")), reason=r.get("reason"),
             retracted=bool(r.get("retracted")), supersedes=r.get("supersedes"), attempt=r.get("attempt"),
             created_at=r.get("created_at"),
-            usage=_usage(r["usage"]) if isinstance(r.get("usage"), dict) else None, verdict={k: v for k, v in r.items() if k not in COMMON_JUDGMENT_KEYS}, left_out=left_out, record=r,
+            usage=_usage(r["usage"]) if isinstance(r.get("usage"), dict) else None,
+            verdict={k: v for k, v in r.items() if k not in COMMON_JUDGMENT_KEYS}, left_out=left_out, record=r,
         )
 
 
