@@ -241,6 +241,8 @@ def test_a_sweep_runs_every_point_and_run_refuses_one(tmp_path: Path) -> None:
     runs = oversight.sweep(path, runs_dir=tmp_path / "runs", progress=False)
     assert [len(r.transcripts) for r in runs] == [1, 2]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(r.path.name for r in runs)
+    once = oversight.run(path, runs_dir=tmp_path / "once", progress=False, sweep={})  # as the error suggests
+    assert len(once.transcripts) == 4
 
 
 def test_failed_units_and_failed_calls_show_in_the_records_and_frames(tmp_path: Path) -> None:
@@ -308,3 +310,14 @@ def test_judge_takes_one_condition_as_a_string_and_settings_as_values(tmp_path: 
     by_id = {t.id: t for t in rejudged.transcripts}
     assert new and {by_id[j.transcript_id].condition for j in new} == {"blind"}
     assert all(j.record["settings"]["temperature"] == 0.0 and j.record["settings"]["max_tokens"] == 64 for j in new)
+
+
+def test_a_torn_judgment_line_is_warned_of_once(tmp_path: Path) -> None:
+    scripted.register("sum", sloppy_sum)
+    run = oversight.run(qa_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False)
+    with (run.path / "judgments.jsonl").open("a") as fh:
+        fh.write('{"transcript_id": "q0:plain", "judge": {"kind": "mod')  # a crash mid-write
+    with pytest.warns(UserWarning, match="judgments.jsonl") as seen:
+        reopened = oversight.open_run(run.path)
+    assert len([w for w in seen if "judgments.jsonl" in str(w.message)]) == 1
+    assert len(reopened.all_judgments) == len(reopened.judgments_frame()) == 4

@@ -179,7 +179,7 @@ class Run:
         kept, _ = self.folder.judgments(records)
         standing = Counter(_key(r) for r in kept)
         attempts = {t.id: t.attempt for t in self.transcripts}
-        every = list(self.folder.iter_judgments())
+        every = list(RunFolder(self.path).iter_judgments())  # a second read: its skipped lines were warned of once
         answered = {str(r["supersedes"]) for r in every if r.get("supersedes") is not None and not r.get("retracted")}
         out = []
         for r in every:
