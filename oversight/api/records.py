@@ -153,7 +153,7 @@ class Run:
         self.transcripts: list[Transcript] = [_typed(folder, TRANSCRIPTS, r, Transcript.from_record)
                                               for r in folder.transcripts()]
         self.all_judgments: list[Judgment] = self._read_judgments()
-        """Every judgment line of a finished transcript or not, each saying whether it stands."""
+        """Every judgment line (of finished transcripts or not), each saying whether it stands."""
 
     @property
     def path(self) -> Path:
@@ -175,11 +175,12 @@ class Run:
     def _read_judgments(self) -> list[Judgment]:
         """Every line, flagged by the folder's own rule: a record stands when `RunFolder.judgments`
         keeps it; the label says which of its reasons left the others out."""
-        records = [t.record for t in self.transcripts]
-        kept, _ = self.folder.judgments(records)
+        # Read first, silently (the folder's own read below warns of skipped lines once): a line
+        # a person appends in between is then only in the second read, and labels nothing wrongly.
+        every = list(RunFolder(self.path).iter_judgments())
+        kept, _ = self.folder.judgments([t.record for t in self.transcripts])
         standing = Counter(_key(r) for r in kept)
         attempts = {t.id: t.attempt for t in self.transcripts}
-        every = list(RunFolder(self.path).iter_judgments())  # a second read: its skipped lines were warned of once
         answered = {str(r["supersedes"]) for r in every if r.get("supersedes") is not None and not r.get("retracted")}
         out = []
         for r in every:
