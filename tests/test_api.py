@@ -189,6 +189,9 @@ def test_judge_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
         oversight.judge(run, model="scripted:x", concurrency=0)
     with pytest.raises(UserError, match="no such run folder"):
         oversight.judge(tmp_path / "nope", model="scripted:x")
+    with pytest.raises(UserError, match="control characters"):
+        oversight.judge(run, model="scripted:x", judge_id="ana\x1b[31m")
+    assert len(oversight.open_run(run.path).all_judgments) == 4  # nothing was written
 
 
 def test_importing_oversight_does_not_load_the_run_machinery() -> None:

@@ -21,7 +21,7 @@ from oversight.config.experiment import (
 )
 from oversight.core import safe_paths
 from oversight.core.errors import RunWriteError, UserError, write_failure
-from oversight.core.safe_text import SafeConsole
+from oversight.core.safe_text import SafeConsole, clean
 from oversight.judge.rejudge import JudgeOptions, execute_judging, plan_judging
 from oversight.log.runfolder import RunFolder
 from oversight.models.pool import ModelPool
@@ -154,6 +154,9 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model
 
     `settings` are generation settings over the run's judge block (`{"temperature": 0}`);
     `binds` the models for roles the protocol's verdict calls (`{"grader": SPEC}`)."""
+    if judge_id is not None and clean(judge_id, one_line=True) != judge_id:
+        raise UserError(f"judge_id {clean(judge_id, one_line=True)!r}: control characters (shown as symbols) are "
+                        f"not allowed in an id; use letters, digits and punctuation")
     if judge_kind not in ("model", "logprob"):
         raise UserError(f"judge_kind {judge_kind!r}: use 'model' or 'logprob'")
     for name, value in (("concurrency", concurrency), ("max_connections", max_connections)):
