@@ -35,8 +35,8 @@ def child(name: str, folder: Path) -> None:
     import yaml
 
     from oversight.config.experiment import validate_experiment
-    from oversight.run.dryrun import run_estimate
-    from oversight.run.runner import plan
+    from oversight.runs.dryrun import run_estimate
+    from oversight.runs.runner import plan
 
     text = folder / "text.txt"
     text.write_text(CASES[name](), encoding="utf-8")

@@ -6,7 +6,7 @@
     after; `--repeat` pairs on empty caches, the median ratio is the figure. Goal <= 1.15x.
 (c) The same experiment again, in a new run folder, with the response cache: 0 calls, and
     at most 10% of the first run's time. Unchanged units are replayed from the unit memo
-    (oversight/run/unitmemo.py) without running their graphs; it says how many.
+    (oversight/runs/unitmemo.py) without running their graphs; it says how many.
 (d) Run-folder bytes per model call, against the pre-compaction layout (every event's input
     written out in full: `RunFolder.model_input`). Goal: under a fifth.
 
@@ -28,7 +28,7 @@ from debate_setup import debate_plan, fmt, loopback_only, model_calls, run_once
 from model_layer_overhead import FakeServer
 
 from oversight.log.runfolder import RunFolder
-from oversight.run.unitmemo import ENV as REPLAY_ENV
+from oversight.runs.unitmemo import ENV as REPLAY_ENV
 
 
 async def replay(base_url: str, bodies: list[bytes], connections: int) -> float:

@@ -21,7 +21,7 @@ from oversight.core import safe_paths  # noqa: E402
 from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment  # noqa: E402
 from oversight.models.pool import ModelPool  # noqa: E402
 from oversight.log.runfolder import RunFolder  # noqa: E402
-from oversight.run.runner import Plan, RunResult, execute, open_run_folder, plan  # noqa: E402
+from oversight.runs.runner import Plan, RunResult, execute, open_run_folder, plan  # noqa: E402
 
 QUALITY = Path(os.environ.get("OVERSIGHT_QUALITY", "/work/shared/data/quality_debate.jsonl"))
 ROLES = ("debater_a", "debater_b", "consultant", "judge")

@@ -22,7 +22,7 @@ from debate_setup import ROOT, run_once
 
 from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
 from oversight.models.providers import local
-from oversight.run.runner import plan
+from oversight.runs.runner import plan
 
 SEEN: list[dict[str, Any]] = []
 

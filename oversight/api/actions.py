@@ -22,11 +22,11 @@ from oversight.config.experiment import (
 from oversight.core import safe_paths
 from oversight.core.errors import RunWriteError, UserError, write_failure
 from oversight.core.safe_text import SafeConsole, clean
-from oversight.judge.rejudge import JudgeOptions, execute_judging, plan_judging
+from oversight.judging.rejudge import JudgeOptions, execute_judging, plan_judging
 from oversight.log.runfolder import RunFolder
 from oversight.models.pool import ModelPool
 from oversight.report.build import run_metrics
-from oversight.run.runner import RunObserver, check_models, check_storage, execute, open_run_folder, plan
+from oversight.runs.runner import RunObserver, check_models, check_storage, execute, open_run_folder, plan
 
 T = TypeVar("T")
 

@@ -80,7 +80,7 @@ def _judge_model(args: argparse.Namespace) -> int:
 
 def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignore[no-untyped-def]
     from oversight.cli.progress import RichProgress
-    from oversight.judge.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
+    from oversight.judging.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
     from oversight.report.build import run_metrics
     from oversight.report.tables import print_summary
 

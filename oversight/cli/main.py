@@ -130,8 +130,8 @@ def _experiments(path_text: str, args: argparse.Namespace):  # type: ignore[no-u
 def _validate(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
     from oversight.models.spec import redact_url
-    from oversight.run.pins import describe_prompts
-    from oversight.run.runner import check_models, plan
+    from oversight.runs.pins import describe_prompts
+    from oversight.runs.runner import check_models, plan
 
     for exp, point, path in _experiments(args.experiment, args):
         p = plan(exp, source=str(path), base_dir=path.parent)
@@ -152,7 +152,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
-    from oversight.run.runner import check_models, check_storage, open_run_folder, plan
+    from oversight.runs.runner import check_models, check_storage, open_run_folder, plan
 
     if args.resume:
         extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
@@ -189,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
 def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyped-def]
     """Run to the end with a progress bar; on Ctrl-C say where the finished units are and how to go on."""
     from oversight.cli.progress import RichProgress
-    from oversight.run.runner import execute
+    from oversight.runs.runner import execute
     from oversight.report.tables import print_summary
 
     hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
@@ -237,7 +237,7 @@ def _status(result) -> int:  # type: ignore[no-untyped-def]
 
 def _resume(args: argparse.Namespace) -> int:
     from oversight.log.runfolder import RunFolder
-    from oversight.run.runner import plan_resume
+    from oversight.runs.runner import plan_resume
 
     folder = RunFolder.open(Path(args.resume), warn=warn)
     p = plan_resume(folder)
@@ -250,7 +250,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
-    from oversight.run.dryrun import run_estimate
+    from oversight.runs.dryrun import run_estimate
 
     print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", run_estimate(p))
 

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from oversight.models.types import Usage
-from oversight.run.runner import RunObserver
+from oversight.runs.runner import RunObserver
 from oversight.core.safe_text import markup
 from oversight.log.transcripts import Transcript
 

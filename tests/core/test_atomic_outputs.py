@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from oversight.cli.main import main
-from tests.judge.test_rejudge import debate_run
+from tests.judging.test_rejudge import debate_run
 
 CHILD = Path(__file__).resolve().parents[1] / "helpers" / "kill_mid_write_child.py"
 PNG_END = b"IEND\xaeB`\x82"

@@ -12,7 +12,7 @@ from oversight.config.experiment import read_yaml, validate_experiment
 from oversight.models.providers import scripted
 from oversight.models.types import Message
 from oversight.log.runfolder import RunFolder
-from oversight.run.runner import execute, open_run_folder, plan
+from oversight.runs.runner import execute, open_run_folder, plan
 
 # An original story, long enough (well over 1000 characters) to be stored once per run.
 STORY = " ".join(

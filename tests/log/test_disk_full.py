@@ -20,7 +20,7 @@ import pytest
 from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.log.runfolder import LOCK
-from tests.judge.test_rejudge import debate_run, lines
+from tests.judging.test_rejudge import debate_run, lines
 
 FORMATS = ("csv", "jsonl", "inspect")
 

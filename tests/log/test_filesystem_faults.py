@@ -16,7 +16,7 @@ from oversight.log import runfolder
 from oversight.cli.main import main
 from oversight.models.providers import scripted
 from tests.log.test_runlock import finished_run
-from tests.run.test_runner import arithmetic, lines, only_run, write_experiment
+from tests.runs.test_runner import arithmetic, lines, only_run, write_experiment
 
 
 def test_disk_full_mid_run_exits_1_with_the_resume_hint_and_loses_nothing(
@@ -102,7 +102,7 @@ def test_every_run_file_gets_the_same_mode(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["transcripts.jsonl", "judgments.jsonl"])
 def test_a_folder_in_place_of_a_record_file_is_one_line_for_every_writer(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
-    from tests.judge.test_rejudge import debate_run
+    from tests.judging.test_rejudge import debate_run
     run = debate_run(tmp_path)
     (run / name).unlink()
     (run / name).mkdir()

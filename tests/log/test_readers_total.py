@@ -18,7 +18,7 @@ from oversight.tui.judge_app import JudgeApp
 from oversight.tui.review import ReviewApp
 from oversight.tui.screens import TranscriptScreen
 from oversight.tui.session import JudgeSession
-from tests.judge.test_rejudge import debate_run
+from tests.judging.test_rejudge import debate_run
 from tests.helpers.tui_runs import screen_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -303,7 +303,7 @@ def all_problems(run: Path) -> list[str]:
 
 def test_every_protocol_run_and_rejudge_passes_the_shape_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.helpers import tui_runs
-    from tests.judge.test_rejudge import critique_run
+    from tests.judging.test_rejudge import critique_run
 
     for sub in ("d", "c", "s", "c2"):
         (tmp_path / sub).mkdir()

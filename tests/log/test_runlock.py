@@ -15,7 +15,7 @@ from oversight.cli.main import main
 from oversight.core.errors import UserError
 from oversight.models.providers import scripted
 from oversight.log.runfolder import LOCK, RunFolder
-from tests.run.test_runner import arithmetic, lines, only_run, write_experiment
+from tests.runs.test_runner import arithmetic, lines, only_run, write_experiment
 
 
 def finished_run(tmp_path: Path, limit: int = 2) -> Path:

@@ -20,8 +20,8 @@ import pytest
 from tests.helpers.fake_batch import FakeBatchService, serve_http
 from oversight.core import atomic
 from oversight.cli.main import main
-from tests.run.test_batch_run import FAST, fake  # noqa: F401  (fixture)
-from tests.run.test_runner import lines, only_run, write_experiment
+from tests.runs.test_batch_run import FAST, fake  # noqa: F401  (fixture)
+from tests.runs.test_runner import lines, only_run, write_experiment
 
 CHILD = Path(__file__).resolve().parents[1] / "helpers" / "batch_crash_child.py"
 SPECS = {"openai": "openai:gpt-4.1-mini", "anthropic": "anthropic:claude-sonnet-4-5"}

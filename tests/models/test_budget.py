@@ -17,7 +17,7 @@ from oversight.models.providers.base import Provider
 from oversight.models.providers.scripted import ScriptedProvider
 from oversight.models.spec import parse_spec
 from oversight.log.runfolder import RunFolder
-from tests.run.test_runner import lines, only_run, write_experiment
+from tests.runs.test_runner import lines, only_run, write_experiment
 
 SPEC = "openai:gpt-4.1-mini"  # $0.40 per million input tokens
 CALL_USD = 0.04  # each answer below reports 100,000 input tokens
@@ -115,7 +115,7 @@ async def test_calls_in_flight_count_at_their_upper_bound() -> None:
 async def test_concurrent_units_stop_on_in_flight_bounds(tmp_path: Path) -> None:
     """Two units in flight whose max_tokens bounds pass the budget keep a third from starting."""
     from oversight.config.experiment import read_yaml, validate_experiment
-    from oversight.run.runner import execute, open_run_folder, plan
+    from oversight.runs.runner import execute, open_run_folder, plan
 
     GatedProvider.gate = asyncio.Event()
     path = write_experiment(tmp_path, models={"answerer": SPEC}, concurrency=3, max_cost_usd=0.2,

@@ -94,8 +94,8 @@ def test_dry_run_max_cost_bounds_a_run_whose_cache_never_hits(tmp_path: Path, sp
     labelled (max) must cover a run in which no call reads the cache, with every Anthropic
     breakpoint written at 1.25x; the cached estimate is shown beside it."""
     from oversight.config.experiment import validate_experiment
-    from oversight.run.dryrun import run_estimate
-    from oversight.run.runner import plan
+    from oversight.runs.dryrun import run_estimate
+    from oversight.runs.runner import plan
 
     path = _debate_experiment(tmp_path, spec)
     p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
@@ -362,7 +362,7 @@ def test_an_error_in_a_unit_started_while_a_call_waited_stops_the_run(tmp_path: 
     """A unit the runner starts while a call waits for a warm cache (an extra task) that raises
     (a full disk: RunWriteError) must end the run with that error, as in any other unit; it
     was dropped with its task, and the run finished as if the unit had never been planned."""
-    import oversight.run.runner as runner
+    import oversight.runs.runner as runner
     from oversight.config.experiment import validate_experiment
     from oversight.core.errors import RunWriteError
 
@@ -391,7 +391,7 @@ def test_a_lent_unit_over_budget_is_not_started_but_does_not_stop_the_run(tmp_pa
     """The runner lends a slot at the moment most calls are in flight at their upper bounds;
     finding the budget committed then must only skip that optional start. It used to stop the
     whole run: 4 of 8 units ran for $0.055 of a $0.10 budget that the 8 units fit in ($0.061)."""
-    import oversight.run.runner as runner
+    import oversight.runs.runner as runner
     from oversight.config.experiment import validate_experiment
 
     path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5", concurrency=4, max_cost_usd=0.1)

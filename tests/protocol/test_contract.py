@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers.harness import TEST_PROTOCOLS
 from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
-from oversight.run.dryrun import estimate
+from oversight.runs.dryrun import estimate
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
@@ -22,7 +22,7 @@ from oversight.protocol.prompts import PromptSet
 from oversight.protocol.registry import protocol_names
 from oversight.report.build import run_metrics
 from oversight.log.runfolder import RunFolder
-from oversight.run.runner import execute, open_run_folder, plan
+from oversight.runs.runner import execute, open_run_folder, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILT_IN = [name for name in protocol_names() if name not in TEST_PROTOCOLS]

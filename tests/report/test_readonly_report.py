@@ -15,8 +15,8 @@ import pytest
 
 from oversight.cli.main import main
 from oversight.models.providers import scripted
-from tests.judge.test_rejudge import debate_run
-from tests.run.test_runner import arithmetic, write_experiment
+from tests.judging.test_rejudge import debate_run
+from tests.runs.test_runner import arithmetic, write_experiment
 
 
 def check_report(run: Path, out: Path, capsys: pytest.CaptureFixture[str], reason: str) -> None:

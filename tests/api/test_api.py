@@ -26,7 +26,7 @@ from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
 from oversight.tui.records import human_judgment, retraction
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ITEMS = [{"id": f"q{i}", "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(4)]
 
 
@@ -195,20 +195,21 @@ def test_judge_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
 
 
 def test_importing_oversight_does_not_load_the_run_machinery() -> None:
-    code = ("import sys, oversight, oversight.core.errors; assert callable(oversight.run); "
-            "print(sorted(m for m in sys.modules if m.startswith(('oversight.api', 'oversight.run.', 'pandas'))))")
+    code = ("import sys, oversight, oversight.core.errors; assert 'run' in oversight.__all__; "
+            "print(sorted(m for m in sys.modules if m.startswith(('oversight.api', 'oversight.runs.', 'pandas'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(REPO)}).stdout
     assert out.strip() == "[]"
 
 
-def test_run_and_judge_are_callable_and_still_packages() -> None:
-    import oversight.judge.rejudge
-    import oversight.run.runner
+def test_run_and_judge_are_the_api_functions_beside_the_layer_packages() -> None:
+    import oversight.api
+    import oversight.judging.rejudge
+    import oversight.runs.runner
 
-    assert callable(oversight.run) and callable(oversight.judge)
-    assert oversight.run.runner is sys.modules["oversight.run.runner"]
-    assert oversight.judge.rejudge is sys.modules["oversight.judge.rejudge"]
+    assert oversight.run is oversight.api.run and oversight.judge is oversight.api.judge
+    assert oversight.runs.runner is sys.modules["oversight.runs.runner"]
+    assert oversight.judging.rejudge is sys.modules["oversight.judging.rejudge"]
 
 
 def test_an_interrupt_inside_a_running_loop_cancels_the_work_on_the_thread() -> None:

@@ -10,7 +10,7 @@ import yaml
 
 from oversight.cli.main import main
 from oversight.models.providers import scripted
-from tests.run.test_runner import arithmetic, lines, only_run, write_experiment
+from tests.runs.test_runner import arithmetic, lines, only_run, write_experiment
 
 
 def started_run(tmp_path: Path, **overrides) -> Path:  # type: ignore[no-untyped-def]

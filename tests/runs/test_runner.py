@@ -10,10 +10,10 @@ import yaml
 
 from oversight.cli.main import main
 from oversight.config.experiment import validate_experiment
-from oversight.run.dryrun import run_estimate
+from oversight.runs.dryrun import run_estimate
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
-from oversight.run.runner import plan
+from oversight.runs.runner import plan
 
 
 ITEMS = [{"id": f"q{i}", "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(6)]
@@ -317,7 +317,7 @@ def test_judgments_of_a_crashed_attempt_are_not_counted_after_resume(tmp_path: P
 
 def test_credentials_in_a_sweep_never_reach_the_run_folder(tmp_path: Path) -> None:
     from oversight.config.experiment import read_yaml, validate_experiment
-    from oversight.run.runner import open_run_folder, plan
+    from oversight.runs.runner import open_run_folder, plan
 
     spec = "openai:m@http://alice:SECRETKEY@127.0.0.1:9/v1"
     path = write_experiment(tmp_path, models={"answerer": spec})

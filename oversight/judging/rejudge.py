@@ -34,11 +34,11 @@ from oversight.models.types import Usage
 from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import JudgeResponse, Unit
 from oversight.protocol.recorder import Recorder, RunContext
-from oversight.run.runner import RunObserver
-from oversight.run.workers import run_workers
+from oversight.runs.runner import RunObserver
+from oversight.runs.workers import run_workers
 from oversight.core import keyguard
 from oversight.log.transcripts import JudgeRef, Judgment, Transcript
-from oversight.judge.judgeplan import JUDGE_ROLE, JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
+from oversight.judging.judgeplan import JUDGE_ROLE, JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
 
 __all__ = ["JudgeOptions", "JudgeResult", "estimate", "execute_judging", "judge_task", "plan_judging"]
 
@@ -145,7 +145,7 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
 
 def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     """Calls, tokens and cost per role of the planned judging, with the dry run's stand-in model."""
-    from oversight.run.dryrun import EstimateProvider, _missed, _row
+    from oversight.runs.dryrun import EstimateProvider, _missed, _row
 
     pool = make_pool(p, provider_factory=EstimateProvider)
     result = asyncio.run(execute_judging(p, pool=pool, write=False))

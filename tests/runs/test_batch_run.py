@@ -17,8 +17,8 @@ from oversight.models import pool as pool_module
 from oversight.models.providers.anthropic import AnthropicProvider
 from oversight.models.providers.openai import OpenAIProvider
 from oversight.log.runfolder import RunFolder
-from oversight.run.runner import execute, open_run_folder, plan
-from tests.run.test_runner import lines, only_run, write_experiment
+from oversight.runs.runner import execute, open_run_folder, plan
+from tests.runs.test_runner import lines, only_run, write_experiment
 
 FAST = {"window_s": 0.01, "poll_s": 0.001, "poll_max_s": 0.004}
 

@@ -31,7 +31,7 @@ from oversight.models.spec import parse_spec
 from oversight.protocol.prompts import PromptSet
 from oversight.protocol.registry import get_protocol, protocol_names
 from oversight.report.results import run_usage
-from oversight.run.runner import execute, open_run_folder, plan
+from oversight.runs.runner import execute, open_run_folder, plan
 from oversight.report.tables import usage_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -271,7 +271,7 @@ def test_dry_run_estimates_cached_story_tokens(tmp_path: Path, capsys: pytest.Ca
     assert main(["run", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "cached" in out and "saves" in out
-    from oversight.run.dryrun import run_estimate
+    from oversight.runs.dryrun import run_estimate
 
     p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
     rows = {r["role"]: r for r in run_estimate(p)}
@@ -401,7 +401,7 @@ def test_calls_sharing_an_opening_wait_for_the_first_only_while_it_is_cold() -> 
        st.integers(1, 5))
 def test_interleave_runs_every_unit_once_spreading_items(pairs: list[tuple[str, int]], width: int) -> None:
     from oversight.protocol.contract import Unit
-    from oversight.run.runner import interleave
+    from oversight.runs.runner import interleave
 
     units = [Unit(id=f"{i}:{c}", item_id=i, condition=str(c), item=None, data={}) for i, c in pairs]
     out = interleave(units, width)

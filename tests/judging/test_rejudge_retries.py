@@ -11,7 +11,7 @@ from typing import Any
 from oversight.cli.main import main
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError
-from tests.judge.test_rejudge_failures import CORRECT, run, shown  # noqa: F401  (the six-debate fixture)
+from tests.judging.test_rejudge_failures import CORRECT, run, shown  # noqa: F401  (the six-debate fixture)
 
 
 def judge_row(folder: Path, judge: str) -> tuple[dict[str, Any], dict[str, Any]]:

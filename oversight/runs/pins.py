@@ -22,7 +22,7 @@ from oversight.core.errors import UserError
 from oversight.core.ids import sha256_file, sha256_hex
 from oversight.log.runfolder import experiment_record
 from oversight.config.tasks import hf_pin, resolve_path
-from oversight.run.plan import Plan
+from oversight.runs.plan import Plan
 
 PINNED_FIELDS = ("protocol", "task", "models", "generation", "params", "prompts", "limit", "seed")
 """Top-level experiment fields that define the units or the requests; each sub-key is pinned alone."""

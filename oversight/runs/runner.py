@@ -22,11 +22,11 @@ from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import redact_url
 from oversight.models.types import Usage
-from oversight.run.pins import check_resume, run_pins
-from oversight.run.plan import Plan, check_models, plan
+from oversight.runs.pins import check_resume, run_pins
+from oversight.runs.plan import Plan, check_models, plan
 from oversight.protocol.contract import Unit
 from oversight.protocol.recorder import Recorder, RunContext
-from oversight.run.groupwriter import GroupWriter
+from oversight.runs.groupwriter import GroupWriter
 from oversight.core.gctune import gc_frozen
 from oversight.report.results import compute_metrics
 from oversight.log.runfolder import EXPERIMENT, RunFolder, check_runs_dir
@@ -34,8 +34,8 @@ from oversight.log.texts import MemoryTexts
 from oversight.core import keyguard
 from oversight.core.safe_paths import allow, allowed
 from oversight.log.transcripts import Transcript
-from oversight.run.unitmemo import UnitMemo
-from oversight.run.workers import pull, run_workers
+from oversight.runs.unitmemo import UnitMemo
+from oversight.runs.workers import pull, run_workers
 
 
 class RunObserver:
@@ -62,7 +62,7 @@ class RunResult:
     stopped: str | None = None
     """Why units were left unstarted (the budget), or None when every unit ran."""
     replayed: int = 0
-    """Units of `ran` answered whole by the unit memo (oversight.run.unitmemo): no graph, no call."""
+    """Units of `ran` answered whole by the unit memo (oversight.runs.unitmemo): no graph, no call."""
 
 
 def _remembered(put_text: Callable[[str], str]) -> Callable[[str], str]:

@@ -14,7 +14,7 @@ import yaml
 
 from tests.helpers.harness import TEST_PROTOCOLS
 from tests.helpers.qa_protocol import QAProtocol
-from oversight.run import unitmemo
+from oversight.runs import unitmemo
 from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
 from oversight.models.pricing import PriceBook
 from oversight.models.providers import scripted
@@ -23,7 +23,7 @@ from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob, Usage
 from oversight.protocol.registry import protocol_names
 from oversight.log.runfolder import RunFolder
-from oversight.run.runner import RunObserver, RunResult, execute, open_run_folder, plan
+from oversight.runs.runner import RunObserver, RunResult, execute, open_run_folder, plan
 from oversight.log.transcripts import Transcript
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -311,7 +311,7 @@ def test_cache_false_neither_reads_nor_writes(tmp_path: Path, monkeypatch: pytes
 def test_batched_roles_and_the_environment_switch_turn_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from oversight.models.cache import ResponseCache
     from oversight.models.pool import ModelPool
-    from oversight.run.runner import make_context
+    from oversight.runs.runner import make_context
 
     p = small_debate(tmp_path)
     ctx = make_context(p, ModelPool(), None)

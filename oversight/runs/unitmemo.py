@@ -57,7 +57,7 @@ from oversight.protocol.recorder import RunContext
 from oversight.core.ids import now_iso, sha256_hex
 from oversight.log.transcripts import MIN_SHARED_CHARS, Transcript
 from oversight.protocol.contract import Unit
-from oversight.run.plan import Plan
+from oversight.runs.plan import Plan
 
 ENV = "OVERSIGHT_REPLAY_UNITS"
 FORMAT = 1

@@ -12,8 +12,8 @@ from oversight.models.providers.base import Provider
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
 from oversight.protocol.recorder import Recorder
-from oversight.run.plan import Plan
-from oversight.run.runner import make_context
+from oversight.runs.plan import Plan
+from oversight.runs.runner import make_context
 
 CACHE_MIN_TOKENS = 1024
 """Shortest prefix either provider's prompt cache keeps."""
