@@ -8,8 +8,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from oversight.figures import PlotContext, interval_plot, n_note, slug
-
-ORDERS = ("original", "swapped")
+from oversight.protocols.debate.judging import ORDERS
 
 
 def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
@@ -24,7 +23,7 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
         groups = list(by_c)
         acc = {c: m["accuracy"] for c, m in by_c.items()}
         series = {f"{next(iter(by_c.values()))['accuracy_kind']}": list(acc.values())}
-        for order in ("original", "swapped"):
+        for order in ORDERS:
             recs = [m["accuracy_by_order"].get(order) for m in by_c.values()]
             if any(recs):
                 series[f"{order} order"] = recs

@@ -36,7 +36,8 @@ from oversight.protocols.shared.turns import defuse_control_tokens, mark_labels,
 from oversight.protocols.shared.verdicts import Verdict
 
 LETTERS = "AB"
-ORDERS = ("original", "swapped")
+ORDERS: tuple[str, str] = ("original", "swapped")
+"""The two answer orders a debate is judged in (the swap shows each answer in the other place)."""
 NO_SPEECHES = "(no speeches yet)"
 
 

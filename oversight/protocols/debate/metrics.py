@@ -55,9 +55,9 @@ from oversight.stats.estimates import (
     setting,
 )
 from oversight.protocols.shared.verdicts import invalid_by_reason
+from oversight.protocols.debate.judging import ORDERS
 
 CONDITION_ORDER = ("debate", "consultancy", "blind", "expert")
-ORDERS = ("original", "swapped")
 _TIE = 1e-9
 
 Judgment = dict[str, Any]

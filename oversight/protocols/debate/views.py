@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from oversight.protocol.contract import JudgeResponse, JudgeView
-from oversight.protocols.debate.judging import judge_variables, shown_order, verdict_record
+from oversight.protocols.debate.judging import ORDERS, judge_variables, shown_order, verdict_record
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocol.judge_call import judge_format_fields
 from oversight.protocols.shared.verdicts import Verdict, parse_verdict, read_logprobs, read_structured, verdict_schema
@@ -15,7 +15,7 @@ from oversight.models.types import TokenLogprob
 
 
 def orders(params: DebateParams) -> tuple[str, ...]:
-    return ("original", "swapped") if params.swap else ("original",)
+    return ORDERS if params.swap else ORDERS[:1]
 
 
 def build_views(outcome: dict[str, Any], params: DebateParams, story: Callable[[], str]) -> list[JudgeView]:
