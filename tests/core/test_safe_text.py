@@ -219,9 +219,10 @@ async def test_judging_ui_shows_speeches_inert_and_takes_a_markup_judge_id(evil_
 def capture(monkeypatch: pytest.MonkeyPatch) -> tuple[io.StringIO, io.StringIO]:
     """The CLI's consoles on a colour terminal, so a hyperlink or an escape would show in the bytes."""
     out, err = io.StringIO(), io.StringIO()
-    for module in (cli, cli_judge, cli_console):
-        monkeypatch.setattr(module, "console", SafeConsole(file=out, force_terminal=True, color_system="truecolor", width=300))
-        monkeypatch.setattr(module, "err_console", SafeConsole(file=err, force_terminal=True, color_system="truecolor", width=300))
+    for module in (cli, cli_console, *cli.COMMANDS.values()):  # each command module holds its consoles by name
+        for name, file in (("console", out), ("err_console", err)):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, SafeConsole(file=file, force_terminal=True, color_system="truecolor", width=300))
     return out, err
 
 

@@ -1,0 +1,30 @@
+"""`oversight import FORMAT FILE`: published transcripts as a run folder (formats come from the protocols)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from oversight.cli.console import console, warn
+from oversight.core.safe_text import line
+
+
+def add_parser(sub: Any) -> None:
+    imp = sub.add_parser("import", help="a run folder from published transcripts (formats: each protocol's, e.g. nyu-debate)")
+    imp.add_argument("format", metavar="FORMAT")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+
+
+def command(args: argparse.Namespace) -> int:
+    from oversight.protocol.importing import import_file, import_summary
+    from oversight.report.build import report
+    from oversight.log.runfolder import RunFolder
+
+    path = import_file(args.format, Path(args.file), Path(args.runs_dir))
+    summary = import_summary(RunFolder.open(path).experiment()[1])
+    if summary:
+        console.print(line(summary), highlight=False, soft_wrap=True)
+    report([path], console, warn=warn)
+    return 0

@@ -1,0 +1,35 @@
+"""What several commands share: how they read experiments, and --out errors."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from oversight.core.errors import UserError, write_failure
+
+ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
+              "shipped tasks); repeatable")
+
+
+def experiments(path_text: str, args: argparse.Namespace) -> Iterator[Any]:
+    from oversight.config.experiment import apply_overrides, expand_sweep, read_yaml, validate_experiment
+
+    path = Path(path_text)
+    data = apply_overrides(read_yaml(path), args.set, args.model, getattr(args, "limit", None))
+    for config, point in expand_sweep(data, str(path)):
+        yield validate_experiment(config, str(path)), point, path
+
+
+@contextmanager
+def out_errors(out: str | None) -> Iterator[None]:
+    """A file that cannot be written (a full disk, a read-only or missing --out) is one line
+    naming that file, exit 2; writers leave no partial file behind."""
+    try:
+        yield
+    except OSError as exc:
+        inside = out is not None and exc.filename is not None and Path(exc.filename).is_relative_to(out)
+        label = f"--out {exc.filename}" if inside else None
+        raise UserError(write_failure(exc, f"--out {out}" if out else "output folder", label)) from None

@@ -1,0 +1,135 @@
+"""`oversight run EXPERIMENT` (and `--resume RUN_DIR`, `--dry-run`): transcripts on disk, with progress."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from oversight.cli.console import Halted, Interrupted, console, err_console, print_estimate, warn
+from oversight.cli.options import ALLOW_HELP, experiments
+from oversight.core.errors import RunWriteError, UserError
+from oversight.core.safe_text import line
+
+
+def add_parser(sub: Any) -> None:
+    run = sub.add_parser("run", help="run an experiment (or resume one) and write a run folder")
+    run.add_argument("experiment", nargs="?", help="experiment YAML file")
+    run.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run")
+    run.add_argument("--retry-failed", action="store_true", help="with --resume: run failed items again")
+    run.add_argument("--limit", type=int, help="use only the first N items")
+    run.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC", help="bind a role to a model")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field (dotted)")
+    run.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    run.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
+    run.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
+
+
+def command(args: argparse.Namespace) -> int:
+    from oversight.models.pool import ModelPool
+    from oversight.runs.runner import check_models, check_storage, open_run_folder, plan
+
+    if args.resume:
+        extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
+                                          ("--dry-run", args.dry_run),
+                                          ("--runs-dir", args.runs_dir != "runs"), ("EXPERIMENT", args.experiment))
+                 if given]
+        if extra:
+            raise UserError(f"--resume finishes a run exactly as it was configured: drop {', '.join(extra)} "
+                            f"(only --set max_cost_usd=... may change)")
+        return _resume(args)
+    if not args.experiment:
+        raise UserError("give an experiment file (e.g. protocols/debate.yaml) or --resume RUN_DIR")
+    if args.retry_failed:
+        raise UserError("--retry-failed goes with --resume RUN_DIR")
+    # Check every sweep point (config, task, prompts, keys) before the first call of the first.
+    plans = [(plan(exp, source=str(path), base_dir=path.parent), point) for exp, point, path in experiments(args.experiment, args)]
+    if args.dry_run:
+        for p, _ in plans:
+            _dry_run(p)
+        return 0
+    for p, _ in plans:
+        check_models(p, ModelPool(cache=None))
+        check_storage(p, Path(args.runs_dir))
+    status = 0
+    for p, point in plans:
+        folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
+        console.print(line(f"run folder: {folder.path}  ({len(p.units)} units from {p.n_items} items)"),
+                      highlight=False, soft_wrap=True)
+        result = _execute(p, folder)
+        status = max(status, _status(result))
+    return status
+
+
+def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyped-def]
+    """Run to the end with a progress bar; on Ctrl-C say where the finished units are and how to go on."""
+    from oversight.cli.progress import RichProgress
+    from oversight.runs.runner import execute
+    from oversight.report.tables import print_summary
+
+    hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
+    try:
+        with sigterm_as_interrupt():
+            result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
+    except KeyboardInterrupt:
+        err_console.print(line(f"interrupted: {hint}"), highlight=False, soft_wrap=True)
+        raise Interrupted from None
+    except RunWriteError as exc:
+        err_console.print(line(("error:", "red"), f" {exc}; {hint}"), highlight=False, soft_wrap=True)
+        raise Halted from None
+    if result.skipped:
+        console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
+    if result.replayed:
+        units = "unit" if result.replayed == 1 else "units"
+        console.print(f"replayed: {result.replayed} unchanged {units} from the unit memo (no graph run, no call)")
+    print_summary(console, folder.path, result.metrics)
+    if result.stopped:
+        left = len(p.units) - result.skipped - result.ran
+        err_console.print(line(("stopped:", "red"), f" {result.stopped}; {left} units not started; continue with: "
+                               f"oversight run --resume {folder.path} --set max_cost_usd=AMOUNT"),
+                          highlight=False, soft_wrap=True)
+    return result
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, `kill`) stops a run the way Ctrl-C does: units in flight are
+    cancelled, finished ones are kept, and the resume hint is printed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _status(result) -> int:  # type: ignore[no-untyped-def]
+    """1 when units failed or were left unstarted (the budget), else 0."""
+    return 1 if result.metrics["run"]["units_failed"] or result.stopped else 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from oversight.log.runfolder import RunFolder
+    from oversight.runs.runner import plan_resume
+
+    folder = RunFolder.open(Path(args.resume), warn=warn)
+    p = plan_resume(folder)
+    if args.set:  # a new budget is the one change a resumed run accepts
+        from oversight.config.experiment import resume_overrides
+
+        p.exp = resume_overrides(p.exp, args.set, str(folder.path / "experiment.yaml"))
+    result = _execute(p, folder, retry_failed=args.retry_failed)
+    return _status(result)
+
+
+def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
+    from oversight.runs.dryrun import run_estimate
+
+    print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", run_estimate(p))

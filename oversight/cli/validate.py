@@ -1,0 +1,41 @@
+"""`oversight validate EXPERIMENT`: the config, task, prompts and keys checked, no model called."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from oversight.cli.console import console
+from oversight.cli.options import ALLOW_HELP, experiments
+from oversight.core.safe_text import line
+
+
+def add_parser(sub: Any) -> None:
+    validate = sub.add_parser("validate", help="check an experiment file and its task without calling a model")
+    validate.add_argument("experiment")
+    validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
+
+
+def command(args: argparse.Namespace) -> int:
+    from oversight.models.pool import ModelPool
+    from oversight.models.spec import redact_url
+    from oversight.runs.pins import describe_prompts
+    from oversight.runs.runner import check_models, plan
+
+    for exp, point, path in experiments(args.experiment, args):
+        p = plan(exp, source=str(path), base_dir=path.parent)
+        check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
+        label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
+        console.print(line(
+            f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
+            f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
+            console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
+        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix_for(p.params), p.protocol.same_per_item):
+            console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
+    return 0
