@@ -19,6 +19,7 @@ from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
+from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocol.review import Body
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
@@ -102,7 +103,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                   item=item, data=data))
         return units
 
-    async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> DebateOutcome:  # type: ignore[override]
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))

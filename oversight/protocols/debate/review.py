@@ -4,12 +4,13 @@ the quotes screen can jump to its place in the story."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from oversight.protocol.review import Body, QuoteRef, heading, labelled
+from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, speech_text
 
 HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
@@ -19,7 +20,7 @@ HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     """Question and answers (the correct one green), then every speech by round with its quotes
     marked and numbered, the answer-order rerun after it."""
-    o = transcript.get("outcome") or {}
+    o = cast(DebateOutcome, transcript.get("outcome") or {})
     tags = (str(params.get("verified_tag", "v_quote")), str(params.get("unverified_tag", "u_quote")))
     parts: list[RenderableType] = [labelled("Question", o.get("question", "?"))]
     correct = o.get("correct_index")
