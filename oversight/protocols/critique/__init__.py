@@ -25,6 +25,7 @@ from oversight.protocols.critique.grading import grade_judge_reports
 from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
 from oversight.protocols.critique import review as critique_review
+from oversight.protocols.critique.outcome import CritiqueOutcome
 from oversight.protocol.review import Body, Mark, correct_mark
 from rich.console import RenderableType
 from oversight.protocols.critique.views import response_schema, verdict_fields, view_from_outcome
@@ -85,7 +86,8 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
                 units.append(Unit(id=f"{item.id}:{condition}", item_id=item.id, condition=condition, item=item))
         return units
 
-    async def run_unit(self, unit: Unit[FlawedAnswerItem], params: CritiqueParams, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit[FlawedAnswerItem], params: CritiqueParams,  # type: ignore[override]
+                       rec: Recorder) -> CritiqueOutcome:
         item = unit.item
         from_task = params.answer_source == "task"
         state: CritiqueState = {
