@@ -22,6 +22,7 @@ from oversight.protocols.summarize.graph import build_graph, summarize
 from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
 from oversight.protocols.summarize import review as summarize_review
+from oversight.protocols.summarize.outcome import SummarizeOutcome
 from oversight.protocol.review import Body
 from oversight.config.tasks import TaskConfig
 
@@ -63,7 +64,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
         return [Unit(id=f"{item.id}:{strategy}", item_id=item.id, condition=strategy, item=item)
                 for item in items for strategy in params.strategies]
 
-    async def run_unit(self, unit: Unit[TextItem], params: SummarizeParams, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit[TextItem], params: SummarizeParams,  # type: ignore[override]
+                       rec: Recorder) -> SummarizeOutcome:
         return await summarize(unit.item, unit.condition, params, rec, unit.id)
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]],
