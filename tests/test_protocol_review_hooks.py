@@ -53,9 +53,9 @@ def toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     known = registry._entry_points()
     toy = metadata.EntryPoint(name="toy", value="toy_protocol:ToyProtocol", group=registry.ENTRY_POINT_GROUP)
     monkeypatch.setattr(registry, "_entry_points", lambda: {**known, "toy": toy})
-    views.protocol_for.cache_clear()
+    views.forget_protocols()
     yield run
-    views.protocol_for.cache_clear()
+    views.forget_protocols()
 
 
 async def test_review_shows_the_toys_own_body_marks_and_help(toy_run: Path) -> None:

@@ -6,7 +6,6 @@ a package no longer installed) gets the contract's generic view, so the run stil
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from oversight.core.errors import UserError
@@ -18,13 +17,23 @@ from oversight.protocols.shared.speech_view import FORGED_STYLE, LETTERS, TURN_S
 GENERIC_HELP = "its outcome as data and its notes (non-model events)"
 
 
-@cache
+_LOADED: dict[str, Protocol[Any, Any]] = {}
+
+
 def protocol_for(name: str) -> Protocol[Any, Any] | None:
-    """The registered protocol of that name, or None when it cannot be loaded."""
-    try:
-        return get_protocol(name)
-    except UserError:
-        return None
+    """The registered protocol of that name (loaded once), or None when it cannot be loaded:
+    not remembered, so a protocol installed later is found."""
+    if name not in _LOADED:
+        try:
+            _LOADED[name] = get_protocol(name)
+        except UserError:
+            return None
+    return _LOADED[name]
+
+
+def forget_protocols() -> None:
+    """Load every protocol afresh on next use (a test that registers one of its own)."""
+    _LOADED.clear()
 
 
 class _NoTexts:
@@ -46,4 +55,5 @@ def mark(protocol: Protocol[Any, Any] | None, judgment: dict[str, Any]) -> Mark 
 
 
 __all__ = ["Body", "FORGED_STYLE", "GENERIC_HELP", "LETTERS", "QuoteRef", "TURN_STYLE", "body", "generic_body",
-           "heading", "labelled", "mark", "protocol_for"]
+           "heading", "labelled", "forget_protocols", "mark",
+           "protocol_for"]
