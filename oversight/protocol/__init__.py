@@ -8,8 +8,10 @@ from oversight.protocol.contract import (
 )
 from oversight.protocol.registry import BUILTIN, ENTRY_POINT_GROUP, get_protocol, protocol_names
 from oversight.protocol.reporting import HeadlineRow, Published
+from oversight.protocol.review import Body, Mark, QuoteRef, ReviewTree
 
 __all__ = [
-    "BUILTIN", "ENTRY_POINT_GROUP", "HeadlineRow", "JudgeResponse", "JudgeView", "Protocol", "Published",
-    "Recorder", "RunContext", "TextReader", "Unit", "get_protocol", "no_repeats", "protocol_names", "settings_for",
+    "BUILTIN", "Body", "ENTRY_POINT_GROUP", "HeadlineRow", "JudgeResponse", "JudgeView", "Mark", "Protocol",
+    "Published", "QuoteRef", "Recorder", "ReviewTree", "RunContext", "TextReader", "Unit", "get_protocol",
+    "no_repeats", "protocol_names", "settings_for",
 ]

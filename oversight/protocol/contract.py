@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, TypeVar
 
 from pydantic import BaseModel
+from rich.console import RenderableType
 
 from oversight.protocol.reporting import HeadlineRow, Published
+from oversight.protocol.review import Body, Mark, correct_mark, generic_body
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.protocol.unit import I, Unit
 from oversight.config.tasks import TaskConfig
@@ -191,6 +193,40 @@ class Protocol(ABC, Generic[P, I]):
     importers: ClassVar[dict[str, str]] = {}
     """Format name (`oversight import FORMAT FILE`) -> module with `FORMAT`, `import_file(path,
     runs_dir) -> Path`, `summary(imported) -> str` and optionally `published_metrics(run_dir)`."""
+
+    # ---- Review hooks: what `oversight review` and `judge --human` show; optional -----------
+
+    review_tree: ClassVar[bool] = False
+    """True when `review_body` gives a tree (`Body.tree`): the view tab is then a node tree."""
+    review_help: ClassVar[str] = ""
+    """Lines for the transcript screen's help page: what this protocol's view shows and which
+    keys it answers (story, quotes); "" for the generic view's words."""
+    mark_help: ClassVar[str] = ""
+    """A line for the list's help page: when `judgment_mark` calls a verdict right."""
+    form_titles: ClassVar[dict[str, str]] = {}
+    """Judge-view variable -> its section title on the human judging form (beside the generic
+    titles such as "Question"); variables named in neither get their name capitalised."""
+
+    def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
+                    judgments: list[dict[str, Any]]) -> Body:
+        """One transcript as a researcher reads it. `params` is the experiment's raw `params:`
+        block (read as data: it may predate this version's params model); `judgments` are the
+        standing ones on this transcript. Every string is already cleaned for the terminal."""
+        return generic_body(transcript)
+
+    def judgment_mark(self, judgment: dict[str, Any]) -> Mark | None:
+        """Whether a judgment was right (an invalid one is marked wrong by the caller); None
+        when the protocol cannot say. Default: the judgment's boolean `correct`."""
+        return correct_mark(judgment)
+
+    judgment_fields_shown: ClassVar[frozenset[str]] = frozenset()
+    """Judgment fields `judgment_body` draws, left out of the verdicts tab's field list."""
+
+    def judgment_body(self, transcript: dict[str, Any], judgment: dict[str, Any]) -> RenderableType | None:
+        """What the verdicts tab shows of one judgment beside its fields (critique's graded
+        reports); None for nothing more."""
+        return None
+    # End of review hooks.
 
 
 def no_repeats(values: list[Any]) -> list[Any]:

@@ -16,33 +16,30 @@ from typing import Any
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_text import clean, clean_deep
+from oversight.protocol.contract import Protocol
 from oversight.tui.records import effective_judgments, judge_label
+from oversight.tui.views import mark, protocol_for
 
 VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")
 
 
-def verdict_ok(judgment: dict[str, Any]) -> bool | None:
-    """Was this verdict right? `correct` where the protocol records it (debate); otherwise all
-    gold flaws found (critique `recall` == 1); None when it says neither. Invalid is wrong."""
+def verdict_ok(judgment: dict[str, Any], protocol: Protocol[Any, Any] | None = None) -> bool | None:
+    """Was this verdict right, by the protocol's `judgment_mark`? Invalid is wrong; a partial
+    mark is not right; None when the protocol cannot say."""
     if judgment.get("invalid"):
         return False
-    if isinstance(judgment.get("correct"), bool):
-        return judgment["correct"]
-    recall = judgment.get("recall")
-    if isinstance(recall, (int, float)):
-        return recall >= 1.0
-    return None
+    found = mark(protocol, judgment)
+    return None if found is None else found.kind == "right"
 
 
-def verdict_mark(judgment: dict[str, Any]) -> str:
-    ok = verdict_ok(judgment)
+def verdict_mark(judgment: dict[str, Any], protocol: Protocol[Any, Any] | None = None) -> str:
+    """One verdict's mark in the list: ✓, ✗, ? (invalid), · (no mark) or the protocol's own text."""
     if judgment.get("invalid"):
         return "?"
-    if ok is None:
+    found = mark(protocol, judgment)
+    if found is None:
         return "·"
-    if "correct" not in judgment and isinstance(judgment.get("recall"), (int, float)):
-        return f"{judgment['recall']:.1f}"
-    return "✓" if ok else "✗"
+    return found.shown or ("✓" if found.kind == "right" else "✗")
 
 
 @dataclass
@@ -72,6 +69,8 @@ class RunIndex:
     entries: list[dict[str, Any]]
     judgments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
+    hooks: Protocol[Any, Any] | None = None
+    """The run's protocol (its review hooks), None when it cannot be loaded."""
     _search_cache: dict[str, set[int]] = field(default_factory=dict)
 
     @classmethod
@@ -82,7 +81,9 @@ class RunIndex:
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             grouped[record["transcript_id"]].append(record)
-        return cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out)
+        index = cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out)
+        index.hooks = protocol_for(index.protocol()) if entries else None
+        return index
 
     # ---- what the filters can choose from ---------------------------------------------------
 
@@ -103,7 +104,7 @@ class RunIndex:
         return [j for j in js if judge is None or judge_label(j) == judge]
 
     def marks(self, entry: dict[str, Any], judge: str | None = None) -> str:
-        return "".join(verdict_mark(j) for j in self.standing(entry["id"], judge))[:12]
+        return "".join(verdict_mark(j, self.hooks) for j in self.standing(entry["id"], judge))[:12]
 
     def read(self, entry: dict[str, Any]) -> dict[str, Any]:
         """The whole transcript, cleaned for the terminal; one whose line turns out unreadable or of
@@ -118,6 +119,10 @@ class RunIndex:
         """A stored text (a story), cleaned one character for one, so quote spans still hold."""
         stored = self.folder.get_text(ref)
         return None if stored is None else clean(stored)
+
+    def get_text(self, ref: str) -> str | None:
+        """`text`, so the index serves a protocol's `review_body` as its TextReader."""
+        return self.text(ref)
 
     def metrics(self) -> dict[str, Any] | None:
         """metrics.json cleaned; UserError if it is cut off or of the wrong shape."""
@@ -149,7 +154,7 @@ class RunIndex:
 
     def _verdict_pass(self, entry: dict[str, Any], f: Filters) -> bool:
         """correct: judged, and every verdict right; incorrect: some verdict wrong or invalid."""
-        oks = [verdict_ok(j) for j in self.standing(entry["id"], f.judge)]
+        oks = [verdict_ok(j, self.hooks) for j in self.standing(entry["id"], f.judge)]
         if f.verdict == "unjudged":
             return not oks
         if f.judge is not None and not oks:

@@ -26,14 +26,15 @@ from oversight.protocol.contract import JudgeResponse, JudgeView
 from oversight.core.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import AlreadyJudged, JudgeSession, JudgeUnit
-from oversight.tui.views import LETTERS, heading, mark_quotes, speech_text, turn_label
+from oversight.protocol.review import heading
+from oversight.protocols.shared.speech_view import LETTERS, mark_quotes, speech_text, turn_label
 
 LABELS = {
     "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
     "question": "Question", "answer": "Answer", "answer_a": "Answer A", "answer_b": "Answer B",
-    "transcript": "Transcript", "critiques": "Critiques from an assistant", "summary": "Summary",
-    "sentences": "Summary sentences",
+    "transcript": "Transcript",
 }
+"""Section titles of the generic variables; a protocol adds its own (`form_titles`)."""
 HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter", "turns"})
 """Variables that steer rendering rather than being read (quote tags), or are shown in words."""
 
@@ -48,13 +49,15 @@ CSS = """
 """
 
 
-def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
+def render_view(view: JudgeView, guide: str | None = None, titles: dict[str, str] | None = None) -> RenderableType:
     """A view's variables as a person reads them; quotes marked verified or unverified. `guide`:
     the protocol's words on what to list (`flaws_guide`), shown first on a flaws view. Every
-    value is cleaned of control characters first: speeches and stories are model and task text."""
+    value is cleaned of control characters first: speeches and stories are model and task text.
+    `titles`: the protocol's section titles (`form_titles`), after the generic ones."""
     v = clean_deep(view.variables)
+    labels = {**LABELS, **(titles or {})}
     tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
-    order = [k for k in LABELS if k in v] + [k for k in v if k not in LABELS and k not in HIDDEN]
+    order = [k for k in labels if k in v] + [k for k in v if k not in labels and k not in HIDDEN]
     parts: list[RenderableType] = []
     if view.answer_kind == "choice":
         parts.append(Text("Which answer is right? Pick one below.", style="italic"))
@@ -62,9 +65,9 @@ def render_view(view: JudgeView, guide: str | None = None) -> RenderableType:
         parts.append(Text(guide, style="italic"))
     for key in order:
         value = str(v[key])
-        parts.append(heading(LABELS.get(key, key.replace("_", " ").capitalize())))
+        parts.append(heading(labels.get(key, key.replace("_", " ").capitalize())))
         if key == "transcript" and isinstance(v.get("turns"), list):
-            # Drawn from the view's turns: labels in our style, speech text as text (views.py).
+            # Drawn from the view's turns: labels in our style, speech text as text (speech_view).
             for turn in v["turns"] or []:
                 parts.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
                 parts.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
@@ -156,7 +159,8 @@ class JudgeScreen(Helpful):
                 "All done: every unit has your judgment. Thank you!\n\nctrl+b undoes your last one; ctrl+q quits."))
             return
         self.query_one("#view", Static).update(
-            render_view(self.unit.view, getattr(self.session.protocol, "flaws_guide", None)))
+            render_view(self.unit.view, getattr(self.session.protocol, "flaws_guide", None),
+                        self.session.protocol.form_titles))
         self.query_one("#content", VerticalScroll).scroll_home(animate=False)
         await form.mount_all(self._fields(self.unit.view))
         next(w for w in form.children if w.can_focus).focus()

@@ -14,9 +14,10 @@ from rich.text import Text
 
 from oversight.report.tables import fitted_tables, legend_for
 from oversight.tui.records import judge_label, withdrawn_ids
-from oversight.tui.views import heading, reports_block
+from oversight.protocol.contract import Protocol
+from oversight.protocol.review import heading
 
-_SHOWN_ELSEWHERE = {"schema", "transcript_id", "judge", "raw", "flaws_reported", "matches", "created_at"}
+_SHOWN_ELSEWHERE = frozenset({"schema", "transcript_id", "judge", "raw", "created_at"})
 
 
 def _raw(value: Any) -> str:
@@ -25,12 +26,14 @@ def _raw(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]]) -> RenderableType:
-    """Every judgment on the transcript, each judge and order, withdrawn ones struck through."""
+def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
+             protocol: Protocol[Any, Any] | None = None) -> RenderableType:
+    """Every judgment on the transcript, each judge and order, withdrawn ones struck through;
+    the protocol's `judgment_body` under each."""
     if not records:
         return Text("No judgments on this transcript.", style="dim")
     withdrawn = withdrawn_ids(records)
-    gold = (transcript.get("outcome") or {}).get("gold_flaws") or []
+    shown_elsewhere = _SHOWN_ELSEWHERE | (protocol.judgment_fields_shown if protocol else frozenset())
     parts: list[RenderableType] = []
     for r in records:
         if r.get("retracted"):
@@ -42,13 +45,14 @@ def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]]) -> Rende
         if gone:
             title.append("  (withdrawn by its judge)", style="dim")
         parts.append(title)
-        summary = Table.grid(padding=(0, 1))
+        overview = Table.grid(padding=(0, 1))
         for key, value in r.items():
-            if key not in _SHOWN_ELSEWHERE and value is not None:
-                summary.add_row(Text(key, style="dim"), Text(_raw(value)))
-        parts.append(summary)
-        if "flaws_reported" in r:
-            parts.append(reports_block("Reported flaws", r.get("flaws_reported") or [], r.get("matches") or [], gold))
+            if key not in shown_elsewhere and value is not None:
+                overview.add_row(Text(key, style="dim"), Text(_raw(value)))
+        parts.append(overview)
+        extra = protocol.judgment_body(transcript, r) if protocol else None
+        if extra is not None:
+            parts.append(extra)
         parts += [Text("raw:", style="dim"), Text(_raw(r.get("raw"))), Text("")]
     return Group(*parts)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from oversight.log.transcripts import JudgeRef, Judgment, standing_judgments
+from oversight.protocol.review import judge_label
 
 
 def effective_judgments(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -41,11 +42,6 @@ def retraction(record: dict[str, Any]) -> dict[str, Any]:
     judge = record["judge"]
     return Judgment(transcript_id=record["transcript_id"], judge=JudgeRef(kind=judge["kind"], id=judge["id"]),
                     attempt=None, id=new_id(), supersedes=record["id"], retracted=True).to_record()
-
-
-def judge_label(record: dict[str, Any]) -> str:
-    judge = record.get("judge") or {}
-    return f"{judge.get('kind', '?')}/{judge.get('id', '?')}"
 
 
 __all__ = ["effective_judgments", "human_judgment", "judge_label", "new_id", "retraction", "withdrawn_ids"]

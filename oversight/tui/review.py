@@ -17,10 +17,10 @@ from textual.widgets import Footer, Input, Static
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_text import clean, clean_deep, text
-from oversight.tui import panels, summary
+from oversight.tui import panels
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
 from oversight.tui.rowlist import RowList
-from oversight.tui.screens import TREE_PROTOCOLS, Helpful, PageScreen, TranscriptScreen
+from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
@@ -53,7 +53,7 @@ class ListScreen(Helpful):
         "c: cycle condition filter\n"
         "v: cycle verdict filter: all, correct (judged, every verdict right),\n"
         "   incorrect (some verdict wrong or invalid), unjudged.\n"
-        "   Debate: a verdict's `correct`; critique: all gold flaws found.\n"
+        "   {marks}\n"
         "f: only failed units (error set)\n"
         "J: cycle judge (verdict marks and the verdict filter use that judge)\n"
         "/: search the text of every transcript; enter applies, escape cancels\n"
@@ -61,12 +61,15 @@ class ListScreen(Helpful):
         "m: the run's metrics (metrics.json)\n"
         "q: quit\n\n"
         "Columns: id, condition, verdict marks (✓ right, ✗ wrong, ? invalid,\n"
-        "a number is a critique judge's recall), FAILED for units that failed."
+        "a number is the protocol's partial score), FAILED for units that failed."
     )
 
     def __init__(self, index: RunIndex, params: dict[str, Any], title: str) -> None:
         super().__init__()
         self.index, self.params, self.run_title = index, params, title
+        hooks = index.hooks
+        self.HELP_TEXT = self.HELP_TEXT.format(marks=(hooks.mark_help if hooks and hooks.mark_help
+                                                      else "A verdict is right when its `correct` is true."))
         self.filters = Filters()
         self.rows: list[dict[str, Any]] = []
 
@@ -172,13 +175,11 @@ class ReviewApp(App[None]):
         if left:
             title += f" · {left} judgments left out"
         self.push_screen(ListScreen(self.index, self.params, title))
-        if protocol in TREE_PROTOCOLS:
-            self.run_worker(summary.warm, thread=True)  # the protocol's tree code, before it is needed
 
 
 def _params(folder: RunFolder) -> dict[str, Any]:
-    """The experiment's raw `params:` block (quote tags and such). Read as data: loading the
-    protocol would import its graph library, which costs more than opening the whole run."""
+    """The experiment's raw `params:` block (quote tags and such), read as data so a run made
+    under older params still opens."""
     try:
         exp, _ = folder.experiment()
     except UserError:

@@ -10,17 +10,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.document._document import Selection
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Selection
 
-from oversight.tui import panels, views
+from oversight.protocol.review import Body, QuoteRef, generic_body
+from oversight.tui import panels
 from oversight.tui.index import RunIndex
-from oversight.tui.summary import SummaryView
-
-TREE_PROTOCOLS = frozenset({"summarize"})
-"""Protocols whose view is a navigable tree (a widget) rather than one scrolling text."""
+from oversight.tui.tree_view import TreeView
+from oversight.tui.views import GENERIC_HELP
 
 BACK = Binding("escape,q", "app.pop_screen", "back")
 HELP = Binding("question_mark", "help", "help")
@@ -89,7 +88,7 @@ class StoryScreen(Helpful):
         area = self.query_one(TextArea)
         area.focus()
         if self.span:
-            # the cursor at the span's start, so a long span (a summary node's) is read from its top
+            # the cursor at the span's start, so a long span (a tree node's) is read from its top
             area.selection = Selection(self._location(self.span[1]), self._location(self.span[0]))
             area.scroll_cursor_visible(center=True, animate=False)
 
@@ -112,12 +111,12 @@ def quote_span(story: str, quote: dict[str, Any]) -> tuple[tuple[int, int] | Non
 
 
 class QuotesScreen(Helpful):
-    """Every quote of a debate; enter opens the story at its span (or its closest span)."""
+    """Every quote of a transcript; enter opens the story at its span (or its closest span)."""
 
     BINDINGS = [BACK, HELP]
     HELP_TEXT = "up/down: choose a quote\nenter: open the story at the quote (exact span, or the closest span\n  of an unverified quote with its fuzzy score)\nescape or q: back"
 
-    def __init__(self, quotes: list[views.QuoteRef], story: str) -> None:
+    def __init__(self, quotes: list[QuoteRef], story: str) -> None:
         super().__init__()
         self.quotes, self.story = quotes, story
 
@@ -152,16 +151,12 @@ class TranscriptScreen(Helpful):
         Binding("i", "details", "call i/o", show=False),
     ]
     HELP_TEXT = (
-        "Transcript\n\n1: the protocol's view (debate rounds with quotes marked,\n"
-        "   critique passage/answer/critique tree with the grader's matches,\n"
-        "   summarization tree: up/down move between nodes, space folds,\n"
-        "   shift+left goes to the parent, shift+up/down to siblings; tab\n"
-        "   moves to the node's details (inputs, output, level, source span,\n"
-        "   retried/cut, judgments) and on; shift+tab back)\n"
+        "Transcript\n\n1: the protocol's view: {view}\n"
         "2: every verdict on it (each judge, each answer order, raw text)\n"
         "3: model calls: tokens, latency, cache hits, errors, cost\n"
         "i: every call's input and output in full\n"
-        "s: the story (debate), the source at the node's span (summarization)\no: the quotes, enter jumps to each in the story\n"
+        "s: the stored story or source, where the transcript has one\n"
+        "o: the quotes, where it has any; enter jumps to each in the story\n"
         "n / p: next / previous transcript in the filtered list\n"
         "up/down, pageup/pagedown: scroll   escape or q: back to the list"
     )
@@ -170,8 +165,10 @@ class TranscriptScreen(Helpful):
         super().__init__()
         self.index, self.rows, self.position, self.params = index, rows, position, params
         self.transcript: dict[str, Any] = {}
-        self.body = views.Body(Text(""))
-        self.tree_view = index.protocol() in TREE_PROTOCOLS
+        self.body = Body(Text(""))
+        hooks = index.hooks
+        self.tree_view = bool(hooks and hooks.review_tree)
+        self.HELP_TEXT = self.HELP_TEXT.format(view=(hooks.review_help if hooks and hooks.review_help else GENERIC_HELP))
 
     def compose(self) -> ComposeResult:
         yield Static(id="header", classes="title")
@@ -179,7 +176,7 @@ class TranscriptScreen(Helpful):
             for pane_id, title in (("body", "1 View"), ("verdicts", "2 Verdicts"), ("calls", "3 Calls")):
                 with TabPane(title, id=pane_id):
                     if pane_id == "body" and self.tree_view:
-                        yield SummaryView(id="tree-body")
+                        yield TreeView(id="tree-body")
                         continue
                     with VerticalScroll(id=f"scroll-{pane_id}"):
                         yield Static(id=f"content-{pane_id}")
@@ -192,24 +189,28 @@ class TranscriptScreen(Helpful):
         entry = self.rows[self.position]
         self.transcript = self.index.read(entry)
         t = self.transcript
-        self.body = views.body(t, self.params)
+        judgments = self.index.judgments.get(t["id"], [])
+        hooks = self.index.hooks
+        self.body = (hooks.review_body(t, self.params, self.index, judgments) if hooks is not None
+                     else generic_body(t))
         head = Text(f"{t.get('id')}  ", style="bold")
         head.append(f"{t.get('condition')} ({t.get('protocol')}) · {self.position + 1}/{len(self.rows)}")
         if t.get("error"):
             head.append("  FAILED", style="bold red")
         self.query_one("#header", Static).update(head)
         if self.tree_view:
-            self.query_one(SummaryView).load(t, self.index.judgments.get(t["id"], []), self.index.folder)
+            if self.body.tree is not None:
+                self.query_one(TreeView).load(self.body.tree)
         else:
             self.query_one("#content-body", Static).update(self.body.renderable)
-        self.query_one("#content-verdicts", Static).update(panels.verdicts(t, self.index.judgments.get(t["id"], [])))
+        self.query_one("#content-verdicts", Static).update(panels.verdicts(t, judgments, hooks))
         self.query_one("#content-calls", Static).update(panels.calls(t))
         self.action_tab(self.query_one(TabbedContent).active or "body")
 
     def action_tab(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
         if pane == "body" and self.tree_view:
-            self.query_one(SummaryView).focus_tree()
+            self.query_one(TreeView).focus_tree()
         else:
             self.query_one(f"#scroll-{pane}").focus()
 
@@ -226,7 +227,7 @@ class TranscriptScreen(Helpful):
 
     def action_story(self) -> None:
         if self.tree_view:
-            view = self.query_one(SummaryView)
+            view = self.query_one(TreeView)
             span = view.highlighted_span()
             note = f"Source, node {view.highlighted} span {span[0]}-{span[1]} selected" if span else "Source"
             self.app.push_screen(StoryScreen(view.source, span, note))

@@ -4,13 +4,13 @@ Everything here is decided without the UI, from the run folder and the judge's i
 session that is quit (or crashes) resumes exactly where it stopped:
 
 - Views come from the protocol's `judge_views`, the code that built the model judge's input.
-- One condition per item per person: a person who saw an item's story (expert) or its
-  critiques (assisted) cannot judge the same item blind. Which one is `oversight.tui.assign`:
+- One condition per item per person: a person who saw more of an item under one condition
+  (its story, an assistant's help) cannot judge the same item blind. Which one is `oversight.tui.assign`:
   a function of the listed judges (`--judges`), the person's rank among them and the items,
   balanced within each person and across the listed people. The rank and list are recorded
   in every judgment (`assignment`) and reused on resume.
 - Answer orders ("original"/"swapped" views) are alternatives: one is drawn per unit, seeded
-  by run, person and transcript, and recorded as `view_key`. Other views (e.g. summary nodes)
+  by run, person and transcript, and recorded as `view_key`. Other views (e.g. a tree's nodes)
   are each a unit of their own.
 - Units are shuffled with a seed from the run and the person's id; resuming skips the units
   with a standing judgment by this person.

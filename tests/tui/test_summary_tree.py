@@ -18,7 +18,7 @@ from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.review import ReviewApp
 from oversight.tui.screens import StoryScreen, TranscriptScreen
 from oversight.tui.session import JudgeSession
-from oversight.tui.summary import SummaryView
+from oversight.tui.tree_view import TreeView
 from tests.helpers.tui_runs import COHERENCE_VERDICT, NODE_VERDICT, screen_text
 from tests.helpers.tui_runs import summarize_folder  # noqa: F401 (fixture)
 
@@ -53,14 +53,14 @@ def model_judgments(run: Path, transcript_id: str) -> list[dict[str, Any]]:
     return [r for r in rows if r["transcript_id"] == transcript_id and r["judge"]["kind"] == "model"]
 
 
-async def open_strategy(app: ReviewApp, pilot: Any, strategy: str) -> SummaryView:
+async def open_strategy(app: ReviewApp, pilot: Any, strategy: str) -> TreeView:
     await pilot.pause()
     ids = [e["id"] for e in app.index.entries]
     position = next(i for i, tid in enumerate(ids) if tid.endswith(f":{strategy}"))
     await pilot.press(*["down"] * position, "enter")
     await pilot.pause()
     assert isinstance(app.screen, TranscriptScreen)
-    return app.screen.query_one(SummaryView)
+    return app.screen.query_one(TreeView)
 
 
 async def test_review_tree_walks_every_node_with_its_rebuilt_inputs(summarize_folder: Path) -> None:

@@ -24,6 +24,10 @@ from oversight.protocols.critique.data import FlawedAnswerItem, load_items
 from oversight.protocols.critique.grading import grade_judge_reports
 from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
+from oversight.protocols.critique import review as critique_review
+from oversight.protocols.critique.outcome import CritiqueOutcome
+from oversight.protocol.review import Body, Mark, correct_mark
+from rich.console import RenderableType
 from oversight.protocols.critique.views import response_schema, verdict_fields, view_from_outcome
 from oversight.config.tasks import TaskConfig
 
@@ -82,7 +86,8 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
                 units.append(Unit(id=f"{item.id}:{condition}", item_id=item.id, condition=condition, item=item))
         return units
 
-    async def run_unit(self, unit: Unit[FlawedAnswerItem], params: CritiqueParams, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit[FlawedAnswerItem], params: CritiqueParams,  # type: ignore[override]
+                       rec: Recorder) -> CritiqueOutcome:
         item = unit.item
         from_task = params.answer_source == "task"
         state: CritiqueState = {
@@ -121,6 +126,23 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
         if fields.get("graded") is False and params.grader == "model":
             await grade_judge_reports(rec, params, transcript["outcome"], fields)
         return fields
+
+    # Review hooks
+    review_help: ClassVar[str] = critique_review.HELP
+    mark_help: ClassVar[str] = critique_review.MARK_HELP
+    form_titles: ClassVar[dict[str, str]] = {"critiques": "Critiques from an assistant"}
+
+    def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
+                    judgments: list[dict[str, Any]]) -> Body:
+        return critique_review.critique_body(transcript, params)
+
+    def judgment_mark(self, judgment: dict[str, Any]) -> Mark | None:
+        return correct_mark(judgment) or critique_review.recall_mark(judgment)
+
+    judgment_fields_shown: ClassVar[frozenset[str]] = frozenset({"flaws_reported", "matches"})
+
+    def judgment_body(self, transcript: dict[str, Any], judgment: dict[str, Any]) -> RenderableType | None:
+        return critique_review.judgment_reports(transcript, judgment)
 
 
 __all__ = ["CONDITIONS", "CritiqueParams", "CritiqueProtocol", "FlawedAnswerItem"]

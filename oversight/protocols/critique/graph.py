@@ -29,6 +29,7 @@ from oversight.protocols.critique.data import chain_text, render_critiques
 from oversight.protocols.critique.flaws import free_text, parse_list
 from oversight.protocols.critique.grading import FRAME_STOPS, grade_one
 from oversight.protocols.critique.params import CritiqueParams
+from oversight.protocols.critique.outcome import CritiqueOutcome
 from oversight.protocols.critique.views import build_view, judge_reports, outcome_verdict, response_schema
 
 
@@ -49,7 +50,7 @@ class CritiqueState(TypedDict, total=False):
     """How the model judge answered (structured or text) and, if unreadable, why."""
     report_matches: list[dict[str, Any]]
     critique_matches: list[dict[str, Any]]
-    outcome: dict[str, Any]
+    outcome: CritiqueOutcome
 
 
 class MetaTask(TypedDict):
@@ -168,11 +169,11 @@ async def tally(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict
     ctx = runtime.context
     params, condition = ctx.params, state["condition"]
     matches = state.get("report_matches", [])
-    outcome: dict[str, Any] = {
+    outcome: CritiqueOutcome = {  # type: ignore[typeddict-item]  # the verdict keys follow just below
         "condition": condition, "answer": state.get("answer", ""), "answer_source": params.answer_source,
         "gold_flaws": state.get("gold"), "flaws_reported": state.get("reports", []), "report_matches": matches,
     }
-    outcome.update(outcome_verdict(matches, state.get("gold")))
+    outcome.update(outcome_verdict(matches, state.get("gold")))  # type: ignore[typeddict-item]
     shown = None
     if condition == "assisted":
         tree = _sorted_tree(state)

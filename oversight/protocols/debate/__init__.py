@@ -18,6 +18,9 @@ from oversight.protocols.debate import metrics as debate_metrics, report as deba
 from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
+from oversight.protocols.debate import review as debate_review
+from oversight.protocols.debate.outcome import DebateOutcome
+from oversight.protocol.review import Body
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
@@ -101,7 +104,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                   item=item, data=data))
         return units
 
-    async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> DebateOutcome:  # type: ignore[override]
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
@@ -127,6 +130,13 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                 params: DebateParams) -> dict[str, Any]:
         kind = "human" if response.choice is not None else params.judge_kind
         return verdict_fields(transcript["outcome"], view, response, kind)
+
+    # Review hooks
+    review_help: ClassVar[str] = debate_review.HELP
+
+    def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
+                    judgments: list[dict[str, Any]]) -> Body:
+        return debate_review.debate_body(transcript, params)
 
 
 __all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants", "build_graph", "cut_words"]

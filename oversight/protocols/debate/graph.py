@@ -35,6 +35,7 @@ from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
+from oversight.protocols.debate.outcome import DebateOutcome, Speech
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage, check_speech, quote_stats
@@ -53,21 +54,8 @@ class DebateContext:
     consultant_index: int | None = None
     order: str = "original"
     """The answer order this run of the graph speaks in: "swapped" is the rerun of `swap: rerun`."""
-    prior: dict[str, Any] | None = None
+    prior: DebateOutcome | None = None
     """For the rerun: the original run's outcome, which the rerun's outcome extends."""
-
-
-class Speech(TypedDict):
-    round: int
-    role: str
-    answer_index: int
-    text: str
-    """The speech as generated, cut to the word limit."""
-    shown: str
-    """The same with quotes marked verified/unverified: what judges and the other debater see."""
-    words: int
-    truncated: bool
-    quotes: list[dict[str, Any]]
 
 
 def later(a: int, b: int) -> int:
@@ -80,7 +68,7 @@ class DebateState(TypedDict):
     round: Annotated[int, later]
     """The round being spoken."""
     speeches: Annotated[list[Speech], operator.add]
-    outcome: dict[str, Any]
+    outcome: DebateOutcome
 
 
 def speech_settings(params: DebateParams) -> dict[str, Any]:
@@ -205,11 +193,11 @@ def first_speakers(condition: str, params: DebateParams, order: str = "original"
     return ["judge"]
 
 
-def build_outcome(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
+def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
     """The transcript's `outcome`: everything a judge's view is rebuilt from, and no more."""
     item, params = ctx.item, ctx.params
     speeches = sorted(state["speeches"], key=lambda s: (s["round"], s["role"]))
-    outcome: dict[str, Any] = {
+    outcome: DebateOutcome = {
         "condition": state["condition"], "title": item.title, "question": item.question,
         "answers": list(item.answers), "correct_index": item.correct_index, "story_ref": ctx.story_ref,
     }
@@ -218,7 +206,7 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
     if ctx.consultant_index is not None:
         outcome["consultant_index"] = ctx.consultant_index
     if ctx.order == "swapped" and ctx.prior is not None:
-        outcome = {**ctx.prior, "swapped_speeches": speeches}
+        outcome = DebateOutcome(**ctx.prior, swapped_speeches=speeches)
         speeches = [*ctx.prior["speeches"], *speeches]
     else:
         outcome["speeches"] = speeches

@@ -21,6 +21,9 @@ from oversight.protocols.summarize.data import TextItem, load_text_items
 from oversight.protocols.summarize.graph import build_graph, summarize
 from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
+from oversight.protocols.summarize import review as summarize_review
+from oversight.protocols.summarize.outcome import SummarizeOutcome
+from oversight.protocol.review import Body
 from oversight.config.tasks import TaskConfig
 
 
@@ -61,7 +64,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
         return [Unit(id=f"{item.id}:{strategy}", item_id=item.id, condition=strategy, item=item)
                 for item in items for strategy in params.strategies]
 
-    async def run_unit(self, unit: Unit[TextItem], params: SummarizeParams, rec: Recorder) -> dict[str, Any]:
+    async def run_unit(self, unit: Unit[TextItem], params: SummarizeParams,  # type: ignore[override]
+                       rec: Recorder) -> SummarizeOutcome:
         return await summarize(unit.item, unit.condition, params, rec, unit.id)
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]],
@@ -79,6 +83,15 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: SummarizeParams) -> dict[str, Any]:
         return judging.verdict(view, transcript, response, params)
+
+    # Review hooks
+    review_tree: ClassVar[bool] = True
+    review_help: ClassVar[str] = summarize_review.HELP
+    form_titles: ClassVar[dict[str, str]] = summarize_review.FORM_TITLES
+
+    def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
+                    judgments: list[dict[str, Any]]) -> Body:
+        return summarize_review.summary_body(transcript, texts, judgments)
 
 
 __all__ = ["STRATEGIES", "SummarizeParams", "SummarizeProtocol", "TextItem", "build_graph"]

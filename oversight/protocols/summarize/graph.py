@@ -27,6 +27,7 @@ from langgraph.types import Send
 from oversight.protocol.judge_call import call_judge, wants_structured
 from oversight.protocol.contract import JudgeView, Recorder
 from oversight.protocols.shared.text import cut_words
+from oversight.protocols.summarize.outcome import SummarizeOutcome
 from oversight.protocols.summarize.chunking import PlannedNode, TreePlan, chunk_spans, plan_tree
 from oversight.protocols.summarize.data import TextItem
 from oversight.protocols.summarize.judging import judge_views, response_schema, verdict
@@ -207,7 +208,7 @@ def build_graph() -> Any:
 
 
 async def summarize(item: TextItem, strategy: str, params: SummarizeParams, rec: Recorder,
-                    transcript_id: str) -> dict[str, Any]:
+                    transcript_id: str) -> SummarizeOutcome:
     """Summarize one text with one strategy; the unit's outcome."""
     spans = list(cached_spans(item.text, params.chunk_tokens))
     plan = plan_tree(spans, strategy, params.fan_in, params.context)  # type: ignore[arg-type]
@@ -222,7 +223,7 @@ async def summarize(item: TextItem, strategy: str, params: SummarizeParams, rec:
     return outcome(plan, final, item, ref, params)
 
 
-def outcome(plan: TreePlan, final: dict[str, Any], item: TextItem, ref: str, params: SummarizeParams) -> dict[str, Any]:
+def outcome(plan: TreePlan, final: dict[str, Any], item: TextItem, ref: str, params: SummarizeParams) -> SummarizeOutcome:
     levels: dict[int, int] = {}
     for node in plan.nodes:
         levels[node.level] = levels.get(node.level, 0) + 1

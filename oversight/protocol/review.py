@@ -1,0 +1,111 @@
+"""What the review screens show of one transcript, as a protocol builds it: a Rich renderable,
+the quotes the quotes screen lists, the stored story they point into, or a navigable tree of
+nodes. These types live below the terminal UI so a protocol builds them without importing
+Textual; the UI only lays them out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rich.console import Group, RenderableType
+from rich.pretty import Pretty
+from rich.text import Text
+
+
+@dataclass
+class QuoteRef:
+    """A quote in a transcript, numbered across it; `quote` holds `text`, `verified`, `fuzzy`,
+    `closest` and `char_span` (its place in the story) as the protocol recorded them."""
+
+    number: int
+    speaker: str
+    round: int
+    quote: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReviewTree:
+    """A transcript as a tree of nodes (a summary tree): the screen lists the labels, and shows
+    `details(node_id)` for the highlighted node and `source` at its span."""
+
+    labels: dict[str, Text]
+    """Every written node's one-line label."""
+    children: dict[str, list[str]]
+    """Node -> its children's ids, which may name nodes never written."""
+    root: str | None
+    """The single root, or None for an unfinished tree (its top nodes are listed instead)."""
+    details: Callable[[str], RenderableType]
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Node -> its characters in `source`."""
+    source: str = ""
+    empty_label: Text = field(default_factory=lambda: Text("no nodes written", style="bold red"))
+    """The tree's title when it has no single root."""
+
+    def tops(self) -> list[str]:
+        """The nodes no other node reads: the root, or an unfinished tree's several tops."""
+        read = {c for kids in self.children.values() for c in kids}
+        return [i for i in self.labels if i not in read]
+
+
+@dataclass
+class Body:
+    """One transcript's review body: `renderable` scrolls in the view tab unless `tree` is set."""
+
+    renderable: RenderableType
+    quotes: list[QuoteRef] = field(default_factory=list)
+    story_ref: str | None = None
+    """The stored text (texts.jsonl) the quotes point into; `s` opens it."""
+    tree: ReviewTree | None = None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Whether a judgment was right, for the review list's marks and its verdict filter: only
+    "right" passes the "correct" filter; "wrong" and "partial" both count as incorrect."""
+
+    kind: Literal["right", "wrong", "partial"]
+    shown: str = ""
+    """What the list prints ("" for a tick or a cross), e.g. a partial score "0.5"."""
+
+
+def correct_mark(judgment: dict[str, Any]) -> Mark | None:
+    """The contract's default: a judgment's boolean `correct`, or no mark."""
+    correct = judgment.get("correct")
+    if isinstance(correct, bool):
+        return Mark("right" if correct else "wrong")
+    return None
+
+
+def judge_label(record: dict[str, Any]) -> str:
+    """"kind/id" of a judgment's judge, as the review screens name it."""
+    judge = record.get("judge") or {}
+    return f"{judge.get('kind', '?')}/{judge.get('id', '?')}"
+
+
+def heading(text: str) -> Text:
+    return Text(f"\n{text}", style="bold underline")
+
+
+def labelled(label: str, value: Any, style: str = "") -> Text:
+    out = Text(f"{label}: ", style="bold")
+    out.append(str(value), style=style)
+    return out
+
+
+def generic_body(transcript: dict[str, Any]) -> Body:
+    """Any protocol: its outcome as data, and its notes (non-model events) in order."""
+    parts: list[RenderableType] = [heading("Outcome"), Pretty(transcript.get("outcome") or {}, max_length=50)]
+    notes = [e for e in transcript.get("events") or [] if e.get("type") not in ("model", "model_error")]
+    if notes:
+        parts.append(heading("Events (model calls: tab Calls)"))
+        for e in notes:
+            parts += [Text(str(e.get("type")), style="bold cyan"),
+                      Pretty({k: v for k, v in e.items() if k != "type"}, max_length=20)]
+    o = transcript.get("outcome") or {}
+    return Body(Group(*parts), story_ref=o.get("story_ref") if isinstance(o.get("story_ref"), str) else None)
+
+
+__all__ = ["Body", "Mark", "QuoteRef", "ReviewTree", "correct_mark", "generic_body", "heading", "judge_label",
+           "labelled"]

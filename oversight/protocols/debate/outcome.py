@@ -1,0 +1,59 @@
+"""The shape of a debate transcript's `outcome`, as the graph writes it and every reader (the
+review body, metrics, judge views) reads it. TypedDicts are plain dicts at run time, so the
+JSON written is exactly what the graph built."""
+
+from __future__ import annotations
+
+from typing import Any, Required, TypedDict
+
+
+class Speech(TypedDict):
+    round: int
+    role: str
+    answer_index: int
+    text: str
+    """The speech as generated, cut to the word limit."""
+    shown: str
+    """The same with quotes marked verified/unverified: what judges and the other debater see."""
+    words: int
+    truncated: bool
+    quotes: list[dict[str, Any]]
+
+
+class QuoteStats(TypedDict):
+    quotes: int
+    verified: int
+
+
+class VerdictSummary(TypedDict):
+    """One answer order's verdict, kept in the outcome beside the full judgment record."""
+
+    order: str
+    answer_index: int | None
+    correct: bool | None
+    p_correct: float | None
+    invalid: bool
+
+
+class DebateOutcome(TypedDict, total=False):
+    """Everything a judge's view is rebuilt from; the speech fields only on conditions with speeches."""
+
+    condition: Required[str]
+    title: Required[str]
+    question: Required[str]
+    answers: Required[list[str]]
+    correct_index: Required[int]
+    story_ref: Required[str]
+    turns: str
+    rounds: int
+    word_limit: int
+    consultant_index: int
+    """Which answer the consultant argues (consultancy only)."""
+    speeches: list[Speech]
+    swapped_speeches: list[Speech]
+    """`swap: rerun`: the speeches of the run with the answers in the other order."""
+    quote_stats: QuoteStats
+    verdicts: list[VerdictSummary]
+
+
+__all__ = ["DebateOutcome", "QuoteStats", "Speech", "VerdictSummary"]

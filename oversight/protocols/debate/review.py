@@ -1,0 +1,65 @@
+"""A debate transcript as a researcher reads it in `oversight review`: its speeches by round,
+each quote marked verified (green) or unverified (red, with its fuzzy score) and numbered, so
+the quotes screen can jump to its place in the story."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from oversight.protocol.review import Body, QuoteRef, heading, labelled
+from oversight.protocols.debate.outcome import DebateOutcome
+from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, speech_text
+
+HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
+        "s: the story   o: the quotes, enter jumps to each in the story")
+
+
+def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
+    """Question and answers (the correct one green), then every speech by round with its quotes
+    marked and numbered, the answer-order rerun after it."""
+    o = cast(DebateOutcome, transcript.get("outcome") or {})
+    tags = (str(params.get("verified_tag", "v_quote")), str(params.get("unverified_tag", "u_quote")))
+    parts: list[RenderableType] = [labelled("Question", o.get("question", "?"))]
+    correct = o.get("correct_index")
+    for i, answer in enumerate(o.get("answers") or []):
+        parts.append(labelled(f"Answer {LETTERS[i]}", answer, "bold green" if i == correct else ""))
+    info = [f"condition {o.get('condition', transcript.get('condition'))}"]
+    if o.get("turns"):
+        info.append(f"{o['turns']} turns, {o.get('rounds')} rounds, {o.get('word_limit')} words")
+    if o.get("consultant_index") is not None:
+        info.append(f"consultant argues {LETTERS[o['consultant_index']]}")
+    stats = o.get("quote_stats")
+    if stats:
+        info.append(f"quotes {stats.get('verified', 0)}/{stats.get('quotes', 0)} verified")
+    parts.append(Text(" · ".join(info), style="dim"))
+    quotes: list[QuoteRef] = []
+    speeches = o.get("speeches") or []
+    current: Any = None
+    # the rerun's speakers in the order they spoke: the answer shown first (answers[1]) first
+    rerun = sorted(o.get("swapped_speeches") or [], key=lambda x: (x.get("round", 0), -int(x.get("answer_index", 0))))
+    for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
+        if (s.get("round"), s.get("_rerun")) != current:
+            current = (s.get("round"), s.get("_rerun"))
+            parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
+        speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
+        if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
+            speaker = f"Debater {LETTERS[1 - s['answer_index']]}"
+        title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
+                     f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
+        first = len(quotes) + 1
+        for q in s.get("quotes") or []:
+            quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
+        parts += [title, speech_text(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags,
+                                     first, speaker)]
+    if not speeches:
+        seen = "the story, question and answers" if o.get("condition") == "expert" else "only the question and answers"
+        parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))
+    if quotes:
+        parts.append(Text("\no: list quotes and jump to each in the story", style="dim"))
+    return Body(Group(*parts), quotes, o.get("story_ref"))
+
+
+__all__ = ["HELP", "debate_body"]
