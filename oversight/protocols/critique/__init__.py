@@ -22,7 +22,6 @@ from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Reco
 from oversight.protocols.critique import metrics as critique_metrics, report as critique_report
 from oversight.protocols.critique.data import FlawedAnswerItem, load_items
 from oversight.protocols.critique.grading import grade_judge_reports
-from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState
 from oversight.protocols.critique.params import CONDITIONS, CritiqueParams
 from oversight.protocols.critique import review as critique_review
 from oversight.protocols.critique.outcome import CritiqueOutcome
@@ -88,6 +87,8 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
 
     async def run_unit(self, unit: Unit[FlawedAnswerItem], params: CritiqueParams,  # type: ignore[override]
                        rec: Recorder) -> CritiqueOutcome:
+        from oversight.protocols.critique.graph import GRAPH, CritiqueContext, CritiqueState  # loaded on first use: the graph library would add 0.9 s to opening `review`
+
         item = unit.item
         from_task = params.answer_source == "task"
         state: CritiqueState = {

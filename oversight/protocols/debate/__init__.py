@@ -16,7 +16,6 @@ from oversight.protocol.reporting import HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
 from oversight.protocols.debate.data import DebateItem, load_debate_items
-from oversight.protocols.debate.graph import DebateContext, build_graph, cut_words, is_rerun
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
@@ -105,6 +104,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return units
 
     async def run_unit(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder) -> DebateOutcome:  # type: ignore[override]
+        from oversight.protocols.debate.graph import DebateContext, build_graph, is_rerun  # loaded on first use: the graph library would add 0.9 s to opening `review`
+
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
@@ -139,4 +140,4 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return debate_review.debate_body(transcript, params)
 
 
-__all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants", "build_graph", "cut_words"]
+__all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants"]

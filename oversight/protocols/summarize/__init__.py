@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.summarize import judging
 from oversight.protocols.summarize.data import TextItem, load_text_items
-from oversight.protocols.summarize.graph import build_graph, summarize
 from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
 from oversight.protocols.summarize import review as summarize_review
@@ -66,6 +65,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
 
     async def run_unit(self, unit: Unit[TextItem], params: SummarizeParams,  # type: ignore[override]
                        rec: Recorder) -> SummarizeOutcome:
+        from oversight.protocols.summarize.graph import summarize  # loaded on first use: the graph library would add 0.9 s to opening `review`
+
         return await summarize(unit.item, unit.condition, params, rec, unit.id)
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]],
@@ -94,4 +95,4 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
         return summarize_review.summary_body(transcript, texts, judgments)
 
 
-__all__ = ["STRATEGIES", "SummarizeParams", "SummarizeProtocol", "TextItem", "build_graph"]
+__all__ = ["STRATEGIES", "SummarizeParams", "SummarizeProtocol", "TextItem"]

@@ -25,13 +25,9 @@ from oversight.protocol.prompts import PromptSet
 from tests.helpers.harness import Bound, context, run_units
 from oversight.protocol.contract import Recorder, Unit
 from oversight.protocol.registry import get_protocol
-from oversight.protocols.debate import (
-    DebateParams,
-    DebateProtocol,
-    assign_consultants,
-    cut_words,
-)
+from oversight.protocols.debate import DebateParams, DebateProtocol, assign_consultants
 from oversight.protocols.debate.data import DebateItem
+from oversight.protocols.debate.graph import cut_words
 
 ROOT = Path(__file__).resolve().parents[3]
 STORY = (
