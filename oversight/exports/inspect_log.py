@@ -20,6 +20,7 @@ from typing import Any
 from oversight.core.atomic import named, temp_path
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
+from oversight.protocol.registry import get_protocol
 from oversight.report.sidebyside import headline
 from oversight.stats.estimates import judge_name
 
@@ -78,7 +79,7 @@ def _score(j: dict[str, Any]) -> Score:
     return Score(value=value, answer=answer, explanation=raw if isinstance(raw, str) else None, metadata=meta)
 
 
-def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]]) -> EvalSample:
+def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]], target: str) -> EvalSample:
     events: list[Any] = []
     calls = [e for e in t.get("events") or [] if e.get("type") == "model"]
     first_input = [_message(m) for m in folder.model_input(calls[0])] if calls else []
@@ -105,9 +106,6 @@ def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]
         while key in scores:  # the same judge twice on the same view (a person re-judging)
             key, n = f"{name}#{n}", n + 1
         scores[key] = _score(j)
-    outcome = t.get("outcome") or {}
-    answers, ci = outcome.get("answers"), outcome.get("correct_index")
-    target = str(answers[ci]) if isinstance(answers, list) and isinstance(ci, int) and ci < len(answers) else ""
     error = EvalError(message=str(t["error"]), traceback="", traceback_ansi="") if t.get("error") else None
     return EvalSample(
         id=t["id"], epoch=1, input=first_input or f"transcript {t['id']}", target=target, messages=messages,
@@ -115,7 +113,7 @@ def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]
                                         content=str(calls[-1].get("content") or "") if calls else ""),
         scores=scores, events=events, error=error,
         metadata={"item_id": t.get("item_id"), "condition": t.get("condition"), "protocol": t.get("protocol"),
-                  "attempt": t.get("attempt"), "outcome": outcome},
+                  "attempt": t.get("attempt"), "outcome": t.get("outcome") or {}},
         role_usage={r: _usage(u) for r, u in (t.get("usage_by_role") or {}).items()},
     )
 
@@ -143,7 +141,8 @@ def write_inspect_log(folder: RunFolder, out: Path) -> Path:
     by_t: dict[str, list[dict[str, Any]]] = {}
     for j in judgments:
         by_t.setdefault(j["transcript_id"], []).append(j)
-    samples = [_sample(folder, t, by_t.get(t["id"], [])) for t in transcripts]
+    protocol = get_protocol(exp.protocol)
+    samples = [_sample(folder, t, by_t.get(t["id"], []), protocol.reference_answer(t)) for t in transcripts]
     models = exp.models
     spec = EvalSpec(
         created=str(meta.get("created_at") or datetime.now(timezone.utc).isoformat()), task=f"oversight/{exp.protocol}",

@@ -196,6 +196,14 @@ class Protocol(ABC, Generic[P, I]):
 
     # ---- Review hooks: what `oversight review` and `judge --human` show; optional -----------
 
+    view_alternatives: ClassVar[dict[str, str]] = {}
+    """Judge-view key -> the part of a transcript it shows, for views that show one part in
+    several ways (debate's two answer orders): a person judges one of them, chosen at random."""
+
+    def reference_answer(self, transcript: dict[str, Any]) -> str:
+        """The answer a right verdict names, for exports that want a target ("" when none)."""
+        return ""
+
     review_tree: ClassVar[bool] = False
     """True when `review_body` gives a tree (`Body.tree`): the view tab is then a node tree."""
     review_help: ClassVar[str] = ""

@@ -31,10 +31,6 @@ from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of, stable_int
 from oversight.tui.records import effective_judgments, human_judgment, retraction
 
-ORDER_KEYS = frozenset({"original", "swapped"})
-"""View keys that are the same part of a transcript in different answer orders."""
-
-
 @dataclass
 class JudgeUnit:
     """One thing a person judges: one view of one transcript."""
@@ -46,8 +42,9 @@ class JudgeUnit:
     assignment: dict[str, Any]
 
 
-def part_of(view_key: str) -> str:
-    return "order" if view_key in ORDER_KEYS else view_key
+def part_of(protocol: Protocol[Any, Any], view_key: str) -> str:
+    """The part of a transcript a view shows: alternatives of one part count as one judgment."""
+    return protocol.view_alternatives.get(view_key, view_key)
 
 
 class AlreadyJudged(Exception):
@@ -92,7 +89,8 @@ class JudgeSession:
                 if (r.get("judge") or {}).get("kind") == "human" and (r.get("judge") or {}).get("id") == self.judge_id]
 
     def done(self) -> set[tuple[str, str]]:
-        return {(r["transcript_id"], part_of(str(r.get("view_key")))) for r in effective_judgments(self.own_records())}
+        return {(r["transcript_id"], part_of(self.protocol, str(r.get("view_key"))))
+                for r in effective_judgments(self.own_records())}
 
     def pending(self) -> list[JudgeUnit]:
         done = self.done()
@@ -228,13 +226,16 @@ class JudgeSession:
 
     def _units_of(self, transcript: dict[str, Any], assignment: dict[str, Any]) -> list[JudgeUnit]:
         views = self.protocol.judge_views(transcript, self.params, self.folder)
-        orders = [v for v in views if v.key in ORDER_KEYS]
         tid = transcript["id"]
-        units = [JudgeUnit(tid, v.key, v, assignment) for v in views if v.key not in ORDER_KEYS]
-        if orders:
-            chosen = random.Random(f"{self.folder.run_id}:{self.judge_id}:{tid}:view").choice(orders)
-            units.append(JudgeUnit(tid, "order", chosen, assignment))
+        units = [JudgeUnit(tid, v.key, v, assignment) for v in views if v.key not in self.protocol.view_alternatives]
+        groups: dict[str, list[JudgeView]] = {}
+        for v in views:
+            if v.key in self.protocol.view_alternatives:
+                groups.setdefault(self.protocol.view_alternatives[v.key], []).append(v)
+        for index, (part, alternatives) in enumerate(groups.items()):
+            seed = f"{self.folder.run_id}:{self.judge_id}:{tid}:view" + (f":{part}" if index else "")
+            units.append(JudgeUnit(tid, part, random.Random(seed).choice(alternatives), assignment))
         return units
 
 
-__all__ = ["AlreadyJudged", "JudgeSession", "JudgeUnit", "ORDER_KEYS", "part_of", "stable_int"]
+__all__ = ["AlreadyJudged", "JudgeSession", "JudgeUnit", "part_of", "stable_int"]

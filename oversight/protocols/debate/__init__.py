@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from oversight.protocol.reporting import HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
+from oversight.protocols.debate.judging import ORDERS
 from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
@@ -43,6 +44,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     Params = DebateParams
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
+    view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert")}
     """Every call that reads the story opens with the same message: its title and text."""
@@ -116,6 +118,12 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # `swap: rerun`: the same exchange spoken again with the answers in the other order.
         rerun = dataclasses.replace(ctx, order="swapped", prior=final["outcome"])
         return (await build_graph().ainvoke(start, context=rerun))["outcome"]
+
+    def reference_answer(self, transcript: dict[str, Any]) -> str:
+        outcome = transcript.get("outcome") or {}
+        answers, ci = outcome.get("answers"), outcome.get("correct_index")
+        ok = isinstance(answers, list) and isinstance(ci, int) and not isinstance(ci, bool) and 0 <= ci < len(answers)
+        return str(answers[ci]) if ok else ""
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         return debate_metrics.compute(transcripts, judgments, params)
