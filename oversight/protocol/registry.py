@@ -22,8 +22,10 @@ BUILTIN = {
 
 @cache
 def _entry_points() -> dict[str, metadata.EntryPoint]:
-    """Protocols installed by other distributions (tests add theirs here)."""
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    """Protocols installed by other distributions (tests add theirs here). Entry points that an
+    older install of oversight itself left in its metadata are not another distribution's."""
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+            if ep.dist is None or ep.dist.name != "oversight"}
 
 
 def _registered() -> dict[str, metadata.EntryPoint]:
