@@ -21,6 +21,7 @@ from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocol.review import Body
+from rich.console import RenderableType
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
@@ -146,6 +147,11 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:
         return debate_review.debate_body(transcript, params)
+
+    form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+
+    def form_body(self, view: JudgeView) -> RenderableType:
+        return debate_review.form_body(view, self.form_titles)
 
 
 __all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants"]

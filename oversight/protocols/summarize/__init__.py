@@ -41,6 +41,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     """The line format a person listing confusing sentences (the coherence view) is shown."""
     flaws_guide: ClassVar[str] = judging.FLAWS_GUIDE
     """What to mark, and the kinds of confusion, above the summary a person checks for coherence."""
+    form_hidden: ClassVar[frozenset[str]] = frozenset({"count"})
+    """The coherence view's sentence count steers a model judge's token cap; a person counts them."""
     templates: ClassVar[dict[str, set[str]]] = {
         "summarize_chunk": {"title", "chunk", "words", "context", "part", "parts"},
         "merge": {"title", "summaries", "count", "words", "context"},
