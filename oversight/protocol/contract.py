@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, 
 from pydantic import BaseModel
 from rich.console import RenderableType
 
-from oversight.protocol.reporting import HeadlineRow, Published
+from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, correct_mark, generic_body, generic_form
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
@@ -146,6 +146,11 @@ class Protocol(ABC, Generic[P, I]):
     figures (debate's tournament); "" for none. Loaded by the report only, like `figures`."""
     cross_run_key: ClassVar[str] = ""
     """Where the cross-run result goes in the JSON report (null when the runs make none)."""
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        """One judgment as a score of an exported sample (`oversight export --format inspect`).
+        Default: its boolean `correct` as "C" / "I" ("N" when invalid), else "N"."""
+        return correct_score(judgment) or ExportScore(INVALID_SCORE)
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
-from oversight.protocol.reporting import HeadlineRow
+from oversight.protocol.reporting import ExportScore, HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
 from oversight.protocols.debate.judging import ORDERS
@@ -77,6 +77,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return debate_report.headline(metrics)
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        return debate_report.export_score(judgment)
 
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         used = {self.STORY_TEMPLATES[c] for c in params.conditions if c in self.STORY_TEMPLATES}
