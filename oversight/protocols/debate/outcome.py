@@ -4,7 +4,7 @@ JSON written is exactly what the graph built."""
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict
+from typing import Any, Required, TypedDict, cast
 
 
 class Speech(TypedDict):
@@ -56,4 +56,11 @@ class DebateOutcome(TypedDict, total=False):
     verdicts: list[VerdictSummary]
 
 
-__all__ = ["DebateOutcome", "QuoteStats", "Speech", "VerdictSummary"]
+def outcome_of(transcript: dict[str, Any]) -> DebateOutcome:
+    """A transcript's outcome read as its type ({} for a failed one). A report's light transcripts
+    keep only the protocol's `metrics_outcome_keys`, so a reader still says what it does when a
+    field is missing (`.get`)."""
+    return cast(DebateOutcome, transcript.get("outcome") or {})
+
+
+__all__ = ["DebateOutcome", "QuoteStats", "Speech", "VerdictSummary", "outcome_of"]

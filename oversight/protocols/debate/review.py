@@ -5,14 +5,14 @@ reads it (`judge --human`): the speaker turns drawn by us, quotes marked the sam
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, QuoteRef, generic_form, heading, labelled
-from oversight.protocols.debate.outcome import DebateOutcome
+from oversight.protocols.debate.outcome import outcome_of
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
 
 HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
@@ -22,7 +22,7 @@ HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     """Question and answers (the correct one green), then every speech by round with its quotes
     marked and numbered, the answer-order rerun after it."""
-    o = cast(DebateOutcome, transcript.get("outcome") or {})
+    o = outcome_of(transcript)
     tags = (str(params.get("verified_tag", "v_quote")), str(params.get("unverified_tag", "u_quote")))
     parts: list[RenderableType] = [labelled("Question", o.get("question", "?"))]
     correct = o.get("correct_index")
