@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
 
 from pydantic import BaseModel
 from rich.console import RenderableType

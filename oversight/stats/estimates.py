@@ -57,6 +57,8 @@ from oversight.stats.bootstrap import MIN_BOOTSTRAP_UNITS, bayesian_bootstrap, b
 from oversight.stats.records import LEVEL, Z95, Difference, Estimate, Proportion, by_id, rounded, z_value
 
 _EPS = 1e-12
+T = TypeVar("T")
+
 
 def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval; `successes` and `n` may be fractional (effective sizes)."""
