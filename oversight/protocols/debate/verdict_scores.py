@@ -15,6 +15,7 @@ from oversight.stats.raters import rater
 from oversight.stats.estimates import bootstrap_mean, cluster_proportion, proportion
 from oversight.protocols.shared.verdicts import invalid_by_reason
 from oversight.protocols.debate.judging import ORDERS
+from oversight.protocols.debate.outcome import DebateJudgment, judgment_of
 
 _TIE = 1e-9
 """How close to 0.5 an order-averaged p(correct) is a tie."""
@@ -22,7 +23,7 @@ _TIE = 1e-9
 Judgment = dict[str, Any]
 
 
-def _verdict_p(j: Judgment) -> float:
+def _verdict_p(j: DebateJudgment) -> float:
     """The judge's probability on the correct answer; the hard verdict when none was given."""
     if j.get("invalid") or j.get("correct") is None:
         return 0.0
@@ -55,7 +56,8 @@ class _Verdict(NamedTuple):
     consultant_correct: Any
 
 
-def _verdict(j: Judgment) -> _Verdict:
+def _verdict(record: Judgment) -> _Verdict:
+    j = judgment_of(record)
     invalid = bool(j.get("invalid"))
     answer = j.get("answer_index")
     shown = not invalid and bool(j.get("shown_order")) and answer is not None
@@ -178,7 +180,7 @@ def _unresolved(js: list[Judgment]) -> dict[str, int] | None:
     """Answer letters the swapped views left as written: a property of each transcript (the
     largest count any of its swapped records gives), summed; None when no record reports one."""
     per_t: dict[str, int] = {}
-    for j in js:
+    for j in map(judgment_of, js):
         count = j.get("unresolved_references")
         if count is None and isinstance(j.get("swap_relabel"), dict):
             count = j["swap_relabel"].get("unresolved")
