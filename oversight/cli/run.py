@@ -132,5 +132,12 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     from oversight.runs.dryrun import run_estimate
+    from oversight.models.spec import parse_spec
+    from oversight.runs.walltime import RoleLoad, estimate_wall
 
-    print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", run_estimate(p))
+    rows = run_estimate(p)
+    loads = {str(r["role"]): RoleLoad(parse_spec(p.exp.models[str(r["role"])]), int(str(r["calls"]).split()[0]),
+                                      int(r["input tokens (est.)"]), int(r["output tokens (max)"]),
+                                      p.exp.batched(str(r["role"]))) for r in rows}
+    wall = estimate_wall(loads, p.exp.concurrency).line()
+    print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows, wall)
