@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
     judge.add_argument("--limit", type=int, help="only the first N transcripts (by id)")
     judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
-                       help="judge every way a part is shown, e.g. both answer orders (--no-swap: the first only; default: as the run)")
+                       help="judge every way a part is shown, e.g. both answer orders (--no-swap: the first only; "
+                            "default: as the run)")
     judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
     judge.add_argument("--bind", action="append", default=[], metavar="ROLE=SPEC",

@@ -126,7 +126,8 @@ async def test_judge_human_draws_the_form_body_the_toy_returns(messy_toy_run: Pa
         assert "Toy form: does the reply below answer the question?" in shown  # the toy's own form body
         assert "Which answer is right? Pick one below." not in shown  # not the contract's default
         # the reply as written, markup shown as text, between the toy's own marks
-        assert "\u00bb [bold red]Yes[/bold red] \u2014 obviously <b>yes</b>," in shown and "as I said: yes \u00ab" in shown
+        assert "\u00bb [bold red]Yes[/bold red] \u2014 obviously <b>yes</b>," in shown
+        assert "as I said: yes \u00ab" in shown
         assert "\x1b" not in shown and "[2J" in shown  # cleaned before the toy draws it: shown, inert
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, correct_score, estimate_row, first_judge
+from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, correct_score, estimate_row,
+                                          first_judge)
 
 
 def export_score(judgment: dict[str, Any]) -> ExportScore:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score, estimate_row, first_judge
+from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score, estimate_row,
+                                          first_judge)
 from oversight.protocols.shared.speech_view import LETTERS
 
 PUBLISHED = Published(
