@@ -11,9 +11,23 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from oversight.protocol.judge_view import JudgeView
-from oversight.protocol.review import Body, QuoteRef, generic_form, heading, labelled
+from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
 from oversight.protocols.debate.outcome import outcome_of
+from oversight.protocols.debate.verdict_scores import transcript_score
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
+
+MARK_HELP = ("A transcript is correct for a judge when its verdict is, as accuracy counts it:\n"
+             "   judged in both answer orders, p(correct) averaged over the two (a tie\n"
+             "   at 0.5 is neither). The marks show each order's verdict on its own.")
+
+
+def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
+    """The order-averaged verdict of one rater, as accuracy scores it."""
+    score = transcript_score(judgments)
+    if score is None:
+        return None
+    return Mark("right" if score == 1 else "wrong" if score == 0 else "partial", "½" if score == 0.5 else "")
+
 
 HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
         "s: the story   o: the quotes, enter jumps to each in the story")
