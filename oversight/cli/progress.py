@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from oversight.models.types import Usage
 from oversight.runs.runner import RunObserver
-from oversight.core.safe_text import markup
+from oversight.core.safe_text import clean, markup
 from oversight.log.transcripts import Transcript
 
 
@@ -39,7 +39,7 @@ TIMES_WIDTH = len("0:00:00 ETA 00:00") + 3
 
 def _label(name: str) -> str:
     """At most NAME_WIDTH terminal cells (a wide character takes two)."""
-    text = Text(name)
+    text = Text(clean(name, one_line=True))  # controls made visible first, so they count as cells
     text.truncate(NAME_WIDTH, overflow="ellipsis")
     return text.plain
 
