@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from oversight.models.types import Usage
 from oversight.runs.runner import RunObserver
-from oversight.core.safe_text import markup
+from oversight.core.safe_text import clean, markup
 from oversight.log.transcripts import Transcript
 
 
+NAME_WIDTH = 18
+"""The label's share of the line: the full name is printed once above the bar."""
+
+
 def _cost_text(usage: Usage) -> str:
-    return f"${usage.cost_usd:.4f}" if usage.cost_usd is not None else "$ n/a"
+    if usage.cost_usd is None:
+        return "$ n/a"
+    return f"${usage.cost_usd:.2f}" if usage.cost_usd >= 1 else f"${usage.cost_usd:.4f}"
+
+
+def _tokens_text(tokens: int) -> str:
+    """Tokens in four significant characters or so: 812, 26.3k, 4.1M."""
+    if tokens < 1000:
+        return str(tokens)
+    if tokens < 1_000_000:
+        return f"{tokens / 1000:.1f}k" if tokens < 100_000 else f"{tokens // 1000}k"
+    return f"{tokens / 1_000_000:.1f}M"
+
+
+DETAIL_WIDTH = len("fail 99999 999.9M tok $99999.99")
+"""The widest the counts column gets."""
+TIMES_WIDTH = len("0:00:00 ETA 00:00") + 3
+
+
+def _label(name: str) -> str:
+    """At most NAME_WIDTH terminal cells (a wide character takes two)."""
+    text = Text(clean(name, one_line=True))  # controls made visible first, so they count as cells
+    text.truncate(NAME_WIDTH, overflow="ellipsis")
+    return text.plain
+
+
+def _detail(failed: int, spent: Usage) -> str:
+    return f"fail {failed} {_tokens_text(spent.total_tokens)} tok {_cost_text(spent)}"
 
 
 class RichProgress(RunObserver):
@@ -21,10 +54,13 @@ class RichProgress(RunObserver):
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        # One line within 80 columns at any count, token total and cost: a short label, a bar
+        # that takes what is left, compact numbers; the full name is printed above the bar.
+        self.bar = BarColumn(bar_width=10)
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, transient=False,
+            TextColumn("[bold]{task.description}"), self.bar, MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(compact=True), console=console, transient=False,
         )
         self.units: TaskID | None = None
         self.steps: TaskID | None = None
@@ -32,14 +68,19 @@ class RichProgress(RunObserver):
 
     def started(self, name: str, units: int) -> None:
         self.progress.start()
+        self.add_units(name, units)
+
+    def add_units(self, name: str, units: int) -> None:
+        label = _label(name)
+        used = cell_len(label) + 2 * len(str(units)) + 1 + DETAIL_WIDTH + TIMES_WIDTH + 3
+        self.bar.bar_width = max(3, min(40, self.console.width - used))
         # the description column is a markup template: the name (an experiment's, a judge id) is escaped
-        self.units = self.progress.add_task(markup(name), total=units, detail=f"failed 0  0 tok  {_cost_text(Usage())}")
+        self.units = self.progress.add_task(markup(label), total=units, detail=_detail(0, Usage()))
 
     def unit_finished(self, transcript: Transcript, spent: Usage) -> None:
         self.failed += transcript.error is not None
         assert self.units is not None
-        self.progress.update(self.units, advance=1,
-                             detail=f"failed {self.failed}  {spent.total_tokens:,} tok  {_cost_text(spent)}")
+        self.progress.update(self.units, advance=1, detail=_detail(self.failed, spent))
 
     def sub_progress(self, advance: int, total: int) -> None:
         if self.steps is None:
