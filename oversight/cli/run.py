@@ -45,7 +45,7 @@ def command(args: argparse.Namespace) -> int:
                             f"(only --set max_cost_usd=... may change)")
         return _resume(args)
     if not args.experiment:
-        raise UserError("give an experiment file (e.g. protocols/debate.yaml) or --resume RUN_DIR")
+        raise UserError("give an experiment file (e.g. protocols/NAME.yaml) or --resume RUN_DIR")
     if args.retry_failed:
         raise UserError("--retry-failed goes with --resume RUN_DIR")
     # Check every sweep point (config, task, prompts, keys) before the first call of the first.

@@ -7,11 +7,11 @@ from oversight.protocol.contract import (
     JudgeResponse, JudgeView, Protocol, Recorder, RunContext, TextReader, Unit, no_repeats, settings_for,
 )
 from oversight.protocol.registry import BUILTIN, ENTRY_POINT_GROUP, get_protocol, protocol_names
-from oversight.protocol.reporting import HeadlineRow, Published
+from oversight.protocol.reporting import ExportScore, HeadlineRow, Published
 from oversight.protocol.review import Body, Mark, QuoteRef, ReviewTree
 
 __all__ = [
-    "BUILTIN", "Body", "ENTRY_POINT_GROUP", "HeadlineRow", "JudgeResponse", "JudgeView", "Mark", "Protocol",
-    "Published", "QuoteRef", "Recorder", "ReviewTree", "RunContext", "TextReader", "Unit", "get_protocol",
+    "BUILTIN", "Body", "ENTRY_POINT_GROUP", "ExportScore", "HeadlineRow", "JudgeResponse", "JudgeView", "Mark",
+    "Protocol", "Published", "QuoteRef", "Recorder", "ReviewTree", "RunContext", "TextReader", "Unit", "get_protocol",
     "no_repeats", "protocol_names", "settings_for",
 ]

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
-from oversight.protocol.reporting import HeadlineRow
+from oversight.protocol.reporting import ExportScore, HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
 from oversight.protocols.debate.judging import ORDERS
@@ -21,6 +21,7 @@ from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocol.review import Body, Mark
+from rich.console import RenderableType
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
@@ -76,6 +77,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return debate_report.headline(metrics)
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        return debate_report.export_score(judgment)
 
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         used = {self.STORY_TEMPLATES[c] for c in params.conditions if c in self.STORY_TEMPLATES}
@@ -150,6 +154,11 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:
         return debate_review.debate_body(transcript, params)
+
+    form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+
+    def form_body(self, view: JudgeView) -> RenderableType:
+        return debate_review.form_body(view, self.form_titles)
 
 
 __all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants"]

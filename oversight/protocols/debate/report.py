@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.protocol.reporting import HeadlineRow, Published, estimate_row, first_judge
+from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score, estimate_row,
+                                          first_judge)
+from oversight.protocols.shared.speech_view import LETTERS
 
 PUBLISHED = Published(
     figures={
@@ -17,6 +19,17 @@ PUBLISHED = Published(
           "with an LLM judge, H = Khan et al. 2024 with human judges (blind = their naive judge), "
           "M = Michael et al. 2023, human debaters and judges"),
 )
+
+
+def export_score(judgment: dict[str, Any]) -> ExportScore:
+    """A verdict as an exported score: right / wrong / invalid, and the answer picked as its letter
+    in the original order (a third answer or more by its index)."""
+    score = correct_score(judgment)
+    if score is None:
+        return ExportScore(INVALID_SCORE)
+    index = judgment.get("answer_index")
+    answer = None if index is None else LETTERS[int(index)] if int(index) < 2 else str(index)
+    return ExportScore(score.value, answer)
 
 
 def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
