@@ -338,4 +338,4 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> N
         print_section(console, section)
     for status in status_lines(metrics):
         console.print(text(status), highlight=False)
-    console.print(line("run folder: ", text(run_dir, "bold", one_line=True)), soft_wrap=True, highlight=False)
+    console.print(line("run folder: ", text(run_dir.resolve(), "bold", one_line=True)), soft_wrap=True, highlight=False)
