@@ -115,7 +115,7 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
         console.print(f"resumed: {count(result.skipped, 'unit')} already done, {result.ran} run now")
     if result.replayed:
         console.print(f"replayed: {count(result.replayed, 'unchanged unit')} from the unit memo (no graph run, no call)")
-    print_summary(console, folder.path, result.metrics)
+    print_summary(console, folder.path, result.metrics, p.exp.protocol)
     plots = draw_figures(folder.path, result.metrics, p.exp.protocol, warn=warn)
     for shown in figure_lines(plots) + look_further([folder.path]):
         console.print(line(shown), highlight=False, soft_wrap=True)

@@ -7,6 +7,14 @@ from typing import Any
 from oversight.protocol.reporting import HeadlineRow, estimate_row, first_judge
 
 
+TABLE_NOTES = {
+    "sev": "flaw severity",
+    "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
+              "(the rule is in metrics.json, grader_methods), model = a grader model",
+}
+"""The legend of the columns a critique table adds to the generic ones."""
+
+
 def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
     """Recall per condition and the uplift, for the run's first judge (or the pooled block)."""
     judge = first_judge(metrics)
