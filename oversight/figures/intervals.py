@@ -22,7 +22,7 @@ def interval_plot(title: str, groups: list[str], series: dict[str, list[dict[str
     fig, ax = new_figure(min(12.0, max(5.0, 1.0 * len(groups) + 2.5)), 4.2)
     x = np.arange(len(groups))
     drawn = {name: recs for name, recs in series.items() if any(errbar(r) is not None for r in recs)}
-    width = 0.7 / max(1, len(drawn))
+    width = min(0.7 / max(1, len(drawn)), 0.2)  # markers stay near their group's tick
     markers = "osD^v<>"
     for k, (name, recs) in enumerate(drawn.items()):
         offset = (k - (len(drawn) - 1) / 2) * width if len(drawn) > 1 else 0.0

@@ -230,10 +230,10 @@ def fitted_tables(rows: list[dict[str, Any]], width: int, hide: tuple[str, ...] 
     short = {j: f"J{k}" for k, j in enumerate(judges, 1)}
     coded = _fitted([{(k if k != "judge" else "j"): (short[str(v)] if k == "judge" else v) for k, v in r.items()}
                      for r in together], width, ("run",))
-    if len(coded) >= len(named):
-        return named
+    if len(coded) >= len(named) and all(t.show_header for _, t in named):
+        return named  # the names fit as well as the codes would: no key needed
     key = "j = judge: " + "; ".join(f"{code} {judge}" for judge, code in short.items())
-    return [(", ".join(filter(None, (key if i == 0 else "", sub))), t) for i, (sub, t) in enumerate(coded)]
+    return [("; ".join(filter(None, (sub, key if i == 0 else ""))), t) for i, (sub, t) in enumerate(coded)]
 
 
 def _judges_together(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -356,8 +356,9 @@ def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = 
     sections = [Section(f"Results: {run_name}", table, legend_for(table, protocols))]
     imported = (metrics.get("imported") or {}).get("table")
     if imported:
+        notes = (metrics.get("imported") or {}).get("notes") or {}
         sections.append(Section("Published figures, recomputed from the imported sessions", imported,
-                                legend_for(imported, protocols)))
+                                legend_for(imported, protocols) + [f"{k}: {v}" for k, v in notes.items()]))
     sections.append(Section("Usage", usage_rows(metrics)))
     return sections
 
