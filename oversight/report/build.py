@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
-from oversight.core.safe_text import SafeConsole, line, text
+from oversight.core.safe_text import SafeConsole, text
 
 from oversight.config.experiment import validate_params
 from oversight.core.errors import UserError
@@ -146,11 +146,11 @@ def render(sections: list[Section], fmt: str, document: dict[str, Any], width: i
     return buf.file.getvalue()  # type: ignore[attr-defined]
 
 
-def compare_figures(runs: list[RunReport], out: Path | None = None) -> list[Path]:
-    """The runs side by side (and each protocol's cross-run figures), beside the runs or in `out`."""
+def compare_figures(runs: list[RunReport]) -> list[Path]:
+    """The runs side by side (and each protocol's cross-run figures), beside the runs."""
     from oversight.report.plots.compare import compare_plots  # lazy: matplotlib only when drawing
 
-    return compare_plots(runs, cross_run_results(runs), cross_run_folder([r.folder.path for r in runs], out))
+    return compare_plots(runs, cross_run_results(runs), cross_run_folder([r.folder.path for r in runs], None))
 
 
 def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: Path | None = None,
@@ -171,7 +171,13 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
     if len(runs) > 1:
         from oversight.report.plots.compare import compare_plots  # lazy: matplotlib only when drawing
 
-        figures += compare_plots(runs, cross, cross_run_folder([r.folder.path for r in runs], out))
+        where = cross_run_folder([r.folder.path for r in runs], out)
+        try:
+            figures += compare_plots(runs, cross, where)
+        except OSError as exc:  # the tables still print; the figures across runs need a writable folder
+            if warn is not None:
+                warn(f"{exc.filename or where}: could not write ({exc.strerror or exc}); the figures across "
+                     f"runs are not saved (choose a folder with --out DIR)")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / f"report.{SUFFIX[fmt]}", render(sections, fmt, document, 80).encode("utf-8"),
