@@ -11,6 +11,8 @@ from oversight.core.words import count
 
 LIST_UP_TO = 6
 """Figures named one by one up to this many per folder; beyond it, only counted."""
+FOLDERS_UP_TO = 3
+"""Runs whose figures get a line each; more runs with the same figures share one line."""
 
 
 def figure_stems(paths: list[Path]) -> list[str]:
@@ -24,12 +26,19 @@ def figure_lines(paths: list[Path], *, across: bool = False) -> list[str]:
     for p in paths:
         folders.setdefault(Path(p).resolve().parent, []).append(p)
     label = "figures across runs" if across else "figures"
-    lines = []
-    for folder, files in folders.items():
-        stems = figure_stems(files)
-        named = f": {', '.join(stems)}" if len(stems) <= LIST_UP_TO else ""
-        lines.append(f"{label} (PNG, SVG): {count(len(stems), 'figure')} in {folder}{named}")
-    return lines
+    stems = {folder: figure_stems(files) for folder, files in folders.items()}
+
+    def named(names: list[str]) -> str:
+        return f": {', '.join(names)}" if len(names) <= LIST_UP_TO else ""
+
+    sets = {tuple(names) for names in stems.values()}
+    if len(stems) > FOLDERS_UP_TO and len(sets) == 1:  # a sweep's runs: one line for them all
+        [names] = [list(s) for s in sets]
+        parent = os.path.commonpath([str(f.parent) for f in stems])
+        return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in each of {len(stems)} runs' plots folders "
+                f"under {parent}{named(names)}"]
+    return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in {folder}{named(names)}"
+            for folder, names in stems.items()]
 
 
 def cross_run_folder(run_paths: list[Path], out: Path | None) -> Path:
@@ -52,4 +61,4 @@ def look_further(run_paths: list[Path]) -> list[str]:
             f"  oversight judge {run} --human --judge-id NAME"]
 
 
-__all__ = ["LIST_UP_TO", "cross_run_folder", "figure_lines", "figure_stems", "look_further"]
+__all__ = ["FOLDERS_UP_TO", "LIST_UP_TO", "cross_run_folder", "figure_lines", "figure_stems", "look_further"]

@@ -151,3 +151,16 @@ def test_counts_read_as_english() -> None:
                   "verdicts", "transcripts").startswith("n = 2 verdicts in 1 transcript.")
     lines = status_lines({"run": {"units_finished": 3, "units_failed": 0, "units_outside_plan": 1}})
     assert lines == ["units: 3 finished, 0 failed; 1 transcript outside the plan left out"]
+
+
+def test_a_sweeps_runs_with_the_same_figures_share_one_line(tmp_path: Path) -> None:
+    from oversight.report.outputs import figure_lines
+
+    runs = [tmp_path / "runs" / f"20261202T13313{k}Z-sweep-rounds={k}" for k in range(5)]
+    files = [r / "plots" / f"{stem}.{ext}" for r in runs for stem in ("a", "b") for ext in ("png", "svg")]
+    assert figure_lines(files) == [f"figures (PNG, SVG): 2 figures in each of 5 runs' plots folders under "
+                                   f"{(tmp_path / 'runs').resolve()}: a, b"]
+    assert len(figure_lines(files[:12])) == 3  # three runs: a line each
+    many = [runs[0] / "plots" / f"f{k}.png" for k in range(7)]
+    assert figure_lines(many) == [f"figures (PNG, SVG): 7 figures in {(runs[0] / 'plots').resolve()}"]
+    assert figure_lines(many[:1]) == [f"figures (PNG, SVG): 1 figure in {(runs[0] / 'plots').resolve()}: f0"]
