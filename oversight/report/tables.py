@@ -103,7 +103,11 @@ def table_notes(protocols: list[str] | None = None) -> dict[str, str]:
     """The column notes of these protocols (their `table_notes` hooks; the first protocol naming a
     column wins); with none named, those of every installed protocol."""
     notes: dict[str, str] = {}
-    for name in protocol_names() if protocols is None else protocols:
+    try:
+        names = protocol_names() if protocols is None else protocols
+    except UserError:  # two packages claim one name: the run's own commands say so; a legend goes without
+        names = []
+    for name in names:
         try:
             own = get_protocol(str(name)).table_notes
         except UserError:  # a run of a protocol not installed here: its columns go unexplained
