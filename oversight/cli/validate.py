@@ -8,6 +8,7 @@ from typing import Any
 from oversight.cli.console import console
 from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
 from oversight.core.safe_text import line
+from oversight.core.words import count
 
 
 def add_parser(sub: Any) -> None:
@@ -30,7 +31,7 @@ def command(args: argparse.Namespace) -> int:
         check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
         label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
         console.print(line(
-            f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
+            f"ok: {path}{label}: protocol {exp.protocol}, {count(p.n_items, 'item')}, {count(len(p.units), 'unit')}, "
             f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
             highlight=False,
             soft_wrap=True,

@@ -136,6 +136,11 @@ class Protocol(ABC, Generic[P, I]):
         """The run's headline rows; None lets the report list every estimate record it finds."""
         return None
 
+    table_notes: ClassVar[dict[str, str]] = {}
+    """Column of `metrics["table"]` (as the terminal table heads it: "acc", "sev") -> what it
+    means, one line for the legend under the table; a column "coverage rated" takes the note of
+    "rated". The report adds the generic columns' notes (n, inv, fail, tokens) itself."""
+
     figures: ClassVar[str] = ""
     """"module:attr" of a drawer (`oversight.figures.Drawer`) giving the run's figures from its
     metrics; "" draws the headline rows as one interval plot. A string, loaded by the report only,

@@ -49,6 +49,7 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
         "grader_confirm": {"context", "question", "answer", "report"},
     }
 
+    table_notes = critique_report.TABLE_NOTES
     figures = "oversight.protocols.critique.figures:critique_plots"
 
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:

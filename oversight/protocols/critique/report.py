@@ -20,6 +20,14 @@ def export_score(judgment: dict[str, Any]) -> ExportScore:
     return ExportScore(INVALID_SCORE)
 
 
+TABLE_NOTES = {
+    "sev": "flaw severity",
+    "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
+              "(the rule is in metrics.json, grader_methods), model = a grader model",
+}
+"""The legend of the columns a critique table adds to the generic ones."""
+
+
 def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
     """Recall per condition and the uplift, for the run's first judge (or the pooled block)."""
     judge = first_judge(metrics)

@@ -70,6 +70,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     }
 
     published = debate_report.PUBLISHED
+    table_notes = debate_report.TABLE_NOTES
 
     figures = "oversight.protocols.debate.figures:debate_plots"
     cross_run = "oversight.protocols.debate.crossplay:crossplay"

@@ -32,6 +32,17 @@ def export_score(judgment: dict[str, Any]) -> ExportScore:
     return ExportScore(score.value, answer)
 
 
+TABLE_NOTES = {
+    "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
+           "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
+    "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
+    "1st": "share of valid verdicts for the answer shown first (position bias)",
+    "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
+             "transcripts judged swapped",
+}
+"""The legend of the columns a debate table adds to the generic ones."""
+
+
 def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
     """Accuracy per condition and debate minus each baseline, for the run's first judge."""
     judge = first_judge(metrics)

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from oversight.core.words import count
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
 from oversight.protocols.debate.outcome import outcome_of
@@ -44,7 +45,9 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         parts.append(labelled(f"Answer {LETTERS[i]}", answer, "bold green" if i == correct else ""))
     info = [f"condition {o.get('condition', transcript.get('condition'))}"]
     if o.get("turns"):
-        info.append(f"{o['turns']} turns, {o.get('rounds')} rounds, {o.get('word_limit')} words")
+        rounds = o.get("rounds")
+        info.append(f"{o['turns']} turns, " + (count(rounds, "round") if isinstance(rounds, int) else f"{rounds} rounds")
+                    + f", {o.get('word_limit')} words")
     if o.get("consultant_index") is not None:
         info.append(f"consultant argues {LETTERS[o['consultant_index']]}")
     stats = o.get("quote_stats")

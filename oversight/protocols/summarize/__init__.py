@@ -20,7 +20,7 @@ from oversight.protocols.summarize import judging
 from oversight.protocols.summarize.data import TextItem, load_text_items
 from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
-from oversight.protocols.summarize import review as summarize_review
+from oversight.protocols.summarize import report as summarize_report, review as summarize_review
 from oversight.protocols.summarize.outcome import SummarizeOutcome
 from oversight.protocol.reporting import INVALID_SCORE, ExportScore, correct_score
 from oversight.protocol.review import Body
@@ -53,6 +53,7 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
         "judge_coherence": {"sentences", "count"},
     }
 
+    table_notes = summarize_report.TABLE_NOTES
     figures = "oversight.protocols.summarize.figures:summarize_plots"
 
     def roles(self, params: SummarizeParams) -> set[str]:
