@@ -16,8 +16,15 @@ from oversight.report.tables import fitted_tables, legend_for
 from oversight.tui.records import judge_label, withdrawn_ids
 from oversight.protocol.contract import Protocol
 from oversight.protocol.review import heading
+from oversight.tui.views import Notice, judgment_extra
 
 _SHOWN_ELSEWHERE = frozenset({"schema", "transcript_id", "judge", "raw", "created_at"})
+
+
+def _fields_shown(protocol: Protocol[Any, Any] | None) -> frozenset[str]:
+    """The fields the protocol's `judgment_body` draws; none when it declares them wrongly."""
+    fields = getattr(protocol, "judgment_fields_shown", frozenset()) if protocol is not None else frozenset()
+    return frozenset(f for f in fields if isinstance(f, str)) if isinstance(fields, (set, frozenset, list, tuple)) else frozenset()
 
 
 def _raw(value: Any) -> str:
@@ -27,13 +34,13 @@ def _raw(value: Any) -> str:
 
 
 def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
-             protocol: Protocol[Any, Any] | None = None) -> RenderableType:
+             protocol: Protocol[Any, Any] | None = None, notice: Notice | None = None) -> RenderableType:
     """Every judgment on the transcript, each judge and order, withdrawn ones struck through;
-    the protocol's `judgment_body` under each."""
+    the protocol's `judgment_body` under each (a failing one: a line saying so, and `notice`)."""
     if not records:
         return Text("No judgments on this transcript.", style="dim")
     withdrawn = withdrawn_ids(records)
-    shown_elsewhere = _SHOWN_ELSEWHERE | (protocol.judgment_fields_shown if protocol else frozenset())
+    shown_elsewhere = _SHOWN_ELSEWHERE | _fields_shown(protocol)
     parts: list[RenderableType] = []
     for r in records:
         if r.get("retracted"):
@@ -50,7 +57,7 @@ def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
             if key not in shown_elsewhere and value is not None:
                 overview.add_row(Text(key, style="dim"), Text(_raw(value)))
         parts.append(overview)
-        extra = protocol.judgment_body(transcript, r) if protocol else None
+        extra = judgment_extra(protocol, transcript, r, notice)
         if extra is not None:
             parts.append(extra)
         parts += [Text("raw:", style="dim"), Text(_raw(r.get("raw"))), Text("")]

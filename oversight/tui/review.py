@@ -20,7 +20,7 @@ from oversight.core.safe_text import clean, clean_deep, text
 from oversight.tui import panels
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
 from oversight.tui.rowlist import RowList
-from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen
+from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen, show_notices
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
@@ -100,6 +100,7 @@ class ListScreen(Helpful):
         listing.set_rows(self.rows, position)
         self.query_one("#filters", Static).update(  # a judge id or search is shown, never read as markup
             text(f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}", one_line=True))
+        show_notices(self, self.index)
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         self.app.push_screen(TranscriptScreen(self.index, self.rows, event.index, self.params))
