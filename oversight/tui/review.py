@@ -101,6 +101,7 @@ class ListScreen(Helpful):
         self.query_one("#filters", Static).update(  # a judge id or search is shown, never read as markup
             text(f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}", one_line=True))
         show_notices(self, self.index)
+        self.call_after_refresh(show_notices, self, self.index)  # the marks drawn with the rows may add some
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         self.app.push_screen(TranscriptScreen(self.index, self.rows, event.index, self.params))
