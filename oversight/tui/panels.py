@@ -21,12 +21,6 @@ from oversight.tui.views import Notice, judgment_extra
 _SHOWN_ELSEWHERE = frozenset({"schema", "transcript_id", "judge", "raw", "created_at"})
 
 
-def _fields_shown(protocol: Protocol[Any, Any] | None) -> frozenset[str]:
-    """The fields the protocol's `judgment_body` draws; none when it declares them wrongly."""
-    fields = getattr(protocol, "judgment_fields_shown", frozenset()) if protocol is not None else frozenset()
-    return frozenset(f for f in fields if isinstance(f, str)) if isinstance(fields, (set, frozenset, list, tuple)) else frozenset()
-
-
 def _raw(value: Any) -> str:
     if value is None:
         return "(none)"
@@ -40,7 +34,7 @@ def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
     if not records:
         return Text("No judgments on this transcript.", style="dim")
     withdrawn = withdrawn_ids(records)
-    shown_elsewhere = _SHOWN_ELSEWHERE | _fields_shown(protocol)
+    shown_elsewhere = _SHOWN_ELSEWHERE | (protocol.judgment_fields_shown if protocol else frozenset())
     parts: list[RenderableType] = []
     for r in records:
         if r.get("retracted"):

@@ -282,8 +282,7 @@ def test_a_protocol_that_fails_to_import_is_an_error_not_a_missing_protocol(
 def test_a_protocol_not_installed_here_falls_back_and_says_so(run: Path, register: Any) -> None:
     register()  # the run's protocol is gone
     assert drawer_for({"protocol": "broken"}) is headline_plot
-    index_notes = views.not_installed("broken")
-    assert index_notes == "protocol 'broken' is not installed here: transcripts are shown in the generic view"
+    assert views.not_installed("broken") == "protocol 'broken' is not installed here: transcripts are shown in the generic view"
     with pytest.raises(ProtocolNotInstalled):
         get_protocol("broken")
 
@@ -356,6 +355,19 @@ def test_views_body_falls_back_for_a_failing_hook_in_any_caller(register: Any) -
     assert notice == "protocol 'broken': its review_body hook failed (KeyError: 'story_ref'); showing the generic view"
     assert built.story_ref == generic_body(transcript).story_ref and built.tree is None
     assert isinstance(views.body(transcript, {}), Body)
+
+
+def test_a_tree_protocols_failing_body_becomes_a_one_node_tree(register: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BrokenProtocol, "review_tree", True)
+    transcript = {"id": "doc1:tree", "protocol": "broken", "outcome": {"root": None}, "events": [{"type": "node"}]}
+    FAILING["review_body"] = RecursionError("maximum recursion depth exceeded while building the tree")
+    built, notice = views.review_body(get_protocol("broken"), transcript, {})
+    assert notice is not None and built.tree is not None and built.tree.root == "generic"
+    assert built.tree.labels["generic"].plain == notice
+    FAILING.clear()  # a tree protocol whose body gives no tree is a failure too, not an empty screen
+    built, notice = views.review_body(get_protocol("broken"), transcript, {})
+    assert notice == ("protocol 'broken': its review_body hook gave no tree, though review_tree is set; "
+                      "showing the generic view") and built.tree is not None
 
 
 # ---- oversight import ---------------------------------------------------------------------------
