@@ -1,168 +1,31 @@
 """A third-party protocol whose hooks raise, or whose package fails to import, gives the person one
-line naming the protocol and the hook (exit 2 from the CLI, a notice in the review app), never a
-traceback and never a quiet fallback to the generic behaviour; a protocol that is simply not
-installed here still falls back, and says so."""
+line naming the protocol and the hook (exit 2 from the CLI), never a traceback and never a quiet
+fallback to the generic behaviour; a protocol that is simply not installed here still falls back.
+The review app's side is in tests/tui/test_review_hook_errors.py."""
 
 from __future__ import annotations
 
 import json
 import sys
 import uuid
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, strategies as st
-from rich.text import Text
 
 import oversight.protocol.registry as registry
-from oversight.cli.main import main
 from oversight.core.errors import UserError
-from oversight.log.runfolder import RunFolder
 from oversight.models.providers import scripted
 from oversight.protocol import ProtocolNotInstalled, call_hook, get_protocol
-from oversight.protocol.contract import JudgeResponse, JudgeView, TextReader
 from oversight.protocol.importing import formats, get_importer
-from oversight.protocol.review import Body, Mark, generic_body
 from oversight.report.plots import drawer_for
 from oversight.report.plots.generic import headline_plot
 from oversight.tui import views
-from oversight.tui.review import ListScreen, ReviewApp
-from oversight.tui.screens import TranscriptScreen
-from tests.helpers.qa_protocol import QAProtocol
-from tests.helpers.tui_runs import screen_text
-
-HERE = "tests.protocol.test_hook_errors"
-FAILING: dict[str, BaseException] = {}
-"""Hook name -> the exception it raises; empty: every hook works."""
-ERRORS = [ImportError("No module named 'scipy.special'"), KeyError("accuracy"),
-          TypeError("'NoneType' object is not subscriptable"), RecursionError("maximum recursion depth exceeded")]
-
-
-def _maybe_fail(hook: str) -> None:
-    exc = FAILING.get(hook)
-    if exc is not None:
-        raise exc
-
-
-class BrokenProtocol(QAProtocol):
-    """The runner's `qa` protocol with every optional hook, each made to raise on demand."""
-
-    name = "broken"
-    figures = f"{HERE}:draw"
-    cross_run = f"{HERE}:across"
-    cross_run_key = "broken_cross"
-    importers = {"broken-sheet": "broken_sheet_importer"}
-
-    def metrics(self, transcripts: list[dict], judgments: list[dict], params: Any) -> dict[str, Any]:
-        _maybe_fail("metrics")
-        graded = [j for j in judgments if isinstance(j.get("correct"), bool)]  # the run's own exact-match grades
-        return super().metrics(transcripts, graded, params)
-
-    def headline(self, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-        _maybe_fail("headline")
-        return [{"metric": "exact match", "estimate": metrics["accuracy"], "ci": None, "ci_method": None,
-                 "n": metrics["table"][0]["n"], "ci_reason": "no interval in this test protocol"}]
-
-    def judge_views(self, transcript: dict[str, Any], params: Any, texts: TextReader) -> list[JudgeView]:
-        return [JudgeView(key="judge", template="answer", answer_kind="choice", choices=("right", "wrong"),
-                          variables={"question": f"Is {transcript['outcome'].get('answer')!r} right?"})]
-
-    def response_schema(self, view: JudgeView, params: Any) -> dict[str, Any] | None:
-        _maybe_fail("response_schema")
-        return None
-
-    def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: Any) -> dict[str, Any]:
-        return {"says_right": (response.text or "").strip().lower().startswith("right")}
-
-    async def judge_verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: Any,
-                            rec: Any) -> dict[str, Any]:
-        _maybe_fail("judge_verdict")
-        return self.verdict(view, transcript, response, params)
-
-    def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
-                    judgments: list[dict[str, Any]]) -> Body:
-        _maybe_fail("review_body")
-        return Body(Text(f"Broken protocol's own view of {transcript['id']}"))
-
-    def judgment_mark(self, judgment: dict[str, Any]) -> Mark | None:
-        _maybe_fail("judgment_mark")
-        return Mark("right" if judgment.get("correct") else "wrong")
-
-    def judgment_body(self, transcript: dict[str, Any], judgment: dict[str, Any]) -> Any:
-        _maybe_fail("judgment_body")
-        return Text("graded by the broken protocol")
-
-
-def draw(metrics: dict[str, Any], ctx: Any) -> Iterator[tuple[str, Any]]:
-    """A drawer that is a generator: it fails while the report iterates it, not when called."""
-    _maybe_fail("figures")
-    yield from ()
-
-
-def across(runs: list[Any]) -> None:
-    _maybe_fail("cross_run")
-    return None
-
-
-def _point(value: str) -> metadata.EntryPoint:
-    return metadata.EntryPoint(name="broken", value=value, group=registry.ENTRY_POINT_GROUP)
-
-
-@pytest.fixture()
-def register(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """`register(name=value, ...)`: these entry points beside the installed ones, for this test."""
-    known = registry._entry_points()
-
-    def put(**points: str) -> None:
-        extra = {name: metadata.EntryPoint(name=name, value=value, group=registry.ENTRY_POINT_GROUP)
-                 for name, value in points.items()}
-        monkeypatch.setattr(registry, "_entry_points", lambda: {**known, **extra})
-        views.forget_protocols()
-
-    put(broken=f"{HERE}:BrokenProtocol")
-    FAILING.clear()
-    yield put
-    FAILING.clear()
-    views.forget_protocols()
-
-
-def _make_run(tmp_path: Path, name: str = "broken") -> Path:
-    """A finished run of the broken protocol (every hook working): 2 items, one answered right."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "items.jsonl").write_text(
-        json.dumps({"id": "q1", "question": "What is 2 plus 2?\n\n  Answer briefly.", "answer": "4"}) + "\n"
-        + json.dumps({"id": "q2", "question": "Name a prime < 3 \u2014 quickly!", "answer": "2"}) + "\n")
-    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({
-        "name": name, "protocol": "broken", "task": {"path": "items.jsonl"},
-        "models": {"answerer": "scripted:four"}, "cache": False}))
-    scripted.register("four", lambda messages: "4")
-    runs = tmp_path / f"runs-{name}"
-    assert main(["run", str(tmp_path / f"{name}.yaml"), "--runs-dir", str(runs)]) == 0
-    [run] = list(runs.iterdir())
-    return run
-
-
-@pytest.fixture()
-def run(tmp_path: Path, register: Any) -> Path:
-    """Made in a fixture: the CLI's run cannot start inside an async test's event loop."""
-    return _make_run(tmp_path)
-
-
-def _cli(capsys: Any, *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, err
-
-
-def _error_line(err: str) -> str:
-    [line] = [x for x in err.splitlines() if x.startswith("error:")]
-    return line
+from oversight.tui.review import ReviewApp
+from tests.helpers.broken_protocol import ERRORS, FAILING, HERE, BrokenProtocol, cli, error_line, make_run
+from tests.helpers.broken_protocol import register, run  # noqa: F401 (fixtures)
 
 
 # ---- the helper itself ------------------------------------------------------------------------
@@ -205,39 +68,39 @@ def test_a_user_error_from_a_hook_is_the_protocols_own_message(register: Any) ->
 @pytest.mark.parametrize("hook", ["metrics", "figures"])
 def test_report_of_a_run_whose_hook_raises_is_one_line_exit_2(run: Path, capsys: Any, hook: str,
                                                              exc: BaseException) -> None:
-    assert _cli(capsys, "report", str(run))[0] == 0
+    assert cli(capsys, "report", str(run))[0] == 0
     FAILING[hook] = exc
-    code, err = _cli(capsys, "report", str(run))
+    code, err = cli(capsys, "report", str(run))
     assert code == 2
-    assert _error_line(err).startswith(f"error: protocol 'broken': its {hook} hook failed ({type(exc).__name__}: ")
+    assert error_line(err).startswith(f"error: protocol 'broken': its {hook} hook failed ({type(exc).__name__}: ")
 
 
 @pytest.mark.parametrize("hook", ["headline", "cross_run"])
 def test_side_by_side_report_with_a_failing_hook_is_one_line_exit_2(tmp_path: Path, register: Any, capsys: Any,
                                                                    hook: str) -> None:
-    a, b = _make_run(tmp_path / "a"), _make_run(tmp_path / "b")
-    code, _ = _cli(capsys, "report", str(a), str(b), "--out", str(tmp_path / "out"))
+    a, b = make_run(tmp_path / "a"), make_run(tmp_path / "b")
+    code, _ = cli(capsys, "report", str(a), str(b), "--out", str(tmp_path / "out"))
     assert code == 0
     FAILING[hook] = KeyError("judge")
-    code, err = _cli(capsys, "report", str(a), str(b), "--out", str(tmp_path / "out"))
+    code, err = cli(capsys, "report", str(a), str(b), "--out", str(tmp_path / "out"))
     assert code == 2
-    assert _error_line(err) == f"error: protocol 'broken': its {hook} hook failed (KeyError: 'judge')"
+    assert error_line(err) == f"error: protocol 'broken': its {hook} hook failed (KeyError: 'judge')"
 
 
 def test_a_headline_hook_returning_garbage_is_one_line(run: Path, register: Any, capsys: Any,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BrokenProtocol, "figures", "")  # the generic plot reads the headline rows
     monkeypatch.setattr(BrokenProtocol, "headline", lambda self, metrics: {"accuracy": 0.5})
-    code, err = _cli(capsys, "report", str(run))
+    code, err = cli(capsys, "report", str(run))
     assert code == 2 and "protocol 'broken': its headline hook returned {'accuracy': 0.5}, not a list" in err
 
 
 def test_a_figures_hook_that_cannot_be_loaded_is_one_line(run: Path, register: Any, capsys: Any,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BrokenProtocol, "figures", f"{HERE}:no_such_drawer")
-    code, err = _cli(capsys, "report", str(run))
+    code, err = cli(capsys, "report", str(run))
     assert code == 2
-    assert _error_line(err).startswith(f"error: protocol 'broken': its figures hook '{HERE}:no_such_drawer' "
+    assert error_line(err).startswith(f"error: protocol 'broken': its figures hook '{HERE}:no_such_drawer' "
                                        f"cannot be loaded (AttributeError: ")
 
 
@@ -274,9 +137,13 @@ def test_a_protocol_that_fails_to_import_is_an_error_not_a_missing_protocol(
     assert f"({kind}: " in str(caught.value) and "\n" not in str(caught.value)
     with pytest.raises(UserError, match="cannot load"):
         drawer_for({"protocol": "broken"})  # not the generic plot
+    def never(self: Any) -> None:
+        raise AssertionError("review started its app on a protocol that cannot be loaded")
+
+    monkeypatch.setattr(ReviewApp, "run", never)
     for command in (["report", str(run)], ["review", str(run)]):
-        code, err = _cli(capsys, *command)
-        assert code == 2 and "protocol 'broken': cannot load" in _error_line(err)
+        code, err = cli(capsys, *command)
+        assert code == 2 and "protocol 'broken': cannot load" in error_line(err)
 
 
 def test_a_protocol_not_installed_here_falls_back_and_says_so(run: Path, register: Any) -> None:
@@ -286,88 +153,6 @@ def test_a_protocol_not_installed_here_falls_back_and_says_so(run: Path, registe
     with pytest.raises(ProtocolNotInstalled):
         get_protocol("broken")
 
-
-async def test_review_of_a_run_whose_protocol_is_not_installed_opens_with_a_note(run: Path, register: Any) -> None:
-    folder = run
-    register()
-    app = ReviewApp(RunFolder.open(folder))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, ListScreen)
-        assert [n.message for n in app._notifications] == [views.not_installed("broken")]
-        await pilot.press("enter")
-        await pilot.pause()
-        assert "Outcome" in screen_text(app)  # the generic view
-
-
-# ---- the review app ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("exc", ERRORS, ids=lambda e: type(e).__name__)
-async def test_review_with_a_failing_body_hook_shows_the_generic_view_and_a_notice(
-        run: Path, exc: BaseException) -> None:
-    folder = run
-    FAILING["review_body"] = exc
-    app = ReviewApp(RunFolder.open(folder))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, TranscriptScreen)  # the app is still running
-        shown = screen_text(app)
-        notice = f"protocol 'broken': its review_body hook failed ({type(exc).__name__}: "
-        assert notice in shown and "Outcome" in shown and "Broken protocol's own view" not in shown
-        assert any(n.message.startswith(notice) and n.message.endswith("showing the generic view")
-                   for n in app._notifications)
-        await pilot.press("n")  # the next transcript: the same failure is not noticed twice
-        await pilot.pause()
-        assert sum(n.message.startswith(notice) for n in app._notifications) == 1
-        FAILING.clear()
-        await pilot.press("p")
-        await pilot.pause()
-        assert "Broken protocol's own view of q1:plain" in screen_text(app)
-
-
-async def test_review_with_failing_mark_and_judgment_body_hooks_keeps_going(run: Path) -> None:
-    folder = run
-    FAILING["judgment_mark"] = KeyError("correct")
-    FAILING["judgment_body"] = TypeError("unsupported operand type(s) for +: 'int' and 'str'")
-    app = ReviewApp(RunFolder.open(folder))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
-        listing = screen_text(app)
-        assert "✓" not in listing and "✗" not in listing and "·" in listing
-        mark_notice = "protocol 'broken': its judgment_mark hook failed (KeyError: 'correct')"
-        assert [n.message for n in app._notifications] == [f"{mark_notice}; verdicts it cannot mark show ·"]
-        await pilot.press("enter")
-        await pilot.pause()
-        await pilot.press("2")
-        await pilot.pause()
-        body_line = "protocol 'broken': its judgment_body hook failed (TypeError: unsupported operand type(s)"
-        assert body_line in screen_text(app)
-        assert any(n.message.startswith(body_line) for n in app._notifications)
-
-
-def test_views_body_falls_back_for_a_failing_hook_in_any_caller(register: Any) -> None:
-    FAILING["review_body"] = KeyError("story_ref")
-    transcript = {"id": "q1:plain", "protocol": "broken", "outcome": {"answer": "4"}, "events": []}
-    built, notice = views.review_body(get_protocol("broken"), transcript, {})
-    assert notice == "protocol 'broken': its review_body hook failed (KeyError: 'story_ref'); showing the generic view"
-    assert built.story_ref == generic_body(transcript).story_ref and built.tree is None
-    assert isinstance(views.body(transcript, {}), Body)
-
-
-def test_a_tree_protocols_failing_body_becomes_a_one_node_tree(register: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BrokenProtocol, "review_tree", True)
-    transcript = {"id": "doc1:tree", "protocol": "broken", "outcome": {"root": None}, "events": [{"type": "node"}]}
-    FAILING["review_body"] = RecursionError("maximum recursion depth exceeded while building the tree")
-    built, notice = views.review_body(get_protocol("broken"), transcript, {})
-    assert notice is not None and built.tree is not None and built.tree.root == "generic"
-    assert built.tree.labels["generic"].plain == notice
-    FAILING.clear()  # a tree protocol whose body gives no tree is a failure too, not an empty screen
-    built, notice = views.review_body(get_protocol("broken"), transcript, {})
-    assert notice == ("protocol 'broken': its review_body hook gave no tree, though review_tree is set; "
-                      "showing the generic view") and built.tree is not None
 
 
 # ---- oversight import ---------------------------------------------------------------------------
@@ -408,10 +193,10 @@ def _sheet(tmp_path: Path) -> Path:
 def test_import_with_a_failing_importer_is_one_line_exit_2(tmp_path: Path, register: Any, capsys: Any,
                                                            monkeypatch: pytest.MonkeyPatch, exc: str) -> None:
     _importer(tmp_path, monkeypatch, body=f"raise {exc}")
-    code, err = _cli(capsys, "import", "broken-sheet", str(_sheet(tmp_path)), "--runs-dir", str(tmp_path / "runs"))
+    code, err = cli(capsys, "import", "broken-sheet", str(_sheet(tmp_path)), "--runs-dir", str(tmp_path / "runs"))
     assert code == 2
     kind = exc.split("(")[0]
-    assert _error_line(err).startswith(
+    assert error_line(err).startswith(
         f"error: protocol 'broken': its importers['broken-sheet'].import_file hook failed ({kind}: ")
 
 
@@ -431,9 +216,9 @@ def test_a_bad_importer_module_is_one_line_naming_protocol_format_and_module(
         _importer(tmp_path, monkeypatch, fmt="broken-csv")
     else:
         _importer(tmp_path, monkeypatch, extra="del summary\n")
-    code, err = _cli(capsys, "import", "broken-sheet", str(_sheet(tmp_path)), "--runs-dir", str(tmp_path / "runs"))
+    code, err = cli(capsys, "import", "broken-sheet", str(_sheet(tmp_path)), "--runs-dir", str(tmp_path / "runs"))
     assert code == 2
-    line = _error_line(err)
+    line = error_line(err)
     assert line.startswith("error: protocol 'broken': its importer of format 'broken-sheet'") and expected in line
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
@@ -443,9 +228,9 @@ def test_a_broken_protocol_costs_only_its_own_formats(tmp_path: Path, register: 
     register(broken=_shattered(tmp_path, monkeypatch, "ImportError"))
     assert formats()["nyu-debate"] == "oversight.protocols.debate.importers.nyu"
     assert "broken-sheet" not in formats()
-    code, err = _cli(capsys, "import", "broken-sheet", str(_sheet(tmp_path)), "--runs-dir", str(tmp_path / "runs"))
+    code, err = cli(capsys, "import", "broken-sheet", str(_sheet(tmp_path)), "--runs-dir", str(tmp_path / "runs"))
     assert code == 2
-    line = _error_line(err)
+    line = error_line(err)
     assert "import format 'broken-sheet' is unknown (use one of: " in line and "nyu-debate" in line
     assert "protocols that failed to load" in line and "protocol 'broken': cannot load shattered_importerror" in line
 
@@ -456,7 +241,7 @@ def test_two_protocols_claiming_one_format_are_named(tmp_path: Path, register: A
         name = "rival"
         importers = {"nyu-debate": "rival_pkg.nyu"}
 
-    monkeypatch.setattr(sys.modules[__name__], "Rival", Rival, raising=False)
+    monkeypatch.setattr(sys.modules[BrokenProtocol.__module__], "Rival", Rival, raising=False)
     register(broken=f"{HERE}:BrokenProtocol", rival=f"{HERE}:Rival")
     with pytest.raises(UserError) as caught:
         get_importer("broken-sheet")
@@ -506,7 +291,7 @@ def test_two_distributions_registering_one_name(monkeypatch: pytest.MonkeyPatch,
 def test_rejudging_with_a_failing_verdict_hook_records_failures_naming_it(run: Path, capsys: Any) -> None:
     scripted.register("verdict", lambda messages: "right, it says 4")
     FAILING["judge_verdict"] = KeyError("grader")
-    code, err = _cli(capsys, "judge", str(run), "--model", "scripted:verdict")
+    code, err = cli(capsys, "judge", str(run), "--model", "scripted:verdict")
     assert code in (0, 1), err
     records = [json.loads(x) for x in (run / "judgments.jsonl").read_text().splitlines() if x.strip()]
     failed = [r for r in records if r.get("judge", {}).get("kind") == "model" and r.get("failed")]
@@ -518,9 +303,9 @@ def test_rejudging_with_a_failing_verdict_hook_records_failures_naming_it(run: P
 def test_rejudging_with_a_failing_schema_hook_is_one_line_exit_2(run: Path, capsys: Any) -> None:
     scripted.register("verdict", lambda messages: "right")
     FAILING["response_schema"] = TypeError("'NoneType' object is not iterable")
-    code, err = _cli(capsys, "judge", str(run), "--model", "scripted:verdict")
+    code, err = cli(capsys, "judge", str(run), "--model", "scripted:verdict")
     assert code == 2
-    assert _error_line(err) == ("error: protocol 'broken': its response_schema hook failed "
+    assert error_line(err) == ("error: protocol 'broken': its response_schema hook failed "
                                 "(TypeError: 'NoneType' object is not iterable)")
 
 
