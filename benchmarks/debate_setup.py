@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))  # the fake batch service lives with the tests
 
 from oversight.core import safe_paths  # noqa: E402
-from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment  # noqa: E402
+from oversight.config.experiment import read_yaml, validate_experiment  # noqa: E402
+from oversight.config.overrides import apply_overrides  # noqa: E402
 from oversight.models.pool import ModelPool  # noqa: E402
 from oversight.log.runfolder import RunFolder  # noqa: E402
 from oversight.runs.runner import Plan, RunResult, execute, open_run_folder, plan  # noqa: E402

@@ -20,7 +20,8 @@ from typing import Any
 
 from debate_setup import ROOT, run_once
 
-from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
+from oversight.config.experiment import read_yaml, validate_experiment
+from oversight.config.overrides import apply_overrides
 from oversight.models.providers import local
 from oversight.runs.runner import plan
 

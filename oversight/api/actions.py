@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 
 from oversight.api.records import Run, open_run, warn
 from oversight.cli.progress import RichProgress
-from oversight.config.experiment import (
-    Experiment, check_size, expand_sweep, read_yaml, set_dotted, validate_experiment,
-)
+from oversight.config.experiment import Experiment, check_size, read_yaml, validate_experiment
+from oversight.config.overrides import expand_sweep, override
 from oversight.core import safe_paths
 from oversight.core.errors import RunWriteError, UserError, write_failure
 from oversight.core.safe_text import SafeConsole, clean
@@ -93,7 +92,7 @@ def _config(experiment: Experiment | str | Path, overrides: dict[str, Any]) -> t
         raise UserError(f"oversight.run: expected an Experiment or a YAML path, got {type(experiment).__name__}")
     for key, value in _flatten(overrides):
         check_size(value, f"override {key}")
-        set_dotted(data, key, value, "override")
+        override(data, key, value, "override", warn)
     return data, source, base_dir
 
 

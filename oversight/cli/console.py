@@ -23,10 +23,19 @@ class Halted(Exception):
     """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
 
 
-def print_estimate(title: str, rows: list[dict[str, object]]) -> None:
+def print_estimate(title: str, rows: list[dict[str, object]], wall: str | None = None) -> None:
+    """The estimate table, then each role's model named whole (a table cell would cut it)."""
     from oversight.report.tables import rows_table  # loaded on use: it costs the CLI's start-up 0.2 s
 
-    console.print(rows_table(title, rows))  # cells are Text (oversight.report.tables)
+    models = {str(r["role"]): str(r["model"]) for r in rows if "model" in r}
+    console.print(rows_table(title, [{k: v for k, v in r.items() if k != "model"} for r in rows]))
+    by_model: dict[str, list[str]] = {}
+    for role, model in models.items():
+        by_model.setdefault(model, []).append(role)
+    for model, roles in by_model.items():
+        console.print(line(f"  {', '.join(roles)}: {model}"), highlight=False, soft_wrap=True)
     console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+    if wall:
+        console.print(line(wall), highlight=False)
 
 

@@ -11,14 +11,15 @@ import sys
 import warnings
 from typing import Any
 
-from oversight.cli import export, imports, judge, report, review, run, validate
+from oversight import __version__
+from oversight.cli import export, imports, judge, ls, report, review, run, validate
 from oversight.cli.console import Halted, Interrupted, err_console, warn
 from oversight.core import keyguard, safe_paths
 from oversight.core.errors import UserError
 from oversight.core.safe_text import clean, line
 
 COMMANDS = {"run": run, "validate": validate, "import": imports, "judge": judge, "report": report,
-            "export": export, "review": review}
+            "export": export, "review": review, "ls": ls}
 """Command name -> its module, in the order `oversight --help` lists them."""
 
 
@@ -31,6 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="oversight", description="Scalable-oversight experiments.")
+    parser.add_argument("--version", action="version", version=f"oversight {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(sub)

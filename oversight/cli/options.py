@@ -8,17 +8,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from oversight.cli.console import err_console
 from oversight.core.errors import UserError, write_failure
+from oversight.core.safe_text import line
 
 ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
               "shipped tasks); repeatable")
 
 
+SWEEP_HELP = "sweep a field over values (one run per point; combines with the file's sweep); repeatable"
+
+
+def note(message: str) -> None:
+    """What an override changed beyond the key it names (a swept key fixed to one value)."""
+    err_console.print(line(("note:", "cyan"), " ", message), highlight=False, soft_wrap=True)
+
+
 def experiments(path_text: str, args: argparse.Namespace) -> Iterator[Any]:
-    from oversight.config.experiment import apply_overrides, expand_sweep, read_yaml, validate_experiment
+    from oversight.config.experiment import read_yaml, validate_experiment
+    from oversight.config.overrides import apply_overrides, expand_sweep
 
     path = Path(path_text)
-    data = apply_overrides(read_yaml(path), args.set, args.model, getattr(args, "limit", None))
+    data = apply_overrides(read_yaml(path), args.set, args.model, getattr(args, "limit", None),
+                           getattr(args, "sweep", []), note)
     for config, point in expand_sweep(data, str(path)):
         yield validate_experiment(config, str(path)), point, path
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.cli.console import Halted, Interrupted, console, err_console, print_estimate, warn
-from oversight.cli.options import ALLOW_HELP, experiments
+from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
 from oversight.core.errors import RunWriteError, UserError
 from oversight.core.safe_text import line
 
@@ -25,6 +25,7 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--limit", type=int, help="use only the first N items")
     run.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC", help="bind a role to a model")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field (dotted)")
+    run.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2", help=SWEEP_HELP)
     run.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
     run.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
     run.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
@@ -36,7 +37,7 @@ def command(args: argparse.Namespace) -> int:
 
     if args.resume:
         extra = [flag for flag, given in (("--limit", args.limit is not None), ("--model", args.model),
-                                          ("--dry-run", args.dry_run),
+                                          ("--dry-run", args.dry_run), ("--sweep", args.sweep),
                                           ("--runs-dir", args.runs_dir != "runs"), ("EXPERIMENT", args.experiment))
                  if given]
         if extra:
@@ -122,7 +123,7 @@ def _resume(args: argparse.Namespace) -> int:
     folder = RunFolder.open(Path(args.resume), warn=warn)
     p = plan_resume(folder)
     if args.set:  # a new budget is the one change a resumed run accepts
-        from oversight.config.experiment import resume_overrides
+        from oversight.config.overrides import resume_overrides
 
         p.exp = resume_overrides(p.exp, args.set, str(folder.path / "experiment.yaml"))
     result = _execute(p, folder, retry_failed=args.retry_failed)
@@ -131,5 +132,12 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     from oversight.runs.dryrun import run_estimate
+    from oversight.models.spec import parse_spec
+    from oversight.runs.walltime import RoleLoad, estimate_wall
 
-    print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", run_estimate(p))
+    rows = run_estimate(p)
+    loads = {str(r["role"]): RoleLoad(parse_spec(p.exp.models[str(r["role"])]), int(str(r["calls"]).split()[0]),
+                                      int(r["input tokens (est.)"]), int(r["output tokens (max)"]),
+                                      p.exp.batched(str(r["role"]))) for r in rows}
+    wall = estimate_wall(loads, p.exp.concurrency).line()
+    print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows, wall)

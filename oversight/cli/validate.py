@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from oversight.cli.console import console
-from oversight.cli.options import ALLOW_HELP, experiments
+from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
 from oversight.core.safe_text import line
 
 
@@ -15,6 +15,7 @@ def add_parser(sub: Any) -> None:
     validate.add_argument("experiment")
     validate.add_argument("--model", action="append", default=[], metavar="ROLE=SPEC")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2", help=SWEEP_HELP)
     validate.add_argument("--allow-path", action="append", default=[], metavar="DIR", help=ALLOW_HELP)
 
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import itertools
-import json
 import math
-import re
 import reprlib
+import sys
 from pathlib import Path
 from typing import Any
-
-import sys
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -22,8 +16,8 @@ from oversight.models.batch.options import BatchOptions
 from oversight.models.pricing import PriceOverride
 from oversight.models.retry import RetryPolicy
 from oversight.models.spec import parse_spec
-from oversight.models.types import GenerateConfig
 from oversight.config.tasks import TaskConfig
+from oversight.models.types import GenerateConfig
 
 RUN_META_KEY = "oversight_run"
 """Key under which experiment.yaml in a run folder records provenance; not part of the config."""
@@ -198,49 +192,6 @@ def short_repr(value: Any) -> str:
     return bounded(_SHORT.repr(value))
 
 
-def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
-    parts = key.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise UserError(f"{source}: cannot set {bounded(repr(key), 80)}: {bounded(repr(part), 80)} is not a mapping")
-        node = child
-    node[parts[-1]] = value
-
-
-def parse_assignment(text: str, flag: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise UserError(f"{flag} {bounded(repr(text), 80)}: expected KEY=VALUE")
-    return key.strip(), value
-
-
-def apply_overrides(
-    data: dict[str, Any], sets: list[str], models: list[str], limit: int | None
-) -> dict[str, Any]:
-    data = copy.deepcopy(data)
-    for text in sets:
-        key, raw = parse_assignment(text, "--set")
-        try:
-            value = load_yaml(raw, f"--set {bounded(key, 80)}") if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        check_size(value, f"--set {bounded(key, 80)}")
-        set_dotted(data, key, value, "--set")
-    for text in models:
-        role, spec = parse_assignment(text, "--model")
-        data.setdefault("models", {})
-        if not isinstance(data["models"], dict):
-            raise UserError("--model: the experiment's models field is not a mapping")
-        data["models"][role] = spec
-    if limit is not None:
-        data["limit"] = limit
-    return data
-
-
 def _describe(exc: ValidationError, source: str, prefix: str = "") -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
@@ -299,68 +250,3 @@ def check_values(raw: Any, validated: Any, source: str, where: str) -> None:
     elif isinstance(raw, list) and isinstance(validated, (list, tuple)) and len(raw) == len(validated):
         for index, (value, child) in enumerate(zip(raw, validated)):
             check_values(value, child, source, f"{where}{index}.")
-
-
-def _slug(value: Any) -> str:
-    text = short_repr(value) if not isinstance(value, str) else value[:200]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text.split("@")[0]).strip("_")[:40] or "x"
-
-
-def point_name(name: str, point: dict[str, Any]) -> str:
-    """`<name>-<key>=<value>-...`, cut to NAME_MAX; when anything was cut, a hash of the whole
-    point keeps distinct points apart."""
-    slugs = [(_slug(k.split(".")[-1]), _slug(v)) for k, v in point.items()]
-    full = f"{name}-" + "-".join(f"{k}={v}" for k, v in slugs)
-    cut = any(len(str(v)) > len(sv) for (_, sv), v in zip(slugs, point.values()) if isinstance(v, str))
-    if len(full) <= NAME_MAX and not cut:
-        return full
-    digest = hashlib.sha256(json.dumps([name, point], sort_keys=True, default=str).encode("utf-8")).hexdigest()[:10]
-    return f"{full[: NAME_MAX - 11].rstrip('-')}-{digest}"
-
-
-def expand_sweep(data: dict[str, Any], source: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(config, sweep point) for each grid point; a config without `sweep` is one point."""
-    sweep = data.get("sweep") or {}
-    if not isinstance(sweep, dict):
-        raise UserError(f"{source}: sweep: expected a mapping of dotted keys to lists of values")
-    for key, values in sweep.items():
-        if not isinstance(values, list) or not values:
-            raise UserError(f"{source}: sweep.{bounded(key, 80)}: expected a non-empty list of values")
-    if not sweep:
-        return [(data, {})]
-    size = math.prod(len(values) for values in sweep.values())
-    if size > MAX_SWEEP_POINTS:
-        raise UserError(f"{source}: sweep: {size:,} grid points, more than {MAX_SWEEP_POINTS:,}; split the sweep")
-    keys = list(sweep)
-    points = []
-    for combo in itertools.product(*(sweep[k] for k in keys)):
-        point = dict(zip(keys, combo))
-        config = copy.deepcopy(data)
-        config.pop("sweep")
-        for key, value in point.items():
-            set_dotted(config, key, value, f"{source}: sweep")
-        config["name"] = point_name(str(data.get("name", "experiment"))[:NAME_MAX], point)
-        points.append((config, point))
-    return points
-
-
-RESUME_SETTABLE = ("max_cost_usd",)
-"""What `--resume --set KEY=VALUE` may change: a budget, never what the units are or ask."""
-
-
-def resume_overrides(exp: Experiment, sets: list[str], source: str) -> Experiment:
-    """`exp` with the `--set` assignments a resumed run accepts, or a one-line UserError."""
-    data: dict[str, Any] = {}
-    for text in sets:
-        key, raw = parse_assignment(text, "--set")
-        if key not in RESUME_SETTABLE:
-            raise UserError(
-                f"--resume --set {key}: a resumed run keeps its configuration; only "
-                f"{', '.join(RESUME_SETTABLE)} may change (start a new run to change {key})"
-            )
-        try:
-            data[key] = load_yaml(raw, f"--set {key}") if raw.strip() else None
-        except yaml.YAMLError:
-            data[key] = raw
-        check_size(data[key], f"--set {key}")
-    return validate_experiment({**exp.model_dump(mode="json", exclude_unset=True), **data}, f"{source} (--set)")

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from oversight.core.errors import UserError, bounded, read_text
-from oversight.core.safe_paths import check_file
+from oversight.core.safe_paths import SHIPPED_TASKS, check_file
 
 Records = list[dict[str, Any]]
 Reader = Callable[[Records, str], list[Any]]
@@ -27,6 +27,9 @@ class TaskConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    builtin: str | None = None
+    """A task shipped in tasks/ by name (its file name without the extension, e.g.
+    `debate_stories`): found wherever the experiment file is copied to."""
     path: str | None = None
     """A file beside the experiment (relative to its folder, then the cwd), under the shipped tasks/,
     or in a folder allowed with --allow-path; never a special file (oversight.core.safe_paths)."""
@@ -43,18 +46,41 @@ class TaskConfig(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> "TaskConfig":
-        if (self.path is None) == (self.hf is None):
-            raise ValueError("give exactly one of path (a local file) or hf (a Hugging Face dataset)")
+        if sum(source is not None for source in (self.path, self.hf, self.builtin)) != 1:
+            raise ValueError("give exactly one of builtin (a shipped task, by name), path (a local file) "
+                             "or hf (a Hugging Face dataset)")
         return self
 
 
+def builtin_names() -> list[str]:
+    """The shipped tasks, by the name `task.builtin` takes."""
+    if not SHIPPED_TASKS.is_dir():
+        return []
+    return sorted(p.stem for p in SHIPPED_TASKS.iterdir() if p.suffix in (".jsonl", ".json", ".txt"))
+
+
+def _builtin_path(name: str) -> Path:
+    found = [p for p in (SHIPPED_TASKS / f"{name}{ext}" for ext in (".jsonl", ".json", ".txt")) if p.is_file()]
+    if "/" in name or "\\" in name or not found:
+        known = ", ".join(builtin_names()) or f"none: {SHIPPED_TASKS} is missing (an install without the source tree)"
+        raise UserError(f"task.builtin: no shipped task {bounded(name)!r} (known: {known})")
+    return check_file(found[0], "task.builtin", SHIPPED_TASKS)
+
+
 def resolve_path(task: TaskConfig, base_dir: Path) -> Path:
+    """The task's file: a shipped one by name, or `task.path` beside the experiment, then in the cwd."""
+    if task.builtin is not None:
+        return _builtin_path(task.builtin)
     assert task.path is not None
     candidates = [Path(task.path)] if Path(task.path).is_absolute() else [base_dir / task.path, Path(task.path)]
     for candidate in candidates:
         if os.path.lexists(candidate):  # a FIFO or a link into /proc is refused, not passed over
             return check_file(candidate, "task.path", base_dir)
-    raise UserError(f"task.path: file {bounded(task.path)!r} not found (looked in {base_dir} and the current folder)")
+    looked = " or ".join(dict.fromkeys(os.path.abspath(c) for c in candidates))
+    hint = ""
+    if Path(task.path).stem in builtin_names():
+        hint = f"; for the shipped task write task: {{builtin: {Path(task.path).stem}}}"
+    raise UserError(f"task.path: file {bounded(task.path)!r} not found (looked for {bounded(looked, 300)}){hint}")
 
 
 TOO_DEEP = "nested too deeply to read (task records are flat: strings, lists of strings); fix the file"
@@ -234,5 +260,5 @@ def load_task(
 
 __all__ = [
     "Reader", "Records", "TaskConfig", "check_unique_ids", "hf_pin", "load_hf_records", "load_task", "read_json_records",
-    "record_error", "resolve_path", "validate_records",
+    "builtin_names", "record_error", "resolve_path", "validate_records",
 ]

@@ -28,6 +28,8 @@ from oversight.core.errors import UserError, bounded
 ALLOW_ENV = "OVERSIGHT_ALLOW_PATHS"
 _PACKAGE = Path(__file__).resolve().parents[1]
 _CHECKOUT = _PACKAGE.parent
+SHIPPED_TASKS = _CHECKOUT / "tasks"
+"""The task files we write ourselves (tasks/README.md), addressable as `task: {builtin: NAME}`."""
 SHIPPED = tuple(p for p in (_CHECKOUT / "tasks", _CHECKOUT / "protocols", _PACKAGE) if p.is_dir())
 """The shipped task sets, experiments and the package itself (its prompt files)."""
 SPECIAL = ("/proc", "/sys", "/dev")

@@ -12,7 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from oversight.stats.agreement import view_key
-from oversight.config.experiment import Experiment, check_size, load_yaml, parse_assignment, validate_params
+from oversight.config.experiment import Experiment, check_size, load_yaml, validate_params
+from oversight.config.overrides import parse_assignment
 from oversight.core.errors import UserError
 from oversight.core.ids import sha256_hex
 from oversight.models.spec import parse_spec

@@ -303,6 +303,11 @@ class RunFolder:
         """A model event's messages exactly as the model saw them."""
         return expand_messages(event.get("input") or [], self.get_text)
 
+    def refs_containing(self, needle: str) -> list[str]:
+        """The stored texts (stories) containing `needle`, case-insensitive, by reference."""
+        low = needle.lower()
+        return [ref for ref, text in self._load_texts().items() if low in text.lower()]
+
     def get_text(self, ref: str) -> str:
         try:
             return self._load_texts()[ref]

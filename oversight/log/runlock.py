@@ -129,6 +129,17 @@ def _unheld(path: Path) -> int | None:
     return fd
 
 
+def is_held(path: Path) -> bool:
+    """Whether a live process holds the lock at `path` (a run in progress): its flock is taken."""
+    if not path.exists():
+        return False
+    fd = _unheld(path)
+    if fd is None:
+        return True
+    os.close(fd)
+    return False
+
+
 def take_lock(path: Path, warn: Warn | None) -> None:
     """Create `path` with our pid and host, or say who holds it."""
     for _ in range(2):

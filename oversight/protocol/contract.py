@@ -229,6 +229,12 @@ class Protocol(ABC, Generic[P, I]):
         when the protocol cannot say. Default: the judgment's boolean `correct`."""
         return correct_mark(judgment)
 
+    def transcript_mark(self, judgments: list[dict[str, Any]]) -> Mark | None:
+        """One rater's verdict on one transcript, from all of that rater's standing judgments
+        on it, as the protocol's metrics score it (debate: the order-averaged verdict over both
+        answer orders). The list's verdict filter uses it; None: each judgment's own mark decides."""
+        return None
+
     judgment_fields_shown: ClassVar[frozenset[str]] = frozenset()
     """Judgment fields `judgment_body` draws, left out of the verdicts tab's field list."""
 

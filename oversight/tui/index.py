@@ -18,7 +18,7 @@ from oversight.log.runfolder import RunFolder
 from oversight.core.safe_text import clean, clean_deep
 from oversight.protocol.contract import Protocol
 from oversight.tui.records import effective_judgments, judge_label
-from oversight.tui.views import Notice, mark, not_installed, protocol_for
+from oversight.tui.views import Notice, mark, not_installed, protocol_for, transcript_mark
 
 VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")
 
@@ -121,7 +121,39 @@ class RunIndex:
         return [j for j in js if judge is None or judge_label(j) == judge]
 
     def marks(self, entry: dict[str, Any], judge: str | None = None) -> str:
-        return "".join(verdict_mark(j, self.hooks, self.note) for j in self.standing(entry["id"], judge))[:12]
+        """Each verdict's mark; with every judge shown and several judges in the run, one group
+        per judge in `judges()` order, apart, `·` where a judge gave none, so whose is whose shows."""
+        judges = self.judges()
+        if judge is not None or len(judges) < 2:
+            return "".join(verdict_mark(j, self.hooks, self.note) for j in self.standing(entry["id"], judge))
+        by_judge: dict[str, list[dict[str, Any]]] = {}
+        for j in self.standing(entry["id"]):
+            by_judge.setdefault(judge_label(j), []).append(j)
+        return " ".join("".join(verdict_mark(j, self.hooks, self.note) for j in by_judge.get(name, [])) or "·"
+                        for name in judges)
+
+    def _by_judge(self, transcript_id: str, judge: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The standing verdicts on a transcript, by judge (one rater each; a shared id's people apart)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for j in self.standing(transcript_id, judge):
+            person = j.get("person")
+            key = judge_label(j) if person is None else f"{judge_label(j)}\0{person}"
+            out.setdefault(key, []).append(j)
+        return out
+
+    def transcript_marks(self, transcript_id: str, judge: str | None = None) -> list[bool | None]:
+        """Per rater, was its verdict on the transcript right? By the protocol's `transcript_mark`
+        (debate's order-averaged verdict) where it has one, else every verdict of that rater right;
+        None where neither can say. Invalid verdicts are wrong."""
+        out: list[bool | None] = []
+        for group in self._by_judge(transcript_id, judge).values():
+            found = transcript_mark(self.hooks, group, self.note)
+            if found is not None:
+                out.append(found.kind == "right")
+                continue
+            oks = [verdict_ok(j, self.hooks, self.note) for j in group]
+            out.append(False if any(ok is False for ok in oks) else None if any(ok is None for ok in oks) else True)
+        return out
 
     def read(self, entry: dict[str, Any]) -> dict[str, Any]:
         """The whole transcript, cleaned for the terminal; one whose line turns out unreadable or of
@@ -148,12 +180,15 @@ class RunIndex:
     # ---- filtering ---------------------------------------------------------------------------
 
     def matches_text(self, query: str) -> set[int]:
-        """Offsets of the lines containing `query` (case-insensitive), as JSON writes it."""
+        """Offsets of the transcripts containing `query` (case-insensitive): in their own line
+        (ids, speeches, answers, prompts, verdict text, as JSON writes it) or in a stored text
+        they refer to (the story, kept once in texts.jsonl)."""
         if query not in self._search_cache:
-            needle = json.dumps(query, ensure_ascii=False)[1:-1].lower().encode("utf-8")
+            needles = [json.dumps(query, ensure_ascii=False)[1:-1].lower().encode("utf-8")]
+            needles += [json.dumps(ref).encode("utf-8") for ref in self.folder.refs_containing(query)]
             offsets = {e["offset"] for e in self.entries}
             self._search_cache[query] = {off for off, raw in self.folder.read_transcript_lines(offsets)
-                                         if needle in raw.lower()}
+                                         if any(n in raw.lower() for n in needles)}
         return self._search_cache[query]
 
     def select(self, f: Filters) -> list[dict[str, Any]]:
@@ -170,8 +205,9 @@ class RunIndex:
         return rows
 
     def _verdict_pass(self, entry: dict[str, Any], f: Filters) -> bool:
-        """correct: judged, and every verdict right; incorrect: some verdict wrong or invalid."""
-        oks = [verdict_ok(j, self.hooks, self.note) for j in self.standing(entry["id"], f.judge)]
+        """correct: judged, and every judge's verdict on it right (as the metrics score a
+        transcript); incorrect: some judge's verdict wrong, a tie, or invalid."""
+        oks = self.transcript_marks(entry["id"], f.judge)
         if f.verdict == "unjudged":
             return not oks
         if f.judge is not None and not oks:

@@ -4,17 +4,21 @@ and the run's metrics (rich renderables)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+import yaml
 
 from rich import box
 from rich.console import Group, RenderableType
-from rich.pretty import Pretty
 from rich.table import Table
 from rich.text import Text
 
 from oversight.report.tables import fitted_tables, legend_for
 from oversight.tui.records import judge_label, withdrawn_ids
 from oversight.protocol.contract import Protocol
+from oversight.core.errors import UserError
+from oversight.log.transcripts import expand_messages
 from oversight.protocol.review import heading
 from oversight.tui.views import Notice, judgment_extra
 
@@ -98,13 +102,21 @@ def calls(transcript: dict[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-def call_details(transcript: dict[str, Any]) -> RenderableType:
-    """Each model call's messages as sent and its reply, in order."""
+def call_details(transcript: dict[str, Any], texts: Callable[[str], str | None]) -> RenderableType:
+    """Each model call's messages exactly as sent (stored texts such as the story put back in
+    place; `texts` reads them, cleaned for the terminal) and its reply, in order."""
+    def text_of(ref: str) -> str:
+        try:
+            found = texts(ref)
+        except UserError:
+            found = None
+        return f"[text {ref} is missing from texts.jsonl]" if found is None else found
+
     parts: list[RenderableType] = []
     events = [e for e in transcript.get("events") or [] if e.get("type") in ("model", "model_error")]
     for n, e in enumerate(events, start=1):
         parts.append(heading(f"call {n}: {e.get('role')} / {e.get('step') or '-'} ({e.get('model')})"))
-        for m in e.get("input") or []:
+        for m in expand_messages(e.get("input") or [], text_of):
             parts += [Text(f"[{m.get('role')}]", style="bold cyan"), Text(str(m.get("content", "")))]
         parts += [Text("[reply]", style="bold green"), Text(str(e.get("content") or e.get("error") or ""))]
     return Group(*parts) if parts else Text("No model calls.", style="dim")
@@ -122,7 +134,8 @@ def metrics_view(metrics: dict[str, Any] | None, width: int = 76) -> RenderableT
             parts.append(Text(sub, style="italic"))
         parts.append(table)
     parts.extend(Text(line, style="dim") for line in legend_for(rows))
-    parts.append(Pretty({k: v for k, v in metrics.items() if k != "table"}, max_length=30))
+    rest = {k: v for k, v in metrics.items() if k != "table"}
+    parts += [heading("metrics.json"), Text(yaml.safe_dump(rest, sort_keys=False, allow_unicode=True, width=1_000_000))]
     return Group(*parts)
 
 

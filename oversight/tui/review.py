@@ -24,7 +24,7 @@ from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen, show_no
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
-#filters { height: 1; color: $text-muted; }
+#filters, #legend { height: 1; color: $text-muted; }
 #search { dock: bottom; display: none; }
 #search.open { display: block; }
 TabbedContent { height: 1fr; }
@@ -40,28 +40,31 @@ def _cycle(options: list[Any], current: Any) -> Any:
 class ListScreen(Helpful):
     """The run's transcripts with filters; enter opens one."""
 
-    BINDINGS = [
-        Binding("question_mark", "help", "help"),
-        Binding("c", "condition", "condition"), Binding("v", "verdict", "verdict"),
-        Binding("f", "failed", "failed"), Binding("J", "judge", "judge"),
-        Binding("slash", "search", "search"), Binding("x", "clear", "clear"),
-        Binding("m", "metrics", "metrics"), Binding("q", "app.quit", "quit"),
+    BINDINGS = [  # the footer fits 80 columns: f and x are on the help page only
+        Binding("q", "app.quit", "quit"), Binding("question_mark", "help", "help"),
+        Binding("c", "condition", "cond"), Binding("v", "verdict", "verdict"),
+        Binding("f", "failed", "failed", show=False), Binding("J", "judge", "judge"),
+        Binding("slash", "search", "search"), Binding("x", "clear", "clear", show=False),
+        Binding("m", "metrics", "metrics"),
     ]
     HELP_TEXT = (
         "Transcripts\n\n"
         "up/down (j/k), pageup/pagedown, home/end: move   enter: open\n"
         "c: cycle condition filter\n"
-        "v: cycle verdict filter: all, correct (judged, every verdict right),\n"
-        "   incorrect (some verdict wrong or invalid), unjudged.\n"
+        "v: cycle verdict filter: all, correct (judged, every judge's verdict\n"
+        "   right), incorrect (some judge's verdict wrong, tied or invalid), unjudged.\n"
         "   {marks}\n"
         "f: only failed units (error set)\n"
         "J: cycle judge (verdict marks and the verdict filter use that judge)\n"
-        "/: search the text of every transcript; enter applies, escape cancels\n"
+        "/: search ids, speeches, answers, verdict text, prompts and stories\n"
+        "   (case-insensitive); enter applies, escape cancels\n"
         "x: clear every filter\n"
         "m: the run's metrics (metrics.json)\n"
         "q: quit\n\n"
         "Columns: id, condition, verdict marks (✓ right, ✗ wrong, ? invalid,\n"
-        "a number is the protocol's partial score), FAILED for units that failed."
+        "a number is the protocol's partial score), FAILED for units that failed.\n"
+        "With several judges and judge:all, the marks come in one group per judge,\n"
+        "in the order the line above the list numbers them (·: that judge gave none)."
     )
 
     def __init__(self, index: RunIndex, params: dict[str, Any], title: str) -> None:
@@ -76,6 +79,7 @@ class ListScreen(Helpful):
     def compose(self) -> ComposeResult:
         yield Static(Text(self.run_title, style="bold"), classes="title")
         yield Static(id="filters")
+        yield Static(id="legend")
         yield RowList(self._format, id="list")
         yield Input(placeholder="search transcripts (enter: apply, escape: cancel)", id="search")
         yield Footer()
@@ -90,7 +94,9 @@ class ListScreen(Helpful):
         tid = str(entry["id"])
         tid = tid if len(tid) <= id_w else tid[: id_w - 1] + "…"
         flag = "FAILED" if entry.get("error") else ""
-        return f"{tid:<{id_w}} {str(entry.get('condition'))[:cond_w]:<{cond_w}} {self.index.marks(entry, self.filters.judge):<{mark_w}} {flag}"
+        marks = self.index.marks(entry, self.filters.judge)
+        marks = marks if len(marks) <= mark_w else marks[: mark_w - 1] + "…"
+        return f"{tid:<{id_w}} {str(entry.get('condition'))[:cond_w]:<{cond_w}} {marks:<{mark_w}} {flag}"
 
     def refilter(self) -> None:
         listing = self.query_one(RowList)
@@ -98,8 +104,14 @@ class ListScreen(Helpful):
         self.rows = self.index.select(self.filters)
         position = next((i for i, e in enumerate(self.rows) if e["id"] == current), 0)
         listing.set_rows(self.rows, position)
+        status = f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}"
         self.query_one("#filters", Static).update(  # a judge id or search is shown, never read as markup
-            text(f"{len(self.rows)}/{len(self.index.entries)} shown  {self.filters.describe()}", one_line=True))
+            text(status, one_line=True))
+        judges = self.index.judges()
+        legend = self.query_one("#legend", Static)
+        legend.display = self.filters.judge is None and len(judges) > 1
+        legend.update(text("marks by judge: " + "  ".join(f"{n}) {j}" for n, j in enumerate(judges, 1)),
+                           one_line=True))
         show_notices(self, self.index)
         self.call_after_refresh(show_notices, self, self.index)  # the marks drawn with the rows may add some
 

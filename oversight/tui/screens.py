@@ -152,9 +152,9 @@ class TranscriptScreen(Helpful):
         BACK, HELP,
         Binding("1", "tab('body')", "view"), Binding("2", "tab('verdicts')", "verdicts"),
         Binding("3", "tab('calls')", "calls"),
-        Binding("n", "step(1)", "next"), Binding("p", "step(-1)", "prev"),
+        Binding("n", "step(1)", "next", show=False), Binding("p", "step(-1)", "prev", show=False),
         Binding("s", "story", "story"), Binding("o", "quotes", "quotes"),
-        Binding("i", "details", "call i/o", show=False),
+        Binding("i", "details", "i/o"),  # n and p are on the help page: the footer fits 80 columns
     ]
     HELP_TEXT = (
         "Transcript\n\n1: the protocol's view: {view}\n"
@@ -254,7 +254,7 @@ class TranscriptScreen(Helpful):
             self.app.push_screen(QuotesScreen(self.body.quotes, story))
 
     def action_details(self) -> None:
-        self.app.push_screen(PageScreen(f"Calls of {self.transcript.get('id')}", panels.call_details(self.transcript)))
+        self.app.push_screen(PageScreen(f"Calls of {self.transcript.get('id')}", panels.call_details(self.transcript, self.index.text)))
 
 
 __all__ = ["HelpScreen", "Helpful", "PageScreen", "QuotesScreen", "StoryScreen", "TranscriptScreen", "quote_span",

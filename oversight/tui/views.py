@@ -98,21 +98,37 @@ Notice = Callable[[str], None]
 """Where a review screen sends a one-line notice (a failed hook), shown once."""
 
 
+def _mark_hook(protocol: Protocol[Any, Any], hook: str, arg: Any, notice: Notice | None, instead: str) -> Mark | None:
+    """A mark hook's answer, checked; when it fails, None, and the failure and what is done
+    `instead` go to `notice`."""
+    try:
+        found = call_hook(protocol, hook, arg)
+        if found is not None and not isinstance(found, Mark):
+            raise UserError(f"protocol {protocol_label(protocol)!r}: its {hook} hook returned a "
+                            f"{type(found).__name__}, not an oversight.protocol.Mark or None")
+    except UserError as exc:
+        if notice is not None:
+            notice(clean(f"{exc}; {instead}", one_line=True))
+        return None
+    return found  # type: ignore[no-any-return]
+
+
 def mark(protocol: Protocol[Any, Any] | None, judgment: dict[str, Any], notice: Notice | None = None) -> Mark | None:
     """A judgment's mark by its protocol's hook (the contract's default when none is loaded);
     when the hook fails, no mark, and the failure goes to `notice`."""
     if protocol is None:
         return correct_mark(judgment)
-    try:
-        found = call_hook(protocol, "judgment_mark", judgment)
-        if found is not None and not isinstance(found, Mark):
-            raise UserError(f"protocol {protocol_label(protocol)!r}: its judgment_mark hook returned a "
-                            f"{type(found).__name__}, not an oversight.protocol.Mark or None")
-    except UserError as exc:
-        if notice is not None:
-            notice(clean(f"{exc}; verdicts it cannot mark show ·", one_line=True))
+    return _mark_hook(protocol, "judgment_mark", judgment, notice, "verdicts it cannot mark show ·")
+
+
+def transcript_mark(protocol: Protocol[Any, Any] | None, judgments: list[dict[str, Any]],
+                    notice: Notice | None = None) -> Mark | None:
+    """One rater's mark on a transcript by the protocol's `transcript_mark` (None: the judgments'
+    own marks decide, also when the hook fails, which goes to `notice`)."""
+    if protocol is None:
         return None
-    return found  # type: ignore[no-any-return]
+    return _mark_hook(protocol, "transcript_mark", judgments, notice,
+                      "the verdict filter goes by each verdict's own mark")
 
 
 def judgment_extra(protocol: Protocol[Any, Any] | None, transcript: dict[str, Any], judgment: dict[str, Any],
@@ -135,4 +151,4 @@ def judgment_extra(protocol: Protocol[Any, Any] | None, transcript: dict[str, An
 
 __all__ = ["Body", "FORGED_STYLE", "GENERIC_HELP", "LETTERS", "Notice", "QuoteRef", "TURN_STYLE", "body",
            "forget_protocols", "generic_body", "heading", "judgment_extra", "labelled", "mark", "not_installed",
-           "protocol_for", "review_body"]
+           "protocol_for", "review_body", "transcript_mark"]

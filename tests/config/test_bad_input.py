@@ -133,7 +133,8 @@ def test_validate_refuses_the_same_inputs(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_sweep_folder_names_are_bounded_and_distinct(tmp_path: Path) -> None:
-    from oversight.config.experiment import NAME_MAX, expand_sweep
+    from oversight.config.experiment import NAME_MAX
+    from oversight.config.overrides import expand_sweep
 
     data = {"name": "n" * 100, "sweep": {"params.prompt_suffix_" + "k" * 60: ["v" * 300 + "1", "v" * 300 + "2"],
                                          "models.judge": ["scripted:" + "m" * 200]}}

@@ -36,7 +36,7 @@ CASES = [
     (GOOD + "params: {with_judge: true}\n", ["models.judge", "required role has no model"]),
     (GOOD.replace("models: {", "models: {critic: 'scripted:echo', "), ["models.critic", "no such role"]),
     (GOOD.replace("items.jsonl", "missing.jsonl"), ["task.path", "'missing.jsonl' not found"]),
-    (GOOD.replace("task: {path: items.jsonl}", "task: {}"), ["task", "exactly one of path"]),
+    (GOOD.replace("task: {path: items.jsonl}", "task: {}"), ["task", "exactly one of builtin"]),
     (GOOD + "prompts: {judge: x.txt}\n", ["prompts.judge", "no such prompt"]),
     (GOOD + "prompts: {answer: nothere.txt}\n", ["prompts.answer", "not found"]),
     (GOOD + "sweep: {params.conditions: []}\n", ["sweep.params.conditions", "non-empty list"]),

@@ -97,3 +97,32 @@ def test_hf_format_guess_only_for_hf_and_native(tmp_path: Path, monkeypatch: pyt
     path = write(tmp_path / "f.jsonl", [{"article": "a"}])
     load_task(TaskConfig(path=str(path)), tmp_path, readers, protocol="p", guess_hf_format=lambda r: "quality")
     assert seen == ["quality task.hf 'x/y'", f"native {path}"]
+
+
+def test_shipped_tasks_by_name_from_a_copied_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A shipped experiment copied anywhere still finds its task; a wrong name or a missing
+    file says which names exist and which absolute paths were tried."""
+    from oversight.cli.main import main
+
+    repo = Path(__file__).resolve().parents[2]
+    for shipped in sorted((repo / "protocols").glob("*.yaml")):
+        copy = tmp_path / shipped.name
+        copy.write_text(shipped.read_text())
+        assert main(["validate", str(copy)]) == 0, capsys.readouterr().err
+    text = (repo / "protocols" / "debate.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("builtin: debate_stories", "builtin: debate_storie"))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "task.builtin: no shipped task 'debate_storie'" in err and "debate_stories" in err
+    bad.write_text(text.replace("builtin: debate_stories", "builtin: ../protocols/debate"))
+    assert main(["validate", str(bad)]) == 2
+    assert "no shipped task" in capsys.readouterr().err
+    bad.write_text(text.replace("builtin: debate_stories", "path: ../tasks/debate_stories.jsonl"))
+    assert main(["validate", str(bad)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"looked for {tmp_path.parent / 'tasks' / 'debate_stories.jsonl'}" in err
+    assert "task: {builtin: debate_stories}" in err
+    bad.write_text(text.replace("builtin: debate_stories", "builtin: debate_stories\n  path: x.jsonl"))
+    assert main(["validate", str(bad)]) == 2
+    assert "exactly one of builtin" in capsys.readouterr().err

@@ -80,6 +80,10 @@ class BrokenProtocol(QAProtocol):
         _maybe_fail("judgment_mark")
         return Mark("right" if judgment.get("correct") else "wrong")
 
+    def transcript_mark(self, judgments: list[dict[str, Any]]) -> Mark | None:
+        _maybe_fail("transcript_mark")
+        return None
+
     def judgment_body(self, transcript: dict[str, Any], judgment: dict[str, Any]) -> Any:
         _maybe_fail("judgment_body")
         return Text("graded by the broken protocol")

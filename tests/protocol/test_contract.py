@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.helpers.harness import TEST_PROTOCOLS
-from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
+from oversight.config.experiment import read_yaml, validate_experiment
+from oversight.config.overrides import apply_overrides
 from oversight.runs.dryrun import estimate
 from oversight.models.providers import scripted
 from oversight.models.providers.base import ProviderError

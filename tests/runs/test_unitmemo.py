@@ -15,7 +15,8 @@ import yaml
 from tests.helpers.harness import TEST_PROTOCOLS
 from tests.helpers.qa_protocol import QAProtocol
 from oversight.runs import unitmemo
-from oversight.config.experiment import apply_overrides, read_yaml, validate_experiment
+from oversight.config.experiment import read_yaml, validate_experiment
+from oversight.config.overrides import apply_overrides
 from oversight.models.pricing import PriceBook
 from oversight.models.providers import scripted
 from oversight.core.errors import ModelCallError

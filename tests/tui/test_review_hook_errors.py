@@ -81,6 +81,20 @@ async def test_review_with_failing_mark_and_judgment_body_hooks_keeps_going(run:
         assert any(n.message.startswith(body_line) for n in app._notifications)
 
 
+async def test_a_failing_transcript_mark_hook_leaves_the_verdict_filter_to_each_verdicts_mark(run: Path) -> None:
+    FAILING["transcript_mark"] = TypeError("'<' not supported between instances of 'str' and 'float'")
+    app = ReviewApp(RunFolder.open(run))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("v")  # verdict filter: correct
+        await pilot.pause()
+        assert isinstance(app.screen, ListScreen)
+        assert [e["id"] for e in app.screen.rows] == ["q1:plain"]  # scripted "4": right for q1 only
+        notice = ("protocol 'broken': its transcript_mark hook failed (TypeError: '<' not supported between "
+                  "instances of 'str' and 'float'); the verdict filter goes by each verdict's own mark")
+        assert [n.message for n in app._notifications] == [notice]
+
+
 def test_views_body_falls_back_for_a_failing_hook_in_any_caller(register: Any) -> None:
     FAILING["review_body"] = KeyError("story_ref")
     transcript = {"id": "q1:plain", "protocol": "broken", "outcome": {"answer": "4"}, "events": []}

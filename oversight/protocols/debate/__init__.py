@@ -20,7 +20,7 @@ from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
-from oversight.protocol.review import Body
+from oversight.protocol.review import Body, Mark
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
@@ -142,6 +142,10 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     # Review hooks
     review_help: ClassVar[str] = debate_review.HELP
+    mark_help: ClassVar[str] = debate_review.MARK_HELP
+
+    def transcript_mark(self, judgments: list[dict[str, Any]]) -> Mark | None:
+        return debate_review.transcript_mark(judgments)
 
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:

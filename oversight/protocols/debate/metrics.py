@@ -129,6 +129,13 @@ def _score(vs: list[_Verdict]) -> tuple[float, bool]:
     return (1.0 if p > 0.5 else 0.0), False
 
 
+def transcript_score(judgments: list[Judgment]) -> float | None:
+    """One rater's score of one transcript as accuracy counts it: 1, 0, or 1/2 for a tie of
+    the order-averaged verdict; None when it has no verdict (only failed calls)."""
+    vs = [_verdict(j) for j in judgments if not j.get("failed")]
+    return _score(vs)[0] if vs else None
+
+
 class _Clusters:
     """One judge's verdicts in one condition, indexed by transcript once, so each rate over a
     subset of them is two bincounts rather than a Python pass building a dict."""

@@ -9,9 +9,23 @@ from typing import Any, cast
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from oversight.protocol.review import Body, QuoteRef, heading, labelled
+from oversight.protocol.review import Body, Mark, QuoteRef, heading, labelled
+from oversight.protocols.debate.metrics import transcript_score
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, speech_text
+
+MARK_HELP = ("A transcript is correct for a judge when its verdict is, as accuracy counts it:\n"
+             "   judged in both answer orders, p(correct) averaged over the two (a tie\n"
+             "   at 0.5 is neither). The marks show each order's verdict on its own.")
+
+
+def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
+    """The order-averaged verdict of one rater, as accuracy scores it."""
+    score = transcript_score(judgments)
+    if score is None:
+        return None
+    return Mark("right" if score == 1 else "wrong" if score == 0 else "partial", "½" if score == 0.5 else "")
+
 
 HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
         "s: the story   o: the quotes, enter jumps to each in the story")
