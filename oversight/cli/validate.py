@@ -23,6 +23,7 @@ def add_parser(sub: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
     from oversight.models.spec import redact_url
+    from oversight.protocol.hooks import call_hook
     from oversight.runs.pins import describe_prompts
     from oversight.runs.runner import check_models, plan
 
@@ -38,6 +39,7 @@ def command(args: argparse.Namespace) -> int:
         )
         for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
             console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
-        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix_for(p.params), p.protocol.same_per_item):
+        for warning in p.prompts.prefix_warnings(call_hook(p.protocol, "shared_prefix_for", p.params),
+                                                  p.protocol.same_per_item):
             console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
     return 0

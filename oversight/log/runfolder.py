@@ -118,6 +118,10 @@ class RunFolder:
     @classmethod
     def open(cls, path: Path, *, warn: Warn | None = None) -> "RunFolder":
         path = Path(path)
+        if path.is_file():
+            inside = (path.parent / EXPERIMENT).is_file()
+            raise UserError(f"{path}: a file, not a run folder: pass the run folder"
+                            + (f" ({path.parent})" if inside else f" (the folder holding {EXPERIMENT})"))
         if not path.is_dir():
             raise UserError(f"{path}: no such run folder")
         if not (path / EXPERIMENT).is_file():

@@ -8,6 +8,8 @@ transcript alone (so people and other models can judge it again); and computes m
 
 The registry (`oversight.protocol.registry`) finds protocols: the built-in ones by "module:attr"
 strings, others through the `oversight.protocols` entry-point group (README, "Add a protocol").
+Generic code calls the hooks through `oversight.protocol.hooks`: one that raises reaches the
+person as one line naming the protocol and the hook (a UserError it raises, as it stands).
 """
 
 from __future__ import annotations
