@@ -24,6 +24,7 @@ from oversight.protocol.contract import Protocol
 from oversight.protocol.registry import get_protocol
 from oversight.report.sidebyside import headline
 from oversight.stats.estimates import judge_name
+from oversight.protocol.hooks import call_hook
 
 try:
     from inspect_ai.event import InfoEvent, ModelEvent
@@ -65,7 +66,7 @@ def _usage(u: dict[str, Any] | None) -> ModelUsage:
 
 def _score(protocol: Protocol[Any, Any], j: dict[str, Any]) -> Score:
     """A judgment as the protocol scores it (`export_score`), with every verdict field in its metadata."""
-    score = protocol.export_score(j)
+    score = call_hook(protocol, "export_score", j)
     raw = j.get("raw")
     meta = {k: v for k, v in j.items() if k not in ("raw",)}
     return Score(value=score.value, answer=score.answer, explanation=raw if isinstance(raw, str) else None,
@@ -136,7 +137,7 @@ def write_inspect_log(folder: RunFolder, out: Path) -> Path:
     for j in judgments:
         by_t.setdefault(j["transcript_id"], []).append(j)
     protocol = get_protocol(exp.protocol)
-    samples = [_sample(folder, protocol, t, by_t.get(t["id"], []), protocol.reference_answer(t)) for t in transcripts]
+    samples = [_sample(folder, protocol, t, by_t.get(t["id"], []), call_hook(protocol, "reference_answer", t)) for t in transcripts]
     models = exp.models
     spec = EvalSpec(
         created=str(meta.get("created_at") or datetime.now(timezone.utc).isoformat()), task=f"oversight/{exp.protocol}",

@@ -25,6 +25,7 @@ from oversight.protocol.recorder import settings_for
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import record_ref, standing_judgments
+from oversight.protocol.hooks import call_hook
 
 JUDGE_ROLE = "judge"
 
@@ -182,7 +183,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     protocol = get_protocol(exp.protocol)
     params = _verdict_params(protocol, validate_params(protocol.Params, exp.params, source), opts)
     finished = sorted((t for t in folder.transcripts() if not t.get("error")), key=lambda t: str(t["id"]))
-    everything = [Task(t, v) for t in finished for v in protocol.judge_views(t, params, folder)]
+    everything = [Task(t, v) for t in finished for v in call_hook(protocol, "judge_views", t, params, folder)]
     if not everything:
         raise UserError(f"{folder.path}: no finished transcript with a judge view to judge")
     selected = _select(everything, opts, protocol)
@@ -260,7 +261,7 @@ def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attem
 
 def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> dict[str, str]:
     """The models for the roles the protocol's verdict calls: `--bind`/shorthand flags, else the run's own."""
-    needed = protocol.rejudge_roles(params)
+    needed = call_hook(protocol, "rejudge_roles", params)
     flag_of = {role: flag for flag, role in protocol.rejudge_flags.items()}
     given: dict[str, tuple[str, str]] = {}  # role -> (how it was given, spec)
     for flag, spec in opts.flags.items():

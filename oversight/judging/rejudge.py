@@ -76,7 +76,7 @@ def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
 def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:
     """The protocol's record for an unanswered view (so metrics count it), marked failed."""
     try:
-        fields = p.protocol.verdict(task.view, task.transcript, JudgeResponse(text=""), p.params)
+        fields = call_hook(p.protocol, "verdict", task.view, task.transcript, JudgeResponse(text=""), p.params)
     except Exception:  # a protocol that cannot read an empty answer still gets a failed record
         fields = {"condition": task.transcript.get("condition")}
     fields.update(invalid=True, failed=True, reason=reason, raw=None)
