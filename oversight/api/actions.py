@@ -141,7 +141,7 @@ def run(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs", p
     return sweep(experiment, runs_dir=runs_dir, progress=progress, allow_paths=allow_paths, **overrides)[0]
 
 
-def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model", judge_id: str | None = None,
+def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None = None, judge_id: str | None = None,
           prompts: str | Path | Iterable[str | Path] = (), conditions: str | Iterable[str] = (),
           limit: int | None = None,
           swap: bool | None = None, settings: dict[str, Any] | None = None, binds: dict[str, str] | None = None,
@@ -157,7 +157,7 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model
     if judge_id is not None and clean(judge_id, one_line=True) != judge_id:
         raise UserError(f"judge_id {clean(judge_id, one_line=True)!r}: control characters (shown as symbols) are "
                         f"not allowed in an id; use letters, digits and punctuation")
-    if judge_kind not in ("model", "logprob"):
+    if judge_kind not in (None, "model", "logprob"):
         raise UserError(f"judge_kind {judge_kind!r}: use 'model' or 'logprob'")
     for name, value in (("concurrency", concurrency), ("max_connections", max_connections)):
         if value is not None and value < 1:

@@ -23,8 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--human", action="store_true", help="judge yourself in the terminal UI, as --judge-id NAME")
     judge.add_argument("--judge-id", metavar="NAME",
                        help="who is judging: each person their own id; for a model, default KIND:SPEC:PROMPT_HASH")
-    judge.add_argument("--judge-kind", choices=("model", "logprob"), default="model",
-                       help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token")
+    judge.add_argument("--judge-kind", choices=("model", "logprob"), default=None,
+                       help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token "
+                            "(default: as the run judged)")
     judge.add_argument("--prompt", action="append", default=[], metavar="[NAME=]FILE",
                        help="replace the judge template (NAME=FILE when the views use several)")
     judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
@@ -146,7 +147,8 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
         raise Interrupted from None
     metrics = run_metrics(folder)
     folder.write_metrics(metrics)
-    print_summary(console, folder.path, metrics)
+    spent = {role: u.model_dump() for role, u in sorted(result.spent_by_role.items())}
+    print_summary(console, folder.path, metrics, extra_usage=(f"Usage of this judging ({p.judge_id})", spent))
     cost = "n/a" if result.spent.cost_usd is None else f"${result.spent.cost_usd:.4f}"
     console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
                   f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")

@@ -4,7 +4,7 @@ still to judge for this judge id (so an interrupted or repeated command resumes,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ class JudgeOptions:
     """What the command line asks for (see `oversight judge --help`)."""
 
     model: str
-    kind: str = "model"
+    kind: str | None = None
+    """model or logprob; None: the run's own judge kind (its `params.judge_kind`), else model."""
     prompts: list[str] = field(default_factory=list)
     """`FILE` (the one judge template the selected views use) or `NAME=FILE`."""
     conditions: list[str] = field(default_factory=list)
@@ -181,7 +182,10 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     allow(meta.get("allow_paths") or [])  # the folders the run was started with
     source = str(folder.path / "experiment.yaml")
     protocol = get_protocol(exp.protocol)
-    params = _verdict_params(protocol, validate_params(protocol.Params, exp.params, source), opts)
+    run_params = validate_params(protocol.Params, exp.params, source)
+    if opts.kind is None:  # judged as the run judged, unless asked otherwise
+        opts = replace(opts, kind=str(getattr(run_params, "judge_kind", None) or "model"))
+    params = _verdict_params(protocol, run_params, opts)
     finished = sorted((t for t in folder.transcripts() if not t.get("error")), key=lambda t: str(t["id"]))
     everything = [Task(t, v) for t in finished for v in call_hook(protocol, "judge_views", t, params, folder)]
     if not everything:

@@ -50,6 +50,8 @@ class JudgeResult:
     judged: int = 0
     failed: int = 0
     spent: Usage = field(default_factory=Usage)
+    spent_by_role: dict[str, Usage] = field(default_factory=dict)
+    """This judging's own calls per role (the judge, and any role its verdict calls)."""
     events: list[Any] = field(default_factory=list)
 
 
@@ -132,6 +134,8 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
         result.judged += 1
         result.failed += bool(record.get("failed"))
         result.spent = result.spent + sum(rec.usage_by_role.values(), Usage())
+        for role, used in rec.usage_by_role.items():
+            result.spent_by_role[role] = result.spent_by_role.get(role, Usage()) + used
         result.events.extend(rec.events)
         t = task.transcript
         observer.unit_finished(Transcript(

@@ -30,8 +30,9 @@ from oversight.report.outputs import cross_run_folder, figure_lines
 from oversight.report.results import compute_metrics
 from oversight.log.runfolder import RunFolder
 from oversight.report.sidebyside import published_notes, side_by_side
+from oversight.report.formats import to_csv, to_markdown
 from oversight.report.tables import (
-    Section, agreement_section, legend_for, print_section, run_sections, status_lines, to_csv, to_markdown,
+    Section, agreement_section, legend_for, print_section, run_sections, status_lines,
 )
 
 FORMATS = ("table", "json", "csv", "markdown")

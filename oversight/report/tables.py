@@ -11,7 +11,6 @@ as Markdown, CSV (one long table with a `table` column) or JSON.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -72,7 +71,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
@@ -166,7 +165,7 @@ def _horizontal(rows: list[dict[str, Any]], title: str | None = None, *, wrap: b
         words = bool(values) and all(isinstance(v, str) and not v[:1].isdigit() for v in values)
         table.add_column(_shown(column), justify="left" if column in _LEFT or words else "right", no_wrap=not wrap)
     for row in rows:
-        table.add_row(*(_shown(_cell(row[c])) if c in row else "" for c in columns))
+        table.add_row(*(_shown(cell(row[c])) if c in row else "" for c in columns))
     return table
 
 
@@ -178,7 +177,7 @@ def _vertical(rows: list[dict[str, Any]]) -> Table:
         if i:
             table.add_section()
         for key, value in row.items():
-            table.add_row(_shown(key), _shown(_cell(value)))
+            table.add_row(_shown(key), _shown(cell(value)))
     return table
 
 
@@ -281,55 +280,14 @@ def rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
     return _horizontal(rows, title, wrap=True)
 
 
-# ---- other formats ------------------------------------------------------------------------------
-
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    """CI as two columns, for CSV and Markdown readers."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key in ("95% CI", "ci") and isinstance(value, (list, tuple)) and len(value) == 2:
-            out["ci_low"], out["ci_high"] = value
-        else:
-            out[key] = value
-    return out
-
-
-def to_csv(sections: list[Section]) -> str:
-    rows = [{"table": s.title, **_flat(r)} for s in sections for r in s.rows]
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), restval="", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buf.getvalue()
-
-
-def to_markdown(sections: list[Section]) -> str:
-    out: list[str] = []
-    for s in sections:
-        if not s.rows:
-            continue
-        rows = [_flat(r) for r in s.rows]
-        columns: list[str] = []
-        for row in rows:
-            columns.extend(k for k in row if k not in columns)
-        out += [f"### {s.title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        for row in rows:
-            out.append("| " + " | ".join(_cell(row.get(c)).replace("|", "\\|") if c in row else "" for c in columns)
-                       + " |")
-        out += [""] + [f"{line}  " for line in s.legend] + [""]
-    return "\n".join(out)
-
-
 # ---- the summary after a run --------------------------------------------------------------------
 
-def usage_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+def usage_rows(metrics: dict[str, Any], by_role: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Per role: tokens and cost; with prompt caching at work also the prompt tokens the cache
-    served (`cached`), wrote (`written`) and what it saved against the list price."""
-    by_role = (metrics.get("run") or {}).get("usage_by_role") or {}
+    served (`cached`), wrote (`written`) and what it saved against the list price. `by_role`:
+    other calls than the run's own (a re-judging's), in the same shape."""
+    if by_role is None:
+        by_role = (metrics.get("run") or {}).get("usage_by_role") or {}
     cached = any(u.get("cache_read_tokens") or u.get("cache_write_tokens") for u in by_role.values())
     rows = []
     for role, u in by_role.items():
@@ -353,7 +311,8 @@ def _protocols(metrics: dict[str, Any], protocol: str | None) -> list[str] | Non
     return [str(name)] if name else None
 
 
-def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = None) -> list[Section]:
+def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = None,
+                 usage_title: str = "Usage") -> list[Section]:
     """A run's results, published figures of an imported run, and usage per role."""
     table = metrics.get("table") or []
     protocols = _protocols(metrics, protocol)
@@ -363,7 +322,7 @@ def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = 
         notes = (metrics.get("imported") or {}).get("notes") or {}
         sections.append(Section("Published figures, recomputed from the imported sessions", imported,
                                 legend_for(imported, protocols) + [f"{k}: {v}" for k, v in notes.items()]))
-    sections.append(Section("Usage", usage_rows(metrics)))
+    sections.append(Section(usage_title, usage_rows(metrics)))
     return sections
 
 
@@ -373,7 +332,9 @@ def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
     if not rows:
         return None
     return Section(f"Agreement between judges: {run_name}", agreement_rows(rows),
-                   [f"Cohen's kappa; pairs: verdict pairs on shared views; intervals: {rows[0]['method']}"])
+                   [f"Cohen's kappa; views: views both judges judged, from that many transcripts; pairs: their "
+                    f"verdict pairs on those views; labels: the labels compared (one per answer chosen, one per "
+                    f"gold flaw); intervals: {rows[0]['method']}"])
 
 
 LEFT_OUT = {"retracted": "withdrawn by their judge (undo)", "retried": "failed calls judged again",
@@ -395,10 +356,16 @@ def status_lines(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
-def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any], protocol: str | None = None) -> None:
-    """The tables after a run (or a re-judging): results, usage, agreement and status lines."""
+def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any], protocol: str | None = None,
+                  extra_usage: tuple[str, dict[str, dict[str, Any]]] | None = None) -> None:
+    """The tables after a run (or a re-judging): results, usage, agreement and status lines.
+    `extra_usage` (title, per-role usage) is a re-judging's own calls, shown beside the run's."""
     agreement = agreement_section(run_dir.name, metrics)
-    for section in run_sections(run_dir.name, metrics, protocol) + ([agreement] if agreement else []):
+    sections = run_sections(run_dir.name, metrics, protocol,
+                            "Usage of the run's own calls" if extra_usage else "Usage")
+    if extra_usage:
+        sections.append(Section(extra_usage[0], usage_rows(metrics, extra_usage[1])))
+    for section in sections + ([agreement] if agreement else []):
         print_section(console, section)
     for status in status_lines(metrics):
         console.print(text(status), highlight=False)

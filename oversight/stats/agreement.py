@@ -207,8 +207,9 @@ def agreement_table(judgments: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def agreement_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The agreement table as printed: an interval that was not given shows its reason."""
-    return [{"judges": f"{r['judge A']} vs {r['judge B']}", "shared": r["shared"], "pairs": r.get("pairs"),
-             "items": r["items"], "agree": r["agreement"], "95% CI": ci_cell({"ci": r["agreement_ci"]}),
+    return [{"judges": f"{r['judge A']} vs {r['judge B']}", "views": r["shared"],
+             "transcripts": r.get("transcripts", 0), "pairs": r.get("pairs"),
+             "labels": r["items"], "agree": r["agreement"], "95% CI": ci_cell({"ci": r["agreement_ci"]}),
              "kappa": r["kappa"],
              "kappa CI": ci_cell({"ci": r["kappa_ci"], "ci_reason": r.get("kappa_ci_reason")}),
              "unscored": r["unscored"]} for r in rows]

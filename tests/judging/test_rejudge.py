@@ -364,3 +364,28 @@ def test_swap_flag_adds_the_order_a_run_without_swap_never_judged(tmp_path: Path
     assert sorted(j["view_key"] for j in new) == ["original", "original", "swapped", "swapped"]
     assert all(j["condition"] == "debate" for j in new)
     assert judge(run, "--human") == 2  # --human with --model: one or the other
+
+
+def test_a_model_judge_judges_as_the_run_did_unless_told(tmp_path: Path) -> None:
+    """The run read its judge from logprobs: `judge --model` does too by default; --judge-kind
+    model asks for text."""
+    top = [TopLogprob(token=" A", logprob=-0.3), TopLogprob(token=" B", logprob=-1.4)]
+    scripted.register("runjudge", [Completion(text=" A", logprobs=[TokenLogprob(token=" A", logprob=-0.3, top=top)])])
+    scripted.register("debater", ["I defend my answer."])
+    config = yaml.safe_load((REPO / "protocols" / "debate.yaml").read_text())
+    config.update(task={"path": str(REPO / "tasks" / "debate_stories.jsonl"), "format": "native"},
+                  models={"debater_a": "scripted:debater", "debater_b": "scripted:debater", "judge": "scripted:runjudge"},
+                  params={"conditions": ["blind"], "rounds": 1, "judge_kind": "logprob"}, limit=2, cache=False)
+    (tmp_path / "debate.yaml").write_text(yaml.safe_dump(config))
+    assert main(["run", str(tmp_path / "debate.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 0
+    [run] = (tmp_path / "runs").iterdir()
+    scripted.register("newjudge", [Completion(text=" B", logprobs=[TokenLogprob(token=" B", logprob=-0.2, top=top)])])
+    assert judge(run) == 0
+    kinds = {j["judge"]["id"].split(":")[0]: j["judge_kind"] for j in lines(run / "judgments.jsonl")
+             if "newjudge" in j["judge"]["id"]}
+    assert kinds == {"logprob": "logprob"}
+    scripted.register("newjudge", ["Answer: B, 80%"])
+    assert judge(run, "--judge-kind", "model") == 0
+    kinds = {j["judge"]["id"].split(":")[0]: j["judge_kind"] for j in lines(run / "judgments.jsonl")
+             if "newjudge" in j["judge"]["id"]}
+    assert kinds == {"logprob": "logprob", "model": "model"}

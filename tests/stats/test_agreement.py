@@ -150,3 +150,17 @@ def test_a_rater_judging_a_view_twice_counts_its_latest_record_in_any_line_order
     for records in ([early, late, other], [late, early, other], [other, late, early]):
         [row] = agreement_table(records)
         assert row["agreement"] == 1.0 and row["pairs"] == 1
+
+
+def test_the_printed_row_says_views_transcripts_and_labels_apart() -> None:
+    """Two transcripts of one item, both answer orders, two judges: 4 views from 2 transcripts,
+    never '4 items' (the word a reader takes for task items)."""
+    from oversight.stats.agreement import agreement_rows
+
+    records = [{"transcript_id": f"story:{cond}", "order": order, "judge": {"kind": "model", "id": judge},
+                "answer_index": 0, "shown_order": [0, 1] if order == "original" else [1, 0], "correct": True,
+                "invalid": False}
+               for cond in ("debate", "blind") for order in ("original", "swapped") for judge in ("a", "b")]
+    [row] = agreement_rows(agreement_table(records))
+    assert (row["views"], row["transcripts"], row["pairs"], row["labels"]) == (4, 2, 4, 4)
+    assert "items" not in row and "shared" not in row
