@@ -12,6 +12,7 @@ from rich.text import Text
 from oversight.protocol.review import Body, Mark, QuoteRef, heading, labelled
 from oversight.protocols.debate.metrics import transcript_score
 from oversight.protocols.debate.outcome import DebateOutcome
+from oversight.protocols.debate.judging import NO_TEXT_NOTE
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, speech_text
 
 MARK_HELP = ("A transcript is correct for a judge when its verdict is, as accuracy counts it:\n"
@@ -48,6 +49,12 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     stats = o.get("quote_stats")
     if stats:
         info.append(f"quotes {stats.get('verified', 0)}/{stats.get('quotes', 0)} verified")
+    if o.get("passage") == "none":
+        info.append(NO_TEXT_NOTE)
+    if o.get("open_roles"):
+        info.append("open roles: " + ", ".join(
+            f"{role} chose {'?' if s.get('choice') is None else LETTERS[s['choice']]}, defends {LETTERS[s['defends']]}"
+            for role, s in sorted(o["open_roles"].items())))
     parts.append(Text(" · ".join(info), style="dim"))
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []

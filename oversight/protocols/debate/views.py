@@ -26,8 +26,9 @@ def build_views(outcome: dict[str, Any], params: DebateParams, story: Callable[[
         text = story() if outcome["condition"] == "expert" else ""
         variables = judge_variables(outcome, order, story=text, verified_tag=params.verified_tag,
                                     unverified_tag=params.unverified_tag)
+        closed = "_closed" if outcome.get("passage") == "none" else ""  # no story: no quote marks
         views.append(JudgeView(
-            key=order, template=f"judge_{outcome['condition']}", variables=variables, answer_kind="choice",
+            key=order, template=f"judge_{outcome['condition']}{closed}", variables=variables, answer_kind="choice",
             choices=tuple(outcome["answers"][i] for i in shown_order(order)),
         ))
     return views
