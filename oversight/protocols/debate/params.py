@@ -85,5 +85,5 @@ class DebateParams(BaseModel):
     @model_validator(mode="after")
     def _no_expert_without_text(self) -> DebateParams:
         if self.passage == "none" and "expert" in self.conditions:
-            raise ValueError("conditions: expert reads the story, and passage is none; drop expert from conditions")
+            raise ValueError("@conditions@expert reads the story, and passage is none; drop expert from conditions")
         return self
