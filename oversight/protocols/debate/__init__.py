@@ -81,6 +81,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         "judge_consultancy_closed": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                                      "quote_note"},
         "judge_blind_closed": {"question", "answer_a", "answer_b"},
+        "judge_consultancy_open": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
+                                   "verified_tag", "unverified_tag"},
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
