@@ -35,7 +35,7 @@ LABELS = {
     "transcript": "Transcript",
 }
 """Section titles of the generic variables; a protocol adds its own (`form_titles`)."""
-HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter", "turns"})
+HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter", "turns", "quote_note"})
 """Variables that steer rendering rather than being read (quote tags), or are shown in words."""
 
 CSS = """
@@ -47,6 +47,14 @@ CSS = """
 #flaws { height: 6; }
 #status { height: auto; max-height: 3; color: $warning; }
 """
+
+
+def quote_legend(variables: dict[str, Any]) -> Text:
+    """How to read the transcript's quotes; a view with nothing to check them against says so
+    in its `quote_note` instead."""
+    if variables.get("quote_note"):
+        return Text(f"{str(variables['quote_note']).capitalize()}.", style="dim")
+    return Text("Green quotes were checked against the story and found in it; red ones were not.", style="dim")
 
 
 def render_view(view: JudgeView, guide: str | None = None, titles: dict[str, str] | None = None) -> RenderableType:
@@ -73,12 +81,10 @@ def render_view(view: JudgeView, guide: str | None = None, titles: dict[str, str
                 parts.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
             if not v["turns"]:
                 parts.append(Text(value))
-            parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
-                              style="dim"))
+            parts.append(quote_legend(v))
         elif key == "transcript":
             parts.append(mark_quotes(value, [], tags, 1))
-            parts.append(Text("Green quotes were checked against the story and found in it; red ones were not.",
-                              style="dim"))
+            parts.append(quote_legend(v))
         else:
             parts.append(Text(value))
         if key == "answer_b" and "consultant_letter" in v:

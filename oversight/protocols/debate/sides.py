@@ -10,8 +10,10 @@ stays in the model call) and the speaker falls back to its assigned answer (deba
 first, debater_b the second, the consultant the one `units` assigned; `fallback` true), so
 the debate still runs; a clash with the protagonist is then settled as above.
 
-The chooser sees the answers as A and B in the item's order; its letter, an explicit phrase
-("I will defend B", "Answer: (A)") or, failing those, the one answer's text it names, is read.
+The chooser sees the answers as A and B in the item's order. Read from its text, in turn: the
+first first-person statement ("I will defend the answer A"), else the last explicit phrase
+("Answer: (A)"), else a reply that opens with the letter ("**B**"), else the one answer whose
+text it names; anything else is invalid.
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ from typing import Any, TypedDict
 LETTERS = "AB"
 NO_PROOF = "(no worked argument given)"
 
+_LETTER = r"""(?:(?i:answer|option|choice)\s*[\s:(\["'*]{0,3}([ABab])|[(\["'*]*([AB]))(?![\w'])"""
+"""A letter: upper case, or either case right after "answer"/"option" ("option b"); never the
+article in "a different answer"."""
+_FIRST_PERSON = re.compile(
+    r"(?i:\bI(?:\s+will|\s+shall|'ll|\s+am\s+going\s+to|\s+would)?\s+(?:defend|choose|pick|select|argue\s+for|"
+    r"go\s+with|take)(?:\s+to\s+(?:defend|argue\s+for))?\s+(?:the\s+)?)" + _LETTER)
+"""A first-person statement ("I will defend the answer A"): the first one is the choice, since
+base models go on to write other speakers' lines."""
 _EXPLICIT = re.compile(
-    r"\b(?:defend(?:ing)?|choos(?:e|ing)|chose|pick(?:ing)?|select(?:ing)?|choice|argue\s+for|go(?:ing)?\s+with|"
-    r"answer|option)\b(?:\s+(?:is|will\s+be|to\s+defend|to\s+argue\s+for|for))?[\s:=\-*_\"'(\[]{0,6}"
-    r"(?:(?:answer|option)\s*[\s:(\[]{0,3})?([AB])(?![\w'])",
-    re.IGNORECASE,
-)
+    r"(?i:\b(?:defend(?:ing)?|choos(?:e|ing)|chose|pick(?:ing)?|select(?:ing)?|choice|argue\s+for|go(?:ing)?\s+with|"
+    r"answer|option)\b(?:\s+(?:is|will\s+be|to\s+defend|to\s+argue\s+for|for))?(?:\s+the)?[\s:=\-*_\"'(\[]{0,6})"
+    + _LETTER)
+"""Any other explicit phrase ("Answer: (A)", "my choice is option b"): the last one, a
+conclusion after deliberation."""
 _LEADING = re.compile(r"^[\s*_\"'(\[#>]*([AB])(?:[\s*_\"')\].:,;!-]*$|[\s*_\"')\]]*[.:,;)!\-\n])")
 
 
@@ -59,7 +69,11 @@ def _names(text: str, answer: str) -> bool:
 def read_choice(text: str, answers: list[str]) -> tuple[int | None, str]:
     """(answer index chosen, how it was read) from a chooser's messy text."""
     cleaned = text.replace("**", "").replace("__", "")
-    found = [m.group(1).upper() for m in _EXPLICIT.finditer(cleaned)]
+    mine = _FIRST_PERSON.search(cleaned)
+    if mine:
+        letter = (mine.group(1) or mine.group(2)).upper()
+        return LETTERS.index(letter), f"said {letter}"
+    found = [(m.group(1) or m.group(2)).upper() for m in _EXPLICIT.finditer(cleaned)]
     if found:
         return LETTERS.index(found[-1]), f"said {found[-1]}"
     first = cleaned.strip().splitlines()[0] if cleaned.strip() else ""

@@ -23,6 +23,7 @@ from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.closed import SkippedRecordsWarning
 from oversight.protocols.debate.data import DebateItem, items_from_records, load_debate_items
 from oversight.protocols.debate.review import debate_body
+from oversight.tui.judge_app import render_view
 from tests.helpers.harness import context, run_units
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -210,6 +211,10 @@ async def test_passage_none_keeps_the_story_out_of_every_call_and_says_quotes_ar
         console.print(debate_body({"outcome": outcome}, {}).renderable)
         shown = console.export_text()
         assert "no hidden text: quotes are not checked" in shown and "verified" not in shown
+        person = Console(width=300, record=True)
+        person.print(render_view(views[0]))  # what a person judging it reads
+        form = person.export_text()
+        assert "No hidden text: quotes are not checked." in form and "Green quotes" not in form
 
 
 async def test_math_debaters_get_their_own_proof_and_the_judge_only_the_numbers(tmp_path: Path) -> None:

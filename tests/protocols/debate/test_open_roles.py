@@ -38,6 +38,9 @@ CUE = "Answer I will defend:"
     ("A farmer has three cows", None),    # a sentence opening with the article "A" is no choice
     ("hmm", None),
     ("", None),
+    ('\n"I will defend the answer A.\nB will defend the answer B.\nC will defend the answer C.', 0),  # local model
+    ("I will defend a different answer than my opponent", None),
+    ("I'll go with option (b).", 1),
 ])
 def test_read_choice_from_messy_text(text: str, expected: int | None) -> None:
     assert read_choice(text, ["18", "24"])[0] == expected
