@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -20,13 +21,14 @@ from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
 from oversight.protocols.debate import DebateParams, DebateProtocol
-from oversight.protocols.debate.closed import SkippedRecordsWarning
+from oversight.protocols.debate.closed import SkippedRecordsWarning, pick_pair
 from oversight.protocols.debate.data import DebateItem, items_from_records, load_debate_items
 from oversight.protocols.debate.review import debate_body
 from oversight.tui.judge_app import render_view
 from tests.helpers.harness import context, run_units
 
 ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.filterwarnings("ignore::oversight.protocols.debate.closed.SkippedRecordsWarning")
 
 # Records in the real file's shape, with the mess real files have: floats for whole numbers,
 # a numeric written as text with a thousands comma, proofs with blank lines and a "$".
@@ -249,3 +251,13 @@ def test_math_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Pat
     assert {r["condition"] for r in metrics["table"]} == {"debate", "consultancy", "blind", "debate - consultancy",
                                                           "debate - blind"}
     assert metrics["counts"]["judgments"] == 18
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(min_value=2, max_value=10), data=st.data(), seed=st.integers(min_value=0, max_value=10**6),
+       item_id=st.text(min_size=1, max_size=20))
+def test_pick_pair_keeps_the_correct_option_and_one_other(n: int, data: st.DataObject, seed: int, item_id: str) -> None:
+    correct = data.draw(st.integers(min_value=0, max_value=n - 1))
+    pair, position = pick_pair(item_id, n, correct, seed)
+    assert len(set(pair)) == 2 and pair[position] == correct and all(0 <= i < n for i in pair)
+    assert pick_pair(item_id, n, correct, seed) == (pair, position)

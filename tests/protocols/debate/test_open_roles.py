@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
@@ -222,3 +223,26 @@ def test_open_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Pat
     consult = metrics["open_roles"]["consultancy"]
     assert consult["choices"]["consultant"]["invalid"] == 2
     assert consult["accuracy_by_agent_choice"]["model:scripted:open-judge"]["invalid_choice"] == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(letter=st.sampled_from("AB"), verb=st.sampled_from(["I will defend", "I'll defend", "I choose", "I pick"]),
+       article=st.sampled_from(["", "the ", "answer ", "the answer ", "option "]),
+       tail=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_a_first_person_choice_wins_over_whatever_follows(letter: str, verb: str, article: str, tail: str) -> None:
+    """Whatever a base model rambles after its choice (other speakers' lines included), the
+    first first-person statement decides."""
+    text = f"{verb} {article}{letter}.\n{tail}"
+    assert read_choice(text, ["18", "24"])[0] == "AB".index(letter)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=st.sampled_from([(0, None), (1, None), (None, 0), (0, 0), (1, 1)]), b=st.sampled_from([0, 1, None]))
+def test_settled_debaters_always_defend_different_answers(first: tuple[int | None, int | None], b: int | None) -> None:
+    choice_a = first[0]
+    sides = settle({"debater_a": (choice_a, ""), "debater_b": (b, "")}, {"debater_a": 0, "debater_b": 1})
+    assert {sides["debater_a"]["defends"], sides["debater_b"]["defends"]} == {0, 1}
+    if choice_a is not None:
+        assert sides["debater_a"]["defends"] == choice_a  # the protagonist always keeps its choice
+    if b is not None and b != sides["debater_a"]["defends"]:
+        assert sides["debater_b"]["defends"] == b and not sides["debater_b"]["same_as_opponent"]
