@@ -80,7 +80,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))
     if quotes:
         parts.append(Text("\no: list quotes and jump to each in the story", style="dim"))
-    return Body(Group(*parts), quotes, o.get("story_ref"))
+    story_ref = None if o.get("passage") == "none" else o.get("story_ref")  # a closed question has no story to open
+    return Body(Group(*parts), quotes, story_ref)
 
 
 __all__ = ["HELP", "debate_body"]
