@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
 from oversight.models.types import Message
+from oversight.protocol.prompts import PromptSet
 from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.sides import read_choice, settle
@@ -246,3 +247,13 @@ def test_settled_debaters_always_defend_different_answers(first: tuple[int | Non
         assert sides["debater_a"]["defends"] == choice_a  # the protagonist always keeps its choice
     if b is not None and b != sides["debater_a"]["defends"]:
         assert sides["debater_b"]["defends"] == b and not sides["debater_b"]["same_as_opponent"]
+
+
+def test_the_choice_call_shares_the_story_opening_of_the_speeches() -> None:
+    proto = DebateProtocol()
+    params = DebateParams(roles="open", conditions=["debate", "consultancy"])
+    shared = proto.shared_prefix_for(params)
+    assert set(shared["story"]) == {"debater", "consultant", "choose_answer"}
+    prompts = PromptSet(proto.prompt_package, proto.templates)
+    assert prompts.prefix_warnings(shared, proto.same_per_item) == []
+    assert proto.shared_prefix_for(DebateParams(passage="none", conditions=["debate"])) == {}
