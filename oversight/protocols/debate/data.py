@@ -239,8 +239,17 @@ def items_from_records(records: Records, fmt: str, source: str) -> list[DebateIt
 
 def load_debate_items(task: TaskConfig, base_dir: Path) -> list[DebateItem]:
     """Items from a local file or a Hugging Face dataset (a dataset's QuALITY rows are recognised)."""
-    return load_task(task, base_dir, READERS, protocol="debate",
-                     guess_hf_format=lambda records: "quality" if _looks_like_quality(records) else "native")
+    return load_task(task, base_dir, READERS, protocol="debate", guess_hf_format=_guess_hf_format)
+
+
+def _guess_hf_format(records: Records) -> str:
+    """A dataset left at `format: native`: QuALITY rows, multiple-choice rows, else ours."""
+    if _looks_like_quality(records):
+        return "quality"
+    first = records[0] if records else {}
+    if "story" not in first and "options" in first and ("answer" in first or "answer_index" in first):
+        return "mmlu-pro"
+    return "native"
 
 
 __all__ = ["FORMATS", "READERS", "DebateItem", "best_distractor", "items_from_records", "load_debate_items",

@@ -129,6 +129,8 @@ def test_mmlu_pro_pairs_are_the_correct_option_and_one_other_seeded(monkeypatch:
             assert len(item.answers) == 2 and item.answers[item.correct_index] == full.answers[full.correct_index]
             assert item.answers[1 - item.correct_index] in full.answers
             assert item.answers[1 - item.correct_index] != full.answers[full.correct_index]
+    guessed = load_debate_items(TaskConfig(hf="TIGER-Lab/MMLU-Pro", split="test"), Path("."))  # format left out
+    assert guessed == items
     again = [u.item for u in proto.units(load_debate_items(task, Path(".")), params, 5)]
     assert again == pairs[5]  # same seed, same pick and order on every run
     distractors = {p[2].answers[1 - p[2].correct_index] for p in pairs.values()}
