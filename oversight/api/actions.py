@@ -145,14 +145,15 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model
           prompts: str | Path | Iterable[str | Path] = (), conditions: str | Iterable[str] = (),
           limit: int | None = None,
           swap: bool | None = None, settings: dict[str, Any] | None = None, binds: dict[str, str] | None = None,
-          grader: str | None = None, concurrency: int | None = None, max_connections: int | None = None,
+          flags: dict[str, str] | None = None, concurrency: int | None = None, max_connections: int | None = None,
           cache: bool = True, retry_failed: bool = False, progress: bool = True,
           allow_paths: str | Path | Iterable[str | Path] = ()) -> Run:
     """Judge a run's finished transcripts again with `model`, as `oversight judge RUN --model`
     does (same options, same judgment lines, metrics.json recomputed); returns the reopened run.
 
     `settings` are generation settings over the run's judge block (`{"temperature": 0}`);
-    `binds` the models for roles the protocol's verdict calls (`{"grader": SPEC}`)."""
+    `binds` the models for roles the protocol's verdict calls (`{ROLE: SPEC}`); `flags` the
+    protocol's shorthands for them as on the command line (its `rejudge_flags`, `{FLAG: SPEC}`)."""
     if judge_id is not None and clean(judge_id, one_line=True) != judge_id:
         raise UserError(f"judge_id {clean(judge_id, one_line=True)!r}: control characters (shown as symbols) are "
                         f"not allowed in an id; use letters, digits and punctuation")
@@ -168,7 +169,7 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str = "model
         swap=swap,
         sets=[f"{k}={json.dumps(v)}" for k, v in (settings or {}).items()], judge_id=judge_id,
         binds=[f"{role}={spec}" for role, spec in (binds or {}).items()],
-        flags={"--grader": grader} if grader else {}, concurrency=concurrency, max_connections=max_connections,
+        flags=dict(flags or {}), concurrency=concurrency, max_connections=max_connections,
         cache=cache, retry_failed=retry_failed,
     )
     folder = RunFolder.open(path, warn=warn)

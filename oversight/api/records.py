@@ -9,6 +9,9 @@ left-out judgments too, flagged in `left_out`, so nothing on disk is hidden from
 from __future__ import annotations
 
 import json
+import os
+import sys
+import sysconfig
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -119,9 +122,26 @@ class Judgment:
         )
 
 
+_OURS = tuple({str(Path(__file__).parents[1]), os.path.realpath(Path(__file__).parents[1])})
+_STDLIB = tuple({sysconfig.get_paths()["stdlib"], os.path.realpath(sysconfig.get_paths()["stdlib"])})
+
+
+def _caller_level() -> int:
+    """`warnings.warn`'s stacklevel for the first frame outside oversight and the standard
+    library: the line of the script or notebook cell that called the API."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith(_OURS) or name.startswith(_STDLIB) or name.startswith("<frozen")):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 2
+
+
 def warn(message: str) -> None:
-    """The lower layers' warnings (a torn line skipped, ...) as Python warnings, one line each."""
-    warnings.warn(message, stacklevel=3)
+    """The lower layers' warnings (a torn line skipped, ...) as Python warnings, one line each,
+    reported at the caller's line (`oversight.open_run(...)` in a notebook cell), not ours."""
+    warnings.warn(message, stacklevel=_caller_level())
 
 
 def _typed(folder: RunFolder, name: str, record: dict[str, Any], make: Callable[[dict[str, Any]], T]) -> T:

@@ -11,7 +11,7 @@ from oversight.core.safe_text import line
 
 
 def add_parser(sub: Any) -> None:
-    imp = sub.add_parser("import", help="a run folder from published transcripts (formats: each protocol's, e.g. nyu-debate)")
+    imp = sub.add_parser("import", help="a run folder from published transcripts (formats: each protocol declares its own)")
     imp.add_argument("format", metavar="FORMAT")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")

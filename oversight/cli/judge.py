@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from oversight.cli.console import Interrupted, console, err_console, print_estimate, warn
+from oversight.cli.options import defer
 from oversight.core.errors import UserError, write_failure
 from oversight.core.safe_text import clean, line
 
@@ -29,12 +30,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
     judge.add_argument("--limit", type=int, help="only the first N transcripts (by id)")
     judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
-                       help="judge both answer orders (--no-swap: the original order only; default: as the run)")
+                       help="judge every way a part is shown, e.g. both answer orders (--no-swap: the first only; "
+                            "default: as the run)")
     judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
     judge.add_argument("--bind", action="append", default=[], metavar="ROLE=SPEC",
                        help="the model for a role the protocol's verdict calls (default: the run's own)")
-    judge.add_argument("--grader", metavar="SPEC", help="shorthand for --bind grader=SPEC, where the protocol declares it")
     judge.add_argument("--dry-run", action="store_true", help="estimate calls, tokens and cost; call no model")
     judge.add_argument("--concurrency", type=int, help="views judged at once (default: the run's)")
     judge.add_argument("--max-connections", type=int, help="concurrent calls per provider endpoint")
@@ -46,6 +47,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        help="--model: judge again the views whose call failed (the new judgment replaces the failure)")
     judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
                        help="also read the run's prompt files from this folder; repeatable")
+    defer(judge, add_shorthand_flags)
+
+
+SHORTHAND = "shorthand:"
+"""Where a protocol's shorthand flag lands in the parsed arguments: SHORTHAND + the flag."""
+
+
+def add_shorthand_flags(judge: argparse.ArgumentParser) -> None:
+    """Every protocol's shorthands for `--bind ROLE=SPEC` (its `rejudge_flags`), each flag once
+    with the protocols that declare it. A protocol that cannot be loaded adds none (judging
+    one of its runs says why); a flag that clashes with one of ours is left out."""
+    from oversight.protocol.registry import get_protocol, protocol_names  # lazy: only `judge` loads the protocols
+
+    declared: dict[str, dict[str, list[str]]] = {}  # flag -> role -> protocols
+    try:
+        names = protocol_names()
+    except UserError:
+        return
+    for name in names:
+        try:
+            flags = get_protocol(name).rejudge_flags
+        except UserError:
+            continue
+        for flag, role in flags.items():
+            if flag.startswith("--") and len(flag) > 2:
+                declared.setdefault(flag, {}).setdefault(role, []).append(name)
+    for flag, roles in sorted(declared.items()):
+        said = "; ".join(f"--bind {role}=SPEC ({', '.join(who)})" for role, who in sorted(roles.items()))
+        try:
+            judge.add_argument(flag, metavar="SPEC", dest=SHORTHAND + flag, help=f"shorthand for {said}")
+        except argparse.ArgumentError:
+            continue
+
+
+def shorthand_flags(args: argparse.Namespace) -> dict[str, str]:
+    """The protocol shorthand flags given, flag -> SPEC."""
+    return {key[len(SHORTHAND):]: value for key, value in vars(args).items()
+            if key.startswith(SHORTHAND) and value}
 
 
 def command(args: argparse.Namespace) -> int:
@@ -87,7 +126,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     options = JudgeOptions(
         model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,
         swap=args.swap, sets=args.set, judge_id=args.judge_id, binds=args.bind,
-        flags={"--grader": args.grader} if args.grader else {}, concurrency=args.concurrency,
+        flags=shorthand_flags(args), concurrency=args.concurrency,
         max_connections=args.max_connections, cache=not args.no_cache, retry_failed=args.retry_failed,
     )
     p = plan_judging(folder, options)

@@ -14,6 +14,7 @@ from typing import Any
 from oversight import __version__
 from oversight.cli import export, imports, judge, ls, report, review, run, validate
 from oversight.cli.console import Halted, Interrupted, err_console, warn
+from oversight.cli.options import DeferringParser
 from oversight.core import keyguard, safe_paths
 from oversight.core.errors import UserError
 from oversight.core.safe_text import clean, line
@@ -23,7 +24,7 @@ COMMANDS = {"run": run, "validate": validate, "import": imports, "judge": judge,
 """Command name -> its module, in the order `oversight --help` lists them."""
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(DeferringParser):
     """argparse echoes what was typed (unknown options, bad choices): shown with controls inert."""
 
     def _print_message(self, message: str, file: Any = None) -> None:

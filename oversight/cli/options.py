@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,28 @@ SWEEP_HELP = "sweep a field over values (one run per point; combines with the fi
 def note(message: str) -> None:
     """What an override changed beyond the key it names (a swept key fixed to one value)."""
     err_console.print(line(("note:", "cyan"), " ", message), highlight=False, soft_wrap=True)
+
+
+class DeferringParser(argparse.ArgumentParser):
+    """A parser that adds some arguments only when it parses (`deferred`), not when the command
+    line is built: options that need the protocols loaded cost only the command that has them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deferred: list[Callable[[argparse.ArgumentParser], None]] = []
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        while self.deferred:
+            self.deferred.pop(0)(self)
+        return super().parse_known_args(args, namespace)
+
+
+def defer(parser: argparse.ArgumentParser, add: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Run `add(parser)` when `parser` parses (at once when it is not a DeferringParser)."""
+    if isinstance(parser, DeferringParser):
+        parser.deferred.append(add)
+    else:
+        add(parser)
 
 
 def experiments(path_text: str, args: argparse.Namespace) -> Iterator[Any]:

@@ -9,12 +9,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oversight.cli.console import Halted, Interrupted, console, err_console, print_estimate, warn
 from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
 from oversight.core.errors import RunWriteError, UserError
 from oversight.core.safe_text import line
+from oversight.core.words import count
+
+if TYPE_CHECKING:
+    from oversight.report.crossrun import RunReport
 
 
 def add_parser(sub: Any) -> None:
@@ -33,6 +37,7 @@ def add_parser(sub: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
+    from oversight.report.crossrun import RunReport
     from oversight.runs.runner import check_models, check_storage, open_run_folder, plan
 
     if args.resume:
@@ -45,7 +50,7 @@ def command(args: argparse.Namespace) -> int:
                             f"(only --set max_cost_usd=... may change)")
         return _resume(args)
     if not args.experiment:
-        raise UserError("give an experiment file (e.g. protocols/debate.yaml) or --resume RUN_DIR")
+        raise UserError("give an experiment file (e.g. protocols/NAME.yaml) or --resume RUN_DIR")
     if args.retry_failed:
         raise UserError("--retry-failed goes with --resume RUN_DIR")
     # Check every sweep point (config, task, prompts, keys) before the first call of the first.
@@ -58,19 +63,43 @@ def command(args: argparse.Namespace) -> int:
         check_models(p, ModelPool(cache=None))
         check_storage(p, Path(args.runs_dir))
     status = 0
+    done = []
     for p, point in plans:
         folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
-        console.print(line(f"run folder: {folder.path}  ({len(p.units)} units from {p.n_items} items)"),
-                      highlight=False, soft_wrap=True)
-        result = _execute(p, folder)
+        console.print(line(f"run folder: {folder.path}  ({count(len(p.units), 'unit')} from "
+                           f"{count(p.n_items, 'item')})"), highlight=False, soft_wrap=True)
+        result, plots = _execute(p, folder)
+        done.append(RunReport(folder, result.metrics, dict(p.exp.models), dict(point), plots))
         status = max(status, _status(result))
+    if len(done) > 1:
+        _after_sweep(done)
     return status
 
 
+def _after_sweep(runs: list[RunReport]) -> None:
+    """A sweep ends with its runs side by side: the figure and the command for the tables."""
+    from oversight.report.build import compare_figures
+    from oversight.report.outputs import figure_lines, look_further
+
+    try:
+        paths = compare_figures(runs)
+    except OSError as exc:
+        warn(f"{exc.filename or 'figures across runs'}: could not write ({exc.strerror or exc}); "
+             f"the sweep's side-by-side figures are not saved")
+        paths = []
+    console.print(f"sweep: {count(len(runs), 'run')} done", highlight=False)
+    for shown in figure_lines(paths, across=True) + look_further([r.folder.path for r in runs]):
+        console.print(line(shown), highlight=False, soft_wrap=True)
+
+
 def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyped-def]
-    """Run to the end with a progress bar; on Ctrl-C say where the finished units are and how to go on."""
+    """Run to the end with a progress bar, then the tables, figures and the commands that look
+    further; on Ctrl-C say where the finished units are and how to go on. Returns the result and
+    the figure files."""
     from oversight.cli.progress import RichProgress
     from oversight.runs.runner import execute
+    from oversight.report.build import draw_figures
+    from oversight.report.outputs import figure_lines, look_further
     from oversight.report.tables import print_summary
 
     hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
@@ -84,17 +113,19 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
         err_console.print(line(("error:", "red"), f" {exc}; {hint}"), highlight=False, soft_wrap=True)
         raise Halted from None
     if result.skipped:
-        console.print(f"resumed: {result.skipped} units already done, {result.ran} run now")
+        console.print(f"resumed: {count(result.skipped, 'unit')} already done, {result.ran} run now")
     if result.replayed:
-        units = "unit" if result.replayed == 1 else "units"
-        console.print(f"replayed: {result.replayed} unchanged {units} from the unit memo (no graph run, no call)")
-    print_summary(console, folder.path, result.metrics)
+        console.print(f"replayed: {count(result.replayed, 'unchanged unit')} from the unit memo (no graph run, no call)")
+    print_summary(console, folder.path, result.metrics, p.exp.protocol)
+    plots = draw_figures(folder.path, result.metrics, p.exp.protocol, warn=warn)
+    for shown in figure_lines(plots) + look_further([folder.path]):
+        console.print(line(shown), highlight=False, soft_wrap=True)
     if result.stopped:
         left = len(p.units) - result.skipped - result.ran
-        err_console.print(line(("stopped:", "red"), f" {result.stopped}; {left} units not started; continue with: "
+        err_console.print(line(("stopped:", "red"), f" {result.stopped}; {count(left, 'unit')} not started; continue with: "
                                f"oversight run --resume {folder.path} --set max_cost_usd=AMOUNT"),
                           highlight=False, soft_wrap=True)
-    return result
+    return result, plots
 
 
 @contextmanager
@@ -126,7 +157,7 @@ def _resume(args: argparse.Namespace) -> int:
         from oversight.config.overrides import resume_overrides
 
         p.exp = resume_overrides(p.exp, args.set, str(folder.path / "experiment.yaml"))
-    result = _execute(p, folder, retry_failed=args.retry_failed)
+    result, _ = _execute(p, folder, retry_failed=args.retry_failed)
     return _status(result)
 
 
@@ -140,4 +171,4 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
                                       int(r["input tokens (est.)"]), int(r["output tokens (max)"]),
                                       p.exp.batched(str(r["role"]))) for r in rows}
     wall = estimate_wall(loads, p.exp.concurrency).line()
-    print_estimate(f"Dry run: {p.exp.name} ({len(p.units)} units, no model called)", rows, wall)
+    print_estimate(f"Dry run: {p.exp.name} ({count(len(p.units), 'unit')}, no model called)", rows, wall)

@@ -8,6 +8,7 @@ from typing import Any
 from oversight.cli.console import console
 from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
 from oversight.core.safe_text import line
+from oversight.core.words import count
 
 
 def add_parser(sub: Any) -> None:
@@ -22,6 +23,7 @@ def add_parser(sub: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
     from oversight.models.spec import redact_url
+    from oversight.protocol.hooks import call_hook
     from oversight.runs.pins import describe_prompts
     from oversight.runs.runner import check_models, plan
 
@@ -30,13 +32,14 @@ def command(args: argparse.Namespace) -> int:
         check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
         label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
         console.print(line(
-            f"ok: {path}{label}: protocol {exp.protocol}, {p.n_items} items, {len(p.units)} units, "
+            f"ok: {path}{label}: protocol {exp.protocol}, {count(p.n_items, 'item')}, {count(len(p.units), 'unit')}, "
             f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
             highlight=False,
             soft_wrap=True,
         )
         for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
             console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
-        for warning in p.prompts.prefix_warnings(p.protocol.shared_prefix_for(p.params), p.protocol.same_per_item):
+        for warning in p.prompts.prefix_warnings(call_hook(p.protocol, "shared_prefix_for", p.params),
+                                                  p.protocol.same_per_item):
             console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
     return 0

@@ -13,6 +13,7 @@ from oversight.core.atomic import atomic_file
 from oversight.core.jsonl import FILE_MODE, dumps
 from oversight.report.results import light
 from oversight.log.runfolder import RunFolder
+from oversight.log.transcripts import record_ref
 
 Row = dict[str, Any]
 _SCALAR = (str, int, float, bool, type(None))
@@ -51,14 +52,18 @@ def transcript_rows(folder: RunFolder) -> Iterator[Row]:
 
 
 def judgment_rows(folder: RunFolder) -> Iterator[Row]:
-    """One row per judgment line, with its transcript's item and condition."""
+    """One row per judgment line, with its transcript's item and condition, and `withdrawn`:
+    true for a judgment its judge undid and for the undo record itself (neither is counted)."""
     units = {t["id"]: t for t in (light(r, ()) for r in folder.iter_transcripts()) if "id" in t}
+    undone = {str(j["supersedes"]) for j in folder.iter_judgments()
+              if j.get("retracted") and j.get("supersedes") is not None}
     for j in folder.iter_judgments():
         t = units.get(j.get("transcript_id", ""), {})
         judge = j.get("judge") or {}
         row: Row = {"run_id": folder.run_id, "transcript_id": j.get("transcript_id"), "item_id": t.get("item_id"),
                     "condition": j.get("condition", t.get("condition")), "judge_kind": judge.get("kind"),
-                    "judge_id": judge.get("id")}
+                    "judge_id": judge.get("id"),
+                    "withdrawn": bool(j.get("retracted")) or (bool(undone) and record_ref(j) in undone)}
         for key, value in j.items():
             if key not in ("judge", "transcript_id", "condition"):
                 row[key] = _cell(value)

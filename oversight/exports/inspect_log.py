@@ -4,9 +4,9 @@ Mapping: one `EvalSample` per finished transcript (id = transcript id); every mo
 Inspect `ModelEvent` with the exact messages the model saw (stored texts expanded) and its
 output; other events (quote checks, verdict notes) are `InfoEvent`s named by their type. The
 sample's messages are the first call's input followed by each call's output, headed by its role
-and step. Each judgment is a score named `<judge>[/<order or view>]`: value "C" / "I" for a
-correct / wrong verdict, "N" when invalid (Inspect's own letters), the number of confirmed flaws
-for a critique judgment, the ratings for a rating judgment; all verdict fields in its metadata.
+and step. Each judgment is a score named `<judge>[/<order or view>]`, valued by the protocol
+(`export_score`; by default "C" / "I" for a right / wrong verdict and "N" when invalid, Inspect's
+own letters); all verdict fields in its metadata.
 The eval's results carry our headline estimates with their intervals in each metric's metadata.
 """
 
@@ -20,9 +20,11 @@ from typing import Any
 from oversight.core.atomic import named, temp_path
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
+from oversight.protocol.contract import Protocol
 from oversight.protocol.registry import get_protocol
 from oversight.report.sidebyside import headline
 from oversight.stats.estimates import judge_name
+from oversight.protocol.hooks import call_hook
 
 try:
     from inspect_ai.event import InfoEvent, ModelEvent
@@ -62,24 +64,17 @@ def _usage(u: dict[str, Any] | None) -> ModelUsage:
                       input_tokens_cache_write=write or None)
 
 
-def _score(j: dict[str, Any]) -> Score:
-    if "correct" in j:
-        value: Any = "N" if j.get("invalid") or j["correct"] is None else ("C" if j["correct"] else "I")
-        answer = None if j.get("answer_index") is None else "AB"[int(j["answer_index"])] if int(j["answer_index"]) < 2 \
-            else str(j["answer_index"])
-    elif "matches" in j or "flaws_reported" in j:
-        value = sum(bool(m.get("confirmed")) for m in j.get("matches") or [])
-        answer = "\n".join(str(f) for f in j.get("flaws_reported") or [])
-    elif isinstance(j.get("ratings"), dict):
-        value, answer = j["ratings"], None
-    else:
-        value, answer = "N", None
+def _score(protocol: Protocol[Any, Any], j: dict[str, Any]) -> Score:
+    """A judgment as the protocol scores it (`export_score`), with every verdict field in its metadata."""
+    score = call_hook(protocol, "export_score", j)
     raw = j.get("raw")
     meta = {k: v for k, v in j.items() if k not in ("raw",)}
-    return Score(value=value, answer=answer, explanation=raw if isinstance(raw, str) else None, metadata=meta)
+    return Score(value=score.value, answer=score.answer, explanation=raw if isinstance(raw, str) else None,
+                 metadata=meta)
 
 
-def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]], target: str) -> EvalSample:
+def _sample(folder: RunFolder, protocol: Protocol[Any, Any], t: dict[str, Any], judgments: list[dict[str, Any]],
+            target: str) -> EvalSample:
     events: list[Any] = []
     calls = [e for e in t.get("events") or [] if e.get("type") == "model"]
     first_input = [_message(m) for m in folder.model_input(calls[0])] if calls else []
@@ -105,7 +100,7 @@ def _sample(folder: RunFolder, t: dict[str, Any], judgments: list[dict[str, Any]
         key, n = name, 2
         while key in scores:  # the same judge twice on the same view (a person re-judging)
             key, n = f"{name}#{n}", n + 1
-        scores[key] = _score(j)
+        scores[key] = _score(protocol, j)
     error = EvalError(message=str(t["error"]), traceback="", traceback_ansi="") if t.get("error") else None
     return EvalSample(
         id=t["id"], epoch=1, input=first_input or f"transcript {t['id']}", target=target, messages=messages,
@@ -142,7 +137,7 @@ def write_inspect_log(folder: RunFolder, out: Path) -> Path:
     for j in judgments:
         by_t.setdefault(j["transcript_id"], []).append(j)
     protocol = get_protocol(exp.protocol)
-    samples = [_sample(folder, t, by_t.get(t["id"], []), protocol.reference_answer(t)) for t in transcripts]
+    samples = [_sample(folder, protocol, t, by_t.get(t["id"], []), call_hook(protocol, "reference_answer", t)) for t in transcripts]
     models = exp.models
     spec = EvalSpec(
         created=str(meta.get("created_at") or datetime.now(timezone.utc).isoformat()), task=f"oversight/{exp.protocol}",

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from oversight.figures.kit import caption, errbar, method_name, new_figure
+from oversight.core.words import count_of
+from oversight.figures.kit import caption, errbar, fit_title, method_name, new_figure
 
 Series = list[tuple[str, dict[str, list[dict[str, Any] | None]]]]
 
@@ -15,40 +16,41 @@ Series = list[tuple[str, dict[str, list[dict[str, Any] | None]]]]
 def interval_plot(title: str, groups: list[str], series: dict[str, list[dict[str, Any] | None]], *,
                   ylabel: str, note: str, ylim: tuple[float, float] | None = (0.0, 1.0),
                   reference: float | None = None, reference_label: str = "", xlabel: str = "") -> Figure:
-    """Points with 95% interval bars: one x position per group, one marker per series."""
+    """Points with 95% interval bars: one x position per group, one marker per series beside the
+    group's tick. The legend sits outside the axes (it never hides a point), the y range has a
+    margin so points at its ends stay whole, and the title is wrapped to fit the figure."""
     fig, ax = new_figure(min(12.0, max(5.0, 1.0 * len(groups) + 2.5)), 4.2)
     x = np.arange(len(groups))
-    width = 0.7 / max(1, len(series))
+    drawn = {name: recs for name, recs in series.items() if any(errbar(r) is not None for r in recs)}
+    width = min(0.7 / max(1, len(drawn)), 0.2)  # markers stay near their group's tick
     markers = "osD^v<>"
-    for k, (name, recs) in enumerate(series.items()):
-        offset = (k - (len(series) - 1) / 2) * width
-        pts = [(i, errbar(r)) for i, r in enumerate(recs)]
-        pts = [(i, e) for i, e in pts if e is not None]
-        if not pts:
-            continue
+    for k, (name, recs) in enumerate(drawn.items()):
+        offset = (k - (len(drawn) - 1) / 2) * width if len(drawn) > 1 else 0.0
+        pts = [(i, e) for i, e in ((i, errbar(r)) for i, r in enumerate(recs)) if e is not None]
         xs = [x[i] + offset for i, _ in pts]
         ys = [e[0] for _, e in pts]
         err = np.array([[e[1] for _, e in pts], [e[2] for _, e in pts]])
-        bars = ax.errorbar(xs, ys, yerr=err, fmt=markers[k % len(markers)], capsize=3, label=name, markersize=6)
-        for artist in bars.lines[0:1] + tuple(bars.lines[1]) + tuple(bars.lines[2]):
-            artist.set_clip_on(False)  # a point at 0 or 1 stays whole
+        ax.errorbar(xs, ys, yerr=err, fmt=markers[k % len(markers)], capsize=3, label=name, markersize=6)
     if reference is not None:
         ax.axhline(reference, color="0.5", linestyle="--", linewidth=1, label=reference_label or None)
     crowded = len(groups) > 3 and max(len(line) for g in groups for line in g.splitlines()) > 12
     ax.set_xticks(x, groups, rotation=30 if crowded else 0, ha="right" if crowded else "center",
                   fontsize=8 if crowded else None)
+    ax.set_xlim(-0.5, len(groups) - 0.5)
     if len(series) == 1 and not ylabel:
         ylabel = next(iter(series))
     ax.set_ylabel(ylabel)
     if ylim:
-        pad = 0.02 * (ylim[1] - ylim[0])
+        pad = 0.06 * (ylim[1] - ylim[0])
         ax.set_ylim(ylim[0] - pad, ylim[1] + pad)
+    else:
+        ax.margins(y=0.08)
     if xlabel:
         ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=11, loc="left")
-    if len(series) > 1 or reference_label:
-        ax.legend(fontsize=8, frameon=False, loc="best")
+    if len(series) > 1 and drawn or reference_label:
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     caption(fig, note)
+    fit_title(fig, ax, title)
     return fig
 
 
@@ -63,13 +65,14 @@ def n_note(records: dict[str, dict[str, Any] | None], unit: str, clusters: str =
 
     def count(r: dict[str, Any]) -> str:
         c = r.get("clusters")
-        return f"{r.get('n')}" + (f" in {c} {clusters}" if c is not None and c != r.get("n") else "")
+        return f"{r.get('n')}" + (f" in {count_of(c, clusters)}" if c is not None and c != r.get("n") else "")
 
     counts = {g: count(r) for g, r in recs.items()}
     if len(set(counts.values())) == 1:
         first = next(iter(recs.values()))
         c = first.get("clusters")
-        ns = f"n = {first.get('n')} {unit}" + (f" in {c} {clusters}" if c is not None and c != first.get("n") else "")
+        ns = f"n = {count_of(first.get('n'), unit)}" + (f" in {count_of(c, clusters)}"
+                                                         if c is not None and c != first.get("n") else "")
         ns += " per estimate" if len(recs) > 1 else ""
     else:
         ns = f"n ({unit}): " + ", ".join(f"{g} {n}" for g, n in counts.items())

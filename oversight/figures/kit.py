@@ -74,6 +74,20 @@ def caption(fig: Figure, text: str) -> None:
     fig.supxlabel(textwrap.fill(text, int(fig.get_figwidth() * 14)), fontsize=8, color="0.3")
 
 
+def fit_title(fig: Figure, ax: Any, title: str, fontsize: float = 11.0) -> None:
+    """The title at the axes' left, each line wrapped (a long run name breaks after a "-", or
+    anywhere) until the drawn title lies inside the figure: never cut off at the right edge."""
+    chars = max(20, int(fig.get_figwidth() * 72 / (fontsize * 0.6)))
+    while True:
+        lines = [w for part in title.splitlines() for w in textwrap.wrap(part, chars) or [""]]
+        artist = ax.set_title("\n".join(lines), fontsize=fontsize, loc="left")
+        fig.canvas.draw()
+        box = artist.get_window_extent()
+        if box.x1 <= fig.bbox.x1 - 2 and box.x0 >= fig.bbox.x0 or chars <= 20:
+            return
+        chars = max(20, int(chars * 0.85))
+
+
 def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
     """PNG (150 dpi) and SVG, without timestamps so the same numbers give the same files.
 
@@ -94,4 +108,4 @@ def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
 
 
 
-__all__ = ["Drawer", "PlotContext", "caption", "errbar", "method_name", "new_figure", "save", "slug"]
+__all__ = ["Drawer", "PlotContext", "caption", "errbar", "fit_title", "method_name", "new_figure", "save", "slug"]

@@ -25,6 +25,7 @@ from oversight.protocol.recorder import settings_for
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import record_ref, standing_judgments
+from oversight.protocol.hooks import call_hook
 
 JUDGE_ROLE = "judge"
 
@@ -40,7 +41,8 @@ class JudgeOptions:
     conditions: list[str] = field(default_factory=list)
     limit: int | None = None
     swap: bool | None = None
-    """True: every answer order; False: the original order only; None: as the run had it."""
+    """True: every way a part is shown (answer orders); False: the first only (`view_alternatives`);
+    None: as the run had it."""
     sets: list[str] = field(default_factory=list)
     judge_id: str | None = None
     binds: list[str] = field(default_factory=list)
@@ -147,7 +149,16 @@ def _prompt_overrides(opts: JudgeOptions, used: set[str], all_templates: set[str
     return out
 
 
-def _select(everything: list[Task], opts: JudgeOptions) -> list[Task]:
+def first_alternatives(protocol: Protocol[Any, Any]) -> set[str]:
+    """The first view key the protocol lists for each part shown in several ways (`view_alternatives`):
+    what `--no-swap` keeps of them, e.g. the answers in their original order."""
+    firsts: dict[str, str] = {}
+    for key, part in protocol.view_alternatives.items():
+        firsts.setdefault(part, key)
+    return set(firsts.values())
+
+
+def _select(everything: list[Task], opts: JudgeOptions, protocol: Protocol[Any, Any]) -> list[Task]:
     """The views `--condition`, `--limit` (first N transcripts by id) and `--no-swap` leave."""
     if opts.conditions:
         have = sorted({str(t.transcript.get("condition")) for t in everything})
@@ -156,8 +167,9 @@ def _select(everything: list[Task], opts: JudgeOptions) -> list[Task]:
                 raise UserError(f"--condition {condition}: no finished transcript has it (this run has: {', '.join(have)})")
         everything = [t for t in everything if t.transcript.get("condition") in opts.conditions]
     chosen = set(sorted({str(t.transcript["id"]) for t in everything})[: opts.limit])
+    kept = first_alternatives(protocol)
     return [t for t in everything if str(t.transcript["id"]) in chosen
-            and not (opts.swap is False and t.view.key == "swapped")]
+            and not (opts.swap is False and t.view.key in protocol.view_alternatives and t.view.key not in kept)]
 
 
 def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
@@ -171,10 +183,10 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     protocol = get_protocol(exp.protocol)
     params = _verdict_params(protocol, validate_params(protocol.Params, exp.params, source), opts)
     finished = sorted((t for t in folder.transcripts() if not t.get("error")), key=lambda t: str(t["id"]))
-    everything = [Task(t, v) for t in finished for v in protocol.judge_views(t, params, folder)]
+    everything = [Task(t, v) for t in finished for v in call_hook(protocol, "judge_views", t, params, folder)]
     if not everything:
         raise UserError(f"{folder.path}: no finished transcript with a judge view to judge")
-    selected = _select(everything, opts)
+    selected = _select(everything, opts, protocol)
     all_templates = {t.view.template for t in everything}
     overrides = {**exp.prompts, **_prompt_overrides(opts, {t.view.template for t in selected}, all_templates)}
     prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source)
@@ -249,7 +261,7 @@ def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attem
 
 def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> dict[str, str]:
     """The models for the roles the protocol's verdict calls: `--bind`/shorthand flags, else the run's own."""
-    needed = protocol.rejudge_roles(params)
+    needed = call_hook(protocol, "rejudge_roles", params)
     flag_of = {role: flag for flag, role in protocol.rejudge_flags.items()}
     given: dict[str, tuple[str, str]] = {}  # role -> (how it was given, spec)
     for flag, spec in opts.flags.items():

@@ -25,7 +25,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from oversight.core.errors import ModelCallError
+from oversight.core.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
@@ -33,7 +33,9 @@ from oversight.models.spec import parse_spec
 from oversight.models.types import Usage
 from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import JudgeResponse, Unit
+from oversight.protocol.hooks import call_hook, call_hook_async, protocol_label
 from oversight.protocol.recorder import Recorder, RunContext
+from oversight.runs.dryrun import EstimateProvider, role_row, uncached_cost
 from oversight.runs.runner import RunObserver
 from oversight.runs.workers import run_workers
 from oversight.core import keyguard
@@ -74,7 +76,7 @@ def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
 def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:
     """The protocol's record for an unanswered view (so metrics count it), marked failed."""
     try:
-        fields = p.protocol.verdict(task.view, task.transcript, JudgeResponse(text=""), p.params)
+        fields = call_hook(p.protocol, "verdict", task.view, task.transcript, JudgeResponse(text=""), p.params)
     except Exception:  # a protocol that cannot read an empty answer still gets a failed record
         fields = {"condition": task.transcript.get("condition")}
     fields.update(invalid=True, failed=True, reason=reason, raw=None)
@@ -85,16 +87,19 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     """Judge one view; a call that fails after retries becomes a failed judgment, not an exception."""
     t, view = task.transcript, task.view
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
+    schema = call_hook(p.protocol, "response_schema", view, p.params)  # a failing one is a one-line UserError
     try:
-        out, response = await call_judge(rec, JUDGE_ROLE, view, p.protocol.response_schema(view, p.params),
-                                         step=f"rejudge {view.key}", **p.overrides)
+        out, response = await call_judge(rec, JUDGE_ROLE, view, schema, step=f"rejudge {view.key}", **p.overrides)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
         try:
-            fields = await p.protocol.judge_verdict(view, t, response, p.params, rec)
-        except Exception as exc:  # a protocol bug on one answer must not lose the others
-            fields = _failed_fields(p, task, f"verdict failed: {type(exc).__name__}: {exc}")
+            fields = await call_hook_async(p.protocol, "judge_verdict", view, t, response, p.params, rec)
+            if not isinstance(fields, dict):
+                raise UserError(f"protocol {protocol_label(p.protocol)!r}: its judge_verdict hook returned a "
+                                f"{type(fields).__name__}, not a dict of verdict fields")
+        except UserError as exc:  # a protocol bug on one answer must not lose the others: a failed judgment
+            fields = _failed_fields(p, task, str(exc))
             fields["raw"] = out.text
     ids: dict[str, Any] = {"id": judgment_id(p.folder.run_id, p.judge_id, str(t["id"]), view.key, task.attempt_no)}
     if task.supersedes is not None:
@@ -145,8 +150,6 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
 
 def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     """Calls, tokens and cost per role of the planned judging, with the dry run's stand-in model."""
-    from oversight.runs.dryrun import EstimateProvider, _missed, _row
-
     pool = make_pool(p, provider_factory=EstimateProvider)
     result = asyncio.run(execute_judging(p, pool=pool, write=False))
     calls: dict[str, int] = {}
@@ -157,5 +160,5 @@ def estimate(p: JudgePlan) -> list[dict[str, Any]]:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1
             usage[event.role] = usage.get(event.role, Usage()) + event.usage
-            worst[event.role] = worst.get(event.role, Usage()) + _missed(pool.prices, specs[event.role], event.usage, False)
-    return [_row(role, specs[role], calls[role], usage[role], worst[role].cost_usd) for role in sorted(usage)]
+            worst[event.role] = worst.get(event.role, Usage()) + uncached_cost(pool.prices, specs[event.role], event.usage, False)
+    return [role_row(role, specs[role], calls[role], usage[role], worst[role].cost_usd) for role in sorted(usage)]

@@ -61,7 +61,7 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def summarize_run(folder: Path) -> RunSummary | None:
+def read_summary(folder: Path) -> RunSummary | None:
     """One run folder's summary, or None when `folder` is not a run folder."""
     data = _read_meta(folder)
     if data is None:
@@ -93,5 +93,5 @@ def summarize_run(folder: Path) -> RunSummary | None:
 
 def list_runs(runs_dir: Path) -> list[RunSummary]:
     """Every run folder directly under `runs_dir`, newest first (by creation time, then name)."""
-    runs = [s for d in runs_dir.iterdir() if d.is_dir() and (s := summarize_run(d)) is not None]
+    runs = [s for d in runs_dir.iterdir() if d.is_dir() and (s := read_summary(d)) is not None]
     return sorted(runs, key=lambda s: (s.created_at, s.path.name), reverse=True)

@@ -118,6 +118,10 @@ class RunFolder:
     @classmethod
     def open(cls, path: Path, *, warn: Warn | None = None) -> "RunFolder":
         path = Path(path)
+        if path.is_file():
+            inside = (path.parent / EXPERIMENT).is_file()
+            raise UserError(f"{path}: a file, not a run folder: pass the run folder"
+                            + (f" ({path.parent})" if inside else f" (the folder holding {EXPERIMENT})"))
         if not path.is_dir():
             raise UserError(f"{path}: no such run folder")
         if not (path / EXPERIMENT).is_file():
@@ -220,8 +224,9 @@ class RunFolder:
         A run's own judge writes its judgments just before the transcript line; if the unit
         crashed in between and ran again, the orphaned judgments carry an older `attempt`
         ("stale_attempt"). A judgment naming no transcript of this run is "unknown_transcript".
-        A person's undo leaves out the undone judgment and the retraction ("retracted"); a
-        failed model call judged again leaves out the failed record ("retried").
+        A person's undo leaves out the undone judgment ("retracted", counted once: the
+        retraction record that undoes it is no judgment); a failed model call judged again
+        leaves out the failed record ("retried").
         The file itself is never rewritten.
         """
         transcripts = self.transcripts() if transcripts is None else transcripts
@@ -238,8 +243,9 @@ class RunFolder:
                 kept.append(record)
         retries = {str(r["supersedes"]) for r in kept if r.get("supersedes") is not None and not r.get("retracted")}
         dropped["retried"] = sum(1 for r in kept if r.get("failed") and retries and record_ref(r) in retries)
+        markers = sum(1 for r in kept if r.get("retracted"))
         kept, left_out = standing_judgments(kept)
-        dropped["retracted"] = left_out - dropped["retried"]
+        dropped["retracted"] = left_out - dropped["retried"] - markers
         return kept, dropped
 
     def log_error(self, unit_id: str, text: str) -> None:

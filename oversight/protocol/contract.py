@@ -8,6 +8,8 @@ transcript alone (so people and other models can judge it again); and computes m
 
 The registry (`oversight.protocol.registry`) finds protocols: the built-in ones by "module:attr"
 strings, others through the `oversight.protocols` entry-point group (README, "Add a protocol").
+Generic code calls the hooks through `oversight.protocol.hooks`: one that raises reaches the
+person as one line naming the protocol and the hook (a UserError it raises, as it stands).
 """
 
 from __future__ import annotations
@@ -15,38 +17,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, Protocol as TypingProtocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
 
 from pydantic import BaseModel
 from rich.console import RenderableType
 
-from oversight.protocol.reporting import HeadlineRow, Published
-from oversight.protocol.review import Body, Mark, correct_mark, generic_body
+from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score
+from oversight.protocol.judge_view import JudgeView
+from oversight.protocol.review import Body, Mark, correct_mark, generic_body, generic_form
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.protocol.unit import I, Unit
 from oversight.config.tasks import TaskConfig
 
 P = TypeVar("P", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class JudgeView:
-    """Exactly what one judge of one judgeable part of a transcript sees.
-
-    Built by the same function for the run's own model judge, a re-judging model and a person
-    in the terminal UI, so all three judge identical material.
-    """
-
-    key: str
-    """Which part: "original"/"swapped" (debate answer orders), "judge" (critique), "node:<id>"."""
-    template: str
-    """The prompt template a model judge is sent."""
-    variables: dict[str, Any]
-    """The template's variables: rendering them gives the judge's exact input."""
-    answer_kind: Literal["choice", "flaws", "rating"]
-    """What a judge answers: pick one of `choices`, list flaws, or rate on a scale."""
-    choices: tuple[str, ...] = ()
-    """For "choice": the answers in the order shown."""
 
 
 @dataclass
@@ -155,6 +138,11 @@ class Protocol(ABC, Generic[P, I]):
         """The run's headline rows; None lets the report list every estimate record it finds."""
         return None
 
+    table_notes: ClassVar[dict[str, str]] = {}
+    """Column of `metrics["table"]` (as the terminal table heads it: "acc", "sev") -> what it
+    means, one line for the legend under the table; a column "coverage rated" takes the note of
+    "rated". The report adds the generic columns' notes (n, inv, fail, tokens) itself."""
+
     figures: ClassVar[str] = ""
     """"module:attr" of a drawer (`oversight.figures.Drawer`) giving the run's figures from its
     metrics; "" draws the headline rows as one interval plot. A string, loaded by the report only,
@@ -165,6 +153,11 @@ class Protocol(ABC, Generic[P, I]):
     figures (debate's tournament); "" for none. Loaded by the report only, like `figures`."""
     cross_run_key: ClassVar[str] = ""
     """Where the cross-run result goes in the JSON report (null when the runs make none)."""
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        """One judgment as a score of an exported sample (`oversight export --format inspect`).
+        Default: its boolean `correct` as "C" / "I" ("N" when invalid), else "N"."""
+        return correct_score(judgment) or ExportScore(INVALID_SCORE)
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:
@@ -214,6 +207,22 @@ class Protocol(ABC, Generic[P, I]):
     form_titles: ClassVar[dict[str, str]] = {}
     """Judge-view variable -> its section title on the human judging form (beside the generic
     titles such as "Question"); variables named in neither get their name capitalised."""
+
+    form_hidden: ClassVar[frozenset[str]] = frozenset()
+    """Judge-view variables the default form body gives no section of their own: tags that steer
+    how others are drawn, or numbers the form says in words."""
+    flaws_guide: ClassVar[str] = ""
+    """What to list, shown above a flaws view on the human judging form ("" for nothing)."""
+    flaws_hint: ClassVar[str] = "Flaws you found, one per line (empty: none found):"
+    """The line above a person's flaw list on a flaws view."""
+    rating_scales: ClassVar[tuple[str, ...]] = ("rating",)
+    """The scales a person rates a rating view on, 1-7 each, named as `verdict` reads them."""
+
+    def form_body(self, view: JudgeView) -> RenderableType:
+        """What a person judging `view` reads above the answer form (`judge --human`), its values
+        already cleaned for the terminal. Default: every variable under its title as plain text
+        (`generic_form`); a protocol draws its own sections, e.g. speaker turns and quotes."""
+        return generic_form(view, self.form_titles, self.flaws_guide or None, self.form_hidden)
 
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
-from oversight.core.errors import UserError
+from oversight.core.errors import UserError, bounded
 from oversight.protocol.contract import Protocol
 
 ENTRY_POINT_GROUP = "oversight.protocols"
@@ -20,12 +20,33 @@ BUILTIN = {
 """Name -> "module:attr" of each protocol shipped in this package."""
 
 
+class ProtocolNotInstalled(UserError):
+    """No protocol is registered under the name: a run made where another package was
+    installed. Readers of such a run fall back to generic views; a protocol that is installed
+    but fails to load is a plain UserError, never this."""
+
+
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else "an unnamed distribution"
+
+
 @cache
 def _entry_points() -> dict[str, metadata.EntryPoint]:
     """Protocols installed by other distributions (tests add theirs here). Entry points that an
-    older install of oversight itself left in its metadata are not another distribution's."""
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
-            if ep.dist is None or ep.dist.name != "oversight"}
+    older install of oversight itself left in its metadata are not another distribution's; two
+    distributions giving one name different protocols is a one-line error naming both."""
+    points: dict[str, metadata.EntryPoint] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.dist is not None and ep.dist.name == "oversight":
+            continue
+        seen = points.get(ep.name)
+        if seen is not None and seen.value != ep.value:
+            raise UserError(
+                f"protocol {ep.name!r} is registered by two installed distributions, {_dist_name(seen)!r} "
+                f"({seen.value}) and {_dist_name(ep)!r} ({ep.value}): uninstall one, or rename its entry point "
+                f"in the {ENTRY_POINT_GROUP!r} group")
+        points.setdefault(ep.name, ep)
+    return points
 
 
 def _registered() -> dict[str, metadata.EntryPoint]:
@@ -46,14 +67,19 @@ def get_protocol(name: str) -> Protocol[Any, Any]:
     """A fresh instance of the protocol registered under `name`."""
     points = _registered()
     if name not in points:
-        raise UserError(
+        raise ProtocolNotInstalled(
             f"unknown protocol {name!r} (known: {', '.join(sorted(points)) or 'none'}; a package adds "
             f"one through the {ENTRY_POINT_GROUP!r} entry-point group)"
         )
     try:
         cls = points[name].load()
     except Exception as exc:  # a broken third-party package must not traceback the CLI
-        raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: {exc})") from None
+        raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: "
+                        f"{bounded(' '.join(str(exc).split()))})") from None
     if not (isinstance(cls, type) and issubclass(cls, Protocol)):
         raise UserError(f"protocol {name!r}: {points[name].value} is not an oversight.protocol.Protocol subclass")
-    return cls()
+    try:
+        return cls()
+    except Exception as exc:  # a constructor that raises is a broken package too
+        raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: "
+                        f"{bounded(' '.join(str(exc).split()))})") from None

@@ -8,6 +8,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+@dataclass(frozen=True)
+class ExportScore:
+    """A judgment as one score of an exported sample (an Inspect `Score`): its value and the
+    answer the judge gave, as text (None when it gave none to show)."""
+
+    value: Any
+    answer: str | None = None
+
+
+INVALID_SCORE = "N"
+"""The value of a judgment that gave no verdict (Inspect's letter for it)."""
+
+
+def correct_score(judgment: dict[str, Any]) -> ExportScore | None:
+    """The contract's default: a judgment's boolean `correct` as "C" / "I" ("N" when invalid);
+    None when it has no `correct` field."""
+    if "correct" not in judgment:
+        return None
+    correct = judgment["correct"]
+    return ExportScore(INVALID_SCORE if judgment.get("invalid") or correct is None else ("C" if correct else "I"))
+
+
 HeadlineRow = dict[str, Any]
 """One headline metric: `metric`, `estimate`, `ci`, `ci_method`, `n` (and `ci_reason` if no interval)."""
 
@@ -74,5 +96,5 @@ CrossRun = Callable[[list[RunInput]], "CrossRunResult | None"]
 """A protocol's cross-run analysis: None when the runs do not make one (e.g. too few pairings)."""
 
 
-__all__ = ["CrossRun", "CrossRunResult", "CrossRunSection", "HeadlineRow", "Published", "RunInput", "estimate_row",
-           "first_judge"]
+__all__ = ["INVALID_SCORE", "CrossRun", "CrossRunResult", "CrossRunSection", "ExportScore", "HeadlineRow", "Published",
+           "RunInput", "correct_score", "estimate_row", "first_judge"]

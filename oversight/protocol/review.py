@@ -1,7 +1,7 @@
 """What the review screens show of one transcript, as a protocol builds it: a Rich renderable,
 the quotes the quotes screen lists, the stored story they point into, or a navigable tree of
-nodes. These types live below the terminal UI so a protocol builds them without importing
-Textual; the UI only lays them out."""
+nodes; and what a person judging one view reads above the answer form. These types live below
+the terminal UI so a protocol builds them without importing Textual; the UI only lays them out."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any, Literal
 from rich.console import Group, RenderableType
 from rich.pretty import Pretty
 from rich.text import Text
+
+from oversight.protocol.judge_view import JudgeView
 
 
 @dataclass
@@ -107,5 +109,38 @@ def generic_body(transcript: dict[str, Any]) -> Body:
     return Body(Group(*parts), story_ref=o.get("story_ref") if isinstance(o.get("story_ref"), str) else None)
 
 
-__all__ = ["Body", "Mark", "QuoteRef", "ReviewTree", "correct_mark", "generic_body", "heading", "judge_label",
-           "labelled"]
+FORM_TITLES = {
+    "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
+    "question": "Question", "answer": "Answer", "answer_a": "Answer A", "answer_b": "Answer B",
+    "transcript": "Transcript",
+}
+"""Section titles of the common view variables, in the order the form shows them; a protocol
+adds its own (`form_titles`)."""
+
+Section = Callable[[str, dict[str, Any]], "list[RenderableType] | None"]
+"""Draws one variable's section below its title from the view's variables; None: as plain text."""
+
+
+def generic_form(view: JudgeView, titles: dict[str, str] | None = None, guide: str | None = None,
+              hidden: frozenset[str] = frozenset(), section: Section | None = None) -> RenderableType:
+    """A view's variables as a person reads them: the titled variables first in `FORM_TITLES`
+    order (then `titles`), then the others, each under its title as plain text unless `section`
+    draws it. `hidden` variables steer drawing (tags) or are said in words, and get no section.
+    `guide`: what to list, shown first on a flaws view. The caller cleans the values first."""
+    v = view.variables
+    labels = {**FORM_TITLES, **(titles or {})}
+    order = [k for k in labels if k in v] + [k for k in v if k not in labels and k not in hidden]
+    parts: list[RenderableType] = []
+    if view.answer_kind == "choice":
+        parts.append(Text("Which answer is right? Pick one below.", style="italic"))
+    if view.answer_kind == "flaws" and guide:
+        parts.append(Text(guide, style="italic"))
+    for key in order:
+        parts.append(heading(labels.get(key, key.replace("_", " ").capitalize())))
+        drawn = section(key, v) if section is not None else None
+        parts.extend(drawn if drawn is not None else [Text(str(v[key]))])
+    return Group(*parts)
+
+
+__all__ = ["FORM_TITLES", "Body", "Mark", "QuoteRef", "ReviewTree", "Section", "correct_mark", "generic_body",
+           "generic_form", "heading", "judge_label", "labelled"]

@@ -5,7 +5,7 @@ writes metrics.json and the run's figures (RUN_DIR/plots), and prints the tables
 runs it adds the runs side by side (sweep values as columns) with one figure, and whatever each
 protocol's cross-run hook makes of its runs (for debate cross-play, the tournament). `--out DIR`
 also writes the report (report.txt/json/csv/md) and the figures across runs there; without it,
-those figures go to ./reports.
+those figures go beside the runs (their common parent folder).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
-from oversight.core.safe_text import SafeConsole, line, text
+from oversight.core.safe_text import SafeConsole, text
 
 from oversight.config.experiment import validate_params
 from oversight.core.errors import UserError
@@ -26,6 +26,7 @@ from oversight.core.jsonl import FILE_MODE, Warn, dumps
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.reporting import CrossRunResult
 from oversight.report.crossrun import RunReport, cross_run_results
+from oversight.report.outputs import cross_run_folder, figure_lines
 from oversight.report.results import compute_metrics
 from oversight.log.runfolder import RunFolder
 from oversight.report.sidebyside import published_notes, side_by_side
@@ -50,8 +51,6 @@ def run_metrics(folder: RunFolder) -> dict[str, Any]:
 
 
 def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> RunReport:
-    from oversight.report.plots import plot_run  # lazy: matplotlib only when drawing
-
     folder = RunFolder.open(run_dir, warn=warn)
     exp, meta = folder.experiment()
     metrics = run_metrics(folder)
@@ -60,15 +59,23 @@ def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> 
     # The hooks are found by the run's protocol; metrics.json stays as the protocol wrote it.
     if "protocol" not in metrics:
         metrics = {**metrics, "protocol": exp.protocol}
-    paths: list[Path] = []
-    if plots:
-        try:
-            paths = plot_run(folder.path, metrics)
-        except OSError as exc:
-            if warn is not None:
-                warn(f"{exc.filename or folder.path / 'plots'}: could not write ({exc.strerror or exc}); "
-                     f"the figures of this run are not saved")
+    paths = draw_figures(folder.path, metrics, exp.protocol, warn=warn) if plots else []
     return RunReport(folder, metrics, dict(exp.models), dict(meta.get("sweep_point") or {}), paths)
+
+
+def draw_figures(run_dir: Path, metrics: dict[str, Any], protocol: str, *, warn: Warn | None = None) -> list[Path]:
+    """The run's figures in RUN_DIR/plots; a folder that cannot be written is a warning, not a failure."""
+    from oversight.report.plots import plot_run  # lazy: matplotlib only when drawing
+
+    if "protocol" not in metrics:  # the drawer is found by the run's protocol
+        metrics = {**metrics, "protocol": protocol}
+    try:
+        return plot_run(run_dir, metrics)
+    except OSError as exc:
+        if warn is not None:
+            warn(f"{exc.filename or run_dir / 'plots'}: could not write ({exc.strerror or exc}); "
+                 f"the figures of this run are not saved")
+        return []
 
 
 def _role_totals(runs: list[RunReport]) -> list[dict[str, Any]]:
@@ -97,10 +104,11 @@ def build_sections(runs: list[RunReport], cross: dict[str, CrossRunResult | None
     sections: list[Section] = []
     if len(runs) == 1:
         sections += run_sections(runs[0].name, runs[0].metrics)
-        sections[-1].legend = legend_for(sections[-1].rows)
+        sections[-1].legend = legend_for(sections[-1].rows, [])
     else:
         rows = side_by_side([(r.name, r.sweep_point, r.metrics) for r in runs])
-        legend = legend_for(rows) + (published_notes([r.metrics for r in runs]) if any("published" in r for r in rows) else [])
+        protocols = list(dict.fromkeys(str(r.metrics.get("protocol")) for r in runs))
+        legend = legend_for(rows, protocols) + (published_notes([r.metrics for r in runs]) if any("published" in r for r in rows) else [])
         swept = all(r.sweep_point for r in runs)
         hide = ("run",) if swept else ()
         sections.append(Section("Runs side by side", rows, legend, hide))
@@ -112,9 +120,9 @@ def build_sections(runs: list[RunReport], cross: dict[str, CrossRunResult | None
                             "failed": run.get("units_failed"), "judgments": run.get("judgments"),
                             "in tokens": usage.get("input_tokens"), "out tokens": usage.get("output_tokens"),
                             "cost USD": usage.get("cost_usd")})
-        sections.append(Section("Units and usage per run", per_run, legend_for(per_run), hide))
+        sections.append(Section("Units and usage per run", per_run, legend_for(per_run, []), hide))
         totals = _role_totals(runs)
-        sections.append(Section("Usage per role, all runs", totals, legend_for(totals)))
+        sections.append(Section("Usage per role, all runs", totals, legend_for(totals, [])))
     for r in runs:
         agreement = agreement_section(r.name, r.metrics)
         if agreement:
@@ -138,6 +146,13 @@ def render(sections: list[Section], fmt: str, document: dict[str, Any], width: i
     return buf.file.getvalue()  # type: ignore[attr-defined]
 
 
+def compare_figures(runs: list[RunReport]) -> list[Path]:
+    """The runs side by side (and each protocol's cross-run figures), beside the runs."""
+    from oversight.report.plots.compare import compare_plots  # lazy: matplotlib only when drawing
+
+    return compare_plots(runs, cross_run_results(runs), cross_run_folder([r.folder.path for r in runs], None))
+
+
 def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: Path | None = None,
            warn: Warn | None = None) -> dict[str, Any]:
     """Recompute, write metrics.json and figures, print the report; returns the JSON document."""
@@ -156,7 +171,13 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
     if len(runs) > 1:
         from oversight.report.plots.compare import compare_plots  # lazy: matplotlib only when drawing
 
-        figures += compare_plots(runs, cross, out or Path("reports"))
+        where = cross_run_folder([r.folder.path for r in runs], out)
+        try:
+            figures += compare_plots(runs, cross, where)
+        except OSError as exc:  # the tables still print; the figures across runs need a writable folder
+            if warn is not None:
+                warn(f"{exc.filename or where}: could not write ({exc.strerror or exc}); the figures across "
+                     f"runs are not saved (choose a folder with --out DIR)")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / f"report.{SUFFIX[fmt]}", render(sections, fmt, document, 80).encode("utf-8"),
@@ -167,10 +188,10 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
         if len(runs) == 1:
             for status in status_lines(runs[0].metrics):
                 console.print(text(status), highlight=False)
-        cross = [p for p in figures if not any(p.is_relative_to(r.folder.path) for r in runs)]
-        console.print(line(f"figures (PNG, SVG): {len(figures) - len(cross)} in RUN_DIR/plots"
-                           + (f"; {len(cross)} across runs in {cross[0].parent}" if cross else "")),
-                      highlight=False, soft_wrap=True)
+        mine = [p for p in figures if any(p.is_relative_to(r.folder.path) for r in runs)]
+        across = [p for p in figures if p not in mine]
+        for shown in figure_lines(mine) + figure_lines(across, across=True):
+            console.print(text(shown), highlight=False, soft_wrap=True)
     else:
         console.out(render(sections, fmt, document, console.width), end="", highlight=False)
     return document

@@ -3,7 +3,6 @@ across its runs (its `cross_run` hook), loaded by name so the report names no pr
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,8 @@ from typing import Any
 from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.protocol.contract import Protocol
-from oversight.protocol.registry import get_protocol
+from oversight.protocol.hooks import hook_guard, hook_value, load_hook, protocol_label
+from oversight.protocol.registry import ProtocolNotInstalled, get_protocol
 from oversight.protocol.reporting import CrossRun, CrossRunResult, RunInput
 from oversight.report.results import stream_transcripts
 
@@ -45,12 +45,13 @@ def _reader(folder: RunFolder) -> Reader:
 
 
 def _protocols(runs: list[RunReport]) -> list[Protocol[Any, Any]]:
-    """The installed protocols of the runs, each once, in the runs' order."""
+    """The installed protocols of the runs, each once, in the runs' order (one installed but
+    broken is a UserError)."""
     out: list[Protocol[Any, Any]] = []
     for r in runs:
         try:
             proto = get_protocol(str(r.metrics.get("protocol")))
-        except UserError:
+        except ProtocolNotInstalled:
             continue
         if all(p.name != proto.name for p in out):
             out.append(proto)
@@ -61,16 +62,18 @@ def cross_run_results(runs: list[RunReport]) -> dict[str, CrossRunResult | None]
     """Each protocol's cross-run result by its `cross_run_key` (None where its runs make none)."""
     results: dict[str, CrossRunResult | None] = {}
     for proto in _protocols(runs):
-        if not proto.cross_run:
+        fn: CrossRun | None = load_hook(proto, "cross_run")
+        if fn is None:
             continue
-        module, _, attr = proto.cross_run.partition(":")
-        try:
-            fn: CrossRun = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as exc:
-            raise UserError(f"protocol {proto.name!r}: cross_run {proto.cross_run!r} cannot be loaded ({exc})") from exc
+        name = protocol_label(proto)
         mine = [RunInput(r.name, r.models, r.metrics, _reader(r.folder)) for r in runs
-                if r.metrics.get("protocol") == proto.name]
-        results[proto.cross_run_key or proto.name] = fn(mine)
+                if r.metrics.get("protocol") == name]
+        with hook_guard(name, "cross_run"):
+            result = fn(mine)
+        if result is not None and not isinstance(result, CrossRunResult):
+            raise UserError(f"protocol {name!r}: its cross_run hook returned a {type(result).__name__}, "
+                            f"not a CrossRunResult or None")
+        results[hook_value(proto, "cross_run_key") or name] = result
     return results
 
 

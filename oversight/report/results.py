@@ -13,10 +13,12 @@ import sys
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from oversight.core.errors import UserError
 from oversight.core.gctune import gc_paused
 from oversight.stats.agreement import agreement_table
 from oversight.models.types import ExactSum, Usage
 from oversight.protocol.contract import Protocol
+from oversight.protocol.hooks import call_hook, protocol_label
 from oversight.log.ranking import stands_over
 from oversight.log.runfolder import RunFolder
 
@@ -153,7 +155,10 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
     ok = [t for t in transcripts if not t.get("error")]
     # Protocols see failed transcripts too (to count them per condition); judgments only
     # belong to finished ones, since the runner writes none for a failed unit.
-    metrics = protocol.metrics(transcripts, judgments, params)
+    metrics = call_hook(protocol, "metrics", transcripts, judgments, params)
+    if not isinstance(metrics, dict):
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its metrics hook returned a "
+                        f"{type(metrics).__name__}, not a dict")
     agreement = agreement_table(judgments)
     if agreement:
         metrics["agreement"] = agreement

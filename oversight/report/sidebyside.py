@@ -12,19 +12,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.core.errors import UserError
+from oversight.core.errors import UserError, bounded
 from oversight.protocol.contract import Protocol
-from oversight.protocol.registry import get_protocol
-from oversight.protocol.reporting import HeadlineRow as Row, estimate_row
+from oversight.protocol.hooks import call_hook, hook_value, protocol_label
+from oversight.protocol.registry import ProtocolNotInstalled, get_protocol
+from oversight.protocol.reporting import HeadlineRow as Row, Published, estimate_row
 from oversight.stats.estimates import short_reason
 
 
 def _protocol(metrics: dict[str, Any]) -> Protocol[Any, Any] | None:
-    """The run's protocol, or None when it is not installed here (its rows are then found generically)."""
+    """The run's protocol, or None when it is not installed here (its rows are then found
+    generically); one that is installed but fails to load is a UserError."""
     try:
         return get_protocol(str(metrics.get("protocol")))
-    except UserError:
+    except ProtocolNotInstalled:
         return None
+
+
+def _published(proto: Protocol[Any, Any] | None) -> Published:
+    """The protocol's published figures, checked: a label -> figure mapping and a note."""
+    if proto is None:
+        return Published()
+    value = hook_value(proto, "published")
+    if not (isinstance(value, Published) and isinstance(value.figures, dict) and isinstance(value.note, str)):
+        raise UserError(f"protocol {protocol_label(proto)!r}: its published hook is a {type(value).__name__}, "
+                        f"not an oversight.protocol.Published")
+    return value
+
+
+def _rows(proto: Protocol[Any, Any], metrics: dict[str, Any]) -> list[Row] | None:
+    """The protocol's headline rows, checked: None, or a list of rows each naming its `metric`."""
+    rows = call_hook(proto, "headline", metrics)
+    if rows is None:
+        return None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("metric"), str) for r in rows):
+        raise UserError(f"protocol {protocol_label(proto)!r}: its headline hook returned {bounded(repr(rows), 80)}, "
+                        f"not a list of rows each with a 'metric' label")
+    return rows
 
 
 def _walk(value: Any, path: str, out: list[Row], depth: int) -> None:
@@ -43,7 +67,7 @@ def _walk(value: Any, path: str, out: list[Row], depth: int) -> None:
 def headline(metrics: dict[str, Any]) -> list[Row]:
     """The run's headline rows: the protocol's own choice, else every estimate record found."""
     proto = _protocol(metrics)
-    rows = proto.headline(metrics) if proto is not None else None
+    rows = _rows(proto, metrics) if proto is not None else None
     if rows is not None:
         return rows
     rows = []
@@ -55,12 +79,12 @@ def published_notes(runs: list[dict[str, Any]]) -> list[str]:
     """The sources of the published figures a side-by-side table of these runs' metrics shows."""
     notes: list[str] = []
     for metrics in runs:
-        proto = _protocol(metrics)
-        if proto is None or not proto.published.figures:
+        published = _published(_protocol(metrics))
+        if not published.figures:
             continue
-        shown = any(r["metric"] in proto.published.figures for r in headline(metrics))
-        if shown and proto.published.note and proto.published.note not in notes:
-            notes.append(proto.published.note)
+        shown = any(r["metric"] in published.figures for r in headline(metrics))
+        if shown and published.note and published.note not in notes:
+            notes.append(published.note)
     return notes
 
 
@@ -79,8 +103,7 @@ def side_by_side(runs: list[tuple[str, dict[str, Any] | None, dict[str, Any]]]) 
         keys.extend(k for k in (point or {}) if k not in keys)
     rows: list[Row] = []
     for name, point, metrics in runs:
-        proto = _protocol(metrics)
-        figures = proto.published.figures if proto is not None else {}
+        figures = _published(_protocol(metrics)).figures
         for row in headline(metrics):
             out: Row = {"run": name}
             out.update({k: (point or {}).get(k) for k in keys})

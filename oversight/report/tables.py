@@ -3,7 +3,8 @@
 A report is a list of `Section`s (title, rows, legend). Rendered for a terminal, rows become
 compact tables that fit the console: short headers, the interval as "lo-hi" and its method as
 an abbreviation, both explained in a legend under the table; rows whose fields differ (results
-and comparisons) or that belong to different judges or runs become separate tables; and a table
+and comparisons) or that belong to different runs become separate tables, several judges sit
+side by side in one (a judge column, its ids coded J1, J2... when the names would not fit); and a table
 still wider than the console is shown vertically, one block per row. The same sections render
 as Markdown, CSV (one long table with a `table` column) or JSON.
 """
@@ -21,27 +22,21 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from oversight.core.errors import UserError
+from oversight.protocol.registry import get_protocol, protocol_names
 from oversight.stats.methods import METHODS
 from oversight.stats.agreement import agreement_rows
 from oversight.core.safe_text import line, text
+from oversight.core.words import count
 
 HEADERS = {"95% CI": "95% CI", "ci": "95% CI", "method": "m", "ci_method": "m", "estimate": "est", "value": "est",
            "acc": "acc", "severity": "sev", "invalid": "inv", "failed": "fail", "units failed": "u fail", "published": "published",
            "finished": "done", "judgments": "judg", "in tokens": "in tok", "out tokens": "out tok",
            "cost USD": "USD", "saved USD": "saved"}
 NOTES = {
-    "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
-           "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
-    "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
-    "1st": "share of valid verdicts for the answer shown first (position bias)",
     "inv": "invalid verdicts / all verdicts",
     "fail": "judge calls that failed after retries / calls made (never scored: left out of every estimate)",
-    "u fail": "failed units (transcripts that did not finish)", "sev": "flaw severity",
-    "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
-              "(the rule is in metrics.json, grader_methods), model = a grader model",
-    "rated": "nodes with a valid rating on that scale / nodes of the stage",
-    "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
-             "transcripts judged swapped",
+    "u fail": "failed units (transcripts that did not finish)",
     "n": "units behind the estimate (verdicts, transcripts, items or games)", "judg": "judgments",
     "left out": "items of a comparison judged in only one of its two conditions (not used)",
     "in tok": "input tokens", "out tok": "output tokens", "USD": "cost in USD where the price is known",
@@ -49,6 +44,8 @@ NOTES = {
     "written": "input tokens written to the provider's prompt cache (billed at its cache-write rate)",
     "saved": "USD prompt caching saved against the list price of the same tokens",
 }
+"""Notes on the columns every protocol's tables may have; a protocol adds its own columns'
+notes with its `table_notes` hook."""
 SPLIT_KEYS = ("judge", "run")
 FIELDS = ""
 NARROW_SPLITS = (FIELDS, "sev", "metric", "condition")
@@ -102,18 +99,36 @@ def compact(row: dict[str, Any], hide: tuple[str, ...] = ()) -> dict[str, Any]:
     return out
 
 
-def legend_for(rows: list[dict[str, Any]]) -> list[str]:
-    """Lines explaining the abbreviations these rows use."""
+def table_notes(protocols: list[str] | None = None) -> dict[str, str]:
+    """The column notes of these protocols (their `table_notes` hooks; the first protocol naming a
+    column wins); with none named, those of every installed protocol."""
+    notes: dict[str, str] = {}
+    try:
+        names = protocol_names() if protocols is None else protocols
+    except UserError:  # two packages claim one name: the run's own commands say so; a legend goes without
+        names = []
+    for name in names:
+        try:
+            own = get_protocol(str(name)).table_notes
+        except UserError:  # a run of a protocol not installed here: its columns go unexplained
+            continue
+        notes.update({k: v for k, v in own.items() if k not in notes})
+    return notes
+
+
+def legend_for(rows: list[dict[str, Any]], protocols: list[str] | None = None) -> list[str]:
+    """Lines explaining the abbreviations these rows use, in the order of their columns: the
+    generic notes and those of the rows' protocols (every installed protocol's when not named)."""
     methods = sorted({r.get("method") or r.get("ci_method") for r in rows} - {None}, key=str)
     lines = []
     if methods:
         lines.append("m = CI method: " + "; ".join(f"{METHODS.get(m, (m, m))[0]} {METHODS.get(m, (m, m))[1]}"
                                                    for m in methods))
-    keys = {HEADERS.get(k, k) for r in rows for k in r}
-    notes = [f"{k}: {v}" for k, v in NOTES.items()
-             if (k in keys or any(x.endswith(f" {k}") for x in keys)) and k != "n"]
-    if notes:
-        lines.append("; ".join(notes))
+    known = {**table_notes(protocols), **NOTES}
+    columns = list(dict.fromkeys(HEADERS.get(k, k) for r in rows for k in r))
+    shown = list(dict.fromkeys(k for c in columns for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
+    if shown:
+        lines.append("; ".join(f"{k}: {known[k]}" for k in shown))
     return lines
 
 
@@ -207,10 +222,44 @@ def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...]) -> lis
 
 
 def fitted_tables(rows: list[dict[str, Any]], width: int, hide: tuple[str, ...] = ()) -> list[tuple[str, Table]]:
-    """The rows as (subtitle, table) pairs no wider than `width`: one table per judge or run,
-    horizontal when it fits, split by severity/metric/condition when not, else vertical."""
+    """The rows as (subtitle, table) pairs no wider than `width`: one table per run, several
+    judges side by side in it (a row per condition and judge), horizontal when it fits, split by
+    severity/metric/condition when not, else vertical."""
+    compacted = [compact(r, hide) for r in rows]
+    judges = list(dict.fromkeys(str(r["judge"]) for r in compacted if "judge" in r))
+    if len(judges) < 2:
+        return _fitted(compacted, width, SPLIT_KEYS)
+    together = _judges_together(compacted)
+    named = _fitted(together, width, ("run",))
+    short = {j: f"J{k}" for k, j in enumerate(judges, 1)}
+    coded = _fitted([{(k if k != "judge" else "j"): (short[str(v)] if k == "judge" else v) for k, v in r.items()}
+                     for r in together], width, ("run",))
+    if len(coded) >= len(named) and all(t.show_header for _, t in named):
+        return named  # the names fit as well as the codes would: no key needed
+    key = "j = judge: " + "; ".join(f"{code} {judge}" for judge, code in short.items())
+    return [("; ".join(filter(None, (sub, key if i == 0 else ""))), t) for i, (sub, t) in enumerate(coded)]
+
+
+def _judges_together(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of one condition (or metric) next to each other, judges in their order; the judge
+    column right after the condition."""
+    first: dict[Any, int] = {}
+    for i, row in enumerate(rows):
+        first.setdefault((row.get("run"), row.get("condition", row.get("metric"))), i)
+    ordered = sorted(rows, key=lambda r: first[(r.get("run"), r.get("condition", r.get("metric")))])
     out = []
-    for sub, group in _groups([compact(r, hide) for r in rows], SPLIT_KEYS):
+    for row in ordered:
+        keys = list(row)
+        if "judge" in keys and keys[0] != "judge":
+            keys.remove("judge")
+            keys.insert(1, "judge")
+        out.append({k: row[k] for k in keys})
+    return out
+
+
+def _fitted(rows: list[dict[str, Any]], width: int, keys: tuple[str, ...]) -> list[tuple[str, Table]]:
+    out = []
+    for sub, group in _groups(rows, keys):
         out += [(", ".join(filter(None, (sub, deeper))), t) for deeper, t in _fit(group, width, NARROW_SPLITS)]
     return out
 
@@ -298,14 +347,22 @@ def _usd(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def run_sections(run_name: str, metrics: dict[str, Any]) -> list[Section]:
+def _protocols(metrics: dict[str, Any], protocol: str | None) -> list[str] | None:
+    """The run's protocol as a list for `legend_for` (None, every installed one, when unknown)."""
+    name = protocol or metrics.get("protocol")
+    return [str(name)] if name else None
+
+
+def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = None) -> list[Section]:
     """A run's results, published figures of an imported run, and usage per role."""
     table = metrics.get("table") or []
-    sections = [Section(f"Results: {run_name}", table, legend_for(table))]
+    protocols = _protocols(metrics, protocol)
+    sections = [Section(f"Results: {run_name}", table, legend_for(table, protocols))]
     imported = (metrics.get("imported") or {}).get("table")
     if imported:
+        notes = (metrics.get("imported") or {}).get("notes") or {}
         sections.append(Section("Published figures, recomputed from the imported sessions", imported,
-                                legend_for(imported)))
+                                legend_for(imported, protocols) + [f"{k}: {v}" for k, v in notes.items()]))
     sections.append(Section("Usage", usage_rows(metrics)))
     return sections
 
@@ -319,23 +376,30 @@ def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
                    [f"Cohen's kappa; pairs: verdict pairs on shared views; intervals: {rows[0]['method']}"])
 
 
+LEFT_OUT = {"retracted": "withdrawn by their judge (undo)", "retried": "failed calls judged again",
+            "stale_attempt": "of a crashed attempt", "unknown_transcript": "naming no transcript of this run"}
+"""How each reason a judgment is left out reads in the status line."""
+
+
 def status_lines(metrics: dict[str, Any]) -> list[str]:
     run = metrics.get("run", {})
     lines = []
     left_out = {k: v for k, v in (run.get("judgments_left_out") or {}).items() if v}
     if left_out:
-        lines.append("judgments left out: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in left_out.items()))
+        lines.append("judgments left out: " + ", ".join(f"{v} {LEFT_OUT.get(k, k.replace('_', ' '))}"
+                                                        for k, v in left_out.items()))
     lines.append(f"units: {run.get('units_finished', 0)} finished, {run.get('units_failed', 0)} failed"
                  + (f" (of {run['units_planned']})" if run.get("units_planned") is not None else "")
-                 + (f"; {run['units_outside_plan']} transcripts outside the plan left out"
+                 + (f"; {count(run['units_outside_plan'], 'transcript')} outside the plan left out"
                     if run.get("units_outside_plan") else ""))
     return lines
 
 
-def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any]) -> None:
+def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any], protocol: str | None = None) -> None:
+    """The tables after a run (or a re-judging): results, usage, agreement and status lines."""
     agreement = agreement_section(run_dir.name, metrics)
-    for section in run_sections(run_dir.name, metrics) + ([agreement] if agreement else []):
+    for section in run_sections(run_dir.name, metrics, protocol) + ([agreement] if agreement else []):
         print_section(console, section)
     for status in status_lines(metrics):
         console.print(text(status), highlight=False)
-    console.print(line("run folder: ", text(run_dir, "bold", one_line=True)), soft_wrap=True, highlight=False)
+    console.print(line("run folder: ", text(run_dir.resolve(), "bold", one_line=True)), soft_wrap=True, highlight=False)

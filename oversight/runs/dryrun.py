@@ -84,15 +84,15 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
                 spec, batch = ctx.models[event.role].spec, p.exp.batched(event.role)
                 priced = book.with_cost(spec, event.usage, batch=batch)
                 usage[event.role] = usage.get(event.role, Usage()) + priced
-                worst[event.role] = worst.get(event.role, Usage()) + _missed(book, spec, event.usage, batch)
+                worst[event.role] = worst.get(event.role, Usage()) + uncached_cost(book, spec, event.usage, batch)
     rows = []
     for role in sorted(usage):
         spec = ctx.models[role].spec
-        rows.append(_row(role, spec, calls[role], usage[role], worst[role].cost_usd, batch=p.exp.batched(role)))
+        rows.append(role_row(role, spec, calls[role], usage[role], worst[role].cost_usd, batch=p.exp.batched(role)))
     return rows
 
 
-def _missed(book: PriceBook, spec: ModelSpec, usage: Usage, batch: bool) -> Usage:
+def uncached_cost(book: PriceBook, spec: ModelSpec, usage: Usage, batch: bool) -> Usage:
     """The call priced as if its cache never hit: a prompt cache is best effort (entries expire,
     a provider may route a call elsewhere), so every token estimated as read is written again
     where breakpoints write (Anthropic), or billed as plain input (OpenAI)."""
@@ -106,7 +106,7 @@ def _missed(book: PriceBook, spec: ModelSpec, usage: Usage, batch: bool) -> Usag
                  cost_usd=max(known) if known else None)
 
 
-def _row(role: str, spec: ModelSpec, calls: int, usage: Usage, worst_usd: float | None, *,
+def role_row(role: str, spec: ModelSpec, calls: int, usage: Usage, worst_usd: float | None, *,
          batch: bool = False) -> dict[str, Any]:
     """`usage` is already priced per call (batched roles at batch rates), with the estimated
     cache reads; `worst_usd` is the same calls with no cache hit, the upper bound."""
@@ -128,3 +128,6 @@ def _row(role: str, spec: ModelSpec, calls: int, usage: Usage, worst_usd: float 
 
 def run_estimate(p: Plan) -> list[dict[str, Any]]:
     return asyncio.run(estimate(p))
+
+
+__all__ = ["EstimateProvider", "estimate", "role_row", "run_estimate", "uncached_cost"]

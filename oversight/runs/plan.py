@@ -19,6 +19,7 @@ from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.protocol.contract import Protocol, Unit
+from oversight.protocol.hooks import call_hook
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.prompts import PromptSet
 
@@ -45,8 +46,8 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
     except UserError as exc:
         raise UserError(f"{source}: protocol: {exc}") from None
     params = validate_params(protocol.Params, exp.params, source)
-    roles = protocol.roles(params)
-    allowed = protocol.all_roles(params)
+    roles = set(call_hook(protocol, "roles", params))
+    allowed = set(call_hook(protocol, "all_roles", params))
     missing = sorted(roles - set(exp.models))
     if missing:
         raise UserError(
@@ -66,7 +67,7 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
     prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
     with gc_paused():
         try:
-            items = protocol.load_items(exp.task, base_dir)
+            items = list(call_hook(protocol, "load_items", exp.task, base_dir))
         except UserError as exc:
             raise UserError(f"{source}: {exc}") from None
         if exp.task.shuffle:
@@ -74,7 +75,7 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
         if exp.limit is not None:
             items = items[: exp.limit]
         try:
-            units = protocol.units(items, params, exp.seed)
+            units = list(call_hook(protocol, "units", items, params, exp.seed))
         except UserError as exc:
             raise UserError(f"{source}: {exc}") from None
     return Plan(exp, protocol, params, units, prompts, roles, len(items), source, base_dir)

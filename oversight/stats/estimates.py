@@ -40,89 +40,24 @@ Methods (the `ci_method` names):
 
 Units are sorted by id before any computation that could depend on order, so the numbers
 never depend on the order in which units finished.
+
+The records live in oversight.stats.records and the resampling in oversight.stats.bootstrap;
+this module is the one place protocols import them from.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from statistics import NormalDist
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-LEVEL = 0.95
-Z95 = 1.959963984540054
+from oversight.stats.bootstrap import MIN_BOOTSTRAP_UNITS, bayesian_bootstrap, bootstrap_mean, resampling_refusal
+from oversight.stats.records import LEVEL, Z95, Difference, Estimate, Proportion, by_id, rounded, z_value
+
 _EPS = 1e-12
-_CHUNK = 1_000_000  # weights per resampling block, to bound memory
-MIN_BOOTSTRAP_UNITS = 10
-"""Fewest units a resampling interval is given for: below it the percentile interval of a
-bootstrap covers far less often than it claims (it ignores the t-like spread of small n)."""
-
 T = TypeVar("T")
-
-
-class Estimate(BaseModel):
-    """A point estimate and a confidence interval for the same statistic."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    estimate: float | None
-    """The statistic; None when there are no units."""
-    ci: list[float | None] | None
-    """[lo, hi] at `level`; [None, None] when there are no units; None when the method
-    cannot give an honest interval at this n (`ci_reason` says why)."""
-    ci_method: str
-    """How `ci` was computed (see the module docstring for the names)."""
-    n: int
-    """Units behind the estimate (verdicts, flaws, transcripts, items)."""
-    level: float = LEVEL
-    """Confidence level of `ci`."""
-    ci_reason: str | None = None
-    """Why `ci` is None ("n too small: ...", "no variation: ..."); left out of the dump otherwise."""
-
-    def dump(self) -> dict[str, Any]:
-        out = self.model_dump()
-        if out.get("ci_reason") is None:
-            out.pop("ci_reason", None)
-        return out
-
-
-class Proportion(Estimate):
-    """k successes of n, with a score interval."""
-
-    k: float
-    """Successes (fractional when ties count half)."""
-    clusters: int | None = None
-    """Independent units when outcomes are clustered (transcripts, items); None otherwise."""
-
-
-class Difference(Estimate):
-    """estimate = estimate_a - estimate_b, with its own interval; `n` is the items used."""
-
-    estimate_a: float | None
-    estimate_b: float | None
-    paired: bool
-    """True when both terms come from the same items (the correlation narrows the interval)."""
-
-
-def z_value(level: float = LEVEL) -> float:
-    return Z95 if level == LEVEL else NormalDist().inv_cdf(0.5 + level / 2)
-
-
-def rounded(x: float | None) -> float | None:
-    """4 decimals for metrics.json; NaN and None become None (strict JSON)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return None
-    return round(float(x), 4)
-
-
-def by_id(units: Mapping[str, T] | Sequence[T]) -> list[T]:
-    """Values in a fixed order: a mapping is sorted by unit id, a sequence kept as given."""
-    if isinstance(units, Mapping):
-        return [units[key] for key in sorted(units)]
-    return list(units)
 
 
 def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
@@ -269,20 +204,6 @@ def paired_difference(
                       estimate_a=rounded(pa), estimate_b=rounded(pb), paired=True, level=level)
 
 
-def resampling_refusal(columns: np.ndarray | Sequence[Any], units: str = "units") -> str | None:
-    """Why a resampling interval over these rows (one per unit) would not be honest, or None.
-
-    Fewer than MIN_BOOTSTRAP_UNITS units: "n too small"; every row the same: "no variation"
-    (every resample is then the data itself, a zero-width interval no data can justify)."""
-    x = np.asarray(columns, dtype=float)
-    m = len(x)
-    if m < MIN_BOOTSTRAP_UNITS:
-        return f"n too small: n = {m}, a resampling interval needs at least {MIN_BOOTSTRAP_UNITS} {units}"
-    if np.all(x == x[:1]):
-        return f"no variation: all {m} {units} have the same value, so resampling cannot show the uncertainty"
-    return None
-
-
 def short_reason(reason: str | None) -> str:
     """The table's cell for an interval that was not given: the reason before its colon."""
     return (reason or "n/a").split(":", 1)[0]
@@ -296,61 +217,6 @@ def ci_cell(rec: Mapping[str, Any] | None) -> Any:
     if ci is None or None in ci:
         return short_reason(rec.get("ci_reason")) if rec.get("ci_reason") else None
     return ci
-
-
-def bayesian_bootstrap(
-    columns: np.ndarray,
-    statistic: Callable[[np.ndarray], np.ndarray],
-    *,
-    n_boot: int,
-    seed: int,
-    level: float = LEVEL,
-    min_defined: float = 0.95,
-) -> tuple[float, float]:
-    """Percentile interval of `statistic` under Dirichlet(1, ..., 1) weights over the rows.
-
-    `columns` is units x c (rows already in id order); `statistic` maps the (draws x c) matrix
-    of weighted column means to one value per draw (NaN where undefined). If fewer than
-    `min_defined` of the draws are defined (a ratio whose base resamples to 0), percentiles
-    would describe a conditional distribution and look tighter than they are: (nan, nan).
-    Rows that `resampling_refusal` turns down give (nan, nan) too.
-    """
-    x = np.asarray(columns, dtype=float)
-    if x.ndim == 1:
-        x = x[:, None]
-    m = len(x)
-    if m == 0 or n_boot <= 0 or resampling_refusal(x) is not None:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    rows = max(1, _CHUNK // m)
-    draws = []
-    for start in range(0, n_boot, rows):
-        w = rng.standard_exponential((min(rows, n_boot - start), m))
-        w /= w.sum(axis=1, keepdims=True)
-        draws.append(statistic(w @ x))
-    stats = np.concatenate(draws)
-    stats = stats[~np.isnan(stats)]
-    if len(stats) == 0 or len(stats) < min_defined * n_boot:
-        return (float("nan"), float("nan"))
-    alpha = (1 - level) / 2
-    low, high = np.quantile(stats, [alpha, 1 - alpha])
-    return float(low), float(high)
-
-
-def bootstrap_mean(values: Mapping[str, float] | Sequence[float], *, n_boot: int, seed: int,
-                   level: float = LEVEL, units: str = "units") -> Estimate:
-    """Mean of per-unit values with a Bayesian-bootstrap interval (units sorted by id); no
-    interval, with its reason, when `resampling_refusal` says it would not be honest."""
-    x = np.asarray(by_id(values), dtype=float)
-    if len(x) == 0:
-        return Estimate(estimate=None, ci=[None, None], ci_method="bayesian-bootstrap", n=0, level=level)
-    reason = resampling_refusal(x, units)
-    if reason is not None:
-        return Estimate(estimate=rounded(float(x.mean())), ci=None, ci_method="bayesian-bootstrap", n=len(x),
-                        level=level, ci_reason=reason)
-    low, high = bayesian_bootstrap(x, lambda s: s[:, 0], n_boot=n_boot, seed=seed, level=level)
-    return Estimate(estimate=rounded(float(x.mean())), ci=[rounded(low), rounded(high)],
-                    ci_method="bayesian-bootstrap", n=len(x), level=level)
 
 
 # Bookkeeping both protocols' metrics share.
@@ -384,6 +250,7 @@ def judge_order(judgments: Sequence[Mapping[str, Any]]) -> list[str]:
 
 __all__ = [
     "LEVEL",
+    "Z95",
     "MIN_BOOTSTRAP_UNITS",
     "Difference",
     "Estimate",

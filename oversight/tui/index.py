@@ -18,25 +18,27 @@ from oversight.log.runfolder import RunFolder
 from oversight.core.safe_text import clean, clean_deep
 from oversight.protocol.contract import Protocol
 from oversight.tui.records import effective_judgments, judge_label
-from oversight.tui.views import mark, protocol_for
+from oversight.tui.views import Notice, mark, not_installed, protocol_for, transcript_mark
 
 VERDICT_FILTERS = ("all", "correct", "incorrect", "unjudged")
 
 
-def verdict_ok(judgment: dict[str, Any], protocol: Protocol[Any, Any] | None = None) -> bool | None:
+def verdict_ok(judgment: dict[str, Any], protocol: Protocol[Any, Any] | None = None,
+               notice: Notice | None = None) -> bool | None:
     """Was this verdict right, by the protocol's `judgment_mark`? Invalid is wrong; a partial
-    mark is not right; None when the protocol cannot say."""
+    mark is not right; None when the protocol cannot say (or its hook failed: see `notice`)."""
     if judgment.get("invalid"):
         return False
-    found = mark(protocol, judgment)
+    found = mark(protocol, judgment, notice)
     return None if found is None else found.kind == "right"
 
 
-def verdict_mark(judgment: dict[str, Any], protocol: Protocol[Any, Any] | None = None) -> str:
+def verdict_mark(judgment: dict[str, Any], protocol: Protocol[Any, Any] | None = None,
+                 notice: Notice | None = None) -> str:
     """One verdict's mark in the list: ✓, ✗, ? (invalid), · (no mark) or the protocol's own text."""
     if judgment.get("invalid"):
         return "?"
-    found = mark(protocol, judgment)
+    found = mark(protocol, judgment, notice)
     if found is None:
         return "·"
     return found.shown or ("✓" if found.kind == "right" else "✗")
@@ -70,8 +72,11 @@ class RunIndex:
     judgments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
     hooks: Protocol[Any, Any] | None = None
-    """The run's protocol (its review hooks), None when it cannot be loaded."""
+    """The run's protocol (its review hooks), None when it is not installed here."""
+    notices: list[str] = field(default_factory=list)
+    """One-line notices for the screens (a protocol not installed, a hook that failed), each once."""
     _search_cache: dict[str, set[int]] = field(default_factory=dict)
+    _shown: int = 0
 
     @classmethod
     def open(cls, folder: RunFolder) -> "RunIndex":
@@ -83,7 +88,19 @@ class RunIndex:
             grouped[record["transcript_id"]].append(record)
         index = cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out)
         index.hooks = protocol_for(index.protocol()) if entries else None
+        if entries and index.hooks is None:
+            index.note(not_installed(index.protocol()))
         return index
+
+    def note(self, message: str) -> None:
+        """Keep a notice for the screens, once however often it recurs."""
+        if message not in self.notices:
+            self.notices.append(message)
+
+    def unshown_notices(self) -> list[str]:
+        """The notices no screen has shown yet (a screen shows them and they are spent)."""
+        fresh, self._shown = self.notices[self._shown:], len(self.notices)
+        return fresh
 
     # ---- what the filters can choose from ---------------------------------------------------
 
@@ -108,11 +125,11 @@ class RunIndex:
         per judge in `judges()` order, apart, `·` where a judge gave none, so whose is whose shows."""
         judges = self.judges()
         if judge is not None or len(judges) < 2:
-            return "".join(verdict_mark(j, self.hooks) for j in self.standing(entry["id"], judge))
+            return "".join(verdict_mark(j, self.hooks, self.note) for j in self.standing(entry["id"], judge))
         by_judge: dict[str, list[dict[str, Any]]] = {}
         for j in self.standing(entry["id"]):
             by_judge.setdefault(judge_label(j), []).append(j)
-        return " ".join("".join(verdict_mark(j, self.hooks) for j in by_judge.get(name, [])) or "·"
+        return " ".join("".join(verdict_mark(j, self.hooks, self.note) for j in by_judge.get(name, [])) or "·"
                         for name in judges)
 
     def _by_judge(self, transcript_id: str, judge: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -130,11 +147,11 @@ class RunIndex:
         None where neither can say. Invalid verdicts are wrong."""
         out: list[bool | None] = []
         for group in self._by_judge(transcript_id, judge).values():
-            found = self.hooks.transcript_mark(group) if self.hooks is not None else None
+            found = transcript_mark(self.hooks, group, self.note)
             if found is not None:
                 out.append(found.kind == "right")
                 continue
-            oks = [verdict_ok(j, self.hooks) for j in group]
+            oks = [verdict_ok(j, self.hooks, self.note) for j in group]
             out.append(False if any(ok is False for ok in oks) else None if any(ok is None for ok in oks) else True)
         return out
 

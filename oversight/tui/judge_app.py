@@ -10,33 +10,24 @@ a traceback on screen: its local variables would show the person the unit's cond
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import time
 import traceback
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static, TextArea
 
-from oversight.protocol.contract import JudgeResponse, JudgeView
+from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
 from oversight.core.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import AlreadyJudged, JudgeSession, JudgeUnit
-from oversight.protocol.review import heading
-from oversight.protocols.shared.speech_view import LETTERS, mark_quotes, speech_text, turn_label
-
-LABELS = {
-    "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
-    "question": "Question", "answer": "Answer", "answer_a": "Answer A", "answer_b": "Answer B",
-    "transcript": "Transcript",
-}
-"""Section titles of the generic variables; a protocol adds its own (`form_titles`)."""
-HIDDEN = frozenset({"verified_tag", "unverified_tag", "count", "consultant_letter", "turns", "quote_note"})
-"""Variables that steer rendering rather than being read (quote tags), or are shown in words."""
+from oversight.protocols.shared.speech_view import LETTERS
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
@@ -49,47 +40,10 @@ CSS = """
 """
 
 
-def quote_legend(variables: dict[str, Any]) -> Text:
-    """How to read the transcript's quotes; a view with nothing to check them against says so
-    in its `quote_note` instead."""
-    if variables.get("quote_note"):
-        return Text(f"{str(variables['quote_note']).capitalize()}.", style="dim")
-    return Text("Green quotes were checked against the story and found in it; red ones were not.", style="dim")
-
-
-def render_view(view: JudgeView, guide: str | None = None, titles: dict[str, str] | None = None) -> RenderableType:
-    """A view's variables as a person reads them; quotes marked verified or unverified. `guide`:
-    the protocol's words on what to list (`flaws_guide`), shown first on a flaws view. Every
-    value is cleaned of control characters first: speeches and stories are model and task text.
-    `titles`: the protocol's section titles (`form_titles`), after the generic ones."""
-    v = clean_deep(view.variables)
-    labels = {**LABELS, **(titles or {})}
-    tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
-    order = [k for k in labels if k in v] + [k for k in v if k not in labels and k not in HIDDEN]
-    parts: list[RenderableType] = []
-    if view.answer_kind == "choice":
-        parts.append(Text("Which answer is right? Pick one below.", style="italic"))
-    if view.answer_kind == "flaws" and guide:
-        parts.append(Text(guide, style="italic"))
-    for key in order:
-        value = str(v[key])
-        parts.append(heading(labels.get(key, key.replace("_", " ").capitalize())))
-        if key == "transcript" and isinstance(v.get("turns"), list):
-            # Drawn from the view's turns: labels in our style, speech text as text (speech_view).
-            for turn in v["turns"] or []:
-                parts.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
-                parts.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
-            if not v["turns"]:
-                parts.append(Text(value))
-            parts.append(quote_legend(v))
-        elif key == "transcript":
-            parts.append(mark_quotes(value, [], tags, 1))
-            parts.append(quote_legend(v))
-        else:
-            parts.append(Text(value))
-        if key == "answer_b" and "consultant_letter" in v:
-            parts.append(Text(f"\nThe consultant argues for answer {v['consultant_letter']}.", style="bold"))
-    return Group(*parts)
+def render_view(view: JudgeView, protocol: Protocol[Any, Any]) -> RenderableType:
+    """A view as the protocol draws it for a person (`form_body`), every value cleaned of control
+    characters first: speeches and stories are model and task text."""
+    return protocol.form_body(dataclasses.replace(view, variables=clean_deep(view.variables)))
 
 
 def parse_probability(text: str) -> float:
@@ -165,8 +119,7 @@ class JudgeScreen(Helpful):
                 "All done: every unit has your judgment. Thank you!\n\nctrl+b undoes your last one; ctrl+q quits."))
             return
         self.query_one("#view", Static).update(
-            render_view(self.unit.view, getattr(self.session.protocol, "flaws_guide", None),
-                        self.session.protocol.form_titles))
+            render_view(self.unit.view, self.session.protocol))
         self.query_one("#content", VerticalScroll).scroll_home(animate=False)
         await form.mount_all(self._fields(self.unit.view))
         next(w for w in form.children if w.can_focus).focus()
@@ -180,9 +133,8 @@ class JudgeScreen(Helpful):
                     Input(placeholder="how likely you are right, 50-100 (%)", id="probability"),
                     Input(placeholder="explanation (optional)", id="comment")]
         if view.answer_kind == "flaws":
-            hint = getattr(self.session.protocol, "flaws_hint", None) or "Flaws you found, one per line (empty: none found):"
-            return [Static(text(hint), id="flaws-hint"), TextArea(id="flaws")]
-        scales = getattr(self.session.protocol, "rating_scales", None) or ("rating",)
+            return [Static(text(self.session.protocol.flaws_hint), id="flaws-hint"), TextArea(id="flaws")]
+        scales = self.session.protocol.rating_scales or ("rating",)
         return [*(Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2) for s in scales),
                 Input(placeholder="comment (optional)", id="comment")]
 

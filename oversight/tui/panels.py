@@ -20,6 +20,7 @@ from oversight.protocol.contract import Protocol
 from oversight.core.errors import UserError
 from oversight.log.transcripts import expand_messages
 from oversight.protocol.review import heading
+from oversight.tui.views import Notice, judgment_extra
 
 _SHOWN_ELSEWHERE = frozenset({"schema", "transcript_id", "judge", "raw", "created_at"})
 
@@ -31,9 +32,9 @@ def _raw(value: Any) -> str:
 
 
 def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
-             protocol: Protocol[Any, Any] | None = None) -> RenderableType:
+             protocol: Protocol[Any, Any] | None = None, notice: Notice | None = None) -> RenderableType:
     """Every judgment on the transcript, each judge and order, withdrawn ones struck through;
-    the protocol's `judgment_body` under each."""
+    the protocol's `judgment_body` under each (a failing one: a line saying so, and `notice`)."""
     if not records:
         return Text("No judgments on this transcript.", style="dim")
     withdrawn = withdrawn_ids(records)
@@ -54,7 +55,7 @@ def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
             if key not in shown_elsewhere and value is not None:
                 overview.add_row(Text(key, style="dim"), Text(_raw(value)))
         parts.append(overview)
-        extra = protocol.judgment_body(transcript, r) if protocol else None
+        extra = judgment_extra(protocol, transcript, r, notice)
         if extra is not None:
             parts.append(extra)
         parts += [Text("raw:", style="dim"), Text(_raw(r.get("raw"))), Text("")]

@@ -20,7 +20,7 @@ from oversight.core.safe_text import clean, clean_deep, text
 from oversight.tui import panels
 from oversight.tui.index import VERDICT_FILTERS, Filters, RunIndex
 from oversight.tui.rowlist import RowList
-from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen
+from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen, show_notices
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
@@ -112,6 +112,8 @@ class ListScreen(Helpful):
         legend.display = self.filters.judge is None and len(judges) > 1
         legend.update(text("marks by judge: " + "  ".join(f"{n}) {j}" for n, j in enumerate(judges, 1)),
                            one_line=True))
+        show_notices(self, self.index)
+        self.call_after_refresh(show_notices, self, self.index)  # the marks drawn with the rows may add some
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         self.app.push_screen(TranscriptScreen(self.index, self.rows, event.index, self.params))

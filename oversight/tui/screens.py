@@ -15,11 +15,11 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane, 
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import Selection
 
-from oversight.protocol.review import Body, QuoteRef, generic_body
+from oversight.protocol.review import Body, QuoteRef
 from oversight.tui import panels
 from oversight.tui.index import RunIndex
 from oversight.tui.tree_view import TreeView
-from oversight.tui.views import GENERIC_HELP
+from oversight.tui.views import GENERIC_HELP, review_body
 
 BACK = Binding("escape,q", "app.pop_screen", "back")
 HELP = Binding("question_mark", "help", "help")
@@ -47,6 +47,12 @@ class Helpful(Screen[Any]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.HELP_TEXT + "\n\nescape or ? closes this page."))
+
+
+def show_notices(screen: Screen[Any], index: RunIndex) -> None:
+    """The index's new notices (a failed hook, a protocol not installed) as toasts, each once."""
+    for notice in index.unshown_notices():
+        screen.notify(notice, title="protocol", severity="warning", markup=False, timeout=10)
 
 
 class PageScreen(Helpful):
@@ -176,7 +182,7 @@ class TranscriptScreen(Helpful):
             for pane_id, title in (("body", "1 View"), ("verdicts", "2 Verdicts"), ("calls", "3 Calls")):
                 with TabPane(title, id=pane_id):
                     if pane_id == "body" and self.tree_view:
-                        yield TreeView(id="tree-body")
+                        yield TreeView(protocol=str(self.index.protocol()), id="tree-body")
                         continue
                     with VerticalScroll(id=f"scroll-{pane_id}"):
                         yield Static(id=f"content-{pane_id}")
@@ -191,8 +197,9 @@ class TranscriptScreen(Helpful):
         t = self.transcript
         judgments = self.index.judgments.get(t["id"], [])
         hooks = self.index.hooks
-        self.body = (hooks.review_body(t, self.params, self.index, judgments) if hooks is not None
-                     else generic_body(t))
+        self.body, notice = review_body(hooks, t, self.params, self.index, judgments)
+        if notice is not None:
+            self.index.note(notice)
         head = Text(f"{t.get('id')}  ", style="bold")
         head.append(f"{t.get('condition')} ({t.get('protocol')}) · {self.position + 1}/{len(self.rows)}")
         if t.get("error"):
@@ -203,8 +210,9 @@ class TranscriptScreen(Helpful):
                 self.query_one(TreeView).load(self.body.tree)
         else:
             self.query_one("#content-body", Static).update(self.body.renderable)
-        self.query_one("#content-verdicts", Static).update(panels.verdicts(t, judgments, hooks))
+        self.query_one("#content-verdicts", Static).update(panels.verdicts(t, judgments, hooks, self.index.note))
         self.query_one("#content-calls", Static).update(panels.calls(t))
+        show_notices(self, self.index)
         self.action_tab(self.query_one(TabbedContent).active or "body")
 
     def action_tab(self, pane: str) -> None:
@@ -249,4 +257,5 @@ class TranscriptScreen(Helpful):
         self.app.push_screen(PageScreen(f"Calls of {self.transcript.get('id')}", panels.call_details(self.transcript, self.index.text)))
 
 
-__all__ = ["HelpScreen", "Helpful", "PageScreen", "QuotesScreen", "StoryScreen", "TranscriptScreen", "quote_span"]
+__all__ = ["HelpScreen", "Helpful", "PageScreen", "QuotesScreen", "StoryScreen", "TranscriptScreen", "quote_span",
+           "show_notices"]

@@ -9,9 +9,9 @@ session that is quit (or crashes) resumes exactly where it stopped:
   a function of the listed judges (`--judges`), the person's rank among them and the items,
   balanced within each person and across the listed people. The rank and list are recorded
   in every judgment (`assignment`) and reused on resume.
-- Answer orders ("original"/"swapped" views) are alternatives: one is drawn per unit, seeded
-  by run, person and transcript, and recorded as `view_key`. Other views (e.g. a tree's nodes)
-  are each a unit of their own.
+- Views the protocol lists as alternatives of one part (`view_alternatives`, e.g. answer
+  orders): one is drawn per unit, seeded by run, person and transcript, and recorded as
+  `view_key`. Other views (e.g. a tree's nodes) are each a unit of their own.
 - Units are shuffled with a seed from the run and the person's id; resuming skips the units
   with a standing judgment by this person.
 """

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
+from oversight.core.errors import UserError
+from oversight.core.safe_text import clean
+from oversight.protocol.hooks import hook_guard
 from oversight.protocol.review import ReviewTree
 
 
@@ -25,9 +29,11 @@ class TreeView(Vertical):
     TreeView > #tree-detail:focus { background: $boost; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, protocol: str = "?", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.review_tree: ReviewTree | None = None
+        self.protocol = protocol
+        """Whose `review_body` built the tree: named when its node details fail."""
         self.highlighted: str | None = None
 
     @property
@@ -80,8 +86,14 @@ class TreeView(Vertical):
 
     def show(self, node_id: str | None) -> None:
         self.highlighted = node_id
-        detail = (self.review_tree.details(node_id) if node_id is not None and self.review_tree is not None
-                  else Text("Choose a node in the tree above.", style="dim"))
+        if node_id is None or self.review_tree is None:
+            detail: RenderableType = Text("Choose a node in the tree above.", style="dim")
+        else:
+            try:
+                with hook_guard(self.protocol, "review_body"):  # the tree's details are the protocol's code
+                    detail = self.review_tree.details(node_id)
+            except UserError as exc:
+                detail = Text(clean(f"{exc} (node details)", one_line=True), style="bold red")
         self.query_one("#tree-node", Static).update(detail)
         self.query_one("#tree-detail", VerticalScroll).scroll_home(animate=False)
 

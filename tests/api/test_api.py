@@ -325,3 +325,26 @@ def test_a_torn_judgment_line_is_warned_of_once(tmp_path: Path) -> None:
         reopened = oversight.open_run(run.path)
     assert len([w for w in seen if "judgments.jsonl" in str(w.message)]) == 1
     assert len(reopened.all_judgments) == len(reopened.judgments_frame()) == 4
+
+
+def test_warnings_point_at_the_callers_line(tmp_path: Path) -> None:
+    scripted.register("sum", sloppy_sum)
+    run = oversight.run(qa_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False)
+    with (run.path / "transcripts.jsonl").open("a") as fh:
+        fh.write('{"id": "q9:plain", "outcome": {"answer": "a line cut off mid-wr')
+    with pytest.warns(UserWarning, match="transcripts.jsonl") as seen:
+        here = sys._getframe().f_lineno + 1
+        oversight.open_run(run.path)
+    assert {(Path(w.filename).name, w.lineno) for w in seen} == {(Path(__file__).name, here)}
+
+
+def test_open_run_on_a_file_says_to_pass_the_run_folder(tmp_path: Path) -> None:
+    scripted.register("sum", sloppy_sum)
+    run = oversight.run(qa_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False)
+    with pytest.raises(UserError) as caught:
+        oversight.open_run(run.path / "transcripts.jsonl")
+    assert str(caught.value) == (f"{run.path / 'transcripts.jsonl'}: a file, not a run folder: "
+                                 f"pass the run folder ({run.path})")
+    with pytest.raises(UserError, match=r"exp\.yaml: a file, not a run folder: pass the run folder \(the folder "
+                                        r"holding experiment\.yaml\)"):
+        oversight.open_run(tmp_path / "exp.yaml")

@@ -123,4 +123,4 @@ def test_validate_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixt
     write_items(tmp_path)
     (tmp_path / "exp.yaml").write_text(GOOD)
     assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "params.conditions=[a, b]"]) == 0
-    assert "1 items, 2 units" in capsys.readouterr().out
+    assert "1 item, 2 units" in capsys.readouterr().out

@@ -100,3 +100,26 @@ def test_streamed_light_transcripts_give_the_same_metrics_as_full_ones(tmp_path:
     assert all("events" not in t for t in light)
     js, _ = folder.judgments(full)
     assert protocol.metrics(light, js, params) == protocol.metrics(full, js, params)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_withdrawn_judgments_are_flagged_for_pandas(tmp_path: Path, fmt: str) -> None:
+    import pandas as pd
+
+    run = _run(tmp_path)
+    person = {"schema": "oversight.judgment/1", "judge": {"kind": "human", "id": "me"}, "condition": "debate",
+              "order": "original", "shown_order": [0, 1], "invalid": False, "raw": "A... 70%?", "attempt": None}
+    with open(run / "judgments.jsonl", "a") as fh:
+        for record in ({**person, "transcript_id": "i0:debate", "id": "kept", "answer_index": 0, "correct": True},
+                       {**person, "transcript_id": "i1:debate", "id": "undone", "answer_index": 0, "correct": False},
+                       {"schema": "oversight.judgment/1", "transcript_id": "i1:debate", "judge": person["judge"],
+                        "attempt": None, "id": "undo", "supersedes": "undone", "retracted": True}):
+            fh.write(json.dumps(record) + "\n")
+    _, path_j = export(run, fmt, tmp_path / "out")
+    frame = pd.read_json(path_j, lines=True) if fmt == "jsonl" else pd.read_csv(path_j)
+    assert frame["withdrawn"].dtype == bool
+    by_id = frame.set_index(frame["id"].fillna("")).groupby(level=0)["withdrawn"].first()
+    assert by_id["kept"] == False and by_id["undone"] == True and by_id["undo"] == True  # noqa: E712
+    assert not frame.loc[frame["judge_kind"] != "human", "withdrawn"].any()
+    humans = frame[(frame["judge_kind"] == "human") & ~frame["withdrawn"]]
+    assert humans["id"].tolist() == ["kept"]  # the naive count a pandas user makes is now right

@@ -30,9 +30,9 @@ TOY_SRC = ROOT / "tests" / "fixtures" / "toy_protocol" / "src"
 SIZE = (80, 24)
 
 
-@pytest.fixture()
-def toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A finished toy run; the toy protocol is findable in this process while the test runs."""
+def _toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: str) -> Iterator[Path]:
+    """A finished toy run whose answerer always says `reply`; the toy protocol is findable in
+    this process while the test runs."""
     site = tmp_path / "site"
     info = site / "toy_protocol_review-0.0.dist-info"
     info.mkdir(parents=True)
@@ -43,7 +43,7 @@ def toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         + json.dumps({"id": "q2", "question": "Say no, please.", "reference": "no"}) + "\n")
     (tmp_path / "toy.yaml").write_text(yaml.safe_dump({
         "name": "toy-review", "protocol": "toy", "task": {"path": "items.jsonl"},
-        "models": {"answerer": "scripted:const= yes "}, "cache": False}))
+        "models": {"answerer": f"scripted:const={reply}"}, "cache": False}))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(TOY_SRC), str(site)])}
     out = subprocess.run([sys.executable, "-m", "oversight.cli.main", "run", str(tmp_path / "toy.yaml"),
                           "--runs-dir", str(tmp_path / "runs")], env=env, capture_output=True, text=True, cwd=tmp_path)
@@ -56,6 +56,20 @@ def toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     views.forget_protocols()
     yield run
     views.forget_protocols()
+
+
+@pytest.fixture()
+def toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    yield from _toy_run(tmp_path, monkeypatch, " yes ")
+
+
+MESSY = "[bold red]Yes[/bold red] \u2014 obviously <b>yes</b>,\x1b[2J as I said: yes"
+"""A reply with Rich markup, HTML and a terminal escape (clear screen), as a model might write it."""
+
+
+@pytest.fixture()
+def messy_toy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    yield from _toy_run(tmp_path, monkeypatch, MESSY)
 
 
 async def test_review_shows_the_toys_own_body_marks_and_help(toy_run: Path) -> None:
@@ -101,3 +115,29 @@ async def test_judge_human_shows_the_toys_form_and_records_its_verdict(toy_run: 
     assert mine["says_right"] is False and mine["probability"] == 0.8
     # the scripted reply is "yes": right for q1, wrong for q2, so calling it wrong is correct only on q2
     assert mine["correct"] is (item == "q2")
+
+
+async def test_judge_human_draws_the_form_body_the_toy_returns(messy_toy_run: Path) -> None:
+    app = JudgeApp(JudgeSession.open(RunFolder.open(messy_toy_run), "bo"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, JudgeScreen)
+        shown = screen_text(app)
+        assert "Toy form: does the reply below answer the question?" in shown  # the toy's own form body
+        assert "Which answer is right? Pick one below." not in shown  # not the contract's default
+        # the reply as written, markup shown as text, between the toy's own marks
+        assert "\u00bb [bold red]Yes[/bold red] \u2014 obviously <b>yes</b>," in shown
+        assert "as I said: yes \u00ab" in shown
+        assert "\x1b" not in shown and "[2J" in shown  # cleaned before the toy draws it: shown, inert
+
+
+def test_the_inspect_export_scores_judgments_as_the_toy_says(toy_run: Path) -> None:
+    log_api = pytest.importorskip("inspect_ai.log", reason="the inspect extra is not installed")
+    from oversight.exports import export
+
+    [path] = export(toy_run, "inspect", toy_run / "exports")
+    samples = {s.id: s for s in log_api.read_eval_log(str(path)).samples}
+    scores = {sid: [(score.value, score.answer) for score in s.scores.values()] for sid, s in samples.items()}
+    # the scripted reply is " yes ": an exact match of q1's "Yes", not of q2's "no"
+    assert scores == {"q1:plain": [(1.0, "yes")], "q2:plain": [(0.0, "yes")]}
+    assert samples["q1:plain"].target == ""  # the toy gives no reference answer to the contract

@@ -53,7 +53,7 @@ def human_text(outcome: dict[str, Any], order: str) -> str:
     view = JudgeView(key=order, template="judge_debate", variables=judge_variables(outcome, order),
                      answer_kind="choice", choices=tuple(outcome["answers"]))
     console = Console(width=200, file=io.StringIO(), record=True)
-    console.print(render_view(view))
+    console.print(render_view(view, DebateProtocol()))
     return " ".join(console.export_text().split())
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from oversight.core.errors import UserError
-from oversight.protocol.reporting import HeadlineRow
+from oversight.protocol.reporting import ExportScore, HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.critique import metrics as critique_metrics, report as critique_report
 from oversight.protocols.critique.data import FlawedAnswerItem, load_items
@@ -49,10 +49,14 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
         "grader_confirm": {"context", "question", "answer", "report"},
     }
 
+    table_notes = critique_report.TABLE_NOTES
     figures = "oversight.protocols.critique.figures:critique_plots"
 
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return critique_report.headline(metrics)
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        return critique_report.export_score(judgment)
 
     def roles(self, params: CritiqueParams) -> set[str]:
         assisted = "assisted" in params.conditions

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight.protocols.critique.outcome import outcome_of
 from oversight.protocols.critique.flaws import LEXICAL_METHOD, lexical_match, lexical_score
 from oversight.stats.raters import standing
 from oversight.stats.estimates import (
@@ -105,7 +106,7 @@ def _views(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], t
         if j.get("invalid"):
             counts["invalid_judgments"] += 1
             continue
-        outcome = t.get("outcome") or {}
+        outcome = outcome_of(t)
         gold = outcome.get("gold_flaws")
         matches = j.get("matches")
         if matches is None:
@@ -318,7 +319,7 @@ def _critique_stats(transcripts: list[dict[str, Any]]) -> dict[str, Any]:
     sev: dict[Any, Units] = defaultdict(dict)
     graders: set[str] = set()
     for t in transcripts:
-        outcome = t.get("outcome") or {}
+        outcome = outcome_of(t)
         if t.get("error") or outcome.get("condition") != "assisted" or "critique_matches" not in outcome:
             continue
         matches = outcome["critique_matches"]
@@ -342,7 +343,7 @@ def _answer_warnings(transcripts: list[dict[str, Any]]) -> list[str]:
     """Answerer mode: both conditions must have judged the same answer, or the pairing is unfair."""
     answers: dict[str, set[str]] = defaultdict(set)
     for t in transcripts:
-        outcome = t.get("outcome") or {}
+        outcome = outcome_of(t)
         if not t.get("error") and outcome.get("answer_source") == "answerer":
             answers[str(t["item_id"])].add(outcome.get("answer", ""))
     return [f"item {i!r}: the conditions judged different generated answers" for i, a in sorted(answers.items())

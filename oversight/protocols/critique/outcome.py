@@ -4,7 +4,7 @@ exactly what the graph built."""
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict
+from typing import Any, Required, TypedDict, cast
 
 
 class CritiqueOutcome(TypedDict, total=False):
@@ -30,4 +30,11 @@ class CritiqueOutcome(TypedDict, total=False):
     """Exactly the variables a judge of this unit is shown."""
 
 
-__all__ = ["CritiqueOutcome"]
+def outcome_of(transcript: dict[str, Any]) -> CritiqueOutcome:
+    """A transcript's outcome read as its type ({} for a failed one). A report's light transcripts
+    keep only the protocol's `metrics_outcome_keys`, so a reader still says what it does when a
+    field is missing (`.get`)."""
+    return cast(CritiqueOutcome, transcript.get("outcome") or {})
+
+
+__all__ = ["CritiqueOutcome", "outcome_of"]

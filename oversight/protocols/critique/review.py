@@ -3,14 +3,14 @@ gold flaws, the critique tree, and how the grader matched each critique and repo
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
 from oversight.protocol.review import Body, Mark, heading, labelled
-from oversight.protocols.critique.outcome import CritiqueOutcome
+from oversight.protocols.critique.outcome import outcome_of
 
 HELP = "critique passage, answer and critique tree, with the grader's matches"
 MARK_HELP = "critique: a verdict is right when it finds every gold flaw (recall 1; a number is its recall)"
@@ -69,7 +69,7 @@ def reports_block(title: str, reports: list[str], matches: list[dict[str, Any]],
 
 
 def critique_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
-    o = cast(CritiqueOutcome, transcript.get("outcome") or {})
+    o = outcome_of(transcript)
     shown = o.get("judge_view") or {}
     gold = o.get("gold_flaws") or []
     parts: list[RenderableType] = [

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
-from oversight.protocol.reporting import HeadlineRow
+from oversight.protocol.reporting import ExportScore, HeadlineRow
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
 from oversight.protocols.debate.judging import ORDERS
@@ -23,6 +23,7 @@ from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
+from rich.console import RenderableType
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
@@ -89,6 +90,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     }
 
     published = debate_report.PUBLISHED
+    table_notes = debate_report.TABLE_NOTES
 
     figures = "oversight.protocols.debate.figures:debate_plots"
     cross_run = "oversight.protocols.debate.crossplay:crossplay"
@@ -96,6 +98,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def headline(self, metrics: dict[str, Any]) -> list[HeadlineRow]:
         return debate_report.headline(metrics)
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        return debate_report.export_score(judgment)
 
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         if params.passage == "none":
@@ -188,6 +193,11 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:
         return debate_review.debate_body(transcript, params)
+
+    form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+
+    def form_body(self, view: JudgeView) -> RenderableType:
+        return debate_review.form_body(view, self.form_titles)
 
 
 __all__ = ["CONDITIONS", "DebateItem", "DebateParams", "DebateProtocol", "assign_consultants"]

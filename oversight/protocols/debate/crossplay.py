@@ -8,7 +8,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from oversight.figures import caption, errbar, method_name, new_figure
+from oversight.core.words import count
+from oversight.figures import caption, errbar, fit_title, method_name, new_figure
 from oversight.protocol.reporting import CrossRunResult, CrossRunSection, RunInput
 from oversight.protocols.debate import DebateProtocol
 from oversight.protocols.debate.tournament import RunGames, games_from_runs, tournament
@@ -58,7 +59,8 @@ def tournament_section(tour: dict[str, Any]) -> CrossRunSection:
     asd = tour["asd"]
     c = tour["counts"]
     return CrossRunSection("Debate tournament (cross-play)", tournament_rows(tour), [
-        f"judge {c['judge']}; {tour['games']} games on {tour['items']} items ({tour['cross_play_games']} cross-play); "
+        f"judge {c['judge']}; {count(tour['games'], 'game')} on {count(tour['items'], 'item')} "
+        f"({tour['cross_play_games']} cross-play); "
         f"left out: {c['invalid_games']} invalid, {c['failed_transcripts']} failed, "
         f"{c['unjudged_transcripts']} unjudged",
         f"ASD (all games) {asd['estimate']} {_interval_text(asd)}; Elo relative to the mean debater; "
@@ -81,13 +83,13 @@ def persuasiveness_figure(tour: dict[str, Any]) -> Figure | None:
     ax.axhline(0.5, color="0.5", linestyle="--", linewidth=1)
     ax.set_xlabel("debater Elo (relative to the mean debater)")
     ax.set_ylabel("judge accuracy in self-play")
-    ax.set_ylim(-0.02, 1.1)
+    ax.set_ylim(-0.06, 1.1)  # a point at 0 stays whole
     ax.margins(x=0.15)
-    ax.set_title(f"Persuasiveness vs judge accuracy\njudge: {tour['counts']['judge']}", fontsize=11, loc="left")
     acc_methods = sorted({method_name(a.get("ci_method")) for _, _, a in points})
-    caption(fig, f"{tour['games']} games on {tour['items']} items; Elo 95% CI: {method_name(tour['elo'][points[0][0]]['ci_method'])}"
+    caption(fig, f"{count(tour['games'], 'game')} on {count(tour['items'], 'item')}; Elo 95% CI: {method_name(tour['elo'][points[0][0]]['ci_method'])}"
                  f" ({tour['bootstrap']['resamples']} resamples); accuracy 95% CI: {'; '.join(acc_methods)}; "
                  f"n = {', '.join(str(a['n']) for _, _, a in points)} self-play transcripts")
+    fit_title(fig, ax, f"Persuasiveness vs judge accuracy\njudge: {tour['counts']['judge']}")
     return fig
 
 

@@ -23,13 +23,13 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
         groups = list(by_c)
         acc = {c: m["accuracy"] for c, m in by_c.items()}
         series = {f"{next(iter(by_c.values()))['accuracy_kind']}": list(acc.values())}
-        for order in ORDERS:
-            recs = [m["accuracy_by_order"].get(order) for m in by_c.values()]
-            if any(recs):
-                series[f"{order} order"] = recs
+        by_order = {order: [m["accuracy_by_order"].get(order) for m in by_c.values()] for order in ORDERS}
+        judged = {order: recs for order, recs in by_order.items() if any(recs)}
+        if len(judged) > 1:  # with one order judged, its series would repeat the verdicts' own
+            series.update({f"{order} order": recs for order, recs in judged.items()})
         note = n_note(acc, "verdicts", "transcripts")
-        per_order = {f"{c} {o}": m["accuracy_by_order"].get(o) for c, m in by_c.items() for o in ORDERS}
-        if any(per_order.values()):
+        per_order = {f"{c} {o}": m["accuracy_by_order"].get(o) for c, m in by_c.items() for o in judged}
+        if len(judged) > 1:
             note += " Per order: " + n_note(per_order, "verdicts", "transcripts")
         figures.append((f"debate_accuracy{suffix}", interval_plot(
             f"Judge accuracy per condition - {ctx.run}\njudge: {judge}", groups, series,

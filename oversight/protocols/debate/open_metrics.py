@@ -20,7 +20,7 @@ from typing import Any
 
 from oversight.stats.estimates import ci_cell, cluster_proportion, judge_name, proportion
 from oversight.stats.raters import rater, standing
-from oversight.protocols.debate.metrics import transcript_score
+from oversight.protocols.debate.verdict_scores import transcript_score
 
 AGENT = {"debate": "debater_a", "consultancy": "consultant"}
 

@@ -4,7 +4,7 @@ JSON written is exactly what the graph built."""
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict
+from typing import Any, Required, TypedDict, cast
 
 
 class Speech(TypedDict):
@@ -61,4 +61,41 @@ class DebateOutcome(TypedDict, total=False):
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
 
 
-__all__ = ["DebateOutcome", "QuoteStats", "Speech", "VerdictSummary"]
+
+class DebateJudgment(TypedDict, total=False):
+    """A judgment record of a debate view as metrics read it: the record's own fields
+    (`transcript_id`, `failed`) and the verdict fields `judging.verdict_record` writes."""
+
+    transcript_id: str
+    failed: bool
+    condition: str
+    order: str
+    shown_order: list[int]
+    answer_index: int | None
+    correct: bool | None
+    p_correct: float | None
+    probs: list[float] | None
+    p_chosen: float | None
+    invalid: bool
+    invalid_reason: str | None
+    winner: str
+    swap_relabel: dict[str, Any]
+    unresolved_references: int
+    consultant_index: int
+    consultant_correct: bool
+    sided_with_consultant: bool
+
+
+def outcome_of(transcript: dict[str, Any]) -> DebateOutcome:
+    """A transcript's outcome read as its type ({} for a failed one). A report's light transcripts
+    keep only the protocol's `metrics_outcome_keys`, so a reader still says what it does when a
+    field is missing (`.get`)."""
+    return cast(DebateOutcome, transcript.get("outcome") or {})
+
+
+def judgment_of(record: dict[str, Any]) -> DebateJudgment:
+    """A judgment record read as a debate verdict (the same dict: a TypedDict is one at run time)."""
+    return cast(DebateJudgment, record)
+
+
+__all__ = ["DebateJudgment", "DebateOutcome", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.protocol.reporting import HeadlineRow, Published, estimate_row, first_judge
+from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score, estimate_row,
+                                          first_judge)
+from oversight.protocols.shared.speech_view import LETTERS
 
 PUBLISHED = Published(
     figures={
@@ -17,6 +19,28 @@ PUBLISHED = Published(
           "with an LLM judge, H = Khan et al. 2024 with human judges (blind = their naive judge), "
           "M = Michael et al. 2023, human debaters and judges"),
 )
+
+
+def export_score(judgment: dict[str, Any]) -> ExportScore:
+    """A verdict as an exported score: right / wrong / invalid, and the answer picked as its letter
+    in the original order (a third answer or more by its index)."""
+    score = correct_score(judgment)
+    if score is None:
+        return ExportScore(INVALID_SCORE)
+    index = judgment.get("answer_index")
+    answer = None if index is None else LETTERS[int(index)] if int(index) < 2 else str(index)
+    return ExportScore(score.value, answer)
+
+
+TABLE_NOTES = {
+    "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
+           "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
+    "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
+    "1st": "share of valid verdicts for the answer shown first (position bias)",
+    "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
+             "transcripts judged swapped",
+}
+"""The legend of the columns a debate table adds to the generic ones."""
 
 
 def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:

@@ -1,19 +1,22 @@
 """A debate transcript as a researcher reads it in `oversight review`: its speeches by round,
 each quote marked verified (green) or unverified (red, with its fuzzy score) and numbered, so
-the quotes screen can jump to its place in the story."""
+the quotes screen can jump to its place in the story. And a judge view as a person judging it
+reads it (`judge --human`): the speaker turns drawn by us, quotes marked the same way."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from oversight.protocol.review import Body, Mark, QuoteRef, heading, labelled
-from oversight.protocols.debate.metrics import transcript_score
-from oversight.protocols.debate.outcome import DebateOutcome
+from oversight.core.words import count
+from oversight.protocol.judge_view import JudgeView
+from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
 from oversight.protocols.debate.judging import NO_TEXT_NOTE
-from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, speech_text
+from oversight.protocols.debate.outcome import outcome_of
+from oversight.protocols.debate.verdict_scores import transcript_score
+from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
 
 MARK_HELP = ("A transcript is correct for a judge when its verdict is, as accuracy counts it:\n"
              "   judged in both answer orders, p(correct) averaged over the two (a tie\n"
@@ -35,7 +38,7 @@ HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     """Question and answers (the correct one green), then every speech by round with its quotes
     marked and numbered, the answer-order rerun after it."""
-    o = cast(DebateOutcome, transcript.get("outcome") or {})
+    o = outcome_of(transcript)
     tags = (str(params.get("verified_tag", "v_quote")), str(params.get("unverified_tag", "u_quote")))
     parts: list[RenderableType] = [labelled("Question", o.get("question", "?"))]
     correct = o.get("correct_index")
@@ -43,7 +46,9 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         parts.append(labelled(f"Answer {LETTERS[i]}", answer, "bold green" if i == correct else ""))
     info = [f"condition {o.get('condition', transcript.get('condition'))}"]
     if o.get("turns"):
-        info.append(f"{o['turns']} turns, {o.get('rounds')} rounds, {o.get('word_limit')} words")
+        rounds = o.get("rounds")
+        info.append(f"{o['turns']} turns, " + (count(rounds, "round") if isinstance(rounds, int) else f"{rounds} rounds")
+                    + f", {o.get('word_limit')} words")
     if o.get("consultant_index") is not None:
         info.append(f"consultant argues {LETTERS[o['consultant_index']]}")
     stats = o.get("quote_stats")
@@ -84,4 +89,38 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     return Body(Group(*parts), quotes, story_ref)
 
 
-__all__ = ["HELP", "debate_body"]
+FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns", "quote_note"})
+"""View variables that steer drawing (the quote tags, the turns the transcript is drawn from) or
+are said in words (the consultant's answer)."""
+QUOTE_NOTE = "Green quotes were checked against the story and found in it; red ones were not."
+
+
+def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
+    """A debate judge's view for a person: the transcript drawn from the view's turns (labels in
+    our style, speech text only as text), quotes marked, and whom a consultant argues for."""
+    v = view.variables
+    tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
+    # a closed question's view has nothing to check quotes against, and says so (`quote_note`)
+    legend = f"{str(v['quote_note']).capitalize()}." if v.get("quote_note") else QUOTE_NOTE
+
+    def section(key: str, variables: dict[str, Any]) -> list[RenderableType] | None:
+        if key == "transcript":
+            turns = variables.get("turns")
+            if not isinstance(turns, list):
+                return [mark_quotes(str(variables[key]), [], tags, 1), Text(legend, style="dim")]
+            drawn: list[RenderableType] = []
+            for turn in turns:
+                drawn.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
+                drawn.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
+            if not turns:
+                drawn.append(Text(str(variables[key])))
+            return [*drawn, Text(legend, style="dim")]
+        if key == "answer_b" and "consultant_letter" in variables:
+            return [Text(str(variables[key])),
+                    Text(f"\nThe consultant argues for answer {variables['consultant_letter']}.", style="bold")]
+        return None
+
+    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section)
+
+
+__all__ = ["FORM_HIDDEN", "HELP", "debate_body", "form_body"]

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight.protocols.debate.outcome import outcome_of
 from oversight.stats.estimates import MIN_BOOTSTRAP_UNITS, judge_name, judge_order, rounded
 
 ELO_SCALE = 400.0 / math.log(10.0)  # Elo points per natural-log unit of odds
@@ -76,7 +77,7 @@ def _p_answer_a(j: dict[str, Any], correct_index: int) -> float | None:
 
 
 def _correct_index(t: dict[str, Any], js: list[dict[str, Any]]) -> int | None:
-    outcome = t.get("outcome") or {}
+    outcome = outcome_of(t)
     if outcome.get("correct_index") is not None:
         return int(outcome["correct_index"])
     for j in js:  # imported or light transcripts without the outcome: infer it from a verdict
@@ -98,7 +99,7 @@ def games_from_runs(runs: list[RunGames], judge: str | None = None) -> tuple[lis
             if judge_name(j) == chosen:
                 by_t[j.get("transcript_id", "")].append(j)
         for t in run.transcripts:
-            if (t.get("condition") or (t.get("outcome") or {}).get("condition")) != "debate":
+            if (t.get("condition") or outcome_of(t).get("condition")) != "debate":
                 continue
             if t.get("error"):
                 counts["failed_transcripts"] += 1

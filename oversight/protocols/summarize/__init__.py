@@ -20,8 +20,9 @@ from oversight.protocols.summarize import judging
 from oversight.protocols.summarize.data import TextItem, load_text_items
 from oversight.protocols.summarize.tree import NODE_EVENT
 from oversight.protocols.summarize.params import STRATEGIES, SummarizeParams
-from oversight.protocols.summarize import review as summarize_review
+from oversight.protocols.summarize import report as summarize_report, review as summarize_review
 from oversight.protocols.summarize.outcome import SummarizeOutcome
+from oversight.protocol.reporting import INVALID_SCORE, ExportScore, correct_score
 from oversight.protocol.review import Body
 from oversight.config.tasks import TaskConfig
 
@@ -41,6 +42,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     """The line format a person listing confusing sentences (the coherence view) is shown."""
     flaws_guide: ClassVar[str] = judging.FLAWS_GUIDE
     """What to mark, and the kinds of confusion, above the summary a person checks for coherence."""
+    form_hidden: ClassVar[frozenset[str]] = frozenset({"count"})
+    """The coherence view's sentence count steers a model judge's token cap; a person counts them."""
     templates: ClassVar[dict[str, set[str]]] = {
         "summarize_chunk": {"title", "chunk", "words", "context", "part", "parts"},
         "merge": {"title", "summaries", "count", "words", "context"},
@@ -50,6 +53,7 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
         "judge_coherence": {"sentences", "count"},
     }
 
+    table_notes = summarize_report.TABLE_NOTES
     figures = "oversight.protocols.summarize.figures:summarize_plots"
 
     def roles(self, params: SummarizeParams) -> set[str]:
@@ -89,6 +93,14 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     review_tree: ClassVar[bool] = True
     review_help: ClassVar[str] = summarize_review.HELP
     form_titles: ClassVar[dict[str, str]] = summarize_review.FORM_TITLES
+
+    def export_score(self, judgment: dict[str, Any]) -> ExportScore:
+        """A node's ratings as the exported score's value (scale -> 1-7)."""
+        score = correct_score(judgment)
+        if score is not None:
+            return score
+        ratings = judgment.get("ratings")
+        return ExportScore(ratings) if isinstance(ratings, dict) else ExportScore(INVALID_SCORE)
 
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:

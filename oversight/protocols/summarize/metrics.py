@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
+from oversight.protocols.summarize.outcome import outcome_of
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
 from oversight.stats.raters import standing
@@ -81,7 +82,7 @@ def _tree(transcripts: list[dict[str, Any]]) -> dict[str, Any]:
         tokens_in += usage.get("input_tokens", 0)
         tokens_out += usage.get("output_tokens", 0)
         costs.append(usage.get("cost_usd"))
-    outcomes = [t["outcome"] for t in transcripts if t.get("outcome")]
+    outcomes = [outcome_of(t) for t in transcripts if t.get("outcome")]
     return {
         "depth": max((o["depth"] for o in outcomes), default=None),
         "width": max((o["width"] for o in outcomes), default=None),

@@ -4,7 +4,7 @@ TypedDict is a plain dict at run time, so the JSON written is exactly what the g
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict, cast
 
 
 class SummarizeOutcome(TypedDict):
@@ -28,4 +28,11 @@ class SummarizeOutcome(TypedDict):
     """How many judge verdicts the run's own judge gave on this tree."""
 
 
-__all__ = ["SummarizeOutcome"]
+def outcome_of(transcript: dict[str, Any]) -> SummarizeOutcome:
+    """A transcript's outcome read as its type ({} for a failed one). A report's light transcripts
+    keep only the protocol's `metrics_outcome_keys`, so a reader still says what it does when a
+    field is missing (`.get`)."""
+    return cast(SummarizeOutcome, transcript.get("outcome") or {})
+
+
+__all__ = ["SummarizeOutcome", "outcome_of"]

@@ -8,38 +8,34 @@ as one interval plot. Several runs side by side and tournaments have their own f
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-from oversight.core.errors import UserError
 from oversight.figures import Drawer, PlotContext, caption, errbar, method_name, new_figure, save
-from oversight.protocol.registry import get_protocol
+from oversight.protocol.hooks import hook_guard, load_hook
+from oversight.protocol.registry import ProtocolNotInstalled, get_protocol
 from oversight.report.plots.generic import headline_plot
 
 
 def drawer_for(metrics: dict[str, Any]) -> Drawer:
-    """The run's protocol's drawer, else the headline plot (also for a protocol not installed here)."""
+    """The run's protocol's drawer, else the headline plot (also for a protocol not installed
+    here); a protocol that fails to load, or whose drawer does, is a one-line UserError."""
     try:
-        spec = get_protocol(str(metrics.get("protocol"))).figures
-    except UserError:
+        protocol = get_protocol(str(metrics.get("protocol")))
+    except ProtocolNotInstalled:
         return headline_plot
-    if not spec:
-        return headline_plot
-    module, _, attr = spec.partition(":")
-    try:
-        fn = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise UserError(f"protocol {metrics.get('protocol')!r}: figures {spec!r} cannot be loaded ({exc})") from exc
-    drawer: Drawer = fn
-    return drawer
+    drawer: Drawer | None = load_hook(protocol, "figures")
+    return drawer or headline_plot
 
 
 def plot_run(run_dir: Path, metrics: dict[str, Any], out_dir: Path | None = None) -> list[Path]:
     """Draw the run's figures into RUN_DIR/plots (or `out_dir`); returns the files written."""
     ctx = PlotContext(run=Path(run_dir).name)
     paths: list[Path] = []
-    for stem, fig in drawer_for(metrics)(metrics, ctx):
+    drawer = drawer_for(metrics)
+    with hook_guard(str(metrics.get("protocol")), "figures"):  # a drawer may be a generator: drawn here
+        figures = [(str(stem), fig) for stem, fig in drawer(metrics, ctx)]
+    for stem, fig in figures:
         paths += save(fig, out_dir or Path(run_dir) / "plots", stem)
     return paths
 

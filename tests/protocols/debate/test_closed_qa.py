@@ -218,7 +218,7 @@ async def test_passage_none_keeps_the_story_out_of_every_call_and_says_quotes_ar
         shown = console.export_text()
         assert "no hidden text: quotes are not checked" in shown and "verified" not in shown
         person = Console(width=300, record=True)
-        person.print(render_view(views[0]))  # what a person judging it reads
+        person.print(render_view(views[0], proto))  # what a person judging it reads
         form = person.export_text()
         assert "No hidden text: quotes are not checked." in form and "Green quotes" not in form
 

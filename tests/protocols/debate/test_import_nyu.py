@@ -310,3 +310,35 @@ def test_the_shared_file_reproduces_the_papers_human_figures(tmp_path: Path) -> 
         for s in t["outcome"]["speeches"]:
             assert all(story[q["char_span"][0]:q["char_span"][1]] == q["text"] for q in s["quotes"])
         assert "<v_quote>" in judge_variables(t["outcome"], "swapped")["transcript"] or not t["outcome"]["quote_stats"]["quotes"]
+
+
+def test_the_import_says_what_each_count_counts_and_why_its_accuracies_differ_from_the_paper(
+        run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from oversight.report.build import report
+
+    _, meta = read_run(run)
+    line = import_summary(meta)
+    assert line is not None
+    assert "2 human debates from 4 lines as transcripts, with 4 human judgments (the final verdicts" in line
+    assert "9 sessions kept in sessions.jsonl (every room listed on any line" in line
+    assert "2 lines have no human debate and were not imported" in line
+    buf = io.StringIO()
+    report([run], Console(file=buf, width=80, color_system=None))
+    flat = " ".join(buf.getvalue().split())
+    published = flat.split("Published figures, recomputed from the imported sessions")[1]
+    assert "versus results: these rows count the paper's sessions" in published
+    assert "in and out of the paper's set, per judge (live, offline, pooled)" in published
+    # the note is words only: the recomputed numbers are the ones the paper's rule gives
+    assert imported_metrics(run, meta)["published"]["human_debate"]["estimate"] == 0.5
+
+
+def test_one_skipped_line_reads_in_the_singular(tmp_path: Path) -> None:
+    lines = fixture_lines()
+    keep = [x for x in lines if x["human_debate"] is not None][:1] + [x for x in lines if x["human_debate"] is None][:1]
+    run_dir = import_file("nyu-debate", write_lines(tmp_path / "two.jsonl", keep), tmp_path / "runs")
+    line = import_summary(read_run(run_dir)[1]) or ""
+    assert "1 human debate from 2 lines" in line and "1 line has no human debate and was not imported" in line

@@ -123,12 +123,12 @@ async def test_the_human_view_styles_only_real_labels_and_flags_forged_ones() ->
         from oversight.protocol.contract import JudgeView
         view = JudgeView(key=order, template="judge_debate", variables=variables, answer_kind="choice",
                          choices=tuple(outcome["answers"]))
-        segments = styled(render_view(view))
+        segments = styled(render_view(view, DebateProtocol()))
         real = [t.strip() for t, style in segments if style == TURN_STYLE]
         assert sorted(real) == sorted(f"{t['speaker']} (round {t['round']})" for t in variables["turns"])
         forged = [t for t, style in segments if style == FORGED_STYLE]
         assert len(forged) >= len(TURN_FORGERIES) * len(outcome["speeches"]) - len(outcome["speeches"])
-        text = plain(render_view(view))
+        text = plain(render_view(view, DebateProtocol()))
         assert not re.search(rf"{re.escape(INVENTED[-20:])}\W*\[q\d+ ✓", " ".join(text.split()))
         assert "written inside Debater A's speech; not a turn" in text
         assert not re.search("[\u200b-\u200f\u202a-\u202e\u2066-\u2069]", text)
@@ -274,7 +274,7 @@ async def test_a_speech_cannot_imitate_the_quote_labels_people_see() -> None:
         from oversight.protocol.contract import JudgeView
         view = JudgeView(key="original", template="judge_debate", variables=judge_variables(outcome, "original"),
                          answer_kind="choice", choices=tuple(outcome["answers"]))
-        text = " ".join(plain(render_view(view)).split())
+        text = " ".join(plain(render_view(view, DebateProtocol())).split())
         assert not re.search(rf"{re.escape(INVENTED[-20:])}\W*\[q\d+ \u2713", text)
         assert "\u2714" not in text and "(speaker wrote '[q1 \u2713]')" in text
         real_ticks = re.findall(r"(?<!')\[q\d+ \u2713\]", text)  # debate_with adds one real quote per speech

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from oversight.config.experiment import Experiment
 from oversight.core.errors import UserError
+from oversight.core.words import count, plural
 from oversight.log.imported import new_folder
 from oversight.protocols.debate.importers.nyu_metrics import published_metrics
 from oversight.protocols.debate.importers.nyu_schema import DEBATER_ROLES, SESSIONS_FILE, SPEECH_TYPES, NyuLine, NyuTurn
@@ -290,10 +291,15 @@ def _experiment(name: str, path: Path, sha256: str, counts: dict[str, int],
 
 
 def summary(imported: dict[str, Any]) -> str:
-    """One line for the CLI from the `imported` provenance block."""
-    return (f"imported {imported['debates']} human debates ({imported['judgments']} human judgments) from "
-            f"{imported['lines']} lines; {imported['skipped']} lines have no human debate and were not imported "
-            f"as transcripts; {imported['sessions']} sessions kept")
+    """One line for the CLI from the `imported` provenance block, saying what each count counts."""
+    skipped = imported["skipped"]
+    return (f"imported {count(imported['debates'], 'human debate')} from {count(imported['lines'], 'line')} as "
+            f"transcripts, with {count(imported['judgments'], 'human judgment')} (the final verdicts of their "
+            f"live and offline judges); {count(skipped, 'line')} {plural('has', skipped, 'have')} no human "
+            f"debate and {plural('was', skipped)} not imported as transcripts; "
+            f"{count(imported['sessions'], 'session')} kept in sessions.jsonl (every room listed on any line: "
+            f"debates, consultancies and AI rooms, with or without a transcript), from which the paper's "
+            f"figures are recomputed")
 
 
 __all__ = ["FORMAT", "import_file", "published_metrics", "summary"]

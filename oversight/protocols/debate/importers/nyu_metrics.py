@@ -71,6 +71,10 @@ def published_metrics(run_dir: Path) -> dict[str, Any]:
                     "ties and sessions without a final probability count as not correct",
             "checked": "human_debate 0.844 (130/154) and human_consultancy 0.740 (71/96) match Michael et al. 2023; "
                        "the ai_* rows use the same rule and were not checked against the paper",
+            "versus results": "these rows count the paper's sessions (one per room, its live judge; rooms without "
+                              "a transcript in the file too); the results table counts the imported debate "
+                              "transcripts, in and out of the paper's set, per judge (live, offline, pooled), "
+                              "so its accuracies differ from the published ones",
         },
         "table": table,
     }

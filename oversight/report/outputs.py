@@ -1,0 +1,64 @@
+"""What `run` and `report` say after the tables: where the figures are (real folders, figures
+counted once though each is saved as PNG and SVG) and the commands that look further."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from oversight.core.words import count
+
+LIST_UP_TO = 6
+"""Figures named one by one up to this many per folder; beyond it, only counted."""
+FOLDERS_UP_TO = 3
+"""Runs whose figures get a line each; more runs with the same figures share one line."""
+
+
+def figure_stems(paths: list[Path]) -> list[str]:
+    """The figures among saved files: one per stem, whatever formats it was saved in."""
+    return list(dict.fromkeys(p.stem for p in paths))
+
+
+def figure_lines(paths: list[Path], *, across: bool = False) -> list[str]:
+    """One line per folder: `figures (PNG, SVG): 2 in /real/run/plots: a, b`."""
+    folders: dict[Path, list[Path]] = {}
+    for p in paths:
+        folders.setdefault(Path(p).resolve().parent, []).append(p)
+    label = "figures across runs" if across else "figures"
+    stems = {folder: figure_stems(files) for folder, files in folders.items()}
+
+    def named(names: list[str]) -> str:
+        return f": {', '.join(names)}" if len(names) <= LIST_UP_TO else ""
+
+    sets = {tuple(names) for names in stems.values()}
+    if len(stems) > FOLDERS_UP_TO and len(sets) == 1:  # a sweep's runs: one line for them all
+        [names] = [list(s) for s in sets]
+        parent = os.path.commonpath([str(f.parent) for f in stems])
+        return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in each of {len(stems)} runs' plots folders "
+                f"under {parent}{named(names)}"]
+    return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in {folder}{named(names)}"
+            for folder, names in stems.items()]
+
+
+def cross_run_folder(run_paths: list[Path], out: Path | None) -> Path:
+    """Where figures across runs go: `--out`, else beside the runs (their common parent folder)."""
+    if out is not None:
+        return out
+    parents = [str(Path(p).resolve().parent) for p in run_paths]
+    return Path(os.path.commonpath(parents))
+
+
+def look_further(run_paths: list[Path]) -> list[str]:
+    """The commands that open, report and judge these runs, with their real paths."""
+    quoted = [shlex.quote(str(Path(p).resolve())) for p in run_paths]
+    if len(quoted) > 1:
+        return ["the runs side by side:", f"  oversight report {' '.join(quoted)}"]
+    run = quoted[0]
+    return ["look further (browse; tables and figures again; judge it yourself):",
+            f"  oversight review {run}",
+            f"  oversight report {run}",
+            f"  oversight judge {run} --human --judge-id NAME"]
+
+
+__all__ = ["FOLDERS_UP_TO", "LIST_UP_TO", "cross_run_folder", "figure_lines", "figure_stems", "look_further"]
