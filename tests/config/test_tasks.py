@@ -41,7 +41,7 @@ def test_duplicate_check_is_linear() -> None:
 def test_both_protocols_dispatch_through_one_loader(tmp_path: Path) -> None:
     path = write(tmp_path / "d.jsonl", [story(0), story(1)])
     assert [i.id for i in load_debate_items(TaskConfig(path=str(path)), tmp_path)] == ["s0", "s1"]
-    with pytest.raises(UserError, match=r"task.format: unknown format 'quallity': not a debate format \(known: native, quality\)"):
+    with pytest.raises(UserError, match=r"task.format: unknown format 'quallity': not a debate format \(known: native, quality, solib-math, mmlu-pro\)"):
         load_debate_items(TaskConfig(path=str(path), format="quallity"), tmp_path)
     with pytest.raises(UserError, match=r"not a critique format \(known: native, openai_critiques, critiques\)"):
         load_critique(TaskConfig(path=str(path), format="quality"), tmp_path)

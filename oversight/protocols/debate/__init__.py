@@ -20,6 +20,8 @@ from oversight.protocols.debate.data import DebateItem, load_debate_items
 from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
+from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
+from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
@@ -47,13 +49,15 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
-    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert")}
+    shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
+                                                                      "choose_answer")}
     """Every call that reads the story opens with the same message: its title and text."""
     same_per_item: ClassVar[frozenset[str]] = frozenset({"title", "question"})
     STORY_TEMPLATES: ClassVar[dict[str, str]] = {"debate": "debater", "consultancy": "consultant",
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
-    metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index"})
+    metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
+                                                                       "open_roles"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
@@ -67,6 +71,22 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                               "verified_tag", "unverified_tag"},
         "judge_blind": {"question", "answer_a", "answer_b"},
         "judge_expert": {"title", "story", "question", "answer_a", "answer_b"},
+        # closed questions (`passage: none`): no story, no quote tags; a math answer's proof
+        "debater_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
+                           "opponent_name", "opponent_letter", "opponent_answer", "opponent_proof", "round",
+                           "rounds", "word_limit", "transcript"},
+        "consultant_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
+                              "other_letter", "other_answer", "other_proof", "round", "rounds", "word_limit",
+                              "transcript"},
+        "judge_debate_closed": {"question", "answer_a", "answer_b", "transcript", "quote_note"},
+        "judge_consultancy_closed": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
+                                     "quote_note"},
+        "judge_blind_closed": {"question", "answer_a", "answer_b"},
+        "judge_consultancy_open": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
+                                   "verified_tag", "unverified_tag"},
+        # open roles: a speaker chooses the answer it defends
+        "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
+        "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
     }
 
     published = debate_report.PUBLISHED
@@ -83,7 +103,11 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return debate_report.export_score(judgment)
 
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
+        if params.passage == "none":
+            return {}
         used = {self.STORY_TEMPLATES[c] for c in params.conditions if c in self.STORY_TEMPLATES}
+        if params.roles == "open" and {"debate", "consultancy"} & set(params.conditions):
+            used.add("choose_answer")
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
     def roles(self, params: DebateParams) -> set[str]:
@@ -98,6 +122,12 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return load_debate_items(task, base_dir)
 
     def units(self, items: list[DebateItem], params: DebateParams, seed: int) -> list[Unit[DebateItem]]:
+        if params.passage == "story":
+            untold = next((item for item in items if not item.story), None)
+            if untold is not None:
+                raise UserError(f"params.passage: item {untold.id!r} has no story (a closed question); "
+                                f"set params.passage: none")
+        items = [item.seeded_pair(seed) for item in items]
         sides = assign_consultants(items, seed) if "consultancy" in params.conditions else {}
         units = []
         for item in items:
@@ -116,12 +146,15 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"))
-        start = {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}
+        start: dict[str, Any] = {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}
         final = await build_graph().ainvoke(start, context=ctx)
         if not is_rerun(params, unit.condition):
             return final["outcome"]
-        # `swap: rerun`: the same exchange spoken again with the answers in the other order.
+        # `swap: rerun`: the same exchange spoken again with the answers in the other order
+        # (open roles: by the sides chosen in the first run, not chosen again).
         rerun = dataclasses.replace(ctx, order="swapped", prior=final["outcome"])
+        if final["outcome"].get("open_roles"):
+            start["sides"] = final["outcome"]["open_roles"]
         return (await build_graph().ainvoke(start, context=rerun))["outcome"]
 
     def reference_answer(self, transcript: dict[str, Any]) -> str:
@@ -131,7 +164,12 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return str(answers[ci]) if ok else ""
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
-        return debate_metrics.compute(transcripts, judgments, params)
+        result = debate_metrics.compute(transcripts, judgments, params)
+        open_roles = open_role_metrics(transcripts, judgments)
+        if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
+            result["open_roles"] = open_roles
+            result["table"] += open_role_rows(open_roles, len(result["judges"]) > 1)
+        return result
 
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
         outcome = transcript["outcome"]

@@ -16,6 +16,9 @@ Formats (`task.format`, documented in tasks/README.md, "Reading QA (debate)"):
   validation is present. The pair's order is fixed by a hash of the item id, so about half the
   items have the correct answer first and re-loading gives the same order.
 
+- `solib-math` and `mmlu-pro`: closed questions with no story (closed.py), debated with
+  `params.passage: none`.
+
 Items with more than two answers in the native format keep the correct answer and the first
 wrong one, in their original order: debate has exactly two sides.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oversight.core.errors import UserError
 from oversight.config.tasks import Reader, Records, TaskConfig, load_task, record_error, validate_records
+from oversight.protocols.debate.closed import PAIR_SEEDED, mmlu_records, pick_pair, solib_math_records
 
 
 class DebateItem(BaseModel):
@@ -40,10 +45,13 @@ class DebateItem(BaseModel):
 
     id: str = Field(min_length=1)
     title: str = ""
-    story: str = Field(min_length=1)
+    story: str = ""
+    """The hidden text; "" for a closed question (closed.py), which needs `params.passage: none`."""
     question: str = Field(min_length=1)
     answers: list[str] = Field(min_length=2)
     correct_index: int = Field(ge=0)
+    proofs: list[str] = Field(default_factory=list)
+    """Per answer, the worked argument its debater is given (closed math questions); else empty."""
     meta: dict[str, Any] = Field(default_factory=dict)
     """Provenance kept from the source (article id, source room, ...); never shown to models."""
 
@@ -53,7 +61,20 @@ class DebateItem(BaseModel):
             raise ValueError(f"correct_index {self.correct_index} is out of range for {len(self.answers)} answers")
         if any(not a.strip() for a in self.answers):
             raise ValueError("answers must not be empty")
+        if self.proofs and len(self.proofs) != len(self.answers):
+            raise ValueError(f"proofs: {len(self.proofs)} given for {len(self.answers)} answers")
         return self
+
+    def seeded_pair(self, seed: int) -> DebateItem:
+        """A multiple-choice item cut to its correct answer and one incorrect one, picked from
+        `seed` and the id (closed.pick_pair); other items unchanged."""
+        if self.meta.get("pair") != PAIR_SEEDED or len(self.answers) == 2:
+            return self
+        keep, correct = pick_pair(self.id, len(self.answers), self.correct_index, seed)
+        return self.model_copy(update={
+            "answers": [self.answers[i] for i in keep], "correct_index": correct,
+            "proofs": [self.proofs[i] for i in keep] if self.proofs else [],
+            "meta": {**self.meta, "options": self.answers, "picked": keep}})
 
     def two_sided(self) -> DebateItem:
         """The same item cut to the correct answer and the first wrong one, order kept."""
@@ -64,10 +85,22 @@ class DebateItem(BaseModel):
         return self.model_copy(
             update={
                 "answers": [self.answers[i] for i in keep],
+                "proofs": [self.proofs[i] for i in keep] if self.proofs else [],
                 "correct_index": keep.index(self.correct_index),
                 "meta": {**self.meta, "original_answers": self.answers},
             }
         )
+
+
+class _StoryItem(DebateItem):
+    """A reading-QA record as read from a file: the story is required there."""
+
+    story: str = Field(min_length=1)
+
+
+def _plain(items: list[Any]) -> list[DebateItem]:
+    """Validated `_StoryItem`s as plain DebateItems (already checked: no second validation)."""
+    return [DebateItem.model_construct(_fields_set=i.model_fields_set, **dict(i)) for i in items]
 
 
 def _stable_bit(key: str) -> int:
@@ -158,7 +191,7 @@ def read_native(records: Records, source: str) -> list[DebateItem]:
     """Our JSONL; a file of QuALITY rows is named as such rather than failing field by field."""
     if _looks_like_quality(records):
         raise UserError(f"{source}: records have `article`, not `story`: this looks like QuALITY; set task.format: quality")
-    return [item.two_sided() for item in validate_records(source, records, DebateItem)]
+    return [item.two_sided() for item in _plain(validate_records(source, records, _StoryItem))]
 
 
 def read_quality(records: Records, source: str) -> list[DebateItem]:
@@ -170,10 +203,29 @@ def read_quality(records: Records, source: str) -> list[DebateItem]:
         except (KeyError, TypeError, ValueError, AttributeError, StopIteration, IndexError) as exc:
             detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise record_error(source, number, detail) from None
-    return [item.two_sided() for item in validate_records(source, converted, DebateItem)]
+    return [item.two_sided() for item in _plain(validate_records(source, converted, _StoryItem))]
 
 
-READERS: dict[str, Reader] = {"native": read_native, "quality": read_quality}
+def _closed(convert: Callable[[Records, str], list[dict[str, Any]]], records: Records, source: str) -> list[DebateItem]:
+    try:
+        converted = convert(records, source)
+    except ValueError as exc:
+        raise record_error(source, exc.args[1], exc.args[0]) from None
+    return validate_records(source, converted, DebateItem)
+
+
+def read_solib_math(records: Records, source: str) -> list[DebateItem]:
+    """The solib math-debate format (closed.py); items have no story."""
+    return _closed(lambda r, s: solib_math_records(r, s)[0], records, source)
+
+
+def read_mmlu_pro(records: Records, source: str) -> list[DebateItem]:
+    """Multiple-choice rows (closed.py); the pair debated is picked per seed in `units`."""
+    return _closed(mmlu_records, records, source)
+
+
+READERS: dict[str, Reader] = {"native": read_native, "quality": read_quality, "solib-math": read_solib_math,
+                              "mmlu-pro": read_mmlu_pro}
 """`task.format` -> reader (tasks/README.md, "Reading QA (debate)")."""
 FORMATS = tuple(READERS)
 
@@ -187,8 +239,17 @@ def items_from_records(records: Records, fmt: str, source: str) -> list[DebateIt
 
 def load_debate_items(task: TaskConfig, base_dir: Path) -> list[DebateItem]:
     """Items from a local file or a Hugging Face dataset (a dataset's QuALITY rows are recognised)."""
-    return load_task(task, base_dir, READERS, protocol="debate",
-                     guess_hf_format=lambda records: "quality" if _looks_like_quality(records) else "native")
+    return load_task(task, base_dir, READERS, protocol="debate", guess_hf_format=_guess_hf_format)
+
+
+def _guess_hf_format(records: Records) -> str:
+    """A dataset left at `format: native`: QuALITY rows, multiple-choice rows, else ours."""
+    if _looks_like_quality(records):
+        return "quality"
+    first = records[0] if records else {}
+    if "story" not in first and "options" in first and ("answer" in first or "answer_index" in first):
+        return "mmlu-pro"
+    return "native"
 
 
 __all__ = ["FORMATS", "READERS", "DebateItem", "best_distractor", "items_from_records", "load_debate_items",

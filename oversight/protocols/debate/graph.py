@@ -5,6 +5,11 @@ Michael et al. 2023; Khan et al. 2024). The graph is the papers' figure:
     sequential:    START -> debater_a -> debater_b -> ... `rounds` times ... -> judge -> END
     consultancy:   START -> consultant -> ... `rounds` times ... -> judge -> END
     blind, expert: START -> judge -> END
+    open roles:    START -> choose_sides -> (the speakers above) ...
+
+With `params.roles: open` the speakers first choose the answer each defends (sides.py). With
+`params.passage: none` (closed questions) there is no story: the speakers get the `_closed`
+templates (and a math answer's proof), no quote is checked and the judge is told so.
 
 Every speaker ends its turn with a `Command` naming who speaks next (`next_turn`): the other
 debater, the next round's speakers, or, once `rounds` rounds are spoken, the judge. The speaker
@@ -22,10 +27,11 @@ called Debater A and, with sequential turns, speaks first.
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -37,7 +43,9 @@ from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.outcome import DebateOutcome, Speech
 from oversight.protocols.debate.params import DebateParams
+from oversight.protocols.debate.sides import NO_PROOF, SideChoice, chooser_variables, read_choice, settle
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
+from oversight.protocols.shared.markers import neutralise_markers
 from oversight.protocols.shared.quotes import Passage, check_speech, quote_stats
 from oversight.protocols.shared.text import cut_words
 
@@ -69,6 +77,13 @@ class DebateState(TypedDict):
     """The round being spoken."""
     speeches: Annotated[list[Speech], operator.add]
     outcome: DebateOutcome
+    sides: NotRequired[dict[str, SideChoice]]
+    """Open roles: each speaker's choice and the answer it defends."""
+
+
+def closed(params: DebateParams) -> bool:
+    """No hidden text: no story in any call, no quote checked."""
+    return params.passage == "none"
 
 
 def speech_settings(params: DebateParams) -> dict[str, Any]:
@@ -81,7 +96,9 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
     """One speech by a debater or the consultant: prompt, call, cut, check quotes, log."""
     p, item, rnd = ctx.params, ctx.item, state["round"]
     shown = shown_order(ctx.order)
-    if role == "consultant":
+    if role in state.get("sides", {}):
+        index = state["sides"][role]["defends"]
+    elif role == "consultant":
         assert ctx.consultant_index is not None
         index = ctx.consultant_index
     else:  # a debater keeps its answer in either order; its position (and letter) follows the order
@@ -102,10 +119,17 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
                                         tags=(p.verified_tag, p.unverified_tag), relabel=False),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
-    template = "consultant" if role == "consultant" else "debater"
+    if closed(p):
+        proofs = list(item.proofs) or [NO_PROOF, NO_PROOF]
+        variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
+    template = ("consultant" if role == "consultant" else "debater") + ("_closed" if closed(p) else "")
     step = f"{role} round {rnd}" + (" (swapped run)" if ctx.order == "swapped" else "")
     out = await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))
     text, words, truncated = cut_words(out.text, p.word_limit)
+    if closed(p):  # nothing to check a quote against: shown as written, no marker can look verified
+        shown = neutralise_markers(text, p.quote_tag, (p.verified_tag, p.unverified_tag))
+        return Speech(round=rnd, role=role, answer_index=index, text=text, shown=shown, words=words,
+                      truncated=truncated, quotes=[])
     checked = check_speech(text, ctx.passage, tag=p.quote_tag, verified_tag=p.verified_tag,
                            unverified_tag=p.unverified_tag, fuzzy_threshold=p.fuzzy_threshold)
     quotes = [q.to_dict() for q in checked.quotes]
@@ -117,6 +141,25 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
 
 
 # ---- nodes (named after roles) -------------------------------------------------------------
+
+async def choose_sides(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    """Open roles: every speaker of the condition chooses its answer (one call each, at once)."""
+    ctx = runtime.context
+    speakers = ["consultant"] if state["condition"] == "consultancy" else ["debater_a", "debater_b"]
+    template = "choose_answer_closed" if closed(ctx.params) else "choose_answer"
+
+    async def ask(role: str) -> tuple[int | None, str]:
+        out = await ctx.rec.call(role, template, chooser_variables(ctx.item, role), step=f"{role} chooses",
+                                 caps={"max_tokens": 48})
+        return read_choice(out.text, list(ctx.item.answers))
+
+    read = dict(zip(speakers, await asyncio.gather(*(ask(r) for r in speakers))))
+    assigned = {"debater_a": 0, "debater_b": 1, "consultant": ctx.consultant_index or 0}
+    sides = settle(read, assigned)
+    for role, side in sides.items():
+        ctx.rec.note("side_choice", role=role, **side)
+    return Command(update={"sides": sides}, goto=first_speakers(state["condition"], ctx.params, ctx.order))
+
 
 async def debater_a(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
     return await _turn("debater_a", state, runtime.context)
@@ -203,15 +246,22 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
     }
     if state["condition"] in ("debate", "consultancy"):
         outcome.update(turns=params.turns, rounds=params.rounds, word_limit=params.word_limit)
+    if closed(params):
+        outcome["passage"] = "none"
     if ctx.consultant_index is not None:
         outcome["consultant_index"] = ctx.consultant_index
+    if state.get("sides"):
+        outcome["open_roles"] = dict(state["sides"])
+        if "consultant" in state["sides"]:
+            outcome["consultant_index"] = state["sides"]["consultant"]["defends"]
     if ctx.order == "swapped" and ctx.prior is not None:
         outcome = DebateOutcome(**ctx.prior, swapped_speeches=speeches)
         speeches = [*ctx.prior["speeches"], *speeches]
     else:
         outcome["speeches"] = speeches
-    quotes = [q for s in speeches for q in s["quotes"]]
-    outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}
+    if not closed(params):
+        quotes = [q for s in speeches for q in s["quotes"]]
+        outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}
     return outcome
 
 
@@ -224,12 +274,16 @@ def build_graph() -> Any:
     g.add_node("debater_a", debater_a, destinations=speakers_then)
     g.add_node("debater_b", debater_b, destinations=speakers_then)
     g.add_node("consultant", consultant, destinations=("consultant", "judge"))
+    g.add_node("choose_sides", choose_sides, destinations=("debater_a", "debater_b", "consultant"))
     g.add_node("judge", judge)
 
     async def start(state: DebateState, runtime: Runtime[DebateContext]) -> list[str]:
-        return first_speakers(state["condition"], runtime.context.params, runtime.context.order)
+        ctx = runtime.context
+        if ctx.params.roles == "open" and state["condition"] in ("debate", "consultancy") and not state.get("sides"):
+            return ["choose_sides"]
+        return first_speakers(state["condition"], ctx.params, ctx.order)
 
-    g.add_conditional_edges(START, start, list(speakers_then))
+    g.add_conditional_edges(START, start, [*speakers_then, "choose_sides"])
     g.add_edge("judge", END)
     return g.compile()
 

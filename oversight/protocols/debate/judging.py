@@ -39,6 +39,8 @@ LETTERS = "AB"
 ORDERS: tuple[str, str] = ("original", "swapped")
 """The two answer orders a debate is judged in (the swap shows each answer in the other place)."""
 NO_SPEECHES = "(no speeches yet)"
+NO_TEXT_NOTE = "no hidden text: quotes are not checked"
+"""What a judge (model or person) and the review are told on a closed question (`passage: none`)."""
 
 
 def shown_order(order: str) -> list[int]:
@@ -148,6 +150,8 @@ def judge_variables(
     if condition == "expert":
         variables["story"] = story
         variables["title"] = outcome.get("title", "")
+    if outcome.get("passage") == "none" and condition in ("debate", "consultancy"):
+        variables["quote_note"] = NO_TEXT_NOTE
     return variables
 
 
@@ -196,6 +200,10 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
     }
     if outcome["condition"] == "debate" and answer_index is not None:
         record["winner"] = "debater_a" if answer_index == 0 else "debater_b"
+        sides = outcome.get("open_roles") or {}
+        if sides:  # open roles: the debater who defended the chosen answer, whichever it was
+            record["winner"] = next((r for r, s in sorted(sides.items()) if s["defends"] == answer_index),
+                                    record["winner"])
     if order == "swapped" and outcome.get("speeches"):
         if "swapped_speeches" in outcome:
             record["swap_relabel"] = {"mode": "rerun", "relabelled": 0, "unresolved": 0, "unresolved_snippets": []}
@@ -212,6 +220,7 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
 
 __all__ = [
     "LETTERS",
+    "NO_TEXT_NOTE",
     "ORDERS",
     "judge_variables",
     "render_transcript",

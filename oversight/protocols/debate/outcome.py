@@ -53,7 +53,12 @@ class DebateOutcome(TypedDict, total=False):
     swapped_speeches: list[Speech]
     """`swap: rerun`: the speeches of the run with the answers in the other order."""
     quote_stats: QuoteStats
+    """Absent with `passage: none`: no quote was checked."""
     verdicts: list[VerdictSummary]
+    passage: str
+    """"none" on a closed question (no hidden text); absent when there is a story."""
+    open_roles: dict[str, Any]
+    """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
 
 
 

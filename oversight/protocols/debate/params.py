@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from oversight.protocol.contract import no_repeats
 
@@ -72,3 +72,18 @@ class DebateParams(BaseModel):
     stop: list[str] = Field(default_factory=lambda: ["\nDebater A", "\nDebater B", "\nConsultant", "\nJudge"])
     """Stop sequences for speeches, used when `generation:` sets none for the role. Base models
     need them, or they write the other side's speech too."""
+    passage: Literal["story", "none"] = "story"
+    """`story`: debaters (and the consultant) read a hidden text and quote it, quotes are checked.
+    `none`: closed questions (e.g. math word problems): no text anywhere, quotes are not checked
+    and the judge is told so; the `expert` condition, which reads the text, is not allowed. Items
+    without a story (formats solib-math, mmlu-pro) need `none`."""
+    roles: Literal["assigned", "open"] = "assigned"
+    """`assigned`: debater A defends the first answer, B the second, the consultant its assigned
+    one. `open` (Kenton et al. 2024): each debater and the consultant first chooses the answer it
+    defends (one recorded call; graph.py says how a bad or clashing choice is settled)."""
+
+    @model_validator(mode="after")
+    def _no_expert_without_text(self) -> DebateParams:
+        if self.passage == "none" and "expert" in self.conditions:
+            raise ValueError("@conditions@expert reads the story, and passage is none; drop expert from conditions")
+        return self

@@ -13,6 +13,7 @@ from rich.text import Text
 from oversight.core.words import count
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
+from oversight.protocols.debate.judging import NO_TEXT_NOTE
 from oversight.protocols.debate.outcome import outcome_of
 from oversight.protocols.debate.verdict_scores import transcript_score
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
@@ -53,6 +54,12 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     stats = o.get("quote_stats")
     if stats:
         info.append(f"quotes {stats.get('verified', 0)}/{stats.get('quotes', 0)} verified")
+    if o.get("passage") == "none":
+        info.append(NO_TEXT_NOTE)
+    if o.get("open_roles"):
+        info.append("open roles: " + ", ".join(
+            f"{role} chose {'?' if s.get('choice') is None else LETTERS[s['choice']]}, defends {LETTERS[s['defends']]}"
+            for role, s in sorted(o["open_roles"].items())))
     parts.append(Text(" · ".join(info), style="dim"))
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
@@ -78,10 +85,11 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))
     if quotes:
         parts.append(Text("\no: list quotes and jump to each in the story", style="dim"))
-    return Body(Group(*parts), quotes, o.get("story_ref"))
+    story_ref = None if o.get("passage") == "none" else o.get("story_ref")  # a closed question has no story to open
+    return Body(Group(*parts), quotes, story_ref)
 
 
-FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns"})
+FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns", "quote_note"})
 """View variables that steer drawing (the quote tags, the turns the transcript is drawn from) or
 are said in words (the consultant's answer)."""
 QUOTE_NOTE = "Green quotes were checked against the story and found in it; red ones were not."
@@ -92,19 +100,21 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
     our style, speech text only as text), quotes marked, and whom a consultant argues for."""
     v = view.variables
     tags = (str(v.get("verified_tag", "v_quote")), str(v.get("unverified_tag", "u_quote")))
+    # a closed question's view has nothing to check quotes against, and says so (`quote_note`)
+    legend = f"{str(v['quote_note']).capitalize()}." if v.get("quote_note") else QUOTE_NOTE
 
     def section(key: str, variables: dict[str, Any]) -> list[RenderableType] | None:
         if key == "transcript":
             turns = variables.get("turns")
             if not isinstance(turns, list):
-                return [mark_quotes(str(variables[key]), [], tags, 1), Text(QUOTE_NOTE, style="dim")]
+                return [mark_quotes(str(variables[key]), [], tags, 1), Text(legend, style="dim")]
             drawn: list[RenderableType] = []
             for turn in turns:
                 drawn.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
                 drawn.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
             if not turns:
                 drawn.append(Text(str(variables[key])))
-            return [*drawn, Text(QUOTE_NOTE, style="dim")]
+            return [*drawn, Text(legend, style="dim")]
         if key == "answer_b" and "consultant_letter" in variables:
             return [Text(str(variables[key])),
                     Text(f"\nThe consultant argues for answer {variables['consultant_letter']}.", style="bold")]

@@ -26,8 +26,13 @@ def build_views(outcome: dict[str, Any], params: DebateParams, story: Callable[[
         text = story() if outcome["condition"] == "expert" else ""
         variables = judge_variables(outcome, order, story=text, verified_tag=params.verified_tag,
                                     unverified_tag=params.unverified_tag)
+        template = f"judge_{outcome['condition']}"
+        if outcome.get("passage") == "none":  # no story: no quote marks
+            template += "_closed"
+        elif outcome.get("open_roles") and outcome["condition"] == "consultancy":  # chosen, not assigned at random
+            template += "_open"
         views.append(JudgeView(
-            key=order, template=f"judge_{outcome['condition']}", variables=variables, answer_kind="choice",
+            key=order, template=template, variables=variables, answer_kind="choice",
             choices=tuple(outcome["answers"][i] for i in shown_order(order)),
         ))
     return views
