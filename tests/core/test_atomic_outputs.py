@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,9 @@ def assert_whole(folder: Path) -> None:
 @pytest.mark.parametrize("kill_after", [100, 5000])
 def test_report_killed_while_drawing_leaves_no_torn_figure(tmp_path: Path, kill_after: int) -> None:
     run = debate_run(tmp_path)
-    killed(tmp_path, "report", str(run), KILL_AFTER_BYTES=str(kill_after))
     plots = run / "plots"
+    shutil.rmtree(plots)  # `run` drew them; the first report killed while drawing starts from none
+    killed(tmp_path, "report", str(run), KILL_AFTER_BYTES=str(kill_after))
     assert not plots.exists() or [p for p in plots.iterdir() if not p.name.startswith(".")] == []
     assert main(["report", str(run)]) == 0
     before = {p.name: p.read_bytes() for p in plots.iterdir() if not p.name.startswith(".")}
