@@ -57,18 +57,17 @@ def disk(tmp_path: Path) -> Iterator[Path]:
 def fill(mount: Path, leave: int = 0) -> Path:
     """Fill the filesystem to the last byte, then free `leave` bytes."""
     filler = mount / "filler"
-    with open(filler, "wb") as fh:
+    with open(filler, "wb", buffering=0) as fh:  # unbuffered: a write cut short leaves nothing to flush on close
         chunk = b"\0" * 65536
         try:
             while True:
                 fh.write(chunk)
-                fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
             fh.seek(0, os.SEEK_END)
     while True:  # the last partial chunk may not have fitted: fill with small writes
         try:
-            with open(filler, "ab") as fh:
+            with open(filler, "ab", buffering=0) as fh:
                 fh.write(b"\0" * 512)
         except OSError:
             break

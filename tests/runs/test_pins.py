@@ -111,6 +111,6 @@ def test_transcripts_outside_the_plan_are_reported_not_counted(tmp_path: Path, c
         fh.write(json.dumps(stray) + "\n")
     capsys.readouterr()
     assert main(["run", "--resume", str(run)]) == 0
-    assert "1 transcripts outside the plan left out" in capsys.readouterr().out
+    assert "1 transcript outside the plan left out" in capsys.readouterr().out
     metrics = json.loads((run / "metrics.json").read_text())["run"]
     assert metrics["units_finished"] == 4 and metrics["units_planned"] == 4 and metrics["units_outside_plan"] == 1
