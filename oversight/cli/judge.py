@@ -71,7 +71,11 @@ def add_shorthand_flags(judge: argparse.ArgumentParser) -> None:
             flags = get_protocol(name).rejudge_flags
         except UserError:
             continue
+        if not isinstance(flags, dict):  # a broken protocol costs its own shorthands only
+            continue
         for flag, role in flags.items():
+            if not isinstance(flag, str) or not isinstance(role, str):
+                continue
             if flag.startswith("--") and len(flag) > 2:
                 declared.setdefault(flag, {}).setdefault(role, []).append(name)
     for flag, roles in sorted(declared.items()):

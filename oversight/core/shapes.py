@@ -194,4 +194,13 @@ def judgment_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
-__all__ = ["MAX_DEPTH", "judgment_problem", "too_deep", "transcript_problem"]
+def event_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with a note's fields where they share a name with a model event's."""
+    return _fields(data, EVENT_FIELDS, "", False)
+
+
+RESERVED = ("judgment fields with fixed types: " + ", ".join(
+    [*JUDGMENT_OPTIONAL, *JUDGMENT_INTEGERS, *JUDGMENT_NUMBERS]) + "; note fields: " + ", ".join(EVENT_FIELDS))
+"""Named in the message a protocol gets when it records a field with the wrong type."""
+
+__all__ = ["MAX_DEPTH", "RESERVED", "event_problem", "judgment_problem", "too_deep", "transcript_problem"]

@@ -22,9 +22,10 @@ from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.protocol.contract import Protocol
 from oversight.protocol.registry import get_protocol
+from oversight.protocol.reporting import ExportScore
 from oversight.report.sidebyside import headline
 from oversight.stats.estimates import judge_name
-from oversight.protocol.hooks import call_hook
+from oversight.protocol.hooks import call_hook, call_hook_as
 
 try:
     from inspect_ai.event import InfoEvent, ModelEvent
@@ -66,7 +67,7 @@ def _usage(u: dict[str, Any] | None) -> ModelUsage:
 
 def _score(protocol: Protocol[Any, Any], j: dict[str, Any]) -> Score:
     """A judgment as the protocol scores it (`export_score`), with every verdict field in its metadata."""
-    score = call_hook(protocol, "export_score", j)
+    score = call_hook_as(ExportScore, protocol, "export_score", j)
     raw = j.get("raw")
     meta = {k: v for k, v in j.items() if k not in ("raw",)}
     return Score(value=score.value, answer=score.answer, explanation=raw if isinstance(raw, str) else None,

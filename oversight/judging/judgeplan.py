@@ -25,7 +25,7 @@ from oversight.protocol.recorder import settings_for
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import record_ref, standing_judgments
-from oversight.protocol.hooks import call_hook
+from oversight.protocol.hooks import call_hook, hook_value
 
 JUDGE_ROLE = "judge"
 
@@ -266,12 +266,16 @@ def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attem
 def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> dict[str, str]:
     """The models for the roles the protocol's verdict calls: `--bind`/shorthand flags, else the run's own."""
     needed = call_hook(protocol, "rejudge_roles", params)
-    flag_of = {role: flag for flag, role in protocol.rejudge_flags.items()}
+    flags = hook_value(protocol, "rejudge_flags")
+    if not isinstance(flags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in flags.items()):
+        raise UserError(f"protocol {protocol.name!r}: its rejudge_flags hook is not a mapping of flag to role "
+                        f"(e.g. {{'--scorer': 'scorer'}})")
+    flag_of = {role: flag for flag, role in flags.items()}
     given: dict[str, tuple[str, str]] = {}  # role -> (how it was given, spec)
     for flag, spec in opts.flags.items():
-        if flag not in protocol.rejudge_flags:
+        if flag not in flags:
             raise UserError(f"{flag}: protocol {protocol.name!r} has no such option for judging")
-        given[protocol.rejudge_flags[flag]] = (flag, spec)
+        given[flags[flag]] = (flag, spec)
     for text in opts.binds:
         role, sep, spec = text.partition("=")
         if not (sep and role.strip() and spec.strip()):

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from oversight.config.experiment import RUN_META_KEY
-from oversight.core.jsonl import json_loads
-from oversight.log.runfolder import EXPERIMENT, LOCK, METRICS, TRANSCRIPTS
+from oversight.core.jsonl import iter_lines, json_loads
+from oversight.log.runfolder import EXPERIMENT, JUDGMENTS, LOCK, METRICS, TRANSCRIPTS
 from oversight.log.runlock import is_held
 
 
@@ -57,6 +57,16 @@ def _lines(path: Path) -> int:
         return 0
 
 
+def _judges(folder: Path) -> list[str]:
+    """Every judge id (kind/id) with a judgment line in the run, whatever the protocol."""
+    seen: dict[str, None] = {}
+    for record in iter_lines(folder / JUDGMENTS, warn=None):
+        judge = record.get("judge") if isinstance(record, dict) else None
+        if isinstance(judge, dict):
+            seen.setdefault(f"{judge.get('kind', '?')}/{judge.get('id', '?')}")
+    return list(seen)
+
+
 def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
@@ -75,7 +85,7 @@ def read_summary(folder: Path) -> RunSummary | None:
     done = _lines(folder / TRANSCRIPTS) if done is None else done  # failed units count as finished
     usage = run.get("usage") if isinstance(run.get("usage"), dict) else {}
     cost = usage.get("cost_usd")
-    judges = metrics.get("judges") if isinstance(metrics.get("judges"), list) else []
+    judges = _judges(folder)
     if is_held(folder / LOCK):
         status = "running"
     elif meta.get("imported"):

@@ -51,6 +51,16 @@ async def call_hook_async(proto: Any, hook: str, *args: Any, **kwargs: Any) -> A
         return await result
 
 
+def call_hook_as(kind: type[T], proto: Any, hook: str, *args: Any, **kwargs: Any) -> T:
+    """`call_hook`, and a value that is not a `kind` is one line too (a hook returning the wrong
+    thing would otherwise fail later, far from its cause)."""
+    value = call_hook(proto, hook, *args, **kwargs)
+    if not isinstance(value, kind):
+        raise UserError(f"protocol {protocol_label(proto)!r}: its {hook} hook returned a {type(value).__name__}, "
+                        f"not a {kind.__name__}")
+    return value
+
+
 def hook_value(proto: Any, hook: str) -> Any:
     """A hook that is a class attribute (`published`, `figures`): a property that raises is one line."""
     with hook_guard(protocol_label(proto), hook):
@@ -86,5 +96,5 @@ def load_hook(proto: Any, hook: str) -> Callable[..., Any] | None:
     return load_spec(protocol_label(proto), hook, spec)
 
 
-__all__ = ["call_hook", "call_hook_async", "hook_failure", "hook_guard", "hook_value", "load_hook", "load_spec",
+__all__ = ["call_hook", "call_hook_as", "call_hook_async", "hook_failure", "hook_guard", "hook_value", "load_hook", "load_spec",
            "protocol_label"]

@@ -15,6 +15,8 @@ from oversight.models.types import GenerateConfig, Message, ModelOutput, Usage
 from oversight.protocol.prompts import PromptSet
 from oversight.protocol.unit import Unit
 from oversight.log.transcripts import MIN_SHARED_CHARS, Event, JudgeRef, Judgment, compact_messages
+from oversight.core.shapes import RESERVED, event_problem, judgment_problem
+from oversight.core.errors import UserError
 
 
 @dataclass
@@ -133,14 +135,19 @@ class Recorder:
         """A non-model event (quote checks, parsed verdicts, tree structure...): the protocol's
         JSON-able data as given. Events are built without pydantic's validation pass (a tenth
         of a debate call's CPU went to it): model events come from typed values made here."""
+        problem = event_problem(data)
+        if problem:  # readers would drop the whole transcript as a hand edit: say so where it is made
+            raise UserError(f"note {type!r}: {problem} ({RESERVED})")
         self.events.append(Event.model_construct(type=type, **data))
 
     def judgment(self, judge_id: str, **verdict: Any) -> None:
         """A built-in model judge's verdict; written to judgments.jsonl with this attempt's id."""
-        self.judgments.append(
-            Judgment.model_construct(transcript_id=self.unit.id, judge=JudgeRef(kind="model", id=judge_id),
-                                     attempt=self.attempt, **verdict)
-        )
+        record = Judgment.model_construct(transcript_id=self.unit.id, judge=JudgeRef(kind="model", id=judge_id),
+                                          attempt=self.attempt, **verdict)
+        problem = judgment_problem(record.to_record())
+        if problem:  # readers would skip the line as a hand edit: say so where it is made
+            raise UserError(f"judgment by {judge_id!r}: {problem} ({RESERVED})")
+        self.judgments.append(record)
 
     def model_name(self, role: str) -> str:
         """The spec of the model bound to `role`, as judge ids and notes name it."""

@@ -129,7 +129,7 @@ def generic_form(view: JudgeView, titles: dict[str, str] | None = None, guide: s
     `guide`: what to list, shown first on a flaws view. The caller cleans the values first."""
     v = view.variables
     labels = {**FORM_TITLES, **(titles or {})}
-    order = [k for k in labels if k in v] + [k for k in v if k not in labels and k not in hidden]
+    order = [k for k in labels if k in v and k not in hidden] + [k for k in v if k not in labels and k not in hidden]
     parts: list[RenderableType] = []
     if view.answer_kind == "choice":
         parts.append(Text("Which answer is right? Pick one below.", style="italic"))

@@ -111,7 +111,9 @@ def table_notes(protocols: list[str] | None = None) -> dict[str, str]:
             own = get_protocol(str(name)).table_notes
         except UserError:  # a run of a protocol not installed here: its columns go unexplained
             continue
-        notes.update({k: v for k, v in own.items() if k not in notes})
+        if not isinstance(own, dict):  # a protocol's mistake costs its own notes, not the table
+            continue
+        notes.update({str(k): str(v) for k, v in own.items() if k not in notes})
     return notes
 
 

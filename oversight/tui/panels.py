@@ -133,7 +133,8 @@ def metrics_view(metrics: dict[str, Any] | None, width: int = 76) -> RenderableT
         if sub:
             parts.append(Text(sub, style="italic"))
         parts.append(table)
-    parts.extend(Text(line, style="dim") for line in legend_for(rows))
+    protocol = metrics.get("protocol")  # its own column notes, never another protocol's
+    parts.extend(Text(line, style="dim") for line in legend_for(rows, [str(protocol)] if protocol else []))
     rest = {k: v for k, v in metrics.items() if k != "table"}
     parts += [heading("metrics.json"), Text(yaml.safe_dump(rest, sort_keys=False, allow_unicode=True, width=1_000_000))]
     return Group(*parts)

@@ -30,6 +30,7 @@ from oversight.protocol.registry import get_protocol
 from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of, stable_int
 from oversight.tui.records import effective_judgments, human_judgment, retraction
+from oversight.protocol.hooks import call_hook
 
 @dataclass
 class JudgeUnit:
@@ -225,7 +226,7 @@ class JudgeSession:
         return units
 
     def _units_of(self, transcript: dict[str, Any], assignment: dict[str, Any]) -> list[JudgeUnit]:
-        views = self.protocol.judge_views(transcript, self.params, self.folder)
+        views = call_hook(self.protocol, "judge_views", transcript, self.params, self.folder)
         tid = transcript["id"]
         units = [JudgeUnit(tid, v.key, v, assignment) for v in views if v.key not in self.protocol.view_alternatives]
         groups: dict[str, list[JudgeView]] = {}
