@@ -20,7 +20,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static, TextArea
 
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
@@ -33,7 +33,9 @@ CSS = """
 .title { height: 1; background: $accent; color: $text; }
 #content { height: 1fr; }
 #form { height: auto; max-height: 10; border-top: solid $accent; }
-#form Input { height: 1; border: none; padding: 0 1; margin-bottom: 1; background: $boost; }
+#form .field { height: 1; margin-bottom: 1; }
+#form .field .label { width: 14; color: $text-muted; }
+#form Input { height: 1; width: 1fr; border: none; padding: 0 1; background: $boost; }
 #form Input:focus { background: $primary 30%; }
 #flaws { height: 6; }
 #status { height: auto; max-height: 3; color: $warning; }
@@ -44,6 +46,10 @@ def render_view(view: JudgeView, protocol: Protocol[Any, Any]) -> RenderableType
     """A view as the protocol draws it for a person (`form_body`), every value cleaned of control
     characters first: speeches and stories are model and task text."""
     return protocol.form_body(dataclasses.replace(view, variables=clean_deep(view.variables)))
+
+
+def _field(label: str, box: Input) -> Horizontal:
+    return Horizontal(Static(text(label, one_line=True), classes="label"), box, classes="field")
 
 
 def parse_probability(text: str) -> float:
@@ -92,6 +98,8 @@ class JudgeScreen(Helpful):
         self.started = 0.0
         self.empty_ok = False
         """An empty flaw list was confirmed once; the second ctrl+s records it."""
+        self.fix_shown = False
+        """The status line says what to fix in the form; typing clears it."""
         self.unsaved: str | None = None
         """What the last save that failed was (an answer, an undo); quitting then is a failure."""
 
@@ -122,21 +130,28 @@ class JudgeScreen(Helpful):
             render_view(self.unit.view, self.session.protocol))
         self.query_one("#content", VerticalScroll).scroll_home(animate=False)
         await form.mount_all(self._fields(self.unit.view))
-        next(w for w in form.children if w.can_focus).focus()
+        next(w for w in form.query("*") if w.can_focus).focus()
         self.started = time.monotonic()
         self.empty_ok = False
 
     def _fields(self, view: JudgeView) -> list[Any]:
+        """Each input beside its label, which stays when the box is typed in (a placeholder goes)."""
         if view.answer_kind == "choice":
             letters = "/".join(LETTERS[: len(view.choices)])
-            return [Input(placeholder=f"your answer: {letters}", id="choice", max_length=2),
-                    Input(placeholder="how likely you are right, 50-100 (%)", id="probability"),
-                    Input(placeholder="explanation (optional)", id="comment")]
+            return [_field(f"answer {letters}", Input(placeholder=f"your answer: {letters}", id="choice", max_length=2)),
+                    _field("sure, %", Input(placeholder="how likely you are right, 50-100 (%)", id="probability")),
+                    _field("why", Input(placeholder="explanation (optional)", id="comment"))]
         if view.answer_kind == "flaws":
             return [Static(text(self.session.protocol.flaws_hint), id="flaws-hint"), TextArea(id="flaws")]
         scales = self.session.protocol.rating_scales or ("rating",)
-        return [*(Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2) for s in scales),
-                Input(placeholder="comment (optional)", id="comment")]
+        return [*(_field(f"{s} 1-7", Input(placeholder=f"{s}: 1-7", id=f"rate-{s}", max_length=2)) for s in scales),
+                _field("comment", Input(placeholder="comment (optional)", id="comment"))]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A fix typed clears the message about what to fix (save errors stay until saved)."""
+        if self.fix_shown:
+            self.fix_shown = False
+            self.query_one("#status", Static).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         inputs = list(self.query("#form Input").results(Input))
@@ -178,6 +193,7 @@ class JudgeScreen(Helpful):
             response = self.response(self.unit.view)
         except ValueError as exc:
             self.query_one("#status", Static).update(text(exc, one_line=True))
+            self.fix_shown = True
             return
         if response.flaws == [] and not self.empty_ok:
             self.empty_ok = True

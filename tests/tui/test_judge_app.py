@@ -239,3 +239,27 @@ def test_a_person_never_gets_a_second_condition_of_an_item_as_more_transcripts_f
         for unit in later.pending():
             t = later.transcripts[unit.transcript_id]
             assert t["item_id"] not in seen, (t["item_id"], t["condition"], seen[t["item_id"]])
+
+
+async def test_labels_stay_and_a_fixed_mistake_clears_its_message(debate_folder: Path) -> None:
+    """Typing replaces a placeholder, never the label beside the box; a message about what to fix
+    goes once the person types again."""
+    from oversight.log.runfolder import RunFolder
+    from oversight.tui.judge_app import JudgeApp
+    from oversight.tui.session import JudgeSession
+    from tests.helpers.tui_runs import screen_text
+
+    app = JudgeApp(JudgeSession.open(RunFolder.open(debate_folder), "ann"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("X", "ctrl+s")
+        await pilot.pause()
+        assert "type the letter of your answer" in screen_text(app)
+        await pilot.press("backspace", "A")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "type the letter of your answer" not in shown
+        await pilot.press("enter", *"70")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "answer A/B" in shown and "sure, %" in shown and "why" in shown
