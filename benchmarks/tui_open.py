@@ -1,4 +1,5 @@
-"""How long `oversight review` takes to open a run of 10,000 transcripts (target: under 2 s).
+"""How long `oversight review` and `oversight judge --human` take to open a run of 10,000
+transcripts (target: under 2 s; about what review takes, for judging).
 
 Builds a synthetic debate-shaped run folder (each transcript with model events, speeches and
 two judgments, about 6 KB a line), then times opening the review app in a headless terminal
@@ -49,6 +50,8 @@ def build(root: Path, n: int) -> RunFolder:
                        "latency_s": 0.5, "cached": False, "logprobs": None, "error": None} for s in speeches]
             outcome = {"condition": condition, "question": f"Question {i}?", "answers": ["yes", "no"],
                        "correct_index": i % 2, "story_ref": story_ref, "speeches": speeches}
+            if condition == "consultancy":
+                outcome["consultant_index"] = (i // 4) % 2
             t = Transcript(run_id=folder.run_id, id=tid, item_id=tid.split(":")[0], protocol="debate",
                            condition=condition, events=events, outcome=outcome, attempt="a")
             tf.write(dumps(t.to_record(), separators=(",", ":")) + "\n")
@@ -80,15 +83,29 @@ async def time_open(folder: RunFolder) -> tuple[float, float, float]:
     return opened, first, another
 
 
+async def time_judge_open(folder: RunFolder) -> float:
+    """`oversight judge RUN --human`: from opening the session to the first form on screen."""
+    from oversight.tui.judge_app import JudgeApp, JudgeScreen
+    from oversight.tui.session import JudgeSession
+
+    start = time.perf_counter()
+    app = JudgeApp(JudgeSession.open(RunFolder.open(folder.path), "bench"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not isinstance(app.screen, JudgeScreen) or app.screen.unit is None:
+            await pilot.pause()
+        return time.perf_counter() - start
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     with tempfile.TemporaryDirectory() as tmp:
         folder = build(Path(tmp), n)
         size = (folder.path / "transcripts.jsonl").stat().st_size
         opened, first, another = asyncio.run(time_open(folder))
+        judge = asyncio.run(time_judge_open(folder))
         print(f"{n} transcripts ({size / 1e6:.0f} MB): review open {opened:.2f} s (target < 2 s); "
               f"first transcript shown in {first:.2f} s (loads the transcript screen's widgets), "
-              f"the next in {another:.2f} s")
+              f"the next in {another:.2f} s; judge --human to its first form {judge:.2f} s")
 
 
 if __name__ == "__main__":
