@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--judges", metavar="ID,ID,...",
                        help="--human: every person judging this run, in one agreed order (new ones at the end): "
                             "conditions are then balanced within and across you")
+    judge.add_argument("--every-condition", action="store_true",
+                       help="--human: see every item in every condition yourself (judging alone); an item "
+                            "seen again is not blind to what came before, and each judgment says so")
     judge.add_argument("--retry-failed", action="store_true",
                        help="--model: judge again the views whose call failed (the new judgment replaces the failure)")
     judge.add_argument("--allow-path", action="append", default=[], metavar="DIR",
@@ -96,6 +99,8 @@ def command(args: argparse.Namespace) -> int:
     if args.judge_id is not None and clean(args.judge_id, one_line=True) != args.judge_id:
         raise UserError(f"--judge-id {clean(args.judge_id, one_line=True)!r}: control characters (shown as "
                         f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
+    if args.every_condition and not args.human:
+        raise UserError("--every-condition goes with --human (a model judges every view anyway)")
     if args.model:
         return _judge_model(args)
     if args.retry_failed:
@@ -184,7 +189,8 @@ def _judge_human(args: argparse.Namespace) -> int:
     check_writable(folder)
     with judge_lock(folder, judge_id):
         check_id(folder, judge_id)
-        session = claim_rank(folder, judge_id, lambda busy: JudgeSession.open(folder, judge_id, roster, busy))
+        session = claim_rank(folder, judge_id, lambda busy: JudgeSession.open(
+            folder, judge_id, roster, busy, every_condition=args.every_condition))
         app = JudgeApp(session)
         app.run()
     if app.failure:

@@ -112,6 +112,9 @@ class JudgeScreen(Helpful):
 
     async def on_mount(self) -> None:
         await self.show_next()
+        # the plan before the first answer, until the person types (it is printed again on leaving)
+        self.query_one("#status", Static).update(text(f"judging plan: {self.session.plan_summary()}"))
+        self.fix_shown = True
 
     async def show_next(self) -> None:
         self.unit = self.session.next_unit()

@@ -57,8 +57,11 @@ class JudgeSession:
 
     def __init__(self, folder: RunFolder, judge_id: str, protocol: Protocol[Any, Any], params: Any,
                  transcripts: list[dict[str, Any]], roster: list[str] | None = None,
-                 busy: dict[str, int] | None = None) -> None:
+                 busy: dict[str, int] | None = None, every_condition: bool = False) -> None:
         self.folder, self.judge_id, self.protocol, self.params = folder, judge_id, protocol, params
+        self.every_condition = every_condition
+        """One person covering every condition of every item on purpose (a solo researcher): the
+        later conditions of an item are then not blind to the earlier ones, and say so."""
         self.transcripts = {t["id"]: t for t in transcripts}
         self.conditions = self._conditions()
         self.busy = busy or {}
@@ -68,13 +71,13 @@ class JudgeSession:
 
     @classmethod
     def open(cls, folder: RunFolder, judge_id: str, roster: list[str] | None = None,
-             busy: dict[str, int] | None = None) -> "JudgeSession":
+             busy: dict[str, int] | None = None, every_condition: bool = False) -> "JudgeSession":
         exp, _ = folder.experiment()
         protocol = get_protocol(exp.protocol)
         params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
         folder.repair()
         usable = [t for t in folder.transcripts() if t.get("error") is None]
-        session = cls(folder, judge_id, protocol, params, usable, roster, busy)
+        session = cls(folder, judge_id, protocol, params, usable, roster, busy, every_condition)
         if not session.units:
             raise UserError(f"{folder.path}: nothing to judge (no finished transcript has a judge view)")
         return session
@@ -133,17 +136,22 @@ class JudgeSession:
                 + ("" if left else " (all done)"))
 
     def plan_summary(self) -> str:
-        """How this person's items were given conditions, without saying which item got which."""
-        condition_of: dict[Any, str] = {}
-        for u in self.units:
-            t = self.transcripts[u.transcript_id]
-            condition_of.setdefault(t.get("item_id"), str(t.get("condition")))
-        by_condition = Counter(condition_of.values())
-        spread = "/".join(str(by_condition.get(c, 0)) for c in self.conditions)
+        """How this person's items were given conditions, without saying which item got which,
+        and how many judges the design needs for every condition of every item."""
+        pairs = {(self.transcripts[u.transcript_id].get("item_id"), str(self.transcripts[u.transcript_id].get("condition")))
+                 for u in self.units}
+        items = {item for item, _ in pairs}
+        by_condition = Counter(condition for _, condition in pairs)
+        spread = "/".join(str(by_condition.get(c, 0)) for c in self.conditions)  # no names: the screen stays blind
+        if self.every_condition:
+            return (f"{self.judge_id}: {len(items)} items in every condition (items per condition {spread}): an item seen again "
+                    f"is not blind to what you saw before (each judgment's assignment says what came first)")
         who = (f"rank {self.rank + 1} of {len(self.roster)} listed judges" if self.roster
                else "no --judges list: judges starting at the same time may get the same conditions")
-        return (f"{self.judge_id}: {len(condition_of)} items, one condition each ({who}); "
-                f"items per condition {spread}")
+        n = len(self.conditions)
+        return (f"{self.judge_id}: {len(items)} items, one condition each ({who}); items per condition {spread}. "
+                f"{n} judges (--judges A,B,...) see every item in every condition between them; judging "
+                f"alone, --every-condition shows you each item in each condition")
 
     # ---- planning ----------------------------------------------------------------------------
 
@@ -214,8 +222,18 @@ class JudgeSession:
         run = self.folder.run_id
         by_item = self._conditions_by_item()
         items = item_order(run, by_item)
-        chosen = assign(items, self.conditions, self.rank, available=by_item, seen=self._seen())
         units: list[JudgeUnit] = []
+        if self.every_condition:
+            for position, item_id in enumerate(items):
+                shown = [c for c in self.conditions if c in by_item[item_id]]
+                for order, condition in enumerate(shown):
+                    assignment = {"rule": "every condition of every item (one person, on purpose)",
+                                  "item_position": position, "conditions": self.conditions,
+                                  "seen_before": shown[:order]}
+                    units += self._units_of(by_item[item_id][condition], assignment)
+            random.Random(f"{run}:{self.judge_id}:order").shuffle(units)
+            return units
+        chosen = assign(items, self.conditions, self.rank, available=by_item, seen=self._seen())
         for position, item_id in enumerate(items):
             if item_id not in chosen:
                 continue

@@ -252,6 +252,8 @@ async def test_labels_stay_and_a_fixed_mistake_clears_its_message(debate_folder:
     app = JudgeApp(JudgeSession.open(RunFolder.open(debate_folder), "ann"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await pilot.pause(0.3)
+        assert "judging plan" in screen_text(app)  # how many judges cover the design, before the first answer
         await pilot.press("X", "ctrl+s")
         await pilot.pause()
         assert "type the letter of your answer" in screen_text(app)

@@ -241,3 +241,25 @@ def test_judges_starting_at_the_same_moment_without_a_list_get_different_ranks(d
         for name in names:  # every one is live before any plans: the moment they all start
             ranks.append(claim_rank(folder, name, lambda busy, name=name: JudgeSession.open(folder, name, busy=busy)).rank)
     assert sorted(ranks) == [0, 1, 2, 3]
+
+
+def test_a_solo_researcher_sees_the_plan_and_may_cover_every_condition(debate_folder: Path) -> None:
+    """One person gets each item once by default (the plan says how many judges cover the rest);
+    with every_condition, each item in each condition, each judgment saying what came first."""
+    transcripts = [t for t in RunFolder.open(debate_folder).transcripts() if t.get("error") is None]
+    alone = JudgeSession.open(RunFolder.open(debate_folder), "solo")
+    items = {t["item_id"] for t in transcripts}
+    seen: dict[str, set[str]] = {}
+    for u in alone.units:
+        t = alone.transcripts[u.transcript_id]
+        seen.setdefault(t["item_id"], set()).add(t["condition"])
+    assert set(seen) == items and all(len(conditions) == 1 for conditions in seen.values())
+    summary = alone.plan_summary()
+    assert f"{len(alone.conditions)} judges" in summary and "--every-condition" in summary
+    every = JudgeSession.open(RunFolder.open(debate_folder), "solo2", every_condition=True)
+    covered = {(every.transcripts[u.transcript_id]["item_id"], every.transcripts[u.transcript_id]["condition"])
+               for u in every.units}
+    assert covered == {(t["item_id"], t["condition"]) for t in transcripts}
+    firsts = [u for u in every.units if not u.assignment["seen_before"]]
+    assert len({every.transcripts[u.transcript_id]["item_id"] for u in firsts}) == len(items)
+    assert "not blind" in every.plan_summary()
