@@ -307,8 +307,7 @@ class RunFolder:
 
     def refs_containing(self, needle: str) -> list[str]:
         """The stored texts (stories) containing `needle`, case-insensitive, by reference."""
-        low = needle.lower()
-        return [ref for ref, text in self._load_texts().items() if low in text.lower()]
+        return [ref for ref, text in self._load_texts().items() if needle.lower() in text.lower()]
 
     def get_text(self, ref: str) -> str:
         try:
