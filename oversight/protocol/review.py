@@ -16,6 +16,14 @@ from rich.text import Text
 from oversight.protocol.judge_view import JudgeView
 
 
+LETTERS = "ABCDEFGH"
+"""Answer letters, in the order answers are shown (a choice view's `choices`)."""
+TURN_STYLE = "bold reverse cyan"
+"""Real speaker labels: drawn by us in this style, never taken from a speech's text."""
+FORGED_STYLE = "bold black on yellow"
+"""A speaker label a speech wrote itself, shown as part of that speech."""
+
+
 @dataclass
 class QuoteRef:
     """A quote in a transcript, numbered across it; `quote` holds `text`, `verified`, `fuzzy`,
@@ -142,5 +150,5 @@ def generic_form(view: JudgeView, titles: dict[str, str] | None = None, guide: s
     return Group(*parts)
 
 
-__all__ = ["FORM_TITLES", "Body", "Mark", "QuoteRef", "ReviewTree", "Section", "correct_mark", "generic_body",
+__all__ = ["FORGED_STYLE", "FORM_TITLES", "LETTERS", "TURN_STYLE", "Body", "Mark", "QuoteRef", "ReviewTree", "Section", "correct_mark", "generic_body",
            "generic_form", "heading", "judge_label", "labelled"]

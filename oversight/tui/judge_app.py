@@ -27,7 +27,7 @@ from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
 from oversight.core.safe_text import clean_deep, text
 from oversight.tui.screens import Helpful
 from oversight.tui.session import AlreadyJudged, JudgeSession, JudgeUnit
-from oversight.protocols.shared.speech_view import LETTERS
+from oversight.protocol.review import LETTERS
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }

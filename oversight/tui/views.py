@@ -21,7 +21,7 @@ from oversight.protocol.contract import Protocol, TextReader
 from oversight.protocol.hooks import call_hook, protocol_label
 from oversight.protocol.registry import ProtocolNotInstalled, get_protocol
 from oversight.protocol.review import Body, Mark, QuoteRef, ReviewTree, correct_mark, generic_body, heading, labelled
-from oversight.protocols.shared.speech_view import FORGED_STYLE, LETTERS, TURN_STYLE
+from oversight.protocol.review import FORGED_STYLE, LETTERS, TURN_STYLE
 
 GENERIC_HELP = "its outcome as data and its notes (non-model events)"
 

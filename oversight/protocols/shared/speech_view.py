@@ -10,17 +10,11 @@ from typing import Any
 
 from rich.text import Text
 
+from oversight.protocol.review import FORGED_STYLE, LETTERS, TURN_STYLE
 from oversight.protocols.shared.markers import safe_shown
 from oversight.protocols.shared.quote_meaning import NOTES
 from oversight.protocols.shared.turns import SPEECH_PREFIX, split_labels
 
-LETTERS = "ABCDEFGH"
-"""Answer letters, in the order answers are shown."""
-
-TURN_STYLE = "bold reverse cyan"
-"""Real speaker labels: drawn by us in this style, never taken from a speech's text."""
-FORGED_STYLE = "bold black on yellow"
-"""A speaker label a speech wrote itself, shown as part of that speech."""
 _NOTE = re.compile(r" \[(" + "|".join(re.escape(n) for n in NOTES.values()) + r")\]")
 
 
