@@ -198,5 +198,5 @@ def _judge_human(args: argparse.Namespace) -> int:
         err_console.print(line(f"oversight judge: {app.failure}{details}"), highlight=False, soft_wrap=True)
         return 1
     console.print(line(session.summary()), highlight=False, soft_wrap=True)
-    console.print(line(session.plan_summary()), highlight=False, soft_wrap=True)
+    console.print(line(session.plan_summary()), highlight=False)  # wrapped at word boundaries
     return 0

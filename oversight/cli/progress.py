@@ -65,6 +65,9 @@ class RichProgress(RunObserver):
         self.units: TaskID | None = None
         self.steps: TaskID | None = None
         self.failed = 0
+        self.calls = 0
+        self.cached = 0
+        """Model calls of the finished units, and how many the response cache answered."""
 
     def started(self, name: str, units: int) -> None:
         self.progress.start()
@@ -79,6 +82,10 @@ class RichProgress(RunObserver):
 
     def unit_finished(self, transcript: Transcript, spent: Usage) -> None:
         self.failed += transcript.error is not None
+        for event in transcript.events:
+            if event.type == "model":
+                self.calls += 1
+                self.cached += bool(getattr(event, "cached", False))
         assert self.units is not None
         self.progress.update(self.units, advance=1, detail=_detail(self.failed, spent))
 

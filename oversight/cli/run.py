@@ -105,7 +105,8 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
     try:
         with sigterm_as_interrupt():
-            result = asyncio.run(execute(p, folder=folder, observer=RichProgress(console), retry_failed=retry_failed))
+            progress = RichProgress(console)
+            result = asyncio.run(execute(p, folder=folder, observer=progress, retry_failed=retry_failed))
     except KeyboardInterrupt:
         err_console.print(line(f"interrupted: {hint}"), highlight=False, soft_wrap=True)
         raise Interrupted from None
@@ -114,6 +115,10 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
         raise Halted from None
     if result.skipped:
         console.print(f"resumed: {count(result.skipped, 'unit')} already done, {result.ran} run now")
+    if progress.cached:
+        console.print(line(f"{progress.cached} of {count(progress.calls, 'model call')} answered by the response "
+                           f"cache (cache: true), so no model ran for them; --set cache=false calls the models again"),
+                      highlight=False)
     if result.replayed:
         console.print(f"replayed: {count(result.replayed, 'unchanged unit')} from the unit memo (no graph run, no call)")
     print_summary(console, folder.path, result.metrics, p.exp.protocol)

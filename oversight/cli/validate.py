@@ -35,10 +35,9 @@ def command(args: argparse.Namespace) -> int:
             f"ok: {path}{label}: protocol {exp.protocol}, {count(p.n_items, 'item')}, {count(len(p.units), 'unit')}, "
             f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
             highlight=False,
-            soft_wrap=True,
         )
         for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
-            console.print(line(f"  {described}"), highlight=False, soft_wrap=True)
+            console.print(line(f"  {described}"), highlight=False)
         for warning in p.prompts.prefix_warnings(call_hook(p.protocol, "shared_prefix_for", p.params),
                                                   p.protocol.same_per_item):
             console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)

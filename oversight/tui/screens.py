@@ -212,8 +212,17 @@ class TranscriptScreen(Helpful):
             self.query_one("#content-body", Static).update(self.body.renderable)
         self.query_one("#content-verdicts", Static).update(panels.verdicts(t, judgments, hooks, self.index.note))
         self.query_one("#content-calls", Static).update(panels.calls(t))
+        self.refresh_bindings()  # story and quotes come and go with the transcript
         show_notices(self, self.index)
         self.action_tab(self.query_one(TabbedContent).active or "body")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`s` and `o` are offered only where the transcript has a story (or a tree's source) and quotes."""
+        if action == "story":
+            return self.tree_view or bool(self.body.story_ref)
+        if action == "quotes":
+            return bool(self.body.quotes) and bool(self.body.story_ref)
+        return True
 
     def action_tab(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane

@@ -146,12 +146,10 @@ class JudgeSession:
         if self.every_condition:
             return (f"{self.judge_id}: {len(items)} items in every condition (items per condition {spread}): an item seen again "
                     f"is not blind to what you saw before (each judgment's assignment says what came first)")
-        who = (f"rank {self.rank + 1} of {len(self.roster)} listed judges" if self.roster
-               else "no --judges list: judges starting at the same time may get the same conditions")
+        who = f"rank {self.rank + 1} of {len(self.roster)}" if self.roster else "no --judges list"
         n = len(self.conditions)
-        return (f"{self.judge_id}: {len(items)} items, one condition each ({who}); items per condition {spread}. "
-                f"{n} judges (--judges A,B,...) see every item in every condition between them; judging "
-                f"alone, --every-condition shows you each item in each condition")
+        return (f"{self.judge_id}: {len(items)} items, one condition each ({spread}; {who}); {n} judges "
+                f"cover every condition (--judges A,B,...); alone: --every-condition")
 
     # ---- planning ----------------------------------------------------------------------------
 

@@ -403,3 +403,16 @@ async def test_overlapping_runs_restore_the_collector_once_both_end() -> None:
 
     await asyncio.gather(first(), second())
     assert (gc.get_freeze_count(), gc.get_threshold()) == before
+
+
+def test_a_run_answered_by_the_cache_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zero tokens after a run is a cache at work, and the run must say so (a newcomer sees 0 tok)."""
+    monkeypatch.setenv("OVERSIGHT_REPLAY_UNITS", "0")  # every graph runs: the calls themselves hit the cache
+    scripted.register("math", arithmetic)
+    exp = write_experiment(tmp_path)
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "answered by the response cache" not in capsys.readouterr().out
+    assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs2")]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "6 of 6 model calls answered by the response cache (cache: true)" in out and "--set cache=false" in out

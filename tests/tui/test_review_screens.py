@@ -15,7 +15,7 @@ from oversight.models.types import Message
 from oversight.tui.records import human_judgment
 from oversight.tui.review import ListScreen, ReviewApp
 from oversight.tui.screens import PageScreen, TranscriptScreen
-from tests.helpers.tui_runs import debate_run, screen_text
+from tests.helpers.tui_runs import debate_run, rated_folder, screen_text  # noqa: F401 (fixture)
 from tests.tui.test_review import SIZE, full_text, open_transcript, shown_ids
 
 
@@ -136,3 +136,11 @@ async def test_metrics_page_reads_as_data_not_python(biased_folder: Path) -> Non
     assert "accuracy" in shown and "ci_method: wilson" in shown
     for repr_only in ("None", "': ", "{'", "True,", "False,"):
         assert repr_only not in shown, repr_only
+
+
+async def test_story_and_quote_keys_only_where_the_transcript_has_them(rated_folder: Path) -> None:
+    app = ReviewApp(RunFolder.open(rated_folder))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_transcript(app, pilot, shown_ids(app)[0])
+        footer = screen_text(app).splitlines()[-1]
+        assert "s story" not in footer and "o quotes" not in footer and "i i/o" in footer

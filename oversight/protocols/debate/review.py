@@ -20,7 +20,8 @@ from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quo
 
 MARK_HELP = ("A transcript is correct for a judge when its verdict is, as accuracy counts it:\n"
              "   judged in both answer orders, p(correct) averaged over the two (a tie\n"
-             "   at 0.5 is neither). The marks show each order's verdict on its own.")
+             "   at 0.5, which accuracy counts as half, is in neither list). The marks\n"
+             "   show each order's verdict on its own, so a row may be ✓✗ in either list.")
 
 
 def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
