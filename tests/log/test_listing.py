@@ -11,17 +11,11 @@ from oversight.cli.main import main
 from oversight.log.listing import list_runs
 from oversight.log.runlock import release_lock, take_lock
 from oversight.models.providers import scripted
-from oversight.models.providers.base import ProviderError
-from tests.runs.test_runner import arithmetic, only_run, write_experiment
+from tests.runs.test_runner import arithmetic, flaky, only_run, write_experiment
 
 
 def _runs(tmp_path: Path) -> Path:
     """Three real runs: finished, one with a failed unit, and a copy cut short as Ctrl-C leaves it."""
-    def flaky(messages):  # type: ignore[no-untyped-def]
-        if "What is 3 plus" in messages[-1].content:
-            return ProviderError("HTTP 503 overloaded", retryable=True, status=503)
-        return arithmetic(messages)
-
     scripted.register("math", arithmetic)
     scripted.register("flaky", flaky)
     runs = tmp_path / "runs"

@@ -74,12 +74,14 @@ def test_run_writes_the_run_folder_contract(tmp_path: Path) -> None:
     assert "pydantic" in saved["oversight_run"]["versions"]
 
 
-def test_failing_item_is_recorded_and_others_finish(tmp_path: Path) -> None:
-    def flaky(messages):  # type: ignore[no-untyped-def]
-        if "What is 3 plus" in messages[-1].content:
-            return ProviderError("HTTP 503 overloaded", retryable=True, status=503)
-        return arithmetic(messages)
+def flaky(messages):  # type: ignore[no-untyped-def]
+    """`arithmetic`, except item q3's call fails as an overloaded server does, every time."""
+    if "What is 3 plus" in messages[-1].content:
+        return ProviderError("HTTP 503 overloaded", retryable=True, status=503)
+    return arithmetic(messages)
 
+
+def test_failing_item_is_recorded_and_others_finish(tmp_path: Path) -> None:
     scripted.register("math", flaky)
     exp = write_experiment(tmp_path)
     assert main(["run", str(exp), "--runs-dir", str(tmp_path / "runs")]) == 1
