@@ -265,3 +265,29 @@ async def test_labels_stay_and_a_fixed_mistake_clears_its_message(debate_folder:
         await pilot.pause()
         shown = screen_text(app)
         assert "answer A/B" in shown and "sure, %" in shown and "why" in shown
+
+
+async def test_quitting_with_a_typed_answer_asks_once(debate_folder: Path) -> None:
+    """ctrl+q with an answer typed but not confirmed warns and stays; a second ctrl+q quits and
+    nothing is written; with an empty form one ctrl+q quits."""
+    app = JudgeApp(JudgeSession.open(RunFolder.open(debate_folder), "ann"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("B", "enter", *"65", "ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        assert "not confirmed" in screen_text(app)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running and app.failure is None
+    assert human(debate_folder) == []
+
+    app = JudgeApp(JudgeSession.open(RunFolder.open(debate_folder), "ann"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("A", "ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("backspace", "ctrl+q")  # typing after the warning: the form is empty again
+        await pilot.pause()
+    assert not app.is_running
