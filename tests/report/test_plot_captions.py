@@ -64,3 +64,15 @@ def test_a_summary_caption_never_prints_a_question_mark_and_names_refused_interv
     text = caption_of(fig)
     assert "?" not in text and "Wilson on the mean rescaled" in text and "over rated nodes" in text
     assert "No interval where n too small" in text
+
+
+def test_a_caption_says_each_sentence_once(tmp_path: Path) -> None:
+    """Every condition and order judged alike: the per-order n and method are not repeated."""
+    verdicts = {f"i{k}:{c}": [("original", 0.8), ("swapped", 0.7)] for k in range(4) for c in ("debate", "blind")}
+    run = debate_run(tmp_path, "20261130T120000Z-alike", verdicts=verdicts, correct={f"i{k}": 0 for k in range(4)})
+    report([run], Console(file=io.StringIO(), width=80))
+    metrics = json.loads((run / "metrics.json").read_text())
+    accuracy = caption_of(dict(debate_plots(metrics, PlotContext(run="r")))["debate_accuracy"])
+    sentences = [s.strip() for s in accuracy.split(". ") if s.strip()]
+    assert len(sentences) == len(set(sentences)), accuracy
+    assert "same for each order" in accuracy and "n = 4 verdicts" in accuracy
