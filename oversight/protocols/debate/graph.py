@@ -41,7 +41,8 @@ from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
-from oversight.protocols.debate.outcome import DebateOutcome, Speech
+from oversight.protocols.debate.crossexam import OPPONENT, cross_examine, request_counts
+from oversight.protocols.debate.outcome import CrossExamination, DebateOutcome, Speech
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.sides import NO_PROOF, SideChoice, chooser_variables, read_choice, settle
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
@@ -79,6 +80,10 @@ class DebateState(TypedDict):
     outcome: DebateOutcome
     sides: NotRequired[dict[str, SideChoice]]
     """Open roles: each speaker's choice and the answer it defends."""
+    cross_examinations: Annotated[list[CrossExamination], operator.add]
+    """`cross_examination`: the exchanges so far, in the order asked."""
+    cross_requests: Annotated[list[dict[str, Any]], operator.add]
+    """`cross_examination`: each asker's request as read (crossexam.cross_examine)."""
 
 
 def closed(params: DebateParams) -> bool:
@@ -92,8 +97,9 @@ def speech_settings(params: DebateParams) -> dict[str, Any]:
             "caps": {"max_tokens": params.max_speech_tokens or params.word_limit * 2 + 16}}
 
 
-async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
-    """One speech by a debater or the consultant: prompt, call, cut, check quotes, log."""
+def speech_input(role: str, state: DebateState, ctx: DebateContext) -> tuple[str, dict[str, Any], int]:
+    """The template and variables of `role`'s speech in `state`, and the answer it defends: a pure
+    function of the state, so a cross-examination can rebuild an earlier speech's input exactly."""
     p, item, rnd = ctx.params, ctx.item, state["round"]
     shown = shown_order(ctx.order)
     if role in state.get("sides", {}):
@@ -116,13 +122,21 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
         "round": rnd, "rounds": p.rounds, "word_limit": p.word_limit,
         # The speakers of this run see their own order as spoken: nothing to relabel.
         "transcript": render_transcript(visible, ctx.order, sequential=p.turns == "sequential",
-                                        tags=(p.verified_tag, p.unverified_tag), relabel=False),
+                                        tags=(p.verified_tag, p.unverified_tag), relabel=False,
+                                        exchanges=state.get("cross_examinations")),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
     if closed(p):
         proofs = list(item.proofs) or [NO_PROOF, NO_PROOF]
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
     template = ("consultant" if role == "consultant" else "debater") + ("_closed" if closed(p) else "")
+    return template, variables, index
+
+
+async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
+    """One speech by a debater or the consultant: prompt, call, cut, check quotes, log."""
+    p, rnd = ctx.params, state["round"]
+    template, variables, index = speech_input(role, state, ctx)
     step = f"{role} round {rnd}" + (" (swapped run)" if ctx.order == "swapped" else "")
     out = await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))
     text, words, truncated = cut_words(out.text, p.word_limit)
@@ -174,13 +188,26 @@ async def consultant(state: DebateState, runtime: Runtime[DebateContext]) -> Com
 
 
 async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[Any]:
-    """A speech, then the hand-over: `next_turn` says who speaks next and whether the round is over."""
+    """A speech (after the speaker's cross-examination, if any), then the hand-over: `next_turn`
+    says who speaks next and whether the round is over."""
+    update: dict[str, Any] = {}
+    if cross_examines(role, state["round"], ctx.params):
+        exchanges, request = await cross_examine(role, state, ctx.rec, ctx.params, ctx.passage, ctx.order,
+                                                 sequential_roles(ctx.order)[0],
+                                                 lambda r, s: speech_input(r, s, ctx))  # type: ignore[arg-type]
+        state = {**state, "cross_examinations": [*(state.get("cross_examinations") or []), *exchanges]}
+        update = {"cross_examinations": exchanges, "cross_requests": [request]}
     speech = await _speak(role, state, ctx)
     goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params, ctx.order)
-    update: dict[str, Any] = {"speeches": [speech]}
+    update["speeches"] = [speech]
     if closes_round:
         update["round"] = state["round"] + 1
     return Command(update=update, goto=goto)
+
+
+def cross_examines(role: str, rnd: int, params: DebateParams) -> bool:
+    """Whether `role` questions its opponent before its speech of round `rnd`."""
+    return params.cross_examination and rnd >= 2 and role in OPPONENT
 
 
 def next_turn(role: str, condition: str, rnd: int, params: DebateParams,
@@ -259,10 +286,24 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
         speeches = [*ctx.prior["speeches"], *speeches]
     else:
         outcome["speeches"] = speeches
+    if params.cross_examination and state["condition"] == "debate":
+        outcome.update(cross_fields(state, ctx))
     if not closed(params):
         quotes = [q for s in speeches for q in s["quotes"]]
         outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}
     return outcome
+
+
+def cross_fields(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
+    """The outcome's exchanges (the rerun's apart, like its speeches) and the request counts of both runs."""
+    exchanges = list(state.get("cross_examinations") or [])
+    requests = list(state.get("cross_requests") or [])
+    if ctx.order == "swapped" and ctx.prior is not None:
+        prior = ctx.prior.get("cross_requests") or {}
+        counts = request_counts(requests, ctx.params.cross_questions)
+        return {"swapped_cross_examinations": exchanges, "cross_requests": {
+            k: v if k == "questions" else v + int(prior.get(k, 0)) for k, v in counts.items()}}
+    return {"cross_examinations": exchanges, "cross_requests": request_counts(requests, ctx.params.cross_questions)}
 
 
 @cache

@@ -18,12 +18,18 @@ text in it marked as written inside the speech, chat-template control tokens def
 (shared/turns.py); stored speeches pass
 `safe_shown` first, so look-alike quote markers never read as verified.
 Verdicts are always recorded in the ORIGINAL answer order.
+
+Cross-examinations (crossexam.py) are turns of their own under our labels, placed before the
+asker's speech of the round, defused and relabelled like speeches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from oversight.protocols.debate.crossexam import exchange_texts, with_exchanges
+from oversight.protocols.debate.outcome import CrossExamination
 from oversight.protocols.debate.relabel import (
     UNRESOLVED_MARK,
     Relabelled,
@@ -97,15 +103,22 @@ def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> 
     prefix, label-like text inside a speech marked as such."""
     if not turns:
         return NO_SPEECHES
-    return "\n\n".join(render_turn(f"{t['speaker']} (round {t['round']}):",
-                                   mark_labels(t["text"], t["speaker"], verified_tag)[0])
+    return "\n\n".join(render_turn(f"{turn_title(t)}:", mark_labels(t["text"], t["speaker"], verified_tag)[0])
                         for t in turns)
 
 
+def turn_title(turn: dict[str, Any]) -> str:
+    """Our label of a turn: "Debater A (round 2)", or an exchange's own label."""
+    return str(turn.get("label") or f"{turn['speaker']} (round {turn['round']})")
+
+
 def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
-                      tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True) -> str:
-    """The speeches as one text block, quotes already marked verified/unverified (`render_turns`)."""
-    return render_turns(transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel), tags[0])
+                      tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True,
+                      exchanges: Sequence[CrossExamination] | None = None) -> str:
+    """The speeches (and cross-examinations before their askers' speeches) as one text block,
+    quotes already marked verified/unverified (`render_turns`)."""
+    turns = transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel)
+    return render_turns(with_exchanges(turns, exchanges or [], order, tags, relabel), tags[0])
 
 
 def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, Any]], bool]:
@@ -114,6 +127,13 @@ def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, A
     if order == "swapped" and "swapped_speeches" in outcome:
         return outcome["swapped_speeches"], False
     return outcome.get("speeches", []), True
+
+
+def view_exchanges(outcome: dict[str, Any], order: str) -> list[CrossExamination]:
+    """The cross-examinations a view of `order` shows: the rerun's in a rerun's swapped view."""
+    if order == "swapped" and "swapped_speeches" in outcome:
+        return list(outcome.get("swapped_cross_examinations") or [])
+    return list(outcome.get("cross_examinations") or [])
 
 
 def judge_variables(
@@ -143,6 +163,7 @@ def judge_variables(
         speeches, relabel = view_speeches(outcome, order)
         turns = transcript_turns(speeches, order, sequential=outcome.get("turns") == "sequential",
                                  tags=(verified_tag, unverified_tag), relabel=relabel)
+        turns = with_exchanges(turns, view_exchanges(outcome, order), order, (verified_tag, unverified_tag), relabel)
         variables["transcript"] = render_turns(turns, verified_tag)
         variables["turns"] = turns
     if condition == "consultancy":
@@ -208,7 +229,8 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
         if "swapped_speeches" in outcome:
             record["swap_relabel"] = {"mode": "rerun", "relabelled": 0, "unresolved": 0, "unresolved_snippets": []}
         else:
-            record["swap_relabel"] = swap_report(outcome["speeches"])
+            record["swap_relabel"] = swap_report([*outcome["speeches"],
+                                                  *exchange_texts(outcome.get("cross_examinations") or [])])
         record["unresolved_references"] = record["swap_relabel"]["unresolved"]
     if outcome["condition"] == "consultancy":
         record["consultant_index"] = outcome["consultant_index"]
@@ -233,6 +255,8 @@ __all__ = [
     "swap_references",
     "swap_report",
     "transcript_turns",
+    "turn_title",
     "verdict_record",
+    "view_exchanges",
     "view_speeches",
 ]

@@ -20,6 +20,31 @@ class Speech(TypedDict):
     quotes: list[dict[str, Any]]
 
 
+class CrossText(TypedDict):
+    """A cross-examination question or answer, kept like a speech."""
+
+    text: str
+    shown: str
+    words: int
+    truncated: bool
+    quotes: list[dict[str, Any]]
+
+
+class CrossExamination(TypedDict):
+    """One question put in round `asked_round` to the opponent as it was at its `of_round` speech,
+    and that earlier self's answer (crossexam.py)."""
+
+    asked_round: int
+    of_round: int
+    asker: str
+    asker_index: int
+    """The answer the asker defends (its label follows it, as a speaker's does)."""
+    answerer: str
+    answerer_index: int
+    question: CrossText
+    answer: CrossText
+
+
 class QuoteStats(TypedDict):
     quotes: int
     verified: int
@@ -59,6 +84,13 @@ class DebateOutcome(TypedDict, total=False):
     """"none" on a closed question (no hidden text); absent when there is a story."""
     open_roles: dict[str, Any]
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
+    cross_examinations: list[CrossExamination]
+    """`cross_examination: true` (debate): every exchange, in the order asked."""
+    swapped_cross_examinations: list[CrossExamination]
+    """The same for the rerun of `swap: rerun`."""
+    cross_requests: dict[str, int]
+    """Counts over every request (both runs): requests, questions asked, declined, unreadable parts,
+    questions over the `cross_questions` limit; `questions` is that limit."""
 
 
 
@@ -98,4 +130,4 @@ def judgment_of(record: dict[str, Any]) -> DebateJudgment:
     return cast(DebateJudgment, record)
 
 
-__all__ = ["DebateJudgment", "DebateOutcome", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]
+__all__ = ["CrossExamination", "CrossText", "DebateJudgment", "DebateOutcome", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]
