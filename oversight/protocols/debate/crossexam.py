@@ -79,7 +79,7 @@ def read_request(text: str, current_round: int, limit: int) -> Request:
     for i, m in enumerate(heads):
         end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
         body = re.split(r"\n\s*\n", text[m.end():end].strip(), maxsplit=1)[0]
-        body = re.sub(r"^[\s*_>\-]+|[\s*_]+$", "", body)
+        body = re.sub(r"^[\s*_>\-\u2502]+|[\s*_]+$", "", body)  # markdown, or our speech prefix copied
         body = re.sub(r"\s*\n[\s>*\-\d.]*$", "", body).strip()  # a list marker left for the next head
         word = m.group(1).lower()
         k = int(word) if word.isdigit() else _NUMBERS[word]
