@@ -58,10 +58,14 @@ async def runs() -> list[dict[str, Any]]:
     return out
 
 
+def dumps(data: list[dict[str, Any]]) -> str:
+    """Keys in the order they were written, as a transcript line keeps them."""
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
 def write(path: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(asyncio.run(runs()), f, indent=1, sort_keys=True, ensure_ascii=False)
-        f.write("\n")
+        f.write(dumps(asyncio.run(runs())))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
-    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant", "selector"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
                                                                       "choose_answer")}
     """Every call that reads the story opens with the same message: its title and text."""
@@ -87,6 +87,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
+        # best-of-N: the selector scores one candidate speech (it never sees the story)
+        "select_speech": {"question", "answer_a", "answer_b", "name", "my_answer", "transcript", "quote_note"},
     }
 
     published = debate_report.PUBLISHED
@@ -116,6 +118,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
             roles |= {"debater_a", "debater_b"}
         if "consultancy" in params.conditions:
             roles.add("consultant")
+        if any(params.level(r) > 1 for r in roles):  # best-of-N: the selector's model scores candidates
+            roles.add(params.bon_selector)
         return roles
 
     def load_items(self, task: TaskConfig, base_dir: Path) -> list[DebateItem]:
@@ -165,6 +169,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         result = debate_metrics.compute(transcripts, judgments, params)
+        levels = params.levels() if isinstance(params, DebateParams) else {}
+        if levels:  # best-of-N levels tell a tournament's players apart (crossplay.py)
+            result["best_of_n"] = levels
         open_roles = open_role_metrics(transcripts, judgments)
         if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
             result["open_roles"] = open_roles

@@ -4,7 +4,7 @@ JSON written is exactly what the graph built."""
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict, cast
+from typing import Any, NotRequired, Required, TypedDict, cast
 
 
 class Speech(TypedDict):
@@ -18,6 +18,9 @@ class Speech(TypedDict):
     words: int
     truncated: bool
     quotes: list[dict[str, Any]]
+    selection: NotRequired[dict[str, Any]]
+    """Best-of-N: how this speech was chosen (n, chosen, score, score_source, unreadable); every
+    candidate is in the turn's `best_of_n` note."""
 
 
 class QuoteStats(TypedDict):
