@@ -2,7 +2,8 @@
 
 Files: `params.py` (the YAML `params:` block), `data.py` (items and loaders), `graph.py` (the
 LangGraph graph: debaters, consultant, judge), `judging.py` and `views.py` (what a judge sees
-and how its answer becomes a verdict), `metrics.py`, `prompts/` (templates and their variables).
+and how its answer becomes a verdict), `best_of_n.py` (best-of-N speeches), `metrics.py`,
+`prompts/` (templates and their variables).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
+from oversight.protocols.debate.best_of_n import selection_metrics
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
@@ -57,7 +59,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
-                                                                       "open_roles"})
+                                                                       "open_roles", "best_of_n"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
@@ -170,8 +172,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         result = debate_metrics.compute(transcripts, judgments, params)
         levels = params.levels() if isinstance(params, DebateParams) else {}
-        if levels:  # best-of-N levels tell a tournament's players apart (crossplay.py)
-            result["best_of_n"] = levels
+        if levels:  # only runs with best-of-N: other metrics stay as they were
+            result["best_of_n"] = selection_metrics(transcripts, params)
         open_roles = open_role_metrics(transcripts, judgments)
         if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
             result["open_roles"] = open_roles

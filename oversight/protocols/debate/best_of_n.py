@@ -181,8 +181,23 @@ async def _score(rec: Recorder, selector: str, speaker: dict[str, Any], transcri
     return read_text_score(out.text)
 
 
+def selection_metrics(transcripts: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
+    """metrics.json's `best_of_n`: the levels (a tournament names its players by them,
+    crossplay.py), the selector, and over finished transcripts the turns selected, candidates
+    generated and scores that could not be read."""
+    totals = {"turns": 0, "candidates": 0, "unreadable": 0}
+    for t in transcripts:
+        summary = (t.get("outcome") or {}).get("best_of_n") if not t.get("error") else None
+        if isinstance(summary, dict):
+            for key in totals:
+                value = summary.get(key)
+                totals[key] += value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return {"levels": params.levels(), "selector": params.bon_selector, "scoring": params.bon_scoring, **totals}
+
+
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, SCORE_DIGITS)
 
 
-__all__ = ["Score", "best_speech", "candidate_seed", "quote_note", "rank", "read_logprob_score", "read_text_score"]
+__all__ = ["Score", "best_speech", "candidate_seed", "quote_note", "rank", "read_logprob_score", "read_text_score",
+           "selection_metrics"]

@@ -21,7 +21,7 @@ def player(run: RunInput, side: str) -> str | None:
     """Who debated on `side` of a run: its model, and its best-of-N level when above 1
     ("MODEL bo4"), so levels of one model are players of their own."""
     model = run.models.get(side)
-    level = (run.metrics.get("best_of_n") or {}).get(side, 1)
+    level = ((run.metrics.get("best_of_n") or {}).get("levels") or {}).get(side, 1)
     return model if model is None or level == 1 else f"{model} bo{level}"
 
 

@@ -9,7 +9,9 @@ Michael et al. 2023; Khan et al. 2024). The graph is the papers' figure:
 
 With `params.roles: open` the speakers first choose the answer each defends (sides.py). With
 `params.passage: none` (closed questions) there is no story: the speakers get the `_closed`
-templates (and a math answer's proof), no quote is checked and the judge is told so.
+templates (and a math answer's proof), no quote is checked and the judge is told so. With
+`params.best_of_n` above 1 a turn is N candidate speeches, and the one a selector model scores
+highest is spoken (best_of_n.py).
 
 Every speaker ends its turn with a `Command` naming who speaks next (`next_turn`): the other
 debater, the next round's speakers, or, once `rounds` rounds are spoken, the judge. The speaker
@@ -281,6 +283,10 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
         speeches = [*ctx.prior["speeches"], *speeches]
     else:
         outcome["speeches"] = speeches
+    selected = [s["selection"] for s in speeches if "selection" in s]
+    if selected:  # best-of-N: what metrics count of the selection (every candidate is in the notes)
+        outcome["best_of_n"] = {"turns": len(selected), "candidates": sum(s["n"] for s in selected),
+                                "unreadable": sum(s["unreadable"] for s in selected)}
     if not closed(params):
         quotes = [q for s in speeches for q in s["quotes"]]
         outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}

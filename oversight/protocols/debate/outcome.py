@@ -62,6 +62,8 @@ class DebateOutcome(TypedDict, total=False):
     """"none" on a closed question (no hidden text); absent when there is a story."""
     open_roles: dict[str, Any]
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
+    best_of_n: dict[str, int]
+    """Best-of-N: turns selected, candidates generated and scores unreadable, over all speeches."""
 
 
 

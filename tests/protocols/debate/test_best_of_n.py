@@ -171,6 +171,15 @@ async def test_unreadable_scores_are_counted_and_ranked_below_any_read_score() -
     assert reasons == ["empty answer", "no yes, no or 0-100 rating found", "several different ratings (80, 40)"]
     assert all(c["score_source"] == "unreadable" for c in note.candidates if c["score"] is None)
     assert next(s for s in outcome["speeches"] if s["role"] == "debater_a")["selection"]["unreadable"] == 3
+    # metrics count them over finished transcripts (a failed one adds nothing)
+    ts = [{"id": "lamp:debate", "item_id": "lamp", "condition": "debate", "attempt": rec.attempt, "error": None,
+           "outcome": outcome},
+          {"id": "gone:debate", "item_id": "gone", "condition": "debate", "error": "HTTP 500", "outcome": outcome}]
+    js = [j.to_record() for j in rec.judgments]
+    metrics = DebateProtocol().metrics(ts, js, params)
+    assert metrics["best_of_n"] == {"levels": {"debater_a": 4, "debater_b": 1, "consultant": 1}, "selector": "judge",
+                                    "scoring": "text", "turns": 1, "candidates": 4, "unreadable": 3}
+    assert "best_of_n" not in DebateProtocol().metrics(ts, js, DebateParams(conditions=["debate"], swap=False))
 
 
 async def test_every_score_unreadable_speaks_the_first_candidate() -> None:
@@ -213,6 +222,7 @@ async def test_consultant_and_swapped_rerun_turns_have_their_own_steps() -> None
     notes = [e for e in rec.events if e.type == "best_of_n"]
     assert [getattr(n, "order", "original") for n in notes] == ["original", "swapped"]
     assert outcome["swapped_speeches"][0]["selection"]["n"] == 2
+    assert outcome["best_of_n"] == {"turns": 2, "candidates": 4, "unreadable": 0}  # both runs' turns
 
 
 def test_best_of_one_changes_nothing_against_the_run_pinned_before_best_of_n() -> None:
@@ -328,7 +338,7 @@ def _run(name: str, a: int, b: int, p_a: float) -> RunInput:
     metrics: dict[str, Any] = {"protocol": "debate", "conditions": {"debate": {"logprob:j": {"accuracy": {
         "estimate": 0.5, "ci": [0.2, 0.8], "ci_method": "wilson", "n": 12}}}}}
     if max(a, b) > 1:
-        metrics["best_of_n"] = levels
+        metrics["best_of_n"] = {"levels": levels, "selector": "judge", "scoring": "logprob"}
     return RunInput(name, {"debater_a": model, "debater_b": model, "judge": "local:j"}, metrics,
                     lambda keys: (ts, js))
 
