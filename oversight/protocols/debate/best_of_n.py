@@ -160,7 +160,7 @@ async def best_speech(
              scoring=params.bon_scoring, chosen=chosen + 1, distinct=len(set(texts)), unreadable=unreadable,
              candidates=candidates)
     summary = {"n": n, "chosen": chosen + 1, "score": _rounded(scores[chosen].value),
-               "score_source": scores[chosen].source, "unreadable": unreadable}
+               "score_source": scores[chosen].source, "unreadable": unreadable, "distinct": len(set(texts))}
     return texts[chosen], summary
 
 
@@ -184,8 +184,9 @@ async def _score(rec: Recorder, selector: str, speaker: dict[str, Any], transcri
 def selection_metrics(transcripts: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
     """metrics.json's `best_of_n`: the levels (a tournament names its players by them,
     crossplay.py), the selector, and over finished transcripts the turns selected, candidates
-    generated and scores that could not be read."""
-    totals = {"turns": 0, "candidates": 0, "unreadable": 0}
+    generated, scores that could not be read and candidates that repeated an earlier one's text
+    (sampling that did not vary: temperature 0, or a provider ignoring seeds with its cache)."""
+    totals = {"turns": 0, "candidates": 0, "unreadable": 0, "repeated": 0}
     for t in transcripts:
         summary = (t.get("outcome") or {}).get("best_of_n") if not t.get("error") else None
         if isinstance(summary, dict):

@@ -6,6 +6,7 @@ best-of-N existed); best-of-N levels as tournament players; the dry run's calls 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import math
 import re
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import given, strategies as st
+from rich.console import Console
 
 from oversight.config.experiment import validate_experiment, validate_params
 from oversight.core.errors import UserError
@@ -26,10 +28,13 @@ from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.best_of_n import Score, rank, read_logprob_score, read_text_score
 from oversight.protocols.debate.crossplay import tournament_of
 from oversight.protocols.debate.data import DebateItem
+from oversight.protocols.debate.review import debate_body
+from oversight.report.build import report
 from oversight.runs.dryrun import run_estimate
 from oversight.runs.plan import plan
 from tests.helpers import bon_golden
 from tests.helpers.harness import context, run_units
+from tests.helpers.report_runs import crossplay_runs
 
 ROOT = Path(__file__).resolve().parents[3]
 STORY = ("The lighthouse keeper wound the clock at dusk. On the ninth night the lamp failed, and he rowed "
@@ -102,7 +107,12 @@ async def test_the_highest_scored_candidate_is_spoken_and_all_are_logged() -> No
     spoken = next(s for s in outcome["speeches"] if s["role"] == "debater_a")
     assert spoken["text"].startswith("Cobalt settles it") and spoken["truncated"] and spoken["words"] == 20
     assert spoken["selection"] == {"n": 4, "chosen": note.chosen, "score": 0.9, "score_source": "rating",
-                                   "unreadable": 0}
+                                   "unreadable": 0, "distinct": 4}
+    body = Console(width=100, color_system=None)
+    with body.capture() as seen_by_researcher:
+        body.print(debate_body({"outcome": outcome, "condition": "debate"}, {}).renderable)
+    review = seen_by_researcher.get()
+    assert f"best of 4: candidate {note.chosen}, score 0.90" in review and "0 scores unreadable" in review
     # the selector saw each candidate as the judge would, quotes checked; never the story
     scored = [e for e in calls(rec, "judge") if e.step.endswith(" score")]
     assert len(scored) == 4
@@ -178,7 +188,8 @@ async def test_unreadable_scores_are_counted_and_ranked_below_any_read_score() -
     js = [j.to_record() for j in rec.judgments]
     metrics = DebateProtocol().metrics(ts, js, params)
     assert metrics["best_of_n"] == {"levels": {"debater_a": 4, "debater_b": 1, "consultant": 1}, "selector": "judge",
-                                    "scoring": "text", "turns": 1, "candidates": 4, "unreadable": 3}
+                                    "scoring": "text", "turns": 1, "candidates": 4, "unreadable": 3,
+                                    "repeated": 0}
     assert "best_of_n" not in DebateProtocol().metrics(ts, js, DebateParams(conditions=["debate"], swap=False))
 
 
@@ -187,6 +198,15 @@ async def test_every_score_unreadable_speaks_the_first_candidate() -> None:
     rec, _ = await run_debate(params, SPEECHES_A[:3], ["x"], lambda m: "hmm" if "may give next" in m[-1].content else "A")
     [note] = [e for e in rec.events if e.type == "best_of_n"]
     assert note.unreadable == 3 and note.chosen == 1 and note.candidates[0]["chosen"]
+
+
+async def test_candidates_that_repeat_a_text_are_counted() -> None:
+    """Greedy sampling (temperature 0) gives N copies of one speech: not an error, but said."""
+    params = DebateParams(conditions=["debate"], rounds=1, swap=False, best_of_n=3, bon_scoring="text")
+    rec, outcome = await run_debate(params, ["The lamp failed; he went for oil."], ["Fog."],
+                                    lambda m: "yes, 70" if "may give next" in m[-1].content else "A")
+    assert [n.distinct for n in rec.events if n.type == "best_of_n"] == [1, 1]
+    assert outcome["best_of_n"] == {"turns": 2, "candidates": 6, "unreadable": 0, "repeated": 4}
 
 
 async def test_candidates_are_distinct_calls_with_the_response_cache_on(tmp_path: Path) -> None:
@@ -215,14 +235,14 @@ async def test_candidates_are_distinct_calls_with_the_response_cache_on(tmp_path
 
 async def test_consultant_and_swapped_rerun_turns_have_their_own_steps() -> None:
     params = DebateParams(conditions=["consultancy"], rounds=1, swap="rerun", best_of_n=2, bon_scoring="text")
-    rec, outcome = await run_debate(params, ["x"], SPEECHES_A[:2], text_selector)
+    rec, outcome = await run_debate(params, ["x"], SPEECHES_A, text_selector)
     steps = sorted(e.step for e in calls(rec, "consultant"))
     assert steps == ["consultant round 1 (swapped run) candidate 1", "consultant round 1 (swapped run) candidate 2",
                      "consultant round 1 candidate 1", "consultant round 1 candidate 2"]
     notes = [e for e in rec.events if e.type == "best_of_n"]
     assert [getattr(n, "order", "original") for n in notes] == ["original", "swapped"]
     assert outcome["swapped_speeches"][0]["selection"]["n"] == 2
-    assert outcome["best_of_n"] == {"turns": 2, "candidates": 4, "unreadable": 0}  # both runs' turns
+    assert outcome["best_of_n"] == {"turns": 2, "candidates": 4, "unreadable": 0, "repeated": 0}  # both runs' turns
 
 
 def test_best_of_one_changes_nothing_against_the_run_pinned_before_best_of_n() -> None:
@@ -353,6 +373,48 @@ def test_tournament_players_are_best_of_n_levels_of_one_model() -> None:
     assert t["self_play_accuracy"]["local:gemma-3-270m bo4"]["run"] == "r44"
 
 
+def test_a_report_of_best_of_n_runs_plots_judge_accuracy_against_elo_per_level(tmp_path: Path) -> None:
+    """The cross-play sweep of the report tests, re-labelled: the strong player is one model at best-of-4."""
+    runs = crossplay_runs(tmp_path, {"scripted:weak": -0.6, "scripted:strong": 0.6}, n_items=10)
+    for run in runs:
+        path = run / "experiment.yaml"
+        exp = yaml.safe_load(path.read_text(encoding="utf-8"))
+        sides = {side: exp["models"][side] for side in ("debater_a", "debater_b")}
+        exp["models"].update({side: "scripted:m" for side in sides})
+        exp["params"]["best_of_n"] = {side: 4 if model == "scripted:strong" else 1 for side, model in sides.items()}
+        path.write_text(yaml.safe_dump(exp, sort_keys=False), encoding="utf-8")
+    doc = report(runs, Console(file=io.StringIO(), width=80, color_system=None), out=tmp_path / "out")
+    t = doc["tournament"]
+    assert t["players"] == ["scripted:m", "scripted:m bo4"] and t["cross_play_games"] == 20
+    assert t["elo"]["scripted:m bo4"]["estimate"] > 0 > t["elo"]["scripted:m"]["estimate"]
+    assert set(t["self_play_accuracy"]) == {"scripted:m", "scripted:m bo4"}
+    assert (tmp_path / "out" / "tournament_persuasiveness.png").stat().st_size > 1000
+
+
 def test_without_best_of_n_the_players_are_the_models_as_before() -> None:
     same = [_run("r11", 1, 1, 0.5), _run("r11b", 1, 1, 0.6)]
     assert tournament_of(same) is None  # one model, one pairing: no tournament, as before
+
+
+def test_the_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path) -> None:
+    from oversight.cli.main import main
+
+    scripted.register("bon-speaker", [f"Candidate {k}: the story shows my answer." for k in range(1, 200)])
+    scripted.register("bon-sel", lambda m: logprob_reply(0.2 + 0.1 * (int(re.findall(r"Candidate (\d+)",
+                                                                                        m[-1].content)[-1]) % 5)))
+    scripted.register("bon-j", ["A, 60%"])
+    args = ["run", str(ROOT / "protocols" / "debate_bon.yaml"), "--runs-dir", str(tmp_path), "--limit", "1",
+            "--set", "params.judge_kind=model", "--set", "cache=false", "--model", "judge=scripted:bon-j",
+            "--model", "selector=scripted:bon-sel", *(x for r in ("debater_a", "debater_b", "consultant")
+                                                       for x in ("--model", f"{r}=scripted:bon-speaker"))]
+    assert main(args) == 0
+    [run] = [d for d in tmp_path.iterdir() if d.is_dir()]
+    transcripts = [json.loads(x) for x in (run / "transcripts.jsonl").read_text().splitlines()]
+    notes = [e for t in transcripts for e in t["events"] if e["type"] == "best_of_n"]
+    assert len(notes) == 6 and all(len(n["candidates"]) == 4 for n in notes)  # 2 rounds x (2 debaters + consultant)
+    for n in notes:  # the chosen candidate has the highest score
+        assert max(c["score"] for c in n["candidates"]) == next(c["score"] for c in n["candidates"] if c["chosen"])
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["best_of_n"] == {"levels": {"debater_a": 4, "debater_b": 4, "consultant": 4}, "selector": "selector",
+                                    "scoring": "logprob", "turns": 6, "candidates": 24, "unreadable": 0,
+                                    "repeated": 0}
