@@ -16,6 +16,8 @@ How it is done, so a reader of the numbers knows what "best" meant:
   `text` scoring reads "yes/no, RATING": a 0-100 rating (also "7/10", "85%"), else the bare
   yes (1) or no (0), up to a line that opens a next turn. Read conservatively: several different ratings, a rating over 100, or a
   yes/no that contradicts the rating make the score unreadable.
+- A selector call that fails after retries leaves that candidate unscored (counted as `failed`
+  and unreadable); the debate goes on. A failed candidate call fails the unit, as a speech would.
 - Ranking: the highest score wins; an unreadable score ranks below every read one; equal scores
   (rounded to 6 places, as noted) go to the earliest candidate, so with every score unreadable
   candidate 1 is spoken.
@@ -33,12 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from oversight.core.errors import ModelCallError
 from oversight.models.types import TokenLogprob
 from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.judging import NO_TEXT_NOTE
 
 TEMPLATE = "select_speech"
+FAILED = "failed call"
 SCORE_DIGITS = 6
 TEXT_SCORE_TOKENS = 24
 """Room for "yes, 80" and a few words around it."""
@@ -50,7 +54,8 @@ class Score:
 
     value: float | None
     source: str
-    """"logprobs", "rating", "yes/no", the text forms with " (no logprobs)", or "unreadable"."""
+    """"logprobs", "rating", "yes/no", the text forms with " (no logprobs)", "unreadable", or
+    "failed call" (the selector's call failed after retries; counted as unreadable too)."""
     reason: str = ""
 
 
@@ -155,17 +160,28 @@ async def best_speech(
     candidates = [{"candidate": k, "text": text, "score": _rounded(s.value), "score_source": s.source,
                    "reason": s.reason, "chosen": k - 1 == chosen}
                   for k, (text, s) in enumerate(zip(texts, scores), 1)]
-    unreadable = sum(s.value is None for s in scores)
+    unreadable, failed = sum(s.value is None for s in scores), sum(s.source == FAILED for s in scores)
     rec.note("best_of_n", **note, n=n, selector=selector, selector_model=rec.model_name(selector),
              scoring=params.bon_scoring, chosen=chosen + 1, distinct=len(set(texts)), unreadable=unreadable,
-             candidates=candidates)
+             failed=failed, candidates=candidates)
     summary = {"n": n, "chosen": chosen + 1, "score": _rounded(scores[chosen].value),
-               "score_source": scores[chosen].source, "unreadable": unreadable, "distinct": len(set(texts))}
+               "score_source": scores[chosen].source, "unreadable": unreadable, "failed": failed,
+               "distinct": len(set(texts))}
     return texts[chosen], summary
 
 
 async def _score(rec: Recorder, selector: str, speaker: dict[str, Any], transcript: str, params: DebateParams,
                  step: str) -> Score:
+    """One candidate's score; a selector call that fails after retries is a score not read
+    (recorded with its reason and counted), never the end of the debate."""
+    try:
+        return await _ask(rec, selector, speaker, transcript, params, step)
+    except ModelCallError as exc:
+        return Score(None, FAILED, f"selector call failed: {exc.reason}")
+
+
+async def _ask(rec: Recorder, selector: str, speaker: dict[str, Any], transcript: str, params: DebateParams,
+               step: str) -> Score:
     variables = {"question": speaker["question"], "answer_a": speaker["answer_a"], "answer_b": speaker["answer_b"],
                  "name": speaker["name"], "my_answer": speaker["my_answer"], "transcript": transcript,
                  "quote_note": quote_note(params)}
@@ -184,9 +200,10 @@ async def _score(rec: Recorder, selector: str, speaker: dict[str, Any], transcri
 def selection_metrics(transcripts: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
     """metrics.json's `best_of_n`: the levels (a tournament names its players by them,
     crossplay.py), the selector, and over finished transcripts the turns selected, candidates
-    generated, scores that could not be read and candidates that repeated an earlier one's text
+    generated, scores that could not be read (`failed`: of them, selector calls that failed) and
+    candidates that repeated an earlier one's text
     (sampling that did not vary: temperature 0, or a provider ignoring seeds with its cache)."""
-    totals = {"turns": 0, "candidates": 0, "unreadable": 0, "repeated": 0}
+    totals = {"turns": 0, "candidates": 0, "unreadable": 0, "failed": 0, "repeated": 0}
     for t in transcripts:
         summary = (t.get("outcome") or {}).get("best_of_n") if not t.get("error") else None
         if isinstance(summary, dict):

@@ -287,6 +287,7 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
     if selected:  # best-of-N: what metrics count of the selection (every candidate is in the notes)
         outcome["best_of_n"] = {"turns": len(selected), "candidates": sum(s["n"] for s in selected),
                                 "unreadable": sum(s["unreadable"] for s in selected),
+                                "failed": sum(s["failed"] for s in selected),
                                 "repeated": sum(s["n"] - s["distinct"] for s in selected)}
     if not closed(params):
         quotes = [q for s in speeches for q in s["quotes"]]

@@ -19,8 +19,9 @@ class Speech(TypedDict):
     truncated: bool
     quotes: list[dict[str, Any]]
     selection: NotRequired[dict[str, Any]]
-    """Best-of-N: how this speech was chosen (n, chosen, score, score_source, unreadable, distinct
-    texts among the candidates); every candidate is in the turn's `best_of_n` note."""
+    """Best-of-N: how this speech was chosen (n, chosen, score, score_source, unreadable, failed
+    selector calls, distinct texts among the candidates); every candidate is in the turn's
+    `best_of_n` note."""
 
 
 class QuoteStats(TypedDict):
@@ -63,8 +64,8 @@ class DebateOutcome(TypedDict, total=False):
     open_roles: dict[str, Any]
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
     best_of_n: dict[str, int]
-    """Best-of-N over all speeches: turns selected, candidates generated, scores unreadable, and
-    candidates whose text repeated an earlier candidate's of the same turn."""
+    """Best-of-N over all speeches: turns selected, candidates generated, scores unreadable (and
+    of them failed selector calls), candidates whose text repeated an earlier one's of the turn."""
 
 
 

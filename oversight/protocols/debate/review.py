@@ -73,7 +73,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     bon = o.get("best_of_n")
     if isinstance(bon, dict):
         info.append(f"best-of-N: {count(bon.get('candidates', 0), 'candidate')} for {count(bon.get('turns', 0), 'speech', 'speeches')}, "
-                    f"{bon.get('unreadable', 0)} scores unreadable, {bon.get('repeated', 0)} repeated texts")
+                    f"{bon.get('unreadable', 0)} scores unreadable ({bon.get('failed', 0)} failed calls), "
+                    f"{bon.get('repeated', 0)} repeated texts")
     parts.append(Text(" · ".join(info), style="dim"))
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []

@@ -22,6 +22,7 @@ from oversight.config.experiment import validate_experiment, validate_params
 from oversight.core.errors import UserError
 from oversight.models import ModelPool, ResponseCache
 from oversight.models.providers import scripted
+from oversight.models.providers.base import ProviderError
 from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob
 from oversight.protocol.reporting import RunInput
 from oversight.protocols.debate import DebateParams, DebateProtocol
@@ -107,7 +108,7 @@ async def test_the_highest_scored_candidate_is_spoken_and_all_are_logged() -> No
     spoken = next(s for s in outcome["speeches"] if s["role"] == "debater_a")
     assert spoken["text"].startswith("Cobalt settles it") and spoken["truncated"] and spoken["words"] == 20
     assert spoken["selection"] == {"n": 4, "chosen": note.chosen, "score": 0.9, "score_source": "rating",
-                                   "unreadable": 0, "distinct": 4}
+                                   "unreadable": 0, "failed": 0, "distinct": 4}
     body = Console(width=100, color_system=None)
     with body.capture() as seen_by_researcher:
         body.print(debate_body({"outcome": outcome, "condition": "debate"}, {}).renderable)
@@ -189,7 +190,7 @@ async def test_unreadable_scores_are_counted_and_ranked_below_any_read_score() -
     metrics = DebateProtocol().metrics(ts, js, params)
     assert metrics["best_of_n"] == {"levels": {"debater_a": 4, "debater_b": 1, "consultant": 1}, "selector": "judge",
                                     "scoring": "text", "turns": 1, "candidates": 4, "unreadable": 3,
-                                    "repeated": 0}
+                                    "failed": 0, "repeated": 0}
     assert "best_of_n" not in DebateProtocol().metrics(ts, js, DebateParams(conditions=["debate"], swap=False))
 
 
@@ -200,13 +201,31 @@ async def test_every_score_unreadable_speaks_the_first_candidate() -> None:
     assert note.unreadable == 3 and note.chosen == 1 and note.candidates[0]["chosen"]
 
 
+async def test_a_failed_selector_call_leaves_its_candidate_unscored_and_the_debate_goes_on() -> None:
+    def selector(messages: list[Message]) -> Any:
+        if "may give next" not in messages[-1].content:
+            return "A, 60%"
+        word = candidate_in(messages)
+        return ProviderError("HTTP 400: context too long", retryable=False) if word == "cobalt" else RATINGS[word]
+
+    params = DebateParams(conditions=["debate"], rounds=1, swap=False, best_of_n={"debater_a": 4}, bon_scoring="text")
+    rec, outcome = await run_debate(params, SPEECHES_A, ["x"], selector)
+    [note] = [e for e in rec.events if e.type == "best_of_n"]
+    cobalt = next(c for c in note.candidates if c["text"].startswith("Cobalt"))
+    assert cobalt["score"] is None and cobalt["score_source"] == "failed call" and "HTTP 400" in cobalt["reason"]
+    assert note.failed == 1 and note.unreadable == 1
+    assert next(c for c in note.candidates if c["chosen"])["text"].startswith("Violet")  # the best score read
+    assert [e.role for e in rec.events if e.type == "model_error"] == ["judge"]  # the failed call is recorded
+    assert outcome["best_of_n"]["failed"] == 1 and [v["invalid"] for v in outcome["verdicts"]] == [False]
+
+
 async def test_candidates_that_repeat_a_text_are_counted() -> None:
     """Greedy sampling (temperature 0) gives N copies of one speech: not an error, but said."""
     params = DebateParams(conditions=["debate"], rounds=1, swap=False, best_of_n=3, bon_scoring="text")
     rec, outcome = await run_debate(params, ["The lamp failed; he went for oil."], ["Fog."],
                                     lambda m: "yes, 70" if "may give next" in m[-1].content else "A")
     assert [n.distinct for n in rec.events if n.type == "best_of_n"] == [1, 1]
-    assert outcome["best_of_n"] == {"turns": 2, "candidates": 6, "unreadable": 0, "repeated": 4}
+    assert outcome["best_of_n"] == {"turns": 2, "candidates": 6, "unreadable": 0, "failed": 0, "repeated": 4}
 
 
 async def test_candidates_are_distinct_calls_with_the_response_cache_on(tmp_path: Path) -> None:
@@ -242,7 +261,7 @@ async def test_consultant_and_swapped_rerun_turns_have_their_own_steps() -> None
     notes = [e for e in rec.events if e.type == "best_of_n"]
     assert [getattr(n, "order", "original") for n in notes] == ["original", "swapped"]
     assert outcome["swapped_speeches"][0]["selection"]["n"] == 2
-    assert outcome["best_of_n"] == {"turns": 2, "candidates": 4, "unreadable": 0, "repeated": 0}  # both runs' turns
+    assert outcome["best_of_n"] == {"turns": 2, "candidates": 4, "unreadable": 0, "failed": 0, "repeated": 0}  # both runs' turns
 
 
 def test_best_of_one_changes_nothing_against_the_run_pinned_before_best_of_n() -> None:
@@ -417,4 +436,4 @@ def test_the_experiment_file_runs_end_to_end_with_scripted_models(tmp_path: Path
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["best_of_n"] == {"levels": {"debater_a": 4, "debater_b": 4, "consultant": 4}, "selector": "selector",
                                     "scoring": "logprob", "turns": 6, "candidates": 24, "unreadable": 0,
-                                    "repeated": 0}
+                                    "failed": 0, "repeated": 0}
