@@ -7,15 +7,16 @@ How it is done, so a reader of the numbers knows what "best" meant:
   first is the very call best-of-1 makes; candidate k > 1 asks for sampling seed base + k - 1
   (base: the role's `generation:` seed, else 0), so no two candidates share a response-cache
   key and providers that honour seeds sample each anew. With temperature 0 they may still read
-  the same: the note counts `distinct` texts.
+  the same: the note counts `distinct` texts, the outcome and metrics `repeated` ones.
 - The selector (`params.bon_selector`, the judge's role by default) reads `select_speech`: the
   question, both answers and the exchange as the judge would see it with the candidate as the
   last speech (quotes checked and marked). Like the judge it never sees the story.
 - Score: `logprob` scoring asks for one token and reads P(yes) = p(yes) / (p(yes) + p(no)) from
-  its top logprobs; a provider that returns none is read from its text instead (noted).
-  `text` scoring reads "yes/no, RATING": a 0-100 rating (also "7/10", "85%"), else the bare
-  yes (1) or no (0), up to a line that opens a next turn. Read conservatively: several different ratings, a rating over 100, or a
-  yes/no that contradicts the rating make the score unreadable.
+  its top logprobs; a provider that returns none is read from its one token of text instead
+  (noted: a bare yes or no, so many ties; use `text` scoring with such a selector). `text`
+  scoring reads "yes/no, RATING": a 0-100 rating (also "7/10", "85%"), else the bare yes (1) or
+  no (0), up to a line that opens a next turn. Read conservatively: several different ratings,
+  a rating over 100, or a yes/no that contradicts the rating make the score unreadable.
 - A selector call that fails after retries leaves that candidate unscored (counted as `failed`
   and unreadable); the debate goes on. A failed candidate call fails the unit, as a speech would.
 - Ranking: the highest score wins; an unreadable score ranks below every read one; equal scores
@@ -201,8 +202,7 @@ def selection_metrics(transcripts: list[dict[str, Any]], params: DebateParams) -
     """metrics.json's `best_of_n`: the levels (a tournament names its players by them,
     crossplay.py), the selector, and over finished transcripts the turns selected, candidates
     generated, scores that could not be read (`failed`: of them, selector calls that failed) and
-    candidates that repeated an earlier one's text
-    (sampling that did not vary: temperature 0, or a provider ignoring seeds with its cache)."""
+    candidates that repeated an earlier one's text (sampling that did not vary, e.g. temperature 0)."""
     totals = {"turns": 0, "candidates": 0, "unreadable": 0, "failed": 0, "repeated": 0}
     for t in transcripts:
         summary = (t.get("outcome") or {}).get("best_of_n") if not t.get("error") else None
