@@ -119,6 +119,11 @@ class Protocol(ABC, Generic[P, I]):
         """What each judge of this transcript sees, rebuilt from the transcript alone."""
         return []
 
+    def view_keys(self, transcript: dict[str, Any], params: P) -> list[str] | None:
+        """The keys `judge_views` would give, without rendering the views (a person's judging
+        plan over a large run needs only these). None: build the views to find out."""
+        return None
+
     def response_schema(self, view: JudgeView, params: P) -> dict[str, Any] | None:
         """The JSON schema a model judge of `view` answers with (structured output), or None for
         free text. Protocols return one when `params.judge_format` is "structured"."""

@@ -3,6 +3,8 @@ with a quote's span selected, the quote list, a scrolling text page and the help
 
 from __future__ import annotations
 
+import textwrap
+
 from typing import Any
 
 from rich.console import RenderableType
@@ -37,7 +39,26 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(Text(self.text))
+            yield Static(Text(hang(self.text, HELP_WIDTH)))
+
+
+HELP_WIDTH = 72
+"""Characters a help page's line holds inside its border."""
+
+
+def hang(page: str, width: int) -> str:
+    """Each line wrapped at `width`, its continuation indented under the text after its key
+    ("s: ...", "  tab / shift+tab: ..."), so a wrapped line never reads as a new key."""
+    out = []
+    for line in page.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = len(line) - len(line.lstrip(" "))
+        key = line.find(": ", lead)
+        under = key + 2 if 0 <= key - lead <= 24 else lead + 2
+        out += textwrap.wrap(line, width, subsequent_indent=" " * under, drop_whitespace=True) or [line]
+    return "\n".join(out)
 
 
 class Helpful(Screen[Any]):
@@ -201,7 +222,9 @@ class TranscriptScreen(Helpful):
         if notice is not None:
             self.index.note(notice)
         head = Text(f"{t.get('id')}  ", style="bold")
-        head.append(f"{t.get('condition')} ({t.get('protocol')}) · {self.position + 1}/{len(self.rows)}")
+        kind = str(t.get("condition")) if t.get("condition") == t.get("protocol") else \
+            f"{t.get('condition')} ({t.get('protocol')})"  # a protocol whose one condition bears its name says it once
+        head.append(f"{kind} · {self.position + 1}/{len(self.rows)}")
         if t.get("error"):
             head.append("  FAILED", style="bold red")
         self.query_one("#header", Static).update(head)

@@ -26,7 +26,7 @@ from oversight.protocols.debate.best_of_n import selection_metrics
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
-from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
+from oversight.protocols.debate.views import build_views, orders, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
 
@@ -183,6 +183,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
         outcome = transcript["outcome"]
         return build_views(outcome, params, lambda: texts.get_text(outcome["story_ref"]))
+
+    def view_keys(self, transcript: dict[str, Any], params: DebateParams) -> list[str] | None:
+        return list(orders(params))
 
     def response_schema(self, view: JudgeView, params: DebateParams) -> dict[str, Any] | None:
         return response_schema(view, params)

@@ -32,8 +32,7 @@ def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
     return Mark("right" if score == 1 else "wrong" if score == 0 else "partial", "½" if score == 0.5 else "")
 
 
-HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
-        "s: the story   o: the quotes, enter jumps to each in the story")
+HELP = "debate rounds with quotes marked (green verified, red unverified)"
 
 
 def _selection(selection: Any) -> str:
