@@ -2,7 +2,8 @@
 
 Files: `params.py` (the YAML `params:` block), `data.py` (items and loaders), `graph.py` (the
 LangGraph graph: debaters, consultant, judge), `judging.py` and `views.py` (what a judge sees
-and how its answer becomes a verdict), `metrics.py`, `prompts/` (templates and their variables).
+and how its answer becomes a verdict), `best_of_n.py` (best-of-N speeches), `metrics.py`,
+`prompts/` (templates and their variables).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
+from oversight.protocols.debate.best_of_n import selection_metrics
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
@@ -48,7 +50,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
-    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant", "selector"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
                                                                       "choose_answer")}
     """Every call that reads the story opens with the same message: its title and text."""
@@ -57,7 +59,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
-                                                                       "open_roles"})
+                                                                       "open_roles", "best_of_n"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
@@ -87,6 +89,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
+        # best-of-N: the selector scores one candidate speech (it never sees the story)
+        "select_speech": {"question", "answer_a", "answer_b", "name", "my_answer", "transcript", "quote_note"},
     }
 
     published = debate_report.PUBLISHED
@@ -116,6 +120,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
             roles |= {"debater_a", "debater_b"}
         if "consultancy" in params.conditions:
             roles.add("consultant")
+        if any(params.level(r) > 1 for r in roles):  # best-of-N: the selector's model scores candidates
+            roles.add(params.bon_selector)
         return roles
 
     def load_items(self, task: TaskConfig, base_dir: Path) -> list[DebateItem]:
@@ -165,6 +171,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         result = debate_metrics.compute(transcripts, judgments, params)
+        levels = params.levels() if isinstance(params, DebateParams) else {}
+        if levels:  # only runs with best-of-N: other metrics stay as they were
+            result["best_of_n"] = selection_metrics(transcripts, params)
         open_roles = open_role_metrics(transcripts, judgments)
         if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
             result["open_roles"] = open_roles

@@ -35,6 +35,15 @@ def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
 HELP = "debate rounds with quotes marked (green verified, red unverified)"
 
 
+def _selection(selection: Any) -> str:
+    """How a best-of-N speech was chosen, for its title ("" for a speech spoken as generated)."""
+    if not isinstance(selection, dict):
+        return ""
+    score = selection.get("score")
+    scored = f"score {score:.2f}" if isinstance(score, (int, float)) else "no score read"
+    return f", best of {selection.get('n')}: candidate {selection.get('chosen')}, {scored}"
+
+
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     """Question and answers (the correct one green), then every speech by round with its quotes
     marked and numbered, the answer-order rerun after it."""
@@ -60,6 +69,11 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         info.append("open roles: " + ", ".join(
             f"{role} chose {'?' if s.get('choice') is None else LETTERS[s['choice']]}, defends {LETTERS[s['defends']]}"
             for role, s in sorted(o["open_roles"].items())))
+    bon = o.get("best_of_n")
+    if isinstance(bon, dict):
+        info.append(f"best-of-N: {count(bon.get('candidates', 0), 'candidate')} for {count(bon.get('turns', 0), 'speech', 'speeches')}, "
+                    f"{bon.get('unreadable', 0)} scores unreadable ({bon.get('failed', 0)} failed calls), "
+                    f"{bon.get('repeated', 0)} repeated texts")
     parts.append(Text(" · ".join(info), style="dim"))
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
@@ -74,7 +88,7 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
             speaker = f"Debater {LETTERS[1 - s['answer_index']]}"
         title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
-                     f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
+                     f"{', cut' if s.get('truncated') else ''}{_selection(s.get('selection'))}) ", style=TURN_STYLE)
         first = len(quotes) + 1
         for q in s.get("quotes") or []:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
