@@ -40,7 +40,7 @@ from oversight.runs.runner import RunObserver
 from oversight.runs.workers import run_workers
 from oversight.core import keyguard
 from oversight.log.transcripts import JudgeRef, Judgment, Transcript
-from oversight.judging.judgeplan import JUDGE_ROLE, JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
+from oversight.judging.judgeplan import JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
 
 __all__ = ["JudgeOptions", "JudgeResult", "estimate", "execute_judging", "judge_task", "plan_judging"]
 
@@ -68,7 +68,7 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
 
 def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
     """The judge and bound models, the run's prompts and sampling, as a Recorder needs them."""
-    models = {JUDGE_ROLE: pool.get(p.options.model)}
+    models = {p.role: pool.get(p.options.model)}
     for role, spec in p.binds.items():
         models[role] = pool.get(spec)
     return RunContext(run_id=p.folder.run_id, models=models, generation=p.generation, prompts=p.prompts,
@@ -91,7 +91,7 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
     schema = call_hook(p.protocol, "response_schema", view, p.params)  # a failing one is a one-line UserError
     try:
-        out, response = await call_judge(rec, JUDGE_ROLE, view, schema, step=f"rejudge {view.key}", **p.overrides)
+        out, response = await call_judge(rec, p.role, view, schema, step=f"rejudge {view.key}", **p.overrides)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
@@ -159,7 +159,7 @@ def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
     worst: dict[str, Usage] = {}
-    specs = {role: parse_spec(spec) for role, spec in {JUDGE_ROLE: p.options.model, **p.binds}.items()}
+    specs = {role: parse_spec(spec) for role, spec in {p.role: p.options.model, **p.binds}.items()}
     for event in result.events:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1

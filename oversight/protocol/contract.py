@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
 from pydantic import BaseModel
 from rich.console import RenderableType
 
-from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score
+from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, choice_labels, correct_score
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, correct_mark, generic_body, generic_form
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
@@ -158,6 +158,13 @@ class Protocol(ABC, Generic[P, I]):
         """One judgment as a score of an exported sample (`oversight export --format inspect`).
         Default: its boolean `correct` as "C" / "I" ("N" when invalid), else "N"."""
         return correct_score(judgment) or ExportScore(INVALID_SCORE)
+
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        """The labels two judges of one view are compared on (metrics.json's `agreement`), by
+        sub-item: {"": label} for one pick, one entry per part otherwise (critique: "found" or
+        "missed" per known flaw). None: nothing to compare (a failed call, a rating), counted
+        as `unscored`. Default: `choice_labels` (the judgment's `choice`, if it records one)."""
+        return choice_labels(judgment)
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:
@@ -165,6 +172,20 @@ class Protocol(ABC, Generic[P, I]):
         return self.roles(params) | set(self.optional_roles)
 
     # ---- Judging hooks: what judging a finished run again (`oversight judge --model`) asks ----
+
+    judge_role: ClassVar[str] = "judge"
+    """The role that answers the judge views: `oversight judge --model SPEC` binds SPEC to it and
+    lays `--set` over the run's `generation:` block of this role."""
+    judge_kind_param: ClassVar[str | None] = None
+    """The params field naming the run's judge kind ("model" or "logprob"): a re-judge reads the
+    run's kind from it and sets it to `--judge-kind`. None: the protocol has model judges only,
+    and `--judge-kind logprob` is refused."""
+    swap_param: ClassVar[str | None] = None
+    """The boolean params field that asks for every `view_alternatives` key (true) or the first
+    of each (false); a re-judge sets it from `--swap`/`--no-swap`. None: no such field."""
+    top_logprobs_param: ClassVar[str | None] = None
+    """The params field giving a logprob judge's number of top logprobs, when the judge's
+    `generation:` block sets none. None: 10."""
 
     rejudge_flags: ClassVar[dict[str, str]] = {}
     """Command-line shorthands for `--bind ROLE=SPEC`, flag -> role (e.g. `--grader` -> "grader")."""

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from oversight.core.errors import UserError
+from oversight.core.errors import UserError, bounded
 from oversight.core.gctune import gc_paused
-from oversight.stats.agreement import agreement_table
+from oversight.stats.agreement import Labels, agreement_table
 from oversight.models.types import ExactSum, Usage
 from oversight.protocol.contract import Protocol
 from oversight.protocol.hooks import call_hook, protocol_label
@@ -131,6 +131,19 @@ def stream_transcripts(
 
 
 
+def agreement_labels(protocol: Protocol[Any, Any]) -> Labels:
+    """The protocol's `agreement_labels` hook as the agreement table reads it: a value that is not
+    None or a dict of str to str is one line naming the protocol."""
+    def labels(judgment: dict[str, Any]) -> dict[str, str] | None:
+        value = call_hook(protocol, "agreement_labels", judgment)
+        if value is None or (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                                             for k, v in value.items())):
+            return value
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its agreement_labels hook returned "
+                        f"{bounded(repr(value))}, not None or a dict of sub-item to label")
+    return labels
+
+
 def compute_metrics(
     protocol: Protocol[Any, Any], params: Any, folder: RunFolder, *, n_units: int | None = None,
     planned: set[str] | None = None,
@@ -159,7 +172,7 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
     if not isinstance(metrics, dict):
         raise UserError(f"protocol {protocol_label(protocol)!r}: its metrics hook returned a "
                         f"{type(metrics).__name__}, not a dict")
-    agreement = agreement_table(judgments)
+    agreement = agreement_table(judgments, agreement_labels(protocol))
     if agreement:
         metrics["agreement"] = agreement
     by_role = run_usage(transcripts)

@@ -4,11 +4,12 @@ Re-judging a run (or importing human verdicts) puts several judges on identical 
 view) pairs; a paper wants to say how often they agree beyond chance. Definitions (also in
 each row's `method`):
 
-- A judgment's labels: a choice judgment (debate) has one label, the answer it picked in the
-  ORIGINAL answer order, or "invalid" when it could not be read (invalid is a category, never
-  dropped). A graded flaw judgment (critique) has one label per gold flaw: "found" or "missed".
-  A failed judgment (the call never answered) or an ungraded one has no labels; it is counted
-  in the row's `unscored`, never compared.
+- A judgment's labels come from its protocol (the caller passes them in): a choice judgment
+  (debate) has one label, the answer it picked in the ORIGINAL answer order, or "invalid" when
+  it could not be read (invalid is a category, never dropped). A graded flaw judgment
+  (critique) has one label per gold flaw: "found" or "missed". A failed judgment (the call
+  never answered) or an ungraded one has no labels; it is counted in the row's `unscored`,
+  never compared.
 - Which records count: one per rater and view, the latest standing (oversight.stats.raters). A
   judge id that covers several people (an imported study's offline judges) has one record
   per person on a view, and each is a verdict of its own.
@@ -29,7 +30,7 @@ each row's `method`):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -37,6 +38,9 @@ import numpy as np
 
 from oversight.stats.raters import standing, view_of
 from oversight.stats.estimates import MIN_BOOTSTRAP_UNITS, ci_cell, cluster_proportion, judge_name
+
+Labels = Callable[[dict[str, Any]], dict[str, str] | None]
+"""A judgment -> its labels by sub-item, or None when it has nothing to compare (a failed call)."""
 
 N_BOOT = 2000
 SEED = 0
@@ -49,19 +53,6 @@ def view_key(record: dict[str, Any]) -> str | None:
     """Which view a judgment answered: `view_key` (re-judging, people) or a run judge's `order`."""
     key = record.get("view_key") or record.get("order")
     return None if key is None else str(key)
-
-
-def labels(record: dict[str, Any]) -> dict[str, str] | None:
-    """The record's labels by sub-item, or None when it has nothing to compare (failed, ungraded)."""
-    if record.get("failed"):
-        return None
-    if "answer_index" in record:
-        index = record["answer_index"]
-        return {"": "invalid" if record.get("invalid") or index is None else str(index)}
-    if record.get("n_gold") is not None and "gold_found" in record:
-        found = set(record.get("gold_found") or [])
-        return {f"flaw {i}": "found" if i in found else "missed" for i in range(int(record["n_gold"]))}
-    return None
 
 
 def _by_judge(judgments: list[dict[str, Any]]) -> dict[str, dict[tuple[str, str], list[dict[str, Any]]]]:
@@ -174,8 +165,9 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     return out
 
 
-def agreement_table(judgments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per pair of judges that judged at least one same (transcript, view) pair."""
+def agreement_table(judgments: list[dict[str, Any]], labels: Labels) -> list[dict[str, Any]]:
+    """One row per pair of judges that judged at least one same (transcript, view) pair, compared
+    on the labels `labels` gives each judgment (the protocol's `agreement_labels`)."""
     judges = _by_judge(judgments)
     rows = []
     for a, b in combinations(sorted(judges), 2):
@@ -215,5 +207,5 @@ def agreement_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "unscored": r["unscored"]} for r in rows]
 
 
-__all__ = ["METHOD", "agreement_rows", "agreement_stats", "agreement_table", "cohen_kappa", "judge_name", "labels",
+__all__ = ["METHOD", "agreement_rows", "agreement_stats", "agreement_table", "cohen_kappa", "judge_name", "Labels",
            "view_key"]

@@ -48,6 +48,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
+    judge_kind_param: ClassVar[str | None] = "judge_kind"
+    swap_param: ClassVar[str | None] = "swap"
+    top_logprobs_param: ClassVar[str | None] = "top_logprobs"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
                                                                       "choose_answer")}
@@ -101,6 +104,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def export_score(self, judgment: dict[str, Any]) -> ExportScore:
         return debate_report.export_score(judgment)
+
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        return debate_report.agreement_labels(judgment)
 
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         if params.passage == "none":
