@@ -165,6 +165,13 @@ class Protocol(ABC, Generic[P, I]):
         "missed" per known flaw). None: nothing to compare (a failed call, a rating), counted
         as `unscored`. Default: `choice_labels` (the judgment's `choice`, if it records one)."""
         return choice_labels(judgment)
+
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        """Which view a judgment answered, as exports name its score (`<judge>/<view>`); None for
+        a protocol with one view (the judge's name alone). Default: the `view_key` re-judging and
+        people record; a protocol whose own run judge records the view in another field reads it."""
+        key = judgment.get("view_key")
+        return None if key is None else str(key)
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:

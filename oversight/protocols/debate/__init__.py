@@ -116,6 +116,11 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
             used.add("choose_answer")
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        """The answer order: the run judge records it as `order`."""
+        key = judgment.get("order") or judgment.get("view_key")
+        return None if key is None else str(key)
+
     def roles(self, params: DebateParams) -> set[str]:
         roles = {"judge"}
         if "debate" in params.conditions:

@@ -56,6 +56,11 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     table_notes = summarize_report.TABLE_NOTES
     figures = "oversight.protocols.summarize.figures:summarize_plots"
 
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        """The node view: the run judge records it as `key`."""
+        key = judgment.get("key") or judgment.get("view_key")
+        return None if key is None else str(key)
+
     def roles(self, params: SummarizeParams) -> set[str]:
         judged = params.judge != "none" or params.coherence
         return {"summarizer", "judge"} if judged else {"summarizer"}
