@@ -218,7 +218,8 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     selected = _select(everything, opts, protocol)
     all_templates = {t.view.template for t in everything}
     overrides = {**exp.prompts, **_prompt_overrides(opts, {t.view.template for t in selected}, all_templates)}
-    prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source)
+    prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source,
+                        protocol_label(protocol))
     for task in selected:  # a template the views cannot fill fails here, before any call
         prompts.render(task.view.template, task.view.variables)
     prompt_hash = sha256_hex("\n".join(

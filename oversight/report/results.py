@@ -172,6 +172,11 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
     if not isinstance(metrics, dict):
         raise UserError(f"protocol {protocol_label(protocol)!r}: its metrics hook returned a "
                         f"{type(metrics).__name__}, not a dict")
+    table = metrics.get("table") or []
+    if not (isinstance(table, list) and all(isinstance(row, dict) for row in table)):
+        what = "a list with a row that is not a dict" if isinstance(table, list) else f"a {type(table).__name__}"
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its metrics hook gave a \"table\" that is "
+                        f"{what}, not a list of row dicts")
     agreement = agreement_table(judgments, agreement_labels(protocol))
     if agreement:
         metrics["agreement"] = agreement
