@@ -28,15 +28,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--judge-id", metavar="NAME",
                        help="who is judging: each person their own id; for a model, default KIND:SPEC:PROMPT_HASH")
     judge.add_argument("--judge-kind", choices=("model", "logprob"), default=None,
-                       help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token "
-                            "(default: as the run judged)")
+                       help="model: parse the answer text; logprob: read each answer's probability from the "
+                            "first token's top logprobs, where the protocol has such a judge (default: as the run "
+                            "judged)")
     judge.add_argument("--prompt", action="append", default=[], metavar="[NAME=]FILE",
                        help="replace the judge template (NAME=FILE when the views use several)")
     judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
     judge.add_argument("--limit", type=int, help="only the first N transcripts (by id)")
     judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
-                       help="judge every way a part is shown, e.g. both answer orders (--no-swap: the first only; "
-                            "default: as the run)")
+                       help="judge every view the protocol shows one part in (its view alternatives; --no-swap: "
+                            "the first of them only; default: as the run)")
     judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
     judge.add_argument("--bind", action="append", default=[], metavar="ROLE=SPEC",

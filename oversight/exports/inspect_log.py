@@ -24,9 +24,10 @@ from oversight.log.runfolder import RunFolder
 from oversight.protocol.contract import Protocol
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.reporting import ExportScore
+from oversight.report.results import view_reader
 from oversight.report.sidebyside import headline
 from oversight.stats.estimates import judge_name
-from oversight.protocol.hooks import call_hook, call_hook_as, protocol_label
+from oversight.protocol.hooks import call_hook, call_hook_as
 
 try:
     from inspect_ai.event import InfoEvent, ModelEvent
@@ -78,6 +79,7 @@ def _score(protocol: Protocol[Any, Any], j: dict[str, Any]) -> Score:
 def _sample(folder: RunFolder, protocol: Protocol[Any, Any], t: dict[str, Any], judgments: list[dict[str, Any]],
             target: str) -> EvalSample:
     events: list[Any] = []
+    view_of = view_reader(protocol)
     calls = [e for e in t.get("events") or [] if e.get("type") == "model"]
     first_input = [_message(m) for m in folder.model_input(calls[0])] if calls else []
     messages = list(first_input)
@@ -97,10 +99,7 @@ def _sample(folder: RunFolder, protocol: Protocol[Any, Any], t: dict[str, Any], 
         messages.append(ChatMessageAssistant(content=f"[{e.get('role')} | {e.get('step')}]\n{content}", model=model))
     scores: dict[str, Score] = {}
     for j in judgments:
-        part = call_hook(protocol, "judgment_view_key", j)
-        if part is not None and not isinstance(part, str):
-            raise UserError(f"protocol {protocol_label(protocol)!r}: its judgment_view_key hook returned a "
-                            f"{type(part).__name__}, not a str or None")
+        part = view_of(j)
         name = judge_name(j) + (f"/{part}" if part else "")
         key, n = name, 2
         while key in scores:  # the same judge twice on the same view (a person re-judging)

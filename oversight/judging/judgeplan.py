@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from oversight.stats.agreement import view_key
 from oversight.config.experiment import Experiment, check_size, load_yaml, validate_params
 from oversight.config.overrides import parse_assignment
 from oversight.core.errors import UserError
@@ -23,6 +22,7 @@ from oversight.protocol.contract import JudgeView, Protocol
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.recorder import settings_for
 from oversight.log.runfolder import RunFolder
+from oversight.report.results import view_reader
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import record_ref, standing_judgments
 from oversight.protocol.hooks import call_hook, hook_value, protocol_label
@@ -39,7 +39,7 @@ class JudgeOptions:
     conditions: list[str] = field(default_factory=list)
     limit: int | None = None
     swap: bool | None = None
-    """True: every way a part is shown (answer orders); False: the first only (`view_alternatives`);
+    """True: every way a part is shown (`view_alternatives`); False: the first only;
     None: as the run had it."""
     sets: list[str] = field(default_factory=list)
     judge_id: str | None = None
@@ -122,7 +122,7 @@ def run_judge_kind(protocol: Protocol[Any, Any], params: Any) -> str:
 
 
 def _verdict_params(protocol: Protocol[Any, Any], params: Any, opts: JudgeOptions) -> Any:
-    """The run's params with this judge's kind and answer orders, where the protocol has them."""
+    """The run's params with this judge's kind and view alternatives, where the protocol has them."""
     update: dict[str, Any] = {}
     kind_field = param_name(protocol, "judge_kind_param", params)
     if kind_field:
@@ -233,7 +233,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
         logprob = {"logprobs": True, "top_logprobs": k, "max_tokens": 1}
     settings = settings_for(generation, role, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
     judge_id = opts.judge_id or f"{opts.kind}:{parse_spec(opts.model)}:{prompt_hash}"
-    past = _already_judged(folder, judge_id, settings, prompt_hash)
+    past = _already_judged(folder, judge_id, settings, prompt_hash, protocol)
     todo, retried = [], 0
     for t in selected:
         key = (str(t.transcript["id"]), t.view.key)
@@ -260,12 +260,14 @@ class _Past:
     """Records per (transcript, view), superseded ones included: numbers the next record's id."""
 
 
-def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str) -> _Past:
+def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str,
+                    protocol: Protocol[Any, Any]) -> _Past:
     """This judge id's standing judgments on the run, the failed ones apart.
 
     A judge id names one judge: if its earlier judgments were made with other settings or
     another prompt, mixing them would be silently wrong, so that is an error.
     """
+    view_key = view_reader(protocol)
     mine: list[dict[str, Any]] = []
     written: dict[tuple[str, str | None], int] = {}
     for j in folder.iter_judgments():

@@ -9,7 +9,24 @@ transcript alone (so people and other models can judge it again); and computes m
 The registry (`oversight.protocol.registry`) finds protocols: the built-in ones by "module:attr"
 strings, others through the `oversight.protocols` entry-point group (README, "Add a protocol").
 Generic code calls the hooks through `oversight.protocol.hooks`: one that raises reaches the
-person as one line naming the protocol and the hook (a UserError it raises, as it stands).
+person as one line naming the protocol and the hook (a UserError it raises, as it stands). The
+declared hooks (class attributes: `Params`, `templates`, `view_alternatives`, ...) are checked
+when the registry makes the protocol (`oversight.protocol.declared`), so a wrong type is one line
+there too; a missing prompt package or template file names the protocol, template and folder.
+
+Judgment records (`rec.judgment(...)`, and what `verdict` returns) are the protocol's own fields
+beside a few that every reader treats alike:
+- `invalid: true`: the judge answered, but its answer cannot be read as a verdict (no answer
+  found, a malformed structured object, a rating off the scale). Every reader counts it as
+  invalid and never scores it as an answer: the report's `inv` column, the agreement label
+  "invalid" (a category of its own, never dropped), the export's "N", the review's "?" (never
+  right, so never kept by a "right verdicts" filter). A protocol's metrics keep it in their
+  denominators where their method says so (debate's accuracy counts it as not right).
+- `failed: true` with its `reason`: the judge never answered (a call that failed after retries,
+  or a verdict hook that failed on the answer); also `invalid`. Counted in `fail`, left out of
+  every score and of agreement (`unscored`), and judged again by `judge --retry-failed`.
+- `view_key`: the judge view answered (re-judging and people write it; a protocol's own run
+  judge may keep it in a field of its own: `judgment_view_key` reads it).
 """
 
 from __future__ import annotations
@@ -22,7 +39,8 @@ from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
 from pydantic import BaseModel
 from rich.console import RenderableType
 
-from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, choice_labels, correct_score
+from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, Published, choice_labels, correct_score,
+                                          recorded_view)
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, correct_mark, generic_body, generic_form
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
@@ -167,11 +185,12 @@ class Protocol(ABC, Generic[P, I]):
         return choice_labels(judgment)
 
     def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
-        """Which view a judgment answered, as exports name its score (`<judge>/<view>`); None for
-        a protocol with one view (the judge's name alone). Default: the `view_key` re-judging and
-        people record; a protocol whose own run judge records the view in another field reads it."""
-        key = judgment.get("view_key")
-        return None if key is None else str(key)
+        """Which view a judgment answered: several records of one rater on one view stand as one
+        (the latest), agreement pairs judges on it, and exports name the score `<judge>/<view>`.
+        None: the record names none (it always counts, and pairs as the transcript's one view).
+        Default: `view_key`, which re-judging and people write (`recorded_view`); a protocol
+        whose own run judge records the view in another field reads that too."""
+        return recorded_view(judgment)
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:

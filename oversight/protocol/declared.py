@@ -67,7 +67,7 @@ def check_declared(proto: Any) -> None:
         # given is kept, so `--no-swap` keeps the first
         ordered = list(dict.fromkeys(alternatives)) if not isinstance(alternatives, (set, frozenset)) \
             else sorted(keys_only)
-        setattr(proto, "view_alternatives", {key: "" for key in ordered})
+        setattr(proto, "view_alternatives", {key: "alternatives" for key in ordered})
 
 
 __all__ = ["check_declared"]

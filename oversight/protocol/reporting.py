@@ -43,6 +43,12 @@ class Published:
     note: str = ""
 
 
+def recorded_view(judgment: dict[str, Any]) -> str | None:
+    """The view a judgment names in `view_key` (re-judging and people write it), else None."""
+    key = judgment.get("view_key")
+    return None if key is None else str(key)
+
+
 def choice_labels(judgment: dict[str, Any]) -> dict[str, str] | None:
     """A judgment's agreement label when it records a pick among the view's answers (`choice`,
     an index): one label, "invalid" when the answer could not be read; None when it records no

@@ -38,7 +38,8 @@ class JudgeUnit:
 
     transcript_id: str
     part: str
-    """"order" when the view is one of the answer orders, else the view's key."""
+    """The part the view shows (`view_alternatives`: one of several ways of showing it, e.g. an
+    answer order), else the view's key."""
     view: JudgeView
     assignment: dict[str, Any]
 

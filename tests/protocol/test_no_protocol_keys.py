@@ -20,7 +20,7 @@ FORBIDDEN = frozenset({
 })
 """Words (parts of a name split at underscores and case, or of a string) only a protocol may use."""
 FORBIDDEN_KEYS = frozenset({"p_correct", "correct_index", "answer_index", "consultant_letter", "flaws_reported",
-                            "n_gold", "gold_found"})
+                            "n_gold", "gold_found", "answer_a", "answer_b", "shown_order"})
 """Whole keys only a protocol may use. The bare word "correct" is the contract's own default
 verdict field (`judgment_mark`, `export_score`), so it is not forbidden alone."""
 

@@ -61,10 +61,6 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
     def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
         return critique_report.agreement_labels(judgment)
 
-    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
-        """One view per transcript: a score is named by its judge alone."""
-        return None
-
     def roles(self, params: CritiqueParams) -> set[str]:
         assisted = "assisted" in params.conditions
         roles: set[str] = set()

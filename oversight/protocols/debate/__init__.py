@@ -117,9 +117,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
     def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
-        """The answer order: the run judge records it as `order`."""
-        key = judgment.get("order") or judgment.get("view_key")
-        return None if key is None else str(key)
+        return debate_report.judgment_view_key(judgment)
 
     def roles(self, params: DebateParams) -> set[str]:
         roles = {"judge"}
@@ -206,6 +204,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return debate_review.debate_body(transcript, params)
 
     form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+    form_titles: ClassVar[dict[str, str]] = debate_review.FORM_TITLES
 
     def form_body(self, view: JudgeView) -> RenderableType:
         return debate_review.form_body(view, self.form_titles)

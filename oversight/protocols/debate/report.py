@@ -41,6 +41,15 @@ def agreement_labels(judgment: dict[str, Any]) -> dict[str, str] | None:
     return {"": "invalid" if judgment.get("invalid") or index is None else str(index)}
 
 
+def judgment_view_key(judgment: dict[str, Any]) -> str | None:
+    """The view a debate judgment answered: `view_key` (re-judging, people), else the run judge's
+    answer `order` (or `key`), else an imported verdict's `shown_order` of the answers."""
+    key = judgment.get("view_key") or judgment.get("key") or judgment.get("order")
+    if key is None and judgment.get("shown_order"):
+        key = "shown " + ",".join(str(x) for x in judgment["shown_order"])
+    return None if key is None else str(key)
+
+
 TABLE_NOTES = {
     "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
            "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",

@@ -57,9 +57,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     figures = "oversight.protocols.summarize.figures:summarize_plots"
 
     def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
-        """The node view: the run judge records it as `key`."""
-        key = judgment.get("key") or judgment.get("view_key")
-        return None if key is None else str(key)
+        """The node view: `view_key` (re-judging, people), else the run judge's `key`."""
+        return judging.judgment_view_key(judgment)
 
     def roles(self, params: SummarizeParams) -> set[str]:
         judged = params.judge != "none" or params.coherence
