@@ -133,9 +133,12 @@ def stream_transcripts(
 
 
 def agreement_labels(protocol: Protocol[Any, Any]) -> Labels:
-    """The protocol's `agreement_labels` hook as the agreement table reads it: a value that is not
-    None or a dict of str to str is one line naming the protocol."""
+    """The protocol's `agreement_labels` hook as the agreement table reads it: a failed judgment
+    (never answered) has nothing to compare whatever the hook says; a value that is not None or
+    a dict of str to str is one line naming the protocol."""
     def labels(judgment: dict[str, Any]) -> dict[str, str] | None:
+        if judgment.get("failed"):
+            return None
         value = call_hook(protocol, "agreement_labels", judgment)
         if value is None or (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
                                                              for k, v in value.items())):

@@ -45,6 +45,17 @@ def test_a_protocols_labels_are_what_agreement_compares(run: Path, capsys: Any,
     assert (row["pairs"], row["unscored"], row["items"], row["agreement"]) == (2, 0, 2, 0.5)
 
 
+def test_a_failed_judgment_is_never_compared_whatever_the_labels(run: Path, capsys: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BrokenProtocol, "agreement_labels", lambda self, j: {"": "right"})
+    monkeypatch.setattr(BrokenProtocol, "judge_verdict", None)  # every verdict of the second judge fails
+    scripted.register("yes", lambda messages: "Right.")
+    code, err = cli(capsys, "judge", str(run), "--model", "scripted:yes", "--no-cache")
+    assert code == 1 and "judge_verdict" in err
+    [row] = json.loads((run / "metrics.json").read_text())["agreement"]
+    assert (row["pairs"], row["unscored"], row["items"]) == (2, 2, 0)
+
+
 def test_labels_of_the_wrong_type_are_one_line(run: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BrokenProtocol, "agreement_labels", lambda self, j: ["right"])
     scripted.register("yes", lambda messages: "right")
