@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import oversight
 from oversight.models.providers import scripted
 from oversight.protocol.contract import Protocol
 from tests.helpers.broken_protocol import BrokenProtocol, cli
@@ -68,3 +69,12 @@ def test_a_verdict_that_works_names_no_hook(run: Path, capsys: Any, default_judg
     code, err = cli(capsys, "judge", str(run), "--model", "scripted:plain", "--no-cache")
     assert code == 0 and "hook failed" not in err
     assert all(r["says_right"] is True and not r.get("failed") for r in _model_records(run))
+
+
+def test_the_python_api_warns_once_naming_the_hook(run: Path, default_judge_verdict: None) -> None:
+    scripted.register("hedging", lambda messages: "Probably right.")
+    with pytest.warns(UserWarning) as caught:
+        oversight.judge(run, model="scripted:hedging", cache=False, progress=False)
+    said = [str(w.message) for w in caught if "hook failed" in str(w.message)]
+    assert said == ["protocol 'broken': its verdict hook failed (KeyError: 'probably'), on 2 views: recorded as "
+                    "failed judgments with this reason (counted in 'fail', never scored)"]
