@@ -201,7 +201,8 @@ class Protocol(ABC, Generic[P, I]):
 
     judge_role: ClassVar[str] = "judge"
     """The role that answers the judge views: `oversight judge --model SPEC` binds SPEC to it and
-    lays `--set` over the run's `generation:` block of this role."""
+    lays `--set` over the run's `generation:` block of this role (list it in `roles` or
+    `optional_roles`, so an experiment may give it a `generation:` block)."""
     judge_kind_param: ClassVar[str | None] = None
     """The params field naming the run's judge kind ("model" or "logprob"): a re-judge reads the
     run's kind from it and sets it to `--judge-kind`. None: the protocol has model judges only,
