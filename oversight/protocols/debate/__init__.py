@@ -50,6 +50,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
+    judge_kind_param: ClassVar[str | None] = "judge_kind"
+    swap_param: ClassVar[str | None] = "swap"
+    top_logprobs_param: ClassVar[str | None] = "top_logprobs"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant", "selector"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
                                                                       "choose_answer")}
@@ -106,6 +109,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def export_score(self, judgment: dict[str, Any]) -> ExportScore:
         return debate_report.export_score(judgment)
 
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        return debate_report.agreement_labels(judgment)
+
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         if params.passage == "none":
             return {}
@@ -113,6 +119,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         if params.roles == "open" and {"debate", "consultancy"} & set(params.conditions):
             used.add("choose_answer")
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
+
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        return debate_report.judgment_view_key(judgment)
 
     def roles(self, params: DebateParams) -> set[str]:
         roles = {"judge"}
@@ -207,6 +216,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return debate_review.debate_body(transcript, params)
 
     form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+    form_titles: ClassVar[dict[str, str]] = debate_review.FORM_TITLES
 
     def form_body(self, view: JudgeView) -> RenderableType:
         return debate_review.form_body(view, self.form_titles)

@@ -109,6 +109,13 @@ are said in words (the consultant's answer)."""
 QUOTE_NOTE = "Green quotes were checked against the story and found in it; red ones were not."
 
 
+FORM_TITLES = {"title": "Title", "story": "Story", "answer_a": "Answer A", "answer_b": "Answer B",
+               "transcript": "Transcript"}
+"""The judge form's titles of a debate view's own variables (beside the generic "Question")."""
+FORM_ORDER = ("title", "story", "question", "answer_a", "answer_b", "transcript")
+"""The story first, then the question, the answers and the exchange."""
+
+
 def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
     """A debate judge's view for a person: the transcript drawn from the view's turns (labels in
     our style, speech text only as text), quotes marked, and whom a consultant argues for."""
@@ -134,7 +141,7 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
                     Text(f"\nThe consultant argues for answer {variables['consultant_letter']}.", style="bold")]
         return None
 
-    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section)
+    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section, order=FORM_ORDER)
 
 
-__all__ = ["FORM_HIDDEN", "HELP", "debate_body", "form_body"]
+__all__ = ["FORM_HIDDEN", "FORM_ORDER", "FORM_TITLES", "HELP", "debate_body", "form_body"]
