@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight.core.words import count
 from oversight.stats.raters import ViewOf, standing
 from oversight.stats.estimates import MIN_BOOTSTRAP_UNITS, ci_cell, cluster_proportion, judge_name
 
@@ -135,7 +136,7 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     if len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2:
         reason = "one label: a judge gave the same label throughout, so kappa cannot vary"
     elif len(clusters) < MIN_BOOTSTRAP_UNITS:
-        reason = (f"n too small: {len(clusters)} transcripts, the bootstrap needs at least "
+        reason = (f"n too small: {count(len(clusters), 'transcript')}, the bootstrap needs at least "
                   f"{MIN_BOOTSTRAP_UNITS}")
     kappa_ci: list[float | None] | None = None
     if reason is None:

@@ -173,3 +173,10 @@ def test_the_printed_row_says_views_transcripts_and_labels_apart() -> None:
     [row] = agreement_rows(agreement_table(records))
     assert (row["views"], row["transcripts"], row["pairs"], row["labels"]) == (4, 2, 4, 4)
     assert "items" not in row and "shared" not in row
+
+
+def test_a_reason_counts_one_transcript_in_the_singular() -> None:
+    from oversight.stats.agreement import agreement_stats
+
+    one = agreement_stats([("t1", "A", "B"), ("t1", "B", "A")])
+    assert one["kappa_ci_reason"].startswith("n too small: 1 transcript,"), one
