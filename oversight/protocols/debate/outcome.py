@@ -35,6 +35,34 @@ class VerdictSummary(TypedDict):
     invalid: bool
 
 
+class JudgeQuestion(TypedDict):
+    """One question the interactive judge asked (questions.py)."""
+
+    round: int
+    """The round it was asked after; answered in the next one."""
+    to: str
+    """The role asked ("debater_a", "debater_b", "consultant") or "both"."""
+    to_answer: int | None
+    """The answer the asked speaker defends (its letter in any order follows from it); None for both."""
+    text: str
+    """As the judge wrote it, cut to the word limit; defused wherever it is shown."""
+    words: int
+    truncated: bool
+
+
+class JudgeTurn(TypedDict):
+    """The interactive judge's decision after one round."""
+
+    round: int
+    judge: str
+    """Who decided (a judge id, as judgment records name it)."""
+    decision: str
+    """"ask", "continue" (no question), "end" (verdict now) or "unreadable" (counted; the debate continues)."""
+    questions: list[JudgeQuestion]
+    reason: str
+    """How the decision was read, or why it could not be."""
+
+
 class DebateOutcome(TypedDict, total=False):
     """Everything a judge's view is rebuilt from; the speech fields only on conditions with speeches."""
 
@@ -59,6 +87,14 @@ class DebateOutcome(TypedDict, total=False):
     """"none" on a closed question (no hidden text); absent when there is a story."""
     open_roles: dict[str, Any]
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
+    judge_questions: int
+    """`params.judge_questions` (only when > 0): questions the judge may ask after each round."""
+    judge_turns: list[JudgeTurn]
+    """The interactive judge's decisions, one per round it was asked to decide after."""
+    rounds_spoken: int
+    """Rounds actually spoken (fewer than `rounds` when the judge ended early)."""
+    ended_round: int
+    """The round after which the judge ended the debate; absent when it ran all rounds."""
 
 
 
@@ -98,4 +134,4 @@ def judgment_of(record: dict[str, Any]) -> DebateJudgment:
     return cast(DebateJudgment, record)
 
 
-__all__ = ["DebateJudgment", "DebateOutcome", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]
+__all__ = ["DebateJudgment", "DebateOutcome", "JudgeQuestion", "JudgeTurn", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]
