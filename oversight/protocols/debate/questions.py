@@ -136,11 +136,12 @@ async def model_decision(rec: Recorder, view: JudgeView, params: DebateParams) -
     """Ask the model bound to `judge` (structured where the provider has it) and read its decision."""
     condition = "consultancy" if view.template.endswith("consultancy") else "debate"
     schema = decision_schema(condition, params.judge_questions) if params.judge_format == "structured" else None
+    prompt = "\n".join(m.content for m in rec.run.prompts.render(view.template, view.variables))
     _, response = await call_judge(
         rec, "judge", view, schema, step=f"judge after round {view.variables['round']}",
         defaults={"stop": list(params.stop)} if params.stop else None,
         caps={"max_tokens": 200 + params.judge_questions * (2 * params.word_limit + 16)})
-    return read_decision(response, condition, params.judge_questions)
+    return read_decision(response, condition, params.judge_questions, prompt)
 
 
 # ---- reading a model's decision ---------------------------------------------------------------
@@ -164,11 +165,12 @@ _TO_KEYS = ("to", "addressee", "debater", "for", "target")
 _TEXT_KEYS = ("question", "text", "q")
 
 
-def read_decision(response: JudgeResponse, condition: str, max_questions: int) -> Decision:
+def read_decision(response: JudgeResponse, condition: str, max_questions: int, prompt: str = "") -> Decision:
     """A judge's answer as a Decision. Structured output is read strictly; free text
     conservatively: a JSON object with `decision`/`questions`, else explicit lines
     (`QUESTION TO B: ...`, `CONTINUE`, `END. Answer: B, 70%`); anything else, or asking and
-    ending at once, is Unreadable."""
+    ending at once, is Unreadable. Lines that repeat a line of `prompt` (a base model echoing
+    the instructions' example `QUESTION TO B: your question`) are not the judge's."""
     text = response.text or ""
     if not text.strip():
         return Unreadable("empty answer")
@@ -182,6 +184,8 @@ def read_decision(response: JudgeResponse, condition: str, max_questions: int) -
         return _from_object(obj, response, condition, max_questions, strict=True)
     for chars in reasoning_spans(text):  # a draft in the judge's working is not its decision
         text = text[:chars[0]] + " " * (chars[1] - chars[0]) + text[chars[1]:]
+    echoed = {line.strip() for line in prompt.splitlines() if line.strip()}
+    text = "\n".join("" if line.strip() in echoed else line for line in text.splitlines())
     objects = [o for o in _json_objects(text) if isinstance(o, dict) and ("decision" in o or "questions" in o)]
     if objects:
         if any(o != objects[0] for o in objects[1:]):

@@ -5,6 +5,7 @@ views rebuilt for re-judging, metrics by rounds spoken; with 0 questions, today'
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from oversight.log.texts import MemoryTexts
 from oversight.models import ModelPool
 from oversight.models.providers import scripted
-from oversight.models.types import Message
+from oversight.models.types import Completion, Message, TokenLogprob, TopLogprob
 from oversight.protocol.contract import JudgeResponse, Recorder
 from oversight.protocol.prompts import PromptSet
 from oversight.protocols.debate import DebateParams, DebateProtocol
@@ -207,6 +208,18 @@ def test_unreadable_decisions_are_never_verdicts(text: str) -> None:
     assert isinstance(read_decision(JudgeResponse(text=text), "debate", 2), Unreadable)
 
 
+async def test_a_base_model_echoing_the_instructions_asks_nothing() -> None:
+    """What the embedded 270M model wrote: the template's own example lines, read as no decision."""
+    echo = ("\nTo ask the consultant to answer the question (at most 2), write one line per question; the consultant "
+            "answers in its next speech:\nQUESTION TO CONSULTANT: your question\nTo hear the next round without ")
+    _, rec, outcome, _ = await run_one(DebateParams(**{**PARAMS, "conditions": ["consultancy"]}, swap=False),
+                                       asking_judge({1: echo, 2: echo + "\nQUESTION TO CONSULTANT: Why the soup?"}),
+                                       "consultancy")
+    first, second = outcome["judge_turns"]
+    assert first["decision"] == "unreadable" and first["questions"] == []
+    assert second["decision"] == "ask" and [q["text"] for q in second["questions"]] == ["Why the soup?"]
+
+
 def test_structured_decisions_are_read_strictly() -> None:
     ok = json.dumps({"reasoning": "r", "decision": "ask", "questions": [{"to": "B", "question": "why?"}],
                      "answer": "none", "probability": 0})
@@ -279,6 +292,25 @@ async def test_no_questions_is_the_fixed_round_protocol() -> None:
     # the transcript's last speech line is followed straight by the cue, as before the feature
     assert re.search(r"\n\u2502 Debater B speaking in round 2\. [^\n]*</v_quote>\.\n\nDebater B \(round 3\):$", b3)
     assert "judge" not in b3.split("Debate so far")[1].lower()
+
+
+async def test_a_logprob_judge_ends_sequential_turns_and_its_verdicts_come_from_logprobs() -> None:
+    first = Completion(text=" B", logprobs=[TokenLogprob(token=" B", logprob=math.log(0.8), top=[
+        TopLogprob(token=" B", logprob=math.log(0.8)), TopLogprob(token=" A", logprob=math.log(0.2))])])
+
+    def reply(messages: list[Message]) -> str | Completion:
+        prompt = messages[-1].content
+        return "END. Answer: A, 90%" if prompt.rstrip().endswith("Decision:") else first
+
+    params = DebateParams(**{**PARAMS, "judge_kind": "logprob", "turns": "sequential"}, swap=True)
+    _, rec, outcome, _ = await run_one(params, reply)
+    assert [e.step for e in calls(rec)] == ["debater_a round 1", "debater_b round 1", "judge after round 1",
+                                            "judge original", "judge swapped"]
+    assert outcome["ended_round"] == 1 and outcome["rounds_spoken"] == 1
+    assert "logprob verdict calls" in outcome["judge_turns"][0]["reason"]
+    original, swapped = rec.judgments  # both from logprobs, none from the decision's text
+    assert original.judge_kind == "logprob" and original.answer_index == 1 and swapped.answer_index == 0
+    assert not hasattr(original, "ended_round")
 
 
 def test_questions_with_a_rerun_swap_are_refused() -> None:
