@@ -31,6 +31,8 @@ def interval_plot(title: str, groups: list[str], series: dict[str, list[dict[str
         ys = [e[0] for _, e in pts]
         err = np.array([[e[1] for _, e in pts], [e[2] for _, e in pts]])
         ax.errorbar(xs, ys, yerr=err, fmt=markers[k % len(markers)], capsize=3, label=name, markersize=6)
+    if not drawn:  # an empty frame would read as a figure that failed to draw
+        ax.text(0.5, 0.5, "no estimate to draw", transform=ax.transAxes, ha="center", va="center", color="0.4")
     if reference is not None:
         ax.axhline(reference, color="0.5", linestyle="--", linewidth=1, label=reference_label or None)
     crowded = len(groups) > 3 and max(len(line) for g in groups for line in g.splitlines()) > 12

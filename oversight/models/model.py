@@ -180,7 +180,8 @@ class Model:
                 return ModelOutput(completion=completion, model=self.name, batched=True,
                                    latency_s=round(time.monotonic() - start, 4))
             # Expired, errored, canceled or too large in the batch, or no batch at all: a normal call.
-        prefix = self.warmer.key(self.provider, self.routes[0].endpoint.name, self.spec.model, messages) if self.warmer is not None else None
+        prefix = None if self.warmer is None else self.warmer.key(
+            self.provider, self.routes[0].endpoint.name, self.spec.model, messages, config.response_schema)
         if prefix is None:
             completion, attempts, served_by = await self._call_with_retries(messages, config)
         else:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from oversight.models.providers.base import Provider
-from oversight.models.types import Message
+from oversight.models.types import Message, ResponseSchema
 
 
 LIFETIME_S = 300.0
@@ -36,9 +37,11 @@ class PrefixWarmer:
         self.lend: Callable[[], None] | None = None
         """Called when a call starts waiting: the runner may start other work meanwhile."""
 
-    def key(self, provider: Provider, server: str, model: str, messages: list[Message]) -> bytes | None:
-        """The opening's identity (every message but the last, on this model's server), or None
-        when it is too short to cache or the provider keeps no prompt cache."""
+    def key(self, provider: Provider, server: str, model: str, messages: list[Message],
+            schema: ResponseSchema | None = None) -> bytes | None:
+        """The opening's identity (every message but the last, on this model's server, with the
+        answer's schema where the provider caches it ahead of the messages), or None when it is
+        too short to cache or the provider keeps no prompt cache."""
         if len(messages) < 2 or not provider.reuses_prefix:
             return None
         opening = messages[:-1]
@@ -46,6 +49,8 @@ class PrefixWarmer:
             return None
         digest = hashlib.blake2b(server.encode(), digest_size=16)
         digest.update(model.encode())
+        if schema is not None and provider.schema_in_prefix:
+            digest.update(b"\x01" + json.dumps(schema.json_schema, sort_keys=True).encode() + schema.name.encode())
         for m in opening:
             digest.update(b"\x00" + m.role.encode() + b"\x00" + m.content.encode("utf-8", "surrogatepass"))
         return digest.digest()

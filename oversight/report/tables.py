@@ -195,18 +195,27 @@ def _width(table: Table) -> int:
     return max((len(line.rstrip()) for line in probe.file.getvalue().splitlines()), default=0)  # type: ignore[attr-defined]
 
 
-def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...]) -> list[tuple[str, Table]]:
+def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...],
+         hoisted: set[str] | None = None) -> list[tuple[str, Table]]:
     """(subtitle, table) pairs no wider than `width`: horizontal if it fits, else split by the
-    next column of `splits` present in the rows, else vertical."""
+    next column of `splits` present in the rows, else vertical. A column with one value
+    throughout is said once above a table that is too wide; `hoisted` carries those columns to
+    the sibling tables, which then say theirs above too, so one section never shows a column
+    above one table and inside the next."""
+    hoisted = set() if hoisted is None else hoisted
     table = _horizontal(rows)
-    if _width(table) <= width:
-        return [("", table)]
     same = [k for k in rows[0] if isinstance(rows[0][k], str) and len(rows) > 1
             and all(k in r and r[k] == rows[0][k] for r in rows)]
-    if same:  # a column with one value throughout: say it once, above the table
+    fits = _width(table) <= width
+    if fits:
+        same = [k for k in same if k in hoisted]
+        if not same:
+            return [("", table)]
+    if same:
+        hoisted.update(same)
         rest = [{k: v for k, v in r.items() if k not in same} for r in rows]
-        return [(", ".join(filter(None, (", ".join(f"{k} {rows[0][k]}" for k in same), sub))), t)
-                for sub, t in _fit(rest, width, splits)]
+        said = ", ".join(f"{k} {rows[0][k]}" for k in same)
+        return [(", ".join(filter(None, (said, sub))), t) for sub, t in _fit(rest, width, splits, hoisted)]
     for i, key in enumerate(splits):
         if key == FIELDS and len({tuple(r) for r in rows}) > 1:
             groups = _by_fields(rows)
@@ -216,8 +225,10 @@ def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...]) -> lis
             continue
         if groups:
             out = []
+            siblings: set[str] = set()
             for sub, group in groups:
-                out += [(", ".join(filter(None, (sub, deeper))), t) for deeper, t in _fit(group, width, splits[i + 1:])]
+                out += [(", ".join(filter(None, (sub, deeper))), t)
+                        for deeper, t in _fit(group, width, splits[i + 1:], siblings)]
             return out
     return [("", _vertical(rows))]
 
@@ -269,9 +280,13 @@ def print_section(console: Console, section: Section) -> None:
     if not section.rows:
         return
     console.print(text(section.title, "bold", one_line=True), highlight=False)
+    said: list[str] = []
     for sub, table in fitted_tables(section.rows, console.width, section.hide):
-        if sub:
-            console.print(text(sub, "italic", one_line=True), highlight=False)
+        parts = sub.split(", ") if sub else []
+        same = next((i for i, (a, b) in enumerate(zip(parts, said)) if a != b), min(len(parts), len(said)))
+        if parts[same:]:  # what the previous subtitle said already holds: only the new part is printed
+            console.print(text(", ".join(parts[same:]), "italic", one_line=True), highlight=False)
+        said = parts
         console.print(table)
     for legend in section.legend:
         console.print(text(legend, "dim"), highlight=False)

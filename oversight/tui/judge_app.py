@@ -87,7 +87,8 @@ class JudgeScreen(Helpful):
         "Ratings: a whole number from 1 (worst) to 7 (best) for each scale.\n\n"
         "ctrl+s: confirm (saved at once; quitting never loses a confirmed judgment)\n"
         "ctrl+b: undo your last judgment (it is withdrawn and shown again)\n"
-        "ctrl+q: quit; run the same command to go on where you stopped\n"
+        "ctrl+q: quit; run the same command to go on where you stopped (with an answer\n"
+        "  typed but not confirmed, the first ctrl+q asks; a second one quits without it)\n"
         "F1 or ?: this page"
     )
 
@@ -102,6 +103,8 @@ class JudgeScreen(Helpful):
         """The status line says what to fix in the form; typing clears it."""
         self.unsaved: str | None = None
         """What the last save that failed was (an answer, an undo); quitting then is a failure."""
+        self.quit_warned = False
+        """ctrl+q was pressed once with an answer typed but not confirmed; the second press quits."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="progress", classes="title")
@@ -125,6 +128,7 @@ class JudgeScreen(Helpful):
             text(f"judge {self.session.judge_id} · {done} of {len(self.session.units)} done", "bold", one_line=True))
         self.query_one("#status", Static).update("")
         self.unsaved = None
+        self.quit_warned = False
         if self.unit is None:
             self.query_one("#view", Static).update(Text(
                 "All done: every unit has your judgment. Thank you!\n\nctrl+b undoes your last one; ctrl+q quits."))
@@ -152,6 +156,7 @@ class JudgeScreen(Helpful):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """A fix typed clears the message about what to fix (save errors stay until saved)."""
+        self.quit_warned = False
         if self.fix_shown:
             self.fix_shown = False
             self.query_one("#status", Static).update("")
@@ -162,6 +167,24 @@ class JudgeScreen(Helpful):
             self.run_worker(self.action_confirm())
         else:
             inputs[inputs.index(event.input) + 1].focus()
+
+    def typed(self) -> bool:
+        """Something is typed in the form and not confirmed: quitting would drop it."""
+        if self.unit is None:
+            return False
+        boxes = [b.value for b in self.query("#form Input").results(Input)]
+        boxes += [a.text for a in self.query("#form TextArea").results(TextArea)]
+        return any(v.strip() for v in boxes)
+
+    def warn_quit(self) -> bool:
+        """On the first ctrl+q with an unconfirmed answer, say so and do not quit (True)."""
+        if self.quit_warned or not self.typed():
+            return False
+        self.quit_warned = True
+        self.query_one("#status", Static).update(
+            "your answer here is not confirmed: ctrl+s saves it; ctrl+q again quits without it")
+        self.fix_shown = False
+        return True
 
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
@@ -289,7 +312,10 @@ class JudgeApp(App[None]):
     async def action_quit(self) -> None:
         """Quit; after a save that failed, the command ends as a failure (exit 1), so a script or
         a person reading the shell sees that what was typed last is not on file."""
-        unsaved = next((s.unsaved for s in self.screen_stack if isinstance(s, JudgeScreen) and s.unsaved), None)
+        screens = [s for s in self.screen_stack if isinstance(s, JudgeScreen)]
+        unsaved = next((s.unsaved for s in screens if s.unsaved), None)
+        if not unsaved and any(s.warn_quit() for s in screens):
+            return
         if unsaved:
             self.failure = (f"{unsaved} was not saved (the run folder could not be written); every judgment "
                             "confirmed before it is saved; run the same command to go on")

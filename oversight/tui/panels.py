@@ -70,6 +70,15 @@ def _tokens(usage: dict[str, Any] | None) -> tuple[Text, Text, Text]:
     return Text(str(usage.get("input_tokens", 0))), Text(str(usage.get("output_tokens", 0))), Text(shown)
 
 
+def call_label(event: dict[str, Any]) -> str:
+    """A call's role and step, the role said once when the step starts with it
+    ("debater_a round 1", not "debater_a / debater_a round 1")."""
+    role, step = str(event.get("role") or "-"), str(event.get("step") or "")
+    if not step or step == role:
+        return role
+    return step if step.startswith(role + " ") else f"{role} / {step}"
+
+
 def calls(transcript: dict[str, Any]) -> RenderableType:
     """Usage, cost, latency, cache hits and errors of every model call, then the totals."""
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
@@ -81,7 +90,7 @@ def calls(transcript: dict[str, Any]) -> RenderableType:
     for n, e in enumerate(events, start=1):
         tin, tout, _ = _tokens(e.get("usage"))
         latency = e.get("latency_s")
-        table.add_row(str(n), Text(f"{e.get('role')} / {e.get('step') or '-'}"), tin, tout,  # Text: never markup
+        table.add_row(str(n), Text(call_label(e)), tin, tout,  # Text: never markup
                       "-" if latency is None else f"{latency:.2f}", "hit" if e.get("cached") else "")
         if e.get("error"):
             errors.append(Text(f"call {n}: {e['error']}", style="red"))
@@ -115,7 +124,7 @@ def call_details(transcript: dict[str, Any], texts: Callable[[str], str | None])
     parts: list[RenderableType] = []
     events = [e for e in transcript.get("events") or [] if e.get("type") in ("model", "model_error")]
     for n, e in enumerate(events, start=1):
-        parts.append(heading(f"call {n}: {e.get('role')} / {e.get('step') or '-'} ({e.get('model')})"))
+        parts.append(heading(f"call {n}: {call_label(e)} ({e.get('model')})"))
         for m in expand_messages(e.get("input") or [], text_of):
             parts += [Text(f"[{m.get('role')}]", style="bold cyan"), Text(str(m.get("content", "")))]
         parts += [Text("[reply]", style="bold green"), Text(str(e.get("content") or e.get("error") or ""))]

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from oversight.config.experiment import validate_params
@@ -34,13 +36,20 @@ from oversight.protocol.hooks import call_hook
 
 @dataclass
 class JudgeUnit:
-    """One thing a person judges: one view of one transcript."""
+    """One thing a person judges: one view of one transcript. The view itself is built when the
+    unit is first shown, so opening a large run does not render every transcript."""
 
     transcript_id: str
     part: str
-    """"order" when the view is one of the answer orders, else the view's key."""
-    view: JudgeView
+    """The part the view shows (`view_alternatives`: one of several ways of showing it, e.g. an
+    answer order), else the view's key."""
+    view_key: str
     assignment: dict[str, Any]
+    build: Callable[[], JudgeView] = field(repr=False, compare=False)
+
+    @cached_property
+    def view(self) -> JudgeView:
+        return self.build()
 
 
 def part_of(protocol: Protocol[Any, Any], view_key: str) -> str:
@@ -114,7 +123,7 @@ class JudgeSession:
             raise AlreadyJudged(unit.transcript_id)
         transcript = self.transcripts[unit.transcript_id]
         fields = self.protocol.verdict(unit.view, transcript, response, self.params)
-        fields = {**fields, "view_key": unit.view.key, "seconds": round(seconds, 1), "assignment": unit.assignment}
+        fields = {**fields, "view_key": unit.view_key, "seconds": round(seconds, 1), "assignment": unit.assignment}
         if response.comment and "comment" not in fields and not isinstance(fields.get("raw"), dict):
             fields["comment"] = response.comment
         record = human_judgment(unit.transcript_id, self.judge_id, fields)
@@ -242,17 +251,34 @@ class JudgeSession:
         return units
 
     def _units_of(self, transcript: dict[str, Any], assignment: dict[str, Any]) -> list[JudgeUnit]:
-        views = call_hook(self.protocol, "judge_views", transcript, self.params, self.folder)
         tid = transcript["id"]
-        units = [JudgeUnit(tid, v.key, v, assignment) for v in views if v.key not in self.protocol.view_alternatives]
-        groups: dict[str, list[JudgeView]] = {}
-        for v in views:
-            if v.key in self.protocol.view_alternatives:
-                groups.setdefault(self.protocol.view_alternatives[v.key], []).append(v)
-        for index, (part, alternatives) in enumerate(groups.items()):
+        keys = call_hook(self.protocol, "view_keys", transcript, self.params)
+        if keys is None:  # the protocol cannot say without building them: build them now
+            built = {v.key: v for v in call_hook(self.protocol, "judge_views", transcript, self.params, self.folder)}
+            keys = list(built)
+        else:
+            keys, built = [str(k) for k in keys], {}
+        alternatives = self.protocol.view_alternatives
+        units = [self._unit(transcript, k, k, assignment, built) for k in keys if k not in alternatives]
+        groups: dict[str, list[str]] = {}
+        for k in keys:
+            if k in alternatives:
+                groups.setdefault(alternatives[k], []).append(k)
+        for index, (part, among) in enumerate(groups.items()):
             seed = f"{self.folder.run_id}:{self.judge_id}:{tid}:view" + (f":{part}" if index else "")
-            units.append(JudgeUnit(tid, part, random.Random(seed).choice(alternatives), assignment))
+            units.append(self._unit(transcript, part, random.Random(seed).choice(among), assignment, built))
         return units
+
+    def _unit(self, transcript: dict[str, Any], part: str, key: str, assignment: dict[str, Any],
+              built: dict[str, JudgeView]) -> JudgeUnit:
+        def build() -> JudgeView:
+            views = built or {v.key: v for v in call_hook(self.protocol, "judge_views", transcript, self.params,
+                                                           self.folder)}
+            if key not in views:
+                raise UserError(f"protocol {self.protocol.name!r}: view_keys names view {key!r} of transcript "
+                                f"{transcript['id']}, which judge_views does not build ({', '.join(views) or 'none'})")
+            return views[key]
+        return JudgeUnit(transcript["id"], part, key, assignment, build)
 
 
 __all__ = ["AlreadyJudged", "JudgeSession", "JudgeUnit", "part_of", "stable_int"]

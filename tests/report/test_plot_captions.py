@@ -64,3 +64,36 @@ def test_a_summary_caption_never_prints_a_question_mark_and_names_refused_interv
     text = caption_of(fig)
     assert "?" not in text and "Wilson on the mean rescaled" in text and "over rated nodes" in text
     assert "No interval where n too small" in text
+
+
+def test_a_caption_says_each_sentence_once(tmp_path: Path) -> None:
+    """Every condition and order judged alike: the per-order n and method are not repeated."""
+    verdicts = {f"i{k}:{c}": [("original", 0.8), ("swapped", 0.7)] for k in range(4) for c in ("debate", "blind")}
+    run = debate_run(tmp_path, "20261130T120000Z-alike", verdicts=verdicts, correct={f"i{k}": 0 for k in range(4)})
+    report([run], Console(file=io.StringIO(), width=80))
+    metrics = json.loads((run / "metrics.json").read_text())
+    accuracy = caption_of(dict(debate_plots(metrics, PlotContext(run="r")))["debate_accuracy"])
+    sentences = [s.strip() for s in accuracy.split(". ") if s.strip()]
+    assert len(sentences) == len(set(sentences)), accuracy
+    assert "same for each order" in accuracy and "n = 4 verdicts" in accuracy
+
+
+def test_a_scale_with_no_valid_rating_is_named_in_the_caption_not_dropped() -> None:
+    none = {"estimate": None, "ci": None, "ci_method": "wilson-bounded over rated nodes", "n": 0,
+            "ci_reason": "n too small: no rated nodes"}
+    metrics = {"protocol": "summarize", "strategies": {"hierarchical": {"judges": {"model:m": {"ratings": {
+        "level 0": {"faithfulness": {**none, "invalid": 9}, "coverage": {**none, "invalid": 7}},
+        "root": {"faithfulness": {**none, "invalid": 1},
+                 "coverage": {"estimate": 4.0, "ci": [2.0, 6.0], "n": 2, "ci_method": "wilson-bounded over rated nodes",
+                              "invalid": 0}}}}}}}}
+    [(_, fig)] = summarize_plots(metrics, PlotContext(run="r"))
+    text = caption_of(fig)
+    assert "faithfulness, no valid rating (10 invalid)" in text
+    assert "coverage at level 0, no valid rating (7 invalid)" in text
+    assert "no estimates" not in text
+
+    for stage in metrics["strategies"]["hierarchical"]["judges"]["model:m"]["ratings"].values():
+        stage["coverage"] = {**none, "invalid": 1}
+    [(_, fig)] = summarize_plots(metrics, PlotContext(run="r"))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "no estimate to draw" in texts and "coverage, no valid rating (2 invalid)" in caption_of(fig)

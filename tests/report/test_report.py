@@ -173,3 +173,37 @@ def test_two_judges_on_the_same_transcripts_get_an_agreement_table(tmp_path: Pat
 def test_bad_format_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+def _printed(section: Section, width: int = 80) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    print_section(console, section)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def _debate_rows() -> list[dict[str, Any]]:
+    base = {"n": 4, "acc": 0.5, "95% CI": [0.15, 0.85], "method": "wilson", "orig": 0.5, "swap": 0.5, "1st": 1.0,
+            "invalid": "0/8", "failed": "0/8", "units failed": 0}
+    speeches = [{"condition": c, **base, "unres": "0 in 0/4"} for c in ("debate", "consultancy")]
+    silent = [{"condition": c, **base} for c in ("blind", "expert")]
+    compare = [{"condition": f"debate - {c}", "n": 4, "acc": -0.5, "95% CI": [-0.85, 0.1], "method": "newcombe-paired",
+                "left out": 0} for c in ("consultancy", "blind")]
+    return speeches + silent + compare
+
+
+def test_a_column_said_above_one_table_is_said_above_its_siblings_too() -> None:
+    """Rows split by their fields: when one table is too wide and says its constant columns
+    above it, the next tables of the section do the same rather than show them as columns."""
+    text = _printed(Section("Results", _debate_rows()), width=72)
+    headers = [ln for ln in text.splitlines() if ln.startswith("condition")]
+    assert len(headers) == 3
+    assert not any(" inv " in h or " fail " in h or h.split()[4:5] == ["m"] for h in headers), headers
+    assert all(len(ln) <= 72 for ln in text.splitlines())
+    # a subtitle a later table shares with the one before is not printed again
+    assert text.count("inv 0/8") == 1 and "m Np" in text
+
+
+def test_a_table_that_fits_keeps_its_columns() -> None:
+    rows = _debate_rows()[2:4]
+    text = _printed(Section("Results", rows), width=120)
+    assert "inv" in text.splitlines()[1] and "0/8" in text.splitlines()[3]

@@ -341,7 +341,10 @@ def test_an_override_that_keeps_the_layout_draws_no_warning(tmp_path: Path, caps
 
 # ---- warm, then fan out ------------------------------------------------------------------------
 
-def test_each_story_is_written_to_the_anthropic_cache_once_per_run(tmp_path: Path) -> None:
+def test_each_story_is_written_to_the_anthropic_cache_once_per_kind_of_call(tmp_path: Path) -> None:
+    """Plain calls (speeches) share one entry per story; the structured expert judge, whose
+    forced tool comes before the story in what the API caches, shares another: its two answer
+    orders write it once, not twice."""
     path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5")
     p = plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path), base_dir=tmp_path)
     api = CachingAPI(reply=oversight_reply, latency_s=0.02)
@@ -349,7 +352,12 @@ def test_each_story_is_written_to_the_anthropic_cache_once_per_run(tmp_path: Pat
     assert asyncio.run(execute(p, folder=open_run_folder(p, runs_dir=tmp_path / "runs", sweep_point={}),
                                pool=pool)).failed == 0
     openings = [1 + len(tokens(f"Story: The Tide Clock\n\n{STORY.strip()}\n\n(Copy {i}.)")) for i in range(3)]
-    assert api.bill.cache_write_tokens == sum(openings)
+    structured = [b for b in api.bodies if b.get("tools")]
+    story_judges = [b for b in structured if "Story: The Tide Clock" in json.dumps(b["messages"][0])]
+    assert len(story_judges) == 6  # the expert judge, both orders, three stories
+    [tool] = story_judges[0]["tools"]
+    tool_prefix = 1 + len(tokens(json.dumps(tool, sort_keys=True))) + 1  # the tool block and tool_choice
+    assert api.bill.cache_write_tokens == sum(openings) + sum(o + tool_prefix for o in openings)
     assert pool.warmer.waited > 0
 
 
@@ -428,3 +436,24 @@ def test_local_calls_of_one_story_go_to_the_slot_that_holds_it(monkeypatch: pyte
     assert first is not None and provider.slot_for(story_call("Judge: A or B?")[1:]) == first
     assert provider.slot_for(other) not in (None, first)
     assert provider.slot_for([Message(role="user", content="Question: ok?\nAnswer:")]) is None
+
+
+def test_a_structured_call_waits_only_for_openings_cached_with_its_schema() -> None:
+    """Where the schema is cached ahead of the messages (Anthropic, OpenAI), a structured call
+    and a plain call of the same story are different cache entries, so neither waits for the
+    other; where it is not (a local grammar), they are one."""
+    from oversight.models.types import ResponseSchema
+    from oversight.models.warmup import PrefixWarmer
+
+    warmer = PrefixWarmer()
+    call = story_call("Judge.")[1:]
+    schema = ResponseSchema(name="verdict", json_schema={"type": "object", "properties": {"answer": {"type": "string"}}})
+    other = ResponseSchema(name="verdict", json_schema={"type": "object", "properties": {"choice": {"type": "string"}}})
+    cloud = type("P", (), {"reuses_prefix": True, "prefix_min_chars": 4096, "schema_in_prefix": True})()
+    local = type("P", (), {"reuses_prefix": True, "prefix_min_chars": 4096, "schema_in_prefix": False})()
+    plain = warmer.key(cloud, "fake", "m", call)
+    assert plain is not None
+    assert warmer.key(cloud, "fake", "m", call, schema) not in (None, plain)
+    assert warmer.key(cloud, "fake", "m", call, schema) == warmer.key(cloud, "fake", "m", call, schema)
+    assert warmer.key(cloud, "fake", "m", call, schema) != warmer.key(cloud, "fake", "m", call, other)
+    assert warmer.key(local, "fake", "m", call, schema) == warmer.key(local, "fake", "m", call)

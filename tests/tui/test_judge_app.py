@@ -265,3 +265,57 @@ async def test_labels_stay_and_a_fixed_mistake_clears_its_message(debate_folder:
         await pilot.pause()
         shown = screen_text(app)
         assert "answer A/B" in shown and "sure, %" in shown and "why" in shown
+
+
+async def test_quitting_with_a_typed_answer_asks_once(debate_folder: Path) -> None:
+    """ctrl+q with an answer typed but not confirmed warns and stays; a second ctrl+q quits and
+    nothing is written; with an empty form one ctrl+q quits."""
+    app = JudgeApp(JudgeSession.open(RunFolder.open(debate_folder), "ann"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("B", "enter", *"65", "ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        assert "not confirmed" in screen_text(app)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running and app.failure is None
+    assert human(debate_folder) == []
+
+    app = JudgeApp(JudgeSession.open(RunFolder.open(debate_folder), "ann"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("A", "ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("backspace", "ctrl+q")  # typing after the warning: the form is empty again
+        await pilot.pause()
+    assert not app.is_running
+
+
+def test_the_plan_from_view_keys_is_the_plan_from_built_views(debate_folder: Path, monkeypatch: Any) -> None:
+    """Units are planned from the protocol's view keys and their views built when shown: the
+    same units, the same drawn answer order and the same views as building every view upfront."""
+    from oversight.protocols.debate import DebateProtocol
+
+    lazy = JudgeSession.open(RunFolder.open(debate_folder), "ann")
+    monkeypatch.setattr(DebateProtocol, "view_keys", lambda self, t, p: None)
+    eager = JudgeSession.open(RunFolder.open(debate_folder), "ann")
+    key = [(u.transcript_id, u.part, u.view_key) for u in lazy.units]
+    assert key == [(u.transcript_id, u.part, u.view_key) for u in eager.units]
+    assert {u.view_key for u in lazy.units} == {"original", "swapped"}  # both orders get drawn somewhere
+    assert [u.view for u in lazy.units] == [u.view for u in eager.units]
+
+
+def test_view_keys_that_name_a_view_not_built_is_one_line(debate_folder: Path, monkeypatch: Any) -> None:
+    from oversight.core.errors import UserError
+    from oversight.protocols.debate import DebateProtocol
+
+    monkeypatch.setattr(DebateProtocol, "view_keys", lambda self, t, p: ["sideways"])
+    session = JudgeSession.open(RunFolder.open(debate_folder), "ann")
+    try:
+        session.units[0].view
+    except UserError as exc:
+        assert "view_keys" in str(exc) and "sideways" in str(exc) and "\n" not in str(exc)
+    else:
+        raise AssertionError("a view key with no view was accepted")

@@ -44,7 +44,7 @@ async def test_footers_fit_80_columns(biased_folder: Path) -> None:
             assert key in footer, footer
         await open_transcript(app, pilot, shown_ids(app)[0])
         footer = screen_text(app).splitlines()[-1]
-        for key in ("esc back", "1 view", "3 calls", "s story", "o quotes", "i i/o"):
+        for key in ("esc back", "1 view", "3 calls", "s text", "o quotes", "i i/o"):
             assert key in footer, footer
         await pilot.press("question_mark")
         assert "n / p: next / previous" in screen_text(app)
@@ -143,4 +143,25 @@ async def test_story_and_quote_keys_only_where_the_transcript_has_them(rated_fol
     async with app.run_test(size=SIZE) as pilot:
         await open_transcript(app, pilot, shown_ids(app)[0])
         footer = screen_text(app).splitlines()[-1]
-        assert "s story" not in footer and "o quotes" not in footer and "i i/o" in footer
+        assert "s text" not in footer and "o quotes" not in footer and "i i/o" in footer
+
+
+def test_help_lines_wrap_under_their_key_and_keep_every_word() -> None:
+    from hypothesis import given, strategies as st
+
+    from oversight.tui.screens import hang
+
+    words = st.text(alphabet="abcdefghij/+", min_size=1, max_size=12)
+
+    @given(st.lists(st.tuples(st.sampled_from(["", "  "]), st.sampled_from(["s", "tab / shift+tab", "ctrl+q"]),
+                              st.lists(words, min_size=1, max_size=30)), min_size=1, max_size=6))
+    def check(lines: list[tuple[str, str, list[str]]]) -> None:
+        page = "\n".join(f"{lead}{key}: {' '.join(ws)}" for lead, key, ws in lines)
+        shown = hang(page, 40).splitlines()
+        assert all(len(ln) <= 40 for ln in shown)
+        assert " ".join(page.split()) == " ".join(" ".join(shown).split())  # no word lost or split
+        for ln in shown:  # a continuation starts under the text after its key, never at the margin
+            if not any(ln.startswith(f"{lead}{key}: ") for lead, key, _ in lines):
+                assert ln.startswith("   ")
+
+    check()

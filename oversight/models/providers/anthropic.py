@@ -23,6 +23,7 @@ class AnthropicProvider(SDKProvider):
     path = "/v1/messages"
     base_error = "AnthropicError"
     key_env = KEY_ENV
+    schema_in_prefix = True
 
     @property
     def reuses_prefix(self) -> bool:  # type: ignore[override]

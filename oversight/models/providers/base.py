@@ -53,6 +53,10 @@ class Provider(ABC):
     reuses_prefix: ClassVar[bool] = False
     """Whether the server bills or computes a repeated prompt opening for less (a prompt cache,
     a llama.cpp slot), so calls sharing one are worth starting after the first (models/warmup.py)."""
+    schema_in_prefix: ClassVar[bool] = False
+    """Whether a structured-output schema (Anthropic's forced tool, OpenAI's json_schema) is part
+    of the cached prompt, ahead of the messages: then a structured call shares no cache entry
+    with a plain call of the same opening."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec

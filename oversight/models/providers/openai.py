@@ -31,6 +31,7 @@ class OpenAIProvider(SDKProvider):
     """Chat completions through `openai.AsyncOpenAI`."""
 
     default_max_connections = 16
+    schema_in_prefix = True
 
     @property
     def reuses_prefix(self) -> bool:  # type: ignore[override]

@@ -2,7 +2,8 @@
 
 Files: `params.py` (the YAML `params:` block), `data.py` (items and loaders), `graph.py` (the
 LangGraph graph: debaters, consultant, judge), `judging.py` and `views.py` (what a judge sees
-and how its answer becomes a verdict), `metrics.py`, `prompts/` (templates and their variables).
+and how its answer becomes a verdict), `best_of_n.py` (best-of-N speeches), `questions.py` (the
+interactive judge), `metrics.py`, `prompts/` (templates and their variables).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
+from oversight.protocols.debate.best_of_n import selection_metrics
 from oversight.protocols.debate.question_metrics import question_metrics, question_rows
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
-from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
+from oversight.protocols.debate.views import build_views, orders, response_schema, verdict_fields
 from oversight.protocols.shared.quotes import Passage
 from oversight.config.tasks import TaskConfig
 
@@ -49,7 +51,10 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
-    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    judge_kind_param: ClassVar[str | None] = "judge_kind"
+    swap_param: ClassVar[str | None] = "swap"
+    top_logprobs_param: ClassVar[str | None] = "top_logprobs"
+    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant", "selector"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
                                                                       "choose_answer")}
     """Every call that reads the story opens with the same message: its title and text."""
@@ -58,7 +63,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
-                                                                       "open_roles", "rounds", "judge_turns",
+                                                                       "open_roles", "best_of_n", "rounds", "judge_turns",
                                                                        "rounds_spoken", "ended_round"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
@@ -95,6 +100,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
+        # best-of-N: the selector scores one candidate speech (it never sees the story)
+        "select_speech": {"question", "answer_a", "answer_b", "name", "my_answer", "transcript", "quote_note"},
     }
 
     published = debate_report.PUBLISHED
@@ -110,6 +117,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def export_score(self, judgment: dict[str, Any]) -> ExportScore:
         return debate_report.export_score(judgment)
 
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        return debate_report.agreement_labels(judgment)
+
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         if params.passage == "none":
             return {}
@@ -118,12 +128,17 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
             used.add("choose_answer")
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        return debate_report.judgment_view_key(judgment)
+
     def roles(self, params: DebateParams) -> set[str]:
         roles = {"judge"}
         if "debate" in params.conditions:
             roles |= {"debater_a", "debater_b"}
         if "consultancy" in params.conditions:
             roles.add("consultant")
+        if any(params.level(r) > 1 for r in roles):  # best-of-N: the selector's model scores candidates
+            roles.add(params.bon_selector)
         return roles
 
     def load_items(self, task: TaskConfig, base_dir: Path) -> list[DebateItem]:
@@ -173,6 +188,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         result = debate_metrics.compute(transcripts, judgments, params)
+        levels = params.levels() if isinstance(params, DebateParams) else {}
+        if levels:  # only runs with best-of-N: other metrics stay as they were
+            result["best_of_n"] = selection_metrics(transcripts, params)
         open_roles = open_role_metrics(transcripts, judgments)
         if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
             result["open_roles"] = open_roles
@@ -186,6 +204,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
         outcome = transcript["outcome"]
         return build_views(outcome, params, lambda: texts.get_text(outcome["story_ref"]))
+
+    def view_keys(self, transcript: dict[str, Any], params: DebateParams) -> list[str] | None:
+        return list(orders(params))
 
     def response_schema(self, view: JudgeView, params: DebateParams) -> dict[str, Any] | None:
         return response_schema(view, params)
@@ -207,6 +228,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return debate_review.debate_body(transcript, params)
 
     form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+    form_titles: ClassVar[dict[str, str]] = debate_review.FORM_TITLES
 
     def form_body(self, view: JudgeView) -> RenderableType:
         return debate_review.form_body(view, self.form_titles)

@@ -30,7 +30,8 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
         note = n_note(acc, "verdicts", "transcripts")
         per_order = {f"{c} {o}": m["accuracy_by_order"].get(o) for c, m in by_c.items() for o in judged}
         if len(judged) > 1:
-            note += " Per order: " + n_note(per_order, "verdicts", "transcripts")
+            order_note = n_note(per_order, "verdicts", "transcripts")
+            note += " The same for each order." if order_note == note else " Per order: " + order_note
         figures.append((f"debate_accuracy{suffix}", interval_plot(
             f"Judge accuracy per condition - {ctx.run}\njudge: {judge}", groups, series,
             ylabel="judge accuracy", note=note, reference=0.5, reference_label="chance")))

@@ -11,8 +11,10 @@ Michael et al. 2023; Khan et al. 2024). The graph is the papers' figure:
 With `params.roles: open` the speakers first choose the answer each defends (sides.py). With
 `params.passage: none` (closed questions) there is no story: the speakers get the `_closed`
 templates (and a math answer's proof), no quote is checked and the judge is told so. With
-`params.judge_questions: N` the judge decides after every round but the last: ask up to N
-questions, answered in the next speeches, or end the debate with its verdict (questions.py).
+`params.best_of_n` above 1 a turn is N candidate speeches, and the one a selector model scores
+highest is spoken (best_of_n.py). With `params.judge_questions: N` the judge decides after
+every round but the last: ask up to N questions, answered in the next speeches, or end the
+debate with its verdict (questions.py).
 
 Every speaker ends its turn with a `Command` naming who speaks next (`next_turn`): the other
 debater, the next round's speakers, or, once `rounds` rounds are spoken, the judge. The speaker
@@ -42,6 +44,7 @@ from langgraph.types import Command
 
 from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import Recorder
+from oversight.protocols.debate.best_of_n import best_speech
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.outcome import DebateOutcome, JudgeTurn, Speech
@@ -134,20 +137,41 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
     template = ("consultant" if role == "consultant" else "debater") + ("_closed" if closed(p) else "")
     step = f"{role} round {rnd}" + (" (swapped run)" if ctx.order == "swapped" else "")
-    out = await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))
-    text, words, truncated = cut_words(out.text, p.word_limit)
-    if closed(p):  # nothing to check a quote against: shown as written, no marker can look verified
+    where = {"role": role, "round": rnd, **({"order": ctx.order} if ctx.order != "original" else {})}
+    selection = None
+    if p.level(role) > 1:  # best-of-N: candidates scored by the selector, the best spoken (best_of_n.py)
+        def with_candidate(raw: str) -> str:
+            return render_transcript([*visible, _checked(raw, rnd, role, index, ctx)[0]], ctx.order,
+                                     sequential=p.turns == "sequential", tags=(p.verified_tag, p.unverified_tag),
+                                     relabel=False)
+        raw, selection = await best_speech(ctx.rec, role, template, variables, step=step, n=p.level(role), params=p,
+                                           settings=speech_settings(p), transcript_with=with_candidate, note=where)
+    else:
+        raw = (await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))).text
+    speech, check = _checked(raw, rnd, role, index, ctx)
+    if check is not None:
+        ctx.rec.note("quote_check", **where, **check)
+    if selection is not None:
+        speech["selection"] = selection
+    return speech
+
+
+def _checked(raw: str, rnd: int, role: str, index: int, ctx: DebateContext) -> tuple[Speech, dict[str, Any] | None]:
+    """A speech as spoken: cut to the word limit, quotes checked; and the quote check's note
+    fields (None on a closed question: nothing to check a quote against)."""
+    p = ctx.params
+    text, words, truncated = cut_words(raw, p.word_limit)
+    if closed(p):  # shown as written, no marker can look verified
         shown = neutralise_markers(text, p.quote_tag, (p.verified_tag, p.unverified_tag))
         return Speech(round=rnd, role=role, answer_index=index, text=text, shown=shown, words=words,
-                      truncated=truncated, quotes=[])
+                      truncated=truncated, quotes=[]), None
     checked = check_speech(text, ctx.passage, tag=p.quote_tag, verified_tag=p.verified_tag,
                            unverified_tag=p.unverified_tag, fuzzy_threshold=p.fuzzy_threshold)
     quotes = [q.to_dict() for q in checked.quotes]
-    ctx.rec.note("quote_check", role=role, round=rnd, **({"order": ctx.order} if ctx.order != "original" else {}),
-                 words=words, truncated=truncated, shown=checked.shown,
-                 quotes=quotes, **quote_stats(checked.quotes))
+    check = {"words": words, "truncated": truncated, "shown": checked.shown, "quotes": quotes,
+             **quote_stats(checked.quotes)}
     return Speech(round=rnd, role=role, answer_index=index, text=text, shown=checked.shown, words=words,
-                  truncated=truncated, quotes=quotes)
+                  truncated=truncated, quotes=quotes), check
 
 
 # ---- nodes (named after roles) -------------------------------------------------------------
@@ -288,6 +312,12 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
         speeches = [*ctx.prior["speeches"], *speeches]
     else:
         outcome["speeches"] = speeches
+    selected = [s["selection"] for s in speeches if "selection" in s]
+    if selected:  # best-of-N: what metrics count of the selection (every candidate is in the notes)
+        outcome["best_of_n"] = {"turns": len(selected), "candidates": sum(s["n"] for s in selected),
+                                "unreadable": sum(s["unreadable"] for s in selected),
+                                "failed": sum(s["failed"] for s in selected),
+                                "repeated": sum(s["n"] - s["distinct"] for s in selected)}
     if not closed(params):
         quotes = [q for s in speeches for q in s["quotes"]]
         outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}

@@ -21,6 +21,7 @@ from typing import Any
 from oversight.stats.estimates import ci_cell, cluster_proportion, judge_name, proportion
 from oversight.stats.raters import rater, standing
 from oversight.protocols.debate.verdict_scores import transcript_score
+from oversight.protocols.debate.report import judgment_view_key
 
 AGENT = {"debate": "debater_a", "consultancy": "consultant"}
 
@@ -34,7 +35,7 @@ def judged_scores(transcripts: dict[str, dict[str, Any]], judgments: list[dict[s
             continue
         matched.append(j)
     groups: dict[tuple[str, str, tuple[str, str]], list[dict[str, Any]]] = defaultdict(list)
-    for j in standing(matched):
+    for j in standing(matched, judgment_view_key):
         groups[(judge_name(j), j["transcript_id"], rater(j))].append(j)
     out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     for (judge, tid, _), js in sorted(groups.items()):

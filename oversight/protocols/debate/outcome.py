@@ -4,7 +4,7 @@ JSON written is exactly what the graph built."""
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict, cast
+from typing import Any, NotRequired, Required, TypedDict, cast
 
 
 class Speech(TypedDict):
@@ -18,6 +18,10 @@ class Speech(TypedDict):
     words: int
     truncated: bool
     quotes: list[dict[str, Any]]
+    selection: NotRequired[dict[str, Any]]
+    """Best-of-N: how this speech was chosen (n, chosen, score, score_source, unreadable, failed
+    selector calls, distinct texts among the candidates); every candidate is in the turn's
+    `best_of_n` note."""
 
 
 class QuoteStats(TypedDict):
@@ -87,6 +91,9 @@ class DebateOutcome(TypedDict, total=False):
     """"none" on a closed question (no hidden text); absent when there is a story."""
     open_roles: dict[str, Any]
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
+    best_of_n: dict[str, int]
+    """Best-of-N over all speeches: turns selected, candidates generated, scores unreadable (and
+    of them failed selector calls), candidates whose text repeated an earlier one's of the turn."""
     judge_questions: int
     """`params.judge_questions` (only when > 0): questions the judge may ask after each round."""
     judge_turns: list[JudgeTurn]

@@ -32,8 +32,16 @@ def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
     return Mark("right" if score == 1 else "wrong" if score == 0 else "partial", "½" if score == 0.5 else "")
 
 
-HELP = ("debate rounds with quotes marked (green verified, red unverified)\n"
-        "s: the story   o: the quotes, enter jumps to each in the story")
+HELP = "debate rounds with quotes marked (green verified, red unverified)"
+
+
+def _selection(selection: Any) -> str:
+    """How a best-of-N speech was chosen, for its title ("" for a speech spoken as generated)."""
+    if not isinstance(selection, dict):
+        return ""
+    score = selection.get("score")
+    scored = f"score {score:.2f}" if isinstance(score, (int, float)) else "no score read"
+    return f", best of {selection.get('n')}: candidate {selection.get('chosen')}, {scored}"
 
 
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
@@ -61,6 +69,11 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         info.append("open roles: " + ", ".join(
             f"{role} chose {'?' if s.get('choice') is None else LETTERS[s['choice']]}, defends {LETTERS[s['defends']]}"
             for role, s in sorted(o["open_roles"].items())))
+    bon = o.get("best_of_n")
+    if isinstance(bon, dict):
+        info.append(f"best-of-N: {count(bon.get('candidates', 0), 'candidate')} for {count(bon.get('turns', 0), 'speech', 'speeches')}, "
+                    f"{bon.get('unreadable', 0)} scores unreadable ({bon.get('failed', 0)} failed calls), "
+                    f"{bon.get('repeated', 0)} repeated texts")
     if o.get("judge_questions"):
         info.append(f"judge may ask {o['judge_questions']} a round" + (
             f", ended the debate after round {o['ended_round']}" if o.get("ended_round") else ""))
@@ -81,7 +94,7 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
             speaker = f"Debater {LETTERS[1 - s['answer_index']]}"
         title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
-                     f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
+                     f"{', cut' if s.get('truncated') else ''}{_selection(s.get('selection'))}) ", style=TURN_STYLE)
         first = len(quotes) + 1
         for q in s.get("quotes") or []:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
@@ -126,6 +139,13 @@ are said in words (the consultant's answer)."""
 QUOTE_NOTE = "Green quotes were checked against the story and found in it; red ones were not."
 
 
+FORM_TITLES = {"title": "Title", "story": "Story", "answer_a": "Answer A", "answer_b": "Answer B",
+               "transcript": "Transcript"}
+"""The judge form's titles of a debate view's own variables (beside the generic "Question")."""
+FORM_ORDER = ("title", "story", "question", "answer_a", "answer_b", "transcript")
+"""The story first, then the question, the answers and the exchange."""
+
+
 def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
     """A debate judge's view for a person: the transcript drawn from the view's turns (labels in
     our style, speech text only as text), quotes marked, and whom a consultant argues for."""
@@ -151,7 +171,7 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
                     Text(f"\nThe consultant argues for answer {variables['consultant_letter']}.", style="bold")]
         return None
 
-    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section)
+    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section, order=FORM_ORDER)
 
 
-__all__ = ["FORM_HIDDEN", "HELP", "debate_body", "form_body"]
+__all__ = ["FORM_HIDDEN", "FORM_ORDER", "FORM_TITLES", "HELP", "debate_body", "form_body"]

@@ -39,6 +39,26 @@ def summarize_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str
     flat = {f"{lvl}/{d}": rec for lvl, recs in levels.items() for d, rec in recs.items()}
     values = [v for r in flat.values() for v in [r.get("estimate"), *(r.get("ci") or [])] if v is not None]
     top = 7.0 if not values or max(values) > 1 else 1.0
+    note = n_note(flat, "ratings") if any(r.get("estimate") is not None for r in flat.values()) else ""
+    gaps = not_drawn(levels, dims)
+    if gaps:
+        note = " ".join(filter(None, (note, f"Not drawn: {'; '.join(gaps)}.")))
     fig = interval_plot(f"Summary ratings per level - {ctx.run}", list(levels), series,
-                        ylabel="mean rating", ylim=(1.0 if top == 7.0 else 0.0, top), note=n_note(flat, "ratings"))
+                        ylabel="mean rating", ylim=(1.0 if top == 7.0 else 0.0, top), note=note)
     return [("summarize_ratings", fig)]
+
+
+def not_drawn(levels: dict[str, dict[str, dict[str, Any]]], dims: list[str]) -> list[str]:
+    """The scales (or the scales at some levels) with no valid rating, with the invalid ones
+    counted: a series missing from the figure is said, never silently absent."""
+    out = []
+    for d in dims:
+        recs = {lvl: levels[lvl].get(d) or {} for lvl in levels}
+        empty = [lvl for lvl, r in recs.items() if r.get("estimate") is None]
+        invalid = sum(int(recs[lvl].get("invalid") or 0) for lvl in empty)
+        why = f"no valid rating ({invalid} invalid)" if invalid else "no valid rating"
+        if len(empty) == len(recs):
+            out.append(f"{d}, {why}")
+        elif empty:
+            out.append(f"{d} at {', '.join(empty)}, {why}")
+    return out

@@ -5,6 +5,9 @@ An httpx2 MockTransport handler (async): `POST /v1/messages` is Anthropic, `POST
 /v1/chat/completions` OpenAI. Tokens are counted with a word-piece regex (not the providers'
 tokenizers, but the same count for the same text, which is what prefix reuse needs).
 
+- Both read a request as its tools (and OpenAI's structured-output schema) first, then the
+  system prompt and messages, so a structured call shares no prefix with a plain one; an
+  Anthropic `tool_choice` keeps the system prompt's entry but not the messages'.
 - Anthropic: a prefix is cached only up to a block marked `cache_control` (at most four); a
   request reads the longest cached prefix ending at a block boundary at or before its last
   breakpoint, and writes the rest up to that breakpoint; prefixes under 1,024 tokens are never
@@ -148,10 +151,16 @@ class CachingAPI:
 
     def _anthropic(self, body: dict[str, Any]) -> tuple[dict[str, Any], str, list[str]]:
         blocks: list[tuple[list[str], bool]] = []  # (tokens, ends with a breakpoint)
+        # The prompt is read as tools, then system, then messages: tools change every later
+        # prefix; tool_choice leaves the system prompt's entry but changes the messages' ones.
+        for tool in body.get("tools") or []:
+            blocks.append((["<tool>", *tokens(json.dumps(tool, sort_keys=True))], "cache_control" in tool))
         system = body.get("system")
         for block in ([{"type": "text", "text": system}] if isinstance(system, str) else system or []):
             blocks.append((["<system>", *tokens(block["text"])], "cache_control" in block))
         last_text = ""
+        if body.get("tool_choice"):
+            blocks.append(([f"<tool_choice {json.dumps(body['tool_choice'], sort_keys=True)}>"], False))
         for message in body["messages"]:
             content = message["content"]
             parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
@@ -186,6 +195,10 @@ class CachingAPI:
 
     def _openai(self, body: dict[str, Any]) -> tuple[dict[str, Any], str, list[str]]:
         pieces: list[str] = []
+        # Tools and a structured-output schema come before the messages in what is cached.
+        for extra in ("tools", "response_format"):
+            if body.get(extra):
+                pieces += [f"<{extra}>", *tokens(json.dumps(body[extra], sort_keys=True))]
         for message in body["messages"]:
             pieces += [f"<{message['role']}>", *tokens(message["content"]), "<end>"]
         keys = _prefix_keys(pieces)
