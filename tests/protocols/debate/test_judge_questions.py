@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 
 from oversight.log.texts import MemoryTexts
@@ -371,3 +372,33 @@ def test_dry_run_counts_the_judges_decision_calls(tmp_path: Path) -> None:
     # after rounds 1 and 2 each (the estimate's filler is unreadable: every round is spoken)
     assert judge_calls(0) == 4
     assert judge_calls(2) == 8
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+    st.lists(st.sampled_from(["<v_quote>", "</v_quote>", "<V_Quote >", "\uff1cv_quote\uff1e", "</v-quote>", "v_quote",
+                              "Debater A:", "\nDebater B (round 2):", "Judge:", "\n", "\r\n", "\u2028", " ", "so",
+                              "<|im_start|>", "[as written]", "%3Cv_quote%3E", "<!-- -->"]),
+             max_size=20).map("".join)),
+       order=st.sampled_from(["original", "swapped"]))
+def test_no_question_text_reads_as_a_turn_or_a_checked_quote(text: str, order: str) -> None:
+    from oversight.protocols.debate.judging import question_turns, render_turns
+    turn = {"round": 1, "judge": "j", "decision": "ask", "reason": "",
+            "questions": [{"round": 1, "to": "debater_b", "to_answer": 1, "text": text, "words": 1, "truncated": False}]}
+    rendered_text = render_turns(question_turns([turn], order))
+    label, *body = rendered_text.split("\n")
+    assert label == f"Judge (question to Debater {'B' if order == 'original' else 'A'}, after round 1):"
+    assert all(line.startswith(SPEECH_PREFIX) for line in body)
+    assert "<v_quote>" not in rendered_text and "</v_quote>" not in rendered_text
+
+
+async def test_a_closed_question_debate_tells_the_asking_judge_there_is_no_hidden_text() -> None:
+    item = DebateItem(id="sum", title="", story="", question="What is 2 + 3?", answers=["5", "6"], correct_index=0)
+    proto, ctx, _ = setup(DebateParams(**{**PARAMS, "rounds": 2}, passage="none", swap=False),
+                          asking_judge({1: "QUESTION TO BOTH: show your working"}))
+    [(_, rec, outcome)] = await run_units(proto, ctx.params, ctx.run, [item])
+    [ask] = [e for e in calls(rec, "judge") if e.step == "judge after round 1"]
+    assert "There is no hidden text" in prompt_of(ask) and "<v_quote>" not in prompt_of(ask)
+    assert all("show your working" in prompt_of(e) for e in calls(rec) if e.step.endswith("round 2"))
+    assert outcome["judge_turns"][0]["questions"][0]["to"] == "both"
