@@ -14,7 +14,7 @@ Where the paper is silent (its judges were people in a free-form chat), chosen h
   speech word limit. The judge may also let the next round start without asking (CONTINUE).
 - A decision that cannot be read is recorded, counted and treated as "continue, no question":
   a parse failure never ends a debate or becomes a verdict. Ending with a verdict that cannot
-  be read counts as unreadable too.
+  be read counts as unreadable too, and so does a base model repeating the prompt's examples.
 - Ending early gives the verdict in the same call, read by the verdict path of every judge
   (views.verdict_fields), for the answer order the judge watched; with `swap: true` the judge
   node then also judges the finished exchange swapped, as after the last round. A logprob judge
