@@ -2,8 +2,8 @@
 
 Files: `params.py` (the YAML `params:` block), `data.py` (items and loaders), `graph.py` (the
 LangGraph graph: debaters, consultant, judge), `judging.py` and `views.py` (what a judge sees
-and how its answer becomes a verdict), `best_of_n.py` (best-of-N speeches), `metrics.py`,
-`prompts/` (templates and their variables).
+and how its answer becomes a verdict), `best_of_n.py` (best-of-N speeches), `questions.py` (the
+interactive judge), `metrics.py`, `prompts/` (templates and their variables).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
 from oversight.protocols.debate.best_of_n import selection_metrics
+from oversight.protocols.debate.question_metrics import question_metrics, question_rows
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
@@ -62,15 +63,16 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
-                                                                       "open_roles", "best_of_n"})
+                                                                       "open_roles", "best_of_n", "rounds", "judge_turns",
+                                                                       "rounds_spoken", "ended_round"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
                     "opponent_name", "opponent_letter", "opponent_answer", "round", "rounds", "word_limit",
-                    "transcript", "quote_open", "quote_close"},
+                    "transcript", "quote_open", "quote_close", "questions"},
         "consultant": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
                        "other_letter", "other_answer", "round", "rounds", "word_limit", "transcript",
-                       "quote_open", "quote_close"},
+                       "quote_open", "quote_close", "questions"},
         "judge_debate": {"question", "answer_a", "answer_b", "transcript", "verified_tag", "unverified_tag"},
         "judge_consultancy": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                               "verified_tag", "unverified_tag"},
@@ -79,16 +81,22 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # closed questions (`passage: none`): no story, no quote tags; a math answer's proof
         "debater_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
                            "opponent_name", "opponent_letter", "opponent_answer", "opponent_proof", "round",
-                           "rounds", "word_limit", "transcript"},
+                           "rounds", "word_limit", "transcript", "questions"},
         "consultant_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
                               "other_letter", "other_answer", "other_proof", "round", "rounds", "word_limit",
-                              "transcript"},
+                              "transcript", "questions"},
         "judge_debate_closed": {"question", "answer_a", "answer_b", "transcript", "quote_note"},
         "judge_consultancy_closed": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                                      "quote_note"},
         "judge_blind_closed": {"question", "answer_a", "answer_b"},
         "judge_consultancy_open": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                                    "verified_tag", "unverified_tag"},
+        # the interactive judge (`judge_questions`): ask questions or end, after a round
+        "judge_ask_debate": {"question", "answer_a", "answer_b", "transcript", "rules", "round", "rounds",
+                             "max_questions", "verified_tag", "unverified_tag", "quote_note"},
+        "judge_ask_consultancy": {"question", "answer_a", "answer_b", "transcript", "rules", "round", "rounds",
+                                  "max_questions", "consultant_letter", "consultant_note", "verified_tag",
+                                  "unverified_tag", "quote_note"},
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
@@ -187,6 +195,10 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
             result["open_roles"] = open_roles
             result["table"] += open_role_rows(open_roles, len(result["judges"]) > 1)
+        interactive = question_metrics(transcripts, judgments)
+        if interactive:  # only runs with `judge_questions` carry judge turns: other metrics stay as they were
+            result["interactive_judge"] = interactive
+            result["table"] += question_rows(interactive, len(result["judges"]) > 1)
         return result
 
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:

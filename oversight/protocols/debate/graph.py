@@ -6,12 +6,15 @@ Michael et al. 2023; Khan et al. 2024). The graph is the papers' figure:
     consultancy:   START -> consultant -> ... `rounds` times ... -> judge -> END
     blind, expert: START -> judge -> END
     open roles:    START -> choose_sides -> (the speakers above) ...
+    judge asks:    ... each round but the last -> interactive_judge -> next round, or judge (ends early)
 
 With `params.roles: open` the speakers first choose the answer each defends (sides.py). With
 `params.passage: none` (closed questions) there is no story: the speakers get the `_closed`
 templates (and a math answer's proof), no quote is checked and the judge is told so. With
 `params.best_of_n` above 1 a turn is N candidate speeches, and the one a selector model scores
-highest is spoken (best_of_n.py).
+highest is spoken (best_of_n.py). With `params.judge_questions: N` the judge decides after
+every round but the last: ask up to N questions, answered in the next speeches, or end the
+debate with its verdict (questions.py).
 
 Every speaker ends its turn with a `Command` naming who speaks next (`next_turn`): the other
 debater, the next round's speakers, or, once `rounds` rounds are spoken, the judge. The speaker
@@ -44,8 +47,10 @@ from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.best_of_n import best_speech
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
-from oversight.protocols.debate.outcome import DebateOutcome, Speech
+from oversight.protocols.debate.outcome import DebateOutcome, JudgeTurn, Speech
 from oversight.protocols.debate.params import DebateParams
+from oversight.protocols.debate.questions import (decision_view, model_decision, outcome_fields, record_decision,
+                                                   speaker_questions)
 from oversight.protocols.debate.sides import NO_PROOF, SideChoice, chooser_variables, read_choice, settle
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.markers import neutralise_markers
@@ -82,6 +87,10 @@ class DebateState(TypedDict):
     outcome: DebateOutcome
     sides: NotRequired[dict[str, SideChoice]]
     """Open roles: each speaker's choice and the answer it defends."""
+    judge_turns: Annotated[list[JudgeTurn], operator.add]
+    """The interactive judge's decisions so far (`params.judge_questions`)."""
+    early_verdicts: Annotated[list[dict[str, Any]], operator.add]
+    """The verdict records the interactive judge gave when it ended the debate."""
 
 
 def closed(params: DebateParams) -> bool:
@@ -122,6 +131,7 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
                                         tags=(p.verified_tag, p.unverified_tag), relabel=False),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
+    variables.update(speaker_questions(role, state.get("judge_turns") or [], rnd, visible, p, ctx.order))
     if closed(p):
         proofs = list(item.proofs) or [NO_PROOF, NO_PROOF]
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
@@ -215,7 +225,25 @@ def next_turn(role: str, condition: str, rnd: int, params: DebateParams,
         return second, False
     if rnd >= params.rounds:
         return "judge", True
+    if params.judge_questions:
+        return "interactive_judge", True
     return first_speakers(condition, params, order), True
+
+
+async def interactive_judge(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    """After a round: the judge asks questions for the next one, or ends the debate with its verdict."""
+    ctx = runtime.context
+    rnd = state["round"] - 1
+    outcome = build_outcome(state, ctx)
+    view = decision_view(outcome, ctx.params, rnd, ctx.order)
+    decision = await model_decision(ctx.rec, view, ctx.params)
+    roles = {s["answer_index"]: s["role"] for s in state["speeches"]}
+    turn, verdict = record_decision(ctx.rec, decision, outcome=outcome, view=view, params=ctx.params, rnd=rnd,
+                                    roles=roles)
+    update: dict[str, Any] = {"judge_turns": [turn], "early_verdicts": [verdict] if verdict else []}
+    if turn["decision"] == "end":
+        return Command(update=update, goto="judge")
+    return Command(update=update, goto=first_speakers(state["condition"], ctx.params, ctx.order))
 
 
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
@@ -225,10 +253,11 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str
     outcome = build_outcome(state, ctx)
     judge_id = f"{p.judge_kind}:{rec.model_name('judge')}"
     logprob = {"logprobs": True, "top_logprobs": p.top_logprobs, "max_tokens": 1} if p.judge_kind == "logprob" else {}
-    verdicts = []
     views = build_views(outcome, p, lambda: ctx.item.story)
     if is_rerun(p, state["condition"]):
         views = [v for v in views if v.key == ctx.order]
+    verdicts = list(state.get("early_verdicts") or [])  # the order the interactive judge ended in is judged
+    views = [v for v in views if v.key not in {r["order"] for r in verdicts}]
     for view in views:
         _, response = await call_judge(rec, "judge", view, response_schema(view, p), step=f"judge {view.key}", **logprob)
         record = verdict_fields(outcome, view, response, p.judge_kind)
@@ -292,6 +321,8 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
     if not closed(params):
         quotes = [q for s in speeches for q in s["quotes"]]
         outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}
+    if state["condition"] in ("debate", "consultancy"):
+        outcome.update(outcome_fields(state.get("judge_turns") or [], speeches, params))  # type: ignore[typeddict-item]
     return outcome
 
 
@@ -300,10 +331,11 @@ def build_graph() -> Any:
     """The compiled graph (compiled once): who speaks first is routed from START, the rest by
     each speaker's `Command`."""
     g = StateGraph(DebateState, context_schema=DebateContext)
-    speakers_then = ("debater_a", "debater_b", "consultant", "judge")
+    speakers_then = ("debater_a", "debater_b", "consultant", "judge", "interactive_judge")
     g.add_node("debater_a", debater_a, destinations=speakers_then)
     g.add_node("debater_b", debater_b, destinations=speakers_then)
-    g.add_node("consultant", consultant, destinations=("consultant", "judge"))
+    g.add_node("consultant", consultant, destinations=("consultant", "judge", "interactive_judge"))
+    g.add_node("interactive_judge", interactive_judge, destinations=("debater_a", "debater_b", "consultant", "judge"))
     g.add_node("choose_sides", choose_sides, destinations=("debater_a", "debater_b", "consultant"))
     g.add_node("judge", judge)
 
@@ -313,7 +345,7 @@ def build_graph() -> Any:
             return ["choose_sides"]
         return first_speakers(state["condition"], ctx.params, ctx.order)
 
-    g.add_conditional_edges(START, start, [*speakers_then, "choose_sides"])
+    g.add_conditional_edges(START, start, ["debater_a", "debater_b", "consultant", "judge", "choose_sides"])
     g.add_edge("judge", END)
     return g.compile()
 

@@ -26,7 +26,7 @@ from oversight.protocols.debate.report import judgment_view_key
 AGENT = {"debate": "debater_a", "consultancy": "consultant"}
 
 
-def _judged(transcripts: dict[str, dict[str, Any]], judgments: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
+def judged_scores(transcripts: dict[str, dict[str, Any]], judgments: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
     """judge -> transcript -> [score sum, rater verdicts], over the standing records."""
     matched = []
     for j in judgments:
@@ -51,7 +51,7 @@ def open_role_metrics(transcripts: list[dict[str, Any]], judgments: list[dict[st
     done = {t["id"]: t for t in transcripts if not t.get("error") and (t.get("outcome") or {}).get("open_roles")}
     if not done:
         return {}
-    scores = _judged(done, judgments)
+    scores = judged_scores(done, judgments)
     result: dict[str, Any] = {}
     for condition, agent in AGENT.items():
         mine = {tid: t for tid, t in done.items() if t["outcome"].get("condition", t.get("condition")) == condition}

@@ -101,6 +101,11 @@ class DebateParams(BaseModel):
     """`assigned`: debater A defends the first answer, B the second, the consultant its assigned
     one. `open` (Kenton et al. 2024): each debater and the consultant first chooses the answer it
     defends (one recorded call; graph.py says how a bad or clashing choice is settled)."""
+    judge_questions: int = Field(default=0, ge=0, le=10)
+    """The interactive judge (Michael et al. 2023; questions.py): with N > 0, after every round
+    but the last of debate and consultancy the judge reads the exchange so far and either asks
+    up to N questions, each to one speaker or both, answered in their next speech, or ends the
+    debate with its verdict. 0: the fixed-round protocol."""
 
     best_of_n: Annotated[int | dict[Speaker, int], BeforeValidator(_levels_value)] = 1
     """Candidate speeches per turn (Khan et al. 2024): each speech is generated this many times,
@@ -130,4 +135,11 @@ class DebateParams(BaseModel):
     def _no_expert_without_text(self) -> DebateParams:
         if self.passage == "none" and "expert" in self.conditions:
             raise ValueError("@conditions@expert reads the story, and passage is none; drop expert from conditions")
+        return self
+
+    @model_validator(mode="after")
+    def _one_live_debate(self) -> DebateParams:
+        if self.judge_questions and self.swap == "rerun":
+            raise ValueError("@judge_questions@the interactive judge steers one live debate and swap: rerun would "
+                             "run a second one; use swap: true (the finished exchange is also judged swapped) or false")
         return self

@@ -55,6 +55,7 @@ TABLE_NOTES = {
            "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
+    "share": "share of transcripts (judge ended early: the interactive judge ended before the last round), Wilson",
     "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
              "transcripts judged swapped",
 }

@@ -13,7 +13,7 @@ from rich.text import Text
 from oversight.core.words import count
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
-from oversight.protocols.debate.judging import NO_TEXT_NOTE
+from oversight.protocols.debate.judging import NO_TEXT_NOTE, defuse_question, question_label, turn_title
 from oversight.protocols.debate.outcome import outcome_of
 from oversight.protocols.debate.verdict_scores import transcript_score
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
@@ -74,7 +74,11 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         info.append(f"best-of-N: {count(bon.get('candidates', 0), 'candidate')} for {count(bon.get('turns', 0), 'speech', 'speeches')}, "
                     f"{bon.get('unreadable', 0)} scores unreadable ({bon.get('failed', 0)} failed calls), "
                     f"{bon.get('repeated', 0)} repeated texts")
+    if o.get("judge_questions"):
+        info.append(f"judge may ask {o['judge_questions']} a round" + (
+            f", ended the debate after round {o['ended_round']}" if o.get("ended_round") else ""))
     parts.append(Text(" · ".join(info), style="dim"))
+    after = {t.get("round"): t for t in o.get("judge_turns") or []}
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
     current: Any = None
@@ -82,6 +86,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     rerun = sorted(o.get("swapped_speeches") or [], key=lambda x: (x.get("round", 0), -int(x.get("answer_index", 0))))
     for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
         if (s.get("round"), s.get("_rerun")) != current:
+            if current is not None and not current[1]:
+                parts += judge_turn_parts(after.pop(current[0], None), tags)
             current = (s.get("round"), s.get("_rerun"))
             parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
         speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
@@ -94,6 +100,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
         parts += [title, speech_text(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags,
                                      first, speaker)]
+    if current is not None and not current[1]:
+        parts += judge_turn_parts(after.pop(current[0], None), tags)
     if not speeches:
         seen = "the story, question and answers" if o.get("condition") == "expert" else "only the question and answers"
         parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))
@@ -101,6 +109,28 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         parts.append(Text("\no: list quotes and jump to each in the story", style="dim"))
     story_ref = None if o.get("passage") == "none" else o.get("story_ref")  # a closed question has no story to open
     return Body(Group(*parts), quotes, story_ref)
+
+
+_DECIDED = {"ask": "asked the questions above", "continue": "asked nothing", "end": "ended the debate here",
+            "unreadable": "decision unreadable, counted; the debate went on"}
+
+
+def judge_turn_parts(turn: dict[str, Any] | None, tags: tuple[str, str]) -> list[RenderableType]:
+    """The interactive judge's decision after a round: each question under our label, its text
+    defused as in every view, then what the judge decided and why."""
+    if not turn:
+        return []
+    parts: list[RenderableType] = []
+    for q in turn.get("questions") or []:
+        try:
+            label = question_label(q, "original")
+        except (KeyError, ValueError, TypeError, IndexError):  # a hand-edited question: still shown, unlabelled
+            label = "Judge (question)"
+        parts += [turn_label(label), speech_text(defuse_question(str(q.get("text", "")), tags), [], tags, 1, "Judge")]
+    decided = _DECIDED.get(str(turn.get("decision")), str(turn.get("decision")))
+    reason = f" ({turn['reason']})" if turn.get("reason") and turn.get("decision") == "unreadable" else ""
+    parts.append(Text(f"judge after round {turn.get('round')}: {decided}{reason}", style="dim"))
+    return parts
 
 
 FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns", "quote_note"})
@@ -131,7 +161,7 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
                 return [mark_quotes(str(variables[key]), [], tags, 1), Text(legend, style="dim")]
             drawn: list[RenderableType] = []
             for turn in turns:
-                drawn.append(turn_label(f"{turn['speaker']} (round {turn['round']})"))
+                drawn.append(turn_label(turn_title(turn)))
                 drawn.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
             if not turns:
                 drawn.append(Text(str(variables[key])))
