@@ -143,7 +143,7 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
         def with_candidate(raw: str) -> str:
             return render_transcript([*visible, _checked(raw, rnd, role, index, ctx)[0]], ctx.order,
                                      sequential=p.turns == "sequential", tags=(p.verified_tag, p.unverified_tag),
-                                     relabel=False)
+                                     relabel=False, judge_turns=[dict(t) for t in state.get("judge_turns") or []])
         raw, selection = await best_speech(ctx.rec, role, template, variables, step=step, n=p.level(role), params=p,
                                            settings=speech_settings(p), transcript_with=with_candidate, note=where)
     else:

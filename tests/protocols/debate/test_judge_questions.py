@@ -402,3 +402,15 @@ async def test_a_closed_question_debate_tells_the_asking_judge_there_is_no_hidde
     assert "There is no hidden text" in prompt_of(ask) and "<v_quote>" not in prompt_of(ask)
     assert all("show your working" in prompt_of(e) for e in calls(rec) if e.step.endswith("round 2"))
     assert outcome["judge_turns"][0]["questions"][0]["to"] == "both"
+
+
+async def test_the_best_of_n_selector_reads_the_judges_questions_too() -> None:
+    """A selector scores a candidate in the exchange as the judge sees it: with the judge's
+    question to B in place, not without it."""
+    judge = asking_judge({1: f"QUESTION TO B: {ASKED_B}"})
+    proto, rec, outcome, _ = await run_one(DebateParams(**{**PARAMS, "rounds": 2}, swap=False, best_of_n=2), judge)
+    selector = [e for e in calls(rec, "judge") if "candidate" in (e.step or "") or "select" in (e.step or "")]
+    round_two = [e for e in selector if "round 2" in (e.step or "")]
+    assert round_two, [e.step for e in calls(rec, "judge")]
+    assert all(ASKED_B in prompt_of(e) for e in round_two)
+    assert not any(ASKED_B in prompt_of(e) for e in selector if "round 1" in (e.step or ""))
