@@ -4,7 +4,8 @@ A fake OpenAI-compatible server runs in its own process (fixed latency per reque
 every body). Each repeat: `oversight run` on the QuALITY debate as a subprocess, timed from
 spawn to exit, minus a bare interpreter's start-up (`python -c pass`, measured alongside);
 then, in another subprocess, a plain asyncio loop with the openai SDK replays exactly the
-bodies that run sent, at the same concurrency, timed inside its own loop. Everything the
+bodies that run sent, at the same concurrency, timed inside its own loop (the strict ratio) and
+as a whole process minus start-up, like ours (its SDK import and warm-up then count too). Everything the
 command does besides waiting for the server counts against it: reading the task, planning,
 metrics, the final table, figures. Goal: median <= 1.15x.
 
@@ -44,8 +45,9 @@ async def main():
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
             break
-        with open(line.strip(), "wb") as fh:  # the bodies so far, one JSON per line; then forget them
-            fh.write(b"\\n".join(server.bodies))
+        if line.strip() != "-":  # "-": forget what came so far (the replay's own requests)
+            with open(line.strip(), "wb") as fh:  # the bodies so far, one JSON per line; then forget them
+                fh.write(b"\\n".join(server.bodies))
         server.bodies.clear()
         print("ok", flush=True)
     await server.stop()
@@ -115,6 +117,9 @@ def main(args: argparse.Namespace) -> None:
     rows = []
     try:
         for rep in range(args.repeat):
+            server.stdin.write("-\n")  # only this repeat's run is replayed, not the last replay's requests
+            server.stdin.flush()
+            assert server.stdout.readline().strip() == "ok"
             bare, _ = timed([sys.executable, "-c", "pass"], env)
             prefix = [sys.executable, "-m", "cProfile", "-o", args.profile, "-m", "oversight"] if args.profile else [oversight]
             ours, _ = timed([*prefix, "run", str(exp), "--runs-dir", str(work / f"runs-{rep}"),
@@ -123,18 +128,22 @@ def main(args: argparse.Namespace) -> None:
             server.stdin.write(f"{bodies}\n")
             server.stdin.flush()
             assert server.stdout.readline().strip() == "ok"
-            _, out = timed([sys.executable, "-c", REPLAY, url, str(bodies), str(args.connections)], env)
+            whole, out = timed([sys.executable, "-c", REPLAY, url, str(bodies), str(args.connections)], env)
             raw, n = float(out.split()[0]), int(out.split()[1])
-            rows.append((ours - bare, raw, n, bare))
+            rows.append((ours - bare, raw, n, whole - bare))
             print(f"repeat {rep + 1}: oversight run {ours:.2f}s - start-up {bare:.2f}s = {ours - bare:.2f}s; "
-                  f"raw replay of the same {n} bodies {raw:.2f}s: {(ours - bare) / raw:.2f}x", flush=True)
+                  f"raw replay of the same {n} bodies {raw:.2f}s in its loop ({(ours - bare) / raw:.2f}x), "
+                  f"{whole - bare:.2f}s as a process ({(ours - bare) / (whole - bare):.2f}x)", flush=True)
     finally:
         server.stdin.close()
         server.wait(timeout=10)
     ratios = [o / r for o, r, _, _ in rows]
+    process = [o / w for o, _, _, w in rows]
     print(f"debate, {args.items} QuALITY items, {args.latency_ms:g} ms latency, {args.connections} connections: "
-          f"median {statistics.median(ratios):.2f}x (goal <= 1.15x); runs in {work}")
-    print(json.dumps({"ratios": [round(r, 3) for r in ratios]}))
+          f"median {statistics.median(ratios):.2f}x against the replay's loop alone (goal <= 1.15x), "
+          f"{statistics.median(process):.2f}x against the replay as a process (its SDK import and connection "
+          f"warm-up included, as ours are); runs in {work}")
+    print(json.dumps({"ratios": [round(r, 3) for r in ratios], "process_ratios": [round(r, 3) for r in process]}))
 
 
 def parse_args() -> argparse.Namespace:

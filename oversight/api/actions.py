@@ -21,6 +21,7 @@ from oversight.config.overrides import expand_sweep, override
 from oversight.core import safe_paths
 from oversight.core.errors import RunWriteError, UserError, write_failure
 from oversight.core.safe_text import SafeConsole, clean
+from oversight.core.words import count
 from oversight.judging.rejudge import JudgeOptions, execute_judging, plan_judging
 from oversight.log.runfolder import RunFolder
 from oversight.models.pool import ModelPool
@@ -176,8 +177,11 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None =
     with folder.lock():  # two model judges planning the same views would both pay for them
         try:
             p = plan_judging(folder, options)
-            run_sync(lambda: execute_judging(p, observer=_observer(progress)))
+            result = run_sync(lambda: execute_judging(p, observer=_observer(progress)))
             folder.write_metrics(run_metrics(folder))
         except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
             raise UserError(write_failure(exc, folder.path)) from None
+    for reason, views in sorted(result.hook_failures.items()):  # said once, as the command line says it
+        warn(f"{reason}, on {count(views, 'view')}: recorded as failed judgments with this reason "
+             "(counted in 'fail', never scored)")
     return open_run(folder.path)

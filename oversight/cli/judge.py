@@ -14,6 +14,10 @@ from oversight.cli.console import Interrupted, console, err_console, print_estim
 from oversight.cli.options import defer
 from oversight.core.errors import UserError, write_failure
 from oversight.core.safe_text import clean, line
+from oversight.core.words import count
+
+MAX_HOOK_LINES = 3
+"""Distinct hook failures named after a judging; the rest are counted in one line."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,15 +28,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     judge.add_argument("--judge-id", metavar="NAME",
                        help="who is judging: each person their own id; for a model, default KIND:SPEC:PROMPT_HASH")
     judge.add_argument("--judge-kind", choices=("model", "logprob"), default=None,
-                       help="model: parse the answer text; logprob: read P(A) vs P(B) from the first token "
-                            "(default: as the run judged)")
+                       help="model: parse the answer text; logprob: read each answer's probability from the "
+                            "first token's top logprobs, where the protocol has such a judge (default: as the run "
+                            "judged)")
     judge.add_argument("--prompt", action="append", default=[], metavar="[NAME=]FILE",
                        help="replace the judge template (NAME=FILE when the views use several)")
     judge.add_argument("--condition", action="append", default=[], help="only transcripts of this condition")
     judge.add_argument("--limit", type=int, help="only the first N transcripts (by id)")
     judge.add_argument("--swap", action=argparse.BooleanOptionalAction, default=None,
-                       help="judge every way a part is shown, e.g. both answer orders (--no-swap: the first only; "
-                            "default: as the run)")
+                       help="judge every view the protocol shows one part in (its view alternatives; --no-swap: "
+                            "the first of them only; default: as the run)")
     judge.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a generation setting over the run's judge block (max_tokens, temperature, ...)")
     judge.add_argument("--bind", action="append", default=[], metavar="ROLE=SPEC",
@@ -161,6 +166,13 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     cost = "n/a" if result.spent.cost_usd is None else f"${result.spent.cost_usd:.4f}"
     console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
                   f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")
+    for shown, (reason, views) in enumerate(sorted(result.hook_failures.items(), key=lambda kv: (-kv[1], kv[0]))):
+        if shown == MAX_HOOK_LINES:
+            err_console.print(line(f"... and {len(result.hook_failures) - shown} other hook failures: each failed "
+                                   "judgment's reason in judgments.jsonl names its own"), highlight=False, soft_wrap=True)
+            break
+        err_console.print(line(f"{reason}, on {count(views, 'view')}: recorded as failed judgments with "
+                               "this reason (counted in 'fail', never scored)"), highlight=False, soft_wrap=True)
     if result.failed or p.failed_before:
         err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} earlier, not retried); each is a "
                           "failed judgment (failed: true, with its reason), counted in 'fail' and left out of the "

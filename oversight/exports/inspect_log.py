@@ -4,9 +4,10 @@ Mapping: one `EvalSample` per finished transcript (id = transcript id); every mo
 Inspect `ModelEvent` with the exact messages the model saw (stored texts expanded) and its
 output; other events (quote checks, verdict notes) are `InfoEvent`s named by their type. The
 sample's messages are the first call's input followed by each call's output, headed by its role
-and step. Each judgment is a score named `<judge>[/<order or view>]`, valued by the protocol
-(`export_score`; by default "C" / "I" for a right / wrong verdict and "N" when invalid, Inspect's
-own letters); all verdict fields in its metadata.
+and step. Each judgment is a score named `<judge>[/<view>]` (the view as the protocol's
+`judgment_view_key` reads it), valued by the protocol (`export_score`; by default "C" / "I" for
+a right / wrong verdict and "N" when invalid, Inspect's own letters); all verdict fields in its
+metadata.
 The eval's results carry our headline estimates with their intervals in each metric's metadata.
 """
 
@@ -23,6 +24,7 @@ from oversight.log.runfolder import RunFolder
 from oversight.protocol.contract import Protocol
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.reporting import ExportScore
+from oversight.report.results import view_reader
 from oversight.report.sidebyside import headline
 from oversight.stats.estimates import judge_name
 from oversight.protocol.hooks import call_hook, call_hook_as
@@ -77,6 +79,7 @@ def _score(protocol: Protocol[Any, Any], j: dict[str, Any]) -> Score:
 def _sample(folder: RunFolder, protocol: Protocol[Any, Any], t: dict[str, Any], judgments: list[dict[str, Any]],
             target: str) -> EvalSample:
     events: list[Any] = []
+    view_of = view_reader(protocol)
     calls = [e for e in t.get("events") or [] if e.get("type") == "model"]
     first_input = [_message(m) for m in folder.model_input(calls[0])] if calls else []
     messages = list(first_input)
@@ -96,7 +99,7 @@ def _sample(folder: RunFolder, protocol: Protocol[Any, Any], t: dict[str, Any], 
         messages.append(ChatMessageAssistant(content=f"[{e.get('role')} | {e.get('step')}]\n{content}", model=model))
     scores: dict[str, Score] = {}
     for j in judgments:
-        part = j.get("order") or j.get("key") or j.get("view")
+        part = view_of(j)
         name = judge_name(j) + (f"/{part}" if part else "")
         key, n = name, 2
         while key in scores:  # the same judge twice on the same view (a person re-judging)

@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from oversight.stats.agreement import view_key
 from oversight.config.experiment import Experiment, check_size, load_yaml, validate_params
 from oversight.config.overrides import parse_assignment
 from oversight.core.errors import UserError
@@ -23,12 +22,10 @@ from oversight.protocol.contract import JudgeView, Protocol
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.recorder import settings_for
 from oversight.log.runfolder import RunFolder
+from oversight.report.results import view_reader
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import record_ref, standing_judgments
-from oversight.protocol.hooks import call_hook, hook_value
-
-JUDGE_ROLE = "judge"
-
+from oversight.protocol.hooks import call_hook, hook_value, protocol_label
 
 @dataclass
 class JudgeOptions:
@@ -42,7 +39,7 @@ class JudgeOptions:
     conditions: list[str] = field(default_factory=list)
     limit: int | None = None
     swap: bool | None = None
-    """True: every way a part is shown (answer orders); False: the first only (`view_alternatives`);
+    """True: every way a part is shown (`view_alternatives`); False: the first only;
     None: as the run had it."""
     sets: list[str] = field(default_factory=list)
     judge_id: str | None = None
@@ -80,6 +77,8 @@ class JudgePlan:
     prompts: PromptSet
     options: JudgeOptions
     judge_id: str
+    role: str
+    """The protocol's judge role (`judge_role`): the one `options.model` answers as."""
     generation: dict[str, GenerateConfig]
     overrides: dict[str, Any]
     settings: dict[str, Any]
@@ -97,20 +96,46 @@ class JudgePlan:
 # ---- planning ------------------------------------------------------------------------------
 
 
+def judge_role(protocol: Protocol[Any, Any]) -> str:
+    """The role that answers the judge views (`judge_role`), checked to be a name."""
+    role = hook_value(protocol, "judge_role")
+    if not isinstance(role, str) or not role.strip():
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its judge_role hook is {role!r}, not a role name")
+    return role
+
+
+def param_name(protocol: Protocol[Any, Any], hook: str, params: Any) -> str | None:
+    """The params field a `*_param` hook names (None: the protocol has none), checked to exist."""
+    name = hook_value(protocol, hook)
+    if name is None:
+        return None
+    if not isinstance(name, str) or name not in type(params).model_fields:
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its {hook} hook is {name!r}, not a field of its "
+                        f"Params ({', '.join(type(params).model_fields) or 'none'})")
+    return name
+
+
+def run_judge_kind(protocol: Protocol[Any, Any], params: Any) -> str:
+    """How the run's own judge judged ("model" unless its `judge_kind_param` says otherwise)."""
+    name = param_name(protocol, "judge_kind_param", params)
+    return str((getattr(params, name) if name else None) or "model")
+
+
 def _verdict_params(protocol: Protocol[Any, Any], params: Any, opts: JudgeOptions) -> Any:
-    """The run's params with this judge's kind and answer orders, where the protocol has them."""
-    fields = type(params).model_fields
+    """The run's params with this judge's kind and view alternatives, where the protocol has them."""
     update: dict[str, Any] = {}
-    if "judge_kind" in fields:
-        update["judge_kind"] = opts.kind
+    kind_field = param_name(protocol, "judge_kind_param", params)
+    if kind_field:
+        update[kind_field] = opts.kind
     elif opts.kind == "logprob":
         raise UserError(f"--judge-kind logprob: protocol {protocol.name!r} reads no logprobs; use --judge-kind model")
-    if opts.swap is not None and "swap" in fields:
-        update["swap"] = opts.swap
+    swap_field = param_name(protocol, "swap_param", params)
+    if opts.swap is not None and swap_field:
+        update[swap_field] = opts.swap
     return params.model_copy(update=update)
 
 
-def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
+def _generation(exp: Experiment, sets: list[str], role: str) -> dict[str, GenerateConfig]:
     """The run's sampling block, with `--set KEY=VALUE` laid over the judge's settings."""
     values: dict[str, Any] = {}
     for text in sets:
@@ -122,13 +147,13 @@ def _generation(exp: Experiment, sets: list[str]) -> dict[str, GenerateConfig]:
         except yaml.YAMLError:
             values[key] = raw
         check_size(values[key], f"--set {key}")
-    base = exp.generation.get(JUDGE_ROLE) or exp.generation.get("default") or GenerateConfig()
+    base = exp.generation.get(role) or exp.generation.get("default") or GenerateConfig()
     try:
         judge = GenerateConfig.model_validate({**base.model_dump(exclude_unset=True), **values})
     except ValidationError as exc:
         err = exc.errors()[0]
         raise UserError(f"--set {'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})") from None
-    return {**exp.generation, JUDGE_ROLE: judge}
+    return {**exp.generation, role: judge}
 
 
 def _prompt_overrides(opts: JudgeOptions, used: set[str], all_templates: set[str]) -> dict[str, str]:
@@ -184,7 +209,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     protocol = get_protocol(exp.protocol)
     run_params = validate_params(protocol.Params, exp.params, source)
     if opts.kind is None:  # judged as the run judged, unless asked otherwise
-        opts = replace(opts, kind=str(getattr(run_params, "judge_kind", None) or "model"))
+        opts = replace(opts, kind=run_judge_kind(protocol, run_params))
     params = _verdict_params(protocol, run_params, opts)
     finished = sorted((t for t in folder.transcripts() if not t.get("error")), key=lambda t: str(t["id"]))
     everything = [Task(t, v) for t in finished for v in call_hook(protocol, "judge_views", t, params, folder)]
@@ -193,19 +218,22 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     selected = _select(everything, opts, protocol)
     all_templates = {t.view.template for t in everything}
     overrides = {**exp.prompts, **_prompt_overrides(opts, {t.view.template for t in selected}, all_templates)}
-    prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source)
+    prompts = PromptSet(protocol.prompt_package, protocol.templates, overrides, Path(meta.get("base_dir") or "."), source,
+                        protocol_label(protocol))
     for task in selected:  # a template the views cannot fill fails here, before any call
         prompts.render(task.view.template, task.view.variables)
     prompt_hash = sha256_hex("\n".join(
         f"{name}\n{prompts.templates[name].text}" for name in sorted(all_templates)))[:8]
-    generation = _generation(exp, opts.sets)
+    role = judge_role(protocol)
+    generation = _generation(exp, opts.sets, role)
     logprob: dict[str, Any] = {}
     if opts.kind == "logprob":
-        k = generation[JUDGE_ROLE].top_logprobs or getattr(params, "top_logprobs", 10)
+        k_field = param_name(protocol, "top_logprobs_param", params)
+        k = generation[role].top_logprobs or (getattr(params, k_field) if k_field else 10)
         logprob = {"logprobs": True, "top_logprobs": k, "max_tokens": 1}
-    settings = settings_for(generation, JUDGE_ROLE, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
+    settings = settings_for(generation, role, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
     judge_id = opts.judge_id or f"{opts.kind}:{parse_spec(opts.model)}:{prompt_hash}"
-    past = _already_judged(folder, judge_id, settings, prompt_hash)
+    past = _already_judged(folder, judge_id, settings, prompt_hash, protocol)
     todo, retried = [], 0
     for t in selected:
         key = (str(t.transcript["id"]), t.view.key)
@@ -215,9 +243,9 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
             retried += 1
         elif key not in past.done and (key[0], None) not in past.done:
             todo.append(Task(t.transcript, t.view, attempt_no=past.written.get(key, 0)))
-    return JudgePlan(folder, exp, protocol, params, prompts, opts, judge_id, generation, logprob, settings, prompt_hash,
-                     _bind_roles(protocol, params, exp, opts), todo, len(selected), len(past.failed) - retried,
-                     retried)
+    return JudgePlan(folder, exp, protocol, params, prompts, opts, judge_id, role, generation, logprob, settings,
+                     prompt_hash, _bind_roles(protocol, params, exp, opts, role), todo, len(selected),
+                     len(past.failed) - retried, retried)
 
 
 @dataclass
@@ -232,12 +260,14 @@ class _Past:
     """Records per (transcript, view), superseded ones included: numbers the next record's id."""
 
 
-def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str) -> _Past:
+def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str,
+                    protocol: Protocol[Any, Any]) -> _Past:
     """This judge id's standing judgments on the run, the failed ones apart.
 
     A judge id names one judge: if its earlier judgments were made with other settings or
     another prompt, mixing them would be silently wrong, so that is an error.
     """
+    view_key = view_reader(protocol)
     mine: list[dict[str, Any]] = []
     written: dict[tuple[str, str | None], int] = {}
     for j in folder.iter_judgments():
@@ -263,7 +293,8 @@ def judgment_id(run_id: str, judge_id: str, transcript_id: str, view: str, attem
     return "m" + sha256_hex(text)[:15]
 
 
-def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions) -> dict[str, str]:
+def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts: JudgeOptions,
+                judge: str) -> dict[str, str]:
     """The models for the roles the protocol's verdict calls: `--bind`/shorthand flags, else the run's own."""
     needed = call_hook(protocol, "rejudge_roles", params)
     flags = hook_value(protocol, "rejudge_flags")
@@ -282,6 +313,8 @@ def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts
             raise UserError(f"--bind {text}: write ROLE=SPEC")
         given[role.strip()] = (f"--bind {role.strip()}", spec.strip())
     for role, (label, _) in sorted(given.items()):
+        if role == judge and role not in needed:
+            raise UserError(f"{label}: {judge} is the role --model SPEC judges as; give the model there")
         if role not in needed:
             raise UserError(f"{label}: judging this run calls no {role} model (roles to bind: "
                             f"{', '.join(sorted(needed)) or 'none'})")

@@ -32,7 +32,7 @@ from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import Usage
 from oversight.protocol.judge_call import call_judge
-from oversight.protocol.contract import JudgeResponse, Unit
+from oversight.protocol.contract import JudgeResponse, Protocol, Unit
 from oversight.protocol.hooks import call_hook, call_hook_async, protocol_label
 from oversight.protocol.recorder import Recorder, RunContext
 from oversight.runs.dryrun import EstimateProvider, role_row, uncached_cost
@@ -40,7 +40,7 @@ from oversight.runs.runner import RunObserver
 from oversight.runs.workers import run_workers
 from oversight.core import keyguard
 from oversight.log.transcripts import JudgeRef, Judgment, Transcript
-from oversight.judging.judgeplan import JUDGE_ROLE, JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
+from oversight.judging.judgeplan import JudgeOptions, JudgePlan, Task, judgment_id, plan_judging
 
 __all__ = ["JudgeOptions", "JudgeResult", "estimate", "execute_judging", "judge_task", "plan_judging"]
 
@@ -53,6 +53,9 @@ class JudgeResult:
     spent_by_role: dict[str, Usage] = field(default_factory=dict)
     """This judging's own calls per role (the judge, and any role its verdict calls)."""
     events: list[Any] = field(default_factory=list)
+    hook_failures: dict[str, int] = field(default_factory=dict)
+    """A protocol hook's one-line failure (protocol, hook, exception) -> how many views it failed:
+    those views are failed judgments with this reason, said once to the person, not per call."""
 
 
 # ---- judging -------------------------------------------------------------------------------
@@ -68,7 +71,7 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
 
 def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
     """The judge and bound models, the run's prompts and sampling, as a Recorder needs them."""
-    models = {JUDGE_ROLE: pool.get(p.options.model)}
+    models = {p.role: pool.get(p.options.model)}
     for role, spec in p.binds.items():
         models[role] = pool.get(spec)
     return RunContext(run_id=p.folder.run_id, models=models, generation=p.generation, prompts=p.prompts,
@@ -85,23 +88,39 @@ def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:
     return fields
 
 
-async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[str, Any], Recorder]:
-    """Judge one view; a call that fails after retries becomes a failed judgment, not an exception."""
+async def _verdict_fields(p: JudgePlan, view: Any, transcript: dict[str, Any], response: JudgeResponse,
+                          rec: Recorder) -> dict[str, Any]:
+    """The protocol's verdict fields for one answer, through `judge_verdict`, or straight through
+    `verdict` when the protocol keeps the default (so a failure names the hook it wrote)."""
+    if type(p.protocol).judge_verdict is Protocol.judge_verdict:
+        fields = call_hook(p.protocol, "verdict", view, transcript, response, p.params)
+        hook = "verdict"
+    else:
+        fields = await call_hook_async(p.protocol, "judge_verdict", view, transcript, response, p.params, rec)
+        hook = "judge_verdict"
+    if not isinstance(fields, dict):
+        raise UserError(f"protocol {protocol_label(p.protocol)!r}: its {hook} hook returned a "
+                        f"{type(fields).__name__}, not a dict of verdict fields")
+    return fields
+
+
+async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[str, Any], Recorder, str | None]:
+    """Judge one view; a call that fails after retries becomes a failed judgment, not an exception,
+    and so does a verdict hook that fails on the answer (its one line is returned third)."""
     t, view = task.transcript, task.view
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
     schema = call_hook(p.protocol, "response_schema", view, p.params)  # a failing one is a one-line UserError
+    hook_error: str | None = None
     try:
-        out, response = await call_judge(rec, JUDGE_ROLE, view, schema, step=f"rejudge {view.key}", **p.overrides)
+        out, response = await call_judge(rec, p.role, view, schema, step=f"rejudge {view.key}", **p.overrides)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
         try:
-            fields = await call_hook_async(p.protocol, "judge_verdict", view, t, response, p.params, rec)
-            if not isinstance(fields, dict):
-                raise UserError(f"protocol {protocol_label(p.protocol)!r}: its judge_verdict hook returned a "
-                                f"{type(fields).__name__}, not a dict of verdict fields")
+            fields = await _verdict_fields(p, view, t, response, rec)
         except UserError as exc:  # a protocol bug on one answer must not lose the others: a failed judgment
-            fields = _failed_fields(p, task, str(exc))
+            hook_error = str(exc)
+            fields = _failed_fields(p, task, hook_error)
             fields["raw"] = out.text
     ids: dict[str, Any] = {"id": judgment_id(p.folder.run_id, p.judge_id, str(t["id"]), view.key, task.attempt_no)}
     if task.supersedes is not None:
@@ -111,7 +130,7 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
         **{**fields, **ids, "view_key": view.key, "model": str(parse_spec(p.options.model)), "settings": p.settings,
            "prompt_hash": p.prompt_hash, "usage": sum(rec.usage_by_role.values(), Usage()).model_dump()},
     )
-    return judgment.to_record(), rec
+    return judgment.to_record(), rec, hook_error
 
 
 async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, pool: ModelPool | None = None,
@@ -128,7 +147,9 @@ async def execute_judging(p: JudgePlan, *, observer: RunObserver | None = None, 
     observer.started(f"judge {p.judge_id}", len(p.tasks))
 
     async def step(task: Task) -> bool:
-        record, rec = await judge_task(p, ctx, task)
+        record, rec, hook_error = await judge_task(p, ctx, task)
+        if hook_error is not None:
+            result.hook_failures[hook_error] = result.hook_failures.get(hook_error, 0) + 1
         if write:
             p.folder.append_judgment(record)
         result.judged += 1
@@ -159,7 +180,7 @@ def estimate(p: JudgePlan) -> list[dict[str, Any]]:
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
     worst: dict[str, Usage] = {}
-    specs = {role: parse_spec(spec) for role, spec in {JUDGE_ROLE: p.options.model, **p.binds}.items()}
+    specs = {role: parse_spec(spec) for role, spec in {p.role: p.options.model, **p.binds}.items()}
     for event in result.events:
         if event.type == "model" and event.role and event.usage:
             calls[event.role] = calls.get(event.role, 0) + 1

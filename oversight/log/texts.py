@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from oversight.core.ids import sha256_hex
@@ -10,6 +11,14 @@ from oversight.log.transcripts import expand_messages
 
 def text_ref(text: str) -> str:
     return "sha256:" + sha256_hex(text)[:16]
+
+
+_REF = re.compile(r"sha256:[0-9a-f]{16}")
+
+
+def is_text_ref(value: Any) -> bool:
+    """True for a reference `text_ref` makes (a value naming a stored text, not a text)."""
+    return isinstance(value, str) and _REF.fullmatch(value) is not None
 
 
 class MemoryTexts:

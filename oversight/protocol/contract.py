@@ -9,7 +9,24 @@ transcript alone (so people and other models can judge it again); and computes m
 The registry (`oversight.protocol.registry`) finds protocols: the built-in ones by "module:attr"
 strings, others through the `oversight.protocols` entry-point group (README, "Add a protocol").
 Generic code calls the hooks through `oversight.protocol.hooks`: one that raises reaches the
-person as one line naming the protocol and the hook (a UserError it raises, as it stands).
+person as one line naming the protocol and the hook (a UserError it raises, as it stands). The
+declared hooks (class attributes: `Params`, `templates`, `view_alternatives`, ...) are checked
+when the registry makes the protocol (`oversight.protocol.declared`), so a wrong type is one line
+there too; a missing prompt package or template file names the protocol, template and folder.
+
+Judgment records (`rec.judgment(...)`, and what `verdict` returns) are the protocol's own fields
+beside a few that every reader treats alike:
+- `invalid: true`: the judge answered, but its answer cannot be read as a verdict (no answer
+  found, a malformed structured object, a rating off the scale). Every reader counts it as
+  invalid and never scores it as an answer: the report's `inv` column, the agreement label
+  "invalid" (a category of its own, never dropped), the export's "N", the review's "?" (never
+  right, so never kept by a "right verdicts" filter). A protocol's metrics keep it in their
+  denominators where their method says so (debate's accuracy counts it as not right).
+- `failed: true` with its `reason`: the judge never answered (a call that failed after retries,
+  or a verdict hook that failed on the answer); also `invalid`. Counted in `fail`, left out of
+  every score and of agreement (`unscored`), and judged again by `judge --retry-failed`.
+- `view_key`: the judge view answered (re-judging and people write it; a protocol's own run
+  judge may keep it in a field of its own: `judgment_view_key` reads it).
 """
 
 from __future__ import annotations
@@ -22,7 +39,8 @@ from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
 from pydantic import BaseModel
 from rich.console import RenderableType
 
-from oversight.protocol.reporting import INVALID_SCORE, ExportScore, HeadlineRow, Published, correct_score
+from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, Published, choice_labels, correct_score,
+                                          recorded_view)
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, correct_mark, generic_body, generic_form
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
@@ -163,6 +181,21 @@ class Protocol(ABC, Generic[P, I]):
         """One judgment as a score of an exported sample (`oversight export --format inspect`).
         Default: its boolean `correct` as "C" / "I" ("N" when invalid), else "N"."""
         return correct_score(judgment) or ExportScore(INVALID_SCORE)
+
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        """The labels two judges of one view are compared on (metrics.json's `agreement`), by
+        sub-item: {"": label} for one pick, one entry per part otherwise (critique: "found" or
+        "missed" per known flaw). None: nothing to compare (a failed call, a rating), counted
+        as `unscored`. Default: `choice_labels` (the judgment's `choice`, if it records one)."""
+        return choice_labels(judgment)
+
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        """Which view a judgment answered: several records of one rater on one view stand as one
+        (the latest), agreement pairs judges on it, and exports name the score `<judge>/<view>`.
+        None: the record names none (it always counts, and pairs as the transcript's one view).
+        Default: `view_key`, which re-judging and people write (`recorded_view`); a protocol
+        whose own run judge records the view in another field reads that too."""
+        return recorded_view(judgment)
     # End of reporting hooks.
 
     def all_roles(self, params: P) -> set[str]:
@@ -170,6 +203,21 @@ class Protocol(ABC, Generic[P, I]):
         return self.roles(params) | set(self.optional_roles)
 
     # ---- Judging hooks: what judging a finished run again (`oversight judge --model`) asks ----
+
+    judge_role: ClassVar[str] = "judge"
+    """The role that answers the judge views: `oversight judge --model SPEC` binds SPEC to it and
+    lays `--set` over the run's `generation:` block of this role (list it in `roles` or
+    `optional_roles`, so an experiment may give it a `generation:` block)."""
+    judge_kind_param: ClassVar[str | None] = None
+    """The params field naming the run's judge kind ("model" or "logprob"): a re-judge reads the
+    run's kind from it and sets it to `--judge-kind`. None: the protocol has model judges only,
+    and `--judge-kind logprob` is refused."""
+    swap_param: ClassVar[str | None] = None
+    """The boolean params field that asks for every `view_alternatives` key (true) or the first
+    of each (false); a re-judge sets it from `--swap`/`--no-swap`. None: no such field."""
+    top_logprobs_param: ClassVar[str | None] = None
+    """The params field giving a logprob judge's number of top logprobs, when the judge's
+    `generation:` block sets none. None: 10."""
 
     rejudge_flags: ClassVar[dict[str, str]] = {}
     """Command-line shorthands for `--bind ROLE=SPEC`, flag -> role (e.g. `--grader` -> "grader")."""

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from oversight.core.errors import UserError, read_text
+from oversight.core.errors import UserError, bounded, read_text
 from oversight.core.safe_paths import check_file
 from oversight.models.types import Message
 
@@ -99,15 +99,26 @@ class PromptSet:
         overrides: Mapping[str, str] | None = None,
         base_dir: Path | None = None,
         source: str = "experiment",
+        protocol: str = "",
     ) -> None:
         self.documented = dict(documented)
         self.overridden = set(overrides or {})
         """Templates the experiment replaced (a shipped one wins a tie in `prefix_warnings`)."""
         self.templates: dict[str, Template] = {}
-        folder = resources.files(package)
+        whose = f"protocol {protocol!r}: " if protocol else ""
+        try:
+            folder = resources.files(package)
+        except (ImportError, TypeError, ValueError) as exc:  # a package that is not there, or not a name
+            raise UserError(f"{whose}its prompt package {package!r} cannot be found ({type(exc).__name__}: "
+                            f"{bounded(' '.join(str(exc).split()))})") from None
         for name in documented:
             path = folder / f"{name}.txt"
-            self.templates[name] = Template(name, f"{package}/{name}.txt", path.read_text(encoding="utf-8"))
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserError(f"{whose}template {name!r}: no readable {name}.txt in its prompt package {package!r} "
+                                f"(looked in {folder}; {type(exc).__name__})") from None
+            self.templates[name] = Template(name, f"{package}/{name}.txt", text)
         for name, file in (overrides or {}).items():
             if name not in documented:
                 raise UserError(

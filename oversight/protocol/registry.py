@@ -10,6 +10,7 @@ from typing import Any
 
 from oversight.core.errors import UserError, bounded
 from oversight.protocol.contract import Protocol
+from oversight.protocol.declared import check_declared
 
 ENTRY_POINT_GROUP = "oversight.protocols"
 BUILTIN = {
@@ -79,7 +80,9 @@ def get_protocol(name: str) -> Protocol[Any, Any]:
     if not (isinstance(cls, type) and issubclass(cls, Protocol)):
         raise UserError(f"protocol {name!r}: {points[name].value} is not an oversight.protocol.Protocol subclass")
     try:
-        return cls()
+        proto = cls()
     except Exception as exc:  # a constructor that raises is a broken package too
         raise UserError(f"protocol {name!r}: cannot load {points[name].value} ({type(exc).__name__}: "
                         f"{bounded(' '.join(str(exc).split()))})") from None
+    check_declared(proto)
+    return proto

@@ -43,6 +43,22 @@ class Published:
     note: str = ""
 
 
+def recorded_view(judgment: dict[str, Any]) -> str | None:
+    """The view a judgment names in `view_key` (re-judging and people write it), else None."""
+    key = judgment.get("view_key")
+    return None if key is None else str(key)
+
+
+def choice_labels(judgment: dict[str, Any]) -> dict[str, str] | None:
+    """A judgment's agreement label when it records a pick among the view's answers (`choice`,
+    an index): one label, "invalid" when the answer could not be read; None when it records no
+    pick or its call failed (nothing to compare)."""
+    if judgment.get("failed") or "choice" not in judgment:
+        return None
+    choice = judgment["choice"]
+    return {"": "invalid" if judgment.get("invalid") or choice is None else str(choice)}
+
+
 def estimate_row(metric: str, rec: dict[str, Any] | None, **extra: Any) -> HeadlineRow | None:
     """A headline row from an estimate record, or None when the record holds no estimate."""
     if not rec or "estimate" not in rec:

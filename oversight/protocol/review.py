@@ -13,6 +13,7 @@ from rich.console import Group, RenderableType
 from rich.pretty import Pretty
 from rich.text import Text
 
+from oversight.log.texts import is_text_ref
 from oversight.protocol.judge_view import JudgeView
 
 
@@ -105,7 +106,8 @@ def labelled(label: str, value: Any, style: str = "") -> Text:
 
 
 def generic_body(transcript: dict[str, Any]) -> Body:
-    """Any protocol: its outcome as data, and its notes (non-model events) in order."""
+    """Any protocol: its outcome as data, and its notes (non-model events) in order; `s` opens the
+    first stored text the outcome refers to (a value that is a text reference), if any."""
     parts: list[RenderableType] = [heading("Outcome"), Pretty(transcript.get("outcome") or {}, max_length=50)]
     notes = [e for e in transcript.get("events") or [] if e.get("type") not in ("model", "model_error")]
     if notes:
@@ -114,36 +116,36 @@ def generic_body(transcript: dict[str, Any]) -> Body:
             parts += [Text(str(e.get("type")), style="bold cyan"),
                       Pretty({k: v for k, v in e.items() if k != "type"}, max_length=20)]
     o = transcript.get("outcome") or {}
-    return Body(Group(*parts), story_ref=o.get("story_ref") if isinstance(o.get("story_ref"), str) else None)
+    refs = [value for value in o.values() if is_text_ref(value)] if isinstance(o, dict) else []
+    return Body(Group(*parts), story_ref=refs[0] if refs else None)
 
 
-FORM_TITLES = {
-    "title": "Title", "story": "Story", "context": "Passage", "task": "Task", "inputs": "Inputs",
-    "question": "Question", "answer": "Answer", "answer_a": "Answer A", "answer_b": "Answer B",
-    "transcript": "Transcript",
-}
+FORM_TITLES = {"context": "Passage", "task": "Task", "inputs": "Inputs", "question": "Question", "answer": "Answer"}
 """Section titles of the common view variables, in the order the form shows them; a protocol
-adds its own (`form_titles`)."""
+adds its own (`form_titles`), and may give the whole order (`generic_form`'s `order`)."""
 
 Section = Callable[[str, dict[str, Any]], "list[RenderableType] | None"]
 """Draws one variable's section below its title from the view's variables; None: as plain text."""
 
 
 def generic_form(view: JudgeView, titles: dict[str, str] | None = None, guide: str | None = None,
-              hidden: frozenset[str] = frozenset(), section: Section | None = None) -> RenderableType:
-    """A view's variables as a person reads them: the titled variables first in `FORM_TITLES`
-    order (then `titles`), then the others, each under its title as plain text unless `section`
-    draws it. `hidden` variables steer drawing (tags) or are said in words, and get no section.
-    `guide`: what to list, shown first on a flaws view. The caller cleans the values first."""
+                 hidden: frozenset[str] = frozenset(), section: Section | None = None,
+                 order: tuple[str, ...] = ()) -> RenderableType:
+    """A view's variables as a person reads them: the variables named in `order` first, then the
+    titled ones in `FORM_TITLES` order (then `titles`), then the others, each under its title as
+    plain text unless `section` draws it. `hidden` variables steer drawing (tags) or are said in
+    words, and get no section. `guide`: what to list, shown first on a flaws view. The caller
+    cleans the values first."""
     v = view.variables
     labels = {**FORM_TITLES, **(titles or {})}
-    order = [k for k in labels if k in v and k not in hidden] + [k for k in v if k not in labels and k not in hidden]
+    ranked = list(dict.fromkeys([*order, *labels]))
+    keys = [k for k in ranked if k in v and k not in hidden] + [k for k in v if k not in ranked and k not in hidden]
     parts: list[RenderableType] = []
     if view.answer_kind == "choice":
         parts.append(Text("Which answer is right? Pick one below.", style="italic"))
     if view.answer_kind == "flaws" and guide:
         parts.append(Text(guide, style="italic"))
-    for key in order:
+    for key in keys:
         parts.append(heading(labels.get(key, key.replace("_", " ").capitalize())))
         drawn = section(key, v) if section is not None else None
         parts.extend(drawn if drawn is not None else [Text(str(v[key]))])

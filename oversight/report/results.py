@@ -13,9 +13,10 @@ import sys
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from oversight.core.errors import UserError
+from oversight.core.errors import UserError, bounded
 from oversight.core.gctune import gc_paused
-from oversight.stats.agreement import agreement_table
+from oversight.stats.agreement import Labels, agreement_table
+from oversight.stats.raters import ViewOf
 from oversight.models.types import ExactSum, Usage
 from oversight.protocol.contract import Protocol
 from oversight.protocol.hooks import call_hook, protocol_label
@@ -131,6 +132,34 @@ def stream_transcripts(
 
 
 
+def agreement_labels(protocol: Protocol[Any, Any]) -> Labels:
+    """The protocol's `agreement_labels` hook as the agreement table reads it: a failed judgment
+    (never answered) has nothing to compare whatever the hook says; a value that is not None or
+    a dict of str to str is one line naming the protocol."""
+    def labels(judgment: dict[str, Any]) -> dict[str, str] | None:
+        if judgment.get("failed"):
+            return None
+        value = call_hook(protocol, "agreement_labels", judgment)
+        if value is None or (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                                             for k, v in value.items())):
+            return value
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its agreement_labels hook returned "
+                        f"{bounded(repr(value))}, not None or a dict of sub-item to label")
+    return labels
+
+
+def view_reader(protocol: Protocol[Any, Any]) -> ViewOf:
+    """The protocol's `judgment_view_key` hook as raters, agreement and exports read it: a value
+    that is not None or a str is one line naming the protocol."""
+    def view_of(judgment: dict[str, Any]) -> str | None:
+        value = call_hook(protocol, "judgment_view_key", judgment)
+        if value is None or isinstance(value, str):
+            return value
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its judgment_view_key hook returned a "
+                        f"{type(value).__name__}, not a str or None")
+    return view_of
+
+
 def compute_metrics(
     protocol: Protocol[Any, Any], params: Any, folder: RunFolder, *, n_units: int | None = None,
     planned: set[str] | None = None,
@@ -159,7 +188,12 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
     if not isinstance(metrics, dict):
         raise UserError(f"protocol {protocol_label(protocol)!r}: its metrics hook returned a "
                         f"{type(metrics).__name__}, not a dict")
-    agreement = agreement_table(judgments)
+    table = metrics.get("table") or []
+    if not (isinstance(table, list) and all(isinstance(row, dict) for row in table)):
+        what = "a list with a row that is not a dict" if isinstance(table, list) else f"a {type(table).__name__}"
+        raise UserError(f"protocol {protocol_label(protocol)!r}: its metrics hook gave a \"table\" that is "
+                        f"{what}, not a list of row dicts")
+    agreement = agreement_table(judgments, agreement_labels(protocol), view_reader(protocol))
     if agreement:
         metrics["agreement"] = agreement
     by_role = run_usage(transcripts)

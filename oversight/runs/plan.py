@@ -19,7 +19,7 @@ from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.protocol.contract import Protocol, Unit
-from oversight.protocol.hooks import call_hook
+from oversight.protocol.hooks import call_hook, protocol_label
 from oversight.protocol.registry import get_protocol
 from oversight.protocol.prompts import PromptSet
 
@@ -64,7 +64,7 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
         if role != "default" and role not in allowed:
             raise UserError(f"{source}: generation.{role}: no such role (use a role name or 'default')")
     check_batch_settings(exp, allowed, source)
-    prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source)
+    prompts = PromptSet(protocol.prompt_package, protocol.templates, exp.prompts, base_dir, source, protocol_label(protocol))
     with gc_paused():
         try:
             items = list(call_hook(protocol, "load_items", exp.task, base_dir))

@@ -4,14 +4,16 @@ Re-judging a run (or importing human verdicts) puts several judges on identical 
 view) pairs; a paper wants to say how often they agree beyond chance. Definitions (also in
 each row's `method`):
 
-- A judgment's labels: a choice judgment (debate) has one label, the answer it picked in the
-  ORIGINAL answer order, or "invalid" when it could not be read (invalid is a category, never
-  dropped). A graded flaw judgment (critique) has one label per gold flaw: "found" or "missed".
-  A failed judgment (the call never answered) or an ungraded one has no labels; it is counted
-  in the row's `unscored`, never compared.
-- Which records count: one per rater and view, the latest standing (oversight.stats.raters). A
-  judge id that covers several people (an imported study's offline judges) has one record
-  per person on a view, and each is a verdict of its own.
+- A judgment's labels come from its protocol (the caller passes them in): a choice judgment
+  (debate) has one label, the answer it picked in the ORIGINAL answer order, or "invalid" when
+  it could not be read (invalid is a category, never dropped). A graded flaw judgment
+  (critique) has one label per gold flaw: "found" or "missed". A failed judgment (the call
+  never answered) or an ungraded one has no labels; it is counted in the row's `unscored`,
+  never compared.
+- Which records count: one per rater and view, the latest standing (oversight.stats.raters),
+  the view as the protocol reads it (the caller passes it in). A judge id that covers several
+  people (an imported study's offline judges) has one record per person on a view, and each is
+  a verdict of its own.
 - Two judges are compared on the (transcript, view) pairs both judged, using EVERY pair of
   their verdicts there (two offline people against one live judge are two pairs); items are
   the labels of a pair (one per choice, one per gold flaw). Percent agreement = share of
@@ -29,14 +31,18 @@ each row's `method`):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 
-from oversight.stats.raters import standing, view_of
+from oversight.core.words import count
+from oversight.stats.raters import ViewOf, standing
 from oversight.stats.estimates import MIN_BOOTSTRAP_UNITS, ci_cell, cluster_proportion, judge_name
+
+Labels = Callable[[dict[str, Any]], dict[str, str] | None]
+"""A judgment -> its labels by sub-item, or None when it has nothing to compare (a failed call)."""
 
 N_BOOT = 2000
 SEED = 0
@@ -45,39 +51,21 @@ METHOD = (f"agreement: Wilson cluster-adjusted by transcript; kappa: percentile 
           f"({N_BOOT} resamples, seed {SEED}; none below {MIN_BOOTSTRAP_UNITS} transcripts)")
 
 
-def view_key(record: dict[str, Any]) -> str | None:
-    """Which view a judgment answered: `view_key` (re-judging, people) or a run judge's `order`."""
-    key = record.get("view_key") or record.get("order")
-    return None if key is None else str(key)
-
-
-def labels(record: dict[str, Any]) -> dict[str, str] | None:
-    """The record's labels by sub-item, or None when it has nothing to compare (failed, ungraded)."""
-    if record.get("failed"):
-        return None
-    if "answer_index" in record:
-        index = record["answer_index"]
-        return {"": "invalid" if record.get("invalid") or index is None else str(index)}
-    if record.get("n_gold") is not None and "gold_found" in record:
-        found = set(record.get("gold_found") or [])
-        return {f"flaw {i}": "found" if i in found else "missed" for i in range(int(record["n_gold"]))}
-    return None
-
-
-def _by_judge(judgments: list[dict[str, Any]]) -> dict[str, dict[tuple[str, str], list[dict[str, Any]]]]:
+def _by_judge(judgments: list[dict[str, Any]],
+              view_of: ViewOf) -> dict[str, dict[tuple[str, str], list[dict[str, Any]]]]:
     """judge -> (transcript, view key) -> its standing records (one per rater, in a fixed order).
     A record without a view key (a run's own single-view judge) takes the transcript's one view
     key when the others agree on one."""
-    records = standing(judgments)
+    records = standing(judgments, view_of)
     keys: dict[str, set[str]] = defaultdict(set)
     for j in records:
-        key = view_of(j)
+        key = view_of(j) or ""
         if key:
             keys[str(j.get("transcript_id"))].add(key)
     out: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for j in records:
         tid = str(j.get("transcript_id"))
-        key = view_of(j)
+        key = view_of(j) or ""
         if not key:
             known = keys.get(tid, set())
             key = next(iter(known)) if len(known) == 1 else ""
@@ -148,7 +136,7 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     if len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2:
         reason = "one label: a judge gave the same label throughout, so kappa cannot vary"
     elif len(clusters) < MIN_BOOTSTRAP_UNITS:
-        reason = (f"n too small: {len(clusters)} transcripts, the bootstrap needs at least "
+        reason = (f"n too small: {count(len(clusters), 'transcript')}, the bootstrap needs at least "
                   f"{MIN_BOOTSTRAP_UNITS}")
     kappa_ci: list[float | None] | None = None
     if reason is None:
@@ -174,9 +162,11 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     return out
 
 
-def agreement_table(judgments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per pair of judges that judged at least one same (transcript, view) pair."""
-    judges = _by_judge(judgments)
+def agreement_table(judgments: list[dict[str, Any]], labels: Labels, view_of: ViewOf) -> list[dict[str, Any]]:
+    """One row per pair of judges that judged at least one same (transcript, view) pair, compared
+    on the labels `labels` gives each judgment (the protocol's `agreement_labels`); `view_of`
+    reads the view a judgment answered (its `judgment_view_key`)."""
+    judges = _by_judge(judgments, view_of)
     rows = []
     for a, b in combinations(sorted(judges), 2):
         shared = sorted(set(judges[a]) & set(judges[b]))
@@ -215,5 +205,4 @@ def agreement_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "unscored": r["unscored"]} for r in rows]
 
 
-__all__ = ["METHOD", "agreement_rows", "agreement_stats", "agreement_table", "cohen_kappa", "judge_name", "labels",
-           "view_key"]
+__all__ = ["METHOD", "agreement_rows", "agreement_stats", "agreement_table", "cohen_kappa", "judge_name", "Labels"]

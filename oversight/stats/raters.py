@@ -6,9 +6,10 @@ judgments.jsonl. The rule, shared by the protocols' metrics and the agreement ta
 - A rater is a judge id plus, where one id covers several people (an imported study's
   offline judges share one id), the `person` field. Different people under one id are
   different raters: each of their verdicts counts.
-- A view is what the rater saw: `view_key` (re-judging, people), else the built-in judge's
-  `key` or answer `order`, else the `shown_order` of the answers. A record naming none of
-  these cannot be told apart from another rating of the same thing, so it always counts.
+- A view is what the rater saw, as the record's protocol reads it (its `judgment_view_key`
+  hook, passed in by the caller: `view_key` from re-judging and people, or a field of the
+  protocol's own run judge). A record naming none cannot be told apart from another rating of
+  the same thing, so it always counts.
 - Several records of one rater on one view (a model judge re-run under the same id, a
   person who judged twice): the latest stands, by `created_at`, then `id`, then the
   record's own content, so the choice never depends on line order. A record that answered
@@ -18,26 +19,20 @@ judgments.jsonl. The rule, shared by the protocols' metrics and the agreement ta
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from oversight.stats.estimates import judge_name
 
 Record = dict[str, Any]
+ViewOf = Callable[[Record], str | None]
+"""A judgment record -> the view it answered (None or "": it names none)."""
 
 
 def rater(record: Record) -> tuple[str, str]:
     """(judge name as metrics.json shows it, person within that judge id or "")."""
     person = record.get("person")
     return judge_name(record), "" if person is None else str(person)
-
-
-def view_of(record: Record) -> str:
-    """The view a record answered ("" when it names none)."""
-    key = record.get("view_key") or record.get("key") or record.get("order")
-    if key is None and record.get("shown_order"):
-        key = "shown " + ",".join(str(x) for x in record["shown_order"])
-    return "" if key is None else str(key)
 
 
 def _content(record: Record) -> str:
@@ -49,12 +44,12 @@ def recency(record: Record) -> tuple[bool, str, str]:
     return (not record.get("failed"), str(record.get("created_at") or ""), str(record.get("id") or ""))
 
 
-def standing(records: Iterable[Record]) -> list[Record]:
+def standing(records: Iterable[Record], view_of: ViewOf) -> list[Record]:
     """One record per (rater, transcript, view), chosen by `recency`; returned in a canonical
     order (transcript, view, rater), so what follows never sees the file's line order."""
     best: dict[tuple[str, str, tuple[str, str], str], tuple[tuple[bool, str, str], Record]] = {}
     for r in records:
-        view = view_of(r)
+        view = view_of(r) or ""
         rank = recency(r)
         key = (str(r.get("transcript_id")), view, rater(r), "" if view else _content(r))
         held = best.get(key)
@@ -63,4 +58,4 @@ def standing(records: Iterable[Record]) -> list[Record]:
     return [best[k][1] for k in sorted(best)]
 
 
-__all__ = ["rater", "recency", "standing", "view_of"]
+__all__ = ["ViewOf", "rater", "recency", "standing"]

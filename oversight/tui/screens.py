@@ -100,14 +100,14 @@ class StoryScreen(Helpful):
     """The story, read-only, with a quote's span selected and scrolled into view."""
 
     BINDINGS = [BACK, HELP]
-    HELP_TEXT = "The story as stored with the run (texts.jsonl).\narrows, pageup/pagedown: move\nescape or q: back"
+    HELP_TEXT = "The text as stored with the run (texts.jsonl).\narrows, pageup/pagedown: move\nescape or q: back"
 
     def __init__(self, story: str, span: tuple[int, int] | None = None, note: str = "") -> None:
         super().__init__()
         self.story, self.span, self.note = story, span, note
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.note or "Story", style="bold reverse"), classes="title")
+        yield Static(Text(self.note or "Stored text", style="bold reverse"), classes="title")
         yield TextArea(self.story, read_only=True, soft_wrap=True, id="story")
         yield Footer()
 
@@ -134,21 +134,21 @@ def quote_span(story: str, quote: dict[str, Any]) -> tuple[tuple[int, int] | Non
         at = story.find(closest)
         if at >= 0:
             return (at, at + len(closest)), f"closest span, fuzzy {quote.get('fuzzy')}"
-    return None, "no span found in the story"
+    return None, "no span found in the stored text"
 
 
 class QuotesScreen(Helpful):
     """Every quote of a transcript; enter opens the story at its span (or its closest span)."""
 
     BINDINGS = [BACK, HELP]
-    HELP_TEXT = "up/down: choose a quote\nenter: open the story at the quote (exact span, or the closest span\n  of an unverified quote with its fuzzy score)\nescape or q: back"
+    HELP_TEXT = "up/down: choose a quote\nenter: open the stored text at the quote (exact span, or the closest\n  span of an unverified quote with its fuzzy score)\nescape or q: back"
 
     def __init__(self, quotes: list[QuoteRef], story: str) -> None:
         super().__init__()
         self.quotes, self.story = quotes, story
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Quotes (enter: show in story)", style="bold reverse"), classes="title")
+        yield Static(Text("Quotes (enter: show in the stored text)", style="bold reverse"), classes="title")
         options = []
         for ref in self.quotes:
             q = ref.quote
@@ -174,16 +174,16 @@ class TranscriptScreen(Helpful):
         Binding("1", "tab('body')", "view"), Binding("2", "tab('verdicts')", "verdicts"),
         Binding("3", "tab('calls')", "calls"),
         Binding("n", "step(1)", "next", show=False), Binding("p", "step(-1)", "prev", show=False),
-        Binding("s", "story", "story"), Binding("o", "quotes", "quotes"),
+        Binding("s", "story", "text"), Binding("o", "quotes", "quotes"),
         Binding("i", "details", "i/o"),  # n and p are on the help page: the footer fits 80 columns
     ]
     HELP_TEXT = (
         "Transcript\n\n1: the protocol's view: {view}\n"
-        "2: every verdict on it (each judge, each answer order, raw text)\n"
+        "2: every verdict on it (each judge, each view, raw text)\n"
         "3: model calls: tokens, latency, cache hits, errors, cost\n"
         "i: every call's input and output in full\n"
-        "s: the stored story or source, where the transcript has one\n"
-        "o: the quotes, where it has any; enter jumps to each in the story\n"
+        "s: the stored text (a story, a tree's source), where the transcript has one\n"
+        "o: the quotes, where it has any; enter jumps to each in the stored text\n"
         "n / p: next / previous transcript in the filtered list\n"
         "up/down, pageup/pagedown: scroll   escape or q: back to the list"
     )
@@ -274,9 +274,9 @@ class TranscriptScreen(Helpful):
             return
         story = self._story()
         if story is None:
-            self.notify("This transcript has no stored story.")
+            self.notify("This transcript has no stored text.")
         else:
-            self.app.push_screen(StoryScreen(story, None, "Story"))
+            self.app.push_screen(StoryScreen(story, None, "Stored text"))
 
     def action_quotes(self) -> None:
         story = self._story()

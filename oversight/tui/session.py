@@ -41,7 +41,8 @@ class JudgeUnit:
 
     transcript_id: str
     part: str
-    """The part of the transcript the view shows (`view_alternatives`), else the view's key."""
+    """The part the view shows (`view_alternatives`: one of several ways of showing it, e.g. an
+    answer order), else the view's key."""
     view_key: str
     assignment: dict[str, Any]
     build: Callable[[], JudgeView] = field(repr=False, compare=False)
@@ -278,5 +279,6 @@ class JudgeSession:
                                 f"{transcript['id']}, which judge_views does not build ({', '.join(views) or 'none'})")
             return views[key]
         return JudgeUnit(transcript["id"], part, key, assignment, build)
+
 
 __all__ = ["AlreadyJudged", "JudgeSession", "JudgeUnit", "part_of", "stable_int"]

@@ -19,7 +19,8 @@ FORBIDDEN = frozenset({
     "summarization", "swapped", "original", "verified", "unverified", "turns", "grader", "recall",
 })
 """Words (parts of a name split at underscores and case, or of a string) only a protocol may use."""
-FORBIDDEN_KEYS = frozenset({"p_correct", "correct_index", "answer_index", "consultant_letter", "flaws_reported"})
+FORBIDDEN_KEYS = frozenset({"p_correct", "correct_index", "answer_index", "consultant_letter", "flaws_reported",
+                            "n_gold", "gold_found", "answer_a", "answer_b", "shown_order"})
 """Whole keys only a protocol may use. The bare word "correct" is the contract's own default
 verdict field (`judgment_mark`, `export_score`), so it is not forbidden alone."""
 
@@ -31,8 +32,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("oversight/core/shapes.py", "recall"): "the run folder's record shapes, checked before a protocol loads",
     ("oversight/core/shapes.py", "answer_index"): "the run folder's record shapes, checked before a protocol loads",
     ("oversight/core/shapes.py", "flaws_reported"): "the run folder's record shapes, checked before a protocol loads",
-    ("oversight/stats/agreement.py", "answer_index"): "agreement labels; a protocol hook needs report/results.py "
-                                                      "(another change) to pass it",
     ("oversight/tui/screens.py", "verified"): "QuoteRef's own field (oversight.protocol.review)",
     ("oversight/tui/screens.py", "unverified"): "QuoteRef's own field (oversight.protocol.review)",
     ("oversight/models/providers/anthropic.py", "turns"): "a chat's turns, the provider's word",

@@ -6,8 +6,17 @@ from typing import Any
 
 import pytest
 
-from oversight.stats.agreement import METHOD, agreement_rows, agreement_stats, agreement_table, cohen_kappa
+from oversight.protocols.critique.report import agreement_labels as flaw_labels
+from oversight.protocols.debate.report import agreement_labels as choice_labels, judgment_view_key
+from oversight.stats import agreement
+from oversight.stats.agreement import METHOD, agreement_rows, agreement_stats, cohen_kappa
 from oversight.stats.estimates import wilson
+
+
+def agreement_table(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table with the built-in protocols' labels (debate's picks, critique's graded flaws) and
+    debate's reading of the view a record answered (`view_key`, else `key`, `order`, `shown_order`)."""
+    return agreement.agreement_table(records, lambda r: choice_labels(r) or flaw_labels(r), judgment_view_key)
 
 
 def choice(tid: str, judge: str, answer: int | None, order: str | None = "original", *, kind: str = "model",
@@ -164,3 +173,10 @@ def test_the_printed_row_says_views_transcripts_and_labels_apart() -> None:
     [row] = agreement_rows(agreement_table(records))
     assert (row["views"], row["transcripts"], row["pairs"], row["labels"]) == (4, 2, 4, 4)
     assert "items" not in row and "shared" not in row
+
+
+def test_a_reason_counts_one_transcript_in_the_singular() -> None:
+    from oversight.stats.agreement import agreement_stats
+
+    one = agreement_stats([("t1", "A", "B"), ("t1", "B", "A")])
+    assert one["kappa_ci_reason"].startswith("n too small: 1 transcript,"), one

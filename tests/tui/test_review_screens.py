@@ -44,7 +44,7 @@ async def test_footers_fit_80_columns(biased_folder: Path) -> None:
             assert key in footer, footer
         await open_transcript(app, pilot, shown_ids(app)[0])
         footer = screen_text(app).splitlines()[-1]
-        for key in ("esc back", "1 view", "3 calls", "s story", "o quotes", "i i/o"):
+        for key in ("esc back", "1 view", "3 calls", "s text", "o quotes", "i i/o"):
             assert key in footer, footer
         await pilot.press("question_mark")
         assert "n / p: next / previous" in screen_text(app)
@@ -143,7 +143,7 @@ async def test_story_and_quote_keys_only_where_the_transcript_has_them(rated_fol
     async with app.run_test(size=SIZE) as pilot:
         await open_transcript(app, pilot, shown_ids(app)[0])
         footer = screen_text(app).splitlines()[-1]
-        assert "s story" not in footer and "o quotes" not in footer and "i i/o" in footer
+        assert "s text" not in footer and "o quotes" not in footer and "i i/o" in footer
 
 
 def test_help_lines_wrap_under_their_key_and_keep_every_word() -> None:

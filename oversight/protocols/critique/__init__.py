@@ -58,6 +58,9 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
     def export_score(self, judgment: dict[str, Any]) -> ExportScore:
         return critique_report.export_score(judgment)
 
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        return critique_report.agreement_labels(judgment)
+
     def roles(self, params: CritiqueParams) -> set[str]:
         assisted = "assisted" in params.conditions
         roles: set[str] = set()

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from oversight.protocols.critique.outcome import outcome_of
+from oversight.protocol.reporting import recorded_view
 from oversight.protocols.critique.flaws import LEXICAL_METHOD, lexical_match, lexical_score
 from oversight.stats.raters import standing
 from oversight.stats.estimates import (
@@ -95,7 +96,7 @@ def _views(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], t
             counts["judgments_unmatched"] += 1
             continue
         matched.append(j)
-    kept = standing(matched)  # one record per rater and view, in a fixed order
+    kept = standing(matched, recorded_view)  # one record per rater and view, in a fixed order
     counts["judgments_superseded"] = len(matched) - len(kept)
     views = []
     for j in kept:

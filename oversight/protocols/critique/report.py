@@ -20,6 +20,15 @@ def export_score(judgment: dict[str, Any]) -> ExportScore:
     return ExportScore(INVALID_SCORE)
 
 
+def agreement_labels(judgment: dict[str, Any]) -> dict[str, str] | None:
+    """One label per known flaw of a graded judgment: "found" or "missed"; None for a failed
+    call or an ungraded one (nothing to compare)."""
+    if judgment.get("failed") or judgment.get("n_gold") is None or "gold_found" not in judgment:
+        return None
+    found = set(judgment.get("gold_found") or [])
+    return {f"flaw {i}": "found" if i in found else "missed" for i in range(int(judgment["n_gold"]))}
+
+
 TABLE_NOTES = {
     "sev": "flaw severity",
     "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "

@@ -2,7 +2,8 @@
 
 Files: `params.py` (the YAML `params:` block), `data.py` (items and loaders), `graph.py` (the
 LangGraph graph: debaters, consultant, judge), `judging.py` and `views.py` (what a judge sees
-and how its answer becomes a verdict), `metrics.py`, `prompts/` (templates and their variables).
+and how its answer becomes a verdict), `best_of_n.py` (best-of-N speeches), `questions.py` (the
+interactive judge), `metrics.py`, `prompts/` (templates and their variables).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from oversight.protocols.debate.params import CONDITIONS, DebateParams
 from oversight.protocols.debate import review as debate_review
 from oversight.protocols.debate.outcome import DebateOutcome
 from oversight.protocols.debate.open_metrics import open_role_metrics, open_role_rows
+from oversight.protocols.debate.best_of_n import selection_metrics
+from oversight.protocols.debate.question_metrics import question_metrics, question_rows
 from oversight.core.errors import UserError
 from oversight.protocol.review import Body, Mark
 from rich.console import RenderableType
@@ -48,7 +51,10 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     prompt_package = "oversight.protocols.debate.prompts"
     importers: ClassVar[dict[str, str]] = {"nyu-debate": "oversight.protocols.debate.importers.nyu"}
     view_alternatives: ClassVar[dict[str, str]] = {order: "order" for order in ORDERS}
-    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant"})
+    judge_kind_param: ClassVar[str | None] = "judge_kind"
+    swap_param: ClassVar[str | None] = "swap"
+    top_logprobs_param: ClassVar[str | None] = "top_logprobs"
+    optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant", "selector"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
                                                                       "choose_answer", "cross_question")}
     """Every call that reads the story opens with the same message: its title and text."""
@@ -57,15 +63,16 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
-                                                                       "open_roles"})
+                                                                       "open_roles", "best_of_n", "rounds", "judge_turns",
+                                                                       "rounds_spoken", "ended_round"})
     """Outcome fields metrics and tournaments read; a report streams only these (oversight.report.results)."""
     templates: ClassVar[dict[str, set[str]]] = {
         "debater": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
                     "opponent_name", "opponent_letter", "opponent_answer", "round", "rounds", "word_limit",
-                    "transcript", "quote_open", "quote_close"},
+                    "transcript", "quote_open", "quote_close", "questions"},
         "consultant": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
                        "other_letter", "other_answer", "round", "rounds", "word_limit", "transcript",
-                       "quote_open", "quote_close"},
+                       "quote_open", "quote_close", "questions"},
         "judge_debate": {"question", "answer_a", "answer_b", "transcript", "verified_tag", "unverified_tag"},
         "judge_consultancy": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                               "verified_tag", "unverified_tag"},
@@ -74,16 +81,22 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # closed questions (`passage: none`): no story, no quote tags; a math answer's proof
         "debater_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
                            "opponent_name", "opponent_letter", "opponent_answer", "opponent_proof", "round",
-                           "rounds", "word_limit", "transcript"},
+                           "rounds", "word_limit", "transcript", "questions"},
         "consultant_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
                               "other_letter", "other_answer", "other_proof", "round", "rounds", "word_limit",
-                              "transcript"},
+                              "transcript", "questions"},
         "judge_debate_closed": {"question", "answer_a", "answer_b", "transcript", "quote_note"},
         "judge_consultancy_closed": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                                      "quote_note"},
         "judge_blind_closed": {"question", "answer_a", "answer_b"},
         "judge_consultancy_open": {"question", "answer_a", "answer_b", "transcript", "consultant_letter",
                                    "verified_tag", "unverified_tag"},
+        # the interactive judge (`judge_questions`): ask questions or end, after a round
+        "judge_ask_debate": {"question", "answer_a", "answer_b", "transcript", "rules", "round", "rounds",
+                             "max_questions", "verified_tag", "unverified_tag", "quote_note"},
+        "judge_ask_consultancy": {"question", "answer_a", "answer_b", "transcript", "rules", "round", "rounds",
+                                  "max_questions", "consultant_letter", "consultant_note", "verified_tag",
+                                  "unverified_tag", "quote_note"},
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
@@ -96,6 +109,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
                                   "opponent_name", "opponent_letter", "opponent_answer", "opponent_proof", "round",
                                   "rounds", "word_limit", "transcript", "cross_questions", "earlier_rounds"},
         "cross_answer": {"name", "asker_name", "of_round", "question", "word_limit", "quoting"},
+        # best-of-N: the selector scores one candidate speech (it never sees the story)
+        "select_speech": {"question", "answer_a", "answer_b", "name", "my_answer", "transcript", "quote_note"},
     }
 
     published = debate_report.PUBLISHED
@@ -111,6 +126,9 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     def export_score(self, judgment: dict[str, Any]) -> ExportScore:
         return debate_report.export_score(judgment)
 
+    def agreement_labels(self, judgment: dict[str, Any]) -> dict[str, str] | None:
+        return debate_report.agreement_labels(judgment)
+
     def shared_prefix_for(self, params: DebateParams) -> dict[str, tuple[str, ...]]:
         if params.passage == "none":
             return {}
@@ -121,12 +139,17 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
             used.add("cross_question")
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        return debate_report.judgment_view_key(judgment)
+
     def roles(self, params: DebateParams) -> set[str]:
         roles = {"judge"}
         if "debate" in params.conditions:
             roles |= {"debater_a", "debater_b"}
         if "consultancy" in params.conditions:
             roles.add("consultant")
+        if any(params.level(r) > 1 for r in roles):  # best-of-N: the selector's model scores candidates
+            roles.add(params.bon_selector)
         return roles
 
     def load_items(self, task: TaskConfig, base_dir: Path) -> list[DebateItem]:
@@ -176,10 +199,17 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
 
     def metrics(self, transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: DebateParams) -> dict[str, Any]:
         result = debate_metrics.compute(transcripts, judgments, params)
+        levels = params.levels() if isinstance(params, DebateParams) else {}
+        if levels:  # only runs with best-of-N: other metrics stay as they were
+            result["best_of_n"] = selection_metrics(transcripts, params)
         open_roles = open_role_metrics(transcripts, judgments)
         if open_roles:  # only runs with `roles: open` carry choices: other metrics stay as they were
             result["open_roles"] = open_roles
             result["table"] += open_role_rows(open_roles, len(result["judges"]) > 1)
+        interactive = question_metrics(transcripts, judgments)
+        if interactive:  # only runs with `judge_questions` carry judge turns: other metrics stay as they were
+            result["interactive_judge"] = interactive
+            result["table"] += question_rows(interactive, len(result["judges"]) > 1)
         return result
 
     def judge_views(self, transcript: dict[str, Any], params: DebateParams, texts: TextReader) -> list[JudgeView]:
@@ -209,6 +239,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return debate_review.debate_body(transcript, params)
 
     form_hidden: ClassVar[frozenset[str]] = debate_review.FORM_HIDDEN
+    form_titles: ClassVar[dict[str, str]] = debate_review.FORM_TITLES
 
     def form_body(self, view: JudgeView) -> RenderableType:
         return debate_review.form_body(view, self.form_titles)

@@ -1,6 +1,7 @@
-"""Debate's cross-run analysis: when the runs are debates between different debater models,
-the tournament (Elo, Agent Score Difference) with its table and the persuasiveness figure
-(Khan et al. 2024: judge accuracy in self-play against the debater's Elo)."""
+"""Debate's cross-run analysis: when the runs are debates between different debaters (models,
+or best-of-N levels of a model: "MODEL bo4"), the tournament (Elo, Agent Score Difference) with
+its table and the persuasiveness figure (Khan et al. 2024: judge accuracy in self-play against
+the debater's Elo)."""
 
 from __future__ import annotations
 
@@ -16,26 +17,37 @@ from oversight.protocols.debate.tournament import RunGames, games_from_runs, tou
 from oversight.stats.estimates import ci_cell
 
 
+def player(run: RunInput, side: str) -> str | None:
+    """Who debated on `side` of a run: its model, and its best-of-N level when above 1
+    ("MODEL bo4"), so levels of one model are players of their own."""
+    model = run.models.get(side)
+    level = ((run.metrics.get("best_of_n") or {}).get("levels") or {}).get(side, 1)
+    return model if model is None or level == 1 else f"{model} bo{level}"
+
+
 def tournament_of(runs: list[RunInput]) -> dict[str, Any] | None:
-    """Elo and ASD when the runs are debates between different debater models."""
+    """Elo and ASD when the runs are debates between different debaters (models, or best-of-N
+    levels of models)."""
     debates = [r for r in runs if r.metrics.get("protocol") == "debate" and "debate" in (r.metrics.get("conditions") or {})]
-    players = {r.models.get(side) for r in debates for side in ("debater_a", "debater_b")} - {None}
-    pairs = {(r.models.get("debater_a"), r.models.get("debater_b")) for r in debates}
-    if len(players) < 2 or len(pairs) < 2:  # a tournament is several pairings of debater models
+    players = {player(r, side) for r in debates for side in ("debater_a", "debater_b")} - {None}
+    pairs = {(player(r, "debater_a"), player(r, "debater_b")) for r in debates}
+    if len(players) < 2 or len(pairs) < 2:  # a tournament is several pairings of debaters
         return None
     inputs = []
     for r in debates:
         transcripts, judgments = r.read(DebateProtocol.metrics_outcome_keys)
-        inputs.append(RunGames(r.name, r.models["debater_a"], r.models["debater_b"], transcripts, judgments))
+        a, b = player(r, "debater_a"), player(r, "debater_b")
+        assert a is not None and b is not None
+        inputs.append(RunGames(r.name, a, b, transcripts, judgments))
     games, counts = games_from_runs(inputs)
     result = {**tournament(games), "counts": counts}
     judge = counts["judge"]
     self_play: dict[str, Any] = {}
     for r in debates:
-        if r.models["debater_a"] == r.models["debater_b"]:
+        if player(r, "debater_a") == player(r, "debater_b"):
             rec = ((r.metrics["conditions"].get("debate") or {}).get(judge) or {}).get("accuracy")
             if rec:
-                self_play[r.models["debater_a"]] = {**rec, "run": r.name}
+                self_play[str(player(r, "debater_a"))] = {**rec, "run": r.name}
     result["self_play_accuracy"] = self_play
     return result
 
@@ -100,3 +112,6 @@ def crossplay(runs: list[RunInput]) -> CrossRunResult | None:
         return None
     fig = persuasiveness_figure(tour)
     return CrossRunResult(tour, [tournament_section(tour)], [] if fig is None else [("tournament_persuasiveness", fig)])
+
+
+__all__ = ["crossplay", "persuasiveness_figure", "player", "tournament_of", "tournament_rows", "tournament_section"]

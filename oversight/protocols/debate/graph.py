@@ -6,10 +6,15 @@ Michael et al. 2023; Khan et al. 2024). The graph is the papers' figure:
     consultancy:   START -> consultant -> ... `rounds` times ... -> judge -> END
     blind, expert: START -> judge -> END
     open roles:    START -> choose_sides -> (the speakers above) ...
+    judge asks:    ... each round but the last -> interactive_judge -> next round, or judge (ends early)
 
 With `params.roles: open` the speakers first choose the answer each defends (sides.py). With
 `params.passage: none` (closed questions) there is no story: the speakers get the `_closed`
-templates (and a math answer's proof), no quote is checked and the judge is told so.
+templates (and a math answer's proof), no quote is checked and the judge is told so. With
+`params.best_of_n` above 1 a turn is N candidate speeches, and the one a selector model scores
+highest is spoken (best_of_n.py). With `params.judge_questions: N` the judge decides after
+every round but the last: ask up to N questions, answered in the next speeches, or end the
+debate with its verdict (questions.py).
 
 Every speaker ends its turn with a `Command` naming who speaks next (`next_turn`): the other
 debater, the next round's speakers, or, once `rounds` rounds are spoken, the judge. The speaker
@@ -39,11 +44,14 @@ from langgraph.types import Command
 
 from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import Recorder
+from oversight.protocols.debate.best_of_n import best_speech
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.crossexam import OPPONENT, cross_examine, request_counts
-from oversight.protocols.debate.outcome import CrossExamination, DebateOutcome, Speech
+from oversight.protocols.debate.outcome import CrossExamination, DebateOutcome, JudgeTurn, Speech
 from oversight.protocols.debate.params import DebateParams
+from oversight.protocols.debate.questions import (decision_view, model_decision, outcome_fields, record_decision,
+                                                   speaker_questions)
 from oversight.protocols.debate.sides import NO_PROOF, SideChoice, chooser_variables, read_choice, settle
 from oversight.protocols.debate.views import build_views, response_schema, verdict_fields
 from oversight.protocols.shared.markers import neutralise_markers
@@ -80,6 +88,10 @@ class DebateState(TypedDict):
     outcome: DebateOutcome
     sides: NotRequired[dict[str, SideChoice]]
     """Open roles: each speaker's choice and the answer it defends."""
+    judge_turns: Annotated[list[JudgeTurn], operator.add]
+    """The interactive judge's decisions so far (`params.judge_questions`)."""
+    early_verdicts: Annotated[list[dict[str, Any]], operator.add]
+    """The verdict records the interactive judge gave when it ended the debate."""
     cross_examinations: Annotated[list[CrossExamination], operator.add]
     """`cross_examination`: the exchanges so far, in the order asked."""
     cross_requests: Annotated[list[dict[str, Any]], operator.add]
@@ -126,6 +138,7 @@ def speech_input(role: str, state: DebateState, ctx: DebateContext) -> tuple[str
                                         exchanges=state.get("cross_examinations")),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
+    variables.update(speaker_questions(role, state.get("judge_turns") or [], rnd, visible, p, ctx.order))
     if closed(p):
         proofs = list(item.proofs) or [NO_PROOF, NO_PROOF]
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
@@ -138,20 +151,44 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
     p, rnd = ctx.params, state["round"]
     template, variables, index = speech_input(role, state, ctx)
     step = f"{role} round {rnd}" + (" (swapped run)" if ctx.order == "swapped" else "")
-    out = await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))
-    text, words, truncated = cut_words(out.text, p.word_limit)
-    if closed(p):  # nothing to check a quote against: shown as written, no marker can look verified
+    where = {"role": role, "round": rnd, **({"order": ctx.order} if ctx.order != "original" else {})}
+    selection = None
+    if p.level(role) > 1:  # best-of-N: candidates scored by the selector, the best spoken (best_of_n.py)
+        visible = state["speeches"] if p.turns == "sequential" else [s for s in state["speeches"] if s["round"] < rnd]
+
+        def with_candidate(raw: str) -> str:
+            return render_transcript([*visible, _checked(raw, rnd, role, index, ctx)[0]], ctx.order,
+                                     sequential=p.turns == "sequential", tags=(p.verified_tag, p.unverified_tag),
+                                     relabel=False, judge_turns=[dict(t) for t in state.get("judge_turns") or []],
+                                     exchanges=state.get("cross_examinations"))
+        raw, selection = await best_speech(ctx.rec, role, template, variables, step=step, n=p.level(role), params=p,
+                                           settings=speech_settings(p), transcript_with=with_candidate, note=where)
+    else:
+        raw = (await ctx.rec.call(role, template, variables, step=step, **speech_settings(p))).text
+    speech, check = _checked(raw, rnd, role, index, ctx)
+    if check is not None:
+        ctx.rec.note("quote_check", **where, **check)
+    if selection is not None:
+        speech["selection"] = selection
+    return speech
+
+
+def _checked(raw: str, rnd: int, role: str, index: int, ctx: DebateContext) -> tuple[Speech, dict[str, Any] | None]:
+    """A speech as spoken: cut to the word limit, quotes checked; and the quote check's note
+    fields (None on a closed question: nothing to check a quote against)."""
+    p = ctx.params
+    text, words, truncated = cut_words(raw, p.word_limit)
+    if closed(p):  # shown as written, no marker can look verified
         shown = neutralise_markers(text, p.quote_tag, (p.verified_tag, p.unverified_tag))
         return Speech(round=rnd, role=role, answer_index=index, text=text, shown=shown, words=words,
-                      truncated=truncated, quotes=[])
+                      truncated=truncated, quotes=[]), None
     checked = check_speech(text, ctx.passage, tag=p.quote_tag, verified_tag=p.verified_tag,
                            unverified_tag=p.unverified_tag, fuzzy_threshold=p.fuzzy_threshold)
     quotes = [q.to_dict() for q in checked.quotes]
-    ctx.rec.note("quote_check", role=role, round=rnd, **({"order": ctx.order} if ctx.order != "original" else {}),
-                 words=words, truncated=truncated, shown=checked.shown,
-                 quotes=quotes, **quote_stats(checked.quotes))
+    check = {"words": words, "truncated": truncated, "shown": checked.shown, "quotes": quotes,
+             **quote_stats(checked.quotes)}
     return Speech(round=rnd, role=role, answer_index=index, text=text, shown=checked.shown, words=words,
-                  truncated=truncated, quotes=quotes)
+                  truncated=truncated, quotes=quotes), check
 
 
 # ---- nodes (named after roles) -------------------------------------------------------------
@@ -218,7 +255,25 @@ def next_turn(role: str, condition: str, rnd: int, params: DebateParams,
         return second, False
     if rnd >= params.rounds:
         return "judge", True
+    if params.judge_questions:
+        return "interactive_judge", True
     return first_speakers(condition, params, order), True
+
+
+async def interactive_judge(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
+    """After a round: the judge asks questions for the next one, or ends the debate with its verdict."""
+    ctx = runtime.context
+    rnd = state["round"] - 1
+    outcome = build_outcome(state, ctx)
+    view = decision_view(outcome, ctx.params, rnd, ctx.order)
+    decision = await model_decision(ctx.rec, view, ctx.params)
+    roles = {s["answer_index"]: s["role"] for s in state["speeches"]}
+    turn, verdict = record_decision(ctx.rec, decision, outcome=outcome, view=view, params=ctx.params, rnd=rnd,
+                                    roles=roles)
+    update: dict[str, Any] = {"judge_turns": [turn], "early_verdicts": [verdict] if verdict else []}
+    if turn["decision"] == "end":
+        return Command(update=update, goto="judge")
+    return Command(update=update, goto=first_speakers(state["condition"], ctx.params, ctx.order))
 
 
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
@@ -228,10 +283,11 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str
     outcome = build_outcome(state, ctx)
     judge_id = f"{p.judge_kind}:{rec.model_name('judge')}"
     logprob = {"logprobs": True, "top_logprobs": p.top_logprobs, "max_tokens": 1} if p.judge_kind == "logprob" else {}
-    verdicts = []
     views = build_views(outcome, p, lambda: ctx.item.story)
     if is_rerun(p, state["condition"]):
         views = [v for v in views if v.key == ctx.order]
+    verdicts = list(state.get("early_verdicts") or [])  # the order the interactive judge ended in is judged
+    views = [v for v in views if v.key not in {r["order"] for r in verdicts}]
     for view in views:
         _, response = await call_judge(rec, "judge", view, response_schema(view, p), step=f"judge {view.key}", **logprob)
         record = verdict_fields(outcome, view, response, p.judge_kind)
@@ -288,9 +344,17 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
         outcome["speeches"] = speeches
     if params.cross_examination and state["condition"] == "debate":
         outcome.update(cross_fields(state, ctx))
+    selected = [s["selection"] for s in speeches if "selection" in s]
+    if selected:  # best-of-N: what metrics count of the selection (every candidate is in the notes)
+        outcome["best_of_n"] = {"turns": len(selected), "candidates": sum(s["n"] for s in selected),
+                                "unreadable": sum(s["unreadable"] for s in selected),
+                                "failed": sum(s["failed"] for s in selected),
+                                "repeated": sum(s["n"] - s["distinct"] for s in selected)}
     if not closed(params):
         quotes = [q for s in speeches for q in s["quotes"]]
         outcome["quote_stats"] = {"quotes": len(quotes), "verified": sum(q["verified"] for q in quotes)}
+    if state["condition"] in ("debate", "consultancy"):
+        outcome.update(outcome_fields(state.get("judge_turns") or [], speeches, params))  # type: ignore[typeddict-item]
     return outcome
 
 
@@ -311,10 +375,11 @@ def build_graph() -> Any:
     """The compiled graph (compiled once): who speaks first is routed from START, the rest by
     each speaker's `Command`."""
     g = StateGraph(DebateState, context_schema=DebateContext)
-    speakers_then = ("debater_a", "debater_b", "consultant", "judge")
+    speakers_then = ("debater_a", "debater_b", "consultant", "judge", "interactive_judge")
     g.add_node("debater_a", debater_a, destinations=speakers_then)
     g.add_node("debater_b", debater_b, destinations=speakers_then)
-    g.add_node("consultant", consultant, destinations=("consultant", "judge"))
+    g.add_node("consultant", consultant, destinations=("consultant", "judge", "interactive_judge"))
+    g.add_node("interactive_judge", interactive_judge, destinations=("debater_a", "debater_b", "consultant", "judge"))
     g.add_node("choose_sides", choose_sides, destinations=("debater_a", "debater_b", "consultant"))
     g.add_node("judge", judge)
 
@@ -324,7 +389,7 @@ def build_graph() -> Any:
             return ["choose_sides"]
         return first_speakers(state["condition"], ctx.params, ctx.order)
 
-    g.add_conditional_edges(START, start, [*speakers_then, "choose_sides"])
+    g.add_conditional_edges(START, start, ["debater_a", "debater_b", "consultant", "judge", "choose_sides"])
     g.add_edge("judge", END)
     return g.compile()
 

@@ -19,12 +19,18 @@ text in it marked as written inside the speech, chat-template control tokens def
 `safe_shown` first, so look-alike quote markers never read as verified.
 Verdicts are always recorded in the ORIGINAL answer order.
 
+Judge questions (`params.judge_questions`, questions.py) are turns of their own, placed after
+the round they were asked after, under our label "Judge (question to Debater B, after round 1)";
+their text is defused like a speech's, and none of it can read as a verified quote (the judge
+quotes nothing that was checked). The swapped view relabels their letters as it does speeches'.
+
 Cross-examinations (crossexam.py) are turns of their own under our labels, placed before the
 asker's speech of the round, defused and relabelled like speeches.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +43,7 @@ from oversight.protocols.debate.relabel import (
     swap_labels,
     swap_references,
 )
-from oversight.protocols.shared.markers import safe_shown
+from oversight.protocols.shared.markers import neutralise_markers, safe_shown
 from oversight.protocols.shared.turns import defuse_control_tokens, mark_labels, render_turn
 from oversight.protocols.shared.verdicts import Verdict
 
@@ -98,6 +104,46 @@ def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *,
     return turns
 
 
+_PLACEHOLDER = "judge-q"
+"""What every look-alike of a quote marker in a judge's question becomes, before it is made a plain quote."""
+
+
+def defuse_question(text: str, tags: tuple[str, str] = ("v_quote", "u_quote")) -> str:
+    """A judge's question as it may be shown: nothing in it checked, so every quote marker or
+    look-alike of one becomes a plain double quote; forged relabel marks and control tokens
+    defused as in speeches (speaker labels are marked where the turn is rendered)."""
+    text = neutralise_markers(text, _PLACEHOLDER, tags)
+    text = re.sub(rf"</?{_PLACEHOLDER}>", '"', text)
+    return defuse_control_tokens(drop_forged_marks(text)).strip() or "(empty question)"
+
+
+def question_label(question: dict[str, Any], order: str) -> str:
+    """Our label of a judge's question, naming the speaker asked as the reader of `order` knows it."""
+    to = "both debaters" if question["to"] == "both" else speaker_label(question["to"], question["to_answer"], order)
+    return f"Judge (question to {to}, after round {question['round']})"
+
+
+def question_turns(judge_turns: list[dict[str, Any]], order: str = "original", *,
+                   tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True) -> list[dict[str, Any]]:
+    """The judge's questions as turns (`speaker` "Judge", `label`, `round`, `text` defused and, in
+    the swapped order, relabelled like a speech)."""
+    turns = []
+    for turn in judge_turns:
+        for q in turn.get("questions") or []:
+            text = defuse_question(q["text"], tags)
+            if order == "swapped" and relabel:
+                text = swap_labels(text, tags[0])
+            turns.append({"speaker": "Judge", "label": question_label(q, order), "round": q["round"], "text": text})
+    return turns
+
+
+def with_questions(turns: list[dict[str, Any]], questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Speech turns with the judge's questions placed after the round they were asked after."""
+    if not questions:
+        return turns
+    return sorted([*turns, *questions], key=lambda t: (t["round"], "label" in t))
+
+
 def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> str:
     """Turns as one text block for a model: our label line, then the speech's lines behind the
     prefix, label-like text inside a speech marked as such."""
@@ -108,17 +154,20 @@ def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> 
 
 
 def turn_title(turn: dict[str, Any]) -> str:
-    """Our label of a turn: "Debater A (round 2)", or an exchange's own label."""
+    """Our label of a turn: "Debater A (round 2)", or a question's or an exchange's own label."""
     return str(turn.get("label") or f"{turn['speaker']} (round {turn['round']})")
 
 
 def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
                       tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True,
+                      judge_turns: list[dict[str, Any]] | None = None,
                       exchanges: Sequence[CrossExamination] | None = None) -> str:
-    """The speeches (and cross-examinations before their askers' speeches) as one text block,
-    quotes already marked verified/unverified (`render_turns`)."""
+    """The speeches (the judge's questions among them, cross-examinations before their askers'
+    speeches) as one text block, quotes already marked verified/unverified (`render_turns`)."""
     turns = transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel)
-    return render_turns(with_exchanges(turns, exchanges or [], order, tags, relabel), tags[0])
+    questions = question_turns(judge_turns or [], order, tags=tags, relabel=relabel)
+    turns = with_exchanges(with_questions(turns, questions), exchanges or [], order, tags, relabel)
+    return render_turns(turns, tags[0])
 
 
 def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, Any]], bool]:
@@ -163,6 +212,8 @@ def judge_variables(
         speeches, relabel = view_speeches(outcome, order)
         turns = transcript_turns(speeches, order, sequential=outcome.get("turns") == "sequential",
                                  tags=(verified_tag, unverified_tag), relabel=relabel)
+        turns = with_questions(turns, question_turns(outcome.get("judge_turns") or [], order,
+                                                     tags=(verified_tag, unverified_tag), relabel=relabel))
         turns = with_exchanges(turns, view_exchanges(outcome, order), order, (verified_tag, unverified_tag), relabel)
         variables["transcript"] = render_turns(turns, verified_tag)
         variables["turns"] = turns
@@ -229,7 +280,9 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
         if "swapped_speeches" in outcome:
             record["swap_relabel"] = {"mode": "rerun", "relabelled": 0, "unresolved": 0, "unresolved_snippets": []}
         else:
-            record["swap_relabel"] = swap_report([*outcome["speeches"],
+            asked = [{"shown": defuse_question(q["text"])} for t in outcome.get("judge_turns") or []
+                     for q in t.get("questions") or []]
+            record["swap_relabel"] = swap_report([*outcome["speeches"], *asked,
                                                   *exchange_texts(outcome.get("cross_examinations") or [])])
         record["unresolved_references"] = record["swap_relabel"]["unresolved"]
     if outcome["condition"] == "consultancy":
@@ -243,6 +296,11 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
 __all__ = [
     "LETTERS",
     "NO_TEXT_NOTE",
+    "defuse_question",
+    "question_label",
+    "question_turns",
+    "turn_title",
+    "with_questions",
     "ORDERS",
     "judge_variables",
     "render_transcript",

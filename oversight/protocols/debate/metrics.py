@@ -49,6 +49,7 @@ from oversight.stats.estimates import (
     setting,
 )
 from oversight.protocols.debate.verdict_scores import Judgment, group_metrics
+from oversight.protocols.debate.report import judgment_view_key
 
 CONDITION_ORDER = ("debate", "consultancy", "blind", "expert")
 
@@ -93,7 +94,7 @@ def compute(transcripts: list[dict[str, Any]], judgments: list[Judgment], params
             unmatched += 1
             continue
         matched.append(j)
-    used = standing(matched)
+    used = standing(matched, judgment_view_key)
     superseded = len(matched) - len(used)
     for j in used:
         condition = j.get("condition") or by_id[j["transcript_id"]].get("condition") or "?"

@@ -21,11 +21,12 @@ from typing import Any
 from oversight.stats.estimates import ci_cell, cluster_proportion, judge_name, proportion
 from oversight.stats.raters import rater, standing
 from oversight.protocols.debate.verdict_scores import transcript_score
+from oversight.protocols.debate.report import judgment_view_key
 
 AGENT = {"debate": "debater_a", "consultancy": "consultant"}
 
 
-def _judged(transcripts: dict[str, dict[str, Any]], judgments: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
+def judged_scores(transcripts: dict[str, dict[str, Any]], judgments: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
     """judge -> transcript -> [score sum, rater verdicts], over the standing records."""
     matched = []
     for j in judgments:
@@ -34,7 +35,7 @@ def _judged(transcripts: dict[str, dict[str, Any]], judgments: list[dict[str, An
             continue
         matched.append(j)
     groups: dict[tuple[str, str, tuple[str, str]], list[dict[str, Any]]] = defaultdict(list)
-    for j in standing(matched):
+    for j in standing(matched, judgment_view_key):
         groups[(judge_name(j), j["transcript_id"], rater(j))].append(j)
     out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     for (judge, tid, _), js in sorted(groups.items()):
@@ -50,7 +51,7 @@ def open_role_metrics(transcripts: list[dict[str, Any]], judgments: list[dict[st
     done = {t["id"]: t for t in transcripts if not t.get("error") and (t.get("outcome") or {}).get("open_roles")}
     if not done:
         return {}
-    scores = _judged(done, judgments)
+    scores = judged_scores(done, judgments)
     result: dict[str, Any] = {}
     for condition, agent in AGENT.items():
         mine = {tid: t for tid, t in done.items() if t["outcome"].get("condition", t.get("condition")) == condition}

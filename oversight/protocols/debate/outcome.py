@@ -4,7 +4,7 @@ JSON written is exactly what the graph built."""
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict, cast
+from typing import Any, NotRequired, Required, TypedDict, cast
 
 
 class Speech(TypedDict):
@@ -18,6 +18,10 @@ class Speech(TypedDict):
     words: int
     truncated: bool
     quotes: list[dict[str, Any]]
+    selection: NotRequired[dict[str, Any]]
+    """Best-of-N: how this speech was chosen (n, chosen, score, score_source, unreadable, failed
+    selector calls, distinct texts among the candidates); every candidate is in the turn's
+    `best_of_n` note."""
 
 
 class CrossText(TypedDict):
@@ -60,6 +64,34 @@ class VerdictSummary(TypedDict):
     invalid: bool
 
 
+class JudgeQuestion(TypedDict):
+    """One question the interactive judge asked (questions.py)."""
+
+    round: int
+    """The round it was asked after; answered in the next one."""
+    to: str
+    """The role asked ("debater_a", "debater_b", "consultant") or "both"."""
+    to_answer: int | None
+    """The answer the asked speaker defends (its letter in any order follows from it); None for both."""
+    text: str
+    """As the judge wrote it, cut to the word limit; defused wherever it is shown."""
+    words: int
+    truncated: bool
+
+
+class JudgeTurn(TypedDict):
+    """The interactive judge's decision after one round."""
+
+    round: int
+    judge: str
+    """Who decided (a judge id, as judgment records name it)."""
+    decision: str
+    """"ask", "continue" (no question), "end" (verdict now) or "unreadable" (counted; the debate continues)."""
+    questions: list[JudgeQuestion]
+    reason: str
+    """How the decision was read, or why it could not be."""
+
+
 class DebateOutcome(TypedDict, total=False):
     """Everything a judge's view is rebuilt from; the speech fields only on conditions with speeches."""
 
@@ -91,6 +123,17 @@ class DebateOutcome(TypedDict, total=False):
     cross_requests: dict[str, int]
     """Counts over every request (both runs): requests, questions asked, declined, unreadable parts,
     questions over the `cross_questions` limit; `questions` is that limit."""
+    best_of_n: dict[str, int]
+    """Best-of-N over all speeches: turns selected, candidates generated, scores unreadable (and
+    of them failed selector calls), candidates whose text repeated an earlier one's of the turn."""
+    judge_questions: int
+    """`params.judge_questions` (only when > 0): questions the judge may ask after each round."""
+    judge_turns: list[JudgeTurn]
+    """The interactive judge's decisions, one per round it was asked to decide after."""
+    rounds_spoken: int
+    """Rounds actually spoken (fewer than `rounds` when the judge ended early)."""
+    ended_round: int
+    """The round after which the judge ended the debate; absent when it ran all rounds."""
 
 
 
@@ -130,4 +173,5 @@ def judgment_of(record: dict[str, Any]) -> DebateJudgment:
     return cast(DebateJudgment, record)
 
 
-__all__ = ["CrossExamination", "CrossText", "DebateJudgment", "DebateOutcome", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]
+__all__ = ["CrossExamination", "CrossText", "DebateJudgment", "DebateOutcome", "JudgeQuestion", "JudgeTurn",
+           "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]

@@ -11,6 +11,26 @@ from oversight.protocol.contract import no_repeats
 Condition = Literal["debate", "consultancy", "blind", "expert"]
 CONDITIONS: tuple[str, ...] = ("debate", "consultancy", "blind", "expert")
 _TAG = r"^[A-Za-z][A-Za-z0-9_-]*$"
+Speaker = Literal["debater_a", "debater_b", "consultant"]
+SPEAKERS: tuple[str, ...] = ("debater_a", "debater_b", "consultant")
+MAX_BEST_OF_N = 64
+
+
+def _level(value: object, where: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BEST_OF_N:
+        raise ValueError(f"{where}must be a whole number from 1 to {MAX_BEST_OF_N} (got {value!r})")
+    return value
+
+
+def _levels_value(value: object) -> object:
+    """A number for every speaker, or a mapping speaker -> number, with one message for both."""
+    if isinstance(value, dict):
+        for role, n in value.items():
+            if role not in SPEAKERS:
+                raise ValueError(f"{role!r} is not a speaker (use {', '.join(SPEAKERS)})")
+            _level(n, f"{role}: ")
+        return dict(value)
+    return _level(value)
 
 
 def _swap_value(value: object) -> object:
@@ -81,6 +101,35 @@ class DebateParams(BaseModel):
     """`assigned`: debater A defends the first answer, B the second, the consultant its assigned
     one. `open` (Kenton et al. 2024): each debater and the consultant first chooses the answer it
     defends (one recorded call; graph.py says how a bad or clashing choice is settled)."""
+    judge_questions: int = Field(default=0, ge=0, le=10)
+    """The interactive judge (Michael et al. 2023; questions.py): with N > 0, after every round
+    but the last of debate and consultancy the judge reads the exchange so far and either asks
+    up to N questions, each to one speaker or both, answered in their next speech, or ends the
+    debate with its verdict. 0: the fixed-round protocol."""
+
+    best_of_n: Annotated[int | dict[Speaker, int], BeforeValidator(_levels_value)] = 1
+    """Candidate speeches per turn (Khan et al. 2024): each speech is generated this many times,
+    every candidate is scored by the `bon_selector` role's model, and the best is spoken. 1: one
+    speech, as without best-of-N. A mapping sets it per speaker (`{debater_a: 4, debater_b: 1}`,
+    an unlisted speaker 1), so one run can pit best-of-N levels against each other."""
+    bon_selector: Literal["judge", "selector", "debater_a", "debater_b", "consultant"] = "judge"
+    """The role whose model scores candidates: by default the judge's model; `selector` scores
+    with the model bound to a role `selector` under `models:` (its own row in `--dry-run`)."""
+    bon_scoring: Literal["logprob", "text"] = "logprob"
+    """`logprob`: the score is P(yes) from the first token's top logprobs (one token per call;
+    providers without logprobs fall back to reading the text, noted). `text`: the selector
+    writes "yes/no, RATING" and the 0-100 rating (else the yes or no) is read."""
+
+    def level(self, role: str) -> int:
+        """Candidates per turn for this speaker (1 for a role that does not speak)."""
+        if isinstance(self.best_of_n, int):
+            return self.best_of_n if role in SPEAKERS else 1
+        return self.best_of_n.get(role, 1)  # type: ignore[call-overload]
+
+    def levels(self) -> dict[str, int]:
+        """Every speaker's level, when any is above 1 ({} otherwise: no best-of-N at all)."""
+        levels = {role: self.level(role) for role in SPEAKERS}
+        return levels if max(levels.values()) > 1 else {}
 
     cross_examination: bool = False
     """From round 2 on, before its speech, each debater may question its opponent as it was when
@@ -104,4 +153,11 @@ class DebateParams(BaseModel):
     def _no_expert_without_text(self) -> DebateParams:
         if self.passage == "none" and "expert" in self.conditions:
             raise ValueError("@conditions@expert reads the story, and passage is none; drop expert from conditions")
+        return self
+
+    @model_validator(mode="after")
+    def _one_live_debate(self) -> DebateParams:
+        if self.judge_questions and self.swap == "rerun":
+            raise ValueError("@judge_questions@the interactive judge steers one live debate and swap: rerun would "
+                             "run a second one; use swap: true (the finished exchange is also judged swapped) or false")
         return self

@@ -32,11 +32,30 @@ def export_score(judgment: dict[str, Any]) -> ExportScore:
     return ExportScore(score.value, answer)
 
 
+def agreement_labels(judgment: dict[str, Any]) -> dict[str, str] | None:
+    """One label: the answer picked, by its index in the original order (so two judges of one
+    view agree whichever order it showed), "invalid" when unreadable; None for a failed call."""
+    if judgment.get("failed") or "answer_index" not in judgment:
+        return None
+    index = judgment["answer_index"]
+    return {"": "invalid" if judgment.get("invalid") or index is None else str(index)}
+
+
+def judgment_view_key(judgment: dict[str, Any]) -> str | None:
+    """The view a debate judgment answered: `view_key` (re-judging, people), else the run judge's
+    answer `order` (or `key`), else an imported verdict's `shown_order` of the answers."""
+    key = judgment.get("view_key") or judgment.get("key") or judgment.get("order")
+    if key is None and judgment.get("shown_order"):
+        key = "shown " + ",".join(str(x) for x in judgment["shown_order"])
+    return None if key is None else str(key)
+
+
 TABLE_NOTES = {
     "acc": "accuracy: each rater's verdict on a transcript counts once (with both answer orders judged, "
            "its order-averaged verdict: p(correct) averaged, a tie at 0.5 counts half)",
     "orig": "accuracy, original answer order", "swap": "accuracy, swapped order",
     "1st": "share of valid verdicts for the answer shown first (position bias)",
+    "share": "share of transcripts (judge ended early: the interactive judge ended before the last round), Wilson",
     "unres": "answer letters the swapped view left as written (marked as such), in how many of the "
              "transcripts judged swapped",
 }

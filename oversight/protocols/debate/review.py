@@ -14,7 +14,7 @@ from oversight.core.words import count
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
 from oversight.protocols.debate.crossexam import exchange_turns
-from oversight.protocols.debate.judging import NO_TEXT_NOTE, turn_title
+from oversight.protocols.debate.judging import NO_TEXT_NOTE, defuse_question, question_label, turn_title
 from oversight.protocols.debate.outcome import outcome_of
 from oversight.protocols.debate.verdict_scores import transcript_score
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
@@ -34,6 +34,15 @@ def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:
 
 
 HELP = "debate rounds with quotes marked (green verified, red unverified)"
+
+
+def _selection(selection: Any) -> str:
+    """How a best-of-N speech was chosen, for its title ("" for a speech spoken as generated)."""
+    if not isinstance(selection, dict):
+        return ""
+    score = selection.get("score")
+    scored = f"score {score:.2f}" if isinstance(score, (int, float)) else "no score read"
+    return f", best of {selection.get('n')}: candidate {selection.get('chosen')}, {scored}"
 
 
 def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
@@ -65,7 +74,16 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         info.append("open roles: " + ", ".join(
             f"{role} chose {'?' if s.get('choice') is None else LETTERS[s['choice']]}, defends {LETTERS[s['defends']]}"
             for role, s in sorted(o["open_roles"].items())))
+    bon = o.get("best_of_n")
+    if isinstance(bon, dict):
+        info.append(f"best-of-N: {count(bon.get('candidates', 0), 'candidate')} for {count(bon.get('turns', 0), 'speech', 'speeches')}, "
+                    f"{bon.get('unreadable', 0)} scores unreadable ({bon.get('failed', 0)} failed calls), "
+                    f"{bon.get('repeated', 0)} repeated texts")
+    if o.get("judge_questions"):
+        info.append(f"judge may ask {o['judge_questions']} a round" + (
+            f", ended the debate after round {o['ended_round']}" if o.get("ended_round") else ""))
     parts.append(Text(" · ".join(info), style="dim"))
+    after = {t.get("round"): t for t in o.get("judge_turns") or []}
     quotes: list[QuoteRef] = []
     speeches = o.get("speeches") or []
     current: Any = None
@@ -77,13 +95,15 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
             asked_before.setdefault((rerun_run, x.get("asked_round"), x.get("asker")), []).append(x)
     for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
         if (s.get("round"), s.get("_rerun")) != current:
+            if current is not None and not current[1]:
+                parts += judge_turn_parts(after.pop(current[0], None), tags)
             current = (s.get("round"), s.get("_rerun"))
             parts.append(heading(f"Round {current[0]}" + (" (rerun, answers in the other order)" if current[1] else "")))
         speaker = "Consultant" if s["role"] == "consultant" else f"Debater {LETTERS[s['answer_index']]}"
         if s.get("_rerun") and s["role"] != "consultant":  # the rerun's speakers, as they were called there
             speaker = f"Debater {LETTERS[1 - s['answer_index']]}"
         title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
-                     f"{', cut' if s.get('truncated') else ''}) ", style=TURN_STYLE)
+                     f"{', cut' if s.get('truncated') else ''}{_selection(s.get('selection'))}) ", style=TURN_STYLE)
         parts += exchange_parts(asked_before.pop((s.get("_rerun", False), s.get("round"), s.get("role")), []), tags,
                                 "swapped" if s.get("_rerun") else "original", quotes, s.get("round", 0))
         first = len(quotes) + 1
@@ -91,6 +111,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
         parts += [title, speech_text(s.get("shown") or s.get("text") or "(no speech)", s.get("quotes") or [], tags,
                                      first, speaker)]
+    if current is not None and not current[1]:
+        parts += judge_turn_parts(after.pop(current[0], None), tags)
     for left in asked_before.values():  # an exchange whose asker's speech is missing: still shown
         parts += exchange_parts(left, tags, "original", quotes, 0)
     if not speeches:
@@ -122,10 +144,39 @@ def exchange_parts(exchanges: list[dict[str, Any]], tags: tuple[str, str], order
     return parts
 
 
+_DECIDED = {"ask": "asked the questions above", "continue": "asked nothing", "end": "ended the debate here",
+            "unreadable": "decision unreadable, counted; the debate went on"}
+
+
+def judge_turn_parts(turn: dict[str, Any] | None, tags: tuple[str, str]) -> list[RenderableType]:
+    """The interactive judge's decision after a round: each question under our label, its text
+    defused as in every view, then what the judge decided and why."""
+    if not turn:
+        return []
+    parts: list[RenderableType] = []
+    for q in turn.get("questions") or []:
+        try:
+            label = question_label(q, "original")
+        except (KeyError, ValueError, TypeError, IndexError):  # a hand-edited question: still shown, unlabelled
+            label = "Judge (question)"
+        parts += [turn_label(label), speech_text(defuse_question(str(q.get("text", "")), tags), [], tags, 1, "Judge")]
+    decided = _DECIDED.get(str(turn.get("decision")), str(turn.get("decision")))
+    reason = f" ({turn['reason']})" if turn.get("reason") and turn.get("decision") == "unreadable" else ""
+    parts.append(Text(f"judge after round {turn.get('round')}: {decided}{reason}", style="dim"))
+    return parts
+
+
 FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns", "quote_note"})
 """View variables that steer drawing (the quote tags, the turns the transcript is drawn from) or
 are said in words (the consultant's answer)."""
 QUOTE_NOTE = "Green quotes were checked against the story and found in it; red ones were not."
+
+
+FORM_TITLES = {"title": "Title", "story": "Story", "answer_a": "Answer A", "answer_b": "Answer B",
+               "transcript": "Transcript"}
+"""The judge form's titles of a debate view's own variables (beside the generic "Question")."""
+FORM_ORDER = ("title", "story", "question", "answer_a", "answer_b", "transcript")
+"""The story first, then the question, the answers and the exchange."""
 
 
 def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
@@ -153,7 +204,7 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
                     Text(f"\nThe consultant argues for answer {variables['consultant_letter']}.", style="bold")]
         return None
 
-    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section)
+    return generic_form(view, titles, hidden=FORM_HIDDEN, section=section, order=FORM_ORDER)
 
 
-__all__ = ["FORM_HIDDEN", "HELP", "debate_body", "form_body"]
+__all__ = ["FORM_HIDDEN", "FORM_ORDER", "FORM_TITLES", "HELP", "debate_body", "form_body"]

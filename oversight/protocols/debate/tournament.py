@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight.core.words import count
 from oversight.protocols.debate.outcome import outcome_of
 from oversight.stats.estimates import MIN_BOOTSTRAP_UNITS, judge_name, judge_order, rounded
 
@@ -179,7 +180,7 @@ def _estimate(value: float | None, samples: np.ndarray, n: int, items: int) -> d
     every resample gives the same value: a point interval no data can justify."""
     if value is not None and items < MIN_BOOTSTRAP_UNITS:
         return {"estimate": rounded(value), "ci": None, "ci_method": CI_METHOD, "n": n, "level": 0.95,
-                "ci_reason": f"n too small: {items} items, the bootstrap over items needs at least "
+                "ci_reason": f"n too small: {count(items, 'item')}, the bootstrap over items needs at least "
                              f"{MIN_BOOTSTRAP_UNITS}"}
     finite = samples[np.isfinite(samples)]
     lo, hi = (np.quantile(finite, [0.025, 0.975]) if len(finite) >= 0.95 * len(samples) and len(finite)

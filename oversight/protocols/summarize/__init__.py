@@ -56,6 +56,10 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     table_notes = summarize_report.TABLE_NOTES
     figures = "oversight.protocols.summarize.figures:summarize_plots"
 
+    def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:
+        """The node view: `view_key` (re-judging, people), else the run judge's `key`."""
+        return judging.judgment_view_key(judgment)
+
     def roles(self, params: SummarizeParams) -> set[str]:
         judged = params.judge != "none" or params.coherence
         return {"summarizer", "judge"} if judged else {"summarizer"}

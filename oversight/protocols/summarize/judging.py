@@ -168,6 +168,12 @@ def verdict(view: JudgeView, transcript: dict[str, Any], response: JudgeResponse
     return record
 
 
-__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "parse_confusions", "parse_ratings",
-           "response_schema", "root_id",
+def judgment_view_key(judgment: dict[str, Any]) -> str | None:
+    """The node a judgment rated: `view_key` (re-judging, people), else the run judge's `key`."""
+    key = judgment.get("view_key") or judgment.get("key")
+    return None if key is None else str(key)
+
+
+__all__ = ["CONFUSIONS", "FLAWS_GUIDE", "FLAWS_HINT", "SCALES", "judge_views", "judgment_view_key", "parse_confusions",
+           "parse_ratings", "response_schema", "root_id",
            "split_sentences", "stage", "verdict"]

@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from oversight.protocols.summarize.judging import SCALES, root_id, stage
+from oversight.protocols.summarize.judging import SCALES, judgment_view_key, root_id, stage
 from oversight.protocols.summarize.outcome import outcome_of
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
@@ -140,7 +141,7 @@ def _coherence(js: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def compute(transcripts: list[dict[str, Any]], judgments: list[dict[str, Any]], params: SummarizeParams) -> dict[str, Any]:
-    judgments = standing(judgments)  # one record per rater and view (node), the latest standing
+    judgments = standing(judgments, judgment_view_key)  # one record per rater and view (node), the latest standing
     strategies: dict[str, Any] = {}
     table: list[dict[str, Any]] = []
     for strategy in params.strategies:
