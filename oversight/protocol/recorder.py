@@ -4,7 +4,7 @@ what each model was sent and answered, and what the unit spent."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,9 @@ class RunContext:
     """Stores a large text once per run and returns its reference (see RunFolder.put_text)."""
     on_progress: Callable[[int, int], None] | None = None
     """Sub-unit progress (advance, total) for the progress display; None when nobody listens."""
+    estimating: bool = False
+    """True in a dry run: models answer with filler, so a protocol whose next calls depend on
+    reading a reply may take the costliest reading instead (the estimate is an upper bound)."""
     settings: dict[tuple[str, bytes], GenerateConfig] = field(default_factory=dict, repr=False)
     """`settings_for` results: a protocol asks for the same few settings on every call."""
 
@@ -96,14 +99,16 @@ class Recorder:
         step: str | None = None,
         defaults: dict[str, Any] | None = None,
         caps: dict[str, Any] | None = None,
+        history: Sequence[Message] = (),
         **overrides: Any,
     ) -> ModelOutput:
         """Render `template`, call the model bound to `role`, log the exchange, return the output.
 
-        Settings follow `settings_for`. A ModelCallError propagates: the runner records the
-        unit as failed with the events so far.
+        `history` goes before the rendered messages: a conversation continued from an earlier
+        call (`render`), forked there. Settings follow `settings_for`. A ModelCallError
+        propagates: the runner records the unit as failed with the events so far.
         """
-        messages = self.run.prompts.render(template, variables)
+        messages = [*history, *self.run.prompts.render(template, variables)]
         config = self.run.settings_for(role, defaults, caps, overrides)
         model = self.run.models[role]
         try:
@@ -130,6 +135,15 @@ class Recorder:
             )
         )
         return out
+
+    def render(self, template: str, variables: dict[str, Any]) -> list[Message]:
+        """The messages `call` would send for `template`, without calling (to continue them later)."""
+        return self.run.prompts.render(template, variables)
+
+    @property
+    def estimating(self) -> bool:
+        """A dry run's filler answers (see RunContext.estimating)."""
+        return self.run.estimating
 
     def note(self, type: str, **data: Any) -> None:
         """A non-model event (quote checks, parsed verdicts, tree structure...): the protocol's

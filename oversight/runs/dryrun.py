@@ -69,6 +69,7 @@ async def estimate(p: Plan) -> list[dict[str, Any]]:
     book = PriceBook(p.exp.prices)
     pool = ModelPool(cache=None, provider_factory=EstimateProvider, prices=book, prompt_cache=p.exp.prompt_cache)
     ctx = make_context(p, pool, None)
+    ctx.estimating = True
     calls: dict[str, int] = {}
     usage: dict[str, Usage] = {}
     worst: dict[str, Usage] = {}

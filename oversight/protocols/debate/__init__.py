@@ -56,7 +56,7 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     top_logprobs_param: ClassVar[str | None] = "top_logprobs"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"debater_a", "debater_b", "consultant", "selector"})
     shared_prefix: ClassVar[dict[str, tuple[str, ...]]] = {"story": ("debater", "consultant", "judge_expert",
-                                                                      "choose_answer")}
+                                                                      "choose_answer", "cross_question")}
     """Every call that reads the story opens with the same message: its title and text."""
     same_per_item: ClassVar[frozenset[str]] = frozenset({"title", "question"})
     STORY_TEMPLATES: ClassVar[dict[str, str]] = {"debate": "debater", "consultancy": "consultant",
@@ -100,6 +100,15 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         # open roles: a speaker chooses the answer it defends
         "choose_answer": {"title", "story", "question", "answer_a", "answer_b", "name", "task"},
         "choose_answer_closed": {"question", "answer_a", "answer_b", "proof_a", "proof_b", "name", "task"},
+        # cross-examination: a debater's questions (what it sees for its speech, plus the limits),
+        # and the answer, continuing the opponent's earlier speech call
+        "cross_question": {"title", "story", "question", "answer_a", "answer_b", "name", "letter", "my_answer",
+                           "opponent_name", "opponent_letter", "opponent_answer", "round", "rounds", "word_limit",
+                           "transcript", "quote_open", "quote_close", "cross_questions", "earlier_rounds"},
+        "cross_question_closed": {"question", "answer_a", "answer_b", "name", "letter", "my_answer", "my_proof",
+                                  "opponent_name", "opponent_letter", "opponent_answer", "opponent_proof", "round",
+                                  "rounds", "word_limit", "transcript", "cross_questions", "earlier_rounds"},
+        "cross_answer": {"name", "asker_name", "of_round", "question", "word_limit", "quoting"},
         # best-of-N: the selector scores one candidate speech (it never sees the story)
         "select_speech": {"question", "answer_a", "answer_b", "name", "my_answer", "transcript", "quote_note"},
     }
@@ -126,6 +135,8 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         used = {self.STORY_TEMPLATES[c] for c in params.conditions if c in self.STORY_TEMPLATES}
         if params.roles == "open" and {"debate", "consultancy"} & set(params.conditions):
             used.add("choose_answer")
+        if params.cross_examination:
+            used.add("cross_question")
         return {v: tuple(t for t in names if t in used) for v, names in self.shared_prefix.items()}
 
     def judgment_view_key(self, judgment: dict[str, Any]) -> str | None:

@@ -47,7 +47,8 @@ from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.best_of_n import best_speech
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
-from oversight.protocols.debate.outcome import DebateOutcome, JudgeTurn, Speech
+from oversight.protocols.debate.crossexam import OPPONENT, cross_examine, request_counts
+from oversight.protocols.debate.outcome import CrossExamination, DebateOutcome, JudgeTurn, Speech
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.questions import (decision_view, model_decision, outcome_fields, record_decision,
                                                    speaker_questions)
@@ -91,6 +92,10 @@ class DebateState(TypedDict):
     """The interactive judge's decisions so far (`params.judge_questions`)."""
     early_verdicts: Annotated[list[dict[str, Any]], operator.add]
     """The verdict records the interactive judge gave when it ended the debate."""
+    cross_examinations: Annotated[list[CrossExamination], operator.add]
+    """`cross_examination`: the exchanges so far, in the order asked."""
+    cross_requests: Annotated[list[dict[str, Any]], operator.add]
+    """`cross_examination`: each asker's request as read (crossexam.cross_examine)."""
 
 
 def closed(params: DebateParams) -> bool:
@@ -104,8 +109,9 @@ def speech_settings(params: DebateParams) -> dict[str, Any]:
             "caps": {"max_tokens": params.max_speech_tokens or params.word_limit * 2 + 16}}
 
 
-async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
-    """One speech by a debater or the consultant: prompt, call, cut, check quotes, log."""
+def speech_input(role: str, state: DebateState, ctx: DebateContext) -> tuple[str, dict[str, Any], int]:
+    """The template and variables of `role`'s speech in `state`, and the answer it defends: a pure
+    function of the state, so a cross-examination can rebuild an earlier speech's input exactly."""
     p, item, rnd = ctx.params, ctx.item, state["round"]
     shown = shown_order(ctx.order)
     if role in state.get("sides", {}):
@@ -128,7 +134,8 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
         "round": rnd, "rounds": p.rounds, "word_limit": p.word_limit,
         # The speakers of this run see their own order as spoken: nothing to relabel.
         "transcript": render_transcript(visible, ctx.order, sequential=p.turns == "sequential",
-                                        tags=(p.verified_tag, p.unverified_tag), relabel=False),
+                                        tags=(p.verified_tag, p.unverified_tag), relabel=False,
+                                        exchanges=state.get("cross_examinations")),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
     variables.update(speaker_questions(role, state.get("judge_turns") or [], rnd, visible, p, ctx.order))
@@ -136,14 +143,24 @@ async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
         proofs = list(item.proofs) or [NO_PROOF, NO_PROOF]
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
     template = ("consultant" if role == "consultant" else "debater") + ("_closed" if closed(p) else "")
+    return template, variables, index
+
+
+async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
+    """One speech by a debater or the consultant: prompt, call, cut, check quotes, log."""
+    p, rnd = ctx.params, state["round"]
+    template, variables, index = speech_input(role, state, ctx)
     step = f"{role} round {rnd}" + (" (swapped run)" if ctx.order == "swapped" else "")
     where = {"role": role, "round": rnd, **({"order": ctx.order} if ctx.order != "original" else {})}
     selection = None
     if p.level(role) > 1:  # best-of-N: candidates scored by the selector, the best spoken (best_of_n.py)
+        visible = state["speeches"] if p.turns == "sequential" else [s for s in state["speeches"] if s["round"] < rnd]
+
         def with_candidate(raw: str) -> str:
             return render_transcript([*visible, _checked(raw, rnd, role, index, ctx)[0]], ctx.order,
                                      sequential=p.turns == "sequential", tags=(p.verified_tag, p.unverified_tag),
-                                     relabel=False, judge_turns=[dict(t) for t in state.get("judge_turns") or []])
+                                     relabel=False, judge_turns=[dict(t) for t in state.get("judge_turns") or []],
+                                     exchanges=state.get("cross_examinations"))
         raw, selection = await best_speech(ctx.rec, role, template, variables, step=step, n=p.level(role), params=p,
                                            settings=speech_settings(p), transcript_with=with_candidate, note=where)
     else:
@@ -208,13 +225,26 @@ async def consultant(state: DebateState, runtime: Runtime[DebateContext]) -> Com
 
 
 async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[Any]:
-    """A speech, then the hand-over: `next_turn` says who speaks next and whether the round is over."""
+    """A speech (after the speaker's cross-examination, if any), then the hand-over: `next_turn`
+    says who speaks next and whether the round is over."""
+    update: dict[str, Any] = {}
+    if cross_examines(role, state["round"], ctx.params):
+        exchanges, request = await cross_examine(role, state, ctx.rec, ctx.params, ctx.passage, ctx.order,
+                                                 sequential_roles(ctx.order)[0],
+                                                 lambda r, s: speech_input(r, s, ctx))  # type: ignore[arg-type]
+        state = {**state, "cross_examinations": [*(state.get("cross_examinations") or []), *exchanges]}
+        update = {"cross_examinations": exchanges, "cross_requests": [request]}
     speech = await _speak(role, state, ctx)
     goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params, ctx.order)
-    update: dict[str, Any] = {"speeches": [speech]}
+    update["speeches"] = [speech]
     if closes_round:
         update["round"] = state["round"] + 1
     return Command(update=update, goto=goto)
+
+
+def cross_examines(role: str, rnd: int, params: DebateParams) -> bool:
+    """Whether `role` questions its opponent before its speech of round `rnd`."""
+    return params.cross_examination and rnd >= 2 and role in OPPONENT
 
 
 def next_turn(role: str, condition: str, rnd: int, params: DebateParams,
@@ -312,6 +342,8 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
         speeches = [*ctx.prior["speeches"], *speeches]
     else:
         outcome["speeches"] = speeches
+    if params.cross_examination and state["condition"] == "debate":
+        outcome.update(cross_fields(state, ctx))
     selected = [s["selection"] for s in speeches if "selection" in s]
     if selected:  # best-of-N: what metrics count of the selection (every candidate is in the notes)
         outcome["best_of_n"] = {"turns": len(selected), "candidates": sum(s["n"] for s in selected),
@@ -324,6 +356,18 @@ def build_outcome(state: DebateState, ctx: DebateContext) -> DebateOutcome:
     if state["condition"] in ("debate", "consultancy"):
         outcome.update(outcome_fields(state.get("judge_turns") or [], speeches, params))  # type: ignore[typeddict-item]
     return outcome
+
+
+def cross_fields(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
+    """The outcome's exchanges (the rerun's apart, like its speeches) and the request counts of both runs."""
+    exchanges = list(state.get("cross_examinations") or [])
+    requests = list(state.get("cross_requests") or [])
+    if ctx.order == "swapped" and ctx.prior is not None:
+        prior = ctx.prior.get("cross_requests") or {}
+        counts = request_counts(requests, ctx.params.cross_questions)
+        return {"swapped_cross_examinations": exchanges, "cross_requests": {
+            k: v if k == "questions" else v + int(prior.get(k, 0)) for k, v in counts.items()}}
+    return {"cross_examinations": exchanges, "cross_requests": request_counts(requests, ctx.params.cross_questions)}
 
 
 @cache

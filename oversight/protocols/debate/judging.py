@@ -23,13 +23,19 @@ Judge questions (`params.judge_questions`, questions.py) are turns of their own,
 the round they were asked after, under our label "Judge (question to Debater B, after round 1)";
 their text is defused like a speech's, and none of it can read as a verified quote (the judge
 quotes nothing that was checked). The swapped view relabels their letters as it does speeches'.
+
+Cross-examinations (crossexam.py) are turns of their own under our labels, placed before the
+asker's speech of the round, defused and relabelled like speeches.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from oversight.protocols.debate.crossexam import exchange_texts, with_exchanges
+from oversight.protocols.debate.outcome import CrossExamination
 from oversight.protocols.debate.relabel import (
     UNRESOLVED_MARK,
     Relabelled,
@@ -148,18 +154,20 @@ def render_turns(turns: list[dict[str, Any]], verified_tag: str = "v_quote") -> 
 
 
 def turn_title(turn: dict[str, Any]) -> str:
-    """Our label of a turn: "Debater A (round 2)", or a question's own label."""
+    """Our label of a turn: "Debater A (round 2)", or a question's or an exchange's own label."""
     return str(turn.get("label") or f"{turn['speaker']} (round {turn['round']})")
 
 
 def render_transcript(speeches: list[dict[str, Any]], order: str = "original", *, sequential: bool = False,
                       tags: tuple[str, str] = ("v_quote", "u_quote"), relabel: bool = True,
-                      judge_turns: list[dict[str, Any]] | None = None) -> str:
-    """The speeches (and the judge's questions among them) as one text block, quotes already
-    marked verified/unverified (`render_turns`)."""
+                      judge_turns: list[dict[str, Any]] | None = None,
+                      exchanges: Sequence[CrossExamination] | None = None) -> str:
+    """The speeches (the judge's questions among them, cross-examinations before their askers'
+    speeches) as one text block, quotes already marked verified/unverified (`render_turns`)."""
     turns = transcript_turns(speeches, order, sequential=sequential, tags=tags, relabel=relabel)
     questions = question_turns(judge_turns or [], order, tags=tags, relabel=relabel)
-    return render_turns(with_questions(turns, questions), tags[0])
+    turns = with_exchanges(with_questions(turns, questions), exchanges or [], order, tags, relabel)
+    return render_turns(turns, tags[0])
 
 
 def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, Any]], bool]:
@@ -168,6 +176,13 @@ def view_speeches(outcome: dict[str, Any], order: str) -> tuple[list[dict[str, A
     if order == "swapped" and "swapped_speeches" in outcome:
         return outcome["swapped_speeches"], False
     return outcome.get("speeches", []), True
+
+
+def view_exchanges(outcome: dict[str, Any], order: str) -> list[CrossExamination]:
+    """The cross-examinations a view of `order` shows: the rerun's in a rerun's swapped view."""
+    if order == "swapped" and "swapped_speeches" in outcome:
+        return list(outcome.get("swapped_cross_examinations") or [])
+    return list(outcome.get("cross_examinations") or [])
 
 
 def judge_variables(
@@ -199,6 +214,7 @@ def judge_variables(
                                  tags=(verified_tag, unverified_tag), relabel=relabel)
         turns = with_questions(turns, question_turns(outcome.get("judge_turns") or [], order,
                                                      tags=(verified_tag, unverified_tag), relabel=relabel))
+        turns = with_exchanges(turns, view_exchanges(outcome, order), order, (verified_tag, unverified_tag), relabel)
         variables["transcript"] = render_turns(turns, verified_tag)
         variables["turns"] = turns
     if condition == "consultancy":
@@ -266,7 +282,8 @@ def verdict_record(outcome: dict[str, Any], order: str, verdict: Verdict, *, raw
         else:
             asked = [{"shown": defuse_question(q["text"])} for t in outcome.get("judge_turns") or []
                      for q in t.get("questions") or []]
-            record["swap_relabel"] = swap_report([*outcome["speeches"], *asked])
+            record["swap_relabel"] = swap_report([*outcome["speeches"], *asked,
+                                                  *exchange_texts(outcome.get("cross_examinations") or [])])
         record["unresolved_references"] = record["swap_relabel"]["unresolved"]
     if outcome["condition"] == "consultancy":
         record["consultant_index"] = outcome["consultant_index"]
@@ -296,6 +313,8 @@ __all__ = [
     "swap_references",
     "swap_report",
     "transcript_turns",
+    "turn_title",
     "verdict_record",
+    "view_exchanges",
     "view_speeches",
 ]

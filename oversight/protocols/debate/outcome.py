@@ -24,6 +24,31 @@ class Speech(TypedDict):
     `best_of_n` note."""
 
 
+class CrossText(TypedDict):
+    """A cross-examination question or answer, kept like a speech."""
+
+    text: str
+    shown: str
+    words: int
+    truncated: bool
+    quotes: list[dict[str, Any]]
+
+
+class CrossExamination(TypedDict):
+    """One question put in round `asked_round` to the opponent as it was at its `of_round` speech,
+    and that earlier self's answer (crossexam.py)."""
+
+    asked_round: int
+    of_round: int
+    asker: str
+    asker_index: int
+    """The answer the asker defends (its label follows it, as a speaker's does)."""
+    answerer: str
+    answerer_index: int
+    question: CrossText
+    answer: CrossText
+
+
 class QuoteStats(TypedDict):
     quotes: int
     verified: int
@@ -91,6 +116,13 @@ class DebateOutcome(TypedDict, total=False):
     """"none" on a closed question (no hidden text); absent when there is a story."""
     open_roles: dict[str, Any]
     """`roles: open`: each speaker's choice (sides.SideChoice); `consultant_index` is then the chosen answer."""
+    cross_examinations: list[CrossExamination]
+    """`cross_examination: true` (debate): every exchange, in the order asked."""
+    swapped_cross_examinations: list[CrossExamination]
+    """The same for the rerun of `swap: rerun`."""
+    cross_requests: dict[str, int]
+    """Counts over every request (both runs): requests, questions asked, declined, unreadable parts,
+    questions over the `cross_questions` limit; `questions` is that limit."""
     best_of_n: dict[str, int]
     """Best-of-N over all speeches: turns selected, candidates generated, scores unreadable (and
     of them failed selector calls), candidates whose text repeated an earlier one's of the turn."""
@@ -141,4 +173,5 @@ def judgment_of(record: dict[str, Any]) -> DebateJudgment:
     return cast(DebateJudgment, record)
 
 
-__all__ = ["DebateJudgment", "DebateOutcome", "JudgeQuestion", "JudgeTurn", "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]
+__all__ = ["CrossExamination", "CrossText", "DebateJudgment", "DebateOutcome", "JudgeQuestion", "JudgeTurn",
+           "QuoteStats", "Speech", "VerdictSummary", "judgment_of", "outcome_of"]

@@ -131,6 +131,24 @@ class DebateParams(BaseModel):
         levels = {role: self.level(role) for role in SPEAKERS}
         return levels if max(levels.values()) > 1 else {}
 
+    cross_examination: bool = False
+    """From round 2 on, before its speech, each debater may question its opponent as it was when
+    it gave an earlier speech (Irving et al. 2018): the answer comes from the opponent's context
+    of that speech, forked there, so it cannot adapt to later speeches (crossexam.py). Debate
+    only: consultancy has no opponent and is run as without it."""
+    cross_questions: int = Field(default=1, ge=1, le=5)
+    """With `cross_examination`: questions each debater may ask per round."""
+
+    @model_validator(mode="after")
+    def _cross_examination_needs_a_debate(self) -> DebateParams:
+        if self.cross_examination and "debate" not in self.conditions:
+            raise ValueError("@cross_examination@needs the debate condition (a consultant has no opponent to "
+                             "question); add debate to conditions or set cross_examination: false")
+        if self.cross_examination and self.rounds < 2:
+            raise ValueError("@cross_examination@questions an earlier speech, so it needs rounds of 2 or more "
+                             f"(rounds is {self.rounds})")
+        return self
+
     @model_validator(mode="after")
     def _no_expert_without_text(self) -> DebateParams:
         if self.passage == "none" and "expert" in self.conditions:

@@ -13,6 +13,7 @@ from rich.text import Text
 from oversight.core.words import count
 from oversight.protocol.judge_view import JudgeView
 from oversight.protocol.review import Body, Mark, QuoteRef, generic_form, heading, labelled
+from oversight.protocols.debate.crossexam import exchange_turns
 from oversight.protocols.debate.judging import NO_TEXT_NOTE, defuse_question, question_label, turn_title
 from oversight.protocols.debate.outcome import outcome_of
 from oversight.protocols.debate.verdict_scores import transcript_score
@@ -65,6 +66,10 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         info.append(f"quotes {stats.get('verified', 0)}/{stats.get('quotes', 0)} verified")
     if o.get("passage") == "none":
         info.append(NO_TEXT_NOTE)
+    if o.get("cross_requests"):
+        c = o["cross_requests"]
+        info.append(f"cross-examination: {count(c.get('asked', 0), 'question')} asked, "
+                    f"{c.get('declined', 0)} declined, {c.get('unreadable', 0)} unreadable")
     if o.get("open_roles"):
         info.append("open roles: " + ", ".join(
             f"{role} chose {'?' if s.get('choice') is None else LETTERS[s['choice']]}, defends {LETTERS[s['defends']]}"
@@ -84,6 +89,10 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
     current: Any = None
     # the rerun's speakers in the order they spoke: the answer shown first (answers[1]) first
     rerun = sorted(o.get("swapped_speeches") or [], key=lambda x: (x.get("round", 0), -int(x.get("answer_index", 0))))
+    asked_before: dict[tuple[bool, Any, Any], list[dict[str, Any]]] = {}
+    for rerun_run, key in ((False, "cross_examinations"), (True, "swapped_cross_examinations")):
+        for x in o.get(key) or []:
+            asked_before.setdefault((rerun_run, x.get("asked_round"), x.get("asker")), []).append(x)
     for s in [*speeches, *({**x, "_rerun": True} for x in rerun)]:
         if (s.get("round"), s.get("_rerun")) != current:
             if current is not None and not current[1]:
@@ -95,6 +104,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
             speaker = f"Debater {LETTERS[1 - s['answer_index']]}"
         title = Text(f" {speaker} (for {LETTERS[s['answer_index']]}, {s.get('words', '?')} words"
                      f"{', cut' if s.get('truncated') else ''}{_selection(s.get('selection'))}) ", style=TURN_STYLE)
+        parts += exchange_parts(asked_before.pop((s.get("_rerun", False), s.get("round"), s.get("role")), []), tags,
+                                "swapped" if s.get("_rerun") else "original", quotes, s.get("round", 0))
         first = len(quotes) + 1
         for q in s.get("quotes") or []:
             quotes.append(QuoteRef(len(quotes) + 1, speaker, s.get("round", 0), q))
@@ -102,6 +113,8 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
                                      first, speaker)]
     if current is not None and not current[1]:
         parts += judge_turn_parts(after.pop(current[0], None), tags)
+    for left in asked_before.values():  # an exchange whose asker's speech is missing: still shown
+        parts += exchange_parts(left, tags, "original", quotes, 0)
     if not speeches:
         seen = "the story, question and answers" if o.get("condition") == "expert" else "only the question and answers"
         parts.append(Text(f"\nNo speeches: the judge saw {seen}.", style="dim"))
@@ -109,6 +122,26 @@ def debate_body(transcript: dict[str, Any], params: dict[str, Any]) -> Body:
         parts.append(Text("\no: list quotes and jump to each in the story", style="dim"))
     story_ref = None if o.get("passage") == "none" else o.get("story_ref")  # a closed question has no story to open
     return Body(Group(*parts), quotes, story_ref)
+
+
+def exchange_parts(exchanges: list[dict[str, Any]], tags: tuple[str, str], order: str, quotes: list[QuoteRef],
+                   rnd: int) -> list[RenderableType]:
+    """Cross-examinations before the asker's speech: each question and answer under our label,
+    text defused as in every view (a rerun's under the names its speakers had there), its quotes
+    numbered on from the speeches' for the quotes screen."""
+    parts: list[RenderableType] = []
+    for x in exchanges:
+        try:
+            turns = exchange_turns(x, order, tags, relabel=False)  # type: ignore[arg-type]
+            said = [x["question"].get("quotes") or [], x["answer"].get("quotes") or []]
+        except (KeyError, ValueError, TypeError, AttributeError):  # a hand-edited exchange: shown as unreadable
+            parts.append(Text("(a cross-examination that cannot be read)", style="dim"))
+            continue
+        for turn, part_quotes in zip(turns, said):
+            first = len(quotes) + 1
+            quotes += [QuoteRef(len(quotes) + 1 + i, turn["speaker"], rnd, q) for i, q in enumerate(part_quotes)]
+            parts += [turn_label(turn["label"]), speech_text(turn["text"], part_quotes, tags, first, turn["speaker"])]
+    return parts
 
 
 _DECIDED = {"ask": "asked the questions above", "continue": "asked nothing", "end": "ended the debate here",
