@@ -390,11 +390,13 @@ def test_an_error_in_a_unit_started_while_a_call_waited_stops_the_run(tmp_path: 
 def test_a_lent_unit_over_budget_is_not_started_but_does_not_stop_the_run(tmp_path: Path) -> None:
     """The runner lends a slot at the moment most calls are in flight at their upper bounds;
     finding the budget committed then must only skip that optional start. It used to stop the
-    whole run: 4 of 8 units ran for $0.055 of a $0.10 budget that the 8 units fit in ($0.061)."""
+    whole run: 4 of 8 units ran for $0.055 of a $0.10 budget that the 8 units fit in ($0.061).
+    Since the fake bills tools ahead of the prompt, as the API does, the 8 units cost about $0.091:
+    the budget keeps the same headroom (about 1.5 times the bill)."""
     import oversight.runs.runner as runner
     from oversight.config.experiment import validate_experiment
 
-    path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5", concurrency=4, max_cost_usd=0.1)
+    path = _debate_experiment(tmp_path, "anthropic:claude-sonnet-4-5", concurrency=4, max_cost_usd=0.14)
     p = runner.plan(validate_experiment(yaml.safe_load(path.read_text()), str(path)), source=str(path),
                     base_dir=tmp_path)
     api = CachingAPI(reply=oversight_reply, latency_s=0.02)
@@ -402,7 +404,7 @@ def test_a_lent_unit_over_budget_is_not_started_but_does_not_stop_the_run(tmp_pa
     result = asyncio.run(runner.execute(p, folder=runner.open_run_folder(p, runs_dir=tmp_path / "runs",
                                                                         sweep_point={}), pool=pool))
     assert pool.warmer.waited > 0
-    assert api.bill.usd < 0.1
+    assert api.bill.usd < 0.14
     assert result.stopped is None and result.ran == len(p.units) == 8
 
 
