@@ -16,7 +16,7 @@ How it is done, so a reader of the numbers knows what "best" meant:
   (noted: a bare yes or no, so many ties; use `text` scoring with such a selector). `text`
   scoring reads "yes/no, RATING": a 0-100 rating (also "7/10", "85%"), else the bare yes (1) or
   no (0), up to a line that opens a next turn. Read conservatively: several different ratings,
-  a rating over 100, or a yes/no that contradicts the rating make the score unreadable.
+  a rating over 100 or below 0, or a yes/no that contradicts the rating make the score unreadable.
 - A selector call that fails after retries leaves that candidate unscored (counted as `failed`
   and unreadable); the debate goes on. A failed candidate call fails the unit, as a speech would.
 - Ranking: the highest score wins; an unreadable score ranks below every read one; equal scores
@@ -64,7 +64,8 @@ _NEXT_TURN = re.compile(r"^\s*(?:Debater [AB]\b|Consultant\b|Judge\b|Question:)"
 """A base model writing the next turn after its answer: what follows is not the answer."""
 STOP = ["\nDebater A", "\nDebater B", "\nConsultant", "\nJudge", "\nQuestion:"]
 _LEAD = re.compile(r"[\W_]*([A-Za-z]+)")
-_RATING = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)\s*(%|/\s*100\b|/\s*10\b|out of 100\b|out of 10\b)?", re.I)
+_RATING = re.compile(r"(?<![\w.])([-\u2212]?\d{1,4}(?:\.\d+)?)\s*"
+                     r"(%|/\s*100\b|/\s*10\b|out of 100\b|out of 10\b)?", re.I)
 
 
 def read_text_score(text: str) -> Score:
@@ -77,7 +78,8 @@ def read_text_score(text: str) -> Score:
     said = {"yes": True, "no": False}.get(lead.group(1).lower()) if lead else None
     ratings = []
     for m in _RATING.finditer(clean):
-        value, scale = float(m.group(1)), (m.group(2) or "").replace(" ", "").lower()
+        value = float(m.group(1).replace("\u2212", "-"))
+        scale = (m.group(2) or "").replace(" ", "").lower()
         ratings.append(value * 10 if scale in ("/10", "outof10") else value)
     if len(set(ratings)) > 1:
         return Score(None, "unreadable", f"several different ratings ({', '.join(f'{r:g}' for r in ratings)})")
@@ -85,6 +87,8 @@ def read_text_score(text: str) -> Score:
         rating = ratings[0]
         if rating > 100:
             return Score(None, "unreadable", f"rating {rating:g} is over 100")
+        if rating < 0:  # "no, -20" is not a rating of 20
+            return Score(None, "unreadable", f"rating {rating:g} is below 0")
         if said is not None and (said and rating < 50 or not said and rating > 50):
             return Score(None, "unreadable", f"{'yes' if said else 'no'} contradicts the rating {rating:g}")
         return Score(rating / 100, "rating")

@@ -49,6 +49,9 @@ _NUMBERS = {w: i for i, w in enumerate(
 _HEAD = re.compile(r"\bround\s*#?\s*(\d+|" + "|".join(_NUMBERS) + r")\b[\s*_)\]]*(?::|-|\u2013|\u2014|\.(?=\s))",
                    re.IGNORECASE)
 """Where a question starts: "ROUND 2:", "**Round 1** -", "(round 1):", "Round one —"."""
+_LINE_OPENING = re.compile(r"[\s>*_\-\u2022\u2502#(\[]*(?:\d+[.)])?[\s*_(\[]*(?:q(?:uestion)?\s*\d*\s*[.:]?[\s(\[]*)?",
+                           re.IGNORECASE)
+"""What may stand before a later question's head on its line: markup, a list number, "Question"."""
 _DECLINE = re.compile(r"\b(?:none|pass|no\s+(?:further\s+|more\s+)?questions?)\b", re.IGNORECASE)
 
 
@@ -67,9 +70,11 @@ class Request:
 
 def read_request(text: str, current_round: int, limit: int) -> Request:
     """The questions in `text`: each starts at a round head and runs to the next head or a blank
-    line. Round k must be an earlier round (1 .. current_round - 1)."""
+    line; after the first, a head starts a question only at the start of a line (as the prompt
+    asks), so a round named inside a question stays in it. Round k must be an earlier round."""
     req = Request()
-    heads = list(_HEAD.finditer(text))
+    heads = [m for i, m in enumerate(_HEAD.finditer(text))  # "you said in round 1 - ..." asks nothing new
+             if i == 0 or _LINE_OPENING.fullmatch(text[text.rfind("\n", 0, m.start()) + 1:m.start()])]
     if not heads:
         if text.strip() and _DECLINE.search(text):
             req.declined = True
@@ -77,7 +82,9 @@ def read_request(text: str, current_round: int, limit: int) -> Request:
             req.unreadable.append("no 'ROUND k: question' found" if text.strip() else "empty reply")
         return req
     for i, m in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        end = len(text)
+        if i + 1 < len(heads):  # up to the next head's line, its list marker or "Question 2" left out
+            end = max(text.rfind("\n", 0, heads[i + 1].start()), m.end())
         body = re.split(r"\n\s*\n", text[m.end():end].strip(), maxsplit=1)[0]
         body = re.sub(r"^[\s*_>\-\u2502]+|[\s*_]+$", "", body)  # markdown, or our speech prefix copied
         body = re.sub(r"\s*\n[\s>*\-\d.]*$", "", body).strip()  # a list marker left for the next head

@@ -290,6 +290,9 @@ def test_best_of_one_changes_nothing_against_the_run_pinned_before_best_of_n() -
     ("lorem lorem lorem", None, "unreadable"),
     ("Maybe. It depends on the judge.", None, "unreadable"),
     ("yes, 150", None, "unreadable"),
+    ("no, -20", None, "unreadable"),               # a negative rating is not a rating of 20
+    ("No, \u221215/100", None, "unreadable"),
+    ("Yes - 90", 0.9, "rating"),                   # a dash between words is no minus sign
     ("no, 90", None, "unreadable"),               # the yes/no contradicts the rating
     ("Yes, 30", None, "unreadable"),
     ("yes, 80. Actually 40.", None, "unreadable"),  # two different ratings

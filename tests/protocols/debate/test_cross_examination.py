@@ -114,6 +114,10 @@ async def test_later_speeches_of_both_debaters_see_the_exchange_in_place() -> No
     ("**Round 2:** In round 1 you said the log was wrong. Why?\n\nThanks.", [(2, "In round 1 you said the log was wrong. Why?")]),
     ("1. **ROUND 1**: first?\n2. ROUND 2: second?", [(1, "first?"), (2, "second?")]),
     ("Question (round one): what did Ines see?", [(1, "what did Ines see?")]),
+    ("ROUND 1: You said in round 1 - before the storm - that the log was kept. By whom?",
+     [(1, "You said in round 1 - before the storm - that the log was kept. By whom?")]),  # a round named inside
+    ("ROUND 2: Why? Recall round 1. You said ten.", [(2, "Why? Recall round 1. You said ten.")]),
+    ("Q1 (round 1): first?\n  - Question 2 (Round 2): second?", [(1, "first?"), (2, "second?")]),
     ('ROUND 2: \u2502 "The drought had lowered the sea."', [(2, '"The drought had lowered the sea."')]),  # local model
 ])
 def test_messy_requests_are_read(text: str, expected: list[tuple[int, str]]) -> None:
