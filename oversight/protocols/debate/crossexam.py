@@ -53,6 +53,9 @@ _LINE_OPENING = re.compile(r"[\s>*_\-\u2022\u2502#(\[]*(?:\d+[.)])?[\s*_(\[]*(?:
                            re.IGNORECASE)
 """What may stand before a later question's head on its line: markup, a list number, "Question"."""
 _DECLINE = re.compile(r"\b(?:none|pass|no\s+(?:further\s+|more\s+)?questions?)\b", re.IGNORECASE)
+_DECLINE_BODY = re.compile(r"(?:none|pass|nothing(?:\s+(?:to\s+ask|further|more))?(?:\s+\w+)?|no\s+(?:further\s+|more\s+)?"
+                           r"questions?(?:\s+\w+)?)\W*", re.IGNORECASE)
+"""A 'question' that only declines ("ROUND 2: nothing to ask."): no question is put."""
 
 
 # ---- reading the asker's request ----------------------------------------------------------------
@@ -95,10 +98,13 @@ def read_request(text: str, current_round: int, limit: int) -> Request:
             req.unreadable.append(f"round {k} is not an earlier round ({earlier})")
         elif not re.search(r"\w", body):
             req.unreadable.append(f"round {k}: no question")
+        elif _DECLINE_BODY.fullmatch(body):
+            req.declined = True
         elif len(req.questions) >= limit:
             req.over_limit += 1
         else:
             req.questions.append((k, body))
+    req.declined = req.declined and not req.questions  # a decline beside a real question declines nothing
     return req
 
 

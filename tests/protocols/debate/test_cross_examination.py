@@ -303,3 +303,19 @@ async def test_a_closed_question_uses_the_closed_templates_and_checks_no_quote()
     judge = by_step(rec, "judge original").input[-1]["content"]
     # a question imitating our answer label stays inside its turn, the label-like part marked
     assert "\n│ Debater A (as of round 1) [Debater B wrote: «answers:»" in judge
+
+
+@pytest.mark.parametrize(("text", "questions", "declined"), [
+    ("I pass on round 2: nothing to ask.", [], True),
+    ("ROUND 1: No questions here.", [], True),
+    ("ROUND 1: Nothing further.", [], True),
+    ("ROUND 1: Why did you say none of it mattered?", [(1, "Why did you say none of it mattered?")], False),
+    ("ROUND 1: nothing to ask.\nROUND 2: Where is the reservoir in the story?",
+     [(2, "Where is the reservoir in the story?")], False),
+])
+def test_a_round_head_that_only_declines_asks_nothing(text: str, questions: list[tuple[int, str]],
+                                                      declined: bool) -> None:
+    from oversight.protocols.debate.crossexam import read_request
+
+    request = read_request(text, 3, 2)
+    assert request.questions == questions and request.declined is declined and request.unreadable == []
