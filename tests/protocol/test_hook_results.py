@@ -89,3 +89,17 @@ def test_generic_legends_and_help_name_no_protocols_words() -> None:
     legend = " ".join(section.legend)
     assert "flaw" not in legend and "one per pick" in legend
     assert "Two answers" not in JudgeScreen.HELP_TEXT and "A, B, ..." in JudgeScreen.HELP_TEXT
+
+
+def test_judge_views_giving_one_key_twice_is_one_line(run: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two views under one key would stand as one judgment (the latest): a wrong count, silently."""
+    def views(self: Any, transcript: dict[str, Any], params: Any, texts: Any) -> list[JudgeView]:
+        pick = JudgeView(key="pair", template="answer", answer_kind="choice", choices=("1", "2", "tie"),
+                         variables={"question": "Which is better?"})
+        return [pick, JudgeView(key="pair", template="answer", answer_kind="rating", variables={"question": "Rate it"})]
+    monkeypatch.setattr(BrokenProtocol, "judge_views", views)
+    scripted.register("verdict", lambda messages: "right")
+    code, err = cli(capsys, "judge", str(run), "--model", "scripted:verdict")
+    assert code == 2
+    assert error_line(err) == ("error: protocol 'broken': its judge_views hook gave view key 'pair' twice for "
+                               "transcript 'q1:plain'; give each view of a transcript its own key")
