@@ -25,7 +25,7 @@ from oversight.log.runfolder import RunFolder
 from oversight.report.results import view_reader
 from oversight.core.safe_paths import allow
 from oversight.log.transcripts import record_ref, standing_judgments
-from oversight.protocol.hooks import call_hook, hook_value, protocol_label
+from oversight.protocol.hooks import call_hook, call_views, hook_value, protocol_label
 
 @dataclass
 class JudgeOptions:
@@ -212,7 +212,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
         opts = replace(opts, kind=run_judge_kind(protocol, run_params))
     params = _verdict_params(protocol, run_params, opts)
     finished = sorted((t for t in folder.transcripts() if not t.get("error")), key=lambda t: str(t["id"]))
-    everything = [Task(t, v) for t in finished for v in call_hook(protocol, "judge_views", t, params, folder)]
+    everything = [Task(t, v) for t in finished for v in call_views(protocol, t, params, folder)]
     if not everything:
         raise UserError(f"{folder.path}: no finished transcript with a judge view to judge")
     selected = _select(everything, opts, protocol)

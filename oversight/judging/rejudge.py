@@ -83,7 +83,10 @@ def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:
     try:
         fields = call_hook(p.protocol, "verdict", task.view, task.transcript, JudgeResponse(text=""), p.params)
     except Exception:  # a protocol that cannot read an empty answer still gets a failed record
+        fields = None
+    if not isinstance(fields, dict):  # nor a verdict hook that returns no dict at all
         fields = {"condition": task.transcript.get("condition")}
+    fields = {**fields}
     fields.update(invalid=True, failed=True, reason=reason, raw=None)
     return fields
 

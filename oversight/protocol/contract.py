@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
 
 from pydantic import BaseModel
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 
 from oversight.protocol.reporting import (INVALID_SCORE, ExportScore, HeadlineRow, Published, choice_labels, correct_score,
                                           recorded_view)
 from oversight.protocol.judge_view import JudgeView
-from oversight.protocol.review import Body, Mark, correct_mark, generic_body, generic_form
+from oversight.protocol.review import Body, Mark, choice_list, correct_mark, generic_body, generic_form
 from oversight.protocol.recorder import Recorder, RunContext, settings_for
 from oversight.protocol.unit import I, Unit
 from oversight.config.tasks import TaskConfig
@@ -274,8 +274,11 @@ class Protocol(ABC, Generic[P, I]):
     def form_body(self, view: JudgeView) -> RenderableType:
         """What a person judging `view` reads above the answer form (`judge --human`), its values
         already cleaned for the terminal. Default: every variable under its title as plain text
-        (`generic_form`); a protocol draws its own sections, e.g. speaker turns and quotes."""
-        return generic_form(view, self.form_titles, self.flaws_guide or None, self.form_hidden)
+        (`generic_form`), then a choice view's answers by letter (`choice_list`); a protocol
+        draws its own sections, e.g. speaker turns and quotes."""
+        form = generic_form(view, self.form_titles, self.flaws_guide or None, self.form_hidden)
+        listed = choice_list(view)
+        return Group(form, *listed) if listed else form
 
     def review_body(self, transcript: dict[str, Any], params: dict[str, Any], texts: TextReader,
                     judgments: list[dict[str, Any]]) -> Body:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from oversight.core.errors import UserError, bounded
+from oversight.protocol.judge_view import JudgeView
 
 T = TypeVar("T")
 
@@ -61,6 +62,24 @@ def call_hook_as(kind: type[T], proto: Any, hook: str, *args: Any, **kwargs: Any
     return value
 
 
+def call_views(proto: Any, transcript: dict[str, Any], params: Any, texts: Any) -> list[JudgeView]:
+    """`proto.judge_views(...)`, checked: a list of `JudgeView`s with distinct keys, else one line
+    naming what came back (a dict standing for a view would fail deep inside judging; a repeated
+    key would merge two views' judgments into one)."""
+    views = call_hook(proto, "judge_views", transcript, params, texts)
+    if not isinstance(views, (list, tuple)) or not all(isinstance(v, JudgeView) for v in views):
+        odd = views if not isinstance(views, (list, tuple)) else next(v for v in views if not isinstance(v, JudgeView))
+        raise UserError(f"protocol {protocol_label(proto)!r}: its judge_views hook returned "
+                        f"{bounded(repr(odd))}, not a list of JudgeView (oversight.protocol.JudgeView)")
+    keys = [v.key for v in views]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:  # judgments are kept per view key: a repeat would silently stand for the other view
+        raise UserError(f"protocol {protocol_label(proto)!r}: its judge_views hook gave view key "
+                        f"{bounded(repr(repeated[0]))} twice for transcript {bounded(repr(transcript.get('id')))}; "
+                        f"give each view of a transcript its own key")
+    return list(views)
+
+
 def hook_value(proto: Any, hook: str) -> Any:
     """A hook that is a class attribute (`published`, `figures`): a property that raises is one line."""
     with hook_guard(protocol_label(proto), hook):
@@ -96,5 +115,5 @@ def load_hook(proto: Any, hook: str) -> Callable[..., Any] | None:
     return load_spec(protocol_label(proto), hook, spec)
 
 
-__all__ = ["call_hook", "call_hook_as", "call_hook_async", "hook_failure", "hook_guard", "hook_value", "load_hook", "load_spec",
+__all__ = ["call_hook", "call_views", "call_hook_as", "call_hook_async", "hook_failure", "hook_guard", "hook_value", "load_hook", "load_spec",
            "protocol_label"]

@@ -152,5 +152,13 @@ def generic_form(view: JudgeView, titles: dict[str, str] | None = None, guide: s
     return Group(*parts)
 
 
-__all__ = ["FORGED_STYLE", "FORM_TITLES", "LETTERS", "TURN_STYLE", "Body", "Mark", "QuoteRef", "ReviewTree", "Section", "correct_mark", "generic_body",
+def choice_list(view: JudgeView) -> list[RenderableType]:
+    """A choice view's answers under the letters the form asks for ("A: a tie"), so a person knows
+    what each letter picks when no variable of the view spells the choices out; [] otherwise."""
+    if view.answer_kind != "choice" or not view.choices:
+        return []
+    return [heading("Answers"), *(Text(f"{LETTERS[i]}: {choice}") for i, choice in enumerate(view.choices[:len(LETTERS)]))]
+
+
+__all__ = ["FORGED_STYLE", "FORM_TITLES", "LETTERS", "TURN_STYLE", "Body", "Mark", "QuoteRef", "ReviewTree", "Section", "choice_list", "correct_mark", "generic_body",
            "generic_form", "heading", "judge_label", "labelled"]

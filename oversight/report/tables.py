@@ -350,8 +350,8 @@ def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
         return None
     return Section(f"Agreement between judges: {run_name}", agreement_rows(rows),
                    [f"Cohen's kappa; views: views both judges judged, from that many transcripts; pairs: their "
-                    f"verdict pairs on those views; labels: the labels compared (one per answer chosen, one per "
-                    f"gold flaw); intervals: {rows[0]['method']}"])
+                    f"verdict pairs on those views; labels: the labels compared (one per pick, or one per part the "
+                    f"protocol compares); intervals: {rows[0]['method']}"])
 
 
 LEFT_OUT = {"retracted": "withdrawn by their judge (undo)", "retried": "failed calls judged again",

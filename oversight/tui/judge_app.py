@@ -45,7 +45,8 @@ CSS = """
 def render_view(view: JudgeView, protocol: Protocol[Any, Any]) -> RenderableType:
     """A view as the protocol draws it for a person (`form_body`), every value cleaned of control
     characters first: speeches and stories are model and task text."""
-    return protocol.form_body(dataclasses.replace(view, variables=clean_deep(view.variables)))
+    return protocol.form_body(dataclasses.replace(view, variables=clean_deep(view.variables),
+                                                  choices=tuple(clean_deep(list(view.choices)))))
 
 
 def _field(label: str, box: Input) -> Horizontal:
@@ -81,7 +82,7 @@ class JudgeScreen(Helpful):
     HELP_TEXT = (
         "Judging\n\nRead the text above the form; pageup/pagedown scroll it from anywhere.\n"
         "tab / shift+tab: move between the fields   enter: next field\n\n"
-        "Two answers: type A or B, then how likely your answer is right (50-100),\n"
+        "A choice: type the letter of your answer (A, B, ...), then how likely it is right (50-100),\n"
         "  then an explanation if you like (optional).\n"
         "Flaws: one flaw per line; leave empty if you find none.\n"
         "Ratings: a whole number from 1 (worst) to 7 (best) for each scale.\n\n"

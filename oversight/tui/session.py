@@ -32,7 +32,7 @@ from oversight.protocol.registry import get_protocol
 from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of, stable_int
 from oversight.tui.records import effective_judgments, human_judgment, retraction
-from oversight.protocol.hooks import call_hook
+from oversight.protocol.hooks import call_hook, call_views
 
 @dataclass
 class JudgeUnit:
@@ -254,7 +254,7 @@ class JudgeSession:
         tid = transcript["id"]
         keys = call_hook(self.protocol, "view_keys", transcript, self.params)
         if keys is None:  # the protocol cannot say without building them: build them now
-            built = {v.key: v for v in call_hook(self.protocol, "judge_views", transcript, self.params, self.folder)}
+            built = {v.key: v for v in call_views(self.protocol, transcript, self.params, self.folder)}
             keys = list(built)
         else:
             keys, built = [str(k) for k in keys], {}
@@ -272,7 +272,7 @@ class JudgeSession:
     def _unit(self, transcript: dict[str, Any], part: str, key: str, assignment: dict[str, Any],
               built: dict[str, JudgeView]) -> JudgeUnit:
         def build() -> JudgeView:
-            views = built or {v.key: v for v in call_hook(self.protocol, "judge_views", transcript, self.params,
+            views = built or {v.key: v for v in call_views(self.protocol, transcript, self.params,
                                                            self.folder)}
             if key not in views:
                 raise UserError(f"protocol {self.protocol.name!r}: view_keys names view {key!r} of transcript "
