@@ -31,7 +31,8 @@ def correct_score(judgment: dict[str, Any]) -> ExportScore | None:
 
 
 HeadlineRow = dict[str, Any]
-"""One headline metric: `metric`, `estimate`, `ci`, `ci_method`, `n` (and `ci_reason` if no interval)."""
+"""One headline metric: `metric`, `estimate`, `ci`, `ci_method`, `n` (and `ci_reason` if no
+interval); `difference: true` marks a difference of two estimates (drawn on its own -1..1 axis)."""
 
 
 @dataclass(frozen=True)

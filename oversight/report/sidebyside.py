@@ -108,6 +108,7 @@ def side_by_side(runs: list[tuple[str, dict[str, Any] | None, dict[str, Any]]]) 
             out: Row = {"run": name}
             out.update({k: (point or {}).get(k) for k in keys})
             out.update(row)
+            out.pop("difference", None)  # a figure's concern (which axis), not a column
             reason = out.pop("ci_reason", None)
             if reason:  # a table says why there is no interval
                 out["ci"] = short_reason(reason)

@@ -16,7 +16,7 @@ PACKAGE = ROOT / "oversight"
 
 FORBIDDEN = frozenset({
     "debate", "debater", "debaters", "consultancy", "consultant", "critique", "critiques", "summarize",
-    "summarization", "swapped", "original", "verified", "unverified", "turns", "grader", "recall",
+    "summarization", "swapped", "original", "verified", "unverified", "turns", "grader", "recall", "uplift",
 })
 """Words (parts of a name split at underscores and case, or of a string) only a protocol may use."""
 FORBIDDEN_KEYS = frozenset({"p_correct", "correct_index", "answer_index", "consultant_letter", "flaws_reported",

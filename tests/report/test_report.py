@@ -207,3 +207,16 @@ def test_a_table_that_fits_keeps_its_columns() -> None:
     rows = _debate_rows()[2:4]
     text = _printed(Section("Results", rows), width=120)
     assert "inv" in text.splitlines()[1] and "0/8" in text.splitlines()[3]
+
+
+def test_a_difference_is_what_the_protocol_marks_not_what_it_is_called() -> None:
+    from oversight.report.plots.compare import _is_difference
+    from oversight.report.sidebyside import side_by_side
+
+    assert _is_difference({"metric": "gain", "difference": True}, "gain")
+    assert not _is_difference({"metric": "uplift-like"}, "uplift-like")
+    assert _is_difference(None, "debate - blind")
+    metrics = json.loads(json.dumps({"protocol": "critique", "judges": ["j"], "by_judge": {"j": {
+        "uplift": {"estimate": 0.1, "ci": [-0.1, 0.3], "ci_method": "newcombe-paired", "n": 8}}}}))
+    rows = side_by_side([("r", None, metrics)])
+    assert [r["metric"] for r in rows] == ["uplift"] and all("difference" not in r for r in rows)

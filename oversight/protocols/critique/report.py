@@ -42,5 +42,5 @@ def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
     judge = first_judge(metrics)
     block = (metrics.get("by_judge") or {}).get(judge) or {}
     rows = [estimate_row(f"recall {c}", rec) for c, rec in (block.get("recall") or {}).items()]
-    rows.append(estimate_row("uplift", block.get("uplift")))
+    rows.append(estimate_row("uplift", block.get("uplift"), difference=True))
     return [r for r in rows if r]

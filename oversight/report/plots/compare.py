@@ -15,8 +15,9 @@ from oversight.protocol.reporting import CrossRunResult
 from oversight.report.crossrun import RunReport
 
 
-def _is_difference(metric: str) -> bool:
-    return " - " in metric or metric.startswith("uplift")
+def _is_difference(row: dict[str, Any] | None, metric: str) -> bool:
+    """A row the protocol marks as a difference (`difference: true`), or one named "X - Y"."""
+    return bool((row or {}).get("difference")) or " - " in metric
 
 
 def side_by_side_figures(runs: list[RunReport]) -> list[tuple[str, Figure]]:
@@ -29,7 +30,8 @@ def side_by_side_figures(runs: list[RunReport]) -> list[tuple[str, Figure]]:
     figures = []
     for stem, wanted, ylim, ref in (("compare_estimates", False, (0.0, 1.0), None),
                                     ("compare_differences", True, (-1.0, 1.0), 0.0)):
-        chosen = [m for m in metrics if _is_difference(m) == wanted]
+        kinds = {m: any(_is_difference(by_metric.get(m), m) for by_metric in rows) for m in metrics}
+        chosen = [m for m in metrics if kinds[m] == wanted]
         if not chosen:
             continue
         series = {m: [by_metric.get(m) for by_metric in rows] for m in chosen}
