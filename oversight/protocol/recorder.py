@@ -89,7 +89,8 @@ class Recorder:
         self.judgments: list[Judgment] = []
         self.usage_by_role: dict[str, Usage] = {}
         if journal is not None:
-            self.events = [Event.model_construct(**e) for e in journal.events]
+            self.events = [Event.model_construct(**{**e, "usage": Usage(**e["usage"])} if e.get("usage") else e)
+                           for e in journal.events]
             self.judgments = [Judgment.model_construct(**j) for j in journal.judgments]
             for e in journal.events:
                 if e.get("type") == "model" and e.get("usage") and not e.get("cached"):
