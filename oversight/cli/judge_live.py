@@ -62,7 +62,7 @@ def command(args: argparse.Namespace, ask: Any = None) -> int:
     if ask is None:
         from oversight.tui.live_app import terminal_asker  # lazy: loads Textual only here
 
-        ask = terminal_asker()
+        ask = terminal_asker(p.protocol, judge_id, folder.log_error)
     return asyncio.run(_judge(p, folder, units, judge_id, ask))
 
 
@@ -117,7 +117,7 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any)
                                                  planned={u.id for u in p.units}))
     finally:
         await pool.aclose()
-    console.print(f"judged {count(judged, 'debate')} live" + (f"; {failed} failed" if failed else ""),
+    console.print(f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else ""),
                   highlight=False, markup=False)
     return 1 if failed else 0
 

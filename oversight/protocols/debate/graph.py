@@ -268,7 +268,8 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str
     if ctx.live:  # the person gives one verdict, in the order they watched, unless they ended early
         views = [v for v in views if v.key == ctx.order] if not verdicts else []
         for view in views:
-            record = verdict_fields(outcome, view, live_verdict(view, p.rounds, state["condition"]), "human")
+            record = {**verdict_fields(outcome, view, live_verdict(view, p.rounds, state["condition"]), "human"),
+                      "view_key": view.key}
             rec.note("verdict", **record)
             rec.human_judgment(ctx.live, **record)
             verdicts.append(record)

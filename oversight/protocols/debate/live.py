@@ -49,7 +49,7 @@ def answer_problem(value: Any, max_questions: int, to: list[str], verdict_only: 
         return "choose: ask questions (or hear the next round) or end now with a verdict"
     if value["action"] == "ask":
         if verdict_only:
-            return "the debate is over: give your verdict"
+            return "the exchange is over: give your verdict"
         questions = value.get("questions") or []
         if len(questions) > max_questions:
             return f"at most {max_questions} question(s) per decision ({len(questions)} given)"

@@ -341,6 +341,8 @@ def record_decision(rec: Recorder, decision: Decision, *, outcome: dict[str, Any
         else:
             verdict = verdict_fields(outcome, view, decision.response, judged)
             verdict["ended_round"] = rnd
+            if person:
+                verdict["view_key"] = view.key
             rec.note("verdict", **verdict)
             if person:
                 rec.human_judgment(person, **verdict)
