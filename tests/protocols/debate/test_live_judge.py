@@ -145,3 +145,34 @@ async def test_a_bad_answer_is_refused_with_one_line(tmp_path: Path) -> None:
     assert "at most 1" in answer_problem({"action": "ask", "questions": [{"to": "A", "text": "x"}] * 2}, 1, to)
     assert "give your verdict" in answer_problem(CONTINUE, 0, to, verdict_only=True)
     assert answer_problem(VERDICT, 2, to) is None
+
+
+class Killed(BaseException):
+    """Stands for the process dying mid-node (not an error any retry would catch)."""
+
+
+async def test_a_node_killed_after_one_of_its_calls_resumes_with_that_call_journaled(tmp_path: Path) -> None:
+    proto, run, (unit, _) = setup()
+    params = DebateParams(**{**PARAMS, "roles": "open"}, swap=False)
+    chose: list[str] = []
+    kill = [True]
+
+    def chooser_or_debater(messages: list[Message]) -> str:
+        prompt = messages[-1].content
+        if "(round " not in prompt[-40:]:  # the open-roles choice: both speakers in one node, at once
+            chose.append(prompt)
+            if len(chose) == 2 and kill and kill.pop():
+                raise Killed
+            return "I will defend answer A." if len(chose) == 1 else "I choose B."
+        return debater(messages)
+
+    scripted.register("live-debater", chooser_or_debater)
+    with pytest.raises(Killed):
+        await session(proto, run, unit, params, tmp_path, [])
+    assert len(chose) == 2
+    rec, step, _ = await session(proto, run, unit, params, tmp_path, [])
+    assert step.paused is not None and step.paused["round"] == 1
+    assert len(chose) == 3  # the finished choice was never asked again; the killed one was
+    steps = [e.step for e in rec.events if e.type == "model"]
+    assert sorted(s for s in steps if "chooses" in s) == ["debater_a chooses", "debater_b chooses"]
+    assert len([e for e in rec.events if e.type == "side_choice"]) == 2
