@@ -86,3 +86,27 @@ def test_only_blind_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["judge-live", str(experiment(tmp_path, conditions=["blind"])), "--judge-id", "ana",
                  "--runs-dir", str(tmp_path / "runs")]) == 2
     assert "no speeches to judge live" in capsys.readouterr().err
+
+
+def test_no_request_repeated_on_a_fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers.fakes.llm_server import FakeLLM, serve
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    fake = FakeLLM(reply=lambda prompt: "Well -- <quote>the soup did not tremble</quote>, as I said.")
+    path = experiment(tmp_path, conditions=["debate"])
+    with serve(fake):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["models"] = {r: f"openai:fake-gpt@{fake.openai_url}" for r in data["models"]}
+        data["limit"] = 1
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        runs = tmp_path / "runs"
+        assert judge_live.command(args(path, runs), ask=person([])) == 0  # quits at the first pause
+        first = list(fake.requests)
+        assert len(first) == 2  # round 1: both debaters
+        [run] = list(runs.iterdir())
+        assert judge_live.command(args(run, runs), ask=person([])) == 0  # opened again, quit again
+        assert fake.requests == first
+        assert judge_live.command(args(run, runs), ask=person([CONTINUE, VERDICT])) == 0
+    assert fake.requests[:2] == first and len(fake.requests) == 4 and len(set(fake.requests)) == 4
+    [transcript] = [orjson.loads(x) for x in (run / "transcripts.jsonl").read_bytes().splitlines()]
+    assert len([e for e in transcript["events"] if e["type"] == "model"]) == 4  # every call, each once
