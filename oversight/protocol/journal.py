@@ -35,12 +35,15 @@ class UnitJournal:
         self._claimed_judgments: set[int] = set()
 
     def _load(self) -> None:
-        lines = self.path.read_bytes().splitlines()
+        data = self.path.read_bytes()
+        lines = data.splitlines()
         for n, line in enumerate(lines, 1):
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
-                if n == len(lines):  # a line cut short by the crash: the call it held is made again
+                if n == len(lines):  # a line cut short by the crash: dropped, the call it held is made again
+                    with self.path.open("r+b") as f:
+                        f.truncate(len(data) - len(line) - (0 if data.endswith(line) else 1))
                     break
                 raise UserError(f"{self.path}: line {n} is not JSON; delete the file to start the unit again") from None
             if "attempt" in record and n == 1:

@@ -25,7 +25,7 @@ from oversight.protocol.contract import Unit
 from oversight.protocol.journal import UnitJournal
 from oversight.protocol.recorder import Recorder, RunContext
 from oversight.runs.plan import Plan
-from oversight.runs.runner import _write_unit
+from oversight.runs.runner import write_unit
 
 CHECKPOINTS = "live.sqlite"
 JOURNALS = "live"
@@ -66,7 +66,7 @@ async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFo
                             condition=unit.condition, events=rec.events, outcome=outcome, usage=usage,
                             usage_by_role=rec.usage_by_role, error=error, attempt=rec.attempt)
     judgments = [j.to_record() for j in rec.judgments] if error is None else []
-    written = await _write_unit(folder, None, unit, transcript, transcript.to_record(), judgments)
+    written = await write_unit(folder, None, unit, transcript, transcript.to_record(), judgments)
     journal.path.unlink(missing_ok=True)  # the transcript line holds it all now
     return written
 

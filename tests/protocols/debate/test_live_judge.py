@@ -176,3 +176,19 @@ async def test_a_node_killed_after_one_of_its_calls_resumes_with_that_call_journ
     steps = [e.step for e in rec.events if e.type == "model"]
     assert sorted(s for s in steps if "chooses" in s) == ["debater_a chooses", "debater_b chooses"]
     assert len([e for e in rec.events if e.type == "side_choice"]) == 2
+
+
+def test_a_journal_line_cut_short_by_a_crash_is_dropped_and_the_file_stays_readable(tmp_path: Path) -> None:
+    path = tmp_path / "unit.jsonl"
+    journal = UnitJournal(path, "att1")
+    journal.claim_event({"type": "quote_check", "role": "debater_a", "round": 1})
+    with path.open("ab") as f:
+        f.write(b'{"event": {"type": "model", "role": "deb')  # the process died mid-write
+    again = UnitJournal(path, "other")
+    assert again.attempt == "att1" and len(again.events) == 1
+    again.claim_event({"type": "quote_check", "role": "debater_b", "round": 1})
+    third = UnitJournal(path, "other")
+    assert [e["role"] for e in third.events] == ["debater_a", "debater_b"]
+    with pytest.raises(UserError, match="line 2 is not JSON"):
+        path.write_bytes(b'{"attempt": "a"}\nnot json\n{"event": {}}\n')
+        UnitJournal(path, "x")
