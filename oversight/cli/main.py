@@ -12,14 +12,15 @@ import warnings
 from typing import Any
 
 from oversight import __version__
-from oversight.cli import export, imports, judge, ls, report, review, run, validate
+from oversight.cli import export, imports, judge, judge_live, ls, report, review, run, validate
 from oversight.cli.console import Halted, Interrupted, err_console, warn
 from oversight.cli.options import DeferringParser
 from oversight.core import keyguard, safe_paths
 from oversight.core.errors import UserError
 from oversight.core.safe_text import clean, line
 
-COMMANDS = {"run": run, "validate": validate, "import": imports, "judge": judge, "report": report,
+COMMANDS = {"run": run, "validate": validate, "import": imports, "judge": judge, "judge-live": judge_live,
+            "report": report,
             "export": export, "review": review, "ls": ls}
 """Command name -> its module, in the order `oversight --help` lists them."""
 

@@ -75,6 +75,15 @@ class JudgeResponse:
     schema requires (or parse by luck), so it is read as invalid, never as a verdict."""
 
 
+@dataclass
+class LiveStep:
+    """Where a unit judged live by a person stands: paused at a decision (`paused`, the
+    protocol's JSON payload saying what the person reads and may do) or finished (`outcome`)."""
+
+    paused: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None
+
+
 class TextReader(TypingProtocol):
     """Reads back a large text stored once per run (RunFolder implements it)."""
 
@@ -235,6 +244,27 @@ class Protocol(ABC, Generic[P, I]):
         (`failed: True` and a `reason`), never raised, so the judge's answer is kept."""
         return self.verdict(view, transcript, response, params)
 
+    # ---- Live judging hooks: a person as the judge while the unit runs (`oversight judge-live`)
+
+    live_judge: ClassVar[bool] = False
+    """True when `run_unit_live` is implemented."""
+
+    def live_problem(self, params: P) -> str | None:
+        """Why these params cannot be judged live (one line), or None."""
+        return None if self.live_judge else f"protocol {self.name!r} has no live judge"
+
+    def live_conditions(self, params: P) -> set[str]:
+        """The conditions with something to judge live (the others are left out)."""
+        return set()
+
+    async def run_unit_live(self, unit: Unit[I], params: P, rec: Recorder, *, checkpointer: Any, thread_id: str,
+                            judge_id: str, resume: Any = None) -> LiveStep:
+        """Run (or go on with) `unit` with the person `judge_id` as its judge: the graph pauses
+        at each of the person's decisions (LangGraph's interrupt, checkpointed by `checkpointer`
+        under `thread_id`); `resume` is the person's answer to the pause the last call returned
+        (None: start, or go on after a crash from the last checkpoint)."""
+        raise NotImplementedError(f"protocol {self.name!r} has no live judge")
+
     # ---- Import hooks: published transcripts of other tools as run folders
     importers: ClassVar[dict[str, str]] = {}
     """Format name (`oversight import FORMAT FILE`) -> module with `FORMAT`, `import_file(path,
@@ -319,6 +349,6 @@ def no_repeats(values: list[Any]) -> list[Any]:
 
 
 __all__ = [
-    "JudgeResponse", "JudgeView", "Protocol", "Recorder", "RunContext", "TextReader", "Unit",
+    "JudgeResponse", "JudgeView", "LiveStep", "Protocol", "Recorder", "RunContext", "TextReader", "Unit",
     "no_repeats", "settings_for",
 ]

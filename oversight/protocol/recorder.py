@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 
 from oversight.models.model import Model
-from oversight.models.types import GenerateConfig, Message, ModelOutput, Usage
+from oversight.models.types import Completion, GenerateConfig, Message, ModelOutput, TokenLogprob, Usage
+from oversight.protocol.journal import UnitJournal
 from oversight.protocol.prompts import PromptSet
 from oversight.protocol.unit import Unit
 from oversight.log.transcripts import MIN_SHARED_CHARS, Event, JudgeRef, Judgment, compact_messages
@@ -80,13 +81,23 @@ def settings_for(
 class Recorder:
     """One per unit attempt: renders prompts, calls models, logs events, collects judgments."""
 
-    def __init__(self, run: RunContext, unit: Unit[Any]) -> None:
+    def __init__(self, run: RunContext, unit: Unit[Any], journal: UnitJournal | None = None) -> None:
+        """With a `journal` (a unit that may pause and resume), every event is journaled at
+        once, and a resumed unit starts from the journaled ones (oversight.protocol.journal)."""
         self.run = run
         self.unit = unit
-        self.attempt = uuid.uuid4().hex[:12]
+        self.journal = journal
+        self.attempt = journal.attempt if journal is not None else uuid.uuid4().hex[:12]
         self.events: list[Event] = []
         self.judgments: list[Judgment] = []
         self.usage_by_role: dict[str, Usage] = {}
+        if journal is not None:
+            self.events = [Event.model_construct(**{**e, "usage": Usage(**e["usage"])} if e.get("usage") else e)
+                           for e in journal.events]
+            self.judgments = [Judgment.model_construct(**j) for j in journal.judgments]
+            for e in journal.events:
+                if e.get("type") == "model" and e.get("usage") and not e.get("cached"):
+                    self.usage_by_role[e["role"]] = self.usage_by_role.get(e["role"], Usage()) + Usage(**e["usage"])
         self._large: dict[str, str] = {}
         """Texts this unit stored once per run; model inputs refer to them instead of copying."""
 
@@ -111,20 +122,22 @@ class Recorder:
         messages = [*history, *self.run.prompts.render(template, variables)]
         config = self.run.settings_for(role, defaults, caps, overrides)
         model = self.run.models[role]
+        if self.journal is not None:
+            done = self.journal.find_call(role, step or template, self._compact(messages))
+            if done is not None:  # answered before the unit paused or crashed: never asked again
+                return _journaled_output(done)
         try:
             out = await model.generate(messages, config, role=role)
         except Exception as exc:
-            self.events.append(
-                Event.model_construct(type="model_error", role=role, step=step or template, model=model.name,
-                                      input=self._compact(messages), error=str(exc))
-            )
+            self._add(Event.model_construct(type="model_error", role=role, step=step or template, model=model.name,
+                                            input=self._compact(messages), error=str(exc)))
             raise
         usage = out.completion.usage
         # Totals count what this run spent: a cache hit costs nothing (its event keeps the
         # original call's usage, marked cached).
         spent = Usage.model_construct(cost_usd=None if usage.cost_usd is None else 0.0) if out.cached else usage
         self.usage_by_role[role] = self.usage_by_role.get(role, Usage()) + spent
-        self.events.append(
+        self._add(
             Event.model_construct(
                 type="model", role=role, step=step or template, model=out.model,
                 input=self._compact(messages), content=out.text, usage=usage,
@@ -152,7 +165,12 @@ class Recorder:
         problem = event_problem(data)
         if problem:  # readers would drop the whole transcript as a hand edit: say so where it is made
             raise UserError(f"note {type!r}: {problem} ({RESERVED})")
-        self.events.append(Event.model_construct(type=type, **data))
+        self._add(Event.model_construct(type=type, **data))
+
+    def _add(self, event: Event) -> None:
+        if self.journal is not None and self.journal.claim_event(event.model_dump(mode="json")):
+            return  # made again by a node re-run after a pause: already in `events`
+        self.events.append(event)
 
     def judgment(self, judge_id: str, **verdict: Any) -> None:
         """A built-in model judge's verdict; written to judgments.jsonl with this attempt's id."""
@@ -161,6 +179,21 @@ class Recorder:
         problem = judgment_problem(record.to_record())
         if problem:  # readers would skip the line as a hand edit: say so where it is made
             raise UserError(f"judgment by {judge_id!r}: {problem} ({RESERVED})")
+        self._add_judgment(record)
+
+    def human_judgment(self, judge_id: str, **verdict: Any) -> None:
+        """A person's verdict given inside the unit (a live judge); recorded as `judge --human`
+        records one: judge kind "human", an `id`, no attempt."""
+        record = Judgment.model_construct(transcript_id=self.unit.id, judge=JudgeRef(kind="human", id=judge_id),
+                                          attempt=None, id=uuid.uuid4().hex[:16], **verdict)
+        problem = judgment_problem(record.to_record())
+        if problem:
+            raise UserError(f"judgment by {judge_id!r}: {problem} ({RESERVED})")
+        self._add_judgment(record)
+
+    def _add_judgment(self, record: Judgment) -> None:
+        if self.journal is not None and self.journal.claim_judgment(record.to_record()):
+            return
         self.judgments.append(record)
 
     def model_name(self, role: str) -> str:
@@ -184,3 +217,11 @@ class Recorder:
 
     def _compact(self, messages: list[Message]) -> list[dict[str, Any]]:
         return compact_messages([{"role": m.role, "content": m.content} for m in messages], self._large)
+
+
+def _journaled_output(event: dict[str, Any]) -> ModelOutput:
+    """A journaled model event as the output its call returned (it costs nothing now)."""
+    logprobs = [TokenLogprob(**t) for t in event["logprobs"]] if event.get("logprobs") else None
+    return ModelOutput(completion=Completion(text=event.get("content") or "", usage=Usage(**(event.get("usage") or {})),
+                                             logprobs=logprobs),
+                       model=event.get("model") or "", cached=True)

@@ -99,7 +99,7 @@ async def run_unit(
     unit it holds is replayed instead of run, and one that finishes is stored."""
     hit = memo.replay(unit, ctx) if memo is not None else None
     if hit is not None:
-        return await _write_unit(folder, writer, unit, *hit)
+        return await write_unit(folder, writer, unit, *hit)
     watch = memo.watch(unit, ctx) if memo is not None else None
     rec = Recorder(ctx if watch is None else watch.context, unit)
     error: str | None = None
@@ -126,10 +126,10 @@ async def run_unit(
     record = transcript.to_record()
     if watch is not None and error is None:
         watch.store(record, judgments)
-    return await _write_unit(folder, writer, unit, transcript, record, judgments)
+    return await write_unit(folder, writer, unit, transcript, record, judgments)
 
 
-async def _write_unit(folder: RunFolder, writer: GroupWriter | None, unit: Unit[Any], transcript: Transcript,
+async def write_unit(folder: RunFolder, writer: GroupWriter | None, unit: Unit[Any], transcript: Transcript,
                       record: dict[str, Any], judgments: list[dict[str, Any]]) -> Transcript:
     try:
         if writer is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from oversight.protocol.reporting import ExportScore, HeadlineRow
-from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol, Recorder, TextReader, Unit
+from oversight.protocol.contract import JudgeResponse, JudgeView, LiveStep, Protocol, Recorder, TextReader, Unit
 from oversight.protocols.debate import metrics as debate_metrics, report as debate_report
 from oversight.protocols.debate.judging import ORDERS
 from oversight.protocols.debate.data import DebateItem, load_debate_items
@@ -190,6 +190,44 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         if final["outcome"].get("open_roles"):
             start["sides"] = final["outcome"]["open_roles"]
         return (await build_graph().ainvoke(start, context=rerun))["outcome"]
+
+    # Live judging: a person as the interactive judge (live.py)
+    live_judge: ClassVar[bool] = True
+
+    def live_problem(self, params: DebateParams) -> str | None:
+        if params.swap == "rerun":
+            return "params.swap: rerun would be a second live debate; use swap: false or true to judge live"
+        if not self.live_conditions(params):
+            return (f"params.conditions {list(params.conditions)}: blind and expert have no speeches to judge "
+                    f"live; add debate or consultancy")
+        return None
+
+    def live_conditions(self, params: DebateParams) -> set[str]:
+        return {c for c in params.conditions if c in ("debate", "consultancy")}
+
+    async def run_unit_live(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder, *,  # type: ignore[override]
+                            checkpointer: Any, thread_id: str, judge_id: str, resume: Any = None) -> LiveStep:
+        from langgraph.types import Command  # loaded on first use, as in run_unit
+
+        from oversight.protocols.debate.graph import DebateContext, live_graph  # loaded on first use, as in run_unit
+
+        item = unit.item
+        ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
+                            story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"),
+                            live=judge_id)
+        graph = live_graph(checkpointer)
+        config = {"configurable": {"thread_id": thread_id}}
+        if resume is not None:
+            start: Any = Command(resume=resume)
+        elif (await graph.aget_state(config)).next:
+            start = None  # paused or killed mid-unit: go on from the last checkpoint
+        else:
+            start = {"condition": unit.condition, "round": 1, "speeches": [], "outcome": {}}
+        final = await graph.ainvoke(start, config, context=ctx)
+        pauses = final.get("__interrupt__") if isinstance(final, dict) else None
+        if pauses:
+            return LiveStep(paused=pauses[0].value)
+        return LiveStep(outcome=final["outcome"])
 
     def reference_answer(self, transcript: dict[str, Any]) -> str:
         outcome = transcript.get("outcome") or {}

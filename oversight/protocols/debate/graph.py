@@ -48,6 +48,7 @@ from oversight.protocols.debate.best_of_n import best_speech
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
 from oversight.protocols.debate.crossexam import OPPONENT, cross_examine, request_counts
+from oversight.protocols.debate.live import live_decision, live_verdict
 from oversight.protocols.debate.outcome import CrossExamination, DebateOutcome, JudgeTurn, Speech
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.questions import (decision_view, model_decision, outcome_fields, record_decision,
@@ -73,6 +74,9 @@ class DebateContext:
     """The answer order this run of the graph speaks in: "swapped" is the rerun of `swap: rerun`."""
     prior: DebateOutcome | None = None
     """For the rerun: the original run's outcome, which the rerun's outcome extends."""
+    live: str = ""
+    """The id of the person judging live (`oversight judge-live`), "" for the model judge: the
+    judge's decisions and its verdict come from the person (live.py)."""
 
 
 def later(a: int, b: int) -> int:
@@ -266,10 +270,13 @@ async def interactive_judge(state: DebateState, runtime: Runtime[DebateContext])
     rnd = state["round"] - 1
     outcome = build_outcome(state, ctx)
     view = decision_view(outcome, ctx.params, rnd, ctx.order)
-    decision = await model_decision(ctx.rec, view, ctx.params)
+    if ctx.live:  # pauses the graph; nothing above calls a model or logs, so its re-run on resume is free
+        decision = live_decision(view, ctx.params, rnd, state["condition"])
+    else:
+        decision = await model_decision(ctx.rec, view, ctx.params)
     roles = {s["answer_index"]: s["role"] for s in state["speeches"]}
     turn, verdict = record_decision(ctx.rec, decision, outcome=outcome, view=view, params=ctx.params, rnd=rnd,
-                                    roles=roles)
+                                    roles=roles, person=ctx.live)
     update: dict[str, Any] = {"judge_turns": [turn], "early_verdicts": [verdict] if verdict else []}
     if turn["decision"] == "end":
         return Command(update=update, goto="judge")
@@ -288,6 +295,15 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str
         views = [v for v in views if v.key == ctx.order]
     verdicts = list(state.get("early_verdicts") or [])  # the order the interactive judge ended in is judged
     views = [v for v in views if v.key not in {r["order"] for r in verdicts}]
+    if ctx.live:  # the person gives one verdict, in the order they watched, unless they ended early
+        views = [v for v in views if v.key == ctx.order] if not verdicts else []
+        for view in views:
+            record = {**verdict_fields(outcome, view, live_verdict(view, p.rounds, state["condition"]), "human"),
+                      "view_key": view.key}
+            rec.note("verdict", **record)
+            rec.human_judgment(ctx.live, **record)
+            verdicts.append(record)
+        views = []
     for view in views:
         _, response = await call_judge(rec, "judge", view, response_schema(view, p), step=f"judge {view.key}", **logprob)
         record = verdict_fields(outcome, view, response, p.judge_kind)
@@ -372,8 +388,18 @@ def cross_fields(state: DebateState, ctx: DebateContext) -> dict[str, Any]:
 
 @cache
 def build_graph() -> Any:
-    """The compiled graph (compiled once): who speaks first is routed from START, the rest by
-    each speaker's `Command`."""
+    """The compiled graph (compiled once)."""
+    return _builder().compile()
+
+
+def live_graph(checkpointer: Any) -> Any:
+    """The graph checkpointed by `checkpointer`, so a person's pause survives the process."""
+    return _builder().compile(checkpointer=checkpointer)
+
+
+@cache
+def _builder() -> StateGraph:
+    """Who speaks first is routed from START, the rest by each speaker's `Command`."""
     g = StateGraph(DebateState, context_schema=DebateContext)
     speakers_then = ("debater_a", "debater_b", "consultant", "judge", "interactive_judge")
     g.add_node("debater_a", debater_a, destinations=speakers_then)
@@ -391,9 +417,9 @@ def build_graph() -> Any:
 
     g.add_conditional_edges(START, start, ["debater_a", "debater_b", "consultant", "judge", "choose_sides"])
     g.add_edge("judge", END)
-    return g.compile()
+    return g
 
 
-__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "build_outcome", "cut_words", "is_rerun", "next_turn",
+__all__ = ["DebateContext", "DebateState", "Speech", "build_graph", "live_graph", "build_outcome", "cut_words", "is_rerun", "next_turn",
            "sequential_roles",
            "speech_settings"]

@@ -309,11 +309,13 @@ def judge_id(rec: Recorder, params: DebateParams) -> str:
 
 
 def record_decision(rec: Recorder, decision: Decision, *, outcome: dict[str, Any], view: JudgeView,
-                    params: DebateParams, rnd: int, roles: dict[int, str]) -> tuple[JudgeTurn, dict[str, Any] | None]:
+                    params: DebateParams, rnd: int, roles: dict[int, str], person: str = ""
+                    ) -> tuple[JudgeTurn, dict[str, Any] | None]:
     """Log the decision after round `rnd` (a `judge_decision` note, a `judge_question` note per
     question, the verdict when it ends) and return its turn for the outcome, and the verdict
-    record when one was given now. `roles` maps an answer index to the speaker defending it."""
-    who = judge_id(rec, params)
+    record when one was given now. `roles` maps an answer index to the speaker defending it.
+    `person`: the id of a person judging live, whose verdict is a human judgment."""
+    who = person or judge_id(rec, params)
     questions: list[JudgeQuestion] = []
     verdict: dict[str, Any] | None = None
     order = view.key
@@ -339,8 +341,13 @@ def record_decision(rec: Recorder, decision: Decision, *, outcome: dict[str, Any
         else:
             verdict = verdict_fields(outcome, view, decision.response, judged)
             verdict["ended_round"] = rnd
+            if person:
+                verdict["view_key"] = view.key
             rec.note("verdict", **verdict)
-            rec.judgment(who, **verdict)
+            if person:
+                rec.human_judgment(person, **verdict)
+            else:
+                rec.judgment(who, **verdict)
     else:
         kind, reason = "unreadable", decision.reason
     rec.note("judge_decision", role="judge", judge=who, round=rnd, decision=kind, questions=len(questions),

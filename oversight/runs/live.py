@@ -1,0 +1,74 @@
+"""A unit judged live by a person (`oversight judge-live`): run it until the person's next
+decision, hand them the pause, go on with their answer; on quitting or a crash it stays paused.
+
+Crash-safe with no model call repeated: LangGraph's checkpoints (AsyncSqliteSaver, `live.sqlite`
+in the run folder) keep the graph's state after every node, and the unit's journal
+(`live/<unit>.jsonl`, oversight.protocol.journal) keeps every event, so a node re-run after a
+crash gets its finished calls back from the journal. The thread is the unit's id and attempt.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from oversight.core.errors import ModelCallError
+from oversight.log.runfolder import RunFolder
+from oversight.log.transcripts import Transcript
+from oversight.models.types import Usage
+from oversight.protocol.contract import Unit
+from oversight.protocol.journal import UnitJournal
+from oversight.protocol.recorder import Recorder, RunContext
+from oversight.runs.plan import Plan
+from oversight.runs.runner import write_unit
+
+CHECKPOINTS = "live.sqlite"
+JOURNALS = "live"
+
+Ask = Callable[[dict[str, Any]], Awaitable[Any]]
+"""Shows the person a pause and returns their answer; None: they quit (the unit stays paused)."""
+
+
+def journal_path(folder: RunFolder, unit: Unit[Any]) -> Path:
+    return folder.path / JOURNALS / (re.sub(r"[^\w.-]", "_", unit.id) + ".jsonl")
+
+
+async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, judge_id: str,
+                        ask: Ask) -> Transcript | None:
+    """Run `unit` with the person as its judge until it ends (its transcript, written) or the
+    person quits (None: paused, resumed by the next call)."""
+    journal = UnitJournal(journal_path(folder, unit), uuid.uuid4().hex[:12])
+    rec = Recorder(ctx, unit, journal)
+    error: str | None = None
+    outcome: dict[str, Any] = {}
+    async with AsyncSqliteSaver.from_conn_string(str(folder.path / CHECKPOINTS)) as saver:
+        resume: Any = None
+        try:
+            while True:
+                step = await p.protocol.run_unit_live(unit, p.params, rec, checkpointer=saver,
+                                                      thread_id=f"{unit.id}:{rec.attempt}", judge_id=judge_id,
+                                                      resume=resume)
+                if step.paused is None:
+                    outcome = step.outcome or {}
+                    break
+                resume = await ask(step.paused)
+                if resume is None:
+                    return None
+        except ModelCallError as exc:
+            error = exc.reason
+    usage = sum(rec.usage_by_role.values(), Usage())
+    transcript = Transcript(run_id=ctx.run_id, id=unit.id, item_id=unit.item_id, protocol=p.exp.protocol,
+                            condition=unit.condition, events=rec.events, outcome=outcome, usage=usage,
+                            usage_by_role=rec.usage_by_role, error=error, attempt=rec.attempt)
+    judgments = [j.to_record() for j in rec.judgments] if error is None else []
+    written = await write_unit(folder, None, unit, transcript, transcript.to_record(), judgments)
+    journal.path.unlink(missing_ok=True)  # the transcript line holds it all now
+    return written
+
+
+__all__ = ["CHECKPOINTS", "JOURNALS", "journal_path", "run_live_unit"]

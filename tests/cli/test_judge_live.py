@@ -1,0 +1,112 @@
+"""`oversight judge-live` end to end with scripted speakers and a scripted person: one
+condition per item, blind and expert left out with a note, a quit that resumes from the run
+folder with no speech spoken twice, and one-line errors for experiments that cannot be live."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+from oversight.cli import judge_live
+from oversight.cli.main import main
+from oversight.models.providers import scripted
+from oversight.models.types import Message
+from tests.helpers.tui_runs import ROOT, debater
+
+SPOKEN: Counter[str] = Counter()
+
+
+def counting(messages: list[Message]) -> str:
+    SPOKEN[messages[-1].content[-60:]] += 1
+    return debater(messages)
+
+
+def experiment(tmp_path: Path, **params: Any) -> Path:
+    data = yaml.safe_load((ROOT / "protocols" / "debate.yaml").read_text(encoding="utf-8"))
+    data["models"] = {r: "scripted:live-cli-debater" for r in ("debater_a", "debater_b", "consultant")}
+    data["models"]["judge"] = "scripted:live-cli-judge"
+    data["params"].update(judge_kind="model", rounds=2, judge_questions=1, **params)
+    data.update(limit=2, cache=False)
+    path = tmp_path / "live.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def args(target: Path, runs: Path, **extra: Any) -> argparse.Namespace:
+    return argparse.Namespace(target=str(target), judge_id="ana", runs_dir=str(runs), limit=extra.get("limit"),
+                              allow_path=[])
+
+
+def person(answers: list[Any]) -> Any:
+    async def ask(payload: dict[str, Any]) -> Any:
+        return answers.pop(0) if answers else None
+    return ask
+
+
+CONTINUE = {"action": "ask", "questions": [{"to": "both", "text": "Quote the line, please."}]}
+VERDICT = {"action": "end", "choice": 0, "probability": 0.75, "comment": "A quoted it."}
+
+
+def test_quit_then_resume_from_the_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    SPOKEN.clear()
+    scripted.register("live-cli-debater", counting)
+    scripted.register("live-cli-judge", lambda m: pytest.fail("the person is the judge"))
+    runs = tmp_path / "runs"
+    assert judge_live.command(args(experiment(tmp_path), runs), ask=person([CONTINUE])) == 0
+    out = capsys.readouterr()
+    assert "blind, expert have no speeches to judge live" in out.err
+    assert "paused" in out.out
+    [run] = list(runs.iterdir())
+    spoken = dict(SPOKEN)
+    assert judge_live.command(args(run, runs), ask=person([VERDICT, VERDICT, VERDICT, VERDICT])) == 0
+    assert all(SPOKEN[k] == v for k, v in spoken.items())  # nothing said before the quit was said again
+    transcripts = [orjson.loads(x) for x in (run / "transcripts.jsonl").read_bytes().splitlines()]
+    judgments = [orjson.loads(x) for x in (run / "judgments.jsonl").read_bytes().splitlines()]
+    assert len({t["item_id"] for t in transcripts}) == len(transcripts) == 2  # one condition per item
+    assert {t["condition"] for t in transcripts} <= {"debate", "consultancy"}
+    assert [j["judge"] for j in judgments] == [{"kind": "human", "id": "ana"}] * 2
+    assert (run / "metrics.json").exists()
+
+
+def test_swap_rerun_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["judge-live", str(experiment(tmp_path, swap="rerun")), "--judge-id", "ana",
+                 "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "swap: rerun" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_only_blind_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["judge-live", str(experiment(tmp_path, conditions=["blind"])), "--judge-id", "ana",
+                 "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "no speeches to judge live" in capsys.readouterr().err
+
+
+def test_no_request_repeated_on_a_fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers.fakes.llm_server import FakeLLM, serve
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    fake = FakeLLM(reply=lambda prompt: "Well -- <quote>the soup did not tremble</quote>, as I said.")
+    path = experiment(tmp_path, conditions=["debate"])
+    with serve(fake):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["models"] = {r: f"openai:fake-gpt@{fake.openai_url}" for r in data["models"]}
+        data["limit"] = 1
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        runs = tmp_path / "runs"
+        assert judge_live.command(args(path, runs), ask=person([])) == 0  # quits at the first pause
+        first = list(fake.requests)
+        assert len(first) == 2  # round 1: both debaters
+        [run] = list(runs.iterdir())
+        assert judge_live.command(args(run, runs), ask=person([])) == 0  # opened again, quit again
+        assert fake.requests == first
+        assert judge_live.command(args(run, runs), ask=person([CONTINUE, VERDICT])) == 0
+    assert fake.requests[:2] == first and len(fake.requests) == 4 and len(set(fake.requests)) == 4
+    [transcript] = [orjson.loads(x) for x in (run / "transcripts.jsonl").read_bytes().splitlines()]
+    assert len([e for e in transcript["events"] if e["type"] == "model"]) == 4  # every call, each once
