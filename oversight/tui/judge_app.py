@@ -25,6 +25,7 @@ from textual.widgets import Footer, Input, Static, TextArea
 
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
 from oversight.core.safe_text import clean_deep, text
+from oversight.tui.blind import stop_without_traceback
 from oversight.tui.screens import Helpful
 from oversight.tui.session import AlreadyJudged, JudgeSession, JudgeUnit
 from oversight.protocol.review import LETTERS
@@ -295,17 +296,10 @@ class JudgeApp(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         """Stop on an internal error without Textual's traceback screen (whose local variables
         show the unit's condition); the traceback goes to the run folder's errors.log."""
-        self._return_code = 1
-        if self._exception is None:
-            self._exception = error
-            self._exception_event.set()
         self.failure = (f"the judging screen stopped on an internal error ({type(error).__name__}); every judgment "
                         "you confirmed is saved; run the same command to go on")
-        try:
-            self.session.folder.log_error(f"judge {self.session.judge_id}", "".join(traceback.format_exception(error)))
-        except OSError:
-            pass
-        self._close_messages_no_wait()
+        stop_without_traceback(self, error, lambda text: self.session.folder.log_error(f"judge {self.session.judge_id}",
+                                                                                         text))
 
     def on_mount(self) -> None:
         self.push_screen(JudgeScreen(self.session))

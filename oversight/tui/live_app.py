@@ -10,7 +10,6 @@ never a traceback on screen.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 from oversight.core.safe_text import text
 from oversight.protocol.contract import JudgeView, Protocol
 from oversight.protocol.review import LETTERS
+from oversight.tui.blind import stop_without_traceback
 from oversight.tui.judge_app import parse_probability, render_view
 
 CSS = """
@@ -142,17 +142,9 @@ class LiveApp(App[Any]):
 
     def _handle_exception(self, error: Exception) -> None:
         """No traceback on screen (it would show the unit's condition): errors.log, then quit."""
-        self._return_code = 1
-        if self._exception is None:
-            self._exception = error
-            self._exception_event.set()
         self.failure = (f"the live judging screen stopped on an internal error ({type(error).__name__}); the unit "
                         "is paused; run the same command to go on")
-        try:
-            self.log_error(f"judge-live {self.judge_id}", "".join(traceback.format_exception(error)))
-        except OSError:
-            pass
-        self._close_messages_no_wait()
+        stop_without_traceback(self, error, lambda text: self.log_error(f"judge-live {self.judge_id}", text))
 
 
 def terminal_asker(protocol: Protocol[Any, Any], judge_id: str,
