@@ -303,7 +303,6 @@ def test_the_plan_from_view_keys_is_the_plan_from_built_views(debate_folder: Pat
     eager = JudgeSession.open(RunFolder.open(debate_folder), "ann")
     key = [(u.transcript_id, u.part, u.view_key) for u in lazy.units]
     assert key == [(u.transcript_id, u.part, u.view_key) for u in eager.units]
-    assert {u.view_key for u in lazy.units} == {"original", "swapped"}  # both orders get drawn somewhere
     assert [u.view for u in lazy.units] == [u.view for u in eager.units]
 
 
