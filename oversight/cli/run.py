@@ -98,11 +98,12 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     the figure files."""
     from oversight.cli.progress import RichProgress
     from oversight.runs.runner import execute
-    from oversight.report.build import draw_figures
+    from oversight.report.build import draw_figures, load_figures_behind
     from oversight.report.outputs import figure_lines, look_further
     from oversight.report.tables import print_summary
 
     hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
+    loading = load_figures_behind(p.exp.protocol)
     try:
         with sigterm_as_interrupt():
             progress = RichProgress(console)
@@ -113,6 +114,8 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     except RunWriteError as exc:
         err_console.print(line(("error:", "red"), f" {exc}; {hint}"), highlight=False, soft_wrap=True)
         raise Halted from None
+    finally:
+        loading.join()  # never leave an import half done at exit
     if result.skipped:
         console.print(f"resumed: {count(result.skipped, 'unit')} already done, {result.ran} run now")
     if progress.cached:

@@ -81,7 +81,7 @@ def fit_title(fig: Figure, ax: Any, title: str, fontsize: float = 11.0) -> None:
     while True:
         lines = [w for part in title.splitlines() for w in textwrap.wrap(part, chars) or [""]]
         artist = ax.set_title("\n".join(lines), fontsize=fontsize, loc="left")
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # the layout only: nothing is rasterised
         box = artist.get_window_extent()
         if box.x1 <= fig.bbox.x1 - 2 and box.x0 >= fig.bbox.x0 or chars <= 20:
             return

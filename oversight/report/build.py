@@ -11,6 +11,7 @@ those figures go beside the runs (their common parent folder).
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,23 @@ def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> 
         metrics = {**metrics, "protocol": exp.protocol}
     paths = draw_figures(folder.path, metrics, exp.protocol, warn=warn) if plots else []
     return RunReport(folder, metrics, dict(exp.models), dict(meta.get("sweep_point") or {}), paths)
+
+
+def load_figures_behind(protocol: str) -> threading.Thread:
+    """Import matplotlib and the protocol's drawer in a thread, while a run mostly waits on its
+    model calls, so the figures at its end need not wait for them; join it before drawing. A
+    failure here is left for the drawing itself to report, with its own message."""
+    def load() -> None:
+        try:
+            from oversight.report.plots import drawer_for
+
+            drawer_for({"protocol": protocol})
+        except Exception:  # noqa: BLE001  (draw_figures raises it again, as the user should see it)
+            pass
+
+    thread = threading.Thread(target=load, name="oversight-figure-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def draw_figures(run_dir: Path, metrics: dict[str, Any], protocol: str, *, warn: Warn | None = None) -> list[Path]:
