@@ -160,6 +160,8 @@ _STATEMENTS: list[tuple[str, re.Pattern[str]]] = [
                           rf"{_NOT}{_REF}{_UPPER}(?=\s*(?:[.,;!\n]|$))", _I)),
     ("weak", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is\s+also|might|could|may)\s+(?:[\w']+\s+){{0,3}}?(?:be\s+)?"
                         rf"(?:quite\s+|very\s+)?(?:plausible|possible|right|correct|true|likely)", _I)),
+    ("weak", re.compile(rf"\b(?:it|the\s+(?:correct\s+|right\s+)?answer)\s+(?:could|might|may)\s+(?:also\s+|well\s+|equally\s+|"
+                        rf"just\s+as\s+well\s+|still\s+)?be\s+{_REF}{_UPPER}(?![\w'])", _I)),
     ("weak", re.compile(rf"(?<![\w']){_REF}{_UPPER}\s+(?:also\s+)?(?:has|makes)\s+a\s+(?:good\s+|fair\s+|valid\s+|strong\s+)?point", _I)),
     ("copula", re.compile(rf"(?<![\w']){_REF}{_SUBJ}\s+(?:is|are|seems|looks|appears|was|were|must\s+be)\s+(?:to\s+be\s+)?"
                           rf"(?P<gap>(?:[\w']+\s+){{0,5}}?)(?P<pol>{_POSITIVE}|{_NEGATIVE})\b", _I)),

@@ -202,3 +202,22 @@ def test_statements_that_span_or_mark_clauses(text: str, letter: str | None) -> 
 ])
 def test_a_negative_taken_back_and_the_pronoun_i_after_a_lead(text: str, letter: str | None) -> None:
     assert _read(text)[0] == letter
+
+
+@pytest.mark.parametrize("text", [
+    "I'd pick A if forced, but honestly it could be B.", "A, though it could be B.",
+    "It could be B, but I pick A.", "My answer is B, though the answer might well be A.",
+    "Verdict: A. That said, it may equally be debater B.", "B is correct... it could also be A, I suppose.",
+])
+def test_a_choice_hedged_with_the_other_possibly_right_is_not_an_answer(text: str) -> None:
+    assert _read(text)[0] is None
+
+
+@pytest.mark.parametrize(("text", "letter"), [
+    ("It could be argued either way on style, but B is correct.", "B"),
+    ("I pick B; it might be a stretch to call A's quote verified.", "B"),
+    ("Answer: A. It could be better written, but A is right.", "A"),
+    ("It might be B's weakest point, yet B is correct.", "B"),
+])
+def test_could_be_without_another_option_still_reads(text: str, letter: str) -> None:
+    assert _read(text)[0] == letter
