@@ -53,7 +53,8 @@ def journal_path(folder: RunFolder, unit: Unit[Any], units: Sequence[Unit[Any]] 
     readable = re.sub(r"[^\w.-]", "_", unit.id)[:80]
     path = folder.path / JOURNALS / f"{readable}-{sha256_hex(unit.id)[:16]}.jsonl"
     old = folder.path / JOURNALS / _legacy_name(unit.id)
-    if not path.exists() and old.exists() and sum(_legacy_name(u.id) == old.name for u in units) == 1:
+    if (len(old.name) < 256 and not path.exists() and old.exists()  # a longer old name was never written
+            and sum(_legacy_name(u.id) == old.name for u in units) == 1):
         os.replace(old, path)
     return path
 
