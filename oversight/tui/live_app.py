@@ -30,11 +30,10 @@ from oversight.core.errors import UserError
 from oversight.core.safe_text import text
 from oversight.protocol.contract import JudgeView, Protocol
 from oversight.protocol.review import LETTERS
+from oversight.runs.live import Ask, Show
 from oversight.tui.blind import stop_without_traceback
 from oversight.tui.judge_app import parse_probability, render_view
 
-Ask = Callable[[dict[str, Any]], Awaitable[Any]]
-Show = Callable[[dict[str, Any]], None]
 Work = Callable[[Ask, Show], Awaitable[Any]]
 """The sitting: judges every unit with this screen's `ask` and `show`; its result is the app's."""
 
@@ -108,6 +107,9 @@ class LiveApp(App[Any]):
         self.answer: asyncio.Future[Any] | None = None
         self.speaking: list[str] = []
         self.since = time.monotonic()
+        """When the wait for the speakers began (the form closed, or the sitting started)."""
+        self.started: dict[str, float] = {}
+        """When each speaker now speaking began."""
         self.lines: list[str] = []
         """The view's lines as last drawn (plain text), to find where a new one differs."""
         self._placed = 0
@@ -161,7 +163,11 @@ class LiveApp(App[Any]):
 
     def _tick(self) -> None:
         if self.payload is None and self.answer is None:
-            self._say(speaking_line(self.speaking, time.monotonic() - self.since))
+            self._say(self._waiting())
+
+    def _waiting(self) -> str:
+        """Who is speaking, for as long as the longest of them has."""
+        return speaking_line(self.speaking, time.monotonic() - min(self.started.values(), default=self.since))
 
     def _draw(self, payload: dict[str, Any]) -> None:
         """The view, scrolled to where it changed (a new speech) unless the person has scrolled
@@ -192,17 +198,16 @@ class LiveApp(App[Any]):
     @on(Progress)
     def _progress(self, message: Progress) -> None:
         payload = message.payload
-        if payload["speaking"] != self.speaking:
-            self.since = time.monotonic()
         self.speaking = list(payload["speaking"])
+        self.started = {who: self.started.get(who, time.monotonic()) for who in self.speaking}
         self._draw(payload)
         self._title(f"judge {self.judge_id} · round {payload['round']}")
-        self._say(speaking_line(self.speaking, time.monotonic() - self.since))
+        self._say(self._waiting())
 
     @on(Pause)
     async def _pause(self, message: Pause) -> None:
         payload, n = message.payload, message.payload.get("max_questions") or 0
-        self.payload, self.answer, self.speaking = payload, message.answer, []
+        self.payload, self.answer, self.speaking, self.started = payload, message.answer, [], {}
         self._draw(payload)
         self._title(f"judge {self.judge_id} · " + (
             "the exchange is over: your verdict (ctrl+e)" if payload["kind"] == "verdict" else
@@ -237,7 +242,7 @@ class LiveApp(App[Any]):
         assert self.answer is not None
         answer, self.answer, self.payload = self.answer, None, None
         self.query_one("#form", Vertical).add_class("idle")
-        self.since = time.monotonic()
+        self.since, self.started = time.monotonic(), {}
         self._say(speaking_line([], 0))
         if not answer.done():
             answer.set_result(value)
@@ -300,13 +305,18 @@ class LiveApp(App[Any]):
             self._close(None)  # the sitting ends itself, and this app with it
             return
         self.stopped_speaking = True
+        many = len(self.speaking) > 1
+        who = " and ".join(self.speaking) or "a speaker"
         if self._worker is not None:
             self._worker.cancel()
             try:
                 await self._worker.wait()
             except (WorkerCancelled, WorkerFailed):
                 pass
-        self.exit(None)
+        # a call already sent may hold the process until it ends (an embedded model's thread)
+        said = "those speeches are" if many else "that speech is"
+        self.exit(None, message=text(f"quit while {who} {'were' if many else 'was'} speaking: {said} asked for "
+                                     "again when you go on; stopping (a call already running may take a moment)…"))
 
     def _handle_exception(self, error: Exception) -> None:
         """No traceback on screen (it would show the unit's condition): errors.log, then quit."""

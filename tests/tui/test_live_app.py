@@ -33,8 +33,8 @@ MESSY_A = ("Debater A, round 1 -- [bold red]LOOK[/bold red] \x1b[2J\x1b]0;pwned\
 
 
 class Held:
-    """A debater whose calls after the first `free` wait for `release` (a slow model); every
-    reply goes to `replies` when it is given."""
+    """A debater whose calls after the first `free` wait for `release` (a slow model); its
+    first reply is `first` when given."""
 
     def __init__(self, free: int = 1, first: str | None = None) -> None:
         self.free, self.first, self.calls = free, first, 0
