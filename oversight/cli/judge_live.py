@@ -26,9 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                       help="also read prompt files from this folder; repeatable")
 
 
-def command(args: argparse.Namespace, ask: Any = None) -> int:
-    """`ask`: shows the person one pause and returns their answer (None: they quit); default:
-    the terminal UI."""
+def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
+    """`ask`: shows the person one pause and returns their answer (None: they quit); `show`:
+    gets each progress payload (a speech as soon as it is spoken); default: the terminal UI
+    for both."""
     from oversight.log.runfolder import RunFolder  # lazy: keeps `oversight --help` fast
     from oversight.models.pool import ModelPool
     from oversight.runs.runner import check_models, check_storage, open_run_folder, plan, plan_resume
@@ -59,11 +60,23 @@ def command(args: argparse.Namespace, ask: Any = None) -> int:
     units = live_units(p, folder.run_id, judge_id)
     console.print(line(f"run folder: {folder.path}  ({count(len(units), 'unit')} to judge live)"), highlight=False,
                   soft_wrap=True)
-    if ask is None:
-        from oversight.tui.live_app import terminal_asker  # lazy: loads Textual only here
 
-        ask = terminal_asker(p.protocol, judge_id, folder.log_error)
-    return asyncio.run(_judge(p, folder, units, judge_id, ask))
+    async def sitting(ask: Any, show: Any) -> tuple[int, str]:
+        return await _judge(p, folder, units, judge_id, ask, show)
+
+    if ask is None:
+        from oversight.tui.live_app import run_live  # lazy: loads Textual only here
+
+        result = run_live(p.protocol, judge_id, folder.log_error, sitting)
+    else:
+        result = asyncio.run(sitting(ask, show))
+    code, said = result if result is not None else (0, paused_line(folder.path, judge_id))
+    console.print(said, highlight=False, soft_wrap=True, markup=False)
+    return code
+
+
+def paused_line(run: Path, judge_id: str) -> str:
+    return f"paused: run `oversight judge-live {run} --judge-id {judge_id}` to go on"
 
 
 def refuse(p: Any) -> None:
@@ -88,7 +101,8 @@ def live_units(p: Any, run_id: str, judge_id: str) -> list[Any]:
     return sorted((u for u in units if dealt.get(u.item_id) == u.condition), key=lambda u: order.index(u.item_id))
 
 
-async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any) -> int:
+async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any, show: Any) -> tuple[int, str]:
+    """Judge the units in turn; (exit code, what to say once the screen is closed)."""
     from oversight.models.cache import ResponseCache
     from oversight.models.pool import ModelPool
     from oversight.runs.live import run_live_unit
@@ -104,11 +118,9 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any)
             for unit in units:
                 if unit.id in done:
                     continue
-                transcript = await run_live_unit(p, ctx, unit, folder, judge_id, ask)
+                transcript = await run_live_unit(p, ctx, unit, folder, judge_id, ask, show)
                 if transcript is None:
-                    console.print(f"paused: run `oversight judge-live {folder.path} --judge-id {judge_id}` to go on",
-                                  highlight=False, soft_wrap=True, markup=False)
-                    return 0
+                    return 0, paused_line(folder.path, judge_id)
                 judged += 1
                 failed += transcript.error is not None
             from oversight.report.results import compute_metrics
@@ -117,9 +129,7 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any)
                                                  planned={u.id for u in p.units}))
     finally:
         await pool.aclose()
-    console.print(f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else ""),
-                  highlight=False, markup=False)
-    return 1 if failed else 0
+    return 1 if failed else 0, f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else "")
 
 
 __all__ = ["add_parser", "command", "live_units", "refuse"]

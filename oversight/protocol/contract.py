@@ -32,6 +32,7 @@ beside a few that every reader treats alike:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
@@ -258,11 +259,15 @@ class Protocol(ABC, Generic[P, I]):
         return set()
 
     async def run_unit_live(self, unit: Unit[I], params: P, rec: Recorder, *, checkpointer: Any, thread_id: str,
-                            judge_id: str, resume: Any = None) -> LiveStep:
+                            judge_id: str, resume: Any = None,
+                            show: Callable[[dict[str, Any]], None] | None = None) -> LiveStep:
         """Run (or go on with) `unit` with the person `judge_id` as its judge: the graph pauses
         at each of the person's decisions (LangGraph's interrupt, checkpointed by `checkpointer`
         under `thread_id`); `resume` is the person's answer to the pause the last call returned
-        (None: start, or go on after a crash from the last checkpoint)."""
+        (None: start, or go on after a crash from the last checkpoint). `show`, when given, gets
+        a JSON progress payload as soon as each speech is spoken ({"kind": "progress", "view"
+        as in a pause, drawn with `form_body`; "speaking": who speaks now}), so the person
+        reads along while the next speaker's call runs."""
         raise NotImplementedError(f"protocol {self.name!r} has no live judge")
 
     # ---- Import hooks: published transcripts of other tools as run folders

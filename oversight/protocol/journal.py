@@ -70,26 +70,23 @@ class UnitJournal:
 
     def claim_event(self, event: dict[str, Any]) -> bool:
         """True when `event` (a note) is a journaled one not yet matched; else journal it."""
-        plain = _plain(event)
-        for i, old in enumerate(self.events):
-            if i not in self._claimed_events and _plain(old) == plain:
-                self._claimed_events.add(i)
-                return True
-        self.events.append(event)
-        self._claimed_events.add(len(self.events) - 1)
-        self._append({"event": event})
-        return False
+        return self._claim("event", event, self.events, self._claimed_events)
 
     def claim_judgment(self, judgment: dict[str, Any]) -> bool:
         """As `claim_event`, for a judgment record."""
-        plain = _plain(judgment)
-        for i, old in enumerate(self.judgments):
-            if i not in self._claimed_judgments and _plain(old) == plain:
-                self._claimed_judgments.add(i)
+        return self._claim("judgment", judgment, self.judgments, self._claimed_judgments)
+
+    def _claim(self, kind: str, record: dict[str, Any], journaled: list[dict[str, Any]], claimed: set[int]) -> bool:
+        """Match `record` to a journaled one of its kind not yet matched (True), or append it
+        to the file under `kind` and count it matched (False)."""
+        plain = _plain(record)
+        for i, old in enumerate(journaled):
+            if i not in claimed and _plain(old) == plain:
+                claimed.add(i)
                 return True
-        self.judgments.append(judgment)
-        self._claimed_judgments.add(len(self.judgments) - 1)
-        self._append({"judgment": judgment})
+        journaled.append(record)
+        claimed.add(len(journaled) - 1)
+        self._append({kind: record})
         return False
 
 

@@ -3,21 +3,25 @@ decision, hand them the pause, go on with their answer; on quitting or a crash i
 
 Crash-safe with no model call repeated: LangGraph's checkpoints (AsyncSqliteSaver, `live.sqlite`
 in the run folder) keep the graph's state after every node, and the unit's journal
-(`live/<unit>.jsonl`, oversight.protocol.journal) keeps every event, so a node re-run after a
-crash gets its finished calls back from the journal. The thread is the unit's id and attempt.
+(`live/<unit>-<hash>.jsonl`, oversight.protocol.journal) keeps every event, so a node re-run
+after a crash gets its finished calls back from the journal. The thread is the unit's id and
+attempt. While the unit runs, `show` gets the protocol's progress payloads (each speech as its
+call returns) for the person's screen.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from oversight.core.errors import ModelCallError
+from oversight.core.ids import sha256_hex
 from oversight.log.runfolder import RunFolder
 from oversight.log.transcripts import Transcript
 from oversight.models.types import Usage
@@ -32,17 +36,34 @@ JOURNALS = "live"
 
 Ask = Callable[[dict[str, Any]], Awaitable[Any]]
 """Shows the person a pause and returns their answer; None: they quit (the unit stays paused)."""
+Show = Callable[[dict[str, Any]], None]
+"""Shows the person what happened while the unit runs (a speech as soon as it is spoken)."""
 
 
-def journal_path(folder: RunFolder, unit: Unit[Any]) -> Path:
-    return folder.path / JOURNALS / (re.sub(r"[^\w.-]", "_", unit.id) + ".jsonl")
+def _legacy_name(unit_id: str) -> str:
+    """The journal name before it carried a hash: two ids differing only in unsafe characters shared it."""
+    return re.sub(r"[^\w.-]", "_", unit_id) + ".jsonl"
+
+
+def journal_path(folder: RunFolder, unit: Unit[Any], units: Sequence[Unit[Any]] = ()) -> Path:
+    """`live/<readable id>-<hash of the exact id>.jsonl`: one file per unit id, however alike two
+    ids look once cleaned. A journal left under the old name (a unit paused by an older version)
+    is taken over when no other unit of `units` had that name; a shared one cannot be told
+    apart, so that unit starts again."""
+    readable = re.sub(r"[^\w.-]", "_", unit.id)[:80]
+    path = folder.path / JOURNALS / f"{readable}-{sha256_hex(unit.id)[:16]}.jsonl"
+    old = folder.path / JOURNALS / _legacy_name(unit.id)
+    if (len(old.name) < 256 and not path.exists() and old.exists()  # a longer old name was never written
+            and sum(_legacy_name(u.id) == old.name for u in units) == 1):
+        os.replace(old, path)
+    return path
 
 
 async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, judge_id: str,
-                        ask: Ask) -> Transcript | None:
+                        ask: Ask, show: Show | None = None) -> Transcript | None:
     """Run `unit` with the person as its judge until it ends (its transcript, written) or the
     person quits (None: paused, resumed by the next call)."""
-    journal = UnitJournal(journal_path(folder, unit), uuid.uuid4().hex[:12])
+    journal = UnitJournal(journal_path(folder, unit, p.units), uuid.uuid4().hex[:12])
     rec = Recorder(ctx, unit, journal)
     error: str | None = None
     outcome: dict[str, Any] = {}
@@ -52,7 +73,7 @@ async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFo
             while True:
                 step = await p.protocol.run_unit_live(unit, p.params, rec, checkpointer=saver,
                                                       thread_id=f"{unit.id}:{rec.attempt}", judge_id=judge_id,
-                                                      resume=resume)
+                                                      resume=resume, show=show)
                 if step.paused is None:
                     outcome = step.outcome or {}
                     break
@@ -71,4 +92,4 @@ async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFo
     return written
 
 
-__all__ = ["CHECKPOINTS", "JOURNALS", "journal_path", "run_live_unit"]
+__all__ = ["CHECKPOINTS", "JOURNALS", "Ask", "Show", "journal_path", "run_live_unit"]

@@ -110,3 +110,26 @@ def test_no_request_repeated_on_a_fake_server(tmp_path: Path, monkeypatch: pytes
     assert fake.requests[:2] == first and len(fake.requests) == 4 and len(set(fake.requests)) == 4
     [transcript] = [orjson.loads(x) for x in (run / "transcripts.jsonl").read_bytes().splitlines()]
     assert len([e for e in transcript["events"] if e["type"] == "model"]) == 4  # every call, each once
+
+
+def test_each_speech_is_shown_before_the_pause_that_follows_it(tmp_path: Path) -> None:
+    scripted.register("live-cli-debater", debater)
+    scripted.register("live-cli-judge", lambda m: pytest.fail("the person is the judge"))
+    log: list[tuple[str, Any]] = []
+    answers = [CONTINUE, VERDICT, CONTINUE, VERDICT]
+
+    async def ask(payload: dict[str, Any]) -> Any:
+        log.append(("ask", payload))
+        return answers.pop(0)
+
+    path = experiment(tmp_path, conditions=["debate"])
+    assert judge_live.command(args(path, tmp_path / "runs"), ask=ask, show=lambda p: log.append(("show", p))) == 0
+    kinds = [k for k, _ in log]
+    assert kinds[0] == "show" and kinds.count("ask") == 4
+    shown = [p["view"]["variables"]["transcript"] for k, p in log[:kinds.index("ask")]]
+    assert any("Debater A (round 1):" in t and "Debater B (round 1):" not in t for t in shown)  # one at a time
+    second = kinds.index("ask", kinds.index("ask") + 1)
+    round_two = [p for k, p in log[kinds.index("ask") + 1:second] if k == "show"]
+    assert round_two and all(p["kind"] == "progress" and p["round"] == 2 for p in round_two)
+    assert "Debater B (round 2):" in round_two[-1]["view"]["variables"]["transcript"]
+    assert "scripted" not in repr([p for k, p in log if k == "show"])

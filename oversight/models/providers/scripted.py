@@ -2,12 +2,14 @@
 
 A script is a list of replies (used in order, the last one repeating), or a function of
 the messages. A reply may be an exception instance (e.g. `ProviderError(..., retryable=True)`)
-to inject a failure, or a `Completion` to control usage and logprobs.
+to inject a failure, or a `Completion` to control usage and logprobs. A function may also return
+an awaitable of a reply, so a test can hold a call until it lets it go (a slow model).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Union
 
 from oversight.core.errors import UserError
@@ -15,7 +17,7 @@ from oversight.models.providers.base import Provider
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
 
 Reply = Union[str, Completion, BaseException]
-Script = Union[list[Reply], Callable[[list[Message]], Reply]]
+Script = Union[list[Reply], Callable[[list[Message]], Union[Reply, Awaitable[Reply]]]]
 
 _SCRIPTS: dict[str, Script] = {}
 _CURSORS: dict[str, int] = {}
@@ -71,7 +73,7 @@ class ScriptedProvider(Provider):
     def supports_structured(self) -> bool:
         return self.spec.model in _STRUCTURED
 
-    def _next(self, messages: list[Message]) -> Reply:
+    def _next(self, messages: list[Message]) -> Reply | Awaitable[Reply]:
         name = self.spec.model
         script = _SCRIPTS.get(name) or _builtin(name)
         CALLS.setdefault(name, []).append(messages)
@@ -85,6 +87,8 @@ class ScriptedProvider(Provider):
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         CONFIGS.setdefault(self.spec.model, []).append(config)
         reply = self._next(messages)
+        if inspect.isawaitable(reply):
+            reply = await reply
         if isinstance(reply, BaseException):
             raise reply
         if isinstance(reply, Completion):

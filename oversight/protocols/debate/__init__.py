@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -206,15 +207,18 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
         return {c for c in params.conditions if c in ("debate", "consultancy")}
 
     async def run_unit_live(self, unit: Unit[DebateItem], params: DebateParams, rec: Recorder, *,  # type: ignore[override]
-                            checkpointer: Any, thread_id: str, judge_id: str, resume: Any = None) -> LiveStep:
+                            checkpointer: Any, thread_id: str, judge_id: str, resume: Any = None,
+                            show: Callable[[dict[str, Any]], None] | None = None) -> LiveStep:
         from langgraph.types import Command  # loaded on first use, as in run_unit
+
+        from oversight.protocols.debate.live import LiveBoard
 
         from oversight.protocols.debate.graph import DebateContext, live_graph  # loaded on first use, as in run_unit
 
         item = unit.item
         ctx = DebateContext(rec=rec, item=item, params=params, passage=Passage.of(item.story),
                             story_ref=rec.put_text(item.story), consultant_index=unit.data.get("consultant_index"),
-                            live=judge_id)
+                            live=judge_id, board=LiveBoard(show) if show is not None else None)
         graph = live_graph(checkpointer)
         config = {"configurable": {"thread_id": thread_id}}
         if resume is not None:

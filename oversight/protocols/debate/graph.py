@@ -42,7 +42,7 @@ from langgraph.types import Command
 
 from oversight.protocol.judge_call import call_judge
 from oversight.protocols.debate.best_of_n import best_speech
-from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order
+from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order, speaker_label
 from oversight.protocols.debate.crossexam import OPPONENT, cross_examine, request_counts
 from oversight.protocols.debate.live import live_decision, live_verdict
 from oversight.protocols.debate.outcome import DebateOutcome, Speech
@@ -62,13 +62,7 @@ def speech_input(role: str, state: DebateState, ctx: DebateContext) -> tuple[str
     function of the state, so a cross-examination can rebuild an earlier speech's input exactly."""
     p, item, rnd = ctx.params, ctx.item, state["round"]
     shown = shown_order(ctx.order)
-    if role in state.get("sides", {}):
-        index = state["sides"][role]["defends"]
-    elif role == "consultant":
-        assert ctx.consultant_index is not None
-        index = ctx.consultant_index
-    else:  # a debater keeps its answer in either order; its position (and letter) follows the order
-        index = 0 if role == "debater_a" else 1
+    index = defends(role, state, ctx)
     other = 1 - index
     pos, other_pos = shown.index(index), shown.index(other)
     visible = state["speeches"] if p.turns == "sequential" else [s for s in state["speeches"] if s["round"] < rnd]
@@ -92,6 +86,16 @@ def speech_input(role: str, state: DebateState, ctx: DebateContext) -> tuple[str
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])
     template = ("consultant" if role == "consultant" else "debater") + ("_closed" if closed(p) else "")
     return template, variables, index
+
+
+def defends(role: str, state: DebateState, ctx: DebateContext) -> int:
+    """The answer `role` defends: its chosen side, the consultant's, or the debater's own."""
+    if role in state.get("sides", {}):
+        return state["sides"][role]["defends"]
+    if role == "consultant":
+        assert ctx.consultant_index is not None
+        return ctx.consultant_index
+    return 0 if role == "debater_a" else 1  # kept in either order; its position (and letter) follows the order
 
 
 async def _speak(role: str, state: DebateState, ctx: DebateContext) -> Speech:
@@ -176,18 +180,37 @@ async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[An
     """A speech (after the speaker's cross-examination, if any), then the hand-over: `next_turn`
     says who speaks next and whether the round is over."""
     update: dict[str, Any] = {}
+    board = ctx.board
+    if board is not None:  # live: the person sees who is speaking, then the speech once it is spoken
+        board.speaking[role] = speaker_label(role, defends(role, state, ctx), ctx.order)
+        show_live(state, ctx)
     if cross_examines(role, state["round"], ctx.params):
         exchanges, request = await cross_examine(role, state, ctx.rec, ctx.params, ctx.passage, ctx.order,
                                                  sequential_roles(ctx.order)[0],
                                                  lambda r, s: speech_input(r, s, ctx))  # type: ignore[arg-type]
         state = {**state, "cross_examinations": [*(state.get("cross_examinations") or []), *exchanges]}
         update = {"cross_examinations": exchanges, "cross_requests": [request]}
+        if board is not None:
+            board.spoke({}, exchanges)  # type: ignore[arg-type]
+            show_live(state, ctx)
     speech = await _speak(role, state, ctx)
+    if board is not None:
+        board.speaking.pop(role, None)
+        board.spoke(speech, [])  # type: ignore[arg-type]
+        show_live({**state, "speeches": [*state["speeches"], speech]}, ctx)
     goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params, ctx.order)
     update["speeches"] = [speech]
     if closes_round:
         update["round"] = state["round"] + 1
     return Command(update=update, goto=goto)
+
+
+def show_live(state: DebateState, ctx: DebateContext) -> None:
+    """The exchange as it stands (with the speeches of this round spoken in parallel nodes), as
+    the person's next pause would show it: the same `decision_view`, so the same blinding."""
+    assert ctx.board is not None
+    merged: DebateState = ctx.board.merged(state)  # type: ignore[arg-type,assignment]
+    ctx.board.send(decision_view(build_outcome(merged, ctx), ctx.params, state["round"], ctx.order), state["round"])
 
 
 def cross_examines(role: str, rnd: int, params: DebateParams) -> bool:

@@ -10,10 +10,15 @@ Payload: {"kind": "decision" | "verdict", "round", "view": {key, template, varia
 "max_questions", "to": the addressees}. Resume value: {"action": "ask", "questions": [{"to", "text"}]}
 (no questions: let the next round start) or {"action": "end", "choice": index in the shown order,
 "probability": 0.5-1, "comment": text}.
+
+While the speakers speak, `LiveBoard.show` gets progress payloads {"kind": "progress", "round",
+"view", "speaking": the labels of who is speaking now}: the exchange so far, each speech as soon
+as its call returns, as the same `decision_view` (the same blinding as at a pause).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.types import interrupt
@@ -31,9 +36,48 @@ def addressees(condition: str) -> list[str]:
 def payload(view: JudgeView, kind: str, rnd: int, max_questions: int, condition: str) -> dict[str, Any]:
     """What the person reads and may do, JSON as the checkpointer stores it."""
     return {"kind": kind, "round": rnd, "max_questions": max_questions if kind == "decision" else 0,
-            "to": addressees(condition),
-            "view": {"key": view.key, "template": view.template, "variables": dict(view.variables),
-                     "choices": list(view.choices), "answer_kind": view.answer_kind}}
+            "to": addressees(condition), "view": _view_data(view)}
+
+
+def _view_data(view: JudgeView) -> dict[str, Any]:
+    return {"key": view.key, "template": view.template, "variables": dict(view.variables),
+            "choices": list(view.choices), "answer_kind": view.answer_kind}
+
+
+class LiveBoard:
+    """What this process has shown the person while the debate runs. Speakers of a round spoken
+    at once run as parallel nodes whose states lack each other's speech, so the board keeps
+    every speech (and cross-examination) it saw and adds them to the state it is shown."""
+
+    def __init__(self, show: Callable[[dict[str, Any]], None]) -> None:
+        self.show = show
+        self.speaking: dict[str, str] = {}
+        """role -> its label for the person ("Debater B"), while its turn's calls run."""
+        self.speeches: dict[tuple[str, int], dict[str, Any]] = {}
+        self.exchanges: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+    def spoke(self, speech: dict[str, Any], exchanges: list[dict[str, Any]]) -> None:
+        """A turn's finished speech (or, before it, its cross-examination: `speech` empty)."""
+        if speech:
+            self.speeches[(speech["role"], speech["round"])] = speech
+        for e in exchanges:
+            self.exchanges.setdefault((e["asker"], e["asked_round"]), [])
+            if e not in self.exchanges[(e["asker"], e["asked_round"])]:
+                self.exchanges[(e["asker"], e["asked_round"])].append(e)
+
+    def merged(self, state: dict[str, Any]) -> dict[str, Any]:
+        """`state` with the speeches and exchanges seen in other nodes of its round added."""
+        speeches = {**self.speeches, **{(s["role"], s["round"]): s for s in state["speeches"]}}
+        grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for e in state.get("cross_examinations") or []:
+            grouped.setdefault((e["asker"], e["asked_round"]), []).append(e)
+        exchanges = {**self.exchanges, **grouped}
+        return {**state, "speeches": list(speeches.values()),
+                "cross_examinations": [e for k in sorted(exchanges, key=lambda k: (k[1], k[0])) for e in exchanges[k]]}
+
+    def send(self, view: JudgeView, rnd: int) -> None:
+        self.show({"kind": "progress", "round": rnd, "view": _view_data(view),
+                   "speaking": sorted(set(self.speaking.values()))})
 
 
 def view_of(data: dict[str, Any]) -> JudgeView:
@@ -95,4 +139,4 @@ def live_verdict(view: JudgeView, rnd: int, condition: str) -> JudgeResponse:
     return response_of(person(payload(view, "verdict", rnd, 0, condition), verdict_only=True))
 
 
-__all__ = ["addressees", "answer_problem", "live_decision", "live_verdict", "payload", "view_of"]
+__all__ = ["LiveBoard", "addressees", "answer_problem", "live_decision", "live_verdict", "payload", "view_of"]

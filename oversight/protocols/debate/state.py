@@ -9,6 +9,7 @@ from typing import Annotated, Any, NotRequired, TypedDict
 
 from oversight.protocol.contract import Recorder
 from oversight.protocols.debate.data import DebateItem
+from oversight.protocols.debate.live import LiveBoard
 from oversight.protocols.debate.outcome import CrossExamination, DebateOutcome, JudgeTurn, Speech
 from oversight.protocols.debate.params import DebateParams
 from oversight.protocols.debate.sides import SideChoice
@@ -32,6 +33,8 @@ class DebateContext:
     live: str = ""
     """The id of the person judging live (`oversight judge-live`), "" for the model judge: the
     judge's decisions and its verdict come from the person (live.py)."""
+    board: LiveBoard | None = None
+    """Live judging: where each speech goes as soon as it is spoken, for the person's screen."""
 
 
 def later(a: int, b: int) -> int:

@@ -4,6 +4,7 @@ session stopped at a pause resumes exactly there with no model call made twice."
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from pathlib import Path
@@ -65,16 +66,16 @@ def setup() -> tuple[DebateProtocol, Any, Any]:
 
 
 async def session(proto: DebateProtocol, run: Any, unit: Any, params: DebateParams, folder: Path,
-                  answers: list[Any]) -> tuple[Recorder, LiveStep, list[dict[str, Any]]]:
+                  answers: list[Any], show: Any = None) -> tuple[Recorder, LiveStep, list[dict[str, Any]]]:
     """One sitting: go on from wherever the unit stands, answer each pause from `answers` until
-    they run out (the person quits) or the unit ends."""
+    they run out (the person quits) or the unit ends; progress payloads go to `show`."""
     rec = Recorder(run, unit, UnitJournal(folder / "unit.jsonl", "attempt1"))
     seen = []
     async with AsyncSqliteSaver.from_conn_string(str(folder / "live.sqlite")) as saver:
         resume = None
         while True:
             step = await proto.run_unit_live(unit, params, rec, checkpointer=saver, thread_id="train:debate:1",
-                                             judge_id="ana", resume=resume)
+                                             judge_id="ana", resume=resume, show=show)
             if step.paused is None or not answers:
                 return rec, step, seen
             seen.append(step.paused)
@@ -145,6 +146,37 @@ async def test_a_bad_answer_is_refused_with_one_line(tmp_path: Path) -> None:
     assert "at most 1" in answer_problem({"action": "ask", "questions": [{"to": "A", "text": "x"}] * 2}, 1, to)
     assert "give your verdict" in answer_problem(CONTINUE, 0, to, verdict_only=True)
     assert answer_problem(VERDICT, 2, to) is None
+
+
+async def test_each_speech_is_shown_as_it_is_spoken_in_the_view_the_pause_shows(tmp_path: Path) -> None:
+    proto, run, (unit, params) = setup()
+    shows: list[dict[str, Any]] = []
+    a_shown = asyncio.Event()
+
+    def show(payload: dict[str, Any]) -> None:
+        shows.append(payload)
+        if "Debater A, round 1" in payload["view"]["variables"]["transcript"]:
+            a_shown.set()
+
+    def b_waits_for_a(messages: list[Message]) -> Any:
+        async def later() -> str:  # like a model over the network: the other speaker's node runs meanwhile
+            await asyncio.sleep(0.01)
+            if re.search(r"\nDebater B \(round 1\):\s*$", messages[-1].content):
+                await asyncio.wait_for(a_shown.wait(), 5)  # B finishes after A is on screen
+            return debater(messages)
+        return later()
+
+    scripted.register("live-debater", b_waits_for_a)
+    _, first, _ = await session(proto, run, unit, params, tmp_path, [], show=show)
+    assert first.paused is not None and all(p["kind"] == "progress" for p in shows)
+    texts = [p["view"]["variables"]["transcript"] for p in shows]
+    seen_a = next(i for i, t in enumerate(texts) if "Debater A, round 1" in t)
+    assert "Debater B, round 1" not in texts[seen_a] and shows[seen_a]["speaking"] == ["Debater B"]
+    assert shows[1]["speaking"] == ["Debater A", "Debater B"] and "(no speeches yet)" in texts[1]  # before any is back
+    # B's node never saw A's speech in its state; what the person is shown after it has both,
+    # and it is the pause's own view: the same blinding, word for word
+    assert shows[-1]["speaking"] == [] and shows[-1]["view"] == first.paused["view"]
+    assert "Marguerite" not in repr(shows) and "scripted" not in repr(shows)
 
 
 class Killed(BaseException):
