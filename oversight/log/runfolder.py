@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from oversight.core.provenance import git_revision, package_versions
 from oversight.log.ranking import stands_over, transcript_rank
 from oversight.log.texts import text_ref
 from oversight.log.runlock import release_lock, take_lock
-from oversight.core.shapes import judgment_problem, too_deep, transcript_problem
+from oversight.core.shapes import GENERIC, RecordShapes, judgment_problem, too_deep, transcript_problem
 from oversight.log.transcripts import expand_messages, record_ref, standing_judgments
 
 EXPERIMENT = "experiment.yaml"
@@ -92,13 +93,17 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
 class RunFolder:
     """One run folder: create or open it, append records, read them back, store texts once."""
 
-    def __init__(self, path: Path, *, warn: Warn | None = None) -> None:
+    def __init__(self, path: Path, *, warn: Warn | None = None, shapes: RecordShapes = GENERIC) -> None:
         self.path = Path(path)
         self.warn = warn
+        self.shapes = shapes
+        """The field types lines are checked against: the contract's, plus the run's protocol's
+        when the opener knows it (`oversight.protocol.shapes.open_run`)."""
         self._texts: dict[str, str] | None = None
 
     @classmethod
-    def create(cls, runs_dir: Path, name: str, *, warn: Warn | None = None) -> "RunFolder":
+    def create(cls, runs_dir: Path, name: str, *, warn: Warn | None = None,
+               shapes: RecordShapes = GENERIC) -> "RunFolder":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         try:
             runs_dir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +113,7 @@ class RunFolder:
                     candidate.mkdir()
                 except FileExistsError:
                     continue
-                folder = cls(candidate, warn=warn)
+                folder = cls(candidate, warn=warn, shapes=shapes)
                 os.close(os.open(candidate / TRANSCRIPTS, os.O_CREAT | os.O_WRONLY, FILE_MODE))
                 return folder
         except OSError as exc:
@@ -202,7 +207,7 @@ class RunFolder:
 
     def iter_transcripts(self) -> Iterator[dict[str, Any]]:
         """Every transcript line in file order (a retried unit appears more than once)."""
-        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=transcript_problem)
+        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=partial(transcript_problem, shapes=self.shapes))
 
     def transcripts(self) -> list[dict[str, Any]]:
         """Finished transcripts; if an id appears twice (a retried unit), the line that stands
@@ -216,7 +221,7 @@ class RunFolder:
 
     def iter_judgments(self) -> Iterator[dict[str, Any]]:
         """Every judgment line of the right shape, in file order."""
-        return iter_lines(self.path / JUDGMENTS, warn=self.warn, check=judgment_problem)
+        return iter_lines(self.path / JUDGMENTS, warn=self.warn, check=partial(judgment_problem, shapes=self.shapes))
 
     def judgments(self, transcripts: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Judgments of finished transcripts, and counts of the ones left out and why.
@@ -371,7 +376,7 @@ class RunFolder:
             record = json_loads(raw)
         except (ValueError, RecursionError):
             raise UserError(f"{self.path / TRANSCRIPTS}: unreadable line at byte {offset} (was the file edited?)") from None
-        problem = transcript_problem(record) if isinstance(record, dict) else "not a JSON object"
+        problem = transcript_problem(record, self.shapes) if isinstance(record, dict) else "not a JSON object"
         if problem is not None:
             raise UserError(f"{self.path / TRANSCRIPTS}: the line at byte {offset} has the wrong shape: {problem}")
         return record

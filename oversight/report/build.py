@@ -29,6 +29,7 @@ from oversight.report.crossrun import RunReport, cross_run_results
 from oversight.report.outputs import cross_run_folder, figure_lines
 from oversight.report.results import compute_metrics
 from oversight.log.runfolder import RunFolder
+from oversight.protocol.shapes import open_folder
 from oversight.report.sidebyside import published_notes, side_by_side
 from oversight.report.formats import to_csv, to_markdown
 from oversight.report.tables import (
@@ -52,7 +53,7 @@ def run_metrics(folder: RunFolder) -> dict[str, Any]:
 
 
 def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> RunReport:
-    folder = RunFolder.open(run_dir, warn=warn)
+    folder = open_folder(run_dir, warn=warn)
     exp, meta = folder.experiment()
     metrics = run_metrics(folder)
     # A read-only or full run folder still reports (exit 0): what cannot be saved is a warning.

@@ -17,6 +17,7 @@ from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_text import clean, clean_deep
 from oversight.protocol.contract import Protocol
+from oversight.protocol.declared import protocol_shapes
 from oversight.tui.records import effective_judgments, judge_label
 from oversight.tui.views import Notice, mark, not_installed, protocol_for, transcript_mark
 
@@ -81,13 +82,16 @@ class RunIndex:
     @classmethod
     def open(cls, folder: RunFolder) -> "RunIndex":
         raw_entries = folder.transcript_index()
+        entries = clean_deep(raw_entries)
+        hooks = protocol_for(str(entries[0].get("protocol"))) if entries else None
+        if hooks is not None:  # the hooks read the judgments: lines of the wrong type are skipped
+            folder.shapes = protocol_shapes(hooks)
         records, left_out = folder.judgments(transcripts=raw_entries)
-        entries, records = clean_deep(raw_entries), clean_deep(records)
+        records = clean_deep(records)
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             grouped[record["transcript_id"]].append(record)
-        index = cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out)
-        index.hooks = protocol_for(index.protocol()) if entries else None
+        index = cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out, hooks=hooks)
         if entries and index.hooks is None:
             index.note(not_installed(index.protocol()))
         return index
