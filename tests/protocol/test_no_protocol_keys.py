@@ -17,6 +17,7 @@ PACKAGE = ROOT / "oversight"
 FORBIDDEN = frozenset({
     "debate", "debater", "debaters", "consultancy", "consultant", "critique", "critiques", "summarize",
     "summarization", "swapped", "original", "verified", "unverified", "turns", "grader", "recall", "uplift",
+    "story", "stories",
 })
 """Words (parts of a name split at underscores and case, or of a string) only a protocol may use."""
 FORBIDDEN_KEYS = frozenset({"p_correct", "correct_index", "answer_index", "consultant_letter", "flaws_reported",
@@ -119,6 +120,7 @@ def test_every_allowance_is_still_needed() -> None:
     ("from oversight.protocols.debate import DebateProtocol", "debate"),
     ("value = outcome.recall", "recall"),
     ("rows = [summarizeTree]", "summarize"),
+    ("self.app.push_screen(StoryScreen(body.story_ref))", "story"),
 ])
 def test_the_check_finds_a_protocol_word_in_code(code: str, word: str) -> None:
     assert any(f": {word} in " in line for line in leaks(code, "oversight/tui/example.py"))
