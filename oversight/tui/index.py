@@ -126,15 +126,27 @@ class RunIndex:
 
     def marks(self, entry: dict[str, Any], judge: str | None = None) -> str:
         """Each verdict's mark; with every judge shown and several judges in the run, one group
-        per judge in `judges()` order, apart, `·` where a judge gave none, so whose is whose shows."""
+        per judge in `judges()` order, apart, `·` where a judge gave none, so whose is whose shows.
+        A judge with several verdicts on the transcript that the protocol scores as one (debate's
+        two answer orders) gets that score after `=` ("✓✗=½": a tie), which is what the verdict
+        filter reads: per-order marks alone cannot say why a row is left out."""
         judges = self.judges()
         if judge is not None or len(judges) < 2:
-            return "".join(verdict_mark(j, self.hooks, self.note) for j in self.standing(entry["id"], judge))
+            return self._group_marks(self.standing(entry["id"], judge))
         by_judge: dict[str, list[dict[str, Any]]] = {}
         for j in self.standing(entry["id"]):
             by_judge.setdefault(judge_label(j), []).append(j)
-        return " ".join("".join(verdict_mark(j, self.hooks, self.note) for j in by_judge.get(name, [])) or "·"
-                        for name in judges)
+        return " ".join(self._group_marks(by_judge.get(name, [])) or "·" for name in judges)
+
+    def _group_marks(self, group: list[dict[str, Any]]) -> str:
+        """One judge's marks, and its transcript score where the protocol gives one to several."""
+        shown = "".join(verdict_mark(j, self.hooks, self.note) for j in group)
+        if len(group) < 2 or len({str(j.get("person")) for j in group}) > 1:
+            return shown  # one verdict is its own score; several people are several raters
+        found = transcript_mark(self.hooks, group, self.note)
+        if found is None:
+            return shown
+        return f"{shown}={found.shown or ('✓' if found.kind == 'right' else '✗')}"
 
     def _by_judge(self, transcript_id: str, judge: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """The standing verdicts on a transcript, by judge (one rater each; a shared id's people apart)."""
