@@ -220,3 +220,37 @@ def test_a_difference_is_what_the_protocol_marks_not_what_it_is_called() -> None
         "uplift": {"estimate": 0.1, "ci": [-0.1, 0.3], "ci_method": "newcombe-paired", "n": 8}}}}))
     rows = side_by_side([("r", None, metrics)])
     assert [r["metric"] for r in rows] == ["uplift"] and all("difference" not in r for r in rows)
+
+
+def _markdown_tables(md: str) -> list[tuple[list[str], list[str]]]:
+    """Each table's header cells and the legend lines under it."""
+    out: list[tuple[list[str], list[str]]] = []
+    for block in md.split("### ")[1:]:
+        lines = block.splitlines()
+        header = next((x for x in lines if x.startswith("| ")), None)
+        legend = [x.strip() for x in lines if x and not x.startswith("|") and x != lines[0]]
+        out.append(([c.strip() for c in header.strip("|").split("|")] if header else [], legend))
+    return out
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_markdown_legend_names_the_columns_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      runs: int) -> None:
+    """The legend under a Markdown table names its columns as the table heads them (`ci_method`,
+    `invalid`), not by the terminal's abbreviations (`m`, `inv`), and the methods as its cells
+    write them (`wilson`)."""
+    paths = [_debate(tmp_path, f"20261130T12000{n}Z-debate") for n in range(runs)]
+    assert main(["report", *map(str, paths), "--format", "markdown"]) == 0
+    tables = _markdown_tables(capsys.readouterr().out)
+    checked = 0
+    for header, legend in tables:
+        method = next((c for c in header if c in ("method", "ci_method")), None)
+        said = " ".join(legend)
+        assert not said.startswith("m = ") and "; inv:" not in said and not said.startswith("inv:")
+        if method is not None:
+            checked += 1
+            assert legend[0].startswith(f"{method}: CI method: ") and "wilson Wilson" in legend[0], legend
+        for abbr, full in (("inv", "invalid"), ("fail", "failed"), ("u fail", "units failed")):
+            if full in header:
+                assert f"{full}: " in said and f"; {abbr}: " not in said, (full, legend)
+    assert checked >= 1
