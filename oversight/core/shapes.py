@@ -15,6 +15,7 @@ installed is read with the contract's fields alone.
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -151,6 +152,8 @@ def _declared(record: Mapping[str, Any], spec: Mapping[str, FieldType], where: s
         value = record[name]
         if type(value) not in wanted.admits:
             return f"{where}{name} is {_kind(value)}, not {wanted.said}"
+        if type(value) is float and not math.isfinite(value):  # JSON has no infinity: a hand edit or another tool
+            return f"{where}{name} is {value}, not a finite number"
         if wanted.items is not None and type(value) is list:
             for n, item in enumerate(value):
                 if type(item) not in wanted.items:

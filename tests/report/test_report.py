@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,28 @@ def test_markdown_legend_names_the_columns_as_written(tmp_path: Path, capsys: py
             if full in header:
                 assert f"{full}: " in said and f"; {abbr}: " not in said, (full, legend)
     assert checked >= 1
+
+
+def test_an_infinite_probability_is_skipped_never_a_numpy_warning(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Another tool wrote `Infinity` for a debate judge's p(correct) (oversight never writes
+    one): every reader skips that line with a warning naming it, so no estimate is inf and numpy
+    never warns on the terminal (the bootstrap met inf - inf before)."""
+    correct = {f"i{k}": k % 2 for k in range(12)}
+    verdicts = {f"i{k}:debate": [("original", 0.8 if correct[f"i{k}"] == 0 else 0.2), ("swapped", 0.7)]
+                for k in range(12)}
+    run = debate_run(tmp_path, "20261130T120000Z-debate", verdicts=verdicts, correct=correct)
+    lines = (run / "judgments.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    lines[0] = json.dumps({**first, "p_correct": math.inf})
+    assert "Infinity" in lines[0]
+    (run / "judgments.jsonl").write_text("\n".join(lines) + "\n")
+    for fmt in ("table", "json", "markdown"):
+        assert main(["report", str(run), "--format", fmt]) == 0
+        captured = capsys.readouterr()
+        err = " ".join(captured.err.split())
+        assert f"{run / 'judgments.jsonl'}: skipping line 1: p_correct is inf, not a finite number" in err
+        assert "invalid value" not in err and "RuntimeWarning" not in err, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    mean_p = metrics["conditions"]["debate"]["logprob:scripted:judge"]["mean_p_correct"]
+    assert mean_p["estimate"] is not None and 0 <= mean_p["estimate"] <= 1 and mean_p["ci"] is not None
