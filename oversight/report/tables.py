@@ -125,20 +125,12 @@ def legend_for(rows: list[dict[str, Any]], protocols: list[str] | None = None, *
     `short`: the columns as the terminal heads them ("m", "inv"); else as the rows name them, as
     Markdown writes them ("ci_method", "invalid"), with the methods by their full names."""
     methods = sorted({r.get("method") or r.get("ci_method") for r in rows} - {None}, key=str)
-    lines = []
-    if methods:
-        said = [METHODS.get(m, (m, m)) for m in methods]
-        if short:
-            lines.append("m = CI method: " + "; ".join(f"{abbr} {name}" for abbr, name in said))
-        else:
-            heads = [k for k in ("method", "ci_method") if any(k in r for r in rows)]
-            lines.append(f"{'/'.join(heads)}: CI method: " + "; ".join(f"{m} {name}" for m, (_, name) in zip(methods, said)))
+    heads = {k: HEADERS.get(k, k) for r in rows for k in r}  # a row's key -> the terminal's head
+    label = {h: h if short else next(k for k, kh in heads.items() if kh == h) for h in heads.values()}
+    lines = [f"{label.get('m', 'm')}{' =' if short else ':'} CI method: " + "; ".join(
+        f"{METHODS.get(m, (m, m))[0] if short else m} {METHODS.get(m, (m, m))[1]}" for m in methods)] if methods else []
     known = {**table_notes(protocols), **NOTES}
-    named = list(dict.fromkeys(k for r in rows for k in r))
-    heads = {k: HEADERS.get(k, k) for k in named}
-    columns = list(dict.fromkeys(heads.values()))
-    label = {head: head if short else next(k for k, h in heads.items() if h == head) for head in columns}
-    shown = list(dict.fromkeys(k for c in columns for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
+    shown = list(dict.fromkeys(k for c in label for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
     if shown:
         lines.append("; ".join(f"{label.get(k, k)}: {known[k]}" for k in shown))
     return lines
