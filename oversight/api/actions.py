@@ -23,7 +23,7 @@ from oversight.core.errors import RunWriteError, UserError, write_failure
 from oversight.core.safe_text import SafeConsole, clean
 from oversight.core.words import count
 from oversight.judging.rejudge import JudgeOptions, execute_judging, plan_judging
-from oversight.log.runfolder import RunFolder
+from oversight.protocol.shapes import open_folder
 from oversight.models.pool import ModelPool
 from oversight.report.build import run_metrics
 from oversight.runs.runner import RunObserver, check_models, check_storage, execute, open_run_folder, plan
@@ -173,7 +173,7 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None =
         flags=dict(flags or {}), concurrency=concurrency, max_connections=max_connections,
         cache=cache, retry_failed=retry_failed,
     )
-    folder = RunFolder.open(path, warn=warn)
+    folder = open_folder(path, warn=warn)
     with folder.lock():  # two model judges planning the same views would both pay for them
         try:
             p = plan_judging(folder, options)

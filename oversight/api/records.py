@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from oversight.config.experiment import Experiment
 from oversight.core.errors import UserError, bounded
 from oversight.log.runfolder import JUDGMENTS, TRANSCRIPTS, RunFolder
+from oversight.protocol.shapes import open_folder
 from oversight.log.transcripts import MODEL_EVENT_TYPES, Event, record_ref
 from oversight.models.types import Usage
 
@@ -197,7 +198,7 @@ class Run:
         keeps it; the label says which of its reasons left the others out."""
         # Read first, silently (the folder's own read below warns of skipped lines once): a line
         # a person appends in between is then only in the second read, and labels nothing wrongly.
-        every = list(RunFolder(self.path).iter_judgments())
+        every = list(RunFolder(self.path, shapes=self.folder.shapes).iter_judgments())
         kept, _ = self.folder.judgments([t.record for t in self.transcripts])
         standing = Counter(_key(r) for r in kept)
         attempts = {t.id: t.attempt for t in self.transcripts}
@@ -300,4 +301,4 @@ def _columns(rows: list[dict[str, Any]], fixed: list[str]) -> list[str]:
 
 def open_run(path: str | Path) -> Run:
     """A run folder as typed records; a missing or broken folder is a one-line UserError."""
-    return Run(RunFolder.open(Path(path), warn=warn))
+    return Run(open_folder(Path(path), warn=warn))

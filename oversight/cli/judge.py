@@ -117,14 +117,14 @@ def command(args: argparse.Namespace) -> int:
 
 def _judge_model(args: argparse.Namespace) -> int:
     """Re-judge with a model, then recompute metrics and show judges side by side with their agreement."""
-    from oversight.log.runfolder import RunFolder
+    from oversight.protocol.shapes import open_folder
 
     if args.human:
         raise UserError("oversight judge: give --model SPEC or --human, not both")
     for flag, value in (("--concurrency", args.concurrency), ("--max-connections", args.max_connections)):
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: give a positive number")
-    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    folder = open_folder(Path(args.run_dir), warn=warn)
     with folder.lock():  # two model judges planning the same views would both pay for them
         try:
             return _judge_model_locked(args, folder)
@@ -182,7 +182,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
 
 
 def _judge_human(args: argparse.Namespace) -> int:
-    from oversight.log.runfolder import RunFolder
+    from oversight.protocol.shapes import open_folder
     from oversight.tui.judge_app import JudgeApp
     from oversight.tui.judgelock import check_id, check_writable, claim_rank, judge_lock, same_person
     from oversight.tui.session import JudgeSession
@@ -197,7 +197,7 @@ def _judge_human(args: argparse.Namespace) -> int:
             raise UserError(f"--judges {args.judges}: list each judge id once (ids differing only in case are one "
                             "person), separated by commas")
         judge_id = next((j for j in roster if same_person(j) == same_person(judge_id)), judge_id)
-    folder = RunFolder.open(Path(args.run_dir), warn=warn)
+    folder = open_folder(Path(args.run_dir), warn=warn)
     check_writable(folder)
     with judge_lock(folder, judge_id):
         check_id(folder, judge_id)

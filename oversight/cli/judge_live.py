@@ -30,7 +30,7 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
     """`ask`: shows the person one pause and returns their answer (None: they quit); `show`:
     gets each progress payload (a speech as soon as it is spoken); default: the terminal UI
     for both."""
-    from oversight.log.runfolder import RunFolder  # lazy: keeps `oversight --help` fast
+    from oversight.protocol.shapes import open_folder  # lazy: keeps `oversight --help` fast
     from oversight.models.pool import ModelPool
     from oversight.runs.runner import check_models, check_storage, open_run_folder, plan, plan_resume
 
@@ -41,7 +41,7 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
     if target.is_dir():
         if args.limit is not None:
             raise UserError("--limit: a resumed run keeps the units it started with; drop --limit")
-        folder = RunFolder.open(target, warn=warn)
+        folder = open_folder(target, warn=warn)
         p = plan_resume(folder)
         refuse(p)
     else:

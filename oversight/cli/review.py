@@ -15,8 +15,8 @@ def add_parser(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from oversight.log.runfolder import RunFolder
+    from oversight.protocol.shapes import open_folder
     from oversight.tui.review import ReviewApp
 
-    ReviewApp(RunFolder.open(Path(args.run_dir), warn=warn)).run()
+    ReviewApp(open_folder(Path(args.run_dir), warn=warn)).run()
     return 0

@@ -156,10 +156,10 @@ def _status(result) -> int:  # type: ignore[no-untyped-def]
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from oversight.log.runfolder import RunFolder
+    from oversight.protocol.shapes import open_folder
     from oversight.runs.runner import plan_resume
 
-    folder = RunFolder.open(Path(args.resume), warn=warn)
+    folder = open_folder(Path(args.resume), warn=warn)
     p = plan_resume(folder)
     if args.set:  # a new budget is the one change a resumed run accepts
         from oversight.config.overrides import resume_overrides

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from oversight.core.errors import UserError
 from oversight.core.jsonl import Warn
-from oversight.log.runfolder import RunFolder
+from oversight.protocol.shapes import open_folder
 
 FORMATS = ("inspect", "jsonl", "csv")
 
@@ -24,7 +24,7 @@ def export(run_dir: Path, fmt: str, out: Path | None = None, *, warn: Warn | Non
     """Write the run in `fmt` into `out` (default: RUN_DIR/exports); returns the files written."""
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    folder = RunFolder.open(run_dir, warn=warn)
+    folder = open_folder(run_dir, warn=warn)
     target = Path(out) if out is not None else folder.path / "exports"
     target.mkdir(parents=True, exist_ok=True)
     if fmt == "inspect":

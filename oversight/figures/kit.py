@@ -5,6 +5,7 @@ draw their own figures with it."""
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,12 +55,15 @@ def method_name(method: str | None) -> str:
 
 
 def errbar(rec: dict[str, Any] | None) -> tuple[float, float, float] | None:
-    """(estimate, lower error, upper error) of an estimate record, or None when undefined."""
+    """(estimate, lower error, upper error) of an estimate record, or None when undefined or
+    infinite (no point can stand for it; the tables print it as it is)."""
     if not rec or rec.get("estimate") is None:
         return None
     est = float(rec["estimate"])
+    if not math.isfinite(est):
+        return None
     lo, hi = rec.get("ci") or (None, None)
-    if lo is None or hi is None:
+    if lo is None or hi is None or not (math.isfinite(float(lo)) and math.isfinite(float(hi))):
         return est, 0.0, 0.0
     return est, max(0.0, est - float(lo)), max(0.0, float(hi) - est)
 

@@ -35,6 +35,7 @@ from oversight.protocol.judge_call import call_judge
 from oversight.protocol.contract import JudgeResponse, Protocol, Unit
 from oversight.protocol.hooks import call_hook, call_hook_async, protocol_label
 from oversight.protocol.recorder import Recorder, RunContext
+from oversight.protocol.declared import protocol_shapes
 from oversight.runs.dryrun import EstimateProvider, role_row, uncached_cost
 from oversight.runs.runner import RunObserver
 from oversight.runs.workers import run_workers
@@ -75,7 +76,7 @@ def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
     for role, spec in p.binds.items():
         models[role] = pool.get(spec)
     return RunContext(run_id=p.folder.run_id, models=models, generation=p.generation, prompts=p.prompts,
-                      seed=p.exp.seed, put_text=p.folder.put_text)
+                      seed=p.exp.seed, put_text=p.folder.put_text, shapes=protocol_shapes(p.protocol))
 
 
 def _failed_fields(p: JudgePlan, task: Task, reason: str) -> dict[str, Any]:

@@ -13,11 +13,11 @@ The runner, report, judge, import and the terminal UI read and write through `Ru
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,11 @@ from oversight.core.keyguard import check_text
 from oversight.models.spec import REDACTED, redact_url
 from oversight.core.jsonl import FILE_MODE, Warn, append_line, append_lines, dumps, iter_lines, json_loads, repair_tail
 from oversight.core.provenance import git_revision, package_versions
-from oversight.log.ranking import stands_over, transcript_rank
+from oversight.log import lazy_index
+from oversight.log.ranking import stands_over
 from oversight.log.texts import text_ref
 from oversight.log.runlock import release_lock, take_lock
-from oversight.core.shapes import judgment_problem, too_deep, transcript_problem
+from oversight.core.shapes import GENERIC, RecordShapes, judgment_problem, too_deep, transcript_problem
 from oversight.log.transcripts import expand_messages, record_ref, standing_judgments
 
 EXPERIMENT = "experiment.yaml"
@@ -92,13 +93,17 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
 class RunFolder:
     """One run folder: create or open it, append records, read them back, store texts once."""
 
-    def __init__(self, path: Path, *, warn: Warn | None = None) -> None:
+    def __init__(self, path: Path, *, warn: Warn | None = None, shapes: RecordShapes = GENERIC) -> None:
         self.path = Path(path)
         self.warn = warn
+        self.shapes = shapes
+        """The field types lines are checked against: the contract's, plus the run's protocol's
+        when the opener knows it (`oversight.protocol.shapes.open_run`)."""
         self._texts: dict[str, str] | None = None
 
     @classmethod
-    def create(cls, runs_dir: Path, name: str, *, warn: Warn | None = None) -> "RunFolder":
+    def create(cls, runs_dir: Path, name: str, *, warn: Warn | None = None,
+               shapes: RecordShapes = GENERIC) -> "RunFolder":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         try:
             runs_dir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +113,7 @@ class RunFolder:
                     candidate.mkdir()
                 except FileExistsError:
                     continue
-                folder = cls(candidate, warn=warn)
+                folder = cls(candidate, warn=warn, shapes=shapes)
                 os.close(os.open(candidate / TRANSCRIPTS, os.O_CREAT | os.O_WRONLY, FILE_MODE))
                 return folder
         except OSError as exc:
@@ -202,7 +207,7 @@ class RunFolder:
 
     def iter_transcripts(self) -> Iterator[dict[str, Any]]:
         """Every transcript line in file order (a retried unit appears more than once)."""
-        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=transcript_problem)
+        return iter_lines(self.path / TRANSCRIPTS, warn=self.warn, check=partial(transcript_problem, shapes=self.shapes))
 
     def transcripts(self) -> list[dict[str, Any]]:
         """Finished transcripts; if an id appears twice (a retried unit), the line that stands
@@ -216,7 +221,7 @@ class RunFolder:
 
     def iter_judgments(self) -> Iterator[dict[str, Any]]:
         """Every judgment line of the right shape, in file order."""
-        return iter_lines(self.path / JUDGMENTS, warn=self.warn, check=judgment_problem)
+        return iter_lines(self.path / JUDGMENTS, warn=self.warn, check=partial(judgment_problem, shapes=self.shapes))
 
     def judgments(self, transcripts: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Judgments of finished transcripts, and counts of the ones left out and why.
@@ -315,87 +320,17 @@ class RunFolder:
         except KeyError:
             raise UserError(f"{self.path / TEXTS}: no text {ref!r} (the run folder is incomplete)") from None
 
-    # ---- a lazy index of transcripts (the terminal UI opens 10,000 of them in well under 2 s) ----
+    # ---- a lazy index of transcripts (oversight.log.lazy_index) ---------------------------------
 
     def transcript_index(self) -> list[dict[str, Any]]:
-        """One light entry per transcript id (the one that stands, as in `transcripts()`), in file
-        order: `offset` and `length` of its line plus `id`, `item_id`, `protocol`, `condition`,
-        `error`, `attempt`. Events and outcome are not parsed; `read_transcript_at(offset)` reads one whole."""
-        path = self.path / TRANSCRIPTS
-        latest: dict[str, dict[str, Any]] = {}
-        if not path.exists():
-            return []
-        with open(path, "rb") as fh:
-            offset = 0
-            for number, raw in enumerate(fh, start=1):
-                entry = self._light_fields(raw) if raw.endswith(b"\n") else None
-                problem = _light_problem(entry) if entry is not None else None
-                if problem is None and entry is not None:
-                    entry.update(offset=offset, length=len(raw))
-                    held = latest.get(entry["id"])
-                    if held is None or transcript_rank(entry) >= transcript_rank(held):
-                        latest.pop(entry["id"], None)  # a retried unit moves to where its newer line is
-                        latest[entry["id"]] = entry
-                elif problem is not None and self.warn is not None:
-                    self.warn(f"{path}: skipping line {number}: {problem} (an edit by hand, or another tool?)")
-                offset += len(raw)
-        return list(latest.values())
-
-    @staticmethod
-    def _light_fields(raw: bytes) -> dict[str, Any] | None:
-        """The small top-level fields of one transcript line without parsing its events: the head
-        before `"events":` and the tail from the last `"error":` (lines are written compact, in
-        schema order); any other shape is parsed whole."""
-        head_end, tail_start = raw.find(b',"events":'), raw.rfind(b',"error":')
-        try:
-            if head_end > 0 and tail_start > head_end:
-                record = json.loads(raw[:head_end] + b"}")
-                record.update(json.loads(b"{" + raw[tail_start + 1:]))
-            else:
-                record = json.loads(raw)
-        except (ValueError, RecursionError):
-            try:
-                record = json_loads(raw)
-            except ValueError:
-                return None
-        if not isinstance(record, dict):
-            return None
-        return {k: record.get(k) for k in ("id", "item_id", "protocol", "condition", "error", "attempt", "created_at")}
+        """One light entry per standing transcript, in file order (see `lazy_index.transcript_index`):
+        `offset` and `length` of its line plus its small fields; events and outcome unparsed."""
+        return lazy_index.transcript_index(self.path / TRANSCRIPTS, self.warn)
 
     def read_transcript_at(self, offset: int) -> dict[str, Any]:
         """The whole transcript whose line starts at `offset` (from `transcript_index()`)."""
-        with open(self.path / TRANSCRIPTS, "rb") as fh:
-            fh.seek(offset)
-            raw = fh.readline()
-        try:
-            record = json_loads(raw)
-        except (ValueError, RecursionError):
-            raise UserError(f"{self.path / TRANSCRIPTS}: unreadable line at byte {offset} (was the file edited?)") from None
-        problem = transcript_problem(record) if isinstance(record, dict) else "not a JSON object"
-        if problem is not None:
-            raise UserError(f"{self.path / TRANSCRIPTS}: the line at byte {offset} has the wrong shape: {problem}")
-        return record
+        return lazy_index.read_transcript_at(self.path / TRANSCRIPTS, offset, self.shapes)
 
     def read_transcript_lines(self, offsets: set[int]) -> Iterator[tuple[int, bytes]]:
-        """The raw lines starting at `offsets`, streamed in file order: a text search over the
-        whole run that parses no JSON."""
-        path = self.path / TRANSCRIPTS
-        if not path.exists():
-            return
-        with open(path, "rb") as fh:
-            offset = 0
-            for raw in fh:
-                if offset in offsets:
-                    yield offset, raw
-                offset += len(raw)
-
-
-def _light_problem(entry: dict[str, Any]) -> str | None:
-    """What is wrong with an index entry's small fields (the rest is checked when it is read)."""
-    for name in ("id", "item_id", "protocol", "condition"):
-        if not isinstance(entry.get(name), str):
-            return f"{name} is not a string"
-    for name in ("error", "attempt"):
-        if not isinstance(entry.get(name), (str, type(None))):
-            return f"{name} is not a string or null"
-    return None
+        """The raw lines starting at `offsets`, in file order: a text search that parses no JSON."""
+        return lazy_index.read_transcript_lines(self.path / TRANSCRIPTS, offsets)

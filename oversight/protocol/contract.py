@@ -32,7 +32,7 @@ beside a few that every reader treats alike:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol as TypingProtocol, TypeVar
@@ -119,6 +119,16 @@ class Protocol(ABC, Generic[P, I]):
     run of 100,000 transcripts never holds every speech in memory at once."""
     metrics_event_types: ClassVar[frozenset[str]] = frozenset()
     """The event types `metrics` reads (e.g. a tree's node records); reports drop all other events."""
+    judgment_types: ClassVar[Mapping[str, Any]] = {}
+    """The protocol's own verdict fields -> their types, as plain annotations (`float | None`,
+    `list[dict] | None`; `float` is any number): readers of its runs skip a judgment line whose
+    field has another type (a hand edit) with a warning, so `metrics` and the review hooks never
+    meet one, and `rec.judgment` refuses one where it is made. The contract's own fields
+    (`correct`, `invalid`, `failed`, `view_key`, ...) are typed already and may not be declared."""
+    outcome_types: ClassVar[Mapping[str, Any]] = {}
+    """The same for the fields of `run_unit`'s outcome."""
+    note_types: ClassVar[Mapping[str, Any]] = {}
+    """The same for the fields of its notes (`rec.note`), beside those a model event has."""
 
     @abstractmethod
     def roles(self, params: P) -> set[str]:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from oversight.core.errors import UserError, bounded
+from oversight.core.shapes import RecordShapes, record_shapes
 from oversight.protocol.hooks import hook_value, protocol_label
 
 STRING_SETS = ("metrics_event_types", "judgment_fields_shown", "optional_roles", "form_hidden")
@@ -28,6 +29,25 @@ def _names(value: Any) -> frozenset[str] | None:
     if not all(isinstance(x, str) for x in value):
         return None
     return frozenset(value)
+
+
+SHAPE_HOOKS = ("judgment_types", "outcome_types", "note_types")
+
+
+def protocol_shapes(proto: Any) -> RecordShapes:
+    """The field types `proto` declares, as readers test them; a declaration they cannot test is
+    one line naming the hook and the field."""
+    declared: dict[str, Mapping[str, Any]] = {}
+    for hook in SHAPE_HOOKS:
+        value = hook_value(proto, hook)
+        if not isinstance(value, Mapping):
+            raise _wrong(proto, hook, value, "a mapping of field name to type (float | None, list[dict], ...)")
+        declared[hook] = value
+    try:
+        return record_shapes(declared["judgment_types"], declared["outcome_types"], declared["note_types"])
+    except ValueError as exc:
+        part = str(exc).split(" ", 1)[0]
+        raise UserError(f"protocol {protocol_label(proto)!r}: its {part}_types hook: {exc}") from None
 
 
 def check_declared(proto: Any) -> None:
@@ -68,6 +88,7 @@ def check_declared(proto: Any) -> None:
         ordered = list(dict.fromkeys(alternatives)) if not isinstance(alternatives, (set, frozenset)) \
             else sorted(keys_only)
         setattr(proto, "view_alternatives", {key: "alternatives" for key in ordered})
+    protocol_shapes(proto)
 
 
-__all__ = ["check_declared"]
+__all__ = ["SHAPE_HOOKS", "check_declared", "protocol_shapes"]

@@ -16,7 +16,7 @@ from oversight.protocol.journal import UnitJournal
 from oversight.protocol.prompts import PromptSet
 from oversight.protocol.unit import Unit
 from oversight.log.transcripts import MIN_SHARED_CHARS, Event, JudgeRef, Judgment, compact_messages
-from oversight.core.shapes import RESERVED, event_problem, judgment_problem
+from oversight.core.shapes import GENERIC, RecordShapes, event_problem, judgment_problem
 from oversight.core.errors import UserError
 
 
@@ -36,6 +36,9 @@ class RunContext:
     estimating: bool = False
     """True in a dry run: models answer with filler, so a protocol whose next calls depend on
     reading a reply may take the costliest reading instead (the estimate is an upper bound)."""
+    shapes: RecordShapes = GENERIC
+    """The field types readers check (the protocol's `protocol_shapes`): a note or judgment of
+    another type is refused where it is made, not skipped by every reader later."""
     settings: dict[tuple[str, bytes], GenerateConfig] = field(default_factory=dict, repr=False)
     """`settings_for` results: a protocol asks for the same few settings on every call."""
 
@@ -162,9 +165,9 @@ class Recorder:
         """A non-model event (quote checks, parsed verdicts, tree structure...): the protocol's
         JSON-able data as given. Events are built without pydantic's validation pass (a tenth
         of a debate call's CPU went to it): model events come from typed values made here."""
-        problem = event_problem(data)
+        problem = event_problem(data, self.run.shapes)
         if problem:  # readers would drop the whole transcript as a hand edit: say so where it is made
-            raise UserError(f"note {type!r}: {problem} ({RESERVED})")
+            raise UserError(f"note {type!r}: {problem} ({self.run.shapes.reserved()})")
         self._add(Event.model_construct(type=type, **data))
 
     def _add(self, event: Event) -> None:
@@ -176,9 +179,7 @@ class Recorder:
         """A built-in model judge's verdict; written to judgments.jsonl with this attempt's id."""
         record = Judgment.model_construct(transcript_id=self.unit.id, judge=JudgeRef(kind="model", id=judge_id),
                                           attempt=self.attempt, **verdict)
-        problem = judgment_problem(record.to_record())
-        if problem:  # readers would skip the line as a hand edit: say so where it is made
-            raise UserError(f"judgment by {judge_id!r}: {problem} ({RESERVED})")
+        self._check_judgment(judge_id, record)
         self._add_judgment(record)
 
     def human_judgment(self, judge_id: str, **verdict: Any) -> None:
@@ -186,10 +187,13 @@ class Recorder:
         records one: judge kind "human", an `id`, no attempt."""
         record = Judgment.model_construct(transcript_id=self.unit.id, judge=JudgeRef(kind="human", id=judge_id),
                                           attempt=None, id=uuid.uuid4().hex[:16], **verdict)
-        problem = judgment_problem(record.to_record())
-        if problem:
-            raise UserError(f"judgment by {judge_id!r}: {problem} ({RESERVED})")
+        self._check_judgment(judge_id, record)
         self._add_judgment(record)
+
+    def _check_judgment(self, judge_id: str, record: Judgment) -> None:
+        problem = judgment_problem(record.to_record(), self.run.shapes)
+        if problem:  # readers would skip the line as a hand edit: say so where it is made
+            raise UserError(f"judgment by {judge_id!r}: {problem} ({self.run.shapes.reserved()})")
 
     def _add_judgment(self, record: Judgment) -> None:
         if self.journal is not None and self.journal.claim_judgment(record.to_record()):

@@ -1,5 +1,5 @@
 """What the review screens show of one transcript, as a protocol builds it: a Rich renderable,
-the quotes the quotes screen lists, the stored story they point into, or a navigable tree of
+the quotes the quotes screen lists, the stored text they point into, or a navigable tree of
 nodes; and what a person judging one view reads above the answer form. These types live below
 the terminal UI so a protocol builds them without importing Textual; the UI only lays them out."""
 
@@ -28,7 +28,7 @@ FORGED_STYLE = "bold black on yellow"
 @dataclass
 class QuoteRef:
     """A quote in a transcript, numbered across it; `quote` holds `text`, `verified`, `fuzzy`,
-    `closest` and `char_span` (its place in the story) as the protocol recorded them."""
+    `closest` and `char_span` (its place in the stored text) as the protocol recorded them."""
 
     number: int
     speaker: str
@@ -66,7 +66,7 @@ class Body:
 
     renderable: RenderableType
     quotes: list[QuoteRef] = field(default_factory=list)
-    story_ref: str | None = None
+    source_ref: str | None = None
     """The stored text (texts.jsonl) the quotes point into; `s` opens it."""
     tree: ReviewTree | None = None
 
@@ -117,7 +117,7 @@ def generic_body(transcript: dict[str, Any]) -> Body:
                       Pretty({k: v for k, v in e.items() if k != "type"}, max_length=20)]
     o = transcript.get("outcome") or {}
     refs = [value for value in o.values() if is_text_ref(value)] if isinstance(o, dict) else []
-    return Body(Group(*parts), story_ref=refs[0] if refs else None)
+    return Body(Group(*parts), source_ref=refs[0] if refs else None)
 
 
 FORM_TITLES = {"context": "Passage", "task": "Task", "inputs": "Inputs", "question": "Question", "answer": "Answer"}

@@ -30,6 +30,7 @@ from oversight.report.crossrun import RunReport, cross_run_results
 from oversight.report.outputs import cross_run_folder, figure_lines
 from oversight.report.results import compute_metrics
 from oversight.log.runfolder import RunFolder
+from oversight.protocol.shapes import open_folder
 from oversight.report.sidebyside import published_notes, side_by_side
 from oversight.report.formats import to_csv, to_markdown
 from oversight.report.tables import (
@@ -53,7 +54,7 @@ def run_metrics(folder: RunFolder) -> dict[str, Any]:
 
 
 def load_run(run_dir: Path, *, warn: Warn | None = None, plots: bool = True) -> RunReport:
-    folder = RunFolder.open(run_dir, warn=warn)
+    folder = open_folder(run_dir, warn=warn)
     exp, meta = folder.experiment()
     metrics = run_metrics(folder)
     # A read-only or full run folder still reports (exit 0): what cannot be saved is a warning.
@@ -124,13 +125,16 @@ def build_sections(runs: list[RunReport], cross: dict[str, CrossRunResult | None
     if len(runs) == 1:
         sections += run_sections(runs[0].name, runs[0].metrics)
         sections[-1].legend = legend_for(sections[-1].rows, [])
+        sections[-1].full_legend = legend_for(sections[-1].rows, [], short=False)
     else:
         rows = side_by_side([(r.name, r.sweep_point, r.metrics) for r in runs])
         protocols = list(dict.fromkeys(str(r.metrics.get("protocol")) for r in runs))
-        legend = legend_for(rows, protocols) + (published_notes([r.metrics for r in runs]) if any("published" in r for r in rows) else [])
+        published = published_notes([r.metrics for r in runs]) if any("published" in r for r in rows) else []
+        legend = legend_for(rows, protocols) + published
+        full_legend = legend_for(rows, protocols, short=False) + published
         swept = all(r.sweep_point for r in runs)
         hide = ("run",) if swept else ()
-        sections.append(Section("Runs side by side", rows, legend, hide))
+        sections.append(Section("Runs side by side", rows, legend, hide, full_legend))
         per_run = []
         for r in runs:
             run = r.metrics.get("run") or {}
@@ -139,9 +143,11 @@ def build_sections(runs: list[RunReport], cross: dict[str, CrossRunResult | None
                             "failed": run.get("units_failed"), "judgments": run.get("judgments"),
                             "in tokens": usage.get("input_tokens"), "out tokens": usage.get("output_tokens"),
                             "cost USD": usage.get("cost_usd")})
-        sections.append(Section("Units and usage per run", per_run, legend_for(per_run, []), hide))
+        sections.append(Section("Units and usage per run", per_run, legend_for(per_run, []), hide,
+                                legend_for(per_run, [], short=False)))
         totals = _role_totals(runs)
-        sections.append(Section("Usage per role, all runs", totals, legend_for(totals, [])))
+        sections.append(Section("Usage per role, all runs", totals, legend_for(totals, []),
+                                full_legend=legend_for(totals, [], short=False)))
     for r in runs:
         agreement = agreement_section(r.name, r.metrics)
         if agreement:

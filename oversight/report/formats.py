@@ -47,5 +47,6 @@ def to_markdown(sections: list[Section]) -> str:
         for row in rows:
             out.append("| " + " | ".join(cell(row.get(c)).replace("|", "\\|") if c in row else "" for c in columns)
                        + " |")
-        out += [""] + [f"{line}  " for line in s.legend] + [""]
+        legend = s.full_legend if s.full_legend is not None else s.legend  # the columns as written above
+        out += [""] + [f"{line}  " for line in legend] + [""]
     return "\n".join(out)

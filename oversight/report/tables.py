@@ -63,6 +63,8 @@ class Section:
     legend: list[str] = field(default_factory=list)
     hide: tuple[str, ...] = ()
     """Fields left out of the terminal table only (e.g. long run names when sweep values say it)."""
+    full_legend: list[str] | None = None
+    """`legend` naming the columns as the rows do (Markdown writes them so); None: `legend`."""
 
 
 def _num(value: float) -> str:
@@ -117,19 +119,20 @@ def table_notes(protocols: list[str] | None = None) -> dict[str, str]:
     return notes
 
 
-def legend_for(rows: list[dict[str, Any]], protocols: list[str] | None = None) -> list[str]:
+def legend_for(rows: list[dict[str, Any]], protocols: list[str] | None = None, *, short: bool = True) -> list[str]:
     """Lines explaining the abbreviations these rows use, in the order of their columns: the
-    generic notes and those of the rows' protocols (every installed protocol's when not named)."""
+    generic notes and those of the rows' protocols (every installed protocol's when not named).
+    `short`: the columns as the terminal heads them ("m", "inv"); else as the rows name them, as
+    Markdown writes them ("ci_method", "invalid"), with the methods by their full names."""
     methods = sorted({r.get("method") or r.get("ci_method") for r in rows} - {None}, key=str)
-    lines = []
-    if methods:
-        lines.append("m = CI method: " + "; ".join(f"{METHODS.get(m, (m, m))[0]} {METHODS.get(m, (m, m))[1]}"
-                                                   for m in methods))
+    heads = {k: HEADERS.get(k, k) for r in rows for k in r}  # a row's key -> the terminal's head
+    label = {h: h if short else next(k for k, kh in heads.items() if kh == h) for h in heads.values()}
+    lines = [f"{label.get('m', 'm')}{' =' if short else ':'} CI method: " + "; ".join(
+        f"{METHODS.get(m, (m, m))[0] if short else m} {METHODS.get(m, (m, m))[1]}" for m in methods)] if methods else []
     known = {**table_notes(protocols), **NOTES}
-    columns = list(dict.fromkeys(HEADERS.get(k, k) for r in rows for k in r))
-    shown = list(dict.fromkeys(k for c in columns for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
+    shown = list(dict.fromkeys(k for c in label for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
     if shown:
-        lines.append("; ".join(f"{k}: {known[k]}" for k in shown))
+        lines.append("; ".join(f"{label.get(k, k)}: {known[k]}" for k in shown))
     return lines
 
 
@@ -333,12 +336,15 @@ def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = 
     """A run's results, published figures of an imported run, and usage per role."""
     table = metrics.get("table") or []
     protocols = _protocols(metrics, protocol)
-    sections = [Section(f"Results: {run_name}", table, legend_for(table, protocols))]
+    sections = [Section(f"Results: {run_name}", table, legend_for(table, protocols),
+                        full_legend=legend_for(table, protocols, short=False))]
     imported = (metrics.get("imported") or {}).get("table")
     if imported:
         notes = (metrics.get("imported") or {}).get("notes") or {}
+        extra = [f"{k}: {v}" for k, v in notes.items()]
         sections.append(Section("Published figures, recomputed from the imported sessions", imported,
-                                legend_for(imported, protocols) + [f"{k}: {v}" for k, v in notes.items()]))
+                                legend_for(imported, protocols) + extra,
+                                full_legend=legend_for(imported, protocols, short=False) + extra))
     sections.append(Section(usage_title, usage_rows(metrics)))
     return sections
 

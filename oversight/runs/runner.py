@@ -26,6 +26,7 @@ from oversight.runs.pins import check_resume, run_pins
 from oversight.runs.plan import Plan, check_models, plan
 from oversight.protocol.contract import Unit
 from oversight.protocol.recorder import Recorder, RunContext
+from oversight.protocol.declared import protocol_shapes
 from oversight.runs.groupwriter import GroupWriter
 from oversight.core.gctune import gc_frozen
 from oversight.report.results import compute_metrics
@@ -86,7 +87,7 @@ def make_context(p: Plan, pool: ModelPool, folder: RunFolder | None, observer: R
     return RunContext(
         run_id=folder.run_id if folder is not None else "dry-run", models=models, generation=p.exp.generation,
         prompts=p.prompts, seed=p.exp.seed, put_text=_remembered(texts.put_text),
-        on_progress=observer.sub_progress if observer is not None else None,
+        on_progress=observer.sub_progress if observer is not None else None, shapes=protocol_shapes(p.protocol),
     )
 
 
@@ -281,7 +282,7 @@ def interleave(units: list[Unit[Any]], width: int) -> list[Unit[Any]]:
 def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:
     """A new run folder with the resolved config; call after `check_models` has passed."""
     pins = run_pins(p)
-    folder = RunFolder.create(runs_dir, p.exp.name, warn=warn)
+    folder = RunFolder.create(runs_dir, p.exp.name, warn=warn, shapes=protocol_shapes(p.protocol))
     try:
         folder.write_experiment(p.exp, {
             "source": p.source, "base_dir": str(p.base_dir.resolve()),

@@ -20,12 +20,17 @@ bootstrap covers far less often than it claims (it ignores the t-like spread of 
 def resampling_refusal(columns: np.ndarray | Sequence[Any], units: str = "units") -> str | None:
     """Why a resampling interval over these rows (one per unit) would not be honest, or None.
 
-    Fewer than MIN_BOOTSTRAP_UNITS units: "n too small"; every row the same: "no variation"
-    (every resample is then the data itself, a zero-width interval no data can justify)."""
+    Fewer than MIN_BOOTSTRAP_UNITS units: "n too small"; a value that is infinite or NaN: "not
+    finite" (every resample's mean would be too: numpy warns, and no interval is true); every
+    row the same: "no variation" (every resample is then the data itself, a zero-width interval
+    no data can justify)."""
     x = np.asarray(columns, dtype=float)
     m = len(x)
     if m < MIN_BOOTSTRAP_UNITS:
         return f"n too small: n = {m}, a resampling interval needs at least {MIN_BOOTSTRAP_UNITS} {units}"
+    bad = int((~np.isfinite(x)).reshape(m, -1).any(axis=1).sum())
+    if bad:
+        return f"not finite: {bad} of {m} {units} have an infinite or undefined value, so no interval can hold the mean"
     if np.all(x == x[:1]):
         return f"no variation: all {m} {units} have the same value, so resampling cannot show the uncertainty"
     return None
@@ -79,7 +84,9 @@ def bootstrap_mean(values: Mapping[str, float] | Sequence[float], *, n_boot: int
         return Estimate(estimate=None, ci=[None, None], ci_method="bayesian-bootstrap", n=0, level=level)
     reason = resampling_refusal(x, units)
     if reason is not None:
-        return Estimate(estimate=rounded(float(x.mean())), ci=None, ci_method="bayesian-bootstrap", n=len(x),
+        with np.errstate(invalid="ignore"):  # inf and -inf together: the mean is undefined (None)
+            mean = float(x.mean())
+        return Estimate(estimate=rounded(mean), ci=None, ci_method="bayesian-bootstrap", n=len(x),
                         level=level, ci_reason=reason)
     low, high = bayesian_bootstrap(x, lambda s: s[:, 0], n_boot=n_boot, seed=seed, level=level)
     return Estimate(estimate=rounded(float(x.mean())), ci=[rounded(low), rounded(high)],

@@ -17,6 +17,7 @@ from oversight.core.errors import UserError
 from oversight.log.runfolder import RunFolder
 from oversight.core.safe_text import clean, clean_deep
 from oversight.protocol.contract import Protocol
+from oversight.protocol.declared import protocol_shapes
 from oversight.tui.records import effective_judgments, judge_label
 from oversight.tui.views import Notice, mark, not_installed, protocol_for, transcript_mark
 
@@ -81,13 +82,16 @@ class RunIndex:
     @classmethod
     def open(cls, folder: RunFolder) -> "RunIndex":
         raw_entries = folder.transcript_index()
+        entries = clean_deep(raw_entries)
+        hooks = protocol_for(str(entries[0].get("protocol"))) if entries else None
+        if hooks is not None:  # the hooks read the judgments: lines of the wrong type are skipped
+            folder.shapes = protocol_shapes(hooks)
         records, left_out = folder.judgments(transcripts=raw_entries)
-        entries, records = clean_deep(raw_entries), clean_deep(records)
+        records = clean_deep(records)
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             grouped[record["transcript_id"]].append(record)
-        index = cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out)
-        index.hooks = protocol_for(index.protocol()) if entries else None
+        index = cls(folder=folder, entries=entries, judgments=dict(grouped), left_out=left_out, hooks=hooks)
         if entries and index.hooks is None:
             index.note(not_installed(index.protocol()))
         return index
@@ -122,15 +126,27 @@ class RunIndex:
 
     def marks(self, entry: dict[str, Any], judge: str | None = None) -> str:
         """Each verdict's mark; with every judge shown and several judges in the run, one group
-        per judge in `judges()` order, apart, `·` where a judge gave none, so whose is whose shows."""
+        per judge in `judges()` order, apart, `·` where a judge gave none, so whose is whose shows.
+        A judge with several verdicts on the transcript that the protocol scores as one (debate's
+        two answer orders) gets that score after `=` ("✓✗=½": a tie), which is what the verdict
+        filter reads: per-order marks alone cannot say why a row is left out."""
         judges = self.judges()
         if judge is not None or len(judges) < 2:
-            return "".join(verdict_mark(j, self.hooks, self.note) for j in self.standing(entry["id"], judge))
+            return self._group_marks(self.standing(entry["id"], judge))
         by_judge: dict[str, list[dict[str, Any]]] = {}
         for j in self.standing(entry["id"]):
             by_judge.setdefault(judge_label(j), []).append(j)
-        return " ".join("".join(verdict_mark(j, self.hooks, self.note) for j in by_judge.get(name, [])) or "·"
-                        for name in judges)
+        return " ".join(self._group_marks(by_judge.get(name, [])) or "·" for name in judges)
+
+    def _group_marks(self, group: list[dict[str, Any]]) -> str:
+        """One judge's marks, and its transcript score where the protocol gives one to several."""
+        shown = "".join(verdict_mark(j, self.hooks, self.note) for j in group)
+        if len(group) < 2 or len({str(j.get("person")) for j in group}) > 1:
+            return shown  # one verdict is its own score; several people are several raters
+        found = transcript_mark(self.hooks, group, self.note)
+        if found is None:
+            return shown
+        return f"{shown}={found.shown or ('✓' if found.kind == 'right' else '✗')}"
 
     def _by_judge(self, transcript_id: str, judge: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """The standing verdicts on a transcript, by judge (one rater each; a shared id's people apart)."""

@@ -50,9 +50,6 @@ CSS = """
 #status { height: auto; max-height: 2; color: $warning; }
 """
 
-TO_LABELS = {"A": "A", "B": "B", "both": "both", "consultant": "consultant"}
-
-
 def view_of(payload: dict[str, Any]) -> JudgeView:
     v = payload["view"]
     return JudgeView(key=v["key"], template=v["template"], variables=v["variables"], answer_kind=v["answer_kind"],
@@ -216,7 +213,7 @@ class LiveApp(App[Any]):
         await form.remove_children()
         rows: list[Horizontal] = []
         if payload["kind"] == "decision":
-            to = [(TO_LABELS.get(a, a), a) for a in payload["to"]]
+            to = [(a, a) for a in payload["to"]]  # the protocol names whom a question may be for
             for i in range(1, n + 1):
                 one = len(to) == 1  # nobody to choose between: preset, still shown
                 rows.append(Horizontal(

@@ -52,11 +52,12 @@ class ListScreen(Helpful):
         "up/down (j/k), pageup/pagedown, home/end: move   enter: open\n"
         "c: cycle condition filter\n"
         "v: cycle verdict filter: all, correct (judged, every judge's verdict\n"
-        "   right), incorrect (some judge's verdict wrong, tied or invalid), unjudged.\n"
+        "   right, the run's own judge included), incorrect (some judge's verdict\n"
+        "   wrong, tied or invalid), unjudged.\n"
         "   {marks}\n"
         "f: only failed units (error set)\n"
         "J: cycle judge (verdict marks and the verdict filter use that judge)\n"
-        "/: search ids, speeches, answers, verdict text, prompts and stories\n"
+        "/: search ids, speeches, answers, verdict text, prompts and stored texts\n"
         "   (case-insensitive); enter applies, escape cancels\n"
         "x: clear every filter\n"
         "m: the run's metrics (metrics.json)\n"
@@ -64,7 +65,9 @@ class ListScreen(Helpful):
         "Columns: id, condition, verdict marks (✓ right, ✗ wrong, ? invalid,\n"
         "a number is the protocol's partial score), FAILED for units that failed.\n"
         "With several judges and judge:all, the marks come in one group per judge,\n"
-        "in the order the line above the list numbers them (·: that judge gave none)."
+        "in the order the line above the list numbers them (·: that judge gave none).\n"
+        "=x after a judge's marks: its verdicts scored as one, as the verdict filter\n"
+        "and the metrics read them (✓✗=½: a tie)."
     )
 
     def __init__(self, index: RunIndex, params: dict[str, Any], title: str) -> None:

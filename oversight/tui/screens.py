@@ -1,4 +1,4 @@
-"""Review screens: one transcript (tabs for its protocol view, verdicts and calls), the story
+"""Review screens: one transcript (tabs for its protocol view, verdicts and calls), the stored text
 with a quote's span selected, the quote list, a scrolling text page and the help page."""
 
 from __future__ import annotations
@@ -96,19 +96,20 @@ class PageScreen(Helpful):
         self.query_one("#page").focus()
 
 
-class StoryScreen(Helpful):
-    """The story, read-only, with a quote's span selected and scrolled into view."""
+class SourceScreen(Helpful):
+    """A stored text (a debate's story, a tree's source), read-only, with a span (a quote's, a
+    node's) selected and scrolled into view."""
 
     BINDINGS = [BACK, HELP]
     HELP_TEXT = "The text as stored with the run (texts.jsonl).\narrows, pageup/pagedown: move\nescape or q: back"
 
-    def __init__(self, story: str, span: tuple[int, int] | None = None, note: str = "") -> None:
+    def __init__(self, source: str, span: tuple[int, int] | None = None, note: str = "") -> None:
         super().__init__()
-        self.story, self.span, self.note = story, span, note
+        self.source, self.span, self.note = source, span, note
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.note or "Stored text", style="bold reverse"), classes="title")
-        yield TextArea(self.story, read_only=True, soft_wrap=True, id="story")
+        yield TextArea(self.source, read_only=True, soft_wrap=True, id="source")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -120,32 +121,32 @@ class StoryScreen(Helpful):
             area.scroll_cursor_visible(center=True, animate=False)
 
     def _location(self, offset: int) -> tuple[int, int]:
-        row = self.story.count("\n", 0, offset)
-        return row, offset - (self.story.rfind("\n", 0, offset) + 1)
+        row = self.source.count("\n", 0, offset)
+        return row, offset - (self.source.rfind("\n", 0, offset) + 1)
 
 
-def quote_span(story: str, quote: dict[str, Any]) -> tuple[tuple[int, int] | None, str]:
-    """Where a quote sits in the story: its exact span, or for an unverified quote the closest span."""
+def quote_span(source: str, quote: dict[str, Any]) -> tuple[tuple[int, int] | None, str]:
+    """Where a quote sits in the stored text: its exact span, or for an unverified quote the closest span."""
     span = quote.get("char_span")
     if span:
         return (int(span[0]), int(span[1])), "exact match"
     closest = quote.get("closest")
     if closest:
-        at = story.find(closest)
+        at = source.find(closest)
         if at >= 0:
             return (at, at + len(closest)), f"closest span, fuzzy {quote.get('fuzzy')}"
     return None, "no span found in the stored text"
 
 
 class QuotesScreen(Helpful):
-    """Every quote of a transcript; enter opens the story at its span (or its closest span)."""
+    """Every quote of a transcript; enter opens the stored text at its span (or its closest span)."""
 
     BINDINGS = [BACK, HELP]
     HELP_TEXT = "up/down: choose a quote\nenter: open the stored text at the quote (exact span, or the closest\n  span of an unverified quote with its fuzzy score)\nescape or q: back"
 
-    def __init__(self, quotes: list[QuoteRef], story: str) -> None:
+    def __init__(self, quotes: list[QuoteRef], source: str) -> None:
         super().__init__()
-        self.quotes, self.story = quotes, story
+        self.quotes, self.source = quotes, source
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Quotes (enter: show in the stored text)", style="bold reverse"), classes="title")
@@ -162,8 +163,8 @@ class QuotesScreen(Helpful):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         ref = self.quotes[event.option_index]
-        span, how = quote_span(self.story, ref.quote)
-        self.app.push_screen(StoryScreen(self.story, span, f"q{ref.number}: {how}"))
+        span, how = quote_span(self.source, ref.quote)
+        self.app.push_screen(SourceScreen(self.source, span, f"q{ref.number}: {how}"))
 
 
 class TranscriptScreen(Helpful):
@@ -174,7 +175,7 @@ class TranscriptScreen(Helpful):
         Binding("1", "tab('body')", "view"), Binding("2", "tab('verdicts')", "verdicts"),
         Binding("3", "tab('calls')", "calls"),
         Binding("n", "step(1)", "next", show=False), Binding("p", "step(-1)", "prev", show=False),
-        Binding("s", "story", "text"), Binding("o", "quotes", "quotes"),
+        Binding("s", "source", "text"), Binding("o", "quotes", "quotes"),
         Binding("i", "details", "i/o"),  # n and p are on the help page: the footer fits 80 columns
     ]
     HELP_TEXT = (
@@ -182,7 +183,7 @@ class TranscriptScreen(Helpful):
         "2: every verdict on it (each judge, each view, raw text)\n"
         "3: model calls: tokens, latency, cache hits, errors, cost\n"
         "i: every call's input and output in full\n"
-        "s: the stored text (a story, a tree's source), where the transcript has one\n"
+        "s: the stored text (a passage, a tree's source), where the transcript has one\n"
         "o: the quotes, where it has any; enter jumps to each in the stored text\n"
         "n / p: next / previous transcript in the filtered list\n"
         "up/down, pageup/pagedown: scroll   escape or q: back to the list"
@@ -235,16 +236,16 @@ class TranscriptScreen(Helpful):
             self.query_one("#content-body", Static).update(self.body.renderable)
         self.query_one("#content-verdicts", Static).update(panels.verdicts(t, judgments, hooks, self.index.note))
         self.query_one("#content-calls", Static).update(panels.calls(t))
-        self.refresh_bindings()  # story and quotes come and go with the transcript
+        self.refresh_bindings()  # the stored text and quotes come and go with the transcript
         show_notices(self, self.index)
         self.action_tab(self.query_one(TabbedContent).active or "body")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`s` and `o` are offered only where the transcript has a story (or a tree's source) and quotes."""
-        if action == "story":
-            return self.tree_view or bool(self.body.story_ref)
+        """`s` and `o` are offered only where the transcript has a stored text (or a tree's source) and quotes."""
+        if action == "source":
+            return self.tree_view or bool(self.body.source_ref)
         if action == "quotes":
-            return bool(self.body.quotes) and bool(self.body.story_ref)
+            return bool(self.body.quotes) and bool(self.body.source_ref)
         return True
 
     def action_tab(self, pane: str) -> None:
@@ -260,34 +261,34 @@ class TranscriptScreen(Helpful):
             self.position = new
             self.show()
 
-    def _story(self) -> str | None:
-        if not self.body.story_ref:
+    def _source(self) -> str | None:
+        if not self.body.source_ref:
             return None
-        return self.index.text(self.body.story_ref)
+        return self.index.text(self.body.source_ref)
 
-    def action_story(self) -> None:
+    def action_source(self) -> None:
         if self.tree_view:
             view = self.query_one(TreeView)
             span = view.highlighted_span()
             note = f"Source, node {view.highlighted} span {span[0]}-{span[1]} selected" if span else "Source"
-            self.app.push_screen(StoryScreen(view.source, span, note))
+            self.app.push_screen(SourceScreen(view.source, span, note))
             return
-        story = self._story()
-        if story is None:
+        source = self._source()
+        if source is None:
             self.notify("This transcript has no stored text.")
         else:
-            self.app.push_screen(StoryScreen(story, None, "Stored text"))
+            self.app.push_screen(SourceScreen(source, None, "Stored text"))
 
     def action_quotes(self) -> None:
-        story = self._story()
-        if not self.body.quotes or story is None:
+        source = self._source()
+        if not self.body.quotes or source is None:
             self.notify("No quotes in this transcript.")
         else:
-            self.app.push_screen(QuotesScreen(self.body.quotes, story))
+            self.app.push_screen(QuotesScreen(self.body.quotes, source))
 
     def action_details(self) -> None:
         self.app.push_screen(PageScreen(f"Calls of {self.transcript.get('id')}", panels.call_details(self.transcript, self.index.text)))
 
 
-__all__ = ["HelpScreen", "Helpful", "PageScreen", "QuotesScreen", "StoryScreen", "TranscriptScreen", "quote_span",
+__all__ = ["HelpScreen", "Helpful", "PageScreen", "QuotesScreen", "SourceScreen", "TranscriptScreen", "quote_span",
            "show_notices"]

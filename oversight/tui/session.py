@@ -28,6 +28,7 @@ from typing import Any
 from oversight.config.experiment import validate_params
 from oversight.core.errors import UserError
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
+from oversight.protocol.declared import protocol_shapes
 from oversight.protocol.registry import get_protocol
 from oversight.log.runfolder import RunFolder
 from oversight.tui.assign import assign, item_order, rank_of, stable_int
@@ -84,6 +85,7 @@ class JudgeSession:
         exp, _ = folder.experiment()
         protocol = get_protocol(exp.protocol)
         params = validate_params(protocol.Params, exp.params, str(folder.path / "experiment.yaml"))
+        folder.shapes = protocol_shapes(protocol)  # the lines this person's form and hooks read
         folder.repair()
         usable = [t for t in folder.transcripts() if t.get("error") is None]
         session = cls(folder, judge_id, protocol, params, usable, roster, busy, every_condition)

@@ -61,10 +61,10 @@ def _fallback(transcript: dict[str, Any], notice: str, tree: bool) -> Body:
     generic = generic_body(transcript)
     shown = Group(Text(notice, style="bold red"), generic.renderable)
     if not tree:
-        return Body(shown, story_ref=generic.story_ref)
+        return Body(shown, source_ref=generic.source_ref)
     fallback = ReviewTree(labels={"generic": Text(notice, style="bold red")}, children={}, root="generic",
                           details=lambda _node: shown)
-    return Body(shown, story_ref=generic.story_ref, tree=fallback)
+    return Body(shown, source_ref=generic.source_ref, tree=fallback)
 
 
 def review_body(protocol: Protocol[Any, Any] | None, transcript: dict[str, Any], params: dict[str, Any],

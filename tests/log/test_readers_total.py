@@ -290,12 +290,14 @@ def test_an_import_nested_100000_levels_is_one_line(tmp_path: Path, capsys) -> N
 
 def all_problems(run: Path) -> list[str]:
     from oversight.core.shapes import judgment_problem, transcript_problem
+    from oversight.protocol.shapes import run_shapes
 
+    shapes = run_shapes(RunFolder.open(run))  # the run's protocol's field types too
     found = []
     for name, check in (("transcripts.jsonl", transcript_problem), ("judgments.jsonl", judgment_problem)):
         path = run / name
         for number, raw in enumerate(path.read_text().splitlines() if path.exists() else [], start=1):
-            problem = check(json.loads(raw))
+            problem = check(json.loads(raw), shapes)
             if problem:
                 found.append(f"{name}:{number}: {problem}")
     return found

@@ -45,12 +45,28 @@ def test_a_metrics_table_row_that_is_not_a_dict_is_one_line(run: Path, capsys: A
     ("view_alternatives", {"judge": 1}, "not a mapping of view key to the part it shows"),
     ("templates", ["answer"], "not a mapping of template name to the set of its variables"),
     ("prompt_package", None, "not a package name"),
+    ("judgment_types", ["answer"], "not a mapping of field name to type"),
+    ("outcome_types", None, "not a mapping of field name to type"),
 ])
 def test_a_declared_hook_of_the_wrong_type_is_one_line(run: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch,
                                                        hook: str, value: Any, wanted: str) -> None:
     monkeypatch.setattr(BrokenProtocol, hook, value)
     line = _report_error(run, capsys)
     assert line.startswith(f"error: protocol 'broken': its {hook} hook is ") and wanted in line
+
+
+@pytest.mark.parametrize("hook, value, wanted", [
+    ("judgment_types", {"answer": "str"}, "judgment field 'answer': 'str' is not str, int, float, bool, list"),
+    ("judgment_types", {"answer": set[str]}, "judgment field 'answer': set[str] is not str"),
+    ("judgment_types", {"correct": int}, "judgment field 'correct' is the contract's own (its type is fixed)"),
+    ("note_types", {"content": list}, "note field 'content' is the contract's own"),
+    ("outcome_types", {3: str}, "outcome field 3 is not a string"),
+])
+def test_a_field_type_readers_cannot_test_is_one_line(run: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch,
+                                                      hook: str, value: Any, wanted: str) -> None:
+    monkeypatch.setattr(BrokenProtocol, hook, value, raising=False)
+    line = _report_error(run, capsys)
+    assert line.startswith(f"error: protocol 'broken': its {hook} hook: ") and wanted in line
 
 
 def test_a_list_of_metrics_outcome_keys_is_taken(run: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,12 +26,12 @@ def _text(renderable: Any) -> str:
 def test_the_generic_body_opens_the_stored_text_the_outcome_refers_to(field: str) -> None:
     ref = text_ref("The keeper counted the gulls at dawn.")
     body = generic_body({"id": "t1", "outcome": {"answer": "sha256:not-a-ref", field: ref, "n": 3}})
-    assert body.story_ref == ref
+    assert body.source_ref == ref
 
 
 def test_an_outcome_with_no_stored_text_has_none_to_open() -> None:
-    assert generic_body({"id": "t1", "outcome": {"summary": "sha256:abc", "words": 40}}).story_ref is None
-    assert generic_body({"id": "t1", "outcome": None}).story_ref is None
+    assert generic_body({"id": "t1", "outcome": {"summary": "sha256:abc", "words": 40}}).source_ref is None
+    assert generic_body({"id": "t1", "outcome": None}).source_ref is None
 
 
 def test_the_common_titles_name_no_protocols_variables() -> None:

@@ -79,21 +79,46 @@ def test_ls_counts_judges_from_the_judgment_lines(run: Path) -> None:
     assert summary is not None and len(summary.judges) >= 1
 
 
+@pytest.mark.parametrize("field, value, declared, said", [
+    ("failed", "no", {}, "failed is a string, not true/false or null"),
+    ("matches", True, {"matches": list[dict] | None}, "matches is a boolean, not a list of objects or null"),
+    ("matches", [{"gold": 1}, "found"], {"matches": list[dict] | None}, "matches[1] is a string, not an object"),
+])
 def test_a_judgment_field_of_the_wrong_type_stops_the_run_saying_which(tmp_path: Path, register: Any, capsys: Any,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                        monkeypatch: pytest.MonkeyPatch, field: str,
+                                                                        value: Any, declared: dict[str, Any],
+                                                                        said: str) -> None:
     """Readers would drop the line as a hand edit; the Recorder refuses it where it is made, and
-    the run stops at once with one line naming the field and the reserved names."""
+    the run stops at once with one line naming the field and the reserved names: a contract
+    field, or one the protocol declares in `judgment_types`."""
     from oversight.protocol.recorder import Recorder
-    from tests.helpers.broken_protocol import make_run
+    from tests.helpers.broken_protocol import BrokenProtocol, make_run
 
     real = Recorder.judgment
 
     def with_bad_field(self: Recorder, judge_id: str, **verdict: Any) -> None:
-        real(self, judge_id, **verdict, matches=True)
+        real(self, judge_id, **verdict, **{field: value})
 
     monkeypatch.setattr(Recorder, "judgment", with_bad_field)
+    monkeypatch.setattr(BrokenProtocol, "judgment_types", declared, raising=False)
     with pytest.raises(AssertionError):  # the run exits 2
         make_run(tmp_path)
-    err = capsys.readouterr().err
-    assert "judgment by 'exact-match': matches is a boolean, not a list or null" in err
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"judgment by 'exact-match': {said}" in err
     assert "fixed types" in err and "Traceback" not in err
+    assert (f", {field};" in err) == bool(declared)  # a declared field is named among the typed ones
+
+
+def test_an_undeclared_protocol_field_is_the_protocols_own_business(tmp_path: Path, register: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Core types only the contract's fields: a field no protocol declared (here one that another
+    protocol declares as a list) is written and read back as given."""
+    from oversight.log.runfolder import RunFolder
+    from oversight.protocol.recorder import Recorder
+    from tests.helpers.broken_protocol import make_run
+
+    real = Recorder.judgment
+    monkeypatch.setattr(Recorder, "judgment", lambda self, judge_id, **v: real(self, judge_id, **v, matches=True))
+    folder = RunFolder.open(make_run(tmp_path))
+    judgments, _ = folder.judgments()
+    assert judgments and all(j["matches"] is True for j in judgments)

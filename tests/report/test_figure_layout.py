@@ -207,3 +207,11 @@ def test_the_checker_sees_a_cut_title_and_a_legend_over_the_points() -> None:
     plt.close(fig)
     assert any(p.startswith("text cut off") for p in problems)
     assert "legend covers a marker or an interval bar" in problems
+
+
+def test_an_infinite_estimate_is_no_point_and_an_infinite_bound_no_bar() -> None:
+    from oversight.figures.kit import errbar
+
+    assert errbar({"estimate": float("inf"), "ci": [0.1, 0.9]}) is None
+    assert errbar({"estimate": 0.5, "ci": [0.2, float("inf")]}) == (0.5, 0.0, 0.0)
+    assert errbar({"estimate": 0.5, "ci": [0.25, 0.75]}) == (0.5, 0.25, 0.25)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,62 @@ def test_a_difference_is_what_the_protocol_marks_not_what_it_is_called() -> None
         "uplift": {"estimate": 0.1, "ci": [-0.1, 0.3], "ci_method": "newcombe-paired", "n": 8}}}}))
     rows = side_by_side([("r", None, metrics)])
     assert [r["metric"] for r in rows] == ["uplift"] and all("difference" not in r for r in rows)
+
+
+def _markdown_tables(md: str) -> list[tuple[list[str], list[str]]]:
+    """Each table's header cells and the legend lines under it."""
+    out: list[tuple[list[str], list[str]]] = []
+    for block in md.split("### ")[1:]:
+        lines = block.splitlines()
+        header = next((x for x in lines if x.startswith("| ")), None)
+        legend = [x.strip() for x in lines if x and not x.startswith("|") and x != lines[0]]
+        out.append(([c.strip() for c in header.strip("|").split("|")] if header else [], legend))
+    return out
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_markdown_legend_names_the_columns_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      runs: int) -> None:
+    """The legend under a Markdown table names its columns as the table heads them (`ci_method`,
+    `invalid`), not by the terminal's abbreviations (`m`, `inv`), and the methods as its cells
+    write them (`wilson`)."""
+    paths = [_debate(tmp_path, f"20261130T12000{n}Z-debate") for n in range(runs)]
+    assert main(["report", *map(str, paths), "--format", "markdown"]) == 0
+    tables = _markdown_tables(capsys.readouterr().out)
+    checked = 0
+    for header, legend in tables:
+        method = next((c for c in header if c in ("method", "ci_method")), None)
+        said = " ".join(legend)
+        assert not said.startswith("m = ") and "; inv:" not in said and not said.startswith("inv:")
+        if method is not None:
+            checked += 1
+            assert legend[0].startswith(f"{method}: CI method: ") and "wilson Wilson" in legend[0], legend
+        for abbr, full in (("inv", "invalid"), ("fail", "failed"), ("u fail", "units failed")):
+            if full in header:
+                assert f"{full}: " in said and f"; {abbr}: " not in said, (full, legend)
+    assert checked >= 1
+
+
+def test_an_infinite_probability_is_skipped_never_a_numpy_warning(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Another tool wrote `Infinity` for a debate judge's p(correct) (oversight never writes
+    one): every reader skips that line with a warning naming it, so no estimate is inf and numpy
+    never warns on the terminal (the bootstrap met inf - inf before)."""
+    correct = {f"i{k}": k % 2 for k in range(12)}
+    verdicts = {f"i{k}:debate": [("original", 0.8 if correct[f"i{k}"] == 0 else 0.2), ("swapped", 0.7)]
+                for k in range(12)}
+    run = debate_run(tmp_path, "20261130T120000Z-debate", verdicts=verdicts, correct=correct)
+    lines = (run / "judgments.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    lines[0] = json.dumps({**first, "p_correct": math.inf})
+    assert "Infinity" in lines[0]
+    (run / "judgments.jsonl").write_text("\n".join(lines) + "\n")
+    for fmt in ("table", "json", "markdown"):
+        assert main(["report", str(run), "--format", fmt]) == 0
+        captured = capsys.readouterr()
+        err = " ".join(captured.err.split())
+        assert f"{run / 'judgments.jsonl'}: skipping line 1: p_correct is inf, not a finite number" in err
+        assert "invalid value" not in err and "RuntimeWarning" not in err, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    mean_p = metrics["conditions"]["debate"]["logprob:scripted:judge"]["mean_p_correct"]
+    assert mean_p["estimate"] is not None and 0 <= mean_p["estimate"] <= 1 and mean_p["ci"] is not None

@@ -317,3 +317,16 @@ def test_bootstrap_refuses_one_unit_and_constant_values() -> None:
     assert constant["ci"] is None and constant["ci_reason"].startswith("no variation")
     assert all(math.isnan(x) for x in bayesian_bootstrap(np.full((20, 1), 0.7), lambda s: s[:, 0], n_boot=50,
                                                         seed=0))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_mean_over_an_infinite_value_has_no_interval_and_no_warning() -> None:
+    """numpy warns when the bootstrap's percentiles meet inf - inf; no interval can hold such a
+    mean, so none is given, with the reason, and the estimate is what the mean is."""
+    values = {f"t{k:02d}": 0.1 * (k % 7) for k in range(12)}
+    one = bootstrap_mean({**values, "t05": math.inf}, n_boot=500, seed=0, units="transcripts")
+    assert one.estimate == math.inf and one.ci is None
+    assert one.ci_reason is not None and one.ci_reason.startswith("not finite: 1 of 12 transcripts")
+    both = bootstrap_mean({**values, "t05": math.inf, "t06": -math.inf}, n_boot=500, seed=0)
+    assert both.estimate is None and both.ci is None and "2 of 12" in str(both.ci_reason)
+    assert bootstrap_mean(values, n_boot=500, seed=0).ci is not None  # finite values keep theirs

@@ -14,7 +14,7 @@ from oversight.cli.main import main
 from oversight.log.runfolder import RunFolder
 from oversight.tui.review import ListScreen, ReviewApp
 from oversight.tui.rowlist import RowList
-from oversight.tui.screens import PageScreen, QuotesScreen, StoryScreen, TranscriptScreen
+from oversight.tui.screens import PageScreen, QuotesScreen, SourceScreen, TranscriptScreen
 from textual.widgets import TextArea
 from tests.helpers.tui_runs import CRITIQUE, FAKE_QUOTE, REAL_QUOTE, ROOT, debate_run, screen_text
 from tests.helpers.tui_runs import critique_folder, debate_folder, rated_folder  # noqa: F401 (fixtures)
@@ -142,7 +142,7 @@ async def test_debate_view_verdicts_calls_and_quotes_into_the_story(debate_folde
         await pilot.press("o")
         assert isinstance(app.screen, QuotesScreen)
         await pilot.press("enter")  # q1: a verified quote, its exact span
-        assert isinstance(app.screen, StoryScreen)
+        assert isinstance(app.screen, SourceScreen)
         area = app.screen.query_one(TextArea)
         assert area.selected_text.lower() == REAL_QUOTE
         await pilot.press("escape", "down", "enter")  # q2: unverified, its closest span
@@ -151,7 +151,7 @@ async def test_debate_view_verdicts_calls_and_quotes_into_the_story(debate_folde
         assert app.screen.query_one(TextArea).selected_text == unverified["closest"]
         assert f"fuzzy {unverified['fuzzy']}" in screen_text(app)
         await pilot.press("escape", "escape", "s")
-        assert isinstance(app.screen, StoryScreen)
+        assert isinstance(app.screen, SourceScreen)
         assert app.screen.query_one(TextArea).text == story
 
 

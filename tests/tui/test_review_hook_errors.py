@@ -100,7 +100,7 @@ def test_views_body_falls_back_for_a_failing_hook_in_any_caller(register: Any) -
     transcript = {"id": "q1:plain", "protocol": "broken", "outcome": {"answer": "4"}, "events": []}
     built, notice = views.review_body(get_protocol("broken"), transcript, {})
     assert notice == "protocol 'broken': its review_body hook failed (KeyError: 'story_ref'); showing the generic view"
-    assert built.story_ref == generic_body(transcript).story_ref and built.tree is None
+    assert built.source_ref == generic_body(transcript).source_ref and built.tree is None
     assert isinstance(views.body(transcript, {}), Body)
 
 

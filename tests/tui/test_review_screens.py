@@ -58,18 +58,68 @@ async def test_verdict_filter_counts_what_the_headline_counts(biased_folder: Pat
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         marks = {e["id"]: app.screen.index.marks(e) for e in app.screen.index.entries}  # type: ignore[attr-defined]
-        assert all(sorted(m) == ["✓", "✗"] for m in marks.values())  # every transcript: the orders disagree
+        assert all(sorted(m[:2]) == ["✓", "✗"] for m in marks.values())  # every transcript: the orders disagree
         await pilot.press("v")
         correct = shown_ids(app)
         await pilot.press("v")
         incorrect = shown_ids(app)
     assert not set(correct) & set(incorrect) and len(correct) + len(incorrect) == len(marks)
+    # the score after "=" is what the filter read, so the list says why a row is in or out
+    assert {t for t, m in marks.items() if m.endswith("=✓")} == set(correct)
+    assert {t for t, m in marks.items() if m.endswith("=✗")} == set(incorrect)
     for condition, by_judge in metrics["conditions"].items():
         [acc] = [judge["accuracy"] for judge in by_judge.values()]
         assert all(judge["ties"] == 0 for judge in by_judge.values())
         shown = [t for t in correct if t.endswith(f":{condition}")]
         assert len(shown) == acc["k"], (condition, shown, acc)
     assert 0 < len(correct) < len(marks)  # the design splits the run both ways
+
+
+def test_three_people_and_a_tied_run_judge(tmp_path: Path) -> None:
+    """Three people judge a debate run whose own scripted judge says "A, 70%" in both answer
+    orders: its order-averaged verdict is a tie on every transcript, so with every judge shown no
+    transcript has every judge right (0 of 3, though all three people got one right); the marks
+    show the tie ("=½"), and one person's filter shows that person's right ones."""
+    from oversight.protocol.contract import JudgeResponse
+    from oversight.tui.index import Filters, RunIndex
+    from oversight.tui.session import JudgeSession
+
+    from oversight.cli.main import main
+    from oversight.models.providers import scripted
+    from tests.helpers.tui_runs import ROOT, debater
+
+    scripted.register("debater", debater)
+    scripted.register("judge", lambda messages: "Answer: A, 70%")
+    args = ["run", str(ROOT / "protocols" / "debate.yaml"), "--runs-dir", str(tmp_path), "--limit", "3",
+            "--set", "params.judge_kind=model", "--set", "params.rounds=1", "--set", "cache=false",
+            "--set", "params.conditions=[debate]", "--model", "judge=scripted:judge"]
+    for role in ("debater_a", "debater_b"):
+        args += ["--model", f"{role}=scripted:debater"]
+    assert main(args) == 0
+    [run] = list(tmp_path.iterdir())
+    rights = {json.loads(x)["answers"][json.loads(x)["correct_index"]]
+              for x in (ROOT / "tasks" / "debate_stories.jsonl").read_text().splitlines()}
+    right_by: dict[str, set[str]] = {}
+    for n, name in enumerate(["ana", "bo", "cy"]):  # ana right on all three
+        session = JudgeSession.open(RunFolder.open(run), name)
+        for unit in session.pending():
+            right = next(i for i, c in enumerate(unit.view.choices) if c.strip() in rights)
+            wrong = unit.transcript_id == sorted(session.transcripts)[n]  # each person wrong on another one
+            pick = 1 - right if wrong and name != "ana" else right
+            session.record(unit, JudgeResponse(choice=pick, probability=0.8), 2.0)
+            if pick == right:
+                right_by.setdefault(f"human/{name}", set()).add(unit.transcript_id)
+    index = RunIndex.open(RunFolder.open(run))
+    debate = [e for e in index.entries if e["condition"] == "debate"]
+    every = Filters(verdict="correct", condition="debate")
+    assert len(debate) == 3 and index.select(every) == []
+    run_judge = "model/model:scripted:judge"
+    assert all(index.marks(e).endswith("=½") and index.marks(e, run_judge).endswith("=½") for e in debate)
+    everyone_right = {e["id"] for e in debate if all(e["id"] in right_by[j] for j in right_by)}
+    assert everyone_right  # some transcripts every person got right: only the run's judge keeps them out
+    for person, ids in right_by.items():
+        shown = {e["id"] for e in index.select(Filters(verdict="correct", judge=person))}
+        assert shown == ids, person
 
 
 async def test_marks_come_in_one_group_per_judge(biased_folder: Path) -> None:

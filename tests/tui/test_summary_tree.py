@@ -16,7 +16,7 @@ from oversight.protocols.summarize.tree import inputs_block, node_records, sourc
 from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
 from oversight.tui.review import ReviewApp
-from oversight.tui.screens import StoryScreen, TranscriptScreen
+from oversight.tui.screens import SourceScreen, TranscriptScreen
 from oversight.tui.session import JudgeSession
 from oversight.tui.tree_view import TreeView
 from tests.helpers.tui_runs import COHERENCE_VERDICT, NODE_VERDICT, screen_text
@@ -107,7 +107,7 @@ async def test_review_tree_walks_every_node_with_its_rebuilt_inputs(summarize_fo
         await pilot.press("home", "down", "down", "down")  # L0.1
         assert view.highlighted == "L0.1"
         await pilot.press("s")
-        assert isinstance(app.screen, StoryScreen)
+        assert isinstance(app.screen, SourceScreen)
         start, end = nodes["L0.1"]["span"]
         assert app.screen.query_one(TextArea).selected_text == source[start:end]
 

@@ -36,6 +36,10 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
     Params = CritiqueParams
     prompt_package = "oversight.protocols.critique.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"answerer", "critic", "meta_critic", "judge", "grader"})
+    judgment_types: ClassVar[dict[str, Any]] = {
+        "matches": list[dict] | None, "flaws_reported": list | None, "recall": float | None,
+    }
+    """Verdict fields `metrics` and the review read: a hand-edited line of another type is skipped."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset(
         {"condition", "gold_flaws", "critique_matches", "answer_source", "answer"})
     """Outcome fields metrics read; a report streams only these (oversight.report.results)."""

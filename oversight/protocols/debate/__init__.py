@@ -63,6 +63,12 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
     STORY_TEMPLATES: ClassVar[dict[str, str]] = {"debate": "debater", "consultancy": "consultant",
                                                  "expert": "judge_expert"}
     """Condition -> the template of its calls that read the story."""
+    judgment_types: ClassVar[dict[str, Any]] = {
+        "order": str | None, "answer_index": int | None, "p_correct": float | None, "p_chosen": float | None,
+        "answer_kind": str | None,
+    }
+    """Verdict fields `metrics` and the review read as numbers and names: a hand-edited line of
+    another type is skipped by every reader."""
     metrics_outcome_keys: ClassVar[frozenset[str] | None] = frozenset({"condition", "correct_index", "consultant_index",
                                                                        "open_roles", "best_of_n", "rounds", "judge_turns",
                                                                        "rounds_spoken", "ended_round"})

@@ -32,6 +32,8 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     Params = SummarizeParams
     prompt_package = "oversight.protocols.summarize.prompts"
     optional_roles: ClassVar[frozenset[str]] = frozenset({"merger", "judge"})
+    judgment_types: ClassVar[dict[str, Any]] = {"ratings": dict | None, "answer_kind": str | None}
+    """Verdict fields `metrics` and the review read: a hand-edited line of another type is skipped."""
     metrics_event_types: ClassVar[frozenset[str]] = frozenset({NODE_EVENT, "model"})
     """Metrics read the tree's node records, and count calls from the model events."""
     """`merger` writes merges with another model (else the summarizer does); `judge` may be bound

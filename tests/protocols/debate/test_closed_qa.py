@@ -213,7 +213,7 @@ async def test_passage_none_keeps_the_story_out_of_every_call_and_says_quotes_ar
         assert all(v.variables["quote_note"] == "no hidden text: quotes are not checked" for v in views)
         console = Console(width=300, record=True)
         body = debate_body({"outcome": outcome}, {})
-        assert body.story_ref is None  # no story screen to open
+        assert body.source_ref is None  # no stored text to open
         console.print(body.renderable)
         shown = console.export_text()
         assert "no hidden text: quotes are not checked" in shown and "verified" not in shown
