@@ -158,6 +158,9 @@ class DebateParams(BaseModel):
         if self.judge_questions and not spoken:
             raise ValueError(f"@judge_questions@the judge questions the speakers, and {none}; add debate or "
                              "consultancy to conditions or set judge_questions: 0")
+        if self.judge_questions and self.rounds < 2:
+            raise ValueError("@judge_questions@the judge asks after every round but the last, so it needs rounds of "
+                             f"2 or more (rounds is {self.rounds}); set judge_questions: 0 or raise rounds")
         if self.roles == "open" and not spoken:
             raise ValueError(f"@roles@open lets speakers choose their answer, and {none}; add debate or "
                              "consultancy to conditions or set roles: assigned")

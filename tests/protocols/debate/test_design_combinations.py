@@ -107,6 +107,7 @@ def test_a_dry_run_says_which_params_make_its_counts_upper_bounds_and_they_are(
     (["params.conditions=[blind]", "params.judge_questions=2"], "params.judge_questions"),
     (["params.conditions=[blind, expert]", "params.roles=open"], "params.roles"),
     (["params.conditions=[expert]", "params.best_of_n=4"], "params.best_of_n"),
+    (["params.rounds=1", "params.judge_questions=2"], "params.judge_questions"),
     (["params.conditions=[debate, blind]", "params.best_of_n={consultant: 4}"], "params.best_of_n"),
 ])
 def test_a_design_no_chosen_condition_uses_is_refused_in_one_line(
@@ -117,7 +118,7 @@ def test_a_design_no_chosen_condition_uses_is_refused_in_one_line(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert param in err and "conditions" in err
+    assert param in err and ("conditions" in err or "rounds" in err)
 
 
 def test_a_design_with_a_speaker_of_its_conditions_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
