@@ -23,8 +23,10 @@ class Halted(Exception):
     """The run folder could not be written mid-run, after we have said how to resume (exit 1)."""
 
 
-def print_estimate(title: str, rows: list[dict[str, object]], wall: str | None = None) -> None:
-    """The estimate table, then each role's model named whole (a table cell would cut it)."""
+def print_estimate(title: str, rows: list[dict[str, object]], wall: str | None = None,
+                   bounds: list[str] | None = None) -> None:
+    """The estimate table, then each role's model named whole (a table cell would cut it);
+    `bounds` say why the calls are counted at the most (the protocol's `call_bounds`)."""
     from oversight.report.tables import rows_table  # loaded on use: it costs the CLI's start-up 0.2 s
 
     models = {str(r["role"]): str(r["model"]) for r in rows if "model" in r}
@@ -35,6 +37,8 @@ def print_estimate(title: str, rows: list[dict[str, object]], wall: str | None =
     for model, roles in by_model.items():
         console.print(line(f"  {', '.join(roles)}: {model}"), highlight=False, soft_wrap=True)
     console.print("input tokens estimated at 4 characters a token; output counted at each call's max_tokens")
+    if bounds:
+        console.print(line("calls are upper bounds, counted at the most: " + "; ".join(bounds)), highlight=False)
     if wall:
         console.print(line(wall), highlight=False)
 

@@ -179,4 +179,5 @@ def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
                                       int(r["input tokens (est.)"]), int(r["output tokens (max)"]),
                                       p.exp.batched(str(r["role"]))) for r in rows}
     wall = estimate_wall(loads, p.exp.concurrency).line()
-    print_estimate(f"Dry run: {p.exp.name} ({count(len(p.units), 'unit')}, no model called)", rows, wall)
+    print_estimate(f"Dry run: {p.exp.name} ({count(len(p.units), 'unit')}, no model called)", rows, wall,
+                   p.protocol.call_bounds(p.params))

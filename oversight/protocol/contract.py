@@ -134,6 +134,12 @@ class Protocol(ABC, Generic[P, I]):
     def roles(self, params: P) -> set[str]:
         """Roles that need a model under these params."""
 
+    def call_bounds(self, params: P) -> list[str]:
+        """Why a dry run's call counts are the most a run can make, not what it will make: one
+        line per param whose calls depend on what the models say (e.g. a judge that may stop
+        early). Empty: every run of these params makes exactly the counted calls."""
+        return []
+
     @abstractmethod
     def load_items(self, task: TaskConfig, base_dir: Path) -> list[I]:
         """Items from the experiment's `task:` block; raise UserError naming the file on bad data."""

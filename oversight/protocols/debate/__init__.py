@@ -159,6 +159,16 @@ class DebateProtocol(Protocol[DebateParams, DebateItem]):
             roles.add(params.bon_selector)
         return roles
 
+    def call_bounds(self, params: DebateParams) -> list[str]:
+        spoken = {"debate", "consultancy"} & set(params.conditions)
+        bounds = []
+        if params.judge_questions and spoken:
+            bounds.append("judge_questions: the judge may end a debate early, counted as hearing every round")
+        if params.cross_examination and "debate" in spoken:
+            bounds.append(f"cross_examination: every debater counted as asking all {params.cross_questions} "
+                          f"allowed question(s) each round, each answered")
+        return bounds
+
     def load_items(self, task: TaskConfig, base_dir: Path) -> list[DebateItem]:
         return load_debate_items(task, base_dir)
 

@@ -150,6 +150,30 @@ class DebateParams(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _designs_need_a_speaker(self) -> DebateParams:
+        """A design that changes only speeches is refused when no chosen condition has the
+        speaker it changes: it would be recorded as on and change nothing."""
+        spoken = [c for c in self.conditions if c in ("debate", "consultancy")]
+        none = f"conditions {list(self.conditions)} have no speeches"
+        if self.judge_questions and not spoken:
+            raise ValueError(f"@judge_questions@the judge questions the speakers, and {none}; add debate or "
+                             "consultancy to conditions or set judge_questions: 0")
+        if self.judge_questions and self.rounds < 2:
+            raise ValueError("@judge_questions@the judge asks after every round but the last, so it needs rounds of "
+                             f"2 or more (rounds is {self.rounds}); set judge_questions: 0 or raise rounds")
+        if self.roles == "open" and not spoken:
+            raise ValueError(f"@roles@open lets speakers choose their answer, and {none}; add debate or "
+                             "consultancy to conditions or set roles: assigned")
+        speakers = ({"debater_a", "debater_b"} if "debate" in spoken else set()) | (
+            {"consultant"} if "consultancy" in spoken else set())
+        if self.levels() and not any(self.level(r) > 1 for r in speakers):
+            above = sorted(r for r, n in self.levels().items() if n > 1)
+            raise ValueError(f"@best_of_n@asks for candidates only from {', '.join(above)}, and none of them "
+                             f"speaks under conditions {list(self.conditions)}; set it for a speaker of these "
+                             "conditions, or to 1")
+        return self
+
+    @model_validator(mode="after")
     def _no_expert_without_text(self) -> DebateParams:
         if self.passage == "none" and "expert" in self.conditions:
             raise ValueError("@conditions@expert reads the story, and passage is none; drop expert from conditions")
