@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A run with failed units (exit 1) still has results worth reading: go on to the next one, and
+# exit 1 at the end; bad input (exit 2) or an interrupt stops at once.
 demo: $(STAMP)
-	$(BIN)/oversight run protocols/critique.yaml
-	$(BIN)/oversight run protocols/debate.yaml
-	$(BIN)/oversight run protocols/summarize.yaml
+	@status=0; for exp in critique debate summarize; do \
+	  echo "$(BIN)/oversight run protocols/$$exp.yaml"; \
+	  $(BIN)/oversight run protocols/$$exp.yaml; rc=$$?; \
+	  if [ $$rc -eq 1 ]; then status=1; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	done; exit $$status
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache

@@ -206,7 +206,8 @@ class Model:
             endpoint.in_flight += 1
             endpoint.started += 1
             try:
-                async with endpoint.semaphore, asyncio.timeout(config.timeout_s):
+                limit = None if route.provider.computes_here else config.timeout_s
+                async with endpoint.semaphore, asyncio.timeout(limit):
                     completion = check_completion(await route.provider.generate(messages, config), config)
                 completion = completion.model_copy(update={"usage": self.prices.with_cost(self.spec, completion.usage)})
                 endpoint.succeeded(completion.usage)

@@ -47,7 +47,8 @@ class GenerateConfig(BaseModel):
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     """How many alternatives per token to return with logprobs."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Per-attempt timeout. Not part of the cache key."""
+    """Per-attempt timeout of a model we wait on (an API, a server); the embedded local model
+    computes on this machine and has none. Not part of the cache key."""
     response_schema: ResponseSchema | None = None
     """Answer as one JSON object following this schema (structured output). Set by a protocol's
     judge (`params.judge_format: structured`), only for providers that support it."""

@@ -95,6 +95,24 @@ async def test_timeout_is_retried_then_reported() -> None:
         await model.generate("hi", GenerateConfig(timeout_s=0.05))
 
 
+async def test_a_model_computed_here_is_not_timed_out_nor_started_twice() -> None:
+    """The embedded model's call goes on in its thread whatever the wait does: a timeout and a
+    retry would only put a second computation beside it on a loaded machine."""
+    started = []
+
+    class Embedded(scripted.ScriptedProvider):
+        computes_here = True
+
+        async def generate(self, messages, config):  # type: ignore[no-untyped-def]
+            started.append(1)
+            await asyncio.sleep(0.3)
+            return Completion(text="finished late")
+
+    pool = ModelPool(retry=RetryPolicy(max_attempts=3, base_delay_s=0.0), provider_factory=Embedded)
+    out = await pool.get("scripted:echo").generate("hi", GenerateConfig(timeout_s=0.05))
+    assert out.text == "finished late" and len(started) == 1
+
+
 async def test_concurrency_is_limited_per_provider() -> None:
     Counting, state = inflight_provider(lambda messages: "ok")
     pool = ModelPool(max_connections=3, provider_factory=Counting)

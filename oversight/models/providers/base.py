@@ -53,6 +53,10 @@ class Provider(ABC):
     reuses_prefix: ClassVar[bool] = False
     """Whether the server bills or computes a repeated prompt opening for less (a prompt cache,
     a llama.cpp slot), so calls sharing one are worth starting after the first (models/warmup.py)."""
+    computes_here: ClassVar[bool] = False
+    """Whether a call is computed on this machine's cores (the embedded model) rather than
+    waited for: then no wall-clock timeout applies, since giving up on the wait would leave the
+    computation running and a retry would start a second one beside it on a loaded machine."""
     schema_in_prefix: ClassVar[bool] = False
     """Whether a structured-output schema (Anthropic's forced tool, OpenAI's json_schema) is part
     of the cached prompt, ahead of the messages: then a structured call shares no cache entry

@@ -111,6 +111,7 @@ class LocalProvider(Provider):
 
     default_max_connections = SLOTS
     reuses_prefix = ROUTE_SLOTS
+    computes_here = True
     prefix_min_chars = 1024
     """llama.cpp reuses any evaluated prefix; below a few hundred tokens it is not worth a wait."""
 
