@@ -136,7 +136,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     from oversight.cli.progress import RichProgress
     from oversight.judging.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
     from oversight.report.build import run_metrics
-    from oversight.report.tables import print_summary
+    from oversight.report.summary import print_summary
 
     options = JudgeOptions(
         model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,

@@ -17,7 +17,8 @@ from oversight.core.words import count, count_of, plural
 from oversight.figures import n_note
 from oversight.protocol.registry import get_protocol
 from oversight.report.build import report
-from oversight.report.tables import NOTES, legend_for, status_lines
+from oversight.report.summary import status_lines
+from oversight.report.tables import NOTES, legend_for
 from tests.helpers.report_runs import critique_run, debate_run
 
 CORRECT = {f"i{k}": k % 2 for k in range(4)}
