@@ -110,3 +110,15 @@ def test_invalid_verdicts_and_conditions_without_a_point_are_named_in_the_captio
     accuracy = caption_of(dict(debate_plots(metrics, PlotContext(run="r")))["debate_accuracy"])
     assert f"Invalid verdicts count as not correct: debate 1 of {debate['verdicts']}" in accuracy
     assert "No point for consultancy (0 verdicts, 4 failed units)" in accuracy
+
+
+def test_critique_captions_name_each_severity_beside_its_count() -> None:
+    from oversight.protocols.critique.figures import critique_plots
+    rec = {"estimate": 0.2, "ci": [-0.1, 0.5], "ci_method": "bayesian-bootstrap", "n": 6}
+    recall = {"assisted": {**rec, "n": 12}, "unassisted": {**rec, "n": 12}}
+    metrics = {"protocol": "critique", "by_judge": {"model:j": {
+        "recall": recall, "uplift": rec,
+        "by_severity": {"1": {"recall": recall, "uplift": {**rec, "n": 1}}, "2": {"recall": recall, "uplift": {**rec, "n": 3}}}}}}
+    figures = dict(critique_plots(metrics, PlotContext(run="r")))
+    uplift = caption_of(figures["critique_uplift"])
+    assert "all severities 6, severity 1 1, severity 2 3" in uplift, uplift
