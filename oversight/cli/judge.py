@@ -125,7 +125,7 @@ def _judge_model(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: give a positive number")
     folder = open_folder(Path(args.run_dir), warn=warn)
-    with folder.lock():  # two model judges planning the same views would both pay for them
+    with folder.lock("judging"):  # two model judges planning the same views would both pay for them
         try:
             return _judge_model_locked(args, folder)
         except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
