@@ -90,6 +90,10 @@ _MEASURES = ("second", "minute", "hour", "day", "week", "month", "year", "decade
              "metre", "meter", "kilometre", "kilometer", "mile", "percent", "gram", "kilogram", "tonne", "litre",
              "liter", "degree", "foot", "feet", "inch")
 """Words of measure a report may misquote as surely as a number ("several seconds" for minutes)."""
+_QUANTITY = re.compile(r"(?:\d[\d,.]*|\b(?:several|few|many|some|a|an|one|two|three|four|five|six|seven|eight|nine|"
+                       r"ten|twelve|twenty|fifty|hundreds?\s+of|thousands?\s+of|dozens?\s+of))\s*([a-z]+)(?:\s+([a-z]+))?")
+"""A word after a number or a quantity ("several seconds", "34 more minutes", "a year"): a measure
+only there, never "the year she became keeper"."""
 _TURN = re.compile(r"\b(?:when|though|yet|in\s+fact|actually|whereas|while)\b", re.IGNORECASE)
 """Where a sentence that began with the answer's claim turns to what is true."""
 
@@ -230,7 +234,8 @@ def _attributed_measures(report: str, answer: str) -> set[str]:
     heads = [_TURN.split(_NOT.split(part, maxsplit=1)[0], maxsplit=1)[0] for part in parts]
     claimed = [h for i, h in enumerate(heads) if _BY_ANSWER.search(h) and not _BY_PASSAGE.search(h)
                or (i + 1 < len(parts) and _BY_PASSAGE.search(parts[i + 1]) and not _BY_PASSAGE.search(h))]
-    found = {w for h in claimed for w in re.findall(r"[a-z]+", h.lower()) if _stem(w) in _MEASURE_STEMS}
+    found = {w for h in claimed for m in _QUANTITY.finditer(h.lower()) for w in m.groups()
+             if w and _stem(w) in _MEASURE_STEMS}
     have = {_stem(w) for w in re.findall(r"[a-z]+", answer.lower())}
     units = {n: {u for u, _ in ctx} for n, ctx in _contexts(answer).items()}
     wrong_unit = {f"{n} {u}" for h in claimed for n, ctx in _contexts(h).items() for u, _ in ctx

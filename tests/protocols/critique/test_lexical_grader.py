@@ -119,6 +119,8 @@ def test_metrics_json_and_the_table_name_the_lexical_method() -> None:
     ("school-start-sleep", "The answer claims students slept 34 hours more because they went to bed earlier, but "
                            "the passage says they woke later and bedtimes barely changed."),
     ("varna-glacier", "According to the answer the ice thinned by 83 kilometres; the passage says 38 metres."),
+    ("octopus-skin", "Colour change takes several seconds and is driven by hormones, but the passage says nerves "
+                     "control the chromatophores and it happens in a fraction of a second."),
 ])
 def test_a_misquoted_measure_is_not_credited(item: str, report: str) -> None:
     """"Several seconds" for the answer's "several minutes" misquotes it as surely as a wrong number."""
@@ -135,6 +137,7 @@ def test_a_misquoted_measure_is_not_credited(item: str, report: str) -> None:
                      "rather than minutes."),
     ("school-start-sleep", "The answer says students slept 34 minutes more because they went to bed earlier, but "
                            "the passage says they woke later and their bedtimes barely changed."),
+    ("harrow-lighthouse", "Gives 1912 as the year Morrow became keeper; the passage says 1902."),  # a year, not years
 ])
 def test_a_faithful_quote_of_the_measure_is_still_credited(item: str, report: str) -> None:
     hit, reason = grade(item, report)
