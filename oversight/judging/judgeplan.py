@@ -317,7 +317,7 @@ def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts
             raise UserError(f"{label}: {judge} is the role --model SPEC judges as; give the model there")
         if role not in needed:
             raise UserError(f"{label}: judging this run calls no {role} model: a re-judge keeps the run's own "
-                            f"settings (e.g. its grader) so its judges compare with the run's (roles to bind: "
+                            f"settings so its judges compare with the run's (roles to bind: "
                             f"{', '.join(sorted(needed)) or 'none'}); for other settings, run the experiment "
                             f"again with --set")
     out: dict[str, str] = {}
