@@ -174,7 +174,7 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None =
         cache=cache, retry_failed=retry_failed,
     )
     folder = open_folder(path, warn=warn)
-    with folder.lock():  # two model judges planning the same views would both pay for them
+    with folder.lock("judging"):  # two model judges planning the same views would both pay for them
         try:
             p = plan_judging(folder, options)
             result = run_sync(lambda: execute_judging(p, observer=_observer(progress)))

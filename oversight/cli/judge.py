@@ -125,7 +125,7 @@ def _judge_model(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: give a positive number")
     folder = open_folder(Path(args.run_dir), warn=warn)
-    with folder.lock():  # two model judges planning the same views would both pay for them
+    with folder.lock("judging"):  # two model judges planning the same views would both pay for them
         try:
             return _judge_model_locked(args, folder)
         except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
@@ -136,7 +136,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     from oversight.cli.progress import RichProgress
     from oversight.judging.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
     from oversight.report.build import run_metrics
-    from oversight.report.tables import print_summary
+    from oversight.report.summary import print_summary
 
     options = JudgeOptions(
         model=args.model, kind=args.judge_kind, prompts=args.prompt, conditions=args.condition, limit=args.limit,

@@ -56,7 +56,10 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
         refuse(p)
         check_models(p, ModelPool(cache=None))
         check_storage(p, Path(args.runs_dir))
-        folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn)
+        live = p.protocol.live_conditions(p.params)
+        per_judge = len({u.item_id for u in p.units if u.condition in live})  # one condition per item each
+        folder = open_run_folder(p, runs_dir=Path(args.runs_dir), sweep_point=point, warn=warn,
+                                 meta={"live_units_per_judge": per_judge})
     units = live_units(p, folder.run_id, judge_id)
     console.print(line(f"run folder: {folder.path}  ({count(len(units), 'unit')} to judge live)"), highlight=False,
                   soft_wrap=True)
@@ -114,7 +117,7 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any,
     ctx = make_context(p, pool, folder)
     judged = failed = 0
     try:
-        with folder.lock():
+        with folder.lock("live judging"):
             for unit in units:
                 if unit.id in done:
                     continue

@@ -100,7 +100,7 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     from oversight.runs.runner import execute
     from oversight.report.build import draw_figures, load_figures_behind
     from oversight.report.outputs import figure_lines, look_further
-    from oversight.report.tables import print_summary
+    from oversight.report.summary import print_summary
 
     hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
     loading = load_figures_behind(p.exp.protocol)

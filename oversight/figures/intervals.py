@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from oversight.core.words import count_of
@@ -35,10 +36,10 @@ def interval_plot(title: str, groups: list[str], series: dict[str, list[dict[str
         ax.text(0.5, 0.5, "no estimate to draw", transform=ax.transAxes, ha="center", va="center", color="0.4")
     if reference is not None:
         ax.axhline(reference, color="0.5", linestyle="--", linewidth=1, label=reference_label or None)
-    crowded = len(groups) > 3 and max(len(line) for g in groups for line in g.splitlines()) > 12
-    ax.set_xticks(x, groups, rotation=30 if crowded else 0, ha="right" if crowded else "center",
-                  fontsize=8 if crowded else None)
+    ax.set_xticks(x, groups)
     ax.set_xlim(-0.5, len(groups) - 0.5)
+    if _labels_overlap(fig, ax):  # long names (runs side by side) slant rather than run together
+        ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
     if len(series) == 1 and not ylabel:
         ylabel = next(iter(series))
     ax.set_ylabel(ylabel)
@@ -88,3 +89,13 @@ def n_note(records: dict[str, dict[str, Any] | None], unit: str, clusters: str =
 
 
 __all__ = ["interval_plot", "n_note"]
+
+
+def _labels_overlap(fig: Figure, ax: Axes) -> bool:
+    """Whether the widest tick label would come near its neighbours' (at about 0.6 em a character
+    of 10 pt), judged from sizes alone so the figure is not drawn twice."""
+    lines = [line for t in ax.get_xticklabels() for line in t.get_text().splitlines()]
+    if len(ax.get_xticklabels()) < 2 or not lines:
+        return False
+    slot = fig.get_figwidth() * ax.get_position().width / len(ax.get_xticklabels())  # inches per group
+    return max(map(len, lines)) * 0.6 * 10 / 72 > 0.85 * slot

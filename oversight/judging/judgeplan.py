@@ -316,8 +316,10 @@ def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts
         if role == judge and role not in needed:
             raise UserError(f"{label}: {judge} is the role --model SPEC judges as; give the model there")
         if role not in needed:
-            raise UserError(f"{label}: judging this run calls no {role} model (roles to bind: "
-                            f"{', '.join(sorted(needed)) or 'none'})")
+            raise UserError(f"{label}: judging this run calls no {role} model: a re-judge keeps the run's own "
+                            f"settings so its judges compare with the run's (roles to bind: "
+                            f"{', '.join(sorted(needed)) or 'none'}); for other settings, run the experiment "
+                            f"again with --set")
     out: dict[str, str] = {}
     for role in sorted(needed):
         spec = given[role][1] if role in given else exp.models.get(role)

@@ -15,7 +15,7 @@ import yaml
 from oversight.config.experiment import RUN_META_KEY
 from oversight.core.jsonl import iter_lines, json_loads
 from oversight.log.runfolder import EXPERIMENT, JUDGMENTS, LOCK, METRICS, TRANSCRIPTS
-from oversight.log.runlock import is_held
+from oversight.log.runlock import holder_doing
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class RunSummary:
     created_at: str
     protocol: str
     status: str
-    """running, finished, imported, interrupted (units never run), or `failed units`."""
+    """running, being judged (`judge --model`), judged live (a `judge-live` folder, or one being
+    judged live), paused (a live sitting not done), finished, imported, interrupted (units never
+    run), or `N failed`."""
     units_planned: int | None
     units_done: int
     units_failed: int
@@ -86,10 +88,13 @@ def read_summary(folder: Path) -> RunSummary | None:
     usage = run.get("usage") if isinstance(run.get("usage"), dict) else {}
     cost = usage.get("cost_usd")
     judges = _judges(folder)
-    if is_held(folder / LOCK):
-        status = "running"
+    doing = holder_doing(folder / LOCK)
+    if doing is not None:
+        status = {"run": "running", "judging": "being judged", "live judging": "judged live"}.get(doing, doing)
     elif meta.get("imported"):
         status = "imported"
+    elif _int(meta.get("live_units_per_judge")) is not None:  # each person judges one condition per item
+        status = "judged live" if metrics and done >= meta["live_units_per_judge"] else "paused"
     elif not metrics or (planned is not None and done < planned):
         status = "interrupted"
     elif failed:

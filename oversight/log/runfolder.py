@@ -140,13 +140,13 @@ class RunFolder:
     # ---- one writer at a time ----------------------------------------------------------------
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, doing: str = "run") -> Iterator[None]:
         """Hold the folder's writer lock (`run`, `--resume`, `judge --model`): a second writer would
         pay for every remaining unit again. People judging in the terminal UI take no lock: each
         appends only their own judgment lines, and several may judge one run at once. A lock left by a dead process on this host is taken over
         with a warning; a live holder (or one on another host) is a UserError naming it."""
         path = self.path / LOCK
-        take_lock(path, self.warn)
+        take_lock(path, self.warn, doing)
         try:
             yield
         finally:

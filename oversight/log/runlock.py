@@ -30,9 +30,10 @@ _held: dict[Path, int] = {}
 """Lock path -> the descriptor carrying our flock, closed on release."""
 
 
-def _lock_record() -> dict[str, Any]:
-    return {"pid": os.getpid(), "host": socket.gethostname(),
-            "since": now_iso()}
+def _lock_record(doing: str = "run") -> dict[str, Any]:
+    """Who holds the lock, and what for (`doing`: "run", "judging", "live judging"), so `ls` can
+    tell a run in progress from a finished run being judged."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso(), "doing": doing}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -62,9 +63,9 @@ def _read_lock(path: Path) -> dict[str, Any] | None:
     return holder if type(pid) is int and 0 < pid <= PID_MAX else None
 
 
-def _create(path: Path) -> bool:
+def _create(path: Path, doing: str = "run") -> bool:
     """Put a whole lock record at `path`; False if a lock is there already."""
-    data = (json.dumps(_lock_record()) + "\n").encode("utf-8")
+    data = (json.dumps(_lock_record(doing)) + "\n").encode("utf-8")
     tmp = temp_path(path)
     try:
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
@@ -129,6 +130,16 @@ def _unheld(path: Path) -> int | None:
     return fd
 
 
+def holder_doing(path: Path) -> str | None:
+    """What a live holder of the lock at `path` is doing ("run" for a lock from before it said), or
+    None when no live process holds it."""
+    if not is_held(path):
+        return None
+    holder = _read_lock(path)
+    doing = holder.get("doing") if holder else None
+    return doing if isinstance(doing, str) else "run"
+
+
 def is_held(path: Path) -> bool:
     """Whether a live process holds the lock at `path` (a run in progress): its flock is taken."""
     if not path.exists():
@@ -140,11 +151,11 @@ def is_held(path: Path) -> bool:
     return False
 
 
-def take_lock(path: Path, warn: Warn | None) -> None:
-    """Create `path` with our pid and host, or say who holds it."""
+def take_lock(path: Path, warn: Warn | None, doing: str = "run") -> None:
+    """Create `path` with our pid, host and what we hold it for, or say who holds it."""
     for _ in range(2):
         try:
-            if _create(path):
+            if _create(path, doing):
                 return
         except OSError as exc:
             raise UserError(f"{path.parent}: cannot take the writer lock ({exc.strerror or exc})") from None
@@ -158,7 +169,7 @@ def take_lock(path: Path, warn: Warn | None) -> None:
                 continue
             raise UserError(f"{path}: the run folder's writer lock is unreadable and held by a live process; "
                             f"wait for it to finish, or delete the lock if no run is going")
-        who = f"pid {holder['pid']} on {holder.get('host')} since {holder.get('since')}"
+        who = f"pid {holder['pid']} on {holder.get('host')} since {holder.get('since')}, {holder.get('doing', 'run')}"
         if holder.get("host") != here or _pid_alive(holder["pid"]):
             raise UserError(
                 f"{path.parent}: another process is writing this run folder ({who}); wait for it to finish, "

@@ -33,9 +33,8 @@ from oversight.log.runfolder import RunFolder
 from oversight.protocol.shapes import open_folder
 from oversight.report.sidebyside import published_notes, side_by_side
 from oversight.report.formats import to_csv, to_markdown
-from oversight.report.tables import (
-    Section, agreement_section, legend_for, print_section, run_sections, status_lines,
-)
+from oversight.report.summary import agreement_section, run_sections, status_lines
+from oversight.report.tables import Section, legend_for, print_section
 
 FORMATS = ("table", "json", "csv", "markdown")
 SUFFIX = {"table": "txt", "json": "json", "csv": "csv", "markdown": "md"}

@@ -42,11 +42,12 @@ def figure_lines(paths: list[Path], *, across: bool = False) -> list[str]:
 
 
 def cross_run_folder(run_paths: list[Path], out: Path | None) -> Path:
-    """Where figures across runs go: `--out`, else beside the runs (their common parent folder)."""
+    """Where figures across runs go: `--out`, else beside the runs, in the folder that holds the
+    first of them (a runs folder). Never a parent the runs merely share: runs from `runs/` and
+    `imports/` would put figures loose in the checkout."""
     if out is not None:
         return out
-    parents = [str(Path(p).resolve().parent) for p in run_paths]
-    return Path(os.path.commonpath(parents))
+    return Path(run_paths[0]).resolve().parent
 
 
 def look_further(run_paths: list[Path]) -> list[str]:

@@ -279,15 +279,17 @@ def interleave(units: list[Unit[Any]], width: int) -> list[Unit[Any]]:
     return out
 
 
-def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None) -> RunFolder:
-    """A new run folder with the resolved config; call after `check_models` has passed."""
+def open_run_folder(p: Plan, *, runs_dir: Path, sweep_point: dict[str, Any], warn: Any = None,
+                    meta: dict[str, Any] | None = None) -> RunFolder:
+    """A new run folder with the resolved config; call after `check_models` has passed. `meta`:
+    more of what the run is (a live sitting's units per judge), beside what every run records."""
     pins = run_pins(p)
     folder = RunFolder.create(runs_dir, p.exp.name, warn=warn, shapes=protocol_shapes(p.protocol))
     try:
         folder.write_experiment(p.exp, {
             "source": p.source, "base_dir": str(p.base_dir.resolve()),
             "sweep_point": {k: redact_url(v) if isinstance(v, str) else v for k, v in sweep_point.items()},
-            "units_planned": len(p.units), "pins": pins, "allow_paths": allowed(),
+            "units_planned": len(p.units), "pins": pins, "allow_paths": allowed(), **(meta or {}),
         })
     except OSError as exc:  # no half-made run folder is left behind
         shutil.rmtree(folder.path, ignore_errors=True)

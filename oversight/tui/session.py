@@ -27,6 +27,7 @@ from typing import Any
 
 from oversight.config.experiment import validate_params
 from oversight.core.errors import UserError
+from oversight.core.words import count
 from oversight.protocol.contract import JudgeResponse, JudgeView, Protocol
 from oversight.protocol.declared import protocol_shapes
 from oversight.protocol.registry import get_protocol
@@ -155,11 +156,11 @@ class JudgeSession:
         by_condition = Counter(condition for _, condition in pairs)
         spread = "/".join(str(by_condition.get(c, 0)) for c in self.conditions)  # no names: the screen stays blind
         if self.every_condition:
-            return (f"{self.judge_id}: {len(items)} items in every condition (items per condition {spread}): an item seen again "
+            return (f"{self.judge_id}: {count(len(items), 'item')} in every condition (items per condition {spread}): an item seen again "
                     f"is not blind to what you saw before (each judgment's assignment says what came first)")
         who = f"rank {self.rank + 1} of {len(self.roster)}" if self.roster else "no --judges list"
         n = len(self.conditions)
-        return (f"{self.judge_id}: {len(items)} items, one condition each ({spread}; {who}); {n} judges "
+        return (f"{self.judge_id}: {count(len(items), 'item')}, one condition each ({spread}; {who}); {count(n, 'judge')} "
                 f"cover every condition (--judges A,B,...); alone: --every-condition")
 
     # ---- planning ----------------------------------------------------------------------------

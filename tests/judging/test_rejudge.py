@@ -330,7 +330,9 @@ def test_bind_names_the_grader_like_the_shorthand_and_a_messy_grader_reply_is_re
 def test_bind_refuses_a_role_the_verdict_does_not_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = critique_run(tmp_path)  # lexical grading: no grader model to bind
     assert judge(run, "--grader", "scripted:grader") == 2
-    assert "--grader: judging this run calls no grader model (roles to bind: none)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--grader: judging this run calls no grader model" in err and "(roles to bind: none)" in err
+    assert "keeps the run's own settings" in err and "--set" in err  # says why, and what to do instead
     assert judge(run, "--bind", "critic") == 2
     assert "--bind critic: write ROLE=SPEC" in capsys.readouterr().err
     (tmp_path / "d").mkdir()

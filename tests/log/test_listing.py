@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from oversight.cli.main import main
+from oversight.config.experiment import RUN_META_KEY
 from oversight.log.listing import list_runs
 from oversight.log.runlock import release_lock, take_lock
 from oversight.models.providers import scripted
@@ -52,6 +54,29 @@ def test_statuses_and_order(tmp_path: Path) -> None:
     finally:
         release_lock(cut.path / "writer.lock")
     assert {s.path.name: s.status for s in list_runs(runs)}[cut.path.name] == "interrupted"
+
+
+def test_a_finished_run_being_judged_and_live_sittings_are_not_called_running_or_interrupted(tmp_path: Path) -> None:
+    runs = _runs(tmp_path)
+    good = next(runs.glob("*good*"))
+    take_lock(good / "writer.lock", None, "judging")  # `judge --model` holds the writer lock
+    try:
+        assert {s.path.name: s.status for s in list_runs(runs)}[good.name] == "being judged"
+    finally:
+        release_lock(good / "writer.lock")
+    cut = next(runs.glob("*cutx*"))
+    for folder, per_judge in ((good, 3), (cut, 3)):  # a live sitting: each person judges 3 of the 6 units
+        data = yaml.safe_load((folder / "experiment.yaml").read_text())
+        data[RUN_META_KEY]["live_units_per_judge"] = per_judge
+        (folder / "experiment.yaml").write_text(yaml.safe_dump(data))
+    statuses = {s.path.name: s.status for s in list_runs(runs)}
+    assert statuses[good.name] == "judged live"  # 6 of 6 planned is more than one person's 3
+    assert statuses[cut.name] == "paused"  # 2 units and no metrics: the person stopped part way
+    take_lock(cut / "writer.lock", None, "live judging")
+    try:
+        assert {s.path.name: s.status for s in list_runs(runs)}[cut.name] == "judged live"
+    finally:
+        release_lock(cut / "writer.lock")
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

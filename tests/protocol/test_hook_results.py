@@ -16,7 +16,7 @@ from oversight.core.errors import UserError
 from oversight.models.providers import scripted
 from oversight.protocol import JudgeView, Protocol
 from oversight.protocol.hooks import call_views
-from oversight.report.tables import agreement_section
+from oversight.report.summary import agreement_section
 from oversight.tui.judge_app import JudgeScreen
 from tests.helpers.broken_protocol import BrokenProtocol, cli, error_line, register, run  # noqa: F401 (fixtures)
 from tests.helpers.qa_protocol import QAProtocol

@@ -7,6 +7,7 @@ model judge), a summary tree with empty levels, the NYU import's fixture and a c
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,24 @@ def _visible_tick_labels(ax: Any) -> list[Text]:
     return labels
 
 
+def _ticks_collide(ax: Any, renderer: Any) -> bool:
+    """Neighbouring x tick labels touch: level ones when their boxes overlap, slanted ones (whose
+    boxes overlap by design) when the distance across their parallel lines is less than a line."""
+    ticks = sorted((t for t in _visible_tick_labels(ax) if t in ax.xaxis.get_ticklabels()),
+                   key=lambda t: t.get_window_extent(renderer).x0)
+    for a, b in zip(ticks, ticks[1:]):
+        angle = math.radians(a.get_rotation())
+        if angle == 0:
+            if a.get_window_extent(renderer).overlaps(b.get_window_extent(renderer)):
+                return True
+            continue
+        step = b.get_window_extent(renderer).x1 - a.get_window_extent(renderer).x1  # the anchors' spacing
+        line = a.get_fontsize() * ax.figure.dpi / 72 * max(1, len(a.get_text().splitlines()))
+        if step * math.sin(angle) < line:
+            return True
+    return False
+
+
 def layout_problems(fig: Figure, run: str) -> list[str]:
     """What a reader would see cut off or hidden, one line each."""
     fig.canvas.draw()
@@ -95,6 +114,8 @@ def layout_problems(fig: Figure, run: str) -> list[str]:
         for box in markers + bars:
             if not _inside(box, frame):
                 problems.append(f"marker or bar outside the axes at {box.bounds}")
+        if _ticks_collide(ax, renderer):
+            problems.append("x tick labels run into each other")
         legend = ax.get_legend()
         if legend is not None:
             lbox = legend.get_window_extent(renderer)
@@ -215,3 +236,14 @@ def test_an_infinite_estimate_is_no_point_and_an_infinite_bound_no_bar() -> None
     assert errbar({"estimate": float("inf"), "ci": [0.1, 0.9]}) is None
     assert errbar({"estimate": 0.5, "ci": [0.2, float("inf")]}) == (0.5, 0.0, 0.0)
     assert errbar({"estimate": 0.5, "ci": [0.25, 0.75]}) == (0.5, 0.25, 0.25)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_long_run_names_on_the_x_axis_never_run_together(n: int) -> None:
+    from oversight.figures import interval_plot
+
+    groups = [f"20261204T05{k:02d}23Z-debate-demo-sweep-point-{k}" for k in range(n)]
+    rec = {"estimate": 0.5, "ci": [0.3, 0.7], "ci_method": "wilson", "n": 10}
+    fig = interval_plot(f"Runs side by side - {LONG_RUN}", groups, {"accuracy": [rec] * n}, ylabel="accuracy",
+                        note="n = 10 verdicts per estimate.")
+    _check([("compare", fig)], LONG_RUN)

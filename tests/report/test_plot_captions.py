@@ -97,3 +97,28 @@ def test_a_scale_with_no_valid_rating_is_named_in_the_caption_not_dropped() -> N
     [(_, fig)] = summarize_plots(metrics, PlotContext(run="r"))
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "no estimate to draw" in texts and "coverage, no valid rating (2 invalid)" in caption_of(fig)
+
+
+def test_invalid_verdicts_and_conditions_without_a_point_are_named_in_the_caption(tmp_path: Path) -> None:
+    metrics = _run(tmp_path)
+    judge = metrics["judges"][0]
+    debate = metrics["conditions"]["debate"][judge]
+    assert debate["invalid"] == 1
+    consultancy = metrics["conditions"]["consultancy"][judge]  # as if every consultancy unit had failed
+    consultancy.update(verdicts=0, invalid=0, failed_transcripts=4,
+                       accuracy={**consultancy["accuracy"], "estimate": None, "ci": None, "n": 0, "k": 0})
+    accuracy = caption_of(dict(debate_plots(metrics, PlotContext(run="r")))["debate_accuracy"])
+    assert f"Invalid verdicts count as not correct: debate 1 of {debate['verdicts']}" in accuracy
+    assert "No point for consultancy (0 verdicts, 4 failed units)" in accuracy
+
+
+def test_critique_captions_name_each_severity_beside_its_count() -> None:
+    from oversight.protocols.critique.figures import critique_plots
+    rec = {"estimate": 0.2, "ci": [-0.1, 0.5], "ci_method": "bayesian-bootstrap", "n": 6}
+    recall = {"assisted": {**rec, "n": 12}, "unassisted": {**rec, "n": 12}}
+    metrics = {"protocol": "critique", "by_judge": {"model:j": {
+        "recall": recall, "uplift": rec,
+        "by_severity": {"1": {"recall": recall, "uplift": {**rec, "n": 1}}, "2": {"recall": recall, "uplift": {**rec, "n": 3}}}}}}
+    figures = dict(critique_plots(metrics, PlotContext(run="r")))
+    uplift = caption_of(figures["critique_uplift"])
+    assert "all severities 6, severity 1 1, severity 2 3" in uplift, uplift

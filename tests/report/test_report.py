@@ -54,7 +54,7 @@ def test_debate_report_counts_failures_and_invalid_and_names_methods(tmp_path: P
     assert debate["invalid"] == 1 and debate["failed_transcripts"] == 1
     text = buf.getvalue()
     assert "1/12" in text and "W Wilson" in text and "[0.300,0.903]" in text
-    assert "units: 13 finished, 1 failed" in text
+    assert "units: 12 finished, 1 failed" in text  # the failed one is not also "finished"
     assert json.loads((run / "metrics.json").read_text())["counts"]["failed"] == 1
 
 

@@ -17,7 +17,8 @@ from oversight.core.words import count, count_of, plural
 from oversight.figures import n_note
 from oversight.protocol.registry import get_protocol
 from oversight.report.build import report
-from oversight.report.tables import NOTES, legend_for, status_lines
+from oversight.report.summary import status_lines
+from oversight.report.tables import NOTES, legend_for
 from tests.helpers.report_runs import critique_run, debate_run
 
 CORRECT = {f"i{k}": k % 2 for k in range(4)}
@@ -164,3 +165,14 @@ def test_a_sweeps_runs_with_the_same_figures_share_one_line(tmp_path: Path) -> N
     many = [runs[0] / "plots" / f"f{k}.png" for k in range(7)]
     assert figure_lines(many) == [f"figures (PNG, SVG): 7 figures in {(runs[0] / 'plots').resolve()}"]
     assert figure_lines(many[:1]) == [f"figures (PNG, SVG): 1 figure in {(runs[0] / 'plots').resolve()}: f0"]
+
+
+def test_figures_across_runs_in_different_folders_go_beside_the_first_never_loose_in_their_shared_parent(
+        tmp_path: Path) -> None:
+    from oversight.report.outputs import cross_run_folder
+
+    a, b = tmp_path / "runs" / "20261201T000000Z-a", tmp_path / "imports" / "20261201T000000Z-b"
+    assert cross_run_folder([a, b], None) == (tmp_path / "runs").resolve()
+    assert cross_run_folder([b, a], None) == (tmp_path / "imports").resolve()
+    assert cross_run_folder([a, tmp_path / "runs" / "x"], None) == (tmp_path / "runs").resolve()
+    assert cross_run_folder([a, b], tmp_path / "out") == tmp_path / "out"

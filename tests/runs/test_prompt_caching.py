@@ -32,7 +32,7 @@ from oversight.protocol.prompts import PromptSet
 from oversight.protocol.registry import get_protocol, protocol_names
 from oversight.report.results import run_usage
 from oversight.runs.runner import execute, open_run_folder, plan
-from oversight.report.tables import usage_rows
+from oversight.report.summary import usage_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 STORY = (ROOT / "tasks" / "the_tide_clock.txt").read_text(encoding="utf-8")

@@ -72,8 +72,9 @@ def sitting(proto: DebateProtocol, run: Any, unit: Any, params: DebateParams, fo
 
 
 async def until(pilot: Any, app: LiveApp, seen: list[str], check: Callable[[str], bool]) -> str:
-    """Let the app run until its screen passes `check` (at most ~5 s); every screen goes to `seen`."""
-    for _ in range(250):
+    """Let the app run until its screen passes `check`; every screen goes to `seen`. The bound is
+    generous (~40 s) so a loaded CI machine is not taken for a screen that never came."""
+    for _ in range(2000):
         await pilot.pause(0.02)
         screen = screen_text(app)
         seen.append(screen)

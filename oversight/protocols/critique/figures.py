@@ -17,7 +17,7 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
         parts = {"all": block, **(block.get("by_severity") or {})}
         conditions = sorted({c for p in parts.values() for c in p.get("recall") or {}})
         series = {c: [p.get("recall", {}).get(c) for p in parts.values()] for c in conditions}
-        flat = {f"{s}/{c}": p.get("recall", {}).get(c) for s, p in parts.items() for c in conditions}
+        flat = {f"{_severity(s)} {c}": p.get("recall", {}).get(c) for s, p in parts.items() for c in conditions}
         figures.append((f"critique_recall{suffix}", interval_plot(
             f"Flaw recall per condition and severity - {ctx.run}\njudge: {judge}", list(parts), series,
             ylabel="recall of gold flaws", note=n_note(flat, "gold flaws", "items"), xlabel="flaw severity")))
@@ -26,6 +26,11 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
             figures.append((f"critique_uplift{suffix}", interval_plot(
                 f"Uplift: assisted minus unassisted recall - {ctx.run}\njudge: {judge}", list(parts),
                 {"uplift": list(uplift.values())}, ylabel="recall difference", ylim=(-1.0, 1.0),
-                note=n_note(uplift, "paired items"), reference=0.0, reference_label="no uplift",
+                note=n_note({_severity(s): u for s, u in uplift.items()}, "paired items"), reference=0.0, reference_label="no uplift",
                 xlabel="flaw severity")))
     return figures
+
+
+def _severity(part: str) -> str:
+    """A caption's name for a part: "severity 2" rather than a bare "2" beside its count."""
+    return "all severities" if part == "all" else f"severity {part}"

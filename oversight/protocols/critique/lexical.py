@@ -12,8 +12,9 @@ So a report matches a gold flaw (method `LEXICAL_METHOD`) only when all of these
 3. numbers in place: a shared number counts only where its unit and neighbouring words agree
    with the flaw's (the flaw's "1867 fire" is not the report's "founded in 1867"; "38 metres" is not
    "38 kilometres");
-4. no misquote: a number the report attributes to the answer ("the answer says 1938", or the
-   part before "but the passage says") must be in the answer, what it quotes must be what the
+4. no misquote: a number or a word of measure the report attributes to the answer ("the answer
+   says 1938", "... takes several seconds", or the part before "but the passage says") must be in
+   the answer, what it quotes must be what the
    flaw is about, and a value it gives as the passage's must not contradict the flaw's
    correction ("the passage says 30 plots" for 64);
 5. no endorsement: a report that calls the claim right ("as the answer correctly says",
@@ -85,6 +86,18 @@ _OMISSION_FLAW = re.compile(r"^\W*(?:omits|leaves\s+out|does\s+not\s+(?:say|ment
 _NEGATED = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
+_MEASURES = ("second", "minute", "hour", "day", "week", "month", "year", "decade", "century", "centuries",
+             "metre", "meter", "kilometre", "kilometer", "mile", "percent", "gram", "kilogram", "tonne", "litre",
+             "liter", "degree", "foot", "feet", "inch")
+"""Words of measure a report may misquote as surely as a number ("several seconds" for minutes)."""
+_QUANTITY = re.compile(r"(?:\d[\d,.]*|\b(?:several|few|many|some|a|an|one|two|three|four|five|six|seven|eight|nine|"
+                       r"ten|twelve|twenty|fifty|hundreds?\s+of|thousands?\s+of|dozens?\s+of))\s*([a-z]+)(?:\s+([a-z]+))?")
+"""A word after a number or a quantity ("several seconds", "34 more minutes", "a year"): a measure
+only there, never "the year she became keeper"."""
+_TURN = re.compile(r"\b(?:when|though|yet|in\s+fact|actually|whereas|while)\b", re.IGNORECASE)
+"""Where a sentence that began with the answer's claim turns to what is true."""
+
+
 def _stem(word: str) -> str:
     """A crude stemmer: drop one common suffix, keep five letters ("automated", "automation"
     and "automate" all become "autom"; "started" and "start" meet at "start")."""
@@ -106,6 +119,9 @@ def content_words(text: str) -> set[str]:
         for word in re.findall(r"[a-z0-9]+", text.lower())
         if word not in _STOPWORDS and (len(word) >= 3 or word.isdigit())
     }
+
+
+_MEASURE_STEMS = frozenset(map(_stem, _MEASURES))
 
 
 def lexical_score(a: str, b: str) -> tuple[float, set[str]]:
@@ -210,6 +226,24 @@ def _parts(report: str) -> tuple[list[str], list[str], list[str]]:
     return said, implied, corrections
 
 
+def _attributed_measures(report: str, answer: str) -> set[str]:
+    """Words of measure the report puts in the answer's mouth ("the answer says it takes several
+    seconds", or the part before "but the passage says") that the answer does not contain, or
+    does not give to that number."""
+    parts = [p for p in _SPLIT.split(report) if p and p.strip()]
+    heads = [_TURN.split(_NOT.split(part, maxsplit=1)[0], maxsplit=1)[0] for part in parts]
+    claimed = [h for i, h in enumerate(heads) if _BY_ANSWER.search(h) and not _BY_PASSAGE.search(h)
+               or (i + 1 < len(parts) and _BY_PASSAGE.search(parts[i + 1]) and not _BY_PASSAGE.search(h))]
+    found = {w for h in claimed for m in _QUANTITY.finditer(h.lower()) for w in m.groups()
+             if w and _stem(w) in _MEASURE_STEMS}
+    have = {_stem(w) for w in re.findall(r"[a-z]+", answer.lower())}
+    units = {n: {u for u, _ in ctx} for n, ctx in _contexts(answer).items()}
+    wrong_unit = {f"{n} {u}" for h in claimed for n, ctx in _contexts(h).items() for u, _ in ctx
+                  if n in units and u is not None and u in _MEASURE_STEMS and None not in units[n]
+                  and u not in units[n]}  # "83 kilometres" where the answer says 83 metres
+    return {w for w in found if _stem(w) not in have} | wrong_unit
+
+
 def _endorses(report: str) -> bool:
     return any(not _NEGATED.search(report[:m.start()]) for m in _ENDORSE.finditer(report))
 
@@ -240,6 +274,10 @@ def identifies(report: str, flaw: str, threshold: float, answer: str | None = No
         quoted = set().union(*(numbers(c) for c in said + implied)) - numbers(answer)
         if quoted:
             return score, f"attributes {', '.join(sorted(quoted))} to the answer, which does not contain it", shared
+        measures = _attributed_measures(report, answer)
+        if measures:
+            return score, (f"attributes {', '.join(sorted(measures))} to the answer, which does not say it "
+                           "(a misquote)"), shared
         wrong = _wrong_value(corrections if said or implied or corrections else [report], flaw, answer)
         if wrong is not None:
             return score, f"gives {wrong} as the right value, which the flaw does not", shared

@@ -32,6 +32,7 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
         if len(judged) > 1:
             order_note = n_note(per_order, "verdicts", "transcripts")
             note += " The same for each order." if order_note == note else " Per order: " + order_note
+        note += _left_out_note(by_c)
         figures.append((f"debate_accuracy{suffix}", interval_plot(
             f"Judge accuracy per condition - {ctx.run}\njudge: {judge}", groups, series,
             ylabel="judge accuracy", note=note, reference=0.5, reference_label="chance")))
@@ -42,3 +43,19 @@ def debate_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, F
                 {"chose first shown": list(bias.values())}, ylabel="share of valid verdicts",
                 note=n_note(bias, "valid verdicts", "transcripts"), reference=0.5, reference_label="no bias")))
     return figures
+
+
+def _left_out_note(by_c: dict[str, dict[str, Any]]) -> str:
+    """What the points do not show: invalid verdicts inside them (scored as not correct), and
+    conditions with no point at all, with the reason, so no condition disappears silently."""
+    out = ""
+    invalid = {c: (m.get("invalid") or 0, m.get("verdicts") or 0) for c, m in by_c.items() if m.get("invalid")}
+    if invalid:
+        out += " Invalid verdicts count as not correct: " + ", ".join(
+            f"{c} {k} of {n}" for c, (k, n) in invalid.items()) + "."
+    empty = [c for c, m in by_c.items() if (m.get("accuracy") or {}).get("estimate") is None]
+    if empty:
+        out += " No point for " + ", ".join(
+            f"{c} ({m.get('verdicts') or 0} verdicts, {m.get('failed_transcripts') or 0} failed units)"
+            for c, m in by_c.items() if c in empty) + "."
+    return out

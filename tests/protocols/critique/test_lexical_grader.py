@@ -109,3 +109,36 @@ def test_metrics_json_and_the_table_name_the_lexical_method() -> None:
     rows = [r for r in m["table"] if r["metric"] in ("recall", "precision")]
     assert rows and all(r["grader"] == "lexical" for r in rows)
     assert any("lexical = content-word overlap" in line for line in legend_for(m["table"]))
+
+
+@pytest.mark.parametrize("item,report", [
+    ("octopus-skin", "The answer says a colour change takes several seconds, but chromatophores are controlled "
+                     "directly by nerves and change in a fraction of a second."),
+    ("octopus-skin", "Colour change takes a few hours and is driven by hormones, but the passage says nerves "
+                     "control the chromatophores and it happens in a fraction of a second."),
+    ("school-start-sleep", "The answer claims students slept 34 hours more because they went to bed earlier, but "
+                           "the passage says they woke later and bedtimes barely changed."),
+    ("varna-glacier", "According to the answer the ice thinned by 83 kilometres; the passage says 38 metres."),
+    ("octopus-skin", "Colour change takes several seconds and is driven by hormones, but the passage says nerves "
+                     "control the chromatophores and it happens in a fraction of a second."),
+])
+def test_a_misquoted_measure_is_not_credited(item: str, report: str) -> None:
+    """"Several seconds" for the answer's "several minutes" misquotes it as surely as a wrong number."""
+    hit, reason = grade(item, report)
+    assert hit is None and "misquote" in reason, reason
+
+
+@pytest.mark.parametrize("item,report", [
+    ("octopus-skin", "The answer says a colour change takes several minutes under hormonal control, but the "
+                     "passage says nerves control the chromatophores directly and it takes a fraction of a second."),
+    ("octopus-skin", "The answer claims the change takes minutes when nerves actually switch the chromatophores "
+                     "in a fraction of a second."),
+    ("octopus-skin", "Chromatophores are controlled by nerves, not hormones, and change in a fraction of a second "
+                     "rather than minutes."),
+    ("school-start-sleep", "The answer says students slept 34 minutes more because they went to bed earlier, but "
+                           "the passage says they woke later and their bedtimes barely changed."),
+    ("harrow-lighthouse", "Gives 1912 as the year Morrow became keeper; the passage says 1902."),  # a year, not years
+])
+def test_a_faithful_quote_of_the_measure_is_still_credited(item: str, report: str) -> None:
+    hit, reason = grade(item, report)
+    assert hit == 0, reason
