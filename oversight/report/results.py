@@ -107,17 +107,21 @@ def light(record: dict[str, Any], outcome_keys: Collection[str] | None,
 
 
 def stream_transcripts(
-    folder: RunFolder, outcome_keys: Collection[str] | None = None, event_types: Collection[str] = ()
+    folder: RunFolder, outcome_keys: Collection[str] | None = None, event_types: Collection[str] = (),
+    every_attempt: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
     """Finished transcripts without events (of a retried unit's lines, the one that stands by
     `transcript_rank`, whatever the line order), sorted by id, and the per-server usage of those
-    same transcripts, in one pass over the file."""
+    same transcripts, in one pass over the file. `every_attempt`, when given, receives the
+    per-role usage of every line (every attempt of every session), which is what the run spent."""
     latest: dict[str, dict[str, Any]] = {}
     endpoints: dict[str, dict[str, dict[str, int]]] = {}
     for record in folder.iter_transcripts():
         if "id" not in record:
             continue
         usage = _event_usage(record.get("events") or [])
+        if every_attempt is not None:
+            every_attempt.append({"id": record["id"], "usage_by_role": record.get("usage_by_role")})
         slim = light(record, outcome_keys, event_types)  # held instead of the whole line: no events kept
         if record["id"] in latest and not stands_over(slim, latest[record["id"]]):
             continue
@@ -175,7 +179,9 @@ def compute_metrics(
 
 def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolder, n_units: int | None,
                      planned: set[str] | None) -> dict[str, Any]:
-    transcripts, endpoints = stream_transcripts(folder, protocol.metrics_outcome_keys, protocol.metrics_event_types)
+    lines: list[dict[str, Any]] = []
+    transcripts, endpoints = stream_transcripts(folder, protocol.metrics_outcome_keys, protocol.metrics_event_types,
+                                                every_attempt=lines)
     outside = 0
     if planned is not None:
         inside = [t for t in transcripts if t["id"] in planned]
@@ -196,7 +202,9 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
     agreement = agreement_table(judgments, agreement_labels(protocol), view_reader(protocol))
     if agreement:
         metrics["agreement"] = agreement
-    by_role = run_usage(transcripts)
+    if planned is not None:
+        lines = [line for line in lines if line["id"] in planned]
+    by_role = run_usage(lines)
     total = sum(by_role.values(), Usage())
     metrics["run"] = {
         "run_id": folder.run_id,
@@ -208,8 +216,8 @@ def _compute_metrics(protocol: Protocol[Any, Any], params: Any, folder: RunFolde
         "judgments_left_out": dropped,
         "usage_by_role": {r: u.model_dump() for r, u in sorted(by_role.items())},
         "usage": total.model_dump(),
-        "usage_note": "usage of the transcripts that stand: a unit retried with --retry-failed counts its "
-                      "last attempt only (max_cost_usd counts every attempt)",
+        "usage_note": "usage of the whole run: every attempt of every session (a unit retried with "
+                      "--retry-failed counts each attempt; a response-cache hit costs nothing)",
     }
     if endpoints:
         metrics["run"]["usage_by_endpoint"] = endpoints
