@@ -61,8 +61,8 @@ def run_sections(run_name: str, metrics: dict[str, Any], protocol: str | None = 
     return sections
 
 
-USAGE_LEGEND = ("billed for the transcripts that stand, over every session of the run; a call the response cache "
-                "answered counts 0 tokens; a unit retried with --retry-failed counts its last attempt only")
+USAGE_LEGEND = ("billed over the whole run: every attempt of every session, a failed attempt's calls included; "
+                "a call the response cache answered counts 0 tokens")
 
 
 def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
