@@ -33,7 +33,7 @@ from oversight.log.runfolder import RunFolder
 from oversight.protocol.shapes import open_folder
 from oversight.report.sidebyside import published_notes, side_by_side
 from oversight.report.formats import to_csv, to_markdown
-from oversight.report.summary import agreement_section, run_sections, status_lines
+from oversight.report.summary import agreement_section, print_status, print_unscored, run_sections
 from oversight.report.tables import Section, legend_for, print_section
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -207,11 +207,12 @@ def report(run_dirs: list[Path], console: Console, *, fmt: str = "table", out: P
         write_atomic(out / f"report.{SUFFIX[fmt]}", render(sections, fmt, document, 80).encode("utf-8"),
                      fsync=True, mode=FILE_MODE)
     if fmt == "table":
+        if len(runs) == 1:
+            print_unscored(console, sections[0])
         for section in sections:
             print_section(console, section)
         if len(runs) == 1:
-            for status in status_lines(runs[0].metrics):
-                console.print(text(status), highlight=False)
+            print_status(console, runs[0].folder.path, runs[0].metrics)
         mine = [p for p in figures if any(p.is_relative_to(r.folder.path) for r in runs)]
         across = [p for p in figures if p not in mine]
         for shown in figure_lines(mine) + figure_lines(across, across=True):

@@ -105,15 +105,25 @@ def print_summary(console: Console, run_dir: Path, metrics: dict[str, Any], prot
                             "Usage of the run's own calls" if extra_usage else "Usage")
     if extra_usage:
         sections.append(Section(extra_usage[0], usage_rows(metrics, extra_usage[1])))
-    if not sections[0].rows:
-        console.print(text(f"{sections[0].title}: nothing to score, no unit finished without failing", "bold"),
-                      highlight=False)
+    print_unscored(console, sections[0])
     for section in sections + ([agreement] if agreement else []):
         print_section(console, section)
+    print_status(console, run_dir, metrics)
+    console.print(line("run folder: ", text(run_dir.resolve(), "bold", one_line=True)), soft_wrap=True, highlight=False)
+
+
+def print_unscored(console: Console, results: Section) -> None:
+    """A results table with no row is said in words, not left out without a trace."""
+    if not results.rows:
+        console.print(text(f"{results.title}: nothing to score, no unit finished without failing", "bold"),
+                      highlight=False)
+
+
+def print_status(console: Console, run_dir: Path, metrics: dict[str, Any]) -> None:
+    """The status lines, and for failed units the command that runs them again."""
     for status in status_lines(metrics):
         console.print(text(status), highlight=False)
     if (metrics.get("run") or {}).get("units_failed"):
-        console.print(line("failed units are left out of every score; run them again with: ",
-                           text(f"oversight run --resume {run_dir} --retry-failed", one_line=True)),
-                      highlight=False, soft_wrap=True)
-    console.print(line("run folder: ", text(run_dir.resolve(), "bold", one_line=True)), soft_wrap=True, highlight=False)
+        console.print(text("failed units are left out of every score; run them again with:"), highlight=False)
+        console.print(text(f"  oversight run --resume {run_dir} --retry-failed", one_line=True),
+                      highlight=False, soft_wrap=True)  # a command to copy whole, however long its path

@@ -46,3 +46,16 @@ def test_a_run_with_no_failure_offers_no_retry() -> None:
     metrics = _metrics([{"strategy": "hierarchical", "n": 2}], finished=2, failed=0)
     assert status_lines(metrics) == ["units: 2 finished, 0 failed (of 2)"]
     assert "oversight run --resume" not in _printed(metrics, Path("runs/x"))
+
+
+def test_report_on_a_run_whose_every_unit_failed_says_so_and_how_to_retry(tmp_path: Path) -> None:
+    from oversight.report.build import report
+    from tests.helpers.report_runs import debate_run
+
+    run = debate_run(tmp_path, "20261204T000000Z-allfailed", verdicts={}, correct={"i0": 0},
+                     failed=("i0:debate", "i0:blind"))
+    buf = io.StringIO()
+    report([run], Console(file=buf, width=100, color_system=None))
+    shown = " ".join(buf.getvalue().split())
+    assert "units: 0 finished, 2 failed" in shown  # debate's table still shows each condition's failures
+    assert f"oversight run --resume {run} --retry-failed" in shown
