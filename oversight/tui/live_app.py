@@ -32,6 +32,7 @@ from oversight.protocol.contract import JudgeView, Protocol
 from oversight.protocol.review import LETTERS
 from oversight.runs.live import Ask, Show
 from oversight.tui.blind import stop_without_traceback
+from oversight.tui.choice import KeyedSelect
 from oversight.tui.judge_app import parse_probability, render_view
 
 Work = Callable[[Ask, Show], Awaitable[Any]]
@@ -217,12 +218,12 @@ class LiveApp(App[Any]):
             for i in range(1, n + 1):
                 one = len(to) == 1  # nobody to choose between: preset, still shown
                 rows.append(Horizontal(
+                    Input(placeholder=f"question {i} (optional), then whom it is for", id=f"q{i}"),
                     Select(to, prompt="to whom?", allow_blank=not one, value=to[0][1] if one else Select.NULL,
-                           id=f"to{i}", compact=True),
-                    Input(placeholder=f"question {i} (optional)", id=f"q{i}"), classes="field"))
-        letters = "/".join(LETTERS[: len(payload["view"]["choices"])])
-        rows += [Horizontal(Static(f"answer {letters}", classes="label"),
-                            Input(placeholder=letters, id="choice", max_length=2), classes="field"),
+                           id=f"to{i}", compact=True), classes="field"))
+        letters = LETTERS[: len(payload["view"]["choices"])]
+        rows += [Horizontal(Static(f"answer {'/'.join(letters)}", classes="label"),
+                            KeyedSelect(list(letters), prompt="type it", id="choice"), classes="field"),
                  Horizontal(Static("sure, %", classes="label"), Input(placeholder="50-100", id="probability"),
                             classes="field"),
                  Horizontal(Static("why", classes="label"), Input(placeholder="explanation (optional)", id="comment"),
@@ -232,13 +233,15 @@ class LiveApp(App[Any]):
             return
         form.remove_class("idle")
         self._say("")
-        form.query("Select, Input").first().focus()
+        self.refresh_bindings()
+        form.query("Input, Select").first().focus()  # a question's text first: typing is what comes next
 
     def _close(self, value: Any) -> None:
         """Hand the answer to the unit and fold the form away while the speakers speak."""
         assert self.answer is not None
         answer, self.answer, self.payload = self.answer, None, None
         self.query_one("#form", Vertical).add_class("idle")
+        self.refresh_bindings()
         self.since, self.started = time.monotonic(), {}
         self._say(speaking_line([], 0))
         if not answer.done():
@@ -265,11 +268,15 @@ class LiveApp(App[Any]):
     def verdict(self) -> dict[str, Any]:
         assert self.payload is not None
         letters = LETTERS[: len(self.payload["view"]["choices"])]
-        pick = self._value("#choice").upper()
-        if len(pick) != 1 or pick not in letters:
+        pick = self.query_one("#choice", KeyedSelect).value
+        if pick is Select.NULL or pick not in letters:
             raise ValueError(f"type the letter of your answer ({' or '.join(letters)})")
-        return {"action": "end", "choice": letters.index(pick),
+        return {"action": "end", "choice": letters.index(str(pick)),
                 "probability": parse_probability(self._value("#probability")), "comment": self._value("#comment")}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No ctrl+s in the footer once the exchange is over: only the verdict is left."""
+        return not (action == "ask" and self.payload is not None and self.payload["kind"] == "verdict")
 
     def action_ask(self) -> None:
         if self.payload is None:

@@ -21,6 +21,7 @@ from oversight.models.types import Message
 from oversight.protocol.journal import UnitJournal
 from oversight.protocol.recorder import Recorder
 from oversight.protocols.debate import DebateParams, DebateProtocol
+from oversight.protocols.shared.turns import SPEECH_PREFIX
 from oversight.tui.live_app import LiveApp
 from tests.helpers.tui_runs import screen_text
 from tests.protocols.debate.test_live_judge import CALLS, PARAMS, debater, item, setup
@@ -94,8 +95,8 @@ def turns(app: LiveApp) -> list[str]:
 
 
 def drawn(app: LiveApp) -> str:
-    """The whole view as drawn, wrapped lines joined again."""
-    return re.sub(r"\s+", " ", " ".join(app.lines))
+    """The whole view as drawn, wrapped lines joined again (without the speech gutter)."""
+    return re.sub(r"\s+", " ", " ".join(line.removeprefix(SPEECH_PREFIX) for line in app.lines))
 
 
 def typed(text: str) -> list[str]:
@@ -103,7 +104,8 @@ def typed(text: str) -> list[str]:
 
 
 def blind(seen: list[str]) -> None:
-    text = "\n".join(seen)
+    # the consultancy's own note says how often a consultant is right; nothing else may say "correct"
+    text = re.sub(r"it\s+is\s+the\s+correct\s+answer\s+in", "", "\n".join(seen))
     assert not CONDITIONS.search(text), CONDITIONS.search(text)
     assert "scripted" not in text and "correct" not in text.lower() and "Marguerite" not in text
 
@@ -142,16 +144,22 @@ async def test_ask_hear_the_answer_and_give_a_verdict_at_80x24(tmp_path: Path) -
     async with app.run_test(size=SIZE) as pilot:
         screen = await until(pilot, app, seen, form_open)
         assert "ctrl+q" in screen.replace("^q", "ctrl+q") and "quit" in screen  # footer keys fit
-        await pilot.press("enter")  # the addressee: a list of the allowed ones, nothing else
+        assert app.focused is app.query_one("#q1")  # the question's text first: typing is what comes next
+        await pilot.press(*typed("Where didn't the soup tremble"), "tab", "enter")  # then whom it is for
         await pilot.pause()
-        assert [line.split()[0] for line in screen_text(app).splitlines()[-6:-2]] == ["to", "A", "B", "both"]
-        await pilot.press("down", "down", "enter", "tab", *typed("Where didn't the soup tremble"), "ctrl+s")
+        listed = [line.split()[-1] for line in screen_text(app).splitlines()[-6:-2]]
+        assert listed[1:] == ["A", "B", "both"]  # the allowed addressees, nothing else
+        await pilot.press("down", "down", "enter", "ctrl+s")
         await until(pilot, app, seen, lambda s: "after round 2" in s and form_open(s))
         assert "over the viaduct" in drawn(app).split("Debater B (round 2)")[1]  # B's answer, on screen
         assert "Judge (question to Debater B, after round 1)" in turns(app)
         await pilot.press("ctrl+s")  # nothing asked: the next round
-        await until(pilot, app, seen, lambda s: "your verdict" in s)
-        await pilot.press(*typed("B"), "tab", "8", "0", "tab", *typed("B answered me"), "ctrl+e")
+        screen = await until(pilot, app, seen, lambda s: "your verdict" in s)
+        assert "^s" not in screen and "next round" not in screen  # nothing left to ask: only the verdict
+        assert app.focused is app.query_one("#choice")
+        await pilot.press("c", "ctrl+e")  # not an answer of this question: nothing chosen
+        await until(pilot, app, seen, lambda s: "type the letter of your answer (A or B)" in s)
+        await pilot.press("b", "tab", "8", "0", "tab", *typed("B answered me"), "ctrl+e")  # the letter chooses
         for _ in range(250):
             if app.result is not None:
                 break
@@ -174,9 +182,10 @@ async def test_the_addressee_is_a_choice_of_the_allowed_ones_and_bad_lines_are_e
         await until(pilot, app, seen, form_open)
         to = app.query_one("#to1", Select)
         assert [value for _, value in to._options if value is not Select.NULL] == ["A", "B", "both"]
-        await pilot.press(*typed("Bob"), "tab", *typed("why"), "ctrl+s")  # letters typed at it choose nothing
+        await pilot.press(*typed("why"), "tab", *typed("Bob"), "ctrl+s")  # letters typed at it choose nothing
         screen = await until(pilot, app, seen, lambda s: "question 1:" in s)
         assert "question 1: choose whom it is for (A, B, both)" in screen and app.answer is not None
+        assert to.value is Select.NULL
         await pilot.press("tab", "tab", "tab", "A", "tab", "3", "0", "ctrl+e")
         screen = await until(pilot, app, seen, lambda s: "from 50 to 100" in s)
         assert app.answer is not None and not app.answer.done()  # nothing was answered
@@ -196,7 +205,7 @@ async def test_a_consultancy_question_goes_to_the_consultant_only(tmp_path: Path
         await until(pilot, app, seen, form_open)
         to = app.query_one("#to1", Select)
         assert to.value == "consultant" and [v for _, v in to._options] == ["consultant"]
-        await pilot.press("tab", *typed("Which line"), "ctrl+s")
+        await pilot.press(*typed("Which line"), "ctrl+s")
         await until(pilot, app, seen, lambda s: "after round 2" in s and form_open(s))
         assert "Judge (question to Consultant, after round 1)" in turns(app)
         await pilot.press("ctrl+q")

@@ -166,9 +166,11 @@ def judge_turn_parts(turn: dict[str, Any] | None, tags: tuple[str, str]) -> list
     return parts
 
 
-FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns", "quote_note"})
+FORM_HIDDEN = frozenset({"verified_tag", "unverified_tag", "consultant_letter", "turns", "quote_note", "rules",
+                         "round", "rounds", "max_questions"})
 """View variables that steer drawing (the quote tags, the turns the transcript is drawn from) or
-are said in words (the consultant's answer)."""
+are said in words (the consultant's answer; a pause's round and the model judge's rules, which
+name the tags a person sees as marks)."""
 QUOTE_NOTE = "Green quotes were checked against the story and found in it; red ones were not."
 
 
@@ -198,6 +200,9 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
                 drawn.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
             if not turns:
                 drawn.append(Text(str(variables[key])))
+            if "round" in variables:  # a pause of the interactive judge
+                drawn.append(Text(f"\nRound {variables['round']} of {variables.get('rounds', '?')} has ended.",
+                                  style="bold"))
             return [*drawn, Text(legend, style="dim")]
         if key == "answer_b" and "consultant_letter" in variables:
             return [Text(str(variables[key])),

@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.text import Text
 
 from oversight.protocol.review import FORGED_STYLE, LETTERS, TURN_STYLE
@@ -57,7 +61,7 @@ def turn_label(label: str) -> Text:
     return Text(f"\n {label} ", style=TURN_STYLE)
 
 
-def speech_text(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int, speaker: str) -> Text:
+def speech_text(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str], first: int, speaker: str) -> Speech:
     """A speech as a person reads it: every line behind the speech prefix, its quotes marked,
     and any speaker label it wrote itself flagged as written inside this speech."""
     out, k = Text(), 0
@@ -69,14 +73,31 @@ def speech_text(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str],
         else:
             out.append_text(mark_quotes(chunk, quotes[k:], tags, first + k))
             k += len(opening.findall(chunk))
-    lines = out.split("\n", allow_blank=True)
-    result = Text()
-    for i, line in enumerate(lines):
-        result.append(SPEECH_PREFIX, style="dim cyan")
-        result.append_text(line)
-        if i < len(lines) - 1:
-            result.append("\n")
-    return result
+    return Speech(out)
 
 
-__all__ = ["FORGED_STYLE", "LETTERS", "TURN_STYLE", "mark_quotes", "speech_text", "turn_label"]
+class Speech:
+    """A speech drawn behind the speech prefix on every line it takes on screen, wrapped lines
+    too, so a reader can always tell speech text from our labels; `text` is the speech itself."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    @property
+    def plain(self) -> str:
+        return self.text.plain
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width - cell_len(SPEECH_PREFIX))
+        prefix = Segment(SPEECH_PREFIX, console.get_style("dim cyan"))
+        for line in console.render_lines(self.text, options.update(width=width, height=None), pad=False):
+            yield prefix
+            yield from line
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        inner = Measurement.get(console, options, self.text)
+        return Measurement(inner.minimum + cell_len(SPEECH_PREFIX), inner.maximum + cell_len(SPEECH_PREFIX))
+
+
+__all__ = ["FORGED_STYLE", "LETTERS", "TURN_STYLE", "Speech", "mark_quotes", "speech_text", "turn_label"]
