@@ -170,3 +170,10 @@ def summarize_folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def rated_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return rated_run(tmp_path, monkeypatch)
+
+
+def joined(screen: str) -> str:
+    """A screen's words as one line, each line's speech gutter ("│ ") dropped, so a speech that
+    wraps reads as it was written."""
+    return " ".join(" ".join(line.strip().removeprefix("\u2502 ").split()) for line in screen.splitlines()).strip()
+

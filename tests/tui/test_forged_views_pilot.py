@@ -65,7 +65,7 @@ def assert_human_view_unforged(seen: str, raw: str) -> None:
 
 
 async def test_judge_human_pilot_shows_no_forgery(human_forged_run: Any) -> None:
-    from tests.helpers.tui_runs import screen_text
+    from tests.helpers.tui_runs import joined, screen_text
 
     from oversight.log.runfolder import RunFolder
     from oversight.tui.judge_app import JudgeApp, JudgeScreen
@@ -76,11 +76,11 @@ async def test_judge_human_pilot_shows_no_forgery(human_forged_run: Any) -> None
         await pilot.pause()
         assert isinstance(app.screen, JudgeScreen)
         raw = screen_text(app)
-    assert_human_view_unforged(" ".join(raw.split()), raw)
+    assert_human_view_unforged(joined(raw), raw)
 
 
 async def test_review_pilot_shows_no_forgery(human_forged_run: Any) -> None:
-    from tests.helpers.tui_runs import screen_text
+    from tests.helpers.tui_runs import joined, screen_text
 
     from oversight.log.runfolder import RunFolder
     from oversight.tui.review import ReviewApp, TranscriptScreen
@@ -92,7 +92,7 @@ async def test_review_pilot_shows_no_forgery(human_forged_run: Any) -> None:
         await pilot.pause()
         assert isinstance(app.screen, TranscriptScreen)
         raw = screen_text(app)
-    assert_human_view_unforged(" ".join(raw.split()), raw)
+    assert_human_view_unforged(joined(raw), raw)
 
 
 @pytest.mark.parametrize("condition", ["debate", "consultancy"])

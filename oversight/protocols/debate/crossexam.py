@@ -125,11 +125,13 @@ def seen_exchanges(exchanges: Sequence[CrossExamination], role: str, rnd: int, p
 
 
 def as_of(state: dict[str, Any], role: str, rnd: int, params: DebateParams, first: str) -> dict[str, Any]:
-    """The state as it was when `role` gave its speech of round `rnd`: nothing spoken later."""
+    """The state as it was when `role` gave its speech of round `rnd`: nothing spoken later, the
+    judge's questions after that round or later included."""
     here = position(role, rnd, params, first)
     speeches = [s for s in state["speeches"] if position(s["role"], s["round"], params, first) < here]
     exchanges = seen_exchanges(state.get("cross_examinations") or [], role, rnd, params, first)
-    return {**state, "round": rnd, "speeches": speeches, "cross_examinations": exchanges}
+    judge_turns = [t for t in state.get("judge_turns") or [] if t["round"] < rnd]
+    return {**state, "round": rnd, "speeches": speeches, "cross_examinations": exchanges, "judge_turns": judge_turns}
 
 
 # ---- the exchange ------------------------------------------------------------------------------

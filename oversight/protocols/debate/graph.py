@@ -80,7 +80,8 @@ def speech_input(role: str, state: DebateState, ctx: DebateContext) -> tuple[str
                                         exchanges=state.get("cross_examinations")),
         "quote_open": f"<{p.quote_tag}>", "quote_close": f"</{p.quote_tag}>",
     }
-    variables.update(speaker_questions(role, state.get("judge_turns") or [], rnd, visible, p, ctx.order))
+    variables.update(speaker_questions(role, state.get("judge_turns") or [], rnd, visible, p, ctx.order,
+                                       exchanges=state.get("cross_examinations")))
     if closed(p):
         proofs = list(item.proofs) or [NO_PROOF, NO_PROOF]
         variables.update(my_proof=proofs[index], opponent_proof=proofs[other], other_proof=proofs[other])

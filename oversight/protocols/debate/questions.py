@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from oversight.protocol.contract import JudgeResponse, JudgeView, Recorder
@@ -371,16 +372,16 @@ def outcome_fields(judge_turns: list[JudgeTurn], speeches: list[dict[str, Any]],
 # ---- what a speaker reads -------------------------------------------------------------------
 
 def speaker_questions(role: str, judge_turns: list[JudgeTurn], rnd: int, visible: list[Any], params: DebateParams,
-                      order: str = "original") -> dict[str, str]:
+                      order: str = "original", exchanges: Sequence[Any] | None = None) -> dict[str, str]:
     """A speaker's `questions` variable (the judge's questions to it or to both, asked after the
     last round, "" when none) and, once the judge has asked anything, its `transcript` with the
-    questions in place."""
+    questions in place (and the cross-examinations it has seen, `exchanges`)."""
     if not judge_turns:
         return {"questions": ""}
     tags = (params.verified_tag, params.unverified_tag)
     out = {"questions": "", "transcript": render_transcript(
         visible, order, sequential=params.turns == "sequential", tags=tags, relabel=False,
-        judge_turns=[dict(t) for t in judge_turns])}
+        judge_turns=[dict(t) for t in judge_turns], exchanges=exchanges)}
     mine = [q for t in judge_turns for q in t["questions"] if q["round"] == rnd - 1 and q["to"] in (role, "both")]
     if mine:
         asked = "\n\n".join(render_turn(f"{question_label(dict(q), order)}:",

@@ -5,6 +5,8 @@ reads it (`judge --human`): the speaker turns drawn by us, quotes marked the sam
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -195,9 +197,12 @@ def form_body(view: JudgeView, titles: dict[str, str]) -> RenderableType:
             if not isinstance(turns, list):
                 return [mark_quotes(str(variables[key]), [], tags, 1), Text(legend, style="dim")]
             drawn: list[RenderableType] = []
+            opening = re.compile(rf"<(?:{re.escape(tags[0])}|{re.escape(tags[1])})>")
+            first = 1  # quotes numbered through the whole exchange, as in review
             for turn in turns:
                 drawn.append(turn_label(turn_title(turn)))
-                drawn.append(speech_text(str(turn["text"]), [], tags, 1, str(turn["speaker"])))
+                drawn.append(speech_text(str(turn["text"]), [], tags, first, str(turn["speaker"])))
+                first += len(opening.findall(str(turn["text"])))
             if not turns:
                 drawn.append(Text(str(variables[key])))
             if "round" in variables:  # a pause of the interactive judge

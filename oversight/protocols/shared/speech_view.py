@@ -47,7 +47,8 @@ def mark_quotes(shown: str, quotes: list[dict[str, Any]], tags: tuple[str, str],
         ok = m.group(1) == verified_tag
         out.append(f"“{_speech_plain(m.group(2))}”", style="green" if ok else "red")
         note = _NOTE.match(shown, m.end())
-        label = f"[q{first + n} ✓]" if ok else f"[q{first + n} ✗ unverified, fuzzy {q.get('fuzzy', '?')}]"
+        fuzzy = f", fuzzy {q['fuzzy']}" if "fuzzy" in q else ""  # a judging form has the tags, not the scores
+        label = f"[q{first + n} ✓]" if ok else f"[q{first + n} ✗ unverified{fuzzy}]"
         if note:
             label = f"[q{first + n} {'✓' if ok else '✗'} {note.group(1)}]"
         out.append(label, style=("bold yellow" if note else "bold green") if ok else "bold red")

@@ -24,6 +24,7 @@ from oversight.protocols.debate.review import debate_body, form_body
 from oversight.protocols.debate.views import build_views
 from tests.helpers.debate_event_golden import ITEM, cases
 from tests.helpers.harness import context, run_units
+from tests.protocols.debate.test_judge_questions import asking_judge
 
 ROOT = Path(__file__).resolve().parents[3]
 ASKS = "questions:"
@@ -319,3 +320,27 @@ def test_a_round_head_that_only_declines_asks_nothing(text: str, questions: list
 
     request = read_request(text, 3, 2)
     assert request.questions == questions and request.declined is declined and request.unreadable == []
+
+
+@pytest.mark.parametrize("turns", ["sequential", "simultaneous"])
+async def test_with_judge_questions_the_fork_holds_no_later_question_and_later_speeches_keep_the_exchange(
+        turns: str) -> None:
+    """The judge's question after round 1 came after B's round-1 speech: B's fork at round 1 must
+    not see it; the speeches after the exchange see both, in place."""
+    scripted.register("x-a", debater("A", {2: "ROUND 1: Where does the log say midnight?"}))
+    scripted.register("x-b", debater("B", "NONE"))
+    scripted.register("x-judge", asking_judge({1: "QUESTION TO B: Who kept the log at the harbour?"}))
+    pool = ModelPool(cache=None)
+    proto = DebateProtocol()
+    models = {"debater_a": pool.get("scripted:x-a"), "debater_b": pool.get("scripted:x-b"),
+              "consultant": pool.get("scripted:x-a"), "judge": pool.get("scripted:x-judge")}
+    params = DebateParams(conditions=["debate"], rounds=3, turns=turns, swap=True, judge_kind="model",
+                          judge_format="text", cross_examination=True, judge_questions=1)
+    [(_, rec, outcome)] = await run_units(proto, params, context(proto, models), [ITEM])
+    answer = by_step(rec, "debater_b (as of round 1) answers debater_a, round 2")
+    speech = by_step(rec, "debater_b round 1")
+    assert answer.input[: len(speech.input)] == speech.input
+    assert "Who kept the log" not in "\n".join(m["content"] for m in answer.input)
+    later = by_step(rec, "debater_a round 3").input[-1]["content"]
+    assert later.index("Who kept the log") < later.index("Debater A asks Debater B (as of round 1):") < later.index(
+        "Debater B (as of round 1) answers:") < later.index("Debater A (round 2):")
