@@ -150,7 +150,13 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     console.print(line(f"judge {p.judge_id}: {len(p.tasks)} views to judge{retried}, {done} already judged"),
                   highlight=False, soft_wrap=True)
     if args.dry_run:
-        print_estimate(f"Dry run: judge {p.judge_id} ({len(p.tasks)} views, no model called)", estimate(p))
+        from oversight.models.spec import parse_spec
+        from oversight.runs.walltime import wall_line
+
+        rows = estimate(p)
+        specs = {role: parse_spec(spec) for role, spec in {p.role: p.options.model, **p.binds}.items()}
+        print_estimate(f"Dry run: judge {p.judge_id} ({count(len(p.tasks), 'view')} to judge, no model called)", rows,
+                       wall_line(rows, specs, p.options.concurrency or p.exp.concurrency))
         return 0
     try:
         result = asyncio.run(execute_judging(p, observer=RichProgress(console)))

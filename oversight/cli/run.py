@@ -172,12 +172,10 @@ def _resume(args: argparse.Namespace) -> int:
 def _dry_run(p) -> None:  # type: ignore[no-untyped-def]
     from oversight.runs.dryrun import run_estimate
     from oversight.models.spec import parse_spec
-    from oversight.runs.walltime import RoleLoad, estimate_wall
+    from oversight.runs.walltime import wall_line
 
     rows = run_estimate(p)
-    loads = {str(r["role"]): RoleLoad(parse_spec(p.exp.models[str(r["role"])]), int(str(r["calls"]).split()[0]),
-                                      int(r["input tokens (est.)"]), int(r["output tokens (max)"]),
-                                      p.exp.batched(str(r["role"]))) for r in rows}
-    wall = estimate_wall(loads, p.exp.concurrency).line()
+    wall = wall_line(rows, {str(r["role"]): parse_spec(p.exp.models[str(r["role"])]) for r in rows},
+                     p.exp.concurrency, p.exp.batched)
     print_estimate(f"Dry run: {p.exp.name} ({count(len(p.units), 'unit')}, no model called)", rows, wall,
                    p.protocol.call_bounds(p.params))

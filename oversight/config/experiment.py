@@ -35,7 +35,7 @@ NAME_MAX = 100
 class Experiment(BaseModel):
     """One experiment file. Every field here may also be set with `--set KEY=VALUE`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$", max_length=NAME_MAX)
     """Names the run folder; letters, digits, `_`, `.`, `-`; at most 100 characters."""

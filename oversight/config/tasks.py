@@ -25,7 +25,7 @@ Reader = Callable[[Records, str], list[Any]]
 class TaskConfig(BaseModel):
     """The experiment's `task:` block: a local file or a Hugging Face dataset."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     builtin: str | None = None
     """A task shipped in tasks/ by name (its file name without the extension, e.g.

@@ -62,7 +62,9 @@ def describe_prompts(p: Plan) -> list[str]:
     shipped = [name for name in files if name not in p.exp.prompts]
     if shipped:
         folder = files[shipped[0]].parent
-        lines.append(f"shipped prompts in {folder}: {', '.join(shipped)}")
+        lines.append(f"shipped prompts in {folder} (all {len(shipped)} the protocol ships; a run reads those its "
+                     f"conditions and params need; replace one with `prompts: {{NAME: file.txt}}`): "
+                     f"{', '.join(shipped)}")
     return lines
 
 

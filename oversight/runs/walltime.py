@@ -7,6 +7,7 @@ busy machine make any of them wrong. The printed line says so and names its assu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from oversight.models.spec import ModelSpec
@@ -71,6 +72,15 @@ def estimate_wall(loads: dict[str, RoleLoad], concurrency: int) -> WallTime:
         assumed.append(f"hosted calls take {API_FIRST_TOKEN_S} s plus {API_OUTPUT_TOK_S:.0f} tokens a second, "
                        f"{concurrency} at a time, with no rate limit hit")
     return WallTime(max(local, api), tuple(batched), "; ".join(assumed) or "no call costs time (scripted models)")
+
+
+def wall_line(rows: list[dict[str, object]], specs: dict[str, ModelSpec], concurrency: int,
+              batched: Callable[[str], bool] = lambda role: False) -> str:
+    """The wall-time line for a dry run's estimate rows (one per role, as `--dry-run` prints them)."""
+    loads = {str(r["role"]): RoleLoad(specs[str(r["role"])], int(str(r["calls"]).split()[0]),
+                                      int(str(r["input tokens (est.)"])), int(str(r["output tokens (max)"])),
+                                      batched(str(r["role"]))) for r in rows}
+    return estimate_wall(loads, concurrency).line()
 
 
 def _duration(seconds: float) -> str:

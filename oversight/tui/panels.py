@@ -58,7 +58,9 @@ def verdicts(transcript: dict[str, Any], records: list[dict[str, Any]],
         extra = judgment_extra(protocol, transcript, r, notice)
         if extra is not None:
             parts.append(extra)
-        parts += [Text("raw:", style="dim"), Text(_raw(r.get("raw"))), Text("")]
+        if r.get("raw") is not None:  # a judge whose words live in its call (critique's) has none of its own
+            parts += [Text("raw:", style="dim"), Text(_raw(r.get("raw")))]
+        parts.append(Text(""))
     return Group(*parts)
 
 

@@ -264,6 +264,7 @@ def test_limit_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert judge(run, "--dry-run", "--limit", "1") == 0
     out = capsys.readouterr().out
     assert "Dry run" in out and "judge" in out and "2 views to judge" in out
+    assert "wall time (rough): about" in " ".join(out.split())  # the same planning line as `run --dry-run`
     assert (run / "judgments.jsonl").read_text() == before and not scripted.CALLS["newjudge"]
     assert judge(run, "--limit", "1") == 0
     assert len(lines(run / "judgments.jsonl")) == len(before.splitlines()) + 2

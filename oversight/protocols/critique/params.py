@@ -14,7 +14,7 @@ CONDITIONS = ("unassisted", "assisted")
 class CritiqueParams(BaseModel):
     """The experiment's `params:` block for `protocol: critique`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     conditions: Annotated[list[Literal["unassisted", "assisted"]], AfterValidator(no_repeats)] = Field(
         default_factory=lambda: list(CONDITIONS), min_length=1

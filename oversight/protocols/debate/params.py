@@ -45,7 +45,7 @@ def _swap_value(value: object) -> object:
 class DebateParams(BaseModel):
     """The experiment's `params:` block for `protocol: debate`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     conditions: Annotated[list[Condition], AfterValidator(no_repeats)] = Field(
         default_factory=lambda: list(CONDITIONS), min_length=1)

@@ -14,7 +14,7 @@ STRATEGIES: tuple[str, ...] = ("hierarchical", "incremental")
 class SummarizeParams(BaseModel):
     """How a text is cut, how the summary tree is built, and which nodes the judge rates."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     strategies: Annotated[list[Literal["hierarchical", "incremental"]], AfterValidator(no_repeats)] = Field(
         default_factory=lambda: ["hierarchical"], min_length=1)
