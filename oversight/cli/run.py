@@ -143,7 +143,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # not SIGINT itself: a job started in the background ignores SIGINT
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
     finally:

@@ -12,6 +12,7 @@ import pytest
 
 from oversight.models import GenerateConfig, ModelPool
 from oversight.models.providers import local
+from tests.helpers.llama_fake import deliver
 
 
 class SlowLlama:
@@ -20,7 +21,7 @@ class SlowLlama:
     def __init__(self, counts: dict[str, int], name: str, lock: threading.Lock) -> None:
         self.counts, self.name, self.lock = counts, name, lock
 
-    def handle_completions(self, body: dict[str, Any]) -> dict[str, Any]:
+    def handle_completions(self, body: dict[str, Any], callback: Any = None) -> Any:
         with self.lock:
             for key in (self.name, "all"):
                 self.counts[key] += 1
@@ -29,8 +30,8 @@ class SlowLlama:
         with self.lock:
             self.counts[self.name] -= 1
             self.counts["all"] -= 1
-        return {"choices": [{"text": " ok", "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+        return deliver({"choices": [{"text": " ok", "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 3, "completion_tokens": 1}}, callback)
 
 
 @pytest.fixture

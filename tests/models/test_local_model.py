@@ -77,3 +77,19 @@ async def test_a_file_that_is_not_a_model_fails_the_call_with_its_name(tmp_path:
     model = ModelPool(cache=None).get(f"local:{bogus}")
     with pytest.raises(ModelCallError, match="could not load .*bogus.gguf"):
         await model.generate("hi", GenerateConfig(max_tokens=1))
+
+
+@pytest.mark.local_model
+async def test_a_streamed_completion_is_the_one_shot_completion() -> None:
+    """Plain completions are streamed (so a cancelled call stops): the text, finish reason and
+    usage equal what the one-shot endpoint answers for the same request."""
+    from oversight.models.providers.local import embedded_path, load_server, streamed
+
+    server, _ = load_server(embedded_path("gemma-3-270m"))
+    body = {"prompt": "Once upon a time, in a land far away,", "max_tokens": 24, "temperature": 0.0, "seed": 3}
+    once = await asyncio.to_thread(server.handle_completions, body)
+    again = await streamed(server.handle_completions, body)
+    assert again["choices"][0]["text"] == once["choices"][0]["text"] and once["choices"][0]["text"].strip()
+    assert again["choices"][0]["finish_reason"] == once["choices"][0]["finish_reason"]
+    assert again["usage"]["completion_tokens"] == once["usage"]["completion_tokens"]
+    assert again["usage"]["prompt_tokens"] == once["usage"]["prompt_tokens"]

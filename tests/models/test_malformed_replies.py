@@ -18,6 +18,7 @@ from oversight.models import GenerateConfig, ModelPool, RetryPolicy
 from oversight.models.providers import local
 from oversight.models.providers.anthropic import AnthropicProvider
 from oversight.models.providers.openai import OpenAIProvider
+from tests.helpers.llama_fake import deliver
 
 PROXY_PAGE = httpx2.Response(
     200, text="<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>",
@@ -95,9 +96,9 @@ class FlakyLlama:
         self.answers = answers
         self.calls = 0
 
-    def handle_completions(self, body: dict[str, Any]) -> Any:
+    def handle_completions(self, body: dict[str, Any], callback: Any = None) -> Any:
         self.calls += 1
-        return self.answers[min(self.calls, len(self.answers)) - 1]
+        return deliver(self.answers[min(self.calls, len(self.answers)) - 1], callback)
 
 
 GOOD_LLAMA = {"choices": [{"text": " Paris", "finish_reason": "stop"}], "usage": {"prompt_tokens": 7, "completion_tokens": 1}}

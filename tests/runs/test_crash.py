@@ -42,9 +42,12 @@ def env(tmp_path: Path) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
 
 
-def oversight(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def oversight(tmp_path: Path, *args: str, background: bool = False) -> subprocess.Popen[str]:
+    """The command as a user starts it; `background`: as `cmd &` in a script or nohup starts it,
+    with SIGINT ignored."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None
     return subprocess.Popen([str(OVERSIGHT), *args], cwd=tmp_path, env=env(tmp_path), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ignore)
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -102,9 +105,10 @@ def test_sigkill_then_resume_runs_every_unit_once_with_identical_requests(tmp_pa
     assert Counter(again) <= Counter(full)
 
 
-def test_sigterm_stops_like_ctrl_c_with_the_resume_hint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("background", [False, True])
+def test_sigterm_stops_like_ctrl_c_with_the_resume_hint(tmp_path: Path, background: bool) -> None:
     with serve(FakeLLM(delay_s=0.05)) as fake:
-        proc = oversight(tmp_path, "run", str(experiment(tmp_path, fake)), "--runs-dir", "runs")
+        proc = oversight(tmp_path, "run", str(experiment(tmp_path, fake)), "--runs-dir", "runs", background=background)
         wait_for(lambda: len(fake.requests) >= 3)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

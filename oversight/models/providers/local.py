@@ -102,6 +102,42 @@ def load_server(path: Path) -> tuple[Any, bool]:
         return _servers[key]
 
 
+async def streamed(handler: Any, body: dict[str, Any]) -> Any:
+    """A plain completion generated token by token, so a cancelled call (Ctrl-C, a person who
+    quits) stops the model at its next token instead of holding the process until the whole
+    answer is written. The answer is put together as the one-shot endpoint gives it: the last
+    chunk (finish reason, usage with cached prompt tokens) with the whole text."""
+    stop = threading.Event()
+    chunks: list[Any] = []
+
+    def on_chunk(chunk: Any) -> bool:
+        chunks.append(chunk)
+        return stop.is_set()  # True: llama.cpp stops generating and frees the slot
+
+    try:
+        await asyncio.to_thread(handler, {**body, "stream": True}, on_chunk)
+    except asyncio.CancelledError:
+        stop.set()
+        raise
+    return joined_stream(chunks)
+
+
+def joined_stream(chunks: list[Any]) -> Any:
+    """One completion from a stream's chunks; an error or malformed chunk as it came, so it is
+    reported as the one-shot answer would be."""
+    if not chunks:
+        return {"error": {"message": "llama.cpp streamed nothing"}}
+    for chunk in chunks:
+        choices = chunk.get("choices") if isinstance(chunk, dict) else None
+        if "error" in (chunk if isinstance(chunk, dict) else {"error": 1}) or not (
+                isinstance(choices, list) and choices and isinstance(choices[0], dict)
+                and isinstance(choices[0].get("text", ""), str)):
+            return chunk
+    last = dict(chunks[-1])
+    last["choices"] = [{**last["choices"][0], "text": "".join(c["choices"][0].get("text", "") for c in chunks)}]
+    return last
+
+
 def completion_prompt(messages: list[Message]) -> str:
     return "\n\n".join(m.content for m in messages)
 
@@ -200,7 +236,10 @@ class LocalProvider(Provider):
         if slot is not None:
             body["id_slot"] = slot
         handler = server.handle_chat_completions if chat else server.handle_completions
-        result = await asyncio.to_thread(handler, body)
+        if chat or config.logprobs:
+            result = await asyncio.to_thread(handler, body)
+        else:
+            result = await streamed(handler, body)
         if not isinstance(result, dict):
             raise malformed_error(TypeError(f"llama.cpp answered a {type(result).__name__}, not an object"), None)
         if "error" in result:

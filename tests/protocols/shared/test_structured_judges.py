@@ -22,6 +22,7 @@ from oversight.models.spec import parse_spec
 from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.debate.data import DebateItem
 from oversight.protocols.shared.verdicts import read_structured, verdict_schema
+from tests.helpers.llama_fake import deliver
 
 SCHEMA = verdict_schema("AB")
 STORY = "The cook watched the soup. It did not tremble where it should have, so she knew the train had stopped."
@@ -154,10 +155,10 @@ class FakeLlama:
     def __init__(self, text: str) -> None:
         self.text, self.bodies = text, []  # type: ignore[var-annotated]
 
-    def handle_completions(self, body: dict[str, Any]) -> dict[str, Any]:
+    def handle_completions(self, body: dict[str, Any], callback: Any = None) -> Any:
         self.bodies.append(body)
-        return {"choices": [{"index": 0, "text": self.text, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 120, "completion_tokens": 30}}
+        return deliver({"choices": [{"index": 0, "text": self.text, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 120, "completion_tokens": 30}}, callback)
 
     def handle_chat_completions(self, body: dict[str, Any]) -> dict[str, Any]:
         self.bodies.append(body)
