@@ -41,7 +41,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from oversight.protocol.judge_call import call_judge
-from oversight.protocols.debate.best_of_n import best_speech
+from oversight.protocols.debate.best_of_n import best_speech, candidate_seed
 from oversight.protocols.debate.judging import LETTERS, render_transcript, shown_order, speaker_label
 from oversight.protocols.debate.crossexam import OPPONENT, cross_examine, request_counts
 from oversight.protocols.debate.live import live_decision, live_verdict
@@ -153,8 +153,12 @@ async def choose_sides(state: DebateState, runtime: Runtime[DebateContext]) -> C
     template = "choose_answer_closed" if closed(ctx.params) else "choose_answer"
 
     async def ask(role: str) -> tuple[int | None, str]:
+        # the two debaters read the same prompt: debater_b samples with the next seed, so its choice
+        # is its own draw and never debater_a's answer replayed from the response cache
+        base = ctx.rec.run.settings_for(role, None, {"max_tokens": 48}, {}).seed
+        seed = candidate_seed(base, 2) if role == "debater_b" else None
         out = await ctx.rec.call(role, template, chooser_variables(ctx.item, role), step=f"{role} chooses",
-                                 caps={"max_tokens": 48})
+                                 caps={"max_tokens": 48}, **({} if seed is None else {"seed": seed}))
         return read_choice(out.text, list(ctx.item.answers))
 
     read = dict(zip(speakers, await asyncio.gather(*(ask(r) for r in speakers))))
@@ -162,7 +166,7 @@ async def choose_sides(state: DebateState, runtime: Runtime[DebateContext]) -> C
     sides = settle(read, assigned)
     for role, side in sides.items():
         ctx.rec.note("side_choice", role=role, **side)
-    return Command(update={"sides": sides}, goto=first_speakers(state["condition"], ctx.params, ctx.order))
+    return Command(update={"sides": sides}, goto=first_speakers(state["condition"], ctx.params, ctx.order, sides))
 
 
 async def debater_a(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
@@ -187,7 +191,7 @@ async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[An
         show_live(state, ctx)
     if cross_examines(role, state["round"], ctx.params):
         exchanges, request = await cross_examine(role, state, ctx.rec, ctx.params, ctx.passage, ctx.order,
-                                                 sequential_roles(ctx.order)[0],
+                                                 sequential_roles(ctx.order, state.get("sides"))[0],
                                                  lambda r, s: speech_input(r, s, ctx))  # type: ignore[arg-type]
         state = {**state, "cross_examinations": [*(state.get("cross_examinations") or []), *exchanges]}
         update = {"cross_examinations": exchanges, "cross_requests": [request]}
@@ -199,7 +203,8 @@ async def _turn(role: str, state: DebateState, ctx: DebateContext) -> Command[An
         board.speaking.pop(role, None)
         board.spoke(speech, [])  # type: ignore[arg-type]
         show_live({**state, "speeches": [*state["speeches"], speech]}, ctx)
-    goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params, ctx.order)
+    goto, closes_round = next_turn(role, state["condition"], state["round"], ctx.params, ctx.order,
+                                   state.get("sides"))
     update["speeches"] = [speech]
     if closes_round:
         update["round"] = state["round"] + 1
@@ -220,16 +225,16 @@ def cross_examines(role: str, rnd: int, params: DebateParams) -> bool:
 
 
 def next_turn(role: str, condition: str, rnd: int, params: DebateParams,
-              order: str = "original") -> tuple[str | list[str], bool]:
+              order: str = "original", sides: dict[str, Any] | None = None) -> tuple[str | list[str], bool]:
     """(who speaks after `role` in round `rnd`, whether `role` closes the round)."""
-    first, second = sequential_roles(order)
+    first, second = sequential_roles(order, sides)
     if role == first and params.turns == "sequential" and condition == "debate":
         return second, False
     if rnd >= params.rounds:
         return "judge", True
     if params.judge_questions:
         return "interactive_judge", True
-    return first_speakers(condition, params, order), True
+    return first_speakers(condition, params, order, sides), True
 
 
 async def interactive_judge(state: DebateState, runtime: Runtime[DebateContext]) -> Command[Any]:
@@ -248,7 +253,7 @@ async def interactive_judge(state: DebateState, runtime: Runtime[DebateContext])
     update: dict[str, Any] = {"judge_turns": [turn], "early_verdicts": [verdict] if verdict else []}
     if turn["decision"] == "end":
         return Command(update=update, goto="judge")
-    return Command(update=update, goto=first_speakers(state["condition"], ctx.params, ctx.order))
+    return Command(update=update, goto=first_speakers(state["condition"], ctx.params, ctx.order, state.get("sides")))
 
 
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> dict[str, Any]:
@@ -290,16 +295,19 @@ def is_rerun(params: DebateParams, condition: str) -> bool:
 
 # ---- the graph -------------------------------------------------------------------------------
 
-def sequential_roles(order: str) -> tuple[str, str]:
-    """The debater roles in speaking order: the one whose answer is shown first speaks first."""
-    return ("debater_a", "debater_b") if order == "original" else ("debater_b", "debater_a")
+def sequential_roles(order: str, sides: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The debater roles in speaking order: the one whose answer is shown first speaks first
+    (with open roles, whichever debater chose that answer; `sides` as `choose_sides` settled them)."""
+    a_defends = (sides or {}).get("debater_a", {}).get("defends", 0)  # assigned: debater_a defends answer 0
+    return ("debater_a", "debater_b") if a_defends == (0 if order == "original" else 1) else ("debater_b", "debater_a")
 
 
-def first_speakers(condition: str, params: DebateParams, order: str = "original") -> list[str]:
+def first_speakers(condition: str, params: DebateParams, order: str = "original",
+                   sides: dict[str, Any] | None = None) -> list[str]:
     if condition == "consultancy":
         return ["consultant"]
     if condition == "debate":
-        return [sequential_roles(order)[0]] if params.turns == "sequential" else ["debater_a", "debater_b"]
+        return [sequential_roles(order, sides)[0]] if params.turns == "sequential" else ["debater_a", "debater_b"]
     return ["judge"]
 
 
@@ -381,7 +389,7 @@ def _builder() -> StateGraph:
         ctx = runtime.context
         if ctx.params.roles == "open" and state["condition"] in ("debate", "consultancy") and not state.get("sides"):
             return ["choose_sides"]
-        return first_speakers(state["condition"], ctx.params, ctx.order)
+        return first_speakers(state["condition"], ctx.params, ctx.order, state.get("sides"))
 
     g.add_conditional_edges(START, start, ["debater_a", "debater_b", "consultant", "judge", "choose_sides"])
     g.add_edge("judge", END)

@@ -83,15 +83,16 @@ def transcript_turns(speeches: list[dict[str, Any]], order: str = "original", *,
     cleaned, look-alike markers neutralised, letters relabelled in the swapped order unless
     `relabel` is off), `labels` (label-like runs marked in `text`'s rendering).
 
-    Within a round, sequential speeches keep the order they were spoken in (debater_a first, and
-    in a `swap: rerun` exchange, shown with `relabel` off in the swapped order, debater_b first);
-    simultaneous ones are listed by the label the reader sees, Debater A first.
+    Within a round, sequential speeches keep the order they were spoken in (the defender of the
+    answer its run showed first spoke first: answer 0, or answer 1 in a `swap: rerun` exchange,
+    shown with `relabel` off in the swapped order); simultaneous ones are listed by the label the
+    reader sees, Debater A first.
     """
-    first = "debater_b" if order == "swapped" and not relabel else "debater_a"
+    first = 1 if order == "swapped" and not relabel else 0
 
     def key(s: dict[str, Any]) -> tuple[int, str]:
         if sequential:
-            return (s["round"], "" if s["role"] == first else s["role"])
+            return (s["round"], "" if s["answer_index"] == first else s["role"])
         return (s["round"], speaker_label(s["role"], s["answer_index"], order))
 
     turns = []
