@@ -38,6 +38,7 @@ def add_parser(sub: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from oversight.models.pool import ModelPool
     from oversight.report.crossrun import RunReport
+    from oversight.runs.plan import check_model_files
     from oversight.runs.runner import check_models, check_storage, open_run_folder, plan
 
     if args.resume:
@@ -56,6 +57,8 @@ def command(args: argparse.Namespace) -> int:
     # Check every sweep point (config, task, prompts, keys) before the first call of the first.
     plans = [(plan(exp, source=str(path), base_dir=path.parent), point) for exp, point, path in experiments(args.experiment, args)]
     if args.dry_run:
+        for p, _ in plans:
+            check_model_files(p)  # every point's before the first estimate
         for p, _ in plans:
             _dry_run(p)
         return 0

@@ -36,7 +36,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
 def parse_assignment(text: str, flag: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"{flag} {bounded(repr(text), 80)}: expected KEY=VALUE")
+        shape = "KEY=V1,V2" if flag == "--sweep" else "KEY=VALUE"
+        raise UserError(f"{flag} {bounded(repr(text), 80)}: expected {shape}")
     return key.strip(), value
 
 

@@ -72,8 +72,9 @@ def agreement_section(run_name: str, metrics: dict[str, Any]) -> Section | None:
         return None
     return Section(f"Agreement between judges: {run_name}", agreement_rows(rows),
                    [f"Cohen's kappa; views: views both judges judged, from that many transcripts; pairs: their "
-                    f"verdict pairs on those views; labels: the labels compared (one per pick, or one per part the "
-                    f"protocol compares); intervals: {rows[0]['method']}"])
+                    f"verdict pairs on those views; labels: the labels compared (one per pick, an unreadable verdict "
+                    f"being a label of its own, 'invalid', or one per part the protocol compares); unscored: "
+                    f"judgments with no label (a failed call), never compared; intervals: {rows[0]['method']}"])
 
 
 LEFT_OUT = {"retracted": "withdrawn by their judge (undo)", "retried": "failed calls judged again",

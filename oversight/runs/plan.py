@@ -15,7 +15,7 @@ from oversight.core.errors import UserError
 from oversight.core.gctune import gc_paused
 from oversight.models.batch import BATCH_PROVIDERS
 from oversight.models.model import Model
-from oversight.models.pool import ModelPool
+from oversight.models.pool import ModelPool, provider_class
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.protocol.contract import Protocol, Unit
@@ -90,6 +90,23 @@ def check_models(p: Plan, pool: ModelPool) -> dict[str, Model]:
         except UserError as exc:
             raise UserError(f"{p.source}: models.{role}: {exc}") from None
     return models
+
+
+KEYLESS = ("local", "scripted")
+"""Providers whose readiness needs no API key (a model file, a registered script)."""
+
+
+def check_model_files(p: Plan) -> None:
+    """What a dry run can check without keys: each local model file and each script exists, so
+    an estimate is never printed for a run that could not start (API keys are not needed to
+    estimate a cost, and are checked by `validate` and `run`)."""
+    for role in sorted(p.roles):
+        spec = parse_spec(p.exp.models[role])
+        if spec.provider in KEYLESS:
+            try:
+                provider_class(spec.provider)(spec).check_ready()
+            except UserError as exc:
+                raise UserError(f"{p.source}: models.{role}: {exc}") from None
 
 
 def check_batch_settings(exp: Experiment, allowed: set[str], source: str) -> None:

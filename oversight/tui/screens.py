@@ -93,7 +93,8 @@ class PageScreen(Helpful):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#page").focus()
+        for page in self.query("#page"):  # none when the app quit as this opened (a key typed after q)
+            page.focus()
 
 
 class SourceScreen(Helpful):
@@ -113,7 +114,10 @@ class SourceScreen(Helpful):
         yield Footer()
 
     def on_mount(self) -> None:
-        area = self.query_one(TextArea)
+        areas = self.query(TextArea)
+        if not areas:  # the app quit as this opened (a key typed after q)
+            return
+        area = areas.first()
         area.focus()
         if self.span:
             # the cursor at the span's start, so a long span (a tree node's) is read from its top

@@ -348,3 +348,26 @@ def test_open_run_on_a_file_says_to_pass_the_run_folder(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"exp\.yaml: a file, not a run folder: pass the run folder \(the folder "
                                         r"holding experiment\.yaml\)"):
         oversight.open_run(tmp_path / "exp.yaml")
+
+
+def test_the_readme_recipe_for_debate_accuracy_from_the_frame_is_the_headline(tmp_path: Path) -> None:
+    """The README's pandas lines give metrics.json's accuracy, for messy verdicts: probabilities
+    either side of 0.5, an exact tie and unreadable text."""
+    import itertools
+    import re as _re
+
+    from tests.helpers.tui_runs import debate_run
+
+    replies = itertools.cycle(["Answer: A, 70%", "Answer: B, 55%", "I cannot tell from this.", "Answer: A, 50%",
+                               "Answer: B, 90%", "A, 60%", "hmm", "Answer: B, 51%"])
+    run = oversight.open_run(debate_run(tmp_path, limit=4, judge=lambda messages: next(replies)))
+    frame = run.judgments_frame()
+    s = frame[frame.stands & ~frame.failed.astype(bool)]
+    p = s.p_correct.astype(float).fillna(s.correct.astype(float)).where(~s.invalid.astype(bool), 0.0)
+    per = p.groupby([s.judge_id, s.condition, s.transcript_id]).mean()
+    ours = ((per > 0.5) + 0.5 * (per == 0.5)).groupby(level=["judge_id", "condition"]).mean().to_dict()
+    assert s.invalid.astype(bool).any()  # the recipe is checked with invalid verdicts in it
+    [judge] = set(s.judge_id)  # one judge: the table names none
+    headline = {(judge, r["condition"]): r["acc"] for r in run.metrics["table"]
+                if r.get("acc") is not None and not _re.search(r" - ", r["condition"])}
+    assert headline and {k: round(v, 6) for k, v in ours.items()} == {k: round(v, 6) for k, v in headline.items()}

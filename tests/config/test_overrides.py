@@ -93,6 +93,6 @@ def test_cli_note_and_sweep_flag(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["validate", exp, "--set", "sweep=null", "--sweep", "generation.default.temperature=0,0.2,0.4"]) == 0
     assert capsys.readouterr().out.count("ok:") == 3
     assert main(["validate", exp, "--sweep", "params.rounds"]) == 2
-    assert "--sweep 'params.rounds': expected KEY=VALUE" in capsys.readouterr().err
+    assert "--sweep 'params.rounds': expected KEY=V1,V2" in capsys.readouterr().err
     assert main(["run", "--resume", str(tmp_path), "--sweep", "limit=1,2"]) == 2
     assert "drop --sweep" in capsys.readouterr().err

@@ -231,3 +231,11 @@ def test_synthetic_run_index_matches_the_file(tmp_path: Path) -> None:
 def test_review_of_a_missing_folder_is_a_one_line_error(tmp_path: Path, capsys: Any) -> None:
     assert main(["review", str(tmp_path / "nope")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+
+def test_a_page_opened_as_the_app_quits_mounts_without_its_widgets() -> None:
+    """`q` then `m` typed at once (the next shell command begun) mounts a page that never
+    composed: it must not raise (it printed a traceback on the terminal; seen in tmux)."""
+    PageScreen("metrics", "x").on_mount()
+    SourceScreen("a stored text", (0, 1), "note").on_mount()
