@@ -232,6 +232,7 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
         k = generation[role].top_logprobs or (getattr(params, k_field) if k_field else 10)
         logprob = {"logprobs": True, "top_logprobs": k, "max_tokens": 1}
     settings = settings_for(generation, role, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
+    _refuse_a_replay_of_the_runs_judge(exp, opts, role, run_judge_kind(protocol, run_params))
     judge_id = opts.judge_id or f"{opts.kind}:{parse_spec(opts.model)}:{prompt_hash}"
     past = _already_judged(folder, judge_id, settings, prompt_hash, protocol)
     todo, retried = [], 0
@@ -258,6 +259,18 @@ class _Past:
     """The standing failed judgments, by (transcript, view)."""
     written: dict[tuple[str, str | None], int]
     """Records per (transcript, view), superseded ones included: numbers the next record's id."""
+
+
+def _refuse_a_replay_of_the_runs_judge(exp: Experiment, opts: JudgeOptions, role: str, run_kind: str) -> None:
+    """The run's own judge, asked again with its prompts, settings and the response cache, would
+    only replay the run's answers, and a second copy of one rater would be pooled as two."""
+    same = (opts.cache and not (opts.prompts or opts.sets or opts.binds or opts.flags)
+            and opts.swap is None and opts.kind == run_kind and role in exp.models
+            and parse_spec(opts.model) == parse_spec(exp.models[role]))
+    if same:
+        raise UserError(f"--model {opts.model}: that is the run's own judge, with its prompts and settings; the "
+                        "response cache would replay its answers as a second judge. Change --set/--prompt/"
+                        "--judge-kind, or pass --no-cache to sample it again")
 
 
 def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str,

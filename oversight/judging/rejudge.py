@@ -31,7 +31,7 @@ from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import Usage
-from oversight.protocol.judge_call import call_judge
+from oversight.protocol.judge_call import call_judge, wants_structured
 from oversight.protocol.contract import JudgeResponse, Protocol, Unit
 from oversight.protocol.hooks import call_hook, call_hook_async, protocol_label
 from oversight.protocol.recorder import Recorder, RunContext
@@ -116,7 +116,8 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     schema = call_hook(p.protocol, "response_schema", view, p.params)  # a failing one is a one-line UserError
     hook_error: str | None = None
     try:
-        out, response = await call_judge(rec, p.role, view, schema, step=f"rejudge {view.key}", **p.overrides)
+        call = call_hook(p.protocol, "judge_call", view, p.params, wants_structured(rec, p.role, schema))
+        out, response = await call_judge(rec, p.role, view, schema, step=f"rejudge {view.key}", **{**call, **p.overrides})
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:

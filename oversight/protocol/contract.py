@@ -173,6 +173,13 @@ class Protocol(ABC, Generic[P, I]):
         free text. Protocols return one when `params.judge_format` is "structured"."""
         return None
 
+    def judge_call(self, view: JudgeView, params: P, structured: bool) -> dict[str, Any]:
+        """How the judge's call on `view` goes beyond the experiment's sampling: `defaults`,
+        `caps` and overrides as `Recorder.call` takes them (`structured`: the answer is one JSON
+        object). The run's judge and a re-judge both use it, so a re-judge asks the model as the
+        run did. {}: the experiment's sampling alone."""
+        return {}
+
     def verdict(
         self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse, params: P
     ) -> dict[str, Any]:

@@ -11,13 +11,16 @@ call returns) for the person's screen.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from oversight.core.errors import ModelCallError
@@ -59,6 +62,19 @@ def journal_path(folder: RunFolder, unit: Unit[Any], units: Sequence[Unit[Any]] 
     return path
 
 
+@asynccontextmanager
+async def checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
+    """LangGraph's SQLite checkpointer on `path`, closed even when the sitting is cancelled (the
+    person quits mid-speech): an unclosed connection would hold the database's lock against the
+    next sitting. A sitting whose close is still finishing (or another reader) is waited for up to
+    30 s rather than SQLite's 5, so a loaded machine does not turn it into "database is locked"."""
+    conn = await aiosqlite.connect(str(path), timeout=30)
+    try:
+        yield AsyncSqliteSaver(conn)
+    finally:
+        await asyncio.shield(conn.close())
+
+
 async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, judge_id: str,
                         ask: Ask, show: Show | None = None) -> Transcript | None:
     """Run `unit` with the person as its judge until it ends (its transcript, written) or the
@@ -67,7 +83,7 @@ async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFo
     rec = Recorder(ctx, unit, journal)
     error: str | None = None
     outcome: dict[str, Any] = {}
-    async with AsyncSqliteSaver.from_conn_string(str(folder.path / CHECKPOINTS)) as saver:
+    async with checkpointer(folder.path / CHECKPOINTS) as saver:
         resume: Any = None
         try:
             while True:
@@ -92,4 +108,4 @@ async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFo
     return written
 
 
-__all__ = ["CHECKPOINTS", "JOURNALS", "Ask", "Show", "journal_path", "run_live_unit"]
+__all__ = ["CHECKPOINTS", "JOURNALS", "Ask", "Show", "checkpointer", "journal_path", "run_live_unit"]

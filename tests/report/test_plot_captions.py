@@ -80,7 +80,7 @@ def test_a_caption_says_each_sentence_once(tmp_path: Path) -> None:
 
 def test_a_scale_with_no_valid_rating_is_named_in_the_caption_not_dropped() -> None:
     none = {"estimate": None, "ci": None, "ci_method": "wilson-bounded over rated nodes", "n": 0,
-            "ci_reason": "n too small: no rated nodes"}
+            "ci_reason": "no valid score: none among the rated nodes"}
     metrics = {"protocol": "summarize", "strategies": {"hierarchical": {"judges": {"model:m": {"ratings": {
         "level 0": {"faithfulness": {**none, "invalid": 9}, "coverage": {**none, "invalid": 7}},
         "root": {"faithfulness": {**none, "invalid": 1},

@@ -140,7 +140,8 @@ def test_agreement_within_a_single_transcript_is_not_wilson_over_its_items() -> 
 def test_a_summary_rating_with_no_rated_node_says_why_it_has_no_interval() -> None:
     rec = mean_ci({}, "rated nodes", 1.0, 7.0)
     assert rec["estimate"] is None and rec["ci"] is None and rec["n"] == 0
-    assert rec["ci_reason"].startswith("n too small") and rec["ci_method"] == "wilson-bounded over rated nodes"
+    # nothing valid to average, which is not the same as too few: the table says so
+    assert rec["ci_reason"].startswith("no valid score") and rec["ci_method"] == "wilson-bounded over rated nodes"
 
 
 def _debate_records(names: tuple[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

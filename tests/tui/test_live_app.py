@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from textual.widgets import Select
 
 from oversight.models.providers import scripted
@@ -22,6 +21,7 @@ from oversight.protocol.journal import UnitJournal
 from oversight.protocol.recorder import Recorder
 from oversight.protocols.debate import DebateParams, DebateProtocol
 from oversight.protocols.shared.turns import SPEECH_PREFIX
+from oversight.runs.live import checkpointer
 from oversight.tui.live_app import LiveApp
 from tests.helpers.tui_runs import screen_text
 from tests.protocols.debate.test_live_judge import CALLS, PARAMS, debater, item, setup
@@ -59,7 +59,7 @@ def sitting(proto: DebateProtocol, run: Any, unit: Any, params: DebateParams, fo
     async def work(ask: Any, show: Any) -> Any:
         rec = Recorder(run, unit, UnitJournal(folder / "unit.jsonl", "attempt1"))
         recs.append(rec)
-        async with AsyncSqliteSaver.from_conn_string(str(folder / "live.sqlite")) as saver:
+        async with checkpointer(folder / "live.sqlite") as saver:
             resume = None
             while True:
                 step = await proto.run_unit_live(unit, params, rec, checkpointer=saver, thread_id="train:debate:1",

@@ -153,8 +153,10 @@ async def test_review_shows_human_judgments_per_node_and_not_undone_ones(summari
                 if view.highlighted == node_id:
                     break
                 await pilot.press("down")
-            text = await tall_text(app, pilot)
-            judged = text.split("Judgments (", 1)[1]
+            for _ in range(200):  # the node pane is redrawn after the highlight moves
+                judged = (await tall_text(app, pilot)).partition("Judgments (")[2]
+                if f"model/model:scripted:sjudge {unit.view.key} " in judged:
+                    break
             expected = ("faithfulness 3 coverage 4" if unit.view.answer_kind == "rating"
                         else "flagged: 1: salience")
             assert (f"human/cy {unit.view.key}" in judged) == (expected in judged) == stands  # undone: gone

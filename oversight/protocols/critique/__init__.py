@@ -27,7 +27,7 @@ from oversight.protocols.critique import review as critique_review
 from oversight.protocols.critique.outcome import CritiqueOutcome
 from oversight.protocol.review import Body, Mark, correct_mark
 from rich.console import RenderableType
-from oversight.protocols.critique.views import response_schema, verdict_fields, view_from_outcome
+from oversight.protocols.critique.views import judge_call, response_schema, verdict_fields, view_from_outcome
 from oversight.config.tasks import TaskConfig
 
 
@@ -121,6 +121,9 @@ class CritiqueProtocol(Protocol[CritiqueParams, FlawedAnswerItem]):
 
     def response_schema(self, view: JudgeView, params: CritiqueParams) -> dict[str, Any] | None:
         return response_schema(params)
+
+    def judge_call(self, view: JudgeView, params: CritiqueParams, structured: bool) -> dict[str, Any]:
+        return judge_call(params, structured)
 
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: CritiqueParams) -> dict[str, Any]:

@@ -11,10 +11,8 @@ from typing import Any
 from oversight.core.errors import ModelCallError
 from oversight.protocol.contract import Recorder
 from oversight.protocols.critique.flaws import gold_label, lexical_match, parse_grader_match, parse_yes_no
-from oversight.protocols.critique.views import outcome_verdict
+from oversight.protocols.critique.views import FRAME_STOPS, outcome_verdict
 
-FRAME_STOPS = ["\nPassage:", "\nQuestion:", "\nAnswer:", "\nAnswer to check:"]
-"""A base model that starts a new item has finished the one it was asked about."""
 GRADER_DEFAULTS: dict[str, Any] = {
     "max_tokens": 48,
     "stop": ["\n\n", "\nReported flaw", "\nMatch:", "\nReal flaw:", *FRAME_STOPS],

@@ -27,10 +27,10 @@ from oversight.protocol.judge_call import call_judge, wants_structured
 from oversight.protocol.contract import Recorder
 from oversight.protocols.critique.data import chain_text, render_critiques
 from oversight.protocols.critique.flaws import free_text, parse_list
-from oversight.protocols.critique.grading import FRAME_STOPS, grade_one
+from oversight.protocols.critique.grading import grade_one
 from oversight.protocols.critique.params import CritiqueParams
 from oversight.protocols.critique.outcome import CritiqueOutcome
-from oversight.protocols.critique.views import build_view, judge_reports, outcome_verdict, response_schema
+from oversight.protocols.critique.views import FRAME_STOPS, build_view, judge_call, judge_reports, outcome_verdict, response_schema
 
 
 class CritiqueState(TypedDict, total=False):
@@ -141,14 +141,10 @@ async def judge(state: CritiqueState, runtime: Runtime[CritiqueContext]) -> dict
     if state["condition"] == "assisted":
         shown = render_critiques(state.get("critiques", []), _sorted_tree(state), params.show_critique_tree)
     view = build_view(state["condition"], state["context"], state["question"], state["answer"], shown)
-    n = params.max_reports
     schema = response_schema(params)
-    # The numbered list stops at the item after the last wanted; a JSON answer needs room for
-    # its reasoning and must not be cut by list stops.
-    defaults = ({"max_tokens": 80 * n + 400} if wants_structured(rec, "judge", schema) else
-                {"max_tokens": 40 * n + 20, "stop": [f"\n{n + 1}.", "\n\n\n", *FRAME_STOPS]})
-    out, response = await call_judge(rec, "judge", view, schema, step="judge", defaults=defaults)
-    reports, how = judge_reports(response, view, n, truncated=_cut(out))
+    out, response = await call_judge(rec, "judge", view, schema, step="judge",
+                                     **judge_call(params, wants_structured(rec, "judge", schema)))
+    reports, how = judge_reports(response, view, params.max_reports, truncated=_cut(out))
     rec.note("flaws_reported", condition=state["condition"], items=reports, **how)
     return {"reports": reports, "view": view.variables, "judge_read": how}
 

@@ -13,6 +13,19 @@ from oversight.protocols.critique.flaws import lexical_match, parse_list
 from oversight.protocols.critique.params import CritiqueParams
 
 
+FRAME_STOPS = ["\nPassage:", "\nQuestion:", "\nAnswer:", "\nAnswer to check:"]
+"""A base model that starts a new item has finished the one it was asked about."""
+
+
+def judge_call(params: CritiqueParams, structured: bool) -> dict[str, Any]:
+    """The judge's call: a numbered list stops at the item after the last wanted; a JSON answer
+    needs room for its reasoning and must not be cut by list stops."""
+    n = params.max_reports
+    if structured:
+        return {"defaults": {"max_tokens": 80 * n + 400}}
+    return {"defaults": {"max_tokens": 40 * n + 20, "stop": [f"\n{n + 1}.", "\n\n\n", *FRAME_STOPS]}}
+
+
 def build_view(condition: str, context: str, question: str, answer: str, critiques_text: str | None) -> JudgeView:
     """The unassisted judge sees passage, question and answer; the assisted one also the critiques."""
     return JudgeView(key="judge", template=f"judge_{condition}",

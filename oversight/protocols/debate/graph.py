@@ -24,10 +24,9 @@ in a speech is checked against the story (oversight.protocols.shared.quotes) and
 judge as verified or unverified. The judge reads only the outcome built from the speeches,
 through the same `build_views` a re-judging model or a person uses (views.py).
 
-`swap: rerun` runs the graph a second time with the answers shown in the other order: each
-debater keeps its answer (and its model) and takes the other position, so the swapped run is
-the exact counterpart of relabelling the first: debater_b, whose answer is now shown first, is
-called Debater A and, with sequential turns, speaks first.
+`swap: rerun` runs the graph again with the answers in the other order: each debater keeps its
+answer (and model) and takes the other position, the exact counterpart of relabelling the first
+run: debater_b, whose answer is now shown first, is Debater A and speaks first in turns.
 """
 
 from __future__ import annotations

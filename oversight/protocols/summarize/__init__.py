@@ -91,6 +91,9 @@ class SummarizeProtocol(Protocol[SummarizeParams, TextItem]):
     def response_schema(self, view: JudgeView, params: SummarizeParams) -> dict[str, Any] | None:
         return judging.response_schema(view, params)
 
+    def judge_call(self, view: JudgeView, params: SummarizeParams, structured: bool) -> dict[str, Any]:
+        return judging.judge_call(view, structured)
+
     def verdict(self, view: JudgeView, transcript: dict[str, Any], response: JudgeResponse,
                 params: SummarizeParams) -> dict[str, Any]:
         return judging.verdict(view, transcript, response, params)

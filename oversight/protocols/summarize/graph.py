@@ -30,7 +30,7 @@ from oversight.protocols.shared.text import cut_words
 from oversight.protocols.summarize.outcome import SummarizeOutcome
 from oversight.protocols.summarize.chunking import PlannedNode, TreePlan, chunk_spans, plan_tree
 from oversight.protocols.summarize.data import TextItem
-from oversight.protocols.summarize.judging import judge_views, response_schema, verdict
+from oversight.protocols.summarize.judging import judge_call, judge_views, response_schema, verdict
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import (
     NODE_EVENT,
@@ -156,14 +156,9 @@ async def judge(task: dict[str, Any], runtime: Runtime[SummaryContext]) -> dict[
     ctx = runtime.context
     view: JudgeView = task["view"]
     rec = ctx.rec
-    # Ratings are two short lines; a coherence answer is one short line per flagged sentence.
     schema = response_schema(view, ctx.params)
-    if wants_structured(rec, "judge", schema):
-        cap = 400  # a JSON answer opens with its reasoning
-    else:
-        cap = 24 if view.answer_kind == "rating" else 16 + 8 * min(int(view.variables.get("count", 1)), 20)
     _, response = await call_judge(rec, "judge", view, schema, step=f"judge {view.key}",
-                                   caps={"max_tokens": cap}, temperature=0.0)
+                                   **judge_call(view, wants_structured(rec, "judge", schema)))
     record = verdict(view, task["transcript"], response, ctx.params)
     rec.note("verdict", **record)
     rec.judgment(f"model:{rec.model_name('judge')}", **record)

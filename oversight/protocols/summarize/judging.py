@@ -48,6 +48,16 @@ _FLAGGED = re.compile(r"^[\s*\-•>]*(?:sentence\s*)?#?(\d+)\b\s*[:.)\-–]?\s*(
 _NONE = re.compile(r"^[\s*\"'>]*(none|no confusing|no sentence|nothing)\b", re.I)
 
 
+def judge_call(view: JudgeView, structured: bool) -> dict[str, Any]:
+    """Ratings are two short lines; a coherence answer is one short line per flagged sentence; a
+    JSON answer opens with its reasoning. Greedy unless the experiment sets the judge's temperature."""
+    if structured:
+        cap = 400
+    else:
+        cap = 24 if view.answer_kind == "rating" else 16 + 8 * min(int(view.variables.get("count", 1)), 20)
+    return {"caps": {"max_tokens": cap}, "defaults": {"temperature": 0.0}}
+
+
 def response_schema(view: JudgeView, params: SummarizeParams) -> dict[str, Any] | None:
     """The structured node judge's schema; None for text and for the coherence check."""
     return rating_schema() if params.judge_format == "structured" and view.answer_kind == "rating" else None

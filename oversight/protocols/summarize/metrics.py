@@ -23,13 +23,13 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
-from oversight.protocols.summarize.judging import SCALES, root_id, stage
 from oversight.protocols.summarize.judging import SCALES, judgment_view_key, root_id, stage
 from oversight.protocols.summarize.outcome import outcome_of
 from oversight.protocols.summarize.params import SummarizeParams
 from oversight.protocols.summarize.tree import node_records
 from oversight.stats.raters import standing
 from oversight.stats.estimates import ci_cell, judge_name, proportion
+
 
 def _r(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else round(x, 4)
@@ -42,7 +42,7 @@ def mean_ci(values: dict[str, float], over: str, low: float = 0.0, high: float =
     conservative), mapped back to the scale. A bootstrap would give [7, 7] for two 7s."""
     if not values:
         return {"estimate": None, "ci": None, "ci_method": f"wilson-bounded over {over}", "n": 0,
-                "ci_reason": f"n too small: no {over}"}
+                "ci_reason": f"no valid score: none among the {over}"}
     span = high - low
     scaled = [(values[k] - low) / span for k in sorted(values)]
     rec = proportion(sum(scaled), len(scaled))
