@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.cli.console import err_console
-from oversight.core.errors import UserError, write_failure
+from oversight.core.errors import UserError, bounded, write_failure
 from oversight.core.safe_text import line
 
 ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
@@ -55,6 +55,35 @@ def experiments(path_text: str, args: argparse.Namespace) -> Iterator[Any]:
                            getattr(args, "sweep", []), note)
     for config, point in expand_sweep(data, str(path)):
         yield validate_experiment(config, str(path)), point, path
+
+
+def flags_given(args: argparse.Namespace) -> dict[str, str]:
+    """Dotted experiment key -> the command-line flag that set it."""
+    given: dict[str, str] = {}
+    for flag, texts, prefix in (("--set", args.set, ""), ("--sweep", getattr(args, "sweep", []), ""),
+                                ("--model", args.model, "models.")):
+        for text in texts or []:
+            key = text.partition("=")[0].strip()
+            given[prefix + key.removeprefix("sweep.")] = f"{flag} {text}"
+    if getattr(args, "limit", None) is not None:
+        given["limit"] = f"--limit {args.limit}"
+    return given
+
+
+@contextmanager
+def blame_flags(path_text: str, args: argparse.Namespace) -> Iterator[None]:
+    """An error in a field the command line set names that flag, not the experiment file."""
+    try:
+        yield
+    except UserError as exc:
+        head = f"{Path(path_text)}: "
+        text = str(exc)
+        if text.startswith(head):
+            where = text[len(head):].split(":", 1)[0]
+            for key, flag in flags_given(args).items():
+                if where == key or where.startswith(f"{key}."):
+                    raise UserError(f"{bounded(flag, 100)}: {text[len(head):]}") from None
+        raise
 
 
 @contextmanager

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from oversight.cli.console import console, warn
+from oversight.cli.console import console, err_console, warn
 from oversight.cli.options import out_errors
+from oversight.core.errors import UserError
+from oversight.core.safe_text import line
 
 
 def add_parser(sub: Any) -> None:
@@ -19,9 +21,14 @@ def add_parser(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from oversight.report.build import report
+    from oversight.report.build import SUFFIX, report
 
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.is_dir() and out.suffix.lstrip(".") in SUFFIX.values():
+        raise UserError(f"--out {args.out}: give a folder; the report is written in it as report.{SUFFIX[args.format]}")
     with out_errors(args.out):
-        report([Path(d) for d in args.run_dirs], console, fmt=args.format,
-               out=Path(args.out) if args.out else None, warn=warn)
+        report([Path(d) for d in args.run_dirs], console, fmt=args.format, out=out, warn=warn)
+    if out is not None:  # on stderr, so the printed report stays clean to pipe
+        err_console.print(line(f"report written: {out / f'report.{SUFFIX[args.format]}'}"), highlight=False,
+                          soft_wrap=True)
     return 0

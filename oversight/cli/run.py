@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oversight.cli.console import Halted, Interrupted, console, err_console, print_estimate, warn
-from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
+from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, blame_flags, experiments
 from oversight.core.errors import RunWriteError, UserError
 from oversight.core.safe_text import line
 from oversight.core.words import count
@@ -55,15 +55,20 @@ def command(args: argparse.Namespace) -> int:
     if args.retry_failed:
         raise UserError("--retry-failed goes with --resume RUN_DIR")
     # Check every sweep point (config, task, prompts, keys) before the first call of the first.
-    plans = [(plan(exp, source=str(path), base_dir=path.parent), point) for exp, point, path in experiments(args.experiment, args)]
+    with blame_flags(args.experiment, args):
+        plans = [(plan(exp, source=str(path), base_dir=path.parent), point)
+                 for exp, point, path in experiments(args.experiment, args)]
+        if args.dry_run:
+            for p, _ in plans:
+                check_model_files(p)  # every point's before the first estimate
+        else:
+            for p, _ in plans:
+                check_models(p, ModelPool(cache=None))
     if args.dry_run:
-        for p, _ in plans:
-            check_model_files(p)  # every point's before the first estimate
         for p, _ in plans:
             _dry_run(p)
         return 0
     for p, _ in plans:
-        check_models(p, ModelPool(cache=None))
         check_storage(p, Path(args.runs_dir))
     status = 0
     done = []

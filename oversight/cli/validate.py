@@ -11,7 +11,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from oversight.cli.console import console
-from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, experiments
+from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, blame_flags, experiments
 from oversight.core.safe_text import line
 from oversight.core.words import count
 
@@ -34,26 +34,27 @@ def command(args: argparse.Namespace) -> int:
     from oversight.runs.pins import describe_prompts
     from oversight.runs.runner import check_models, plan
 
-    for exp, point, path in experiments(args.experiment, args):
-        p = plan(exp, source=str(path), base_dir=path.parent)
-        check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
-        label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
-        console.print(line(
-            f"ok: {path}{label}: protocol {exp.protocol}, {count(p.n_items, 'item')}, {count(len(p.units), 'unit')}, "
-            f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
-            highlight=False,
-        )
-        for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
-            console.print(line(f"  {described}"), highlight=False)
-        for warning in p.prompts.prefix_warnings(call_hook(p.protocol, "shared_prefix_for", p.params),
-                                                  p.protocol.same_per_item):
-            console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
-        for role in sorted(set(exp.models) - set(p.roles)):
-            console.print(line(f"  note: models.{role} is bound but these conditions and params call no {role} "
-                               "(a spelling or condition mistake? a binding kept for another setting is fine)"),
-                          highlight=False, soft_wrap=True)
-        if args.params:
-            print_params(p.params)
+    with blame_flags(args.experiment, args):
+        for exp, point, path in experiments(args.experiment, args):
+            p = plan(exp, source=str(path), base_dir=path.parent)
+            check_models(p, ModelPool(cache=None))  # keys and model files, as a run would need
+            label = f" ({', '.join(f'{k}={redact_url(str(v))}' for k, v in point.items())})" if point else ""
+            console.print(line(
+                f"ok: {path}{label}: protocol {exp.protocol}, {count(p.n_items, 'item')}, {count(len(p.units), 'unit')}, "
+                f"roles {', '.join(f'{r}={redact_url(exp.models[r])}' for r in sorted(p.roles))}"),
+                highlight=False,
+            )
+            for described in describe_prompts(p):  # nothing is read unseen (a prompt path may point anywhere)
+                console.print(line(f"  {described}"), highlight=False)
+            for warning in p.prompts.prefix_warnings(call_hook(p.protocol, "shared_prefix_for", p.params),
+                                                      p.protocol.same_per_item):
+                console.print(line(f"  warning: {warning}"), highlight=False, soft_wrap=True)
+            for role in sorted(set(exp.models) - set(p.roles)):
+                console.print(line(f"  note: models.{role} is bound but these conditions and params call no {role} "
+                                   "(a spelling or condition mistake? a binding kept for another setting is fine)"),
+                              highlight=False, soft_wrap=True)
+            if args.params:
+                print_params(p.params)
     return 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import reprlib
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +194,13 @@ def short_repr(value: Any) -> str:
     return bounded(_SHORT.repr(value))
 
 
-def _describe(exc: ValidationError, source: str, prefix: str = "") -> str:
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'judge'?)' for a name one typo away from a known one, else ''."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _describe(exc: ValidationError, source: str, prefix: str = "", model: type[BaseModel] | None = None) -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     msg = str(err["msg"])
@@ -203,7 +211,8 @@ def _describe(exc: ValidationError, source: str, prefix: str = "") -> str:
         _, sub, msg = msg.split("@", 2)
         loc.append(sub)
     if err["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling; see the README for the fields)"
+        hint = did_you_mean(loc[0], model.model_fields) if model is not None and len(loc) == 1 else ""
+        msg = f"unknown field{hint or ' (check the spelling; see the README for the fields)'}"
     elif err["type"] == "missing":
         msg = "required field is missing"
     elif not named and "input" in err and err["type"] not in ("model_type", "dict_type", "value_error"):
@@ -217,7 +226,7 @@ def validate_experiment(data: dict[str, Any], source: str) -> Experiment:
     try:
         exp = Experiment.model_validate(clean)
     except ValidationError as exc:
-        raise UserError(_describe(exc, source)) from None
+        raise UserError(_describe(exc, source, model=Experiment)) from None
     check_values(clean, exp, source, "")
     return exp
 
@@ -226,7 +235,7 @@ def validate_params(model: type[BaseModel], params: dict[str, Any], source: str)
     try:
         validated = model.model_validate(params)
     except ValidationError as exc:
-        raise UserError(_describe(exc, source, prefix="params.")) from None
+        raise UserError(_describe(exc, source, prefix="params.", model=model)) from None
     check_values(params, validated, source, "params.")
     return validated
 

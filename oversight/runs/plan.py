@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oversight.config.experiment import Experiment, validate_params
+from oversight.config.experiment import Experiment, did_you_mean, validate_params
 from oversight.core.errors import UserError
 from oversight.core.gctune import gc_paused
 from oversight.models.batch import BATCH_PROVIDERS
@@ -57,7 +57,7 @@ def plan(exp: Experiment, *, source: str, base_dir: Path) -> Plan:
     unknown = sorted(set(exp.models) - allowed)
     if unknown:
         raise UserError(
-            f"{source}: models.{unknown[0]}: no such role in protocol {exp.protocol!r} "
+            f"{source}: models.{unknown[0]}: no such role in protocol {exp.protocol!r}{did_you_mean(unknown[0], allowed)} "
             f"(roles: {', '.join(sorted(allowed))})"
         )
     for role in exp.generation:

@@ -119,6 +119,48 @@ def test_bad_override_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "seed" in capsys.readouterr().err
 
 
+FLAG_CASES = [
+    # (flags, what the one line starts with, fragments)
+    (["--limit", "0"], "--limit 0: limit:", ["greater than or equal to 1"]),
+    (["--set", "limt=3"], "--set limt=3: limt:", ["unknown field", "did you mean 'limit'?"]),
+    (["--set", "params.with_judgee=true"], "--set params.with_judgee=true: params.with_judgee:",
+     ["did you mean 'with_judge'?"]),
+    (["--set", "params.zzz=1"], "--set params.zzz=1: params.zzz:", ["unknown field (check the spelling"]),
+    (["--model", "answerr=scripted:echo"], "--model answerr=scripted:echo: models.answerr:",
+     ["no such role", "did you mean 'answerer'?"]),
+    (["--model", "answerer=scripted:nope"], "--model answerer=scripted:nope: models.answerer:", ["no script named"]),
+    (["--sweep", "seed=1,x"], "--sweep seed=1,x: seed:", ["integer"]),
+]
+
+
+FLAG_RUNS = [pytest.param(command, *case, id=f"{command} {case[1].split(':')[0]}")
+             for command in ("run", "validate") for case in FLAG_CASES
+             if command == "run" or case[0][0] != "--limit"]  # validate has no --limit
+
+
+@pytest.mark.parametrize("command,flags,start,fragments", FLAG_RUNS)
+def test_a_bad_value_from_a_flag_names_the_flag_not_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, flags: list[str], start: str,
+    fragments: list[str],
+) -> None:
+    write_items(tmp_path)
+    (tmp_path / "exp.yaml").write_text(GOOD)
+    extra = ["--runs-dir", str(tmp_path / "runs")] if command == "run" else []
+    assert main([command, str(tmp_path / "exp.yaml"), *flags, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"error: {start}"), err
+    assert all(f in err for f in fragments), err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_mistake_in_the_file_still_names_the_file_beside_a_good_flag(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_items(tmp_path)
+    (tmp_path / "exp.yaml").write_text(GOOD + "limit: 0\n")
+    assert main(["validate", str(tmp_path / "exp.yaml"), "--set", "seed=3"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'exp.yaml'}: limit:")
+
+
 def test_validate_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_items(tmp_path)
     (tmp_path / "exp.yaml").write_text(GOOD)

@@ -85,10 +85,19 @@ def test_a_table_too_wide_for_any_split_is_shown_vertically() -> None:
     assert buf.getvalue().splitlines()[0] == "t" and "legend line" in buf.getvalue()
 
 
+def test_out_given_a_file_name_asks_for_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _debate(tmp_path)
+    capsys.readouterr()
+    assert main(["report", str(run), "--format", "csv", "--out", str(tmp_path / "r.csv")]) == 2
+    assert "give a folder" in capsys.readouterr().err and not (tmp_path / "r.csv").exists()
+
+
 def test_formats_json_csv_markdown_carry_the_same_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = _debate(tmp_path)
     assert main(["report", str(run), "--format", "json", "--out", str(tmp_path / "o")]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    doc = json.loads(printed.out)  # the file's path goes to stderr, so what is printed pipes clean
+    assert printed.err.strip() == f"report written: {tmp_path / 'o' / 'report.json'}"
     acc = doc["runs"][0]["metrics"]["conditions"]["blind"]["logprob:scripted:judge"]["accuracy"]
     assert acc["k"] == 3 and acc["n"] == 6 and acc["ci_method"] == "wilson"
     assert json.loads((tmp_path / "o" / "report.json").read_text()) == doc
