@@ -132,7 +132,11 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any,
                                                  planned={u.id for u in p.units}))
     finally:
         await pool.aclose()
-    return 1 if failed else 0, f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else "")
+    from oversight.report.outputs import look_further
+
+    said = f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else "")
+    said += f"; every unit of yours is judged (metrics.json in {folder.path})"
+    return 1 if failed else 0, "\n".join([said, *look_further([folder.path])])
 
 
 __all__ = ["add_parser", "command", "live_units", "refuse"]

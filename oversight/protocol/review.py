@@ -142,7 +142,8 @@ def generic_form(view: JudgeView, titles: dict[str, str] | None = None, guide: s
     keys = [k for k in ranked if k in v and k not in hidden] + [k for k in v if k not in ranked and k not in hidden]
     parts: list[RenderableType] = []
     if view.answer_kind == "choice":
-        parts.append(Text("Which answer is right? Pick one below.", style="italic"))
+        # no choices: a view watched while it is still spoken, with nothing to pick yet
+        parts.append(Text("Which answer is right?" + (" Pick one below." if view.choices else ""), style="italic"))
     if view.answer_kind == "flaws" and guide:
         parts.append(Text(guide, style="italic"))
     for key in keys:

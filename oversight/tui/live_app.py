@@ -13,6 +13,7 @@ unit paused, never a traceback on screen.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -167,11 +168,13 @@ class LiveApp(App[Any]):
         """Who is speaking, for as long as the longest of them has."""
         return speaking_line(self.speaking, time.monotonic() - min(self.started.values(), default=self.since))
 
-    def _draw(self, payload: dict[str, Any]) -> None:
+    def _draw(self, payload: dict[str, Any], deciding: bool = True) -> None:
         """The view, scrolled to where it changed (a new speech) unless the person has scrolled
-        away from where the screen last put them."""
+        away from where the screen last put them. Not `deciding` (speeches still coming): drawn
+        without its choices, so it does not ask for a pick before there is a form."""
         content = self.query_one("#content", VerticalScroll)
-        renderable = render_view(view_of(payload), self.protocol)
+        view = view_of(payload)
+        renderable = render_view(view if deciding else dataclasses.replace(view, choices=()), self.protocol)
         lines = self._plain_lines(renderable, content.scrollable_content_region.width or self.size.width)
         following = abs(content.scroll_y - self._placed) <= 1 or content.scroll_y >= content.max_scroll_y - 1
         changed = next((i for i, (a, b) in enumerate(zip(self.lines, lines)) if a != b),
@@ -198,7 +201,7 @@ class LiveApp(App[Any]):
         payload = message.payload
         self.speaking = list(payload["speaking"])
         self.started = {who: self.started.get(who, time.monotonic()) for who in self.speaking}
-        self._draw(payload)
+        self._draw(payload, deciding=False)
         self._title(f"judge {self.judge_id} · round {payload['round']}")
         self._say(self._waiting())
 

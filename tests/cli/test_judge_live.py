@@ -72,6 +72,9 @@ def test_quit_then_resume_from_the_run_folder(tmp_path: Path, capsys: pytest.Cap
     assert {t["condition"] for t in transcripts} <= {"debate", "consultancy"}
     assert [j["judge"] for j in judgments] == [{"kind": "human", "id": "ana"}] * 2
     assert (run / "metrics.json").exists()
+    said = capsys.readouterr().out
+    assert "judged 2 units live; every unit of yours is judged" in said
+    assert f"oversight report {run.resolve()}" in said and f"oversight review {run.resolve()}" in said
 
 
 def test_swap_rerun_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -219,6 +219,7 @@ async def test_quitting_mid_speech_keeps_every_finished_call(tmp_path: Path) -> 
     app = LiveApp(proto, "ana", lambda who, tb: None, sitting(proto, run, unit, params, tmp_path, []))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, app, [], lambda s: "Debater B is speaking" in s and "Debater A (round 1)" in s)
+        assert "Which answer is right?" in drawn(app) and "Pick one" not in drawn(app)  # no form to pick in yet
         await pilot.press("ctrl+q")  # B's call is still out
     assert app.stopped_speaking and app.return_value is None
     again = Held(free=99)
@@ -227,6 +228,7 @@ async def test_quitting_mid_speech_keeps_every_finished_call(tmp_path: Path) -> 
     app = LiveApp(proto, "ana", lambda who, tb: None, sitting(proto, run, unit, params, tmp_path, recs))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, app, [], form_open)
+        assert "Which answer is right? Pick one below." in drawn(app)
         await pilot.press("ctrl+q")
     assert again.calls == 1  # only B's lost speech was asked for again; A's came from the journal
     assert sorted(e.step for e in recs[0].events if e.type == "model") == ["debater_a round 1", "debater_b round 1"]
