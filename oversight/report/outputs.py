@@ -7,6 +7,7 @@ import os
 import shlex
 from pathlib import Path
 
+from oversight.core.ids import sha256_hex
 from oversight.core.words import count
 
 LIST_UP_TO = 6
@@ -42,12 +43,15 @@ def figure_lines(paths: list[Path], *, across: bool = False) -> list[str]:
 
 
 def cross_run_folder(run_paths: list[Path], out: Path | None) -> Path:
-    """Where figures across runs go: `--out`, else beside the runs, in the folder that holds the
-    first of them (a runs folder). Never a parent the runs merely share: runs from `runs/` and
-    `imports/` would put figures loose in the checkout."""
+    """Where figures across runs go: `--out`, else beside the runs, in `compare-<hash>` of the
+    folder that holds the first of them (a runs folder), the hash naming the set of runs so a
+    second sweep does not overwrite the first's figures. Never a parent the runs merely share:
+    runs from `runs/` and `imports/` would put figures loose in the checkout."""
     if out is not None:
         return out
-    return Path(run_paths[0]).resolve().parent
+    first = Path(run_paths[0]).resolve()
+    names = sorted({str(Path(p).resolve()) for p in run_paths})
+    return first.parent / f"compare-{sha256_hex(chr(0).join(names))[:8]}"
 
 
 def look_further(run_paths: list[Path]) -> list[str]:

@@ -74,8 +74,13 @@ def test_figures_across_runs_go_beside_the_runs_or_under_out(
     console, buf = _console(200)
     report(runs, console)
     assert not (elsewhere / "reports").exists()
-    assert (tmp_path / "runs" / "compare_estimates.png").stat().st_size > 1000
-    assert f"figures across runs (PNG, SVG): 2 figures in {(tmp_path / 'runs').resolve()}" in buf.getvalue()
+    [where] = [d for d in (tmp_path / "runs").iterdir() if d.name.startswith("compare-")]
+    assert (where / "compare_estimates.png").stat().st_size > 1000
+    assert f"figures across runs (PNG, SVG): 2 figures in {where.resolve()}" in buf.getvalue()
+    report(runs[::-1], _console()[0])  # the same runs, in another order: the same folder
+    third = _run(tmp_path / "runs", "20261202T133138Z-debate-c")
+    report([runs[0], third], _console()[0])  # another set of runs does not overwrite the first's
+    assert len([d for d in (tmp_path / "runs").iterdir() if d.name.startswith("compare-")]) == 2
     report(runs, _console()[0], out=tmp_path / "out")
     assert (tmp_path / "out" / "compare_differences.svg").exists()
 
@@ -172,7 +177,9 @@ def test_figures_across_runs_in_different_folders_go_beside_the_first_never_loos
     from oversight.report.outputs import cross_run_folder
 
     a, b = tmp_path / "runs" / "20261201T000000Z-a", tmp_path / "imports" / "20261201T000000Z-b"
-    assert cross_run_folder([a, b], None) == (tmp_path / "runs").resolve()
-    assert cross_run_folder([b, a], None) == (tmp_path / "imports").resolve()
-    assert cross_run_folder([a, tmp_path / "runs" / "x"], None) == (tmp_path / "runs").resolve()
+    assert cross_run_folder([a, b], None).parent == (tmp_path / "runs").resolve()
+    assert cross_run_folder([b, a], None).parent == (tmp_path / "imports").resolve()
+    assert cross_run_folder([a, tmp_path / "runs" / "x"], None).parent == (tmp_path / "runs").resolve()
+    assert cross_run_folder([a, b], None).name == cross_run_folder([b, a], None).name != cross_run_folder(
+        [a, tmp_path / "runs" / "x"], None).name
     assert cross_run_folder([a, b], tmp_path / "out") == tmp_path / "out"
