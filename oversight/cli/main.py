@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 from oversight import __version__
@@ -32,9 +33,25 @@ class _Parser(DeferringParser):
         super()._print_message(clean(message), file)
 
 
+class _Version(argparse.Action):
+    """`oversight 0.1.0 (git 1dac8af…)`: the commit too when run from a checkout, worked out only
+    when asked (run folders record the full revision in experiment.yaml)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version (and git revision) and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        from oversight.core.provenance import git_revision
+
+        rev = git_revision(Path(__file__).resolve().parent)
+        parser.exit(message=f"oversight {__version__}" + (f" (git {rev[:12]}{'+dirty' if rev.endswith('+dirty') else ''})"
+                                                           if rev else "") + "\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="oversight", description="Scalable-oversight experiments.")
-    parser.add_argument("--version", action="version", version=f"oversight {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(sub)

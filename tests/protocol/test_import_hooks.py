@@ -37,6 +37,9 @@ def test_toy_importer_comes_from_its_hook(tmp_path: Path) -> None:
     assert (row["n"], row["accuracy"]) == (3, 2 / 3)
     assert (run / "plots" / "toy_accuracy.png").exists()  # the toy's own figure hook, on an imported run
 
+    helped = _oversight(env, tmp_path, "import", "--help")  # the formats every protocol brings, a third party's too
+    assert helped.returncode == 0 and "nyu-debate,toy-answers" in "".join(helped.stdout.split())
+
     unknown = _oversight(env, tmp_path, "import", "toy-answer", str(tmp_path / "answers.csv"), "--runs-dir", str(tmp_path / "runs"))
     assert unknown.returncode == 2 and "nyu-debate" in unknown.stderr and "toy-answers" in unknown.stderr
     assert "Traceback" not in unknown.stderr
