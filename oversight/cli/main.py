@@ -45,8 +45,9 @@ class _Version(argparse.Action):
         from oversight.core.provenance import git_revision
 
         rev = git_revision(Path(__file__).resolve().parent)
-        parser.exit(message=f"oversight {__version__}" + (f" (git {rev[:12]}{'+dirty' if rev.endswith('+dirty') else ''})"
-                                                           if rev else "") + "\n")
+        dirty = "+dirty" if rev and rev.endswith("+dirty") else ""
+        print(f"oversight {__version__}" + (f" (git {rev[:12]}{dirty})" if rev else ""))
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
