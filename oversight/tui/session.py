@@ -63,6 +63,24 @@ class AlreadyJudged(Exception):
     """This person's judgment of the unit is already on file (written by another session)."""
 
 
+EVERY_RULE = "every condition of every item (one person, on purpose)"
+
+
+def _same_plan_as_before(folder: RunFolder, judge_id: str, every_condition: bool) -> None:
+    """A person who judged with --every-condition and comes back without it (or the other way)
+    would silently get another plan: their items dealt again under another rule."""
+    mine = [r for r in folder.iter_judgments()
+            if (r.get("judge") or {}).get("kind") == "human" and (r.get("judge") or {}).get("id") == judge_id]
+    rules = {str((r.get("assignment") or {}).get("rule")) for r in effective_judgments(mine) if r.get("assignment")}
+    if not rules or (EVERY_RULE in rules) == every_condition:
+        return
+    if every_condition:
+        raise UserError(f"--judge-id {judge_id}: you judged this run one condition per item; go on without "
+                        "--every-condition (or judge every condition under another --judge-id)")
+    raise UserError(f"--judge-id {judge_id}: you judged this run with --every-condition; add it again to go on "
+                    "(or judge one condition per item under another --judge-id)")
+
+
 class JudgeSession:
     """The units of one person on one run, and the judgments they have confirmed."""
 
@@ -89,6 +107,7 @@ class JudgeSession:
         folder.shapes = protocol_shapes(protocol)  # the lines this person's form and hooks read
         folder.repair()
         usable = [t for t in folder.transcripts() if t.get("error") is None]
+        _same_plan_as_before(folder, judge_id, every_condition)
         session = cls(folder, judge_id, protocol, params, usable, roster, busy, every_condition)
         if not session.units:
             raise UserError(f"{folder.path}: nothing to judge (no finished transcript has a judge view)")
@@ -237,7 +256,7 @@ class JudgeSession:
             for position, item_id in enumerate(items):
                 shown = [c for c in self.conditions if c in by_item[item_id]]
                 for order, condition in enumerate(shown):
-                    assignment = {"rule": "every condition of every item (one person, on purpose)",
+                    assignment = {"rule": EVERY_RULE,
                                   "item_position": position, "conditions": self.conditions,
                                   "seen_before": shown[:order]}
                     units += self._units_of(by_item[item_id][condition], assignment)

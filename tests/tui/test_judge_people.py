@@ -263,3 +263,24 @@ def test_a_solo_researcher_sees_the_plan_and_may_cover_every_condition(debate_fo
     firsts = [u for u in every.units if not u.assignment["seen_before"]]
     assert len({every.transcripts[u.transcript_id]["item_id"] for u in firsts}) == len(items)
     assert "not blind" in every.plan_summary()
+
+
+def test_coming_back_under_another_plan_is_refused_not_dealt_again(debate_folder: Path) -> None:
+    """A person who judged with --every-condition and comes back without it (or the other way)
+    is told so, and nothing they judged is dealt again under the other rule; an undone judgment
+    leaves nothing to hold them to."""
+    from oversight.core.errors import UserError
+    from oversight.protocol.contract import JudgeResponse
+
+    folder = RunFolder.open(debate_folder)
+    every = JudgeSession.open(folder, "solo", every_condition=True)
+    every.record(every.units[0], JudgeResponse(choice=0, probability=0.7), 1.0)
+    with pytest.raises(UserError, match="with --every-condition; add it again"):
+        JudgeSession.open(folder, "solo")
+    assert len(JudgeSession.open(folder, "solo", every_condition=True).pending()) == len(every.units) - 1
+    one = JudgeSession.open(folder, "ana")
+    one.record(one.units[0], JudgeResponse(choice=1, probability=0.6), 1.0)
+    with pytest.raises(UserError, match="one condition per item; go on without --every-condition"):
+        JudgeSession.open(folder, "ana", every_condition=True)
+    assert one.undo() is not None
+    assert JudgeSession.open(folder, "ana", every_condition=True).units  # nothing standing: a fresh start
