@@ -45,11 +45,12 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
         p = plan_resume(folder)
         refuse(p)
     else:
-        from oversight.cli.options import experiments
+        from oversight.cli.options import blame_flags, experiments
 
         args.set, args.model = [], []
-        plans = [(plan(exp, source=str(path), base_dir=path.parent), point)
-                 for exp, point, path in experiments(args.target, args)]
+        with blame_flags(args.target, args):
+            plans = [(plan(exp, source=str(path), base_dir=path.parent), point)
+                     for exp, point, path in experiments(args.target, args)]
         if len(plans) != 1:
             raise UserError(f"{target}: a sweep cannot be judged live; pick one point of it")
         p, point = plans[0]

@@ -11,6 +11,7 @@ from typing import Any
 from oversight.cli.console import err_console
 from oversight.core.errors import UserError, bounded, write_failure
 from oversight.core.safe_text import line
+from oversight.models.spec import redact_url
 
 ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
               "shipped tasks); repeatable")
@@ -82,7 +83,7 @@ def blame_flags(path_text: str, args: argparse.Namespace) -> Iterator[None]:
             where = text[len(head):].split(":", 1)[0]
             for key, flag in flags_given(args).items():
                 if where == key or where.startswith(f"{key}."):
-                    raise UserError(f"{bounded(flag, 100)}: {text[len(head):]}") from None
+                    raise UserError(f"{bounded(redact_url(flag), 100)}: {text[len(head):]}") from None
         raise
 
 

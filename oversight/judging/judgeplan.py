@@ -15,7 +15,7 @@ from oversight.config.experiment import Experiment, check_size, load_yaml, valid
 from oversight.config.overrides import parse_assignment
 from oversight.core.errors import UserError
 from oversight.core.ids import sha256_hex
-from oversight.models.spec import parse_spec
+from oversight.models.spec import parse_spec, redact_url
 from oversight.models.types import GenerateConfig
 from oversight.protocol.prompts import PromptSet
 from oversight.protocol.contract import JudgeView, Protocol
@@ -229,10 +229,13 @@ def plan_judging(folder: RunFolder, opts: JudgeOptions) -> JudgePlan:
     logprob: dict[str, Any] = {}
     if opts.kind == "logprob":
         k_field = param_name(protocol, "top_logprobs_param", params)
-        k = generation[role].top_logprobs or (getattr(params, k_field) if k_field else 10)
+        # as the run's judge asked (its params' count, which its calls use), unless --set says otherwise
+        asked = "top_logprobs" in {parse_assignment(text, "--set")[0] for text in opts.sets}
+        k = ((generation[role].top_logprobs if asked else None) or (getattr(params, k_field) if k_field else None)
+             or generation[role].top_logprobs or 10)
         logprob = {"logprobs": True, "top_logprobs": k, "max_tokens": 1}
     settings = settings_for(generation, role, overrides=logprob).model_dump(mode="json", exclude={"timeout_s"})
-    _refuse_a_replay_of_the_runs_judge(exp, opts, role, run_judge_kind(protocol, run_params))
+    _refuse_a_copy_of_the_runs_judge(exp, opts, role, run_judge_kind(protocol, run_params), generation)
     judge_id = opts.judge_id or f"{opts.kind}:{parse_spec(opts.model)}:{prompt_hash}"
     past = _already_judged(folder, judge_id, settings, prompt_hash, protocol)
     todo, retried = [], 0
@@ -261,16 +264,18 @@ class _Past:
     """Records per (transcript, view), superseded ones included: numbers the next record's id."""
 
 
-def _refuse_a_replay_of_the_runs_judge(exp: Experiment, opts: JudgeOptions, role: str, run_kind: str) -> None:
-    """The run's own judge, asked again with its prompts, settings and the response cache, would
-    only replay the run's answers, and a second copy of one rater would be pooled as two."""
-    same = (opts.cache and not (opts.prompts or opts.sets or opts.binds or opts.flags)
-            and opts.swap is None and opts.kind == run_kind and role in exp.models
-            and parse_spec(opts.model) == parse_spec(exp.models[role]))
+def _refuse_a_copy_of_the_runs_judge(exp: Experiment, opts: JudgeOptions, role: str, run_kind: str,
+                                     generation: dict[str, GenerateConfig]) -> None:
+    """The run's own judge asked again with its prompts and sampling (whatever flags spell them)
+    gives the run's answers again, from the cache or as the same greedy calls, and a second copy
+    of one rater would be pooled as two. Which answer orders are judged does not change that."""
+    same = (opts.cache and not (opts.prompts or opts.binds or opts.flags) and opts.kind == run_kind
+            and role in exp.models and parse_spec(opts.model) == parse_spec(exp.models[role])
+            and settings_for(generation, role) == settings_for(exp.generation, role))
     if same:
-        raise UserError(f"--model {opts.model}: that is the run's own judge, with its prompts and settings; the "
-                        "response cache would replay its answers as a second judge. Change --set/--prompt/"
-                        "--judge-kind, or pass --no-cache to sample it again")
+        raise UserError(f"--model {redact_url(opts.model)}: that is the run's own judge with its prompts and "
+                        "settings, so it would give the run's answers again as a second judge; change the model, "
+                        "--set or --prompt, or pass --no-cache to sample it anew")
 
 
 def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str,

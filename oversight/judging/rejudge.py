@@ -31,9 +31,9 @@ from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
 from oversight.models.spec import parse_spec
 from oversight.models.types import Usage
-from oversight.protocol.judge_call import call_judge, wants_structured
+from oversight.protocol.judge_call import call_judge, check_judge_call, wants_structured
 from oversight.protocol.contract import JudgeResponse, Protocol, Unit
-from oversight.protocol.hooks import call_hook, call_hook_async, protocol_label
+from oversight.protocol.hooks import call_hook, call_hook_as, call_hook_async, protocol_label
 from oversight.protocol.recorder import Recorder, RunContext
 from oversight.protocol.declared import protocol_shapes
 from oversight.runs.dryrun import EstimateProvider, role_row, uncached_cost
@@ -115,9 +115,14 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     rec = Recorder(ctx, Unit(id=str(t["id"]), item_id=str(t.get("item_id")), condition=str(t.get("condition")), item=None))
     schema = call_hook(p.protocol, "response_schema", view, p.params)  # a failing one is a one-line UserError
     hook_error: str | None = None
+    call = call_hook_as(dict, p.protocol, "judge_call", view, p.params, wants_structured(rec, p.role, schema))
+    check_judge_call(protocol_label(p.protocol), call)
+    call = {**call, **p.overrides}
+    # what this view's call was sent (`settings` is the judge's, the same for every view)
+    sent = ctx.settings_for(p.role, call.get("defaults"), call.get("caps"),
+                            {k: v for k, v in call.items() if k not in ("defaults", "caps")})
     try:
-        call = call_hook(p.protocol, "judge_call", view, p.params, wants_structured(rec, p.role, schema))
-        out, response = await call_judge(rec, p.role, view, schema, step=f"rejudge {view.key}", **{**call, **p.overrides})
+        out, response = await call_judge(rec, p.role, view, schema, step=f"rejudge {view.key}", **call)
     except ModelCallError as exc:
         fields = _failed_fields(p, task, f"judge call failed: {exc.reason}")
     else:
@@ -133,6 +138,7 @@ async def judge_task(p: JudgePlan, ctx: RunContext, task: Task) -> tuple[dict[st
     judgment = Judgment(
         transcript_id=str(t["id"]), judge=JudgeRef(kind="model", id=p.judge_id), attempt=None,
         **{**fields, **ids, "view_key": view.key, "model": str(parse_spec(p.options.model)), "settings": p.settings,
+           "call_settings": sent.model_dump(mode="json", exclude={"timeout_s", "response_schema"}),
            "prompt_hash": p.prompt_hash, "usage": sum(rec.usage_by_role.values(), Usage()).model_dump()},
     )
     return judgment.to_record(), rec, hook_error

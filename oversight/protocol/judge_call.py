@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.models.types import ModelOutput
+from oversight.core.errors import UserError
+from oversight.models.types import GenerateConfig, ModelOutput
 from oversight.protocol.contract import JudgeResponse, JudgeView
 from oversight.protocol.recorder import Recorder
 
@@ -21,6 +22,18 @@ def judge_format_fields(response: JudgeResponse) -> dict[str, Any]:
     if response.format_note:
         fields["judge_format_note"] = response.format_note
     return fields
+
+
+def check_judge_call(protocol_name: str, call: dict[str, Any]) -> None:
+    """A protocol's `judge_call` result, checked before the first call: `defaults` and `caps` as
+    mappings of sampling fields, any other key a sampling field (an override)."""
+    fields = set(GenerateConfig.model_fields)
+    for key, value in call.items():
+        wrong = (not isinstance(value, dict) or not set(value) <= fields) if key in ("defaults", "caps") else key not in fields
+        if wrong:
+            raise UserError(f"protocol {protocol_name!r}: its judge_call hook returned {key}={value!r}; give defaults "
+                            f"and caps as mappings of sampling fields, other keys as sampling fields "
+                            f"({', '.join(sorted(fields))})")
 
 
 def wants_structured(rec: Recorder, role: str, schema: dict[str, Any] | None) -> bool:
@@ -46,4 +59,4 @@ async def call_judge(rec: Recorder, role: str, view: JudgeView, schema: dict[str
                               cut_off=cut_off)
 
 
-__all__ = ["call_judge", "judge_format_fields", "wants_structured"]
+__all__ = ["call_judge", "check_judge_call", "judge_format_fields", "wants_structured"]

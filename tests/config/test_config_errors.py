@@ -153,6 +153,14 @@ def test_a_bad_value_from_a_flag_names_the_flag_not_the_file(
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_flag_named_in_an_error_keeps_its_url_password_hidden(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_items(tmp_path)
+    (tmp_path / "exp.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "exp.yaml"), "--model", "answerr=openai:m@http://user:SECRET123@h:1/v1"]) == 2
+    err = capsys.readouterr().err
+    assert "SECRET123" not in err and "--model answerr=openai:m@http://user:***@h:1/v1: models.answerr" in err
+
+
 def test_a_mistake_in_the_file_still_names_the_file_beside_a_good_flag(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_items(tmp_path)

@@ -38,7 +38,7 @@ def new_judges(run: Path, old: set[str]) -> list[dict[str, Any]]:
     return [j for j in lines(run / "judgments.jsonl") if j["judge"]["id"] not in old]
 
 
-def debate_run(tmp_path: Path, **params: Any) -> Path:
+def debate_run(tmp_path: Path, generation: dict[str, Any] | None = None, **params: Any) -> Path:
     """Two stories, debate and blind, one round, judged in both orders by a scripted text judge."""
     scripted.register("debater", ["I defend my answer. The story says <quote>the clock</quote> stopped."])
     scripted.register("runjudge", ["Answer: A, 70%"])
@@ -49,6 +49,8 @@ def debate_run(tmp_path: Path, **params: Any) -> Path:
         params={"conditions": ["debate", "blind"], "rounds": 1, "judge_kind": "model", **params},
         limit=2, cache=False, retry={"max_attempts": 1},
     )
+    if generation is not None:
+        config["generation"] = generation
     path = tmp_path / "debate.yaml"
     path.write_text(yaml.safe_dump(config))
     assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 0

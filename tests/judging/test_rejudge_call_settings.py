@@ -5,15 +5,16 @@ ran to its 512-token limit past the list it was asked for."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from oversight.cli.main import main
 from oversight.models.providers import scripted
-from oversight.models.types import GenerateConfig, Message
+from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, TopLogprob
 from tests.helpers.tui_runs import COHERENCE_VERDICT, NODE_VERDICT, summarize_run
-from tests.judging.test_rejudge import critique_run
+from tests.judging.test_rejudge import critique_run, debate_run
 
 
 def configs_by_prompt(model: str) -> dict[str, GenerateConfig]:
@@ -69,5 +70,35 @@ def test_the_runs_own_judge_asked_again_is_refused_unless_it_would_sample_anew(
     err = capsys.readouterr().err.strip()
     assert "run's own judge" in err and "--no-cache" in err and len(err.splitlines()) == 1
     assert (run / "judgments.jsonl").read_text() == before
+    for same in (["--set", "temperature=0.0"], ["--set", "seed=0"], ["--swap"], ["--no-swap"]):  # the run's own values
+        assert main(["judge", str(run), "--model", "scripted:runjudge", *same]) == 2, same
+    assert (run / "judgments.jsonl").read_text() == before
     assert main(["judge", str(run), "--model", "scripted:runjudge", "--set", "temperature=0.7", "--judge-id", "warm"]) == 0
     assert main(["judge", str(run), "--model", "scripted:runjudge", "--no-cache"]) == 0
+
+
+def test_a_rejudge_records_what_each_call_was_sent(tmp_path: Path) -> None:
+    run = critique_run(tmp_path)
+    scripted.register("newjudge", [" The start year is wrong."])
+    assert main(["judge", str(run), "--model", "scripted:newjudge"]) == 0
+    [config, *_] = scripted.CONFIGS["newjudge"]
+    new = [j for j in (json.loads(x) for x in (run / "judgments.jsonl").read_text().splitlines())
+           if "newjudge" in j["judge"]["id"]]
+    assert len(new) == 4 and all(j["call_settings"] == config.model_dump(mode="json", exclude={"timeout_s", "response_schema"})
+                                 for j in new)
+    assert new[0]["call_settings"]["max_tokens"] != new[0]["settings"]["max_tokens"]  # the view's cap, not the judge's
+
+
+def test_a_debate_logprob_rejudge_asks_for_as_many_alternatives_as_the_run(tmp_path: Path) -> None:
+    top = [TopLogprob(token=" A", logprob=-0.3), TopLogprob(token=" B", logprob=-1.4)]
+    one = [Completion(text=" A", logprobs=[TokenLogprob(token=" A", logprob=-0.3, top=top)])]
+    # the run's judge asks for its params' count; the experiment's own sampling count is not what it used
+    run = debate_run(tmp_path, generation={"default": {"temperature": 0.0, "seed": 0}, "judge": {"top_logprobs": 5}},
+                     judge_kind="logprob", top_logprobs=7)
+    assert {c.top_logprobs for c in scripted.CONFIGS["runjudge"]} == {7}
+    scripted.register("newjudge", one)
+    assert main(["judge", str(run), "--model", "scripted:newjudge"]) == 0
+    first = len(scripted.CONFIGS["newjudge"])
+    assert first and {(c.top_logprobs, c.max_tokens) for c in scripted.CONFIGS["newjudge"]} == {(7, 1)}
+    assert main(["judge", str(run), "--model", "scripted:newjudge", "--set", "top_logprobs=3", "--judge-id", "k3"]) == 0
+    assert {c.top_logprobs for c in scripted.CONFIGS["newjudge"][first:]} == {3}

@@ -50,12 +50,12 @@ _NONE = re.compile(r"^[\s*\"'>]*(none|no confusing|no sentence|nothing)\b", re.I
 
 def judge_call(view: JudgeView, structured: bool) -> dict[str, Any]:
     """Ratings are two short lines; a coherence answer is one short line per flagged sentence; a
-    JSON answer opens with its reasoning. Greedy unless the experiment sets the judge's temperature."""
+    JSON answer opens with its reasoning. Always greedy (an override, so a re-judge is too)."""
     if structured:
         cap = 400
     else:
         cap = 24 if view.answer_kind == "rating" else 16 + 8 * min(int(view.variables.get("count", 1)), 20)
-    return {"caps": {"max_tokens": cap}, "defaults": {"temperature": 0.0}}
+    return {"caps": {"max_tokens": cap}, "temperature": 0.0}
 
 
 def response_schema(view: JudgeView, params: SummarizeParams) -> dict[str, Any] | None:
