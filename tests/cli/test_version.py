@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ def test_version_names_the_package_and_the_checkouts_commit(capsys: pytest.Captu
         main(["--version"])
     assert stop.value.code == 0
     said = capsys.readouterr().out.strip()
+    assert oversight.__version__ == version("oversight")  # the installed metadata says the same
     assert said.startswith(f"oversight {oversight.__version__}")
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(oversight.__file__).parent, capture_output=True,
                           text=True, check=False)

@@ -93,10 +93,3 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: py
     assert main(["ls", str(tmp_path / "empty")]) == 0
     assert "no run folders" in capsys.readouterr().out
 
-
-def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    from importlib.metadata import version
-
-    with pytest.raises(SystemExit) as exit_:
-        main(["--version"])
-    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"oversight {version('oversight')}"

@@ -130,6 +130,8 @@ def test_two_runs_and_a_sweep_side_by_side(tmp_path: Path) -> None:
     rows = [r for r in doc["side_by_side"] if r["metric"] == "accuracy debate"]
     assert [r["params.rounds"] for r in rows] == [1, 2]
     assert [r["estimate"] for r in rows] == [round(4 / 6, 4), 1.0]
+    judges = [json.loads((run / "metrics.json").read_text())["judges"][0] for run in (a, b)]
+    assert [r["judge"] for r in rows] == judges  # whose verdicts the numbers are
     assert all(r["published"].startswith("L.76") for r in rows)
     assert not any("published" in r for r in doc["side_by_side"] if r["metric"] == "accuracy expert")
     assert (tmp_path / "out" / "compare_estimates.png").stat().st_size > 0

@@ -41,6 +41,7 @@ def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
     """Recall per condition and the uplift, for the run's first judge (or the pooled block)."""
     judge = first_judge(metrics)
     block = (metrics.get("by_judge") or {}).get(judge) or {}
-    rows = [estimate_row(f"recall {c}", rec) for c, rec in (block.get("recall") or {}).items()]
-    rows.append(estimate_row("uplift", block.get("uplift"), difference=True))
+    named = {"judge": judge} if judge else {}  # which judge the numbers are, named in the table
+    rows = [estimate_row(f"recall {c}", rec, **named) for c, rec in (block.get("recall") or {}).items()]
+    rows.append(estimate_row("uplift", block.get("uplift"), difference=True, **named))
     return [r for r in rows if r]

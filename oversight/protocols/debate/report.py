@@ -65,7 +65,8 @@ TABLE_NOTES = {
 def headline(metrics: dict[str, Any]) -> list[HeadlineRow]:
     """Accuracy per condition and debate minus each baseline, for the run's first judge."""
     judge = first_judge(metrics)
-    rows = [estimate_row(f"accuracy {c}", by_j.get(judge, {}).get("accuracy"))
+    named = {"judge": judge} if judge else {}  # which judge the numbers are, named in the table
+    rows = [estimate_row(f"accuracy {c}", by_j.get(judge, {}).get("accuracy"), **named)
             for c, by_j in (metrics.get("conditions") or {}).items()]
-    rows += [estimate_row(label, d) for label, d in (metrics.get("comparisons") or {}).get(judge, {}).items()]
+    rows += [estimate_row(label, d, **named) for label, d in (metrics.get("comparisons") or {}).get(judge, {}).items()]
     return [r for r in rows if r]

@@ -173,7 +173,7 @@ def _rows(strategy: str, tree: dict[str, Any], judges: dict[str, Any]) -> list[d
         for name, st in tree["stages"].items():
             row: dict[str, Any] = {"condition": strategy, "stage": name, "nodes": st["nodes"],
                                    "compression": st["compression"]}
-            if len(judges) > 1:
+            if judge:  # one judge: named once in the table's header, as a constant column
                 row["judge"] = judge
             rated = result["ratings"].get(name)
             for scale in SCALES:

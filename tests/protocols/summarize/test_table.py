@@ -25,6 +25,7 @@ def test_inv_counts_verdicts_not_invalid_scales() -> None:
     tree = {"stages": {"level 0": {"nodes": 12, "compression": 3.0}}, "depth": 1, "width": 12, "calls": 12}
     [row] = _rows("hierarchical", tree, {"m": {"ratings": _ratings(js), "coherence": {}}})
     assert row["invalid"] == "5/12"
+    assert row["judge"] == "m"  # one judge is still named (the table's header carries it)
     assert row["faithfulness rated"] == "8/12" and row["coverage rated"] == "8/12"
     assert row["method"] == "wilson-bounded"
     assert any("Wilson on the mean rescaled" in line for line in legend_for([row]))
@@ -35,6 +36,7 @@ def test_one_rated_node_of_three_says_so() -> None:
     tree = {"stages": {"root": {"nodes": 3, "compression": 1.5}}, "depth": 1, "width": 3, "calls": 3}
     [row] = _rows("hierarchical", tree, {"m": {"ratings": _ratings(js), "coherence": {}}})
     assert row["faithfulness"] == 1.0 and row["faithfulness rated"] == "1/3" and row["coverage rated"] == "0/3"
+    assert row["coverage 95% CI"] == "no valid score"  # none to average, which is not "too few"
     low, high = row["faithfulness 95% CI"]
     assert 1.0 <= low <= 1.0 < high <= 7.0
     assert row["invalid"] == "3/3"
