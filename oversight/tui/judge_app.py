@@ -106,6 +106,8 @@ class JudgeScreen(Helpful):
         self.unsaved: str | None = None
         """What the last save that failed was (an answer, an undo); quitting then is a failure."""
         self.quit_warned = False
+        self.answered: dict[tuple[str, str], JudgeResponse] = {}
+        """What the person confirmed in this sitting, per unit, for the form after an undo."""
         """ctrl+q was pressed once with an answer typed but not confirmed; the second press quits."""
 
     def compose(self) -> ComposeResult:
@@ -245,8 +247,11 @@ class JudgeScreen(Helpful):
                 f"NOT SAVED (internal error {type(exc).__name__}, logged in errors.log): your answer is kept; "
                 "ctrl+s tries again")
             return
-        self.notify("saved")
+        self.answered[(self.unit.transcript_id, self.unit.part)] = response
         await self.show_next()
+        # on the status line, where it covers nothing (a toast would hide the line below the form)
+        self.query_one("#status", Static).update("saved; ctrl+b undoes it")
+        self.fix_shown = True
 
     def _log(self, exc: BaseException) -> None:
         try:
@@ -266,7 +271,28 @@ class JudgeScreen(Helpful):
             self.query_one("#status", Static).update("nothing to undo")
             return
         await self.show_next()
-        self.query_one("#status", Static).update("your last judgment was withdrawn; judge it again")
+        again = self.unit is not None and self.answered.get((self.unit.transcript_id, self.unit.part))
+        self.fix_shown = False  # the refilled boxes must not clear the line that says so
+        if again:
+            self._fill(again)
+        self.query_one("#status", Static).update(
+            "your last judgment was withdrawn; " + ("your answer is back in the form: change it, then ctrl+s"
+                                                     if again else "judge it again"))
+
+    def _fill(self, response: JudgeResponse) -> None:
+        """The form as the person last confirmed it (after an undo in this sitting), to change one detail."""
+        values = {"#comment": response.comment or ""}
+        if response.choice is not None:
+            values["#choice"] = LETTERS[response.choice]
+            values["#probability"] = f"{response.probability * 100:g}" if response.probability is not None else ""
+        for scale, rating in (response.ratings or {}).items():
+            values[f"#rate-{scale}"] = str(rating)
+        for selector, value in values.items():
+            for box in self.query(f"#form {selector}").results(Input):
+                box.value = value
+        if response.flaws is not None:
+            for area in self.query("#form #flaws").results(TextArea):
+                area.text = "\n".join(response.flaws)
 
     def action_scroll(self, direction: int) -> None:
         content = self.query_one("#content", VerticalScroll)

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Input, TextArea
+
 from oversight.cli.main import main
 from oversight.log.runfolder import RunFolder
 from oversight.tui.judge_app import JudgeApp, JudgeScreen
@@ -158,6 +160,7 @@ async def test_undo_supersedes_and_shows_the_unit_again(debate_folder: Path) -> 
         screen = app.screen
         assert isinstance(screen, JudgeScreen)
         await answer(pilot, screen, choice="A")
+        assert "saved; ctrl+b undoes it" in screen_text(app)  # on the status line, not a toast over it
         second = screen.unit
         assert second is not None
         await answer(pilot, screen, choice="B")
@@ -165,9 +168,13 @@ async def test_undo_supersedes_and_shows_the_unit_again(debate_folder: Path) -> 
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert screen.unit is not None and screen.unit.transcript_id == second.transcript_id
-        assert "withdrawn" in screen_text(app)
-        await answer(pilot, screen, choice="A")
+        assert "withdrawn" in screen_text(app) and "your answer is back in the form" in screen_text(app)
+        # the answer as confirmed, to change one detail: the letter, keeping the rest
+        assert [screen.query_one(f"#{b}", Input).value for b in ("choice", "probability", "comment")] == ["B", "70", "because"]
+        await pilot.press("backspace", "A", "ctrl+s")
+        await pilot.pause()
     records = human(run, "dan")
+    assert records[3]["raw"]["comment"] == "because" and records[3]["raw"]["probability"] == 0.7
     assert len(records) == 4
     undone, retraction = records[1], records[2]
     assert retraction["retracted"] is True and retraction["supersedes"] == undone["id"]
@@ -318,3 +325,20 @@ def test_view_keys_that_name_a_view_not_built_is_one_line(debate_folder: Path, m
         assert "view_keys" in str(exc) and "sideways" in str(exc) and "\n" not in str(exc)
     else:
         raise AssertionError("a view key with no view was accepted")
+
+
+async def test_an_undone_list_of_flaws_or_ratings_comes_back_in_the_form(critique_folder: Path, rated_folder: Path) -> None:
+    for run, expected in ((critique_folder, "flaws"), (rated_folder, "ratings")):
+        app = JudgeApp(JudgeSession.open(RunFolder.open(run), "fay"))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, JudgeScreen)
+            await answer(pilot, screen, flaws="The year is wrong.")
+            await pilot.press("ctrl+b")
+            await pilot.pause()
+            if expected == "flaws":
+                assert screen.query_one("#flaws", TextArea).text == "The year is wrong."
+            else:
+                boxes = [b.value for b in screen.query("#form Input").results(Input)]
+                assert boxes[:2] == ["5", "6"] and boxes[-1] == "ok"
