@@ -24,7 +24,8 @@ from oversight.tui.screens import Helpful, PageScreen, TranscriptScreen, show_no
 
 CSS = """
 .title { height: 1; background: $accent; color: $text; }
-#filters, #legend { height: 1; color: $text-muted; }
+#filters { height: 1; color: $text-muted; }
+#legend { height: auto; max-height: 3; color: $text-muted; }
 #search { dock: bottom; display: none; }
 #search.open { display: block; }
 TabbedContent { height: 1fr; }
@@ -113,8 +114,8 @@ class ListScreen(Helpful):
         judges = self.index.judges()
         legend = self.query_one("#legend", Static)
         legend.display = self.filters.judge is None and len(judges) > 1
-        legend.update(text("marks by judge: " + "  ".join(f"{n}) {j}" for n, j in enumerate(judges, 1)),
-                           one_line=True))
+        # wrapped, not cut: at 80 columns a second judge's id would otherwise be lost
+        legend.update(text("marks by judge: " + "  ".join(f"{n}) {j}" for n, j in enumerate(judges, 1))))
         show_notices(self, self.index)
         self.call_after_refresh(show_notices, self, self.index)  # the marks drawn with the rows may add some
 
