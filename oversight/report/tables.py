@@ -44,10 +44,14 @@ NOTES = {
 notes with its `table_notes` hook."""
 SPLIT_KEYS = ("judge", "run")
 FIELDS = ""
-NARROW_SPLITS = (FIELDS, "sev", "metric", "condition")
+SAME_FIELDS = "="
+NARROW_SPLITS = (FIELDS, SAME_FIELDS, "sev", "metric", "condition")
 """How a too-wide table is split, in this order, before it is shown vertically: FIELDS puts
-consecutive rows with different fields (results, comparisons) in separate tables; a name splits
-by that column's value."""
+consecutive rows whose fields do not nest (results, comparisons) in separate tables, SAME_FIELDS
+then rows with any field of their own (conditions with an optional column); a name splits by
+that column's value."""
+EVERY_ROW = "every row: "
+"""Starts the line above a table that says the columns with one value throughout."""
 _LEFT = {"condition", "metric", "run", "role", "order", "judge", "model", "published", "table"}
 
 
@@ -147,11 +151,19 @@ def _groups(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tuple[str
     return out
 
 
-def _by_fields(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _by_fields(rows: list[dict[str, Any]], same: bool = False) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Consecutive rows whose fields nest (one row's fields all among the table's so far, or the
+    other way round) share a table, a missing cell left blank: conditions with and without an
+    optional column stay together, while comparisons, with fields of their own, start anew.
+    `same`: only rows with the very same fields share a table."""
     out: list[tuple[str, list[dict[str, Any]]]] = []
+    fields: set[str] = set()
     for row in rows:
-        if not out or tuple(out[-1][1][-1]) != tuple(row):
+        keys = set(row)
+        if not out or (keys != fields if same else not (keys <= fields or fields <= keys)):
             out.append(("", []))
+            fields = set()
+        fields |= keys
         out[-1][1].append(row)
     return out
 
@@ -214,16 +226,17 @@ def _fit(rows: list[dict[str, Any]], width: int, splits: tuple[str, ...],
     if same:
         hoisted.update(same)
         rest = [{k: v for k, v in r.items() if k not in same} for r in rows]
-        said = ", ".join(f"{k} {rows[0][k]}" for k in same)
-        return [(", ".join(filter(None, (said, sub))), t) for sub, t in _fit(rest, width, splits, hoisted)]
+        said = EVERY_ROW + ", ".join(f"{k} {rows[0][k]}" for k in same)
+        return [(", ".join(filter(None, (said, sub.removeprefix(EVERY_ROW)))), t)
+                for sub, t in _fit(rest, width, splits, hoisted)]
     for i, key in enumerate(splits):
-        if key == FIELDS and len({tuple(r) for r in rows}) > 1:
-            groups = _by_fields(rows)
-        elif key != FIELDS and any(key in r for r in rows) and len({str(r.get(key)) for r in rows}) > 1:
+        if key in (FIELDS, SAME_FIELDS):
+            groups = _by_fields(rows, same=key == SAME_FIELDS)
+        elif any(key in r for r in rows) and len({str(r.get(key)) for r in rows}) > 1:
             groups = _groups(rows, (key,))
         else:
             continue
-        if groups:
+        if len(groups) > 1:
             out = []
             siblings: set[str] = set()
             for sub, group in groups:

@@ -83,14 +83,14 @@ class JudgeScreen(Helpful):
     HELP_TEXT = (
         "Judging\n\nRead the text above the form; pageup/pagedown scroll it from anywhere.\n"
         "tab / shift+tab: move between the fields   enter: next field\n\n"
-        "A choice: type the letter of your answer (A, B, ...), then how likely it is right (50-100),\n"
-        "  then an explanation if you like (optional).\n"
+        "A choice: type the letter of your answer (A, B, ...), then how likely it is right (50-100), "
+        "then an explanation if you like (optional).\n"
         "Flaws: one flaw per line; leave empty if you find none.\n"
         "Ratings: a whole number from 1 (worst) to 7 (best) for each scale.\n\n"
         "ctrl+s: confirm (saved at once; quitting never loses a confirmed judgment)\n"
         "ctrl+b: undo your last judgment (it is withdrawn and shown again)\n"
-        "ctrl+q: quit; run the same command to go on where you stopped (with an answer\n"
-        "  typed but not confirmed, the first ctrl+q asks; a second one quits without it)\n"
+        "ctrl+q: quit; run the same command to go on where you stopped (with an answer typed but not "
+        "confirmed, the first ctrl+q asks; a second one quits without it)\n"
         "F1 or ?: this page"
     )
 

@@ -51,32 +51,31 @@ class ListScreen(Helpful):
     HELP_TEXT = (
         "Transcripts\n\n"
         "up/down (j/k), pageup/pagedown, home/end: move   enter: open\n"
-        "c: cycle condition filter\n"
-        "v: cycle verdict filter: all, correct (judged, every judge's verdict\n"
-        "   right, the run's own judge included), incorrect (some judge's verdict\n"
-        "   wrong, tied or invalid), unjudged.\n"
+        "c: cycle the condition filter\n"
+        "v: cycle the verdict filter: all; correct (judged, and every judge's verdict right, the run's "
+        "own judge included); incorrect (some judge's verdict wrong, tied or invalid); unjudged\n"
         "   {marks}\n"
         "f: only failed units (error set)\n"
-        "J: cycle judge (verdict marks and the verdict filter use that judge)\n"
-        "/: search ids, speeches, answers, verdict text, prompts and stored texts\n"
-        "   (case-insensitive); enter applies, escape cancels\n"
+        "J: cycle the judge (the verdict marks and the verdict filter use that judge)\n"
+        "/: search ids, speeches, answers, verdict text, prompts and stored texts (case-insensitive); "
+        "enter applies, escape cancels\n"
         "x: clear every filter\n"
         "m: the run's metrics (metrics.json)\n"
         "q: quit\n\n"
-        "Columns: id, condition, verdict marks (✓ right, ✗ wrong, ? invalid,\n"
-        "a number is the protocol's partial score), FAILED for units that failed.\n"
-        "With several judges and judge:all, the marks come in one group per judge,\n"
-        "in the order the line above the list numbers them (·: that judge gave none).\n"
-        "=x after a judge's marks: its verdicts scored as one, as the verdict filter\n"
-        "and the metrics read them (✓✗=½: a tie)."
+        "Columns: id, condition, verdict marks (✓ right, ✗ wrong, ? invalid, a number is the protocol's "
+        "partial score), FAILED for units that failed.\n"
+        "With several judges and judge:all, the marks come in one group per judge, in the order the line "
+        "above the list numbers them (·: that judge gave none).\n"
+        "=x after a judge's marks: its verdicts scored as one, as the verdict filter and the metrics read "
+        "them (✓✗=½: a tie)."
     )
 
     def __init__(self, index: RunIndex, params: dict[str, Any], title: str) -> None:
         super().__init__()
         self.index, self.params, self.run_title = index, params, title
         hooks = index.hooks
-        self.HELP_TEXT = self.HELP_TEXT.format(marks=(hooks.mark_help if hooks and hooks.mark_help
-                                                      else "A verdict is right when its `correct` is true."))
+        marks = hooks.mark_help if hooks and hooks.mark_help else "A verdict is right when its `correct` is true."
+        self.HELP_TEXT = self.HELP_TEXT.format(marks=" ".join(marks.split()))  # one paragraph, wrapped by hang
         self.filters = Filters()
         self.rows: list[dict[str, Any]] = []
 

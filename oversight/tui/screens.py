@@ -48,7 +48,8 @@ HELP_WIDTH = 72
 
 def hang(page: str, width: int) -> str:
     """Each line wrapped at `width`, its continuation indented under the text after its key
-    ("s: ...", "  tab / shift+tab: ..."), so a wrapped line never reads as a new key."""
+    ("s: ...", "  tab / shift+tab: ..."), so a wrapped line never reads as a new key; a line of
+    prose continues at its own indent. Help pages are written a line per key, unwrapped."""
     out = []
     for line in page.splitlines():
         if len(line) <= width:
@@ -56,7 +57,7 @@ def hang(page: str, width: int) -> str:
             continue
         lead = len(line) - len(line.lstrip(" "))
         key = line.find(": ", lead)
-        under = key + 2 if 0 <= key - lead <= 24 else lead + 2
+        under = key + 2 if 0 <= key - lead <= 24 else lead
         out += textwrap.wrap(line, width, subsequent_indent=" " * under, drop_whitespace=True) or [line]
     return "\n".join(out)
 
@@ -146,7 +147,7 @@ class QuotesScreen(Helpful):
     """Every quote of a transcript; enter opens the stored text at its span (or its closest span)."""
 
     BINDINGS = [BACK, HELP]
-    HELP_TEXT = "up/down: choose a quote\nenter: open the stored text at the quote (exact span, or the closest\n  span of an unverified quote with its fuzzy score)\nescape or q: back"
+    HELP_TEXT = "up/down: choose a quote\nenter: open the stored text at the quote (exact span, or the closest span of an unverified quote with its fuzzy score)\nescape or q: back"
 
     def __init__(self, quotes: list[QuoteRef], source: str) -> None:
         super().__init__()

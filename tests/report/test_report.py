@@ -215,6 +215,22 @@ def test_a_column_said_above_one_table_is_said_above_its_siblings_too() -> None:
     assert text.count("inv 0/8") == 1 and "m Np" in text
 
 
+def test_rows_whose_fields_nest_share_one_table_when_it_fits() -> None:
+    """Conditions with and without an optional column (debate's `unres`) are one table, the
+    missing cells blank; comparisons, with fields of their own, are the next; the line above
+    each says its values hold for every row."""
+    text = _printed(Section("Results", _debate_rows()), width=80)
+    lines = text.splitlines()
+    headers = [i for i, ln in enumerate(lines) if ln.startswith("condition")]
+    assert len(headers) == 2
+    assert lines[headers[0]].split()[-1] == "unres"
+    body = lines[headers[0] + 2:headers[0] + 6]
+    assert [ln.split()[0] for ln in body] == ["debate", "consultancy", "blind", "expert"]
+    assert body[0].endswith("0 in 0/4") and not body[2].rstrip().endswith("0/4")
+    assert lines[headers[0] - 1] == "every row: m W, inv 0/8, fail 0/8"
+    assert lines[headers[1] - 1] == "every row: m Np"
+
+
 def test_a_table_that_fits_keeps_its_columns() -> None:
     rows = _debate_rows()[2:4]
     text = _printed(Section("Results", rows), width=120)

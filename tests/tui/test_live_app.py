@@ -81,7 +81,17 @@ async def until(pilot: Any, app: LiveApp, seen: list[str], check: Callable[[str]
         seen.append(screen)
         if check(screen):
             return screen
-    raise AssertionError(f"the screen never showed it:\n{screen}")
+    raise AssertionError(f"the screen never showed it:\n{screen}\n{waiting_tasks()}")
+
+
+def waiting_tasks() -> str:
+    """Where each task of the loop waits (the sitting among them), to say why a screen never came."""
+    out = []
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=30)
+        out.append(f"{task.get_name()}: " + " <- ".join(f"{f.f_code.co_name}@{Path(f.f_code.co_filename).name}:{f.f_lineno}"
+                                                      for f in reversed(frames)))
+    return "\n".join(out)
 
 
 def form_open(screen: str) -> bool:

@@ -101,7 +101,7 @@ async def test_list_navigation_and_filters(debate_folder: Path) -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, ListScreen)
         await pilot.press("question_mark")
-        assert "cycle condition filter" in screen_text(app)
+        assert "cycle the condition filter" in screen_text(app)
         await pilot.press("escape", "m")
         assert isinstance(app.screen, PageScreen)
         assert "accuracy" in await full_text(app, pilot)

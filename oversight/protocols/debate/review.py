@@ -21,10 +21,9 @@ from oversight.protocols.debate.outcome import outcome_of
 from oversight.protocols.debate.verdict_scores import transcript_score
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
 
-MARK_HELP = ("A transcript is correct for a judge when its verdict is, as accuracy counts it:\n"
-             "   judged in both answer orders, p(correct) averaged over the two (a tie\n"
-             "   at 0.5, which accuracy counts as half, is in neither list). The marks\n"
-             "   show each order's verdict on its own, so a row may be ✓✗ in either list.")
+MARK_HELP = ("Correct and incorrect read a judge's verdict as accuracy counts it: with both answer orders "
+             "judged, p(correct) averaged over the two, so a tie at 0.5 (counted as half) is in neither list. "
+             "The marks show each order's verdict on its own, so a row marked ✓✗ may be in either list.")
 
 
 def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:

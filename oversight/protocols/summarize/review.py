@@ -15,10 +15,9 @@ from oversight.protocol.review import Body, ReviewTree, heading, judge_label, la
 from oversight.protocols.summarize.judging import root_id
 from oversight.protocols.summarize.tree import inputs_block, node_records, source_record
 
-HELP = ("summarization tree: up/down move between nodes, space folds,\n"
-        "   shift+left goes to the parent, shift+up/down to siblings; tab\n"
-        "   moves to the node's details (inputs, output, level, source span,\n"
-        "   retried/cut, judgments) and on; shift+tab back\n"
+HELP = ("the summarization tree: up/down move between nodes, space folds, shift+left goes to the parent, "
+        "shift+up/down to siblings; tab moves to the node's details (inputs, output, level, source span, "
+        "retried/cut, judgments) and on; shift+tab back\n"
         "s: the source at the node's span")
 FORM_TITLES = {"summary": "Summary", "sentences": "Summary sentences"}
 
