@@ -79,13 +79,31 @@ def n_note(records: dict[str, dict[str, Any] | None], unit: str, clusters: str =
         ns += " per estimate" if len(recs) > 1 else ""
     else:
         ns = f"n ({unit}): " + ", ".join(f"{g} {n}" for g, n in counts.items())
-    methods = sorted({method_name(r.get("ci_method")) for r in recs.values() if r.get("ci_method")})
+    methods = _methods(recs, clusters)
     missing = sorted({str(r.get("ci_reason")).split(":", 1)[0] for r in recs.values()
                       if r.get("ci") is None and r.get("ci_reason")})
-    text = f"{ns}. 95% CI: {'; '.join(methods) or 'none'}."
+    text = f"{ns}. 95% CI: {methods or 'none'}."
     if missing:
         text += f" No interval where {', '.join(missing)}."
     return text
+
+
+def _methods(recs: dict[str, dict[str, Any]], clusters: str) -> str:
+    """The interval methods used, and where each was used when there are several: by the rule
+    the counts show (a cluster-adjusted method exactly where n is counted in clusters), else by
+    naming the groups of every method but the commonest."""
+    by_group = {g: method_name(r.get("ci_method")) for g, r in recs.items() if r.get("ci_method")}
+    names = sorted(set(by_group.values()))
+    if len(names) < 2:
+        return "; ".join(names)
+    grouped = {g for g, r in recs.items() if r.get("clusters") is not None and r.get("clusters") != r.get("n")}
+    inside = {by_group[g] for g in grouped if g in by_group}
+    outside = {m for g, m in by_group.items() if g not in grouped}
+    if len(inside) == 1 and len(outside) == 1 and inside != outside:
+        return f"{inside.pop()} where n is counted in {clusters}; {outside.pop()} elsewhere"
+    order = sorted(names, key=lambda m: -sum(v == m for v in by_group.values()))
+    return "; ".join([*(f"{m} for {', '.join(g for g, v in by_group.items() if v == m)}" for m in order[1:]),
+                      f"{order[0]} elsewhere"])
 
 
 __all__ = ["interval_plot", "n_note"]

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -157,6 +158,20 @@ def test_counts_read_as_english() -> None:
                   "verdicts", "transcripts").startswith("n = 2 verdicts in 1 transcript.")
     lines = status_lines({"run": {"units_finished": 3, "units_failed": 0, "units_outside_plan": 1}})
     assert lines == ["units: 3 finished, 0 failed; 1 transcript outside the plan left out"]
+
+
+def test_a_caption_with_two_interval_methods_says_where_each_was_used() -> None:
+    def rec(n: int, clusters: int, method: str) -> dict[str, Any]:
+        return {"estimate": 0.5, "n": n, "clusters": clusters, "ci": [0.1, 0.9], "ci_method": method}
+
+    by_rule = n_note({"all": rec(19, 8, "wilson-cluster"), "1": rec(2, 2, "wilson"), "3": rec(8, 6, "wilson-cluster")},
+                     "gold flaws", "items")
+    assert by_rule.endswith("95% CI: Wilson, cluster-adjusted where n is counted in items; Wilson elsewhere.")
+    listed = n_note({"all": rec(8, 8, "newcombe-paired-cluster"), "1": rec(2, 2, "newcombe-paired"),
+                     "2": rec(5, 5, "newcombe-paired")}, "paired items")
+    assert listed.endswith("95% CI: Newcombe paired, cluster-adjusted for all; Newcombe paired (1998b) elsewhere.")
+    one = n_note({"a": rec(4, 4, "wilson"), "b": rec(5, 5, "wilson")}, "verdicts")
+    assert one.endswith("95% CI: Wilson.")
 
 
 def test_a_sweeps_runs_with_the_same_figures_share_one_line(tmp_path: Path) -> None:

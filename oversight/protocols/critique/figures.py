@@ -20,14 +20,14 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
         flat = {f"{_severity(s)} {c}": p.get("recall", {}).get(c) for s, p in parts.items() for c in conditions}
         figures.append((f"critique_recall{suffix}", interval_plot(
             f"Flaw recall per condition and severity - {ctx.run}\njudge: {judge}", list(parts), series,
-            ylabel="recall of gold flaws", note=n_note(flat, "gold flaws", "items"), xlabel="flaw severity")))
+            ylabel="recall of gold flaws", note=n_note(flat, "gold flaws", "items"), xlabel="flaw severity (1 minor to 4 critical)")))
         uplift = {s: p.get("uplift") for s, p in parts.items()}
         if any(uplift.values()):
             figures.append((f"critique_uplift{suffix}", interval_plot(
                 f"Uplift: assisted minus unassisted recall - {ctx.run}\njudge: {judge}", list(parts),
                 {"uplift": list(uplift.values())}, ylabel="recall difference", ylim=(-1.0, 1.0),
                 note=n_note({_severity(s): u for s, u in uplift.items()}, "paired items"), reference=0.0, reference_label="no uplift",
-                xlabel="flaw severity")))
+                xlabel="flaw severity (1 minor to 4 critical)")))
     return figures
 
 
