@@ -171,7 +171,7 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None =
         sets=[f"{k}={json.dumps(v)}" for k, v in (settings or {}).items()], judge_id=judge_id,
         binds=[f"{role}={spec}" for role, spec in (binds or {}).items()],
         flags=dict(flags or {}), concurrency=concurrency, max_connections=max_connections,
-        cache=cache, retry_failed=retry_failed,
+        cache=cache, retry_failed=retry_failed, spelling="api",
     )
     folder = open_folder(path, warn=warn)
     with folder.lock("judging"):  # two model judges planning the same views would both pay for them

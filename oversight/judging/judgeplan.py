@@ -15,6 +15,7 @@ from oversight.config.experiment import Experiment, check_size, load_yaml, valid
 from oversight.config.overrides import parse_assignment
 from oversight.core.errors import UserError
 from oversight.core.ids import sha256_hex
+from oversight.models.identity import same_model
 from oversight.models.spec import parse_spec, redact_url
 from oversight.models.types import GenerateConfig
 from oversight.protocol.prompts import PromptSet
@@ -52,6 +53,8 @@ class JudgeOptions:
     cache: bool = True
     retry_failed: bool = False
     """Judge again the views whose earlier call failed (each retry supersedes the failed record)."""
+    spelling: str = "cli"
+    """How messages name these options: "cli" (`--model`) or "api" (`model=`, as `oversight.judge` takes them)."""
 
 
 @dataclass
@@ -270,12 +273,14 @@ def _refuse_a_copy_of_the_runs_judge(exp: Experiment, opts: JudgeOptions, role: 
     gives the run's answers again, from the cache or as the same greedy calls, and a second copy
     of one rater would be pooled as two. Which answer orders are judged does not change that."""
     same = (opts.cache and not (opts.prompts or opts.binds or opts.flags) and opts.kind == run_kind
-            and role in exp.models and parse_spec(opts.model) == parse_spec(exp.models[role])
-            and settings_for(generation, role) == settings_for(exp.generation, role))
+            and role in exp.models and settings_for(generation, role) == settings_for(exp.generation, role)
+            and same_model(parse_spec(opts.model), parse_spec(exp.models[role])))
     if same:
-        raise UserError(f"--model {redact_url(opts.model)}: that is the run's own judge with its prompts and "
-                        "settings, so it would give the run's answers again as a second judge; change the model, "
-                        "--set or --prompt, or pass --no-cache to sample it anew")
+        cli = opts.spelling == "cli"
+        raise UserError(f"{'--model ' if cli else 'model='}{redact_url(opts.model)}: that is the run's own judge "
+                        "with its prompts and settings, so it would give the run's answers again as a second judge; "
+                        + ("change the model, --set or --prompt, or pass --no-cache to sample it anew" if cli else
+                           "change the model, settings= or prompts=, or pass cache=False to sample it anew"))
 
 
 def _already_judged(folder: RunFolder, judge_id: str, settings: dict[str, Any], prompt_hash: str,

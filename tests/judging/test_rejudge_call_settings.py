@@ -77,6 +77,17 @@ def test_the_runs_own_judge_asked_again_is_refused_unless_it_would_sample_anew(
     assert main(["judge", str(run), "--model", "scripted:runjudge", "--no-cache"]) == 0
 
 
+def test_the_python_api_names_its_own_parameters_when_it_refuses(tmp_path: Path) -> None:
+    import oversight
+    from oversight.core.errors import UserError
+
+    run = critique_run(tmp_path)
+    with pytest.raises(UserError) as refused:
+        oversight.judge(run, model="scripted:runjudge", progress=False)
+    message = str(refused.value)
+    assert message.startswith("model=scripted:runjudge:") and "cache=False" in message and "--" not in message
+
+
 def test_a_rejudge_records_what_each_call_was_sent(tmp_path: Path) -> None:
     run = critique_run(tmp_path)
     scripted.register("newjudge", [" The start year is wrong."])

@@ -77,3 +77,22 @@ def test_malformed_base_urls_are_one_line(url: str) -> None:
     message = str(info.value)
     assert "\n" not in message and "base URL" in message and SECRET not in message
 
+
+
+def test_two_spellings_of_one_model_are_the_same_model(tmp_path: Path) -> None:
+    """A fleet in another order, and the embedded model by its name and by its file, are one
+    model; another file, model or provider is not."""
+    from oversight.models.identity import same_model
+    from oversight.models.providers.local import embedded_path
+
+    fleet = parse_spec("openai:m@http://a:1/v1,http://b:2/v1")
+    assert same_model(fleet, parse_spec("openai:m@http://b:2/v1,http://a:1/v1"))
+    assert not same_model(fleet, parse_spec("openai:m@http://a:1/v1"))
+    assert not same_model(parse_spec("openai:m"), parse_spec("anthropic:m"))
+    file = embedded_path("gemma-3-270m")
+    assert same_model(parse_spec("local:gemma-3-270m"), parse_spec(f"local:{file}"))
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF")
+    assert not same_model(parse_spec("local:gemma-3-270m"), parse_spec(f"local:{other}"))
+    assert same_model(parse_spec(f"local:{other}"), parse_spec(f"local:{tmp_path}/./other.gguf"))
+    assert not same_model(parse_spec(f"local:{tmp_path}/missing.gguf"), parse_spec(f"local:{tmp_path}/gone.gguf"))
