@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,12 +86,26 @@ async def until(pilot: Any, app: LiveApp, seen: list[str], check: Callable[[str]
 
 
 def waiting_tasks() -> str:
-    """Where each task of the loop waits (the sitting among them), to say why a screen never came."""
+    """Where each task of the loop waits, down its chain of awaits, and where each thread is (a
+    database thread among them), to say why a screen never came."""
+    def where(frame: Any) -> str:
+        return f"{frame.f_code.co_name}@{Path(frame.f_code.co_filename).name}:{frame.f_lineno}"
+
     out = []
     for task in asyncio.all_tasks():
-        frames = task.get_stack(limit=30)
-        out.append(f"{task.get_name()}: " + " <- ".join(f"{f.f_code.co_name}@{Path(f.f_code.co_filename).name}:{f.f_lineno}"
-                                                      for f in reversed(frames)))
+        chain, coro = [], task.get_coro()
+        while coro is not None and len(chain) < 40:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is not None:
+                chain.append(where(frame))
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None) or getattr(coro, "gi_yieldfrom", None)
+        out.append(f"{task.get_name()}: " + " -> ".join(chain))
+    for ident, frame in sys._current_frames().items():
+        stack = []
+        while frame is not None and len(stack) < 12:
+            stack.append(where(frame))
+            frame = frame.f_back
+        out.append(f"thread {ident}: " + " <- ".join(stack))
     return "\n".join(out)
 
 
