@@ -69,10 +69,24 @@ async def checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
     next sitting. A sitting whose close is still finishing (or another reader) is waited for up to
     30 s rather than SQLite's 5, so a loaded machine does not turn it into "database is locked"."""
     conn = await aiosqlite.connect(str(path), timeout=30)
+    saver = AsyncSqliteSaver(conn)
     try:
-        yield AsyncSqliteSaver(conn)
+        yield saver
     finally:
-        await asyncio.shield(conn.close())
+        await asyncio.shield(_close(saver, conn))
+
+
+async def _close(saver: AsyncSqliteSaver, conn: aiosqlite.Connection) -> None:
+    """Close once no write is under way, after undoing any write left uncommitted. A cancelled
+    sitting can leave one (its step's write cancelled between the insert and the commit); closed
+    while a cursor still holds a statement, SQLite keeps the connection, and that write's lock on
+    the file, until the cursor is collected, and the next sitting waits on it. Every write of the
+    saver holds its lock, so none starts between the undo and the close."""
+    async with saver.lock:
+        try:
+            await conn.rollback()
+        finally:
+            await conn.close()
 
 
 async def run_live_unit(p: Plan, ctx: RunContext, unit: Unit[Any], folder: RunFolder, judge_id: str,
