@@ -130,7 +130,10 @@ def legend_for(rows: list[dict[str, Any]], protocols: list[str] | None = None, *
     label = {h: h if short else next(k for k, kh in heads.items() if kh == h) for h in heads.values()}
     lines = [f"{label.get('m', 'm')}{' =' if short else ':'} CI method: " + "; ".join(
         f"{METHODS.get(m, (m, m))[0] if short else m} {METHODS.get(m, (m, m))[1]}" for m in methods)] if methods else []
-    known = {**table_notes(protocols), **NOTES}
+    own = table_notes(protocols)
+    # a protocol may say what a generic column means in its tables (summarize's `inv` counts a verdict
+    # with any scale invalid), where the legend is of its tables alone
+    known = {**own, **NOTES, **own} if protocols is not None and len(set(protocols)) == 1 else {**own, **NOTES}
     shown = list(dict.fromkeys(k for c in label for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
     if shown:
         lines.append("; ".join(f"{label.get(k, k)}: {known[k]}" for k in shown))

@@ -134,7 +134,10 @@ def test_column_notes_come_from_the_protocols(tmp_path: Path) -> None:
     [legend] = legend_for([summary_row], ["summarize"])
     assert "compression: words read / words written per stage" in legend
     assert "faithfulness: mean 1-7 rating" in legend and "nodes: summaries written" in legend
-    assert "rated: nodes with a valid rating" in legend and "inv: invalid verdicts" in legend
+    assert "rated: nodes with a valid rating" in legend
+    assert "inv: rating verdicts with any scale invalid" in legend  # its own meaning of a generic column
+    [mixed] = legend_for([summary_row], ["summarize", "debate"])
+    assert "inv: invalid verdicts / all verdicts" in mixed  # two protocols' tables: the generic meaning
     # a debate run's legend says nothing of critique columns, and the same text as before for its own
     console, buf = _console(200)
     report([_run(tmp_path)], console)

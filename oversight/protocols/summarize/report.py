@@ -9,6 +9,7 @@ TABLE_NOTES = {
     "faithfulness": "mean 1-7 rating over rated nodes (7 = everything in the summary is supported by its input)",
     "coverage": "mean 1-7 rating over rated nodes (7 = it misses nothing important of its input)",
     "rated": "nodes with a valid rating on that scale / nodes of the stage",
+    "inv": "rating verdicts with any scale invalid / all rating verdicts of the stage",
     "depth": "levels of the summary tree (calls from a chunk to the root)", "width": "most summaries on one level",
     "coherence": "BooookScore: share of root sentences with no confusion",
     "calls": "model calls of the strategy, cache hits included",
