@@ -247,3 +247,19 @@ def test_long_run_names_on_the_x_axis_never_run_together(n: int) -> None:
     fig = interval_plot(f"Runs side by side - {LONG_RUN}", groups, {"accuracy": [rec] * n}, ylabel="accuracy",
                         note="n = 10 verdicts per estimate.")
     _check([("compare", fig)], LONG_RUN)
+
+
+def test_a_save_that_fails_part_way_leaves_no_figure_open(tmp_path: Path, monkeypatch: Any) -> None:
+    from oversight.report import plots
+
+    calls: list[str] = []
+
+    def failing(fig: Any, out_dir: Path, stem: str) -> list[Path]:
+        calls.append(stem)
+        raise OSError(28, "No space left on device")
+    before = set(plt.get_fignums())
+    monkeypatch.setattr(plots, "save", failing)
+    metrics = run_metrics(RunFolder.open(_extreme_debate(tmp_path)))
+    with pytest.raises(OSError):
+        plots.plot_run(tmp_path, metrics)
+    assert calls and set(plt.get_fignums()) == before

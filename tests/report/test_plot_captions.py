@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
+import pytest
 from rich.console import Console
 
 from oversight.report.plots import PlotContext, method_name
@@ -15,6 +17,13 @@ from oversight.protocols.debate.figures import debate_plots
 from oversight.protocols.summarize.figures import summarize_plots
 from oversight.report.build import report
 from tests.helpers.report_runs import debate_run
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Any:
+    """These tests read the drawers' figures without saving them: close them after each."""
+    yield
+    plt.close("all")
 
 
 def caption_of(fig: Any) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
+
 from oversight.figures import Drawer, PlotContext, caption, errbar, method_name, new_figure, save
 from oversight.protocol.hooks import hook_guard, load_hook
 from oversight.protocol.registry import ProtocolNotInstalled, get_protocol
@@ -33,10 +35,15 @@ def plot_run(run_dir: Path, metrics: dict[str, Any], out_dir: Path | None = None
     ctx = PlotContext(run=Path(run_dir).name)
     paths: list[Path] = []
     drawer = drawer_for(metrics)
-    with hook_guard(str(metrics.get("protocol")), "figures"):  # a drawer may be a generator: drawn here
-        figures = [(str(stem), fig) for stem, fig in drawer(metrics, ctx)]
-    for stem, fig in figures:
-        paths += save(fig, out_dir or Path(run_dir) / "plots", stem)
+    figures: list[tuple[str, Any]] = []
+    try:
+        with hook_guard(str(metrics.get("protocol")), "figures"):  # a drawer may be a generator: drawn here
+            figures.extend((str(stem), fig) for stem, fig in drawer(metrics, ctx))
+        for stem, fig in figures:
+            paths += save(fig, out_dir or Path(run_dir) / "plots", stem)
+    finally:  # a drawer or a save that fails part way leaves no figure open (a long session would keep them all)
+        for _, fig in figures:
+            plt.close(fig)
     return paths
 
 
