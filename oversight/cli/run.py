@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oversight.cli.console import Halted, Interrupted, console, err_console, print_estimate, warn
 from oversight.cli.options import ALLOW_HELP, SWEEP_HELP, blame_flags, experiments
@@ -19,6 +17,8 @@ from oversight.core.words import count
 
 if TYPE_CHECKING:
     from oversight.report.crossrun import RunReport
+
+T = TypeVar("T")
 
 
 def add_parser(sub: Any) -> None:
@@ -113,9 +113,8 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     hint = f"finished units are saved in {folder.path}; continue with: oversight run --resume {folder.path}"
     loading = load_figures_behind(p.exp.protocol)
     try:
-        with sigterm_as_interrupt():
-            progress = RichProgress(console)
-            result = asyncio.run(execute(p, folder=folder, observer=progress, retry_failed=retry_failed))
+        progress = RichProgress(console)
+        result = run_stoppable(execute(p, folder=folder, observer=progress, retry_failed=retry_failed))
     except KeyboardInterrupt:
         err_console.print(line(f"interrupted: {hint}"), highlight=False, soft_wrap=True)
         raise Interrupted from None
@@ -144,21 +143,40 @@ def _execute(p, folder, *, retry_failed: bool = False):  # type: ignore[no-untyp
     return result, plots
 
 
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler, `kill`) stops a run the way Ctrl-C does: units in flight are
-    cancelled, finished ones are kept, and the resume hint is printed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # not SIGINT itself: a job started in the background ignores SIGINT
+def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, with SIGTERM (a scheduler, `kill`) stopping the run the way Ctrl-C does:
+    the loop cancels the main task, so units in flight unwind through their own cleanup and
+    finished ones are kept, then KeyboardInterrupt. A Python-level handler that raised at once
+    would land in whatever callback the loop was running and leave tasks half cancelled."""
+    terminated = False
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    async def guarded() -> T:
+        nonlocal terminated
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+
+        def stop() -> None:
+            nonlocal terminated
+            terminated = True
+            task.cancel()
+
+        try:
+            loop.add_signal_handler(signal.SIGTERM, stop)
+            installed = True
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            installed = False
+        try:
+            return await main
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGTERM)
+
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if terminated:
+            raise KeyboardInterrupt from None
+        raise
 
 
 def _status(result) -> int:  # type: ignore[no-untyped-def]
