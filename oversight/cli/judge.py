@@ -135,7 +135,8 @@ def _judge_model(args: argparse.Namespace) -> int:
 def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignore[no-untyped-def]
     from oversight.cli.progress import RichProgress
     from oversight.judging.rejudge import JudgeOptions, estimate, execute_judging, plan_judging
-    from oversight.report.build import run_metrics
+    from oversight.report.build import draw_figures, run_metrics
+    from oversight.report.outputs import figure_lines
     from oversight.report.summary import print_summary
 
     options = JudgeOptions(
@@ -169,6 +170,8 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     folder.write_metrics(metrics)
     spent = {role: u.model_dump() for role, u in sorted(result.spent_by_role.items())}
     print_summary(console, folder.path, metrics, extra_usage=(f"Usage of this judging ({p.judge_id})", spent))
+    for shown in figure_lines(draw_figures(folder.path, metrics, p.exp.protocol, warn=warn)):  # as the new metrics say
+        console.print(line(shown), highlight=False, soft_wrap=True)
     cost = "n/a" if result.spent.cost_usd is None else f"${result.spent.cost_usd:.4f}"
     console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
                   f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")

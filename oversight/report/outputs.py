@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import textwrap
 from pathlib import Path
 
 from oversight.core.ids import sha256_hex
@@ -12,6 +13,8 @@ from oversight.core.words import count
 
 LIST_UP_TO = 6
 """Figures named one by one up to this many per folder; beyond it, only counted."""
+NAMES_WIDTH = 80
+"""The figures' names wrap to a terminal this wide, under the line that says where they are."""
 FOLDERS_UP_TO = 3
 """Runs whose figures get a line each; more runs with the same figures share one line."""
 
@@ -22,24 +25,28 @@ def figure_stems(paths: list[Path]) -> list[str]:
 
 
 def figure_lines(paths: list[Path], *, across: bool = False) -> list[str]:
-    """One line per folder: `figures (PNG, SVG): 2 in /real/run/plots: a, b`."""
+    """Per folder, where its figures are (`figures (PNG, SVG): 2 figures in /real/run/plots`),
+    then their names, indented and wrapped: a path and six names on one line would not fit."""
     folders: dict[Path, list[Path]] = {}
     for p in paths:
         folders.setdefault(Path(p).resolve().parent, []).append(p)
     label = "figures across runs" if across else "figures"
     stems = {folder: figure_stems(files) for folder, files in folders.items()}
 
-    def named(names: list[str]) -> str:
-        return f": {', '.join(names)}" if len(names) <= LIST_UP_TO else ""
+    def named(names: list[str]) -> list[str]:
+        if len(names) > LIST_UP_TO:
+            return []
+        return textwrap.wrap(", ".join(names), NAMES_WIDTH, initial_indent="  ", subsequent_indent="  ",
+                             break_on_hyphens=False, break_long_words=False)
 
     sets = {tuple(names) for names in stems.values()}
     if len(stems) > FOLDERS_UP_TO and len(sets) == 1:  # a sweep's runs: one line for them all
         [names] = [list(s) for s in sets]
         parent = os.path.commonpath([str(f.parent) for f in stems])
         return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in each of {len(stems)} runs' plots folders "
-                f"under {parent}{named(names)}"]
-    return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in {folder}{named(names)}"
-            for folder, names in stems.items()]
+                f"under {parent}", *named(names)]
+    return [shown for folder, names in stems.items()
+            for shown in (f"{label} (PNG, SVG): {count(len(names), 'figure')} in {folder}", *named(names))]
 
 
 def cross_run_folder(run_paths: list[Path], out: Path | None) -> Path:

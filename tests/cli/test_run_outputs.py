@@ -40,7 +40,7 @@ def test_a_run_ends_with_its_figures_and_the_commands_to_look_further(
     stems = sorted(p.stem for p in (run / "plots").iterdir())
     assert stems == sorted(["debate_accuracy", "debate_accuracy", "debate_position_bias", "debate_position_bias"])
     flat = _unwrapped(out)
-    assert f"figures (PNG, SVG): 2 figures in {real / 'plots'}: debate_accuracy, debate_position_bias" in flat
+    assert f"figures (PNG, SVG): 2 figures in {real / 'plots'} debate_accuracy, debate_position_bias" in flat
     for command in (f"oversight review {real}", f"oversight report {real}",
                     f"oversight judge {real} --human --judge-id NAME"):
         assert command in flat
@@ -64,7 +64,7 @@ def test_a_sweep_ends_with_the_side_by_side_figures_beside_its_runs(
     [where] = [p for p in runs_dir.iterdir() if p.name.startswith("compare-")]
     assert len(runs) == 2
     assert "sweep: 2 runs done" in flat
-    assert (f"figures across runs (PNG, SVG): 2 figures in {where.resolve()}: compare_estimates, "
+    assert (f"figures across runs (PNG, SVG): 2 figures in {where.resolve()} compare_estimates, "
             f"compare_differences") in flat
     assert (where / "compare_estimates.png").stat().st_size > 1000
     [together] = re.findall(r"oversight report (\S+ \S+)", flat.split("sweep: 2 runs done")[1])

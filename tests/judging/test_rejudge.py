@@ -394,3 +394,18 @@ def test_a_model_judge_judges_as_the_run_did_unless_told(tmp_path: Path) -> None
     kinds = {j["judge"]["id"].split(":")[0]: j["judge_kind"] for j in lines(run / "judgments.jsonl")
              if "newjudge" in j["judge"]["id"]}
     assert kinds == {"logprob": "logprob", "model": "model"}
+
+
+def test_a_rejudge_redraws_the_figures_from_the_new_metrics(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    run = debate_run(tmp_path)
+    shutil.rmtree(run / "plots")
+    capsys.readouterr()
+    scripted.register("newjudge", ["Final answer: B (60%)"])
+    assert judge(run) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert sorted(p.name for p in (run / "plots").iterdir()) == [
+        "debate_accuracy.png", "debate_accuracy.svg", "debate_position_bias.png", "debate_position_bias.svg"]
+    assert f"figures (PNG, SVG): 2 figures in {(run / 'plots').resolve()} debate_accuracy, debate_position_bias" in out

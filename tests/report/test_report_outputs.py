@@ -60,9 +60,12 @@ def test_figures_are_counted_once_in_their_real_folder(tmp_path: Path) -> None:
     out = buf.getvalue()
     stems = sorted({p.stem for p in (run / "plots").iterdir()})
     assert len(list((run / "plots").iterdir())) == 2 * len(stems)  # PNG and SVG of each
-    [shown] = [x for x in out.splitlines() if x.startswith("figures")]
+    lines = out.splitlines()
+    [at] = [k for k, x in enumerate(lines) if x.startswith("figures")]
+    shown = lines[at]
     assert stems == ["debate_accuracy", "debate_position_bias"]
-    assert shown == f"figures (PNG, SVG): 2 figures in {(run / 'plots').resolve()}: debate_accuracy, debate_position_bias"
+    assert shown == f"figures (PNG, SVG): 2 figures in {(run / 'plots').resolve()}"
+    assert lines[at + 1] == "  debate_accuracy, debate_position_bias"
     assert "RUN_DIR" not in out and ".." not in shown
 
 
@@ -183,11 +186,22 @@ def test_a_sweeps_runs_with_the_same_figures_share_one_line(tmp_path: Path) -> N
     runs = [tmp_path / "runs" / f"20261202T13313{k}Z-sweep-rounds={k}" for k in range(5)]
     files = [r / "plots" / f"{stem}.{ext}" for r in runs for stem in ("a", "b") for ext in ("png", "svg")]
     assert figure_lines(files) == [f"figures (PNG, SVG): 2 figures in each of 5 runs' plots folders under "
-                                   f"{(tmp_path / 'runs').resolve()}: a, b"]
-    assert len(figure_lines(files[:12])) == 3  # three runs: a line each
+                                   f"{(tmp_path / 'runs').resolve()}", "  a, b"]
+    assert len(figure_lines(files[:12])) == 6  # three runs: a line each, and its names
     many = [runs[0] / "plots" / f"f{k}.png" for k in range(7)]
     assert figure_lines(many) == [f"figures (PNG, SVG): 7 figures in {(runs[0] / 'plots').resolve()}"]
-    assert figure_lines(many[:1]) == [f"figures (PNG, SVG): 1 figure in {(runs[0] / 'plots').resolve()}: f0"]
+    assert figure_lines(many[:1]) == [f"figures (PNG, SVG): 1 figure in {(runs[0] / 'plots').resolve()}", "  f0"]
+
+
+def test_figure_names_wrap_to_80_columns_under_their_folder(tmp_path: Path) -> None:
+    from oversight.report.outputs import figure_lines
+
+    stems = ["critique_uplift_by_severity", "critique_recall_by_condition", "debate_position_bias_by_round",
+             "summarize_ratings_by_depth", "compare_estimates", "compare_differences"]
+    shown = figure_lines([tmp_path / "plots" / f"{s}.png" for s in stems])
+    assert shown[0].endswith(str((tmp_path / "plots").resolve()))
+    assert len(shown) > 2 and all(len(x) <= 80 and x.startswith("  ") for x in shown[1:])
+    assert ", ".join(x.strip() for x in shown[1:]).replace(",,", ",") == ", ".join(stems)
 
 
 def test_figures_across_runs_in_different_folders_go_beside_the_first_never_loose_in_their_shared_parent(

@@ -215,3 +215,30 @@ def test_help_lines_wrap_under_their_key_and_keep_every_word() -> None:
                 assert ln.startswith("   ")
 
     check()
+
+
+@pytest.fixture
+def tied_folder(tmp_path: Path) -> Path:
+    """The same confidence for the first-shown answer in both orders: every transcript's
+    order-averaged verdict is 0.5, a tie, which metrics.json counts in `ties`."""
+    return debate_run(tmp_path, limit=2, rounds=1, judge=lambda messages: "A, 70%")
+
+
+async def test_a_tie_is_listed_as_incorrect_as_the_help_page_says(tied_folder: Path) -> None:
+    folder = tied_folder
+    metrics = json.loads((folder / "metrics.json").read_text())
+    ties = sum(j["ties"] for by_judge in metrics["conditions"].values() for j in by_judge.values())
+    app = ReviewApp(RunFolder.open(folder))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        everyone = shown_ids(app)
+        assert all(app.screen.index.marks(e).endswith("=½") for e in app.screen.index.entries)  # type: ignore[attr-defined]
+        await pilot.press("v")
+        correct = shown_ids(app)
+        await pilot.press("v")
+        incorrect = shown_ids(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_page = " ".join((await full_text(app, pilot)).replace("│", " ").split())
+    assert ties == len(everyone) > 0 and correct == [] and incorrect == everyone
+    assert "tie at 0.5" in help_page and "listed as incorrect" in help_page and "neither list" not in help_page

@@ -22,8 +22,9 @@ from oversight.protocols.debate.verdict_scores import transcript_score
 from oversight.protocols.shared.speech_view import LETTERS, TURN_STYLE, mark_quotes, speech_text, turn_label
 
 MARK_HELP = ("Correct and incorrect read a judge's verdict as accuracy counts it: with both answer orders "
-             "judged, p(correct) averaged over the two, so a tie at 0.5 (counted as half) is in neither list. "
-             "The marks show each order's verdict on its own, so a row marked ✓✗ may be in either list.")
+             "judged, p(correct) averaged over the two. A tie at 0.5 (accuracy counts it as half; its row "
+             "ends =½) is listed as incorrect, since it is not right. The marks show each order's verdict "
+             "on its own, so a row marked ✓✗ may be in either list.")
 
 
 def transcript_mark(judgments: list[dict[str, Any]]) -> Mark | None:

@@ -11,7 +11,8 @@ so look-alike letters, case, spacing and markdown do not hide it:
   wraps a long line without the speech prefix), review's `Debater B (for B, 50 words)`, `debater b:`,
   `DEBATER  B , round 2 -`, `Judge:`, `Consultant (round 1):`,
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
-  in front; a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
+  in front; any name of up to three words with a round, as our labels have one (`Your opponent
+  (round 2):`, `The other side, round 3:`); a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
 - tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
 - what reads as the judge's answer: `Judge's decision:`, `Final verdict:`, `Answer:` at the start of
   a line or sentence, `Judge (question to consultant):`;
@@ -49,7 +50,10 @@ LABEL = re.compile(
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12])?|consultants?)\W{{0,4}}for\W{{1,3}}[ab]\W{{1,3}}\d+\W{{1,3}}words?"
     rf"[^\n)]{{0,12}}\)?"
     rf"|{_OUR_NOTES}"
-    rf"|{_LEAD}(?<![a-z0-9])answers?[*_ \t]*[:\uff1a]",
+    rf"|{_LEAD}(?<![a-z0-9])answers?[*_ \t]*[:\uff1a]"
+    rf"|(?<![a-z0-9])(?:[a-z']+[ \t]{{1,3}}){{0,2}}[a-z']+[ \t]{{0,3}}\(\s*(?:round|turn|rd)\W{{0,3}}\d+[^()\n]{{0,30}}\)"
+    rf"[*_ \t]*[:\uff1a]"
+    rf"|{_LEAD}(?<![a-z0-9])(?:[a-z']+[ \t]{{1,3}}){{0,2}}[a-z']+\W{{1,4}}(?:round|turn|rd)\W{{0,3}}\d+[*_ \t]*[:\uff1a]",
 )
 """A speaker label or turn tag, on a skeleton (lower case, look-alikes folded)."""
 _QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)

@@ -99,7 +99,9 @@ def test_label_like_text_is_found_whatever_its_form() -> None:
         assert any(is_label for is_label, _ in split_labels(clean(text))), name
     for honest in ("Debater B claims the soup trembled.", "My opponent's answer ignores the viaduct.",
                    "The judge should weigh the verified quotes.", "Debater A's reading is careful.",
-                   "A consultant who quotes nothing loses.", "<v_quote>Judge: the keeper</v_quote> is story text."):
+                   "A consultant who quotes nothing loses.", "<v_quote>Judge: the keeper</v_quote> is story text.",
+                   "In round 2 my opponent conceded the date.", "My opponent (in round 2) quoted nothing.",
+                   "The final round (round 3) settles it: the keeper left."):
         assert not any(is_label for is_label, _ in split_labels(honest)), honest
 
 
