@@ -39,7 +39,10 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     flight are cancelled, finished ones are on disk, the lock is released; then it is re-raised."""
     try:
         asyncio.get_running_loop()
+        running = True
     except RuntimeError:
+        running = False
+    if not running:  # outside the except: a failure of the work must not read as caused by "no running loop"
         return asyncio.run(make())
     loop = asyncio.new_event_loop()
     task = loop.create_task(make())  # made before the thread starts, so an interrupt can always cancel it

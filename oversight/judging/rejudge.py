@@ -29,7 +29,7 @@ from oversight.core.errors import ModelCallError, UserError
 from oversight.models.cache import ResponseCache
 from oversight.models.pool import ModelPool
 from oversight.models.pricing import PriceBook
-from oversight.models.spec import parse_spec
+from oversight.models.spec import parse_spec, redact_url
 from oversight.models.types import Usage
 from oversight.protocol.judge_call import call_judge, check_judge_call, wants_structured
 from oversight.protocol.contract import JudgeResponse, Protocol, Unit
@@ -71,10 +71,22 @@ def make_pool(p: JudgePlan, *, provider_factory: Any = None) -> ModelPool:
 
 
 def make_context(p: JudgePlan, pool: ModelPool) -> RunContext:
-    """The judge and bound models, the run's prompts and sampling, as a Recorder needs them."""
-    models = {p.role: pool.get(p.options.model)}
+    """The judge and bound models, the run's prompts and sampling, as a Recorder needs them. A
+    model that cannot start (no API key, no model file) is blamed on the option that named it."""
+    cli = p.options.spelling == "cli"
+
+    def ready(spec: str, given: str) -> Any:
+        try:
+            return pool.get(spec)
+        except UserError as exc:
+            raise UserError(f"{given}: {exc}") from None
+
+    shown = redact_url(p.options.model)
+    models = {p.role: ready(p.options.model, f"--model {shown}" if cli else f"model={shown!r}")}
     for role, spec in p.binds.items():
-        models[role] = pool.get(spec)
+        given = f"{role} ({redact_url(spec)}, by --bind, a shorthand flag or the run's models.{role})" if cli else \
+            f"{role} ({redact_url(spec)}, by binds=, flags= or the run's models.{role})"
+        models[role] = ready(spec, given)
     return RunContext(run_id=p.folder.run_id, models=models, generation=p.generation, prompts=p.prompts,
                       seed=p.exp.seed, put_text=p.folder.put_text, shapes=protocol_shapes(p.protocol))
 

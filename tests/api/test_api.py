@@ -371,3 +371,42 @@ def test_the_readme_recipe_for_debate_accuracy_from_the_frame_is_the_headline(tm
     headline = {(judge, r["condition"]): r["acc"] for r in run.metrics["table"]
                 if r.get("acc") is not None and not _re.search(r" - ", r["condition"])}
     assert headline and {k: round(v, 6) for k, v in ours.items()} == {k: round(v, 6) for k, v in headline.items()}
+
+
+def test_the_readme_recipe_for_usage_by_role_is_the_runs_and_never_prices_an_unpriced_model(tmp_path: Path) -> None:
+    """Scripted models have no price: their cost is NaN in the recipe, as metrics.json has None,
+    never the $0 a plain `.sum()` of missing values gives."""
+    from tests.helpers.tui_runs import debate_run
+
+    run = oversight.open_run(debate_run(tmp_path, limit=2, judge=lambda messages: "Answer: A, 70%"))
+    calls = run.calls_frame()
+    by_role = calls.groupby("role")[["input_tokens", "output_tokens", "cost_usd"]].sum(min_count=1)
+    usage = run.metrics["run"]["usage_by_role"]
+    assert set(by_role.index) == set(usage) and len(usage) >= 2
+    for role, row in by_role.iterrows():
+        assert (row.input_tokens, row.output_tokens) == (usage[role]["input_tokens"], usage[role]["output_tokens"])
+        assert usage[role]["cost_usd"] is None and row.isna().cost_usd
+    assert (calls.groupby("role").cost_usd.sum() == 0).all()  # what the README's line said before
+
+
+def test_a_judge_model_without_its_key_is_blamed_on_the_argument_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """No chained "no running event loop" behind it (a traceback in a notebook shows the chain)."""
+    from oversight.cli.main import main
+    from tests.helpers.tui_runs import debate_run
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    run = debate_run(tmp_path, limit=1, judge=lambda messages: "Answer: A, 70%")
+    with pytest.raises(UserError) as caught:
+        oversight.judge(run, model="openai:gpt-4.1-mini", progress=False)
+    assert str(caught.value).startswith("model='openai:gpt-4.1-mini': OPENAI_API_KEY is not set")
+    chain, exc = [], caught.value
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__context__
+    assert not any(isinstance(e, RuntimeError) for e in chain), chain
+    assert caught.value.__suppress_context__ or caught.value.__context__ is None
+    capsys.readouterr()
+    assert main(["judge", str(run), "--model", "openai:gpt-4.1-mini"]) == 2
+    [error] = capsys.readouterr().err.strip().splitlines()
+    assert error.startswith("error: --model openai:gpt-4.1-mini: OPENAI_API_KEY is not set")
