@@ -131,10 +131,11 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     diagonal = [i * k + i for i in range(k)]
     agree = cluster_proportion(np.column_stack([per_cluster[:, diagonal].sum(axis=1), per_cluster.sum(axis=1)]))
     reason = None
-    # A judge who gave one label throughout makes kappa 0 in every resample by construction: a
-    # [0, 0] interval would claim a certainty the data do not have, so it is left undefined.
-    if len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2:
-        reason = "one label: a judge gave the same label throughout, so kappa cannot vary"
+    # A judge who gave one label throughout makes kappa 0 (or 0/0) whatever the other judge did:
+    # by construction, not a finding, so neither the value nor an interval is given.
+    one_label = len({a for _, a, _ in items}) < 2 or len({b for _, _, b in items}) < 2
+    if one_label:
+        reason = "one label: a judge gave the same label throughout, so kappa is 0 or undefined by construction"
     elif len(clusters) < MIN_BOOTSTRAP_UNITS:
         reason = (f"n too small: {count(len(clusters), 'transcript')}, the bootstrap needs at least "
                   f"{MIN_BOOTSTRAP_UNITS}")
@@ -154,7 +155,7 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
         "agreement": round(float(np.trace(total)) / n, 4),
         "agreement_ci": agree.ci,
         "agreement_ci_method": agree.ci_method,
-        "kappa": None if np.isnan(kappa) else round(kappa, 4),
+        "kappa": None if one_label or np.isnan(kappa) else round(kappa, 4),
         "kappa_ci": kappa_ci,
     }
     if reason is not None:

@@ -73,9 +73,12 @@ def test_kappa_is_undefined_when_both_judges_always_give_the_same_single_label()
     # Agreement is a proportion: 6 of 6 is Wilson-honest, never [1, 1].
     assert row["agreement_ci"] == [round(wilson(6, 6)[0], 4), 1.0]
     assert cohen_kappa([], []) is None
-    # One item: p_e = 0, so kappa = p_o = 0; one transcript cannot give a bootstrap interval.
+    # One item: p_e = 0, so kappa = p_o = 0 by construction (each judge gave one label): not
+    # given, like the 0/0 above, so one pair never reads as a kappa of 0 beside another's n/a.
+    assert cohen_kappa(["0"], ["1"]) == 0.0
     [one] = agreement_table([choice("t", "X", 0), choice("t", "Y", 1)])
-    assert one["items"] == 1 and one["agreement"] == 0.0 and one["kappa"] == 0.0
+    assert one["items"] == 1 and one["agreement"] == 0.0 and one["kappa"] is None
+    assert one["kappa_ci_reason"].startswith("one label")
     assert one["kappa_ci"] is None and one["agreement_ci"] == [0.0, round(wilson(0, 1)[1], 4)]
 
 
@@ -126,7 +129,8 @@ def test_a_judge_with_one_label_throughout_gets_no_kappa_interval() -> None:
     # Judge B always answers 0: kappa is 0 in every resample by construction, not a finding.
     items = [(f"t{i}", str(i % 2), "0") for i in range(8)]
     stats = agreement_stats(items)
-    assert stats["kappa"] == 0.0 and stats["kappa_ci"] is None
+    assert cohen_kappa([a for _, a, _ in items], [b for _, _, b in items]) == 0.0
+    assert stats["kappa"] is None and stats["kappa_ci"] is None
     assert stats["agreement"] == 0.5 and None not in stats["agreement_ci"]
 
 
