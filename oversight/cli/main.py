@@ -7,6 +7,7 @@ One module per command (`oversight/cli/<command>.py`), each with `add_parser(sub
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import warnings
 from pathlib import Path
@@ -27,10 +28,26 @@ COMMANDS = {"run": run, "validate": validate, "import": imports, "judge": judge,
 
 
 class _Parser(DeferringParser):
-    """argparse echoes what was typed (unknown options, bad choices): shown with controls inert."""
+    """argparse's errors as our one line (no usage dump), naming the command and where its
+    options are listed; what was typed is echoed with controls inert."""
+
+    commands: dict[str, argparse.ArgumentParser] = {}
 
     def _print_message(self, message: str, file: Any = None) -> None:
         super()._print_message(clean(message), file)
+
+    def error(self, message: str) -> Any:
+        self.exit(2, clean(f"error: {self.prog}: {message}; the options: {self.prog} --help", one_line=True) + "\n")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = self.commands.get(getattr(parsed, "command", "") or "", self)
+            known = [o for action in command._actions for o in action.option_strings]
+            close = difflib.get_close_matches(extra[0].split("=", 1)[0], known, n=1) if extra[0].startswith("-") else []
+            command.error(f"unrecognized argument{'s' if len(extra) > 1 else ''}: {' '.join(extra)}"
+                          + (f" (did you mean {close[0]}?)" if close else ""))
+        return parsed
 
 
 class _Version(argparse.Action):
@@ -56,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 

@@ -48,8 +48,9 @@ def test_an_unknown_argument_with_escapes_is_echoed_inert(capsys: pytest.Capture
         main(["report", "x", "--\x1b]0;PWNED\x07\x9b2J"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "unrecognized arguments" in err and "␛]0;PWNED␇" in err
+    assert "unrecognized argument" in err and "␛]0;PWNED␇" in err
     assert not any(c in err for c in "\x1b\x07\x9b")
+    assert err.count("\n") == 1 and err.startswith("error: oversight report: ")  # one line, no usage dump
 
 
 def test_a_key_pasted_into_a_story_never_leaves_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
