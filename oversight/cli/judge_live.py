@@ -5,6 +5,7 @@ paused; the same command on the run folder resumes it exactly there."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import asyncio
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,9 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
 
 
 def paused_line(run: Path, judge_id: str) -> str:
-    return f"paused: run `oversight judge-live {run} --judge-id {judge_id}` to go on"
+    """Where to go on, the command on a line of its own: a terminal wraps a long line mid-word,
+    and a command copied from one line pastes whole."""
+    return f"paused; to go on, run:\n  oversight judge-live {shlex.quote(str(run))} --judge-id {shlex.quote(judge_id)}"
 
 
 def refuse(p: Any) -> None:
@@ -136,7 +139,7 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any,
     from oversight.report.outputs import look_further
 
     said = f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else "")
-    said += f"; every unit of yours is judged (metrics.json in {folder.path})"
+    said += f"; every unit of yours is judged\nmetrics.json in {folder.path}"
     return 1 if failed else 0, "\n".join([said, *look_further([folder.path])])
 
 

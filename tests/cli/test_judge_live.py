@@ -61,8 +61,10 @@ def test_quit_then_resume_from_the_run_folder(tmp_path: Path, capsys: pytest.Cap
     assert judge_live.command(args(experiment(tmp_path), runs), ask=person([CONTINUE])) == 0
     out = capsys.readouterr()
     assert "blind, expert have no speeches to judge live" in out.err
-    assert "paused" in out.out
     [run] = list(runs.iterdir())
+    said = out.out.splitlines()
+    at = said.index("paused; to go on, run:")  # the command on a line of its own, to copy whole
+    assert said[at + 1] == f"  oversight judge-live {run} --judge-id ana"
     spoken = dict(SPOKEN)
     assert judge_live.command(args(run, runs), ask=person([VERDICT, VERDICT, VERDICT, VERDICT])) == 0
     assert all(SPOKEN[k] == v for k, v in spoken.items())  # nothing said before the quit was said again
@@ -73,7 +75,7 @@ def test_quit_then_resume_from_the_run_folder(tmp_path: Path, capsys: pytest.Cap
     assert [j["judge"] for j in judgments] == [{"kind": "human", "id": "ana"}] * 2
     assert (run / "metrics.json").exists()
     said = capsys.readouterr().out
-    assert "judged 2 units live; every unit of yours is judged" in said
+    assert "judged 2 units live; every unit of yours is judged\n" in said and f"metrics.json in {run}\n" in said
     assert f"oversight report {run.resolve()}" in said and f"oversight review {run.resolve()}" in said
 
 
