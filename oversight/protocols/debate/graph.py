@@ -138,7 +138,7 @@ def _checked(raw: str, rnd: int, role: str, index: int, ctx: DebateContext) -> t
                            unverified_tag=p.unverified_tag, fuzzy_threshold=p.fuzzy_threshold)
     quotes = [q.to_dict() for q in checked.quotes]
     check = {"words": words, "truncated": truncated, "shown": checked.shown, "quotes": quotes,
-             **quote_stats(checked.quotes)}
+             **quote_stats(checked.quotes, checked.empty)}
     return Speech(round=rnd, role=role, answer_index=index, text=text, shown=checked.shown, words=words,
                   truncated=truncated, quotes=quotes), check
 

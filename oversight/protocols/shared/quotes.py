@@ -248,6 +248,9 @@ class CheckedSpeech:
 
     shown: str
     quotes: list[QuoteCheck]
+    empty: int = 0
+    """Quote tags around nothing (or only spaces): no claim to check, left out of the shown
+    speech and of `quotes`, counted here (small models write many)."""
 
 
 def _tag_name(name: str) -> str:
@@ -291,7 +294,9 @@ def check_speech(
     """
     text = neutralise_markers(speech.replace("\x00", ""), tag, (verified_tag, unverified_tag))
     skel = skeleton(text)
-    found = list(quote_pattern(tag).finditer(skel))
+    matches = list(quote_pattern(tag).finditer(skel))
+    found = [m for m in matches if text[m.start(1):m.end(1)].strip()]
+    empty = len(matches) - len(found)
     checks: list[QuoteCheck] = []
     gaps: list[str] = []
     last = 0
@@ -308,15 +313,18 @@ def check_speech(
                 check.verified, check.meaning, check.short = False, dropped, False
     for i in fragment_runs([c.text for c in checks], gaps, [c.verified for c in checks], passage.contains):
         checks[i].verified, checks[i].meaning, checks[i].short = False, "fragment_run", False
+    shown_as = dict(zip((m.start() for m in found), checks))
     pieces: list[str] = []
     last = 0
-    for m, check in zip(found, checks):
-        out_tag = verified_tag if check.verified else unverified_tag
+    for m in matches:
         pieces.append(_drop_stray_closers(text[last:m.start()], tag, skel[last:m.start()]))
-        pieces.append(f"<{out_tag}>{check.text}</{out_tag}>{_note(check)}")
+        check = shown_as.get(m.start())
+        if check is not None:
+            out_tag = verified_tag if check.verified else unverified_tag
+            pieces.append(f"<{out_tag}>{check.text}</{out_tag}>{_note(check)}")
         last = m.end()
     pieces.append(_drop_stray_closers(text[last:], tag, skel[last:]))
-    return CheckedSpeech("".join(pieces), checks)
+    return CheckedSpeech("".join(pieces), checks, empty)
 
 
 def _drop_stray_closers(text: str, tag: str, skel: str) -> str:
@@ -327,13 +335,17 @@ def _drop_stray_closers(text: str, tag: str, skel: str) -> str:
     return text
 
 
-def quote_stats(checks: list[QuoteCheck]) -> dict[str, Any]:
+def quote_stats(checks: list[QuoteCheck], empty: int = 0) -> dict[str, Any]:
     """Counts for a speech's quote_check note: quotes, verified, unverified, verified but too short
-    to be evidence, found but not verified because the match changes the meaning."""
+    to be evidence, found but not verified because the match changes the meaning; and, when
+    there were any, empty quote tags (not quotes: nothing was claimed)."""
     n = len(checks)
     verified = sum(c.verified for c in checks)
-    return {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified,
-            "n_short": sum(c.short for c in checks), "n_meaning_changed": sum(c.meaning is not None for c in checks)}
+    out = {"n_quotes": n, "n_verified": verified, "n_unverified": n - verified,
+           "n_short": sum(c.short for c in checks), "n_meaning_changed": sum(c.meaning is not None for c in checks)}
+    if empty:
+        out["n_empty"] = empty
+    return out
 
 
 __all__ = [

@@ -116,10 +116,15 @@ def test_check_speech_marks_each_quote_for_the_judge() -> None:
 
 
 def test_custom_tags_and_empty_quotes() -> None:
-    checked = check_speech("<q>harbour wall</q> and <q></q>", Passage(PASSAGE), tag="q",
+    checked = check_speech("<q>harbour wall</q> and <q></q> or <Q>  \n </q>", Passage(PASSAGE), tag="q",
                            verified_tag="ok", unverified_tag="bad")
-    assert checked.shown == "<ok>harbour wall</ok> and <bad></bad>"
-    assert [q.verified for q in checked.quotes] == [True, False]
+    # a tag around nothing claims nothing: neither shown as a quote nor counted as one
+    assert checked.shown == "<ok>harbour wall</ok> and  or "
+    assert [q.verified for q in checked.quotes] == [True] and checked.empty == 2
+    from oversight.protocols.shared.quotes import quote_stats
+
+    assert quote_stats(checked.quotes, checked.empty) == {"n_quotes": 1, "n_verified": 1, "n_unverified": 0,
+                                                          "n_short": 0, "n_meaning_changed": 0, "n_empty": 2}
 
 
 def test_speech_without_quotes_is_unchanged() -> None:
