@@ -78,7 +78,7 @@ def n_note(records: dict[str, dict[str, Any] | None], unit: str, clusters: str =
                                                          if c is not None and c != first.get("n") else "")
         ns += " per estimate" if len(recs) > 1 else ""
     else:
-        ns = f"n ({unit}): " + ", ".join(f"{g} {n}" for g, n in counts.items())
+        ns = f"n ({unit}): " + "; ".join(f"{g}: {n}" for g, n in counts.items())
     methods = _methods(recs, clusters)
     missing = sorted({str(r.get("ci_reason")).split(":", 1)[0] for r in recs.values()
                       if r.get("ci") is None and r.get("ci_reason")})

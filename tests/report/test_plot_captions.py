@@ -73,6 +73,7 @@ def test_a_summary_caption_never_prints_a_question_mark_and_names_refused_interv
     text = caption_of(fig)
     assert "?" not in text and "Wilson on the mean rescaled" in text and "over rated nodes" in text
     assert "No interval where n too small" in text
+    assert fig.axes[0].get_title(loc="left").endswith("\njudge: model:m")  # whose ratings these are
 
 
 def test_a_caption_says_each_sentence_once(tmp_path: Path) -> None:
@@ -130,4 +131,25 @@ def test_critique_captions_name_each_severity_beside_its_count() -> None:
         "by_severity": {"1": {"recall": recall, "uplift": {**rec, "n": 1}}, "2": {"recall": recall, "uplift": {**rec, "n": 3}}}}}}
     figures = dict(critique_plots(metrics, PlotContext(run="r")))
     uplift = caption_of(figures["critique_uplift"])
-    assert "all severities 6, severity 1 1, severity 2 3" in uplift, uplift
+    assert "all severities: 6; severity 1: 1; severity 2: 3" in uplift, uplift
+
+
+def test_the_critique_recall_caption_counts_each_severity_once_when_the_conditions_share_it() -> None:
+    from oversight.protocols.critique.figures import critique_plots
+
+    def rec(n: int, clusters: int | None = None) -> dict[str, Any]:
+        return {"estimate": 0.2, "ci": [0.05, 0.5], "ci_method": "wilson-cluster" if clusters else "wilson", "n": n,
+                **({"clusters": clusters} if clusters else {})}
+
+    def caption(unassisted_all: dict[str, Any]) -> str:
+        block = {"recall": {"assisted": rec(19, 8), "unassisted": unassisted_all},
+                 "by_severity": {"1": {"recall": {"assisted": rec(2), "unassisted": rec(2)}},
+                                 "3": {"recall": {"assisted": rec(8, 6), "unassisted": rec(8, 6)}}}}
+        figures = dict(critique_plots({"protocol": "critique", "by_judge": {"model:j": block}}, PlotContext(run="r")))
+        return caption_of(figures["critique_recall"])
+
+    assert caption(rec(19, 8)).startswith("n (gold flaws, the same in each condition): all severities: 19 in 8 "
+                                          "items; severity 1: 2; severity 3: 8 in 6 items. 95% CI:")
+    # a failed view leaves one condition a flaw short: then each is counted on its own
+    assert caption(rec(18, 8)).startswith("n (gold flaws): all severities assisted: 19 in 8 items; all severities "
+                                          "unassisted: 18 in 8 items; severity 1 assisted: 2; severity 1 unassisted: 2;")

@@ -17,10 +17,11 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
         parts = {"all": block, **(block.get("by_severity") or {})}
         conditions = sorted({c for p in parts.values() for c in p.get("recall") or {}})
         series = {c: [p.get("recall", {}).get(c) for p in parts.values()] for c in conditions}
-        flat = {f"{_severity(s)} {c}": p.get("recall", {}).get(c) for s, p in parts.items() for c in conditions}
+        flat, shared = _counts(parts, conditions)
+        unit = "gold flaws, the same in each condition" if shared else "gold flaws"
         figures.append((f"critique_recall{suffix}", interval_plot(
             f"Flaw recall per condition and severity - {ctx.run}\njudge: {judge}", list(parts), series,
-            ylabel="recall of gold flaws", note=n_note(flat, "gold flaws", "items"), xlabel="flaw severity (1 minor to 4 critical)")))
+            ylabel="recall of gold flaws", note=n_note(flat, unit, "items"), xlabel="flaw severity (1 minor to 4 critical)")))
         uplift = {s: p.get("uplift") for s, p in parts.items()}
         if any(uplift.values()):
             figures.append((f"critique_uplift{suffix}", interval_plot(
@@ -29,6 +30,21 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
                 note=n_note({_severity(s): u for s, u in uplift.items()}, "paired items"), reference=0.0, reference_label="no uplift",
                 xlabel="flaw severity (1 minor to 4 critical)")))
     return figures
+
+
+def _counts(parts: dict[str, Any], conditions: list[str]) -> tuple[dict[str, Any], bool]:
+    """The recall records a caption counts: one per severity when at every severity each
+    condition has the same n (the same items and flaws, as a paired design has), else one per
+    severity and condition; and whether they were shared."""
+    per_condition = {f"{_severity(s)} {c}": (p.get("recall") or {}).get(c) for s, p in parts.items() for c in conditions}
+    shared: dict[str, Any] = {}
+    for s, p in parts.items():
+        recs = [(p.get("recall") or {}).get(c) for c in conditions]
+        drawn = [r for r in recs if r and r.get("estimate") is not None]
+        if not drawn or len(drawn) < len(recs) or len({(r.get("n"), r.get("clusters")) for r in drawn}) > 1:
+            return per_condition, False
+        shared[_severity(s)] = drawn[0]
+    return shared, True
 
 
 def _severity(part: str) -> str:

@@ -31,6 +31,8 @@ def agreement_labels(judgment: dict[str, Any]) -> dict[str, str] | None:
 
 TABLE_NOTES = {
     "sev": "flaw severity",
+    "n": "what the estimate is a share of: gold flaws (recall, critique coverage), the judge's flaw reports "
+         "(precision), critique points (critique validity)",
     "grader": "how reports were matched to gold flaws: lexical = content-word overlap with the flaw's correction "
               "(the rule is in metrics.json, grader_methods), model = a grader model",
 }

@@ -30,6 +30,12 @@ def ratings_by_level(metrics: dict[str, Any]) -> dict[str, dict[str, dict[str, A
     return out
 
 
+def drawn_judges(metrics: dict[str, Any]) -> list[str]:
+    """The judges `ratings_by_level` reads (each strategy's first), for the figure's title."""
+    firsts = [sorted(b.get("judges"))[0] for b in (metrics.get("strategies") or {}).values() if b.get("judges")]
+    return list(dict.fromkeys(firsts))
+
+
 def summarize_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str, Figure]]:
     levels = ratings_by_level(metrics)
     if not levels:
@@ -43,7 +49,9 @@ def summarize_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str
     gaps = not_drawn(levels, dims)
     if gaps:
         note = " ".join(filter(None, (note, f"Not drawn: {'; '.join(gaps)}.")))
-    fig = interval_plot(f"Summary ratings per level - {ctx.run}", list(levels), series,
+    judges = drawn_judges(metrics)
+    named = f"\njudge{'s' if len(judges) > 1 else ''}: {', '.join(judges)}" if judges else ""
+    fig = interval_plot(f"Summary ratings per level - {ctx.run}{named}", list(levels), series,
                         ylabel="mean rating", ylim=(1.0 if top == 7.0 else 0.0, top), note=note)
     return [("summarize_ratings", fig)]
 
