@@ -361,11 +361,9 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
         r: dict[str, Any] = {"metric": metric}
         if several and judge is not None:
             r["judge"] = judge
-        r.update({"condition": condition, "severity": severity, "value": rec["estimate"],
-                  "95% CI": ci_cell(rec), "method": rec["ci_method"]})
-        if metric != "uplift":  # a share's denominator (gold flaws, reports, critiques); uplift's is its items
-            r["n"] = rec["n"]
-        r.update({"items": items, "grader": grader, **extra})
+        share = {} if metric == "uplift" else {"n": rec["n"]}  # gold flaws, reports, critiques; uplift's n: items
+        r.update({"condition": condition, "severity": severity, "value": rec["estimate"], "95% CI": ci_cell(rec),
+                  "method": rec["ci_method"], **share, "items": items, "grader": grader, **extra})
         rows.append(r)
 
     def items(rec: dict[str, Any]) -> Any:
