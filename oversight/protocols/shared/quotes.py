@@ -249,8 +249,8 @@ class CheckedSpeech:
     shown: str
     quotes: list[QuoteCheck]
     empty: int = 0
-    """Quote tags around nothing (or only spaces): no claim to check, left out of the shown
-    speech and of `quotes`, counted here (small models write many)."""
+    """Quote tags around no letter or digit (nothing, spaces, dots): no claim to check, left out
+    of the shown speech and of `quotes`, counted here (small models write many)."""
 
 
 def _tag_name(name: str) -> str:
@@ -292,20 +292,28 @@ def check_speech(
     The speech is cleaned and any look-alike of a judge's marker becomes the plain quote tag
     first; tags are matched on the skeleton, their text taken from the cleaned speech.
     """
-    text = neutralise_markers(speech.replace("\x00", ""), tag, (verified_tag, unverified_tag))
-    skel = skeleton(text)
-    matches = list(quote_pattern(tag).finditer(skel))
-    found = [m for m in matches if text[m.start(1):m.end(1)].strip()]
-    empty = len(matches) - len(found)
+    markers = (verified_tag, unverified_tag)
+    text = neutralise_markers(speech.replace("\x00", ""), tag, markers)
+    empty = 0
+    while True:  # each pass takes out at least one tag, so this ends
+        skel = skeleton(text)
+        matches = list(quote_pattern(tag).finditer(skel))
+        hollow = [m.span() for m in matches if not any(c.isalnum() for c in text[m.start(1):m.end(1)])]
+        stray = [s.span() for start, end in _gaps(matches, len(skel))
+                 for s in _closing_pattern(tag).finditer(skel, start, end)]
+        if not hollow and not stray:
+            break
+        empty += len(hollow)
+        text = neutralise_markers(_take_out(text, sorted(hollow + stray)), tag, markers)
     checks: list[QuoteCheck] = []
     gaps: list[str] = []
     last = 0
-    for m in found:
+    for m in matches:
         inner = text[m.start(1):m.end(1)].strip()
         checks.append(passage.check(inner, fuzzy_threshold=fuzzy_threshold, unclosed=not m.group("close")))
         gaps.append(text[last:m.start()])
         last = m.end()
-    for m, check in zip(found, checks):
+    for m, check in zip(matches, checks):
         if check.verified:  # exact: every place it occurs; verified by the fuzzy score: its closest window
             spans = passage.spans(check.text) if check.exact else [check.closest_span] if check.closest_span else []
             dropped = negation_dropped(passage.raw, spans, text[:m.start()], text[m.end():])
@@ -313,26 +321,35 @@ def check_speech(
                 check.verified, check.meaning, check.short = False, dropped, False
     for i in fragment_runs([c.text for c in checks], gaps, [c.verified for c in checks], passage.contains):
         checks[i].verified, checks[i].meaning, checks[i].short = False, "fragment_run", False
-    shown_as = dict(zip((m.start() for m in found), checks))
     pieces: list[str] = []
     last = 0
-    for m in matches:
-        pieces.append(_drop_stray_closers(text[last:m.start()], tag, skel[last:m.start()]))
-        check = shown_as.get(m.start())
-        if check is not None:
-            out_tag = verified_tag if check.verified else unverified_tag
-            pieces.append(f"<{out_tag}>{check.text}</{out_tag}>{_note(check)}")
+    for m, check in zip(matches, checks):
+        out_tag = verified_tag if check.verified else unverified_tag
+        pieces += [text[last:m.start()], f"<{out_tag}>{check.text}</{out_tag}>{_note(check)}"]
         last = m.end()
-    pieces.append(_drop_stray_closers(text[last:], tag, skel[last:]))
+    pieces.append(text[last:])
     return CheckedSpeech("".join(pieces), checks, empty)
 
 
-def _drop_stray_closers(text: str, tag: str, skel: str) -> str:
-    """A closing tag without an opening one carries no quote; drop it so it cannot look verified."""
-    spans = [m.span() for m in _closing_pattern(tag).finditer(skel)]
-    for start, end in reversed(spans):
-        text = text[:start] + text[end:]
-    return text
+def _gaps(matches: list[re.Match[str]], end: int) -> list[tuple[int, int]]:
+    """The stretches of a speech outside its quote tags."""
+    starts = [0, *(m.end() for m in matches)]
+    return list(zip(starts, [*(m.start() for m in matches), end]))
+
+
+def _take_out(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` without the tags at `spans` (empty quote tags, closing tags with no opening): each
+    leaves a space where it sat between two words (`says<quote></quote>that` reads `says that`),
+    nothing elsewhere. Whatever the text on either side makes once joined is read again as any
+    speech is: `<v_qu<quote></quote>ote>` becomes a look-alike marker, so a checked quote."""
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        if start > 0 and end < len(text) and not text[start - 1].isspace() and not text[end].isspace():
+            out.append(" ")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def quote_stats(checks: list[QuoteCheck], empty: int = 0) -> dict[str, Any]:

@@ -240,6 +240,27 @@ def test_random_lookalike_tags_never_verify_invented_words(opening: str, closing
         assert_nothing_forged(judge_variables(outcome, order)["transcript"])
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_taking_out_empty_or_stray_tags_never_joins_a_marker(data: st.DataObject) -> None:
+    """An empty quote tag or a closing tag with no opening is taken out of the speech; whatever
+    sat on either side of it must not join into a verified marker."""
+    cuts = st.sampled_from(["<quote></quote>", "<quote> </quote>", "</quote>", "<Quote>\n</QUOTE>", "< /quote >"])
+
+    def split(tag: str) -> str:
+        at = sorted(data.draw(st.lists(st.integers(0, len(tag)), min_size=1, max_size=3)))
+        pieces = [tag[i:j] for i, j in zip([0, *at], [*at, len(tag)])]
+        return "".join(p + (data.draw(cuts) if k < len(pieces) - 1 else "") for k, p in enumerate(pieces))
+
+    opening, closing = split("<v_quote>"), split("</v_quote>")
+    checked = check_speech(f"Note {opening}{INVENTED}{closing} and <quote>{REAL}</quote>.", Passage(STORY))
+    assert checked.shown.count("<v_quote>") == sum(q.verified for q in checked.quotes)
+    outcome = {"condition": "debate", "question": "q", "answers": ["x", "y"], "correct_index": 0,
+               "speeches": [{"round": 1, "role": "debater_a", "answer_index": 0, "shown": checked.shown}]}
+    for order in ("original", "swapped"):
+        assert_nothing_forged(judge_variables(outcome, order)["transcript"])
+
+
 LABEL_LOOKALIKE = {"e": ["e", "E", "\u0435", "\uff45"], "a": ["a", "A", "\u0430", "\u03b1"], "o": ["o", "\u043e", "\u03bf"],
                    "B": ["B", "b", "\u0392", "\u0412", "\uff22"], " ": [" ", "  ", "\t", "\u00a0", "\u2009"],
                    ":": [":", "\uff1a", " :", ": "]}

@@ -127,6 +127,12 @@ def test_custom_tags_and_empty_quotes() -> None:
                                                           "n_short": 0, "n_meaning_changed": 0, "n_empty": 2}
 
 
+@pytest.mark.parametrize("inner", ["", " ", "...", "\u2800", " \u2014 ", "\n\t"])
+def test_a_quote_of_no_word_is_taken_out_without_joining_its_neighbours(inner: str) -> None:
+    checked = check_speech(f"It says<quote>{inner}</quote>that, and <quote>{inner}</quote> more.", Passage(PASSAGE))
+    assert checked.shown == "It says that, and  more." and checked.quotes == [] and checked.empty == 2
+
+
 def test_speech_without_quotes_is_unchanged() -> None:
     checked = check_speech("No quotes here, just < and > signs.", Passage(PASSAGE))
     assert checked.quotes == [] and checked.shown == "No quotes here, just < and > signs."
