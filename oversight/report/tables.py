@@ -133,8 +133,11 @@ def legend_for(rows: list[dict[str, Any]], protocols: list[str] | None = None, *
     own = table_notes(protocols)
     # a protocol may say what a generic column means in its tables (summarize's `inv` counts a verdict
     # with any scale invalid), where the legend is of its tables alone
-    known = {**own, **NOTES, **own} if protocols is not None and len(set(protocols)) == 1 else {**own, **NOTES}
-    shown = list(dict.fromkeys(k for c in label for k in known if k != "n" and (c == k or c.endswith(f" {k}"))))
+    single = protocols is not None and len(set(protocols)) == 1
+    known = {**own, **NOTES, **own} if single else {**own, **NOTES}
+    # the generic "n" goes without saying; a protocol's own meaning of it (critique's denominators) does not
+    plain = set() if single and "n" in own else {"n"}
+    shown = list(dict.fromkeys(k for c in label for k in known if k not in plain and (c == k or c.endswith(f" {k}"))))
     if shown:
         lines.append("; ".join(f"{label.get(k, k)}: {known[k]}" for k in shown))
     return lines

@@ -109,6 +109,10 @@ def test_metrics_json_and_the_table_name_the_lexical_method() -> None:
     rows = [r for r in m["table"] if r["metric"] in ("recall", "precision")]
     assert rows and all(r["grader"] == "lexical" for r in rows)
     assert any("lexical = content-word overlap" in line for line in legend_for(m["table"]))
+    # the critique table's n is a share's denominator, which differs by metric: its legend says so
+    [notes] = [line for line in legend_for(m["table"], ["critique"]) if "sev" in line or "grader" in line]
+    assert "n: what the estimate is a share of" in notes
+    assert not any("n: units behind" in line for line in legend_for(m["table"], ["critique"]))
 
 
 @pytest.mark.parametrize("item,report", [
