@@ -11,12 +11,13 @@ import unicodedata
 from pathlib import Path
 
 from oversight.cli.console import Interrupted, console, err_console, print_estimate, warn
-from oversight.cli.options import defer
+from oversight.cli.options import defer, judge_id_from
 from oversight.core.errors import UserError, write_failure
-from oversight.core.safe_text import clean, line
+from oversight.core.safe_text import line
 from oversight.core.words import count
 
 MAX_HOOK_LINES = 3
+HUMAN_ID = "--human needs --judge-id NAME (your own id, the same each time you come back)"
 """Distinct hook failures named after a judging; the rest are counted in one line."""
 
 
@@ -101,9 +102,9 @@ def shorthand_flags(args: argparse.Namespace) -> dict[str, str]:
 
 
 def command(args: argparse.Namespace) -> int:
-    if args.judge_id is not None and clean(args.judge_id, one_line=True) != args.judge_id:
-        raise UserError(f"--judge-id {clean(args.judge_id, one_line=True)!r}: control characters (shown as "
-                        f"symbols) are not allowed in an id; type it with letters, digits and punctuation")
+    if args.judge_id is not None:
+        args.judge_id = judge_id_from(args.judge_id, HUMAN_ID if args.human else
+                                      "--judge-id: give a name, or leave the option out (the model names the judge)")
     if args.every_condition and not args.human:
         raise UserError("--every-condition goes with --human (a model judges every view anyway)")
     if args.model:
@@ -196,9 +197,9 @@ def _judge_human(args: argparse.Namespace) -> int:
     from oversight.tui.judgelock import check_id, check_writable, claim_rank, judge_lock, same_person
     from oversight.tui.session import JudgeSession
 
-    if not args.judge_id or not args.judge_id.strip():
-        raise UserError("--human needs --judge-id NAME (your own id, the same each time you come back)")
-    judge_id = unicodedata.normalize("NFC", args.judge_id.strip())
+    if not args.judge_id:
+        raise UserError(HUMAN_ID)
+    judge_id = args.judge_id
     roster = None
     if args.judges is not None:
         roster = [unicodedata.normalize("NFC", j.strip()) for j in args.judges.split(",") if j.strip()]

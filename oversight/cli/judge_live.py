@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.cli.console import console, warn
+from oversight.cli.options import judge_id_from
 from oversight.core.errors import UserError
 from oversight.core.safe_text import line
 from oversight.core.words import count
@@ -35,9 +36,7 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
     from oversight.models.pool import ModelPool
     from oversight.runs.runner import check_models, check_storage, open_run_folder, plan, plan_resume
 
-    judge_id = args.judge_id.strip()
-    if not judge_id:
-        raise UserError("--judge-id: give your name or initials")
+    judge_id = judge_id_from(args.judge_id, "--judge-id: give your name or initials")
     target = Path(args.target)
     if target.is_dir():
         if args.limit is not None:
@@ -83,7 +82,12 @@ def command(args: argparse.Namespace, ask: Any = None, show: Any = None) -> int:
 def paused_line(run: Path, judge_id: str) -> str:
     """Where to go on, the command on a line of its own: a terminal wraps a long line mid-word,
     and a command copied from one line pastes whole."""
-    return f"paused; to go on, run:\n  oversight judge-live {shlex.quote(str(run))} --judge-id {shlex.quote(judge_id)}"
+    return "paused; " + again(run, judge_id, "go on")
+
+
+def again(run: Path, judge_id: str, what: str) -> str:
+    """'to WHAT, run:' and the command on its own line."""
+    return f"to {what}, run:\n  oversight judge-live {shlex.quote(str(run))} --judge-id {shlex.quote(judge_id)}"
 
 
 def refuse(p: Any) -> None:
@@ -138,8 +142,10 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any,
         await pool.aclose()
     from oversight.report.outputs import look_further
 
-    said = f"judged {count(judged, 'unit')} live" + (f"; {failed} failed" if failed else "")
-    said += f"; every unit of yours is judged\nmetrics.json in {folder.path}"
+    said = f"judged {count(judged, 'unit')} live; " + (
+        f"{count(failed, 'unit')} failed (each transcript's error says why); {again(folder.path, judge_id, 'retry')}"
+        if failed else "every unit of yours is judged")
+    said += f"\nmetrics.json in {folder.path}"
     return 1 if failed else 0, "\n".join([said, *look_further([folder.path])])
 
 

@@ -16,6 +16,7 @@ import yaml
 from oversight.cli import judge_live
 from oversight.cli.main import main
 from oversight.models.providers import scripted
+from oversight.models.providers.base import ProviderError
 from oversight.models.types import Message
 from tests.helpers.tui_runs import ROOT, debater
 
@@ -139,3 +140,39 @@ def test_each_speech_is_shown_before_the_pause_that_follows_it(tmp_path: Path) -
     assert round_two and all(p["kind"] == "progress" and p["round"] == 2 for p in round_two)
     assert "Debater B (round 2):" in round_two[-1]["view"]["variables"]["transcript"]
     assert "scripted" not in repr([p for k, p in log if k == "show"])
+
+
+@pytest.mark.parametrize("bad", ["ana\x1b[2J", "ana\nbob", "a\u200bna\x07"])
+def test_a_judge_id_with_control_characters_is_refused_as_judge_refuses_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str) -> None:
+    codes = [main(["judge-live", str(experiment(tmp_path)), "--judge-id", bad, "--runs-dir", str(tmp_path / "runs")]),
+             main(["judge", str(tmp_path), "--human", "--judge-id", bad])]
+    errs = capsys.readouterr().err.strip().splitlines()
+    assert codes == [2, 2] and len(errs) == 2 and errs[0] == errs[1].replace("oversight judge:", "oversight judge-live:")
+    assert "control characters" in errs[0] and "\x1b" not in errs[0] and "\x07" not in errs[0]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_failed_unit_is_named_with_the_command_that_runs_it_again(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(messages: list[Message]) -> ProviderError:
+        return ProviderError("503 the speaker's server went away", retryable=True, status=503)
+
+    scripted.register("live-cli-debater", broken)
+    scripted.register("live-cli-judge", lambda m: pytest.fail("the person is the judge"))
+    path = experiment(tmp_path, conditions=["debate"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(limit=1, retry={"max_attempts": 1})
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    runs = tmp_path / "runs"
+    assert judge_live.command(args(path, runs), ask=person([])) == 1
+    [run] = list(runs.iterdir())
+    said = capsys.readouterr().out.splitlines()
+    assert said[1] == "judged 1 unit live; 1 unit failed (each transcript's error says why); to retry, run:"
+    assert said[2] == f"  oversight judge-live {run} --judge-id ana"
+    scripted.register("live-cli-debater", debater)  # the server is back: the same command judges the unit
+    assert judge_live.command(args(run, runs), ask=person([CONTINUE, VERDICT])) == 0
+    assert "every unit of yours is judged" in capsys.readouterr().out
+    last = [orjson.loads(x) for x in (run / "transcripts.jsonl").read_bytes().splitlines()][-1]
+    assert last["error"] is None and [j["judge"]["id"] for j in
+                                      map(orjson.loads, (run / "judgments.jsonl").read_bytes().splitlines())] == ["ana"]
