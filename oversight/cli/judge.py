@@ -105,6 +105,9 @@ def command(args: argparse.Namespace) -> int:
     if args.judge_id is not None:
         args.judge_id = judge_id_from(args.judge_id, HUMAN_ID if args.human else
                                       "--judge-id: give a name, or leave the option out (the model names the judge)")
+    if args.judges is not None and not args.human:
+        raise UserError("--judges goes with --human (it lists the people who share the judging; a model judges "
+                        "every view)")
     if args.every_condition and not args.human:
         raise UserError("--every-condition goes with --human (a model judges every view anyway)")
     if args.model:

@@ -22,7 +22,7 @@ def command(args: argparse.Namespace) -> int:
 
     runs_dir = Path(args.runs_dir)
     if not runs_dir.is_dir():
-        raise UserError(f"RUNS_DIR {str(runs_dir)!r}: no such folder (run folders go under runs/ by default; "
+        raise UserError(f"RUNS_DIR {str(runs_dir)!r}: {'a file, not a folder' if runs_dir.exists() else 'no such folder'} (run folders go under runs/ by default; "
                         f"give the folder that holds them)")
     runs = list_runs(runs_dir)
     if not runs:

@@ -41,14 +41,32 @@ class _Parser(DeferringParser):
         self.exit(2, clean(f"error: {self.prog}: {message}; the options: {self.prog} --help", one_line=True) + "\n")
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
-        parsed, extra = self.parse_known_args(args, namespace)
+        argv = list(sys.argv[1:] if args is None else args)
+        parsed, extra = self.parse_known_args(argv, namespace)
         if extra:
-            command = self.commands.get(getattr(parsed, "command", "") or "", self)
+            name = getattr(parsed, "command", "") or ""
+            # an unknown option typed before the command is the top level's, not the command's
+            first = argv.index(name) if name in argv else len(argv)
+            ahead = [a for a in extra if a in argv[:first]]
+            command = self if ahead else self.commands.get(name, self)
+            wrong = ahead or extra
             known = [o for action in command._actions for o in action.option_strings]
-            close = difflib.get_close_matches(extra[0].split("=", 1)[0], known, n=1) if extra[0].startswith("-") else []
-            command.error(f"unrecognized argument{'s' if len(extra) > 1 else ''}: {' '.join(extra)}"
-                          + (f" (did you mean {close[0]}?)" if close else ""))
+            close = {a: difflib.get_close_matches(a.split("=", 1)[0], known, n=1) for a in wrong if a.startswith("-")}
+            guesses = [f"{c[0]} for {a.split('=', 1)[0]}" for a, c in close.items() if c]
+            guesses = [g.split(" for ")[0] for g in guesses] if len(close) == 1 else guesses
+            command.error(f"unrecognized argument{'s' if len(wrong) > 1 else ''}: {' '.join(wrong)}"
+                          + (f" (did you mean {'; '.join(guesses)}?)" if guesses else ""))
         return parsed
+
+    def command_error(self, name: str, message: str) -> str:
+        """A command's own error about its command line, named after the command as argparse's
+        are: one naming an option says what to do with it; one asking for an argument points at
+        the command's options too."""
+        prefix = f"oversight {name}: "
+        message = message.removeprefix(prefix)
+        if name not in self.commands or not message.startswith(("-", "give ")):
+            return message  # about a file, a folder or a model: it names that first
+        return prefix + message + (f"; the options: oversight {name} --help" if message.startswith("give ") else "")
 
 
 class _Version(argparse.Action):
@@ -86,12 +104,14 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 def main(argv: list[str] | None = None) -> int:
     keyguard.refresh()  # the key variables this command must never send or store
     warnings.showwarning = _show_warning
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     safe_paths.set_allowed(getattr(args, "allow_path", []))
     try:
         return COMMANDS[args.command].command(args)
     except UserError as exc:
-        err_console.print(line(("error:", "red"), " ", str(exc)), highlight=False, soft_wrap=True)
+        said = parser.command_error(args.command, str(exc))
+        err_console.print(line(("error:", "red"), " ", said), highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt as exc:
         if not isinstance(exc, Interrupted):

@@ -409,4 +409,4 @@ def test_a_judge_model_without_its_key_is_blamed_on_the_argument_alone(
     capsys.readouterr()
     assert main(["judge", str(run), "--model", "openai:gpt-4.1-mini"]) == 2
     [error] = capsys.readouterr().err.strip().splitlines()
-    assert error.startswith("error: --model openai:gpt-4.1-mini: OPENAI_API_KEY is not set")
+    assert error.startswith("error: oversight judge: --model openai:gpt-4.1-mini: OPENAI_API_KEY is not set")

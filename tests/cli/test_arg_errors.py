@@ -30,3 +30,37 @@ def test_judge_live_names_what_was_wrong(capsys: pytest.CaptureFixture[str]) -> 
     assert "required: --judge-id" in one_error(["judge-live", "x.yaml"], capsys)
     assert "(did you mean --limit?)" in one_error(["judge-live", "x.yaml", "--judge-id", "a", "--limt", "2"], capsys)
     assert "invalid choice: 'runn'" in one_error(["runn"], capsys)
+
+
+def test_each_mistyped_option_gets_its_guess(capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_error(["run", "x.yaml", "--limt", "3", "--bogus", "--dry-rn"], capsys)
+    assert "unrecognized arguments: --limt 3 --bogus --dry-rn" in err
+    assert "(did you mean --limit for --limt; --dry-run for --dry-rn?)" in err
+
+
+def test_an_unknown_option_before_the_command_is_the_top_levels(capsys: pytest.CaptureFixture[str]) -> None:
+    assert one_error(["--bogus", "run", "x.yaml", "--limt", "2"], capsys) == (
+        "error: oversight: unrecognized argument: --bogus; the options: oversight --help")
+    assert "(did you mean --version?)" in one_error(["--versoin", "ls"], capsys)
+
+
+@pytest.mark.parametrize("argv,said", [
+    (["run"], "give an experiment file"),
+    (["run", "protocols/debate.yaml", "--set", "foo"], "--set 'foo': expected KEY=VALUE"),
+    (["judge", "runs", "--model", "local", "--judges", "a,b"], "--judges goes with --human"),
+    (["judge", "runs"], "give --model SPEC"),
+])
+def test_a_commands_own_error_about_its_command_line_reads_as_argparses(
+        argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: oversight {argv[0]}: {said}")
+    # asked for an argument, the user is pointed at the options; an option's error says what to do
+    assert err.rstrip().endswith(f"; the options: oversight {argv[0]} --help") == said.startswith("give ")
+
+
+def test_an_error_about_a_file_names_the_file_first(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    afile = tmp_path / "notes.md"
+    afile.write_text("x", encoding="utf-8")
+    assert main(["ls", str(afile)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: RUNS_DIR {str(afile)!r}: a file, not a folder")

@@ -148,7 +148,7 @@ def test_a_judge_id_with_control_characters_is_refused_as_judge_refuses_it(
     codes = [main(["judge-live", str(experiment(tmp_path)), "--judge-id", bad, "--runs-dir", str(tmp_path / "runs")]),
              main(["judge", str(tmp_path), "--human", "--judge-id", bad])]
     errs = capsys.readouterr().err.strip().splitlines()
-    assert codes == [2, 2] and len(errs) == 2 and errs[0] == errs[1].replace("oversight judge:", "oversight judge-live:")
+    assert codes == [2, 2] and len(errs) == 2 and errs[0] == errs[1].replace("oversight judge", "oversight judge-live")
     assert "control characters" in errs[0] and "\x1b" not in errs[0] and "\x07" not in errs[0]
     assert not (tmp_path / "runs").exists()
 

@@ -148,8 +148,8 @@ def test_a_bad_value_from_a_flag_names_the_flag_not_the_file(
     extra = ["--runs-dir", str(tmp_path / "runs")] if command == "run" else []
     assert main([command, str(tmp_path / "exp.yaml"), *flags, *extra]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith(f"error: {start}"), err
-    assert all(f in err for f in fragments), err
+    assert len(err.splitlines()) == 1 and err.startswith(f"error: oversight {command}: {start}"), err
+    assert all(f in err for f in fragments) and "the options" not in err, err  # it says what to do
     assert not (tmp_path / "runs").exists()
 
 

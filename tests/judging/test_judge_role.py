@@ -90,7 +90,7 @@ def test_binding_the_judge_role_points_at_model(tmp_path: Path, checked: None, c
     run = _run(tmp_path)
     code, err = cli(capsys, "judge", str(run), "--model", "scripted:verdict", "--bind", "checker=scripted:other")
     assert code == 2
-    assert error_line(err) == "error: --bind checker: checker is the role --model SPEC judges as; give the model there"
+    assert error_line(err) == "error: oversight judge: --bind checker: checker is the role --model SPEC judges as; give the model there"
 
 
 @pytest.mark.parametrize("hook, value, shown", [
@@ -113,5 +113,5 @@ def test_a_protocol_naming_no_kind_field_refuses_logprob(tmp_path: Path, registe
     run = make_run(tmp_path)
     code, err = cli(capsys, "judge", str(run), "--model", "scripted:verdict", "--judge-kind", "logprob")
     assert code == 2
-    assert error_line(err) == ("error: --judge-kind logprob: protocol 'broken' reads no logprobs; "
+    assert error_line(err) == ("error: oversight judge: --judge-kind logprob: protocol 'broken' reads no logprobs; "
                                 "use --judge-kind model")

@@ -53,4 +53,4 @@ def test_a_checker_answer_it_cannot_read_is_invalid(toy_run: Path, capsys: Any) 
 def test_bind_names_the_checker_as_the_role_model_answers(toy_run: Path, capsys: Any) -> None:
     code, err = cli(capsys, "judge", str(toy_run), "--model", "scripted:x", "--bind", "checker=scripted:y")
     assert code == 2
-    assert error_line(err) == "error: --bind checker: checker is the role --model SPEC judges as; give the model there"
+    assert error_line(err) == "error: oversight judge: --bind checker: checker is the role --model SPEC judges as; give the model there"
