@@ -177,8 +177,10 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
     for shown in figure_lines(draw_figures(folder.path, metrics, p.exp.protocol, warn=warn)):  # as the new metrics say
         console.print(line(shown), highlight=False, soft_wrap=True)
     cost = "n/a" if result.spent.cost_usd is None else f"${result.spent.cost_usd:.4f}"
+    # our own words, no path: wrapped at the terminal's width between words
     console.print(f"judged {result.judged} views now: {result.spent.input_tokens:,} input and "
-                  f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}")
+                  f"{result.spent.output_tokens:,} output tokens spent (cache hits count nothing), cost {cost}",
+                  highlight=False)
     for shown, (reason, views) in enumerate(sorted(result.hook_failures.items(), key=lambda kv: (-kv[1], kv[0]))):
         if shown == MAX_HOOK_LINES:
             err_console.print(line(f"... and {len(result.hook_failures) - shown} other hook failures: each failed "
@@ -190,7 +192,7 @@ def _judge_model_locked(args: argparse.Namespace, folder) -> int:  # type: ignor
         err_console.print(f"{result.failed} judge calls failed now ({p.failed_before} earlier, not retried); each is a "
                           "failed judgment (failed: true, with its reason), counted in 'fail' and left out of the "
                           "scores; run the same command with --retry-failed to judge them again",
-                          highlight=False, soft_wrap=True)
+                          highlight=False)
     return 1 if result.failed or p.failed_before else 0
 
 

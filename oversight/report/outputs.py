@@ -43,8 +43,8 @@ def figure_lines(paths: list[Path], *, across: bool = False) -> list[str]:
     if len(stems) > FOLDERS_UP_TO and len(sets) == 1:  # a sweep's runs: one line for them all
         [names] = [list(s) for s in sets]
         parent = os.path.commonpath([str(f.parent) for f in stems])
-        return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in each of {len(stems)} runs' plots folders "
-                f"under {parent}", *named(names)]
+        return [f"{label} (PNG, SVG): {count(len(names), 'figure')} in each of {len(stems)} runs' plots folders,",
+                f"  under {parent}:", *named(names)]
     return [shown for folder, names in stems.items()
             for shown in (f"{label} (PNG, SVG): {count(len(names), 'figure')} in {folder}", *named(names))]
 

@@ -76,6 +76,7 @@ def test_failed_calls_are_counted_never_scored_and_retry_failed_fills_them(
         assert len(fake.answered) == 8 and len(fake.requests) == 8 + 4 * 3  # each failing call tried 3 times
         err = capsys.readouterr().err
         assert "4 judge calls failed now" in err and "--retry-failed" in err
+        assert max(map(len, err.splitlines())) <= 80  # wrapped between words, at the terminal's width
         m = json.loads((run / "metrics.json").read_text())["conditions"]["debate"]["gpt"]
         # Every answer given was right: the 4 failures must not pull accuracy down (was 0.333).
         assert m["accuracy"]["estimate"] == 1.0 and m["accuracy"]["n"] == 6

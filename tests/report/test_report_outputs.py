@@ -187,8 +187,11 @@ def test_a_sweeps_runs_with_the_same_figures_share_one_line(tmp_path: Path) -> N
 
     runs = [tmp_path / "runs" / f"20261202T13313{k}Z-sweep-rounds={k}" for k in range(5)]
     files = [r / "plots" / f"{stem}.{ext}" for r in runs for stem in ("a", "b") for ext in ("png", "svg")]
-    assert figure_lines(files) == [f"figures (PNG, SVG): 2 figures in each of 5 runs' plots folders under "
-                                   f"{(tmp_path / 'runs').resolve()}", "  a, b"]
+    assert figure_lines(files) == ["figures (PNG, SVG): 2 figures in each of 5 runs' plots folders,",
+                                   f"  under {(tmp_path / 'runs').resolve()}:", "  a, b"]
+    [header, *_] = figure_lines([tmp_path / f"r{j}" / "plots" / f"f{k}.png" for j in range(100) for k in range(12)],
+                                   across=True)
+    assert len(header) <= 80  # the path, which may be any length, has a line of its own
     assert len(figure_lines(files[:12])) == 6  # three runs: a line each, and its names
     many = [runs[0] / "plots" / f"f{k}.png" for k in range(7)]
     assert figure_lines(many) == [f"figures (PNG, SVG): 7 figures in {(runs[0] / 'plots').resolve()}"]
