@@ -117,6 +117,9 @@ def _resampled_counts(per_cluster: np.ndarray, chunk: int = 100) -> np.ndarray:
 
 def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     """Agreement and kappa with bootstrap CIs from items (cluster, label of judge A, label of judge B)."""
+    if not items:  # no shared item: nothing to agree on, said as such rather than as 0
+        return {"items": 0, "transcripts": 0, "agreement": None, "agreement_ci": None, "agreement_ci_method": None,
+                "kappa": None, "kappa_ci": None, "kappa_ci_reason": "no items: the two judges share none"}
     cats = sorted({x for _, a, b in items for x in (a, b)})
     index = {c: i for i, c in enumerate(cats)}
     clusters = sorted({c for c, _, _ in items})

@@ -184,3 +184,11 @@ def test_a_reason_counts_one_transcript_in_the_singular() -> None:
 
     one = agreement_stats([("t1", "A", "B"), ("t1", "B", "A")])
     assert one["kappa_ci_reason"].startswith("n too small: 1 transcript,"), one
+
+
+def test_no_shared_item_gives_no_number_rather_than_an_error() -> None:
+    from oversight.stats.agreement import agreement_stats
+
+    none = agreement_stats([])
+    assert (none["items"], none["agreement"], none["kappa"], none["agreement_ci"]) == (0, None, None, None)
+    assert none["kappa_ci_reason"].startswith("no items")
