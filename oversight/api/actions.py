@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import re
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from oversight.core.words import count
 from oversight.judging.rejudge import JudgeOptions, execute_judging, plan_judging
 from oversight.protocol.shapes import open_folder
 from oversight.models.pool import ModelPool
-from oversight.report.build import run_metrics
+from oversight.report.build import draw_figures, run_metrics
 from oversight.runs.runner import RunObserver, check_models, check_storage, execute, open_run_folder, plan
 
 T = TypeVar("T")
@@ -65,6 +66,26 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
                 pass
             concurrent.futures.wait([future])
             raise
+
+
+PYTHON_NAMES = {
+    "--judge-kind": "judge_kind=", "--judge-id": "judge_id=", "--model": "model=", "--limit": "limit=",
+    "--set": "settings", "--prompt": "prompts", "--condition": "conditions", "--bind": "binds",
+    "--concurrency": "concurrency=", "--max-connections": "max_connections=",
+    "--no-swap": "swap=False", "--no-cache": "cache=False", "--retry-failed": "retry_failed=True",
+}
+"""The judging plan's messages name the command line's options; `oversight.judge` takes these."""
+_OPTION = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, PYTHON_NAMES), key=len, reverse=True))
+                     + r")(?![\w-])( (?=\S))?")
+
+
+def python_spelling(message: str) -> str:
+    """A message as `oversight.judge`'s caller would write it: `model=SPEC`, `settings temperature`,
+    `cache=False`. A protocol's shorthand flags keep their names: `flags=` takes them so."""
+    def named(m: re.Match[str]) -> str:
+        name = PYTHON_NAMES[m.group(1)]
+        return name if name.endswith("=") else name + (m.group(2) or "")  # model=SPEC; cache=False said
+    return _OPTION.sub(named, message)
 
 
 def _names(value: str | Path | Iterable[str | Path]) -> list[str]:
@@ -123,10 +144,11 @@ def sweep(experiment: Experiment | str | Path, *, runs_dir: str | Path = "runs",
     for p, point in plans:
         folder = open_run_folder(p, runs_dir=Path(runs_dir), sweep_point=point, warn=warn)
         try:
-            run_sync(lambda: execute(p, folder=folder, observer=_observer(progress)))  # noqa: B023 (called at once)
+            result = run_sync(lambda: execute(p, folder=folder, observer=_observer(progress)))  # noqa: B023 (at once)
         except RunWriteError as exc:
             raise UserError(f"{exc}; finished units are saved; continue with: oversight run --resume "
                             f"{folder.path}") from None
+        draw_figures(folder.path, result.metrics, p.exp.protocol, warn=warn)  # as `oversight run` draws them
         runs.append(open_run(folder.path))
     return runs
 
@@ -181,9 +203,13 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None =
         try:
             p = plan_judging(folder, options)
             result = run_sync(lambda: execute_judging(p, observer=_observer(progress)))
-            folder.write_metrics(run_metrics(folder))
+            metrics = run_metrics(folder)
+            folder.write_metrics(metrics)
         except OSError as exc:  # a full disk or a folder made read-only: judgments so far are kept
             raise UserError(write_failure(exc, folder.path)) from None
+        except UserError as exc:
+            raise UserError(python_spelling(str(exc))) from None
+    draw_figures(folder.path, metrics, p.exp.protocol, warn=warn)  # the figures as the new metrics say
     for reason, views in sorted(result.hook_failures.items()):  # said once, as the command line says it
         warn(f"{reason}, on {count(views, 'view')}: recorded as failed judgments with this reason "
              "(counted in 'fail', never scored)")

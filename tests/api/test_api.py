@@ -165,6 +165,8 @@ def test_judge_adds_a_model_judges_judgments_and_recomputes_metrics(tmp_path: Pa
     run = oversight.run(path, runs_dir=tmp_path / "runs", progress=False, limit=2,
                         params={"conditions": ["debate", "blind"], "rounds": 1, "judge_kind": "model"})
     assert run.experiment.params["rounds"] == 1
+    drawn = {f: f.stat().st_mtime_ns for f in (run.path / "plots").glob("*.png")}
+    assert drawn  # the run's figures, as `oversight run` draws them
     before = len(run.all_judgments)
     scripted.register("newjudge", ["Hmm. Debater B quotes the story; I am fairly sure.\nFinal answer: B (60%)"])
     rejudged = oversight.judge(run, model="scripted:newjudge", progress=False)
@@ -178,6 +180,8 @@ def test_judge_adds_a_model_judges_judgments_and_recomputes_metrics(tmp_path: Pa
     frame = rejudged.judgments_frame()
     assert frame.loc[frame["judge_id"] == new[0].judge_id, "input_tokens"].gt(0).all()
     assert frame.loc[frame["judge_id"] == "model:scripted:runjudge", "input_tokens"].isna().all()
+    # the figures are drawn again from the new metrics, as `oversight judge --model` redraws them
+    assert all(f.stat().st_mtime_ns > when for f, when in drawn.items())
     again = oversight.judge(run.path, model="scripted:newjudge", progress=False)  # nothing left to judge
     assert len(again.all_judgments) == len(on_disk)
 
@@ -192,6 +196,20 @@ def test_judge_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="control characters"):
         oversight.judge(run, model="scripted:x", judge_id="ana\x1b[31m")
     assert len(oversight.open_run(run.path).all_judgments) == 4  # nothing was written
+
+
+def test_the_plans_errors_name_the_arguments_judge_takes(tmp_path: Path) -> None:
+    """Never the command line's flags: `--set warmth` means nothing to a notebook's caller."""
+    from tests.helpers.tui_runs import debate_run
+
+    run = debate_run(tmp_path, limit=1, judge=lambda messages: "Answer: A, 70%")
+    for kwargs, said in [({"limit": 0}, "limit=0: give a positive number"),
+                         ({"conditions": "nope"}, "conditions nope: no finished transcript has it"),
+                         ({"settings": {"warmth": 1}}, "settings warmth: not a generation setting"),
+                         ({"binds": {"judge": "scripted:y"}}, "binds judge: judge is the role model=SPEC judges as")]:
+        with pytest.raises(UserError) as caught:
+            oversight.judge(run, model="scripted:x", progress=False, **kwargs)
+        assert str(caught.value).startswith(said) and "--" not in str(caught.value), caught.value
 
 
 def test_importing_oversight_does_not_load_the_run_machinery() -> None:
