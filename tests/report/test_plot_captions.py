@@ -148,8 +148,26 @@ def test_the_critique_recall_caption_counts_each_severity_once_when_the_conditio
         figures = dict(critique_plots({"protocol": "critique", "by_judge": {"model:j": block}}, PlotContext(run="r")))
         return caption_of(figures["critique_recall"])
 
-    assert caption(rec(19, 8)).startswith("n (gold flaws, the same in each condition): all severities: 19 in 8 "
+    assert caption(rec(19, 8)).startswith("n (gold flaws in each condition): all severities: 19 in 8 "
                                           "items; severity 1: 2; severity 3: 8 in 6 items. 95% CI:")
     # a failed view leaves one condition a flaw short: then each is counted on its own
     assert caption(rec(18, 8)).startswith("n (gold flaws): all severities assisted: 19 in 8 items; all severities "
                                           "unassisted: 18 in 8 items; severity 1 assisted: 2; severity 1 unassisted: 2;")
+
+
+def test_a_severity_with_no_estimate_is_named_as_not_drawn() -> None:
+    """A severity no item has gold flaws of, in one condition, is no point: the caption says so."""
+    from oversight.protocols.critique.figures import critique_plots
+
+    rec = {"estimate": 0.5, "ci": [0.1, 0.9], "ci_method": "wilson", "n": 4}
+    empty = {"estimate": None, "ci": None, "ci_method": "wilson", "n": 0}
+    block = {"recall": {"assisted": rec, "unassisted": rec}, "uplift": {**rec, "ci_method": "newcombe-paired"},
+             "by_severity": {"1": {"recall": {"assisted": rec, "unassisted": rec}, "uplift": None},
+                             "4": {"recall": {"assisted": empty, "unassisted": rec}, "uplift": None}}}
+    figures = dict(critique_plots({"protocol": "critique", "by_judge": {"model:j": block}}, PlotContext(run="r")))
+    recall, uplift = caption_of(figures["critique_recall"]), caption_of(figures["critique_uplift"])
+    assert recall.endswith("Not drawn (no estimate): severity 4 assisted.")
+    assert uplift.endswith("Not drawn (no estimate): severity 1, severity 4.")
+    full = caption_of(critique_plots({"protocol": "critique", "by_judge": {"model:j": {
+        "recall": {"assisted": rec, "unassisted": rec}, "uplift": rec}}}, PlotContext(run="r"))[0][1])
+    assert "Not drawn" not in full

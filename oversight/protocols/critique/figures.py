@@ -18,16 +18,18 @@ def critique_plots(metrics: dict[str, Any], ctx: PlotContext) -> list[tuple[str,
         conditions = sorted({c for p in parts.values() for c in p.get("recall") or {}})
         series = {c: [p.get("recall", {}).get(c) for p in parts.values()] for c in conditions}
         flat, shared = _counts(parts, conditions)
-        unit = "gold flaws, the same in each condition" if shared else "gold flaws"
+        unit = "gold flaws in each condition" if shared else "gold flaws"  # equal counts, not known the same flaws
+        recall = {f"{_severity(s)} {c}": r for c, recs in series.items() for s, r in zip(parts, recs)}
         figures.append((f"critique_recall{suffix}", interval_plot(
             f"Flaw recall per condition and severity - {ctx.run}\njudge: {judge}", list(parts), series,
-            ylabel="recall of gold flaws", note=n_note(flat, unit, "items"), xlabel="flaw severity (1 minor to 4 critical)")))
-        uplift = {s: p.get("uplift") for s, p in parts.items()}
+            ylabel="recall of gold flaws", note=n_note(flat, unit, "items") + _not_drawn(recall),
+            xlabel="flaw severity (1 minor to 4 critical)")))
+        uplift = {_severity(s): p.get("uplift") for s, p in parts.items()}
         if any(uplift.values()):
             figures.append((f"critique_uplift{suffix}", interval_plot(
                 f"Uplift: assisted minus unassisted recall - {ctx.run}\njudge: {judge}", list(parts),
                 {"uplift": list(uplift.values())}, ylabel="recall difference", ylim=(-1.0, 1.0),
-                note=n_note({_severity(s): u for s, u in uplift.items()}, "paired items"), reference=0.0, reference_label="no uplift",
+                note=n_note(uplift, "paired items") + _not_drawn(uplift), reference=0.0, reference_label="no uplift",
                 xlabel="flaw severity (1 minor to 4 critical)")))
     return figures
 
@@ -45,6 +47,13 @@ def _counts(parts: dict[str, Any], conditions: list[str]) -> tuple[dict[str, Any
             return per_condition, False
         shared[_severity(s)] = drawn[0]
     return shared, True
+
+
+def _not_drawn(records: dict[str, Any]) -> str:
+    """The groups with no point, so none disappears from a figure unsaid: a severity with no
+    gold flaw in a condition, or no item judged in both conditions."""
+    gaps = [g for g, r in records.items() if not (r and r.get("estimate") is not None)]
+    return f" Not drawn (no estimate): {', '.join(gaps)}." if gaps else ""
 
 
 def _severity(part: str) -> str:
