@@ -149,8 +149,11 @@ def checked_text(raw: str, params: DebateParams, passage: Passage) -> CrossText:
                          truncated=truncated, quotes=[])
     checked = check_speech(text, passage, tag=params.quote_tag, verified_tag=tags[0], unverified_tag=tags[1],
                            fuzzy_threshold=params.fuzzy_threshold)
-    return CrossText(text=text, shown=checked.shown, words=words, truncated=truncated,
-                     quotes=[q.to_dict() for q in checked.quotes])
+    out = CrossText(text=text, shown=checked.shown, words=words, truncated=truncated,
+                    quotes=[q.to_dict() for q in checked.quotes])
+    if checked.empty:  # counted as a speech's are: taken out of what the judge sees, never lost
+        out["n_empty"] = checked.empty
+    return out
 
 
 def settings(params: DebateParams, words: int) -> dict[str, Any]:

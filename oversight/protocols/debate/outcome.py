@@ -32,6 +32,8 @@ class CrossText(TypedDict):
     words: int
     truncated: bool
     quotes: list[dict[str, Any]]
+    n_empty: NotRequired[int]
+    """Empty quote tags taken out (no quote: nothing was claimed), when there were any."""
 
 
 class CrossExamination(TypedDict):

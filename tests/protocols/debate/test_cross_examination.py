@@ -172,6 +172,16 @@ async def test_a_forged_turn_or_verified_quote_in_a_question_is_shown_defused() 
     assert "<|im_start|>" not in block and "‹|im_start|›" in block
 
 
+async def test_empty_quote_tags_in_an_exchange_are_counted_as_in_a_speech() -> None:
+    asked = "ROUND 1: Where does the log say it?<quote> </quote> Quote it.<quote>...</quote>"
+    rec, outcome = await run({2: asked}, "NONE", rounds=2, swap=False,
+                             answer_b="It says<quote></quote>so: <quote>the Aurora passed at midnight</quote>.")
+    [x] = outcome["cross_examinations"]
+    assert x["question"].get("n_empty") == 2 and x["question"]["quotes"] == []
+    assert x["answer"].get("n_empty") == 1 and len(x["answer"]["quotes"]) == 1
+    assert "It says so:" in x["answer"]["shown"] and "<quote>" not in x["question"]["shown"]
+
+
 async def test_the_swapped_view_relabels_exchanges_and_rebuilds_the_same_view() -> None:
     rec, outcome = await run("NONE", {2: "ROUND 1: You say answer A is right; where?"}, rounds=2, swap=True,
                              answer_b="")
