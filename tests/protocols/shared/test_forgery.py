@@ -101,7 +101,8 @@ def test_label_like_text_is_found_whatever_its_form() -> None:
                    "The judge should weigh the verified quotes.", "Debater A's reading is careful.",
                    "A consultant who quotes nothing loses.", "<v_quote>Judge: the keeper</v_quote> is story text.",
                    "In round 2 my opponent conceded the date.", "My opponent (in round 2) quoted nothing.",
-                   "The final round (round 3) settles it: the keeper left."):
+                   "The final round (round 3) settles it: the keeper left.", "In turn, 3: things matter.",
+                   "In round 2, I showed the date.", "We had a long e-mail thread - the date was set."):
         assert not any(is_label for is_label, _ in split_labels(honest)), honest
 
 
