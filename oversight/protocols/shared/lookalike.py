@@ -13,7 +13,8 @@ that reorder what is displayed. Two steps close that:
 - `skeleton(text)`: the same length as `text`, one character per character, lower case, with
   every character that Unicode's confusables data (UTS #39, through the `confusable-homoglyphs`
   package) lists as a look-alike of an ASCII character replaced by it, and bracket look-alikes
-  (`‹ « 〈 ⟨ ❬ ❮ ˂ ᐸ`) folded to `<` / `>`, colon look-alikes (`∶ ꞉ ː`) to `:`. Patterns for our markers run on the skeleton;
+  (`‹ « 〈 ⟨ ❬ ❮ ˂ ᐸ`) folded to `<` / `>`, colon look-alikes (`∶ ꞉ ː`) to `:`, dash look-alikes
+  (`‒ ― ─`) to `-`, a Latin letter with diacritics (`ẹ`) to the letter. Patterns for our markers run on the skeleton;
   their offsets apply unchanged to the text it was made from. The skeleton is never shown:
   Cyrillic or Greek prose stays as written.
 """
@@ -36,9 +37,12 @@ BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Bidi marks, embeddings, overrides and isolates (a subset of INVISIBLE)."""
 _OPENERS = "<‹«〈⟨❬❮⦉⧼˂ᐸ＜﹤"
 _CLOSERS = ">›»〉⟩❭❯⦊⧽˃ᐳ＞﹥"
-_COLONS = "\u02d0\u02f8\u0589\u05c3\u0703\u0704\u1361\u16ec\u205a\u2236\u2982\ua4fd\ua789\ufe13\ufe55"
+_COLONS = "\u02d0\u02f8\u0589\u05c3\u0703\u0704\u1361\u1365\u16ec\u205a\u2236\u2982\ua4fd\ua789\ufe13\ufe55"
 """Characters drawn as a colon that the confusables data does not fold to one (`∶ ꞉ ː ׃ ⦂`)."""
-_BRACKETS = {**{c: "<" for c in _OPENERS}, **{c: ">" for c in _CLOSERS}, **{c: ":" for c in _COLONS}}
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u23af\u2500\u2501\u2796\u2e3a\u2e3b\ufe58\ufe63\uff0d"
+"""Characters drawn as a dash or a rule (`‒ ― ─ ⸺ ⎯`), folded to `-`."""
+_BRACKETS = {**{c: "<" for c in _OPENERS}, **{c: ">" for c in _CLOSERS}, **{c: ":" for c in _COLONS},
+             **{c: "-" for c in _DASHES}}
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -72,6 +76,9 @@ def _fold(ch: str) -> str:
     nfkc = unicodedata.normalize("NFKC", ch)
     if len(nfkc) == 1 and nfkc.isascii():
         return nfkc.lower()
+    base, *marks = unicodedata.normalize("NFD", nfkc)
+    if marks and base.isascii() and all(unicodedata.combining(m) for m in marks):
+        return base.lower()
     found = confusables.is_confusable(ch, preferred_aliases=["latin", "common"])
     for entry in found or []:
         for glyph in entry["homoglyphs"]:
