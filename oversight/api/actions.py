@@ -21,7 +21,8 @@ from oversight.config.experiment import Experiment, check_size, read_yaml, valid
 from oversight.config.overrides import expand_sweep, override
 from oversight.core import safe_paths
 from oversight.core.errors import RunWriteError, UserError, write_failure
-from oversight.core.safe_text import SafeConsole, clean
+from oversight.core.safe_text import SafeConsole
+from oversight.core.safe_text import judge_id as safe_judge_id
 from oversight.core.words import count
 from oversight.judging.rejudge import JudgeOptions, execute_judging, plan_judging
 from oversight.protocol.shapes import open_folder
@@ -180,9 +181,9 @@ def judge(run_or_path: Run | str | Path, *, model: str, judge_kind: str | None =
     `settings` are generation settings over the run's judge block (`{"temperature": 0}`);
     `binds` the models for roles the protocol's verdict calls (`{ROLE: SPEC}`); `flags` the
     protocol's shorthands for them as on the command line (its `rejudge_flags`, `{FLAG: SPEC}`)."""
-    if judge_id is not None and clean(judge_id, one_line=True) != judge_id:
-        raise UserError(f"judge_id {clean(judge_id, one_line=True)!r}: control characters (shown as symbols) are "
-                        f"not allowed in an id; use letters, digits and punctuation")
+    if judge_id is not None:
+        judge_id = safe_judge_id(judge_id, field="judge_id",
+                                 missing="judge_id: give a name, or leave it out (the model names the judge)")
     if judge_kind not in (None, "model", "logprob"):
         raise UserError(f"judge_kind {judge_kind!r}: use 'model' or 'logprob'")
     for name, value in (("concurrency", concurrency), ("max_connections", max_connections)):

@@ -87,7 +87,9 @@ def paused_line(run: Path, judge_id: str) -> str:
 
 def again(run: Path, judge_id: str, what: str) -> str:
     """'to WHAT, run:' and the command on its own line."""
-    return f"to {what}, run:\n  oversight judge-live {shlex.quote(str(run))} --judge-id {shlex.quote(judge_id)}"
+    # an id starting with '-' is read as an option unless it is joined to its flag
+    flag = f"--judge-id={shlex.quote(judge_id)}" if judge_id.startswith("-") else f"--judge-id {shlex.quote(judge_id)}"
+    return f"to {what}, run:\n  oversight judge-live {shlex.quote(str(run))} {flag}"
 
 
 def refuse(p: Any) -> None:
@@ -132,8 +134,8 @@ async def _judge(p: Any, folder: Any, units: list[Any], judge_id: str, ask: Any,
                 transcript = await run_live_unit(p, ctx, unit, folder, judge_id, ask, show)
                 if transcript is None:
                     return 0, paused_line(folder.path, judge_id)
-                judged += 1
                 failed += transcript.error is not None
+                judged += transcript.error is None
             from oversight.report.results import compute_metrics
 
             folder.write_metrics(compute_metrics(p.protocol, p.params, folder, n_units=len(p.units),

@@ -10,7 +10,7 @@ from typing import Any
 
 from oversight.cli.console import err_console
 from oversight.core.errors import UserError, bounded, write_failure
-from oversight.core.safe_text import clean, line
+from oversight.core.safe_text import clean, judge_id, line
 from oversight.models.spec import redact_url
 
 ALLOW_HELP = ("also read prompt and task files from this folder (besides the experiment's own folder and the "
@@ -21,18 +21,8 @@ SWEEP_HELP = "sweep a field over values (one run per point; combines with the fi
 
 
 def judge_id_from(value: str, missing: str) -> str:
-    """A judge id as typed, made one: stripped and NFC-normalised (the same name typed on two
-    keyboards is one judge). Control characters are refused, not cleaned: an id is written into
-    every judgment and shown in every table. `missing`: what to say when it is blank."""
-    import unicodedata
-
-    shown = clean(value, one_line=True)
-    if shown != value:
-        raise UserError(f"--judge-id {shown!r}: control characters (shown as symbols) are not allowed in an id; "
-                        "type it with letters, digits and punctuation")
-    if not value.strip():
-        raise UserError(missing)
-    return unicodedata.normalize("NFC", value.strip())
+    """A judge id typed on the command line (`--judge-id`), checked as every id is."""
+    return judge_id(value, field="--judge-id", missing=missing)
 
 
 def note(message: str) -> None:

@@ -28,6 +28,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from oversight.core.errors import UserError
+
 _PICTURES = {c: 0x2400 + c for c in range(0x20)}
 _PICTURES[0x7F] = 0x2421
 _REPLACEMENT = 0xFFFD
@@ -98,4 +100,29 @@ class SafeConsole(Console):
         return super().render_str(clean(text), **kwargs)
 
 
-__all__ = ["MULTILINE", "ONE_LINE", "SafeConsole", "clean", "clean_deep", "line", "markup", "text"]
+
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+"""Letters and symbols drawn as nothing (Hangul fillers, the blank braille cell)."""
+
+
+def judge_id(value: str, *, field: str, missing: str) -> str:
+    """A judge id as typed, made one: NFC, its spaces collapsed and stripped (the same name typed on
+    two keyboards is one judge). Control, format and invisible characters are refused, not
+    cleaned: two ids that look the same would count as two judges, and an id is written into
+    every judgment and shown in every table. `field` names the option in errors; `missing` is
+    what to say when nothing visible is left."""
+    import unicodedata
+
+    value = unicodedata.normalize("NFC", value)
+    hidden = [ch for ch in value if ch in _BLANK_LETTERS
+              or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")]
+    if hidden:
+        shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
+        raise UserError(f"{field} {clean(value, one_line=True)!r}: control or invisible characters ({shown}) are "
+                        "not allowed in an id; type it with letters, digits and punctuation")
+    value = " ".join(value.split())
+    if not value:
+        raise UserError(missing)
+    return value
+
+__all__ = ["MULTILINE", "ONE_LINE", "SafeConsole", "clean", "clean_deep", "judge_id", "line", "markup", "text"]

@@ -193,9 +193,20 @@ def test_judge_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
         oversight.judge(run, model="scripted:x", concurrency=0)
     with pytest.raises(UserError, match="no such run folder"):
         oversight.judge(tmp_path / "nope", model="scripted:x")
-    with pytest.raises(UserError, match="control characters"):
-        oversight.judge(run, model="scripted:x", judge_id="ana\x1b[31m")
+    for bad in ("ana\x1b[31m", "a\u200bb", "\ufeff"):
+        with pytest.raises(UserError, match=r"judge_id .*control or invisible characters \(U\+"):
+            oversight.judge(run, model="scripted:x", judge_id=bad)
+    with pytest.raises(UserError, match="judge_id: give a name"):
+        oversight.judge(run, model="scripted:x", judge_id="   ")
     assert len(oversight.open_run(run.path).all_judgments) == 4  # nothing was written
+
+
+def test_a_judge_id_is_made_one_as_the_command_line_makes_it(tmp_path: Path) -> None:
+    run = oversight.run(debate_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False, limit=1,
+                        params={"conditions": ["debate"], "rounds": 1, "judge_kind": "model"})
+    judged = oversight.judge(run, model="scripted:runjudge", judge_id="  Jose\u0301  Ana ", progress=False,
+                             cache=False)
+    assert {j.judge_id for j in judged.all_judgments} - {j.judge_id for j in run.all_judgments} == {"Jos\u00e9 Ana"}
 
 
 def test_the_plans_errors_name_the_arguments_judge_takes(tmp_path: Path) -> None:

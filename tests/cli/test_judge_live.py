@@ -142,14 +142,15 @@ def test_each_speech_is_shown_before_the_pause_that_follows_it(tmp_path: Path) -
     assert "scripted" not in repr([p for k, p in log if k == "show"])
 
 
-@pytest.mark.parametrize("bad", ["ana\x1b[2J", "ana\nbob", "a\u200bna\x07"])
+@pytest.mark.parametrize("bad", ["ana\x1b[2J", "ana\nbob", "a\u200bna\x07", "\u200b", "a\u2028b", "\ufeffana",
+                                 "\u2800", "an\u00ada"])
 def test_a_judge_id_with_control_characters_is_refused_as_judge_refuses_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str) -> None:
     codes = [main(["judge-live", str(experiment(tmp_path)), "--judge-id", bad, "--runs-dir", str(tmp_path / "runs")]),
              main(["judge", str(tmp_path), "--human", "--judge-id", bad])]
     errs = capsys.readouterr().err.strip().splitlines()
     assert codes == [2, 2] and len(errs) == 2 and errs[0] == errs[1].replace("oversight judge", "oversight judge-live")
-    assert "control characters" in errs[0] and "\x1b" not in errs[0] and "\x07" not in errs[0]
+    assert "control or invisible characters (U+" in errs[0] and "\x1b" not in errs[0] and "\x07" not in errs[0]
     assert not (tmp_path / "runs").exists()
 
 
@@ -168,7 +169,7 @@ def test_a_failed_unit_is_named_with_the_command_that_runs_it_again(
     assert judge_live.command(args(path, runs), ask=person([])) == 1
     [run] = list(runs.iterdir())
     said = capsys.readouterr().out.splitlines()
-    assert said[1] == "judged 1 unit live; 1 unit failed (each transcript's error says why); to retry, run:"
+    assert said[1] == "judged 0 units live; 1 unit failed (each transcript's error says why); to retry, run:"
     assert said[2] == f"  oversight judge-live {run} --judge-id ana"
     scripted.register("live-cli-debater", debater)  # the server is back: the same command judges the unit
     assert judge_live.command(args(run, runs), ask=person([CONTINUE, VERDICT])) == 0
@@ -176,3 +177,14 @@ def test_a_failed_unit_is_named_with_the_command_that_runs_it_again(
     last = [orjson.loads(x) for x in (run / "transcripts.jsonl").read_bytes().splitlines()][-1]
     assert last["error"] is None and [j["judge"]["id"] for j in
                                       map(orjson.loads, (run / "judgments.jsonl").read_bytes().splitlines())] == ["ana"]
+
+
+def test_the_printed_command_pastes_whole_for_an_id_that_looks_like_an_option(tmp_path: Path) -> None:
+    import shlex
+
+    from oversight.cli.main import _parser
+
+    for judge_id in ("-x", "--ana", "ana b", "o'neil"):
+        command = judge_live.paused_line(tmp_path / "my runs" / "r1", judge_id).splitlines()[-1]
+        parsed = _parser().parse_args(shlex.split(command)[1:])
+        assert (parsed.judge_id, Path(parsed.target)) == (judge_id, tmp_path / "my runs" / "r1")
