@@ -32,16 +32,60 @@ class _Parser(DeferringParser):
     """argparse's errors as our one line (no usage dump), naming the command and where its
     options are listed; what was typed is echoed with controls inert."""
 
-    commands: dict[str, argparse.ArgumentParser] = {}
+    commands: dict[str, _Parser] = {}
+    argv: list[str] = []
+    """The words the command line was given (the command's parser reads its own part of them)."""
 
     def _print_message(self, message: str, file: Any = None) -> None:
         super()._print_message(clean(message), file)
 
     def error(self, message: str) -> Any:
+        if message.startswith("the following arguments are required"):
+            # an unknown option is the likelier mistake: `judge --bogus` is not about RUN_DIR
+            unknown = self.unknown(self.own_words())
+            if unknown:
+                message = f"{self.unrecognized(unknown)}; {message}"
         self.exit(2, clean(f"error: {self.prog}: {message}; the options: {self.prog} --help", one_line=True) + "\n")
+
+    def own_words(self) -> list[str]:
+        """The words of the command line this parser reads: before the command, or after it."""
+        name = self.prog.removeprefix("oversight").strip()
+        words = self.argv
+        if name and name in words:
+            return words[words.index(name) + 1:]
+        first = next((i for i, w in enumerate(words) if w in self.commands), len(words))
+        return words[:first]
+
+    def known(self) -> list[str]:
+        return [o for action in self._actions for o in action.option_strings]
+
+    def unknown(self, words: list[str]) -> list[str]:
+        """Options in `words` this parser has not (abbreviations allowed, as argparse allows them)."""
+        known = self.known()
+        words = words[:words.index("--")] if "--" in words else words
+        out = []
+        for word in words:
+            name = word.split("=", 1)[0]
+            if not name.startswith("-") or name == "-" or name.lstrip("-").replace(".", "", 1).isdigit():
+                continue
+            if name not in known and not any(k.startswith(name) for k in known if name.startswith("--")):
+                out.append(word)
+        return out
+
+    def unrecognized(self, wrong: list[str]) -> str:
+        """'unrecognized argument: --limt (did you mean --limit?)': guessed on the names without
+        their dashes, so every option does not look alike through `--`."""
+        bare = {k.lstrip("-"): k for k in self.known()}
+        close = {a: difflib.get_close_matches(a.split("=", 1)[0].lstrip("-"), list(bare), n=1)
+                 for a in wrong if a.startswith("-")}
+        guesses = [f"{bare[c[0]]} for {a.split('=', 1)[0]}" for a, c in close.items() if c]
+        guesses = [g.split(" for ")[0] for g in guesses] if len(close) == 1 else guesses
+        return (f"unrecognized argument{'s' if len(wrong) > 1 else ''}: {' '.join(wrong)}"
+                + (f" (did you mean {'; '.join(guesses)}?)" if guesses else ""))
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        _Parser.argv = argv
         parsed, extra = self.parse_known_args(argv, namespace)
         if extra:
             name = getattr(parsed, "command", "") or ""
@@ -50,12 +94,11 @@ class _Parser(DeferringParser):
             ahead = [a for a in extra if a in argv[:first]]
             command = self if ahead else self.commands.get(name, self)
             wrong = ahead or extra
-            known = [o for action in command._actions for o in action.option_strings]
-            close = {a: difflib.get_close_matches(a.split("=", 1)[0], known, n=1) for a in wrong if a.startswith("-")}
-            guesses = [f"{c[0]} for {a.split('=', 1)[0]}" for a, c in close.items() if c]
-            guesses = [g.split(" for ")[0] for g in guesses] if len(close) == 1 else guesses
-            command.error(f"unrecognized argument{'s' if len(wrong) > 1 else ''}: {' '.join(wrong)}"
-                          + (f" (did you mean {'; '.join(guesses)}?)" if guesses else ""))
+            # `--limt 2 exp.yaml`: the 2 was read as the experiment, so the file looks unknown too;
+            # a word is named only as an unknown option's value (`--set x=1`)
+            after = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a.startswith("-") and a in wrong}
+            wrong = [a for a in wrong if a.startswith("-") or a in after] or wrong
+            command.error(command.unrecognized(wrong))
         return parsed
 
     def command_error(self, name: str, message: str) -> str:

@@ -125,6 +125,8 @@ class Experiment(BaseModel):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise UserError(f"{path}: a folder, not a file; give the experiment's YAML file")
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     try:

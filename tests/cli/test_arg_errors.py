@@ -38,6 +38,18 @@ def test_each_mistyped_option_gets_its_guess(capsys: pytest.CaptureFixture[str])
     assert "(did you mean --limit for --limt; --dry-run for --dry-rn?)" in err
 
 
+@pytest.mark.parametrize("argv,said", [
+    (["run", "--limt", "2", "x.yaml"], "oversight run: unrecognized argument: --limt (did you mean --limit?);"),
+    (["--bogus"], "oversight: unrecognized argument: --bogus; the following arguments are required: command;"),
+    (["judge", "--bogus"], "oversight judge: unrecognized argument: --bogus; the following arguments are required"),
+    (["report", "--bogus", "x"], "oversight report: unrecognized argument: --bogus; the options"),
+    (["judge", "--hum"], "oversight judge: the following arguments are required: RUN_DIR;"),
+])
+def test_an_unknown_option_is_named_before_what_it_took_the_place_of(
+        argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert one_error(argv, capsys).startswith(f"error: {said}")
+
+
 def test_an_unknown_option_before_the_command_is_the_top_levels(capsys: pytest.CaptureFixture[str]) -> None:
     assert one_error(["--bogus", "run", "x.yaml", "--limt", "2"], capsys) == (
         "error: oversight: unrecognized argument: --bogus; the options: oversight --help")

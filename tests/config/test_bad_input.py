@@ -140,3 +140,12 @@ def test_sweep_folder_names_are_bounded_and_distinct(tmp_path: Path) -> None:
                                          "models.judge": ["scripted:" + "m" * 200]}}
     names = [config["name"] for config, _ in expand_sweep(data, "exp.yaml")]
     assert all(len(n) <= NAME_MAX for n in names) and len(set(names)) == 2
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_folder_given_as_the_experiment_is_called_a_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    (tmp_path / "exp.yaml").mkdir()
+    assert main([command, str(tmp_path / "exp.yaml")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 'exp.yaml'}: a folder, not a file; give the "
+                                               "experiment's YAML file")
