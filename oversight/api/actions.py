@@ -85,7 +85,9 @@ def python_spelling(message: str) -> str:
     `cache=False`. A protocol's shorthand flags keep their names: `flags=` takes them so."""
     def named(m: re.Match[str]) -> str:
         name = PYTHON_NAMES[m.group(1)]
-        return name if name.endswith("=") else name + (m.group(2) or "")  # model=SPEC; cache=False said
+        if name.endswith("="):  # model=SPEC; a keyword named alone (`limit: ...`) has no '='
+            return name if m.group(2) else name[:-1]
+        return name + (m.group(2) or "")  # cache=False said
     return _OPTION.sub(named, message)
 
 

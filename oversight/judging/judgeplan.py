@@ -333,7 +333,9 @@ def _bind_roles(protocol: Protocol[Any, Any], params: Any, exp: Experiment, opts
     for text in opts.binds:
         role, sep, spec = text.partition("=")
         if not (sep and role.strip() and spec.strip()):
-            raise UserError(f"--bind {text}: write ROLE=SPEC")
+            if opts.spelling == "cli":
+                raise UserError(f"--bind {text}: write ROLE=SPEC")
+            raise UserError(f"binds {{{role!r}: {spec!r}}}: give a role and a model spec, binds={{ROLE: SPEC}}")
         given[role.strip()] = (f"--bind {role.strip()}", spec.strip())
     for role, (label, _) in sorted(given.items()):
         if role == judge and role not in needed:

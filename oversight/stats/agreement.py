@@ -119,7 +119,8 @@ def agreement_stats(items: list[tuple[str, str, str]]) -> dict[str, Any]:
     """Agreement and kappa with bootstrap CIs from items (cluster, label of judge A, label of judge B)."""
     if not items:  # no shared item: nothing to agree on, said as such rather than as 0
         return {"items": 0, "transcripts": 0, "agreement": None, "agreement_ci": None, "agreement_ci_method": None,
-                "kappa": None, "kappa_ci": None, "kappa_ci_reason": "no items: the two judges share none"}
+                "kappa": None, "kappa_ci": None, "kappa_ci_reason": "no items: the two judges share none",
+                "agreement_ci_reason": "no items: the two judges share none"}
     cats = sorted({x for _, a, b in items for x in (a, b)})
     index = {c: i for i, c in enumerate(cats)}
     clusters = sorted({c for c, _, _ in items})
@@ -189,11 +190,10 @@ def agreement_table(judgments: list[dict[str, Any]], labels: Labels, view_of: Vi
                     items.extend((view[0], la[s], lb[s]) for s in sorted(set(la) & set(lb)))
         row: dict[str, Any] = {"judge A": a, "judge B": b, "shared": len(shared), "pairs": pairs,
                                "unscored": unscored}
-        if items:
-            row.update(agreement_stats(items))
-        else:
-            row.update(items=0, transcripts=0, agreement=None, agreement_ci=[None, None], kappa=None,
-                       kappa_ci=[None, None])
+        row.update(agreement_stats(items))
+        if not items:  # the judges share views, but no pair of their judgments has labels on both sides
+            reason = "no scored pair: every shared judgment was invalid or failed on one side or both"
+            row.update(agreement_ci_reason=reason, kappa_ci_reason=reason)
         row["method"] = METHOD
         rows.append(row)
     return rows
@@ -203,7 +203,8 @@ def agreement_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The agreement table as printed: an interval that was not given shows its reason."""
     return [{"judges": f"{r['judge A']} vs {r['judge B']}", "views": r["shared"],
              "transcripts": r.get("transcripts", 0), "pairs": r.get("pairs"),
-             "labels": r["items"], "agree": r["agreement"], "95% CI": ci_cell({"ci": r["agreement_ci"]}),
+             "labels": r["items"], "agree": r["agreement"],
+             "95% CI": ci_cell({"ci": r["agreement_ci"], "ci_reason": r.get("agreement_ci_reason")}),
              "kappa": r["kappa"],
              "kappa CI": ci_cell({"ci": r["kappa_ci"], "ci_reason": r.get("kappa_ci_reason")}),
              "unscored": r["unscored"]} for r in rows]

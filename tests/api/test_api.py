@@ -439,3 +439,18 @@ def test_a_judge_model_without_its_key_is_blamed_on_the_argument_alone(
     assert main(["judge", str(run), "--model", "openai:gpt-4.1-mini"]) == 2
     [error] = capsys.readouterr().err.strip().splitlines()
     assert error.startswith("error: oversight judge: --model openai:gpt-4.1-mini: OPENAI_API_KEY is not set")
+
+
+def test_judging_errors_read_as_python_in_the_api() -> None:
+    from oversight.api.actions import python_spelling
+
+    assert python_spelling("--limit: a resumed run keeps its units") == "limit: a resumed run keeps its units"
+    assert python_spelling("--model local: no such model; --no-cache") == "model=local: no such model; cache=False"
+    assert python_spelling("--set temperature: not a number") == "settings temperature: not a number"
+
+
+def test_a_bind_without_a_model_is_refused_in_the_apis_own_terms(tmp_path: Path) -> None:
+    run = oversight.run(debate_experiment(tmp_path), runs_dir=tmp_path / "runs", progress=False, limit=1,
+                        params={"conditions": ["debate"], "rounds": 1, "judge_kind": "model"})
+    with pytest.raises(UserError, match=r"^binds \{'judge': ''\}: give a role and a model spec, binds=\{ROLE: SPEC\}$"):
+        oversight.judge(run, model="scripted:runjudge", binds={"judge": ""}, progress=False)

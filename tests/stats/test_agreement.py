@@ -110,6 +110,9 @@ def test_flaw_judgments_compare_each_gold_flaw_and_single_view_records_pair_with
     new_run = rows[("new", "run")]
     assert new_run["shared"] == 1 and new_run["items"] == 3 and new_run["agreement"] == pytest.approx(2 / 3, abs=1e-4)
     assert rows[("human/p", "new")]["unscored"] == 1 and rows[("human/p", "new")]["items"] == 0
+    [printed] = [r for r in agreement_rows(list(rows.values())) if r["judges"] == "human/p vs new"]
+    assert (printed["agree"], printed["95% CI"], printed["kappa"], printed["kappa CI"]) == (
+        None, "no scored pair", None, "no scored pair")
 
 
 def test_bootstrap_keeps_a_transcripts_views_together() -> None:
