@@ -22,6 +22,7 @@ Text that is ours (labels, our own messages) needs none of this.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from rich.console import Console
@@ -111,8 +112,6 @@ def judge_id(value: str, *, field: str, missing: str) -> str:
     cleaned: two ids that look the same would count as two judges, and an id is written into
     every judgment and shown in every table. `field` names the option in errors; `missing` is
     what to say when nothing visible is left."""
-    import unicodedata
-
     value = unicodedata.normalize("NFC", value)
     hidden = [ch for ch in value if ch in _BLANK_LETTERS
               or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")]
@@ -124,5 +123,6 @@ def judge_id(value: str, *, field: str, missing: str) -> str:
     if not value:
         raise UserError(missing)
     return value
+
 
 __all__ = ["MULTILINE", "ONE_LINE", "SafeConsole", "clean", "clean_deep", "judge_id", "line", "markup", "text"]

@@ -111,7 +111,7 @@ def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> lis
     names = "|".join(re.escape(k) for k in keep)
     protected = [m.span() for m in re.finditer(rf"<({names})>.*?</\1>", text, re.DOTALL)] if keep else []
     skel = skeleton(text)
-    kept = None if skel.isascii() else [i for i, ch in enumerate(text) if not unicodedata.combining(ch)]
+    kept = None if text.isascii() else [i for i, ch in enumerate(text) if not unicodedata.combining(ch)]
     if kept is not None and len(kept) < len(skel):  # marks over letters (`B̲`, `Judgẹ`): read past
         skel = "".join(skel[i] for i in kept)
     else:
