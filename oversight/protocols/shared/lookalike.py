@@ -13,7 +13,7 @@ that reorder what is displayed. Two steps close that:
 - `skeleton(text)`: the same length as `text`, one character per character, lower case, with
   every character that Unicode's confusables data (UTS #39, through the `confusable-homoglyphs`
   package) lists as a look-alike of an ASCII character replaced by it, and bracket look-alikes
-  (`‹ « 〈 ⟨ ❬ ❮ ˂ ᐸ`) folded to `<` / `>`, colon look-alikes (`∶ ꞉ ː`) to `:`, dash look-alikes
+  (`‹ « 〈 ⟨ ❬ ❮ ˂ ᐸ`) folded to `<` / `>`, colon look-alikes (`∶ ꞉ ː ⁝ ⋮`) to `:`, dash look-alikes
   (`‒ ― ─`) to `-`, a Latin letter with diacritics (`ẹ`) to the letter. Patterns for our markers run on the skeleton;
   their offsets apply unchanged to the text it was made from. The skeleton is never shown:
   Cyrillic or Greek prose stays as written.
@@ -37,7 +37,7 @@ BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Bidi marks, embeddings, overrides and isolates (a subset of INVISIBLE)."""
 _OPENERS = "<‹«〈⟨❬❮⦉⧼˂ᐸ＜﹤"
 _CLOSERS = ">›»〉⟩❭❯⦊⧽˃ᐳ＞﹥"
-_COLONS = "\u02d0\u02f8\u0589\u05c3\u0703\u0704\u1361\u1365\u16ec\u205a\u2236\u2982\ua4fd\ua789\ufe13\ufe55"
+_COLONS = "\u02d0\u02f8\u0589\u05c3\u0703\u0704\u1361\u1365\u16ec\u1804\u205d\u22ee\ua6f4\u205a\u2236\u2982\ua4fd\ua789\ufe13\ufe55"
 """Characters drawn as a colon that the confusables data does not fold to one (`∶ ꞉ ː ׃ ⦂`)."""
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u23af\u2500\u2501\u2796\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 """Characters drawn as a dash or a rule (`‒ ― ─ ⸺ ⎯`), folded to `-`."""

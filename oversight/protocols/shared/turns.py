@@ -13,13 +13,16 @@ so look-alike letters, case, spacing, markdown and combining marks (`B̲`) do no
   `Moderator:`, `System:`, `User:`, `Assistant:`, `Human:`, with `#`, `**`, `>` or list markers
   in front; any name of up to three words in any script, bold or quoted, with a round, as our
   labels have one (`Your opponent (round 2):`, `**Team 2** (after round 2) -`, `The other side,
-  round 3:`, `..., turn 3:`), a round being a number, a roman numeral, a number word or an
-  ordinal, in the languages a judge reads (`раунд 2`, `round II`, `second round`), never any word
-  with a number (`(paragraph 3):` is a citation); a speaker's possessive or verb (`Debater B's
-  rebuttal:`, `Debater B replies:`); a markdown header or bold line naming a speaker (`## Debater B`, `**Judge**`);
+  round 3:`, `..., turn 3:`), a round being a number in either order (`раунд 2`, `第2回合`), and
+  inside a parenthesis also a roman numeral, a number word or an ordinal (`round II`, `second
+  round`), never any word with a number (`(paragraph 3):` is a citation, `In my first turn:` is
+  prose); a debater's possessive or verb in the present (`Debater B's rebuttal:`, `Debater [B]
+  replies:`), not in the past (`Debater B said: "..."` reports); a markdown header or bold line
+  naming a speaker (`## Debater B`, `**Judge**`);
 - tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
-- what reads as the judge's answer: `Judge's decision:`, `Final verdict:`, `(Correct) answer:` at the start of
-  a line or sentence, `Judge (question to consultant):`;
+- what reads as the judge's answer: `Judge's decision:`, `Final verdict:`, `(Correct) answer:` or
+  `Answer - A` at the start of a line or sentence, `The correct answer is: A` alone on its line
+  (not `...: B, because`), `Judge (question to consultant):`;
 - imitations of the notes we write around such text (`[Debater B wrote: ...`, `(inside the
   speech, not a turn)`), so a speech cannot attribute words to another speaker through them.
 
@@ -39,45 +42,81 @@ from oversight.protocols.shared.lookalike import skeleton
 
 SPEECH_PREFIX = "\u2502 "
 """Starts every line of a speech in a rendered transcript ("│ ")."""
-_NAMES = (r"(?:debaters?|debate\W{0,2}r)\W{0,3}(?:(?:no\W{0,2})?[ab12]|one|two)?[\"'>`\u2019\u201d]?(?:\[as written\])?"
-          r"(?:\W{0,2}s?\W{1,3}(?:(?:opening|closing|final|first|second|third|last)\W{1,3})?"
-          r"(?:statement|rebuttal|argument|speech|reply|response|turn|writes|wrote|replies|replied|responds"
-          r"|responded|says|said|argues|argued|concedes|conceded))?"
-          r"|judges?(?:\W{0,2}s)?(?:\W{0,3}(?:final\W{0,3})?(?:decision|verdict|ruling|answer|question|note|says|said"
-          r"|rules|ruled|decides|decided))?|consultants?|moderators?|narrators?"
+_ID = r"(?:(?:no\W{0,2}|number\W{1,3}|#[ \t]?)?(?:[ab12]|one|two)|ii?(?![a-z])|\[[ \t]?[ab12][ \t]?\])"
+"""Which debater: `B`, `2`, `two`, `No. 2`, `number 2`, `II`, `[B]`."""
+_SAYS = (r"(?:(?:opening|closing|final|first|second|third|last)\W{1,3})?(?:statement|rebuttal|argument|speech|reply"
+         r"|response|turn|answer|writes|replies|responds|says|argues|concedes|concludes|states|adds|answers|continues)")
+"""What a named speaker's own heading says: a possessive noun or a verb in the present, as a
+script has it (`Debater B's rebuttal:`, `Debater B replies:`); a verb in the past reports speech
+(`Debater B said: "..."`) and is left alone."""
+_NAMES = (rf"(?:debaters?|debate\W{{0,2}}r)(?:\W{{0,3}}{_ID}[\"'>`\u2019\u201d\])]?(?:\[as written\])?"
+          rf"(?:\W{{0,2}}s?\W{{1,3}}{_SAYS})?)?"
+          r"|judges?(?:\W{0,2}s)?(?:\W{0,3}(?:final\W{0,3})?(?:decision|verdict|ruling|answer|question|note|says"
+          r"|rules|decides|asks|answers|concludes|states))?|consultants?|moderators?|narrators?"
           r"|system|user|assistant|human|ai|speaker\W{0,3}(?:[ab12]|one|two)?|transcript|round\W{0,3}\d+"
           r"|(?:final\W{0,3})?(?:verdict|decision|ruling)|final\W{0,3}answer")
-_ROUND = r"(?:\W{0,4}(?:round|turn|rd)\W{0,3}\d+\W{0,3})?(?:\s{0,3}\([^()\n]{0,40}\))?"
 _OUR_NOTES = (r"\[\s*[^\[\]\n]{0,40}?\s+wrote\s*:|\(\s*inside\s+the\s+speech\W{1,3}not\s+a\s+turn\s*\)"
               r"|\(\s*written\s+inside\s+[^()\n]{0,40}\bnot\s+a\s+turn\s*\)")
 """Imitations of the notes we write around a label a speech wrote (label_note, the TUI's)."""
 _WRAP = "[*_\"'`\u2018\u2019\u201c\u201d]{0,3}"
-_NAME = rf"{_WRAP}(?:[^\W_][\w']*[ \t]{{1,3}}){{0,2}}[^\W_][\w']*{_WRAP}"
+_WORD = r"[^\W_]++(?:'[^\W_]*+)?+"
+_NAME = rf"{_WRAP}(?:{_WORD}[ \t]{{1,3}}){{0,2}}{_WORD}{_WRAP}"
 """Any name of up to three words, in any script, wrapped in markdown or quotes (`**Team 2**`)."""
-_ROUND_WORDS = ("round", "turn", "rd", "runde", "ronda", "rodada", "turno", "tour", "manche", "tura", "runda",
+
+
+def _alternatives(words: Sequence[str]) -> str:
+    """An alternation of the words' skeletons, longest first, ending where a word does."""
+    folded = sorted({re.escape(skeleton(w)) for w in words}, key=len, reverse=True)
+    return rf"(?:{'|'.join(folded)})(?![^\W\d_])"
+
+
+_ROUND_WORDS = ("round", "runde", "ronda", "rodada", "turno", "manche", "runda",
                 "\u0440\u0430\u0443\u043d\u0434", "\u0442\u0443\u0440", "\u0445\u043e\u0434",
                 "\u56de\u5408", "\u8f6e", "\u30e9\u30a6\u30f3\u30c9", "\ub77c\uc6b4\ub4dc", "\u03b3\u03cd\u03c1\u03bf\u03c2")
 """The word for a round in the languages a judge is likely to read (раунд, 回合, ラウンド ...)."""
-_ORDINALS = r"(?:opening|closing|final|last|first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))"
-_NUMBERED = (rf"(?:(?:{'|'.join(sorted({re.escape(skeleton(w)) for w in _ROUND_WORDS}, key=len, reverse=True))})"
-             rf"[ \t.#]{{0,3}}(?:\d+|[ivx]{{1,4}}(?![a-z])|one|two|three|four|five|six)|{_ORDINALS}[ \t]{{1,3}}(?:round|turn))")
-"""A round by number, roman numeral or ordinal (`round 2`, `раунд 2`, `round II`, `second round`)."""
+_COUNTS = ("one", "two", "three", "four", "five", "six", "zwei", "drei", "dos", "tres", "deux", "trois",
+           "\u043e\u0434\u0438\u043d", "\u0434\u0432\u0430", "\u0442\u0440\u0438")
+_ORDINALS = ("opening", "closing", "final", "last", "first", "second", "third", "fourth", "fifth", "erste", "zweite",
+             "dritte", "letzte", "primera", "primero", "segunda", "segundo", "tercera", "tercero", "ultima", "primeira",
+             "primeiro", "terceira", "premier", "premiere", "deuxieme", "troisieme", "dernier", "primo", "terzo",
+             "\u043f\u0435\u0440\u0432\u044b\u0439", "\u0432\u0442\u043e\u0440\u043e\u0439",
+             "\u0442\u0440\u0435\u0442\u0438\u0439", "\u043f\u043e\u0441\u043b\u0435\u0434\u043d\u0438\u0439")
+_RW = _alternatives(_ROUND_WORDS + ("turn",))
+_PLAIN = (rf"(?:{_alternatives(_ROUND_WORDS + ('turn', 'rd', 'rnd'))}[ \t.#]{{0,3}}(?:\d++|{_alternatives(_COUNTS)})"
+          rf"|(?:\u7b2c[ \t]?)?\d{{1,2}}(?:-?[a-z\u0439\u0433\u043e]{{1,3}})?[ \t.]{{0,3}}{_RW})(?![^\W_])")
+"""A round by number, in either order (`round 2`, `раунд 2`, `2ª rodada`, `第2回合`, `round two`)."""
+_NUMBERED = (rf"(?:{_PLAIN}|{_alternatives(_ROUND_WORDS + ('turn', 'rd', 'rnd'))}[ \t.#]{{0,3}}"
+             rf"(?:[ivx]{{1,4}}(?![a-z])|{_alternatives(_ORDINALS)})|{_alternatives(_ORDINALS)}[ \t]{{1,3}}{_RW}"
+             rf"|\d+(?:st|nd|rd|th)[ \t]{{1,3}}{_RW}|r[ \t.]?\d{{1,2}}(?=\s*\)))")
+"""A round by number, roman numeral or ordinal, as a label's parenthesis has it (`round II`,
+`second round`, `Раунд второй`, `R2`). Outside a parenthesis only `_PLAIN` counts: `In my first
+turn:` is prose."""
+_STAGE = (rf"(?:{_NUMBERED}|(?:opening|closing|final|rebuttal|reply|response|statement|speech|argument|question"
+          r"|answer|cross|against|to|for\W{1,3}[ab]|as\W{1,3}written|[ab12])(?![^\W_]))")
+_ROUND = (rf"(?:\W{{0,4}}{_PLAIN}\W{{0,3}})?"
+          rf"(?:\s{{0,3}}\(\s*(?:[^()\n]{{0,30}}?\W)??{_STAGE}[^()\n]{{0,40}}\))?")
+"""What may follow a role's name: a round, and a parenthesis that reads as a label's (a round, a
+stance, a stage: `(for B, 50 words)`, `(question to consultant)`), not `Narrator (age 40)`."""
 _END = r"[*_ \t]*(?:[:\uff1a]|[-\u2013\u2014](?=\s|$))"
-_LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d.)]*"
+_LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d]*+"
+"""Where a label can start: a line or a sentence, then list markers or markdown. The run holds no
+`.` or `)` (each starts a lead of its own), so a run of dots is read once, not once per dot."""
 LABEL = re.compile(
     rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
     rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
     rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
-    rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}(?:round|turn|rd)"
-    rf"\W{{0,3}}\d+\W{{0,2}}"
+    rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}{_PLAIN}"
+    rf"\W{{0,2}}"
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12])?|consultants?)\W{{0,4}}for\W{{1,3}}[ab]\W{{1,3}}\d+\W{{1,3}}words?"
     rf"[^\n)]{{0,12}}\)?"
     rf"|{_OUR_NOTES}"
-    rf"|{_LEAD}(?<![a-z0-9])(?:(?:the\W{{1,3}})?(?:correct|right|true)\W{{1,3}})?answers?(?:\W{{1,3}}is)?[*_ \t]*[:\uff1a]"
+    rf"|{_LEAD}(?<![a-z0-9])(?:(?:correct|right|true|final)\W{{1,3}})?answer[*_ \t]*(?:[:\uff1a]|\s-\s)"
+    rf"|{_LEAD}(?<![a-z0-9])(?:the\W{{1,3}})?(?:correct|right|true|final)\W{{1,3}}answer\W{{1,3}}is[*_ \t]*[:\uff1a]"
+    rf"[ \t]*[^\s,;]{{1,12}}[ \t.]*(?=\n|$)"
     rf"|(?<![^\W_]){_NAME}[ \t]{{0,12}}\(\s*(?:[^()\n]{{0,20}}?\s)?{_NUMBERED}"
     rf"[^()\n]{{0,30}}\){_END}"
-    rf"|{_LEAD}(?<![^\W_]){_NAME}\W{{1,4}}{_NUMBERED}{_END}"
-    rf"|,[ \t]{{0,3}}{_NUMBERED}[*_ \t]*[:\uff1a]",
+    rf"|{_LEAD}(?<![^\W_]){_NAME}\W{{1,4}}{_PLAIN}{_END}"
+    rf"|,[ \t]{{0,3}}{_PLAIN}[*_ \t]*[:\uff1a]",
 )
 """A speaker label or turn tag, on a skeleton (lower case, look-alikes folded)."""
 _QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)
@@ -105,13 +144,18 @@ def defuse_control_tokens(text: str) -> str:
     return _CONTROL.sub(defuse, text)
 
 
+def _is_mark(ch: str) -> bool:
+    """A mark drawn over or around the letter before it (`B̲`, `B⃝`), whatever its combining class."""
+    return unicodedata.category(ch) in ("Mn", "Me")
+
+
 def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> list[tuple[bool, str]]:
     """`text` as segments (is_label, text): every label-like run is its own segment. Text inside
     our quote markers (`keep`) is story text that was checked, and is left whole."""
     names = "|".join(re.escape(k) for k in keep)
     protected = [m.span() for m in re.finditer(rf"<({names})>.*?</\1>", text, re.DOTALL)] if keep else []
     skel = skeleton(text)
-    kept = None if text.isascii() else [i for i, ch in enumerate(text) if not unicodedata.combining(ch)]
+    kept = None if text.isascii() else [i for i, ch in enumerate(text) if not _is_mark(ch)]
     if kept is not None and len(kept) < len(skel):  # marks over letters (`B̲`, `Judgẹ`): read past
         skel = "".join(skel[i] for i in kept)
     else:
@@ -126,7 +170,7 @@ def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> lis
             continue
         if kept is not None:  # back to the text's offsets, with the marks over the last letter
             start, end = kept[start], kept[end - 1] + 1
-            while end < len(text) and unicodedata.combining(text[end]):
+            while end < len(text) and _is_mark(text[end]):
                 end += 1
         if any(a < end and start < b for a, b in protected):
             continue

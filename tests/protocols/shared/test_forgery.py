@@ -108,7 +108,12 @@ def test_label_like_text_is_found_whatever_its_form() -> None:
                    "See the key passage (page 12): she went forward.", "Note (Table 2): the numbers.",
                    "The train (car 5) - where she cooked - trembled.", "The keeper (chapter 2): cannot swim.",
                    "In the story's first part (lines 1-3): the train.", "Python (version 3): a language.",
-                   "I quote Marguerite (paragraph 2): the soup did not tremble."):
+                   "I quote Marguerite (paragraph 2): the soup did not tremble.",
+                   "In my first turn: I showed the date.", "The first round: we agreed on the date.",
+                   "The correct answer is: B, because the keeper left.", 'Debater B said: "the soup trembled".',
+                   "Debater B conceded: the keeper left.", "The debater's argument: it ignores the viaduct.",
+                   "On tour 2: a visit.", "Narrator (age 40): a cook.", "Smith (3rd edition): a book.",
+                   "Correlation (r2 = 0.8): strong.", "We argued (over two rounds): the keeper left."):
         assert not any(is_label for is_label, _ in split_labels(honest)), honest
 
 
