@@ -102,27 +102,67 @@ class SafeConsole(Console):
 
 
 
-_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
-"""Letters and symbols drawn as nothing (Hangul fillers, the blank braille cell)."""
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+"""Characters that display as nothing (or reorder what is displayed): format characters, joiners,
+variation selectors, invisible marks (U+034F, U+17B4) and the Hangul fillers."""
+_BLANK = frozenset("\u2800")
+"""Drawn as nothing and not in INVISIBLE, because a judge may read braille: the blank cell."""
+_JOINERS = {"\u200c", "\u200d"}
+_JOINING_SCRIPTS = ("ARABIC", "SYRIAC", "NKO", "MONGOLIAN", "MANDAIC", "ADLAM", "HANIFI ROHINGYA", "SOGDIAN",
+                    "MANICHAEAN", "PSALTER PAHLAVI", "PHAGS-PA")
+"""Scripts whose letters join, where a zero-width non-joiner between letters changes how a word is
+written (Persian `می‌خواهم`)."""
+
+
+def _letter_near(value: str, i: int, step: int) -> str:
+    """The first character from `i` (going by `step`) that is not a mark: the letter a joiner touches."""
+    while 0 <= i < len(value) and unicodedata.category(value[i]) in ("Mn", "Me", "Mc"):
+        i += step
+    return value[i] if 0 <= i < len(value) else ""
+
+
+def _joiner_is_spelling(value: str, i: int) -> bool:
+    """A ZWNJ or ZWJ as a name's spelling needs it (the context rule of RFC 5892): after a virama
+    (Indic conjuncts), or a ZWNJ between two letters of a joining script. Anywhere else (between
+    emoji, inside Latin) it only makes two ids look alike."""
+    before, after = _letter_near(value, i - 1, -1), _letter_near(value, i + 1, 1)
+    if not (after and unicodedata.category(after).startswith("L")):
+        return False
+    if i > 0 and unicodedata.combining(value[i - 1]) == 9:
+        return True
+    if value[i] != "\u200c":
+        return False
+    return all(ch and unicodedata.category(ch).startswith("L")
+               and unicodedata.name(ch, "").startswith(_JOINING_SCRIPTS) for ch in (before, after))
 
 
 def judge_id(value: str, *, field: str, missing: str) -> str:
     """A judge id as typed, made one: NFC, its spaces collapsed and stripped (the same name typed on
     two keyboards is one judge). Control, format and invisible characters are refused, not
     cleaned: two ids that look the same would count as two judges, and an id is written into
-    every judgment and shown in every table. `field` names the option in errors; `missing` is
-    what to say when nothing visible is left."""
+    every judgment and shown in every table. A joiner a script's spelling needs is kept. `field`
+    names the option in errors; `missing` is what to say when nothing visible is left."""
     value = unicodedata.normalize("NFC", value)
-    hidden = [ch for ch in value if ch in _BLANK_LETTERS
-              or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")]
+    hidden = [ch for i, ch in enumerate(value)
+              if (ch in _BLANK or INVISIBLE.match(ch)
+                  or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"))
+              and not (ch in _JOINERS and _joiner_is_spelling(value, i))]
+    shown = clean(value, one_line=True)
     if hidden:
-        shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
-        raise UserError(f"{field} {clean(value, one_line=True)!r}: control or invisible characters ({shown}) are "
+        codes = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
+        raise UserError(f"{field} {shown!r}: control or invisible characters ({codes}) are "
                         "not allowed in an id; type it with letters, digits and punctuation")
     value = " ".join(value.split())
     if not value:
         raise UserError(missing)
+    if unicodedata.category(value[0]).startswith("M") or not any(
+            unicodedata.category(ch)[0] in "LNPS" for ch in value):
+        raise UserError(f"{field} {shown!r}: an id must start with a letter, digit or sign, not a mark "
+                        "drawn over the character before it; type it with letters, digits and punctuation")
     return value
 
 
-__all__ = ["MULTILINE", "ONE_LINE", "SafeConsole", "clean", "clean_deep", "judge_id", "line", "markup", "text"]
+__all__ = ["INVISIBLE", "MULTILINE", "ONE_LINE", "SafeConsole", "clean", "clean_deep", "judge_id", "line", "markup", "text"]

@@ -28,11 +28,8 @@ from functools import lru_cache
 
 from confusable_homoglyphs import confusables
 
-INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
-)
-"""Format characters that display as nothing (or reorder what is displayed): never shown."""
+from oversight.core.safe_text import INVISIBLE
+
 BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Bidi marks, embeddings, overrides and isolates (a subset of INVISIBLE)."""
 _OPENERS = "<‹«〈⟨❬❮⦉⧼˂ᐸ＜﹤"
