@@ -62,12 +62,15 @@ class _Parser(DeferringParser):
     def unknown(self, words: list[str]) -> list[str]:
         """Options in `words` this parser has not (abbreviations allowed, as argparse allows them)."""
         known = self.known()
+        takes_value = {o for action in self._actions if action.nargs != 0 for o in action.option_strings}
         words = words[:words.index("--")] if "--" in words else words
         out = []
-        for word in words:
+        for i, word in enumerate(words):
             name = word.split("=", 1)[0]
             if not name.startswith("-") or name == "-" or name.lstrip("-").replace(".", "", 1).isdigit():
                 continue
+            if i and words[i - 1] in takes_value:
+                continue  # `--judge-id "-ann lee"`: a value that starts with a dash
             if name not in known and not any(k.startswith(name) for k in known if name.startswith("--")):
                 out.append(word)
         return out

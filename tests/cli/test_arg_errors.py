@@ -76,3 +76,10 @@ def test_an_error_about_a_file_names_the_file_first(tmp_path, capsys: pytest.Cap
     afile.write_text("x", encoding="utf-8")
     assert main(["ls", str(afile)]) == 2
     assert capsys.readouterr().err.startswith(f"error: RUNS_DIR {str(afile)!r}: a file, not a folder")
+
+
+def test_an_options_value_that_starts_with_a_dash_is_not_called_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_error(["judge", "--human", "--judge-id", "-ann lee"], capsys)
+    assert err == "error: oversight judge: the following arguments are required: RUN_DIR; the options: oversight judge --help"
+    err = one_error(["judge", "--human", "--judge-id", "-ann lee", "--bogus"], capsys)
+    assert "unrecognized argument: --bogus;" in err and "-ann lee" not in err
