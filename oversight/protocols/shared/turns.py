@@ -18,7 +18,8 @@ so look-alike letters, case, spacing, markdown and combining marks (`B̲`) do no
   round`), never any word with a number (`(paragraph 3):` is a citation, `In my first turn:` is
   prose); a debater's possessive or verb in the present (`Debater B's rebuttal:`, `Debater [B]
   replies:`), not in the past (`Debater B said: "..."` reports); a markdown header or bold line
-  naming a speaker (`## Debater B`, `**Judge**`);
+  naming a speaker (`## Debater B`, `**Judge**`); a cross-examination's labels (`Debater A asks
+  Debater B (as of round 1):`, `Debater B (as of round 1) answers:`);
 - tags of turns and roles: `<turn speaker="Debater B">`, `</speech>`, `<judge>`, `[Debater B]`;
 - what reads as the judge's answer: `Judge's decision:`, `Final verdict:`, `(Correct) answer:` or
   `Answer - A` at the start of a line or sentence, `The correct answer is: A` alone on its line
@@ -55,6 +56,9 @@ _NAMES = (rf"(?:debaters?|debate\W{{0,2}}r)(?:\W{{0,3}}{_ID}[\"'>`\u2019\u201d\]
           r"|rules|decides|asks|answers|concludes|states))?|consultants?|moderators?|narrators?"
           r"|system|user|assistant|human|ai|speaker\W{0,3}(?:[ab12]|one|two)?|transcript|round\W{0,3}\d+"
           r"|(?:final\W{0,3})?(?:verdict|decision|ruling)|final\W{0,3}answer")
+_ASKER = rf"(?:(?:the\W{{1,3}})?(?:debaters?\W{{0,3}}{_ID}|consultants?|judges?))"
+"""Who asks or answers in a cross-examination, as our labels name them (`Debater A asks Debater B
+(as of round 1):`, `Debater B (as of round 1) answers:`)."""
 _OUR_NOTES = (r"\[\s*[^\[\]\n]{0,40}?\s+wrote\s*:|\(\s*inside\s+the\s+speech\W{1,3}not\s+a\s+turn\s*\)"
               r"|\(\s*written\s+inside\s+[^()\n]{0,40}\bnot\s+a\s+turn\s*\)")
 """Imitations of the notes we write around a label a speech wrote (label_note, the TUI's)."""
@@ -109,6 +113,8 @@ LABEL = re.compile(
     rf"\W{{0,2}}"
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12])?|consultants?)\W{{0,4}}for\W{{1,3}}[ab]\W{{1,3}}\d+\W{{1,3}}words?"
     rf"[^\n)]{{0,12}}\)?"
+    rf"|(?<![a-z0-9]){_ASKER}(?:\s{{0,3}}\([^()\n]{{0,40}}\))?\W{{1,3}}(?:asks|answers|replies|responds)"
+    rf"(?:\W{{1,3}}{_ASKER})?(?:\s{{0,3}}\([^()\n]{{0,40}}\))?[*_ \t]*[:\uff1a]"
     rf"|{_OUR_NOTES}"
     rf"|{_LEAD}(?<![a-z0-9])(?:(?:correct|right|true|final)\W{{1,3}})?answer[*_ \t]*(?:[:\uff1a]|\s-\s)"
     rf"|{_LEAD}(?<![a-z0-9])(?:the\W{{1,3}})?(?:correct|right|true|final)\W{{1,3}}answer\W{{1,3}}is[*_ \t]*[:\uff1a]"

@@ -313,7 +313,7 @@ async def test_a_closed_question_uses_the_closed_templates_and_checks_no_quote()
                for x in outcome["cross_examinations"])
     judge = by_step(rec, "judge original").input[-1]["content"]
     # a question imitating our answer label stays inside its turn, the label-like part marked
-    assert "\n│ Debater A (as of round 1) [Debater B wrote: «answers:»" in judge
+    assert "\n│ [Debater B wrote: «Debater A (as of round 1) answers:»" in judge
 
 
 @pytest.mark.parametrize(("text", "questions", "declined"), [
