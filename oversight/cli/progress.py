@@ -24,12 +24,20 @@ def _cost_text(usage: Usage) -> str:
 
 
 def _tokens_text(tokens: int) -> str:
-    """Tokens in four significant characters or so: 812, 26.3k, 4.1M."""
+    """Tokens in at most six characters (below 10^14): 812, 26.3k, 100k, 4.1M, 999.9M, 1.0B. A
+    value that would round up to 1000 of a unit is shown in the next one (never `1000.0M`), so the
+    counts column keeps its width."""
     if tokens < 1000:
         return str(tokens)
-    if tokens < 1_000_000:
-        return f"{tokens / 1000:.1f}k" if tokens < 100_000 else f"{tokens // 1000}k"
-    return f"{tokens / 1_000_000:.1f}M"
+    if tokens < 99_950:
+        return f"{tokens / 1000:.1f}k"
+    if tokens < 999_500:
+        return f"{tokens / 1000:.0f}k"
+    if tokens < 999_950_000:
+        return f"{tokens / 1_000_000:.1f}M"
+    if tokens < 99_950_000_000:
+        return f"{tokens / 1_000_000_000:.1f}B"
+    return f"{tokens / 1_000_000_000:.0f}B"
 
 
 DETAIL_WIDTH = len("fail 99999 999.9M tok $99999.99")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
@@ -25,6 +25,7 @@ def _lines(name: str, units: int, done: int, tokens: int, cost: float | None, wi
 
 
 @settings(max_examples=60, deadline=None)
+@example("0000000000\u3001\u3001\u3001\u3001", 10000, 999950000, 10000.0)  # a full label and '1000.0M' overflowed
 @given(st.text(st.characters(codec="utf-8", categories=["L", "N", "P"]), min_size=1, max_size=90),
        st.integers(1, 100_000), st.integers(0, 10**10), st.one_of(st.none(), st.floats(0, 10**5)))
 def test_one_line_within_80_columns(name: str, units: int, tokens: int, cost: float | None) -> None:
@@ -37,3 +38,15 @@ def test_one_line_within_80_columns(name: str, units: int, tokens: int, cost: fl
 def test_the_judge_line_that_collapsed() -> None:
     [line] = _lines("judge model:local:gemma-3-270m:66959eee", 32, 3, 26_256, None)
     assert line.startswith("judge model:local…") and "3/32" in line and "fail 0 26.3k tok $ n/a" in line
+
+
+@given(st.integers(0, 10**12 - 1))
+def test_token_counts_take_at_most_six_characters_and_never_shrink(tokens: int) -> None:
+    from oversight.cli.progress import _tokens_text
+
+    def value(text: str) -> float:
+        return float(text[:-1]) * {"k": 1e3, "M": 1e6, "B": 1e9}[text[-1]] if text[-1].isalpha() else float(text)
+
+    shown, more = _tokens_text(tokens), _tokens_text(tokens + 1)
+    assert len(shown) <= 6 and abs(value(shown) - tokens) <= 0.05 * tokens + 0.5
+    assert value(more) >= value(shown)
