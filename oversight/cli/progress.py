@@ -45,10 +45,10 @@ DETAIL_WIDTH = len("fail 99999 999.9M tok $99999.99")
 TIMES_WIDTH = len("0:00:00 ETA 00:00") + 3
 
 
-def _label(name: str) -> str:
-    """At most NAME_WIDTH terminal cells (a wide character takes two)."""
+def _label(name: str, width: int = NAME_WIDTH) -> str:
+    """At most `width` terminal cells (a wide character takes two)."""
     text = Text(clean(name, one_line=True))  # controls made visible first, so they count as cells
-    text.truncate(NAME_WIDTH, overflow="ellipsis")
+    text.truncate(width, overflow="ellipsis")
     return text.plain
 
 
@@ -82,8 +82,10 @@ class RichProgress(RunObserver):
         self.add_units(name, units)
 
     def add_units(self, name: str, units: int) -> None:
-        label = _label(name)
-        used = cell_len(label) + 2 * len(str(units)) + 1 + DETAIL_WIDTH + TIMES_WIDTH + 3
+        counts = 2 * len(str(units)) + 1 + DETAIL_WIDTH + TIMES_WIDTH + 3
+        # the label gives way first, so a bar of 3 cells and the widest counts still fit the line
+        label = _label(name, max(6, min(NAME_WIDTH, self.console.width - counts - 3)))
+        used = cell_len(label) + counts
         self.bar.bar_width = max(3, min(40, self.console.width - used))
         # the description column is a markup template: the name (an experiment's, a judge id) is escaped
         self.units = self.progress.add_task(markup(label), total=units, detail=_detail(0, Usage()))

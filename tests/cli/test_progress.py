@@ -26,6 +26,7 @@ def _lines(name: str, units: int, done: int, tokens: int, cost: float | None, wi
 
 @settings(max_examples=60, deadline=None)
 @example("0000000000\u3001\u3001\u3001\u3001", 10000, 999950000, 10000.0)  # a full label and '1000.0M' overflowed
+@example("00000000\u3001\u3001\u3001\u3001\u3001", 100_000, 9950001, 10000.0)  # a full label and six-digit counts
 @given(st.text(st.characters(codec="utf-8", categories=["L", "N", "P"]), min_size=1, max_size=90),
        st.integers(1, 100_000), st.integers(0, 10**10), st.one_of(st.none(), st.floats(0, 10**5)))
 def test_one_line_within_80_columns(name: str, units: int, tokens: int, cost: float | None) -> None:
