@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oversight.protocols.shared.turns import split_labels  # noqa: E402
 
 UNITS = (".", ". ", ")", ") ", ".)", "1.", "'a", "x'", "forbround_", "a", "a ", "(", "( ", "debater ", "round 2 ",
-         "judge (", "**", "- ", "\n", "e\u0301", "b\u0332", "\u0432 ", "\u20dd", "[debater ", "<turn ", ", round 1")
+         "judge (", "**", "- ", "\n", "e\u0301", "b\u0332", "\u0432 ", "\u20dd", "[debater ", "<turn ", ", round 1",
+         "[" + " " * 999, "<" + " " * 999, "[" + "\n" * 999, "<v_quote>", "debater (" + " " * 999)
 
 
 def seconds(text: str) -> float:
@@ -42,7 +43,8 @@ def main() -> None:
         full = seconds(unit * (args.chars // len(unit)))
         ratio = full / max(half, 1e-4)
         worst = max(worst, ratio)
-        print(f"{unit!r:>14}  {half:8.4f}  {full:8.4f}  {ratio:5.2f}")
+        shown = repr(unit) if len(unit) <= 10 else f"{unit[:5]!r}+{len(unit) - 5}"
+        print(f"{shown:>14}  {half:8.4f}  {full:8.4f}  {ratio:5.2f}")
     print(f"worst ratio {worst:.2f} (linear is about 2, quadratic about 4)")
     sys.exit(1 if worst > args.max_ratio else 0)
 

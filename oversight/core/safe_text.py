@@ -104,10 +104,13 @@ class SafeConsole(Console):
 
 INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U00013430-\U0001343f\U00016fe4\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
-"""Characters that display as nothing (or reorder what is displayed): format characters, joiners,
-variation selectors, invisible marks (U+034F, U+17B4) and the Hangul fillers."""
+"""Characters that display as nothing (or reorder what is displayed): Unicode's default-ignorable
+code points (format characters, joiners, variation selectors, invisible marks such as U+034F,
+the Hangul fillers, tags, musical and shorthand format controls), with the interlinear annotation
+and hieroglyph format controls that only direct layout."""
 _BLANK = frozenset("\u2800")
 """Drawn as nothing and not in INVISIBLE, because a judge may read braille: the blank cell."""
 _JOINERS = {"\u200c", "\u200d"}

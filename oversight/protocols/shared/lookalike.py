@@ -65,7 +65,19 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _fold(ch: str) -> str:
-    """One character's skeleton: lower-case ASCII when it is (or looks like) one, else itself."""
+    """One character's skeleton: lower-case ASCII when it, or its other case, is (or looks like)
+    one, else itself. The other case counts because the confusables data lists only one of them
+    (`Т` looks like `T`, `т` like nothing): `Тур` and `тур` then fold alike."""
+    folded = _fold_as_written(ch)
+    if not folded.isascii():
+        other = ch.upper() if ch.islower() else ch.lower()
+        if len(other) == 1 and other != ch and _fold_as_written(other).isascii():
+            return _fold_as_written(other)
+    return folded
+
+
+@lru_cache(maxsize=8192)
+def _fold_as_written(ch: str) -> str:
     if ch in _BRACKETS:
         return _BRACKETS[ch]
     if ch.isascii():

@@ -35,6 +35,7 @@ debaters' 1,324 speeches it marks no such heading (benchmarks/label_flags.py).
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -59,8 +60,8 @@ _NAMES = (rf"(?:debaters?|debate\W{{0,2}}r)(?:\W{{0,3}}{_ID}[\"'>`\u2019\u201d\]
 _ASKER = rf"(?:(?:the\W{{1,3}})?(?:debaters?\W{{0,3}}{_ID}|consultants?|judges?))"
 """Who asks or answers in a cross-examination, as our labels name them (`Debater A asks Debater B
 (as of round 1):`, `Debater B (as of round 1) answers:`)."""
-_OUR_NOTES = (r"\[\s*[^\[\]\n]{0,40}?\s+wrote\s*:|\(\s*inside\s+the\s+speech\W{1,3}not\s+a\s+turn\s*\)"
-              r"|\(\s*written\s+inside\s+[^()\n]{0,40}\bnot\s+a\s+turn\s*\)")
+_OUR_NOTES = (r"\[\s{0,3}[^\[\]\n]{0,40}?\s{1,3}wrote\s{0,3}:|\(\s{0,3}inside\s{1,3}the\s{1,3}speech\W{1,3}not\s{1,3}a\s{1,3}turn\s{0,3}\)"
+              r"|\(\s{0,3}written\s{1,3}inside\s{1,3}[^()\n]{0,40}\bnot\s{1,3}a\s{1,3}turn\s{0,3}\)")
 """Imitations of the notes we write around a label a speech wrote (label_note, the TUI's)."""
 _WRAP = "[*_\"'`\u2018\u2019\u201c\u201d]{0,3}"
 _WORD = r"[^\W_]++(?:'[^\W_]*+)?+"
@@ -91,14 +92,14 @@ _PLAIN = (rf"(?:{_alternatives(_ROUND_WORDS + ('turn', 'rd', 'rnd'))}[ \t.#]{{0,
 """A round by number, in either order (`round 2`, `раунд 2`, `2ª rodada`, `第2回合`, `round two`)."""
 _NUMBERED = (rf"(?:{_PLAIN}|{_alternatives(_ROUND_WORDS + ('turn', 'rd', 'rnd'))}[ \t.#]{{0,3}}"
              rf"(?:[ivx]{{1,4}}(?![a-z])|{_alternatives(_ORDINALS)})|{_alternatives(_ORDINALS)}[ \t]{{1,3}}{_RW}"
-             rf"|\d+(?:st|nd|rd|th)[ \t]{{1,3}}{_RW}|r[ \t.]?\d{{1,2}}(?=\s*\)))")
+             rf"|\d+(?:st|nd|rd|th)[ \t]{{1,3}}{_RW}|r[ \t.]?\d{{1,2}}(?=\s{{0,3}}\)))")
 """A round by number, roman numeral or ordinal, as a label's parenthesis has it (`round II`,
 `second round`, `Раунд второй`, `R2`). Outside a parenthesis only `_PLAIN` counts: `In my first
 turn:` is prose."""
 _STAGE = (rf"(?:{_NUMBERED}|(?:opening|closing|final|rebuttal|reply|response|statement|speech|argument|question"
           r"|answer|cross|against|to|for\W{1,3}[ab]|as\W{1,3}written|[ab12])(?![^\W_]))")
 _ROUND = (rf"(?:\W{{0,4}}{_PLAIN}\W{{0,3}})?"
-          rf"(?:\s{{0,3}}\(\s*(?:[^()\n]{{0,30}}?\W)??{_STAGE}[^()\n]{{0,40}}\))?")
+          rf"(?:\s{{0,3}}\(\s{{0,3}}(?:[^()\n]{{0,30}}?\W)??{_STAGE}[^()\n]{{0,40}}\))?")
 """What may follow a role's name: a round, and a parenthesis that reads as a label's (a round, a
 stance, a stage: `(for B, 50 words)`, `(question to consultant)`), not `Narrator (age 40)`."""
 _END = r"[*_ \t]*(?:[:\uff1a]|[-\u2013\u2014](?=\s|$))"
@@ -108,7 +109,7 @@ _LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d]*+"
 LABEL = re.compile(
     rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
     rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
-    rf"|[<\[]\s*/?\s*(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
+    rf"|[<\[]\s{{0,3}}/?\s{{0,3}}(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}{_PLAIN}"
     rf"\W{{0,2}}"
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12])?|consultants?)\W{{0,4}}for\W{{1,3}}[ab]\W{{1,3}}\d+\W{{1,3}}words?"
@@ -119,7 +120,7 @@ LABEL = re.compile(
     rf"|{_LEAD}(?<![a-z0-9])(?:(?:correct|right|true|final)\W{{1,3}})?answer[*_ \t]*(?:[:\uff1a]|\s-\s)"
     rf"|{_LEAD}(?<![a-z0-9])(?:the\W{{1,3}})?(?:correct|right|true|final)\W{{1,3}}answer\W{{1,3}}is[*_ \t]*[:\uff1a]"
     rf"[ \t]*[^\s,;]{{1,12}}[ \t.]*(?=\n|$)"
-    rf"|(?<![^\W_]){_NAME}[ \t]{{0,12}}\(\s*(?:[^()\n]{{0,20}}?\s)?{_NUMBERED}"
+    rf"|(?<![^\W_]){_NAME}[ \t]{{0,12}}\(\s{{0,3}}(?:[^()\n]{{0,20}}?\s)?{_NUMBERED}"
     rf"[^()\n]{{0,30}}\){_END}"
     rf"|{_LEAD}(?<![^\W_]){_NAME}\W{{1,4}}{_PLAIN}{_END}"
     rf"|,[ \t]{{0,3}}{_PLAIN}[*_ \t]*[:\uff1a]",
@@ -155,11 +156,37 @@ def _is_mark(ch: str) -> bool:
     return unicodedata.category(ch) in ("Mn", "Me")
 
 
+def _quoted_spans(text: str, keep: Sequence[str]) -> list[tuple[int, int]]:
+    """Each `<name>...</name>` of a kept marker, as a lazy regex pairs them (an opening with the
+    nearest closing of its name after it, the next search after that closing), in one pass over
+    the tags: a regex rescans the rest of the text from every opening that is never closed."""
+    if not keep:
+        return []
+    names = "|".join(re.escape(k) for k in keep)
+    closes: dict[str, list[int]] = {}
+    opens: list[tuple[int, str]] = []
+    for m in re.finditer(rf"<(/?)({names})>", text):
+        if m.group(1):
+            closes.setdefault(m.group(2), []).append(m.start())
+        else:
+            opens.append((m.start(), m.group(2)))
+    spans: list[tuple[int, int]] = []
+    after = 0
+    for start, name in opens:
+        if start < after:
+            continue
+        ends = closes.get(name, [])
+        k = bisect.bisect_left(ends, start + len(name) + 2)
+        if k < len(ends):
+            after = ends[k] + len(name) + 3
+            spans.append((start, after))
+    return spans
+
+
 def split_labels(text: str, keep: Sequence[str] = ("v_quote", "u_quote")) -> list[tuple[bool, str]]:
     """`text` as segments (is_label, text): every label-like run is its own segment. Text inside
     our quote markers (`keep`) is story text that was checked, and is left whole."""
-    names = "|".join(re.escape(k) for k in keep)
-    protected = [m.span() for m in re.finditer(rf"<({names})>.*?</\1>", text, re.DOTALL)] if keep else []
+    protected = _quoted_spans(text, keep)
     skel = skeleton(text)
     kept = None if text.isascii() else [i for i, ch in enumerate(text) if not _is_mark(ch)]
     if kept is not None and len(kept) < len(skel):  # marks over letters (`B̲`, `Judgẹ`): read past

@@ -314,3 +314,15 @@ async def test_a_speech_cannot_imitate_the_quote_labels_people_see() -> None:
         assert "\u2714" not in text and "(speaker wrote '[q1 \u2713]')" in text
         real_ticks = re.findall(r"(?<!')\[q\d+ \u2713\]", text)  # debate_with adds one real quote per speech
         assert len(real_ticks) == real_quotes * len(outcome["speeches"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["<v_quote>", "</v_quote>", "<u_quote>", "</u_quote>", "a", "\n", "<v_quote"]),
+                max_size=14), st.sampled_from([("v_quote", "u_quote"), ("v_quote",)]))
+def test_quoted_spans_pair_tags_as_the_lazy_regex_does(parts: list[str], keep: tuple[str, ...]) -> None:
+    """The one-pass pairing of kept quote markers against the regex it replaces (the oracle)."""
+    from oversight.protocols.shared.turns import _quoted_spans
+
+    text = "".join(parts)
+    names = "|".join(re.escape(k) for k in keep)
+    assert _quoted_spans(text, keep) == [m.span() for m in re.finditer(rf"<({names})>.*?</\1>", text, re.DOTALL)]
