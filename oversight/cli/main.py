@@ -33,6 +33,7 @@ class _Parser(DeferringParser):
     options are listed; what was typed is echoed with controls inert."""
 
     commands: dict[str, _Parser] = {}
+    top: _Parser | None = None
     argv: list[str] = []
     """The words the command line was given (the command's parser reads its own part of them)."""
 
@@ -41,7 +42,12 @@ class _Parser(DeferringParser):
 
     def error(self, message: str) -> Any:
         if message.startswith("the following arguments are required"):
-            # an unknown option is the likelier mistake: `judge --bogus` is not about RUN_DIR
+            # an unknown option is the likelier mistake: `judge --bogus` is not about RUN_DIR, and
+            # `oversight --bogus judge` is about the top level's options
+            top = _Parser.top
+            ahead = top.unknown(top.own_words()) if top is not None and top is not self else []
+            if ahead:
+                top.error(top.unrecognized(ahead))
             unknown = self.unknown(self.own_words())
             if unknown:
                 message = f"{self.unrecognized(unknown)}; {message}"
@@ -69,11 +75,18 @@ class _Parser(DeferringParser):
             name = word.split("=", 1)[0]
             if not name.startswith("-") or name == "-" or name.lstrip("-").replace(".", "", 1).isdigit():
                 continue
-            if i and words[i - 1] in takes_value:
-                continue  # `--judge-id "-ann lee"`: a value that starts with a dash
+            if i and self._takes_value(words[i - 1], takes_value):
+                continue  # `--judge-id "-ann lee"` (or `--judge-i`): a value that starts with a dash
             if name not in known and not any(k.startswith(name) for k in known if name.startswith("--")):
                 out.append(word)
         return out
+
+    @staticmethod
+    def _takes_value(word: str, takes_value: set[str]) -> bool:
+        """`word` is an option that reads the next word, whole or abbreviated as argparse allows."""
+        if word in takes_value:
+            return True
+        return word.startswith("--") and "=" not in word and any(o.startswith(word) for o in takes_value)
 
     def unrecognized(self, wrong: list[str]) -> str:
         """'unrecognized argument: --limt (did you mean --limit?)': guessed on the names without
@@ -139,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     for module in COMMANDS.values():
         module.add_parser(sub)
     parser.commands = dict(sub.choices)
+    _Parser.top = parser
     return parser
 
 

@@ -31,10 +31,16 @@ MIN_FREE_BYTES = 1 << 20
 """Less free space than this and a judgment may not fit: refuse before the person starts."""
 
 
+_TYPED_ALIKE = str.maketrans({**dict.fromkeys("\u2018\u2019\u02bc\u2032", "'"),
+                              **dict.fromkeys("\u2010\u2011\u2012\u2013\u2212", "-")})
+"""Apostrophes and hyphens that keyboards and autocorrect put for `'` and `-` (`O’Brien`)."""
+
+
 def same_person(judge_id: str) -> str:
     """The key under which ids are one person: "Ann", "ann " and "José" typed composed or
-    decomposed (macOS terminals send the latter) are one judge, never two sessions or plans."""
-    return unicodedata.normalize("NFKC", judge_id).casefold().strip()
+    decomposed (macOS terminals send the latter), `ﬁona` and `fiona`, `O’Brien` and `O'Brien`
+    are one judge, never two sessions or plans."""
+    return unicodedata.normalize("NFKC", judge_id).translate(_TYPED_ALIKE).casefold().strip()
 
 
 def check_id(folder: RunFolder, judge_id: str) -> None:

@@ -83,3 +83,12 @@ def test_an_options_value_that_starts_with_a_dash_is_not_called_unknown(capsys: 
     assert err == "error: oversight judge: the following arguments are required: RUN_DIR; the options: oversight judge --help"
     err = one_error(["judge", "--human", "--judge-id", "-ann lee", "--bogus"], capsys)
     assert "unrecognized argument: --bogus;" in err and "-ann lee" not in err
+
+
+def test_an_abbreviated_option_takes_its_dash_value_and_a_top_level_mistake_is_named(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_error(["judge", "--human", "--judge-i", "-ann lee"], capsys)
+    assert "-ann lee" not in err and "required: RUN_DIR" in err
+    for bad in ("--bogus", "--bogus=1"):
+        err = one_error([bad, "judge"], capsys)
+        assert err.startswith(f"error: oversight: unrecognized argument: {bad}") and "RUN_DIR" not in err

@@ -51,3 +51,13 @@ def test_any_taken_id_is_nfc_trimmed_and_free_of_invisible_characters(value: str
         if INVISIBLE.match(ch) or unicodedata.category(ch) == "Cf":
             assert ch in "\u200c\u200d" and i > 0 and i < len(taken) - 1, repr(taken)
     assert not unicodedata.category(taken[0]).startswith("M")
+
+
+@pytest.mark.parametrize(("one", "other"), [("O\u2019Brien", "o'brien"), ("o\u02bcbrien", "O'Brien"),
+                                            ("ann\u2010lee", "ann-lee"), ("\ufb01ona", "fiona"), ("\u2160\u2160", "II"),
+                                            ("\uff41nn", "ann"), ("Jose\u0301", "jos\u00e9")])
+def test_one_name_typed_on_two_keyboards_is_one_person(one: str, other: str) -> None:
+    from oversight.tui.judgelock import same_person
+
+    assert same_person(take(one)) == same_person(take(other))
+    assert same_person("ann") != same_person("anne")

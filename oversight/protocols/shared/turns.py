@@ -57,6 +57,10 @@ _NAMES = (rf"(?:debaters?|debate\W{{0,2}}r)(?:\W{{0,3}}{_ID}[\"'>`\u2019\u201d\]
           r"|rules|decides|asks|answers|concludes|states))?|consultants?|moderators?|narrators?"
           r"|system|user|assistant|human|ai|speaker\W{0,3}(?:[ab12]|one|two)?|transcript|round\W{0,3}\d+"
           r"|(?:final\W{0,3})?(?:verdict|decision|ruling)|final\W{0,3}answer")
+_NOT_AFTER_A_WORD = "".join(rf"(?<!\b{w}\s)" for w in ("the", "a", "an", "my", "our", "your", "his", "her",
+                                                             "their", "its", "this", "that", "only", "fair", "good"))
+"""Mid-sentence, a role's name is a label only when no article or possessive makes it part of a
+phrase (`the judge:`, `a fair judge:` are prose); at a line or sentence start any name counts."""
 _ASKER = rf"(?:(?:the\W{{1,3}})?(?:debaters?\W{{0,3}}{_ID}|consultants?|judges?))"
 """Who asks or answers in a cross-examination, as our labels name them (`Debater A asks Debater B
 (as of round 1):`, `Debater B (as of round 1) answers:`)."""
@@ -108,7 +112,7 @@ _LEAD = r"(?:^|(?<=\n)|(?<=[.!?;\"')\]]\s)|(?<=[.!?;\"')\]]))[ \t>*#_\-\d]*+"
 `.` or `)` (each starts a lead of its own), so a run of dots is read once, not once per dot."""
 LABEL = re.compile(
     rf"{_LEAD}(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*(?:[:\uff1a]|\s[-\u2013\u2014]\s|(?=\n|$))"
-    rf"|(?<![a-z0-9])(?:{_NAMES}){_ROUND}[*_ \t]*:"
+    rf"|(?<![a-z0-9]){_NOT_AFTER_A_WORD}(?:debaters?\W{{0,3}}{_ID}|consultants?|judges?|moderators?){_ROUND}[*_ \t]*:"
     rf"|[<\[]\s{{0,3}}/?\s{{0,3}}(?:turn|speech|speaker|{_NAMES})(?![a-z0-9])[^<>\[\]\n]{{0,80}}[>\]]"
     rf"|(?<![a-z0-9])(?:debaters?\W{{0,3}}(?:[ab12]|one|two)?|consultants?|judges?)\W{{0,4}}{_PLAIN}"
     rf"\W{{0,2}}"

@@ -113,7 +113,9 @@ def test_label_like_text_is_found_whatever_its_form() -> None:
                    "The correct answer is: B, because the keeper left.", 'Debater B said: "the soup trembled".',
                    "Debater B conceded: the keeper left.", "The debater's argument: it ignores the viaduct.",
                    "On tour 2: a visit.", "Narrator (age 40): a cook.", "Smith (3rd edition): a book.",
-                   "Correlation (r2 = 0.8): strong.", "We argued (over two rounds): the keeper left."):
+                   "Correlation (r2 = 0.8): strong.", "We argued (over two rounds): the keeper left.",
+                   "It runs on the solar system: the keeper left.", "Quote from the narrator: \"I was afraid.\"",
+                   "The ship's AI: a liar.", "Her decision: to leave.", "She was the only human: the keeper."):
         assert not any(is_label for is_label, _ in split_labels(honest)), honest
 
 
