@@ -91,11 +91,14 @@ _ORDINALS = ("opening", "closing", "final", "last", "first", "second", "third", 
              "\u043f\u0435\u0440\u0432\u044b\u0439", "\u0432\u0442\u043e\u0440\u043e\u0439",
              "\u0442\u0440\u0435\u0442\u0438\u0439", "\u043f\u043e\u0441\u043b\u0435\u0434\u043d\u0438\u0439")
 _RW = _alternatives(_ROUND_WORDS + ("turn",))
-_PLAIN = (rf"(?:{_alternatives(_ROUND_WORDS + ('turn', 'rd', 'rnd'))}[ \t.#]{{0,3}}(?:\d++|{_alternatives(_COUNTS)})"
+_RW_ABBREVIATED = _alternatives(_ROUND_WORDS + ("turn", "rd", "rnd"))
+"""Round words with their abbreviations, which only come before the number (`rd 2`, not `3rd`)."""
+_ORDINAL = _alternatives(_ORDINALS)
+_PLAIN = (rf"(?:{_RW_ABBREVIATED}[ \t.#]{{0,3}}(?:\d++|{_alternatives(_COUNTS)})"
           rf"|(?:\u7b2c[ \t]?)?\d{{1,2}}(?:-?[a-z\u0439\u0433\u043e]{{1,3}})?[ \t.]{{0,3}}{_RW})(?![^\W_])")
 """A round by number, in either order (`round 2`, `раунд 2`, `2ª rodada`, `第2回合`, `round two`)."""
-_NUMBERED = (rf"(?:{_PLAIN}|{_alternatives(_ROUND_WORDS + ('turn', 'rd', 'rnd'))}[ \t.#]{{0,3}}"
-             rf"(?:[ivx]{{1,4}}(?![a-z])|{_alternatives(_ORDINALS)})|{_alternatives(_ORDINALS)}[ \t]{{1,3}}{_RW}"
+_NUMBERED = (rf"(?:{_PLAIN}|{_RW_ABBREVIATED}[ \t.#]{{0,3}}"
+             rf"(?:[ivx]{{1,4}}(?![a-z])|{_ORDINAL})|{_ORDINAL}[ \t]{{1,3}}{_RW}"
              rf"|\d+(?:st|nd|rd|th)[ \t]{{1,3}}{_RW}|r[ \t.]?\d{{1,2}}(?=\s{{0,3}}\)))")
 """A round by number, roman numeral or ordinal, as a label's parenthesis has it (`round II`,
 `second round`, `Раунд второй`, `R2`). Outside a parenthesis only `_PLAIN` counts: `In my first
@@ -130,7 +133,6 @@ LABEL = re.compile(
     rf"|,[ \t]{{0,3}}{_PLAIN}[*_ \t]*[:\uff1a]",
 )
 """A speaker label or turn tag, on a skeleton (lower case, look-alikes folded)."""
-_QUOTE_MARKERS = re.compile(r"<(v_quote|u_quote)>.*?</\1>", re.DOTALL)
 
 
 _CONTROL = re.compile(
